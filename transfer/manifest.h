@@ -28,9 +28,11 @@
 
 /* Canonical encoding, all integers big-endian, nothing optional, no padding:
  *   "DHTM" | version u8 | hash algo u8 | chunk size u32 | total size u64 |
- *   file count u32 | { path length u16 | path bytes | size u64 } sorted by path (bytewise) |
+ *   file count u32 | { path length u16 | path bytes | size u64 } in path order |
  *   chunk count u32 | chunk count x 32-byte hash
- * The file stream is the files in that order; chunk i covers bytes [i * chunk size, ...). */
+ * Path order is tree order: paths compared component by component, bytewise within a component
+ * (as if '/' sorted below every other byte), so "a/b" < "a.txt" < "b". The file stream is the
+ * files in that order; chunk i covers bytes [i * chunk size, ...). */
 
 struct manifest;
 
@@ -40,6 +42,8 @@ bool manifest_chunk_size_valid(uint32_t size);
  * separated by single '/', none empty, "." or "..", none longer than MANIFEST_MAX_COMPONENT,
  * no leading or trailing '/'. */
 bool manifest_path_valid(const char *path);
+/* Compare two paths in path order: <0, 0, >0 (a qsort-style comparator over strings). */
+int manifest_path_cmp(const char *a, const char *b);
 
 /* Incremental SHA-256 (OpenSSL EVP), so node/ can hash chunks in a worker thread. One hasher per
  * thread; a hasher is reusable after chunk_hasher_final(). */
@@ -62,10 +66,11 @@ struct manifest_builder;
  * out. */
 struct manifest_builder *manifest_builder_new(uint32_t chunk_size);
 void manifest_builder_free(struct manifest_builder *b);
-/* Declare the next file. Paths must come in strictly increasing bytewise (strcmp) order: that is
- * the stream order. Return 0, or -1 if the path is invalid or out of order, the file count or
- * total size would exceed the limits, or chunk data has already been given. Empty files are
- * allowed (they hold no bytes of the stream). */
+/* Declare the next file. Paths must come in strictly increasing path order (sort them with
+ * manifest_path_cmp): that is the stream order. Return 0, or -1 if the path is invalid, out of
+ * order, or names a directory of an earlier file or vice versa, the file count or total size
+ * would exceed the limits, or chunk data has already been given. Empty files are allowed (they
+ * hold no bytes of the stream). */
 int manifest_builder_add_file(struct manifest_builder *b, const char *path, uint64_t size);
 /* Give the digest of the next chunk. Return 0, or -1 if all chunks are already known, the
  * files' total is not yet declared (call add_file first), or stream bytes are pending. */
@@ -74,8 +79,8 @@ int manifest_builder_add_hash(struct manifest_builder *b, const uint8_t hash[MAN
  * an OpenSSL failure. */
 int manifest_builder_add_data(struct manifest_builder *b, const void *data, size_t len);
 /* Return the manifest (the caller frees it) or NULL if the total size is zero, a chunk digest
- * is missing, a file path is also another file's directory, or the encoding would exceed
- * MANIFEST_MAX_BYTES. The builder must still be freed and accepts no more input. */
+ * is missing, or the encoding would exceed MANIFEST_MAX_BYTES. The builder must still be freed
+ * and accepts no more input. */
 struct manifest *manifest_builder_finish(struct manifest_builder *b);
 
 /* Decode canonical bytes. Return the manifest, or NULL on anything malformed or non-canonical
