@@ -449,9 +449,11 @@ int manifest_builder_add_file(struct manifest_builder *b, const char *path, uint
 /* Fix the chunk count from the declared files: from here on the file list is closed. */
 static int start_chunks(struct manifest_builder *b)
 {
+	if (b->done)
+		return -1;
 	if (b->hashes != NULL)
 		return 0;
-	if (b->done || b->total == 0)
+	if (b->total == 0)
 		return -1;
 	b->nchunks = (uint32_t)chunks_for(b->total, b->chunk_size);
 	b->hashes = malloc((size_t)b->nchunks * MANIFEST_HASH_LEN);
@@ -529,9 +531,10 @@ static void builder_write(const struct manifest_builder *b, struct bwriter *w)
 
 struct manifest *manifest_builder_finish(struct manifest_builder *b)
 {
-	if (b->done || b->hashes == NULL || b->nhashes != b->nchunks)
-		return NULL;
+	bool ready = !b->done && b->hashes != NULL && b->nhashes == b->nchunks;
 	b->done = true;
+	if (!ready)
+		return NULL;
 	size_t len = builder_encoded_len(b);
 	if (len > MANIFEST_MAX_BYTES)
 		return NULL;
