@@ -1,0 +1,117 @@
+/* dht/chord_impl.h: the inside of struct dht, shared by chord.c (membership and maintenance) and
+ * lookup.c (iterative lookups). Private to dht/: nothing outside includes it. */
+#ifndef DHT_CHORD_IMPL_H
+#define DHT_CHORD_IMPL_H
+
+#include "dht/chord.h"
+#include "dht/routing.h"
+
+#define LOOKUP_MAX_CAND 48
+#define LOOKUP_MAX_DEAD 16
+
+/* Why a request is outstanding: what to do with its answer or its timeout. */
+enum pending_kind {
+	P_STAB_SUCC,  /* stabilize: GET_NEIGH to the first successor */
+	P_STAB_PRED,  /* stabilize: GET_NEIGH to the successor's predecessor, a closer successor */
+	P_CHECK_PRED, /* check-predecessor: PING */
+	P_JOIN_NEIGH, /* join: GET_NEIGH to the successor we found */
+	P_FIND,       /* one hop of a lookup */
+};
+
+struct lookup;
+
+struct pending {
+	uint32_t txid;
+	enum pending_kind kind;
+	struct dht_node to;
+	bool to_id_known;    /* false for a join's bootstrap address */
+	uint8_t type;        /* the request, kept small so that a retry can resend it */
+	uint8_t find_flags;
+	uint8_t ndead;
+	struct dht_id key;
+	struct dht_id dead[DHT_MAX_DEAD];
+	unsigned tries_left;
+	uint64_t sent_at, deadline;
+	struct lookup *lk;   /* for P_FIND */
+};
+
+enum lookup_purpose { LK_USER, LK_FINGER, LK_JOIN };
+
+struct lookup {
+	struct lookup *next;
+	struct dht_id key;
+	enum lookup_purpose purpose;
+	unsigned finger; /* for LK_FINGER */
+	dht_lookup_cb *cb;
+	void *cb_arg;
+	uint64_t started;
+	unsigned attempts, hops, timeouts;
+	bool has_boot;           /* a join's first hop: an address whose id we do not know */
+	struct dht_addr boot;
+	/* Candidates preceding the key, and owner candidates (from an OWNER answer) tried in order. */
+	size_t ncand;
+	struct dht_node cand[LOOKUP_MAX_CAND];
+	bool tried[LOOKUP_MAX_CAND];
+	size_t nown, own_pos;
+	struct dht_node own[DHT_MAX_NODES];
+	size_t ndead;
+	struct dht_id dead[LOOKUP_MAX_DEAD];
+	size_t npath;
+	struct dht_hop path[DHT_MAX_PATH];
+};
+
+struct dht {
+	struct dht_config cfg;
+	struct dht_env env;
+	void *env_arg;
+	enum dht_state state;
+	struct routing rt;
+	struct dht_stats stats;
+
+	size_t npend, cappend;
+	struct pending *pend;
+	uint32_t next_txid;
+	struct lookup *lookups;
+
+	uint64_t srtt, rttvar; /* microseconds; srtt 0 until the first sample */
+	uint64_t stabilize_at, check_pred_at, fix_at;
+	bool stabilizing, checking_pred, fixing;
+	unsigned next_finger;
+	bool fingers_fast;     /* until one pass over every finger is done */
+	uint64_t last_deadline; /* the last one announced through env->set_timer */
+
+	dht_join_cb *join_cb;
+	void *join_arg;
+	struct dht_addr join_via;
+};
+
+/* chord.c */
+uint64_t chord_now(struct dht *d);
+uint64_t chord_rto(const struct dht *d);
+void chord_log(struct dht *d, enum dht_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Send a request and remember it; return the pending entry (valid until the next call that adds
+ * or removes one), or NULL on no memory. */
+struct pending *chord_request(struct dht *d, enum pending_kind kind, const struct dht_node *to,
+			      const struct dht_msg *m, unsigned tries);
+void chord_send(struct dht *d, const struct dht_addr *to, struct dht_msg *m);
+void chord_join_found(struct dht *d, const struct dht_lookup_result *res);
+void chord_finger_found(struct dht *d, unsigned i, const struct dht_lookup_result *res);
+/* A node did not answer a lookup hop: forget it as a finger; stabilize at once if it is our
+ * first successor. */
+void chord_suspect(struct dht *d, const struct dht_id *id);
+
+/* lookup.c */
+/* Start a lookup; it may finish (and call back) before this returns. Return 0, or -1 on no
+ * memory (no callback then). FINGER is the finger index for LK_FINGER. */
+int lookup_start(struct dht *d, const struct dht_id *key, enum lookup_purpose purpose,
+		 unsigned finger, dht_lookup_cb *cb, void *cb_arg);
+void lookup_on_found(struct dht *d, struct lookup *lk, const struct pending *p,
+		     const struct dht_msg *m);
+void lookup_on_timeout(struct dht *d, struct lookup *lk, const struct pending *p);
+/* Answer a FIND from our own state (also used for the first step of our own lookups). */
+void lookup_answer(struct dht *d, const struct dht_id *key, uint8_t flags,
+		   const struct dht_id *dead, size_t ndead, struct dht_msg *out);
+void lookup_fail_all(struct dht *d, enum dht_status status);
+
+#endif

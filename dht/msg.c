@@ -1,0 +1,253 @@
+/* The DHT message codec. Layout (big-endian):
+ *   header  magic u16 | version u8 | type u8 | bits u8 | txid u32 | from id (20 bytes)
+ *   node    id (20) | family u8 (0, 4 or 6) | ip (0, 4 or 16 bytes) | port u16
+ *   NEIGH   has_pred u8 | [pred node] | count u8 | nodes
+ *   FIND    key id | flags u8 | ndead u8 | dead ids
+ *   FOUND   status u8 | has_pred u8 | [pred node] | count u8 | nodes
+ *   ERROR   code u8
+ * Ids travel as 20 bytes whatever the width, and must fit in the network's width. The decoder
+ * checks every count against its maximum before reading and refuses trailing bytes, so a datagram
+ * either decodes exactly or is rejected. It never allocates. */
+#include "dht/msg.h"
+
+#include <string.h>
+
+#include "dht/bytes.h"
+
+#define HEADER_LEN 29
+
+static int put_id(struct bwriter *w, const struct dht_id *id)
+{
+	return bw_bytes(w, id->b, ID_BYTES);
+}
+
+static int put_node(struct bwriter *w, const struct dht_node *n)
+{
+	size_t iplen = n->addr.family == 4 ? 4 : n->addr.family == 6 ? 16 : 0;
+	if (n->addr.family != 0 && iplen == 0)
+		return -1;
+	put_id(w, &n->id);
+	bw_u8(w, n->addr.family);
+	bw_bytes(w, n->addr.ip, iplen);
+	return bw_u16(w, n->addr.port);
+}
+
+static int put_nodes(struct bwriter *w, const struct dht_node *nodes, uint8_t n)
+{
+	if (n > DHT_MAX_NODES)
+		return -1;
+	bw_u8(w, n);
+	for (uint8_t i = 0; i < n; i++)
+		if (put_node(w, &nodes[i]) != 0)
+			return -1;
+	return w->bad ? -1 : 0;
+}
+
+static int put_pred(struct bwriter *w, uint8_t has, const struct dht_node *pred)
+{
+	if (has > 1)
+		return -1;
+	bw_u8(w, has);
+	return has ? put_node(w, pred) : (w->bad ? -1 : 0);
+}
+
+static int put_body(struct bwriter *w, const struct dht_msg *m)
+{
+	switch (m->type) {
+	case DHT_PING:
+	case DHT_PONG:
+	case DHT_GET_NEIGH:
+	case DHT_NOTIFY:
+	case DHT_LEAVE:
+		return 0;
+	case DHT_NEIGH:
+		if (put_pred(w, m->u.neigh.has_pred, &m->u.neigh.pred) != 0)
+			return -1;
+		return put_nodes(w, m->u.neigh.succ, m->u.neigh.nsucc);
+	case DHT_FIND:
+		if (m->u.find.ndead > DHT_MAX_DEAD || (m->u.find.flags & ~DHT_FIND_AS_OWNER))
+			return -1;
+		put_id(w, &m->u.find.key);
+		bw_u8(w, m->u.find.flags);
+		bw_u8(w, m->u.find.ndead);
+		for (uint8_t i = 0; i < m->u.find.ndead; i++)
+			put_id(w, &m->u.find.dead[i]);
+		return w->bad ? -1 : 0;
+	case DHT_FOUND:
+		if (m->u.found.status > DHT_FOUND_SELF)
+			return -1;
+		bw_u8(w, m->u.found.status);
+		if (put_pred(w, m->u.found.has_pred, &m->u.found.pred) != 0)
+			return -1;
+		return put_nodes(w, m->u.found.nodes, m->u.found.nnodes);
+	case DHT_ERROR:
+		return bw_u8(w, m->u.error.code);
+	default:
+		return -1;
+	}
+}
+
+int dht_msg_encode(const struct dht_msg *m, uint8_t *buf, size_t cap)
+{
+	struct bwriter w;
+	bw_init(&w, buf, cap < DHT_MSG_MAX ? cap : DHT_MSG_MAX);
+	bw_u16(&w, DHT_MSG_MAGIC);
+	bw_u8(&w, DHT_MSG_VERSION);
+	bw_u8(&w, m->type);
+	bw_u8(&w, m->bits);
+	bw_u32(&w, m->txid);
+	put_id(&w, &m->from);
+	if (put_body(&w, m) != 0 || w.bad)
+		return -1;
+	return (int)w.len;
+}
+
+/* Ids must fit in the network's width: the bits above it are zero. */
+static enum dht_decode_result get_id(struct breader *r, struct dht_id *id, unsigned bits)
+{
+	if (br_bytes(r, id->b, ID_BYTES) != 0)
+		return DHT_DECODE_SHORT;
+	return id_log2(id) < (int)bits ? DHT_DECODE_OK : DHT_DECODE_BITS;
+}
+
+static enum dht_decode_result get_node(struct breader *r, struct dht_node *n, unsigned bits)
+{
+	enum dht_decode_result res = get_id(r, &n->id, bits);
+	if (res != DHT_DECODE_OK)
+		return res;
+	memset(&n->addr, 0, sizeof n->addr);
+	if (br_u8(r, &n->addr.family) != 0)
+		return DHT_DECODE_SHORT;
+	size_t iplen = n->addr.family == 4 ? 4 : n->addr.family == 6 ? 16 : 0;
+	if (n->addr.family != 0 && iplen == 0)
+		return DHT_DECODE_FIELD;
+	if (br_bytes(r, n->addr.ip, iplen) != 0 || br_u16(r, &n->addr.port) != 0)
+		return DHT_DECODE_SHORT;
+	return DHT_DECODE_OK;
+}
+
+static enum dht_decode_result get_nodes(struct breader *r, struct dht_node *nodes, uint8_t *n,
+					unsigned bits)
+{
+	if (br_u8(r, n) != 0)
+		return DHT_DECODE_SHORT;
+	if (*n > DHT_MAX_NODES)
+		return DHT_DECODE_FIELD;
+	for (uint8_t i = 0; i < *n; i++) {
+		enum dht_decode_result res = get_node(r, &nodes[i], bits);
+		if (res != DHT_DECODE_OK)
+			return res;
+	}
+	return DHT_DECODE_OK;
+}
+
+static enum dht_decode_result get_pred(struct breader *r, uint8_t *has, struct dht_node *pred,
+				       unsigned bits)
+{
+	if (br_u8(r, has) != 0)
+		return DHT_DECODE_SHORT;
+	if (*has > 1)
+		return DHT_DECODE_FIELD;
+	return *has ? get_node(r, pred, bits) : DHT_DECODE_OK;
+}
+
+static enum dht_decode_result get_find(struct breader *r, struct dht_msg *m, unsigned bits)
+{
+	enum dht_decode_result res = get_id(r, &m->u.find.key, bits);
+	if (res != DHT_DECODE_OK)
+		return res;
+	if (br_u8(r, &m->u.find.flags) != 0 || br_u8(r, &m->u.find.ndead) != 0)
+		return DHT_DECODE_SHORT;
+	if ((m->u.find.flags & ~DHT_FIND_AS_OWNER) || m->u.find.ndead > DHT_MAX_DEAD)
+		return DHT_DECODE_FIELD;
+	for (uint8_t i = 0; i < m->u.find.ndead; i++)
+		if ((res = get_id(r, &m->u.find.dead[i], bits)) != DHT_DECODE_OK)
+			return res;
+	return DHT_DECODE_OK;
+}
+
+static enum dht_decode_result get_body(struct breader *r, struct dht_msg *m, unsigned bits)
+{
+	enum dht_decode_result res;
+	switch (m->type) {
+	case DHT_PING:
+	case DHT_PONG:
+	case DHT_GET_NEIGH:
+	case DHT_NOTIFY:
+	case DHT_LEAVE:
+		return DHT_DECODE_OK;
+	case DHT_NEIGH:
+		res = get_pred(r, &m->u.neigh.has_pred, &m->u.neigh.pred, bits);
+		if (res != DHT_DECODE_OK)
+			return res;
+		return get_nodes(r, m->u.neigh.succ, &m->u.neigh.nsucc, bits);
+	case DHT_FIND:
+		return get_find(r, m, bits);
+	case DHT_FOUND:
+		if (br_u8(r, &m->u.found.status) != 0)
+			return DHT_DECODE_SHORT;
+		if (m->u.found.status > DHT_FOUND_SELF)
+			return DHT_DECODE_FIELD;
+		res = get_pred(r, &m->u.found.has_pred, &m->u.found.pred, bits);
+		if (res != DHT_DECODE_OK)
+			return res;
+		return get_nodes(r, m->u.found.nodes, &m->u.found.nnodes, bits);
+	case DHT_ERROR:
+		return br_u8(r, &m->u.error.code) == 0 ? DHT_DECODE_OK : DHT_DECODE_SHORT;
+	default:
+		return DHT_DECODE_TYPE;
+	}
+}
+
+enum dht_decode_result dht_msg_decode(struct dht_msg *m, const uint8_t *buf, size_t len,
+				      unsigned bits)
+{
+	struct breader r;
+	uint16_t magic;
+	uint8_t version;
+	memset(m, 0, sizeof *m);
+	if (len > DHT_MSG_MAX)
+		return DHT_DECODE_FIELD;
+	br_init(&r, buf, len);
+	if (br_u16(&r, &magic) != 0)
+		return DHT_DECODE_SHORT;
+	if (magic != DHT_MSG_MAGIC)
+		return DHT_DECODE_MAGIC;
+	if (br_u8(&r, &version) != 0 || br_u8(&r, &m->type) != 0 || br_u8(&r, &m->bits) != 0 ||
+	    br_u32(&r, &m->txid) != 0)
+		return DHT_DECODE_SHORT;
+	if (version != DHT_MSG_VERSION)
+		return DHT_DECODE_VERSION;
+	if (m->bits != bits)
+		return DHT_DECODE_BITS;
+	enum dht_decode_result res = get_id(&r, &m->from, bits);
+	if (res == DHT_DECODE_OK)
+		res = get_body(&r, m, bits);
+	if (res == DHT_DECODE_OK && br_left(&r) != 0)
+		res = DHT_DECODE_TRAILING;
+	return res;
+}
+
+const char *dht_decode_result_str(enum dht_decode_result r)
+{
+	static const char *names[DHT_DECODE_NRESULTS] = {
+		"ok", "truncated", "bad magic", "unknown version", "unknown type",
+		"wrong id width", "field out of range", "trailing bytes",
+	};
+	return (unsigned)r < DHT_DECODE_NRESULTS ? names[r] : "?";
+}
+
+const char *dht_msg_type_str(unsigned type)
+{
+	static const char *names[] = { "?", "PING", "PONG", "GET_NEIGH", "NEIGH", "FIND",
+				       "FOUND", "NOTIFY", "LEAVE", "ERROR" };
+	return type < sizeof names / sizeof names[0] ? names[type] : "?";
+}
+
+int dht_addr_eq(const struct dht_addr *a, const struct dht_addr *b)
+{
+	if (a->family != b->family || a->port != b->port)
+		return 0;
+	size_t iplen = a->family == 4 ? 4 : a->family == 6 ? 16 : 0;
+	return memcmp(a->ip, b->ip, iplen) == 0;
+}

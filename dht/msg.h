@@ -1,0 +1,116 @@
+/* dht/msg.h: the DHT message codec. One message per UDP datagram (at most DHT_MSG_MAX bytes):
+ * a fixed header (magic, version, type, id width, transaction id, sender id) and a typed body.
+ * Decoding is bounds-checked and total: anything malformed, truncated, oversized, of an unknown
+ * type or of another id width is refused with a reason, never half-trusted. Nothing allocates:
+ * a decoded struct dht_msg is a plain value owned by the caller. */
+#ifndef DHT_MSG_H
+#define DHT_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dht/id.h"
+
+#define DHT_MSG_MAX 1200
+#define DHT_MSG_MAGIC 0x4448 /* "DH" */
+#define DHT_MSG_VERSION 1
+#define DHT_MAX_NODES 24 /* node references in one message: fits DHT_MSG_MAX with IPv6 */
+#define DHT_MAX_DEAD 4   /* dead-node hints in one FIND */
+
+/* A transport address. The simulator uses the same shape with made-up addresses. */
+struct dht_addr {
+	uint8_t family; /* 4 or 6; 0 means none */
+	uint8_t ip[16]; /* IPv4 in the first 4 bytes */
+	uint16_t port;
+};
+
+/* A reference to another node: its id and where to reach it. */
+struct dht_node {
+	struct dht_id id;
+	struct dht_addr addr;
+};
+
+enum dht_msg_type {
+	DHT_PING = 1,      /* are you alive?                      -> PONG */
+	DHT_PONG = 2,
+	DHT_GET_NEIGH = 3, /* your predecessor and successor list -> NEIGH */
+	DHT_NEIGH = 4,
+	DHT_FIND = 5,      /* one step of an iterative lookup     -> FOUND */
+	DHT_FOUND = 6,
+	DHT_NOTIFY = 7,    /* "I think I am your predecessor" (Zave's rectify); no reply */
+	DHT_LEAVE = 8,     /* "I am leaving the ring"; no reply */
+	DHT_ERROR = 9,     /* a request refused, with a code */
+};
+
+/* FOUND statuses: where the responder thinks the key lives. */
+enum dht_found_status {
+	DHT_FOUND_NEXT = 0,  /* nodes: closer nodes preceding the key, closest first */
+	DHT_FOUND_OWNER = 1, /* nodes[0] owns the key; the rest are its successors, as fallbacks */
+	DHT_FOUND_SELF = 2,  /* the responder owns the key (key in (predecessor, responder]) */
+};
+
+#define DHT_FIND_AS_OWNER 0x01 /* the asker was told the responder owns the key */
+
+enum dht_error_code {
+	DHT_ERR_NOT_READY = 1, /* the responder has not joined a ring yet */
+};
+
+struct dht_msg {
+	uint8_t type;     /* enum dht_msg_type */
+	uint8_t bits;     /* id width of the sender's network */
+	uint32_t txid;    /* echoed by the reply */
+	struct dht_id from; /* the sender's id */
+	union {
+		struct { /* NEIGH */
+			uint8_t has_pred;
+			struct dht_node pred;
+			uint8_t nsucc;
+			struct dht_node succ[DHT_MAX_NODES];
+		} neigh;
+		struct { /* FIND */
+			struct dht_id key;
+			uint8_t flags; /* DHT_FIND_* */
+			uint8_t ndead;
+			struct dht_id dead[DHT_MAX_DEAD];
+		} find;
+		struct { /* FOUND */
+			uint8_t status; /* enum dht_found_status */
+			uint8_t has_pred;
+			struct dht_node pred;
+			uint8_t nnodes;
+			struct dht_node nodes[DHT_MAX_NODES];
+		} found;
+		struct { /* ERROR */
+			uint8_t code; /* enum dht_error_code */
+		} error;
+	} u;
+};
+
+enum dht_decode_result {
+	DHT_DECODE_OK = 0,
+	DHT_DECODE_SHORT,     /* truncated: a field runs past the end */
+	DHT_DECODE_MAGIC,     /* not ours */
+	DHT_DECODE_VERSION,   /* a version we do not speak */
+	DHT_DECODE_TYPE,      /* an unknown message type */
+	DHT_DECODE_BITS,      /* another id width, or an id that does not fit in it */
+	DHT_DECODE_FIELD,     /* a count, flag or address out of range */
+	DHT_DECODE_TRAILING,  /* bytes left over after the body */
+	DHT_DECODE_NRESULTS
+};
+
+/* Encode M into BUF (at most CAP bytes). Return the length, or -1 if it does not fit or M is
+ * invalid (an unknown type, a count above the maximum). */
+int dht_msg_encode(const struct dht_msg *m, uint8_t *buf, size_t cap);
+
+/* Decode one datagram of LEN bytes sent in a network of id width BITS. */
+enum dht_decode_result dht_msg_decode(struct dht_msg *m, const uint8_t *buf, size_t len,
+				      unsigned bits);
+
+/* A short human-readable name for a decode result or a message type (static strings). */
+const char *dht_decode_result_str(enum dht_decode_result r);
+const char *dht_msg_type_str(unsigned type);
+
+/* Two addresses are the same transport endpoint. */
+int dht_addr_eq(const struct dht_addr *a, const struct dht_addr *b);
+
+#endif

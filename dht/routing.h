@@ -1,0 +1,66 @@
+/* dht/routing.h: a node's routing state on the circle: predecessor, successor list (length r) and
+ * finger table (entry i = successor(self + 2^i)), and the routing questions asked of them.
+ * Pure data and arithmetic: no messages, no time. The struct is public so that the Chord core can
+ * embed it; callers outside dht/ read it through the core's accessors. Nothing allocates. */
+#ifndef DHT_ROUTING_H
+#define DHT_ROUTING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dht/id.h"
+#include "dht/msg.h"
+
+#define ROUTING_MAX_SUCC 32
+
+struct routing {
+	struct dht_node self;
+	unsigned bits;
+	unsigned r; /* successor list length wanted */
+	bool has_pred;
+	struct dht_node pred;
+	unsigned nsucc; /* 1..r once initialised; succ[0] is the successor (self when alone) */
+	struct dht_node succ[ROUTING_MAX_SUCC];
+	bool finger_ok[ID_MAX_BITS];
+	struct dht_node finger[ID_MAX_BITS];
+};
+
+/* Start as a ring of one: successor is self, no predecessor, no fingers. */
+void routing_init(struct routing *rt, const struct dht_node *self, unsigned bits, unsigned r);
+
+/* Replace the successor list by HEAD followed by the first r-1 entries of LIST (the list HEAD
+ * reported as its own). This is how join and stabilize adopt a successor's view. */
+void routing_adopt(struct routing *rt, const struct dht_node *head, const struct dht_node *list,
+		   size_t n);
+
+/* Forget ID everywhere (successor list, fingers, predecessor): it is dead or gone. If the
+ * successor list empties, the node falls back to being its own successor. Return true if ID was
+ * the first successor. */
+bool routing_forget(struct routing *rt, const struct dht_id *id);
+
+/* If KEY lies in (self, succ[j]] for some j, walking the list in order, return that j; else -1.
+ * In a ring of one (succ[0] == self) every key is in (self, self] and 0 is returned. */
+int routing_owner_in_succ(const struct routing *rt, const struct dht_id *key);
+
+/* Write up to MAX distinct nodes from fingers, successor list and predecessor that lie strictly
+ * inside (self, KEY), closest to KEY first, skipping any id in SKIP[0..nskip). Return the count. */
+size_t routing_closest_preceding(const struct routing *rt, const struct dht_id *key,
+				 const struct dht_id *skip, size_t nskip, struct dht_node *out,
+				 size_t max);
+
+/* The start of finger I: self + 2^I. */
+void routing_finger_start(const struct routing *rt, unsigned i, struct dht_id *out);
+
+/* The lowest finger index whose start lies beyond the first successor: fingers below it all equal
+ * the successor, so only [lo, bits) need looking up. */
+unsigned routing_finger_lo(const struct routing *rt);
+
+/* Record NODE as successor(start of finger I), and as every higher finger whose start it also
+ * covers. */
+void routing_set_finger(struct routing *rt, unsigned i, const struct dht_node *node);
+
+/* Number of distinct live-looking fingers (for status output). */
+size_t routing_distinct_fingers(const struct routing *rt, struct dht_node *out, unsigned *index,
+				size_t max);
+
+#endif
