@@ -54,6 +54,11 @@ const char *dht_status_str(enum dht_status s)
 	return "?";
 }
 
+bool chord_is_self(const struct dht *d, const struct dht_node *node)
+{
+	return id_eq(&node->id, &d->rt.self.id) && dht_addr_eq(&node->addr, &d->rt.self.addr);
+}
+
 uint64_t chord_now(struct dht *d)
 {
 	return d->env.now(d->env_arg);
@@ -339,7 +344,12 @@ static void stabilize_done(struct dht *d)
 
 static void stabilize(struct dht *d)
 {
-	if (d->stabilizing || d->state != DHT_JOINED)
+	if (d->state != DHT_JOINED)
+		return;
+	/* A round in flight sets the next time when it ends; this is the fallback, and it keeps
+	 * every timer moving forward so that the next deadline is always in the future. */
+	d->stabilize_at = chord_now(d) + jitter(d, d->cfg.stabilize_us);
+	if (d->stabilizing)
 		return;
 	d->stabilizing = true;
 	const struct dht_node *s = &d->rt.succ[0];

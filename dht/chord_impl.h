@@ -101,6 +101,9 @@ void chord_finger_found(struct dht *d, unsigned i, const struct dht_lookup_resul
  * first successor. */
 void chord_suspect(struct dht *d, const struct dht_id *id);
 
+/* Is NODE this very node (same id at the same address)? A node with our id elsewhere is not. */
+bool chord_is_self(const struct dht *d, const struct dht_node *node);
+
 /* lookup.c */
 /* Start a lookup; it may finish (and call back) before this returns. Return 0, or -1 on no
  * memory (no callback then). FINGER is the finger index for LK_FINGER. */

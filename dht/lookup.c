@@ -146,7 +146,7 @@ static void add_candidate(struct dht *d, struct lookup *lk, const struct dht_nod
 			  const struct dht_id *responder)
 {
 	/* Only nodes strictly closer to the key than the one that named them: progress. */
-	if (!id_in_oo(&c->id, responder, &lk->key) || id_eq(&c->id, &d->rt.self.id) ||
+	if (!id_in_oo(&c->id, responder, &lk->key) || chord_is_self(d, c) ||
 	    dead_has(lk->dead, lk->ndead, &c->id))
 		return;
 	for (size_t i = 0; i < lk->ncand; i++)
@@ -251,7 +251,7 @@ static void step(struct dht *d, struct lookup *lk)
 	}
 	if (lk->own_pos < lk->nown) {
 		struct dht_node o = lk->own[lk->own_pos++];
-		if (id_eq(&o.id, &d->rt.self.id))
+		if (chord_is_self(d, &o))
 			answer_locally(d, lk, DHT_FIND_AS_OWNER);
 		else
 			contact(d, lk, &o, true, DHT_FIND_AS_OWNER);
