@@ -1,0 +1,240 @@
+/* The DHT message codec: every type round-trips, a known-answer encoding, and every malformed
+ * shape (truncation at every length, wrong magic, version, width, counts, flags, trailing bytes)
+ * is refused with the right reason. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "dht/msg.h"
+
+static struct dht_node node(unsigned v, unsigned bits, int family)
+{
+	struct dht_node n;
+	memset(&n, 0, sizeof n);
+	id_from_u64(&n.id, v, bits);
+	n.addr.family = (uint8_t)family;
+	for (int i = 0; i < (family == 6 ? 16 : 4); i++)
+		n.addr.ip[i] = (uint8_t)(v + i);
+	n.addr.port = (uint16_t)(4000 + v);
+	return n;
+}
+
+static void assert_node_eq(const struct dht_node *a, const struct dht_node *b)
+{
+	assert_true(id_eq(&a->id, &b->id));
+	assert_true(dht_addr_eq(&a->addr, &b->addr));
+}
+
+static struct dht_msg sample(uint8_t type, unsigned bits)
+{
+	struct dht_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = type;
+	m.bits = (uint8_t)bits;
+	m.txid = 0xdeadbeef;
+	id_from_u64(&m.from, 77, bits);
+	switch (type) {
+	case DHT_NEIGH:
+		m.u.neigh.has_pred = 1;
+		m.u.neigh.pred = node(3, bits, 4);
+		m.u.neigh.nsucc = DHT_MAX_NODES;
+		for (int i = 0; i < DHT_MAX_NODES; i++)
+			m.u.neigh.succ[i] = node((unsigned)i + 10, bits, i % 2 ? 6 : 4);
+		break;
+	case DHT_FIND:
+		id_from_u64(&m.u.find.key, 200, bits);
+		m.u.find.flags = DHT_FIND_AS_OWNER;
+		m.u.find.ndead = DHT_MAX_DEAD;
+		for (int i = 0; i < DHT_MAX_DEAD; i++)
+			id_from_u64(&m.u.find.dead[i], (uint64_t)i + 50, bits);
+		break;
+	case DHT_FOUND:
+		m.u.found.status = DHT_FOUND_OWNER;
+		m.u.found.nnodes = 3;
+		for (int i = 0; i < 3; i++)
+			m.u.found.nodes[i] = node((unsigned)i + 90, bits, 6);
+		break;
+	case DHT_ERROR:
+		m.u.error.code = DHT_ERR_NOT_READY;
+		break;
+	default:
+		break;
+	}
+	return m;
+}
+
+static void assert_msg_eq(const struct dht_msg *a, const struct dht_msg *b)
+{
+	assert_int_equal(a->type, b->type);
+	assert_int_equal(a->txid, b->txid);
+	assert_true(id_eq(&a->from, &b->from));
+	switch (a->type) {
+	case DHT_NEIGH:
+		assert_int_equal(a->u.neigh.has_pred, b->u.neigh.has_pred);
+		assert_node_eq(&a->u.neigh.pred, &b->u.neigh.pred);
+		assert_int_equal(a->u.neigh.nsucc, b->u.neigh.nsucc);
+		for (int i = 0; i < a->u.neigh.nsucc; i++)
+			assert_node_eq(&a->u.neigh.succ[i], &b->u.neigh.succ[i]);
+		break;
+	case DHT_FIND:
+		assert_true(id_eq(&a->u.find.key, &b->u.find.key));
+		assert_int_equal(a->u.find.flags, b->u.find.flags);
+		assert_int_equal(a->u.find.ndead, b->u.find.ndead);
+		for (int i = 0; i < a->u.find.ndead; i++)
+			assert_true(id_eq(&a->u.find.dead[i], &b->u.find.dead[i]));
+		break;
+	case DHT_FOUND:
+		assert_int_equal(a->u.found.status, b->u.found.status);
+		assert_int_equal(a->u.found.nnodes, b->u.found.nnodes);
+		for (int i = 0; i < a->u.found.nnodes; i++)
+			assert_node_eq(&a->u.found.nodes[i], &b->u.found.nodes[i]);
+		break;
+	case DHT_ERROR:
+		assert_int_equal(a->u.error.code, b->u.error.code);
+		break;
+	default:
+		break;
+	}
+}
+
+static void test_round_trip_every_type(void **state)
+{
+	(void)state;
+	unsigned widths[] = { 8, 32, 160 };
+	for (size_t w = 0; w < 3; w++)
+		for (uint8_t t = DHT_PING; t <= DHT_ERROR; t++) {
+			struct dht_msg m = sample(t, widths[w]), out;
+			uint8_t buf[DHT_MSG_MAX];
+			int len = dht_msg_encode(&m, buf, sizeof buf);
+			assert_true(len > 0 && len <= DHT_MSG_MAX);
+			assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, widths[w]),
+					 DHT_DECODE_OK);
+			assert_msg_eq(&m, &out);
+			/* Every shorter prefix is refused as truncated. */
+			for (int cut = 0; cut < len; cut++)
+				assert_int_equal(dht_msg_decode(&out, buf, (size_t)cut, widths[w]),
+						 DHT_DECODE_SHORT);
+			/* One byte more is refused as trailing. */
+			buf[len] = 0;
+			assert_int_equal(dht_msg_decode(&out, buf, (size_t)len + 1, widths[w]),
+					 DHT_DECODE_TRAILING);
+		}
+}
+
+static void test_known_answer_ping(void **state)
+{
+	(void)state;
+	struct dht_msg m = sample(DHT_PING, 8);
+	uint8_t buf[64];
+	int len = dht_msg_encode(&m, buf, sizeof buf);
+	const uint8_t expect[29] = { 0x44, 0x48, 1, 1, 8, 0xde, 0xad, 0xbe, 0xef,
+				     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 77 };
+	assert_int_equal(len, sizeof expect);
+	assert_memory_equal(buf, expect, sizeof expect);
+}
+
+static void test_largest_message_fits(void **state)
+{
+	(void)state;
+	struct dht_msg m = sample(DHT_NEIGH, 160);
+	for (int i = 0; i < DHT_MAX_NODES; i++)
+		m.u.neigh.succ[i] = node((unsigned)i, 160, 6);
+	m.u.neigh.pred = node(1, 160, 6);
+	uint8_t buf[DHT_MSG_MAX];
+	assert_true(dht_msg_encode(&m, buf, sizeof buf) > 0);
+	/* A buffer one byte too small is refused, not overrun. */
+	int len = dht_msg_encode(&m, buf, sizeof buf);
+	assert_int_equal(dht_msg_encode(&m, buf, (size_t)len - 1), -1);
+}
+
+static int encode(struct dht_msg *m, uint8_t *buf)
+{
+	int len = dht_msg_encode(m, buf, DHT_MSG_MAX);
+	assert_true(len > 0);
+	return len;
+}
+
+static void test_malformed(void **state)
+{
+	(void)state;
+	uint8_t buf[DHT_MSG_MAX];
+	struct dht_msg m = sample(DHT_FIND, 16), out;
+	int len = encode(&m, buf);
+
+	buf[0] ^= 1;
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 16), DHT_DECODE_MAGIC);
+	buf[0] ^= 1;
+	buf[2] = 2;
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 16), DHT_DECODE_VERSION);
+	buf[2] = 1;
+	buf[3] = 99;
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 16), DHT_DECODE_TYPE);
+	buf[3] = DHT_FIND;
+	/* Another network's width. */
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 20), DHT_DECODE_BITS);
+	/* An id with bits above the width (the sender id's top byte). */
+	buf[9] = 1;
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 16), DHT_DECODE_BITS);
+	buf[9] = 0;
+	/* Unknown flag bits and a dead count above the maximum. */
+	size_t flags_at = 29 + 20;
+	buf[flags_at] = 0x80;
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 16), DHT_DECODE_FIELD);
+	buf[flags_at] = 0;
+	buf[flags_at + 1] = DHT_MAX_DEAD + 1;
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 16), DHT_DECODE_FIELD);
+
+	/* A node count above the maximum, an unknown address family, has_pred not 0/1. */
+	m = sample(DHT_FOUND, 16);
+	len = encode(&m, buf);
+	size_t count_at = 29 + 2;
+	buf[count_at] = DHT_MAX_NODES + 1;
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 16), DHT_DECODE_FIELD);
+	buf[count_at] = 3;
+	buf[count_at + 1 + 20] = 5;
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 16), DHT_DECODE_FIELD);
+	buf[count_at + 1 + 20] = 6;
+	buf[29 + 1] = 2;
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 16), DHT_DECODE_FIELD);
+	buf[29] = 7; /* status */
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 16), DHT_DECODE_FIELD);
+
+	/* Oversized datagrams are refused before reading. */
+	uint8_t big[DHT_MSG_MAX + 1];
+	memset(big, 0, sizeof big);
+	assert_int_equal(dht_msg_decode(&out, big, sizeof big, 16), DHT_DECODE_FIELD);
+	assert_int_equal(dht_msg_decode(&out, NULL, 0, 16), DHT_DECODE_SHORT);
+}
+
+static void test_encoder_refuses_invalid(void **state)
+{
+	(void)state;
+	uint8_t buf[DHT_MSG_MAX];
+	struct dht_msg m = sample(DHT_NEIGH, 16);
+	m.u.neigh.nsucc = DHT_MAX_NODES + 1;
+	assert_int_equal(dht_msg_encode(&m, buf, sizeof buf), -1);
+	m = sample(DHT_PING, 16);
+	m.type = 42;
+	assert_int_equal(dht_msg_encode(&m, buf, sizeof buf), -1);
+	m = sample(DHT_FOUND, 16);
+	m.u.found.nodes[0].addr.family = 5;
+	assert_int_equal(dht_msg_encode(&m, buf, sizeof buf), -1);
+	assert_string_equal(dht_decode_result_str(DHT_DECODE_SHORT), "truncated");
+	assert_string_equal(dht_msg_type_str(DHT_FIND), "FIND");
+	assert_string_equal(dht_msg_type_str(200), "?");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip_every_type),
+		cmocka_unit_test(test_known_answer_ping),
+		cmocka_unit_test(test_largest_message_fits),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_encoder_refuses_invalid),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
