@@ -40,6 +40,12 @@ void dht_config_default(struct dht_config *cfg)
 	cfg->maint_tries = 2;
 	cfg->lookup_tries = 3;
 	cfg->max_hops = 48;
+	cfg->kv_replicas = 3;
+	cfg->kv_replicate_us = 5000000;
+	cfg->kv_default_ttl_s = 3600;
+	cfg->kv_max_ttl_s = 7 * 24 * 3600;
+	cfg->kv_max_bytes = 64u << 20;
+	cfg->kv_max_peers = 1000;
 }
 
 const char *dht_status_str(enum dht_status s)
@@ -50,6 +56,9 @@ const char *dht_status_str(enum dht_status s)
 	case DHT_ERR_ID_TAKEN: return "a member of the ring already has this id";
 	case DHT_ERR_NOT_JOINED: return "not in a ring";
 	case DHT_ERR_NO_MEMORY: return "out of memory";
+	case DHT_ERR_NOT_FOUND: return "not found";
+	case DHT_ERR_TOO_LARGE: return "value too large (at most 1000 bytes)";
+	case DHT_ERR_FULL: return "the owner's store is full";
 	}
 	return "?";
 }

@@ -50,6 +50,13 @@ struct dht_config {
 	unsigned maint_tries;     /* attempts of a maintenance request before a node is dead (2) */
 	unsigned lookup_tries;    /* whole-lookup attempts (default 3) */
 	unsigned max_hops;        /* nodes one lookup attempt may contact (default 48) */
+	/* The store (dht/kv.h). */
+	unsigned kv_replicas;       /* k: successors holding a copy (default 3) */
+	uint64_t kv_replicate_us;   /* owners push their keys to the replicas this often (5 s) */
+	uint32_t kv_default_ttl_s;  /* for a put or announce that names none (1 hour) */
+	uint32_t kv_max_ttl_s;      /* longer TTLs are cut to this (7 days) */
+	size_t kv_max_bytes;        /* values plus overhead held by one node (64 MiB) */
+	unsigned kv_max_peers;      /* announcements under one key (1,000) */
 };
 
 /* Fill CFG with the defaults above; the caller sets self and may change the rest. */
@@ -61,6 +68,9 @@ enum dht_status {
 	DHT_ERR_ID_TAKEN,    /* join refused: a member already has our id */
 	DHT_ERR_NOT_JOINED,  /* the node is not in a ring */
 	DHT_ERR_NO_MEMORY,
+	DHT_ERR_NOT_FOUND,   /* no value under that key */
+	DHT_ERR_TOO_LARGE,   /* a value above KV_MAX_VALUE bytes */
+	DHT_ERR_FULL,        /* the owner's store is full (bytes, or peers under one key) */
 };
 const char *dht_status_str(enum dht_status s);
 
