@@ -1,0 +1,539 @@
+/* The peer-wire session core, part one: the session's life, its peers' slots, the byte stream
+ * (frames split across inputs are reassembled here, whole frames are decoded in place), the
+ * handshake, dispatch of each message to its handler, and timers. Chunk traffic lives in
+ * session_xfer.c and the manifest exchange in session_manifest.c.
+ * Strictness is the rule: anything a well-behaved peer never sends ends that peer's connection
+ * with SESSION_CLOSE_PROTOCOL. It does no I/O of its own and keeps no clock: it reads the env's
+ * now() once per call and passes that time on. */
+#include "transfer/session_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void session_config_default(struct session_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->max_peers = 80;
+	cfg->max_queued = 256;
+	cfg->send_low_water = 32 * 1024;
+	cfg->keepalive_us = 60000000;
+	cfg->idle_timeout_us = 180000000;
+	cfg->upload_slots = 4;
+	cfg->choke_period_us = 10000000;
+	cfg->optimistic_us = 30000000;
+	cfg->max_depth = 256;
+}
+
+uint64_t sess_now(struct session *s)
+{
+	return s->now;
+}
+
+void sess_log(struct session *s, const char *fmt, ...)
+{
+	if (s->env.log == NULL)
+		return;
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	s->env.log(s->env.arg, msg);
+}
+
+void sess_send(struct session *s, struct peer *p, const uint8_t *buf, size_t len)
+{
+	s->env.send(s->env.arg, p->conn, buf, len, NULL, 0);
+	p->last_sent = s->now;
+}
+
+void sess_send_bare(struct session *s, struct peer *p, enum wire_type type)
+{
+	uint8_t buf[8];
+	struct bwriter w;
+	bw_init(&w, buf, sizeof buf);
+	if (type == WIRE_KEEPALIVE)
+		wire_put_keepalive(&w);
+	else
+		wire_put_bare(&w, type);
+	sess_send(s, p, buf, w.len);
+}
+
+void sess_send_span(struct session *s, struct peer *p, enum wire_type type, uint32_t chunk,
+		    uint32_t offset, uint32_t length)
+{
+	uint8_t buf[32];
+	struct bwriter w;
+	bw_init(&w, buf, sizeof buf);
+	wire_put_span(&w, type, chunk, offset, length);
+	sess_send(s, p, buf, w.len);
+}
+
+void sess_send_have(struct session *s, struct peer *p, uint32_t chunk)
+{
+	uint8_t buf[16];
+	struct bwriter w;
+	bw_init(&w, buf, sizeof buf);
+	wire_put_have(&w, chunk);
+	sess_send(s, p, buf, w.len);
+}
+
+static bool env_ok(const struct session_env *e)
+{
+	return e->send && e->backlog && e->close && e->store && e->read && e->verify && e->now &&
+	       e->rand64;
+}
+
+static int choker_make(struct session *s)
+{
+	struct choker_config cc;
+	choker_config_default(&cc);
+	cc.slots = s->cfg.upload_slots;
+	cc.recompute_us = s->cfg.choke_period_us;
+	cc.optimistic_us = s->cfg.optimistic_us;
+	cc.rand64 = s->env.rand64;
+	cc.rand_arg = s->env.arg;
+	s->ch = choker_new(&cc, s->now);
+	return s->ch ? 0 : -1;
+}
+
+static int start_with_manifest(struct session *s)
+{
+	const struct manifest *m = s->cfg.manifest;
+	if (memcmp(manifest_id(m), s->cfg.content, WIRE_CONTENT_ID_LEN) != 0)
+		return -1;
+	if (s->cfg.have && bitfield_size(s->cfg.have) != manifest_chunk_count(m))
+		return -1;
+	if (mf_accept(s, NULL, m) < 0)
+		return -1;
+	const struct bitfield *h = s->cfg.have;
+	for (uint32_t c = h ? bitfield_next_set(h, 0) : BITFIELD_NONE; c != BITFIELD_NONE;
+	     c = bitfield_next_set(h, c + 1)) {
+		picker_set_have(s->pk, c);
+		bitfield_set(s->have, c);
+	}
+	s->st.have = bitfield_count(s->have);
+	if (session_complete(s))
+		choker_set_seed(s->ch, true, s->now);
+	return 0;
+}
+
+struct session *session_new(const struct session_config *cfg, const struct session_env *env)
+{
+	if (!env_ok(env) || cfg->max_peers == 0 || cfg->max_queued == 0 ||
+	    (cfg->have && !cfg->manifest))
+		return NULL;
+	struct session *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return NULL;
+	s->cfg = *cfg;
+	s->env = *env;
+	s->now = env->now(env->arg);
+	s->next_pid = 1;
+	s->peers = calloc(cfg->max_peers, sizeof *s->peers);
+	s->frame = malloc(WIRE_MAX_FRAME);
+	if (s->peers == NULL || s->frame == NULL || choker_make(s) < 0)
+		goto fail;
+	if (cfg->manifest && start_with_manifest(s) < 0)
+		goto fail;
+	return s;
+fail:
+	session_free(s);
+	return NULL;
+}
+
+static void peer_free(struct peer *p)
+{
+	bitfield_free(p->has);
+	free(p->early_bits);
+	free(p->early_haves);
+	free(p->in);
+	free(p->rq);
+	free(p->out);
+	free(p);
+}
+
+void session_free(struct session *s)
+{
+	if (s == NULL)
+		return;
+	for (uint32_t i = 0; i < s->cfg.max_peers && s->peers; i++)
+		if (s->peers[i])
+			peer_free(s->peers[i]);
+	free(s->peers);
+	xfer_blames_free(s);
+	picker_free(s->pk);
+	choker_free(s->ch);
+	bitfield_free(s->have);
+	manifest_free(s->owned);
+	free(s->pid_ids);
+	free(s->banned);
+	free(s->mbuf);
+	free(s->frame);
+	free(s);
+}
+
+static void send_handshake(struct session *s, struct peer *p)
+{
+	struct wire_handshake hs;
+	hs.version = WIRE_VERSION;
+	memcpy(hs.network, s->cfg.network, sizeof hs.network);
+	memcpy(hs.content, s->cfg.content, sizeof hs.content);
+	memcpy(hs.peer, s->cfg.peer_id, sizeof hs.peer);
+	uint8_t buf[128];
+	struct bwriter w;
+	bw_init(&w, buf, sizeof buf);
+	wire_put_handshake(&w, &hs);
+	sess_send(s, p, buf, w.len);
+	p->hs_sent = true;
+}
+
+int session_peer_add(struct session *s, void *conn, bool outgoing)
+{
+	s->now = s->env.now(s->env.arg);
+	uint32_t slot = 0;
+	while (slot < s->cfg.max_peers && s->peers[slot])
+		slot++;
+	struct peer *p = slot < s->cfg.max_peers ? calloc(1, sizeof *p) : NULL;
+	if (p == NULL) {
+		s->env.close(s->env.arg, conn, SESSION_CLOSE_FULL);
+		return -1;
+	}
+	p->conn = conn;
+	p->slot = slot;
+	p->outgoing = outgoing;
+	p->am_choking = p->peer_choking = true;
+	p->last_recv = p->last_sent = s->now;
+	s->peers[slot] = p;
+	s->live++;
+	if (outgoing)
+		send_handshake(s, p);
+	return (int)slot;
+}
+
+static struct peer *slot_peer(const struct session *s, uint32_t slot)
+{
+	return slot < s->cfg.max_peers ? s->peers[slot] : NULL;
+}
+
+/* Forget P: its picker and choker state, the manifest fetch it served, its slot. */
+static void peer_forget(struct session *s, struct peer *p)
+{
+	xfer_peer_forget(s, p);
+	mf_peer_lost(s, p);
+	s->peers[p->slot] = NULL;
+	s->live--;
+	peer_free(p);
+}
+
+void sess_drop(struct session *s, struct peer *p, enum session_close why)
+{
+	void *conn = p->conn;
+	peer_forget(s, p);
+	s->env.close(s->env.arg, conn, why);
+	/* Requests the peer held are free again: hand them to the others. */
+	xfer_fill_all(s);
+}
+
+void session_peer_gone(struct session *s, uint32_t slot)
+{
+	struct peer *p = slot_peer(s, slot);
+	if (p == NULL)
+		return;
+	s->now = s->env.now(s->env.arg);
+	peer_forget(s, p);
+	xfer_fill_all(s);
+	sess_choke_run(s, s->now);
+}
+
+static bool id_known(const struct session *s, const uint8_t *id)
+{
+	for (uint32_t i = 0; i < s->cfg.max_peers; i++) {
+		const struct peer *q = s->peers[i];
+		if (q && q->hs_got && memcmp(q->id, id, WIRE_PEER_ID_LEN) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool id_banned(const struct session *s, const uint8_t *id)
+{
+	for (uint32_t i = 0; i < s->nbanned; i++)
+		if (memcmp(s->banned[i], id, WIRE_PEER_ID_LEN) == 0)
+			return true;
+	return false;
+}
+
+void sess_ban(struct session *s, const uint8_t *id)
+{
+	if (id_banned(s, id))
+		return;
+	uint8_t (*nb)[WIRE_PEER_ID_LEN] = realloc(s->banned, (s->nbanned + 1) * sizeof *nb);
+	if (nb == NULL)
+		return;
+	s->banned = nb;
+	memcpy(s->banned[s->nbanned++], id, WIRE_PEER_ID_LEN);
+	s->st.bans++;
+	sess_log(s, "banned a peer for corrupt data");
+	if (s->env.ban)
+		s->env.ban(s->env.arg, id);
+	for (uint32_t i = 0; i < s->cfg.max_peers; i++) {
+		struct peer *q = s->peers[i];
+		if (q && q->hs_got && memcmp(q->id, id, WIRE_PEER_ID_LEN) == 0)
+			sess_drop(s, q, SESSION_CLOSE_BANNED);
+	}
+}
+
+/* Handlers return 0 to go on, -1 for a protocol fault (the caller ends the peer), or 1 when
+ * they have already ended the peer for another reason. */
+static int on_handshake(struct session *s, struct peer *p, const struct wire_handshake *hs)
+{
+	enum session_close why;
+	if (hs->version != WIRE_VERSION ||
+	    memcmp(hs->network, s->cfg.network, WIRE_NETWORK_ID_LEN) != 0 ||
+	    memcmp(hs->content, s->cfg.content, WIRE_CONTENT_ID_LEN) != 0)
+		why = SESSION_CLOSE_HANDSHAKE;
+	else if (memcmp(hs->peer, s->cfg.peer_id, WIRE_PEER_ID_LEN) == 0 || id_known(s, hs->peer))
+		why = SESSION_CLOSE_DUPLICATE;
+	else if (id_banned(s, hs->peer))
+		why = SESSION_CLOSE_BANNED;
+	else
+		goto accept;
+	sess_drop(s, p, why);
+	return 1;
+accept:
+	memcpy(p->id, hs->peer, WIRE_PEER_ID_LEN);
+	p->hs_got = true;
+	if (!p->hs_sent)
+		send_handshake(s, p);
+	p->cp = choker_peer_add(s->ch, p, s->now);
+	if (p->cp == NULL) {
+		sess_drop(s, p, SESSION_CLOSE_FULL);
+		return 1;
+	}
+	s->nchoker++;
+	return s->m ? xfer_peer_ready(s, p) : 0;
+}
+
+static int dispatch(struct session *s, struct peer *p, const struct wire_msg *msg)
+{
+	if (!p->hs_got)
+		return msg->type == WIRE_HANDSHAKE ? on_handshake(s, p, &msg->u.handshake) : -1;
+	switch (msg->type) {
+	case WIRE_KEEPALIVE:
+		return 0;
+	case WIRE_BITFIELD:
+		return xfer_bitfield(s, p, msg->u.bitfield.bits, msg->u.bitfield.len);
+	case WIRE_HAVE:
+		return xfer_have(s, p, msg->u.have);
+	case WIRE_INTERESTED:
+	case WIRE_NOT_INTERESTED:
+		xfer_interested(s, p, msg->type == WIRE_INTERESTED);
+		return 0;
+	case WIRE_CHOKE:
+	case WIRE_UNCHOKE:
+		xfer_choked(s, p, msg->type == WIRE_CHOKE);
+		return 0;
+	case WIRE_REQUEST:
+		return xfer_request(s, p, &msg->u.span);
+	case WIRE_CANCEL:
+		return xfer_cancel(s, p, &msg->u.span);
+	case WIRE_REJECT:
+		return xfer_reject(s, p, &msg->u.span);
+	case WIRE_BLOCK:
+		return xfer_block(s, p, &msg->u.block);
+	case WIRE_MANIFEST_REQ:
+		return mf_request(s, p, msg->u.piece_index);
+	case WIRE_MANIFEST_PIECE:
+		return mf_piece(s, p, &msg->u.piece);
+	case WIRE_MANIFEST_REJECT:
+		return mf_reject(s, p, msg->u.piece_index);
+	case WIRE_HANDSHAKE:
+		break;
+	}
+	return -1;
+}
+
+/* Run one decoded frame. Return 0, or -1 if the peer is gone. */
+static int run_frame(struct session *s, struct peer *p, const struct wire_msg *msg)
+{
+	int rc = dispatch(s, p, msg);
+	if (rc < 0) {
+		sess_log(s, "peer %u: protocol fault on %s", p->slot, wire_type_name(msg->type));
+		sess_drop(s, p, SESSION_CLOSE_PROTOCOL);
+	}
+	return rc == 0 ? 0 : -1;
+}
+
+static int in_reserve(struct peer *p, size_t need)
+{
+	if (need <= p->incap)
+		return 0;
+	uint8_t *n = realloc(p->in, need);
+	if (n == NULL)
+		return -1;
+	p->in = n;
+	p->incap = need;
+	return 0;
+}
+
+/* Feed bytes from BUF at *OFF into P's split frame until it is whole, then run it. Return 0, or
+ * -1 if the peer is gone. */
+static int input_split(struct session *s, struct peer *p, const uint8_t *buf, size_t len,
+		       size_t *off)
+{
+	while (*off < len) {
+		size_t want = p->inlen < WIRE_PREFIX_LEN ? WIRE_PREFIX_LEN - p->inlen
+							 : WIRE_PREFIX_LEN + be32_get(p->in) - p->inlen;
+		size_t take = want < len - *off ? want : len - *off;
+		if (p->inlen + take > WIRE_MAX_FRAME || in_reserve(p, p->inlen + take) < 0)
+			break;
+		memcpy(p->in + p->inlen, buf + *off, take);
+		p->inlen += take;
+		*off += take;
+		struct wire_msg msg;
+		size_t used;
+		enum wire_status st = wire_frame(p->in, p->inlen, &msg, &used);
+		if (st == WIRE_NEED_MORE)
+			continue;
+		if (st == WIRE_MALFORMED)
+			break;
+		p->inlen = 0;
+		return run_frame(s, p, &msg);
+	}
+	if (*off >= len)
+		return 0;
+	sess_drop(s, p, SESSION_CLOSE_PROTOCOL);
+	return -1;
+}
+
+int session_input(struct session *s, uint32_t slot, const uint8_t *buf, size_t len)
+{
+	struct peer *p = slot_peer(s, slot);
+	if (p == NULL)
+		return -1;
+	s->now = s->env.now(s->env.arg);
+	p->last_recv = s->now;
+	size_t off = 0;
+	if (p->inlen > 0 && input_split(s, p, buf, len, &off) < 0)
+		return -1;
+	while (off < len) {
+		struct wire_msg msg;
+		size_t used;
+		enum wire_status st = wire_frame(buf + off, len - off, &msg, &used);
+		if (st == WIRE_NEED_MORE) {
+			if (in_reserve(p, len - off) < 0)
+				break;
+			memcpy(p->in, buf + off, len - off);
+			p->inlen = len - off;
+			off = len;
+			break;
+		}
+		if (st == WIRE_MALFORMED)
+			break;
+		off += used;
+		if (run_frame(s, p, &msg) < 0)
+			return -1;
+	}
+	if (off < len) {
+		sess_drop(s, p, SESSION_CLOSE_PROTOCOL);
+		return -1;
+	}
+	sess_choke_run(s, s->now);
+	return 0;
+}
+
+void session_writable(struct session *s, uint32_t slot)
+{
+	struct peer *p = slot_peer(s, slot);
+	if (p == NULL || p->rq_head == p->rq_end)
+		return;
+	s->now = s->env.now(s->env.arg);
+	xfer_serve(s, p);
+}
+
+void sess_choke_run(struct session *s, uint64_t now)
+{
+	/* With nobody to choke there is nothing to decide (and the choker need not be asked). */
+	if (s->nchoker == 0 || choker_next_deadline(s->ch) > now)
+		return;
+	const struct choker_change *chg;
+	size_t n = choker_tick(s->ch, now, &chg);
+	if (n == 0)
+		return;
+	/* Applying a change talks to the choker (bytes sent), which may end the list's life. */
+	struct choker_change *copy = malloc(n * sizeof *copy);
+	if (copy == NULL)
+		return;
+	memcpy(copy, chg, n * sizeof *copy);
+	for (size_t i = 0; i < n; i++)
+		xfer_set_choke(s, copy[i].user, copy[i].choke);
+	free(copy);
+}
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Keepalives and idle peers. Return P's next deadline, or 0 if P was ended. */
+static uint64_t peer_timers(struct session *s, struct peer *p, uint64_t now)
+{
+	if (now - p->last_recv >= s->cfg.idle_timeout_us) {
+		sess_drop(s, p, SESSION_CLOSE_TIMEOUT);
+		return 0;
+	}
+	if (now - p->last_sent >= s->cfg.keepalive_us)
+		sess_send_bare(s, p, WIRE_KEEPALIVE);
+	return min64(p->last_recv + s->cfg.idle_timeout_us, p->last_sent + s->cfg.keepalive_us);
+}
+
+uint64_t session_tick(struct session *s, uint64_t now_us)
+{
+	s->now = now_us;
+	uint64_t next = UINT64_MAX;
+	if (s->pk) {
+		next = picker_tick(s->pk, now_us);
+		xfer_fill_all(s);
+	}
+	sess_choke_run(s, now_us);
+	next = min64(next, choker_next_deadline(s->ch));
+	for (uint32_t i = 0; i < s->cfg.max_peers; i++) {
+		struct peer *p = s->peers[i];
+		uint64_t due = p ? peer_timers(s, p, now_us) : 0;
+		if (due)
+			next = min64(next, due);
+	}
+	return next;
+}
+
+bool session_complete(const struct session *s)
+{
+	return s->have && bitfield_all(s->have);
+}
+
+const struct manifest *session_manifest(const struct session *s)
+{
+	return s->m;
+}
+
+const struct bitfield *session_have(const struct session *s)
+{
+	return s->have;
+}
+
+void session_stats(const struct session *s, struct session_stats *out)
+{
+	*out = s->st;
+	out->peers = s->live;
+	out->have = s->have ? bitfield_count(s->have) : 0;
+	out->chunks = s->m ? manifest_chunk_count(s->m) : 0;
+}
+
+const uint8_t *session_peer_id(const struct session *s, uint32_t slot)
+{
+	const struct peer *p = slot_peer(s, slot);
+	return p && p->hs_got ? p->id : NULL;
+}

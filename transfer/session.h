@@ -1,0 +1,123 @@
+/* transfer/session.h: the peer-wire session core: one download (or upload) of one content id with
+ * many peers. It frames and judges what peers send, fetches and checks the manifest, and composes
+ * picker, choker and bitfields to decide what to ask for and whom to serve; bytes, storage,
+ * hashing and time go through struct session_env. session_new() returns an object the caller frees;
+ * the manifest it fetched belongs to the session (session_manifest() lends it). */
+#ifndef TRANSFER_SESSION_H
+#define TRANSFER_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "transfer/bitfield.h"
+#include "transfer/manifest.h"
+#include "transfer/wire.h"
+
+/* Why the session ended a peer's connection. Those marked (fault) count against the peer. */
+enum session_close {
+	SESSION_CLOSE_PROTOCOL,  /* (fault) malformed, unknown or unwelcome message */
+	SESSION_CLOSE_HANDSHAKE, /* wrong protocol version, network or content id */
+	SESSION_CLOSE_BANNED,    /* (fault) proven to have sent corrupt data, or banned before */
+	SESSION_CLOSE_DUPLICATE, /* ourselves, or a peer id already connected */
+	SESSION_CLOSE_TIMEOUT,   /* silent for too long */
+	SESSION_CLOSE_DONE,      /* both sides have everything: nothing left to trade */
+	SESSION_CLOSE_FULL,      /* no room for another peer */
+};
+
+#define SESSION_DIGEST_LEN 32
+
+/* The environment. Every callback is required unless marked optional. CONN is the env's own
+ * handle given to session_peer_add(). Callbacks may not call back into the session. */
+struct session_env {
+	void *arg;
+	/* Queue HLEN bytes, then BLEN bytes from BODY (BODY NULL when BLEN is 0), as one frame. */
+	void (*send)(void *arg, void *conn, const uint8_t *head, size_t hlen, const uint8_t *body,
+		     size_t blen);
+	/* Bytes queued to CONN not yet on the wire: upload is paced on it (see send_low_water). */
+	size_t (*backlog)(void *arg, void *conn);
+	/* End the connection. The session has already forgotten the peer: the slot is free. */
+	void (*close)(void *arg, void *conn, enum session_close why);
+	/* Keep LEN bytes of chunk CHUNK at OFFSET, received from CONN (the chunk is not verified). */
+	void (*store)(void *arg, void *conn, uint32_t chunk, uint32_t offset, const uint8_t *data,
+		      size_t len);
+	/* Return LEN bytes of verified chunk CHUNK at OFFSET, valid until send() returns, or NULL
+	 * if they cannot be read (the request is then rejected). */
+	const uint8_t *(*read)(void *arg, uint32_t chunk, uint32_t offset, uint32_t len);
+	/* Hash stored chunk CHUNK and answer later with session_chunk_verified(). With
+	 * WANT_DIGESTS the answer must carry per-block digests even if the chunk is good. */
+	void (*verify)(void *arg, uint32_t chunk, bool want_digests);
+	/* Optional: peer PEER_ID is proven to have sent corrupt data (its connection, if still
+	 * open, is closed with SESSION_CLOSE_BANNED right after). */
+	void (*ban)(void *arg, const uint8_t peer_id[WIRE_PEER_ID_LEN]);
+	/* Optional: the manifest was fetched and checked against the content id. */
+	void (*manifest)(void *arg, const struct manifest *m);
+	uint64_t (*now)(void *arg);    /* microseconds, monotonic */
+	uint64_t (*rand64)(void *arg);
+	void (*log)(void *arg, const char *msg); /* optional */
+};
+
+struct session_config {
+	uint8_t network[WIRE_NETWORK_ID_LEN];
+	uint8_t content[WIRE_CONTENT_ID_LEN];
+	uint8_t peer_id[WIRE_PEER_ID_LEN];
+	/* Borrowed, must outlive the session, and match CONTENT; NULL: fetch it from peers. */
+	const struct manifest *manifest;
+	/* Verified chunks we start with (copied); NULL: none. Needs MANIFEST. */
+	const struct bitfield *have;
+	bool no_upload;           /* never unchoke anyone (a free rider) */
+	unsigned max_peers;       /* 80 */
+	unsigned max_queued;      /* requests a peer may have waiting with us; more are rejected: 256 */
+	size_t send_low_water;    /* push blocks while the env's backlog is below this: 32 KiB */
+	uint64_t keepalive_us;    /* send KEEPALIVE after this long without sending: 60 s */
+	uint64_t idle_timeout_us; /* close a peer silent this long: 180 s */
+	unsigned upload_slots;    /* choker regular slots: 4 */
+	uint64_t choke_period_us; /* choker recompute period: 10 s */
+	uint64_t optimistic_us;   /* choker optimistic period: 30 s */
+	unsigned max_depth;       /* picker pipeline depth clamp: 256 */
+};
+
+struct session_stats {
+	uint64_t downloaded;      /* payload bytes received that we needed */
+	uint64_t duplicate;       /* payload bytes received that we already had */
+	uint64_t uploaded;        /* payload bytes sent */
+	uint64_t corrupt_chunks;  /* chunks that failed their hash */
+	uint32_t peers;
+	uint32_t bans;
+	uint32_t have;            /* verified chunks */
+	uint32_t chunks;          /* 0 until the manifest is known */
+};
+
+struct session;
+
+void session_config_default(struct session_config *cfg);
+/* Return a session for CFG and ENV (both copied), or NULL if the config is inconsistent (a
+ * manifest whose id is not CONTENT, HAVE without or unlike the manifest) or memory runs out. */
+struct session *session_new(const struct session_config *cfg, const struct session_env *env);
+void session_free(struct session *s); /* accepts NULL; sends nothing */
+
+/* A connection to a peer is up. OUTGOING: we dialled, so we speak first. Return the slot that
+ * names the peer in the calls below, or -1 if there is no room (env->close() was called). */
+int session_peer_add(struct session *s, void *conn, bool outgoing);
+/* LEN bytes of the peer's stream arrived (any split). Return 0, or -1 if the session ended the
+ * peer (env->close() was called and the slot is free). */
+int session_input(struct session *s, uint32_t slot, const uint8_t *buf, size_t len);
+/* The env's backlog to the peer went down: more blocks may be sent. */
+void session_writable(struct session *s, uint32_t slot);
+/* The connection died on its own. The slot is free afterwards; env->close() is not called. */
+void session_peer_gone(struct session *s, uint32_t slot);
+/* The answer to env->verify(CHUNK). DIGESTS holds one SESSION_DIGEST_LEN-byte digest per block
+ * of the chunk, in order; required when !OK or when digests were asked for, else may be NULL. */
+void session_chunk_verified(struct session *s, uint32_t chunk, bool ok, const uint8_t *digests);
+/* Run timers (choking, request time-outs, keepalives, idle peers). Return when to call next. */
+uint64_t session_tick(struct session *s, uint64_t now_us);
+
+bool session_complete(const struct session *s);
+/* The manifest, NULL until it is known; owned by the session or borrowed from the config. */
+const struct manifest *session_manifest(const struct session *s);
+const struct bitfield *session_have(const struct session *s); /* NULL until the manifest */
+void session_stats(const struct session *s, struct session_stats *out);
+/* The peer id of the peer in SLOT, or NULL before its handshake. */
+const uint8_t *session_peer_id(const struct session *s, uint32_t slot);
+
+#endif

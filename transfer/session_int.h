@@ -1,0 +1,113 @@
+/* transfer/session_int.h: the session core's private state, shared by session.c (peers, framing,
+ * handshake, timers), session_xfer.c (chunks: requests, blocks, upload, integrity) and
+ * session_manifest.c (fetching and serving the manifest). Not for use outside those files. */
+#ifndef TRANSFER_SESSION_INT_H
+#define TRANSFER_SESSION_INT_H
+
+#include "transfer/choker.h"
+#include "transfer/picker.h"
+#include "transfer/session.h"
+
+/* A request we sent and whose answer (BLOCK or REJECT) has not come yet. */
+struct out_req {
+	uint32_t chunk, offset, length;
+	bool answered;
+};
+
+struct peer {
+	void *conn;
+	uint32_t slot;
+	uint64_t pid;             /* the picker's name for it: unique for the session's life */
+	bool outgoing, hs_sent, hs_got, sent_bitfield, got_bitfield, has_manifest, no_manifest;
+	bool am_interested, am_choking, peer_interested, peer_choking;
+	uint8_t id[WIRE_PEER_ID_LEN];
+	struct bitfield *has;     /* NULL until both its handshake and our manifest */
+	uint8_t *early_bits;      /* its BITFIELD, kept raw while we lack the manifest */
+	uint32_t early_len;
+	uint32_t *early_haves, nearly, early_cap;
+	struct picker_peer *pp;
+	struct choker_peer *cp;
+	uint8_t *in;              /* a frame split across inputs */
+	size_t inlen, incap;
+	struct wire_span *rq;     /* its requests waiting for our upload: rq[rq_head..rq_end) */
+	unsigned rq_head, rq_end, rq_cap;
+	struct out_req *out;      /* our requests to it, oldest first: out[out_head..out_end) */
+	unsigned out_head, out_end, out_cap;
+	unsigned mpending;        /* manifest pieces asked of it and not answered */
+	uint64_t last_recv, last_sent;
+};
+
+/* Senders and digests of a chunk's failed copy, kept until a good copy shows who lied. */
+struct blame {
+	uint32_t chunk, nblocks;
+	uint64_t *sender;
+	uint8_t *digest;
+	struct blame *next;
+};
+
+struct session {
+	struct session_config cfg;
+	struct session_env env;
+	const struct manifest *m;
+	struct manifest *owned;   /* the fetched manifest */
+	struct bitfield *have;
+	struct picker *pk;
+	struct choker *ch;
+	struct peer **peers;      /* by slot; NULL: free */
+	uint32_t live;            /* peers in slots */
+	uint32_t nchoker;         /* peers known to the choker (past their handshake) */
+	uint64_t next_pid;
+	uint8_t (*pid_ids)[WIRE_PEER_ID_LEN]; /* wire peer id by picker id */
+	uint8_t (*banned)[WIRE_PEER_ID_LEN];
+	uint32_t nbanned;
+	struct blame *blames;
+	struct session_stats st;
+	uint64_t now;             /* the env's now() at the start of the current call */
+	/* The manifest being fetched: all pieces from one source, in order. */
+	struct peer *msrc;
+	uint8_t *mbuf;
+	uint32_t mtotal, mgot, mnext;
+	uint8_t *frame;           /* WIRE_MAX_FRAME bytes for encoding */
+};
+
+/* session.c */
+uint64_t sess_now(struct session *s);
+void sess_log(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sess_send(struct session *s, struct peer *p, const uint8_t *buf, size_t len);
+/* Encode one frame with FN's writer into the session's frame buffer and send it. */
+void sess_send_bare(struct session *s, struct peer *p, enum wire_type type);
+void sess_send_span(struct session *s, struct peer *p, enum wire_type type, uint32_t chunk,
+		    uint32_t offset, uint32_t length);
+void sess_send_have(struct session *s, struct peer *p, uint32_t chunk);
+/* End P's connection for WHY: env->close() and forget it. */
+void sess_drop(struct session *s, struct peer *p, enum session_close why);
+void sess_choke_run(struct session *s, uint64_t now);
+/* Ban the peer with wire id ID: remember it, tell the env, end its connection. */
+void sess_ban(struct session *s, const uint8_t *id);
+
+/* session_xfer.c */
+int xfer_peer_ready(struct session *s, struct peer *p);
+void xfer_peer_forget(struct session *s, struct peer *p);
+int xfer_bitfield(struct session *s, struct peer *p, const uint8_t *bits, uint32_t len);
+int xfer_have(struct session *s, struct peer *p, uint32_t chunk);
+int xfer_request(struct session *s, struct peer *p, const struct wire_span *sp);
+int xfer_cancel(struct session *s, struct peer *p, const struct wire_span *sp);
+int xfer_reject(struct session *s, struct peer *p, const struct wire_span *sp);
+int xfer_block(struct session *s, struct peer *p, const struct wire_block *b);
+void xfer_choked(struct session *s, struct peer *p, bool choked);
+void xfer_interested(struct session *s, struct peer *p, bool interested);
+void xfer_set_choke(struct session *s, struct peer *p, bool choke);
+void xfer_serve(struct session *s, struct peer *p);
+void xfer_fill(struct session *s, struct peer *p);
+void xfer_fill_all(struct session *s);
+void xfer_blames_free(struct session *s);
+
+/* session_manifest.c */
+int mf_accept(struct session *s, struct manifest *owned, const struct manifest *m);
+int mf_request(struct session *s, struct peer *p, uint32_t index);
+int mf_piece(struct session *s, struct peer *p, const struct wire_manifest_piece *pc);
+int mf_reject(struct session *s, struct peer *p, uint32_t index);
+void mf_peer_ready(struct session *s, struct peer *p);
+void mf_peer_lost(struct session *s, struct peer *p);
+
+#endif

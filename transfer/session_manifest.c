@@ -1,0 +1,192 @@
+/* The peer-wire session core, part three: the manifest. A peer that knows only the content id
+ * fetches the manifest in WIRE_MANIFEST_PIECE_SIZE pieces, all from one source at a time (a peer
+ * that sent a BITFIELD, so it has the manifest), in order, and accepts it only if its hash is the
+ * content id. One source per attempt means a manifest that fails the check convicts its sender;
+ * when the source goes away or refuses, the attempt starts over with another. Serving the
+ * manifest is unconditional: it is small and a newcomer needs it before it can trade.
+ * Nothing here touches chunks beyond setting up the picker once the manifest is known. */
+#include "transfer/session_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Pieces asked of the source at once. */
+#define MF_WINDOW 8
+
+static uint32_t npieces(uint32_t total)
+{
+	return (total + WIRE_MANIFEST_PIECE_SIZE - 1) / WIRE_MANIFEST_PIECE_SIZE;
+}
+
+static void mf_ask(struct session *s, struct peer *p, uint32_t index)
+{
+	uint8_t buf[16];
+	struct bwriter w;
+	bw_init(&w, buf, sizeof buf);
+	wire_put_piece_index(&w, WIRE_MANIFEST_REQ, index);
+	sess_send(s, p, buf, w.len);
+	p->mpending++;
+}
+
+static void mf_start(struct session *s, struct peer *p)
+{
+	free(s->mbuf);
+	s->mbuf = NULL;
+	s->mtotal = s->mgot = 0;
+	s->mnext = 1;
+	s->msrc = p;
+	mf_ask(s, p, 0);
+}
+
+/* Find a new source, if any peer can be one. */
+static void mf_restart(struct session *s)
+{
+	free(s->mbuf);
+	s->mbuf = NULL;
+	s->msrc = NULL;
+	for (uint32_t i = 0; i < s->cfg.max_peers; i++) {
+		struct peer *q = s->peers[i];
+		if (q && q->got_bitfield && !q->no_manifest && q->mpending == 0) {
+			mf_start(s, q);
+			return;
+		}
+	}
+}
+
+void mf_peer_ready(struct session *s, struct peer *p)
+{
+	if (s->m == NULL && s->msrc == NULL)
+		mf_start(s, p);
+}
+
+void mf_peer_lost(struct session *s, struct peer *p)
+{
+	if (s->m == NULL && s->msrc == p) {
+		s->msrc = NULL;
+		mf_restart(s);
+	}
+}
+
+int mf_request(struct session *s, struct peer *p, uint32_t index)
+{
+	uint8_t buf[16];
+	struct bwriter w;
+	if (s->m == NULL) {
+		bw_init(&w, buf, sizeof buf);
+		wire_put_piece_index(&w, WIRE_MANIFEST_REJECT, index);
+		sess_send(s, p, buf, w.len);
+		return 0;
+	}
+	size_t total;
+	const uint8_t *bytes = manifest_bytes(s->m, &total);
+	if (index >= npieces((uint32_t)total))
+		return -1;
+	size_t off = (size_t)index * WIRE_MANIFEST_PIECE_SIZE;
+	size_t len = total - off < WIRE_MANIFEST_PIECE_SIZE ? total - off : WIRE_MANIFEST_PIECE_SIZE;
+	bw_init(&w, s->frame, WIRE_MAX_FRAME);
+	if (wire_put_manifest_piece(&w, index, (uint32_t)total, bytes + off, (uint32_t)len) < 0)
+		return -1;
+	sess_send(s, p, s->frame, w.len);
+	return 0;
+}
+
+int mf_accept(struct session *s, struct manifest *owned, const struct manifest *m)
+{
+	struct picker_config pc;
+	picker_config_default(&pc);
+	pc.total_bytes = manifest_total_size(m);
+	pc.chunk_size = manifest_chunk_size(m);
+	pc.max_depth = s->cfg.max_depth;
+	pc.rand64 = s->env.rand64;
+	pc.rand_arg = s->env.arg;
+	s->have = bitfield_new(manifest_chunk_count(m));
+	s->pk = s->have ? picker_new(&pc) : NULL;
+	if (s->pk == NULL) {
+		bitfield_free(s->have);
+		s->have = NULL;
+		return -1;
+	}
+	s->m = m;
+	s->owned = owned;
+	free(s->mbuf);
+	s->mbuf = NULL;
+	s->msrc = NULL;
+	if (owned && s->env.manifest)
+		s->env.manifest(s->env.arg, m);
+	return 0;
+}
+
+/* The manifest is ours: every peer past its handshake can now trade. Return 1 if CUR, the peer
+ * whose message got us here, was ended on the way, else 0. */
+static int mf_ready_all(struct session *s, struct peer *cur)
+{
+	int gone = 0;
+	for (uint32_t i = 0; i < s->cfg.max_peers; i++) {
+		struct peer *q = s->peers[i];
+		if (q == NULL || !q->hs_got)
+			continue;
+		int rc = xfer_peer_ready(s, q);
+		if (rc < 0)
+			sess_drop(s, q, SESSION_CLOSE_PROTOCOL);
+		if (rc != 0 && q == cur)
+			gone = 1;
+	}
+	return gone;
+}
+
+static int mf_finish(struct session *s, struct peer *p)
+{
+	struct manifest *m = manifest_verify(s->mbuf, s->mtotal, s->cfg.content);
+	if (m == NULL) {
+		/* One source gave us every piece: the lie is its own. */
+		s->msrc = NULL;
+		sess_ban(s, p->id);
+		mf_restart(s);
+		return 1;
+	}
+	if (mf_accept(s, m, m) < 0) {
+		manifest_free(m);
+		mf_restart(s);
+		return 0;
+	}
+	return mf_ready_all(s, p);
+}
+
+int mf_piece(struct session *s, struct peer *p, const struct wire_manifest_piece *pc)
+{
+	if (p->mpending == 0)
+		return -1;
+	p->mpending--;
+	/* A piece from a source we gave up on is late, not wrong. */
+	if (s->m || p != s->msrc)
+		return 0;
+	if (pc->index != s->mgot || (s->mgot > 0 && pc->total != s->mtotal))
+		return -1;
+	if (s->mgot == 0) {
+		s->mbuf = malloc(pc->total);
+		if (s->mbuf == NULL)
+			return -1;
+		s->mtotal = pc->total;
+	}
+	memcpy(s->mbuf + (size_t)pc->index * WIRE_MANIFEST_PIECE_SIZE, pc->data, pc->len);
+	s->mgot++;
+	uint32_t n = npieces(s->mtotal);
+	if (s->mgot == n)
+		return mf_finish(s, p);
+	while (s->mnext < n && p->mpending < MF_WINDOW)
+		mf_ask(s, p, s->mnext++);
+	return 0;
+}
+
+int mf_reject(struct session *s, struct peer *p, uint32_t index)
+{
+	(void)index;
+	if (p->mpending == 0)
+		return -1;
+	p->mpending--;
+	if (s->m || p != s->msrc)
+		return 0;
+	p->no_manifest = true;
+	mf_restart(s);
+	return 0;
+}

@@ -1,0 +1,517 @@
+/* The peer-wire session core, part two: chunk traffic. What peers have (BITFIELD, HAVE) feeds the
+ * picker and our interest; our requests and their answers (every REQUEST gets exactly one BLOCK
+ * or REJECT, so a cancelled request stays on the books until its answer, and any BLOCK or REJECT
+ * that matches no open request is a fault); the upload queue, served in order and paced by the
+ * env's backlog; choking; and integrity, where a failed chunk's senders and block digests are kept
+ * until the picker's single-peer re-fetch yields a good copy that shows who lied.
+ * It never reads or hashes data itself: the env stores, reads and verifies. */
+#include "transfer/session_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FILL_BATCH 32
+
+static uint32_t nblocks_of(const struct session *s, uint32_t chunk)
+{
+	return (picker_chunk_length(s->pk, chunk) + PICKER_BLOCK - 1) / PICKER_BLOCK;
+}
+
+/* ---- queues: live entries are v[head..end); the front is compacted away on growth ---- */
+
+static int rq_push(struct peer *p, const struct wire_span *sp)
+{
+	if (p->rq_end == p->rq_cap) {
+		if (p->rq_head > 0) {
+			memmove(p->rq, p->rq + p->rq_head, (p->rq_end - p->rq_head) * sizeof *p->rq);
+			p->rq_end -= p->rq_head;
+			p->rq_head = 0;
+		} else {
+			unsigned cap = p->rq_cap ? p->rq_cap * 2 : 8;
+			struct wire_span *n = realloc(p->rq, cap * sizeof *n);
+			if (n == NULL)
+				return -1;
+			p->rq = n;
+			p->rq_cap = cap;
+		}
+	}
+	p->rq[p->rq_end++] = *sp;
+	return 0;
+}
+
+static int out_push(struct peer *p, uint32_t chunk, uint32_t offset, uint32_t length)
+{
+	if (p->out_end == p->out_cap) {
+		if (p->out_head > 0) {
+			memmove(p->out, p->out + p->out_head,
+				(p->out_end - p->out_head) * sizeof *p->out);
+			p->out_end -= p->out_head;
+			p->out_head = 0;
+		} else {
+			unsigned cap = p->out_cap ? p->out_cap * 2 : 8;
+			struct out_req *n = realloc(p->out, cap * sizeof *n);
+			if (n == NULL)
+				return -1;
+			p->out = n;
+			p->out_cap = cap;
+		}
+	}
+	p->out[p->out_end++] = (struct out_req){ chunk, offset, length, false };
+	return 0;
+}
+
+/* Close the open request matching SP. Return 0, or -1 if there is none. Answers come in order
+ * almost always, so the search usually stops at the front. */
+static int out_answer(struct peer *p, uint32_t chunk, uint32_t offset, uint32_t length)
+{
+	for (unsigned i = p->out_head; i < p->out_end; i++) {
+		struct out_req *r = &p->out[i];
+		if (r->answered || r->chunk != chunk || r->offset != offset || r->length != length)
+			continue;
+		r->answered = true;
+		while (p->out_head < p->out_end && p->out[p->out_head].answered)
+			p->out_head++;
+		if (p->out_head == p->out_end)
+			p->out_head = p->out_end = 0;
+		return 0;
+	}
+	return -1;
+}
+
+/* ---- interest and requests ---- */
+
+void xfer_fill(struct session *s, struct peer *p)
+{
+	if (p->pp == NULL || p->peer_choking || !p->am_interested)
+		return;
+	struct picker_req r[FILL_BATCH];
+	size_t n;
+	do {
+		n = picker_fill(s->pk, p->pp, s->now, r, FILL_BATCH);
+		for (size_t i = 0; i < n; i++) {
+			if (out_push(p, r[i].chunk, r[i].offset, r[i].length) < 0) {
+				picker_reject(s->pk, p->pp, r[i].chunk, r[i].offset, r[i].length);
+				continue;
+			}
+			sess_send_span(s, p, WIRE_REQUEST, r[i].chunk, r[i].offset, r[i].length);
+		}
+	} while (n == FILL_BATCH);
+}
+
+void xfer_fill_all(struct session *s)
+{
+	if (s->pk == NULL)
+		return;
+	for (uint32_t i = 0; i < s->cfg.max_peers; i++)
+		if (s->peers[i])
+			xfer_fill(s, s->peers[i]);
+}
+
+static void set_interest(struct session *s, struct peer *p, bool want)
+{
+	if (want == p->am_interested)
+		return;
+	p->am_interested = want;
+	sess_send_bare(s, p, want ? WIRE_INTERESTED : WIRE_NOT_INTERESTED);
+	choker_peer_interesting(s->ch, p->cp, want, s->now);
+	if (want)
+		xfer_fill(s, p);
+}
+
+static void update_interest(struct session *s, struct peer *p)
+{
+	set_interest(s, p, p->pp != NULL && picker_peer_interesting(s->pk, p->pp));
+}
+
+/* Both sides have everything: the connection has nothing left to carry. */
+static bool both_done(const struct session *s, const struct peer *p)
+{
+	return p->has && bitfield_all(p->has) && session_complete(s);
+}
+
+static int have_apply(struct session *s, struct peer *p, uint32_t chunk)
+{
+	if (chunk >= bitfield_size(p->has))
+		return -1;
+	if (bitfield_test(p->has, chunk))
+		return 0;
+	bitfield_set(p->has, chunk);
+	if (picker_peer_have(s->pk, p->pp, chunk) == 1)
+		set_interest(s, p, true);
+	if (both_done(s, p)) {
+		sess_drop(s, p, SESSION_CLOSE_DONE);
+		return 1;
+	}
+	return 0;
+}
+
+static int bitfield_apply(struct session *s, struct peer *p, const uint8_t *bits, uint32_t len)
+{
+	if (bitfield_decode(p->has, bits, len) < 0)
+		return -1;
+	if (bitfield_all(p->has))
+		picker_peer_have_all(s->pk, p->pp);
+	else
+		picker_peer_bitfield(s->pk, p->pp, p->has);
+	if (both_done(s, p)) {
+		sess_drop(s, p, SESSION_CLOSE_DONE);
+		return 1;
+	}
+	update_interest(s, p);
+	return 0;
+}
+
+static int remember_pid(struct session *s, struct peer *p)
+{
+	uint8_t (*n)[WIRE_PEER_ID_LEN] = realloc(s->pid_ids, (s->next_pid + 1) * sizeof *n);
+	if (n == NULL)
+		return -1;
+	s->pid_ids = n;
+	p->pid = s->next_pid++;
+	memcpy(s->pid_ids[p->pid], p->id, WIRE_PEER_ID_LEN);
+	return 0;
+}
+
+int xfer_peer_ready(struct session *s, struct peer *p)
+{
+	p->has = bitfield_new(manifest_chunk_count(s->m));
+	if (p->has == NULL || remember_pid(s, p) < 0 ||
+	    (p->pp = picker_peer_add(s->pk, p->pid, p)) == NULL) {
+		sess_drop(s, p, SESSION_CLOSE_FULL);
+		return 1;
+	}
+	if (!p->peer_choking)
+		picker_peer_choked(s->pk, p->pp, false);
+	struct bwriter w;
+	bw_init(&w, s->frame, WIRE_MAX_FRAME);
+	if (wire_put_bitfield(&w, s->have) > 0)
+		sess_send(s, p, s->frame, w.len);
+	p->sent_bitfield = true;
+	int rc = 0;
+	if (p->early_bits)
+		rc = bitfield_apply(s, p, p->early_bits, p->early_len);
+	for (uint32_t i = 0; rc == 0 && i < p->nearly; i++)
+		rc = have_apply(s, p, p->early_haves[i]);
+	if (rc != 0)
+		return rc;
+	free(p->early_bits);
+	free(p->early_haves);
+	p->early_bits = NULL;
+	p->early_haves = NULL;
+	p->nearly = 0;
+	return 0;
+}
+
+void xfer_peer_forget(struct session *s, struct peer *p)
+{
+	if (p->pp)
+		picker_peer_remove(s->pk, p->pp);
+	if (p->cp) {
+		choker_peer_remove(s->ch, p->cp);
+		s->nchoker--;
+	}
+	p->pp = NULL;
+	p->cp = NULL;
+}
+
+int xfer_bitfield(struct session *s, struct peer *p, const uint8_t *bits, uint32_t len)
+{
+	if (p->got_bitfield)
+		return -1;
+	p->got_bitfield = true;
+	if (s->m)
+		return bitfield_apply(s, p, bits, len);
+	/* We cannot judge it before we know the chunk count: keep it, and ask this peer, who has
+	 * the manifest, for it. */
+	p->early_bits = malloc(len);
+	if (p->early_bits == NULL)
+		return -1;
+	memcpy(p->early_bits, bits, len);
+	p->early_len = len;
+	mf_peer_ready(s, p);
+	return 0;
+}
+
+int xfer_have(struct session *s, struct peer *p, uint32_t chunk)
+{
+	if (!p->got_bitfield)
+		return -1;
+	if (s->m)
+		return have_apply(s, p, chunk);
+	if (chunk >= BITFIELD_MAX_BITS || p->nearly >= BITFIELD_MAX_BITS)
+		return -1;
+	if (p->nearly == p->early_cap) {
+		uint32_t cap = p->early_cap ? p->early_cap * 2 : 16;
+		uint32_t *n = realloc(p->early_haves, cap * sizeof *n);
+		if (n == NULL)
+			return -1;
+		p->early_haves = n;
+		p->early_cap = cap;
+	}
+	p->early_haves[p->nearly++] = chunk;
+	return 0;
+}
+
+void xfer_interested(struct session *s, struct peer *p, bool interested)
+{
+	p->peer_interested = interested;
+	if (!s->cfg.no_upload)
+		choker_peer_interested(s->ch, p->cp, interested, s->now);
+}
+
+void xfer_choked(struct session *s, struct peer *p, bool choked)
+{
+	p->peer_choking = choked;
+	if (p->pp == NULL)
+		return;
+	picker_peer_choked(s->pk, p->pp, choked);
+	if (!choked)
+		xfer_fill(s, p);
+}
+
+/* ---- upload ---- */
+
+static void send_block(struct session *s, struct peer *p, const struct wire_span *sp)
+{
+	const uint8_t *data = s->env.read(s->env.arg, sp->chunk, sp->offset, sp->length);
+	if (data == NULL) {
+		sess_send_span(s, p, WIRE_REJECT, sp->chunk, sp->offset, sp->length);
+		return;
+	}
+	uint8_t head[WIRE_BLOCK_HEADER_LEN];
+	struct bwriter w;
+	bw_init(&w, head, sizeof head);
+	wire_put_block_header(&w, sp->chunk, sp->offset, sp->length);
+	s->env.send(s->env.arg, p->conn, head, w.len, data, sp->length);
+	p->last_sent = s->now;
+	s->st.uploaded += sp->length;
+	choker_peer_sent(s->ch, p->cp, sp->length, s->now);
+}
+
+void xfer_serve(struct session *s, struct peer *p)
+{
+	while (p->rq_head < p->rq_end && !p->am_choking &&
+	       s->env.backlog(s->env.arg, p->conn) < s->cfg.send_low_water) {
+		struct wire_span sp = p->rq[p->rq_head++];
+		send_block(s, p, &sp);
+	}
+	if (p->rq_head == p->rq_end)
+		p->rq_head = p->rq_end = 0;
+}
+
+void xfer_set_choke(struct session *s, struct peer *p, bool choke)
+{
+	if (p->am_choking == choke)
+		return;
+	p->am_choking = choke;
+	sess_send_bare(s, p, choke ? WIRE_CHOKE : WIRE_UNCHOKE);
+	if (!choke) {
+		xfer_serve(s, p);
+		return;
+	}
+	for (unsigned i = p->rq_head; i < p->rq_end; i++)
+		sess_send_span(s, p, WIRE_REJECT, p->rq[i].chunk, p->rq[i].offset, p->rq[i].length);
+	p->rq_head = p->rq_end = 0;
+}
+
+int xfer_request(struct session *s, struct peer *p, const struct wire_span *sp)
+{
+	if (s->m == NULL || !bitfield_test(s->have, sp->chunk) ||
+	    sp->offset + sp->length > manifest_chunk_len(s->m, sp->chunk))
+		return -1;
+	if (p->am_choking || p->rq_end - p->rq_head >= s->cfg.max_queued || rq_push(p, sp) < 0) {
+		sess_send_span(s, p, WIRE_REJECT, sp->chunk, sp->offset, sp->length);
+		return 0;
+	}
+	xfer_serve(s, p);
+	return 0;
+}
+
+int xfer_cancel(struct session *s, struct peer *p, const struct wire_span *sp)
+{
+	for (unsigned i = p->rq_head; i < p->rq_end; i++) {
+		struct wire_span *q = &p->rq[i];
+		if (q->chunk == sp->chunk && q->offset == sp->offset && q->length == sp->length) {
+			memmove(q, q + 1, (p->rq_end - i - 1) * sizeof *q);
+			p->rq_end--;
+			sess_send_span(s, p, WIRE_REJECT, sp->chunk, sp->offset, sp->length);
+			return 0;
+		}
+	}
+	/* Already answered (the BLOCK crossed the CANCEL) or never asked: nothing to do either way. */
+	return 0;
+}
+
+/* ---- download ---- */
+
+int xfer_reject(struct session *s, struct peer *p, const struct wire_span *sp)
+{
+	if (out_answer(p, sp->chunk, sp->offset, sp->length) < 0)
+		return -1;
+	/* The picker may have released it already (choke, time-out, cancel): that is fine. */
+	if (p->pp)
+		picker_reject(s->pk, p->pp, sp->chunk, sp->offset, sp->length);
+	return 0;
+}
+
+static struct blame *blame_find(struct session *s, uint32_t chunk)
+{
+	for (struct blame *b = s->blames; b; b = b->next)
+		if (b->chunk == chunk)
+			return b;
+	return NULL;
+}
+
+int xfer_block(struct session *s, struct peer *p, const struct wire_block *b)
+{
+	if (p->pp == NULL || out_answer(p, b->chunk, b->offset, b->len) < 0)
+		return -1;
+	struct picker_req cancel[PICKER_MAX_REQS_PER_BLOCK];
+	size_t ncancel = 0;
+	enum picker_block r = picker_block_received(s->pk, p->pp, b->chunk, b->offset, b->len,
+						    s->now, cancel, &ncancel);
+	if (r == PICKER_BLOCK_INVALID)
+		return -1;
+	choker_peer_received(s->ch, p->cp, b->len, s->now);
+	if (r == PICKER_BLOCK_DUP) {
+		s->st.duplicate += b->len;
+	} else {
+		s->env.store(s->env.arg, p->conn, b->chunk, b->offset, b->data, b->len);
+		s->st.downloaded += b->len;
+	}
+	for (size_t i = 0; i < ncancel; i++)
+		sess_send_span(s, cancel[i].user, WIRE_CANCEL, cancel[i].chunk, cancel[i].offset,
+			       cancel[i].length);
+	if (r == PICKER_BLOCK_CHUNK_DONE)
+		s->env.verify(s->env.arg, b->chunk, blame_find(s, b->chunk) != NULL);
+	xfer_fill(s, p);
+	return 0;
+}
+
+/* ---- integrity ---- */
+
+static void blame_unlink(struct session *s, struct blame *b)
+{
+	struct blame **pp = &s->blames;
+	while (*pp != b)
+		pp = &(*pp)->next;
+	*pp = b->next;
+	free(b->sender);
+	free(b->digest);
+	free(b);
+}
+
+void xfer_blames_free(struct session *s)
+{
+	while (s->blames)
+		blame_unlink(s, s->blames);
+}
+
+static void ban_pid(struct session *s, uint64_t pid)
+{
+	if (pid > 0 && pid < s->next_pid)
+		sess_ban(s, s->pid_ids[pid]);
+}
+
+/* Keep the failed copy's senders and block digests. The picker re-fetches the chunk from one
+ * peer, so at most one failed copy per chunk is ever shared among senders. */
+static void blame_keep(struct session *s, uint32_t chunk, const uint64_t *sender,
+		       const uint8_t *digests)
+{
+	struct blame *old = blame_find(s, chunk);
+	if (old)
+		blame_unlink(s, old);
+	uint32_t nb = nblocks_of(s, chunk);
+	struct blame *b = calloc(1, sizeof *b);
+	if (b == NULL)
+		return;
+	b->chunk = chunk;
+	b->nblocks = nb;
+	b->sender = malloc(nb * sizeof *b->sender);
+	b->digest = malloc((size_t)nb * SESSION_DIGEST_LEN);
+	if (b->sender == NULL || b->digest == NULL) {
+		free(b->sender);
+		free(b->digest);
+		free(b);
+		return;
+	}
+	memcpy(b->sender, sender, nb * sizeof *sender);
+	memcpy(b->digest, digests, (size_t)nb * SESSION_DIGEST_LEN);
+	b->next = s->blames;
+	s->blames = b;
+}
+
+static void chunk_failed(struct session *s, uint32_t chunk, const uint8_t *digests)
+{
+	uint32_t nb = nblocks_of(s, chunk);
+	uint64_t *sender = malloc(nb * sizeof *sender);
+	if (sender == NULL)
+		return;
+	if (picker_block_senders(s->pk, chunk, sender) != nb)
+		goto out;
+	uint64_t culprit = 0;
+	enum picker_verdict v = picker_chunk_verified(s->pk, chunk, false, &culprit);
+	if (v == PICKER_VERIFY_INVALID)
+		goto out;
+	s->st.corrupt_chunks++;
+	if (v == PICKER_VERIFY_SOLE)
+		ban_pid(s, culprit);
+	else if (digests)
+		blame_keep(s, chunk, sender, digests);
+	xfer_fill_all(s);
+out:
+	free(sender);
+}
+
+/* A good copy of CHUNK arrived: every sender of the failed copy whose block differs lied. */
+static void blame_settle(struct session *s, uint32_t chunk, const uint8_t *good)
+{
+	struct blame *b = blame_find(s, chunk);
+	if (b == NULL)
+		return;
+	uint64_t *liars = calloc(b->nblocks, sizeof *liars);
+	uint32_t n = 0;
+	for (uint32_t i = 0; good && liars && i < b->nblocks; i++)
+		if (memcmp(b->digest + (size_t)i * SESSION_DIGEST_LEN,
+			   good + (size_t)i * SESSION_DIGEST_LEN, SESSION_DIGEST_LEN) != 0)
+			liars[n++] = b->sender[i];
+	blame_unlink(s, b);
+	for (uint32_t i = 0; i < n; i++)
+		ban_pid(s, liars[i]);
+	free(liars);
+}
+
+static void chunk_good(struct session *s, uint32_t chunk)
+{
+	bitfield_set(s->have, chunk);
+	bool done = session_complete(s);
+	if (done)
+		choker_set_seed(s->ch, true, s->now);
+	for (uint32_t i = 0; i < s->cfg.max_peers; i++) {
+		struct peer *p = s->peers[i];
+		if (p == NULL || p->has == NULL)
+			continue;
+		if (!bitfield_test(p->has, chunk))
+			sess_send_have(s, p, chunk);
+		if (done && bitfield_all(p->has))
+			sess_drop(s, p, SESSION_CLOSE_DONE);
+		else
+			update_interest(s, p);
+	}
+}
+
+void session_chunk_verified(struct session *s, uint32_t chunk, bool ok, const uint8_t *digests)
+{
+	if (s->pk == NULL || chunk >= picker_nchunks(s->pk))
+		return;
+	s->now = s->env.now(s->env.arg);
+	if (!ok) {
+		chunk_failed(s, chunk, digests);
+		return;
+	}
+	if (picker_chunk_verified(s->pk, chunk, true, NULL) != PICKER_VERIFY_OK)
+		return;
+	blame_settle(s, chunk, digests);
+	chunk_good(s, chunk);
+	sess_choke_run(s, s->now);
+}
