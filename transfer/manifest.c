@@ -249,22 +249,24 @@ static struct manifest *decode_owned(uint8_t *bytes, size_t len)
 	br_init(&r, bytes, len);
 	size_t pool;
 	uint32_t nchunks;
+	bool ok = false;
 	if (len > MANIFEST_MAX_BYTES || !read_header(&r, m))
-		goto fail;
+		goto out;
 	m->files = calloc(m->nfiles, sizeof *m->files);
 	if (m->files == NULL || !read_files(&r, m, &pool))
-		goto fail;
+		goto out;
 	if (br_u32(&r, &nchunks) != 0 || nchunks != chunks_for(m->total, m->chunk_size))
-		goto fail;
+		goto out;
 	m->nchunks = nchunks;
 	if (br_ref(&r, &m->hashes, (size_t)nchunks * MANIFEST_HASH_LEN) != 0 || br_left(&r) != 0)
-		goto fail;
-	if (!copy_paths(m, pool) || manifest_sha256(bytes, len, m->id) != 0)
-		goto fail;
+		goto out;
+	ok = copy_paths(m, pool) && manifest_sha256(bytes, len, m->id) == 0;
+out:
+	if (!ok) {
+		manifest_free(m);
+		m = NULL;
+	}
 	return m;
-fail:
-	manifest_free(m);
-	return NULL;
 }
 
 struct manifest *manifest_decode(const uint8_t *buf, size_t len)
