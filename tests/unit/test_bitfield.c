@@ -254,7 +254,17 @@ static void test_avail(void **state)
 		assert_int_equal(avail_remove(a, peer[p]), 0);
 	for (uint32_t i = 0; i < N; i++)
 		assert_int_equal(avail_get(a, i), 0);
-	/* A removal that would take any count below zero is refused whole. */
+	for (int p = 0; p < PEERS; p++)
+		bitfield_free(peer[p]);
+	avail_free(a);
+}
+
+/* A removal that would take any count below zero is refused whole, as is a size mismatch. */
+static void test_avail_refuses(void **state)
+{
+	(void)state;
+	enum { N = 130 };
+	struct avail *a = avail_new(N);
 	struct bitfield *all = bitfield_new(N), *one = bitfield_new(N);
 	bitfield_set_all(all);
 	bitfield_set(one, 5);
@@ -271,8 +281,6 @@ static void test_avail(void **state)
 	assert_int_equal(avail_remove(a, other), -1);
 	bitfield_free(other);
 	bitfield_free(all);
-	for (int p = 0; p < PEERS; p++)
-		bitfield_free(peer[p]);
 	avail_free(a);
 }
 
@@ -286,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_random_against_model),
 		cmocka_unit_test(test_wanted),
 		cmocka_unit_test(test_avail),
+		cmocka_unit_test(test_avail_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

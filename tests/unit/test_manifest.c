@@ -425,6 +425,10 @@ static void test_decode_rejects(void **state)
 	r.sizes[2] = 2; /* sizes exceed the total */
 	assert_false(raw_decodes(&r));
 	r = ok;
+	r.sizes[1] = C + (UINT64_C(1) << 63); /* sizes that add up only modulo 2^64 */
+	r.sizes[2] = 1 + (UINT64_C(1) << 63);
+	assert_false(raw_decodes(&r));
+	r = ok;
 	r.sizes[2] = 0; /* sizes fall short of the total */
 	assert_false(raw_decodes(&r));
 	r = ok;
