@@ -59,7 +59,7 @@ void choker_set_seed(struct choker *c, bool seed, uint64_t now_us);
  * every optimistic_us, at once after a slot holder left or lost interest). Set *OUT to the list
  * of changes to send, owned by the choker, and return its length. */
 size_t choker_tick(struct choker *c, uint64_t now_us, const struct choker_change **out);
-/* When choker_tick() next has work to do. */
+/* When choker_tick() next has work to do; a time already past (0 after a removal) means now. */
 uint64_t choker_next_deadline(const struct choker *c);
 
 bool choker_peer_unchoked(const struct choker_peer *p);

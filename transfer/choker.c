@@ -1,0 +1,370 @@
+/* Tit-for-tat choking for one torrent: decides which connected peers we upload to.
+ *
+ * The rule we start from (DESIGN.md): "it uploads to the 4 peers that feed it at the highest
+ * rate, recomputed every 10 s, and every 30 s optimistically unchokes one more peer at random."
+ * What the textbook skips, and we add:
+ *   1. Only interested peers hold slots; a peer that loses interest frees its slot at once.
+ *   2. The rate is a rolling window: bytes received in the last rate_window_us (20 s), counted
+ *      in CHOKER_RATE_BUCKETS buckets, so it lags by at most one bucket (2 s).
+ *   3. Peers connected for less than new_peer_us are new_peer_weight (3) times as likely to get
+ *      the optimistic slot: they have nothing to trade until someone gives them a chunk.
+ *   4. Anti-snubbing: a peer we are interested in that has sent nothing for snub_us (60 s) is
+ *      not reciprocating: it ranks below every peer that is not snubbing us, so it keeps a
+ *      regular slot only when nobody else wants one; the optimistic slot is its way back in.
+ *   5. A seed has no download rate to reciprocate: its regular slots go to the interested peers
+ *      it has uploaded the fewest bytes to, so the slots rotate and every leecher gets an equal
+ *      share rather than the fastest few getting everything.
+ * Between periods, a freed slot is refilled without disturbing the other holders.
+ *
+ * It does not send anything, measure time or count bytes on the wire: the caller feeds events
+ * with the time and sends the CHOKE / UNCHOKE messages that choker_tick() lists. */
+#include "transfer/choker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHOKER_RATE_BUCKETS 10
+
+struct choker_peer {
+	void *user;
+	uint64_t serial;	/* last tie-break: keeps sorting independent of addresses */
+	uint64_t connected_us;
+	uint64_t quiet_since;	/* start of the current silence while interesting */
+	uint64_t uploaded;
+	uint64_t bytes[CHOKER_RATE_BUCKETS];
+	uint64_t epoch[CHOKER_RATE_BUCKETS];
+	bool interested, interesting, unchoked, regular, optimistic;
+	int group;		/* sort scratch */
+	uint64_t key, tie;	/* sort scratch */
+	struct choker_peer *prev, *next;
+};
+
+struct choker {
+	struct choker_config cfg;
+	struct choker_peer *peers;
+	size_t npeers, cap;
+	uint64_t serial;
+	bool seed, dirty;
+	uint64_t dirty_at, next_regular, next_optimistic;
+	struct choker_peer *opt;
+	struct choker_peer **sorted;
+	struct choker_change *changes;
+	size_t nchanges;
+};
+
+void choker_config_default(struct choker_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->slots = 4;
+	cfg->recompute_us = 10000000;
+	cfg->optimistic_us = 30000000;
+	cfg->rate_window_us = 20000000;
+	cfg->snub_us = 60000000;
+	cfg->new_peer_us = 60000000;
+	cfg->new_peer_weight = 3;
+}
+
+struct choker *choker_new(const struct choker_config *cfg, uint64_t now_us)
+{
+	if (cfg->slots == 0 || cfg->recompute_us == 0 || cfg->optimistic_us == 0 ||
+	    cfg->rate_window_us < CHOKER_RATE_BUCKETS || cfg->rand64 == NULL)
+		return NULL;
+	struct choker *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	c->cfg = *cfg;
+	c->next_regular = now_us;
+	c->next_optimistic = now_us;
+	return c;
+}
+
+void choker_free(struct choker *c)
+{
+	if (c == NULL)
+		return;
+	while (c->peers != NULL) {
+		struct choker_peer *p = c->peers;
+		c->peers = p->next;
+		free(p);
+	}
+	free(c->sorted);
+	free(c->changes);
+	free(c);
+}
+
+static void mark_dirty(struct choker *c, uint64_t now_us)
+{
+	if (!c->dirty || now_us < c->dirty_at)
+		c->dirty_at = now_us;
+	c->dirty = true;
+}
+
+/* choker_tick() must never fail, so its scratch arrays grow here, with the peer count. */
+static int reserve(struct choker *c, size_t n)
+{
+	if (n <= c->cap)
+		return 0;
+	size_t cap = c->cap * 2 + 16;
+	struct choker_peer **s = realloc(c->sorted, cap * sizeof *s);
+	if (s == NULL)
+		return -1;
+	c->sorted = s;
+	struct choker_change *ch = realloc(c->changes, cap * sizeof *ch);
+	if (ch == NULL)
+		return -1;
+	c->changes = ch;
+	c->cap = cap;
+	return 0;
+}
+
+struct choker_peer *choker_peer_add(struct choker *c, void *user, uint64_t now_us)
+{
+	if (reserve(c, c->npeers + 1) < 0)
+		return NULL;
+	struct choker_peer *p = calloc(1, sizeof *p);
+	if (p == NULL)
+		return NULL;
+	p->user = user;
+	p->serial = c->serial++;
+	p->connected_us = now_us;
+	p->quiet_since = now_us;
+	p->next = c->peers;
+	if (c->peers != NULL)
+		c->peers->prev = p;
+	c->peers = p;
+	c->npeers++;
+	return p;
+}
+
+void choker_peer_remove(struct choker *c, struct choker_peer *p)
+{
+	if (p == NULL)
+		return;
+	/* No clock here: a deadline of 0 means the freed slot is refilled at the next tick. */
+	if (p->regular || p->optimistic)
+		mark_dirty(c, 0);
+	if (c->opt == p)
+		c->opt = NULL;
+	*(p->prev ? &p->prev->next : &c->peers) = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	c->npeers--;
+	free(p);
+}
+
+static size_t regular_count(const struct choker *c)
+{
+	size_t n = 0;
+	for (const struct choker_peer *p = c->peers; p != NULL; p = p->next)
+		n += p->regular;
+	return n;
+}
+
+void choker_peer_interested(struct choker *c, struct choker_peer *p, bool interested,
+			    uint64_t now_us)
+{
+	if (p->interested == interested)
+		return;
+	p->interested = interested;
+	if (!interested && (p->regular || p->optimistic)) {
+		if (c->opt == p) {
+			c->opt = NULL;
+			p->optimistic = false;
+		}
+		mark_dirty(c, now_us);
+	} else if (interested && (c->opt == NULL || regular_count(c) < c->cfg.slots)) {
+		mark_dirty(c, now_us);
+	}
+}
+
+void choker_peer_interesting(struct choker *c, struct choker_peer *p, bool interesting,
+			     uint64_t now_us)
+{
+	(void)c;
+	if (interesting && !p->interesting)
+		p->quiet_since = now_us;
+	p->interesting = interesting;
+}
+
+static uint64_t bucket_width(const struct choker *c)
+{
+	return c->cfg.rate_window_us / CHOKER_RATE_BUCKETS;
+}
+
+void choker_peer_received(struct choker *c, struct choker_peer *p, uint64_t bytes, uint64_t now_us)
+{
+	uint64_t e = now_us / bucket_width(c);
+	unsigned i = (unsigned)(e % CHOKER_RATE_BUCKETS);
+	if (p->epoch[i] != e) {
+		p->epoch[i] = e;
+		p->bytes[i] = 0;
+	}
+	p->bytes[i] += bytes;
+	if (bytes > 0)
+		p->quiet_since = now_us;
+}
+
+void choker_peer_sent(struct choker *c, struct choker_peer *p, uint64_t bytes, uint64_t now_us)
+{
+	(void)c;
+	(void)now_us;
+	p->uploaded += bytes;
+}
+
+uint64_t choker_peer_rate(const struct choker *c, const struct choker_peer *p, uint64_t now_us)
+{
+	uint64_t e = now_us / bucket_width(c), sum = 0;
+	for (unsigned i = 0; i < CHOKER_RATE_BUCKETS; i++)
+		if (p->epoch[i] + CHOKER_RATE_BUCKETS > e && p->epoch[i] <= e)
+			sum += p->bytes[i];
+	return sum * 1000000 / c->cfg.rate_window_us;
+}
+
+bool choker_peer_snubbed(const struct choker *c, const struct choker_peer *p, uint64_t now_us)
+{
+	return p->interesting && now_us >= p->quiet_since + c->cfg.snub_us;
+}
+
+void choker_set_seed(struct choker *c, bool seed, uint64_t now_us)
+{
+	if (c->seed == seed)
+		return;
+	c->seed = seed;
+	/* The old ranking means nothing in the new mode: recompute everything now. */
+	c->next_regular = now_us;
+}
+
+bool choker_peer_unchoked(const struct choker_peer *p)
+{
+	return p->unchoked;
+}
+
+bool choker_peer_optimistic(const struct choker_peer *p)
+{
+	return p->optimistic;
+}
+
+uint64_t choker_peer_uploaded(const struct choker_peer *p)
+{
+	return p->uploaded;
+}
+
+uint64_t choker_next_deadline(const struct choker *c)
+{
+	uint64_t t = c->next_regular < c->next_optimistic ? c->next_regular : c->next_optimistic;
+	return c->dirty && c->dirty_at < t ? c->dirty_at : t;
+}
+
+/* Sort order: group ascending, then key descending, then tie, then serial. */
+static int rank_cmp(const void *a, const void *b)
+{
+	const struct choker_peer *p = *(struct choker_peer *const *)a;
+	const struct choker_peer *q = *(struct choker_peer *const *)b;
+	if (p->group != q->group)
+		return p->group < q->group ? -1 : 1;
+	if (p->key != q->key)
+		return p->key > q->key ? -1 : 1;
+	if (p->tie != q->tie)
+		return p->tie < q->tie ? -1 : 1;
+	return p->serial < q->serial ? -1 : p->serial > q->serial;
+}
+
+/* Give P its place in the ranking for the regular slots, or return false if it cannot hold one.
+ * Group 0: holders kept between periods; 1: reciprocating (leecher: by rate; seed: fewest bytes
+ * uploaded first); 2: snubbing us, only when nobody in group 1 is left. Ties go to peers
+ * already unchoked (no needless churn), then at random. */
+static bool rank_peer(struct choker *c, struct choker_peer *p, bool keep, uint64_t now)
+{
+	if (!p->interested || p->optimistic)
+		return false;
+	p->tie = (p->unchoked ? 0 : 1ull << 63) | (c->cfg.rand64(c->cfg.rand_arg) >> 1);
+	p->key = 0;
+	p->group = 1;
+	if (keep && p->regular)
+		p->group = 0;
+	else if (c->seed)
+		p->key = UINT64_MAX - p->uploaded;
+	else if (choker_peer_snubbed(c, p, now))
+		p->group = 2;
+	else
+		p->key = choker_peer_rate(c, p, now);
+	return true;
+}
+
+static void recompute_regular(struct choker *c, bool keep, uint64_t now)
+{
+	size_t n = 0;
+	for (struct choker_peer *p = c->peers; p != NULL; p = p->next) {
+		bool ranked = rank_peer(c, p, keep, now);
+		p->regular = false;
+		if (ranked)
+			c->sorted[n++] = p;
+	}
+	qsort(c->sorted, n, sizeof c->sorted[0], rank_cmp);
+	for (size_t i = 0; i < n && i < c->cfg.slots; i++)
+		c->sorted[i]->regular = true;
+}
+
+static unsigned opt_weight(const struct choker *c, const struct choker_peer *p, uint64_t now)
+{
+	if (!p->interested || p->regular)
+		return 0;
+	return now - p->connected_us < c->cfg.new_peer_us ? c->cfg.new_peer_weight : 1;
+}
+
+/* One more choked, interested peer at random, new ones weighted up. */
+static void pick_optimistic(struct choker *c, uint64_t now)
+{
+	uint64_t total = 0;
+	for (struct choker_peer *p = c->peers; p != NULL; p = p->next)
+		total += opt_weight(c, p, now);
+	if (total == 0)
+		return;
+	uint64_t r = c->cfg.rand64(c->cfg.rand_arg) % total;
+	for (struct choker_peer *p = c->peers; p != NULL; p = p->next) {
+		uint64_t w = opt_weight(c, p, now);
+		if (r < w) {
+			p->optimistic = true;
+			c->opt = p;
+			return;
+		}
+		r -= w;
+	}
+}
+
+static void apply_changes(struct choker *c)
+{
+	c->nchanges = 0;
+	for (struct choker_peer *p = c->peers; p != NULL; p = p->next) {
+		bool want = p->regular || p->optimistic;
+		if (want == p->unchoked)
+			continue;
+		p->unchoked = want;
+		c->changes[c->nchanges++] = (struct choker_change){ p, p->user, !want };
+	}
+}
+
+size_t choker_tick(struct choker *c, uint64_t now_us, const struct choker_change **out)
+{
+	bool opt_due = now_us >= c->next_optimistic;
+	bool reg_due = now_us >= c->next_regular;
+	*out = c->changes;
+	c->nchanges = 0;
+	if (!opt_due && !reg_due && !c->dirty)
+		return 0;
+	if (opt_due && c->opt != NULL) {
+		/* The outgoing optimistic peer competes for a regular slot like anyone else. */
+		c->opt->optimistic = false;
+		c->opt = NULL;
+	}
+	recompute_regular(c, !opt_due && !reg_due, now_us);
+	if (c->opt == NULL)
+		pick_optimistic(c, now_us);
+	apply_changes(c);
+	if (opt_due)
+		c->next_optimistic = now_us + c->cfg.optimistic_us;
+	if (reg_due)
+		c->next_regular = now_us + c->cfg.recompute_us;
+	c->dirty = false;
+	return c->nchanges;
+}

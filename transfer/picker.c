@@ -1,0 +1,868 @@
+/* The piece picker for one download. It decides which block to ask which peer for, keeps the
+ * pipeline to each peer about two bandwidth-delay products deep, times requests out, runs the
+ * endgame and remembers who sent each block so a failed chunk can be pinned on its sender.
+ *
+ * Chunks nobody has started yet live in one array sorted by availability (how many peers with a
+ * bitfield have them; peers that have everything are counted once globally, which shifts every
+ * chunk alike and so never reorders). Each availability is a bucket, a contiguous run of the
+ * array; a HAVE moves its chunk across one bucket boundary in O(1), and a swap with a random
+ * member keeps every bucket a uniformly random permutation, so "first chunk in the array the
+ * peer has" is rarest-first with ties broken at random. Started chunks leave the array for good
+ * and carry per-block request slots; those with unrequested blocks sit on the open list, which
+ * picker_fill() drains before it starts a new chunk.
+ *
+ * It does not touch data, hashes, the wire or the clock: the caller stores blocks, verifies
+ * chunks, sends requests and passes the time in. */
+#include "transfer/picker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum chunk_state { CH_MISSING, CH_ACTIVE, CH_VERIFY, CH_HAVE };
+
+/* A rate above this (10 GB/s) or a round trip above a minute is noise; clamping keeps
+ * rate * rtt inside 64 bits. */
+#define RATE_MAX 10000000000ull
+#define RTT_MAX 60000000ull
+#define RATE_WINDOW_MIN_US 100000u
+
+struct pblock {
+	struct picker_peer *req[PICKER_MAX_REQS_PER_BLOCK]; /* NULL: free slot */
+	uint8_t late;		/* bit s: req[s] timed out; it no longer counts as live */
+	uint8_t nlive;
+	bool got;
+	uint64_t sender;
+};
+
+struct pchunk {
+	uint32_t idx;
+	uint32_t nblocks, ngot;
+	uint32_t nunreq;	/* blocks neither received nor live-requested */
+	bool excl;		/* re-fetch after a hash failure: one peer only */
+	bool in_open;
+	struct picker_peer *owner; /* of an exclusive chunk, once someone asked */
+	struct pchunk *prev, *next;	/* open or busy list */
+	struct pchunk *aprev, *anext;	/* every active chunk */
+	struct pblock b[];
+};
+
+struct plist {
+	struct pchunk *head, *tail;
+};
+
+struct picker_peer {
+	uint64_t id;
+	void *user;
+	struct bitfield *has;	/* all set once has_all */
+	bool has_all, choked, snubbed, probing;
+	uint32_t nfresh;	/* chunks it has that are in the order array */
+	uint32_t nwanted;	/* chunks it has that we do not */
+	unsigned nlive;
+	uint64_t rate, rtt_us;
+	uint64_t win_start, win_bytes, probe_us, last_progress;
+	struct picker_peer *prev, *next;
+};
+
+struct picker {
+	struct picker_config cfg;
+	uint32_t n, nhave, nall, npeers;
+	uint32_t *avail, *order, *pos;
+	uint32_t *bstart;	/* bucket a is order[bstart[a] .. bstart[a + 1]) */
+	uint32_t bcap;		/* buckets 0..bcap; bstart[bcap + 1] == n */
+	uint8_t *state;
+	struct pchunk **pc;
+	struct plist open, busy;
+	struct pchunk *active;
+	struct picker_peer *peers;
+};
+
+void picker_config_default(struct picker_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->chunk_size = 256u * 1024u;
+	cfg->random_first = 4;
+	cfg->endgame_dups = 2;
+	cfg->initial_depth = 4;
+	cfg->min_depth = 2;
+	cfg->max_depth = 256;
+	cfg->timeout_min_us = 5000000;
+	cfg->timeout_max_us = 60000000;
+}
+
+static uint64_t rnd_below(const struct picker *pk, uint64_t n)
+{
+	return pk->cfg.rand64(pk->cfg.rand_arg) % n;
+}
+
+uint32_t picker_nchunks(const struct picker *pk)
+{
+	return pk->n;
+}
+
+uint32_t picker_chunk_length(const struct picker *pk, uint32_t i)
+{
+	if (i >= pk->n)
+		return 0;
+	if (i + 1 < pk->n)
+		return pk->cfg.chunk_size;
+	return (uint32_t)(pk->cfg.total_bytes - (uint64_t)i * pk->cfg.chunk_size);
+}
+
+static uint32_t chunk_blocks(const struct picker *pk, uint32_t i)
+{
+	return (picker_chunk_length(pk, i) + PICKER_BLOCK - 1) / PICKER_BLOCK;
+}
+
+static uint32_t block_length(const struct picker *pk, uint32_t i, uint32_t bi)
+{
+	uint32_t left = picker_chunk_length(pk, i) - bi * PICKER_BLOCK;
+	return left < PICKER_BLOCK ? left : PICKER_BLOCK;
+}
+
+static bool peer_has(const struct picker_peer *pp, uint32_t c)
+{
+	return pp->has_all || bitfield_test(pp->has, c);
+}
+
+/* ---- the availability-ordered array of unstarted chunks ---- */
+
+static void order_swap(struct picker *pk, uint32_t i, uint32_t j)
+{
+	uint32_t a = pk->order[i], b = pk->order[j];
+	pk->order[i] = b;
+	pk->pos[b] = i;
+	pk->order[j] = a;
+	pk->pos[a] = j;
+}
+
+/* C just crossed into bucket A at one of its edges: put it at a uniformly random place. */
+static void bucket_shuffle_in(struct picker *pk, uint32_t c, uint32_t a)
+{
+	uint32_t lo = pk->bstart[a], size = pk->bstart[a + 1] - lo;
+	if (size > 1)
+		order_swap(pk, pk->pos[c], lo + (uint32_t)rnd_below(pk, size));
+}
+
+static void avail_up(struct picker *pk, uint32_t c)
+{
+	uint32_t a = pk->avail[c]++;
+	if (pk->state[c] != CH_MISSING)
+		return;
+	order_swap(pk, pk->pos[c], pk->bstart[a + 1] - 1);
+	pk->bstart[a + 1]--;
+	bucket_shuffle_in(pk, c, a + 1);
+}
+
+static void avail_down(struct picker *pk, uint32_t c)
+{
+	uint32_t a = pk->avail[c]--;
+	if (pk->state[c] != CH_MISSING)
+		return;
+	order_swap(pk, pk->pos[c], pk->bstart[a]);
+	pk->bstart[a]++;
+	bucket_shuffle_in(pk, c, a - 1);
+}
+
+/* Walk C down through the lower buckets into the unused prefix: O(its availability), once per
+ * chunk, since a started chunk never comes back. */
+static void order_remove(struct picker *pk, uint32_t c)
+{
+	for (uint32_t a = pk->avail[c] + 1; a-- > 0;) {
+		order_swap(pk, pk->pos[c], pk->bstart[a]);
+		pk->bstart[a]++;
+	}
+	for (struct picker_peer *pp = pk->peers; pp != NULL; pp = pp->next)
+		if (!pp->has_all && bitfield_test(pp->has, c))
+			pp->nfresh--;
+}
+
+static int buckets_reserve(struct picker *pk, uint32_t npeers)
+{
+	if (npeers <= pk->bcap)
+		return 0;
+	uint32_t cap = pk->bcap * 2 + 8;
+	uint32_t *b = realloc(pk->bstart, ((size_t)cap + 2) * sizeof *b);
+	if (b == NULL)
+		return -1;
+	for (uint32_t a = pk->bcap + 2; a < cap + 2; a++)
+		b[a] = pk->n;
+	pk->bstart = b;
+	pk->bcap = cap;
+	return 0;
+}
+
+/* ---- lifetime ---- */
+
+struct picker *picker_new(const struct picker_config *cfg)
+{
+	if (cfg->total_bytes == 0 || cfg->chunk_size == 0 || cfg->chunk_size % PICKER_BLOCK ||
+	    cfg->rand64 == NULL || cfg->endgame_dups < 1 ||
+	    cfg->endgame_dups > PICKER_MAX_REQS_PER_BLOCK || cfg->min_depth < 1 ||
+	    cfg->max_depth < cfg->min_depth || cfg->initial_depth < 1 ||
+	    cfg->timeout_max_us < cfg->timeout_min_us)
+		return NULL;
+	uint64_t n = (cfg->total_bytes + cfg->chunk_size - 1) / cfg->chunk_size;
+	if (n > BITFIELD_MAX_BITS)
+		return NULL;
+	struct picker *pk = calloc(1, sizeof *pk);
+	if (pk == NULL)
+		return NULL;
+	pk->cfg = *cfg;
+	pk->n = (uint32_t)n;
+	pk->avail = calloc(n, sizeof *pk->avail);
+	pk->order = malloc(n * sizeof *pk->order);
+	pk->pos = malloc(n * sizeof *pk->pos);
+	pk->state = calloc(n, sizeof *pk->state);
+	pk->pc = calloc(n, sizeof *pk->pc);
+	pk->bstart = malloc(2 * sizeof *pk->bstart);
+	if (!pk->avail || !pk->order || !pk->pos || !pk->state || !pk->pc || !pk->bstart) {
+		picker_free(pk);
+		return NULL;
+	}
+	pk->bstart[0] = 0;
+	pk->bstart[1] = pk->n;
+	/* Everything starts tied at zero: shuffle once so that ties are random from the start. */
+	for (uint32_t i = 0; i < pk->n; i++) {
+		uint32_t j = (uint32_t)rnd_below(pk, (uint64_t)i + 1);
+		if (j != i)
+			pk->order[i] = pk->order[j];
+		pk->order[j] = i;
+	}
+	for (uint32_t i = 0; i < pk->n; i++)
+		pk->pos[pk->order[i]] = i;
+	return pk;
+}
+
+void picker_free(struct picker *pk)
+{
+	if (pk == NULL)
+		return;
+	while (pk->peers != NULL) {
+		struct picker_peer *pp = pk->peers;
+		pk->peers = pp->next;
+		bitfield_free(pp->has);
+		free(pp);
+	}
+	for (uint32_t i = 0; pk->pc != NULL && i < pk->n; i++)
+		free(pk->pc[i]);
+	free(pk->avail);
+	free(pk->order);
+	free(pk->pos);
+	free(pk->state);
+	free(pk->pc);
+	free(pk->bstart);
+	free(pk);
+}
+
+bool picker_have(const struct picker *pk, uint32_t i)
+{
+	return i < pk->n && pk->state[i] == CH_HAVE;
+}
+
+uint32_t picker_have_count(const struct picker *pk)
+{
+	return pk->nhave;
+}
+
+bool picker_complete(const struct picker *pk)
+{
+	return pk->nhave == pk->n;
+}
+
+/* Chunk C became ours: no peer can give it to us any more. */
+static void mark_have(struct picker *pk, uint32_t c)
+{
+	pk->state[c] = CH_HAVE;
+	pk->nhave++;
+	for (struct picker_peer *pp = pk->peers; pp != NULL; pp = pp->next)
+		if (!pp->has_all && bitfield_test(pp->has, c))
+			pp->nwanted--;
+}
+
+int picker_set_have(struct picker *pk, uint32_t i)
+{
+	if (i >= pk->n || (pk->state[i] != CH_MISSING && pk->state[i] != CH_HAVE))
+		return -1;
+	if (pk->state[i] == CH_MISSING) {
+		order_remove(pk, i);
+		mark_have(pk, i);
+	}
+	return 0;
+}
+
+/* ---- open / busy / active lists ---- */
+
+static void plist_unlink(struct plist *l, struct pchunk *pc)
+{
+	*(pc->prev ? &pc->prev->next : &l->head) = pc->next;
+	*(pc->next ? &pc->next->prev : &l->tail) = pc->prev;
+	pc->prev = pc->next = NULL;
+}
+
+static void plist_push(struct plist *l, struct pchunk *pc, bool front)
+{
+	if (front) {
+		pc->prev = NULL;
+		pc->next = l->head;
+		*(l->head ? &l->head->prev : &l->tail) = pc;
+		l->head = pc;
+	} else {
+		pc->next = NULL;
+		pc->prev = l->tail;
+		*(l->tail ? &l->tail->next : &l->head) = pc;
+		l->tail = pc;
+	}
+}
+
+/* Keep PC on the open list exactly while it has unrequested blocks. A chunk that reopens goes to
+ * the front: it was started before anything behind it. */
+static void relist(struct picker *pk, struct pchunk *pc)
+{
+	bool want_open = pc->nunreq > 0;
+	if (want_open == pc->in_open)
+		return;
+	plist_unlink(pc->in_open ? &pk->open : &pk->busy, pc);
+	plist_push(want_open ? &pk->open : &pk->busy, pc, want_open);
+	pc->in_open = want_open;
+}
+
+static void active_link(struct picker *pk, struct pchunk *pc, bool front)
+{
+	pc->aprev = NULL;
+	pc->anext = pk->active;
+	if (pk->active != NULL)
+		pk->active->aprev = pc;
+	pk->active = pc;
+	pc->in_open = true;
+	plist_push(&pk->open, pc, front);
+}
+
+static void active_unlink(struct picker *pk, struct pchunk *pc)
+{
+	*(pc->aprev ? &pc->aprev->anext : &pk->active) = pc->anext;
+	if (pc->anext != NULL)
+		pc->anext->aprev = pc->aprev;
+	plist_unlink(pc->in_open ? &pk->open : &pk->busy, pc);
+}
+
+static struct pchunk *chunk_start(struct picker *pk, uint32_t c)
+{
+	uint32_t nb = chunk_blocks(pk, c);
+	struct pchunk *pc = calloc(1, sizeof *pc + nb * sizeof pc->b[0]);
+	if (pc == NULL)
+		return NULL;
+	pc->idx = c;
+	pc->nblocks = nb;
+	pc->nunreq = nb;
+	order_remove(pk, c);
+	pk->state[c] = CH_ACTIVE;
+	pk->pc[c] = pc;
+	active_link(pk, pc, false);
+	return pc;
+}
+
+/* ---- request slots ---- */
+
+static bool blk_unreq(const struct pblock *b)
+{
+	return !b->got && b->nlive == 0;
+}
+
+static int blk_find(const struct pblock *b, const struct picker_peer *pp)
+{
+	for (int s = 0; s < PICKER_MAX_REQS_PER_BLOCK; s++)
+		if (b->req[s] == pp)
+			return s;
+	return -1;
+}
+
+/* Account a change of block BI's unrequested-ness that happened after WAS was sampled. */
+static void blk_settle(struct picker *pk, struct pchunk *pc, uint32_t bi, bool was)
+{
+	bool now = blk_unreq(&pc->b[bi]);
+	if (now == was)
+		return;
+	if (now)
+		pc->nunreq++;
+	else
+		pc->nunreq--;
+	relist(pk, pc);
+}
+
+static void req_drop(struct picker *pk, struct pchunk *pc, uint32_t bi, int s)
+{
+	struct pblock *b = &pc->b[bi];
+	bool was = blk_unreq(b);
+	if (!(b->late & (1u << s))) {
+		b->nlive--;
+		b->req[s]->nlive--;
+	}
+	b->req[s] = NULL;
+	b->late &= (uint8_t)~(1u << s);
+	blk_settle(pk, pc, bi, was);
+}
+
+static void req_make_late(struct picker *pk, struct pchunk *pc, uint32_t bi, int s)
+{
+	struct pblock *b = &pc->b[bi];
+	bool was = blk_unreq(b);
+	b->late |= (uint8_t)(1u << s);
+	b->nlive--;
+	b->req[s]->nlive--;
+	blk_settle(pk, pc, bi, was);
+}
+
+static void req_fill(const struct picker *pk, struct picker_req *r, struct picker_peer *pp,
+		     uint32_t c, uint32_t bi)
+{
+	r->peer = pp;
+	r->user = pp->user;
+	r->chunk = c;
+	r->offset = bi * PICKER_BLOCK;
+	r->length = block_length(pk, c, bi);
+}
+
+/* Record a live request of block BI from PP; false if the block has no free slot. */
+static bool req_add(struct picker *pk, struct pchunk *pc, uint32_t bi, struct picker_peer *pp,
+		    struct picker_req *out)
+{
+	struct pblock *b = &pc->b[bi];
+	int s = blk_find(b, NULL);
+	if (s < 0)
+		return false;
+	bool was = blk_unreq(b);
+	b->req[s] = pp;
+	b->nlive++;
+	pp->nlive++;
+	if (pc->excl && pc->owner == NULL)
+		pc->owner = pp;
+	blk_settle(pk, pc, bi, was);
+	req_fill(pk, out, pp, pc->idx, bi);
+	return true;
+}
+
+/* Drop (or, with LATE_ONLY, time out) every request PP holds, and give up exclusive chunks. */
+static void peer_release(struct picker *pk, struct picker_peer *pp, bool late_only)
+{
+	for (struct pchunk *pc = pk->active; pc != NULL; pc = pc->anext) {
+		if (pc->owner == pp)
+			pc->owner = NULL;
+		for (uint32_t bi = 0; bi < pc->nblocks; bi++) {
+			int s = blk_find(&pc->b[bi], pp);
+			if (s < 0)
+				continue;
+			if (!late_only)
+				req_drop(pk, pc, bi, s);
+			else if (!(pc->b[bi].late & (1u << s)))
+				req_make_late(pk, pc, bi, s);
+		}
+	}
+	pp->probing = false;
+}
+
+/* ---- peers ---- */
+
+struct picker_peer *picker_peer_add(struct picker *pk, uint64_t id, void *user)
+{
+	if (buckets_reserve(pk, pk->npeers + 1) < 0)
+		return NULL;
+	struct picker_peer *pp = calloc(1, sizeof *pp);
+	if (pp == NULL)
+		return NULL;
+	pp->has = bitfield_new(pk->n);
+	if (pp->has == NULL) {
+		free(pp);
+		return NULL;
+	}
+	pp->id = id;
+	pp->user = user;
+	pp->choked = true;
+	pp->next = pk->peers;
+	if (pk->peers != NULL)
+		pk->peers->prev = pp;
+	pk->peers = pp;
+	pk->npeers++;
+	return pp;
+}
+
+void picker_peer_remove(struct picker *pk, struct picker_peer *pp)
+{
+	if (pp == NULL)
+		return;
+	peer_release(pk, pp, false);
+	if (pp->has_all) {
+		pk->nall--;
+	} else {
+		for (uint32_t c = bitfield_next_set(pp->has, 0); c != BITFIELD_NONE;
+		     c = bitfield_next_set(pp->has, c + 1))
+			avail_down(pk, c);
+	}
+	*(pp->prev ? &pp->prev->next : &pk->peers) = pp->next;
+	if (pp->next != NULL)
+		pp->next->prev = pp->prev;
+	pk->npeers--;
+	bitfield_free(pp->has);
+	free(pp);
+}
+
+uint64_t picker_peer_id(const struct picker_peer *pp)
+{
+	return pp->id;
+}
+
+bool picker_peer_interesting(const struct picker *pk, const struct picker_peer *pp)
+{
+	return pp->has_all ? pk->nhave < pk->n : pp->nwanted > 0;
+}
+
+int picker_peer_have(struct picker *pk, struct picker_peer *pp, uint32_t chunk)
+{
+	if (chunk >= pk->n)
+		return -1;
+	if (peer_has(pp, chunk))
+		return 0;
+	bool was = picker_peer_interesting(pk, pp);
+	bitfield_set(pp->has, chunk);
+	avail_up(pk, chunk);
+	if (pk->state[chunk] == CH_MISSING)
+		pp->nfresh++;
+	if (pk->state[chunk] != CH_HAVE)
+		pp->nwanted++;
+	return !was && picker_peer_interesting(pk, pp);
+}
+
+int picker_peer_have_all(struct picker *pk, struct picker_peer *pp)
+{
+	if (pp->has_all)
+		return 0;
+	bool was = picker_peer_interesting(pk, pp);
+	for (uint32_t c = bitfield_next_set(pp->has, 0); c != BITFIELD_NONE;
+	     c = bitfield_next_set(pp->has, c + 1))
+		avail_down(pk, c);
+	bitfield_set_all(pp->has);
+	pp->has_all = true;
+	pk->nall++;
+	return !was && picker_peer_interesting(pk, pp);
+}
+
+int picker_peer_bitfield(struct picker *pk, struct picker_peer *pp, const struct bitfield *bf)
+{
+	if (bitfield_size(bf) != pk->n)
+		return -1;
+	if (bitfield_all(bf))
+		return picker_peer_have_all(pk, pp);
+	bool was = picker_peer_interesting(pk, pp);
+	for (uint32_t c = bitfield_next_set(bf, 0); c != BITFIELD_NONE;
+	     c = bitfield_next_set(bf, c + 1))
+		picker_peer_have(pk, pp, c);
+	return !was && picker_peer_interesting(pk, pp);
+}
+
+void picker_peer_choked(struct picker *pk, struct picker_peer *pp, bool choked)
+{
+	if (choked)
+		peer_release(pk, pp, false);
+	pp->choked = choked;
+}
+
+static uint64_t clamp64(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+void picker_peer_measure(struct picker *pk, struct picker_peer *pp, uint64_t rate, uint64_t rtt_us)
+{
+	(void)pk;
+	pp->rate = clamp64(rate, 1, RATE_MAX);
+	pp->rtt_us = clamp64(rtt_us, 1, RTT_MAX);
+}
+
+unsigned picker_peer_depth(const struct picker *pk, const struct picker_peer *pp)
+{
+	if (pp->snubbed)
+		return 1;
+	if (pp->rate == 0 || pp->rtt_us == 0)
+		return pk->cfg.initial_depth;
+	/* Twice the bandwidth-delay product: the peer's queue never runs dry while our next
+	 * requests are on their way, and a rate measured with a shallow pipeline (which caps it at
+	 * depth * block / rtt) lets the next depth double, like slow start. */
+	uint64_t bdp = 2 * pp->rate * pp->rtt_us / 1000000;
+	uint64_t d = (bdp + PICKER_BLOCK - 1) / PICKER_BLOCK + 1;
+	return (unsigned)clamp64(d, pk->cfg.min_depth, pk->cfg.max_depth);
+}
+
+bool picker_peer_snubbed(const struct picker_peer *pp)
+{
+	return pp->snubbed;
+}
+
+/* A block of LEN bytes came from PP at NOW. The round trip is sampled from the first block after
+ * an idle pipeline (min-biased: queueing only ever adds to it); the rate is bytes over windows
+ * of at least one round trip while the pipeline is busy, smoothed 1/4. */
+static void measure_delivery(struct picker_peer *pp, uint32_t len, uint64_t now)
+{
+	pp->snubbed = false;
+	pp->last_progress = now;
+	if (pp->probing) {
+		uint64_t s = clamp64(now - pp->probe_us, 1, RTT_MAX);
+		pp->rtt_us = pp->rtt_us == 0 || s < pp->rtt_us ? s : (7 * pp->rtt_us + s) / 8;
+		pp->probing = false;
+	}
+	pp->win_bytes += len;
+	uint64_t elapsed = now - pp->win_start;
+	uint64_t floor = pp->rtt_us > RATE_WINDOW_MIN_US ? pp->rtt_us : RATE_WINDOW_MIN_US;
+	if (elapsed < floor)
+		return;
+	uint64_t sample = clamp64(pp->win_bytes * 1000000 / elapsed, 1, RATE_MAX);
+	pp->rate = pp->rate == 0 ? sample : (3 * pp->rate + sample) / 4;
+	pp->win_start = now;
+	pp->win_bytes = 0;
+}
+
+/* ---- picking ---- */
+
+static bool may_request(const struct pchunk *pc, const struct picker_peer *pp)
+{
+	return !pc->excl || pc->owner == NULL || pc->owner == pp;
+}
+
+static size_t take_chunk(struct picker *pk, struct pchunk *pc, struct picker_peer *pp,
+			 struct picker_req *out, size_t want)
+{
+	size_t n = 0;
+	if (!may_request(pc, pp))
+		return 0;
+	for (uint32_t bi = 0; bi < pc->nblocks && n < want && pc->nunreq > 0; bi++) {
+		struct pblock *b = &pc->b[bi];
+		if (blk_unreq(b) && blk_find(b, pp) < 0 && req_add(pk, pc, bi, pp, &out[n]))
+			n++;
+	}
+	return n;
+}
+
+static size_t take_open(struct picker *pk, struct picker_peer *pp, struct picker_req *out,
+			size_t want)
+{
+	size_t n = 0;
+	struct pchunk *next;
+	for (struct pchunk *pc = pk->open.head; pc != NULL && n < want; pc = next) {
+		next = pc->next;
+		if (peer_has(pp, pc->idx))
+			n += take_chunk(pk, pc, pp, out + n, want - n);
+	}
+	return n;
+}
+
+/* The unstarted chunk to open for PP: the first it has in availability order (rarest, ties
+ * random), or during random-first the first from a random place. O(1) when PP has rare chunks;
+ * at worst a scan of the unstarted chunks, which nfresh avoids when PP has none of them. */
+static uint32_t pick_new(struct picker *pk, const struct picker_peer *pp)
+{
+	if (!pp->has_all && pp->nfresh == 0)
+		return PICKER_NONE;
+	uint32_t lo = pp->has_all ? pk->bstart[0] : pk->bstart[1];
+	if (lo >= pk->n)
+		return PICKER_NONE;
+	uint32_t span = pk->n - lo, start = 0;
+	if (pk->nhave < pk->cfg.random_first)
+		start = (uint32_t)rnd_below(pk, span);
+	for (uint32_t k = 0; k < span; k++) {
+		uint32_t c = pk->order[lo + (start + k) % span];
+		if (peer_has(pp, c))
+			return c;
+	}
+	return PICKER_NONE;
+}
+
+bool picker_endgame(const struct picker *pk)
+{
+	if (pk->nhave == pk->n)
+		return false;
+	uint32_t lo = pk->nall > 0 ? pk->bstart[0] : pk->bstart[1];
+	if (lo < pk->n)
+		return false;
+	for (const struct pchunk *pc = pk->open.head; pc != NULL; pc = pc->next)
+		if (pk->avail[pc->idx] + pk->nall > 0 && !(pc->excl && pc->owner != NULL))
+			return false;
+	return true;
+}
+
+/* Endgame: duplicate the least-requested outstanding blocks PP can give, up to endgame_dups
+ * live requests per block. */
+static size_t take_endgame(struct picker *pk, struct picker_peer *pp, struct picker_req *out,
+			   size_t want)
+{
+	size_t n = 0;
+	for (unsigned level = 1; level < pk->cfg.endgame_dups && n < want; level++)
+		for (struct pchunk *pc = pk->active; pc != NULL && n < want; pc = pc->anext) {
+			if (!peer_has(pp, pc->idx) || !may_request(pc, pp))
+				continue;
+			for (uint32_t bi = 0; bi < pc->nblocks && n < want; bi++) {
+				struct pblock *b = &pc->b[bi];
+				if (!b->got && b->nlive == level && blk_find(b, pp) < 0 &&
+				    req_add(pk, pc, bi, pp, &out[n]))
+					n++;
+			}
+		}
+	return n;
+}
+
+size_t picker_fill(struct picker *pk, struct picker_peer *pp, uint64_t now_us,
+		   struct picker_req *out, size_t max)
+{
+	unsigned depth = picker_peer_depth(pk, pp);
+	if (pp->choked || pp->nlive >= depth)
+		return 0;
+	size_t want = depth - pp->nlive;
+	if (want > max)
+		want = max;
+	bool idle = pp->nlive == 0;
+	size_t n = take_open(pk, pp, out, want);
+	while (n < want) {
+		uint32_t c = pick_new(pk, pp);
+		struct pchunk *pc = c == PICKER_NONE ? NULL : chunk_start(pk, c);
+		if (pc == NULL)
+			break;
+		n += take_chunk(pk, pc, pp, out + n, want - n);
+	}
+	if (n < want && picker_endgame(pk))
+		n += take_endgame(pk, pp, out + n, want - n);
+	if (idle && n > 0) {
+		pp->probing = true;
+		pp->probe_us = now_us;
+		pp->win_start = now_us;
+		pp->win_bytes = 0;
+		pp->last_progress = now_us;
+	}
+	return n;
+}
+
+/* ---- answers ---- */
+
+static bool geometry_ok(const struct picker *pk, uint32_t chunk, uint32_t offset, uint32_t length)
+{
+	if (chunk >= pk->n || offset % PICKER_BLOCK != 0)
+		return false;
+	uint32_t bi = offset / PICKER_BLOCK;
+	return bi < chunk_blocks(pk, chunk) && length == block_length(pk, chunk, bi);
+}
+
+enum picker_block picker_block_received(struct picker *pk, struct picker_peer *pp, uint32_t chunk,
+					uint32_t offset, uint32_t length, uint64_t now_us,
+					struct picker_req *cancel, size_t *ncancel)
+{
+	*ncancel = 0;
+	if (!geometry_ok(pk, chunk, offset, length))
+		return PICKER_BLOCK_INVALID;
+	measure_delivery(pp, length, now_us);
+	if (pk->state[chunk] != CH_ACTIVE)
+		return PICKER_BLOCK_DUP;
+	struct pchunk *pc = pk->pc[chunk];
+	uint32_t bi = offset / PICKER_BLOCK;
+	struct pblock *b = &pc->b[bi];
+	int own = blk_find(b, pp);
+	if (own >= 0)
+		req_drop(pk, pc, bi, own);
+	if (b->got)
+		return PICKER_BLOCK_DUP;
+	for (int s = 0; s < PICKER_MAX_REQS_PER_BLOCK; s++) {
+		if (b->req[s] == NULL)
+			continue;
+		req_fill(pk, &cancel[(*ncancel)++], b->req[s], chunk, bi);
+		req_drop(pk, pc, bi, s);
+	}
+	bool was = blk_unreq(b);
+	b->got = true;
+	b->sender = pp->id;
+	pc->ngot++;
+	if (pc->ngot < pc->nblocks) {
+		blk_settle(pk, pc, bi, was);
+		return PICKER_BLOCK_OK;
+	}
+	pc->nunreq = 0;
+	active_unlink(pk, pc);
+	pk->state[chunk] = CH_VERIFY;
+	return PICKER_BLOCK_CHUNK_DONE;
+}
+
+int picker_reject(struct picker *pk, struct picker_peer *pp, uint32_t chunk, uint32_t offset,
+		  uint32_t length)
+{
+	if (!geometry_ok(pk, chunk, offset, length) || pk->state[chunk] != CH_ACTIVE)
+		return -1;
+	struct pchunk *pc = pk->pc[chunk];
+	uint32_t bi = offset / PICKER_BLOCK;
+	int s = blk_find(&pc->b[bi], pp);
+	if (s < 0)
+		return -1;
+	req_drop(pk, pc, bi, s);
+	return 0;
+}
+
+/* How long PP may stay silent with requests in flight: three times what its queue should take. */
+static uint64_t peer_timeout(const struct picker *pk, const struct picker_peer *pp)
+{
+	if (pp->rate == 0 || pp->rtt_us == 0)
+		return pk->cfg.timeout_max_us;
+	uint64_t queued = (uint64_t)pp->nlive * PICKER_BLOCK * 1000000 / pp->rate;
+	return clamp64(3 * (pp->rtt_us + queued), pk->cfg.timeout_min_us, pk->cfg.timeout_max_us);
+}
+
+uint64_t picker_tick(struct picker *pk, uint64_t now_us)
+{
+	uint64_t next = UINT64_MAX;
+	for (struct picker_peer *pp = pk->peers; pp != NULL; pp = pp->next) {
+		if (pp->nlive == 0)
+			continue;
+		uint64_t due = pp->last_progress + peer_timeout(pk, pp);
+		if (now_us >= due) {
+			pp->snubbed = true;
+			peer_release(pk, pp, true);
+		} else if (due < next) {
+			next = due;
+		}
+	}
+	return next;
+}
+
+/* ---- integrity ---- */
+
+size_t picker_block_senders(const struct picker *pk, uint32_t chunk, uint64_t *ids)
+{
+	if (chunk >= pk->n || pk->state[chunk] != CH_VERIFY)
+		return 0;
+	const struct pchunk *pc = pk->pc[chunk];
+	for (uint32_t bi = 0; bi < pc->nblocks; bi++)
+		ids[bi] = pc->b[bi].sender;
+	return pc->nblocks;
+}
+
+enum picker_verdict picker_chunk_verified(struct picker *pk, uint32_t chunk, bool ok,
+					  uint64_t *culprit)
+{
+	if (chunk >= pk->n || pk->state[chunk] != CH_VERIFY)
+		return PICKER_VERIFY_INVALID;
+	struct pchunk *pc = pk->pc[chunk];
+	if (ok) {
+		free(pc);
+		pk->pc[chunk] = NULL;
+		mark_have(pk, chunk);
+		return PICKER_VERIFY_OK;
+	}
+	bool sole = true;
+	for (uint32_t bi = 0; bi < pc->nblocks; bi++) {
+		sole = sole && pc->b[bi].sender == pc->b[0].sender;
+		pc->b[bi].got = false;
+	}
+	if (sole && culprit != NULL)
+		*culprit = pc->b[0].sender;
+	for (uint32_t bi = 0; bi < pc->nblocks; bi++)
+		pc->b[bi].sender = 0;
+	pc->ngot = 0;
+	pc->nunreq = pc->nblocks;
+	pc->excl = true;
+	pc->owner = NULL;
+	pk->state[chunk] = CH_ACTIVE;
+	active_link(pk, pc, true);
+	return sole ? PICKER_VERIFY_SOLE : PICKER_VERIFY_SHARED;
+}
