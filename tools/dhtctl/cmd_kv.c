@@ -1,0 +1,247 @@
+/* dhtctl's key commands: put, get, lookup, announce and peers. Each builds one request, lets
+ * common.c deal with failures, and prints the answer as text or (--json) as the node sent it.
+ * Values are checked against the store's size limit here so that the mistake is reported
+ * before anything is sent; the node checks again. */
+#include "tools/dhtctl/dhtctl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "dht/kv.h"
+
+/* Build {"cmd": NAME, key or id} from the positional KEY or --id; NEED is how many
+ * positional arguments come after the key. */
+static int key_request(struct dhtctl *c, const struct dhtctl_cmd *cmd, int argc, char **argv,
+		       const char *opts, int need, struct cmd_args *a, json_t **req)
+{
+	int rc = dhtctl_args(c, cmd, argc, argv, 3, opts, a);
+	int want;
+
+	if (rc)
+		return rc;
+	want = need + (a->id ? 0 : 1);
+	if (a->npos != want)
+		return dhtctl_usage(c, cmd, "%s %s", a->npos < want ? "missing" : "too many",
+				    a->id ? "arguments after --id" : "arguments");
+	*req = json_pack("{s:s}", "cmd", !strcmp(cmd->name, "peers") ? "get_peers" : cmd->name);
+	return dhtctl_key_field(c, cmd, *req, a->id ? NULL : a->pos[0], a->id);
+}
+
+static int add_ttl(struct dhtctl *c, const struct dhtctl_cmd *cmd, json_t *req, const char *ttl)
+{
+	unsigned long v;
+
+	if (!ttl)
+		return EXIT_OK;
+	if (dhtctl_parse_uint(ttl, 7ul * 24 * 3600 * 52, &v) < 0) {
+		json_decref(req);
+		return dhtctl_usage(c, cmd, "--ttl takes a whole number of seconds, not '%s'", ttl);
+	}
+	json_object_set_new(req, "ttl", json_integer((json_int_t)v));
+	return EXIT_OK;
+}
+
+static void print_owner(const json_t *resp)
+{
+	const json_t *owner = json_object_get(resp, "owner");
+
+	printf("%-8s", "owner");
+	print_node(owner, (int)strlen(jstr(owner, "id")), 0);
+	printf("\n%-8s%d, %.2f ms\n", "hops", (int)jnum(resp, "hops"), jnum(resp, "ms"));
+}
+
+static int run_put(struct dhtctl *c, int argc, char **argv)
+{
+	const struct dhtctl_cmd *cmd = &dhtctl_cmd_put;
+	struct cmd_args a;
+	json_t *req = NULL, *resp;
+	const char *value;
+	int rc = key_request(c, cmd, argc, argv, "ttl id", 1, &a, &req);
+
+	if (rc)
+		return rc;
+	value = a.pos[a.npos - 1];
+	if (strlen(value) > KV_MAX_VALUE) {
+		json_decref(req);
+		return dhtctl_usage(c, cmd, "the value is %zu bytes; a value holds at most %d",
+				    strlen(value), KV_MAX_VALUE);
+	}
+	json_object_set_new(req, "value", json_string(value));
+	rc = add_ttl(c, cmd, req, a.ttl);
+	if (rc)
+		return rc;
+	rc = dhtctl_call(c, req, &resp);
+	if (rc)
+		return rc;
+	if (c->json) {
+		dhtctl_print_json(resp);
+	} else {
+		printf("%-8s%s\n", "stored", jstr(resp, "key_id"));
+		print_owner(resp);
+	}
+	json_decref(resp);
+	return EXIT_OK;
+}
+
+static int run_get(struct dhtctl *c, int argc, char **argv)
+{
+	struct cmd_args a;
+	json_t *req = NULL, *resp;
+	int rc = key_request(c, &dhtctl_cmd_get, argc, argv, "id", 0, &a, &req);
+
+	if (rc)
+		return rc;
+	rc = dhtctl_call(c, req, &resp);
+	if (rc)
+		return rc;
+	if (c->json)
+		dhtctl_print_json(resp);
+	else
+		printf("%s\n", jstr(resp, "value"));
+	json_decref(resp);
+	return EXIT_OK;
+}
+
+static void print_path(const json_t *path)
+{
+	const char *ids[DHT_MAX_PATH];
+	size_t n = json_array_size(path);
+	const json_t *hop;
+	size_t i;
+	int len;
+
+	if (n > DHT_MAX_PATH)
+		n = DHT_MAX_PATH;
+	for (i = 0; i < n; i++)
+		ids[i] = jstr(json_array_get(path, i), "id");
+	len = short_id_len(ids, n);
+	printf("%-8s%3s  %-*s  %-21s  %s\n", "path", "#", len, "id", "addr", "rtt");
+	json_array_foreach(path, i, hop) {
+		if (i >= n)
+			break;
+		printf("%-8s%3zu  ", "", i + 1);
+		print_node(hop, len, 21);
+		if (json_is_true(json_object_get(hop, "answered")))
+			printf("  %.2f ms\n", jnum(hop, "rtt_ms"));
+		else
+			printf("  no answer\n");
+	}
+}
+
+static int run_lookup(struct dhtctl *c, int argc, char **argv)
+{
+	struct cmd_args a;
+	json_t *req = NULL, *resp;
+	int rc = key_request(c, &dhtctl_cmd_lookup, argc, argv, "id", 0, &a, &req);
+
+	if (rc)
+		return rc;
+	rc = dhtctl_call(c, req, &resp);
+	if (rc)
+		return rc;
+	if (c->json) {
+		dhtctl_print_json(resp);
+	} else {
+		printf("%-8s%s\n", "key id", jstr(resp, "key_id"));
+		print_owner(resp);
+		print_path(json_object_get(resp, "path"));
+	}
+	json_decref(resp);
+	return EXIT_OK;
+}
+
+static int run_announce(struct dhtctl *c, int argc, char **argv)
+{
+	const struct dhtctl_cmd *cmd = &dhtctl_cmd_announce;
+	struct cmd_args a;
+	json_t *req = NULL, *resp;
+	int rc = key_request(c, cmd, argc, argv, "ttl id", 1, &a, &req);
+
+	if (rc)
+		return rc;
+	json_object_set_new(req, "peer", json_string(a.pos[a.npos - 1]));
+	rc = add_ttl(c, cmd, req, a.ttl);
+	if (!rc)
+		rc = dhtctl_call(c, req, &resp);
+	if (rc)
+		return rc;
+	if (c->json) {
+		dhtctl_print_json(resp);
+	} else {
+		printf("%-8s%s\n%-8s", "key id", jstr(resp, "key_id"), "owner");
+		print_node(json_object_get(resp, "owner"), 40, 0);
+		printf("\n");
+	}
+	json_decref(resp);
+	return EXIT_OK;
+}
+
+static int run_peers(struct dhtctl *c, int argc, char **argv)
+{
+	const struct dhtctl_cmd *cmd = &dhtctl_cmd_peers;
+	struct cmd_args a;
+	json_t *req = NULL, *resp, *peer;
+	unsigned long max = KV_MAX_PEERS_REPLY;
+	size_t i;
+	int rc = key_request(c, cmd, argc, argv, "id max", 0, &a, &req);
+
+	if (rc)
+		return rc;
+	if (a.max && dhtctl_parse_uint(a.max, KV_MAX_PEERS_REPLY, &max) < 0) {
+		json_decref(req);
+		return dhtctl_usage(c, cmd, "--max takes 0 to %d, not '%s'", KV_MAX_PEERS_REPLY,
+				    a.max);
+	}
+	json_object_set_new(req, "max", json_integer((json_int_t)max));
+	rc = dhtctl_call(c, req, &resp);
+	if (rc)
+		return rc;
+	if (c->json)
+		dhtctl_print_json(resp);
+	else
+		json_array_foreach(json_object_get(resp, "peers"), i, peer)
+			printf("%s\n", json_string_value(peer) ? json_string_value(peer) : "?");
+	json_decref(resp);
+	return EXIT_OK;
+}
+
+const struct dhtctl_cmd dhtctl_cmd_put = {
+	"put", "KEY VALUE [--ttl SECONDS] | --id HEX VALUE",
+	"store VALUE under KEY (at the key's owner and its replicas)",
+	"\nKEY is any text; it is hashed to an id of the network's width. --id HEX names the id\n"
+	"directly. VALUE is text of at most 1000 bytes; it replaces any earlier value and expires\n"
+	"after --ttl seconds (default: the node's, one hour). Prints the key id, the owner, the\n"
+	"hops of the lookup and the time taken.\n",
+	run_put,
+};
+
+const struct dhtctl_cmd dhtctl_cmd_get = {
+	"get", "KEY | --id HEX",
+	"print the value stored under KEY",
+	"\nPrints the value alone on one line (with --json: the value, its ttl, owner and hops).\n"
+	"Exits 1 if no value is stored under the key.\n",
+	run_get,
+};
+
+const struct dhtctl_cmd dhtctl_cmd_lookup = {
+	"lookup", "KEY | --id HEX",
+	"find the node that owns KEY, and show the path taken",
+	"\nPrints the key id, the owner's id and address, and every node the lookup contacted\n"
+	"with its round-trip time (or 'no answer'), then the hop count and total time.\n",
+	run_lookup,
+};
+
+const struct dhtctl_cmd dhtctl_cmd_announce = {
+	"announce", "KEY PEER [--ttl SECONDS] | --id HEX PEER",
+	"add PEER (IP:PORT) to the peers announced under KEY",
+	"\nAnnouncements are a tracker's list: many peers per key, each expiring after --ttl\n"
+	"seconds unless announced again.\n",
+	run_announce,
+};
+
+const struct dhtctl_cmd dhtctl_cmd_peers = {
+	"peers", "KEY [--max N] | --id HEX [--max N]",
+	"list peers announced under KEY (a random subset of at most 50)",
+	"\nPrints one IP:PORT per line.\n",
+	run_peers,
+};

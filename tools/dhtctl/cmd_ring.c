@@ -1,0 +1,181 @@
+/* dhtctl's views of the ring: `ring` (the node walks the successor pointers and we print the
+ * members in ring order) and `status` (one node's own state). Text output is aligned columns
+ * with ids cut to the shortest unambiguous prefix; --json passes the node's answer through
+ * with full ids. Judging consistency is the node's job (docs/control.md), not ours. */
+#include "tools/dhtctl/dhtctl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SUCC_SHOWN 3 /* successors per member in the ring table; the rest are counted */
+
+/* Collect every id the answer mentions, so that the short form is unambiguous among them. */
+static int ring_id_len(const json_t *members)
+{
+	size_t n = json_array_size(members), cap = n * 34 + 1, k = 0, i, j;
+	const char **ids = malloc(cap * sizeof(*ids));
+	const json_t *m, *s;
+	int len;
+
+	if (!ids)
+		return 40;
+	json_array_foreach(members, i, m) {
+		ids[k++] = jstr(m, "id");
+		ids[k++] = jstr(json_object_get(m, "predecessor"), "id");
+		json_array_foreach(json_object_get(m, "successors"), j, s)
+			if (k < cap)
+				ids[k++] = jstr(s, "id");
+	}
+	len = short_id_len(ids, k);
+	free(ids);
+	return len;
+}
+
+static void print_member(size_t i, const json_t *m, int len)
+{
+	const json_t *pred = json_object_get(m, "predecessor");
+	const json_t *succ = json_object_get(m, "successors");
+	const json_t *s;
+	size_t j;
+
+	printf("%4zu  ", i + 1);
+	print_node(m, len, 21);
+	printf("  %-*.*s ", len, len, json_is_object(pred) ? jstr(pred, "id") : "-");
+	json_array_foreach(succ, j, s) {
+		if (j == SUCC_SHOWN) {
+			printf(" +%zu", json_array_size(succ) - SUCC_SHOWN);
+			break;
+		}
+		printf(" %.*s", len, jstr(s, "id"));
+	}
+	printf("\n");
+}
+
+static void print_ring(const json_t *resp)
+{
+	const json_t *members = json_object_get(resp, "members");
+	const json_t *m, *p;
+	int len = ring_id_len(members);
+	size_t i;
+
+	printf("ring of %zu member%s, %s\n", json_array_size(members),
+	       json_array_size(members) == 1 ? "" : "s",
+	       json_is_true(json_object_get(resp, "consistent")) ? "consistent" : "NOT consistent");
+	printf("%4s  %-*s  %-21s  %-*s  %s\n", "#", len, "id", "addr", len, "pred", "successors");
+	json_array_foreach(members, i, m)
+		print_member(i, m, len);
+	json_array_foreach(json_object_get(resp, "problems"), i, p)
+		printf("%s %s\n", i ? "       " : "problem", json_string_value(p));
+}
+
+static int run_ring(struct dhtctl *c, int argc, char **argv)
+{
+	const struct dhtctl_cmd *cmd = &dhtctl_cmd_ring;
+	unsigned long max = 1024;
+	struct cmd_args a;
+	json_t *resp;
+	int rc = dhtctl_args(c, cmd, argc, argv, 0, "max", &a);
+
+	if (rc)
+		return rc;
+	if (a.max && dhtctl_parse_uint(a.max, 1u << 20, &max) < 0)
+		return dhtctl_usage(c, cmd, "--max takes a number of members, not '%s'", a.max);
+	rc = dhtctl_call(c, json_pack("{s:s, s:I}", "cmd", "ring", "max", (json_int_t)max), &resp);
+	if (rc)
+		return rc;
+	if (c->json)
+		dhtctl_print_json(resp);
+	else
+		print_ring(resp);
+	json_decref(resp);
+	return EXIT_OK;
+}
+
+static void print_nodes(const char *label, const json_t *list, bool with_index)
+{
+	const json_t *n;
+	size_t i;
+
+	json_array_foreach(list, i, n) {
+		printf("%-13s", i ? "" : label);
+		if (with_index)
+			printf("%3d  ", (int)jnum(n, "index"));
+		print_node(n, (int)strlen(jstr(n, "id")), 0);
+		printf("\n");
+	}
+	if (json_array_size(list) == 0)
+		printf("%-13s(none)\n", label);
+}
+
+static void print_entries(const json_t *entries)
+{
+	const json_t *e;
+	size_t i;
+
+	if (json_array_size(entries) == 0)
+		return;
+	printf("%-13s%-40s  %-6s  %6s  %8s  held as\n", "entries", "key id", "kind", "bytes",
+	       "ttl s");
+	json_array_foreach(entries, i, e)
+		printf("%-13s%-40s  %-6s  %6d  %8d  %s\n", "", jstr(e, "key_id"), jstr(e, "kind"),
+		       (int)jnum(e, "bytes"), (int)jnum(e, "ttl"),
+		       json_is_true(json_object_get(e, "owned")) ? "owner" : "replica");
+}
+
+static void print_status(const json_t *r)
+{
+	const json_t *st = json_object_get(r, "stats");
+	const json_t *pred = json_object_get(r, "predecessor");
+
+	printf("%-13s%s\n%-13s%s\n%-13s%s (%d-bit ids)\n", "id", jstr(r, "id"), "addr",
+	       jstr(r, "addr"), "state", jstr(r, "state"), (int)jnum(r, "bits"));
+	printf("%-13s", "predecessor");
+	print_node(pred, (int)strlen(jstr(pred, "id")), 0);
+	printf("\n");
+	print_nodes("successors", json_object_get(r, "successors"), false);
+	print_nodes("fingers", json_object_get(r, "fingers"), true);
+	printf("%-13s%d (%d bytes)\n", "keys", (int)jnum(r, "keys"), (int)jnum(r, "store_bytes"));
+	print_entries(json_object_get(r, "entries"));
+	printf("%-13ssent %.0f, received %.0f, dropped %.0f, timeouts %.0f, lookups %.0f "
+	       "(%.0f failed)\n", "messages", jnum(st, "sent"), jnum(st, "received"),
+	       jnum(st, "dropped"), jnum(st, "timeouts"), jnum(st, "lookups"),
+	       jnum(st, "lookups_failed"));
+}
+
+static int run_status(struct dhtctl *c, int argc, char **argv)
+{
+	struct cmd_args a;
+	json_t *resp;
+	int rc = dhtctl_args(c, &dhtctl_cmd_status, argc, argv, 0, "", &a);
+
+	if (rc)
+		return rc;
+	rc = dhtctl_call(c, json_pack("{s:s}", "cmd", "status"), &resp);
+	if (rc)
+		return rc;
+	if (c->json)
+		dhtctl_print_json(resp);
+	else
+		print_status(resp);
+	json_decref(resp);
+	return EXIT_OK;
+}
+
+const struct dhtctl_cmd dhtctl_cmd_ring = {
+	"ring", "[--max N]",
+	"walk the ring from the node and show every member in ring order",
+	"\nThe node follows successor pointers until it is back at itself (or has seen --max\n"
+	"members, default 1024) and says whether the ring is consistent: the walk closed, and\n"
+	"every member's successor and predecessor are its neighbours in the walk. Each member is\n"
+	"shown with its predecessor and first successors. Exits 0 either way; with --json,\n"
+	"`consistent` is true or false and `members` lists each live node's id and addr.\n",
+	run_ring,
+};
+
+const struct dhtctl_cmd dhtctl_cmd_status = {
+	"status", "",
+	"show one node: id, predecessor, successors, fingers, keys held",
+	"\nAsks only the node named by --node; nothing is sent into the ring.\n",
+	run_status,
+};

@@ -1,0 +1,89 @@
+/* tools/dhtctl/dhtctl.h: what dhtctl's command files share: the global options, the table of
+ * commands, and the helpers that call a node and turn its errors into exit codes and messages.
+ * Internal to dhtctl. JSON values passed to the printers stay owned by the caller. */
+#ifndef DHTCTL_DHTCTL_H
+#define DHTCTL_DHTCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "tools/dhtctl/ctlclient.h"
+
+/* Exit codes scripts may rely on (docs/control.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_NOT_FOUND = 1,
+	EXIT_USAGE = 2,
+	EXIT_UNREACHABLE = 3,
+	EXIT_OTHER = 4,
+};
+
+struct dhtctl {
+	struct ctl_target target;
+	char node[CTL_HOST_MAX + CTL_PORT_MAX + 4]; /* as the user wrote it, for messages */
+	bool json;
+	int timeout_ms;
+};
+
+struct dhtctl_cmd {
+	const char *name;
+	const char *args;    /* the synopsis after the command name */
+	const char *summary; /* one line for the command list */
+	const char *help;    /* the rest of `dhtctl CMD --help` */
+	int (*run)(struct dhtctl *c, int argc, char **argv); /* returns an exit code */
+};
+
+/* The commands, in the order `dhtctl --help` lists them; defined in their files. */
+extern const struct dhtctl_cmd dhtctl_cmd_put, dhtctl_cmd_get, dhtctl_cmd_lookup,
+	dhtctl_cmd_announce, dhtctl_cmd_peers, dhtctl_cmd_ring, dhtctl_cmd_status;
+
+/* Report a usage error in CMD (NULL: the global options) and return EXIT_USAGE. */
+int dhtctl_usage(struct dhtctl *c, const struct dhtctl_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Report a failure with a machine-readable CODE and return EXIT (on stderr, and as one JSON
+ * error object on stdout under --json). */
+int dhtctl_fail(struct dhtctl *c, int exit, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Send REQ (consumed) to the node. Return EXIT_OK with the `ok: true` answer in *RESP (owned by
+ * the caller), or report the failure and return its exit code with *RESP NULL. */
+int dhtctl_call(struct dhtctl *c, json_t *req, json_t **resp);
+
+/* Print RESP as one line of JSON on stdout. Return EXIT_OK. */
+int dhtctl_print_json(const json_t *resp);
+
+/* Add the key to REQ: "id" if IDHEX is given, else "key". Return EXIT_OK, or report a bad id
+ * and return EXIT_USAGE. */
+int dhtctl_key_field(struct dhtctl *c, const struct dhtctl_cmd *cmd, json_t *req,
+		     const char *key, const char *idhex);
+
+/* A command's own arguments: positional ones in order, and the options it takes. */
+struct cmd_args {
+	const char *pos[3];
+	int npos;
+	const char *ttl, *id, *max;
+};
+
+/* Split ARGV into at most MAXPOS positional arguments and the options named in OPTS (words
+ * among "ttl id max"). Return EXIT_OK, or report and return EXIT_USAGE. */
+int dhtctl_args(struct dhtctl *c, const struct dhtctl_cmd *cmd, int argc, char **argv,
+		int maxpos, const char *opts, struct cmd_args *out);
+
+/* Parse a count of seconds or of items (non-negative integer). Return 0 or -1. */
+int dhtctl_parse_uint(const char *s, unsigned long max, unsigned long *out);
+
+/* Fields of answers, with defaults when absent or of another type. */
+const char *jstr(const json_t *o, const char *field);
+double jnum(const json_t *o, const char *field);
+
+/* Short ids: the shortest prefix, at least 8 digits, that tells apart every id in IDS (an
+ * array of strings). */
+int short_id_len(const char *const *ids, size_t n);
+/* Print NODE (an object with id and addr) as "ID  ADDR" with the id cut to LEN digits and the
+ * address padded to ADDRW columns (0: not padded, for the end of a line). */
+void print_node(const json_t *node, int len, int addrw);
+
+#endif
