@@ -170,6 +170,11 @@ struct pending *chord_request(struct dht *d, enum pending_kind kind, const struc
 static void resend(struct dht *d, const struct pending *p)
 {
 	struct dht_msg m;
+	if (p->kind == P_KV || p->kind == P_QUERY) {
+		kv_request_msg(p, &m);
+		chord_send(d, &p->to.addr, &m);
+		return;
+	}
 	memset(&m, 0, sizeof m);
 	m.type = p->type;
 	m.txid = p->txid;
@@ -211,6 +216,8 @@ static uint64_t next_deadline(struct dht *d)
 			next = d->check_pred_at;
 		if (d->fix_at < next)
 			next = d->fix_at;
+		if (kv_next_deadline(d) < next)
+			next = kv_next_deadline(d);
 	}
 	for (size_t i = 0; i < d->npend; i++)
 		if (d->pend[i].deadline < next)
@@ -241,6 +248,10 @@ struct dht *dht_new(const struct dht_config *cfg, const struct dht_env *env, voi
 	d->last_deadline = UINT64_MAX;
 	routing_init(&d->rt, &cfg->self, cfg->bits, cfg->succ_len);
 	d->env.random(d->env_arg, &d->next_txid, sizeof d->next_txid);
+	if (kv_init(d) != 0) {
+		dht_free(d);
+		return NULL;
+	}
 	return d;
 }
 
@@ -253,6 +264,7 @@ void dht_free(struct dht *d)
 		d->lookups = lk->next;
 		free(lk);
 	}
+	kv_free(d);
 	free(d->pend);
 	free(d);
 }
@@ -267,6 +279,7 @@ static void become_joined(struct dht *d)
 	d->fix_at = now + d->cfg.fix_fingers_fast_us;
 	d->fingers_fast = true;
 	d->next_finger = 0;
+	d->repl_at = now + d->cfg.kv_replicate_us;
 }
 
 void dht_create(struct dht *d)
@@ -322,6 +335,7 @@ void chord_join_found(struct dht *d, const struct dht_lookup_result *res)
 
 void dht_leave(struct dht *d)
 {
+	kv_handoff_all(d);
 	if (d->state == DHT_JOINED) {
 		if (d->rt.has_pred)
 			send_simple(d, &d->rt.pred.addr, DHT_LEAVE, 0);
@@ -331,7 +345,9 @@ void dht_leave(struct dht *d)
 	}
 	d->state = DHT_LEFT;
 	d->npend = 0;
+	/* Lookups first: store operations still looking up finish through their callbacks. */
 	lookup_fail_all(d, DHT_ERR_NOT_JOINED);
+	kv_fail_all(d, DHT_ERR_NOT_JOINED);
 	d->last_deadline = UINT64_MAX;
 }
 
@@ -414,8 +430,11 @@ static void on_notify(struct dht *d, const struct dht_node *from)
 	if (d->state != DHT_JOINED || id_eq(&from->id, &d->rt.self.id))
 		return;
 	if (!d->rt.has_pred || id_in_oo(&from->id, &d->rt.pred.id, &d->rt.self.id)) {
+		bool had_old = d->rt.has_pred;
+		struct dht_node old = d->rt.pred;
 		d->rt.pred = *from;
 		d->rt.has_pred = true;
+		kv_pred_changed(d, had_old, &old);
 		/* A lone node learns its successor from its new predecessor without waiting. */
 		if (id_eq(&d->rt.succ[0].id, &d->rt.self.id))
 			d->stabilize_at = chord_now(d);
@@ -542,6 +561,8 @@ static void on_request(struct dht *d, const struct dht_msg *m, const struct dht_
 		on_leave(d, from);
 		break;
 	default:
+		if (d->state == DHT_JOINED)
+			kv_on_request(d, m, from);
 		break;
 	}
 }
@@ -606,12 +627,17 @@ static void on_reply(struct dht *d, const struct dht_msg *m, const struct dht_ad
 		notify_successor(d);
 		join_done(d, DHT_OK);
 		break;
+	case P_KV:
+	case P_QUERY:
+		kv_on_reply(d, &p, m);
+		break;
 	}
 }
 
 static bool is_reply(uint8_t type)
 {
-	return type == DHT_PONG || type == DHT_NEIGH || type == DHT_FOUND || type == DHT_ERROR;
+	return type == DHT_PONG || type == DHT_NEIGH || type == DHT_FOUND || type == DHT_ERROR ||
+	       type == DHT_STORED || type == DHT_VALUE || type == DHT_PEERS;
 }
 
 void dht_input(struct dht *d, const uint8_t *buf, size_t len, const struct dht_addr *from)
@@ -654,6 +680,10 @@ static void on_timeout(struct dht *d, const struct pending *p)
 	case P_JOIN_NEIGH:
 		join_done(d, DHT_ERR_TIMEOUT);
 		break;
+	case P_KV:
+	case P_QUERY:
+		kv_on_timeout(d, p);
+		break;
 	}
 }
 
@@ -693,6 +723,7 @@ uint64_t dht_tick(struct dht *d)
 			check_pred(d);
 		if (d->fix_at <= now)
 			fix_next(d);
+		kv_tick(d, now);
 	}
 	return next_deadline(d);
 }

@@ -4,7 +4,10 @@
 #define DHT_CHORD_IMPL_H
 
 #include "dht/chord.h"
+#include "dht/kv.h"
+#include "dht/rng.h"
 #include "dht/routing.h"
+#include "dht/store.h"
 
 #define LOOKUP_MAX_CAND 48
 #define LOOKUP_MAX_DEAD 16
@@ -16,9 +19,12 @@ enum pending_kind {
 	P_CHECK_PRED, /* check-predecessor: PING */
 	P_JOIN_NEIGH, /* join: GET_NEIGH to the successor we found */
 	P_FIND,       /* one hop of a lookup */
+	P_KV,         /* a store request (PUT, GET, ANNOUNCE, GET_PEERS) of a kvop */
+	P_QUERY,      /* GET_NEIGH for dht_query_neighbors() */
 };
 
 struct lookup;
+struct kvop;
 
 struct pending {
 	uint32_t txid;
@@ -33,6 +39,7 @@ struct pending {
 	unsigned tries_left;
 	uint64_t sent_at, deadline;
 	struct lookup *lk;   /* for P_FIND */
+	struct kvop *op;     /* for P_KV and P_QUERY: rebuilds the request on a retry */
 };
 
 enum lookup_purpose { LK_USER, LK_FINGER, LK_JOIN };
@@ -80,6 +87,11 @@ struct dht {
 	bool fingers_fast;     /* until one pass over every finger is done */
 	uint64_t last_deadline; /* the last one announced through env->set_timer */
 
+	struct store *store;
+	struct rng rng;        /* for random subsets of peers; seeded from env->random */
+	struct kvop *kvops;
+	uint64_t repl_at;
+
 	dht_join_cb *join_cb;
 	void *join_arg;
 	struct dht_addr join_via;
@@ -116,5 +128,23 @@ void lookup_on_timeout(struct dht *d, struct lookup *lk, const struct pending *p
 void lookup_answer(struct dht *d, const struct dht_id *key, uint8_t flags,
 		   const struct dht_id *dead, size_t ndead, struct dht_msg *out);
 void lookup_fail_all(struct dht *d, enum dht_status status);
+
+/* kv.c */
+int kv_init(struct dht *d);
+void kv_free(struct dht *d);
+/* Serve a store request (PUT, GET, ANNOUNCE, GET_PEERS, REPLICATE). Return true if it was one. */
+bool kv_on_request(struct dht *d, const struct dht_msg *m, const struct dht_node *from);
+void kv_on_reply(struct dht *d, const struct pending *p, const struct dht_msg *m);
+void kv_on_timeout(struct dht *d, const struct pending *p);
+/* Rebuild the request of a P_KV or P_QUERY pending entry into M. */
+void kv_request_msg(const struct pending *p, struct dht_msg *m);
+void kv_tick(struct dht *d, uint64_t now);
+uint64_t kv_next_deadline(const struct dht *d);
+/* Our predecessor changed from OLD (if HAD_OLD) to the node now in d->rt.pred: hand over keys. */
+void kv_pred_changed(struct dht *d, bool had_old, const struct dht_node *old);
+/* Leaving: hand the keys we own to our successor. */
+void kv_handoff_all(struct dht *d);
+/* Finish every operation still waiting (call after their requests are forgotten). */
+void kv_fail_all(struct dht *d, enum dht_status status);
 
 #endif

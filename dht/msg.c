@@ -5,6 +5,13 @@
  *   FIND    key id | flags u8 | ndead u8 | dead ids
  *   FOUND   status u8 | has_pred u8 | [pred node] | count u8 | nodes
  *   ERROR   code u8
+ *   PUT     key id | ttl_s u32 | vlen u16 | value        STORED  status u8
+ *   GET     key id                                       VALUE   status u8 | ttl_s u32 | vlen u16
+ *                                                                | value | count u8 | nodes
+ *   ANNOUNCE key id | ttl_s u32 | addr                   PEERS   status u8 | count u8 | addrs
+ *   GET_PEERS key id | max u8
+ *   REPLICATE count u8 | entries: key id | kind u8 | ttl_ms u32 | (vlen u16 | value) or addr
+ * where addr = family u8 (0, 4 or 6) | ip (0, 4 or 16 bytes) | port u16.
  * Ids travel as 20 bytes whatever the width, and must fit in the network's width. The decoder
  * checks every count against its maximum before reading and refuses trailing bytes, so a datagram
  * either decodes exactly or is rejected. It never allocates. */
@@ -21,15 +28,93 @@ static int put_id(struct bwriter *w, const struct dht_id *id)
 	return bw_bytes(w, id->b, ID_BYTES);
 }
 
+static int put_addr(struct bwriter *w, const struct dht_addr *a)
+{
+	size_t iplen = a->family == 4 ? 4 : a->family == 6 ? 16 : 0;
+	if (a->family != 0 && iplen == 0)
+		return -1;
+	bw_u8(w, a->family);
+	bw_bytes(w, a->ip, iplen);
+	return bw_u16(w, a->port);
+}
+
 static int put_node(struct bwriter *w, const struct dht_node *n)
 {
-	size_t iplen = n->addr.family == 4 ? 4 : n->addr.family == 6 ? 16 : 0;
-	if (n->addr.family != 0 && iplen == 0)
-		return -1;
 	put_id(w, &n->id);
-	bw_u8(w, n->addr.family);
-	bw_bytes(w, n->addr.ip, iplen);
-	return bw_u16(w, n->addr.port);
+	return put_addr(w, &n->addr);
+}
+
+static int put_value(struct bwriter *w, const uint8_t *value, uint16_t vlen)
+{
+	if (vlen > DHT_MAX_VALUE)
+		return -1;
+	bw_u16(w, vlen);
+	return bw_bytes(w, value, vlen);
+}
+
+static int put_repl(struct bwriter *w, const struct dht_msg *m)
+{
+	if (m->u.repl.n > DHT_MAX_REPL)
+		return -1;
+	bw_u8(w, m->u.repl.n);
+	for (uint8_t i = 0; i < m->u.repl.n; i++) {
+		const struct dht_repl_entry *e = &m->u.repl.e[i];
+		put_id(w, &e->key);
+		bw_u8(w, e->kind);
+		bw_u32(w, e->ttl_ms);
+		int rc = e->kind == DHT_ENTRY_VALUE ? put_value(w, e->value, e->vlen)
+			 : e->kind == DHT_ENTRY_PEER ? put_addr(w, &e->peer) : -1;
+		if (rc != 0)
+			return -1;
+	}
+	return w->bad ? -1 : 0;
+}
+
+/* The store's messages (types 10 and up). */
+static int put_kv_body(struct bwriter *w, const struct dht_msg *m)
+{
+	switch (m->type) {
+	case DHT_PUT:
+		put_id(w, &m->u.put.key);
+		bw_u32(w, m->u.put.ttl_s);
+		return put_value(w, m->u.put.value, m->u.put.vlen);
+	case DHT_STORED:
+		return bw_u8(w, m->u.stored.status);
+	case DHT_GET:
+		return put_id(w, &m->u.get.key);
+	case DHT_VALUE:
+		if (m->u.value.nnodes > DHT_MAX_FALLBACK)
+			return -1;
+		bw_u8(w, m->u.value.status);
+		bw_u32(w, m->u.value.ttl_s);
+		if (put_value(w, m->u.value.value, m->u.value.vlen) != 0)
+			return -1;
+		bw_u8(w, m->u.value.nnodes);
+		for (uint8_t i = 0; i < m->u.value.nnodes; i++)
+			if (put_node(w, &m->u.value.nodes[i]) != 0)
+				return -1;
+		return w->bad ? -1 : 0;
+	case DHT_ANNOUNCE:
+		put_id(w, &m->u.announce.key);
+		bw_u32(w, m->u.announce.ttl_s);
+		return put_addr(w, &m->u.announce.peer);
+	case DHT_GET_PEERS:
+		put_id(w, &m->u.get_peers.key);
+		return bw_u8(w, m->u.get_peers.max);
+	case DHT_PEERS:
+		if (m->u.peers.npeers > DHT_MAX_PEERS)
+			return -1;
+		bw_u8(w, m->u.peers.status);
+		bw_u8(w, m->u.peers.npeers);
+		for (uint8_t i = 0; i < m->u.peers.npeers; i++)
+			if (put_addr(w, &m->u.peers.peers[i]) != 0)
+				return -1;
+		return w->bad ? -1 : 0;
+	case DHT_REPLICATE:
+		return put_repl(w, m);
+	default:
+		return -1;
+	}
 }
 
 static int put_nodes(struct bwriter *w, const struct dht_node *nodes, uint8_t n)
@@ -83,7 +168,7 @@ static int put_body(struct bwriter *w, const struct dht_msg *m)
 	case DHT_ERROR:
 		return bw_u8(w, m->u.error.code);
 	default:
-		return -1;
+		return put_kv_body(w, m);
 	}
 }
 
@@ -110,20 +195,128 @@ static enum dht_decode_result get_id(struct breader *r, struct dht_id *id, unsig
 	return id_log2(id) < (int)bits ? DHT_DECODE_OK : DHT_DECODE_BITS;
 }
 
+static enum dht_decode_result get_addr(struct breader *r, struct dht_addr *a)
+{
+	memset(a, 0, sizeof *a);
+	if (br_u8(r, &a->family) != 0)
+		return DHT_DECODE_SHORT;
+	size_t iplen = a->family == 4 ? 4 : a->family == 6 ? 16 : 0;
+	if (a->family != 0 && iplen == 0)
+		return DHT_DECODE_FIELD;
+	if (br_bytes(r, a->ip, iplen) != 0 || br_u16(r, &a->port) != 0)
+		return DHT_DECODE_SHORT;
+	return DHT_DECODE_OK;
+}
+
 static enum dht_decode_result get_node(struct breader *r, struct dht_node *n, unsigned bits)
 {
 	enum dht_decode_result res = get_id(r, &n->id, bits);
+	return res == DHT_DECODE_OK ? get_addr(r, &n->addr) : res;
+}
+
+static enum dht_decode_result get_value(struct breader *r, uint16_t *vlen, const uint8_t **value)
+{
+	if (br_u16(r, vlen) != 0)
+		return DHT_DECODE_SHORT;
+	if (*vlen > DHT_MAX_VALUE)
+		return DHT_DECODE_FIELD;
+	return br_ref(r, value, *vlen) == 0 ? DHT_DECODE_OK : DHT_DECODE_SHORT;
+}
+
+/* ID then a u32 (a key and its TTL, as PUT and ANNOUNCE start). */
+static enum dht_decode_result get_key_ttl(struct breader *r, struct dht_id *key, uint32_t *ttl,
+					  unsigned bits)
+{
+	enum dht_decode_result res = get_id(r, key, bits);
 	if (res != DHT_DECODE_OK)
 		return res;
-	memset(&n->addr, 0, sizeof n->addr);
-	if (br_u8(r, &n->addr.family) != 0)
+	return br_u32(r, ttl) == 0 ? DHT_DECODE_OK : DHT_DECODE_SHORT;
+}
+
+static enum dht_decode_result get_repl(struct breader *r, struct dht_msg *m, unsigned bits)
+{
+	if (br_u8(r, &m->u.repl.n) != 0)
 		return DHT_DECODE_SHORT;
-	size_t iplen = n->addr.family == 4 ? 4 : n->addr.family == 6 ? 16 : 0;
-	if (n->addr.family != 0 && iplen == 0)
+	if (m->u.repl.n > DHT_MAX_REPL)
 		return DHT_DECODE_FIELD;
-	if (br_bytes(r, n->addr.ip, iplen) != 0 || br_u16(r, &n->addr.port) != 0)
-		return DHT_DECODE_SHORT;
+	for (uint8_t i = 0; i < m->u.repl.n; i++) {
+		struct dht_repl_entry *e = &m->u.repl.e[i];
+		enum dht_decode_result res = get_id(r, &e->key, bits);
+		if (res != DHT_DECODE_OK)
+			return res;
+		if (br_u8(r, &e->kind) != 0 || br_u32(r, &e->ttl_ms) != 0)
+			return DHT_DECODE_SHORT;
+		if (e->kind == DHT_ENTRY_VALUE)
+			res = get_value(r, &e->vlen, &e->value);
+		else if (e->kind == DHT_ENTRY_PEER)
+			res = get_addr(r, &e->peer);
+		else
+			res = DHT_DECODE_FIELD;
+		if (res != DHT_DECODE_OK)
+			return res;
+	}
 	return DHT_DECODE_OK;
+}
+
+static enum dht_decode_result get_value_reply(struct breader *r, struct dht_msg *m, unsigned bits)
+{
+	if (br_u8(r, &m->u.value.status) != 0 || br_u32(r, &m->u.value.ttl_s) != 0)
+		return DHT_DECODE_SHORT;
+	enum dht_decode_result res = get_value(r, &m->u.value.vlen, &m->u.value.value);
+	if (res != DHT_DECODE_OK)
+		return res;
+	if (br_u8(r, &m->u.value.nnodes) != 0)
+		return DHT_DECODE_SHORT;
+	if (m->u.value.nnodes > DHT_MAX_FALLBACK)
+		return DHT_DECODE_FIELD;
+	for (uint8_t i = 0; i < m->u.value.nnodes; i++)
+		if ((res = get_node(r, &m->u.value.nodes[i], bits)) != DHT_DECODE_OK)
+			return res;
+	return DHT_DECODE_OK;
+}
+
+static enum dht_decode_result get_peers_reply(struct breader *r, struct dht_msg *m)
+{
+	if (br_u8(r, &m->u.peers.status) != 0 || br_u8(r, &m->u.peers.npeers) != 0)
+		return DHT_DECODE_SHORT;
+	if (m->u.peers.npeers > DHT_MAX_PEERS)
+		return DHT_DECODE_FIELD;
+	for (uint8_t i = 0; i < m->u.peers.npeers; i++) {
+		enum dht_decode_result res = get_addr(r, &m->u.peers.peers[i]);
+		if (res != DHT_DECODE_OK)
+			return res;
+	}
+	return DHT_DECODE_OK;
+}
+
+static enum dht_decode_result get_kv_body(struct breader *r, struct dht_msg *m, unsigned bits)
+{
+	enum dht_decode_result res;
+	switch (m->type) {
+	case DHT_PUT:
+		res = get_key_ttl(r, &m->u.put.key, &m->u.put.ttl_s, bits);
+		return res != DHT_DECODE_OK ? res : get_value(r, &m->u.put.vlen, &m->u.put.value);
+	case DHT_STORED:
+		return br_u8(r, &m->u.stored.status) == 0 ? DHT_DECODE_OK : DHT_DECODE_SHORT;
+	case DHT_GET:
+		return get_id(r, &m->u.get.key, bits);
+	case DHT_VALUE:
+		return get_value_reply(r, m, bits);
+	case DHT_ANNOUNCE:
+		res = get_key_ttl(r, &m->u.announce.key, &m->u.announce.ttl_s, bits);
+		return res != DHT_DECODE_OK ? res : get_addr(r, &m->u.announce.peer);
+	case DHT_GET_PEERS:
+		res = get_id(r, &m->u.get_peers.key, bits);
+		if (res != DHT_DECODE_OK)
+			return res;
+		return br_u8(r, &m->u.get_peers.max) == 0 ? DHT_DECODE_OK : DHT_DECODE_SHORT;
+	case DHT_PEERS:
+		return get_peers_reply(r, m);
+	case DHT_REPLICATE:
+		return get_repl(r, m, bits);
+	default:
+		return DHT_DECODE_TYPE;
+	}
 }
 
 static enum dht_decode_result get_nodes(struct breader *r, struct dht_node *nodes, uint8_t *n,
@@ -195,7 +388,7 @@ static enum dht_decode_result get_body(struct breader *r, struct dht_msg *m, uns
 	case DHT_ERROR:
 		return br_u8(r, &m->u.error.code) == 0 ? DHT_DECODE_OK : DHT_DECODE_SHORT;
 	default:
-		return DHT_DECODE_TYPE;
+		return get_kv_body(r, m, bits);
 	}
 }
 
@@ -240,7 +433,9 @@ const char *dht_decode_result_str(enum dht_decode_result r)
 const char *dht_msg_type_str(unsigned type)
 {
 	static const char *names[] = { "?", "PING", "PONG", "GET_NEIGH", "NEIGH", "FIND",
-				       "FOUND", "NOTIFY", "LEAVE", "ERROR" };
+				       "FOUND", "NOTIFY", "LEAVE", "ERROR", "PUT", "STORED",
+				       "GET", "VALUE", "ANNOUNCE", "GET_PEERS", "PEERS",
+				       "REPLICATE" };
 	return type < sizeof names / sizeof names[0] ? names[type] : "?";
 }
 

@@ -16,6 +16,10 @@
 #define DHT_MSG_VERSION 1
 #define DHT_MAX_NODES 24 /* node references in one message: fits DHT_MSG_MAX with IPv6 */
 #define DHT_MAX_DEAD 4   /* dead-node hints in one FIND */
+#define DHT_MAX_VALUE 1000 /* bytes of one stored value */
+#define DHT_MAX_PEERS 50   /* peer addresses in one PEERS answer */
+#define DHT_MAX_REPL 40    /* entries in one REPLICATE datagram */
+#define DHT_MAX_FALLBACK 8 /* successors named in a VALUE answer, to ask for replicas */
 
 /* A transport address. The simulator uses the same shape with made-up addresses. */
 struct dht_addr {
@@ -40,6 +44,27 @@ enum dht_msg_type {
 	DHT_NOTIFY = 7,    /* "I think I am your predecessor" (Zave's rectify); no reply */
 	DHT_LEAVE = 8,     /* "I am leaving the ring"; no reply */
 	DHT_ERROR = 9,     /* a request refused, with a code */
+	DHT_PUT = 10,      /* store a value                       -> STORED */
+	DHT_STORED = 11,
+	DHT_GET = 12,      /* read a value                        -> VALUE */
+	DHT_VALUE = 13,
+	DHT_ANNOUNCE = 14, /* add a peer to a key's announcements -> STORED */
+	DHT_GET_PEERS = 15, /* some of a key's announced peers    -> PEERS */
+	DHT_PEERS = 16,
+	DHT_REPLICATE = 17, /* copies of entries, owner to replica or old owner to new; no reply */
+};
+
+/* Kinds of stored entries, in REPLICATE. */
+enum dht_entry_kind { DHT_ENTRY_VALUE = 1, DHT_ENTRY_PEER = 2 };
+
+/* One entry of a REPLICATE. VALUE points into the decoded datagram. */
+struct dht_repl_entry {
+	struct dht_id key;
+	uint8_t kind;     /* enum dht_entry_kind */
+	uint32_t ttl_ms;  /* time left */
+	uint16_t vlen;
+	const uint8_t *value;
+	struct dht_addr peer;
 };
 
 /* FOUND statuses: where the responder thinks the key lives. */
@@ -83,6 +108,44 @@ struct dht_msg {
 		struct { /* ERROR */
 			uint8_t code; /* enum dht_error_code */
 		} error;
+		struct { /* PUT; value points into the decoded datagram */
+			struct dht_id key;
+			uint32_t ttl_s;
+			uint16_t vlen;
+			const uint8_t *value;
+		} put;
+		struct { /* STORED */
+			uint8_t status; /* enum dht_status */
+		} stored;
+		struct { /* GET */
+			struct dht_id key;
+		} get;
+		struct { /* VALUE; value points into the decoded datagram */
+			uint8_t status; /* DHT_OK or DHT_ERR_NOT_FOUND */
+			uint32_t ttl_s;
+			uint16_t vlen;
+			const uint8_t *value;
+			uint8_t nnodes; /* the answerer's successors: where replicas live */
+			struct dht_node nodes[DHT_MAX_FALLBACK];
+		} value;
+		struct { /* ANNOUNCE */
+			struct dht_id key;
+			uint32_t ttl_s;
+			struct dht_addr peer;
+		} announce;
+		struct { /* GET_PEERS */
+			struct dht_id key;
+			uint8_t max;
+		} get_peers;
+		struct { /* PEERS */
+			uint8_t status;
+			uint8_t npeers;
+			struct dht_addr peers[DHT_MAX_PEERS];
+		} peers;
+		struct { /* REPLICATE */
+			uint8_t n;
+			struct dht_repl_entry e[DHT_MAX_REPL];
+		} repl;
 	} u;
 };
 
@@ -102,7 +165,8 @@ enum dht_decode_result {
  * invalid (an unknown type, a count above the maximum). */
 int dht_msg_encode(const struct dht_msg *m, uint8_t *buf, size_t cap);
 
-/* Decode one datagram of LEN bytes sent in a network of id width BITS. */
+/* Decode one datagram of LEN bytes sent in a network of id width BITS. Value pointers in M point
+ * into BUF: they are valid as long as BUF is. */
 enum dht_decode_result dht_msg_decode(struct dht_msg *m, const uint8_t *buf, size_t len,
 				      unsigned bits);
 

@@ -28,6 +28,64 @@ static void assert_node_eq(const struct dht_node *a, const struct dht_node *b)
 	assert_true(dht_addr_eq(&a->addr, &b->addr));
 }
 
+static const uint8_t value[DHT_MAX_VALUE] = { 1, 2, 3 };
+
+static void sample_kv(struct dht_msg *m, unsigned bits)
+{
+	switch (m->type) {
+	case DHT_PUT:
+		id_from_u64(&m->u.put.key, 9, bits);
+		m->u.put.ttl_s = 3600;
+		m->u.put.vlen = DHT_MAX_VALUE;
+		m->u.put.value = value;
+		break;
+	case DHT_STORED:
+		m->u.stored.status = 7;
+		break;
+	case DHT_GET:
+		id_from_u64(&m->u.get.key, 9, bits);
+		break;
+	case DHT_VALUE:
+		m->u.value.status = 5;
+		m->u.value.ttl_s = 12;
+		m->u.value.vlen = 3;
+		m->u.value.value = value;
+		m->u.value.nnodes = DHT_MAX_FALLBACK;
+		for (int i = 0; i < DHT_MAX_FALLBACK; i++)
+			m->u.value.nodes[i] = node((unsigned)i + 30, bits, 4);
+		break;
+	case DHT_ANNOUNCE:
+		id_from_u64(&m->u.announce.key, 11, bits);
+		m->u.announce.ttl_s = 60;
+		m->u.announce.peer = node(12, bits, 6).addr;
+		break;
+	case DHT_GET_PEERS:
+		id_from_u64(&m->u.get_peers.key, 11, bits);
+		m->u.get_peers.max = 50;
+		break;
+	case DHT_PEERS:
+		m->u.peers.npeers = DHT_MAX_PEERS;
+		for (int i = 0; i < DHT_MAX_PEERS; i++)
+			m->u.peers.peers[i] = node((unsigned)i, bits, i % 2 ? 4 : 6).addr;
+		break;
+	case DHT_REPLICATE:
+		m->u.repl.n = 3;
+		for (int i = 0; i < 3; i++) {
+			struct dht_repl_entry *e = &m->u.repl.e[i];
+			id_from_u64(&e->key, (uint64_t)i + 1, bits);
+			e->kind = i == 1 ? DHT_ENTRY_PEER : DHT_ENTRY_VALUE;
+			e->ttl_ms = 1000u * (unsigned)i;
+			e->vlen = e->kind == DHT_ENTRY_VALUE ? 100 : 0;
+			e->value = value;
+			if (e->kind == DHT_ENTRY_PEER)
+				e->peer = node(5, bits, 4).addr;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
 static struct dht_msg sample(uint8_t type, unsigned bits)
 {
 	struct dht_msg m;
@@ -61,9 +119,67 @@ static struct dht_msg sample(uint8_t type, unsigned bits)
 		m.u.error.code = DHT_ERR_NOT_READY;
 		break;
 	default:
+		sample_kv(&m, bits);
 		break;
 	}
 	return m;
+}
+
+static void assert_kv_eq(const struct dht_msg *a, const struct dht_msg *b)
+{
+	switch (a->type) {
+	case DHT_PUT:
+		assert_true(id_eq(&a->u.put.key, &b->u.put.key));
+		assert_int_equal(a->u.put.ttl_s, b->u.put.ttl_s);
+		assert_int_equal(a->u.put.vlen, b->u.put.vlen);
+		assert_memory_equal(a->u.put.value, b->u.put.value, a->u.put.vlen);
+		break;
+	case DHT_STORED:
+		assert_int_equal(a->u.stored.status, b->u.stored.status);
+		break;
+	case DHT_GET:
+		assert_true(id_eq(&a->u.get.key, &b->u.get.key));
+		break;
+	case DHT_VALUE:
+		assert_int_equal(a->u.value.status, b->u.value.status);
+		assert_int_equal(a->u.value.ttl_s, b->u.value.ttl_s);
+		assert_int_equal(a->u.value.vlen, b->u.value.vlen);
+		assert_memory_equal(a->u.value.value, b->u.value.value, a->u.value.vlen);
+		assert_int_equal(a->u.value.nnodes, b->u.value.nnodes);
+		for (int i = 0; i < a->u.value.nnodes; i++)
+			assert_node_eq(&a->u.value.nodes[i], &b->u.value.nodes[i]);
+		break;
+	case DHT_ANNOUNCE:
+		assert_true(id_eq(&a->u.announce.key, &b->u.announce.key));
+		assert_int_equal(a->u.announce.ttl_s, b->u.announce.ttl_s);
+		assert_true(dht_addr_eq(&a->u.announce.peer, &b->u.announce.peer));
+		break;
+	case DHT_GET_PEERS:
+		assert_true(id_eq(&a->u.get_peers.key, &b->u.get_peers.key));
+		assert_int_equal(a->u.get_peers.max, b->u.get_peers.max);
+		break;
+	case DHT_PEERS:
+		assert_int_equal(a->u.peers.npeers, b->u.peers.npeers);
+		for (int i = 0; i < a->u.peers.npeers; i++)
+			assert_true(dht_addr_eq(&a->u.peers.peers[i], &b->u.peers.peers[i]));
+		break;
+	case DHT_REPLICATE:
+		assert_int_equal(a->u.repl.n, b->u.repl.n);
+		for (int i = 0; i < a->u.repl.n; i++) {
+			const struct dht_repl_entry *x = &a->u.repl.e[i], *y = &b->u.repl.e[i];
+			assert_true(id_eq(&x->key, &y->key));
+			assert_int_equal(x->kind, y->kind);
+			assert_int_equal(x->ttl_ms, y->ttl_ms);
+			assert_int_equal(x->vlen, y->vlen);
+			if (x->kind == DHT_ENTRY_VALUE)
+				assert_memory_equal(x->value, y->value, x->vlen);
+			else
+				assert_true(dht_addr_eq(&x->peer, &y->peer));
+		}
+		break;
+	default:
+		fail();
+	}
 }
 
 static void assert_msg_eq(const struct dht_msg *a, const struct dht_msg *b)
@@ -96,6 +212,8 @@ static void assert_msg_eq(const struct dht_msg *a, const struct dht_msg *b)
 		assert_int_equal(a->u.error.code, b->u.error.code);
 		break;
 	default:
+		if (a->type >= DHT_PUT)
+			assert_kv_eq(a, b);
 		break;
 	}
 }
@@ -105,7 +223,7 @@ static void test_round_trip_every_type(void **state)
 	(void)state;
 	unsigned widths[] = { 8, 32, 160 };
 	for (size_t w = 0; w < 3; w++)
-		for (uint8_t t = DHT_PING; t <= DHT_ERROR; t++) {
+		for (uint8_t t = DHT_PING; t <= DHT_REPLICATE; t++) {
 			struct dht_msg m = sample(t, widths[w]), out;
 			uint8_t buf[DHT_MSG_MAX];
 			int len = dht_msg_encode(&m, buf, sizeof buf);
@@ -209,6 +327,38 @@ static void test_malformed(void **state)
 	assert_int_equal(dht_msg_decode(&out, NULL, 0, 16), DHT_DECODE_SHORT);
 }
 
+static void test_malformed_kv(void **state)
+{
+	(void)state;
+	uint8_t buf[DHT_MSG_MAX];
+	struct dht_msg m = sample(DHT_PUT, 16), out;
+	int len = encode(&m, buf);
+	/* A value length above the maximum, even with the bytes there. */
+	size_t vlen_at = 29 + 20 + 4;
+	buf[vlen_at] = 0x03;
+	buf[vlen_at + 1] = 0xe9; /* 1001 */
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len + 1, 16), DHT_DECODE_FIELD);
+	/* An unknown entry kind in a REPLICATE. */
+	m = sample(DHT_REPLICATE, 16);
+	len = encode(&m, buf);
+	buf[29 + 1 + 20] = 9;
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 16), DHT_DECODE_FIELD);
+	/* Counts above their maximum. */
+	m = sample(DHT_PEERS, 16);
+	len = encode(&m, buf);
+	buf[29 + 1] = DHT_MAX_PEERS + 1;
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 16), DHT_DECODE_FIELD);
+	m = sample(DHT_REPLICATE, 16);
+	m.u.repl.n = DHT_MAX_REPL + 1;
+	assert_int_equal(dht_msg_encode(&m, buf, sizeof buf), -1);
+	/* A full REPLICATE of the largest values does not fit: the encoder says so. */
+	m = sample(DHT_REPLICATE, 16);
+	m.u.repl.n = 2;
+	m.u.repl.e[0].vlen = m.u.repl.e[1].vlen = DHT_MAX_VALUE;
+	m.u.repl.e[1].kind = DHT_ENTRY_VALUE;
+	assert_int_equal(dht_msg_encode(&m, buf, sizeof buf), -1);
+}
+
 static void test_encoder_refuses_invalid(void **state)
 {
 	(void)state;
@@ -234,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_known_answer_ping),
 		cmocka_unit_test(test_largest_message_fits),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_malformed_kv),
 		cmocka_unit_test(test_encoder_refuses_invalid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,305 @@
+/* The local store: an open-addressing hash table of entries keyed by id. Ids are already uniform
+ * hashes, so their low 64 bits index the table directly. Deletion uses backward shifting (no
+ * tombstones), so lookups stay short however many keys come and go.
+ * Not here: replication and ownership (kv.c decides who should hold what). */
+#include "dht/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* What one entry costs beyond its bytes, for the size limit: the table slot, the allocation. */
+#define ENTRY_OVERHEAD 64
+
+struct store {
+	struct store_entry **slots;
+	size_t cap, count, bytes, max_bytes;
+	unsigned max_peers;
+};
+
+struct store *store_new(size_t max_bytes, unsigned max_peers)
+{
+	struct store *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return NULL;
+	s->cap = 64;
+	s->slots = calloc(s->cap, sizeof *s->slots);
+	if (s->slots == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->max_bytes = max_bytes;
+	s->max_peers = max_peers;
+	return s;
+}
+
+static void entry_free(struct store_entry *e)
+{
+	free(e->value);
+	free(e->peers);
+	free(e);
+}
+
+void store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->slots[i])
+			entry_free(s->slots[i]);
+	free(s->slots);
+	free(s);
+}
+
+static size_t slot_of(const struct store *s, const struct dht_id *key)
+{
+	/* Mix in the top bytes too: with a narrow id width the low bytes may be all there is. */
+	uint64_t h = id_low64(key) ^ (uint64_t)key->b[0] << 56 ^ (uint64_t)key->b[1] << 48;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return (size_t)(h >> 7) & (s->cap - 1);
+}
+
+static size_t find_slot(const struct store *s, const struct dht_id *key)
+{
+	size_t i = slot_of(s, key);
+	while (s->slots[i] && !id_eq(&s->slots[i]->key, key))
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+static int grow(struct store *s)
+{
+	size_t ncap = s->cap * 2;
+	struct store_entry **old = s->slots, **ns = calloc(ncap, sizeof *ns);
+	if (ns == NULL)
+		return -1;
+	size_t ocap = s->cap;
+	s->slots = ns;
+	s->cap = ncap;
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i])
+			s->slots[find_slot(s, &old[i]->key)] = old[i];
+	free(old);
+	return 0;
+}
+
+static size_t entry_bytes(const struct store_entry *e)
+{
+	return ENTRY_OVERHEAD + e->vlen + e->npeers * sizeof(struct store_peer);
+}
+
+/* Remove the entry in slot I, shifting later members of its cluster back into place. */
+static void remove_slot(struct store *s, size_t i)
+{
+	s->bytes -= entry_bytes(s->slots[i]);
+	entry_free(s->slots[i]);
+	s->slots[i] = NULL;
+	s->count--;
+	size_t j = i;
+	for (;;) {
+		j = (j + 1) & (s->cap - 1);
+		if (s->slots[j] == NULL)
+			return;
+		size_t home = slot_of(s, &s->slots[j]->key);
+		/* Move J back to the hole unless its home lies cyclically in (i, j]. */
+		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+		if (!stays) {
+			s->slots[i] = s->slots[j];
+			s->slots[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+/* Return KEY's entry, creating an empty one of KIND if there is none. */
+static struct store_entry *entry_for(struct store *s, const struct dht_id *key, uint8_t kind,
+				     enum store_result *res)
+{
+	size_t i = find_slot(s, key);
+	if (s->slots[i] && s->slots[i]->kind != kind) {
+		/* The key changes kind (a put over announcements, or back): the newest write wins. */
+		remove_slot(s, i);
+		i = find_slot(s, key);
+	}
+	if (s->slots[i]) {
+		*res = STORE_OK;
+		return s->slots[i];
+	}
+	if (s->bytes + ENTRY_OVERHEAD > s->max_bytes) {
+		*res = STORE_FULL;
+		return NULL;
+	}
+	if ((s->count + 1) * 4 > s->cap * 3) {
+		if (grow(s) != 0) {
+			*res = STORE_NO_MEMORY;
+			return NULL;
+		}
+		i = find_slot(s, key);
+	}
+	struct store_entry *e = calloc(1, sizeof *e);
+	if (e == NULL) {
+		*res = STORE_NO_MEMORY;
+		return NULL;
+	}
+	e->key = *key;
+	e->kind = kind;
+	s->slots[i] = e;
+	s->count++;
+	s->bytes += entry_bytes(e);
+	*res = STORE_OK;
+	return e;
+}
+
+enum store_result store_put(struct store *s, const struct dht_id *key, const void *value,
+			    uint16_t len, uint64_t expires, uint64_t now)
+{
+	if (len > DHT_MAX_VALUE)
+		return STORE_FULL;
+	enum store_result res;
+	struct store_entry *e = entry_for(s, key, DHT_ENTRY_VALUE, &res);
+	if (e == NULL)
+		return res;
+	if (s->bytes - e->vlen + len > s->max_bytes) {
+		if (e->value == NULL)
+			store_remove(s, key);
+		return STORE_FULL;
+	}
+	uint8_t *v = malloc(len ? len : 1);
+	if (v == NULL)
+		return STORE_NO_MEMORY;
+	memcpy(v, value, len);
+	s->bytes = s->bytes - e->vlen + len;
+	free(e->value);
+	e->value = v;
+	e->vlen = len;
+	e->expires = expires;
+	e->refreshed = now;
+	e->offered = false;
+	return STORE_OK;
+}
+
+static struct store_peer *find_peer(struct store_entry *e, const struct dht_addr *a)
+{
+	for (size_t i = 0; i < e->npeers; i++)
+		if (dht_addr_eq(&e->peers[i].addr, a))
+			return &e->peers[i];
+	return NULL;
+}
+
+enum store_result store_announce(struct store *s, const struct dht_id *key,
+				 const struct dht_addr *peer, uint64_t expires, uint64_t now)
+{
+	enum store_result res;
+	struct store_entry *e = entry_for(s, key, DHT_ENTRY_PEER, &res);
+	if (e == NULL)
+		return res;
+	struct store_peer *p = find_peer(e, peer);
+	if (p == NULL) {
+		if (e->npeers >= s->max_peers ||
+		    s->bytes + sizeof(struct store_peer) > s->max_bytes) {
+			if (e->npeers == 0)
+				store_remove(s, key);
+			return STORE_FULL;
+		}
+		if (e->npeers == e->cappeers) {
+			size_t cap = e->cappeers ? e->cappeers * 2 : 4;
+			struct store_peer *np = realloc(e->peers, cap * sizeof *np);
+			if (np == NULL)
+				return STORE_NO_MEMORY;
+			e->peers = np;
+			e->cappeers = cap;
+		}
+		p = &e->peers[e->npeers++];
+		p->addr = *peer;
+		s->bytes += sizeof *p;
+	}
+	p->expires = expires;
+	if (expires > e->expires)
+		e->expires = expires;
+	e->refreshed = now;
+	e->offered = false;
+	return STORE_OK;
+}
+
+struct store_entry *store_get(struct store *s, const struct dht_id *key, uint64_t now)
+{
+	struct store_entry *e = s->slots[find_slot(s, key)];
+	return e && e->expires > now ? e : NULL;
+}
+
+size_t store_peers(struct store *s, const struct dht_id *key, uint64_t now, struct dht_addr *out,
+		   size_t max, struct rng *r)
+{
+	struct store_entry *e = store_get(s, key, now);
+	if (e == NULL || e->kind != DHT_ENTRY_PEER)
+		return 0;
+	/* Reservoir sampling over the live peers: uniform whatever their number. */
+	size_t seen = 0, n = 0;
+	for (size_t i = 0; i < e->npeers; i++) {
+		if (e->peers[i].expires <= now)
+			continue;
+		seen++;
+		if (n < max) {
+			out[n++] = e->peers[i].addr;
+		} else {
+			uint64_t j = rng_below(r, seen);
+			if (j < max)
+				out[j] = e->peers[i].addr;
+		}
+	}
+	return n;
+}
+
+void store_remove(struct store *s, const struct dht_id *key)
+{
+	size_t i = find_slot(s, key);
+	if (s->slots[i])
+		remove_slot(s, i);
+}
+
+static void expire_peers(struct store *s, struct store_entry *e, uint64_t now)
+{
+	size_t k = 0;
+	e->expires = 0;
+	for (size_t i = 0; i < e->npeers; i++) {
+		if (e->peers[i].expires <= now)
+			continue;
+		if (e->peers[i].expires > e->expires)
+			e->expires = e->peers[i].expires;
+		e->peers[k++] = e->peers[i];
+	}
+	s->bytes -= (e->npeers - k) * sizeof(struct store_peer);
+	e->npeers = k;
+}
+
+void store_expire(struct store *s, uint64_t now)
+{
+	size_t i = 0;
+	while (i < s->cap) {
+		struct store_entry *e = s->slots[i];
+		if (e && e->kind == DHT_ENTRY_PEER)
+			expire_peers(s, e, now);
+		if (e && e->expires <= now) {
+			/* Removal may shift a later entry into slot I: look at it again. */
+			remove_slot(s, i);
+			continue;
+		}
+		i++;
+	}
+}
+
+size_t store_count(const struct store *s)
+{
+	return s->count;
+}
+
+size_t store_bytes(const struct store *s)
+{
+	return s->bytes;
+}
+
+void store_foreach(struct store *s, void (*fn)(void *arg, struct store_entry *e), void *arg)
+{
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->slots[i])
+			fn(arg, s->slots[i]);
+}

@@ -1,0 +1,68 @@
+/* dht/store.h: the local key-value container behind the replicated store: entries keyed by id,
+ * either one value or a set of announced peer addresses (each with its own expiry), with byte
+ * and per-key limits. Pure data: the caller passes the time. The store owns its entries; pointers
+ * it returns stay valid until the next call that changes the store. */
+#ifndef DHT_STORE_H
+#define DHT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dht/msg.h"
+#include "dht/rng.h"
+
+struct store;
+
+struct store_peer {
+	struct dht_addr addr;
+	uint64_t expires;
+};
+
+struct store_entry {
+	struct dht_id key;
+	uint8_t kind;       /* enum dht_entry_kind */
+	uint64_t expires;   /* for a value; for peers, the latest of theirs */
+	uint64_t refreshed; /* when an owner last pushed (or a client last wrote) it */
+	bool offered;       /* pushed to the owner once because no owner refreshed it */
+	uint16_t vlen;
+	uint8_t *value;
+	size_t npeers, cappeers;
+	struct store_peer *peers;
+};
+
+/* A store holding at most MAX_BYTES (values, peers and a fixed overhead per entry) and at most
+ * MAX_PEERS peers under one key. NULL if memory runs out. */
+struct store *store_new(size_t max_bytes, unsigned max_peers);
+void store_free(struct store *s); /* accepts NULL */
+
+enum store_result { STORE_OK = 0, STORE_FULL, STORE_NO_MEMORY };
+
+/* Set KEY's value (replacing any, announcements included), expiring at EXPIRES; NOW marks it
+ * refreshed. */
+enum store_result store_put(struct store *s, const struct dht_id *key, const void *value,
+			    uint16_t len, uint64_t expires, uint64_t now);
+/* Add or refresh PEER under KEY, expiring at EXPIRES. */
+enum store_result store_announce(struct store *s, const struct dht_id *key,
+				 const struct dht_addr *peer, uint64_t expires, uint64_t now);
+
+/* KEY's live entry, or NULL. */
+struct store_entry *store_get(struct store *s, const struct dht_id *key, uint64_t now);
+
+/* Copy up to MAX of KEY's live peers into OUT, a uniformly random subset if there are more
+ * (chosen with R). Return how many. */
+size_t store_peers(struct store *s, const struct dht_id *key, uint64_t now, struct dht_addr *out,
+		   size_t max, struct rng *r);
+
+void store_remove(struct store *s, const struct dht_id *key);
+/* Drop expired values and peers. */
+void store_expire(struct store *s, uint64_t now);
+
+size_t store_count(const struct store *s);
+size_t store_bytes(const struct store *s);
+
+/* Visit every entry (live or not yet expired by store_expire). FN must not change the store,
+ * except for the entry's own refreshed and offered fields. */
+void store_foreach(struct store *s, void (*fn)(void *arg, struct store_entry *e), void *arg);
+
+#endif

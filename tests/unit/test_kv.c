@@ -1,0 +1,239 @@
+/* The replicated store on the tiny network: put/get on a ring of one, values read from every
+ * node, replicas surviving the crash of an owner and its successor, handoff on graceful leave and
+ * on join, announcements with a random subset of at most 50, expiry, and the limits. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dht/kv.h"
+#include "tests/unit/tinynet.h"
+
+struct vres {
+	bool done;
+	enum dht_status status;
+	char value[DHT_MAX_VALUE + 1];
+	size_t npeers;
+	struct dht_addr peers[KV_MAX_PEERS_REPLY];
+	unsigned owner;
+};
+
+static void value_cb(void *arg, const struct dht_value_result *res)
+{
+	struct vres *v = arg;
+	v->done = true;
+	v->status = res->status;
+	v->owner = (unsigned)id_low64(&res->owner.id);
+	if (res->value) {
+		memcpy(v->value, res->value, res->len);
+		v->value[res->len] = '\0';
+	}
+	v->npeers = res->npeers;
+	if (res->npeers)
+		memcpy(v->peers, res->peers, res->npeers * sizeof res->peers[0]);
+}
+
+static void wait_done(struct net *net, struct vres *v)
+{
+	for (int i = 0; i < 2000 && !v->done; i++)
+		run_for(net, 10000);
+	assert_true(v->done);
+}
+
+static struct dht_id key_of(unsigned k)
+{
+	struct dht_id id;
+	id_from_u64(&id, k, 8);
+	return id;
+}
+
+static enum dht_status put(struct net *net, struct tnode *t, unsigned k, const char *value,
+			   uint32_t ttl)
+{
+	struct vres v = { 0 };
+	struct dht_id key = key_of(k);
+	assert_int_equal(dht_put(t->d, &key, value, strlen(value), ttl, value_cb, &v), 0);
+	wait_done(net, &v);
+	return v.status;
+}
+
+static struct vres get(struct net *net, struct tnode *t, unsigned k)
+{
+	struct vres v = { 0 };
+	struct dht_id key = key_of(k);
+	assert_int_equal(dht_get(t->d, &key, value_cb, &v), 0);
+	wait_done(net, &v);
+	return v;
+}
+
+static void test_one_node_put_get(void **state)
+{
+	(void)state;
+	struct net *net = net_new();
+	struct tnode *a = add_node(net, 100, 8);
+	dht_create(a->d);
+	run_for(net, SEC);
+	assert_int_equal(put(net, a, 7, "hello", 0), DHT_OK);
+	struct vres v = get(net, a, 7);
+	assert_int_equal(v.status, DHT_OK);
+	assert_string_equal(v.value, "hello");
+	assert_int_equal(get(net, a, 8).status, DHT_ERR_NOT_FOUND);
+	assert_int_equal(dht_kv_count(a->d), 1);
+	/* A value above the limit is refused before anything is sent. */
+	char big[DHT_MAX_VALUE + 2];
+	memset(big, 'x', sizeof big);
+	struct dht_id key = key_of(9);
+	assert_int_equal(dht_put(a->d, &key, big, DHT_MAX_VALUE + 1, 0, value_cb, NULL), -1);
+	net_free(net);
+}
+
+static void put_all(struct net *net)
+{
+	char value[32];
+	for (unsigned k = 0; k < 256; k += 5) {
+		snprintf(value, sizeof value, "value-%u", k);
+		assert_int_equal(put(net, &net->n[k % 12], k, value, 0), DHT_OK);
+	}
+}
+
+static void assert_all_readable(struct net *net)
+{
+	char want[32];
+	for (int i = 0; i < net->count; i++) {
+		if (!net->n[i].alive)
+			continue;
+		for (unsigned k = 0; k < 256; k += 5) {
+			struct vres v = get(net, &net->n[i], k);
+			snprintf(want, sizeof want, "value-%u", k);
+			assert_int_equal(v.status, DHT_OK);
+			assert_string_equal(v.value, want);
+		}
+	}
+}
+
+static void test_read_from_every_node_and_replicas(void **state)
+{
+	(void)state;
+	struct net *net = ring12(4);
+	put_all(net);
+	run_for(net, 6 * SEC);
+	assert_all_readable(net);
+	/* Every key is held by its owner and its 3 successors: 4 copies each. */
+	size_t copies = 0;
+	for (int i = 0; i < net->count; i++)
+		copies += dht_kv_count(net->n[i].d);
+	assert_int_equal(copies, 4 * 52);
+	net_free(net);
+}
+
+static void test_owner_and_successor_crash(void **state)
+{
+	(void)state;
+	struct net *net = ring12(4);
+	put_all(net);
+	run_for(net, 6 * SEC);
+	/* 128 and 130 die at once: keys in (90, 130] now live at 170, from the replicas. */
+	net->n[5].alive = net->n[6].alive = false;
+	run_for(net, 20 * SEC);
+	assert_all_readable(net);
+	net_free(net);
+}
+
+static void test_graceful_leave_hands_over(void **state)
+{
+	(void)state;
+	struct net *net = ring12(2); /* one replica only: the handoff matters */
+	put_all(net);
+	run_for(net, 6 * SEC);
+	for (int i = 2; i < 12; i += 2) {
+		dht_leave(net->n[i].d);
+		net->n[i].alive = false;
+		run_for(net, 3 * SEC);
+	}
+	assert_all_readable(net);
+	net_free(net);
+}
+
+static void test_join_takes_over_keys(void **state)
+{
+	(void)state;
+	struct net *net = ring12(4);
+	put_all(net);
+	run_for(net, 6 * SEC);
+	/* 100 joins inside (90, 128]: keys 95..100 move to it. */
+	struct tnode *t = add_node(net, 100, 4);
+	join_via(t, 0);
+	run_for(net, 10 * SEC);
+	assert_all_readable(net);
+	struct vres v = get(net, &net->n[0], 95);
+	assert_int_equal(v.owner, 100);
+	net_free(net);
+}
+
+static void test_announce_and_get_peers(void **state)
+{
+	(void)state;
+	struct net *net = ring12(4);
+	struct dht_id key = key_of(77);
+	for (unsigned i = 0; i < 80; i++) {
+		struct vres v = { 0 };
+		struct dht_addr peer;
+		memset(&peer, 0, sizeof peer);
+		peer.family = 4;
+		peer.ip[0] = 10;
+		peer.ip[3] = (uint8_t)i;
+		peer.port = 6881;
+		assert_int_equal(dht_announce(net->n[i % 12].d, &key, &peer, 60, value_cb, &v), 0);
+		wait_done(net, &v);
+		assert_int_equal(v.status, DHT_OK);
+	}
+	bool seen[80] = { false };
+	for (int round = 0; round < 20; round++) {
+		struct vres v = { 0 };
+		assert_int_equal(dht_get_peers(net->n[round % 12].d, &key, 50, value_cb, &v), 0);
+		wait_done(net, &v);
+		assert_int_equal(v.status, DHT_OK);
+		assert_int_equal(v.npeers, 50);
+		for (size_t i = 0; i < v.npeers; i++)
+			seen[v.peers[i].ip[3]] = true;
+	}
+	/* Random subsets: over 20 answers every one of the 80 peers shows up. */
+	for (int i = 0; i < 80; i++)
+		assert_true(seen[i]);
+	/* Announcements expire with their TTL. */
+	run_for(net, 70 * SEC);
+	struct vres v = { 0 };
+	assert_int_equal(dht_get_peers(net->n[3].d, &key, 50, value_cb, &v), 0);
+	wait_done(net, &v);
+	assert_int_equal(v.status, DHT_ERR_NOT_FOUND);
+	net_free(net);
+}
+
+static void test_ttl_expiry(void **state)
+{
+	(void)state;
+	struct net *net = ring12(4);
+	assert_int_equal(put(net, &net->n[0], 33, "short-lived", 5), DHT_OK);
+	assert_int_equal(get(net, &net->n[7], 33).status, DHT_OK);
+	run_for(net, 6 * SEC);
+	assert_int_equal(get(net, &net->n[7], 33).status, DHT_ERR_NOT_FOUND);
+	net_free(net);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one_node_put_get),
+		cmocka_unit_test(test_read_from_every_node_and_replicas),
+		cmocka_unit_test(test_owner_and_successor_crash),
+		cmocka_unit_test(test_graceful_leave_hands_over),
+		cmocka_unit_test(test_join_takes_over_keys),
+		cmocka_unit_test(test_announce_and_get_peers),
+		cmocka_unit_test(test_ttl_expiry),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,165 @@
+/* The local store container: put/replace/get, expiry, announcements with per-peer expiry and
+ * random subsets, the byte and per-key limits, and deletion under heavy churn of keys (the hash
+ * table's backward-shift deletion must never lose a neighbour). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "dht/store.h"
+
+static struct dht_id key(uint64_t v)
+{
+	struct dht_id id;
+	id_from_u64(&id, v, 64);
+	return id;
+}
+
+static struct dht_addr peer(unsigned i)
+{
+	struct dht_addr a;
+	memset(&a, 0, sizeof a);
+	a.family = 4;
+	a.ip[2] = (uint8_t)(i >> 8);
+	a.ip[3] = (uint8_t)i;
+	a.port = 1;
+	return a;
+}
+
+static void test_put_get_replace_expire(void **state)
+{
+	(void)state;
+	struct store *s = store_new(1 << 20, 100);
+	struct dht_id k = key(1);
+	assert_int_equal(store_put(s, &k, "abc", 3, 100, 0), STORE_OK);
+	struct store_entry *e = store_get(s, &k, 50);
+	assert_non_null(e);
+	assert_memory_equal(e->value, "abc", 3);
+	assert_int_equal(store_put(s, &k, "defg", 4, 200, 0), STORE_OK);
+	e = store_get(s, &k, 150);
+	assert_int_equal(e->vlen, 4);
+	assert_int_equal(store_count(s), 1);
+	assert_null(store_get(s, &k, 200));
+	store_expire(s, 200);
+	assert_int_equal(store_count(s), 0);
+	assert_int_equal(store_bytes(s), 0);
+	store_free(s);
+}
+
+static void test_byte_limit(void **state)
+{
+	(void)state;
+	uint8_t v[1000];
+	memset(v, 7, sizeof v);
+	struct store *s = store_new(5000, 100);
+	int stored = 0;
+	for (uint64_t i = 0; i < 10; i++) {
+		struct dht_id k = key(i);
+		if (store_put(s, &k, v, sizeof v, 1000, 0) == STORE_OK)
+			stored++;
+	}
+	assert_int_equal(stored, 4); /* 4 x (1000 + overhead) fit in 5000, a fifth does not */
+	assert_true(store_bytes(s) <= 5000);
+	assert_int_equal(store_count(s), 4);
+	store_free(s);
+}
+
+static void test_announcements(void **state)
+{
+	(void)state;
+	struct store *s = store_new(1 << 20, 60);
+	struct dht_id k = key(42);
+	for (unsigned i = 0; i < 60; i++) {
+		struct dht_addr a = peer(i);
+		assert_int_equal(store_announce(s, &k, &a, i < 30 ? 100 : 200, 0), STORE_OK);
+	}
+	struct dht_addr extra = peer(999);
+	assert_int_equal(store_announce(s, &k, &extra, 100, 0), STORE_FULL);
+	/* Re-announcing a known peer is a refresh, not a new peer. */
+	struct dht_addr again = peer(3);
+	assert_int_equal(store_announce(s, &k, &again, 300, 0), STORE_OK);
+	struct rng r;
+	rng_seed(&r, 1);
+	struct dht_addr out[50];
+	assert_int_equal(store_peers(s, &k, 50, out, 50, &r), 50);
+	/* At 150 only the 30 long-lived ones and the refreshed one are left. */
+	assert_int_equal(store_peers(s, &k, 150, out, 50, &r), 31);
+	store_expire(s, 150);
+	assert_int_equal(store_get(s, &k, 150)->npeers, 31);
+	store_expire(s, 300);
+	assert_int_equal(store_count(s), 0);
+	assert_int_equal(store_bytes(s), 0);
+	store_free(s);
+}
+
+static void test_peer_subsets_are_uniform(void **state)
+{
+	(void)state;
+	struct store *s = store_new(1 << 20, 1000);
+	struct dht_id k = key(5);
+	for (unsigned i = 0; i < 200; i++) {
+		struct dht_addr a = peer(i);
+		store_announce(s, &k, &a, 100, 0);
+	}
+	struct rng r;
+	rng_seed(&r, 9);
+	unsigned count[200] = { 0 };
+	struct dht_addr out[50];
+	for (int round = 0; round < 2000; round++) {
+		size_t n = store_peers(s, &k, 0, out, 50, &r);
+		assert_int_equal(n, 50);
+		for (size_t i = 0; i < n; i++)
+			count[out[i].ip[2] * 256 + out[i].ip[3]]++;
+	}
+	/* Each peer is expected 2000 * 50 / 200 = 500 times. */
+	for (int i = 0; i < 200; i++)
+		assert_true(count[i] > 400 && count[i] < 600);
+	store_free(s);
+}
+
+static void test_kind_change_and_churn(void **state)
+{
+	(void)state;
+	struct store *s = store_new(64 << 20, 10);
+	struct dht_id k = key(77);
+	struct dht_addr a = peer(1);
+	assert_int_equal(store_announce(s, &k, &a, 100, 0), STORE_OK);
+	assert_int_equal(store_put(s, &k, "v", 1, 100, 0), STORE_OK);
+	assert_int_equal(store_get(s, &k, 0)->kind, DHT_ENTRY_VALUE);
+	store_remove(s, &k);
+	/* Insert 5,000 keys, remove every other one, check the rest are all still found. */
+	for (uint64_t i = 0; i < 5000; i++) {
+		struct dht_id ki = key(i * 2654435761u);
+		assert_int_equal(store_put(s, &ki, &i, sizeof i, 1000, 0), STORE_OK);
+	}
+	for (uint64_t i = 0; i < 5000; i += 2) {
+		struct dht_id ki = key(i * 2654435761u);
+		store_remove(s, &ki);
+	}
+	assert_int_equal(store_count(s), 2500);
+	for (uint64_t i = 0; i < 5000; i++) {
+		struct dht_id ki = key(i * 2654435761u);
+		struct store_entry *e = store_get(s, &ki, 0);
+		if (i % 2)
+			assert_non_null(e);
+		else
+			assert_null(e);
+	}
+	store_expire(s, 1000);
+	assert_int_equal(store_count(s), 0);
+	store_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_put_get_replace_expire),
+		cmocka_unit_test(test_byte_limit),
+		cmocka_unit_test(test_announcements),
+		cmocka_unit_test(test_peer_subsets_are_uniform),
+		cmocka_unit_test(test_kind_change_and_churn),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
