@@ -1,0 +1,431 @@
+/* The simulated network: per-node uplink and downlink serializers and per-connection latency.
+ * A serializer serves its active pipes in FIFO order (round-robin), taking up to one quantum of
+ * whole frames from a pipe per turn, so a node's capacity is fair-shared among its busy
+ * connections. Frames of a pipe live in one byte buffer as records [u32 hlen][u32 zlen][head]
+ * between cursors head <= taken <= arrived <= sent <= tail: sent..tail is queued at the sender,
+ * arrived..sent is in flight, head..arrived waits at the receiver's downlink, and taken marks
+ * what the downlink is carrying now. Batches stay in order on a pipe (constant latency, FIFO
+ * serializers), so an event needs only a byte count. It does not model loss, TCP windows or
+ * slow start: the session's own pipelining is what keeps a connection full. */
+#include "tools/swarmsim/net.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Up to this many wire bytes leave one pipe per round-robin turn: one block, or many small
+ * frames. Smaller turns are fairer and cost more events. */
+#define QUANTUM 16384u
+#define REC_HDR 8u
+
+struct pipe {
+	struct net_conn *conn;
+	int side;                 /* the sending side */
+	uint8_t *buf;
+	size_t cap, head, taken, arrived, sent, tail;
+	size_t backlog;           /* wire bytes in sent..tail */
+	struct pipe *up_next, *down_next;
+	bool up_queued, down_queued;
+};
+
+struct net_conn {
+	struct net *net;
+	struct pipe pipe[2];      /* pipe[s] carries what side s sends */
+	uint32_t node[2];
+	uint64_t latency_us;
+	bool closed;
+	int delivering;           /* > 0 while frames of this connection are being handed out */
+	void *user[2];
+	struct net_conn *all_next;
+};
+
+/* A serializer: one node's uplink or downlink. */
+struct link {
+	uint64_t bps;             /* 0: unlimited (downlinks only) */
+	struct pipe *qhead, *qtail;
+	bool busy, up;
+	uint64_t origin_us, origin_bytes; /* busy since origin_us, having carried origin_bytes */
+	uint64_t total;           /* bytes of finished batches */
+	struct pipe *cur;         /* the batch being carried */
+	size_t cur_rec, cur_wire;
+};
+
+struct node {
+	struct link up, down;
+};
+
+struct net {
+	struct evq *q;
+	struct net_ops ops;
+	void *ctx;
+	struct node *nodes;
+	size_t nnodes, cap;
+	struct net_conn *all;
+	uint8_t scratch[NET_MAX_ZHEAD + NET_MAX_ZEROS]; /* past NET_MAX_ZHEAD: zeros, never written */
+};
+
+struct net *net_new(struct evq *q, const struct net_ops *ops, void *ctx)
+{
+	struct net *n = calloc(1, sizeof *n);
+	if (n == NULL)
+		return NULL;
+	n->q = q;
+	n->ops = *ops;
+	n->ctx = ctx;
+	return n;
+}
+
+void net_free(struct net *n)
+{
+	if (n == NULL)
+		return;
+	while (n->all) {
+		struct net_conn *c = n->all;
+		n->all = c->all_next;
+		free(c->pipe[0].buf);
+		free(c->pipe[1].buf);
+		free(c);
+	}
+	free(n->nodes);
+	free(n);
+}
+
+int net_node_add(struct net *n, uint64_t up, uint64_t down)
+{
+	if (up == 0)
+		return -1;
+	if (n->nnodes == n->cap) {
+		size_t cap = n->cap ? n->cap * 2 : 64;
+		struct node *nn = realloc(n->nodes, cap * sizeof *nn);
+		if (nn == NULL)
+			return -1;
+		n->nodes = nn;
+		n->cap = cap;
+	}
+	struct node *nd = &n->nodes[n->nnodes];
+	memset(nd, 0, sizeof *nd);
+	nd->up.bps = up;
+	nd->up.up = true;
+	nd->down.bps = down;
+	return (int)n->nnodes++;
+}
+
+uint64_t net_node_uploaded(const struct net *n, uint32_t i)
+{
+	return i < n->nnodes ? n->nodes[i].up.total : 0;
+}
+
+struct net_conn *net_connect(struct net *n, uint32_t a, uint32_t b, uint64_t latency_us)
+{
+	if (a >= n->nnodes || b >= n->nnodes)
+		return NULL;
+	struct net_conn *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	c->net = n;
+	c->node[0] = a;
+	c->node[1] = b;
+	c->latency_us = latency_us;
+	for (int s = 0; s < 2; s++) {
+		c->pipe[s].conn = c;
+		c->pipe[s].side = s;
+	}
+	c->all_next = n->all;
+	n->all = c;
+	return c;
+}
+
+static struct link *pipe_uplink(struct pipe *p)
+{
+	return &p->conn->net->nodes[p->conn->node[p->side]].up;
+}
+
+static struct link *pipe_downlink(struct pipe *p)
+{
+	return &p->conn->net->nodes[p->conn->node[!p->side]].down;
+}
+
+static struct pipe **qnext(struct link *l, struct pipe *p)
+{
+	return l->up ? &p->up_next : &p->down_next;
+}
+
+static bool *qflag(struct link *l, struct pipe *p)
+{
+	return l->up ? &p->up_queued : &p->down_queued;
+}
+
+static void link_push(struct link *l, struct pipe *p)
+{
+	if (*qflag(l, p))
+		return;
+	*qflag(l, p) = true;
+	*qnext(l, p) = NULL;
+	if (l->qtail)
+		*qnext(l, l->qtail) = p;
+	else
+		l->qhead = p;
+	l->qtail = p;
+}
+
+static struct pipe *link_pop(struct link *l)
+{
+	struct pipe *p = l->qhead;
+	if (p == NULL)
+		return NULL;
+	l->qhead = *qnext(l, p);
+	if (l->qhead == NULL)
+		l->qtail = NULL;
+	*qflag(l, p) = false;
+	return p;
+}
+
+static size_t rec_wire(const uint8_t *r)
+{
+	uint32_t h, z;
+	memcpy(&h, r, 4);
+	memcpy(&z, r + 4, 4);
+	return (size_t)h + z;
+}
+
+static size_t rec_size(const uint8_t *r)
+{
+	uint32_t h;
+	memcpy(&h, r, 4);
+	return REC_HDR + h;
+}
+
+/* Make room for NEED more bytes at the tail, sliding live records to the front first. */
+static int pipe_reserve(struct pipe *p, size_t need)
+{
+	if (p->tail + need <= p->cap)
+		return 0;
+	if (p->head > 0) {
+		size_t h = p->head;
+		memmove(p->buf, p->buf + h, p->tail - h);
+		p->head = 0;
+		p->taken -= h;
+		p->arrived -= h;
+		p->sent -= h;
+		p->tail -= h;
+		if (p->tail + need <= p->cap)
+			return 0;
+	}
+	size_t cap = p->cap ? p->cap : 256;
+	while (cap < p->tail + need)
+		cap *= 2;
+	uint8_t *nb = realloc(p->buf, cap);
+	if (nb == NULL)
+		return -1;
+	p->buf = nb;
+	p->cap = cap;
+	return 0;
+}
+
+static void link_kick(struct link *l);
+
+int net_send(struct net_conn *c, int side, const uint8_t *head, size_t hlen, size_t zlen)
+{
+	if (c->closed || zlen > NET_MAX_ZEROS || (zlen && hlen > NET_MAX_ZHEAD) || hlen > UINT32_MAX)
+		return -1;
+	struct pipe *p = &c->pipe[side];
+	if (pipe_reserve(p, REC_HDR + hlen) < 0)
+		return -1;
+	uint32_t h = (uint32_t)hlen, z = (uint32_t)zlen;
+	memcpy(p->buf + p->tail, &h, 4);
+	memcpy(p->buf + p->tail + 4, &z, 4);
+	memcpy(p->buf + p->tail + REC_HDR, head, hlen);
+	p->tail += REC_HDR + hlen;
+	p->backlog += hlen + zlen;
+	struct link *l = pipe_uplink(p);
+	link_push(l, p);
+	link_kick(l);
+	return 0;
+}
+
+size_t net_backlog(const struct net_conn *c, int side)
+{
+	return c->pipe[side].backlog;
+}
+
+/* Hand the records in [from, to) of P to the receiving side, one frame at a time. */
+static void pipe_deliver(struct pipe *p, size_t from, size_t to)
+{
+	struct net_conn *c = p->conn;
+	struct net *n = c->net;
+	c->delivering++;
+	while (from < to && !c->closed) {
+		const uint8_t *r = p->buf + from;
+		uint32_t h, z;
+		memcpy(&h, r, 4);
+		memcpy(&z, r + 4, 4);
+		from += REC_HDR + h;
+		if (z == 0) {
+			n->ops.deliver(n->ctx, c, !p->side, r + REC_HDR, h);
+			continue;
+		}
+		uint8_t *f = n->scratch + NET_MAX_ZHEAD - h;
+		memcpy(f, r + REC_HDR, h);
+		n->ops.deliver(n->ctx, c, !p->side, f, (size_t)h + z);
+	}
+	c->delivering--;
+	if (c->closed && c->delivering == 0) {
+		for (int s = 0; s < 2; s++) {
+			free(c->pipe[s].buf);
+			c->pipe[s].buf = NULL;
+		}
+	}
+}
+
+/* Take up to a quantum of whole frames from P starting at cursor *AT (not past END). */
+static void take_batch(struct pipe *p, size_t *at, size_t end, size_t *rec, size_t *wire)
+{
+	size_t r = 0, w = 0;
+	while (*at + r < end && (w == 0 || w < QUANTUM)) {
+		const uint8_t *x = p->buf + *at + r;
+		size_t ww = rec_wire(x);
+		if (w > 0 && w + ww > QUANTUM)
+			break;
+		w += ww;
+		r += rec_size(x);
+	}
+	*at += r;
+	*rec = r;
+	*wire = w;
+}
+
+static void link_done(void *ctx, void *arg, uint64_t u);
+static void pipe_arrive(void *ctx, void *arg, uint64_t u);
+
+static uint64_t link_end_time(struct link *l, uint64_t now)
+{
+	if (!l->busy) {
+		l->busy = true;
+		l->origin_us = now;
+		l->origin_bytes = 0;
+	}
+	l->origin_bytes += l->cur_wire;
+	/* Exact: the end of the batch is a function of the bytes carried since the link went busy,
+	 * so rounding never accumulates. */
+	return l->origin_us + (l->origin_bytes * 1000000 + l->bps - 1) / l->bps;
+}
+
+/* Start carrying the next batch, if any. */
+static void link_kick(struct link *l)
+{
+	if (l->cur != NULL)
+		return;
+	struct pipe *p = link_pop(l);
+	if (p == NULL) {
+		l->busy = false;
+		return;
+	}
+	struct net *n = p->conn->net;
+	uint64_t now = evq_now(n->q);
+	if (l->up) {
+		take_batch(p, &p->sent, p->tail, &l->cur_rec, &l->cur_wire);
+		p->backlog -= l->cur_wire;
+		if (p->sent < p->tail)
+			link_push(l, p);
+	} else {
+		take_batch(p, &p->taken, p->arrived, &l->cur_rec, &l->cur_wire);
+		if (p->taken < p->arrived)
+			link_push(l, p);
+	}
+	l->cur = p;
+	uint64_t end = link_end_time(l, now);
+	evq_at(n->q, end, link_done, l, 0);
+	if (l->up) {
+		evq_at(n->q, end + p->conn->latency_us, pipe_arrive, p, l->cur_rec);
+		n->ops.writable(n->ctx, p->conn, p->side);
+	}
+}
+
+static void link_done(void *ctx, void *arg, uint64_t u)
+{
+	(void)ctx;
+	(void)u;
+	struct link *l = arg;
+	struct pipe *p = l->cur;
+	l->cur = NULL;
+	l->total += l->cur_wire;
+	if (!l->up && !p->conn->closed) {
+		size_t from = p->head;
+		p->head += l->cur_rec;
+		pipe_deliver(p, from, p->head);
+	}
+	link_kick(l);
+}
+
+static void pipe_arrive(void *ctx, void *arg, uint64_t u)
+{
+	(void)ctx;
+	struct pipe *p = arg;
+	if (p->conn->closed)
+		return;
+	p->arrived += u;
+	struct link *d = pipe_downlink(p);
+	if (d->bps == 0) {
+		size_t from = p->head;
+		p->head = p->taken = p->arrived;
+		pipe_deliver(p, from, p->head);
+		return;
+	}
+	link_push(d, p);
+	link_kick(d);
+}
+
+static void link_forget(struct link *l, struct pipe *p)
+{
+	struct pipe *keep = NULL, *tail = NULL, *x;
+	while ((x = link_pop(l)) != NULL) {
+		if (x == p)
+			continue;
+		*qnext(l, x) = NULL;
+		if (tail)
+			*qnext(l, tail) = x;
+		else
+			keep = x;
+		tail = x;
+		*qflag(l, x) = true;
+	}
+	l->qhead = keep;
+	l->qtail = tail;
+}
+
+void net_close(struct net_conn *c)
+{
+	if (c->closed)
+		return;
+	c->closed = true;
+	for (int s = 0; s < 2; s++) {
+		struct pipe *p = &c->pipe[s];
+		link_forget(pipe_uplink(p), p);
+		link_forget(pipe_downlink(p), p);
+		p->backlog = 0;
+		/* A batch being carried keeps the link busy until its end: the bytes are on the wire. */
+		if (c->delivering == 0) {
+			free(p->buf);
+			p->buf = NULL;
+		}
+	}
+}
+
+bool net_closed(const struct net_conn *c)
+{
+	return c->closed;
+}
+
+uint32_t net_conn_node(const struct net_conn *c, int side)
+{
+	return c->node[side];
+}
+
+void *net_conn_user(const struct net_conn *c, int side)
+{
+	return c->user[side];
+}
+
+void net_conn_set_user(struct net_conn *c, int side, void *user)
+{
+	c->user[side] = user;
+}
