@@ -41,7 +41,7 @@ struct pchunk {
 	bool excl;		/* re-fetch after a hash failure: one peer only */
 	bool in_open;
 	struct picker_peer *owner; /* of an exclusive chunk, once someone asked */
-	struct pchunk *prev, *next;	/* open or busy list */
+	struct pchunk *prev, *next;	/* open list */
 	struct pchunk *aprev, *anext;	/* every active chunk */
 	struct pblock b[];
 };
@@ -71,7 +71,7 @@ struct picker {
 	uint32_t bcap;		/* buckets 0..bcap; bstart[bcap + 1] == n */
 	uint8_t *state;
 	struct pchunk **pc;
-	struct plist open, busy;
+	struct plist open;
 	struct pchunk *active;
 	struct picker_peer *peers;
 };
@@ -143,34 +143,25 @@ static void bucket_shuffle_in(struct picker *pk, uint32_t c, uint32_t a)
 		order_swap(pk, pk->pos[c], lo + (uint32_t)rnd_below(pk, size));
 }
 
-static void avail_up(struct picker *pk, uint32_t c)
+/* One more (UP) or one fewer peer has C: an unstarted C crosses one bucket edge. */
+static void avail_move(struct picker *pk, uint32_t c, bool up)
 {
-	uint32_t a = pk->avail[c]++;
+	uint32_t a = up ? pk->avail[c]++ : pk->avail[c]--;
 	if (pk->state[c] != CH_MISSING)
 		return;
-	order_swap(pk, pk->pos[c], pk->bstart[a + 1] - 1);
-	pk->bstart[a + 1]--;
-	bucket_shuffle_in(pk, c, a + 1);
-}
-
-static void avail_down(struct picker *pk, uint32_t c)
-{
-	uint32_t a = pk->avail[c]--;
-	if (pk->state[c] != CH_MISSING)
-		return;
-	order_swap(pk, pk->pos[c], pk->bstart[a]);
-	pk->bstart[a]++;
-	bucket_shuffle_in(pk, c, a - 1);
+	if (up)
+		order_swap(pk, pk->pos[c], --pk->bstart[a + 1]);
+	else
+		order_swap(pk, pk->pos[c], pk->bstart[a]++);
+	bucket_shuffle_in(pk, c, up ? a + 1 : a - 1);
 }
 
 /* Walk C down through the lower buckets into the unused prefix: O(its availability), once per
  * chunk, since a started chunk never comes back. */
 static void order_remove(struct picker *pk, uint32_t c)
 {
-	for (uint32_t a = pk->avail[c] + 1; a-- > 0;) {
-		order_swap(pk, pk->pos[c], pk->bstart[a]);
-		pk->bstart[a]++;
-	}
+	for (uint32_t a = pk->avail[c] + 1; a-- > 0;)
+		order_swap(pk, pk->pos[c], pk->bstart[a]++);
 	for (struct picker_peer *pp = pk->peers; pp != NULL; pp = pp->next)
 		if (!pp->has_all && bitfield_test(pp->has, c))
 			pp->nfresh--;
@@ -290,7 +281,7 @@ int picker_set_have(struct picker *pk, uint32_t i)
 	return 0;
 }
 
-/* ---- open / busy / active lists ---- */
+/* ---- the open and active lists ---- */
 
 static void plist_unlink(struct plist *l, struct pchunk *pc)
 {
@@ -321,8 +312,10 @@ static void relist(struct picker *pk, struct pchunk *pc)
 	bool want_open = pc->nunreq > 0;
 	if (want_open == pc->in_open)
 		return;
-	plist_unlink(pc->in_open ? &pk->open : &pk->busy, pc);
-	plist_push(want_open ? &pk->open : &pk->busy, pc, want_open);
+	if (want_open)
+		plist_push(&pk->open, pc, true);
+	else
+		plist_unlink(&pk->open, pc);
 	pc->in_open = want_open;
 }
 
@@ -342,7 +335,9 @@ static void active_unlink(struct picker *pk, struct pchunk *pc)
 	*(pc->aprev ? &pc->aprev->anext : &pk->active) = pc->anext;
 	if (pc->anext != NULL)
 		pc->anext->aprev = pc->aprev;
-	plist_unlink(pc->in_open ? &pk->open : &pk->busy, pc);
+	if (pc->in_open)
+		plist_unlink(&pk->open, pc);
+	pc->in_open = false;
 }
 
 static struct pchunk *chunk_start(struct picker *pk, uint32_t c)
@@ -389,7 +384,9 @@ static void blk_settle(struct picker *pk, struct pchunk *pc, uint32_t bi, bool w
 	relist(pk, pc);
 }
 
-static void req_drop(struct picker *pk, struct pchunk *pc, uint32_t bi, int s)
+/* Stop counting request slot S of block BI as live; FORGET also frees the slot, otherwise it
+ * stays as a timed-out request whose block is still welcome. */
+static void req_release(struct picker *pk, struct pchunk *pc, uint32_t bi, int s, bool forget)
 {
 	struct pblock *b = &pc->b[bi];
 	bool was = blk_unreq(b);
@@ -397,18 +394,11 @@ static void req_drop(struct picker *pk, struct pchunk *pc, uint32_t bi, int s)
 		b->nlive--;
 		b->req[s]->nlive--;
 	}
-	b->req[s] = NULL;
-	b->late &= (uint8_t)~(1u << s);
-	blk_settle(pk, pc, bi, was);
-}
-
-static void req_make_late(struct picker *pk, struct pchunk *pc, uint32_t bi, int s)
-{
-	struct pblock *b = &pc->b[bi];
-	bool was = blk_unreq(b);
 	b->late |= (uint8_t)(1u << s);
-	b->nlive--;
-	b->req[s]->nlive--;
+	if (forget) {
+		b->req[s] = NULL;
+		b->late &= (uint8_t)~(1u << s);
+	}
 	blk_settle(pk, pc, bi, was);
 }
 
@@ -449,12 +439,8 @@ static void peer_release(struct picker *pk, struct picker_peer *pp, bool late_on
 			pc->owner = NULL;
 		for (uint32_t bi = 0; bi < pc->nblocks; bi++) {
 			int s = blk_find(&pc->b[bi], pp);
-			if (s < 0)
-				continue;
-			if (!late_only)
-				req_drop(pk, pc, bi, s);
-			else if (!(pc->b[bi].late & (1u << s)))
-				req_make_late(pk, pc, bi, s);
+			if (s >= 0)
+				req_release(pk, pc, bi, s, !late_only);
 		}
 	}
 	pp->probing = false;
@@ -485,18 +471,23 @@ struct picker_peer *picker_peer_add(struct picker *pk, uint64_t id, void *user)
 	return pp;
 }
 
+/* Take back PP's per-chunk counts: it is leaving, or from now on counted in nall. */
+static void uncount_chunks(struct picker *pk, struct picker_peer *pp)
+{
+	for (uint32_t c = bitfield_next_set(pp->has, 0); c != BITFIELD_NONE;
+	     c = bitfield_next_set(pp->has, c + 1))
+		avail_move(pk, c, false);
+}
+
 void picker_peer_remove(struct picker *pk, struct picker_peer *pp)
 {
 	if (pp == NULL)
 		return;
 	peer_release(pk, pp, false);
-	if (pp->has_all) {
+	if (pp->has_all)
 		pk->nall--;
-	} else {
-		for (uint32_t c = bitfield_next_set(pp->has, 0); c != BITFIELD_NONE;
-		     c = bitfield_next_set(pp->has, c + 1))
-			avail_down(pk, c);
-	}
+	else
+		uncount_chunks(pk, pp);
 	*(pp->prev ? &pp->prev->next : &pk->peers) = pp->next;
 	if (pp->next != NULL)
 		pp->next->prev = pp->prev;
@@ -523,7 +514,7 @@ int picker_peer_have(struct picker *pk, struct picker_peer *pp, uint32_t chunk)
 		return 0;
 	bool was = picker_peer_interesting(pk, pp);
 	bitfield_set(pp->has, chunk);
-	avail_up(pk, chunk);
+	avail_move(pk, chunk, true);
 	if (pk->state[chunk] == CH_MISSING)
 		pp->nfresh++;
 	if (pk->state[chunk] != CH_HAVE)
@@ -536,9 +527,7 @@ int picker_peer_have_all(struct picker *pk, struct picker_peer *pp)
 	if (pp->has_all)
 		return 0;
 	bool was = picker_peer_interesting(pk, pp);
-	for (uint32_t c = bitfield_next_set(pp->has, 0); c != BITFIELD_NONE;
-	     c = bitfield_next_set(pp->has, c + 1))
-		avail_down(pk, c);
+	uncount_chunks(pk, pp);
 	bitfield_set_all(pp->has);
 	pp->has_all = true;
 	pk->nall++;
@@ -762,14 +751,14 @@ enum picker_block picker_block_received(struct picker *pk, struct picker_peer *p
 	struct pblock *b = &pc->b[bi];
 	int own = blk_find(b, pp);
 	if (own >= 0)
-		req_drop(pk, pc, bi, own);
+		req_release(pk, pc, bi, own, true);
 	if (b->got)
 		return PICKER_BLOCK_DUP;
 	for (int s = 0; s < PICKER_MAX_REQS_PER_BLOCK; s++) {
 		if (b->req[s] == NULL)
 			continue;
 		req_fill(pk, &cancel[(*ncancel)++], b->req[s], chunk, bi);
-		req_drop(pk, pc, bi, s);
+		req_release(pk, pc, bi, s, true);
 	}
 	bool was = blk_unreq(b);
 	b->got = true;
@@ -795,7 +784,7 @@ int picker_reject(struct picker *pk, struct picker_peer *pp, uint32_t chunk, uin
 	int s = blk_find(&pc->b[bi], pp);
 	if (s < 0)
 		return -1;
-	req_drop(pk, pc, bi, s);
+	req_release(pk, pc, bi, s, true);
 	return 0;
 }
 

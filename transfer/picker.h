@@ -88,7 +88,7 @@ uint64_t picker_peer_id(const struct picker_peer *pp);
 
 /* What the peer has. Each returns 1 if this made the peer interesting to us (see below), 0 if
  * not, -1 if the chunk index or bitfield size is wrong. A bitfield is merged into what is known;
- * a peer that has everything should be given have_all (cheaper: it leaves the order untouched). */
+ * a full one counts as have_all, which is cheaper (it moves no chunk in the rarity order). */
 int picker_peer_have(struct picker *pk, struct picker_peer *pp, uint32_t chunk);
 int picker_peer_bitfield(struct picker *pk, struct picker_peer *pp, const struct bitfield *bf);
 int picker_peer_have_all(struct picker *pk, struct picker_peer *pp);
