@@ -68,12 +68,13 @@ struct manifest_builder *manifest_builder_new(uint32_t chunk_size);
 void manifest_builder_free(struct manifest_builder *b);
 /* Declare the next file. Paths must come in strictly increasing path order (sort them with
  * manifest_path_cmp): that is the stream order. Return 0, or -1 if the path is invalid, out of
- * order, or names a directory of an earlier file or vice versa, the file count or total size
+ * order, or lies under an earlier file's path ("a" then "a/b"), the file count or total size
  * would exceed the limits, or chunk data has already been given. Empty files are allowed (they
  * hold no bytes of the stream). */
 int manifest_builder_add_file(struct manifest_builder *b, const char *path, uint64_t size);
 /* Give the digest of the next chunk. Return 0, or -1 if all chunks are already known, the
- * files' total is not yet declared (call add_file first), or stream bytes are pending. */
+ * files' total is not yet declared (call add_file first), stream bytes are pending, or the
+ * builder is finished (the same holds for add_data). */
 int manifest_builder_add_hash(struct manifest_builder *b, const uint8_t hash[MANIFEST_HASH_LEN]);
 /* Give the next LEN bytes of the stream. Return 0, or -1 on more bytes than the files hold or
  * an OpenSSL failure. */
