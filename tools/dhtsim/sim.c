@@ -1,4 +1,4 @@
-/* The simulated world: nodes, their environment, the network, the periodic checks and lookups.
+/* The simulated world: nodes, their environment, the network, membership and the periodic checks.
  * Each node is a real Chord core whose env sends real encoded datagrams, copied into a delivery
  * event after a random latency; timers are events too. Node i lives at 127.x.y.z:1, x.y.z
  * encoding i, so a delivery needs no table and a datagram to a dead index is simply dropped.
@@ -6,67 +6,15 @@
  * by the id of a live one would blur what the checks mean by "that node".
  * Three PRNG streams, all derived from the seed: the network's, the cores', and the driver's
  * (ids, keys, who asks), so that measuring a run never changes it.
- * Scenarios (growth, churn, schedules) live in scen.c; this file only offers the moves.
+ * Lookups and what the world shows live in observe.c, scenarios (growth, churn, schedules) in
+ * scen.c; this file only offers the moves.
  * Events: a non-NULL argument is always a datagram owned by its event. */
-#include "tools/dhtsim/sim.h"
-
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dht/rng.h"
 #include "dht/routing.h"
-#include "tools/dhtsim/idset.h"
-#include "tools/sim/evq.h"
-
-#define MAX_INDEX (1u << 24)
-#define LOG_LIMIT 20 /* violations and bad lookups printed per run */
-
-enum { JOIN_NONE = -2, JOIN_WAITING = -1 };
-
-struct snode {
-	struct sim *s;
-	struct dht *d;
-	struct dht_id id;
-	uint32_t index;
-	uint64_t wake;  /* the latest deadline the core asked for */
-	uint64_t armed; /* the tick event relied on to honour it */
-	bool armed_pending, member;
-	int join;
-};
-
-struct dgram {
-	uint32_t from;
-	uint16_t len;
-	uint8_t buf[];
-};
-
-struct slot {
-	struct sim *s;
-	struct sim_lookup_stats *st;
-	uint32_t origin;
-	bool used, abandoned;
-};
-
-struct sim {
-	struct sim_config cfg;
-	struct dht_config dcfg;
-	struct evq *q;
-	struct rng net, core, drv;
-	struct truth *truth;
-	struct idset *ids;
-	struct checker *checker;
-	struct snode **node;
-	size_t nnode, capnode, alive, joining;
-	struct slot *slot;
-	size_t *freeslot, nfree;
-	uint64_t period, next_check;
-	struct check_result last;
-	uint64_t last_change, converge_us, acc_at;
-	bool converged, oom;
-	struct sim_totals tot;
-	unsigned logged;
-};
+#include "tools/dhtsim/sim_impl.h"
 
 void sim_config_default(struct sim_config *cfg)
 {
@@ -77,40 +25,6 @@ void sim_config_default(struct sim_config *cfg)
 	cfg->latency_ms = 20;
 	cfg->latency = SIM_LAT_UNIFORM;
 	cfg->window = 64;
-}
-
-/* --- statistics ------------------------------------------------------------------------------ */
-
-double sim_stats_mean_hops(const struct sim_lookup_stats *st)
-{
-	uint64_t n = st->correct + st->wrong;
-	return n ? (double)st->hops_sum / (double)n : 0;
-}
-
-unsigned sim_stats_hops_pct(const struct sim_lookup_stats *st, double q)
-{
-	uint64_t n = st->correct + st->wrong, cum = 0;
-	for (unsigned h = 0; h <= SIM_HOPS_MAX; h++) {
-		cum += st->hops[h];
-		if (n && (double)cum >= q * (double)n)
-			return h;
-	}
-	return 0;
-}
-
-void sim_stats_add(struct sim_lookup_stats *to, const struct sim_lookup_stats *from)
-{
-	to->issued += from->issued;
-	to->done += from->done;
-	to->correct += from->correct;
-	to->wrong += from->wrong;
-	to->failed += from->failed;
-	to->abandoned += from->abandoned;
-	to->hops_sum += from->hops_sum;
-	to->timeouts += from->timeouts;
-	to->latency_us_sum += from->latency_us_sum;
-	for (unsigned h = 0; h <= SIM_HOPS_MAX; h++)
-		to->hops[h] += from->hops[h];
 }
 
 /* --- addresses and nodes ------------------------------------------------------------------- */
@@ -128,14 +42,14 @@ static struct dht_addr index_addr(uint32_t i)
 	return a;
 }
 
-static long addr_index(const struct dht_addr *a)
+long sim_addr_index(const struct dht_addr *a)
 {
 	if (a->family != 4 || a->ip[0] != 127 || a->port != 1)
 		return -1;
 	return (long)a->ip[1] << 16 | (long)a->ip[2] << 8 | a->ip[3];
 }
 
-static struct snode *live(const struct sim *s, long i)
+struct snode *sim_node(const struct sim *s, long i)
 {
 	return i >= 0 && (size_t)i < s->nnode ? s->node[i] : NULL;
 }
@@ -152,38 +66,15 @@ void sim_logf(const struct sim *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void id_hex(const struct sim *s, const struct dht_id *id, char out[ID_HEX_MAX])
+void sim_id_hex(const struct sim *s, const struct dht_id *id, char out[ID_HEX_MAX])
 {
 	id_to_hex(id, s->cfg.bits, out);
 	if (s->cfg.bits > 32)
 		out[8] = '\0'; /* a prefix tells nodes apart in a log */
 }
 
-static void dump_node(const struct sim *s, const struct snode *n, const char *pre)
-{
-	struct dht_node buf[ROUTING_MAX_SUCC], pred;
-	char line[1024], h[ID_HEX_MAX];
-	id_hex(s, &n->id, h);
-	int len = snprintf(line, sizeof line, "%sn%u %s pred ", pre, n->index, h);
-	if (dht_predecessor(n->d, &pred) == 0)
-		id_hex(s, &pred.id, h);
-	else
-		snprintf(h, sizeof h, "-");
-	len += snprintf(line + len, sizeof line - (size_t)len, "%s succ", h);
-	size_t k = dht_successors(n->d, buf, ROUTING_MAX_SUCC);
-	/* Each entry as id:node, with a '+' for a dead node or one not in the ring. */
-	for (size_t j = 0; j < k && len < (int)sizeof line - 64; j++) {
-		long i = addr_index(&buf[j].addr);
-		const struct snode *e = live(s, i);
-		id_hex(s, &buf[j].id, h);
-		len += snprintf(line + len, sizeof line - (size_t)len, " %s:n%ld%s", h, i,
-				e && e->member && id_eq(&e->id, &buf[j].id) ? "" : "+");
-	}
-	sim_logf(s, "%s", line);
-}
-
 /* Integrate live nodes over time, for messages per node per second. */
-static void account(struct sim *s)
+void sim_account(struct sim *s)
 {
 	uint64_t now = evq_now(s->q);
 	s->tot.node_seconds += (double)s->alive * (double)(now - s->acc_at) / 1e6;
@@ -214,7 +105,7 @@ static void deliver(void *ctx, void *arg, uint64_t u)
 {
 	struct sim *s = ctx;
 	struct dgram *g = arg;
-	struct snode *n = live(s, (long)u);
+	struct snode *n = sim_node(s, (long)u);
 	if (n) {
 		struct dht_addr from = index_addr(g->from);
 		s->tot.delivered++;
@@ -234,7 +125,7 @@ static void env_send(void *arg, const struct dht_addr *to, const uint8_t *buf, s
 		s->tot.lost++;
 		return;
 	}
-	long dst = addr_index(to);
+	long dst = sim_addr_index(to);
 	if (dst < 0 || len > DHT_MSG_MAX) {
 		s->tot.to_dead++;
 		return;
@@ -276,7 +167,7 @@ static void env_set_timer(void *arg, uint64_t at)
 static void tick(void *ctx, void *arg, uint64_t u)
 {
 	struct sim *s = ctx;
-	struct snode *n = live(s, (long)u);
+	struct snode *n = sim_node(s, (long)u);
 	uint64_t now = evq_now(s->q);
 	(void)arg;
 	/* Events superseded by an earlier request that has fired since are stale. */
@@ -426,7 +317,7 @@ static int add_node(struct sim *s, struct snode *n)
 	if (idset_add(s->ids, &n->id))
 		return -1;
 	s->node[s->nnode++] = n;
-	account(s);
+	sim_account(s);
 	s->alive++;
 	return 0;
 }
@@ -463,7 +354,7 @@ static void make_member(struct sim *s, struct snode *n)
 	if (truth_add(s->truth, &n->id, n->index)) {
 		/* Only a core bug lets two members share an id: it would break the truth itself. */
 		char h[ID_HEX_MAX];
-		id_hex(s, &n->id, h);
+		sim_id_hex(s, &n->id, h);
 		sim_logf(s, "n%u joined with id %s, which a member already has", n->index, h);
 		s->oom = true;
 		return;
@@ -474,7 +365,7 @@ static void make_member(struct sim *s, struct snode *n)
 
 void sim_create(struct sim *s, uint32_t i)
 {
-	struct snode *n = live(s, i);
+	struct snode *n = sim_node(s, i);
 	if (n == NULL || n->member)
 		return;
 	dht_create(n->d);
@@ -517,7 +408,7 @@ static int start_join(struct sim *s, struct snode *n, uint32_t via)
 
 int sim_join(struct sim *s, uint32_t i, uint32_t via)
 {
-	struct snode *n = live(s, i);
+	struct snode *n = sim_node(s, i);
 	if (n == NULL || n->member || n->join == JOIN_WAITING)
 		return -1;
 	n->join = JOIN_WAITING;
@@ -528,7 +419,7 @@ int sim_join(struct sim *s, uint32_t i, uint32_t via)
 static void join_event(void *ctx, void *arg, uint64_t u)
 {
 	struct sim *s = ctx;
-	struct snode *n = live(s, (long)u);
+	struct snode *n = sim_node(s, (long)u);
 	(void)arg;
 	if (n == NULL || n->join != JOIN_WAITING)
 		return;
@@ -543,7 +434,7 @@ static void join_event(void *ctx, void *arg, uint64_t u)
 
 int sim_join_at(struct sim *s, uint32_t i, uint64_t at)
 {
-	struct snode *n = live(s, i);
+	struct snode *n = sim_node(s, i);
 	if (n == NULL || n->member || n->join == JOIN_WAITING)
 		return -1;
 	if (evq_at(s->q, at, join_event, NULL, i)) {
@@ -557,60 +448,32 @@ int sim_join_at(struct sim *s, uint32_t i, uint64_t at)
 
 int sim_join_status(const struct sim *s, uint32_t i)
 {
-	struct snode *n = live(s, i);
+	struct snode *n = sim_node(s, i);
 	return n ? n->join : JOIN_NONE;
-}
-
-static void release(struct sim *s, struct slot *sl)
-{
-	if (!sl->used)
-		return;
-	sl->used = false;
-	s->freeslot[s->nfree++] = (size_t)(sl - s->slot);
-}
-
-static void abandon_from(struct sim *s, uint32_t origin)
-{
-	for (size_t k = 0; k < s->cfg.window; k++)
-		if (s->slot[k].used && s->slot[k].origin == origin && !s->slot[k].abandoned) {
-			s->slot[k].abandoned = true;
-			s->slot[k].st->abandoned++;
-		}
-}
-
-static void add_core_stats(struct sim_totals *t, const struct dht_stats *st)
-{
-	t->received += st->received;
-	t->timeouts += st->timeouts;
-	t->unsolicited += st->dropped_unsolicited;
-	for (int k = 0; k < DHT_DECODE_NRESULTS; k++)
-		t->decode_dropped[k] += st->dropped[k];
 }
 
 /* Take node N out of the world for good. */
 static void bury(struct sim *s, struct snode *n)
 {
-	abandon_from(s, n->index);
+	sim_abandon_from(s, n->index);
 	if (n->member) {
 		truth_del(s->truth, &n->id);
 		changed(s);
 	}
 	if (n->join == JOIN_WAITING)
 		s->joining--;
-	add_core_stats(&s->tot, dht_get_stats(n->d));
-	account(s);
+	sim_add_core_stats(&s->tot, dht_get_stats(n->d));
+	sim_account(s);
 	s->alive--;
 	dht_free(n->d);
-	for (size_t k = 0; k < s->cfg.window; k++)
-		if (s->slot[k].used && s->slot[k].origin == n->index)
-			release(s, &s->slot[k]);
+	sim_release_from(s, n->index);
 	s->node[n->index] = NULL;
 	free(n);
 }
 
 int sim_crash(struct sim *s, uint32_t i)
 {
-	struct snode *n = live(s, i);
+	struct snode *n = sim_node(s, i);
 	if (n == NULL)
 		return -1;
 	s->tot.crashes++;
@@ -621,12 +484,12 @@ int sim_crash(struct sim *s, uint32_t i)
 
 int sim_leave(struct sim *s, uint32_t i)
 {
-	struct snode *n = live(s, i);
+	struct snode *n = sim_node(s, i);
 	if (n == NULL)
 		return -1;
 	s->tot.leaves++;
 	sim_logf(s, "n%u leaves", i);
-	abandon_from(s, i);
+	sim_abandon_from(s, i);
 	dht_leave(n->d);
 	bury(s, n);
 	return 0;
@@ -645,15 +508,15 @@ void sim_reap(struct sim *s)
 static bool list_has_live(const struct sim *s, const struct dht_node *list, size_t k, long victim)
 {
 	for (size_t j = 0; j < k; j++) {
-		long i = addr_index(&list[j].addr);
-		struct snode *m = live(s, i);
+		long i = sim_addr_index(&list[j].addr);
+		struct snode *m = sim_node(s, i);
 		if (m && i != victim && id_eq(&m->id, &list[j].id))
 			return true;
 	}
 	return false;
 }
 
-static bool has_live_succ(const struct sim *s, const struct snode *n, long victim)
+bool sim_has_live_succ(const struct sim *s, const struct snode *n, long victim)
 {
 	struct dht_node buf[ROUTING_MAX_SUCC];
 	return list_has_live(s, buf, dht_successors(n->d, buf, ROUTING_MAX_SUCC), victim);
@@ -665,7 +528,7 @@ static bool has_live_succ(const struct sim *s, const struct snode *n, long victi
 static bool adoption_has_live(const struct sim *s, const struct snode *n, const struct snode *victim)
 {
 	struct dht_node mine, theirs[ROUTING_MAX_SUCC];
-	if (dht_successors(n->d, &mine, 1) == 0 || addr_index(&mine.addr) != (long)victim->index)
+	if (dht_successors(n->d, &mine, 1) == 0 || sim_addr_index(&mine.addr) != (long)victim->index)
 		return true;
 	size_t k = dht_successors(victim->d, theirs, s->cfg.succ_len - 1);
 	const struct dht_id *prev = &victim->id;
@@ -677,33 +540,24 @@ static bool adoption_has_live(const struct sim *s, const struct snode *n, const 
 
 bool sim_crash_is_safe(const struct sim *s, uint32_t i)
 {
-	const struct snode *v = live(s, i);
+	const struct snode *v = sim_node(s, i);
 	for (size_t k = 0; v && k < s->nnode; k++) {
 		const struct snode *n = s->node[k];
 		if (n && k != i && dht_get_state(n->d) != DHT_IDLE &&
-		    (!has_live_succ(s, n, (long)i) || !adoption_has_live(s, n, v)))
+		    (!sim_has_live_succ(s, n, (long)i) || !adoption_has_live(s, n, v)))
 			return false;
 	}
 	return true;
 }
 
-size_t sim_lost_all(const struct sim *s)
-{
-	size_t lost = 0;
-	for (size_t pos = 0; pos < truth_size(s->truth); pos++)
-		if (!has_live_succ(s, live(s, truth_index(s->truth, pos)), -1))
-			lost++;
-	return lost;
-}
-
 bool sim_alive(const struct sim *s, uint32_t i)
 {
-	return live(s, i) != NULL;
+	return sim_node(s, i) != NULL;
 }
 
 struct dht *sim_core(struct sim *s, uint32_t i)
 {
-	struct snode *n = live(s, i);
+	struct snode *n = sim_node(s, i);
 	return n ? n->d : NULL;
 }
 
@@ -758,14 +612,14 @@ double sim_rand_exp(struct sim *s, double mean)
 
 static size_t ops_succ(void *ctx, uint32_t index, struct dht_node *out, size_t max)
 {
-	struct snode *n = live(ctx, index);
+	struct snode *n = sim_node(ctx, index);
 	return n ? dht_successors(n->d, out, max) : 0;
 }
 
 static long ops_index_of(void *ctx, const struct dht_node *node)
 {
-	long i = addr_index(&node->addr);
-	struct snode *n = live(ctx, i);
+	long i = sim_addr_index(&node->addr);
+	struct snode *n = sim_node(ctx, i);
 	return n && id_eq(&n->id, &node->id) ? i : -1;
 }
 
@@ -775,7 +629,7 @@ static void ops_report(void *ctx, uint32_t index, const char *what)
 	if (s->logged++ >= LOG_LIMIT)
 		return;
 	sim_logf(s, "invariant violated at n%u: %s", index, what);
-	dump_node(s, live(s, index), "  ");
+	sim_dump_node(s, sim_node(s, index), "  ");
 }
 
 static const struct check_ops sim_check_ops = { ops_succ, ops_index_of, ops_report };
@@ -843,135 +697,3 @@ uint64_t sim_checks(const struct sim *s)
 	return s->tot.checks;
 }
 
-/* --- lookups ---------------------------------------------------------------------------------- */
-
-static void log_lookup(struct sim *s, const struct dht_lookup_result *res, const char *what)
-{
-	if (s->logged++ >= LOG_LIMIT)
-		return;
-	char k[ID_HEX_MAX], o[ID_HEX_MAX], t[ID_HEX_MAX] = "-", path[256] = "";
-	id_hex(s, &res->key, k);
-	id_hex(s, &res->owner.id, o);
-	if (truth_size(s->truth))
-		id_hex(s, truth_id(s->truth, truth_successor(s->truth, &res->key)), t);
-	size_t len = 0;
-	for (size_t j = 0; j < res->npath && len < sizeof path - 32; j++) {
-		const struct dht_hop *h = &res->path[j];
-		int w = h->answered ? snprintf(path + len, sizeof path - len, " n%ld:%.1fms",
-					       addr_index(&h->node.addr), (double)h->rtt_us / 1e3)
-				    : snprintf(path + len, sizeof path - len, " n%ld:timeout",
-					       addr_index(&h->node.addr));
-		len += w > 0 ? (size_t)w : 0;
-	}
-	sim_logf(s, "lookup %s: key %s owner %s true %s, %u hops, %u timeouts (%s); path%s", what,
-		 k, o, t, res->hops, res->timeouts, dht_status_str(res->status), path);
-}
-
-static void record(struct sim *s, struct sim_lookup_stats *st, const struct dht_lookup_result *res)
-{
-	st->done++;
-	if (res->status != DHT_OK) {
-		st->failed++;
-		log_lookup(s, res, "failed");
-		return;
-	}
-	st->hops[res->hops < SIM_HOPS_MAX ? res->hops : SIM_HOPS_MAX]++;
-	st->hops_sum += res->hops;
-	st->timeouts += res->timeouts;
-	st->latency_us_sum += res->elapsed_us;
-	bool ok = false;
-	if (truth_size(s->truth)) {
-		size_t p = truth_successor(s->truth, &res->key);
-		ok = id_eq(&res->owner.id, truth_id(s->truth, p)) &&
-		     addr_index(&res->owner.addr) == (long)truth_index(s->truth, p);
-	}
-	if (ok) {
-		st->correct++;
-		return;
-	}
-	st->wrong++;
-	log_lookup(s, res, "wrong");
-}
-
-static void lookup_cb(void *arg, const struct dht_lookup_result *res)
-{
-	struct slot *sl = arg;
-	if (!sl->used)
-		return;
-	if (!sl->abandoned)
-		record(sl->s, sl->st, res);
-	release(sl->s, sl);
-}
-
-int sim_lookup(struct sim *s, uint32_t origin, const struct dht_id *key,
-	       struct sim_lookup_stats *st)
-{
-	struct snode *n = live(s, origin);
-	if (n == NULL || s->nfree == 0)
-		return -1;
-	struct slot *sl = &s->slot[s->freeslot[--s->nfree]];
-	*sl = (struct slot){ s, st, origin, true, false };
-	st->issued++;
-	if (dht_lookup(n->d, key, lookup_cb, sl) != 0) {
-		release(s, sl);
-		st->done++;
-		st->failed++;
-	}
-	return 0;
-}
-
-size_t sim_inflight(const struct sim *s)
-{
-	return s->cfg.window - s->nfree;
-}
-
-size_t sim_window(const struct sim *s)
-{
-	return s->cfg.window;
-}
-
-void sim_abandon_lookups(struct sim *s)
-{
-	for (size_t k = 0; k < s->cfg.window; k++)
-		if (s->slot[k].used && !s->slot[k].abandoned) {
-			s->slot[k].abandoned = true;
-			s->slot[k].st->abandoned++;
-		}
-}
-
-double sim_finger_accuracy(const struct sim *s, size_t sample)
-{
-	size_t m = truth_size(s->truth), good = 0, total = 0;
-	size_t step = m > sample ? m / sample : 1;
-	struct dht_node f[ID_MAX_BITS];
-	unsigned idx[ID_MAX_BITS];
-	for (size_t pos = 0; pos < m; pos += step) {
-		const struct snode *n = live(s, truth_index(s->truth, pos));
-		size_t k = dht_fingers(n->d, f, idx, ID_MAX_BITS);
-		for (size_t j = 0; j < k; j++) {
-			struct dht_id start;
-			id_add_pow2(&start, &n->id, idx[j], s->cfg.bits);
-			size_t p = truth_successor(s->truth, &start);
-			good += id_eq(&f[j].id, truth_id(s->truth, p));
-			total++;
-		}
-	}
-	return total ? (double)good / (double)total : 1.0;
-}
-
-void sim_dump(const struct sim *s)
-{
-	if (s->cfg.log == NULL)
-		return;
-	for (size_t pos = 0; pos < truth_size(s->truth); pos++)
-		dump_node(s, live(s, truth_index(s->truth, pos)), "  ");
-}
-
-void sim_totals(struct sim *s, struct sim_totals *out)
-{
-	account(s);
-	*out = s->tot;
-	for (size_t i = 0; i < s->nnode; i++)
-		if (s->node[i])
-			add_core_stats(out, dht_get_stats(s->node[i]->d));
-}

@@ -1,0 +1,81 @@
+/* tools/dhtsim/sim_impl.h: the inside of struct sim, shared by sim.c (the world: nodes, network,
+ * membership, time and checks) and observe.c (lookups, statistics, dumps). Private to
+ * tools/dhtsim: nothing else includes it. */
+#ifndef DHTSIM_SIM_IMPL_H
+#define DHTSIM_SIM_IMPL_H
+
+#include "dht/rng.h"
+#include "tools/dhtsim/idset.h"
+#include "tools/dhtsim/sim.h"
+#include "tools/sim/evq.h"
+
+#define MAX_INDEX (1u << 24)
+#define LOG_LIMIT 20 /* violations and bad lookups printed per run */
+
+enum { JOIN_NONE = -2, JOIN_WAITING = -1 };
+
+struct snode {
+	struct sim *s;
+	struct dht *d;
+	struct dht_id id;
+	uint32_t index;
+	uint64_t wake;  /* the latest deadline the core asked for */
+	uint64_t armed; /* the tick event relied on to honour it */
+	bool armed_pending, member;
+	int join;
+};
+
+struct dgram {
+	uint32_t from;
+	uint16_t len;
+	uint8_t buf[];
+};
+
+/* A lookup in flight: who asked, and where its result goes unless it was cut loose. */
+struct slot {
+	struct sim *s;
+	struct sim_lookup_stats *st;
+	uint32_t origin;
+	bool used, abandoned;
+};
+
+struct sim {
+	struct sim_config cfg;
+	struct dht_config dcfg;
+	struct evq *q;
+	struct rng net, core, drv;
+	struct truth *truth;
+	struct idset *ids;
+	struct checker *checker;
+	struct snode **node;
+	size_t nnode, capnode, alive, joining;
+	struct slot *slot;
+	size_t *freeslot, nfree;
+	uint64_t period, next_check;
+	struct check_result last;
+	uint64_t last_change, converge_us, acc_at;
+	bool converged, oom;
+	struct sim_totals tot;
+	unsigned logged;
+};
+
+/* sim.c */
+/* The live node at index I, or NULL. */
+struct snode *sim_node(const struct sim *s, long i);
+/* The node index an address designates, or -1 if it is not one of ours. */
+long sim_addr_index(const struct dht_addr *a);
+/* An id in hex for a log: whole at small widths, its first 8 digits at large ones. */
+void sim_id_hex(const struct sim *s, const struct dht_id *id, char out[ID_HEX_MAX]);
+/* Integrate the live nodes over time up to now (for messages per node per second). */
+void sim_account(struct sim *s);
+/* Does N's successor list hold a live node other than VICTIM (-1 for none)? */
+bool sim_has_live_succ(const struct sim *s, const struct snode *n, long victim);
+
+/* observe.c */
+void sim_dump_node(const struct sim *s, const struct snode *n, const char *pre);
+/* Stop recording the lookups ORIGIN asked; free their slots once ORIGIN is gone. */
+void sim_abandon_from(struct sim *s, uint32_t origin);
+void sim_release_from(struct sim *s, uint32_t origin);
+void sim_add_core_stats(struct sim_totals *t, const struct dht_stats *st);
+
+#endif
