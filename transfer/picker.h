@@ -96,8 +96,9 @@ int picker_peer_have_all(struct picker *pk, struct picker_peer *pp);
  * after a chunk is verified: this can turn false then. */
 bool picker_peer_interesting(const struct picker *pk, const struct picker_peer *pp);
 
-/* The peer choked (true) or unchoked (false) us. Choking releases all its requests for other
- * peers: the caller forgets them too (a block that still arrives is handled as usual). */
+/* The peer choked (true) or unchoked (false) us. No new requests go to a choking peer, but the
+ * outstanding ones stay until answered (each gets a block or a REJECT: report REJECTs through
+ * picker_reject) or until they time out (picker_tick). */
 void picker_peer_choked(struct picker *pk, struct picker_peer *pp, bool choked);
 /* Optional: tell the picker a peer's rate (bytes/s) and round trip (us) measured elsewhere. The
  * picker also measures both itself from picker_fill() and picker_block_received() times. */
@@ -110,8 +111,10 @@ bool picker_peer_snubbed(const struct picker_peer *pp);
 
 /* Choose requests to top the peer's pipeline up to its depth: blocks of started chunks first,
  * then a new chunk (random while fewer than random_first chunks are verified, rarest otherwise,
- * ties at random), then in endgame duplicates of outstanding blocks. Write at most MAX into OUT
- * and return how many; the caller sends each as a REQUEST. Returns 0 while the peer chokes us. */
+ * ties at random), then in endgame duplicates of outstanding blocks, only those this peer should
+ * deliver four times sooner than their current requests (from each peer's rate and how many
+ * of its requests are still unanswered; never duplicating a peer not yet measured). Write at most MAX into OUT and return how many; the
+ * caller sends each as a REQUEST. Returns 0 while the peer chokes us. */
 size_t picker_fill(struct picker *pk, struct picker_peer *pp, uint64_t now_us,
 		   struct picker_req *out, size_t max);
 
@@ -122,8 +125,10 @@ size_t picker_fill(struct picker *pk, struct picker_peer *pp, uint64_t now_us,
 enum picker_block picker_block_received(struct picker *pk, struct picker_peer *pp, uint32_t chunk,
 					uint32_t offset, uint32_t length, uint64_t now_us,
 					struct picker_req *cancel, size_t *ncancel);
-/* The peer rejected a request: release that block for others. Return 0, or -1 if no such
- * request from this peer was outstanding. */
+/* The peer rejected a request: release that block for others. Call it for every REJECT, even
+ * of a request already released or cancelled, and for a request that could not be sent: the
+ * picker counts answers to know how far down each peer's queue a request is. Return 0, or -1
+ * if no such request from this peer was outstanding. */
 int picker_reject(struct picker *pk, struct picker_peer *pp, uint32_t chunk, uint32_t offset,
 		  uint32_t length);
 

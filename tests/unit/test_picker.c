@@ -295,8 +295,10 @@ static bool same_req(const struct picker_req *a, const struct picker_req *b)
 	       a->length == b->length && a->user == b->user;
 }
 
-/* Endgame: once everything is requested, other peers get duplicates (at most endgame_dups live
- * per block), and a block's arrival returns exactly the other requests for it. */
+/* Endgame: once everything is requested, a peer duplicates a block only if it should deliver it
+ * in under half the time the block still needs (at most endgame_dups live requests per block),
+ * and a block's arrival returns exactly the other requests for it. a sends 1 KiB/s (a block
+ * every 16 s), b 64 KiB/s, c and d 100 MiB/s. */
 static void test_endgame_duplicates_and_exact_cancels(void **state)
 {
 	(void)state;
@@ -312,15 +314,23 @@ static void test_endgame_duplicates_and_exact_cancels(void **state)
 	struct picker *pk = picker_new(&cfg);
 	struct picker_peer *a = seeder(pk, 1), *b = seeder(pk, 2), *c = seeder(pk, 3),
 			   *d = seeder(pk, 4);
+	/* Long round trips give the slow peers pipelines deep enough for all 8 blocks. */
+	picker_peer_measure(pk, a, 1024, 60000000);
+	picker_peer_measure(pk, b, 64 * 1024, 1000000);
+	picker_peer_measure(pk, c, 100 << 20, 10000);
+	picker_peer_measure(pk, d, 100 << 20, 10000);
 	struct picker_req qa[8], qb[8], qc[8], qd[8];
 	assert_false(picker_endgame(pk));
 	assert_int_equal(picker_fill(pk, a, 0, qa, 8), 8);
 	assert_true(picker_endgame(pk));
+	/* b beats a's 16 s per block on every block, c beats b: 3 live requests per block. */
 	assert_int_equal(picker_fill(pk, b, 0, qb, 8), 8);
 	assert_int_equal(picker_fill(pk, c, 0, qc, 8), 8);
-	assert_int_equal(picker_fill(pk, d, 0, qd, 8), 0); /* 3 live per block already */
-	for (int i = 0; i < 8; i++)
+	assert_int_equal(picker_fill(pk, d, 0, qd, 8), 0);
+	for (int i = 0; i < 8; i++) {
 		assert_ptr_equal(qb[i].peer, b);
+		assert_ptr_equal(qc[i].peer, c);
+	}
 	struct picker_req cancel[PICKER_MAX_REQS_PER_BLOCK];
 	size_t nc;
 	/* b delivers one block: a's and c's requests for it are the cancel list, nothing else. */
@@ -336,28 +346,74 @@ static void test_endgame_duplicates_and_exact_cancels(void **state)
 	/* The same block from a (its cancel crossed the block) is a harmless duplicate. */
 	assert_int_equal(recv_req(pk, &wa, 11, cancel, &nc), PICKER_BLOCK_DUP);
 	assert_int_equal(nc, 0);
-	/* a rejects the rest: d may now duplicate each, as 2 live requests remain per block. */
+	/* a rejects the rest: 2 live requests remain per block, but c is about to deliver them,
+	 * so d, fast as it is, would only waste bandwidth. */
 	for (int i = 0; i < 8; i++)
 		if (qa[i].chunk != qb[0].chunk || qa[i].offset != qb[0].offset)
 			assert_int_equal(picker_reject(pk, a, qa[i].chunk, qa[i].offset, BS), 0);
-	assert_int_equal(picker_fill(pk, d, 12, qd, 8), 7);
-	/* Deliver everything from d: each arrival cancels exactly the 2 others still live. */
+	assert_int_equal(picker_fill(pk, d, 12, qd, 8), 0);
+	/* c delivers the rest: each arrival cancels exactly b's request. */
 	unsigned done = 0;
-	for (int i = 0; i < 7; i++) {
-		enum picker_block res = recv_req(pk, &qd[i], 20, cancel, &nc);
-		assert_int_equal(nc, 2);
-		for (size_t k = 0; k < nc; k++) {
-			assert_true(cancel[k].peer != d);
-			assert_int_equal(cancel[k].chunk, qd[i].chunk);
-			assert_int_equal(cancel[k].offset, qd[i].offset);
-		}
+	for (int i = 0; i < 8; i++) {
+		if (qc[i].chunk == qb[0].chunk && qc[i].offset == qb[0].offset)
+			continue;
+		enum picker_block res = recv_req(pk, &qc[i], 20, cancel, &nc);
+		assert_int_equal(nc, 1);
+		assert_ptr_equal(cancel[0].peer, b);
+		assert_int_equal(cancel[0].chunk, qc[i].chunk);
+		assert_int_equal(cancel[0].offset, qc[i].offset);
 		done += res == PICKER_BLOCK_CHUNK_DONE;
 	}
 	assert_int_equal(done, 2);
 	picker_free(pk);
 }
 
-/* A lost peer, a choke and a reject all hand the blocks to someone else. */
+/* A peer that has not delivered anything yet is not assumed slow: its blocks are not
+ * duplicated until its rate says they would come four times later than from the asker. */
+static void test_endgame_spares_unmeasured(void **state)
+{
+	(void)state;
+	struct rng r;
+	struct picker *pk = mk(&r, 12, CH4, CH4, 0);
+	struct picker_peer *u = picker_peer_add(pk, 1, NULL), *f = seeder(pk, 2);
+	picker_peer_have_all(pk, u);
+	picker_peer_choked(pk, u, false);
+	picker_peer_measure(pk, f, 100 << 20, 10000);
+	struct picker_req q[4];
+	assert_int_equal(picker_fill(pk, u, 0, q, 4), 4);
+	assert_true(picker_endgame(pk));
+	assert_int_equal(picker_fill(pk, f, 0, q, 4), 0);
+	picker_peer_measure(pk, u, 1024, 60000000);
+	assert_int_equal(picker_fill(pk, f, 0, q, 4), 4);
+	picker_free(pk);
+}
+
+/* q sends a block every 15.6 ms and has 5 requests left after answering 3; f would deliver in
+ * about 11 ms, so only the blocks with at least 2 unanswered requests ahead of them at q are
+ * worth duplicating: the last 3. */
+static void test_endgame_uses_queue_position(void **state)
+{
+	(void)state;
+	struct rng r;
+	struct picker *pk = mk(&r, 13, 2 * CH4, CH4, 0);
+	struct picker_peer *q = seeder(pk, 1), *f = seeder(pk, 2);
+	picker_peer_measure(pk, q, 1 << 20, 100000);
+	picker_peer_measure(pk, f, 100 << 20, 10000);
+	struct picker_req qq[8], qf[8], cancel[PICKER_MAX_REQS_PER_BLOCK];
+	size_t nc;
+	assert_int_equal(picker_fill(pk, q, 0, qq, 8), 8);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(recv_req(pk, &qq[i], 100000, cancel, &nc), PICKER_BLOCK_OK);
+	picker_peer_measure(pk, q, 1 << 20, 100000);
+	assert_int_equal(picker_fill(pk, f, 100000, qf, 8), 3);
+	for (int i = 0; i < 3; i++)
+		assert_true(qf[i].chunk == qq[5 + i].chunk && qf[i].offset == qq[5 + i].offset);
+	picker_free(pk);
+}
+
+/* A lost peer and a reject hand the blocks to someone else; a choke stops new requests but
+ * keeps the outstanding ones, which the wire answers by a REJECT or, after a quick UNCHOKE,
+ * by the block. */
 static void test_release_on_loss_choke_reject(void **state)
 {
 	(void)state;
@@ -375,16 +431,33 @@ static void test_release_on_loss_choke_reject(void **state)
 			found |= qb[k].chunk == qa[i].chunk && qb[k].offset == qa[i].offset;
 		assert_true(found);
 	}
+	/* Everything is requested from b, as fast as c: no duplicate is worth it. */
 	struct picker_peer *c = seeder(pk, 3);
 	struct picker_req qc[8];
-	assert_int_equal(picker_fill(pk, c, 0, qc, 8), 8); /* endgame duplicates */
+	assert_true(picker_endgame(pk));
+	assert_int_equal(picker_fill(pk, c, 0, qc, 8), 0);
 	picker_peer_choked(pk, c, true);
 	assert_int_equal(picker_fill(pk, c, 0, qc, 8), 0);
-	picker_peer_choked(pk, b, true);
 	picker_peer_choked(pk, c, false);
+	picker_peer_choked(pk, b, true);
+	assert_int_equal(picker_fill(pk, b, 0, qb, 8), 0);
+	assert_int_equal(picker_fill(pk, c, 0, qc, 8), 0);
+	/* b rejects three: exactly those go to c. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(picker_reject(pk, b, qb[i].chunk, qb[i].offset, BS), 0);
 	assert_false(picker_endgame(pk));
-	assert_int_equal(picker_fill(pk, c, 0, qc, 8), 8);
-	assert_true(picker_endgame(pk));
+	assert_int_equal(picker_fill(pk, c, 0, qc, 8), 3);
+	for (int i = 0; i < 3; i++)
+		assert_true(qc[i].chunk == qb[i].chunk && qc[i].offset == qb[i].offset);
+	/* b unchokes at once and serves the rest: new data, not duplicates. */
+	picker_peer_choked(pk, b, false);
+	struct picker_req cancel[PICKER_MAX_REQS_PER_BLOCK];
+	size_t nc;
+	for (int i = 3; i < 8; i++) {
+		enum picker_block res = recv_req(pk, &qb[i], 0, cancel, &nc);
+		assert_true(res == PICKER_BLOCK_OK || res == PICKER_BLOCK_CHUNK_DONE);
+		assert_int_equal(nc, 0);
+	}
 	picker_free(pk);
 }
 
@@ -725,7 +798,7 @@ static void sim_step(struct sim *s, uint64_t now)
 		s->q[i] = s->q[--s->nq];
 		assert_int_equal(picker_reject(s->pk, q.peer, q.chunk, q.offset, q.length), 0);
 	} else if (ev < 88) {
-		sim_forget_peer(s, s->pp[p]);
+		/* Its outstanding requests stay: the model answers them by block or reject. */
 		picker_peer_choked(s->pk, s->pp[p], true);
 		picker_peer_choked(s->pk, s->pp[p], rng_below(&s->t, 2));
 	} else if (ev < 92) {
@@ -779,6 +852,8 @@ int main(void)
 		cmocka_unit_test(test_partial_chunks_first),
 		cmocka_unit_test(test_random_first),
 		cmocka_unit_test(test_endgame_duplicates_and_exact_cancels),
+		cmocka_unit_test(test_endgame_spares_unmeasured),
+		cmocka_unit_test(test_endgame_uses_queue_position),
 		cmocka_unit_test(test_release_on_loss_choke_reject),
 		cmocka_unit_test(test_timeout_reissues),
 		cmocka_unit_test(test_depth_from_rate_and_rtt),
