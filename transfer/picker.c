@@ -25,12 +25,10 @@ enum chunk_state { CH_MISSING, CH_ACTIVE, CH_VERIFY, CH_HAVE };
 #define RATE_MAX 10000000000ull
 #define RTT_MAX 60000000ull
 #define RATE_WINDOW_MIN_US 100000u
-/* An endgame duplicate must be expected this many times sooner than the block's current
- * request. Its CANCEL only wins if the block is still queued at the application level behind
- * the sender's transport buffer; in swarmsim, 2 wasted about three duplicates in four and cost
- * 3-14% of the file in duplicate bytes for a 1-3% shorter tail, 4 keeps them under 1% in mixed
- * swarms of similar rates. */
-#define ENDGAME_SPEEDUP 4
+/* A sender's oldest unanswered requests are taken as already on the wire (the session keeps
+ * about 32 KiB, two blocks, in its transport): a duplicate of those could not be cancelled, so
+ * endgame only weighs the time a block waits behind the rest of its sender's queue. */
+#define COMMITTED_BLOCKS 2
 
 struct pblock {
 	struct picker_peer *req[PICKER_MAX_REQS_PER_BLOCK]; /* NULL: free slot */
@@ -90,6 +88,7 @@ void picker_config_default(struct picker_config *cfg)
 	cfg->chunk_size = 256u * 1024u;
 	cfg->random_first = 4;
 	cfg->endgame_dups = 2;
+	cfg->endgame_speedup = 4;
 	cfg->initial_depth = 4;
 	cfg->min_depth = 2;
 	cfg->max_depth = 256;
@@ -699,10 +698,11 @@ static uint64_t peer_eta(const struct picker *pk, const struct picker_peer *pp)
 	return pp->rtt_us + ((uint64_t)pp->nlive + 1) * PICKER_BLOCK * 1000000 / pp->rate;
 }
 
-/* How long until the earliest live request for B is answered. A peer answers in order, so the
- * requests it has not answered yet that were sent before ours each take one block time. A peer
- * that has not delivered yet gives 0: nothing says it is slow, and if it has stalled the
- * time-out hands its blocks on anyway. */
+/* How long the earliest live request for B waits at its peer before it is committed to the
+ * wire: a peer answers in order, so each request it has not answered yet that was sent before
+ * ours, beyond the COMMITTED_BLOCKS oldest, takes one block time. A peer that has not
+ * delivered yet gives 0: nothing says it is slow, and if it has stalled the time-out hands its
+ * blocks on anyway. */
 static uint64_t block_eta(const struct pblock *b)
 {
 	uint64_t best = UINT64_MAX;
@@ -712,7 +712,7 @@ static uint64_t block_eta(const struct pblock *b)
 			continue;
 		if (q->rate == 0)
 			return 0;
-		int32_t ahead = (int32_t)(b->seq[s] - q->done_n);
+		int32_t ahead = (int32_t)(b->seq[s] - q->done_n) - COMMITTED_BLOCKS;
 		uint64_t t = ((ahead > 0 ? (uint64_t)ahead : 0) + 1) * PICKER_BLOCK * 1000000 / q->rate;
 		best = t < best ? t : best;
 	}
@@ -720,13 +720,15 @@ static uint64_t block_eta(const struct pblock *b)
 }
 
 /* Endgame: duplicate outstanding blocks PP can give, least-requested first, up to endgame_dups
- * live requests per block, and only where PP should deliver ENDGAME_SPEEDUP times sooner than
+ * live requests per block, and only where PP should deliver endgame_speedup times sooner than
  * the block's current request: each duplicate costs a block of bandwidth unless its CANCEL wins
  * the race, so it is spent only where it clearly shortens the tail. */
 static size_t take_endgame(struct picker *pk, struct picker_peer *pp, struct picker_req *out,
 			   size_t want)
 {
 	size_t n = 0;
+	if (pk->cfg.endgame_speedup == 0)
+		return 0;
 	for (unsigned level = 1; level < pk->cfg.endgame_dups && n < want; level++)
 		for (struct pchunk *pc = pk->active; pc != NULL && n < want; pc = pc->anext) {
 			if (!peer_has(pp, pc->idx) || !may_request(pc, pp))
@@ -734,7 +736,7 @@ static size_t take_endgame(struct picker *pk, struct picker_peer *pp, struct pic
 			for (uint32_t bi = 0; bi < pc->nblocks && n < want; bi++) {
 				struct pblock *b = &pc->b[bi];
 				if (!b->got && b->nlive == level && blk_find(b, pp) < 0 &&
-				    block_eta(b) / ENDGAME_SPEEDUP > peer_eta(pk, pp) &&
+				    block_eta(b) / pk->cfg.endgame_speedup > peer_eta(pk, pp) &&
 				    req_add(pk, pc, bi, pp, &out[n]))
 					n++;
 			}

@@ -23,6 +23,7 @@ struct picker_config {
 	uint32_t chunk_size;	/* a multiple of PICKER_BLOCK; 256 KiB by default */
 	unsigned random_first;	/* chunks picked at random until this many are verified: 4 */
 	unsigned endgame_dups;	/* live requests per block in endgame, 2..PICKER_MAX_REQS_PER_BLOCK */
+	unsigned endgame_speedup; /* duplicate only if this many times sooner: 4; 0 = never */
 	unsigned initial_depth;	/* requests in flight per peer before any measurement: 4 */
 	unsigned min_depth;	/* clamp of the bandwidth-delay pipeline depth: 2 */
 	unsigned max_depth;	/* 256 */
@@ -112,8 +113,9 @@ bool picker_peer_snubbed(const struct picker_peer *pp);
 /* Choose requests to top the peer's pipeline up to its depth: blocks of started chunks first,
  * then a new chunk (random while fewer than random_first chunks are verified, rarest otherwise,
  * ties at random), then in endgame duplicates of outstanding blocks, only those this peer should
- * deliver four times sooner than their current requests (from each peer's rate and how many
- * of its requests are still unanswered; never duplicating a peer not yet measured). Write at most MAX into OUT and return how many; the
+ * deliver endgame_speedup times sooner than their current requests leave their peer's queue
+ * (from each peer's rate and how many of its requests are still unanswered; never duplicating
+ * a peer not yet measured). Write at most MAX into OUT and return how many; the
  * caller sends each as a REQUEST. Returns 0 while the peer chokes us. */
 size_t picker_fill(struct picker *pk, struct picker_peer *pp, uint64_t now_us,
 		   struct picker_req *out, size_t max);

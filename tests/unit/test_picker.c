@@ -388,27 +388,49 @@ static void test_endgame_spares_unmeasured(void **state)
 	picker_free(pk);
 }
 
-/* q sends a block every 15.6 ms and has 5 requests left after answering 3; f would deliver in
- * about 11 ms, so only the blocks with at least 2 unanswered requests ahead of them at q are
- * worth duplicating: the last 3. */
-static void test_endgame_uses_queue_position(void **state)
+/* q sends a block every 15.6 ms and has 9 requests left after answering 3; f would deliver in
+ * about 11 ms. A block waits behind the requests ahead of it at q, less the 2 oldest, taken as
+ * already on the wire: only those with at least 4 ahead wait over 4 x 11 ms, the last 5. With
+ * endgame_speedup 0 nothing is duplicated. */
+static size_t queue_position_dups(unsigned speedup, struct picker_req *qq, struct picker_req *qf)
 {
-	(void)state;
 	struct rng r;
-	struct picker *pk = mk(&r, 13, 2 * CH4, CH4, 0);
+	struct picker_config cfg;
+	picker_config_default(&cfg);
+	cfg.total_bytes = 3 * CH4;
+	cfg.chunk_size = CH4;
+	cfg.random_first = 0;
+	cfg.endgame_speedup = speedup;
+	cfg.rand64 = rnd64;
+	cfg.rand_arg = &r;
+	rng_seed(&r, 13);
+	struct picker *pk = picker_new(&cfg);
 	struct picker_peer *q = seeder(pk, 1), *f = seeder(pk, 2);
 	picker_peer_measure(pk, q, 1 << 20, 100000);
 	picker_peer_measure(pk, f, 100 << 20, 10000);
-	struct picker_req qq[8], qf[8], cancel[PICKER_MAX_REQS_PER_BLOCK];
+	struct picker_req cancel[PICKER_MAX_REQS_PER_BLOCK];
 	size_t nc;
-	assert_int_equal(picker_fill(pk, q, 0, qq, 8), 8);
+	assert_int_equal(picker_fill(pk, q, 0, qq, 12), 12);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(recv_req(pk, &qq[i], 100000, cancel, &nc), PICKER_BLOCK_OK);
 	picker_peer_measure(pk, q, 1 << 20, 100000);
-	assert_int_equal(picker_fill(pk, f, 100000, qf, 8), 3);
-	for (int i = 0; i < 3; i++)
-		assert_true(qf[i].chunk == qq[5 + i].chunk && qf[i].offset == qq[5 + i].offset);
+	size_t n = picker_fill(pk, f, 100000, qf, 12);
 	picker_free(pk);
+	return n;
+}
+
+static void test_endgame_uses_queue_position(void **state)
+{
+	(void)state;
+	struct picker_req qq[12], qf[12];
+	assert_int_equal(queue_position_dups(4, qq, qf), 5);
+	for (int i = 0; i < 5; i++) {
+		bool found = false;
+		for (int k = 7; k < 12; k++)
+			found |= qf[i].chunk == qq[k].chunk && qf[i].offset == qq[k].offset;
+		assert_true(found);
+	}
+	assert_int_equal(queue_position_dups(0, qq, qf), 0);
 }
 
 /* A lost peer and a reject hand the blocks to someone else; a choke stops new requests but
