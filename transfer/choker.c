@@ -31,11 +31,12 @@ struct choker_peer {
 	uint64_t connected_us;
 	uint64_t quiet_since;	/* start of the current silence while interesting */
 	uint64_t uploaded;
+	uint64_t received;	/* in total: ranks peers with equal recent rates */
 	uint64_t bytes[CHOKER_RATE_BUCKETS];
 	uint64_t epoch[CHOKER_RATE_BUCKETS];
 	bool interested, interesting, unchoked, regular, optimistic;
 	int group;		/* sort scratch */
-	uint64_t key, tie;	/* sort scratch */
+	uint64_t key, key2, tie;	/* sort scratch */
 	struct choker_peer *prev, *next;
 };
 
@@ -200,6 +201,7 @@ void choker_peer_received(struct choker *c, struct choker_peer *p, uint64_t byte
 		p->bytes[i] = 0;
 	}
 	p->bytes[i] += bytes;
+	p->received += bytes;
 	if (bytes > 0)
 		p->quiet_since = now_us;
 }
@@ -255,7 +257,7 @@ uint64_t choker_next_deadline(const struct choker *c)
 	return c->dirty && c->dirty_at < t ? c->dirty_at : t;
 }
 
-/* Sort order: group ascending, then key descending, then tie, then serial. */
+/* Sort order: group ascending, then key and key2 descending, then tie, then serial. */
 static int rank_cmp(const void *a, const void *b)
 {
 	const struct choker_peer *p = *(struct choker_peer *const *)a;
@@ -264,21 +266,25 @@ static int rank_cmp(const void *a, const void *b)
 		return p->group < q->group ? -1 : 1;
 	if (p->key != q->key)
 		return p->key > q->key ? -1 : 1;
+	if (p->key2 != q->key2)
+		return p->key2 > q->key2 ? -1 : 1;
 	if (p->tie != q->tie)
 		return p->tie < q->tie ? -1 : 1;
 	return p->serial < q->serial ? -1 : p->serial > q->serial;
 }
 
 /* Give P its place in the ranking for the regular slots, or return false if it cannot hold one.
- * Group 0: holders kept between periods; 1: reciprocating (leecher: by rate; seed: fewest bytes
- * uploaded first); 2: snubbing us, only when nobody in group 1 is left. Ties go to peers
- * already unchoked (no needless churn), then at random. */
+ * Group 0: holders kept between periods; 1: reciprocating (leecher: by rate, then by all it
+ * ever sent us, so that a slot no recent sender claims goes to a past one before a peer that
+ * never gave anything; seed: fewest bytes uploaded first); 2: snubbing us, only when nobody in
+ * group 1 is left. Ties go to peers already unchoked (no needless churn), then at random. */
 static bool rank_peer(struct choker *c, struct choker_peer *p, bool keep, uint64_t now)
 {
 	if (!p->interested || p->optimistic)
 		return false;
 	p->tie = (p->unchoked ? 0 : 1ull << 63) | (c->cfg.rand64(c->cfg.rand_arg) >> 1);
 	p->key = 0;
+	p->key2 = 0;
 	p->group = 1;
 	if (keep && p->regular)
 		p->group = 0;
@@ -286,8 +292,10 @@ static bool rank_peer(struct choker *c, struct choker_peer *p, bool keep, uint64
 		p->key = UINT64_MAX - p->uploaded;
 	else if (choker_peer_snubbed(c, p, now))
 		p->group = 2;
-	else
+	else {
 		p->key = choker_peer_rate(c, p, now);
+		p->key2 = p->received;
+	}
 	return true;
 }
 

@@ -271,6 +271,25 @@ static uint64_t rate_by_index(int i)
 	return (uint64_t)(i + 1) * 200000;
 }
 
+/* With no recent rate anywhere, the slot goes to the peer that sent us data in the past, not to
+ * one that never did (a free rider), whatever the seed. */
+static void test_idle_slot_prefers_past_senders(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 0; seed < 50; seed++) {
+		struct fx f;
+		fx_init(&f, seed, 1, 0);
+		for (int i = 0; i < 6; i++)
+			fx_add(&f, i, 0, true);
+		choker_peer_received(f.c, f.p[4], 1000000, 0);
+		for (uint64_t t = 0; t <= 60 * S; t += 10 * S)
+			fx_tick(&f, t);
+		assert_int_equal(choker_peer_rate(f.c, f.p[4], 60 * S), 0);
+		assert_true(regular(&f, 4) || choker_peer_optimistic(f.p[4]));
+		choker_free(f.c);
+	}
+}
+
 /* Tick at every deadline until END; each second every unchoked peer takes PER_S bytes from us
  * and peer i sends us rate_by_index(i). */
 static void run_upload(struct fx *f, uint64_t end, uint64_t per_s)
@@ -421,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_optimistic_rotates_every_30s),
 		cmocka_unit_test(test_new_peers_three_times_as_likely),
 		cmocka_unit_test(test_snubbed_peer_replaced),
+		cmocka_unit_test(test_idle_slot_prefers_past_senders),
 		cmocka_unit_test(test_seed_round_robin_equal_service),
 		cmocka_unit_test(test_freed_slot_refilled_at_once),
 		cmocka_unit_test(test_invariants_over_event_orders),
