@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CHOKE_BATCH_US 100000
+
 void session_config_default(struct session_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
@@ -24,6 +26,7 @@ void session_config_default(struct session_config *cfg)
 	cfg->choke_period_us = 10000000;
 	cfg->optimistic_us = 30000000;
 	cfg->max_depth = 256;
+	cfg->interest_linger_us = 0;
 }
 
 uint64_t sess_now(struct session *s)
@@ -454,13 +457,12 @@ void session_writable(struct session *s, uint32_t slot)
 	xfer_serve(s, p);
 }
 
-void sess_choke_run(struct session *s, uint64_t now)
+/* Apply whatever the choker decides now. */
+static void choke_now(struct session *s, uint64_t now)
 {
-	/* With nobody to choke there is nothing to decide (and the choker need not be asked). */
-	if (s->nchoker == 0 || choker_next_deadline(s->ch) > now)
-		return;
 	const struct choker_change *chg;
 	size_t n = choker_tick(s->ch, now, &chg);
+	s->choke_last = now;
 	if (n == 0)
 		return;
 	/* Applying a change talks to the choker (bytes sent), which may end the list's life. */
@@ -471,6 +473,17 @@ void sess_choke_run(struct session *s, uint64_t now)
 	for (size_t i = 0; i < n; i++)
 		xfer_set_choke(s, copy[i].user, copy[i].choke);
 	free(copy);
+}
+
+void sess_choke_run(struct session *s, uint64_t now)
+{
+	/* With nobody to choke there is nothing to decide (and the choker need not be asked).
+	 * Interest changes that come within CHOKE_BATCH_US of the last decision wait for the next
+	 * input or tick, so a burst of them is decided once rather than once each. */
+	if (s->nchoker == 0 || choker_next_deadline(s->ch) > now ||
+	    now < s->choke_last + CHOKE_BATCH_US)
+		return;
+	choke_now(s, now);
 }
 
 static uint64_t min64(uint64_t a, uint64_t b)
@@ -485,9 +498,11 @@ static uint64_t peer_timers(struct session *s, struct peer *p, uint64_t now)
 		sess_drop(s, p, SESSION_CLOSE_TIMEOUT);
 		return 0;
 	}
+	uint64_t next = xfer_interest_timer(s, p);
 	if (now - p->last_sent >= s->cfg.keepalive_us)
 		sess_send_bare(s, p, WIRE_KEEPALIVE);
-	return min64(p->last_recv + s->cfg.idle_timeout_us, p->last_sent + s->cfg.keepalive_us);
+	next = min64(next, p->last_recv + s->cfg.idle_timeout_us);
+	return min64(next, p->last_sent + s->cfg.keepalive_us);
 }
 
 uint64_t session_tick(struct session *s, uint64_t now_us)
@@ -498,7 +513,8 @@ uint64_t session_tick(struct session *s, uint64_t now_us)
 		next = picker_tick(s->pk, now_us);
 		xfer_fill_all(s);
 	}
-	sess_choke_run(s, now_us);
+	if (s->nchoker > 0 && choker_next_deadline(s->ch) <= now_us)
+		choke_now(s, now_us);
 	next = min64(next, choker_next_deadline(s->ch));
 	for (uint32_t i = 0; i < s->cfg.max_peers; i++) {
 		struct peer *p = s->peers[i];

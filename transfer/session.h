@@ -75,6 +75,11 @@ struct session_config {
 	uint64_t choke_period_us; /* choker recompute period: 10 s */
 	uint64_t optimistic_us;   /* choker optimistic period: 30 s */
 	unsigned max_depth;       /* picker pipeline depth clamp: 256 */
+	/* Stay interested this long after a peer runs out of chunks we lack (0: not at all).
+	 * Interest that flickers with every HAVE frees and refills the peer's upload slot each
+	 * time, and refills go to anyone, free riders included; lingering keeps tit-for-tat
+	 * pairs together at the price of a slot left idle meanwhile. */
+	uint64_t interest_linger_us;
 };
 
 struct session_stats {

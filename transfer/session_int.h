@@ -35,6 +35,7 @@ struct peer {
 	unsigned out_head, out_end, out_cap;
 	unsigned mpending;        /* manifest pieces asked of it and not answered */
 	uint64_t last_recv, last_sent;
+	uint64_t dull_since;      /* interested but it has had nothing for us since; 0: no */
 };
 
 /* Senders and digests of a chunk's failed copy, kept until a good copy shows who lied. */
@@ -63,6 +64,7 @@ struct session {
 	struct blame *blames;
 	struct session_stats st;
 	uint64_t now;             /* the env's now() at the start of the current call */
+	uint64_t choke_last;      /* when the choker last decided */
 	/* The manifest being fetched: all pieces from one source, in order. */
 	struct peer *msrc;
 	uint8_t *mbuf;
@@ -100,6 +102,9 @@ void xfer_set_choke(struct session *s, struct peer *p, bool choke);
 void xfer_serve(struct session *s, struct peer *p);
 void xfer_fill(struct session *s, struct peer *p);
 void xfer_fill_all(struct session *s);
+/* Send NOT_INTERESTED to P if it has had nothing for us for the linger time. Return when to
+ * look again, or UINT64_MAX. */
+uint64_t xfer_interest_timer(struct session *s, struct peer *p);
 void xfer_blames_free(struct session *s);
 
 /* session_manifest.c */

@@ -118,9 +118,32 @@ static void set_interest(struct session *s, struct peer *p, bool want)
 		xfer_fill(s, p);
 }
 
+/* Interest comes at once; it goes only after lingering (or at once when we are complete). */
 static void update_interest(struct session *s, struct peer *p)
 {
-	set_interest(s, p, p->pp != NULL && picker_peer_interesting(s->pk, p->pp));
+	bool want = p->pp != NULL && picker_peer_interesting(s->pk, p->pp);
+	if (want || !p->am_interested || session_complete(s) || s->cfg.interest_linger_us == 0) {
+		p->dull_since = 0;
+		set_interest(s, p, want);
+	} else if (p->dull_since == 0) {
+		p->dull_since = s->now;
+	}
+}
+
+uint64_t xfer_interest_timer(struct session *s, struct peer *p)
+{
+	if (p->dull_since == 0)
+		return UINT64_MAX;
+	if (p->pp && picker_peer_interesting(s->pk, p->pp)) {
+		p->dull_since = 0;
+		return UINT64_MAX;
+	}
+	uint64_t due = p->dull_since + s->cfg.interest_linger_us;
+	if (s->now < due)
+		return due;
+	p->dull_since = 0;
+	set_interest(s, p, false);
+	return UINT64_MAX;
 }
 
 /* Both sides have everything: the connection has nothing left to carry. */
@@ -136,8 +159,13 @@ static int have_apply(struct session *s, struct peer *p, uint32_t chunk)
 	if (bitfield_test(p->has, chunk))
 		return 0;
 	bitfield_set(p->has, chunk);
-	if (picker_peer_have(s->pk, p->pp, chunk) == 1)
-		set_interest(s, p, true);
+	if (picker_peer_have(s->pk, p->pp, chunk) == 1) {
+		p->dull_since = 0;
+		if (p->am_interested)
+			xfer_fill(s, p);
+		else
+			set_interest(s, p, true);
+	}
 	if (both_done(s, p)) {
 		sess_drop(s, p, SESSION_CLOSE_DONE);
 		return 1;
@@ -491,8 +519,12 @@ static void chunk_good(struct session *s, uint32_t chunk)
 		struct peer *p = s->peers[i];
 		if (p == NULL || p->has == NULL)
 			continue;
-		if (!bitfield_test(p->has, chunk))
+		/* A peer that lacks the chunk gets a HAVE; our interest in it cannot have changed. */
+		if (!bitfield_test(p->has, chunk)) {
 			sess_send_have(s, p, chunk);
+			if (!done)
+				continue;
+		}
 		if (done && bitfield_all(p->has))
 			sess_drop(s, p, SESSION_CLOSE_DONE);
 		else

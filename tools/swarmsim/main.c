@@ -31,9 +31,11 @@ static const char usage[] =
 	"  --neighbours N       peers a joining peer is told about (50)\n"
 	"  --max-conns N        connections per node (80)\n"
 	"  --slots N            regular unchoke slots (4)\n"
+	"  --interest-linger-ms X  stay interested this long after a peer runs dry (0)\n"
 	"  --max-time-s X       give up after this much virtual time (100000)\n"
 	"  --seed N             PRNG seed (1)\n"
 	"  --json               print one JSON object\n"
+	"  --csv                print one CSV line (--csv-header: the header line first)\n"
 	"  --help               this text\n"
 	"RATE is bytes, or a number with B, KiB, MiB, GiB, KB, MB or GB.\n";
 
@@ -122,17 +124,20 @@ static uint64_t parse_count(const char *s, uint64_t max)
 	return (uint64_t)v;
 }
 
-static bool parse_args(int argc, char **argv, struct swarm_config *c)
+enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV, OUT_CSV_HEADER };
+
+static enum out_format parse_args(int argc, char **argv, struct swarm_config *c)
 {
-	bool json = false;
+	enum out_format fmt = OUT_TEXT;
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i];
 		if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
 			fputs(usage, stdout);
 			exit(0);
 		}
-		if (strcmp(o, "--json") == 0) {
-			json = true;
+		if (strcmp(o, "--json") == 0 || strcmp(o, "--csv") == 0 ||
+		    strcmp(o, "--csv-header") == 0) {
+			fmt = o[2] == 'j' ? OUT_JSON : o[5] ? OUT_CSV_HEADER : OUT_CSV;
 			continue;
 		}
 		if (strcmp(o, "--leave-when-done") == 0) {
@@ -176,6 +181,8 @@ static bool parse_args(int argc, char **argv, struct swarm_config *c)
 			c->max_conns = (unsigned)parse_count(v, 100000);
 		else if (strcmp(o, "--slots") == 0)
 			c->upload_slots = (unsigned)parse_count(v, 1000);
+		else if (strcmp(o, "--interest-linger-ms") == 0)
+			c->interest_linger_us = (uint64_t)llround(parse_num(v, "bad time '%s'") * 1000);
 		else if (strcmp(o, "--max-time-s") == 0)
 			c->max_time_s = parse_num(v, "bad time '%s'");
 		else if (strcmp(o, "--seed") == 0)
@@ -183,7 +190,7 @@ static bool parse_args(int argc, char **argv, struct swarm_config *c)
 		else
 			die("unknown option '%s'", o);
 	}
-	return json;
+	return fmt;
 }
 
 static double mib(uint64_t b)
@@ -212,8 +219,9 @@ static void print_text(const struct swarm_result *r)
 	       r->last_done, r->ratio);
 	printf("upload utilization %.2f%% (%.2f s .. %.2f s)\n", 100 * r->upload_utilization,
 	       r->util_from, r->util_to);
-	printf("duplicate %.3f MiB (%.3f%% of the file), seed uploaded %.1f MiB\n",
-	       mib(r->duplicate_bytes), 100.0 * (double)r->duplicate_bytes / (double)r->file_bytes,
+	double dup = 100.0 * (double)r->duplicate_bytes / (double)r->file_bytes;
+	printf("duplicate %.3f MiB (%.3f%% of the file in all, %.4f%% per peer), seed uploaded "
+	       "%.1f MiB\n", mib(r->duplicate_bytes), dup, dup / r->peers,
 	       mib(r->seed_uploaded_bytes));
 	printf("same-rate-class share of peer-to-peer bytes %.3f (at random %.3f, %u classes)\n",
 	       r->same_class_share, r->same_class_expected, r->classes);
@@ -224,6 +232,17 @@ static void print_text(const struct swarm_result *r)
 	printf("banned: liars %u, honest %u; honest peers unfinished %u\n", r->liars_banned,
 	       r->honest_banned, r->honest_incomplete);
 	printf("simulated %.1f s\n", r->sim_time);
+}
+
+static void print_csv(const struct swarm_result *r, bool header)
+{
+	if (header)
+		puts("peers,file_bytes,d_cs,d_p2p,last_done,ratio,upload_utilization,duplicate_bytes,"
+		     "seed_uploaded_bytes");
+	printf("%u,%llu,%.3f,%.3f,%.3f,%.4f,%.4f,%llu,%llu\n", r->peers,
+	       (unsigned long long)r->file_bytes, r->d_cs, r->d_p2p, r->last_done, r->ratio,
+	       r->upload_utilization, (unsigned long long)r->duplicate_bytes,
+	       (unsigned long long)r->seed_uploaded_bytes);
 }
 
 static json_t *done_array(const struct swarm_result *r)
@@ -284,7 +303,7 @@ int main(int argc, char **argv)
 {
 	struct swarm_config cfg;
 	swarm_config_default(&cfg);
-	bool json = parse_args(argc, argv, &cfg);
+	enum out_format fmt = parse_args(argc, argv, &cfg);
 	struct swarm_result r;
 	char err[128];
 	struct timespec t0, t1;
@@ -295,10 +314,12 @@ int main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	if (json)
+	if (fmt == OUT_JSON)
 		print_json(&r);
-	else
+	else if (fmt == OUT_TEXT)
 		print_text(&r);
+	else
+		print_csv(&r, fmt == OUT_CSV_HEADER);
 	/* Wall time goes to stderr: stdout stays the same for the same seed, bit for bit. */
 	fprintf(stderr, "swarmsim: %.1f s simulated in %.2f s wall\n", r.sim_time, wall);
 	swarm_result_free(&r);

@@ -1,12 +1,15 @@
-/* The simulated network: per-node uplink and downlink serializers and per-connection latency.
- * A serializer serves its active pipes in FIFO order (round-robin), taking up to one quantum of
- * whole frames from a pipe per turn, so a node's capacity is fair-shared among its busy
- * connections. Frames of a pipe live in one byte buffer as records [u32 hlen][u32 zlen][head]
- * between cursors head <= taken <= arrived <= sent <= tail: sent..tail is queued at the sender,
- * arrived..sent is in flight, head..arrived waits at the receiver's downlink, and taken marks
- * what the downlink is carrying now. Batches stay in order on a pipe (constant latency, FIFO
- * serializers), so an event needs only a byte count. It does not model loss, TCP windows or
- * slow start: the session's own pipelining is what keeps a connection full. */
+/* The simulated network: per-node uplink and downlink serializers and one latency for all links.
+ * A serializer serves its active pipes in FIFO order (round-robin), taking whole frames up to one
+ * quantum per turn, so a node's capacity is fair-shared among its busy connections. An uplink
+ * turn that has room after one pipe goes on to the next: a burst of small frames to many peers
+ * (a HAVE to each neighbour) costs one pair of events, not one per peer, which is what keeps a
+ * 1,000-peer swarm fast. Frames of a pipe live in one byte buffer as records
+ * [u32 hlen][u32 zlen][head] between cursors head <= taken <= arrived <= sent <= tail: sent..tail
+ * is queued at the sender, arrived..sent in flight, head..arrived waits at the receiver's
+ * downlink, and taken marks what the downlink is carrying now. With one latency and FIFO
+ * serializers, batches arrive in the order they were sent, so each uplink keeps its in-flight
+ * batches in one FIFO of (pipe, bytes) and an event needs only a count. It does not model loss,
+ * TCP windows or slow start: the session's own pipelining is what keeps a connection full. */
 #include "tools/swarmsim/net.h"
 
 #include <stdlib.h>
@@ -31,11 +34,16 @@ struct net_conn {
 	struct net *net;
 	struct pipe pipe[2];      /* pipe[s] carries what side s sends */
 	uint32_t node[2];
-	uint64_t latency_us;
 	bool closed;
 	int delivering;           /* > 0 while frames of this connection are being handed out */
 	void *user[2];
 	struct net_conn *all_next;
+};
+
+/* Part of an uplink batch: REC record bytes of pipe P, on their way. */
+struct flight {
+	struct pipe *p;
+	size_t rec;
 };
 
 /* A serializer: one node's uplink or downlink. */
@@ -45,8 +53,12 @@ struct link {
 	bool busy, up;
 	uint64_t origin_us, origin_bytes; /* busy since origin_us, having carried origin_bytes */
 	uint64_t total;           /* bytes of finished batches */
-	struct pipe *cur;         /* the batch being carried */
+	struct pipe *cur;         /* downlink: the pipe whose batch is being carried */
+	bool carrying;
 	size_t cur_rec, cur_wire;
+	struct flight *fl;        /* uplink: batches in flight, a ring, oldest first */
+	size_t fl_head, fl_len, fl_cap;
+	struct net *net;
 };
 
 struct node {
@@ -57,17 +69,19 @@ struct net {
 	struct evq *q;
 	struct net_ops ops;
 	void *ctx;
-	struct node *nodes;
+	struct node **nodes;      /* each allocated alone: events point at their links */
 	size_t nnodes, cap;
 	struct net_conn *all;
+	uint64_t latency_us;
 	uint8_t scratch[NET_MAX_ZHEAD + NET_MAX_ZEROS]; /* past NET_MAX_ZHEAD: zeros, never written */
 };
 
-struct net *net_new(struct evq *q, const struct net_ops *ops, void *ctx)
+struct net *net_new(struct evq *q, const struct net_ops *ops, void *ctx, uint64_t latency_us)
 {
 	struct net *n = calloc(1, sizeof *n);
 	if (n == NULL)
 		return NULL;
+	n->latency_us = latency_us;
 	n->q = q;
 	n->ops = *ops;
 	n->ctx = ctx;
@@ -85,6 +99,10 @@ void net_free(struct net *n)
 		free(c->pipe[1].buf);
 		free(c);
 	}
+	for (size_t i = 0; i < n->nnodes; i++) {
+		free(n->nodes[i]->up.fl);
+		free(n->nodes[i]);
+	}
 	free(n->nodes);
 	free(n);
 }
@@ -95,26 +113,29 @@ int net_node_add(struct net *n, uint64_t up, uint64_t down)
 		return -1;
 	if (n->nnodes == n->cap) {
 		size_t cap = n->cap ? n->cap * 2 : 64;
-		struct node *nn = realloc(n->nodes, cap * sizeof *nn);
+		struct node **nn = realloc(n->nodes, cap * sizeof *nn);
 		if (nn == NULL)
 			return -1;
 		n->nodes = nn;
 		n->cap = cap;
 	}
-	struct node *nd = &n->nodes[n->nnodes];
-	memset(nd, 0, sizeof *nd);
+	struct node *nd = calloc(1, sizeof *nd);
+	if (nd == NULL)
+		return -1;
 	nd->up.bps = up;
 	nd->up.up = true;
+	nd->up.net = nd->down.net = n;
 	nd->down.bps = down;
+	n->nodes[n->nnodes] = nd;
 	return (int)n->nnodes++;
 }
 
 uint64_t net_node_uploaded(const struct net *n, uint32_t i)
 {
-	return i < n->nnodes ? n->nodes[i].up.total : 0;
+	return i < n->nnodes ? n->nodes[i]->up.total : 0;
 }
 
-struct net_conn *net_connect(struct net *n, uint32_t a, uint32_t b, uint64_t latency_us)
+struct net_conn *net_connect(struct net *n, uint32_t a, uint32_t b)
 {
 	if (a >= n->nnodes || b >= n->nnodes)
 		return NULL;
@@ -124,7 +145,6 @@ struct net_conn *net_connect(struct net *n, uint32_t a, uint32_t b, uint64_t lat
 	c->net = n;
 	c->node[0] = a;
 	c->node[1] = b;
-	c->latency_us = latency_us;
 	for (int s = 0; s < 2; s++) {
 		c->pipe[s].conn = c;
 		c->pipe[s].side = s;
@@ -136,12 +156,12 @@ struct net_conn *net_connect(struct net *n, uint32_t a, uint32_t b, uint64_t lat
 
 static struct link *pipe_uplink(struct pipe *p)
 {
-	return &p->conn->net->nodes[p->conn->node[p->side]].up;
+	return &p->conn->net->nodes[p->conn->node[p->side]]->up;
 }
 
 static struct link *pipe_downlink(struct pipe *p)
 {
-	return &p->conn->net->nodes[p->conn->node[!p->side]].down;
+	return &p->conn->net->nodes[p->conn->node[!p->side]]->down;
 }
 
 static struct pipe **qnext(struct link *l, struct pipe *p)
@@ -221,7 +241,7 @@ static int pipe_reserve(struct pipe *p, size_t need)
 	return 0;
 }
 
-static void link_kick(struct link *l);
+static void link_kick(struct link *l, struct net *n);
 
 int net_send(struct net_conn *c, int side, const uint8_t *head, size_t hlen, size_t zlen)
 {
@@ -238,7 +258,7 @@ int net_send(struct net_conn *c, int side, const uint8_t *head, size_t hlen, siz
 	p->backlog += hlen + zlen;
 	struct link *l = pipe_uplink(p);
 	link_push(l, p);
-	link_kick(l);
+	link_kick(l, c->net);
 	return 0;
 }
 
@@ -276,14 +296,16 @@ static void pipe_deliver(struct pipe *p, size_t from, size_t to)
 	}
 }
 
-/* Take up to a quantum of whole frames from P starting at cursor *AT (not past END). */
-static void take_batch(struct pipe *p, size_t *at, size_t end, size_t *rec, size_t *wire)
+/* Take whole frames from P at cursor *AT (not past END) while they fit in BUDGET wire bytes;
+ * with FORCE, the first one even if it does not. */
+static void take_frames(struct pipe *p, size_t *at, size_t end, size_t budget, bool force,
+			size_t *rec, size_t *wire)
 {
 	size_t r = 0, w = 0;
-	while (*at + r < end && (w == 0 || w < QUANTUM)) {
+	while (*at + r < end) {
 		const uint8_t *x = p->buf + *at + r;
 		size_t ww = rec_wire(x);
-		if (w > 0 && w + ww > QUANTUM)
+		if (w + ww > budget && !(force && r == 0))
 			break;
 		w += ww;
 		r += rec_size(x);
@@ -294,7 +316,7 @@ static void take_batch(struct pipe *p, size_t *at, size_t end, size_t *rec, size
 }
 
 static void link_done(void *ctx, void *arg, uint64_t u);
-static void pipe_arrive(void *ctx, void *arg, uint64_t u);
+static void uplink_arrive(void *ctx, void *arg, uint64_t u);
 
 static uint64_t link_end_time(struct link *l, uint64_t now)
 {
@@ -309,35 +331,93 @@ static uint64_t link_end_time(struct link *l, uint64_t now)
 	return l->origin_us + (l->origin_bytes * 1000000 + l->bps - 1) / l->bps;
 }
 
-/* Start carrying the next batch, if any. */
-static void link_kick(struct link *l)
+static void link_push_front(struct link *l, struct pipe *p)
 {
-	if (l->cur != NULL)
+	*qflag(l, p) = true;
+	*qnext(l, p) = l->qhead;
+	l->qhead = p;
+	if (l->qtail == NULL)
+		l->qtail = p;
+}
+
+static int fl_push(struct link *l, struct pipe *p, size_t rec)
+{
+	if (l->fl_len == l->fl_cap) {
+		size_t cap = l->fl_cap ? l->fl_cap * 2 : 16;
+		struct flight *n = malloc(cap * sizeof *n);
+		if (n == NULL)
+			return -1;
+		for (size_t i = 0; i < l->fl_len; i++)
+			n[i] = l->fl[(l->fl_head + i) % l->fl_cap];
+		free(l->fl);
+		l->fl = n;
+		l->fl_cap = cap;
+		l->fl_head = 0;
+	}
+	l->fl[(l->fl_head + l->fl_len++) % l->fl_cap] = (struct flight){ p, rec };
+	return 0;
+}
+
+/* Start an uplink turn: up to a quantum of frames, from as many pipes as it takes. */
+static void uplink_start(struct link *l, struct net *n)
+{
+	size_t wire = 0, parts = 0;
+	struct pipe *p;
+	while (wire < QUANTUM && (p = link_pop(l)) != NULL) {
+		size_t r, w;
+		take_frames(p, &p->sent, p->tail, QUANTUM - wire, wire == 0, &r, &w);
+		if (r == 0 || fl_push(l, p, r) < 0) {
+			p->sent -= r;
+			link_push_front(l, p);
+			break;
+		}
+		p->backlog -= w;
+		wire += w;
+		parts++;
+		if (p->sent < p->tail)
+			link_push(l, p);
+	}
+	if (parts == 0) {
+		l->busy = false;
 		return;
+	}
+	l->carrying = true;
+	l->cur_wire = wire;
+	uint64_t end = link_end_time(l, evq_now(n->q));
+	evq_at(n->q, end, link_done, l, 0);
+	evq_at(n->q, end + n->latency_us, uplink_arrive, l, parts);
+	/* The ring does not move while we call out: only a turn start (not re-entered while
+	 * carrying) adds to it. */
+	for (size_t i = l->fl_len - parts; i < l->fl_len; i++) {
+		struct pipe *q = l->fl[(l->fl_head + i) % l->fl_cap].p;
+		n->ops.writable(n->ctx, q->conn, q->side);
+	}
+}
+
+static void downlink_start(struct link *l, struct net *n)
+{
 	struct pipe *p = link_pop(l);
 	if (p == NULL) {
 		l->busy = false;
 		return;
 	}
-	struct net *n = p->conn->net;
-	uint64_t now = evq_now(n->q);
-	if (l->up) {
-		take_batch(p, &p->sent, p->tail, &l->cur_rec, &l->cur_wire);
-		p->backlog -= l->cur_wire;
-		if (p->sent < p->tail)
-			link_push(l, p);
-	} else {
-		take_batch(p, &p->taken, p->arrived, &l->cur_rec, &l->cur_wire);
-		if (p->taken < p->arrived)
-			link_push(l, p);
-	}
+	take_frames(p, &p->taken, p->arrived, QUANTUM, true, &l->cur_rec, &l->cur_wire);
+	if (p->taken < p->arrived)
+		link_push(l, p);
 	l->cur = p;
-	uint64_t end = link_end_time(l, now);
-	evq_at(n->q, end, link_done, l, 0);
-	if (l->up) {
-		evq_at(n->q, end + p->conn->latency_us, pipe_arrive, p, l->cur_rec);
-		n->ops.writable(n->ctx, p->conn, p->side);
-	}
+	l->carrying = true;
+	evq_at(n->q, link_end_time(l, evq_now(n->q)), link_done, l, 0);
+}
+
+/* Start carrying the next batch, if any. */
+static void link_kick(struct link *l, struct net *n)
+{
+	if (l->carrying)
+		return;
+	if (l->up)
+		uplink_start(l, n);
+	else
+		downlink_start(l, n);
 }
 
 static void link_done(void *ctx, void *arg, uint64_t u)
@@ -345,7 +425,9 @@ static void link_done(void *ctx, void *arg, uint64_t u)
 	(void)ctx;
 	(void)u;
 	struct link *l = arg;
+	struct net *n = l->net;
 	struct pipe *p = l->cur;
+	l->carrying = false;
 	l->cur = NULL;
 	l->total += l->cur_wire;
 	if (!l->up && !p->conn->closed) {
@@ -353,25 +435,32 @@ static void link_done(void *ctx, void *arg, uint64_t u)
 		p->head += l->cur_rec;
 		pipe_deliver(p, from, p->head);
 	}
-	link_kick(l);
+	link_kick(l, n);
 }
 
-static void pipe_arrive(void *ctx, void *arg, uint64_t u)
+static void uplink_arrive(void *ctx, void *arg, uint64_t u)
 {
 	(void)ctx;
-	struct pipe *p = arg;
-	if (p->conn->closed)
-		return;
-	p->arrived += u;
-	struct link *d = pipe_downlink(p);
-	if (d->bps == 0) {
-		size_t from = p->head;
-		p->head = p->taken = p->arrived;
-		pipe_deliver(p, from, p->head);
-		return;
+	struct link *l = arg;
+	struct net *n = l->net;
+	for (uint64_t i = 0; i < u; i++) {
+		struct flight f = l->fl[l->fl_head];
+		l->fl_head = (l->fl_head + 1) % l->fl_cap;
+		l->fl_len--;
+		struct pipe *p = f.p;
+		if (p->conn->closed)
+			continue;
+		p->arrived += f.rec;
+		struct link *d = pipe_downlink(p);
+		if (d->bps == 0) {
+			size_t from = p->head;
+			p->head = p->taken = p->arrived;
+			pipe_deliver(p, from, p->head);
+			continue;
+		}
+		link_push(d, p);
+		link_kick(d, n);
 	}
-	link_push(d, p);
-	link_kick(d);
 }
 
 static void link_forget(struct link *l, struct pipe *p)

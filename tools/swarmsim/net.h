@@ -1,6 +1,6 @@
 /* tools/swarmsim/net.h: the swarm simulator's network. Each node has an uplink and a downlink,
  * each a serializer that carries the queued frames of its connections round-robin at its
- * capacity; each connection adds a fixed one-way latency. Frames are a header of real bytes
+ * capacity; every connection adds the same one-way latency. Frames are a header of real bytes
  * (copied) followed by a run of zero bytes that is never stored: a block's payload costs nothing.
  * The net owns its connections until net_free(); frames handed to callbacks live until they return. */
 #ifndef SWARMSIM_NET_H
@@ -27,8 +27,9 @@ struct net_ops {
 	void (*writable)(void *ctx, struct net_conn *c, int side);
 };
 
-/* Return a network that schedules its events on Q and calls OPS with CTX, or NULL. */
-struct net *net_new(struct evq *q, const struct net_ops *ops, void *ctx);
+/* Return a network that schedules its events on Q, calls OPS with CTX and delays every frame by
+ * LATENCY_US one way, or NULL. */
+struct net *net_new(struct evq *q, const struct net_ops *ops, void *ctx, uint64_t latency_us);
 void net_free(struct net *n); /* accepts NULL; frees every connection */
 
 /* Add a node with UP and DOWN capacities in bytes per second (DOWN 0: unlimited; UP must be
@@ -37,9 +38,9 @@ int net_node_add(struct net *n, uint64_t up, uint64_t down);
 /* Bytes node I has put on its uplink so far (counted as each batch finishes). */
 uint64_t net_node_uploaded(const struct net *n, uint32_t i);
 
-/* Connect node A (side 0) to node B (side 1) with one-way latency LATENCY_US. Return the
- * connection (owned by the net) or NULL on no memory. */
-struct net_conn *net_connect(struct net *n, uint32_t a, uint32_t b, uint64_t latency_us);
+/* Connect node A (side 0) to node B (side 1). Return the connection (owned by the net) or NULL
+ * on no memory. */
+struct net_conn *net_connect(struct net *n, uint32_t a, uint32_t b);
 /* Queue a frame from side SIDE: HLEN header bytes, then ZLEN zero bytes (ZLEN <= NET_MAX_ZEROS,
  * and then HLEN <= NET_MAX_ZHEAD). Return 0, or -1 if C is closed or memory runs out. */
 int net_send(struct net_conn *c, int side, const uint8_t *head, size_t hlen, size_t zlen);

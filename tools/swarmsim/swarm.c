@@ -326,8 +326,7 @@ static void connect_nodes(struct swarm *sw, struct snode *a, struct snode *b)
 	unsigned cap = sw->cfg->max_conns;
 	if (a->nopen >= cap || b->nopen >= cap || linked(a, b))
 		return;
-	struct net_conn *c = net_connect(sw->net, (uint32_t)a->net_id, (uint32_t)b->net_id,
-					 sw->cfg->latency_us);
+	struct net_conn *c = net_connect(sw->net, (uint32_t)a->net_id, (uint32_t)b->net_id);
 	struct end *ea = calloc(1, sizeof *ea), *eb = calloc(1, sizeof *eb);
 	if (c == NULL || ea == NULL || eb == NULL || end_track(a, ea) < 0 || end_track(b, eb) < 0) {
 		sw->failed = true;
@@ -381,6 +380,7 @@ static struct session *make_session(struct swarm *sw, struct snode *nd)
 	memcpy(sc.peer_id + 4, "swarmsim-peer-id", 16);
 	sc.max_peers = sw->cfg->max_conns;
 	sc.upload_slots = sw->cfg->upload_slots;
+	sc.interest_linger_us = sw->cfg->interest_linger_us;
 	sc.no_upload = nd->free_rider;
 	struct bitfield *all = NULL;
 	if (nd->idx == 0 || !sw->cfg->fetch_manifest)
@@ -562,7 +562,7 @@ static struct swarm *swarm_new(const struct swarm_config *c)
 	sw->n = c->peers + 1;
 	sw->q = evq_new(sw);
 	struct net_ops ops = { n_deliver, n_writable };
-	sw->net = sw->q ? net_new(sw->q, &ops, sw) : NULL;
+	sw->net = sw->q ? net_new(sw->q, &ops, sw, c->latency_us) : NULL;
 	sw->m = fake_manifest(c);
 	sw->nodes = calloc(sw->n, sizeof *sw->nodes);
 	sw->present = calloc(sw->n, sizeof *sw->present);

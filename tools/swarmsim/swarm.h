@@ -31,6 +31,7 @@ struct swarm_config {
 	unsigned neighbours;      /* a joining peer learns at most this many others: 50 */
 	unsigned max_conns;       /* connections per node: 80 */
 	unsigned upload_slots;    /* the choker's regular slots: 4 */
+	uint64_t interest_linger_us; /* session_config's: 0 */
 	double max_time_s;        /* give up after this much virtual time */
 };
 

@@ -1,0 +1,180 @@
+/* Small swarms in the simulator, fixed seeds: everyone finishes no sooner than the D_p2p bound
+ * allows, liars are all banned and honest peers never are, free riders finish after
+ * contributors, late joiners that leave when done still all finish, and a seed replays exactly. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "tools/swarmsim/swarm.h"
+
+static void small(struct swarm_config *c, uint32_t peers, uint64_t seed)
+{
+	swarm_config_default(c);
+	c->peers = peers;
+	c->file_bytes = 4u << 20;
+	c->seed_up = 2u << 20;
+	c->peer_up[0] = 1u << 20;
+	c->latency_us = 20000;
+	c->seed = seed;
+	c->max_time_s = 3600;
+}
+
+static void run(const struct swarm_config *c, struct swarm_result *r)
+{
+	char err[128];
+	assert_int_equal(swarm_run(c, r, err, sizeof err), 0);
+}
+
+static void test_all_complete_within_reason(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		struct swarm_config c;
+		small(&c, 10, seed);
+		struct swarm_result r;
+		run(&c, &r);
+		assert_int_equal(r.honest_incomplete, 0);
+		assert_int_equal(r.honest_banned, 0);
+		for (uint32_t i = 0; i < r.peers; i++)
+			assert_true(r.done[i] > 0);
+		/* The bound is a bound: nobody beats it; and the swarm is not hopelessly slow. */
+		assert_true(r.last_done >= r.d_p2p * 0.999);
+		assert_true(r.ratio < 3.0);
+		assert_true(r.last_done < r.d_cs);
+		assert_true(r.seed_uploaded_bytes >= r.file_bytes);
+		assert_true(r.upload_utilization > 0 && r.upload_utilization <= 1);
+		swarm_result_free(&r);
+	}
+}
+
+static void test_liars_banned_honest_not(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		struct swarm_config c;
+		small(&c, 20, seed);
+		c.liars = 0.2;
+		struct swarm_result r;
+		run(&c, &r);
+		uint32_t liars = 0;
+		for (uint32_t i = 0; i < r.peers; i++)
+			liars += r.liar[i];
+		assert_int_equal(liars, 4);
+		assert_int_equal(r.liars_banned, liars);
+		assert_int_equal(r.honest_banned, 0);
+		assert_int_equal(r.honest_incomplete, 0);
+		swarm_result_free(&r);
+	}
+}
+
+static double mean_time(const struct swarm_result *r, bool free_rider)
+{
+	double sum = 0;
+	unsigned n = 0;
+	for (uint32_t i = 0; i < r->peers; i++)
+		if (r->free_rider[i] == free_rider && !r->liar[i]) {
+			sum += r->done[i] - r->join[i];
+			n++;
+		}
+	assert_true(n > 0);
+	return sum / n;
+}
+
+/* Tit-for-tat binds only where upload is scarce: many peers, a seed that is not the bottleneck,
+ * contributors leaving once done. Single small runs are noisy, so compare over three seeds. */
+static void test_free_riders_slower(void **state)
+{
+	(void)state;
+	double t_free = 0, t_contrib = 0;
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		struct swarm_config c;
+		small(&c, 40, seed);
+		c.file_bytes = 32u << 20;
+		c.seed_up = 4u << 20;
+		c.free_riders = 0.25;
+		c.leave_when_done = true;
+		struct swarm_result r;
+		run(&c, &r);
+		assert_int_equal(r.honest_incomplete, 0);
+		t_free += mean_time(&r, true);
+		t_contrib += mean_time(&r, false);
+		swarm_result_free(&r);
+	}
+	assert_true(t_free > 1.2 * t_contrib);
+}
+
+static void test_late_joiners_leaving(void **state)
+{
+	(void)state;
+	struct swarm_config c;
+	small(&c, 15, 7);
+	c.join_spread_s = 5;
+	c.leave_when_done = true;
+	c.peer_up[0] = 512u << 10;
+	c.peer_up[1] = 2u << 20;
+	c.npeer_up = 2;
+	struct swarm_result r;
+	run(&c, &r);
+	assert_int_equal(r.honest_incomplete, 0);
+	for (uint32_t i = 0; i < r.peers; i++)
+		assert_true(r.done[i] > r.join[i]);
+	assert_int_equal(r.up[0], 512u << 10);
+	assert_int_equal(r.up[1], 2u << 20);
+	swarm_result_free(&r);
+}
+
+static void test_same_seed_same_run(void **state)
+{
+	(void)state;
+	struct swarm_config c;
+	small(&c, 12, 42);
+	c.liars = 0.1;
+	c.join_spread_s = 2;
+	struct swarm_result a, b, d;
+	run(&c, &a);
+	run(&c, &b);
+	assert_memory_equal(a.done, b.done, a.peers * sizeof a.done[0]);
+	assert_memory_equal(a.banned_by, b.banned_by, a.peers * sizeof a.banned_by[0]);
+	assert_true(a.duplicate_bytes == b.duplicate_bytes);
+	assert_true(a.seed_uploaded_bytes == b.seed_uploaded_bytes);
+	assert_true(a.upload_utilization == b.upload_utilization);
+	c.seed = 43;
+	run(&c, &d);
+	assert_true(memcmp(a.done, d.done, a.peers * sizeof a.done[0]) != 0);
+	swarm_result_free(&a);
+	swarm_result_free(&b);
+	swarm_result_free(&d);
+}
+
+static void test_bad_config_refused(void **state)
+{
+	(void)state;
+	struct swarm_config c;
+	struct swarm_result r;
+	char err[128];
+	small(&c, 0, 1);
+	assert_int_equal(swarm_run(&c, &r, err, sizeof err), -1);
+	small(&c, 5, 1);
+	c.liars = 0.7;
+	c.free_riders = 0.7;
+	assert_int_equal(swarm_run(&c, &r, err, sizeof err), -1);
+	small(&c, 5, 1);
+	c.chunk_size = 1u << 20;
+	assert_int_equal(swarm_run(&c, &r, err, sizeof err), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_all_complete_within_reason),
+		cmocka_unit_test(test_liars_banned_honest_not),
+		cmocka_unit_test(test_free_riders_slower),
+		cmocka_unit_test(test_late_joiners_leaving),
+		cmocka_unit_test(test_same_seed_same_run),
+		cmocka_unit_test(test_bad_config_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
