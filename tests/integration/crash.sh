@@ -13,12 +13,7 @@ mapfile -t order < <(ring_members "$(addr_of 0)")
 victims=("${order[1]}" "${order[2]}" "${order[7]}" "${order[12]}")
 note "kill -9 ${victims[*]} (ring positions 1, 2, 7, 12)"
 t0=$(date +%s%3N)
-for v in "${victims[@]}"; do
-	kill -9 "${NODE_PID[$v]}"
-done
-for v in "${victims[@]}"; do
-	node_wait "$v" || true
-done
+nodes_crash "${victims[@]}"
 survivors=$(nodes_file survivors "${NODES[@]}")
 wait_ring "${NODES[0]}" 90
 note "the ring of 12 is consistent $(($(date +%s%3N) - t0)) ms after the crash"

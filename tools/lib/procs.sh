@@ -128,7 +128,7 @@ node_wait()
 		sleep 0.1
 	done
 	kill -0 "$pid" 2>/dev/null && { echo "node $addr did not exit within 20 s" >&2; return 124; }
-	wait "$pid" || rc=$?
+	{ wait "$pid"; } 2>/dev/null || rc=$? # no "Killed" job notice from bash
 	unset "NODE_PID[$addr]"
 	for a in "${NODES[@]}"; do
 		[ "$a" != "$addr" ] && keep+=("$a")
@@ -142,6 +142,21 @@ node_stop()
 {
 	kill "-$2" "${NODE_PID[$1]}" 2>/dev/null || return 1
 	node_wait "$1"
+}
+
+# nodes_crash ADDR...: kill -9 them all at once, then reap them. Bash would report each killed
+# job on stderr at its next command; that notice says nothing the caller does not know.
+nodes_crash()
+{
+	local addr
+	{
+		for addr in "$@"; do
+			kill -9 "${NODE_PID[$addr]}"
+		done
+		for addr in "$@"; do
+			node_wait "$addr" || true
+		done
+	} 2>/dev/null
 }
 
 # wait_until SECONDS WHAT COMMAND...: retry COMMAND every 0.2 s until it succeeds.
