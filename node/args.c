@@ -1,0 +1,295 @@
+/* dhtnode's command-line parser. A small table-driven loop rather than getopt_long: it keeps no
+ * global state (so tests can call it again and again), and every error names the option and
+ * says what a valid value looks like. It checks values on their own and against each other
+ * (--id against --id-bits, --replicas against --succ-len); whether a port is free or a
+ * directory writable is found out later, by trying. */
+#include "node/args.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "node/log.h"
+
+enum opt {
+	O_LISTEN, O_JOIN, O_BITS, O_DATA_DIR, O_ID, O_LOG, O_SUCC, O_REPL, O_STORE, O_ANY,
+	O_HELP, O_VERSION,
+};
+
+static const struct {
+	const char *name;
+	bool has_value;
+} opts[] = {
+	[O_LISTEN] = { "listen", true },     [O_JOIN] = { "join", true },
+	[O_BITS] = { "id-bits", true },      [O_DATA_DIR] = { "data-dir", true },
+	[O_ID] = { "id", true },             [O_LOG] = { "log-level", true },
+	[O_SUCC] = { "succ-len", true },     [O_REPL] = { "replicas", true },
+	[O_STORE] = { "store-max", true },   [O_ANY] = { "control-any", false },
+	[O_HELP] = { "help", false },        [O_VERSION] = { "version", false },
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+void args_usage(FILE *f)
+{
+	fputs("Usage: dhtnode --listen IP:PORT [--join HOST:PORT] [options]\n"
+	      "Run one node of a Chord DHT in the foreground, logging to stderr.\n"
+	      "Without --join it starts a new ring; with --join it joins the ring of that node.\n"
+	      "The node speaks the DHT over UDP and takes dhtctl's control connections over TCP,\n"
+	      "both on IP:PORT.\n"
+	      "\n"
+	      "  --listen IP:PORT     address to bind and to be reached at (e.g. 127.0.0.1:4000,\n"
+	      "                       [::1]:4000); not 0.0.0.0, since other nodes must reach it\n"
+	      "  --join HOST:PORT     a member of the ring to join (name or IP)\n"
+	      "  --id-bits N          id width of the network, 8..160 (default 160); all\n"
+	      "                       members of a ring must use the same width\n"
+	      "  --id HEX             use this id instead of one derived from the node's key\n"
+	      "  --data-dir DIR       where the node keeps its key (default\n"
+	      "                       $XDG_STATE_HOME/dhtnode/PORT or ~/.local/state/dhtnode/PORT)\n"
+	      "  --log-level LEVEL    error, warn, info (default) or debug\n"
+	      "  --succ-len R         successor list length, 2..32 (default 8)\n"
+	      "  --replicas K         copies of each value on the next successors, 0..R\n"
+	      "                       (default 3)\n"
+	      "  --store-max SIZE     bytes of values this node holds, e.g. 64MiB (default)\n"
+	      "  --control-any        accept control connections from any address, not only\n"
+	      "                       loopback (anyone who reaches the port can then use it)\n"
+	      "  --help, --version\n"
+	      "\n"
+	      "SIGINT or SIGTERM leaves the ring gracefully (keys go to the successor); a second\n"
+	      "signal exits at once.\n"
+	      "Exit status: 0 after a graceful leave, 1 on a runtime failure (port in use, data\n"
+	      "directory, join refused or unanswered), 2 on bad arguments.\n",
+	      f);
+}
+
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		uint64_t digit = (uint64_t)(*s - '0');
+		if (v > (UINT64_MAX - digit) / 10)
+			return -1;
+		v = v * 10 + digit;
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *unit;
+		uint64_t mult;
+	} units[] = {
+		{ "", 1 },        { "B", 1 },           { "K", 1u << 10 },   { "KiB", 1u << 10 },
+		{ "M", 1u << 20 }, { "MiB", 1u << 20 }, { "G", 1u << 30 },   { "GiB", 1u << 30 },
+		{ "kB", 1000 },   { "MB", 1000000 },    { "GB", 1000000000 },
+	};
+	size_t digits = strspn(s, "0123456789");
+	char num[21];
+	uint64_t v;
+	if (digits == 0 || digits >= sizeof num)
+		return -1;
+	memcpy(num, s, digits);
+	num[digits] = '\0';
+	if (parse_uint(num, 0, UINT64_MAX, &v) != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(s + digits, units[i].unit) != 0)
+			continue;
+		if (v > (UINT64_C(1) << 62) / units[i].mult)
+			return -1;
+		*out = v * units[i].mult;
+		return 0;
+	}
+	return -1;
+}
+
+static void fail(char *err, size_t errcap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(char *err, size_t errcap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errcap, fmt, ap);
+	va_end(ap);
+}
+
+/* Find the option named by ARG ("--name" or "--name=value"); set *VALUE if '=' is present. */
+static int find_opt(const char *arg, const char **value)
+{
+	if (strncmp(arg, "--", 2) != 0)
+		return -1;
+	const char *name = arg + 2, *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	*value = eq ? eq + 1 : NULL;
+	for (unsigned i = 0; i < NOPTS; i++)
+		if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Apply --listen or --join; return 0, or -1 with ERR set. */
+static int set_addr_opt(enum opt o, const char *v, struct node_args *a, char *err, size_t errcap)
+{
+	if (o == O_LISTEN) {
+		if (addr_parse(v, &a->listen) != 0) {
+			fail(err, errcap, "--listen %s: give an IP address and a port 1-65535, "
+			     "like 127.0.0.1:4000 or [::1]:4000", v);
+			return -1;
+		}
+		if (addr_is_unspecified(&a->listen)) {
+			fail(err, errcap, "--listen %s: other nodes cannot reach a wildcard address; "
+			     "give this machine's own address, like 192.168.1.5:4000", v);
+			return -1;
+		}
+		return 0;
+	}
+	if (addr_split(v, a->join_host, sizeof a->join_host, &a->join_port) != 0) {
+		fail(err, errcap, "--join %s: give a host and a port 1-65535, like "
+		     "127.0.0.1:4000, node1.lab:4000 or [::1]:4000", v);
+		return -1;
+	}
+	a->join = true;
+	return 0;
+}
+
+/* Apply one option (V is NULL for those without a value); return 0, or -1 with ERR set.
+ * *ID_HEX is checked at the end, once --id-bits is known whatever the order. */
+static int set_opt(enum opt o, const char *v, struct node_args *a, const char **id_hex,
+		   char *err, size_t errcap)
+{
+	uint64_t n;
+	switch (o) {
+	case O_LISTEN:
+	case O_JOIN:
+		return set_addr_opt(o, v, a, err, errcap);
+	case O_BITS:
+		if (parse_uint(v, ID_MIN_BITS, ID_MAX_BITS, &n) != 0) {
+			fail(err, errcap, "--id-bits %s: give a whole number from %d to %d", v,
+			     ID_MIN_BITS, ID_MAX_BITS);
+			return -1;
+		}
+		a->bits = (unsigned)n;
+		return 0;
+	case O_SUCC:
+		if (parse_uint(v, 2, 32, &n) != 0) {
+			fail(err, errcap, "--succ-len %s: give a whole number from 2 to 32", v);
+			return -1;
+		}
+		a->succ_len = (unsigned)n;
+		return 0;
+	case O_REPL:
+		if (parse_uint(v, 0, 32, &n) != 0) {
+			fail(err, errcap, "--replicas %s: give a whole number from 0 to 32", v);
+			return -1;
+		}
+		a->replicas = (unsigned)n;
+		return 0;
+	case O_STORE:
+		if (parse_size(v, &n) != 0 || n < 4096) {
+			fail(err, errcap, "--store-max %s: give a size of at least 4KiB, like 64MiB", v);
+			return -1;
+		}
+		a->store_max = n;
+		return 0;
+	case O_LOG:
+		if (log_level_parse(v, &a->log_level) != 0) {
+			fail(err, errcap, "--log-level %s: use error, warn, info or debug", v);
+			return -1;
+		}
+		return 0;
+	case O_DATA_DIR:
+		if (*v == '\0') {
+			fail(err, errcap, "--data-dir: give a directory");
+			return -1;
+		}
+		a->data_dir = v;
+		return 0;
+	case O_ID:
+		*id_hex = v;
+		return 0;
+	case O_ANY:
+		a->control_any = true;
+		return 0;
+	case O_HELP:
+	case O_VERSION:
+		break; /* they end parsing before any option is applied */
+	}
+	return 0;
+}
+
+static void set_defaults(struct node_args *a)
+{
+	struct dht_config cfg;
+	dht_config_default(&cfg);
+	memset(a, 0, sizeof *a);
+	a->bits = cfg.bits;
+	a->succ_len = cfg.succ_len;
+	a->replicas = cfg.kv_replicas;
+	a->store_max = cfg.kv_max_bytes;
+	a->log_level = DHT_LOG_INFO;
+}
+
+/* Checks that involve several options. */
+static enum args_result check_all(struct node_args *a, const char *id_hex, char *err,
+				  size_t errcap)
+{
+	if (a->listen.family == 0) {
+		fail(err, errcap, "--listen IP:PORT is required: the address this node binds "
+		     "and is reached at, like 127.0.0.1:4000");
+		return ARGS_ERROR;
+	}
+	if (a->replicas > a->succ_len) {
+		fail(err, errcap, "--replicas %u exceeds --succ-len %u: copies go to successors "
+		     "in the list, so raise --succ-len or lower --replicas", a->replicas,
+		     a->succ_len);
+		return ARGS_ERROR;
+	}
+	if (id_hex != NULL) {
+		if (id_from_hex(&a->id, id_hex, a->bits) != 0) {
+			fail(err, errcap, "--id %s: give 1 to %u hex digits whose value fits in "
+			     "%u bits (see --id-bits)", id_hex, (a->bits + 3) / 4, a->bits);
+			return ARGS_ERROR;
+		}
+		a->has_id = true;
+	}
+	return ARGS_RUN;
+}
+
+enum args_result args_parse(int argc, char *const argv[], struct node_args *out, char *err,
+			    size_t errcap)
+{
+	const char *id_hex = NULL;
+	set_defaults(out);
+	for (int i = 1; i < argc; i++) {
+		const char *value;
+		int o = find_opt(argv[i], &value);
+		if (o < 0) {
+			fail(err, errcap, "unknown argument '%s'; see dhtnode --help", argv[i]);
+			return ARGS_ERROR;
+		}
+		if (o == O_HELP)
+			return ARGS_HELP;
+		if (o == O_VERSION)
+			return ARGS_VERSION;
+		if (!opts[o].has_value) {
+			if (value != NULL) {
+				fail(err, errcap, "--%s takes no value", opts[o].name);
+				return ARGS_ERROR;
+			}
+		} else if (value == NULL) {
+			if (i + 1 >= argc) {
+				fail(err, errcap, "--%s needs a value; see dhtnode --help", opts[o].name);
+				return ARGS_ERROR;
+			}
+			value = argv[++i];
+		}
+		if (set_opt((enum opt)o, value, out, &id_hex, err, errcap) != 0)
+			return ARGS_ERROR;
+	}
+	return check_all(out, id_hex, err, errcap);
+}

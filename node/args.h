@@ -1,0 +1,47 @@
+/* node/args.h: dhtnode's command line: parse argv into struct node_args, print the usage text,
+ * and the small number parsers behind the options ("1MiB", "160"). Pure: nothing is opened or
+ * resolved here. Strings in struct node_args point into argv or into the struct itself. */
+#ifndef NODE_ARGS_H
+#define NODE_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dht/chord.h"
+#include "node/addr.h"
+
+struct node_args {
+	struct dht_addr listen;
+	bool join;
+	char join_host[ADDR_HOST_MAX];
+	uint16_t join_port;
+	unsigned bits;
+	bool has_id;
+	struct dht_id id;
+	const char *data_dir;        /* NULL: the default (identity.h) */
+	enum dht_log_level log_level;
+	unsigned succ_len;
+	unsigned replicas;
+	uint64_t store_max;          /* bytes */
+	bool control_any;
+};
+
+enum args_result { ARGS_RUN, ARGS_HELP, ARGS_VERSION, ARGS_ERROR };
+
+/* Parse ARGV (ARGV[0] is the program). On ARGS_ERROR, ERR holds a sentence saying what was
+ * wrong and how to fix it. Options take their value as the next word or after '='. */
+enum args_result args_parse(int argc, char *const argv[], struct node_args *out, char *err,
+			    size_t errcap);
+
+void args_usage(FILE *f);
+
+/* Parse a decimal integer in [MIN, MAX]. Return 0 or -1. */
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Parse a size: a decimal number with an optional unit B, K/KiB, M/MiB, G/GiB (powers of 1024)
+ * or kB, MB, GB (powers of 1000). Return 0, or -1 if malformed or above 2^62. */
+int parse_size(const char *s, uint64_t *out);
+
+#endif

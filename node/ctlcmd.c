@@ -1,0 +1,316 @@
+/* The control commands: each request becomes a call into the core (dht_put, dht_get,
+ * dht_lookup, dht_announce, dht_get_peers), a snapshot of local state (status), or a walk of
+ * the ring (ring, in ctlring.c), and ends as one JSON line. An operation stays allocated until
+ * the core can no longer call back for it, even when the client has gone, because the core
+ * keeps its pointer until then. This file owns no sockets. */
+#include "node/ctlcmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dht/kv.h"
+#include "node/ctlcmd_impl.h"
+#include "node/udp.h"
+
+static const char oom_line[] =
+	"{\"ok\":false,\"code\":\"internal\",\"error\":\"the node ran out of memory\"}";
+
+struct ctlcmd *ctlcmd_new(struct event_base *base, struct dht *d)
+{
+	struct ctlcmd *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	c->base = base;
+	c->d = d;
+	return c;
+}
+
+static void op_free(struct ctl_op *op)
+{
+	if (op->prev)
+		op->prev->next = op->next;
+	else
+		op->c->ops = op->next;
+	if (op->next)
+		op->next->prev = op->prev;
+	ring_free(op->walk);
+	free(op);
+}
+
+void ctlcmd_free(struct ctlcmd *c)
+{
+	if (c == NULL)
+		return;
+	while (c->ops)
+		op_free(c->ops);
+	free(c);
+}
+
+void op_reply_line(struct ctl_op *op, char *line)
+{
+	if (!op->replied && op->reply != NULL)
+		op->reply(op->arg, line != NULL ? line : oom_line);
+	op->replied = true;
+	free(line);
+}
+
+void op_reply_json(struct ctl_op *op, json_t *obj)
+{
+	op_reply_line(op, ctl_line(obj));
+}
+
+void op_reply_status(struct ctl_op *op, enum dht_status s)
+{
+	op_reply_line(op, ctl_error_line(ctl_code_of(s), ctl_status_advice(s)));
+}
+
+void op_finish(struct ctl_op *op)
+{
+	op->finished = true;
+	if (!op->starting)
+		op_free(op);
+}
+
+double op_ms(const struct ctl_op *op)
+{
+	return (double)(mono_now_us() - op->started_us) / 1000.0;
+}
+
+void ctlcmd_cancel(struct ctl_op *op)
+{
+	op->reply = NULL;
+}
+
+/* A core call that returned -1 did not take the operation: say why and drop it. */
+static void refused(struct ctl_op *op)
+{
+	op_reply_status(op, dht_get_state(op->c->d) == DHT_JOINED ? DHT_ERR_NO_MEMORY
+								   : DHT_ERR_NOT_JOINED);
+	op_finish(op);
+}
+
+/* Set "hops" and "ms" from how the owner was found. */
+static int set_timing(json_t *obj, const struct ctl_op *op, const struct dht_lookup_result *lk)
+{
+	return json_object_set_new(obj, "hops", json_integer(lk != NULL ? lk->hops : 0)) |
+	       json_object_set_new(obj, "ms", json_real(op_ms(op)));
+}
+
+static int set_peers(json_t *obj, const struct dht_value_result *res)
+{
+	json_t *peers = json_array();
+	for (size_t i = 0; peers != NULL && i < res->npeers; i++)
+		if (json_array_append_new(peers, ctl_addr_json(&res->peers[i])) != 0) {
+			json_decref(peers);
+			return -1;
+		}
+	return json_object_set_new(obj, "peers", peers);
+}
+
+static json_t *value_reply(const struct ctl_op *op, const struct dht_value_result *res)
+{
+	unsigned bits = dht_bits(op->c->d);
+	json_t *obj = ctl_ok(&res->key, bits);
+	if (obj == NULL)
+		return NULL;
+	int rc = json_object_set_new(obj, "owner", ctl_node_json(&res->owner, bits));
+	switch (op->req.cmd) {
+	case CTL_GET:
+		rc |= ctl_set_value(obj, res->value, res->len) |
+		      json_object_set_new(obj, "ttl", json_integer(res->ttl_s));
+		/* fall through */
+	case CTL_PUT:
+		rc |= set_timing(obj, op, res->lookup);
+		break;
+	case CTL_GET_PEERS:
+		rc |= set_peers(obj, res);
+		break;
+	default:
+		break;
+	}
+	if (rc != 0) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+static void on_value(void *arg, const struct dht_value_result *res)
+{
+	struct ctl_op *op = arg;
+	if (res->status == DHT_OK)
+		op_reply_json(op, value_reply(op, res));
+	else
+		op_reply_status(op, res->status);
+	op_finish(op);
+}
+
+static void on_lookup(void *arg, const struct dht_lookup_result *res)
+{
+	struct ctl_op *op = arg;
+	unsigned bits = dht_bits(op->c->d);
+	if (res->status != DHT_OK) {
+		op_reply_status(op, res->status);
+		op_finish(op);
+		return;
+	}
+	json_t *obj = ctl_ok(&res->key, bits);
+	if (obj != NULL &&
+	    (json_object_set_new(obj, "owner", ctl_node_json(&res->owner, bits)) |
+	     set_timing(obj, op, res) |
+	     json_object_set_new(obj, "path", ctl_path_json(res, bits))) != 0) {
+		json_decref(obj);
+		obj = NULL;
+	}
+	op_reply_json(op, obj);
+	op_finish(op);
+}
+
+static const char *state_name(enum dht_state s)
+{
+	static const char *const names[] = {
+		[DHT_IDLE] = "idle", [DHT_JOINING] = "joining", [DHT_JOINED] = "joined",
+		[DHT_LEFT] = "left",
+	};
+	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
+}
+
+static json_t *nodes_json(const struct dht_node *nodes, size_t n, unsigned bits)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; arr != NULL && i < n; i++)
+		if (json_array_append_new(arr, ctl_node_json(&nodes[i], bits)) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	return arr;
+}
+
+static json_t *fingers_json(const struct dht *d)
+{
+	struct dht_node nodes[ID_MAX_BITS];
+	unsigned index[ID_MAX_BITS];
+	unsigned bits = dht_bits(d);
+	size_t n = dht_fingers(d, nodes, index, ID_MAX_BITS);
+	json_t *arr = json_array();
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		json_t *f = json_pack("{s:i, s:o, s:o}", "index", (int)index[i], "id",
+				      ctl_id_json(&nodes[i].id, bits), "addr",
+				      ctl_addr_json(&nodes[i].addr));
+		if (json_array_append_new(arr, f) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+struct entries_ctx {
+	json_t *arr;
+	unsigned bits;
+	int rc;
+};
+
+static void add_entry(void *arg, const struct dht_kv_entry_info *e)
+{
+	struct entries_ctx *x = arg;
+	json_t *o = json_pack("{s:o, s:s, s:I, s:I, s:b}", "key_id", ctl_id_json(&e->key, x->bits),
+			      "kind", e->kind == KV_PEERS ? "peers" : "value", "bytes",
+			      (json_int_t)e->bytes, "ttl", (json_int_t)e->ttl_s, "owned", e->owned);
+	x->rc |= json_array_append_new(x->arr, o);
+}
+
+static json_t *stats_json(const struct dht *d)
+{
+	const struct dht_stats *st = dht_get_stats(d);
+	uint64_t dropped = st->dropped_unsolicited;
+	for (int i = 0; i < DHT_DECODE_NRESULTS; i++)
+		dropped += st->dropped[i];
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "sent", (json_int_t)st->sent,
+			 "received", (json_int_t)st->received, "dropped", (json_int_t)dropped,
+			 "timeouts", (json_int_t)st->timeouts, "lookups", (json_int_t)st->lookups,
+			 "lookups_failed", (json_int_t)st->lookups_failed);
+}
+
+static json_t *status_json(const struct dht *d)
+{
+	unsigned bits = dht_bits(d);
+	struct dht_node succ[CTL_MAX_SUCC], pred;
+	size_t nsucc = dht_successors(d, succ, CTL_MAX_SUCC);
+	struct entries_ctx x = { .arr = json_array(), .bits = bits };
+	if (x.arr != NULL)
+		dht_kv_foreach(d, CTL_STATUS_MAX_ENTRIES, add_entry, &x);
+	json_t *obj = json_pack(
+		"{s:b, s:o, s:o, s:i, s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:o}", "ok", 1, "id",
+		ctl_id_json(&dht_self(d)->id, bits), "addr", ctl_addr_json(&dht_self(d)->addr),
+		"bits", (int)bits, "state", state_name(dht_get_state(d)), "predecessor",
+		dht_predecessor(d, &pred) == 0 ? ctl_node_json(&pred, bits) : json_null(),
+		"successors", nodes_json(succ, nsucc, bits), "fingers", fingers_json(d), "keys",
+		(json_int_t)dht_kv_count(d), "store_bytes", (json_int_t)dht_kv_bytes(d), "entries",
+		x.rc == 0 ? x.arr : NULL, "stats", stats_json(d));
+	if (x.rc != 0)
+		json_decref(x.arr);
+	return obj;
+}
+
+static void start_core_call(struct ctl_op *op)
+{
+	struct dht *d = op->c->d;
+	const struct ctl_request *r = &op->req;
+	int rc = -1;
+	switch (r->cmd) {
+	case CTL_PUT:
+		rc = dht_put(d, &r->key, r->value, r->value_len, r->ttl_s, on_value, op);
+		break;
+	case CTL_GET:
+		rc = dht_get(d, &r->key, on_value, op);
+		break;
+	case CTL_LOOKUP:
+		rc = dht_lookup(d, &r->key, on_lookup, op);
+		break;
+	case CTL_ANNOUNCE:
+		rc = dht_announce(d, &r->key, &r->peer, r->ttl_s, on_value, op);
+		break;
+	case CTL_GET_PEERS:
+		rc = dht_get_peers(d, &r->key, r->max, on_value, op);
+		break;
+	case CTL_STATUS:
+	case CTL_RING:
+		break; /* not core calls: see ctlcmd_start */
+	}
+	if (rc != 0)
+		refused(op);
+}
+
+struct ctl_op *ctlcmd_start(struct ctlcmd *c, const struct ctl_request *req, ctl_reply_cb *reply,
+			    void *arg)
+{
+	struct ctl_op *op = calloc(1, sizeof *op);
+	if (op == NULL) {
+		reply(arg, oom_line);
+		return NULL;
+	}
+	op->c = c;
+	op->req = *req;
+	op->reply = reply;
+	op->arg = arg;
+	op->started_us = mono_now_us();
+	op->next = c->ops;
+	if (c->ops)
+		c->ops->prev = op;
+	c->ops = op;
+	op->starting = true;
+	if (req->cmd == CTL_STATUS) {
+		op_reply_json(op, status_json(c->d));
+		op_finish(op);
+	} else if (req->cmd == CTL_RING) {
+		ring_start(op);
+	} else {
+		start_core_call(op);
+	}
+	op->starting = false;
+	bool replied = op->replied;
+	if (op->finished)
+		op_free(op);
+	return replied ? NULL : op;
+}

@@ -1,0 +1,286 @@
+/* The TCP acceptor and the control connections' plumbing: one bufferevent per connection, a
+ * line reader capped at CTL_MAX_LINE, and the answer written before the connection closes.
+ * Requests are parsed by control.c and run by ctlcmd.c; this file knows no command. Buffers are
+ * bounded (the read high-water mark) and idle clients time out, so neither a flood nor a stalled
+ * client can hold memory or descriptors for long. Not done here: peer-wire (issue 5 plugs in
+ * through the hook), TLS, authentication beyond the loopback check. */
+#include "node/ctlserver.h"
+
+#include <event2/buffer.h>
+#include <event2/listener.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "node/addr.h"
+#include "node/control.h"
+#include "node/log.h"
+
+#define IDLE_TIMEOUT_S 30       /* for a request to arrive */
+#define ACCEPT_PAUSE_S 1        /* after accept() fails, e.g. out of descriptors */
+
+enum conn_state { C_SNIFF, C_READ, C_RUNNING, C_CLOSING };
+
+struct conn {
+	struct conn *prev, *next;
+	struct ctlserver *s;
+	struct bufferevent *bev;
+	struct dht_addr peer;
+	enum conn_state state;
+	struct ctl_op *op;
+	bool starting;  /* inside ctlcmd_start: an answer may come before it returns */
+	bool broken;    /* the answer could not be queued: close when it is safe */
+};
+
+struct ctlserver {
+	struct event_base *base;
+	struct evconnlistener *lev;
+	struct event *resume;
+	struct ctlcmd *cmd;
+	unsigned bits;
+	bool any_peer;
+	ctl_other_hook *hook;
+	void *hook_arg;
+	struct conn *conns;
+};
+
+static void unlink_conn(struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+}
+
+static void close_conn(struct conn *c)
+{
+	if (c->op)
+		ctlcmd_cancel(c->op);
+	bufferevent_free(c->bev);
+	unlink_conn(c);
+	free(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg);
+
+static void on_flushed(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	close_conn(arg);
+}
+
+/* Queue LINE and a newline; the connection closes once they are sent. Never frees C: callers
+ * inside C's own callbacks still use it. Return 0, or -1 if nothing could be queued. */
+static int answer(struct conn *c, const char *line)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	c->state = C_CLOSING;
+	c->op = NULL;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setcb(c->bev, NULL, on_flushed, on_event, c);
+	if (evbuffer_add(out, line, strlen(line)) != 0 || evbuffer_add(out, "\n", 1) != 0)
+		return -1;
+	return 0;
+}
+
+static void answer_error(struct conn *c, enum ctl_code code, const char *msg)
+{
+	char *line = ctl_error_line(code, msg);
+	if (line == NULL || answer(c, line) != 0)
+		c->broken = true;
+	free(line);
+}
+
+static void on_reply(void *arg, const char *line)
+{
+	struct conn *c = arg;
+	if (answer(c, line) != 0) {
+		if (c->starting)
+			c->broken = true;
+		else
+			close_conn(c);
+	}
+}
+
+/* Parse and run one request line of LEN bytes (newline removed). */
+static void run_line(struct conn *c, const char *line, size_t len)
+{
+	struct ctl_request req;
+	struct ctl_error err;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (ctl_parse_request(line, len, c->s->bits, &req, &err) != 0) {
+		answer_error(c, err.code, err.msg);
+		return;
+	}
+	c->state = C_RUNNING;
+	bufferevent_disable(c->bev, EV_READ);
+	c->starting = true;
+	c->op = ctlcmd_start(c->s->cmd, &req, on_reply, c);
+	c->starting = false;
+}
+
+/* Run the first whole line of the input; at EOF, the rest counts as one. */
+static void read_line(struct conn *c, bool eof)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t eol_len = 0, len = evbuffer_get_length(in);
+	struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+	if (p.pos >= 0)
+		len = (size_t)p.pos;
+	else if (!eof && len <= CTL_MAX_LINE + 1)
+		return; /* wait for the rest; room for a '\r' before the newline */
+	if (len > CTL_MAX_LINE + 1) {
+		answer_error(c, CTL_USAGE, "the request line is longer than 64 KiB; send one "
+			     "JSON object of at most 65536 bytes per line");
+		return;
+	}
+	run_line(c, (const char *)evbuffer_pullup(in, (ev_ssize_t)len), len);
+}
+
+/* The first byte says which protocol the connection speaks. Return false if C is gone. */
+static bool sniff(struct conn *c)
+{
+	struct ctlserver *s = c->s;
+	const unsigned char *first = evbuffer_pullup(bufferevent_get_input(c->bev), 1);
+	if (first == NULL)
+		return true;
+	if (*first != '{') {
+		if (s->hook == NULL) {
+			close_conn(c);
+			return false;
+		}
+		struct bufferevent *bev = c->bev;
+		struct dht_addr peer = c->peer;
+		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+		unlink_conn(c);
+		free(c);
+		s->hook(s->hook_arg, bev, &peer);
+		return false;
+	}
+	if (!s->any_peer && !addr_is_loopback(&c->peer)) {
+		answer_error(c, CTL_USAGE, "control connections are accepted from this machine only; "
+			     "run dhtctl on the node's host, or start the node with --control-any");
+		return true;
+	}
+	c->state = C_READ;
+	return true;
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+	if (c->state == C_SNIFF && !sniff(c))
+		return;
+	if (c->state == C_READ)
+		read_line(c, false);
+	if (c->broken)
+		close_conn(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->state == C_READ &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+		/* The client half-closed after a request without a newline: still answer it. */
+		read_line(c, true);
+		if (!c->broken)
+			return;
+	}
+	close_conn(c); /* reading is off once a request is taken: only errors and timeouts get here */
+}
+
+static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+		      int salen, void *arg)
+{
+	struct ctlserver *s = arg;
+	static const struct timeval idle = { .tv_sec = IDLE_TIMEOUT_S };
+	struct conn *c = calloc(1, sizeof *c);
+	(void)lev;
+	if (c == NULL || addr_from_sockaddr(sa, (socklen_t)salen, &c->peer) != 0 ||
+	    (c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		free(c);
+		evutil_closesocket(fd);
+		return;
+	}
+	c->s = s;
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	/* Never hold more than one request line (and its "\r\n") in memory. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CTL_MAX_LINE + 2);
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+	if (bufferevent_enable(c->bev, EV_READ) != 0)
+		close_conn(c);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctlserver *s = arg;
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(s->lev);
+}
+
+/* accept() failed, most likely out of descriptors: pause instead of spinning on it. */
+static void on_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct ctlserver *s = arg;
+	static const struct timeval pause = { .tv_sec = ACCEPT_PAUSE_S };
+	int e = EVUTIL_SOCKET_ERROR();
+	log_warn("tcp: accept failed: %s; pausing new connections for %d s",
+		 evutil_socket_error_to_string(e), ACCEPT_PAUSE_S);
+	evconnlistener_disable(lev);
+	evtimer_add(s->resume, &pause);
+}
+
+struct ctlserver *ctlserver_new(struct event_base *base, int fd, struct ctlcmd *cmd,
+				unsigned bits, bool any_peer)
+{
+	struct ctlserver *s = calloc(1, sizeof *s);
+	if (s == NULL) {
+		close(fd);
+		return NULL;
+	}
+	s->base = base;
+	s->cmd = cmd;
+	s->bits = bits;
+	s->any_peer = any_peer;
+	s->resume = evtimer_new(base, on_resume, s);
+	s->lev = evconnlistener_new(base, on_accept, s, LEV_OPT_CLOSE_ON_FREE |
+				    LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (s->lev == NULL)
+		close(fd);
+	if (s->resume == NULL || s->lev == NULL) {
+		ctlserver_free(s);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(s->lev, on_accept_error);
+	return s;
+}
+
+void ctlserver_set_other_hook(struct ctlserver *s, ctl_other_hook *hook, void *arg)
+{
+	s->hook = hook;
+	s->hook_arg = arg;
+}
+
+void ctlserver_free(struct ctlserver *s)
+{
+	if (s == NULL)
+		return;
+	while (s->conns)
+		close_conn(s->conns);
+	if (s->lev)
+		evconnlistener_free(s->lev);
+	if (s->resume)
+		event_free(s->resume);
+	free(s);
+}

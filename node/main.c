@@ -1,0 +1,318 @@
+/* dhtnode: one node of the DHT as a foreground process. main() composes the pieces (arguments,
+ * data directory and key, the two sockets, the UDP adapter around the Chord core, the control
+ * server), starts or joins a ring, and runs the libevent loop until a signal makes the node
+ * leave. It holds no protocol logic and does not daemonize: a service manager or a terminal
+ * runs it, and stderr is its log. */
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "node/addr.h"
+#include "node/args.h"
+#include "node/ctlcmd.h"
+#include "node/ctlserver.h"
+#include "node/identity.h"
+#include "node/log.h"
+#include "node/sock.h"
+#include "node/udp.h"
+
+#define LINGER_MS 200 /* after dht_leave, so that the handoff and goodbyes leave the socket */
+
+struct app {
+	struct node_args args;
+	struct dht_config cfg;
+	char data_dir[4096];
+	struct event_base *base;
+	struct evdns_base *dns;
+	struct evdns_getaddrinfo_request *dns_req;
+	struct udp_dht *udp;
+	struct ctlcmd *cmd;
+	struct ctlserver *ctl;
+	struct event *sigint, *sigterm, *linger;
+	int udp_fd, tcp_fd; /* until the adapter and the server own them */
+	int lock_fd;
+	int exit_code;
+	bool leaving;
+};
+
+/* Stop the loop with a failure. */
+static void fail(struct app *app)
+{
+	app->exit_code = 1;
+	event_base_loopbreak(app->base);
+}
+
+static void on_libevent_log(int severity, const char *msg)
+{
+	enum dht_log_level l = severity >= EVENT_LOG_ERR ? DHT_LOG_ERROR
+			       : severity == EVENT_LOG_WARN ? DHT_LOG_WARN
+			       : severity == EVENT_LOG_MSG ? DHT_LOG_INFO
+							    : DHT_LOG_DEBUG;
+	log_msg(l, "libevent: %s", msg);
+}
+
+/* The data directory, the lock on it, and the key; then this node's id. */
+static int load_identity(struct app *app)
+{
+	char err[512];
+	struct identity ident;
+	const struct node_args *a = &app->args;
+	if (a->data_dir != NULL)
+		snprintf(app->data_dir, sizeof app->data_dir, "%s", a->data_dir);
+	else if (datadir_default(app->data_dir, sizeof app->data_dir, getenv("XDG_STATE_HOME"),
+				 getenv("HOME"), a->listen.port) != 0) {
+		log_error("the default data directory path is too long; give one with --data-dir");
+		return -1;
+	}
+	app->lock_fd = datadir_open(app->data_dir, err, sizeof err);
+	enum identity_result r = app->lock_fd < 0 ? IDENTITY_FAILED
+			       : identity_load(app->data_dir, &ident, err, sizeof err);
+	if (r == IDENTITY_FAILED) {
+		log_error("%s", err);
+		return -1;
+	}
+	log_info("%s key in %s/%s", r == IDENTITY_CREATED ? "created a new" : "loaded the",
+		 app->data_dir, IDENTITY_FILE);
+	if (a->has_id)
+		app->cfg.self.id = a->id;
+	else
+		id_from_key(&app->cfg.self.id, ident.pk, sizeof ident.pk, a->bits);
+	sodium_memzero(&ident, sizeof ident);
+	return 0;
+}
+
+static void make_config(struct app *app)
+{
+	const struct node_args *a = &app->args;
+	dht_config_default(&app->cfg);
+	app->cfg.bits = a->bits;
+	app->cfg.succ_len = a->succ_len;
+	app->cfg.kv_replicas = a->replicas;
+	app->cfg.kv_max_bytes = (size_t)a->store_max;
+	app->cfg.self.addr = a->listen;
+}
+
+static void on_linger(evutil_socket_t fd, short what, void *arg)
+{
+	struct app *app = arg;
+	(void)fd;
+	(void)what;
+	log_info("left the ring; bye");
+	event_base_loopbreak(app->base);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct app *app = arg;
+	static const struct timeval linger = { .tv_usec = LINGER_MS * 1000 };
+	(void)what;
+	if (app->leaving) {
+		log_warn("second signal: exiting at once, without waiting for the leave to finish");
+		fail(app);
+		return;
+	}
+	app->leaving = true;
+	log_info("%s: leaving the ring (a second signal exits at once)",
+		 sig == SIGINT ? "SIGINT" : "SIGTERM");
+	dht_leave(udp_dht_core(app->udp));
+	evtimer_add(app->linger, &linger);
+}
+
+static void on_joined(void *arg, enum dht_status status)
+{
+	struct app *app = arg;
+	const struct node_args *a = &app->args;
+	char hex[ID_HEX_MAX];
+	id_to_hex(&app->cfg.self.id, a->bits, hex);
+	if (app->leaving)
+		return; /* a signal came during the join: the leave is what matters now */
+	if (status == DHT_OK) {
+		log_info("joined the ring via %s:%u as id %s", a->join_host, (unsigned)a->join_port,
+			 hex);
+	} else if (status == DHT_ERR_ID_TAKEN) {
+		log_error("the ring already has a node with id %s; give this node another --id, or "
+			  "another --data-dir (a new key gives a new id)", hex);
+		fail(app);
+	} else {
+		log_error("no answer from %s:%u: is a dhtnode running there, with --id-bits %u "
+			  "like this one? Check the address, the port and any firewall (%s)",
+			  a->join_host, (unsigned)a->join_port, a->bits, dht_status_str(status));
+		fail(app);
+	}
+}
+
+static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct app *app = arg;
+	const struct node_args *a = &app->args;
+	struct dht_addr via;
+	app->dns_req = NULL;
+	if (result == EVUTIL_EAI_CANCEL)
+		return;
+	if (result != 0 || addr_from_sockaddr(res->ai_addr, res->ai_addrlen, &via) != 0) {
+		log_error("cannot resolve --join %s: %s; check the name, or give an IP address",
+			  a->join_host, result != 0 ? evutil_gai_strerror(result) : "no address");
+		fail(app);
+	} else if (dht_addr_eq(&via, &a->listen)) {
+		log_error("--join %s:%u is this node itself; give the address of a node already "
+			  "in the ring, or leave out --join to start a new ring", a->join_host,
+			  (unsigned)a->join_port);
+		fail(app);
+	} else if (dht_join(udp_dht_core(app->udp), &via, on_joined, app) != 0) {
+		log_error("cannot start the join (out of memory)");
+		fail(app);
+	}
+	if (res != NULL)
+		evutil_freeaddrinfo(res);
+}
+
+/* Resolve the --join host with evdns (IP literals, /etc/hosts and DNS), then join. */
+static int start_join(struct app *app)
+{
+	const struct node_args *a = &app->args;
+	struct evutil_addrinfo hints;
+	char port[8];
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = a->listen.family == 4 ? AF_INET : AF_INET6;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_protocol = IPPROTO_UDP;
+	snprintf(port, sizeof port, "%u", (unsigned)a->join_port);
+	app->dns = evdns_base_new(app->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+					     EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (app->dns == NULL) {
+		/* No usable resolv.conf: names in /etc/hosts and IP literals still work. */
+		app->dns = evdns_base_new(app->base, 0);
+		if (app->dns == NULL || evdns_base_load_hosts(app->dns, NULL) != 0)
+			log_warn("no resolver configuration; only IP addresses work with --join");
+	}
+	if (app->dns == NULL) {
+		log_error("cannot set up name resolution for --join");
+		return -1;
+	}
+	log_info("joining the ring via %s:%u", a->join_host, (unsigned)a->join_port);
+	app->dns_req = evdns_getaddrinfo(app->dns, a->join_host, port, &hints, on_resolved, app);
+	return 0;
+}
+
+/* Bind first: a port in use is the likeliest failure, and it should not leave a new key behind. */
+static int open_sockets(struct app *app)
+{
+	char err[512];
+	app->udp_fd = sock_open(&app->args.listen, SOCK_DGRAM, err, sizeof err);
+	if (app->udp_fd >= 0)
+		app->tcp_fd = sock_open(&app->args.listen, SOCK_STREAM, err, sizeof err);
+	if (app->udp_fd < 0 || app->tcp_fd < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The core, the control server and the signal handlers. */
+static int setup(struct app *app)
+{
+	app->base = event_base_new();
+	if (app->base == NULL) {
+		log_error("cannot create the event loop");
+		return -1;
+	}
+	app->udp = udp_dht_new(app->base, app->udp_fd, &app->cfg);
+	app->udp_fd = -1;
+	app->cmd = app->udp ? ctlcmd_new(app->base, udp_dht_core(app->udp)) : NULL;
+	if (app->cmd != NULL) {
+		app->ctl = ctlserver_new(app->base, app->tcp_fd, app->cmd, app->args.bits,
+					 app->args.control_any);
+		app->tcp_fd = -1;
+	}
+	app->sigint = evsignal_new(app->base, SIGINT, on_signal, app);
+	app->sigterm = evsignal_new(app->base, SIGTERM, on_signal, app);
+	app->linger = evtimer_new(app->base, on_linger, app);
+	if (app->ctl == NULL || app->sigint == NULL || app->sigterm == NULL ||
+	    app->linger == NULL || evsignal_add(app->sigint, NULL) != 0 ||
+	    evsignal_add(app->sigterm, NULL) != 0) {
+		log_error("cannot set up the node (out of memory?)");
+		return -1;
+	}
+	return 0;
+}
+
+static int start(struct app *app)
+{
+	char hex[ID_HEX_MAX], addr[ADDR_STR_MAX];
+	id_to_hex(&app->cfg.self.id, app->args.bits, hex);
+	addr_format(&app->args.listen, addr);
+	log_info("dhtnode %s: id %s (%u bits), UDP and TCP on %s, control from %s", DHT_VERSION,
+		 hex, app->args.bits, addr, app->args.control_any ? "anywhere" : "loopback only");
+	if (app->args.join)
+		return start_join(app);
+	dht_create(udp_dht_core(app->udp));
+	log_info("started a new ring; others join with --join %s", addr);
+	return 0;
+}
+
+static void teardown(struct app *app)
+{
+	if (app->dns_req)
+		evdns_getaddrinfo_cancel(app->dns_req);
+	if (app->dns)
+		evdns_base_free(app->dns, 0);
+	ctlserver_free(app->ctl);
+	udp_dht_free(app->udp);
+	ctlcmd_free(app->cmd); /* after the core: it frees what the core dropped */
+	if (app->sigint)
+		event_free(app->sigint);
+	if (app->sigterm)
+		event_free(app->sigterm);
+	if (app->linger)
+		event_free(app->linger);
+	if (app->base)
+		event_base_free(app->base);
+	if (app->udp_fd >= 0)
+		close(app->udp_fd);
+	if (app->tcp_fd >= 0)
+		close(app->tcp_fd);
+	if (app->lock_fd >= 0)
+		close(app->lock_fd);
+}
+
+int main(int argc, char **argv)
+{
+	static struct app app = { .udp_fd = -1, .tcp_fd = -1, .lock_fd = -1 };
+	char err[512];
+	switch (args_parse(argc, argv, &app.args, err, sizeof err)) {
+	case ARGS_HELP:
+		args_usage(stdout);
+		return 0;
+	case ARGS_VERSION:
+		printf("dhtnode %s\n", DHT_VERSION);
+		return 0;
+	case ARGS_ERROR:
+		fprintf(stderr, "dhtnode: %s\n", err);
+		return 2;
+	case ARGS_RUN:
+		break;
+	}
+	log_set_level(app.args.log_level);
+	event_set_log_callback(on_libevent_log);
+	/* A control client that hangs up early must cost a write error, not the process. */
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0) {
+		log_error("libsodium failed to initialise");
+		return 1;
+	}
+	make_config(&app);
+	if (open_sockets(&app) != 0 || load_identity(&app) != 0 || setup(&app) != 0 ||
+	    start(&app) != 0)
+		app.exit_code = 1;
+	else
+		event_base_dispatch(app.base);
+	teardown(&app);
+	return app.exit_code;
+}

@@ -1,0 +1,26 @@
+/* node/udp.h: the UDP adapter. It drives one Chord core (dht/chord.h, dht/kv.h) from a libevent
+ * loop: datagrams from the socket go to dht_input(), the core's sends go out with sendto(), its
+ * timer is one libevent timer, its clock is CLOCK_MONOTONIC and its randomness libsodium.
+ * The adapter owns the core and the socket; the event base stays the caller's. */
+#ifndef NODE_UDP_H
+#define NODE_UDP_H
+
+#include <event2/event.h>
+#include <stdint.h>
+
+#include "dht/chord.h"
+
+struct udp_dht;
+
+/* Make a core from CFG on the bound UDP socket FD (which the adapter now owns). Return NULL if
+ * CFG is invalid or memory runs out (FD is closed then too). */
+struct udp_dht *udp_dht_new(struct event_base *base, int fd, const struct dht_config *cfg);
+void udp_dht_free(struct udp_dht *u); /* accepts NULL; frees the core, closes the socket */
+
+/* The core, owned by the adapter: valid until udp_dht_free(). */
+struct dht *udp_dht_core(struct udp_dht *u);
+
+/* Monotonic microseconds, the clock the core runs on. */
+uint64_t mono_now_us(void);
+
+#endif

@@ -1,0 +1,190 @@
+/* The control protocol's JSON (docs/control.md): each command's fields, the defaults, every
+ * refusal with its code, and the response pieces (node objects, error lines, values that are
+ * not UTF-8, lookup paths). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/control.h"
+
+static int parse(const char *line, unsigned bits, struct ctl_request *req, struct ctl_error *err)
+{
+	return ctl_parse_request(line, strlen(line), bits, req, err);
+}
+
+static void assert_refused(const char *line, unsigned bits, enum ctl_code code)
+{
+	struct ctl_request req;
+	struct ctl_error err;
+	assert_int_equal(parse(line, bits, &req, &err), -1);
+	assert_int_equal(err.code, code);
+	assert_true(strlen(err.msg) > 10);
+}
+
+static void test_commands(void **state)
+{
+	(void)state;
+	struct ctl_request r;
+	struct ctl_error e;
+	struct dht_id k;
+	assert_int_equal(parse("{\"cmd\":\"put\",\"key\":\"hello\",\"value\":\"world\",\"ttl\":60}",
+			       160, &r, &e), 0);
+	assert_int_equal(r.cmd, CTL_PUT);
+	id_from_key(&k, "hello", 5, 160);
+	assert_true(id_eq(&r.key, &k));
+	assert_int_equal(r.value_len, 5);
+	assert_memory_equal(r.value, "world", 5);
+	assert_int_equal(r.ttl_s, 60);
+
+	assert_int_equal(parse("{\"cmd\":\"get\",\"id\":\"ab\"}", 8, &r, &e), 0);
+	assert_int_equal(r.cmd, CTL_GET);
+	assert_int_equal(id_low64(&r.key), 0xab);
+	assert_int_equal(parse(" {\"id\":\"1\",\"cmd\":\"lookup\",\"extra\":[1]} ", 8, &r, &e), 0);
+	assert_int_equal(r.cmd, CTL_LOOKUP);
+	assert_int_equal(parse("{\"cmd\":\"status\"}", 160, &r, &e), 0);
+	assert_int_equal(r.cmd, CTL_STATUS);
+
+	assert_int_equal(parse("{\"cmd\":\"ring\"}", 160, &r, &e), 0);
+	assert_int_equal(r.max, CTL_RING_DEFAULT_MAX);
+	assert_int_equal(parse("{\"cmd\":\"ring\",\"max\":16}", 160, &r, &e), 0);
+	assert_int_equal(r.max, 16);
+
+	assert_int_equal(parse("{\"cmd\":\"announce\",\"id\":\"ff\",\"peer\":\"[::1]:6881\","
+			       "\"ttl\":1800}", 8, &r, &e), 0);
+	assert_int_equal(r.cmd, CTL_ANNOUNCE);
+	assert_int_equal(r.peer.family, 6);
+	assert_int_equal(r.peer.port, 6881);
+	assert_int_equal(r.ttl_s, 1800);
+	assert_int_equal(parse("{\"cmd\":\"get_peers\",\"key\":\"f\"}", 160, &r, &e), 0);
+	assert_int_equal(r.max, KV_MAX_PEERS_REPLY);
+	assert_int_equal(parse("{\"cmd\":\"get_peers\",\"key\":\"f\",\"max\":5}", 160, &r, &e), 0);
+	assert_int_equal(r.max, 5);
+}
+
+static void test_value_limits(void **state)
+{
+	(void)state;
+	char line[2200];
+	struct ctl_request r;
+	struct ctl_error e;
+	char value[KV_MAX_VALUE + 2];
+	memset(value, 'v', sizeof value);
+	value[KV_MAX_VALUE] = '\0';
+	snprintf(line, sizeof line, "{\"cmd\":\"put\",\"key\":\"k\",\"value\":\"%s\"}", value);
+	assert_int_equal(parse(line, 160, &r, &e), 0);
+	assert_int_equal(r.value_len, KV_MAX_VALUE);
+	value[KV_MAX_VALUE] = 'v';
+	value[KV_MAX_VALUE + 1] = '\0';
+	snprintf(line, sizeof line, "{\"cmd\":\"put\",\"key\":\"k\",\"value\":\"%s\"}", value);
+	assert_refused(line, 160, CTL_TOO_LARGE);
+	/* Bytes, not characters: 500 two-byte characters fit exactly. */
+	char *p = line + sprintf(line, "{\"cmd\":\"put\",\"key\":\"k\",\"value\":\"");
+	for (int i = 0; i < 500; i++)
+		p += sprintf(p, "\xc3\xa9");
+	strcpy(p, "\"}");
+	assert_int_equal(parse(line, 160, &r, &e), 0);
+	assert_int_equal(r.value_len, 1000);
+	assert_int_equal(parse("{\"cmd\":\"put\",\"key\":\"k\",\"value\":\"\"}", 160, &r, &e), 0);
+	assert_int_equal(r.value_len, 0);
+}
+
+static void test_refusals(void **state)
+{
+	(void)state;
+	static const char *const usage[] = {
+		"", "   ", "{", "nonsense", "[1,2]", "\"put\"", "{}", "{\"cmd\":1}",
+		"{\"cmd\":\"frob\"}", "{\"cmd\":\"get\"}", "{\"cmd\":\"get\",\"key\":1}",
+		"{\"cmd\":\"get\",\"key\":\"a\",\"id\":\"1\"}", "{\"cmd\":\"get\",\"id\":\"xyz\"}",
+		"{\"cmd\":\"get\",\"id\":\"100\"}", "{\"cmd\":\"get\",\"id\":\"\"}",
+		"{\"cmd\":\"put\",\"key\":\"a\"}", "{\"cmd\":\"put\",\"key\":\"a\",\"value\":5}",
+		"{\"cmd\":\"put\",\"key\":\"a\",\"value\":\"v\",\"ttl\":-1}",
+		"{\"cmd\":\"put\",\"key\":\"a\",\"value\":\"v\",\"ttl\":1.5}",
+		"{\"cmd\":\"put\",\"key\":\"a\",\"value\":\"v\",\"ttl\":4294967296}",
+		"{\"cmd\":\"put\",\"key\":\"a\",\"value\":\"v\",\"ttl\":\"60\"}",
+		"{\"cmd\":\"ring\",\"max\":0}", "{\"cmd\":\"ring\",\"max\":100000}",
+		"{\"cmd\":\"get_peers\",\"key\":\"a\",\"max\":51}",
+		"{\"cmd\":\"announce\",\"key\":\"a\"}",
+		"{\"cmd\":\"announce\",\"key\":\"a\",\"peer\":\"host:1\"}",
+		"{\"cmd\":\"announce\",\"key\":\"a\",\"peer\":\"1.2.3.4:0\"}",
+		"{\"cmd\":\"get\",\"key\":\"a\",\"key\":\"b\"}",
+		"{\"cmd\":\"get\",\"key\":\"a\\u0000b\"}",
+		"{\"cmd\":\"get\",\"key\":\"\xff\"}",
+		"{\"cmd\":\"status\"} {\"cmd\":\"status\"}",
+	};
+	for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++)
+		assert_refused(usage[i], 8, CTL_USAGE);
+	/* The length limit holds whatever the content. */
+	struct ctl_request r;
+	struct ctl_error e;
+	assert_int_equal(ctl_parse_request("{\"cmd\":\"status\"}", CTL_MAX_LINE + 1, 8, &r, &e), -1);
+	assert_int_equal(e.code, CTL_USAGE);
+}
+
+static void test_codes(void **state)
+{
+	(void)state;
+	assert_int_equal(ctl_code_of(DHT_ERR_TIMEOUT), CTL_TIMEOUT);
+	assert_int_equal(ctl_code_of(DHT_ERR_NOT_JOINED), CTL_NOT_JOINED);
+	assert_int_equal(ctl_code_of(DHT_ERR_NOT_FOUND), CTL_NOT_FOUND);
+	assert_int_equal(ctl_code_of(DHT_ERR_TOO_LARGE), CTL_TOO_LARGE);
+	assert_int_equal(ctl_code_of(DHT_ERR_FULL), CTL_FULL);
+	assert_int_equal(ctl_code_of(DHT_ERR_NO_MEMORY), CTL_INTERNAL);
+	static const char *const names[] = {
+		"usage", "not_found", "timeout", "too_large", "full", "not_joined", "internal",
+	};
+	for (int c = CTL_USAGE; c <= CTL_INTERNAL; c++)
+		assert_string_equal(ctl_code_str((enum ctl_code)c), names[c]);
+	char *line = ctl_error_line(CTL_NOT_FOUND, "no \"value\" here");
+	assert_string_equal(line, "{\"ok\":false,\"code\":\"not_found\",\"error\":"
+				  "\"no \\\"value\\\" here\"}");
+	free(line);
+}
+
+static void test_builders(void **state)
+{
+	(void)state;
+	struct dht_node n = { .addr = { .family = 4, .ip = { 10, 0, 0, 1 }, .port = 4000 } };
+	id_from_u64(&n.id, 0x1ab, 12);
+	char *line = ctl_line(ctl_node_json(&n, 12));
+	assert_string_equal(line, "{\"id\":\"1ab\",\"addr\":\"10.0.0.1:4000\"}");
+	free(line);
+	line = ctl_line(ctl_ok(&n.id, 12));
+	assert_string_equal(line, "{\"ok\":true,\"key_id\":\"1ab\"}");
+	free(line);
+	line = ctl_line(ctl_ok(NULL, 12));
+	assert_string_equal(line, "{\"ok\":true}");
+	free(line);
+
+	json_t *o = json_object();
+	assert_int_equal(ctl_set_value(o, (const uint8_t *)"h\xc3\xa9", 3), 0);
+	assert_string_equal(json_string_value(json_object_get(o, "value")), "h\xc3\xa9");
+	assert_int_equal(ctl_set_value(o, (const uint8_t *)"\xff\x00", 2), 0);
+	assert_true(json_is_null(json_object_get(o, "value")));
+	assert_string_equal(json_string_value(json_object_get(o, "value_hex")), "ff00");
+	json_decref(o);
+
+	struct dht_hop hops[2] = {
+		{ .node = n, .rtt_us = 1500, .answered = true },
+		{ .node = n, .rtt_us = 0, .answered = false },
+	};
+	struct dht_lookup_result res = { .npath = 2, .path = hops };
+	line = ctl_line(ctl_path_json(&res, 12));
+	assert_string_equal(line, "[{\"id\":\"1ab\",\"addr\":\"10.0.0.1:4000\",\"rtt_ms\":1.5,"
+				  "\"answered\":true},{\"id\":\"1ab\",\"addr\":\"10.0.0.1:4000\","
+				  "\"rtt_ms\":0.0,\"answered\":false}]");
+	free(line);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_commands), cmocka_unit_test(test_value_limits),
+		cmocka_unit_test(test_refusals), cmocka_unit_test(test_codes),
+		cmocka_unit_test(test_builders),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
