@@ -101,11 +101,22 @@ static uint64_t latency(struct sim *s)
 	return v < 1 ? 1 : (uint64_t)v;
 }
 
+static void unlink_dgram(struct sim *s, struct dgram *g)
+{
+	if (g->prev)
+		g->prev->next = g->next;
+	else
+		s->flight = g->next;
+	if (g->next)
+		g->next->prev = g->prev;
+}
+
 static void deliver(void *ctx, void *arg, uint64_t u)
 {
 	struct sim *s = ctx;
 	struct dgram *g = arg;
 	struct snode *n = sim_node(s, (long)u);
+	unlink_dgram(s, g);
 	if (n) {
 		struct dht_addr from = index_addr(g->from);
 		s->tot.delivered++;
@@ -135,13 +146,16 @@ static void env_send(void *arg, const struct dht_addr *to, const uint8_t *buf, s
 		s->oom = true;
 		return;
 	}
-	g->from = n->index;
-	g->len = (uint16_t)len;
+	*g = (struct dgram){ NULL, s->flight, n->index, (uint32_t)dst, (uint16_t)len };
 	memcpy(g->buf, buf, len);
 	if (evq_at(s->q, evq_now(s->q) + latency(s), deliver, g, (uint64_t)dst)) {
 		free(g);
 		s->oom = true;
+		return;
 	}
+	if (s->flight)
+		s->flight->prev = g;
+	s->flight = g;
 }
 
 static void tick(void *ctx, void *arg, uint64_t u);
@@ -522,32 +536,38 @@ bool sim_has_live_succ(const struct sim *s, const struct snode *n, long victim)
 	return list_has_live(s, buf, dht_successors(n->d, buf, ROUTING_MAX_SUCC), victim);
 }
 
-/* A node whose first successor is VICTIM may be about to adopt VICTIM's list from a reply
- * already in flight (stabilize copies it, cut where it would jump over the node): would that
- * list hold a live node? */
-static bool adoption_has_live(const struct sim *s, const struct snode *n, const struct snode *victim)
+/* A reply VICTIM has already sent may still hand its successor list to a live node (stabilize
+ * and join copy it, cut where it would jump over the copier). Would each such copy hold a live
+ * node other than VICTIM? */
+static bool flight_has_live(const struct sim *s, uint32_t victim)
 {
-	struct dht_node mine, theirs[ROUTING_MAX_SUCC];
-	if (dht_successors(n->d, &mine, 1) == 0 || sim_addr_index(&mine.addr) != (long)victim->index)
-		return true;
-	size_t k = dht_successors(victim->d, theirs, s->cfg.succ_len - 1);
-	const struct dht_id *prev = &victim->id;
-	size_t j = 0;
-	while (j < k && !id_in_oo(&n->id, prev, &theirs[j].id))
-		prev = &theirs[j++].id;
-	return list_has_live(s, theirs, j, victim->index);
+	struct dht_msg m;
+	for (const struct dgram *g = s->flight; g; g = g->next) {
+		const struct snode *y = sim_node(s, g->to);
+		if (g->from != victim || y == NULL ||
+		    dht_msg_decode(&m, g->buf, g->len, s->cfg.bits) != DHT_DECODE_OK ||
+		    m.type != DHT_NEIGH)
+			continue;
+		const struct dht_id *prev = &m.from;
+		size_t j = 0;
+		while (j < m.u.neigh.nsucc && j + 1 < s->cfg.succ_len &&
+		       !id_in_oo(&y->id, prev, &m.u.neigh.succ[j].id))
+			prev = &m.u.neigh.succ[j++].id;
+		if (!list_has_live(s, m.u.neigh.succ, j, victim))
+			return false;
+	}
+	return true;
 }
 
 bool sim_crash_is_safe(const struct sim *s, uint32_t i)
 {
-	const struct snode *v = sim_node(s, i);
-	for (size_t k = 0; v && k < s->nnode; k++) {
+	for (size_t k = 0; k < s->nnode; k++) {
 		const struct snode *n = s->node[k];
 		if (n && k != i && dht_get_state(n->d) != DHT_IDLE &&
-		    (!sim_has_live_succ(s, n, (long)i) || !adoption_has_live(s, n, v)))
+		    !sim_has_live_succ(s, n, (long)i))
 			return false;
 	}
-	return true;
+	return flight_has_live(s, i);
 }
 
 bool sim_alive(const struct sim *s, uint32_t i)

@@ -86,7 +86,7 @@ int sim_leave(struct sim *s, uint32_t i);
 /* Remove the live nodes whose join failed. */
 void sim_reap(struct sim *s);
 /* Is crashing node I safe for the core's stated assumption: would every live node keep a live
- * entry in its successor list, even after adopting I's list from a reply already in flight? */
+ * entry in its successor list, even after copying I's list from a reply already in flight? */
 bool sim_crash_is_safe(const struct sim *s, uint32_t i);
 /* Live members whose successor lists hold no live node. */
 size_t sim_lost_all(const struct sim *s);

@@ -25,8 +25,10 @@ struct snode {
 	int join;
 };
 
+/* A datagram in flight, owned by its delivery event and linked into the sim's list of them. */
 struct dgram {
-	uint32_t from;
+	struct dgram *prev, *next;
+	uint32_t from, to;
 	uint16_t len;
 	uint8_t buf[];
 };
@@ -49,6 +51,7 @@ struct sim {
 	struct checker *checker;
 	struct snode **node;
 	size_t nnode, capnode, alive, joining;
+	struct dgram *flight; /* datagrams in flight, newest first */
 	struct slot *slot;
 	size_t *freeslot, nfree;
 	uint64_t period, next_check;
