@@ -31,7 +31,7 @@ static const char usage[] =
 	"  --churn-rate R       then joins + crashes per virtual second, half each\n"
 	"  --churn-seconds S    how long the churn lasts (default 300)\n"
 	"  --safe-crashes       skip crashes that would leave a node with no live successor\n"
-	"  --check-every-event  check the ring after every event, not once per second\n"
+	"  --check-every-event  check the ring after every event, not once per second (small rings)\n"
 	"  --path-table         run N = 2^k for k in [--min-log2, --max-log2] (default 4..14)\n"
 	"                       and print path lengths against the Chord paper's bounds\n"
 	"  --schedules K        run K small random churn schedules (seeds S..S+K-1)\n"
