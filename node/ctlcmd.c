@@ -81,14 +81,6 @@ void ctlcmd_cancel(struct ctl_op *op)
 	op->reply = NULL;
 }
 
-/* A core call that returned -1 did not take the operation: say why and drop it. */
-static void refused(struct ctl_op *op)
-{
-	op_reply_status(op, dht_get_state(op->c->d) == DHT_JOINED ? DHT_ERR_NO_MEMORY
-								   : DHT_ERR_NOT_JOINED);
-	op_finish(op);
-}
-
 /* Set "hops" and "ms" from how the owner was found. */
 static int set_timing(json_t *obj, const struct ctl_op *op, const struct dht_lookup_result *lk)
 {
@@ -253,7 +245,8 @@ static json_t *status_json(const struct dht *d)
 	return obj;
 }
 
-static void start_core_call(struct ctl_op *op)
+/* Hand OP to the core. Return DHT_OK if it took it (and will call back), else why not. */
+static enum dht_status start_core_call(struct ctl_op *op)
 {
 	struct dht *d = op->c->d;
 	const struct ctl_request *r = &op->req;
@@ -278,13 +271,24 @@ static void start_core_call(struct ctl_op *op)
 	case CTL_RING:
 		break; /* not core calls: see ctlcmd_start */
 	}
-	if (rc != 0)
-		refused(op);
+	if (rc == 0)
+		return DHT_OK;
+	return dht_get_state(d) == DHT_JOINED ? DHT_ERR_NO_MEMORY : DHT_ERR_NOT_JOINED;
+}
+
+static void reply_now(ctl_reply_cb *reply, void *arg, char *line)
+{
+	reply(arg, line != NULL ? line : oom_line);
+	free(line);
 }
 
 struct ctl_op *ctlcmd_start(struct ctlcmd *c, const struct ctl_request *req, ctl_reply_cb *reply,
 			    void *arg)
 {
+	if (req->cmd == CTL_STATUS) {
+		reply_now(reply, arg, ctl_line(status_json(c->d)));
+		return NULL;
+	}
 	struct ctl_op *op = calloc(1, sizeof *op);
 	if (op == NULL) {
 		reply(arg, oom_line);
@@ -299,18 +303,19 @@ struct ctl_op *ctlcmd_start(struct ctlcmd *c, const struct ctl_request *req, ctl
 	if (c->ops)
 		c->ops->prev = op;
 	c->ops = op;
+	/* The core may call back before it returns (a key this node owns): op_finish then leaves
+	 * the freeing to us. */
 	op->starting = true;
-	if (req->cmd == CTL_STATUS) {
-		op_reply_json(op, status_json(c->d));
-		op_finish(op);
-	} else if (req->cmd == CTL_RING) {
-		ring_start(op);
-	} else {
-		start_core_call(op);
-	}
+	enum dht_status st = req->cmd == CTL_RING ? ring_start(op) : start_core_call(op);
 	op->starting = false;
-	bool replied = op->replied;
-	if (op->finished)
+	if (st != DHT_OK) {
+		reply_now(reply, arg, ctl_error_line(ctl_code_of(st), ctl_status_advice(st)));
 		op_free(op);
-	return replied ? NULL : op;
+		return NULL;
+	}
+	if (op->finished) { /* every way to finish answers first */
+		op_free(op);
+		return NULL;
+	}
+	return op->replied ? NULL : op;
 }

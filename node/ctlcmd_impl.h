@@ -42,7 +42,9 @@ void op_finish(struct ctl_op *op);
 double op_ms(const struct ctl_op *op);
 
 /* ctlring.c */
-void ring_start(struct ctl_op *op);
+/* Start walking the ring for OP. Return DHT_OK, or why not (nothing was started: the caller
+ * answers and frees OP). */
+enum dht_status ring_start(struct ctl_op *op);
 void ring_free(struct ring_walk *w); /* accepts NULL */
 
 #endif

@@ -262,18 +262,13 @@ static int walk_init(struct ring_walk *w, struct ctl_op *op)
 	return evtimer_add(w->timer, &tv);
 }
 
-void ring_start(struct ctl_op *op)
+enum dht_status ring_start(struct ctl_op *op)
 {
-	if (dht_get_state(op->c->d) != DHT_JOINED) {
-		op_reply_status(op, DHT_ERR_NOT_JOINED);
-		op_finish(op);
-		return;
-	}
+	if (dht_get_state(op->c->d) != DHT_JOINED)
+		return DHT_ERR_NOT_JOINED;
 	op->walk = calloc(1, sizeof *op->walk);
-	if (op->walk == NULL || walk_init(op->walk, op) != 0) {
-		op_reply_status(op, DHT_ERR_NO_MEMORY);
-		op_finish(op);
-		return;
-	}
+	if (op->walk == NULL || walk_init(op->walk, op) != 0)
+		return DHT_ERR_NO_MEMORY;
 	step(op->walk);
+	return DHT_OK;
 }
