@@ -97,6 +97,13 @@ bool addr_is_loopback(const struct dht_addr *a)
 	return memcmp(a->ip, v4mapped, 12) == 0 && a->ip[12] == 127;
 }
 
+bool addr_same_ip(const struct dht_addr *a, const struct dht_addr *b)
+{
+	if (a->family != b->family || (a->family != 4 && a->family != 6))
+		return false;
+	return memcmp(a->ip, b->ip, a->family == 4 ? 4 : 16) == 0;
+}
+
 bool addr_is_unspecified(const struct dht_addr *a)
 {
 	static const uint8_t zero[16];

@@ -30,6 +30,9 @@ void addr_format(const struct dht_addr *a, char out[ADDR_STR_MAX]);
 /* 127.0.0.0/8, ::1, or ::ffff:127.0.0.0/104 (IPv4 loopback seen through an IPv6 socket). */
 bool addr_is_loopback(const struct dht_addr *a);
 
+/* Same family and IP, whatever the ports. */
+bool addr_same_ip(const struct dht_addr *a, const struct dht_addr *b);
+
 /* 0.0.0.0 or :: : an address to bind to, but not one that others can reach. */
 bool addr_is_unspecified(const struct dht_addr *a);
 

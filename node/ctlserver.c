@@ -10,6 +10,7 @@
 #include <event2/listener.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "node/addr.h"
@@ -39,6 +40,7 @@ struct ctlserver {
 	struct ctlcmd *cmd;
 	unsigned bits;
 	bool any_peer;
+	struct dht_addr self; /* the listening address */
 	ctl_other_hook *hook;
 	void *hook_arg;
 	struct conn *conns;
@@ -140,6 +142,13 @@ static void read_line(struct conn *c, bool eof)
 	run_line(c, (const char *)evbuffer_pullup(in, (ev_ssize_t)len), len);
 }
 
+/* Loopback, or this machine through the node's own address: a node bound to a LAN address
+ * cannot be reached over loopback at all, and only this host can connect from that address. */
+static bool peer_allowed(const struct ctlserver *s, const struct dht_addr *peer)
+{
+	return s->any_peer || addr_is_loopback(peer) || addr_same_ip(peer, &s->self);
+}
+
 /* The first byte says which protocol the connection speaks. Return false if C is gone. */
 static bool sniff(struct conn *c)
 {
@@ -160,7 +169,7 @@ static bool sniff(struct conn *c)
 		s->hook(s->hook_arg, bev, &peer);
 		return false;
 	}
-	if (!s->any_peer && !addr_is_loopback(&c->peer)) {
+	if (!peer_allowed(s, &c->peer)) {
 		answer_error(c, CTL_USAGE, "control connections are accepted from this machine only; "
 			     "run dhtctl on the node's host, or start the node with --control-any");
 		return true;
@@ -253,6 +262,10 @@ struct ctlserver *ctlserver_new(struct event_base *base, int fd, struct ctlcmd *
 	s->cmd = cmd;
 	s->bits = bits;
 	s->any_peer = any_peer;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		addr_from_sockaddr((struct sockaddr *)&ss, sl, &s->self);
 	s->resume = evtimer_new(base, on_resume, s);
 	s->lev = evconnlistener_new(base, on_accept, s, LEV_OPT_CLOSE_ON_FREE |
 				    LEV_OPT_CLOSE_ON_EXEC, 0, fd);

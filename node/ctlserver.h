@@ -1,7 +1,8 @@
 /* node/ctlserver.h: the TCP side of the node's port. It accepts connections and tells them
  * apart by their first byte: '{' starts a control connection, which it serves (one request line,
- * run by ctlcmd, one answer line, close; loopback peers only unless allowed); anything else goes
- * to a hook (peer-wire, later), closed by default. The server owns its connections. */
+ * run by ctlcmd, one answer line, close; peers on this machine only unless allowed: loopback,
+ * or the node's own address); anything else goes to a hook (peer-wire, later), closed by
+ * default. The server owns its connections. */
 #ifndef NODE_CTLSERVER_H
 #define NODE_CTLSERVER_H
 

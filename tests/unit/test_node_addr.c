@@ -104,6 +104,21 @@ static void test_kinds(void **state)
 	assert_false(addr_is_unspecified(&none));
 }
 
+static void test_same_ip(void **state)
+{
+	(void)state;
+	struct dht_addr a, b, c, d, none = { 0 };
+	assert_int_equal(addr_parse("192.0.2.2:4000", &a), 0);
+	assert_int_equal(addr_parse("192.0.2.2:51234", &b), 0);
+	assert_int_equal(addr_parse("192.0.2.3:4000", &c), 0);
+	assert_int_equal(addr_parse("[::ffff:192.0.2.2]:4000", &d), 0);
+	assert_true(addr_same_ip(&a, &b));
+	assert_false(addr_same_ip(&a, &c));
+	assert_false(addr_same_ip(&a, &d)); /* a mapped address is another family */
+	assert_true(addr_same_ip(&d, &d));
+	assert_false(addr_same_ip(&none, &none));
+}
+
 static void test_sockaddr(void **state)
 {
 	(void)state;
@@ -132,7 +147,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_port),  cmocka_unit_test(test_split),
 		cmocka_unit_test(test_parse_format), cmocka_unit_test(test_kinds),
-		cmocka_unit_test(test_sockaddr),
+		cmocka_unit_test(test_sockaddr), cmocka_unit_test(test_same_ip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
