@@ -3,6 +3,7 @@
  * daemonize: under systemd, stderr goes to the journal, which does that. */
 #include "node/log.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -44,7 +45,7 @@ const char *log_level_str(enum dht_log_level level)
 	return "?";
 }
 
-void log_vmsg(enum dht_log_level level, const char *fmt, va_list ap)
+static void log_vmsg(enum dht_log_level level, const char *fmt, va_list ap)
 {
 	if (!log_enabled(level))
 		return;

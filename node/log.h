@@ -5,8 +5,6 @@
 #ifndef NODE_LOG_H
 #define NODE_LOG_H
 
-#include <stdarg.h>
-
 #include "dht/chord.h"
 
 void log_set_level(enum dht_log_level max);
@@ -18,7 +16,6 @@ int log_level_parse(const char *s, enum dht_log_level *out);
 const char *log_level_str(enum dht_log_level level);
 
 void log_msg(enum dht_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void log_vmsg(enum dht_log_level level, const char *fmt, va_list ap);
 
 #define log_error(...) log_msg(DHT_LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(DHT_LOG_WARN, __VA_ARGS__)
