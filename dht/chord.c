@@ -35,10 +35,11 @@ void dht_config_default(struct dht_config *cfg)
 	cfg->fix_fingers_us = 2000000;
 	cfg->fix_fingers_fast_us = 100000;
 	cfg->rto_init_us = 500000;
-	cfg->rto_min_us = 50000;
+	cfg->rto_min_us = 100000;
 	cfg->rto_max_us = 2000000;
 	cfg->maint_tries = 2;
-	cfg->lookup_tries = 3;
+	cfg->lookup_tries = 4;
+	cfg->lookup_retry_us = 500000;
 	cfg->max_hops = 48;
 	cfg->kv_replicas = 3;
 	cfg->kv_replicate_us = 5000000;
@@ -91,6 +92,10 @@ static uint64_t random_u64(struct dht *d)
 	d->env.random(d->env_arg, &v, sizeof v);
 	return v;
 }
+
+/* Stabilize requests (each tried maint_tries times, with backoff) a lone successor may leave
+ * unanswered before we give it up. */
+#define LONE_TRIES 3
 
 /* PERIOD scaled by a random factor in [0.9, 1.1), so that nodes started together drift apart. */
 static uint64_t jitter(struct dht *d, uint64_t period)
@@ -206,8 +211,9 @@ static void request_simple(struct dht *d, enum pending_kind kind, const struct d
 		chord_log(d, DHT_LOG_ERROR, "out of memory for a request");
 }
 
-/* Announce the earliest deadline to the environment when it changed. */
-static uint64_t next_deadline(struct dht *d)
+/* Announce the earliest deadline to the environment when it changed. Every entry point that
+ * may have sent a request or moved a timer ends with this. */
+uint64_t chord_rearm(struct dht *d)
 {
 	uint64_t next = UINT64_MAX;
 	if (d->state == DHT_JOINED) {
@@ -219,6 +225,9 @@ static uint64_t next_deadline(struct dht *d)
 		if (kv_next_deadline(d) < next)
 			next = kv_next_deadline(d);
 	}
+	uint64_t retry = lookup_retry_due(d, 0);
+	if (retry < next)
+		next = retry;
 	for (size_t i = 0; i < d->npend; i++)
 		if (d->pend[i].deadline < next)
 			next = d->pend[i].deadline;
@@ -287,7 +296,7 @@ void dht_create(struct dht *d)
 	routing_init(&d->rt, &d->cfg.self, d->cfg.bits, d->cfg.succ_len);
 	become_joined(d);
 	chord_log(d, DHT_LOG_INFO, "started a new ring");
-	next_deadline(d);
+	chord_rearm(d);
 }
 
 int dht_join(struct dht *d, const struct dht_addr *via, dht_join_cb *cb, void *arg)
@@ -303,7 +312,7 @@ int dht_join(struct dht *d, const struct dht_addr *via, dht_join_cb *cb, void *a
 		d->state = DHT_IDLE;
 		return -1;
 	}
-	next_deadline(d);
+	chord_rearm(d);
 	return 0;
 }
 
@@ -330,7 +339,9 @@ void chord_join_found(struct dht *d, const struct dht_lookup_result *res)
 		join_done(d, DHT_ERR_ID_TAKEN);
 		return;
 	}
-	request_simple(d, P_JOIN_NEIGH, &res->owner, DHT_GET_NEIGH);
+	/* JOIN makes the successor adopt us as predecessor before it answers, so that once our
+	 * join completes, lookups already find us. */
+	request_simple(d, P_JOIN_NEIGH, &res->owner, DHT_JOIN);
 }
 
 void dht_leave(struct dht *d)
@@ -393,6 +404,7 @@ static void stabilize(struct dht *d)
 
 static void on_stab_succ(struct dht *d, const struct pending *p, const struct dht_msg *m)
 {
+	d->lone_failures = 0;
 	routing_adopt(&d->rt, &p->to, m->u.neigh.succ, m->u.neigh.nsucc);
 	const struct dht_node *x = &m->u.neigh.pred;
 	if (m->u.neigh.has_pred && id_in_oo(&x->id, &d->rt.self.id, &p->to.id)) {
@@ -412,13 +424,31 @@ static void on_stab_pred(struct dht *d, const struct pending *p, const struct dh
 	stabilize_done(d);
 }
 
+/* Is ID the only node other than us in our successor list? */
+static bool only_other(const struct dht *d, const struct dht_id *id)
+{
+	for (unsigned j = 0; j < d->rt.nsucc; j++)
+		if (!id_eq(&d->rt.succ[j].id, id) && !id_eq(&d->rt.succ[j].id, &d->rt.self.id))
+			return false;
+	return true;
+}
+
 static void on_stab_timeout(struct dht *d, const struct pending *p)
 {
 	if (p->kind == P_STAB_PRED) {
 		stabilize_done(d);
 		return;
 	}
+	/* Dropping the last other node would make us a ring of one, a partition if the silence
+	 * was only a slow network: give it LONE_TRIES rounds first. */
+	if (only_other(d, &p->to.id) && ++d->lone_failures < LONE_TRIES) {
+		chord_log(d, DHT_LOG_INFO, "our only successor did not answer; trying again");
+		d->stabilizing = false;
+		stabilize(d);
+		return;
+	}
 	chord_log(d, DHT_LOG_INFO, "successor did not answer; falling back to the next one");
+	d->lone_failures = 0;
 	routing_forget(&d->rt, &p->to.id);
 	d->stabilizing = false;
 	stabilize(d);
@@ -429,6 +459,14 @@ static void on_notify(struct dht *d, const struct dht_node *from)
 {
 	if (d->state != DHT_JOINED || id_eq(&from->id, &d->rt.self.id))
 		return;
+	if (d->rt.has_pred && !id_eq(&from->id, &d->rt.pred.id) &&
+	    !id_in_oo(&from->id, &d->rt.pred.id, &d->rt.self.id)) {
+		/* Someone farther than our predecessor takes us for its successor: our predecessor
+		 * may have died. Zave's rectify replaces a dead one, so check it now. */
+		if (!d->checking_pred)
+			d->check_pred_at = chord_now(d);
+		return;
+	}
 	if (!d->rt.has_pred || id_in_oo(&from->id, &d->rt.pred.id, &d->rt.self.id)) {
 		bool had_old = d->rt.has_pred;
 		struct dht_node old = d->rt.pred;
@@ -441,11 +479,28 @@ static void on_notify(struct dht *d, const struct dht_node *from)
 	}
 }
 
+static void on_timeout(struct dht *d, const struct pending *p);
+
+/* A node said it is leaving: forget it, and fail at once what we asked it (a reply it sent just
+ * before leaving may still be on its way, and must not bring it back into our lists). */
 static void on_leave(struct dht *d, const struct dht_node *from)
 {
 	bool first = routing_forget(&d->rt, &from->id);
 	if (first && d->state == DHT_JOINED)
 		d->stabilize_at = chord_now(d);
+	for (size_t i = 0; i < d->npend;) {
+		struct pending *p = &d->pend[i];
+		if (!p->to_id_known || !id_eq(&p->to.id, &from->id) ||
+		    !dht_addr_eq(&p->to.addr, &from->addr)) {
+			i++;
+			continue;
+		}
+		struct pending copy = *p;
+		d->pend[i] = d->pend[--d->npend];
+		copy.tries_left = 0;
+		on_timeout(d, &copy);
+		i = 0; /* the handler may have added or removed entries */
+	}
 }
 
 void chord_suspect(struct dht *d, const struct dht_id *id)
@@ -551,6 +606,10 @@ static void on_request(struct dht *d, const struct dht_msg *m, const struct dht_
 	case DHT_GET_NEIGH:
 		answer_neigh(d, &from->addr, m->txid);
 		break;
+	case DHT_JOIN:
+		on_notify(d, from);
+		answer_neigh(d, &from->addr, m->txid);
+		break;
 	case DHT_FIND:
 		answer_find(d, m, &from->addr);
 		break;
@@ -585,7 +644,6 @@ static bool take_pending(struct dht *d, const struct dht_msg *m, const struct dh
 	return false;
 }
 
-static void on_timeout(struct dht *d, const struct pending *p);
 
 static void on_reply(struct dht *d, const struct dht_msg *m, const struct dht_addr *from)
 {
@@ -656,7 +714,7 @@ void dht_input(struct dht *d, const uint8_t *buf, size_t len, const struct dht_a
 		on_reply(d, &m, from);
 	else
 		on_request(d, &m, &sender);
-	next_deadline(d);
+	chord_rearm(d);
 }
 
 /* --- time ---------------------------------------------------------------------------------- */
@@ -716,6 +774,7 @@ uint64_t dht_tick(struct dht *d)
 	uint64_t now = chord_now(d);
 	while (expire_one(d, now))
 		;
+	lookup_retry_due(d, now);
 	if (d->state == DHT_JOINED) {
 		if (d->stabilize_at <= now)
 			stabilize(d);
@@ -725,7 +784,7 @@ uint64_t dht_tick(struct dht *d)
 			fix_next(d);
 		kv_tick(d, now);
 	}
-	return next_deadline(d);
+	return chord_rearm(d);
 }
 
 int dht_lookup(struct dht *d, const struct dht_id *key, dht_lookup_cb *cb, void *arg)
@@ -733,7 +792,7 @@ int dht_lookup(struct dht *d, const struct dht_id *key, dht_lookup_cb *cb, void 
 	if (d->state != DHT_JOINED || cb == NULL)
 		return -1;
 	int rc = lookup_start(d, key, LK_USER, 0, cb, arg);
-	next_deadline(d);
+	chord_rearm(d);
 	return rc;
 }
 

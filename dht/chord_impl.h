@@ -11,13 +11,14 @@
 
 #define LOOKUP_MAX_CAND 48
 #define LOOKUP_MAX_DEAD 16
+#define LOOKUP_MAX_ASKED 16
 
 /* Why a request is outstanding: what to do with its answer or its timeout. */
 enum pending_kind {
 	P_STAB_SUCC,  /* stabilize: GET_NEIGH to the first successor */
 	P_STAB_PRED,  /* stabilize: GET_NEIGH to the successor's predecessor, a closer successor */
 	P_CHECK_PRED, /* check-predecessor: PING */
-	P_JOIN_NEIGH, /* join: GET_NEIGH to the successor we found */
+	P_JOIN_NEIGH, /* join: JOIN to the successor we found */
 	P_FIND,       /* one hop of a lookup */
 	P_KV,         /* a store request (PUT, GET, ANNOUNCE, GET_PEERS) of a kvop */
 	P_QUERY,      /* GET_NEIGH for dht_query_neighbors() */
@@ -53,6 +54,7 @@ struct lookup {
 	void *cb_arg;
 	uint64_t started;
 	unsigned attempts, hops, timeouts;
+	uint64_t retry_at;       /* when the next attempt starts; 0 if one is running */
 	bool has_boot;           /* a join's first hop: an address whose id we do not know */
 	struct dht_addr boot;
 	/* Candidates preceding the key, and owner candidates (from an OWNER answer) tried in order. */
@@ -61,6 +63,11 @@ struct lookup {
 	bool tried[LOOKUP_MAX_CAND];
 	size_t nown, own_pos;
 	struct dht_node own[DHT_MAX_NODES];
+	struct dht_node lower;   /* the anchor A of the last OWNER answer: the key is in (A, own[0]] */
+	bool fresh;              /* that answer came from A itself: its first successors are fresh */
+	unsigned local_answers;  /* guards the answer_locally() recursion */
+	size_t nasked;           /* nodes asked as owner in this attempt */
+	struct dht_id asked[LOOKUP_MAX_ASKED];
 	size_t ndead;
 	struct dht_id dead[LOOKUP_MAX_DEAD];
 	size_t npath;
@@ -83,6 +90,7 @@ struct dht {
 	uint64_t srtt, rttvar; /* microseconds; srtt 0 until the first sample */
 	uint64_t stabilize_at, check_pred_at, fix_at;
 	bool stabilizing, checking_pred, fixing;
+	unsigned lone_failures; /* rounds our only successor has not answered */
 	unsigned next_finger;
 	bool fingers_fast;     /* until one pass over every finger is done */
 	uint64_t last_deadline; /* the last one announced through env->set_timer */
@@ -113,6 +121,8 @@ void chord_finger_found(struct dht *d, unsigned i, const struct dht_lookup_resul
  * first successor. */
 void chord_suspect(struct dht *d, const struct dht_id *id);
 
+/* Tell the environment our earliest deadline if it changed; return it. */
+uint64_t chord_rearm(struct dht *d);
 /* Is NODE this very node (same id at the same address)? A node with our id elsewhere is not. */
 bool chord_is_self(const struct dht *d, const struct dht_node *node);
 
@@ -128,6 +138,9 @@ void lookup_on_timeout(struct dht *d, struct lookup *lk, const struct pending *p
 void lookup_answer(struct dht *d, const struct dht_id *key, uint8_t flags,
 		   const struct dht_id *dead, size_t ndead, struct dht_msg *out);
 void lookup_fail_all(struct dht *d, enum dht_status status);
+/* Start the attempts that are due; return the earliest one still waiting (UINT64_MAX: none).
+ * With NOW == 0 only report. */
+uint64_t lookup_retry_due(struct dht *d, uint64_t now);
 
 /* kv.c */
 int kv_init(struct dht *d);

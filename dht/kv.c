@@ -516,6 +516,7 @@ int dht_put(struct dht *d, const struct dht_id *key, const void *value, size_t l
 	op->vlen = (uint16_t)len;
 	op->ttl_s = ttl_s;
 	op_lookup(d, op);
+	chord_rearm(d);
 	return 0;
 }
 
@@ -525,6 +526,7 @@ int dht_get(struct dht *d, const struct dht_id *key, dht_value_cb *cb, void *arg
 	if (op == NULL)
 		return -1;
 	op_lookup(d, op);
+	chord_rearm(d);
 	return 0;
 }
 
@@ -537,6 +539,7 @@ int dht_announce(struct dht *d, const struct dht_id *key, const struct dht_addr 
 	op->peer = *peer;
 	op->ttl_s = ttl_s;
 	op_lookup(d, op);
+	chord_rearm(d);
 	return 0;
 }
 
@@ -548,6 +551,7 @@ int dht_get_peers(struct dht *d, const struct dht_id *key, unsigned max, dht_val
 		return -1;
 	op->max = max > KV_MAX_PEERS_REPLY ? KV_MAX_PEERS_REPLY : max;
 	op_lookup(d, op);
+	chord_rearm(d);
 	return 0;
 }
 
@@ -575,6 +579,7 @@ int dht_query_neighbors(struct dht *d, const struct dht_addr *addr, dht_neighbor
 	}
 	p->op = op;
 	p->to_id_known = false;
+	chord_rearm(d);
 	return 0;
 }
 

@@ -1,13 +1,21 @@
 /* Iterative lookups. The asking node contacts every hop itself, so it can time a dead hop out,
  * route around it and report the path. One query is in flight per lookup (alpha = 1): lookups
- * are cheap in messages, and a dead hop costs one timeout before the next candidate is tried.
+ * are cheap in messages, and a hop that does not answer is asked once more, then routed around.
  *
  * A hop answers FOUND with one of: SELF (the key lies in (its predecessor, itself]); OWNER (the
- * key lies within its successor list: nodes[0] owns it, the rest are fallbacks); NEXT (the
- * nodes it knows that precede the key most closely). An OWNER answer is not taken on trust:
- * the owner is asked too, with the AS_OWNER flag, and must answer SELF. This costs one hop more
- * than the original Chord, and is what keeps lookups correct while the ring repairs itself: a
- * dead owner times out and its successor, told which nodes the asker found dead, takes over.
+ * key lies in an arc (A, X] of its successor list: X owns it, A is the entry before, the hop
+ * itself for its first successor); NEXT (the nodes it knows that precede the key most closely);
+ * PRED (asked as owner, its predecessor lies between the key and it). Every answer carries the
+ * hop's predecessor.
+ *
+ * An OWNER answer is not taken on trust: X is asked too (AS_OWNER), and accepted if it answers
+ * SELF. Only when X has no live predecessor to decide by (it died, or X has just joined) is X
+ * accepted without that, and only if X is the anchor's own first successor, checked at its last
+ * stabilization and answering for itself. Deeper entries are copies of copies and may miss nodes
+ * that joined since. A lookup that finds no route tries again after lookup_retry_us, once the
+ * ring has had time to repair: the dead nodes it reports with each question (FIND's dead hints)
+ * make the nodes that still list them check at once. So lookups stay correct while the ring
+ * repairs itself, at no cost in hops on a stable ring, where X answers SELF.
  *
  * Not done here: parallel queries (alpha > 1) and proximity routing. */
 #include "dht/chord_impl.h"
@@ -23,29 +31,15 @@ static bool dead_has(const struct dht_id *dead, size_t ndead, const struct dht_i
 	return false;
 }
 
-static void answer_owner_from(struct dht *d, int from, const struct dht_id *dead, size_t ndead,
-			      struct dht_msg *out)
+/* OWNER: the anchor (the entry before index FROM, or ourselves), then the list from FROM. Dead
+ * entries are left in: positions tell the asker how fresh each entry is. */
+static void answer_owner_from(struct dht *d, int from, struct dht_msg *out)
 {
 	out->u.found.status = DHT_FOUND_OWNER;
-	out->u.found.nnodes = 0;
+	out->u.found.nodes[0] = from > 0 ? d->rt.succ[from - 1] : d->rt.self;
+	out->u.found.nnodes = 1;
 	for (unsigned j = (unsigned)from; j < d->rt.nsucc && out->u.found.nnodes < DHT_MAX_NODES; j++)
-		if (!dead_has(dead, ndead, &d->rt.succ[j].id))
-			out->u.found.nodes[out->u.found.nnodes++] = d->rt.succ[j];
-}
-
-/* The first successor-list entry (skipping DEAD) whose arc from the previous one holds KEY. */
-static int owner_in_succ(struct dht *d, const struct dht_id *key, const struct dht_id *dead,
-			 size_t ndead)
-{
-	const struct dht_id *prev = &d->rt.self.id;
-	for (unsigned j = 0; j < d->rt.nsucc; j++) {
-		if (dead_has(dead, ndead, &d->rt.succ[j].id))
-			continue;
-		if (id_in_oc(key, prev, &d->rt.succ[j].id))
-			return (int)j;
-		prev = &d->rt.succ[j].id;
-	}
-	return -1;
+		out->u.found.nodes[out->u.found.nnodes++] = d->rt.succ[j];
 }
 
 void lookup_answer(struct dht *d, const struct dht_id *key, uint8_t flags,
@@ -63,28 +57,24 @@ void lookup_answer(struct dht *d, const struct dht_id *key, uint8_t flags,
 	out->type = DHT_FOUND;
 	out->u.found.has_pred = rt->has_pred;
 	out->u.found.pred = rt->pred;
-	bool alone = id_eq(&rt->succ[0].id, self);
-	if (alone || (pred_ok && id_in_oc(key, &rt->pred.id, self)) ||
-	    (!pred_ok && (flags & DHT_FIND_AS_OWNER))) {
+	if (id_eq(&rt->succ[0].id, self) ||
+	    (rt->has_pred && id_in_oc(key, &rt->pred.id, self))) {
 		out->u.found.status = DHT_FOUND_SELF;
 		return;
 	}
 	if ((flags & DHT_FIND_AS_OWNER) && pred_ok) {
 		/* We were named owner, but our predecessor lies between us and the key: it is the
 		 * better candidate (typically a node that joined since the asker's source heard). */
-		out->u.found.status = DHT_FOUND_OWNER;
-		out->u.found.nnodes = 2;
+		out->u.found.status = DHT_FOUND_PRED;
+		out->u.found.nnodes = 1;
 		out->u.found.nodes[0] = rt->pred;
-		out->u.found.nodes[1] = rt->self;
 		return;
 	}
-	int j = owner_in_succ(d, key, dead, ndead);
-	if (j >= 0 && id_eq(&rt->succ[j].id, self)) {
-		out->u.found.status = DHT_FOUND_SELF;
-		return;
-	}
-	if (j >= 0) {
-		answer_owner_from(d, j, dead, ndead, out);
+	/* A list that wraps onto us says the key is ours, but our predecessor (checked above) knows
+	 * better: such a list is stale. Route instead. */
+	int j = routing_owner_in_succ(rt, key);
+	if (j >= 0 && !id_eq(&rt->succ[j].id, self)) {
+		answer_owner_from(d, j, out);
 		return;
 	}
 	out->u.found.status = DHT_FOUND_NEXT;
@@ -159,21 +149,66 @@ static void add_candidate(struct dht *d, struct lookup *lk, const struct dht_nod
 }
 
 static void step(struct dht *d, struct lookup *lk);
+static void attempt_failed(struct dht *d, struct lookup *lk);
 
-/* Act on an answer, from a remote hop or from our own state (RESPONDER is then ourselves). */
-static void process(struct dht *d, struct lookup *lk, const struct dht_node *responder,
-		    const struct dht_msg *m)
+/* Is RESPONDER, asked as the owner, the owner? See the top of the file. */
+static bool accept_owner(const struct lookup *lk, const struct dht_msg *m)
 {
-	switch (m->u.found.status) {
-	case DHT_FOUND_SELF:
+	if (m->u.found.status == DHT_FOUND_SELF)
+		return true;
+	/* A live predecessor decides: the responder would have said SELF. */
+	if (m->u.found.has_pred && !dead_has(lk->dead, lk->ndead, &m->u.found.pred.id))
+		return false;
+	/* None to go by: trust only the anchor's own first successor (own_pos has moved past
+	 * it), and not if the responder's own list places the key ahead of it. */
+	return lk->fresh && lk->own_pos == 1 && m->u.found.status != DHT_FOUND_OWNER;
+}
+
+static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_node *responder,
+			    const struct dht_msg *m)
+{
+	if (m->u.found.nnodes < 2)
+		return;
+	lk->lower = m->u.found.nodes[0];
+	lk->fresh = id_eq(&lk->lower.id, &responder->id);
+	lk->nown = lk->own_pos = 0;
+	for (size_t i = 1; i < m->u.found.nnodes; i++)
+		lk->own[lk->nown++] = m->u.found.nodes[i];
+	/* A deep anchor is a way back to fresh knowledge if the owners disappoint. */
+	if (!lk->fresh)
+		add_candidate(d, lk, &lk->lower, &d->rt.self.id);
+}
+
+/* Act on an answer, from a remote hop or from our own state (RESPONDER is then ourselves).
+ * AS_OWNER says whether the responder was asked as the owner. */
+static void process(struct dht *d, struct lookup *lk, const struct dht_node *responder,
+		    const struct dht_msg *m, bool as_owner)
+{
+	static const char *status[] = { "next", "owner", "self", "pred" };
+	char key[ID_HEX_MAX], from[ID_HEX_MAX];
+	id_to_hex(&lk->key, d->rt.bits, key);
+	id_to_hex(&responder->id, d->rt.bits, from);
+	chord_log(d, DHT_LOG_DEBUG, "lookup %.8s: %.8s%s answered %s with %u nodes", key, from,
+		  as_owner ? " (as owner)" : "", status[m->u.found.status & 3], m->u.found.nnodes);
+	if (as_owner ? accept_owner(lk, m) : m->u.found.status == DHT_FOUND_SELF) {
 		finish(d, lk, DHT_OK, responder);
 		return;
+	}
+	switch (m->u.found.status) {
 	case DHT_FOUND_OWNER:
-		lk->nown = 0;
-		lk->own_pos = 0;
-		for (size_t i = 0; i < m->u.found.nnodes; i++)
-			if (!dead_has(lk->dead, lk->ndead, &m->u.found.nodes[i].id))
-				lk->own[lk->nown++] = m->u.found.nodes[i];
+		take_owner_list(d, lk, responder, m);
+		break;
+	case DHT_FOUND_PRED:
+		/* Follow the predecessor only if it lies where the key was said to be, in
+		 * (lower, responder); otherwise the list that named the responder was stale and
+		 * routing goes on from the candidates. It must answer SELF to be accepted. */
+		if (m->u.found.nnodes >= 1 && !dead_has(lk->dead, lk->ndead, &m->u.found.nodes[0].id) &&
+		    id_in_oo(&m->u.found.nodes[0].id, &lk->lower.id, &responder->id)) {
+			lk->own[0] = m->u.found.nodes[0];
+			lk->nown = 1;
+			lk->own_pos = 0;
+			lk->fresh = false;
+		}
 		break;
 	default:
 		for (size_t i = 0; i < m->u.found.nnodes; i++)
@@ -185,11 +220,15 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 
 static void answer_locally(struct dht *d, struct lookup *lk, uint8_t flags)
 {
+	/* Each local answer consumes a candidate, so this recursion ends; the bound is a guard. */
+	if (++lk->local_answers > 2 * DHT_MAX_NODES) {
+		attempt_failed(d, lk);
+		return;
+	}
 	struct dht_msg m;
 	memset(&m, 0, sizeof m);
-	size_t nd = lk->ndead < DHT_MAX_DEAD ? lk->ndead : DHT_MAX_DEAD;
-	lookup_answer(d, &lk->key, flags, lk->dead + (lk->ndead - nd), nd, &m);
-	process(d, lk, &d->rt.self, &m);
+	lookup_answer(d, &lk->key, flags, lk->dead, lk->ndead, &m);
+	process(d, lk, &d->rt.self, &m, flags & DHT_FIND_AS_OWNER);
 }
 
 static void contact(struct dht *d, struct lookup *lk, const struct dht_node *to, bool id_known,
@@ -204,7 +243,8 @@ static void contact(struct dht *d, struct lookup *lk, const struct dht_node *to,
 	size_t nd = lk->ndead < DHT_MAX_DEAD ? lk->ndead : DHT_MAX_DEAD;
 	m.u.find.ndead = (uint8_t)nd;
 	memcpy(m.u.find.dead, lk->dead + (lk->ndead - nd), nd * sizeof lk->dead[0]);
-	struct pending *p = chord_request(d, P_FIND, to, &m, 1);
+	/* Two tries: one lost datagram must not make a live node look dead. */
+	struct pending *p = chord_request(d, P_FIND, to, &m, 2);
 	if (p == NULL) {
 		finish(d, lk, DHT_ERR_NO_MEMORY, NULL);
 		return;
@@ -223,6 +263,9 @@ static void seed(struct dht *d, struct lookup *lk)
 {
 	lk->ncand = 0;
 	lk->nown = lk->own_pos = 0;
+	lk->lower = d->rt.self;
+	lk->local_answers = 0;
+	lk->nasked = 0;
 	if (lk->purpose == LK_JOIN) {
 		struct dht_node boot;
 		memset(&boot, 0, sizeof boot);
@@ -235,12 +278,47 @@ static void seed(struct dht *d, struct lookup *lk)
 
 static void attempt_failed(struct dht *d, struct lookup *lk)
 {
+	char key[ID_HEX_MAX];
+	id_to_hex(&lk->key, d->rt.bits, key);
+	chord_log(d, DHT_LOG_DEBUG, "lookup %.8s: attempt %u found no route (%u hops, %zu dead)",
+		  key, lk->attempts, lk->hops, lk->ndead);
 	if (lk->attempts >= d->cfg.lookup_tries || d->state == DHT_LEFT) {
 		finish(d, lk, DHT_ERR_TIMEOUT, NULL);
 		return;
 	}
+	/* No route now usually means the ring is repairing around a failure: give stabilization
+	 * and check-predecessor time to act before trying again. */
 	lk->attempts++;
-	seed(d, lk);
+	lk->retry_at = chord_now(d) + (uint64_t)(lk->attempts - 1) * d->cfg.lookup_retry_us + 1;
+}
+
+uint64_t lookup_retry_due(struct dht *d, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+	bool again = true;
+	while (again) {
+		again = false;
+		for (struct lookup *lk = d->lookups; lk; lk = lk->next) {
+			if (lk->retry_at == 0)
+				continue;
+			if (lk->retry_at > now) {
+				next = lk->retry_at < next ? lk->retry_at : next;
+				continue;
+			}
+			lk->retry_at = 0;
+			seed(d, lk); /* may finish and free lookups: walk the list again */
+			again = true;
+			break;
+		}
+	}
+	return next;
+}
+
+/* Each node is asked as owner at most once per attempt: answers pointing back and forth
+ * between two nodes must not loop until the hop limit. */
+static bool asked_has(const struct lookup *lk, const struct dht_id *id)
+{
+	return dead_has(lk->asked, lk->nasked, id);
 }
 
 static void step(struct dht *d, struct lookup *lk)
@@ -249,8 +327,13 @@ static void step(struct dht *d, struct lookup *lk)
 		attempt_failed(d, lk);
 		return;
 	}
+	while (lk->own_pos < lk->nown && (asked_has(lk, &lk->own[lk->own_pos].id) ||
+					   dead_has(lk->dead, lk->ndead, &lk->own[lk->own_pos].id)))
+		lk->own_pos++;
 	if (lk->own_pos < lk->nown) {
 		struct dht_node o = lk->own[lk->own_pos++];
+		if (lk->nasked < LOOKUP_MAX_ASKED)
+			lk->asked[lk->nasked++] = o.id;
 		if (chord_is_self(d, &o))
 			answer_locally(d, lk, DHT_FIND_AS_OWNER);
 		else
@@ -311,11 +394,15 @@ void lookup_on_found(struct dht *d, struct lookup *lk, const struct pending *p,
 		h->answered = true;
 		h->rtt_us = chord_now(d) - p->sent_at;
 	}
-	process(d, lk, &responder, m);
+	process(d, lk, &responder, m, p->find_flags & DHT_FIND_AS_OWNER);
 }
 
 void lookup_on_timeout(struct dht *d, struct lookup *lk, const struct pending *p)
 {
+	char key[ID_HEX_MAX], to[ID_HEX_MAX];
+	id_to_hex(&lk->key, d->rt.bits, key);
+	id_to_hex(&p->to.id, d->rt.bits, to);
+	chord_log(d, DHT_LOG_DEBUG, "lookup %.8s: %.8s did not answer", key, to);
 	lk->timeouts++;
 	if (p->to_id_known) {
 		add_dead(lk, &p->to.id);

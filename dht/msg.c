@@ -1,4 +1,5 @@
 /* The DHT message codec. Layout (big-endian):
+ *   (PING, PONG, GET_NEIGH, NOTIFY, LEAVE and JOIN have no body)
  *   header  magic u16 | version u8 | type u8 | bits u8 | txid u32 | from id (20 bytes)
  *   node    id (20) | family u8 (0, 4 or 6) | ip (0, 4 or 16 bytes) | port u16
  *   NEIGH   has_pred u8 | [pred node] | count u8 | nodes
@@ -144,6 +145,7 @@ static int put_body(struct bwriter *w, const struct dht_msg *m)
 	case DHT_GET_NEIGH:
 	case DHT_NOTIFY:
 	case DHT_LEAVE:
+	case DHT_JOIN:
 		return 0;
 	case DHT_NEIGH:
 		if (put_pred(w, m->u.neigh.has_pred, &m->u.neigh.pred) != 0)
@@ -159,7 +161,7 @@ static int put_body(struct bwriter *w, const struct dht_msg *m)
 			put_id(w, &m->u.find.dead[i]);
 		return w->bad ? -1 : 0;
 	case DHT_FOUND:
-		if (m->u.found.status > DHT_FOUND_SELF)
+		if (m->u.found.status > DHT_FOUND_PRED)
 			return -1;
 		bw_u8(w, m->u.found.status);
 		if (put_pred(w, m->u.found.has_pred, &m->u.found.pred) != 0)
@@ -368,6 +370,7 @@ static enum dht_decode_result get_body(struct breader *r, struct dht_msg *m, uns
 	case DHT_GET_NEIGH:
 	case DHT_NOTIFY:
 	case DHT_LEAVE:
+	case DHT_JOIN:
 		return DHT_DECODE_OK;
 	case DHT_NEIGH:
 		res = get_pred(r, &m->u.neigh.has_pred, &m->u.neigh.pred, bits);
@@ -379,7 +382,7 @@ static enum dht_decode_result get_body(struct breader *r, struct dht_msg *m, uns
 	case DHT_FOUND:
 		if (br_u8(r, &m->u.found.status) != 0)
 			return DHT_DECODE_SHORT;
-		if (m->u.found.status > DHT_FOUND_SELF)
+		if (m->u.found.status > DHT_FOUND_PRED)
 			return DHT_DECODE_FIELD;
 		res = get_pred(r, &m->u.found.has_pred, &m->u.found.pred, bits);
 		if (res != DHT_DECODE_OK)
@@ -435,7 +438,7 @@ const char *dht_msg_type_str(unsigned type)
 	static const char *names[] = { "?", "PING", "PONG", "GET_NEIGH", "NEIGH", "FIND",
 				       "FOUND", "NOTIFY", "LEAVE", "ERROR", "PUT", "STORED",
 				       "GET", "VALUE", "ANNOUNCE", "GET_PEERS", "PEERS",
-				       "REPLICATE" };
+				       "REPLICATE", "JOIN" };
 	return type < sizeof names / sizeof names[0] ? names[type] : "?";
 }
 

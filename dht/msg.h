@@ -52,6 +52,7 @@ enum dht_msg_type {
 	DHT_GET_PEERS = 15, /* some of a key's announced peers    -> PEERS */
 	DHT_PEERS = 16,
 	DHT_REPLICATE = 17, /* copies of entries, owner to replica or old owner to new; no reply */
+	DHT_JOIN = 18,     /* "I join as your predecessor": rectify, then answer as GET_NEIGH -> NEIGH */
 };
 
 /* Kinds of stored entries, in REPLICATE. */
@@ -70,8 +71,12 @@ struct dht_repl_entry {
 /* FOUND statuses: where the responder thinks the key lives. */
 enum dht_found_status {
 	DHT_FOUND_NEXT = 0,  /* nodes: closer nodes preceding the key, closest first */
-	DHT_FOUND_OWNER = 1, /* nodes[0] owns the key; the rest are its successors, as fallbacks */
+	DHT_FOUND_OWNER = 1, /* nodes[1] owns the key by the responder's successor list: the key lies
+			      * in (nodes[0], nodes[1]], nodes[0] being the entry before (the responder
+			      * itself for its first successor); nodes[2..] follow nodes[1], fallbacks */
 	DHT_FOUND_SELF = 2,  /* the responder owns the key (key in (predecessor, responder]) */
+	DHT_FOUND_PRED = 3,  /* asked as owner: the responder's predecessor nodes[0] lies between
+			      * the key and it, ask that one */
 };
 
 #define DHT_FIND_AS_OWNER 0x01 /* the asker was told the responder owns the key */

@@ -212,7 +212,7 @@ static void assert_msg_eq(const struct dht_msg *a, const struct dht_msg *b)
 		assert_int_equal(a->u.error.code, b->u.error.code);
 		break;
 	default:
-		if (a->type >= DHT_PUT)
+		if (a->type >= DHT_PUT && a->type <= DHT_REPLICATE)
 			assert_kv_eq(a, b);
 		break;
 	}
@@ -223,7 +223,7 @@ static void test_round_trip_every_type(void **state)
 	(void)state;
 	unsigned widths[] = { 8, 32, 160 };
 	for (size_t w = 0; w < 3; w++)
-		for (uint8_t t = DHT_PING; t <= DHT_REPLICATE; t++) {
+		for (uint8_t t = DHT_PING; t <= DHT_JOIN; t++) {
 			struct dht_msg m = sample(t, widths[w]), out;
 			uint8_t buf[DHT_MSG_MAX];
 			int len = dht_msg_encode(&m, buf, sizeof buf);

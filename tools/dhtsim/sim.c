@@ -536,24 +536,29 @@ bool sim_has_live_succ(const struct sim *s, const struct snode *n, long victim)
 	return list_has_live(s, buf, dht_successors(n->d, buf, ROUTING_MAX_SUCC), victim);
 }
 
-/* A reply VICTIM has already sent may still hand its successor list to a live node (stabilize
- * and join copy it, cut where it would jump over the copier). Would each such copy hold a live
- * node other than VICTIM? */
+/* A reply already in flight may still hand a successor list to a live node (stabilize and join
+ * copy the sender followed by its list, cut where it would jump over the copier). Would each such
+ * copy hold a live node other than VICTIM? The sender counts too: it may have left or crashed
+ * since it answered. */
 static bool flight_has_live(const struct sim *s, uint32_t victim)
 {
 	struct dht_msg m;
+	struct dht_node copy[ROUTING_MAX_SUCC + 1];
 	for (const struct dgram *g = s->flight; g; g = g->next) {
 		const struct snode *y = sim_node(s, g->to);
-		if (g->from != victim || y == NULL ||
-		    dht_msg_decode(&m, g->buf, g->len, s->cfg.bits) != DHT_DECODE_OK ||
+		if (y == NULL || dht_msg_decode(&m, g->buf, g->len, s->cfg.bits) != DHT_DECODE_OK ||
 		    m.type != DHT_NEIGH)
 			continue;
+		copy[0].id = m.from;
+		copy[0].addr = index_addr(g->from);
 		const struct dht_id *prev = &m.from;
 		size_t j = 0;
 		while (j < m.u.neigh.nsucc && j + 1 < s->cfg.succ_len &&
-		       !id_in_oo(&y->id, prev, &m.u.neigh.succ[j].id))
+		       !id_in_oo(&y->id, prev, &m.u.neigh.succ[j].id)) {
+			copy[j + 1] = m.u.neigh.succ[j];
 			prev = &m.u.neigh.succ[j++].id;
-		if (!list_has_live(s, m.u.neigh.succ, j, victim))
+		}
+		if (!list_has_live(s, copy, j + 1, victim))
 			return false;
 	}
 	return true;
