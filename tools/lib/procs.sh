@@ -208,18 +208,21 @@ wait_ring()
 }
 
 # Start N nodes: the first creates the ring, the others join through a random running one,
-# BATCH at a time, each batch waited for. ADDR_FN I prints the address of node I.
+# BATCH at a time, each batch waited for. ADDR_FN I prints the address of node I; if the
+# function node_args exists, node_args I prints extra options for node I (one a line).
 start_ring()
 {
-	local n=$1 batch=$2 addr_fn=$3 i j via
+	local n=$1 batch=$2 addr_fn=$3 i j via own=()
 	shift 3
-	node_start "$($addr_fn 0)" "$@"
+	declare -F node_args >/dev/null && mapfile -t own < <(node_args 0)
+	node_start "$($addr_fn 0)" "${own[@]}" "$@"
 	wait_joined 30 "$($addr_fn 0)"
 	for ((i = 1; i < n; i += batch)); do
 		local started=() joined=${#NODES[@]}
 		for ((j = i; j < i + batch && j < n; j++)); do
 			via=${NODES[RANDOM % joined]}
-			node_start "$($addr_fn "$j")" --join "$via" "$@"
+			declare -F node_args >/dev/null && mapfile -t own < <(node_args "$j")
+			node_start "$($addr_fn "$j")" --join "$via" "${own[@]}" "$@"
 			started+=("$($addr_fn "$j")")
 		done
 		wait_joined 60 "${started[@]}"
