@@ -64,7 +64,8 @@ struct lookup {
 	size_t nown, own_pos;
 	struct dht_node own[DHT_MAX_NODES];
 	struct dht_node lower;   /* the anchor A of the last OWNER answer: the key is in (A, own[0]] */
-	bool fresh;              /* that answer came from A itself: its first successors are fresh */
+	bool fresh;              /* that answer came from A itself: its first successor is fresh */
+	bool via_pred;           /* own[0] was named by its successor as its predecessor */
 	unsigned local_answers;  /* guards the answer_locally() recursion */
 	size_t nasked;           /* nodes asked as owner in this attempt */
 	struct dht_id asked[LOOKUP_MAX_ASKED];

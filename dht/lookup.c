@@ -9,13 +9,15 @@
  * hop's predecessor.
  *
  * An OWNER answer is not taken on trust: X is asked too (AS_OWNER), and accepted if it answers
- * SELF. Only when X has no live predecessor to decide by (it died, or X has just joined) is X
- * accepted without that, and only if X is the anchor's own first successor, checked at its last
- * stabilization and answering for itself. Deeper entries are copies of copies and may miss nodes
- * that joined since. A lookup that finds no route tries again after lookup_retry_us, once the
- * ring has had time to repair: the dead nodes it reports with each question (FIND's dead hints)
- * make the nodes that still list them check at once. So lookups stay correct while the ring
- * repairs itself, at no cost in hops on a stable ring, where X answers SELF.
+ * SELF. Only when X has no live predecessor to decide by is it accepted without that, and only
+ * if X is the anchor's own first successor (checked at the anchor's last stabilization; X's
+ * predecessor may be dead or not yet known), or was named by its successor in a PRED answer and
+ * has no predecessor at all (a node that joined in front of its successor, not yet adopted by
+ * the node before it). Deeper entries are copies of copies and may miss nodes that joined since.
+ * A lookup that finds no route tries again after lookup_retry_us, once the ring has had time to
+ * repair: the dead nodes it reports with each question (FIND's dead hints) make the nodes that
+ * still list them check at once. So lookups stay correct while the ring repairs itself, at no
+ * cost in hops on a stable ring, where X answers SELF.
  *
  * Not done here: parallel queries (alpha > 1) and proximity routing. */
 #include "dht/chord_impl.h"
@@ -156,12 +158,12 @@ static bool accept_owner(const struct lookup *lk, const struct dht_msg *m)
 {
 	if (m->u.found.status == DHT_FOUND_SELF)
 		return true;
-	/* A live predecessor decides: the responder would have said SELF. */
-	if (m->u.found.has_pred && !dead_has(lk->dead, lk->ndead, &m->u.found.pred.id))
-		return false;
-	/* None to go by: trust only the anchor's own first successor (own_pos has moved past
-	 * it), and not if the responder's own list places the key ahead of it. */
-	return lk->fresh && lk->own_pos == 1 && m->u.found.status != DHT_FOUND_OWNER;
+	if (m->u.found.status == DHT_FOUND_OWNER || lk->own_pos != 1)
+		return false; /* its own list places the key ahead of it, or it is deep in a list */
+	/* A predecessor not yet dead decides: the responder would have said SELF. */
+	if (!m->u.found.has_pred)
+		return lk->fresh || lk->via_pred;
+	return lk->fresh && dead_has(lk->dead, lk->ndead, &m->u.found.pred.id);
 }
 
 static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_node *responder,
@@ -171,6 +173,7 @@ static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_n
 		return;
 	lk->lower = m->u.found.nodes[0];
 	lk->fresh = id_eq(&lk->lower.id, &responder->id);
+	lk->via_pred = false;
 	lk->nown = lk->own_pos = 0;
 	for (size_t i = 1; i < m->u.found.nnodes; i++)
 		lk->own[lk->nown++] = m->u.found.nodes[i];
@@ -208,6 +211,7 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 			lk->nown = 1;
 			lk->own_pos = 0;
 			lk->fresh = false;
+			lk->via_pred = true;
 		}
 		break;
 	default:
