@@ -12,7 +12,7 @@
 
 enum opt {
 	O_LISTEN, O_JOIN, O_BITS, O_DATA_DIR, O_ID, O_LOG, O_SUCC, O_REPL, O_STORE, O_ANY,
-	O_HELP, O_VERSION,
+	O_UP, O_DOWN, O_CORRUPT, O_HELP, O_VERSION,
 };
 
 static const struct {
@@ -24,6 +24,8 @@ static const struct {
 	[O_ID] = { "id", true },             [O_LOG] = { "log-level", true },
 	[O_SUCC] = { "succ-len", true },     [O_REPL] = { "replicas", true },
 	[O_STORE] = { "store-max", true },   [O_ANY] = { "control-any", false },
+	[O_UP] = { "up-rate", true },        [O_DOWN] = { "down-rate", true },
+	[O_CORRUPT] = { "debug-corrupt-uploads", false },
 	[O_HELP] = { "help", false },        [O_VERSION] = { "version", false },
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -33,8 +35,8 @@ void args_usage(FILE *f)
 	fputs("Usage: dhtnode --listen IP:PORT [--join HOST:PORT] [options]\n"
 	      "Run one node of a Chord DHT in the foreground, logging to stderr.\n"
 	      "Without --join it starts a new ring; with --join it joins the ring of that node.\n"
-	      "The node speaks the DHT over UDP and takes dhtctl's control connections over TCP,\n"
-	      "both on IP:PORT.\n"
+	      "The node speaks the DHT over UDP and takes dhtctl's control connections and other\n"
+	      "nodes' chunk exchange over TCP, both on IP:PORT.\n"
 	      "\n"
 	      "  --listen IP:PORT     address to bind and to be reached at (e.g. 127.0.0.1:4000,\n"
 	      "                       [::1]:4000); not 0.0.0.0, since other nodes must reach it\n"
@@ -42,7 +44,7 @@ void args_usage(FILE *f)
 	      "  --id-bits N          id width of the network, 8..160 (default 160); all\n"
 	      "                       members of a ring must use the same width\n"
 	      "  --id HEX             use this id instead of one derived from the node's key\n"
-	      "  --data-dir DIR       where the node keeps its key (default\n"
+	      "  --data-dir DIR       where the node keeps its key and its transfers' state (default\n"
 	      "                       $XDG_STATE_HOME/dhtnode/PORT or ~/.local/state/dhtnode/PORT)\n"
 	      "  --log-level LEVEL    error, warn, info (default) or debug\n"
 	      "  --succ-len R         successor list length, 2..32 (default 8)\n"
@@ -52,6 +54,11 @@ void args_usage(FILE *f)
 	      "  --control-any        accept control connections from any address, not only\n"
 	      "                       from this machine (anyone who reaches the port can then\n"
 	      "                       read and write the store through this node)\n"
+	      "  --up-rate RATE       cap this node's total upload, e.g. 1MiB or 512KiB a second\n"
+	      "                       (default 0: no cap)\n"
+	      "  --down-rate RATE     cap this node's total download likewise (default 0)\n"
+	      "  --debug-corrupt-uploads\n"
+	      "                       for tests: send corrupt blocks (peers should ban this node)\n"
 	      "  --help, --version\n"
 	      "See the manual page node/dhtnode.1 for details.\n"
 	      "\n"
@@ -216,6 +223,18 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 		return 0;
 	case O_ANY:
 		a->control_any = true;
+		return 0;
+	case O_UP:
+	case O_DOWN:
+		if (parse_size(v, &n) != 0 || (n != 0 && n < 1024)) {
+			fail(err, errcap, "--%s %s: give bytes a second of at least 1KiB, like 1MiB or "
+			     "512KiB, or 0 for no cap", opts[o].name, v);
+			return -1;
+		}
+		*(o == O_UP ? &a->up_rate : &a->down_rate) = n;
+		return 0;
+	case O_CORRUPT:
+		a->debug_corrupt = true;
 		return 0;
 	case O_HELP:
 	case O_VERSION:

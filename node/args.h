@@ -26,6 +26,8 @@ struct node_args {
 	unsigned replicas;
 	uint64_t store_max;          /* bytes */
 	bool control_any;
+	uint64_t up_rate, down_rate; /* bytes per second for all transfers; 0: no cap */
+	bool debug_corrupt;          /* for tests: send corrupt blocks */
 };
 
 enum args_result { ARGS_RUN, ARGS_HELP, ARGS_VERSION, ARGS_ERROR };

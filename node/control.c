@@ -16,7 +16,7 @@
 static const char *const code_names[] = {
 	[CTL_USAGE] = "usage",         [CTL_NOT_FOUND] = "not_found", [CTL_TIMEOUT] = "timeout",
 	[CTL_TOO_LARGE] = "too_large", [CTL_FULL] = "full",          [CTL_NOT_JOINED] = "not_joined",
-	[CTL_INTERNAL] = "internal",
+	[CTL_INTERNAL] = "internal",   [CTL_IO] = "io",               [CTL_BAD_MANIFEST] = "bad_manifest",
 };
 
 static const struct {
@@ -28,6 +28,9 @@ static const struct {
 	{ "lookup", CTL_LOOKUP, true },   { "status", CTL_STATUS, false },
 	{ "ring", CTL_RING, false },      { "announce", CTL_ANNOUNCE, true },
 	{ "get_peers", CTL_GET_PEERS, true },
+	{ "share", CTL_SHARE, false },    { "fetch", CTL_FETCH, false },
+	{ "list", CTL_LIST, false },      { "stop", CTL_STOP, false },
+	{ "watch", CTL_WATCH, false },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -156,6 +159,71 @@ static int get_peer(json_t *req, struct dht_addr *out, struct ctl_error *err)
 	return 0;
 }
 
+static int get_bool(json_t *req, const char *name, bool *out, struct ctl_error *err)
+{
+	json_t *v = json_object_get(req, name);
+	if (v == NULL)
+		return 0;
+	if (!json_is_boolean(v))
+		return usage(err, "\"%s\" must be true or false", name);
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* An absolute path: the node may run in another directory than the client. */
+static int get_path(json_t *req, const char *name, char *out, struct ctl_error *err)
+{
+	const char *p = json_string_value(json_object_get(req, name));
+	if (p == NULL || p[0] != '/' || strlen(p) >= CTL_PATH_MAX)
+		return usage(err, "\"%s\" must be an absolute path (starting with '/') of at most "
+			     "%d bytes", name, CTL_PATH_MAX - 1);
+	memcpy(out, p, strlen(p) + 1);
+	return 0;
+}
+
+static int get_content(json_t *req, uint8_t out[MANIFEST_ID_LEN], struct ctl_error *err)
+{
+	const char *hex = json_string_value(json_object_get(req, "content_id"));
+	size_t n = 0;
+	if (hex == NULL || strlen(hex) != 2 * MANIFEST_ID_LEN ||
+	    sodium_hex2bin(out, MANIFEST_ID_LEN, hex, strlen(hex), NULL, &n, NULL) != 0 ||
+	    n != MANIFEST_ID_LEN)
+		return usage(err, "\"content_id\" must be %d hex digits (what share printed)",
+			     2 * MANIFEST_ID_LEN);
+	return 0;
+}
+
+static int get_file_fields(json_t *req, struct ctl_request *out, struct ctl_error *err)
+{
+	uint64_t n = 0;
+	switch (out->cmd) {
+	case CTL_SHARE:
+		if (get_path(req, "path", out->path, err) != 0 ||
+		    get_uint(req, "chunk_size", MANIFEST_MIN_CHUNK, MANIFEST_MAX_CHUNK, &n, err) != 0 ||
+		    get_bool(req, "follow", &out->follow, err) != 0)
+			return -1;
+		if (n != 0 && !manifest_chunk_size_valid((uint32_t)n))
+			return usage(err, "\"chunk_size\" must be a power of two from %u to %u",
+				     MANIFEST_MIN_CHUNK, MANIFEST_MAX_CHUNK);
+		out->chunk_size = (uint32_t)n;
+		return 0;
+	case CTL_FETCH:
+		if (get_content(req, out->content, err) != 0 ||
+		    get_path(req, "out", out->path, err) != 0 ||
+		    get_bool(req, "leave_when_done", &out->leave_when_done, err) != 0 ||
+		    get_bool(req, "follow", &out->follow, err) != 0 ||
+		    get_uint(req, "timeout_s", 1, CTL_MAX_TIMEOUT_S, &n, err) != 0)
+			return -1;
+		out->timeout_s = (uint32_t)n;
+		return 0;
+	case CTL_STOP:
+	case CTL_WATCH:
+		return get_content(req, out->content, err);
+	default:
+		return 0;
+	}
+}
+
 /* The fields that depend on the command. */
 static int get_fields(json_t *req, struct ctl_request *out, struct ctl_error *err)
 {
@@ -190,8 +258,9 @@ static int get_fields(json_t *req, struct ctl_request *out, struct ctl_error *er
 	case CTL_LOOKUP:
 	case CTL_STATUS:
 		return 0;
+	default:
+		return get_file_fields(req, out, err);
 	}
-	return 0;
 }
 
 static int parse_object(json_t *req, unsigned bits, struct ctl_request *out,
@@ -200,7 +269,7 @@ static int parse_object(json_t *req, unsigned bits, struct ctl_request *out,
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	if (cmd == NULL)
 		return usage(err, "the request needs \"cmd\", a string: put, get, lookup, status, "
-			     "ring, announce or get_peers");
+			     "ring, announce, get_peers, share, fetch, list, stop or watch");
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		if (strcmp(cmd, commands[i].name) != 0)
 			continue;
@@ -210,7 +279,7 @@ static int parse_object(json_t *req, unsigned bits, struct ctl_request *out,
 		return get_fields(req, out, err);
 	}
 	return usage(err, "unknown command \"%.40s\"; the commands are put, get, lookup, status, "
-		     "ring, announce and get_peers", cmd);
+		     "ring, announce, get_peers, share, fetch, list, stop and watch", cmd);
 }
 
 int ctl_parse_request(const char *line, size_t len, unsigned bits, struct ctl_request *req,

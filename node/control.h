@@ -12,16 +12,24 @@
 
 #include "dht/chord.h"
 #include "dht/kv.h"
+#include "transfer/manifest.h"
 
 #define CTL_MAX_LINE (64 * 1024)   /* bytes in one request line, newline excluded */
 #define CTL_RING_DEFAULT_MAX 1024
 #define CTL_RING_MAX 4096
 #define CTL_STATUS_MAX_ENTRIES 1000
+#define CTL_PATH_MAX 4096          /* bytes in a path, NUL included */
+#define CTL_MAX_TIMEOUT_S 3600
 
-enum ctl_cmd { CTL_PUT, CTL_GET, CTL_LOOKUP, CTL_STATUS, CTL_RING, CTL_ANNOUNCE, CTL_GET_PEERS };
+enum ctl_cmd {
+	CTL_PUT, CTL_GET, CTL_LOOKUP, CTL_STATUS, CTL_RING, CTL_ANNOUNCE, CTL_GET_PEERS,
+	CTL_SHARE, CTL_FETCH, CTL_LIST, CTL_STOP, CTL_WATCH,
+};
 
+/* The parser gives only USAGE and TOO_LARGE; running a command may give any of them. */
 enum ctl_code {
 	CTL_USAGE, CTL_NOT_FOUND, CTL_TIMEOUT, CTL_TOO_LARGE, CTL_FULL, CTL_NOT_JOINED, CTL_INTERNAL,
+	CTL_IO, CTL_BAD_MANIFEST,
 };
 
 struct ctl_request {
@@ -32,6 +40,12 @@ struct ctl_request {
 	uint32_t ttl_s;                /* put, announce: 0 means the node's default */
 	unsigned max;                  /* ring, get_peers */
 	struct dht_addr peer;          /* announce */
+	char path[CTL_PATH_MAX];       /* share: what to share; fetch: the output directory */
+	uint32_t chunk_size;           /* share: 0 means the default */
+	bool follow;                   /* share, fetch: stream progress lines */
+	bool leave_when_done;          /* fetch */
+	uint32_t timeout_s;            /* fetch: how long to look for a holder; 0: the default */
+	uint8_t content[MANIFEST_ID_LEN]; /* fetch, stop, watch */
 };
 
 struct ctl_error {

@@ -1,6 +1,6 @@
 /* The control commands: each request becomes a call into the core (dht_put, dht_get,
- * dht_lookup, dht_announce, dht_get_peers), a snapshot of local state (status), or a walk of
- * the ring (ring, in ctlring.c), and ends as one JSON line. An operation stays allocated until
+ * dht_lookup, dht_announce, dht_get_peers), a snapshot of local state (status), a walk of
+ * the ring (ring, in ctlring.c) or a file command (ctlfiles.c), and ends as one JSON line. An operation stays allocated until
  * the core can no longer call back for it, even when the client has gone, because the core
  * keeps its pointer until then. This file owns no sockets. */
 #include "node/ctlcmd.h"
@@ -37,6 +37,11 @@ static void op_free(struct ctl_op *op)
 	free(op);
 }
 
+void ctlcmd_set_files(struct ctlcmd *c, struct xfer_mgr *m)
+{
+	c->files = m;
+}
+
 void ctlcmd_free(struct ctlcmd *c)
 {
 	if (c == NULL)
@@ -49,8 +54,15 @@ void ctlcmd_free(struct ctlcmd *c)
 void op_reply_line(struct ctl_op *op, char *line)
 {
 	if (!op->replied && op->reply != NULL)
-		op->reply(op->arg, line != NULL ? line : oom_line);
+		op->reply(op->arg, line != NULL ? line : oom_line, false);
 	op->replied = true;
+	free(line);
+}
+
+void op_reply_more(struct ctl_op *op, char *line)
+{
+	if (line != NULL && !op->replied && op->reply != NULL)
+		op->reply(op->arg, line, true);
 	free(line);
 }
 
@@ -79,6 +91,8 @@ double op_ms(const struct ctl_op *op)
 void ctlcmd_cancel(struct ctl_op *op)
 {
 	op->reply = NULL;
+	if (op->watch != NULL)
+		files_cancel(op);
 }
 
 /* Set "hops" and "ms" from how the owner was found. */
@@ -267,8 +281,7 @@ static enum dht_status start_core_call(struct ctl_op *op)
 	case CTL_GET_PEERS:
 		rc = dht_get_peers(d, &r->key, r->max, on_value, op);
 		break;
-	case CTL_STATUS:
-	case CTL_RING:
+	default:
 		break; /* not core calls: see ctlcmd_start */
 	}
 	if (rc == 0)
@@ -278,7 +291,7 @@ static enum dht_status start_core_call(struct ctl_op *op)
 
 static void reply_now(ctl_reply_cb *reply, void *arg, char *line)
 {
-	reply(arg, line != NULL ? line : oom_line);
+	reply(arg, line != NULL ? line : oom_line, false);
 	free(line);
 }
 
@@ -291,7 +304,7 @@ struct ctl_op *ctlcmd_start(struct ctlcmd *c, const struct ctl_request *req, ctl
 	}
 	struct ctl_op *op = calloc(1, sizeof *op);
 	if (op == NULL) {
-		reply(arg, oom_line);
+		reply(arg, oom_line, false);
 		return NULL;
 	}
 	op->c = c;
@@ -306,7 +319,11 @@ struct ctl_op *ctlcmd_start(struct ctlcmd *c, const struct ctl_request *req, ctl
 	/* The core may call back before it returns (a key this node owns): op_finish then leaves
 	 * the freeing to us. */
 	op->starting = true;
-	enum dht_status st = req->cmd == CTL_RING ? ring_start(op) : start_core_call(op);
+	enum dht_status st = DHT_OK;
+	if (req->cmd >= CTL_SHARE)
+		files_start(op);
+	else
+		st = req->cmd == CTL_RING ? ring_start(op) : start_core_call(op);
 	op->starting = false;
 	if (st != DHT_OK) {
 		reply_now(reply, arg, ctl_error_line(ctl_code_of(st), ctl_status_advice(st)));

@@ -1,9 +1,11 @@
 /* The TCP acceptor and the control connections' plumbing: one bufferevent per connection, a
  * line reader capped at CTL_MAX_LINE, and the answer written before the connection closes.
- * Requests are parsed by control.c and run by ctlcmd.c; this file knows no command. Buffers are
- * bounded (the read high-water mark) and idle clients time out, so neither a flood nor a stalled
- * client can hold memory or descriptors for long. Not done here: peer-wire (issue 5 plugs in
- * through the hook), TLS, authentication beyond the loopback check. */
+ * Requests are parsed by control.c and run by ctlcmd.c; this file knows no command. Streaming
+ * commands send progress lines before their last one; a client that does not read them loses
+ * some rather than making the node hold them. Buffers are bounded (the read high-water mark)
+ * and idle clients time out, so neither a flood nor a stalled client can hold memory or
+ * descriptors for long. Not done here: peer-wire (node/peerconn.c takes it through the hook),
+ * TLS, authentication beyond the loopback check. */
 #include "node/ctlserver.h"
 
 #include <event2/buffer.h>
@@ -95,9 +97,19 @@ static void answer_error(struct conn *c, enum ctl_code code, const char *msg)
 	free(line);
 }
 
-static void on_reply(void *arg, const char *line)
+/* Progress lines a client has not read yet; past this, new ones are dropped rather than kept. */
+#define MAX_PENDING_PROGRESS (256 * 1024)
+
+static void on_reply(void *arg, const char *line, bool more)
 {
 	struct conn *c = arg;
+	if (more) {
+		struct evbuffer *out = bufferevent_get_output(c->bev);
+		if (evbuffer_get_length(out) < MAX_PENDING_PROGRESS &&
+		    evbuffer_add(out, line, strlen(line)) == 0)
+			evbuffer_add(out, "\n", 1);
+		return;
+	}
 	if (answer(c, line) != 0) {
 		if (c->starting)
 			c->broken = true;

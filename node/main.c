@@ -1,7 +1,8 @@
 /* dhtnode: one node of the DHT as a foreground process. main() composes the pieces (arguments,
- * data directory and key, the two sockets, the UDP adapter around the Chord core, the control
- * server), starts or joins a ring, and runs the libevent loop until a signal makes the node
- * leave. It holds no protocol logic and does not daemonize: a service manager or a terminal
+ * data directory and key, the two sockets, the UDP adapter around the Chord core, the transfer
+ * manager, the control server, which hands peer-wire connections to the transfers), starts or
+ * joins a ring, resumes the transfers the data directory remembers, and runs the libevent loop
+ * until a signal makes the node leave. It holds no protocol logic and does not daemonize: a service manager or a terminal
  * runs it, and stderr is its log. */
 #include <event2/dns.h>
 #include <event2/event.h>
@@ -22,6 +23,7 @@
 #include "node/log.h"
 #include "node/sock.h"
 #include "node/udp.h"
+#include "node/xfer.h"
 
 #define LINGER_MS 200 /* after dht_leave, so that the handoff and goodbyes leave the socket */
 
@@ -35,6 +37,7 @@ struct app {
 	struct udp_dht *udp;
 	struct ctlcmd *cmd;
 	struct ctlserver *ctl;
+	struct xfer_mgr *files;
 	struct event *sigint, *sigterm, *linger;
 	int udp_fd, tcp_fd; /* until the adapter and the server own them */
 	int lock_fd;
@@ -215,7 +218,22 @@ static int open_sockets(struct app *app)
 	return 0;
 }
 
-/* The core, the control server and the signal handlers. */
+static struct xfer_mgr *make_files(struct app *app)
+{
+	struct xfer_config xc = {
+		.data_dir = app->data_dir,
+		.d = udp_dht_core(app->udp),
+		.self = app->args.listen,
+		.up_rate = app->args.up_rate,
+		.down_rate = app->args.down_rate,
+		.debug_corrupt = app->args.debug_corrupt,
+	};
+	if (app->args.debug_corrupt)
+		log_warn("--debug-corrupt-uploads: every block this node uploads is corrupt");
+	return xfer_mgr_new(app->base, &xc);
+}
+
+/* The core, the transfers, the control server and the signal handlers. */
 static int setup(struct app *app)
 {
 	app->base = event_base_new();
@@ -225,12 +243,16 @@ static int setup(struct app *app)
 	}
 	app->udp = udp_dht_new(app->base, app->udp_fd, &app->cfg);
 	app->udp_fd = -1;
-	app->cmd = app->udp ? ctlcmd_new(app->base, udp_dht_core(app->udp)) : NULL;
+	app->files = app->udp ? make_files(app) : NULL;
+	app->cmd = app->files ? ctlcmd_new(app->base, udp_dht_core(app->udp)) : NULL;
 	if (app->cmd != NULL) {
+		ctlcmd_set_files(app->cmd, app->files);
 		app->ctl = ctlserver_new(app->base, app->tcp_fd, app->cmd, app->args.bits,
 					 app->args.control_any);
 		app->tcp_fd = -1;
 	}
+	if (app->ctl != NULL)
+		ctlserver_set_other_hook(app->ctl, pnet_accept, xfer_mgr_net(app->files));
 	app->sigint = evsignal_new(app->base, SIGINT, on_signal, app);
 	app->sigterm = evsignal_new(app->base, SIGTERM, on_signal, app);
 	app->linger = evtimer_new(app->base, on_linger, app);
@@ -250,6 +272,8 @@ static int start(struct app *app)
 	addr_format(&app->args.listen, addr);
 	log_info("dhtnode %s: id %s (%u bits), UDP and TCP on %s, control from %s", DHT_VERSION,
 		 hex, app->args.bits, addr, app->args.control_any ? "anywhere" : "loopback only");
+	/* Transfers resume before the ring is joined: their DHT calls retry until it is. */
+	xfer_mgr_resume(app->files);
 	if (app->args.join)
 		return start_join(app);
 	dht_create(udp_dht_core(app->udp));
@@ -264,6 +288,7 @@ static void teardown(struct app *app)
 	if (app->dns)
 		evdns_base_free(app->dns, 0);
 	ctlserver_free(app->ctl);
+	xfer_mgr_free(app->files); /* before the core: it forgets its DHT calls, which die with it */
 	udp_dht_free(app->udp);
 	ctlcmd_free(app->cmd); /* after the core: it frees what the core dropped */
 	if (app->sigint)

@@ -2,6 +2,7 @@
  * command files. Global options may come before or after the command name; `--` ends options,
  * so a value that starts with a dash can still be stored. The commands do the talking. */
 #include "tools/dhtctl/dhtctl.h"
+#include "tools/dhtctl/files.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,14 +13,16 @@
 
 static const struct dhtctl_cmd *const commands[] = {
 	&dhtctl_cmd_put, &dhtctl_cmd_get, &dhtctl_cmd_lookup, &dhtctl_cmd_announce,
-	&dhtctl_cmd_peers, &dhtctl_cmd_ring, &dhtctl_cmd_status,
+	&dhtctl_cmd_peers, &dhtctl_cmd_ring, &dhtctl_cmd_status, &dhtctl_cmd_share,
+	&dhtctl_cmd_fetch, &dhtctl_cmd_list, &dhtctl_cmd_stop, &dhtctl_cmd_watch,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void global_help(void)
 {
 	printf("usage: dhtctl [--node HOST:PORT] [--json] [--timeout SECONDS] COMMAND ...\n\n"
-	       "Talk to a running dhtnode: store and read values, look keys up, show the ring.\n\n"
+	       "Talk to a running dhtnode: store and read values, look keys up, show the ring,\n"
+	       "share and fetch files.\n\n"
 	       "commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		printf("  %-9s %s\n", commands[i]->name, commands[i]->summary);
@@ -28,8 +31,9 @@ static void global_help(void)
 	       "  --json             print one JSON object (full ids) instead of text\n"
 	       "  --timeout SECONDS  give up on the node after this long (default %d)\n"
 	       "  --help, --version\n\n"
-	       "exit codes: 0 success, 1 key not found, 2 usage error, 3 node unreachable or the\n"
-	       "ring did not answer, 4 other errors. `dhtctl COMMAND --help` describes a command.\n",
+	       "exit codes: 0 success, 1 key or content not found, 2 usage error, 3 node unreachable\n"
+	       "or the ring did not answer, 4 other errors (disk, bad manifest). `dhtctl COMMAND\n"
+	       "--help` describes a command.\n",
 	       DEFAULT_TIMEOUT_MS / 1000);
 }
 
@@ -154,7 +158,7 @@ int main(int argc, char **argv)
 			global_help();
 		else
 			rc = dhtctl_usage(&c, NULL, "a command is needed: put, get, lookup, announce, "
-					  "peers, ring or status");
+					  "peers, ring, status, share, fetch, list, stop or watch");
 		goto out;
 	}
 	rc = setup_target(&c, &p);

@@ -1,0 +1,71 @@
+/* node/peerconn.h: peer-wire connections over TCP on libevent bufferevents. Inbound ones arrive
+ * from the control server's hook and are routed by the content id in their first frame (the
+ * HANDSHAKE); outbound ones are dialled for an owner (a transfer). Every connection shares the
+ * node's upload and download caps through one libevent rate-limit group. The network object
+ * owns every connection; an owner learns of them through struct pconn_ops and ends them with
+ * pconn_close(), after which no callback names them again. It does not parse beyond the first
+ * frame: the bytes are the session core's. */
+#ifndef NODE_PEERCONN_H
+#define NODE_PEERCONN_H
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dht/msg.h"
+#include "transfer/wire.h"
+
+struct pnet;
+struct pconn;
+
+struct pconn_ops {
+	/* The connection is up: dialled and connected, or inbound and routed to this owner.
+	 * Return 0, or -1 if the owner has closed it (pconn_close). */
+	int (*up)(void *owner, struct pconn *c);
+	/* LEN bytes arrived. Return 0, or -1 if the owner has closed the connection. */
+	int (*input)(void *owner, struct pconn *c, const uint8_t *buf, size_t len);
+	/* The output backlog fell below the low-water mark. */
+	void (*writable)(void *owner, struct pconn *c);
+	/* The connection failed or the peer went away (WHY says how); it is gone afterwards. */
+	void (*gone)(void *owner, struct pconn *c, const char *why);
+};
+
+/* Find the owner of inbound connections for content CID: fill *OPS and *OWNER and return 0,
+ * or return -1 to refuse the connection. */
+typedef int pnet_route_fn(void *arg, const uint8_t cid[WIRE_CONTENT_ID_LEN],
+			  const struct pconn_ops **ops, void **owner);
+
+struct pnet_config {
+	uint64_t up_rate, down_rate; /* bytes per second for the whole node; 0: no cap */
+	size_t low_water;            /* writable() fires when the backlog falls to this */
+	pnet_route_fn *route;
+	void *route_arg;
+};
+
+/* Return the network, or NULL on no memory. */
+struct pnet *pnet_new(struct event_base *base, const struct pnet_config *cfg);
+/* Close every connection without calling owners back. Accepts NULL. */
+void pnet_free(struct pnet *n);
+
+/* Take an inbound connection (ctl_other_hook's signature): BEV may already hold bytes. */
+void pnet_accept(void *n, struct bufferevent *bev, const struct dht_addr *peer);
+
+/* Dial TO for OWNER. Return the connection (up() or gone() follows), or NULL. */
+struct pconn *pconn_connect(struct pnet *n, const struct dht_addr *to,
+			    const struct pconn_ops *ops, void *owner);
+/* Queue HLEN bytes of HEAD, then BLEN bytes of BODY (copied), as one write. */
+void pconn_send(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t *body,
+		size_t blen);
+size_t pconn_backlog(const struct pconn *c);
+/* End C: no callback names it again; the memory goes when the current callback returns. */
+void pconn_close(struct pconn *c);
+
+const struct dht_addr *pconn_addr(const struct pconn *c);
+bool pconn_outgoing(const struct pconn *c);
+/* The owner's number for C (a session slot), -1 until set. */
+int pconn_slot(const struct pconn *c);
+void pconn_set_slot(struct pconn *c, int slot);
+
+#endif

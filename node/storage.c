@@ -1,0 +1,645 @@
+/* One content's files on disk: the map from stream offsets to (file, offset), lazily opened
+ * descriptors for the loop thread's pwrite and pread, path lists for workers, and the scan of a
+ * path to share. Writes never preallocate: every byte of every file is written once, so a file
+ * reaches its size exactly when its last chunk lands, and the parts never written stay holes
+ * that a resume can skip without hashing. It does not hash, judge chunks, or know the session;
+ * renaming a finished download into place is the caller's (it happens on a worker). */
+#define _GNU_SOURCE /* SEEK_DATA, SEEK_HOLE */
+#include "node/storage.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Descriptors one storage keeps open; past this all are closed and reopened on demand. A tree
+ * of many small files would otherwise run the process out of descriptors. */
+#define MAX_OPEN 64
+
+struct sfile {
+	char *full;      /* the path on disk */
+	uint64_t size, off;
+	int fd;
+};
+
+struct storage {
+	char *root;
+	bool writable, single, strip;
+	uint32_t n, nopen;
+	uint64_t total;
+	char **mpath;    /* manifest paths, to rebuild full paths after a move */
+	struct sfile *f;
+};
+
+static void set_err(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, cap, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- layout ---- */
+
+static char *join_path(const char *root, const char *mpath, bool single, bool strip)
+{
+	if (single)
+		return strdup(root);
+	const char *rel = mpath;
+	if (strip) {
+		const char *slash = strchr(mpath, '/');
+		rel = slash ? slash + 1 : mpath;
+	}
+	size_t len = strlen(root) + 1 + strlen(rel) + 1;
+	char *p = malloc(len);
+	if (p)
+		snprintf(p, len, "%s/%s", root, rel);
+	return p;
+}
+
+static int build_paths(struct storage *st)
+{
+	for (uint32_t i = 0; i < st->n; i++) {
+		char *p = join_path(st->root, st->mpath[i], st->single, st->strip);
+		if (p == NULL)
+			return -1;
+		free(st->f[i].full);
+		st->f[i].full = p;
+	}
+	return 0;
+}
+
+struct storage *storage_new(const char *root, uint32_t nfiles, const char *const *paths,
+			    const uint64_t *sizes, bool strip, bool writable)
+{
+	struct storage *st = calloc(1, sizeof *st);
+	if (st == NULL)
+		return NULL;
+	st->n = nfiles;
+	st->writable = writable;
+	st->single = nfiles == 1 && strchr(paths[0], '/') == NULL;
+	st->strip = strip;
+	st->root = strdup(root);
+	st->f = calloc(nfiles, sizeof *st->f);
+	st->mpath = calloc(nfiles, sizeof *st->mpath);
+	if (st->root == NULL || st->f == NULL || st->mpath == NULL)
+		goto fail;
+	for (uint32_t i = 0; i < nfiles; i++) {
+		st->f[i].fd = -1;
+		st->f[i].size = sizes[i];
+		st->f[i].off = st->total;
+		st->total += sizes[i];
+		if ((st->mpath[i] = strdup(paths[i])) == NULL)
+			goto fail;
+	}
+	if (build_paths(st) == 0)
+		return st;
+fail:
+	storage_free(st);
+	return NULL;
+}
+
+struct storage *storage_for_manifest(const struct manifest *m, const char *root, bool writable)
+{
+	uint32_t n = manifest_file_count(m);
+	const char **paths = calloc(n, sizeof *paths);
+	uint64_t *sizes = calloc(n, sizeof *sizes);
+	char *name = storage_content_name(m);
+	struct storage *st = NULL;
+	if (paths == NULL || sizes == NULL)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		struct manifest_file f;
+		manifest_file(m, i, &f);
+		paths[i] = f.path;
+		sizes[i] = f.size;
+	}
+	st = storage_new(root, n, paths, sizes, name != NULL, writable);
+out:
+	free(name);
+	free(paths);
+	free(sizes);
+	return st;
+}
+
+static void close_all(struct storage *st)
+{
+	for (uint32_t i = 0; i < st->n; i++)
+		if (st->f[i].fd >= 0) {
+			close(st->f[i].fd);
+			st->f[i].fd = -1;
+		}
+	st->nopen = 0;
+}
+
+void storage_free(struct storage *st)
+{
+	if (st == NULL)
+		return;
+	for (uint32_t i = 0; st->f && i < st->n; i++) {
+		if (st->f[i].fd >= 0)
+			close(st->f[i].fd);
+		free(st->f[i].full);
+	}
+	for (uint32_t i = 0; st->mpath && i < st->n; i++)
+		free(st->mpath[i]);
+	free(st->mpath);
+	free(st->f);
+	free(st->root);
+	free(st);
+}
+
+const char *storage_root(const struct storage *st)
+{
+	return st->root;
+}
+
+uint64_t storage_total_size(const struct storage *st)
+{
+	return st->total;
+}
+
+int storage_move(struct storage *st, const char *root)
+{
+	char *r = strdup(root);
+	if (r == NULL)
+		return -1;
+	close_all(st);
+	free(st->root);
+	st->root = r;
+	st->writable = false;
+	return build_paths(st);
+}
+
+char *storage_content_name(const struct manifest *m)
+{
+	struct manifest_file f;
+	if (manifest_file(m, 0, &f) != 0)
+		return NULL;
+	const char *slash = strchr(f.path, '/');
+	if (manifest_file_count(m) == 1 && slash == NULL)
+		return strdup(f.path);
+	if (slash == NULL)
+		return NULL;
+	size_t len = (size_t)(slash - f.path);
+	for (uint32_t i = 1; i < manifest_file_count(m); i++) {
+		struct manifest_file g;
+		manifest_file(m, i, &g);
+		if (strncmp(g.path, f.path, len + 1) != 0)
+			return NULL;
+	}
+	return strndup(f.path, len);
+}
+
+/* The first non-empty file holding stream offset OFF (< total). Binary search: trees may hold
+ * tens of thousands of files. */
+static uint32_t file_at(const struct storage *st, uint64_t off)
+{
+	uint32_t lo = 0, hi = st->n;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (st->f[mid].off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	while (lo < st->n && st->f[lo].off + st->f[lo].size <= off)
+		lo++;
+	return lo;
+}
+
+/* ---- the loop thread's descriptors ---- */
+
+int storage_mkparents(const char *base, const char *path)
+{
+	size_t skip = strlen(base);
+	char *p = strdup(path);
+	if (p == NULL)
+		return -1;
+	int rc = 0;
+	for (char *s = p + skip + 1; rc == 0 && (s = strchr(s, '/')) != NULL; s++) {
+		*s = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST)
+			rc = -1;
+		*s = '/';
+	}
+	free(p);
+	return rc;
+}
+
+/* The directory that holds the root: what exists before a download starts. */
+static char *root_parent(const struct storage *st)
+{
+	char *p = strdup(st->root);
+	char *slash = p ? strrchr(p, '/') : NULL;
+	if (slash)
+		slash[slash == p ? 1 : 0] = '\0';
+	return p;
+}
+
+static int open_file(struct storage *st, uint32_t i, char *err, size_t cap)
+{
+	struct sfile *f = &st->f[i];
+	if (f->fd >= 0)
+		return f->fd;
+	if (st->nopen >= MAX_OPEN)
+		close_all(st);
+	int flags = (st->writable ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC;
+	f->fd = open(f->full, flags, 0644);
+	if (f->fd < 0 && errno == ENOENT && st->writable && !st->single) {
+		char *parent = root_parent(st);
+		if (parent && storage_mkparents(parent, f->full) == 0)
+			f->fd = open(f->full, flags, 0644);
+		free(parent);
+	}
+	if (f->fd < 0) {
+		set_err(err, cap, "cannot open %s: %s", f->full, strerror(errno));
+		return -1;
+	}
+	st->nopen++;
+	return f->fd;
+}
+
+int storage_write(struct storage *st, uint64_t off, const void *buf, size_t len, char *err,
+		  size_t errcap)
+{
+	const uint8_t *b = buf;
+	while (len > 0) {
+		uint32_t i = off < st->total ? file_at(st, off) : st->n;
+		if (i >= st->n) {
+			set_err(err, errcap, "write past the end of the content");
+			return -1;
+		}
+		struct sfile *f = &st->f[i];
+		uint64_t in = off - f->off;
+		size_t n = f->size - in < len ? (size_t)(f->size - in) : len;
+		int fd = open_file(st, i, err, errcap);
+		if (fd < 0)
+			return -1;
+		ssize_t w = pwrite(fd, b, n, (off_t)in);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			set_err(err, errcap, "writing %s: %s", f->full,
+				w < 0 ? strerror(errno) : "nothing written");
+			return -1;
+		}
+		b += w;
+		off += (uint64_t)w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int storage_read(struct storage *st, uint64_t off, void *buf, size_t len, char *err,
+		 size_t errcap)
+{
+	uint8_t *b = buf;
+	while (len > 0) {
+		uint32_t i = off < st->total ? file_at(st, off) : st->n;
+		if (i >= st->n) {
+			set_err(err, errcap, "read past the end of the content");
+			return -1;
+		}
+		struct sfile *f = &st->f[i];
+		uint64_t in = off - f->off;
+		size_t n = f->size - in < len ? (size_t)(f->size - in) : len;
+		int fd = open_file(st, i, err, errcap);
+		if (fd < 0)
+			return -1;
+		ssize_t r = pread(fd, b, n, (off_t)in);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			set_err(err, errcap, "reading %s: %s", f->full,
+				r < 0 ? strerror(errno) : "the file is shorter than when it was shared");
+			return -1;
+		}
+		b += r;
+		off += (uint64_t)r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* ---- span lists, for workers ---- */
+
+void span_list_free(struct span_list *l)
+{
+	for (uint32_t i = 0; l->v && i < l->n; i++)
+		free(l->v[i].path);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+int storage_spans(const struct storage *st, uint64_t off, uint64_t len, struct span_list *out)
+{
+	memset(out, 0, sizeof *out);
+	out->off = off;
+	out->len = len;
+	if (len == 0 || off + len > st->total)
+		return len == 0 ? 0 : -1;
+	uint32_t first = file_at(st, off), last = file_at(st, off + len - 1);
+	out->v = calloc(last - first + 1, sizeof *out->v);
+	if (out->v == NULL)
+		return -1;
+	for (uint32_t i = first; i <= last; i++) {
+		const struct sfile *f = &st->f[i];
+		if (f->size == 0)
+			continue;
+		uint64_t a = off > f->off ? off : f->off;
+		uint64_t b = off + len < f->off + f->size ? off + len : f->off + f->size;
+		struct span *s = &out->v[out->n++];
+		s->file_off = a - f->off;
+		s->len = b - a;
+		if ((s->path = strdup(f->full)) == NULL) {
+			span_list_free(out);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int storage_all_paths(const struct storage *st, struct span_list *out)
+{
+	memset(out, 0, sizeof *out);
+	out->v = calloc(st->n, sizeof *out->v);
+	if (out->v == NULL)
+		return -1;
+	out->len = st->total;
+	for (uint32_t i = 0; i < st->n; i++) {
+		out->v[i].len = st->f[i].size;
+		if ((out->v[i].path = strdup(st->f[i].full)) == NULL) {
+			span_list_free(out);
+			return -1;
+		}
+		out->n++;
+	}
+	return 0;
+}
+
+void span_reader_init(struct span_reader *r, const struct span_list *l)
+{
+	r->l = l;
+	r->cur = 0;
+	r->fd = -1;
+}
+
+void span_reader_close(struct span_reader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+/* The span holding list-relative offset *REL; *REL becomes the offset inside it. */
+static int span_find(const struct span_list *l, uint64_t *rel)
+{
+	for (uint32_t i = 0; i < l->n; i++) {
+		if (*rel < l->v[i].len)
+			return (int)i;
+		*rel -= l->v[i].len;
+	}
+	return -1;
+}
+
+static int reader_open(struct span_reader *r, uint32_t i, char *err, size_t errcap)
+{
+	if (r->fd >= 0 && r->cur == i)
+		return r->fd;
+	span_reader_close(r);
+	r->fd = open(r->l->v[i].path, O_RDONLY | O_CLOEXEC);
+	r->cur = i;
+	if (r->fd < 0)
+		set_err(err, errcap, "cannot open %s: %s", r->l->v[i].path, strerror(errno));
+	return r->fd;
+}
+
+int span_read(struct span_reader *r, uint64_t off, void *buf, size_t len, char *err,
+	      size_t errcap)
+{
+	uint8_t *b = buf;
+	uint64_t rel = off - r->l->off;
+	int i = span_find(r->l, &rel);
+	while (len > 0 && i >= 0 && (uint32_t)i < r->l->n) {
+		const struct span *s = &r->l->v[i];
+		size_t n = s->len - rel < len ? (size_t)(s->len - rel) : len;
+		int fd = reader_open(r, (uint32_t)i, err, errcap);
+		if (fd < 0)
+			return -1;
+		ssize_t got = pread(fd, b, n, (off_t)(s->file_off + rel));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			set_err(err, errcap, "reading %s: %s", s->path,
+				got < 0 ? strerror(errno) : "the file is shorter than expected");
+			return -1;
+		}
+		b += got;
+		len -= (size_t)got;
+		rel += (uint64_t)got;
+		if (rel == s->len) {
+			rel = 0;
+			i++;
+		}
+	}
+	if (len > 0) {
+		set_err(err, errcap, "read past the end of the spans");
+		return -1;
+	}
+	return 0;
+}
+
+bool span_has_hole(struct span_reader *r, uint64_t off, uint64_t len)
+{
+	char err[STORAGE_ERR_MAX];
+	uint64_t rel = off - r->l->off;
+	int i = span_find(r->l, &rel);
+	while (len > 0 && i >= 0 && (uint32_t)i < r->l->n) {
+		const struct span *s = &r->l->v[i];
+		uint64_t n = s->len - rel < len ? s->len - rel : len;
+		int fd = reader_open(r, (uint32_t)i, err, sizeof err);
+		if (fd < 0)
+			return true;
+		off_t at = (off_t)(s->file_off + rel);
+		/* SEEK_HOLE also finds the end of the file, which counts as a hole here. */
+		off_t hole = lseek(fd, at, SEEK_HOLE);
+		if (hole < 0 || (uint64_t)hole < s->file_off + rel + n)
+			return true;
+		len -= n;
+		rel = 0;
+		i++;
+	}
+	return len > 0;
+}
+
+/* ---- scanning a path to share ---- */
+
+struct scan_ctx {
+	struct share_scan *out;
+	uint32_t cap;
+	char *err;
+	size_t errcap;
+};
+
+static int scan_add(struct scan_ctx *x, const char *mpath, const struct stat *sb)
+{
+	struct share_scan *o = x->out;
+	if (!manifest_path_valid(mpath)) {
+		set_err(x->err, x->errcap, "cannot share '%s': a path component is empty or longer "
+			"than %u bytes, or the path is longer than %u bytes", mpath,
+			MANIFEST_MAX_COMPONENT, MANIFEST_MAX_PATH);
+		return -1;
+	}
+	if (o->n >= MANIFEST_MAX_FILES) {
+		set_err(x->err, x->errcap, "too many files: a share holds at most %u",
+			MANIFEST_MAX_FILES);
+		return -1;
+	}
+	if (o->n == x->cap) {
+		uint32_t cap = x->cap ? x->cap * 2 : 16;
+		char **p = realloc(o->path, cap * sizeof *p);
+		if (p)
+			o->path = p;
+		uint64_t *s = realloc(o->size, cap * sizeof *s);
+		if (s)
+			o->size = s;
+		int64_t *t = realloc(o->mtime_ns, cap * sizeof *t);
+		if (t)
+			o->mtime_ns = t;
+		if (p == NULL || s == NULL || t == NULL)
+			goto oom;
+		x->cap = cap;
+	}
+	if ((o->path[o->n] = strdup(mpath)) == NULL)
+		goto oom;
+	o->size[o->n] = (uint64_t)sb->st_size;
+	o->mtime_ns[o->n] = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+	o->total += (uint64_t)sb->st_size;
+	o->n++;
+	return 0;
+oom:
+	set_err(x->err, x->errcap, "out of memory while scanning");
+	return -1;
+}
+
+static int scan_dir(struct scan_ctx *x, const char *disk, const char *mpath);
+
+/* TOP: the path the user named, whose symlink is followed; links inside a tree are not. */
+static int scan_entry(struct scan_ctx *x, const char *disk, const char *mpath, bool top)
+{
+	struct stat sb;
+	if ((top ? stat(disk, &sb) : lstat(disk, &sb)) != 0) {
+		set_err(x->err, x->errcap, "cannot read %s: %s", disk, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(sb.st_mode))
+		return scan_dir(x, disk, mpath);
+	if (S_ISREG(sb.st_mode))
+		return scan_add(x, mpath, &sb);
+	x->out->skipped++;
+	return 0;
+}
+
+static int scan_dir(struct scan_ctx *x, const char *disk, const char *mpath)
+{
+	DIR *d = opendir(disk);
+	if (d == NULL) {
+		set_err(x->err, x->errcap, "cannot read the directory %s: %s", disk, strerror(errno));
+		return -1;
+	}
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		size_t dl = strlen(disk) + strlen(e->d_name) + 2;
+		size_t ml = strlen(mpath) + strlen(e->d_name) + 2;
+		char *dp = malloc(dl), *mp = malloc(ml);
+		if (dp && mp) {
+			snprintf(dp, dl, "%s/%s", disk, e->d_name);
+			snprintf(mp, ml, "%s/%s", mpath, e->d_name);
+			rc = scan_entry(x, dp, mp, false);
+		} else {
+			set_err(x->err, x->errcap, "out of memory while scanning");
+			rc = -1;
+		}
+		free(dp);
+		free(mp);
+	}
+	closedir(d);
+	return rc;
+}
+
+struct scan_entry {
+	char *path;
+	uint64_t size;
+	int64_t mtime_ns;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return manifest_path_cmp(((const struct scan_entry *)a)->path,
+				 ((const struct scan_entry *)b)->path);
+}
+
+/* Sort the files into path order, moving sizes and times along. */
+static int scan_sort(struct share_scan *s)
+{
+	struct scan_entry *e = malloc(s->n * sizeof *e);
+	if (e == NULL)
+		return -1;
+	for (uint32_t i = 0; i < s->n; i++)
+		e[i] = (struct scan_entry){ s->path[i], s->size[i], s->mtime_ns[i] };
+	qsort(e, s->n, sizeof *e, cmp_entry);
+	for (uint32_t i = 0; i < s->n; i++) {
+		s->path[i] = e[i].path;
+		s->size[i] = e[i].size;
+		s->mtime_ns[i] = e[i].mtime_ns;
+	}
+	free(e);
+	return 0;
+}
+
+int storage_scan(const char *path, struct share_scan *out, char *err, size_t errcap)
+{
+	memset(out, 0, sizeof *out);
+	struct scan_ctx x = { out, 0, err, errcap };
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (path[0] != '/' || *base == '\0') {
+		set_err(err, errcap, "give an absolute path to a file or a directory, not '%s'", path);
+		return -1;
+	}
+	if (scan_entry(&x, path, base, true) != 0)
+		goto fail;
+	if (out->total == 0) {
+		set_err(err, errcap, "nothing to share: %s holds no bytes (empty files only, or "
+			"no regular files)", path);
+		goto fail;
+	}
+	if (scan_sort(out) != 0) {
+		set_err(err, errcap, "out of memory while scanning");
+		goto fail;
+	}
+	return 0;
+fail:
+	share_scan_free(out);
+	return -1;
+}
+
+void share_scan_free(struct share_scan *s)
+{
+	for (uint32_t i = 0; s->path && i < s->n; i++)
+		free(s->path[i]);
+	free(s->path);
+	free(s->size);
+	free(s->mtime_ns);
+	memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,101 @@
+/* node/storage.h: where one content's bytes live on disk. The files of a share lie end to end as
+ * one byte stream in manifest order; each file sits at a path under a root (a single file is its
+ * own root; a tree's first path component is the root's name). This module scans a path to
+ * share, writes received blocks with pwrite and reads blocks to upload with pread (on the loop
+ * thread, with descriptors it opens lazily), and lists spans by full path for worker threads,
+ * which open what they read themselves and never share a descriptor with the loop.
+ * Objects returned are the caller's to free; error texts name the file and the reason. */
+#ifndef NODE_STORAGE_H
+#define NODE_STORAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "transfer/manifest.h"
+
+#define STORAGE_ERR_MAX 512
+
+/* What a scan of a path to share found: manifest paths in path order (the first component is
+ * the shared file's or directory's own name), sizes and modification times. */
+struct share_scan {
+	uint32_t n;
+	char **path;
+	uint64_t *size;
+	int64_t *mtime_ns;
+	uint64_t total;
+	uint32_t skipped; /* symlinks and special files, which are not shared */
+};
+
+/* Scan PATH (absolute; a regular file or a directory tree). Return 0, or -1 with ERR set (not
+ * found, unreadable, empty, a name the manifest cannot hold, too many files). */
+int storage_scan(const char *path, struct share_scan *out, char *err, size_t errcap);
+void share_scan_free(struct share_scan *s); /* frees the arrays, not S */
+
+/* The name a content is saved under: its one file's path, or the first component its paths
+ * share, or NULL if they share none (a manifest we did not make). */
+char *storage_content_name(const struct manifest *m);
+
+struct storage;
+
+/* Storage for NFILES files with manifest PATHS and SIZES under ROOT. One file whose path has no
+ * '/' is ROOT itself; otherwise each file is ROOT/PATH with PATH's first component removed if
+ * STRIP (it names ROOT). WRITABLE: files are opened for writing and created as needed (a
+ * download); otherwise only read. Return NULL on no memory. */
+struct storage *storage_new(const char *root, uint32_t nfiles, const char *const *paths,
+			    const uint64_t *sizes, bool strip, bool writable);
+/* The same for a manifest's files. */
+struct storage *storage_for_manifest(const struct manifest *m, const char *root, bool writable);
+void storage_free(struct storage *st);
+
+const char *storage_root(const struct storage *st);
+uint64_t storage_total_size(const struct storage *st);
+/* Point at ROOT from now on (after the partial root was renamed into place), read-only. Open
+ * descriptors are closed. Return 0, or -1 on no memory (nothing changes). */
+int storage_move(struct storage *st, const char *root);
+
+/* Write LEN bytes at stream offset OFF. Return 0, or -1 with ERR set. */
+int storage_write(struct storage *st, uint64_t off, const void *buf, size_t len, char *err,
+		  size_t errcap);
+/* Read LEN bytes at stream offset OFF into BUF. Return 0, or -1 with ERR set (also for a file
+ * shorter than the manifest says). */
+int storage_read(struct storage *st, uint64_t off, void *buf, size_t len, char *err,
+		 size_t errcap);
+
+/* A stream range as pieces of files, by full path: for worker threads. */
+struct span {
+	char *path;
+	uint64_t file_off;
+	uint64_t len;
+};
+struct span_list {
+	struct span *v;
+	uint32_t n;
+	uint64_t off, len; /* the stream range covered */
+};
+
+/* Fill OUT with the spans of [OFF, OFF + LEN) (empty files are left out). Return 0 or -1. */
+int storage_spans(const struct storage *st, uint64_t off, uint64_t len, struct span_list *out);
+/* Every file's full path, empty files included, in stream order. Return 0 or -1. */
+int storage_all_paths(const struct storage *st, struct span_list *out);
+void span_list_free(struct span_list *l); /* frees the contents, not L */
+
+/* Reading a span list on a worker: one descriptor kept open between calls. */
+struct span_reader {
+	const struct span_list *l;
+	uint32_t cur;
+	int fd;
+};
+void span_reader_init(struct span_reader *r, const struct span_list *l);
+void span_reader_close(struct span_reader *r);
+/* Read LEN bytes at stream offset OFF (within the list's range). Return 0, or -1 with ERR. */
+int span_read(struct span_reader *r, uint64_t off, void *buf, size_t len, char *err,
+	      size_t errcap);
+/* Whether [OFF, OFF + LEN) has a hole (a range never written) or lies past a file's end: such a
+ * chunk cannot be complete, so a resume need not hash it. Errors count as holes. */
+bool span_has_hole(struct span_reader *r, uint64_t off, uint64_t len);
+
+/* Create the parent directories of PATH below the directory BASE (which exists). */
+int storage_mkparents(const char *base, const char *path);
+
+#endif

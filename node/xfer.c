@@ -1,0 +1,674 @@
+/* The transfer manager: the list of transfers and each one's life (created by a share or a
+ * fetch, run, stopped, failed, removed), its watchers, its housekeeping timer (rates, progress,
+ * batched state saves) and the share and fetch requests themselves. A transfer is freed only
+ * when its last job is back from the pool, so a job never finds its transfer gone; a transfer
+ * taken out of the list is merely marked removed until then. Peers and the session core live
+ * in xfer_swarm.c, pool jobs in xfer_jobs.c, restarts and resumes in xfer_resume.c. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "node/log.h"
+#include "node/udp.h"
+#include "node/xfer_impl.h"
+
+#define HOUSE_MS 250              /* rates, progress (so at most 4 lines a second), saves */
+#define SAVE_EVERY_US 500000      /* at most two state writes a second per transfer */
+#define RATE_ALPHA 0.35           /* weight of the newest quarter second in the shown rates */
+#define HASH_THREADS_MAX 8
+
+static const char *const state_names[] = {
+	[XFER_HASHING] = "hashing",         [XFER_FINDING] = "finding_peers",
+	[XFER_MANIFEST] = "manifest",       [XFER_DOWNLOADING] = "downloading",
+	[XFER_SEEDING] = "seeding",         [XFER_STOPPED] = "stopped",
+	[XFER_FAILED] = "failed",
+};
+
+const char *xfer_state_name(enum xfer_state s)
+{
+	return (unsigned)s < sizeof state_names / sizeof state_names[0] ? state_names[s] : "?";
+}
+
+/* ---- the manager ---- */
+
+/* Peer id: the node id's 20 bytes. Network id: the first 8 bytes of BLAKE2b-256 of
+ * "dhtnode-wire" and one byte holding the id width, so that rings of different widths (which
+ * are different networks) refuse each other's peers at the handshake. */
+static void make_ids(struct xfer_mgr *m)
+{
+	uint8_t in[WIRE_PROTOCOL_LEN + 1], h[crypto_generichash_BYTES];
+	memcpy(m->peer_id, dht_self(m->cfg.d)->id.b, WIRE_PEER_ID_LEN);
+	memcpy(in, WIRE_PROTOCOL, WIRE_PROTOCOL_LEN);
+	in[WIRE_PROTOCOL_LEN] = (uint8_t)dht_bits(m->cfg.d);
+	crypto_generichash(h, sizeof h, in, sizeof in, NULL, 0);
+	memcpy(m->network, h, WIRE_NETWORK_ID_LEN);
+}
+
+/* How much a session keeps queued to a peer: enough to keep a fast link busy between write
+ * callbacks, but under a cap about an eighth of a second of it, so that a choke or a cancel
+ * does not wait behind a long queue. */
+static size_t low_water_for(uint64_t up_rate)
+{
+	uint64_t w = up_rate ? up_rate / 8 : 512 * 1024;
+	if (w < 32 * 1024)
+		w = 32 * 1024;
+	return w > 512 * 1024 ? 512 * 1024 : (size_t)w;
+}
+
+struct xfer_mgr *xfer_mgr_new(struct event_base *base, const struct xfer_config *cfg)
+{
+	struct xfer_mgr *m = calloc(1, sizeof *m);
+	if (m == NULL)
+		return NULL;
+	m->base = base;
+	m->cfg = *cfg;
+	m->data_dir = strdup(cfg->data_dir);
+	m->cfg.data_dir = m->data_dir;
+	m->low_water = low_water_for(cfg->up_rate);
+	make_ids(m);
+	struct pnet_config pc = { cfg->up_rate, cfg->down_rate, m->low_water / 2, swarm_route, m };
+	unsigned threads = cfg->hash_threads > HASH_THREADS_MAX ? HASH_THREADS_MAX : cfg->hash_threads;
+	m->pool = hashpool_new(base, threads);
+	m->net = pnet_new(base, &pc);
+	if (m->data_dir == NULL || m->pool == NULL || m->net == NULL) {
+		xfer_mgr_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* At exit the loop no longer runs: write what the batching held back, here and now. */
+static void save_now(struct xfer *x)
+{
+	char err[STORAGE_ERR_MAX];
+	size_t len;
+	if (!x->dirty || x->forget || x->statedir == NULL)
+		return;
+	char *text = xfer_state_text(x);
+	const uint8_t *man = x->man && !x->manifest_saved ? manifest_bytes(x->man, &len) : NULL;
+	if (text == NULL ||
+	    (man && xstate_write(x->statedir, XSTATE_MANIFEST, man, len, err, sizeof err) != 0) ||
+	    xstate_write(x->statedir, XSTATE_FILE, text, strlen(text), err, sizeof err) != 0)
+		log_warn("transfer %s: cannot save its state: %s", x->hex,
+			 text ? err : "out of memory");
+	free(text);
+}
+
+void xfer_mgr_free(struct xfer_mgr *m)
+{
+	if (m == NULL)
+		return;
+	/* Jobs still held come back through their done() (which may not queue more), then the
+	 * state is saved while every transfer is still whole. */
+	m->closing = true;
+	hashpool_free(m->pool);
+	m->pool = NULL;
+	for (struct xfer *x = m->list; x; x = x->next)
+		save_now(x);
+	while (m->list)
+		xfer_remove(m->list);
+	pnet_free(m->net);
+	swarm_tickets_free(m);
+	jobs_bufs_free(m);
+	free(m->data_dir);
+	free(m);
+}
+
+struct pnet *xfer_mgr_net(struct xfer_mgr *m)
+{
+	return m->net;
+}
+
+struct xfer *xfer_find(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN])
+{
+	for (struct xfer *x = m->list; x; x = x->next)
+		if (x->has_cid && memcmp(x->cid, cid, MANIFEST_ID_LEN) == 0)
+			return x;
+	return NULL;
+}
+
+struct xfer *xfer_first(struct xfer_mgr *m)
+{
+	return m->list;
+}
+
+struct xfer *xfer_next(struct xfer *x)
+{
+	return x->next;
+}
+
+const uint8_t *xfer_cid(const struct xfer *x)
+{
+	return x->has_cid ? x->cid : NULL;
+}
+
+/* ---- a transfer's life ---- */
+
+static void update_rates(struct xfer *x, uint64_t now)
+{
+	struct session_stats st = { 0 };
+	if (x->s)
+		session_stats(x->s, &st);
+	uint64_t down = x->acc_down + st.downloaded, up = x->acc_up + st.uploaded;
+	double dt = (double)(now - x->prev_us) / 1e6;
+	if (x->prev_us != 0 && dt > 0) {
+		x->rate_down += RATE_ALPHA * ((double)(down - x->prev_down) / dt - x->rate_down);
+		x->rate_up += RATE_ALPHA * ((double)(up - x->prev_up) / dt - x->rate_up);
+	}
+	x->prev_down = down;
+	x->prev_up = up;
+	x->prev_us = now;
+}
+
+static void maybe_save(struct xfer *x, uint64_t now)
+{
+	if (!x->dirty || x->saving || x->forget || x->statedir == NULL ||
+	    now - x->last_save_us < SAVE_EVERY_US)
+		return;
+	if (jobs_save(x) != 0)
+		return; /* no memory now: the next round tries again */
+	x->dirty = false;
+	x->last_save_us = now;
+}
+
+static void on_house(evutil_socket_t fd, short what, void *arg)
+{
+	struct xfer *x = arg;
+	uint64_t now = mono_now_us();
+	(void)fd;
+	(void)what;
+	update_rates(x, now);
+	swarm_house(x, now);
+	maybe_save(x, now);
+	xfer_notify(x, XFER_EV_PROGRESS);
+}
+
+static void fail_now(struct xfer *x)
+{
+	x->fail_pending = false;
+	x->state = XFER_FAILED;
+	x->gen++;
+	log_warn("transfer %s: %s", x->has_cid ? x->hex : x->path, x->error);
+	swarm_halt(x);
+	xfer_notify(x, XFER_EV_FAILED);
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+	struct xfer *x = arg;
+	(void)fd;
+	(void)what;
+	if (x->fail_pending && x->state != XFER_FAILED)
+		fail_now(x);
+}
+
+struct xfer *xfer_new(struct xfer_mgr *m)
+{
+	static const struct timeval house = { .tv_usec = HOUSE_MS * 1000 };
+	struct xfer *x = calloc(1, sizeof *x);
+	if (x == NULL)
+		return NULL;
+	x->m = m;
+	x->refs = 1;
+	x->started_us = mono_now_us();
+	x->house_ev = event_new(m->base, -1, EV_PERSIST, on_house, x);
+	x->kick_ev = event_new(m->base, -1, 0, on_kick, x);
+	x->tick_ev = evtimer_new(m->base, swarm_on_tick, x);
+	x->dht_ev = evtimer_new(m->base, swarm_on_dht, x);
+	if (x->house_ev == NULL || x->kick_ev == NULL || x->tick_ev == NULL || x->dht_ev == NULL ||
+	    event_add(x->house_ev, &house) != 0) {
+		x->removed = true;
+		xfer_unref(x);
+		return NULL;
+	}
+	x->next = m->list;
+	m->list = x;
+	return x;
+}
+
+static void free_events(struct xfer *x)
+{
+	struct event **evs[] = { &x->house_ev, &x->kick_ev, &x->tick_ev, &x->dht_ev };
+	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+		if (*evs[i]) {
+			event_free(*evs[i]);
+			*evs[i] = NULL;
+		}
+}
+
+void xfer_unref(struct xfer *x)
+{
+	if (--x->refs > 0)
+		return;
+	free_events(x);
+	session_free(x->s);
+	manifest_free(x->man);
+	storage_free(x->sto);
+	bitfield_free(x->verified);
+	share_scan_free(&x->scan);
+	while (x->watches)
+		xfer_unwatch(x->watches);
+	free(x->statedir);
+	free(x->path);
+	free(x->name);
+	free(x->final_root);
+	free(x->part_root);
+	free(x->conns);
+	free(x->known);
+	free(x->digests);
+	free(x);
+}
+
+void xfer_remove(struct xfer *x)
+{
+	xfer_notify(x, XFER_EV_GONE);
+	struct xfer **pp = &x->m->list;
+	while (*pp && *pp != x)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = x->next;
+	x->removed = true;
+	x->gen++;
+	swarm_halt(x);
+	free_events(x);
+	if (x->forget && !x->saving && x->statedir)
+		xstate_remove(x->statedir);
+	xfer_unref(x);
+}
+
+/* ---- watchers ---- */
+
+struct xfer_watch *xfer_watch(struct xfer *x, xfer_watch_cb *cb, void *arg)
+{
+	struct xfer_watch *w = calloc(1, sizeof *w);
+	if (w == NULL)
+		return NULL;
+	w->x = x;
+	w->cb = cb;
+	w->arg = arg;
+	w->next = x->watches;
+	if (x->watches)
+		x->watches->prev = w;
+	x->watches = w;
+	return w;
+}
+
+void xfer_unwatch(struct xfer_watch *w)
+{
+	if (w == NULL)
+		return;
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		w->x->watches = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	free(w);
+}
+
+void xfer_notify(struct xfer *x, enum xfer_event ev)
+{
+	for (struct xfer_watch *w = x->watches, *next; w; w = next) {
+		next = w->next;
+		w->cb(w->arg, x, ev);
+	}
+}
+
+/* ---- failure and saving ---- */
+
+static void set_error(struct xfer *x, enum xfer_err code, const char *fmt, va_list ap)
+{
+	x->code = code;
+	vsnprintf(x->error, sizeof x->error, fmt, ap);
+}
+
+void xfer_fail(struct xfer *x, enum xfer_err code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_error(x, code, fmt, ap);
+	va_end(ap);
+	fail_now(x);
+}
+
+void xfer_fail_later(struct xfer *x, enum xfer_err code, const char *fmt, ...)
+{
+	if (x->fail_pending || x->state == XFER_FAILED)
+		return; /* the first reason is the one reported */
+	va_list ap;
+	va_start(ap, fmt);
+	set_error(x, code, fmt, ap);
+	va_end(ap);
+	x->fail_pending = true;
+	event_active(x->kick_ev, EV_TIMEOUT, 0);
+}
+
+void xfer_mark_dirty(struct xfer *x)
+{
+	x->dirty = true;
+}
+
+void xfer_saved(struct xfer *x, bool with_manifest, int rc, const char *err)
+{
+	x->saving = false;
+	if (rc == 0 && with_manifest)
+		x->manifest_saved = true;
+	if (rc != 0)
+		x->dirty = true; /* try again */
+	if (rc != 0 && err)
+		log_warn("transfer %s: cannot save its state: %s", x->hex, err);
+	if (x->forget && x->statedir)
+		xstate_remove(x->statedir);
+}
+
+static int wire_have(const struct bitfield *bf, struct xstate *s)
+{
+	s->have_len = bitfield_wire_len(bitfield_size(bf));
+	s->have = malloc(s->have_len);
+	if (s->have == NULL)
+		return -1;
+	struct bwriter w;
+	bw_init(&w, s->have, s->have_len);
+	return bitfield_encode(bf, &w);
+}
+
+char *xfer_state_text(struct xfer *x)
+{
+	struct xstate s = { 0 };
+	memcpy(s.cid, x->cid, sizeof s.cid);
+	s.seed = x->seed;
+	s.path = x->path;
+	s.chunk_size = x->chunk_size;
+	s.leave_when_done = x->leave;
+	s.stopped = x->state == XFER_STOPPED;
+	s.complete = x->complete;
+	if (x->seed || x->complete) {
+		s.nfiles = x->scan.n;
+		s.size = x->scan.size;
+		s.mtime_ns = x->scan.mtime_ns;
+	}
+	char *text = NULL;
+	if (x->seed || x->verified == NULL || wire_have(x->verified, &s) == 0)
+		text = xstate_encode(&s);
+	free(s.have);
+	return text;
+}
+
+/* ---- what a transfer looks like from outside ---- */
+
+uint64_t xfer_bytes_verified(const struct xfer *x)
+{
+	if (x->man == NULL)
+		return x->state == XFER_HASHING ? x->bytes_hashed : 0;
+	if (x->seed || x->complete)
+		return manifest_total_size(x->man);
+	if (x->state == XFER_HASHING)
+		return x->bytes_hashed;
+	if (x->verified == NULL)
+		return 0;
+	uint32_t n = manifest_chunk_count(x->man), have = bitfield_count(x->verified);
+	uint64_t bytes = (uint64_t)have * x->chunk_size;
+	if (bitfield_test(x->verified, n - 1))
+		bytes -= x->chunk_size - manifest_chunk_len(x->man, n - 1);
+	return bytes;
+}
+
+static uint64_t bytes_total(const struct xfer *x)
+{
+	if (x->man)
+		return manifest_total_size(x->man);
+	return x->seed ? x->scan.total : 0;
+}
+
+void xfer_get_info(const struct xfer *x, struct xfer_info *out)
+{
+	struct session_stats st = { 0 };
+	if (x->s)
+		session_stats(x->s, &st);
+	memset(out, 0, sizeof *out);
+	out->cid_hex = x->has_cid ? x->hex : "";
+	out->name = x->name ? x->name : "";
+	out->seed = x->seed;
+	out->state = x->fail_pending ? XFER_FAILED : x->state;
+	out->bytes_done = xfer_bytes_verified(x);
+	out->bytes_total = bytes_total(x);
+	out->rate_down = x->rate_down > 0 ? x->rate_down : 0;
+	out->rate_up = x->rate_up > 0 ? x->rate_up : 0;
+	out->peers = st.peers;
+	out->path = x->seed ? x->path : x->final_root ? x->final_root : x->path;
+	out->error = x->error;
+	out->code = x->code;
+	out->downloaded = x->acc_down + st.downloaded;
+	out->uploaded = x->acc_up + st.uploaded;
+	out->bans = x->acc_bans + st.bans;
+	out->chunks = x->man ? manifest_chunk_count(x->man) : x->nchunks;
+	out->files = x->man ? manifest_file_count(x->man) : x->scan.n;
+	out->seconds = (double)(mono_now_us() - x->started_us) / 1e6;
+	out->eta_s = -1;
+	if (out->state == XFER_DOWNLOADING && out->rate_down > 1)
+		out->eta_s = (double)(out->bytes_total - out->bytes_done) / out->rate_down;
+}
+
+/* ---- share ---- */
+
+static struct xfer *share_start(struct xfer_mgr *m, const char *path, uint32_t chunk_size,
+				struct share_scan *sc, enum xfer_err *code, char *err,
+				size_t errcap)
+{
+	uint64_t nchunks = (sc->total + chunk_size - 1) / chunk_size;
+	if (nchunks > MANIFEST_MAX_CHUNKS) {
+		snprintf(err, errcap, "%s needs %llu chunks of %u bytes; a share holds at most %u: "
+			 "choose a larger chunk size", path, (unsigned long long)nchunks,
+			 chunk_size, MANIFEST_MAX_CHUNKS);
+		*code = XFER_E_USAGE;
+		share_scan_free(sc);
+		return NULL;
+	}
+	struct xfer *x = xfer_new(m);
+	const char *base = strrchr(path, '/');
+	if (x == NULL || (x->path = strdup(path)) == NULL ||
+	    (x->name = strdup(base ? base + 1 : path)) == NULL ||
+	    (x->digests = malloc(nchunks * MANIFEST_HASH_LEN)) == NULL ||
+	    (x->sto = storage_new(path, sc->n, (const char *const *)sc->path, sc->size, true,
+				  false)) == NULL) {
+		share_scan_free(sc);
+		if (x)
+			xfer_remove(x);
+		snprintf(err, errcap, "out of memory");
+		*code = XFER_E_INTERNAL;
+		return NULL;
+	}
+	x->seed = true;
+	x->chunk_size = chunk_size;
+	x->scan = *sc;
+	x->nchunks = (uint32_t)nchunks;
+	x->state = XFER_HASHING;
+	x->gen++;
+	log_info("sharing %s: hashing %llu bytes in %u files", path,
+		 (unsigned long long)sc->total, sc->n);
+	jobs_hash_more(x);
+	return x;
+}
+
+struct xfer *xfer_share(struct xfer_mgr *m, const char *path, uint32_t chunk_size,
+			enum xfer_err *code, char *err, size_t errcap)
+{
+	struct share_scan sc;
+	if (chunk_size == 0)
+		chunk_size = MANIFEST_DEFAULT_CHUNK;
+	for (struct xfer *x = m->list; x; x = x->next) {
+		if (!x->seed || strcmp(x->path, path) != 0 || x->chunk_size != chunk_size)
+			continue;
+		if (x->state == XFER_FAILED) {
+			xfer_remove(x);
+			break;
+		}
+		return x->state == XFER_STOPPED ? xfer_restart(x) : x;
+	}
+	if (storage_scan(path, &sc, err, errcap) != 0) {
+		*code = XFER_E_IO;
+		return NULL;
+	}
+	return share_start(m, path, chunk_size, &sc, code, err, errcap);
+}
+
+static struct manifest *build_manifest(struct xfer *x)
+{
+	struct manifest_builder *b = manifest_builder_new(x->chunk_size);
+	struct manifest *man = NULL;
+	if (b == NULL)
+		return NULL;
+	for (uint32_t i = 0; i < x->scan.n; i++)
+		if (manifest_builder_add_file(b, x->scan.path[i], x->scan.size[i]) != 0)
+			goto out;
+	for (uint32_t i = 0; i < x->nchunks; i++)
+		if (manifest_builder_add_hash(b, x->digests + (size_t)i * MANIFEST_HASH_LEN) != 0)
+			goto out;
+	man = manifest_builder_finish(b);
+out:
+	manifest_builder_free(b);
+	return man;
+}
+
+int xfer_set_cid(struct xfer *x, const uint8_t cid[MANIFEST_ID_LEN])
+{
+	char dir[4096];
+	memcpy(x->cid, cid, MANIFEST_ID_LEN);
+	x->has_cid = true;
+	sodium_bin2hex(x->hex, sizeof x->hex, cid, MANIFEST_ID_LEN);
+	if (xstate_dir(x->m->data_dir, cid, dir, sizeof dir) != 0)
+		return -1;
+	free(x->statedir);
+	x->statedir = strdup(dir);
+	return x->statedir ? 0 : -1;
+}
+
+void xfer_share_hashed(struct xfer *x)
+{
+	struct manifest *man = build_manifest(x);
+	if (man == NULL) {
+		xfer_fail(x, XFER_E_USAGE, "cannot describe %s in one manifest (at most %u files, "
+			  "%u bytes of paths and hashes)", x->path, MANIFEST_MAX_FILES,
+			  MANIFEST_MAX_BYTES);
+		return;
+	}
+	free(x->digests);
+	x->digests = NULL;
+	struct xfer *old = xfer_find(x->m, manifest_id(man));
+	if (old != NULL) {
+		/* The same content is known here already: answer with that transfer. */
+		for (struct xfer_watch *w = x->watches, *next; w; w = next) {
+			next = w->next;
+			w->cb(w->arg, old, XFER_EV_READY);
+		}
+		manifest_free(man);
+		xfer_remove(x);
+		return;
+	}
+	x->man = man;
+	if (xfer_set_cid(x, manifest_id(man)) != 0 ||
+	    (x->verified = bitfield_new(manifest_chunk_count(man))) == NULL) {
+		xfer_fail(x, XFER_E_INTERNAL, "out of memory");
+		return;
+	}
+	bitfield_set_all(x->verified);
+	log_info("shared %s as %s (%u chunks)", x->path, x->hex, manifest_chunk_count(man));
+	xfer_mark_dirty(x);
+	if (xfer_run(x) == 0)
+		xfer_notify(x, XFER_EV_READY);
+}
+
+int xfer_run(struct xfer *x)
+{
+	x->gen++;
+	x->code = XFER_OK;
+	x->error[0] = '\0';
+	if (swarm_start(x) != 0) {
+		xfer_fail(x, XFER_E_INTERNAL, "out of memory while starting the transfer");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- fetch ---- */
+
+/* access() says yes to root whatever the mode or the attributes: only creating a file tells. */
+static int out_dir_ok(const char *out, char *err, size_t errcap)
+{
+	struct stat sb;
+	char probe[4096];
+	if (stat(out, &sb) != 0) {
+		snprintf(err, errcap, "the output directory %s cannot be used: %s", out,
+			 strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errcap, "the output %s is not a directory", out);
+		return -1;
+	}
+	snprintf(probe, sizeof probe, "%s/.dhtnode-probe-XXXXXX", out);
+	int fd = mkstemp(probe);
+	if (fd < 0) {
+		snprintf(err, errcap, "cannot write to the output directory %s: %s; choose "
+			 "another with -o, or fix its permissions", out, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	unlink(probe);
+	return 0;
+}
+
+struct xfer *xfer_fetch(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN], const char *out,
+			bool leave, uint32_t timeout_s, enum xfer_err *code, char *err,
+			size_t errcap)
+{
+	struct xfer *x = xfer_find(m, cid);
+	if (x != NULL) {
+		if (x->state != XFER_FAILED && x->state != XFER_STOPPED)
+			return x;
+		if (!x->seed)
+			x->leave = leave;
+		x->timeout_s = timeout_s;
+		return xfer_restart(x);
+	}
+	if (out_dir_ok(out, err, errcap) != 0) {
+		*code = XFER_E_IO;
+		return NULL;
+	}
+	x = xfer_new(m);
+	if (x == NULL || xfer_set_cid(x, cid) != 0 || (x->path = strdup(out)) == NULL) {
+		if (x)
+			xfer_remove(x);
+		snprintf(err, errcap, "out of memory");
+		*code = XFER_E_INTERNAL;
+		return NULL;
+	}
+	x->leave = leave;
+	x->timeout_s = timeout_s;
+	log_info("fetching %s into %s", x->hex, out);
+	xfer_mark_dirty(x);
+	xfer_run(x);
+	return x;
+}
+
+int xfer_stop(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN])
+{
+	struct xfer *x = xfer_find(m, cid);
+	if (x == NULL)
+		return -1;
+	if (x->state == XFER_STOPPED)
+		return 0;
+	x->gen++;
+	x->fail_pending = false;
+	swarm_halt(x);
+	x->state = XFER_STOPPED;
+	log_info("transfer %s stopped", x->hex);
+	xfer_mark_dirty(x);
+	xfer_notify(x, XFER_EV_STOPPED);
+	return 0;
+}

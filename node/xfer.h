@@ -1,0 +1,102 @@
+/* node/xfer.h: the node's transfers: sharing files and fetching them, one session core per
+ * content id, with peers found through the DHT (announce and get_peers under the content id's
+ * key), connections over peerconn, hashing on the worker pool, data on disk through storage and
+ * progress remembered in the data directory so that a restarted node resumes. The manager owns
+ * every transfer; struct xfer pointers stay valid until the transfer is removed, which watchers
+ * learn through XFER_EV_GONE. Strings in struct xfer_info point into the transfer. */
+#ifndef NODE_XFER_H
+#define NODE_XFER_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dht/chord.h"
+#include "node/peerconn.h"
+#include "transfer/manifest.h"
+
+#define XFER_ERR_MAX 512
+
+struct xfer_config {
+	const char *data_dir;      /* transfers are remembered under DATA_DIR/transfers */
+	struct dht *d;             /* the node's core, for announce and get_peers */
+	struct dht_addr self;      /* what we announce: the node's address (TCP, same port) */
+	uint64_t up_rate, down_rate; /* bytes per second for the whole node, 0: no cap */
+	bool debug_corrupt;        /* for tests: flip the bits of every block we upload */
+	unsigned hash_threads;     /* 0: one per CPU */
+};
+
+enum xfer_state {
+	XFER_HASHING, XFER_FINDING, XFER_MANIFEST, XFER_DOWNLOADING, XFER_SEEDING, XFER_STOPPED,
+	XFER_FAILED,
+};
+
+enum xfer_err { XFER_OK, XFER_E_USAGE, XFER_E_NOT_FOUND, XFER_E_IO, XFER_E_BAD_MANIFEST,
+		XFER_E_INTERNAL };
+
+struct xfer_mgr;
+struct xfer;
+
+/* Return the manager, or NULL if threads or memory cannot be had. */
+struct xfer_mgr *xfer_mgr_new(struct event_base *base, const struct xfer_config *cfg);
+/* Stop everything (state on disk stays as last saved) and free it. Accepts NULL. */
+void xfer_mgr_free(struct xfer_mgr *m);
+/* Resume every transfer remembered in the data directory. */
+void xfer_mgr_resume(struct xfer_mgr *m);
+/* The peer network, whose pnet_accept takes inbound peer-wire connections. */
+struct pnet *xfer_mgr_net(struct xfer_mgr *m);
+
+/* Share PATH (absolute, a file or a directory) in chunks of CHUNK_SIZE bytes (0: default).
+ * Return the transfer (hashing, or already seeding if PATH is shared unchanged), or NULL with
+ * *CODE and ERR set. */
+struct xfer *xfer_share(struct xfer_mgr *m, const char *path, uint32_t chunk_size,
+			enum xfer_err *code, char *err, size_t errcap);
+/* Fetch content CID into the directory OUT. LEAVE: stop once complete instead of seeding.
+ * TIMEOUT_S bounds the search for a holder (0: 30 s). An existing transfer of CID is returned
+ * (resumed if it was stopped or had failed). NULL with *CODE and ERR set on failure. */
+struct xfer *xfer_fetch(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN], const char *out,
+			bool leave, uint32_t timeout_s, enum xfer_err *code, char *err,
+			size_t errcap);
+/* Stop a transfer (connections closed, state kept on disk). Return 0, or -1 if unknown. */
+int xfer_stop(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN]);
+struct xfer *xfer_find(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN]);
+/* Walk the transfers: xfer_first(), then xfer_next() until NULL. */
+struct xfer *xfer_first(struct xfer_mgr *m);
+struct xfer *xfer_next(struct xfer *x);
+
+struct xfer_info {
+	const char *cid_hex;       /* "" while hashing */
+	const char *name;
+	bool seed;
+	enum xfer_state state;
+	uint64_t bytes_done, bytes_total;
+	double rate_down, rate_up; /* bytes per second, recent */
+	uint32_t peers;
+	const char *path;          /* where the data is (or will be, once complete) */
+	const char *error;         /* when failed */
+	enum xfer_err code;
+	uint64_t downloaded, uploaded; /* payload bytes this node run */
+	uint32_t bans;
+	uint32_t chunks, files;
+	double seconds;            /* since this transfer started in this run */
+	double eta_s;              /* -1 if unknown */
+};
+void xfer_get_info(const struct xfer *x, struct xfer_info *out);
+const char *xfer_state_name(enum xfer_state s);
+/* The content id, or NULL while hashing. */
+const uint8_t *xfer_cid(const struct xfer *x);
+
+/* Watching a transfer: progress at most 4 times a second while someone watches, and the
+ * moments that matter. XFER_EV_READY: the content id is known (a share finished hashing; X may
+ * then be another, older transfer of the same content). DONE: a fetch completed. GONE: X is
+ * about to be freed. A watcher may call xfer_unwatch() from its callback. */
+enum xfer_event { XFER_EV_PROGRESS, XFER_EV_READY, XFER_EV_DONE, XFER_EV_FAILED,
+		  XFER_EV_STOPPED, XFER_EV_GONE };
+typedef void xfer_watch_cb(void *arg, struct xfer *x, enum xfer_event ev);
+struct xfer_watch;
+/* Return the watch (freed by xfer_unwatch or when X goes), or NULL on no memory. */
+struct xfer_watch *xfer_watch(struct xfer *x, xfer_watch_cb *cb, void *arg);
+void xfer_unwatch(struct xfer_watch *w); /* accepts NULL */
+
+#endif

@@ -1,0 +1,179 @@
+/* node/xfer_impl.h: the inside of the transfer manager, shared by xfer.c (the manager, a
+ * transfer's life, watchers, share and fetch requests), xfer_swarm.c (the session core's env,
+ * peers, DHT announce and lookups, timers) and xfer_jobs.c (work on the pool: hashing, checking,
+ * saving, finishing). Private to node/xfer*.c. */
+#ifndef NODE_XFER_IMPL_H
+#define NODE_XFER_IMPL_H
+
+#include "node/hashpool.h"
+#include "node/storage.h"
+#include "node/xfer.h"
+#include "node/xferstate.h"
+#include "transfer/session.h"
+
+#define XFER_MAX_CONNS 60    /* connections per transfer we open or accept */
+#define XFER_MAX_KNOWN 256   /* addresses remembered per transfer */
+#define XFER_DEFAULT_TIMEOUT_S 30
+
+#define XFER_MAX_BUFS 16
+
+/* A chunk buffer kept for the next job: glibc serves such sizes with fresh mmaps, whose page
+ * faults would cost as much as the hashing. */
+struct jobbuf {
+	uint8_t *p;
+	size_t cap;
+};
+
+struct xfer_watch {
+	struct xfer_watch *prev, *next;
+	struct xfer *x;
+	xfer_watch_cb *cb;
+	void *arg;
+};
+
+/* An address the DHT gave us. */
+struct known_peer {
+	struct dht_addr addr;
+	uint64_t next_try_us;
+	unsigned fails;
+	bool dialled;  /* a connection to it is open or being opened */
+	bool banned;
+};
+
+/* One DHT call in flight. The core cannot cancel calls, so a transfer that goes away only
+ * forgets its tickets (X = NULL); the callback then frees the ticket and does nothing. */
+struct dht_ticket {
+	struct dht_ticket *prev, *next;
+	struct xfer_mgr *m;
+	struct xfer *x;
+	bool announce;
+};
+
+struct xfer_mgr {
+	struct event_base *base;
+	struct xfer_config cfg;
+	char *data_dir;
+	struct hashpool *pool;
+	struct pnet *net;
+	struct xfer *list;
+	struct dht_ticket *tickets;
+	uint8_t peer_id[WIRE_PEER_ID_LEN];
+	uint8_t network[WIRE_NETWORK_ID_LEN];
+	size_t low_water;        /* the session's send_low_water */
+	bool closing;            /* shutting down: no new jobs */
+	struct jobbuf bufs[XFER_MAX_BUFS]; /* chunk buffers kept for jobs */
+	unsigned nbufs;
+};
+
+struct xfer {
+	struct xfer_mgr *m;
+	struct xfer *next;
+	unsigned refs;           /* the manager's list, plus one per job in flight */
+	bool removed;            /* out of the list: freed when the last job is done */
+	uint8_t cid[MANIFEST_ID_LEN];
+	bool has_cid;
+	char hex[2 * MANIFEST_ID_LEN + 1];
+	char *statedir;
+	bool seed, leave, complete, in_place;
+	enum xfer_state state;
+	enum xfer_err code;
+	char error[XFER_ERR_MAX];
+	char *path;              /* seed: the shared path; fetch: the output directory */
+	char *name;
+	char *final_root, *part_root;
+	uint32_t chunk_size, timeout_s;
+	struct manifest *man;
+	struct storage *sto;
+	struct bitfield *verified; /* what the state file records (and a bit more, until saved) */
+	struct session *s;
+	struct pconn **conns;
+	unsigned nconns, capconns;
+	struct known_peer *known;
+	unsigned nknown;
+	struct event *tick_ev, *house_ev, *dht_ev, *kick_ev;
+	uint64_t started_us, deadline_us, next_lookup_us, next_announce_us, last_save_us;
+	unsigned lookup_wait_s;
+	bool lookup_busy, announce_busy, announced;
+	bool dirty, saving, manifest_saved, finalizing, fail_pending;
+	bool forget;             /* remove the state directory once no save is running */
+	bool finalize_wanted;    /* complete, waiting for a save to end before finishing */
+	uint64_t gen;            /* bumped whenever work restarts: stale job results are dropped */
+	uint32_t holders_seen;
+	struct xfer_watch *watches;
+	uint64_t acc_down, acc_up, prev_down, prev_up, prev_us;
+	uint32_t acc_bans;
+	double rate_down, rate_up;
+	/* A share being hashed: the scan, one digest per chunk, the jobs' progress. */
+	struct share_scan scan;
+	uint8_t *digests;
+	uint32_t nchunks, next_chunk, chunks_hashed, jobs_out;
+	uint64_t bytes_hashed;
+	uint8_t upbuf[WIRE_BLOCK_SIZE];
+};
+
+/* xfer.c */
+struct xfer *xfer_new(struct xfer_mgr *m);
+/* Take X out of the manager (watchers get GONE); its memory goes with its last job. */
+void xfer_remove(struct xfer *x);
+void xfer_notify(struct xfer *x, enum xfer_event ev);
+/* Fail X with CODE and a message; the session and connections go (deferred if asked from
+ * inside the session core, where freeing it is not allowed). */
+void xfer_fail(struct xfer *x, enum xfer_err code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void xfer_fail_later(struct xfer *x, enum xfer_err code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Schedule a state save (batched: at most one every half second). */
+void xfer_mark_dirty(struct xfer *x);
+void xfer_unref(struct xfer *x);
+uint64_t xfer_bytes_verified(const struct xfer *x);
+/* Run a stopped or failed transfer again, or a resumed one for the first time. Return the
+ * transfer to report (another one if a changed share had to be hashed anew), or NULL if it
+ * was dropped (its data is gone). */
+struct xfer *xfer_restart(struct xfer *x);
+/* The fetch is complete and its data in place: record, announce, notify, maybe leave. */
+void xfer_completed(struct xfer *x);
+int xfer_set_cid(struct xfer *x, const uint8_t cid[MANIFEST_ID_LEN]);
+/* Ready to trade: make the session, start timers and DHT work. Return 0, or -1 (X failed). */
+int xfer_run(struct xfer *x);
+/* Results of jobs (xfer_jobs.c), applied on the loop thread. */
+void xfer_share_hashed(struct xfer *x);
+void xfer_check_done(struct xfer *x);
+void xfer_saved(struct xfer *x, bool with_manifest, int rc, const char *err);
+/* The download is synced and in place (RC 0), with its files' sizes and times (taken). */
+void xfer_finished(struct xfer *x, int rc, const char *err, uint64_t *size, int64_t *mtime_ns,
+		   uint32_t n);
+/* The state file's text for X (malloc'd), or NULL on no memory. */
+char *xfer_state_text(struct xfer *x);
+
+/* xfer_swarm.c */
+void swarm_on_tick(evutil_socket_t fd, short what, void *arg);
+void swarm_on_dht(evutil_socket_t fd, short what, void *arg);
+int swarm_start(struct xfer *x);
+/* Close every connection and free the session. Not from inside the session core. */
+void swarm_halt(struct xfer *x);
+void swarm_house(struct xfer *x, uint64_t now);
+void swarm_dht_kick(struct xfer *x);
+void swarm_tickets_free(struct xfer_mgr *m);
+int swarm_route(void *arg, const uint8_t cid[WIRE_CONTENT_ID_LEN], const struct pconn_ops **ops,
+		void **owner);
+/* Set the name, the final and the partial root from the manifest. Return 0 or -1 (memory). */
+int swarm_names(struct xfer *x);
+/* The manifest is known (given, resumed, or fetched): storage and names. Return 0, or -1
+ * with X failed (or about to fail, when called from inside the session core). */
+int swarm_manifest_ready(struct xfer *x);
+/* A verify job's answer for CHUNK. */
+void swarm_chunk_checked(struct xfer *x, uint32_t chunk, bool ok, const uint8_t *digests);
+
+/* xfer_jobs.c */
+uint8_t *jobs_buf_get(struct xfer_mgr *m, size_t size, size_t *cap);
+void jobs_buf_put(struct xfer_mgr *m, uint8_t *buf, size_t cap);
+void jobs_bufs_free(struct xfer_mgr *m);
+/* Hash the next ranges of a share being hashed (keeps a few jobs in flight). */
+void jobs_hash_more(struct xfer *x);
+/* Hash chunks of a resumed download that were written but not recorded as verified. */
+int jobs_check(struct xfer *x);
+int jobs_verify(struct xfer *x, uint32_t chunk, bool want_digests);
+int jobs_save(struct xfer *x);
+int jobs_finalize(struct xfer *x);
+
+#endif
