@@ -1,0 +1,106 @@
+/* tools/dhtlab/lab.h: what dhtlab's files share: the swarm experiment's settings and results,
+ * the rate parser, the distribution-time bounds, and the entry points of the run, the report
+ * and the sweep. Internal to dhtlab. A struct lab_result owns its arrays (lab_result_free). */
+#ifndef DHTLAB_LAB_H
+#define DHTLAB_LAB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define LAB_MAX_RATES 64
+#define LAB_MAX_NODES 2000
+#define LAB_PATH_MAX 1024  /* the scratch directory's path; files inside add a little */
+
+/* Exit codes: the run's outcome, for scripts. */
+enum {
+	LAB_EXIT_OK = 0,
+	LAB_EXIT_FAILED = 1,      /* a node died, a fetch failed or timed out, a copy differs */
+	LAB_EXIT_USAGE = 2,
+	LAB_EXIT_INTERRUPTED = 130,
+};
+
+/* One swarm experiment. Rates are bytes per second; 0 means no cap. */
+struct lab_config {
+	unsigned nodes;                  /* leechers: the N of the bounds (one seed besides) */
+	uint64_t file_bytes;
+	uint64_t seed_up;
+	uint64_t peer_up[LAB_MAX_RATES]; /* assigned to the leechers round-robin */
+	unsigned npeer_up;
+	uint64_t peer_down;
+	double timeout_s;                /* the whole run; 0: derived from D_p2p */
+	unsigned base_port;
+	unsigned batch;                  /* nodes joining the ring at once */
+	uint64_t seed;                   /* PRNG seed: file contents and join points */
+	const char *dhtnode;             /* the node binary */
+	const char *log_level;           /* passed to every node; NULL: the node's default */
+	const char *trace_path;          /* CSV of every progress line; NULL: none */
+	bool keep;                       /* keep the scratch directory */
+	bool quiet;                      /* no notes on stderr while it runs */
+};
+
+/* What a run measured. Times are seconds from the moment the fetches were started; a node
+ * that did not get there has a negative time. Arrays have `nodes` entries, leecher order. */
+struct lab_result {
+	unsigned nodes;
+	uint64_t file_bytes;
+	double d_p2p, d_cs;
+	double *done, *first_byte, *download_start, *node_seconds;
+	uint64_t *up;                    /* each leecher's upload cap */
+	bool *hash_ok;
+	char (*addr)[64];
+	uint64_t *received;              /* bytes all leechers held at 0, 1, 2, ... s (their last
+					  * progress lines), then the final total */
+	unsigned nreceived;
+	double last_done, ratio;         /* ratio 0: no bound (uncapped) or unfinished */
+	bool verified;                   /* every copy present and its SHA-256 matched */
+	double ring_s, share_s, announce_s;
+	char content_id[80];
+	char error[512];                 /* why the run failed; empty on success */
+	char dir[LAB_PATH_MAX];          /* the scratch directory (gone unless kept) */
+};
+
+void lab_config_default(struct lab_config *c);
+
+/* The upload cap of leecher I (0-based). */
+uint64_t lab_peer_up(const struct lab_config *c, unsigned i);
+
+/* Parse a rate: a number with an optional unit (B, K/KiB, M/MiB, G/GiB: powers of 1024; kB,
+ * KB, MB, GB: powers of 1000), or "unlimited" / "0" for no cap (*OUT = 0). Return 0 or -1. */
+int lab_parse_rate(const char *s, uint64_t *out);
+
+/* Parse a comma list of rates into C->peer_up. Return 0, or -1 with a sentence in ERR. */
+int lab_parse_rates(struct lab_config *c, const char *s, char *err, size_t errcap);
+
+/* Fill D_P2P = max{F/u_s, F/d_min, N F/(u_s + sum u_i)} and D_CS = max{N F/u_s, F/d_min}.
+ * A term with an uncapped rate in its denominator is 0 (no bound from that side). */
+void lab_bounds(const struct lab_config *c, double *d_p2p, double *d_cs);
+
+/* The whole-run time limit: C->timeout_s, or 5 D_p2p + 60 s + 1 s per process. */
+double lab_timeout(const struct lab_config *c);
+
+/* Run one swarm. Return LAB_EXIT_OK when every copy arrived and verified, LAB_EXIT_FAILED
+ * (R->error says why; the partial figures are still filled) or LAB_EXIT_INTERRUPTED. Every
+ * process started is gone when this returns. */
+int lab_swarm(const struct lab_config *c, struct lab_result *r);
+
+void lab_result_free(struct lab_result *r);
+
+/* The sweep: run the swarm for N = 1, 2, 4, ... up to MAX_NODES (and MAX_NODES itself),
+ * printing a line per run, appending each point to CSV as it comes, then draw SVG (log or
+ * linear time axis). C->nodes is overwritten. Return LAB_EXIT_OK if every run verified. */
+int lab_sweep(struct lab_config *c, unsigned max_nodes, const char *svg, const char *csv,
+	      bool log_y);
+
+/* The figure's title for C's rates and file. */
+void lab_title(const struct lab_config *c, char *buf, size_t cap);
+
+/* Print R as text (with each leecher's line) or as one JSON object. */
+void lab_report_text(FILE *f, const struct lab_config *c, const struct lab_result *r);
+void lab_report_json(FILE *f, const struct lab_config *c, const struct lab_result *r);
+
+/* Bytes as MiB, and a rate for people ("1.00 MiB/s", "unlimited"). */
+double lab_mib(uint64_t bytes);
+const char *lab_rate_str(uint64_t rate, char *buf, size_t cap);
+
+#endif

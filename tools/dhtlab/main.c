@@ -1,0 +1,416 @@
+/* dhtlab's main(): the commands (swarm, sweep, plot, bounds), their options and help, where the
+ * dhtnode binary is, and the exit code. Arguments are checked before anything starts; a bad
+ * one exits 2 with a sentence saying what to write instead. The work is in swarm.c, sweep.c
+ * and plot.c; this file only parses and dispatches. */
+#include "tools/dhtlab/lab.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tools/dhtlab/plot.h"
+
+enum { C_SWARM = 1, C_SWEEP = 2, C_BOUNDS = 4, C_PLOT = 8 };
+#define C_RUNS (C_SWARM | C_SWEEP)
+#define C_MODEL (C_SWARM | C_SWEEP | C_BOUNDS)
+
+enum opt_id {
+	O_NODES, O_FILE_MIB, O_FILE_BYTES, O_SEED_UP, O_PEER_UP, O_PEER_DOWN, O_JSON, O_KEEP,
+	O_TIMEOUT, O_BASE_PORT, O_BATCH, O_SEED, O_DHTNODE, O_LOG_LEVEL, O_TRACE, O_QUIET,
+	O_MAX_NODES, O_SVG, O_CSV, O_LINEAR, O_TITLE, NOPTS
+};
+
+static const struct {
+	const char *name;
+	int cmds;
+	bool value;
+} opts[NOPTS] = {
+	[O_NODES] = { "--nodes", C_SWARM | C_BOUNDS, true },
+	[O_FILE_MIB] = { "--file-mib", C_MODEL, true },
+	[O_FILE_BYTES] = { "--file-bytes", C_MODEL, true },
+	[O_SEED_UP] = { "--seed-up", C_MODEL, true },
+	[O_PEER_UP] = { "--peer-up", C_MODEL, true },
+	[O_PEER_DOWN] = { "--peer-down", C_MODEL, true },
+	[O_JSON] = { "--json", C_SWARM | C_BOUNDS, false },
+	[O_KEEP] = { "--keep", C_RUNS, false },
+	[O_TIMEOUT] = { "--timeout", C_RUNS, true },
+	[O_BASE_PORT] = { "--base-port", C_RUNS, true },
+	[O_BATCH] = { "--batch", C_RUNS, true },
+	[O_SEED] = { "--seed", C_RUNS, true },
+	[O_DHTNODE] = { "--dhtnode", C_RUNS, true },
+	[O_LOG_LEVEL] = { "--log-level", C_RUNS, true },
+	[O_TRACE] = { "--trace", C_SWARM, true },
+	[O_QUIET] = { "--quiet", C_RUNS, false },
+	[O_MAX_NODES] = { "--max-nodes", C_SWEEP, true },
+	[O_SVG] = { "--svg", C_SWEEP | C_PLOT, true },
+	[O_CSV] = { "--csv", C_SWEEP | C_PLOT, true },
+	[O_LINEAR] = { "--linear", C_SWEEP | C_PLOT, false },
+	[O_TITLE] = { "--title", C_PLOT, true },
+};
+
+struct cli {
+	struct lab_config cfg;
+	int cmd;
+	bool json, linear;
+	unsigned max_nodes;
+	const char *svg, *csv, *title;
+	char dhtnode[PATH_MAX];
+};
+
+static const char usage[] =
+	"usage: dhtlab swarm [options]     one swarm of real dhtnode processes on loopback\n"
+	"       dhtlab sweep [options]     swarms of 1, 2, 4, ... leechers, drawn as a figure\n"
+	"       dhtlab plot --csv IN --svg OUT [--title T] [--linear]   redraw a sweep's CSV\n"
+	"       dhtlab bounds [options]    print D_p2p and D_cs without running anything\n"
+	"\n"
+	"swarm starts N + 1 dhtnode processes, each on its own loopback address (127.0.0.2, .3,\n"
+	"...), joins them into one ring, shares a random file from the seed (node 0, upload cap\n"
+	"u_s) and fetches it on the N leechers at once (upload caps u_i), checks every copy's\n"
+	"SHA-256 and prints each leecher's completion time, counted from the moment the fetches\n"
+	"were started, next to D_p2p = max{F/u_s, F/d_min, N F/(u_s + sum u_i)} and\n"
+	"D_cs = max{N F/u_s, F/d_min}, and ratio = last completion / D_p2p.\n"
+	"\n"
+	"  --nodes N          leechers, the N of the bounds (16); the seed comes on top\n"
+	"  --file-mib X       file size in MiB (32; sweep: 16), or --file-bytes N\n"
+	"  --seed-up RATE     the seed's upload cap (2MiB)\n"
+	"  --peer-up RATES    the leechers' upload caps: one rate, or a comma list given out\n"
+	"                     round-robin (0.5MiB,2MiB) (1MiB)\n"
+	"  --peer-down RATE   every leecher's download cap (unlimited)\n"
+	"  --json             print one JSON object (nodes, file_bytes, d_p2p, d_cs, last_done,\n"
+	"                     ratio, verified, done, ...)\n"
+	"  --timeout S        limit for the whole run (5 D_p2p + 60 s + 1 s per node)\n"
+	"  --base-port P      first port to try; each node takes the next free one (31000)\n"
+	"  --batch N          nodes joining the ring at once (8)\n"
+	"  --seed N           PRNG seed for the file's bytes and the join points (1)\n"
+	"  --dhtnode PATH     the node binary ($DHTNODE_BIN, else the build tree's, else PATH)\n"
+	"  --log-level L      the nodes' log level (their default)\n"
+	"  --trace FILE       write every progress line as CSV (t,node,phase,bytes_done,...)\n"
+	"  --keep             keep the scratch directory (nodes' logs, data, copies)\n"
+	"  --quiet            no notes on stderr while running\n"
+	"sweep also takes:\n"
+	"  --max-nodes N      largest N (64)\n"
+	"  --svg FILE         draw the figure (measured, P2P bound, client-server against N)\n"
+	"  --csv FILE         write the points (nodes,file_bytes,d_p2p,d_cs,last_done,ratio,\n"
+	"                     verified)\n"
+	"  --linear           linear time axis (default logarithmic)\n"
+	"\n"
+	"RATE: bytes per second, as a number with B, KiB, MiB, GiB (or K, M, G), kB, MB or GB;\n"
+	"\"unlimited\" or 0 for no cap. Every node is killed by PID when dhtlab ends, fails or gets\n"
+	"SIGINT/SIGTERM; the scratch directory goes unless --keep (after a failure, the nodes'\n"
+	"logs stay). Exit status: 0 every copy verified, 1 the run failed, 2 bad arguments,\n"
+	"130 interrupted.\n";
+
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("dhtlab: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs(" (see dhtlab --help)\n", stderr);
+	va_end(ap);
+	return -1;
+}
+
+static int count(const char *o, const char *v, unsigned long min, unsigned long max,
+		 unsigned *out)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (end == v || *end || errno || *v == '-' || n < min || n > max)
+		return bad("%s %s: give a whole number from %lu to %lu", o, v, min, max);
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int seconds(const char *o, const char *v, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(v, &end);
+	if (end == v || *end || errno || !isfinite(*out) || *out <= 0)
+		return bad("%s %s: give a positive number of seconds", o, v);
+	return 0;
+}
+
+static int file_size(const char *o, const char *v, double unit, uint64_t *out)
+{
+	char *end;
+	double x;
+
+	errno = 0;
+	x = strtod(v, &end);
+	if (end == v || *end || errno || !isfinite(x) || x <= 0 || x * unit >= 1e13 ||
+	    llround(x * unit) < 1)
+		return bad("%s %s: give a positive size (at most a few TiB)", o, v);
+	*out = (uint64_t)llround(x * unit);
+	return 0;
+}
+
+static int rate(const char *o, const char *v, uint64_t *out)
+{
+	if (lab_parse_rate(v, out) != 0)
+		return bad("%s %s: give a rate like 2MiB, 0.5MiB, 512KiB, 1000000 or unlimited", o, v);
+	return 0;
+}
+
+static int apply_model(struct cli *c, enum opt_id id, const char *o, const char *v)
+{
+	struct lab_config *g = &c->cfg;
+	char err[256];
+
+	switch (id) {
+	case O_NODES:
+		return count(o, v, 1, LAB_MAX_NODES, &g->nodes);
+	case O_FILE_MIB:
+		return file_size(o, v, 1048576, &g->file_bytes);
+	case O_FILE_BYTES:
+		return file_size(o, v, 1, &g->file_bytes);
+	case O_SEED_UP:
+		return rate(o, v, &g->seed_up);
+	case O_PEER_UP:
+		return lab_parse_rates(g, v, err, sizeof err) == 0 ? 0 : bad("%s", err);
+	case O_PEER_DOWN:
+		return rate(o, v, &g->peer_down);
+	default:
+		return 1;
+	}
+}
+
+static int apply_run(struct cli *c, enum opt_id id, const char *o, const char *v)
+{
+	struct lab_config *g = &c->cfg;
+	unsigned seed = 0;
+
+	switch (id) {
+	case O_TIMEOUT:
+		return seconds(o, v, &g->timeout_s);
+	case O_BASE_PORT:
+		return count(o, v, 1024, 65000, &g->base_port);
+	case O_BATCH:
+		return count(o, v, 1, 1000, &g->batch);
+	case O_SEED:
+		if (count(o, v, 0, UINT_MAX, &seed) != 0)
+			return -1;
+		g->seed = seed;
+		return 0;
+	case O_DHTNODE:
+		snprintf(c->dhtnode, sizeof c->dhtnode, "%s", v);
+		return 0;
+	case O_LOG_LEVEL:
+		g->log_level = v;
+		return 0;
+	case O_TRACE:
+		g->trace_path = v;
+		return 0;
+	case O_MAX_NODES:
+		return count(o, v, 1, LAB_MAX_NODES, &c->max_nodes);
+	default:
+		return 1;
+	}
+}
+
+static int apply(struct cli *c, enum opt_id id, const char *o, const char *v)
+{
+	int rc = apply_model(c, id, o, v);
+
+	if (rc <= 0)
+		return rc;
+	if ((rc = apply_run(c, id, o, v)) <= 0)
+		return rc;
+	if (id == O_SVG)
+		c->svg = v;
+	else if (id == O_CSV)
+		c->csv = v;
+	else if (id == O_TITLE)
+		c->title = v;
+	c->json |= id == O_JSON;
+	c->cfg.keep |= id == O_KEEP;
+	c->cfg.quiet |= id == O_QUIET;
+	c->linear |= id == O_LINEAR;
+	return 0;
+}
+
+static int find_opt(const char *arg, const char **value)
+{
+	for (int i = 0; i < NOPTS; i++) {
+		size_t n = strlen(opts[i].name);
+		if (strncmp(arg, opts[i].name, n) != 0 || (arg[n] && arg[n] != '='))
+			continue;
+		*value = arg[n] == '=' ? arg + n + 1 : NULL;
+		return i;
+	}
+	return -1;
+}
+
+static int parse(struct cli *c, int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++) {
+		const char *v = NULL;
+		int id = find_opt(argv[i], &v);
+		if (id < 0)
+			return bad("%s: unknown option or argument for '%s'", argv[i], argv[1]);
+		if (!(opts[id].cmds & c->cmd))
+			return bad("%s does not apply to '%s'", opts[id].name, argv[1]);
+		if (opts[id].value && !v && i + 1 >= argc)
+			return bad("%s needs a value", opts[id].name);
+		if (!opts[id].value && v)
+			return bad("%s takes no value", opts[id].name);
+		if (opts[id].value && !v)
+			v = argv[++i];
+		if (apply(c, (enum opt_id)id, opts[id].name, v) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The node binary: --dhtnode, $DHTNODE_BIN, the build tree's (dhtlab lives in
+ * BUILD/tools/dhtlab/, dhtnode in BUILD/node/), else a dhtnode found in PATH. */
+static int find_dhtnode(struct cli *c)
+{
+	const char *env = getenv("DHTNODE_BIN");
+	char self[PATH_MAX - 32]; /* room for the relative path after it */
+	ssize_t n;
+
+	if (!c->dhtnode[0] && env && *env)
+		snprintf(c->dhtnode, sizeof c->dhtnode, "%s", env);
+	if (!c->dhtnode[0] && (n = readlink("/proc/self/exe", self, sizeof self - 1)) > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		*slash = '\0';
+		snprintf(c->dhtnode, sizeof c->dhtnode, "%s/../../node/dhtnode", self);
+		if (access(c->dhtnode, X_OK) != 0)
+			c->dhtnode[0] = '\0';
+	}
+	if (!c->dhtnode[0])
+		snprintf(c->dhtnode, sizeof c->dhtnode, "dhtnode");
+	if (strchr(c->dhtnode, '/') && access(c->dhtnode, X_OK) != 0)
+		return bad("cannot run the node binary %s: %s; build it, or name it with --dhtnode "
+			   "or DHTNODE_BIN", c->dhtnode, strerror(errno));
+	c->cfg.dhtnode = c->dhtnode;
+	return 0;
+}
+
+static int cmd_bounds(const struct cli *c)
+{
+	double d_p2p, d_cs;
+
+	lab_bounds(&c->cfg, &d_p2p, &d_cs);
+	if (c->json)
+		printf("{\"nodes\":%u,\"file_bytes\":%llu,\"d_p2p\":%.6f,\"d_cs\":%.6f}\n",
+		       c->cfg.nodes, (unsigned long long)c->cfg.file_bytes, d_p2p, d_cs);
+	else
+		printf("N %u, F %.2f MiB: D_p2p %.2f s, D_cs %.2f s\n", c->cfg.nodes,
+		       lab_mib(c->cfg.file_bytes), d_p2p, d_cs);
+	return LAB_EXIT_OK;
+}
+
+static int cmd_swarm(const struct cli *c)
+{
+	struct lab_result r;
+	int rc = lab_swarm(&c->cfg, &r);
+
+	if (r.done) {
+		if (c->json)
+			lab_report_json(stdout, &c->cfg, &r);
+		else
+			lab_report_text(stdout, &c->cfg, &r);
+	} else {
+		fprintf(stderr, "dhtlab: %s\n", r.error);
+	}
+	lab_result_free(&r);
+	return rc;
+}
+
+static int cmd_plot(const struct cli *c)
+{
+	struct plot_point *p = NULL;
+	char err[256], title[160];
+	FILE *in, *out;
+	long n;
+
+	if (!c->csv || !c->svg) {
+		bad("plot needs --csv IN and --svg OUT");
+		return LAB_EXIT_USAGE;
+	}
+	if (!(in = fopen(c->csv, "r"))) {
+		fprintf(stderr, "dhtlab: cannot read %s: %s\n", c->csv, strerror(errno));
+		return LAB_EXIT_FAILED;
+	}
+	n = plot_csv_read(in, &p, err, sizeof err);
+	fclose(in);
+	if (n <= 0) {
+		fprintf(stderr, "dhtlab: %s: %s\n", c->csv, n < 0 ? err : "no points");
+		return LAB_EXIT_FAILED;
+	}
+	snprintf(title, sizeof title, "%s", c->title ? c->title : "Distribution time against N");
+	if (!(out = fopen(c->svg, "w")) || plot_svg(out, p, (size_t)n, title, !c->linear) != 0 ||
+	    fclose(out) != 0) {
+		fprintf(stderr, "dhtlab: cannot write %s: %s\n", c->svg, strerror(errno));
+		free(p);
+		return LAB_EXIT_FAILED;
+	}
+	free(p);
+	return LAB_EXIT_OK;
+}
+
+static int command(const char *name)
+{
+	static const struct {
+		const char *name;
+		int cmd;
+	} cmds[] = { { "swarm", C_SWARM }, { "sweep", C_SWEEP }, { "bounds", C_BOUNDS },
+		     { "plot", C_PLOT } };
+
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(name, cmds[i].name) == 0)
+			return cmds[i].cmd;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct cli c;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? LAB_EXIT_USAGE : LAB_EXIT_OK;
+	}
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage, stdout);
+			return LAB_EXIT_OK;
+		}
+	lab_config_default(&c.cfg);
+	c.max_nodes = 64;
+	if (!(c.cmd = command(argv[1]))) {
+		bad("unknown command '%s'; use swarm, sweep, plot or bounds", argv[1]);
+		return LAB_EXIT_USAGE;
+	}
+	if (c.cmd == C_SWEEP)
+		c.cfg.file_bytes = 16u << 20;
+	if (parse(&c, argc, argv) != 0)
+		return LAB_EXIT_USAGE;
+	if (c.cmd == C_BOUNDS)
+		return cmd_bounds(&c);
+	if (c.cmd == C_PLOT)
+		return cmd_plot(&c);
+	if (find_dhtnode(&c) != 0)
+		return LAB_EXIT_USAGE;
+	/* A node that closes a control connection early must not kill the lab with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	if (c.cmd == C_SWARM)
+		return cmd_swarm(&c);
+	return lab_sweep(&c.cfg, c.max_nodes, c.svg, c.csv, !c.linear);
+}

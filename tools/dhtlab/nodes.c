@@ -1,0 +1,322 @@
+/* Bringing up the ring for one experiment. Node I listens on its own loopback address
+ * (127.0.0.2, 127.0.0.3, ...; past 250 nodes 127.0.1.x and on) so that the nodes look like
+ * separate hosts, on the first port from --base-port up that is free for both TCP and UDP there
+ * (someone else's test may hold one). The first node creates the ring; the others join in
+ * batches, each through a member that has already joined, picked with the run's PRNG; then the
+ * node's own ring walk must close over exactly N members. It does not share or fetch anything:
+ * that is the experiment's part (swarm.c). */
+#include "tools/dhtlab/nodes.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+
+#define CALL_MS 3000
+
+double lab_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void nap(void)
+{
+	struct timespec ts = { 0, 100 * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Whether a dhtnode could bind HOST:PORT, both TCP (with SO_REUSEADDR, as the node does) and
+ * UDP. The probe sockets are closed at once. */
+static bool port_free(const char *host, unsigned port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	const int types[] = { SOCK_STREAM, SOCK_DGRAM };
+	int one = 1;
+
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return false;
+	for (size_t i = 0; i < 2; i++) {
+		int fd = socket(AF_INET, types[i] | SOCK_CLOEXEC, 0);
+		bool ok = fd >= 0;
+		if (ok && types[i] == SOCK_STREAM)
+			ok = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0;
+		ok = ok && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+		if (ok && types[i] == SOCK_STREAM)
+			ok = listen(fd, 1) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static int make_dirs(const struct lab_node *nd, char *err, size_t cap)
+{
+	const char *sub[] = { "", "/data", "/out" };
+	char path[sizeof ((struct lab_node *)0)->dir + 8];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "%s%s", nd->dir, sub[i]);
+		if (mkdir(path, 0700) != 0) {
+			snprintf(err, cap, "cannot create %s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int ring_init(struct lab_ring *r, const struct lab_config *c, const char *dir, unsigned n,
+	      char *err, size_t cap)
+{
+	unsigned port = c->base_port;
+
+	memset(r, 0, sizeof *r);
+	r->cfg = c;
+	r->node = calloc(n, sizeof *r->node);
+	r->procs = procs_new(3 * n); /* room for the restarts */
+	rng_seed(&r->rng, c->seed ^ 0x6a6f696e73ULL);
+	if (!r->node || !r->procs) {
+		snprintf(err, cap, "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++, port++) {
+		struct lab_node *nd = &r->node[r->n++];
+		char host[32];
+		snprintf(host, sizeof host, "127.0.%u.%u", i / 250, 2 + i % 250);
+		while (port < 65536 && !port_free(host, port))
+			port++;
+		if (port >= 65536) {
+			snprintf(err, cap, "no free port on %s from %u up (try another --base-port)",
+				 host, c->base_port);
+			return -1;
+		}
+		snprintf(nd->addr, sizeof nd->addr, "%s:%u", host, port);
+		snprintf(nd->target.host, sizeof nd->target.host, "%s", host);
+		snprintf(nd->target.port, sizeof nd->target.port, "%u", port);
+		snprintf(nd->dir, sizeof nd->dir, "%s/n%03u", dir, i);
+		nd->proc = -1;
+		if (make_dirs(nd, err, cap) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int start_node(struct lab_ring *r, unsigned i, const char *via, char *err, size_t cap)
+{
+	struct lab_node *nd = &r->node[i];
+	char data[sizeof nd->dir + 8], log[sizeof nd->dir + 16], up[24], down[24];
+	char *argv[16];
+	int k = 0;
+
+	snprintf(data, sizeof data, "%s/data", nd->dir);
+	snprintf(log, sizeof log, "%s/node.log", nd->dir);
+	snprintf(up, sizeof up, "%llu", (unsigned long long)nd->up);
+	snprintf(down, sizeof down, "%llu", (unsigned long long)nd->down);
+	argv[k++] = (char *)r->cfg->dhtnode;
+	argv[k++] = "--listen";
+	argv[k++] = nd->addr;
+	argv[k++] = "--data-dir";
+	argv[k++] = data;
+	if (via) {
+		argv[k++] = "--join";
+		argv[k++] = (char *)via;
+	}
+	if (nd->up) {
+		argv[k++] = "--up-rate";
+		argv[k++] = up;
+	}
+	if (nd->down) {
+		argv[k++] = "--down-rate";
+		argv[k++] = down;
+	}
+	if (r->cfg->log_level) {
+		argv[k++] = "--log-level";
+		argv[k++] = (char *)r->cfg->log_level;
+	}
+	argv[k] = NULL;
+	nd->starts++;
+	nd->proc = procs_spawn(r->procs, argv, log);
+	if (nd->proc < 0) {
+		snprintf(err, cap, "cannot start %s: %s", r->cfg->dhtnode, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int ring_check(struct lab_ring *r, char *err, size_t cap)
+{
+	char why[64];
+
+	for (unsigned i = 0; i < r->n; i++) {
+		const struct lab_node *nd = &r->node[i];
+		if (nd->proc < 0 || procs_alive(r->procs, nd->proc, why, sizeof why))
+			continue;
+		snprintf(err, cap, "node %u (%s, pid %d) %s; its log is %s/node.log", i, nd->addr,
+			 (int)procs_pid(r->procs, nd->proc), why, nd->dir);
+		fprintf(stderr, "dhtlab: %s, which ends:\n", err);
+		procs_tail(r->procs, nd->proc, stderr, 15);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *field(const json_t *o, const char *name, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, name));
+
+	return s ? s : dflt;
+}
+
+json_t *ring_call(struct lab_ring *r, unsigned i, json_t *req, int timeout_ms, char *err,
+		  size_t cap)
+{
+	char why[CTL_ERR_MAX];
+	json_t *resp = NULL;
+
+	if (ctl_call(&r->node[i].target, req, timeout_ms, &resp, why) != CTL_OK)
+		snprintf(err, cap, "%s: %s", r->node[i].addr, why);
+	json_decref(req);
+	if (resp && !json_is_true(json_object_get(resp, "ok"))) {
+		snprintf(err, cap, "%s answered %s: %s", r->node[i].addr,
+			 field(resp, "code", "an error"), field(resp, "error", "(no message)"));
+		json_decref(resp);
+		resp = NULL;
+	}
+	return resp;
+}
+
+static bool joined(struct lab_ring *r, unsigned i)
+{
+	char err[CTL_ERR_MAX];
+	json_t *st = ring_call(r, i, json_pack("{s:s}", "cmd", "status"), CALL_MS, err, sizeof err);
+	const char *state = json_string_value(json_object_get(st, "state"));
+	bool ok = state && strcmp(state, "joined") == 0;
+
+	json_decref(st);
+	return ok;
+}
+
+/* Node I died before it joined (found no route while the ring was changing, say): start it
+ * again through another member that has joined, one of 0..JOINED-1. Return 0, or -1 when it
+ * has failed too often, with its log on stderr. */
+static int rejoin(struct lab_ring *r, unsigned i, unsigned joined, char *err, size_t cap)
+{
+	char why[64];
+	const char *via;
+
+	if (procs_alive(r->procs, r->node[i].proc, why, sizeof why))
+		return 0;
+	if (r->node[i].starts >= 3)
+		return ring_check(r, err, cap);
+	via = r->node[rng_below(&r->rng, joined)].addr;
+	if (!r->cfg->quiet)
+		fprintf(stderr, "dhtlab: node %u (%s) %s before it joined; starting it again "
+			"through %s\n", i, r->node[i].addr, why, via);
+	return start_node(r, i, via, err, cap);
+}
+
+/* Wait until nodes FROM..TO-1 have all joined. */
+static int wait_joined(struct lab_ring *r, unsigned from, unsigned to, double deadline,
+		       char *err, size_t cap)
+{
+	unsigned next = from;
+
+	while (next < to) {
+		for (unsigned j = next; j < to; j++)
+			if (rejoin(r, j, from ? from : 1, err, cap) != 0)
+				return -1;
+		if (ring_check(r, err, cap) != 0)
+			return -1;
+		if (procs_interrupted()) {
+			snprintf(err, cap, "interrupted");
+			return -1;
+		}
+		if (joined(r, next)) {
+			next++;
+			continue;
+		}
+		if (lab_now() > deadline) {
+			snprintf(err, cap, "node %u (%s) did not join the ring in time; its log is %s/"
+				 "node.log", next, r->node[next].addr, r->node[next].dir);
+			return -1;
+		}
+		nap();
+	}
+	return 0;
+}
+
+/* One ring walk from node 0 finds exactly M members and calls the ring consistent. */
+static bool ring_whole(struct lab_ring *r, unsigned m, char *last, size_t cap)
+{
+	json_t *req = json_pack("{s:s, s:I}", "cmd", "ring", "max", (json_int_t)m + 8);
+	json_t *resp = ring_call(r, 0, req, 10000, last, cap);
+	size_t members = json_array_size(json_object_get(resp, "members"));
+	bool ok = resp && json_is_true(json_object_get(resp, "consistent")) && members == m;
+
+	if (resp && !ok)
+		snprintf(last, cap, "the walk from %s found %zu of %u members%s", r->node[0].addr,
+			 members, m,
+			 json_is_true(json_object_get(resp, "consistent")) ? "" : ", not consistent");
+	json_decref(resp);
+	return ok;
+}
+
+static int wait_whole(struct lab_ring *r, unsigned m, double deadline, char *err, size_t cap)
+{
+	char last[CTL_ERR_MAX] = "no answer";
+
+	while (!ring_whole(r, m, last, sizeof last)) {
+		if (ring_check(r, err, cap) != 0)
+			return -1;
+		if (procs_interrupted() || lab_now() > deadline) {
+			snprintf(err, cap, "%s", procs_interrupted() ? "interrupted" :
+				 "the ring did not become consistent in time");
+			fprintf(stderr, "dhtlab: last ring walk: %s\n", last);
+			return -1;
+		}
+		nap();
+	}
+	return 0;
+}
+
+/* Many joins at once into a small ring, or into one still settling from the last batch, make
+ * joins fail (their lookups find no route). So a batch is at most as large as the ring it
+ * joins (1, 1, 2, 4, ... up to --batch), and the whole ring must be consistent before the
+ * next batch starts. */
+int ring_form(struct lab_ring *r, double deadline, char *err, size_t cap)
+{
+	unsigned batch = r->cfg->batch ? r->cfg->batch : 1;
+
+	if (start_node(r, 0, NULL, err, cap) != 0 || wait_joined(r, 0, 1, deadline, err, cap) != 0)
+		return -1;
+	for (unsigned i = 1, end; i < r->n; i = end) {
+		end = i + (batch < i ? batch : i);
+		end = end < r->n ? end : r->n;
+		for (unsigned j = i; j < end; j++)
+			if (start_node(r, j, r->node[rng_below(&r->rng, i)].addr, err, cap) != 0)
+				return -1;
+		if (wait_joined(r, i, end, deadline, err, cap) != 0 ||
+		    wait_whole(r, end, deadline, err, cap) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void ring_stop(struct lab_ring *r, int grace_ms)
+{
+	procs_free(r->procs, grace_ms);
+	free(r->node);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,61 @@
+/* tools/dhtlab/nodes.h: the ring of real dhtnode processes behind one experiment. Give every
+ * node its own loopback address and a free port, start them, join them in batches through
+ * running members, wait for a consistent ring, and talk to them. The ring owns the process
+ * registry and its nodes; answers returned by ring_call belong to the caller. */
+#ifndef DHTLAB_NODES_H
+#define DHTLAB_NODES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "dht/rng.h"
+#include "tools/dhtctl/ctlclient.h"
+#include "tools/dhtlab/lab.h"
+#include "tools/dhtlab/procs.h"
+
+struct lab_node {
+	char addr[64];             /* "127.0.0.2:31000" */
+	struct ctl_target target;
+	char dir[LAB_PATH_MAX + 16]; /* the node's scratch: data/, out/ and node.log */
+	uint64_t up, down;         /* caps in bytes per second; 0: none */
+	int proc;                  /* index in the registry; -1 until started */
+	unsigned starts;           /* a failed join is retried through another member */
+};
+
+struct lab_ring {
+	struct lab_node *node;
+	unsigned n;
+	struct lab_procs *procs;
+	const struct lab_config *cfg;
+	struct rng rng;            /* picks join points */
+};
+
+/* Seconds on the monotonic clock. */
+double lab_now(void);
+
+/* Lay out N nodes under DIR: addresses, free ports, directories. Caps are left 0 for the
+ * caller to set. Return 0, or -1 with a sentence in ERR. */
+int ring_init(struct lab_ring *r, const struct lab_config *c, const char *dir, unsigned n,
+	      char *err, size_t cap);
+
+/* Start every node and wait until they form one consistent ring, or until DEADLINE (lab_now
+ * seconds). A node whose join fails (it exits) is started again through another member, at
+ * most twice. Return 0, or -1 with a sentence in ERR (and the log of a node that failed to
+ * start on stderr). */
+int ring_form(struct lab_ring *r, double deadline, char *err, size_t cap);
+
+/* Check that every started node still runs. Return 0, or -1 naming the first that does not
+ * in ERR, with the end of its log on stderr. */
+int ring_check(struct lab_ring *r, char *err, size_t cap);
+
+/* Send REQ (consumed) to node I. Return the answer if it says ok: true, else NULL with the
+ * node's error or the reason the call failed in ERR. */
+json_t *ring_call(struct lab_ring *r, unsigned i, json_t *req, int timeout_ms, char *err,
+		  size_t cap);
+
+/* Stop every node (SIGTERM, SIGKILL after GRACE_MS) and free the ring. */
+void ring_stop(struct lab_ring *r, int grace_ms);
+
+#endif
