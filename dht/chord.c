@@ -370,12 +370,17 @@ static void notify_successor(struct dht *d)
 		send_simple(d, &d->rt.succ[0].addr, DHT_NOTIFY, 0);
 }
 
-static void stabilize_done(struct dht *d)
+/* End a round. A round that found a closer successor is followed soon by another: nodes that
+ * joined into one gap together are then linked up within milliseconds of each other, not one
+ * per period (the original Chord's linear repair of concurrent joins). */
+static void stabilize_done(struct dht *d, bool moved)
 {
 	d->stabilizing = false;
+	d->stab_steps = 0;
 	d->stats.stabilizations++;
 	notify_successor(d);
-	d->stabilize_at = chord_now(d) + jitter(d, d->cfg.stabilize_us);
+	uint64_t period = moved ? d->cfg.stabilize_us / 10 : d->cfg.stabilize_us;
+	d->stabilize_at = chord_now(d) + jitter(d, period);
 }
 
 static void stabilize(struct dht *d)
@@ -399,7 +404,7 @@ static void stabilize(struct dht *d)
 		request_simple(d, P_STAB_PRED, &d->rt.pred, DHT_GET_NEIGH);
 		return;
 	}
-	stabilize_done(d);
+	stabilize_done(d, false);
 }
 
 static void on_stab_succ(struct dht *d, const struct pending *p, const struct dht_msg *m)
@@ -412,16 +417,29 @@ static void on_stab_succ(struct dht *d, const struct pending *p, const struct dh
 		request_simple(d, P_STAB_PRED, x, DHT_GET_NEIGH);
 		return;
 	}
-	stabilize_done(d);
+	stabilize_done(d, false);
 }
+
+/* Steps back along a chain of closer successors within one round, at most. */
+#define STAB_MAX_STEPS 16
 
 static void on_stab_pred(struct dht *d, const struct pending *p, const struct dht_msg *m)
 {
 	/* It answered, so it is live; it may be stale news by now, so check it still lies between
 	 * us and our current successor (or that we are alone). */
-	if (id_in_oo(&p->to.id, &d->rt.self.id, &d->rt.succ[0].id))
-		routing_adopt(&d->rt, &p->to, m->u.neigh.succ, m->u.neigh.nsucc);
-	stabilize_done(d);
+	if (!id_in_oo(&p->to.id, &d->rt.self.id, &d->rt.succ[0].id)) {
+		stabilize_done(d, false);
+		return;
+	}
+	routing_adopt(&d->rt, &p->to, m->u.neigh.succ, m->u.neigh.nsucc);
+	/* Its own predecessor may lie closer still: query that one too, in the same round. */
+	const struct dht_node *x = &m->u.neigh.pred;
+	if (m->u.neigh.has_pred && id_in_oo(&x->id, &d->rt.self.id, &p->to.id) &&
+	    ++d->stab_steps < STAB_MAX_STEPS) {
+		request_simple(d, P_STAB_PRED, x, DHT_GET_NEIGH);
+		return;
+	}
+	stabilize_done(d, true);
 }
 
 /* Is ID the only node other than us in our successor list? */
@@ -436,7 +454,7 @@ static bool only_other(const struct dht *d, const struct dht_id *id)
 static void on_stab_timeout(struct dht *d, const struct pending *p)
 {
 	if (p->kind == P_STAB_PRED) {
-		stabilize_done(d);
+		stabilize_done(d, d->stab_steps > 0);
 		return;
 	}
 	/* Dropping the last other node would make us a ring of one, a partition if the silence
@@ -656,10 +674,11 @@ static void on_reply(struct dht *d, const struct dht_msg *m, const struct dht_ad
 	bool error = m->type == DHT_ERROR;
 	switch (p.kind) {
 	case P_FIND:
-		if (error || m->type != DHT_FOUND)
-			lookup_on_timeout(d, p.lk, &p);
-		else
+		if (error || m->type != DHT_FOUND) {
+			lookup_on_refused(d, p.lk, &p);
+		} else {
 			lookup_on_found(d, p.lk, &p, m);
+		}
 		break;
 	case P_STAB_SUCC:
 	case P_STAB_PRED:

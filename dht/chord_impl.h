@@ -54,6 +54,7 @@ struct lookup {
 	void *cb_arg;
 	uint64_t started;
 	unsigned attempts, hops, timeouts;
+	bool boot_heard;         /* a join's contact answered in this attempt */
 	uint64_t retry_at;       /* when the next attempt starts; 0 if one is running */
 	bool has_boot;           /* a join's first hop: an address whose id we do not know */
 	struct dht_addr boot;
@@ -65,7 +66,6 @@ struct lookup {
 	struct dht_node own[DHT_MAX_NODES];
 	struct dht_node lower;   /* the anchor A of the last OWNER answer: the key is in (A, own[0]] */
 	bool fresh;              /* that answer came from A itself: its first successor is fresh */
-	bool via_pred;           /* own[0] was named by its successor as its predecessor */
 	unsigned local_answers;  /* guards the answer_locally() recursion */
 	size_t nasked;           /* nodes asked as owner in this attempt */
 	struct dht_id asked[LOOKUP_MAX_ASKED];
@@ -92,6 +92,7 @@ struct dht {
 	uint64_t stabilize_at, check_pred_at, fix_at;
 	bool stabilizing, checking_pred, fixing;
 	unsigned lone_failures; /* rounds our only successor has not answered */
+	unsigned stab_steps;    /* closer successors adopted in this stabilization round */
 	unsigned next_finger;
 	bool fingers_fast;     /* until one pass over every finger is done */
 	uint64_t last_deadline; /* the last one announced through env->set_timer */
@@ -135,6 +136,9 @@ int lookup_start(struct dht *d, const struct dht_id *key, enum lookup_purpose pu
 void lookup_on_found(struct dht *d, struct lookup *lk, const struct pending *p,
 		     const struct dht_msg *m);
 void lookup_on_timeout(struct dht *d, struct lookup *lk, const struct pending *p);
+/* The hop answered, but not with FOUND (it is not in a ring yet, or left): alive, so not dead;
+ * the lookup moves on without it. */
+void lookup_on_refused(struct dht *d, struct lookup *lk, const struct pending *p);
 /* Answer a FIND from our own state (also used for the first step of our own lookups). */
 void lookup_answer(struct dht *d, const struct dht_id *key, uint8_t flags,
 		   const struct dht_id *dead, size_t ndead, struct dht_msg *out);

@@ -9,15 +9,13 @@
  * hop's predecessor.
  *
  * An OWNER answer is not taken on trust: X is asked too (AS_OWNER), and accepted if it answers
- * SELF. Only when X has no live predecessor to decide by is it accepted without that, and only
- * if X is the anchor's own first successor (checked at the anchor's last stabilization; X's
- * predecessor may be dead or not yet known), or was named by its successor in a PRED answer and
- * has no predecessor at all (a node that joined in front of its successor, not yet adopted by
- * the node before it). Deeper entries are copies of copies and may miss nodes that joined since.
- * A lookup that finds no route tries again after lookup_retry_us, once the ring has had time to
- * repair: the dead nodes it reports with each question (FIND's dead hints) make the nodes that
- * still list them check at once. So lookups stay correct while the ring repairs itself, at no
- * cost in hops on a stable ring, where X answers SELF.
+ * SELF. Only when X has no live predecessor to decide by (it died, or X has just joined) is X
+ * accepted without that, and only if X is the anchor's own first successor, checked at the
+ * anchor's last stabilization. Deeper entries are copies of copies and may miss nodes that joined
+ * since; so may a predecessor named in a PRED answer. A lookup that finds no route tries again
+ * after lookup_retry_us, once the ring has had time to repair: the dead nodes it reports with each
+ * question (FIND's dead hints) make the nodes that still list them check at once. So lookups stay
+ * correct while the ring repairs itself, at no cost in hops on a stable ring, where X answers SELF.
  *
  * Not done here: parallel queries (alpha > 1) and proximity routing. */
 #include "dht/chord_impl.h"
@@ -161,9 +159,9 @@ static bool accept_owner(const struct lookup *lk, const struct dht_msg *m)
 	if (m->u.found.status == DHT_FOUND_OWNER || lk->own_pos != 1)
 		return false; /* its own list places the key ahead of it, or it is deep in a list */
 	/* A predecessor not yet dead decides: the responder would have said SELF. */
-	if (!m->u.found.has_pred)
-		return lk->fresh || lk->via_pred;
-	return lk->fresh && dead_has(lk->dead, lk->ndead, &m->u.found.pred.id);
+	if (m->u.found.has_pred && !dead_has(lk->dead, lk->ndead, &m->u.found.pred.id))
+		return false;
+	return lk->fresh;
 }
 
 static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_node *responder,
@@ -173,7 +171,6 @@ static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_n
 		return;
 	lk->lower = m->u.found.nodes[0];
 	lk->fresh = id_eq(&lk->lower.id, &responder->id);
-	lk->via_pred = false;
 	lk->nown = lk->own_pos = 0;
 	for (size_t i = 1; i < m->u.found.nnodes; i++)
 		lk->own[lk->nown++] = m->u.found.nodes[i];
@@ -211,7 +208,6 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 			lk->nown = 1;
 			lk->own_pos = 0;
 			lk->fresh = false;
-			lk->via_pred = true;
 		}
 		break;
 	default:
@@ -270,6 +266,7 @@ static void seed(struct dht *d, struct lookup *lk)
 	lk->lower = d->rt.self;
 	lk->local_answers = 0;
 	lk->nasked = 0;
+	lk->boot_heard = false;
 	if (lk->purpose == LK_JOIN) {
 		struct dht_node boot;
 		memset(&boot, 0, sizeof boot);
@@ -286,7 +283,10 @@ static void attempt_failed(struct dht *d, struct lookup *lk)
 	id_to_hex(&lk->key, d->rt.bits, key);
 	chord_log(d, DHT_LOG_DEBUG, "lookup %.8s: attempt %u found no route (%u hops, %zu dead)",
 		  key, lk->attempts, lk->hops, lk->ndead);
-	if (lk->attempts >= d->cfg.lookup_tries || d->state == DHT_LEFT) {
+	/* A join retries only through a contact that still answers: it knows nobody else. */
+	bool unheard = lk->purpose == LK_JOIN && !lk->boot_heard;
+	if (lk->attempts >= d->cfg.lookup_tries * (lk->purpose == LK_JOIN ? 2 : 1) ||
+	    d->state == DHT_LEFT || unheard) {
 		finish(d, lk, DHT_ERR_TIMEOUT, NULL);
 		return;
 	}
@@ -393,6 +393,8 @@ void lookup_on_found(struct dht *d, struct lookup *lk, const struct pending *p,
 {
 	struct dht_node responder = { .id = m->from, .addr = p->to.addr };
 	struct dht_hop *h = last_hop(lk);
+	if (!p->to_id_known)
+		lk->boot_heard = true;
 	if (h && lk->npath <= DHT_MAX_PATH) {
 		h->node.id = m->from;
 		h->answered = true;
@@ -412,6 +414,13 @@ void lookup_on_timeout(struct dht *d, struct lookup *lk, const struct pending *p
 		add_dead(lk, &p->to.id);
 		chord_suspect(d, &p->to.id);
 	}
+	step(d, lk);
+}
+
+void lookup_on_refused(struct dht *d, struct lookup *lk, const struct pending *p)
+{
+	if (!p->to_id_known)
+		lk->boot_heard = true; /* a join's contact that is still joining: try again later */
 	step(d, lk);
 }
 
