@@ -37,13 +37,16 @@ struct choker_peer {
 	bool interested, interesting, unchoked, regular, optimistic;
 	int group;		/* sort scratch */
 	uint64_t key, key2, tie;	/* sort scratch */
-	struct choker_peer *prev, *next;
+	size_t at;		/* index in the choker's all[] */
 };
 
 struct choker {
 	struct choker_config cfg;
-	struct choker_peer *peers;
+	/* Oldest first; walked newest first. An array rather than a list: a walk over peers that
+	 * are all cache misses then issues its loads at once instead of one after another. */
+	struct choker_peer **all;
 	size_t npeers, cap;
+	size_t nregular;	/* peers with regular set: interest changes ask for it often */
 	uint64_t serial;
 	bool seed, dirty;
 	uint64_t dirty_at, next_regular, next_optimistic;
@@ -83,11 +86,9 @@ void choker_free(struct choker *c)
 {
 	if (c == NULL)
 		return;
-	while (c->peers != NULL) {
-		struct choker_peer *p = c->peers;
-		c->peers = p->next;
-		free(p);
-	}
+	for (size_t i = 0; i < c->npeers; i++)
+		free(c->all[i]);
+	free(c->all);
 	free(c->sorted);
 	free(c->changes);
 	free(c);
@@ -106,6 +107,10 @@ static int reserve(struct choker *c, size_t n)
 	if (n <= c->cap)
 		return 0;
 	size_t cap = c->cap * 2 + 16;
+	struct choker_peer **a = realloc(c->all, cap * sizeof *a);
+	if (a == NULL)
+		return -1;
+	c->all = a;
 	struct choker_peer **s = realloc(c->sorted, cap * sizeof *s);
 	if (s == NULL)
 		return -1;
@@ -129,11 +134,8 @@ struct choker_peer *choker_peer_add(struct choker *c, void *user, uint64_t now_u
 	p->serial = c->serial++;
 	p->connected_us = now_us;
 	p->quiet_since = now_us;
-	p->next = c->peers;
-	if (c->peers != NULL)
-		c->peers->prev = p;
-	c->peers = p;
-	c->npeers++;
+	p->at = c->npeers;
+	c->all[c->npeers++] = p;
 	return p;
 }
 
@@ -144,21 +146,15 @@ void choker_peer_remove(struct choker *c, struct choker_peer *p)
 	/* No clock here: a deadline of 0 means the freed slot is refilled at the next tick. */
 	if (p->regular || p->optimistic)
 		mark_dirty(c, 0);
+	c->nregular -= p->regular;
 	if (c->opt == p)
 		c->opt = NULL;
-	*(p->prev ? &p->prev->next : &c->peers) = p->next;
-	if (p->next != NULL)
-		p->next->prev = p->prev;
+	/* O(peers), but peers rarely leave; keeping the order keeps walks in joining order. */
+	memmove(c->all + p->at, c->all + p->at + 1, (c->npeers - p->at - 1) * sizeof c->all[0]);
 	c->npeers--;
+	for (size_t i = p->at; i < c->npeers; i++)
+		c->all[i]->at = i;
 	free(p);
-}
-
-static size_t regular_count(const struct choker *c)
-{
-	size_t n = 0;
-	for (const struct choker_peer *p = c->peers; p != NULL; p = p->next)
-		n += p->regular;
-	return n;
 }
 
 void choker_peer_interested(struct choker *c, struct choker_peer *p, bool interested,
@@ -173,7 +169,7 @@ void choker_peer_interested(struct choker *c, struct choker_peer *p, bool intere
 			p->optimistic = false;
 		}
 		mark_dirty(c, now_us);
-	} else if (interested && (c->opt == NULL || regular_count(c) < c->cfg.slots)) {
+	} else if (interested && (c->opt == NULL || c->nregular < c->cfg.slots)) {
 		mark_dirty(c, now_us);
 	}
 }
@@ -302,14 +298,16 @@ static bool rank_peer(struct choker *c, struct choker_peer *p, bool keep, uint64
 static void recompute_regular(struct choker *c, bool keep, uint64_t now)
 {
 	size_t n = 0;
-	for (struct choker_peer *p = c->peers; p != NULL; p = p->next) {
+	for (size_t i = c->npeers; i-- > 0;) {
+		struct choker_peer *p = c->all[i];
 		bool ranked = rank_peer(c, p, keep, now);
 		p->regular = false;
 		if (ranked)
 			c->sorted[n++] = p;
 	}
 	qsort(c->sorted, n, sizeof c->sorted[0], rank_cmp);
-	for (size_t i = 0; i < n && i < c->cfg.slots; i++)
+	c->nregular = n < c->cfg.slots ? n : c->cfg.slots;
+	for (size_t i = 0; i < c->nregular; i++)
 		c->sorted[i]->regular = true;
 }
 
@@ -324,12 +322,13 @@ static unsigned opt_weight(const struct choker *c, const struct choker_peer *p, 
 static void pick_optimistic(struct choker *c, uint64_t now)
 {
 	uint64_t total = 0;
-	for (struct choker_peer *p = c->peers; p != NULL; p = p->next)
-		total += opt_weight(c, p, now);
+	for (size_t i = c->npeers; i-- > 0;)
+		total += opt_weight(c, c->all[i], now);
 	if (total == 0)
 		return;
 	uint64_t r = c->cfg.rand64(c->cfg.rand_arg) % total;
-	for (struct choker_peer *p = c->peers; p != NULL; p = p->next) {
+	for (size_t i = c->npeers; i-- > 0;) {
+		struct choker_peer *p = c->all[i];
 		uint64_t w = opt_weight(c, p, now);
 		if (r < w) {
 			p->optimistic = true;
@@ -343,7 +342,8 @@ static void pick_optimistic(struct choker *c, uint64_t now)
 static void apply_changes(struct choker *c)
 {
 	c->nchanges = 0;
-	for (struct choker_peer *p = c->peers; p != NULL; p = p->next) {
+	for (size_t i = c->npeers; i-- > 0;) {
+		struct choker_peer *p = c->all[i];
 		bool want = p->regular || p->optimistic;
 		if (want == p->unchoked)
 			continue;

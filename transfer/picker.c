@@ -2,13 +2,10 @@
  * pipeline to each peer about two bandwidth-delay products deep, times requests out, runs the
  * endgame and remembers who sent each block so a failed chunk can be pinned on its sender.
  *
- * Chunks nobody has started yet live in one array sorted by availability (how many peers with a
- * bitfield have them; peers that have everything are counted once globally, which shifts every
- * chunk alike and so never reorders). Each availability is a bucket, a contiguous run of the
- * array; a HAVE moves its chunk across one bucket boundary in O(1), and a swap with a random
- * member keeps every bucket a uniformly random permutation, so "first chunk in the array the
- * peer has" is rarest-first with ties broken at random. Started chunks leave the array for good
- * and carry per-block request slots; those with unrequested blocks sit on the open list, which
+ * Chunks nobody has started yet are kept in rarest-first order by transfer/rarity.c (counting
+ * the peers with a bitfield; peers that have everything are counted once globally, which shifts
+ * every chunk alike and so never reorders). Started chunks leave that order for good and carry
+ * per-block request slots; those with unrequested blocks sit on the open list, which
  * picker_fill() drains before it starts a new chunk.
  *
  * It does not touch data, hashes, the wire or the clock: the caller stores blocks, verifies
@@ -17,6 +14,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "transfer/rarity.h"
 
 enum chunk_state { CH_MISSING, CH_ACTIVE, CH_VERIFY, CH_HAVE };
 
@@ -60,26 +59,26 @@ struct picker_peer {
 	void *user;
 	struct bitfield *has;	/* all set once has_all */
 	bool has_all, choked, snubbed, probing;
-	uint32_t nfresh;	/* chunks it has that are in the order array */
 	uint32_t nwanted;	/* chunks it has that we do not */
 	unsigned nlive;
 	uint32_t sent_n, done_n;	/* requests sent to it, answers (block or reject) from it */
 	uint64_t rate, rtt_us;
 	uint64_t win_start, win_bytes, probe_us, last_progress;
-	struct picker_peer *prev, *next;
+	uint32_t at;		/* index in the picker's all[] */
 };
 
 struct picker {
 	struct picker_config cfg;
-	uint32_t n, nhave, nall, npeers;
-	uint32_t *avail, *order, *pos;
-	uint32_t *bstart;	/* bucket a is order[bstart[a] .. bstart[a + 1]) */
-	uint32_t bcap;		/* buckets 0..bcap; bstart[bcap + 1] == n */
+	uint32_t n, nhave, nall;
+	struct rarity *rar;
 	uint8_t *state;
 	struct pchunk **pc;
 	struct plist open;
 	struct pchunk *active;
-	struct picker_peer *peers;
+	/* Peers oldest first, walked newest first. An array rather than a list: a walk whose
+	 * every peer is a cache miss then issues its loads at once, not one after another. */
+	struct picker_peer **all;
+	uint32_t npeers, cap;
 };
 
 void picker_config_default(struct picker_config *cfg)
@@ -131,64 +130,6 @@ static bool peer_has(const struct picker_peer *pp, uint32_t c)
 	return pp->has_all || bitfield_test(pp->has, c);
 }
 
-/* ---- the availability-ordered array of unstarted chunks ---- */
-
-static void order_swap(struct picker *pk, uint32_t i, uint32_t j)
-{
-	uint32_t a = pk->order[i], b = pk->order[j];
-	pk->order[i] = b;
-	pk->pos[b] = i;
-	pk->order[j] = a;
-	pk->pos[a] = j;
-}
-
-/* C just crossed into bucket A at one of its edges: put it at a uniformly random place. */
-static void bucket_shuffle_in(struct picker *pk, uint32_t c, uint32_t a)
-{
-	uint32_t lo = pk->bstart[a], size = pk->bstart[a + 1] - lo;
-	if (size > 1)
-		order_swap(pk, pk->pos[c], lo + (uint32_t)rnd_below(pk, size));
-}
-
-/* One more (UP) or one fewer peer has C: an unstarted C crosses one bucket edge. */
-static void avail_move(struct picker *pk, uint32_t c, bool up)
-{
-	uint32_t a = up ? pk->avail[c]++ : pk->avail[c]--;
-	if (pk->state[c] != CH_MISSING)
-		return;
-	if (up)
-		order_swap(pk, pk->pos[c], --pk->bstart[a + 1]);
-	else
-		order_swap(pk, pk->pos[c], pk->bstart[a]++);
-	bucket_shuffle_in(pk, c, up ? a + 1 : a - 1);
-}
-
-/* Walk C down through the lower buckets into the unused prefix: O(its availability), once per
- * chunk, since a started chunk never comes back. */
-static void order_remove(struct picker *pk, uint32_t c)
-{
-	for (uint32_t a = pk->avail[c] + 1; a-- > 0;)
-		order_swap(pk, pk->pos[c], pk->bstart[a]++);
-	for (struct picker_peer *pp = pk->peers; pp != NULL; pp = pp->next)
-		if (!pp->has_all && bitfield_test(pp->has, c))
-			pp->nfresh--;
-}
-
-static int buckets_reserve(struct picker *pk, uint32_t npeers)
-{
-	if (npeers <= pk->bcap)
-		return 0;
-	uint32_t cap = pk->bcap * 2 + 8;
-	uint32_t *b = realloc(pk->bstart, ((size_t)cap + 2) * sizeof *b);
-	if (b == NULL)
-		return -1;
-	for (uint32_t a = pk->bcap + 2; a < cap + 2; a++)
-		b[a] = pk->n;
-	pk->bstart = b;
-	pk->bcap = cap;
-	return 0;
-}
-
 /* ---- lifetime ---- */
 
 struct picker *picker_new(const struct picker_config *cfg)
@@ -207,27 +148,13 @@ struct picker *picker_new(const struct picker_config *cfg)
 		return NULL;
 	pk->cfg = *cfg;
 	pk->n = (uint32_t)n;
-	pk->avail = calloc(n, sizeof *pk->avail);
-	pk->order = malloc(n * sizeof *pk->order);
-	pk->pos = malloc(n * sizeof *pk->pos);
+	pk->rar = rarity_new(pk->n, cfg->rand64, cfg->rand_arg);
 	pk->state = calloc(n, sizeof *pk->state);
 	pk->pc = calloc(n, sizeof *pk->pc);
-	pk->bstart = malloc(2 * sizeof *pk->bstart);
-	if (!pk->avail || !pk->order || !pk->pos || !pk->state || !pk->pc || !pk->bstart) {
+	if (!pk->rar || !pk->state || !pk->pc) {
 		picker_free(pk);
 		return NULL;
 	}
-	pk->bstart[0] = 0;
-	pk->bstart[1] = pk->n;
-	/* Everything starts tied at zero: shuffle once so that ties are random from the start. */
-	for (uint32_t i = 0; i < pk->n; i++) {
-		uint32_t j = (uint32_t)rnd_below(pk, (uint64_t)i + 1);
-		if (j != i)
-			pk->order[i] = pk->order[j];
-		pk->order[j] = i;
-	}
-	for (uint32_t i = 0; i < pk->n; i++)
-		pk->pos[pk->order[i]] = i;
 	return pk;
 }
 
@@ -235,20 +162,16 @@ void picker_free(struct picker *pk)
 {
 	if (pk == NULL)
 		return;
-	while (pk->peers != NULL) {
-		struct picker_peer *pp = pk->peers;
-		pk->peers = pp->next;
-		bitfield_free(pp->has);
-		free(pp);
+	for (uint32_t i = 0; i < pk->npeers; i++) {
+		bitfield_free(pk->all[i]->has);
+		free(pk->all[i]);
 	}
+	free(pk->all);
 	for (uint32_t i = 0; pk->pc != NULL && i < pk->n; i++)
 		free(pk->pc[i]);
-	free(pk->avail);
-	free(pk->order);
-	free(pk->pos);
+	rarity_free(pk->rar);
 	free(pk->state);
 	free(pk->pc);
-	free(pk->bstart);
 	free(pk);
 }
 
@@ -272,9 +195,11 @@ static void mark_have(struct picker *pk, uint32_t c)
 {
 	pk->state[c] = CH_HAVE;
 	pk->nhave++;
-	for (struct picker_peer *pp = pk->peers; pp != NULL; pp = pp->next)
+	for (uint32_t i = pk->npeers; i-- > 0;) {
+		struct picker_peer *pp = pk->all[i];
 		if (!pp->has_all && bitfield_test(pp->has, c))
 			pp->nwanted--;
+	}
 }
 
 int picker_set_have(struct picker *pk, uint32_t i)
@@ -282,7 +207,7 @@ int picker_set_have(struct picker *pk, uint32_t i)
 	if (i >= pk->n || (pk->state[i] != CH_MISSING && pk->state[i] != CH_HAVE))
 		return -1;
 	if (pk->state[i] == CH_MISSING) {
-		order_remove(pk, i);
+		rarity_unlist(pk->rar, i);
 		mark_have(pk, i);
 	}
 	return 0;
@@ -356,7 +281,7 @@ static struct pchunk *chunk_start(struct picker *pk, uint32_t c)
 	pc->idx = c;
 	pc->nblocks = nb;
 	pc->nunreq = nb;
-	order_remove(pk, c);
+	rarity_unlist(pk->rar, c);
 	pk->state[c] = CH_ACTIVE;
 	pk->pc[c] = pc;
 	active_link(pk, pc, false);
@@ -456,9 +381,22 @@ static void peer_release(struct picker *pk, struct picker_peer *pp, bool late_on
 
 /* ---- peers ---- */
 
+static int peers_reserve(struct picker *pk)
+{
+	if (pk->npeers < pk->cap)
+		return 0;
+	uint32_t cap = pk->cap * 2 + 8;
+	struct picker_peer **a = realloc(pk->all, cap * sizeof *a);
+	if (a == NULL)
+		return -1;
+	pk->all = a;
+	pk->cap = cap;
+	return 0;
+}
+
 struct picker_peer *picker_peer_add(struct picker *pk, uint64_t id, void *user)
 {
-	if (buckets_reserve(pk, pk->npeers + 1) < 0)
+	if (rarity_reserve(pk->rar, pk->npeers + 1) < 0 || peers_reserve(pk) < 0)
 		return NULL;
 	struct picker_peer *pp = calloc(1, sizeof *pp);
 	if (pp == NULL)
@@ -471,11 +409,8 @@ struct picker_peer *picker_peer_add(struct picker *pk, uint64_t id, void *user)
 	pp->id = id;
 	pp->user = user;
 	pp->choked = true;
-	pp->next = pk->peers;
-	if (pk->peers != NULL)
-		pk->peers->prev = pp;
-	pk->peers = pp;
-	pk->npeers++;
+	pp->at = pk->npeers;
+	pk->all[pk->npeers++] = pp;
 	return pp;
 }
 
@@ -484,7 +419,7 @@ static void uncount_chunks(struct picker *pk, struct picker_peer *pp)
 {
 	for (uint32_t c = bitfield_next_set(pp->has, 0); c != BITFIELD_NONE;
 	     c = bitfield_next_set(pp->has, c + 1))
-		avail_move(pk, c, false);
+		rarity_move(pk->rar, c, false);
 }
 
 void picker_peer_remove(struct picker *pk, struct picker_peer *pp)
@@ -496,10 +431,12 @@ void picker_peer_remove(struct picker *pk, struct picker_peer *pp)
 		pk->nall--;
 	else
 		uncount_chunks(pk, pp);
-	*(pp->prev ? &pp->prev->next : &pk->peers) = pp->next;
-	if (pp->next != NULL)
-		pp->next->prev = pp->prev;
+	/* O(peers), but peers rarely leave; keeping the order keeps walks in joining order. */
+	memmove(pk->all + pp->at, pk->all + pp->at + 1,
+		(pk->npeers - pp->at - 1) * sizeof pk->all[0]);
 	pk->npeers--;
+	for (uint32_t i = pp->at; i < pk->npeers; i++)
+		pk->all[i]->at = i;
 	bitfield_free(pp->has);
 	free(pp);
 }
@@ -507,6 +444,16 @@ void picker_peer_remove(struct picker *pk, struct picker_peer *pp)
 uint64_t picker_peer_id(const struct picker_peer *pp)
 {
 	return pp->id;
+}
+
+bool picker_peer_has(const struct picker_peer *pp, uint32_t chunk)
+{
+	return bitfield_test(pp->has, chunk);
+}
+
+bool picker_peer_complete(const struct picker_peer *pp)
+{
+	return bitfield_all(pp->has);
 }
 
 bool picker_peer_interesting(const struct picker *pk, const struct picker_peer *pp)
@@ -522,9 +469,7 @@ int picker_peer_have(struct picker *pk, struct picker_peer *pp, uint32_t chunk)
 		return 0;
 	bool was = picker_peer_interesting(pk, pp);
 	bitfield_set(pp->has, chunk);
-	avail_move(pk, chunk, true);
-	if (pk->state[chunk] == CH_MISSING)
-		pp->nfresh++;
+	rarity_move(pk->rar, chunk, true);
 	if (pk->state[chunk] != CH_HAVE)
 		pp->nwanted++;
 	return !was && picker_peer_interesting(pk, pp);
@@ -658,19 +603,21 @@ static size_t take_open(struct picker *pk, struct picker_peer *pp, struct picker
 
 /* The unstarted chunk to open for PP: the first it has in availability order (rarest, ties
  * random), or during random-first the first from a random place. O(1) when PP has rare chunks;
- * at worst a scan of the unstarted chunks, which nfresh avoids when PP has none of them. */
+ * at worst a scan of the unstarted chunks, which a word-at-a-time test of PP's bitfield against
+ * the started ones avoids when PP has none of them. */
 static uint32_t pick_new(struct picker *pk, const struct picker_peer *pp)
 {
-	if (!pp->has_all && pp->nfresh == 0)
+	if (!pp->has_all && !bitfield_interesting(pp->has, rarity_unlisted(pk->rar)))
 		return PICKER_NONE;
-	uint32_t lo = pp->has_all ? pk->bstart[0] : pk->bstart[1];
-	if (lo >= pk->n)
+	uint32_t span;
+	const uint32_t *order = rarity_from(pk->rar, pp->has_all ? 0 : 1, &span);
+	if (span == 0)
 		return PICKER_NONE;
-	uint32_t span = pk->n - lo, start = 0;
+	uint32_t start = 0;
 	if (pk->nhave < pk->cfg.random_first)
 		start = (uint32_t)rnd_below(pk, span);
 	for (uint32_t k = 0; k < span; k++) {
-		uint32_t c = pk->order[lo + (start + k) % span];
+		uint32_t c = order[(start + k) % span];
 		if (peer_has(pp, c))
 			return c;
 	}
@@ -681,11 +628,12 @@ bool picker_endgame(const struct picker *pk)
 {
 	if (pk->nhave == pk->n)
 		return false;
-	uint32_t lo = pk->nall > 0 ? pk->bstart[0] : pk->bstart[1];
-	if (lo < pk->n)
+	uint32_t unstarted;
+	rarity_from(pk->rar, pk->nall > 0 ? 0 : 1, &unstarted);
+	if (unstarted > 0)
 		return false;
 	for (const struct pchunk *pc = pk->open.head; pc != NULL; pc = pc->next)
-		if (pk->avail[pc->idx] + pk->nall > 0 && !(pc->excl && pc->owner != NULL))
+		if (rarity_count(pk->rar, pc->idx) + pk->nall > 0 && !(pc->excl && pc->owner != NULL))
 			return false;
 	return true;
 }
@@ -852,7 +800,8 @@ static uint64_t peer_timeout(const struct picker *pk, const struct picker_peer *
 uint64_t picker_tick(struct picker *pk, uint64_t now_us)
 {
 	uint64_t next = UINT64_MAX;
-	for (struct picker_peer *pp = pk->peers; pp != NULL; pp = pp->next) {
+	for (uint32_t i = pk->npeers; i-- > 0;) {
+		struct picker_peer *pp = pk->all[i];
 		if (pp->nlive == 0)
 			continue;
 		uint64_t due = pp->last_progress + peer_timeout(pk, pp);

@@ -149,7 +149,6 @@ fail:
 
 static void peer_free(struct peer *p)
 {
-	bitfield_free(p->has);
 	free(p->early_bits);
 	free(p->early_haves);
 	free(p->in);

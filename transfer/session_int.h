@@ -21,11 +21,11 @@ struct peer {
 	bool outgoing, hs_sent, hs_got, sent_bitfield, got_bitfield, has_manifest, no_manifest;
 	bool am_interested, am_choking, peer_interested, peer_choking;
 	uint8_t id[WIRE_PEER_ID_LEN];
-	struct bitfield *has;     /* NULL until both its handshake and our manifest */
 	uint8_t *early_bits;      /* its BITFIELD, kept raw while we lack the manifest */
 	uint32_t early_len;
 	uint32_t *early_haves, nearly, early_cap;
-	struct picker_peer *pp;
+	struct picker_peer *pp;   /* NULL until both its handshake and our manifest; knows what
+				   * the peer has */
 	struct choker_peer *cp;
 	uint8_t *in;              /* a frame split across inputs */
 	size_t inlen, incap;

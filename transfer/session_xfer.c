@@ -149,17 +149,15 @@ uint64_t xfer_interest_timer(struct session *s, struct peer *p)
 /* Both sides have everything: the connection has nothing left to carry. */
 static bool both_done(const struct session *s, const struct peer *p)
 {
-	return p->has && bitfield_all(p->has) && session_complete(s);
+	return p->pp && picker_peer_complete(p->pp) && session_complete(s);
 }
 
 static int have_apply(struct session *s, struct peer *p, uint32_t chunk)
 {
-	if (chunk >= bitfield_size(p->has))
+	int rc = picker_peer_have(s->pk, p->pp, chunk);
+	if (rc < 0)
 		return -1;
-	if (bitfield_test(p->has, chunk))
-		return 0;
-	bitfield_set(p->has, chunk);
-	if (picker_peer_have(s->pk, p->pp, chunk) == 1) {
+	if (rc == 1) {
 		p->dull_since = 0;
 		if (p->am_interested)
 			xfer_fill(s, p);
@@ -175,12 +173,16 @@ static int have_apply(struct session *s, struct peer *p, uint32_t chunk)
 
 static int bitfield_apply(struct session *s, struct peer *p, const uint8_t *bits, uint32_t len)
 {
-	if (bitfield_decode(p->has, bits, len) < 0)
+	struct bitfield *bf = bitfield_new(manifest_chunk_count(s->m));
+	if (bf == NULL || bitfield_decode(bf, bits, len) < 0) {
+		bitfield_free(bf);
 		return -1;
-	if (bitfield_all(p->has))
+	}
+	if (bitfield_all(bf))
 		picker_peer_have_all(s->pk, p->pp);
 	else
-		picker_peer_bitfield(s->pk, p->pp, p->has);
+		picker_peer_bitfield(s->pk, p->pp, bf);
+	bitfield_free(bf);
 	if (both_done(s, p)) {
 		sess_drop(s, p, SESSION_CLOSE_DONE);
 		return 1;
@@ -202,8 +204,7 @@ static int remember_pid(struct session *s, struct peer *p)
 
 int xfer_peer_ready(struct session *s, struct peer *p)
 {
-	p->has = bitfield_new(manifest_chunk_count(s->m));
-	if (p->has == NULL || remember_pid(s, p) < 0 ||
+	if (remember_pid(s, p) < 0 ||
 	    (p->pp = picker_peer_add(s->pk, p->pid, p)) == NULL) {
 		sess_drop(s, p, SESSION_CLOSE_FULL);
 		return 1;
@@ -517,15 +518,15 @@ static void chunk_good(struct session *s, uint32_t chunk)
 		choker_set_seed(s->ch, true, s->now);
 	for (uint32_t i = 0; i < s->cfg.max_peers; i++) {
 		struct peer *p = s->peers[i];
-		if (p == NULL || p->has == NULL)
+		if (p == NULL || p->pp == NULL)
 			continue;
 		/* A peer that lacks the chunk gets a HAVE; our interest in it cannot have changed. */
-		if (!bitfield_test(p->has, chunk)) {
+		if (!picker_peer_has(p->pp, chunk)) {
 			sess_send_have(s, p, chunk);
 			if (!done)
 				continue;
 		}
-		if (done && bitfield_all(p->has))
+		if (done && picker_peer_complete(p->pp))
 			sess_drop(s, p, SESSION_CLOSE_DONE);
 		else
 			update_interest(s, p);

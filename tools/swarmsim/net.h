@@ -20,11 +20,12 @@
 struct net;
 struct net_conn;
 
+/* USER is the user (net_conn_set_user) of the side the call is about. */
 struct net_ops {
-	/* Frame FRAME (LEN bytes) from the other side arrived at side SIDE of C. */
-	void (*deliver)(void *ctx, struct net_conn *c, int side, const uint8_t *frame, size_t len);
-	/* Side SIDE of C has fewer than the low-water mark of bytes queued: it may send more. */
-	void (*writable)(void *ctx, struct net_conn *c, int side);
+	/* FRAME (LEN bytes) from the other side arrived at USER's side. */
+	void (*deliver)(void *ctx, void *user, const uint8_t *frame, size_t len);
+	/* Frames left USER's side since it last read its backlog: it may send more. */
+	void (*writable)(void *ctx, void *user);
 };
 
 /* Return a network that schedules its events on Q, calls OPS with CTX and delays every frame by
@@ -44,8 +45,9 @@ struct net_conn *net_connect(struct net *n, uint32_t a, uint32_t b);
 /* Queue a frame from side SIDE: HLEN header bytes, then ZLEN zero bytes (ZLEN <= NET_MAX_ZEROS,
  * and then HLEN <= NET_MAX_ZHEAD). Return 0, or -1 if C is closed or memory runs out. */
 int net_send(struct net_conn *c, int side, const uint8_t *head, size_t hlen, size_t zlen);
-/* Wire bytes side SIDE has queued that its uplink has not started sending. */
-size_t net_backlog(const struct net_conn *c, int side);
+/* Wire bytes side SIDE has queued that its uplink has not started sending. Reading it asks for
+ * a writable call once some of them leave. */
+size_t net_backlog(struct net_conn *c, int side);
 /* Abort C: queued and in-flight frames are dropped in both directions. Idempotent. */
 void net_close(struct net_conn *c);
 bool net_closed(const struct net_conn *c);

@@ -179,18 +179,18 @@ static uint64_t e_rand(void *arg)
 
 /* ---- the network's callbacks ---- */
 
-static void n_deliver(void *ctx, struct net_conn *c, int side, const uint8_t *frame, size_t len)
+static void n_deliver(void *ctx, void *user, const uint8_t *frame, size_t len)
 {
 	(void)ctx;
-	struct end *e = net_conn_user(c, side);
+	struct end *e = user;
 	if (e->open && e->slot >= 0)
 		session_input(e->node->s, (uint32_t)e->slot, frame, len);
 }
 
-static void n_writable(void *ctx, struct net_conn *c, int side)
+static void n_writable(void *ctx, void *user)
 {
 	(void)ctx;
-	struct end *e = net_conn_user(c, side);
+	struct end *e = user;
 	if (e->open && e->slot >= 0)
 		session_writable(e->node->s, (uint32_t)e->slot);
 }
