@@ -37,7 +37,7 @@ void dht_config_default(struct dht_config *cfg)
 	cfg->rto_init_us = 500000;
 	cfg->rto_min_us = 100000;
 	cfg->rto_max_us = 2000000;
-	cfg->maint_tries = 2;
+	cfg->maint_tries = 3;
 	cfg->lookup_tries = 4;
 	cfg->lookup_retry_us = 500000;
 	cfg->max_hops = 48;

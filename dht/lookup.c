@@ -243,8 +243,8 @@ static void contact(struct dht *d, struct lookup *lk, const struct dht_node *to,
 	size_t nd = lk->ndead < DHT_MAX_DEAD ? lk->ndead : DHT_MAX_DEAD;
 	m.u.find.ndead = (uint8_t)nd;
 	memcpy(m.u.find.dead, lk->dead + (lk->ndead - nd), nd * sizeof lk->dead[0]);
-	/* Two tries: one lost datagram must not make a live node look dead. */
-	struct pending *p = chord_request(d, P_FIND, to, &m, 2);
+	/* As many tries as maintenance: a lost datagram must not make a live node look dead. */
+	struct pending *p = chord_request(d, P_FIND, to, &m, d->cfg.maint_tries);
 	if (p == NULL) {
 		finish(d, lk, DHT_ERR_NO_MEMORY, NULL);
 		return;
