@@ -58,6 +58,11 @@ struct pconn *pconn_connect(struct pnet *n, const struct dht_addr *to,
 /* Queue HLEN bytes of HEAD, then BLEN bytes of BODY (copied), as one write. */
 void pconn_send(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t *body,
 		size_t blen);
+/* The same with BODY not copied: it must stay valid until RELEASE(BODY, BLEN, ARG) is called
+ * (when it has been written, or the connection is gone). */
+void pconn_send_ref(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t *body,
+		    size_t blen, void (*release)(const void *body, size_t blen, void *arg),
+		    void *arg);
 size_t pconn_backlog(const struct pconn *c);
 /* End C: no callback names it again; the memory goes when the current callback returns. */
 void pconn_close(struct pconn *c);

@@ -14,17 +14,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 /* Descriptors one storage keeps open; past this all are closed and reopened on demand. A tree
  * of many small files would otherwise run the process out of descriptors. */
 #define MAX_OPEN 64
+/* Files at least this large are mapped for uploads; smaller ones are read into a buffer. A map
+ * per small file would cost more than the copy it saves, and a process has a limited number. */
+#define MAP_MIN (1u << 20)
+
+struct fmap {
+	void *addr;
+	size_t len;
+	unsigned refs;
+};
 
 struct sfile {
 	char *full;      /* the path on disk */
 	uint64_t size, off;
 	int fd;
+	struct fmap *map;
+	bool nomap;      /* mapping failed once: read instead */
 };
 
 struct storage {
@@ -138,6 +150,19 @@ static void close_all(struct storage *st)
 	st->nopen = 0;
 }
 
+void fmap_ref(struct fmap *m)
+{
+	m->refs++;
+}
+
+void fmap_unref(struct fmap *m)
+{
+	if (m == NULL || --m->refs > 0)
+		return;
+	munmap(m->addr, m->len);
+	free(m);
+}
+
 void storage_free(struct storage *st)
 {
 	if (st == NULL)
@@ -145,6 +170,7 @@ void storage_free(struct storage *st)
 	for (uint32_t i = 0; st->f && i < st->n; i++) {
 		if (st->f[i].fd >= 0)
 			close(st->f[i].fd);
+		fmap_unref(st->f[i].map);
 		free(st->f[i].full);
 	}
 	for (uint32_t i = 0; st->mpath && i < st->n; i++)
@@ -264,6 +290,33 @@ static int open_file(struct storage *st, uint32_t i, char *err, size_t cap)
 	}
 	st->nopen++;
 	return f->fd;
+}
+
+/* Only the kernel reads the mapped bytes (writev copies them into the socket), so a file cut
+ * short under us costs that connection an EFAULT, not the process a SIGBUS. */
+const uint8_t *storage_map(struct storage *st, uint64_t off, size_t len, struct fmap **map)
+{
+	char err[STORAGE_ERR_MAX];
+	if (off >= st->total)
+		return NULL;
+	uint32_t i = file_at(st, off);
+	struct sfile *f = &st->f[i];
+	if (f->size < MAP_MIN || f->nomap || off + len > f->off + f->size)
+		return NULL;
+	if (f->map == NULL) {
+		int fd = open_file(st, i, err, sizeof err);
+		void *a = fd >= 0 ? mmap(NULL, f->size, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+		f->map = a != MAP_FAILED ? calloc(1, sizeof *f->map) : NULL;
+		if (f->map == NULL) {
+			if (a != MAP_FAILED)
+				munmap(a, f->size);
+			f->nomap = fd >= 0;
+			return NULL;
+		}
+		*f->map = (struct fmap){ a, f->size, 1 };
+	}
+	*map = f->map;
+	return (const uint8_t *)f->map->addr + (off - f->off);
 }
 
 int storage_write(struct storage *st, uint64_t off, const void *buf, size_t len, char *err,

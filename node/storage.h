@@ -62,6 +62,18 @@ int storage_write(struct storage *st, uint64_t off, const void *buf, size_t len,
 int storage_read(struct storage *st, uint64_t off, void *buf, size_t len, char *err,
 		 size_t errcap);
 
+/* Uploads without a copy: a read-only map of a file, counted so that it outlives the storage
+ * for as long as queued output still points into it. */
+struct fmap;
+void fmap_ref(struct fmap *m);
+void fmap_unref(struct fmap *m); /* accepts NULL; unmaps at the last reference */
+/* Return a pointer to LEN bytes at stream offset OFF, in a map of the one file that holds them
+ * all, and set *MAP (take a reference for as long as the pointer is used); or NULL if they lie
+ * in a small file, across files, or the file cannot be mapped: then use storage_read(). The
+ * bytes may be handed to the kernel (write, send) but not read here: a file truncated under
+ * the map faults on access. */
+const uint8_t *storage_map(struct storage *st, uint64_t off, size_t len, struct fmap **map);
+
 /* A stream range as pieces of files, by full path: for worker threads. */
 struct span {
 	char *path;

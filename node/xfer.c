@@ -392,6 +392,9 @@ char *xfer_state_text(struct xfer *x)
 		s.size = x->scan.size;
 		s.mtime_ns = x->scan.mtime_ns;
 	}
+	struct dht_addr peers[XSTATE_MAX_PEERS];
+	s.peers = peers;
+	s.npeers = swarm_good_peers(x, peers, XSTATE_MAX_PEERS);
 	char *text = NULL;
 	if (x->seed || x->verified == NULL || wire_have(x->verified, &s) == 0)
 		text = xstate_encode(&s);
@@ -631,6 +634,19 @@ struct xfer *xfer_fetch(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN], 
 	if (x != NULL) {
 		if (x->state != XFER_FAILED && x->state != XFER_STOPPED)
 			return x;
+		/* Nothing fetched yet (no manifest): the new output directory may replace the old;
+		 * otherwise the data stays where it is and the download resumes there. */
+		if (!x->seed && x->man == NULL && strcmp(out, x->path) != 0) {
+			char *p = out_dir_ok(out, err, errcap) == 0 ? strdup(out) : NULL;
+			if (p == NULL && errno == ENOMEM)
+				snprintf(err, errcap, "out of memory");
+			if (p == NULL) {
+				*code = XFER_E_IO;
+				return NULL;
+			}
+			free(x->path);
+			x->path = p;
+		}
 		if (!x->seed)
 			x->leave = leave;
 		x->timeout_s = timeout_s;

@@ -38,6 +38,7 @@ struct known_peer {
 	unsigned fails;
 	bool dialled;  /* a connection to it is open or being opened */
 	bool banned;
+	bool reached;  /* a connection to it came up once */
 };
 
 /* One DHT call in flight. The core cannot cancel calls, so a transfer that goes away only
@@ -109,6 +110,8 @@ struct xfer {
 	uint32_t nchunks, next_chunk, chunks_hashed, jobs_out;
 	uint64_t bytes_hashed;
 	uint8_t upbuf[WIRE_BLOCK_SIZE];
+	const uint8_t *mapped;   /* what read() last returned from a file map, for send() */
+	struct fmap *mapped_map;
 };
 
 /* xfer.c */
@@ -154,6 +157,10 @@ void swarm_halt(struct xfer *x);
 void swarm_house(struct xfer *x, uint64_t now);
 void swarm_dht_kick(struct xfer *x);
 void swarm_tickets_free(struct xfer_mgr *m);
+/* Write up to MAX addresses of peers we reached into OUT; return how many. */
+uint32_t swarm_good_peers(const struct xfer *x, struct dht_addr *out, uint32_t max);
+/* Remember A as a peer to call (a hint from the state file, or the DHT). */
+void swarm_known_add(struct xfer *x, const struct dht_addr *a);
 int swarm_route(void *arg, const uint8_t cid[WIRE_CONTENT_ID_LEN], const struct pconn_ops **ops,
 		void **owner);
 /* Set the name, the final and the partial root from the manifest. Return 0 or -1 (memory). */

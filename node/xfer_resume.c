@@ -207,6 +207,8 @@ static int fill(struct xfer *x, struct xstate *st)
 	x->scan.mtime_ns = st->mtime_ns;
 	st->size = NULL;
 	st->mtime_ns = NULL;
+	for (uint32_t i = 0; i < st->npeers; i++)
+		swarm_known_add(x, &st->peers[i]);
 	if (x->seed) {
 		const char *base = strrchr(x->path, '/');
 		x->name = strdup(base ? base + 1 : x->path);

@@ -22,7 +22,9 @@
 
 #define MAX_SESSION_PEERS 80        /* inbound and outbound together */
 #define ANNOUNCE_TTL_S 600
-#define ANNOUNCE_EVERY_US 240000000ull
+/* Often enough that an announcement lost in ring churn (a key's owner restarted empty before
+ * the keys came back to it) is back within a minute, rarely enough to cost nothing. */
+#define ANNOUNCE_EVERY_US 60000000ull
 #define RETRY_US 2000000ull         /* a DHT call that failed (not joined yet, no answer) */
 #define LOOKUP_EVERY_US 15000000ull /* while downloading */
 #define LOOKUP_ALONE_US 3000000ull  /* while downloading with nobody connected */
@@ -67,7 +69,7 @@ static struct known_peer *known_find(struct xfer *x, const struct dht_addr *a)
 	return NULL;
 }
 
-static void known_add(struct xfer *x, const struct dht_addr *a)
+void swarm_known_add(struct xfer *x, const struct dht_addr *a)
 {
 	if (dht_addr_eq(a, &x->m->cfg.self) || known_find(x, a) != NULL)
 		return;
@@ -76,6 +78,15 @@ static void known_add(struct xfer *x, const struct dht_addr *a)
 	if (x->nknown == XFER_MAX_KNOWN)
 		return;
 	x->known[x->nknown++] = (struct known_peer){ .addr = *a };
+}
+
+uint32_t swarm_good_peers(const struct xfer *x, struct dht_addr *out, uint32_t max)
+{
+	uint32_t n = 0;
+	for (unsigned i = 0; i < x->nknown && n < max; i++)
+		if (x->known[i].reached && !x->known[i].banned)
+			out[n++] = x->known[i].addr;
+	return n;
 }
 
 /* An outgoing connection to K ended; WHY_FAILED: count it against K. */
@@ -112,10 +123,25 @@ static void dial_some(struct xfer *x, uint64_t now)
 
 /* ---- the session core's environment ---- */
 
+static void release_map(const void *body, size_t blen, void *arg)
+{
+	(void)body;
+	(void)blen;
+	fmap_unref(arg);
+}
+
+/* A block read from a file map goes out by reference: the kernel copies it from the page
+ * cache into the socket, and no copy is made here. */
 static void e_send(void *arg, void *conn, const uint8_t *head, size_t hlen, const uint8_t *body,
 		   size_t blen)
 {
-	(void)arg;
+	struct xfer *x = arg;
+	if (blen > 0 && body == x->mapped && x->mapped_map != NULL) {
+		fmap_ref(x->mapped_map);
+		pconn_send_ref(conn, head, hlen, body, blen, release_map, x->mapped_map);
+		x->mapped_map = NULL;
+		return;
+	}
 	pconn_send(conn, head, hlen, body, blen);
 }
 
@@ -158,9 +184,17 @@ static const uint8_t *e_read(void *arg, uint32_t chunk, uint32_t offset, uint32_
 {
 	struct xfer *x = arg;
 	char err[STORAGE_ERR_MAX];
+	x->mapped_map = NULL;
 	if (len > sizeof x->upbuf || x->sto == NULL)
 		return NULL;
 	uint64_t off = (uint64_t)chunk * x->chunk_size + offset;
+	struct fmap *map;
+	const uint8_t *p = x->m->cfg.debug_corrupt ? NULL : storage_map(x->sto, off, len, &map);
+	if (p != NULL) {
+		x->mapped = p;
+		x->mapped_map = map;
+		return p;
+	}
 	if (storage_read(x->sto, off, x->upbuf, len, err, sizeof err) != 0) {
 		/* While a download is renamed into place, a lazily opened path may move under us:
 		 * refusing the block is enough then. Otherwise the data is gone. */
@@ -245,8 +279,10 @@ static int p_up(void *owner, struct pconn *c)
 		return -1; /* the session closed it through e_close */
 	pconn_set_slot(c, slot);
 	struct known_peer *k = out ? known_find(x, pconn_addr(c)) : NULL;
-	if (k)
+	if (k) {
 		k->fails = 0;
+		k->reached = true;
+	}
 	return 0;
 }
 
@@ -397,7 +433,7 @@ static void on_peers(void *arg, const struct dht_value_result *res)
 	uint64_t now = mono_now_us();
 	if (res->status == DHT_OK) {
 		for (size_t i = 0; i < res->npeers; i++)
-			known_add(x, &res->peers[i]);
+			swarm_known_add(x, &res->peers[i]);
 		if (res->npeers > x->holders_seen)
 			x->holders_seen = (uint32_t)res->npeers;
 	}

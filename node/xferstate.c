@@ -5,6 +5,8 @@
  * which is what makes the rename itself durable. Nothing here decides what to remember. */
 #include "node/xferstate.h"
 
+#include "node/addr.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +36,7 @@ void xstate_clear(struct xstate *s)
 	free(s->have);
 	free(s->size);
 	free(s->mtime_ns);
+	free(s->peers);
 	memset(s, 0, sizeof *s);
 }
 
@@ -60,6 +63,20 @@ static json_t *files_json(const struct xstate *s)
 	return arr;
 }
 
+static json_t *peers_json(const struct xstate *s)
+{
+	json_t *arr = json_array();
+	for (uint32_t i = 0; arr && i < s->npeers; i++) {
+		char a[ADDR_STR_MAX];
+		addr_format(&s->peers[i], a);
+		if (json_array_append_new(arr, json_string(a)) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 char *xstate_encode(const struct xstate *s)
 {
 	json_t *o = json_pack("{s:i, s:o, s:s, s:s, s:I, s:b, s:b, s:b, s:o}", "version",
@@ -67,8 +84,9 @@ char *xstate_encode(const struct xstate *s)
 			      s->seed ? "seed" : "fetch", "path", s->path ? s->path : "",
 			      "chunk_size", (json_int_t)s->chunk_size, "leave_when_done", s->leave_when_done,
 			      "stopped", s->stopped, "complete", s->complete, "files", files_json(s));
-	if (o != NULL && s->have != NULL &&
-	    json_object_set_new(o, "have", hex_json(s->have, s->have_len)) != 0) {
+	if (o != NULL && ((s->have != NULL &&
+			   json_object_set_new(o, "have", hex_json(s->have, s->have_len)) != 0) ||
+			  json_object_set_new(o, "peers", peers_json(s)) != 0)) {
 		json_decref(o);
 		o = NULL;
 	}
@@ -112,6 +130,24 @@ static int decode_files(json_t *arr, struct xstate *s)
 	return 0;
 }
 
+/* Peers are a hint: unparsable entries are skipped, not an error. */
+static int decode_peers(json_t *arr, struct xstate *s)
+{
+	size_t n = json_array_size(arr);
+	if (n > XSTATE_MAX_PEERS)
+		n = XSTATE_MAX_PEERS;
+	if (n == 0)
+		return 0;
+	if ((s->peers = calloc(n, sizeof *s->peers)) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *a = json_string_value(json_array_get(arr, i));
+		if (a != NULL && addr_parse(a, &s->peers[s->npeers]) == 0)
+			s->npeers++;
+	}
+	return 0;
+}
+
 static int decode_object(json_t *o, struct xstate *out)
 {
 	uint8_t *cid = NULL;
@@ -132,7 +168,8 @@ static int decode_object(json_t *o, struct xstate *out)
 	out->stopped = json_is_true(json_object_get(o, "stopped"));
 	out->complete = json_is_true(json_object_get(o, "complete"));
 	if ((out->path = strdup(path)) == NULL ||
-	    decode_files(json_object_get(o, "files"), out) != 0)
+	    decode_files(json_object_get(o, "files"), out) != 0 ||
+	    decode_peers(json_object_get(o, "peers"), out) != 0)
 		goto out;
 	if (json_object_get(o, "have") != NULL &&
 	    hex_field(o, "have", &out->have, &out->have_len) != 0)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dht/msg.h"
 #include "transfer/manifest.h"
 
 #define XSTATE_DIR "transfers"
@@ -28,7 +29,12 @@ struct xstate {
 	uint32_t nfiles;      /* seed or complete: the files as hashed, to notice changes */
 	uint64_t *size;
 	int64_t *mtime_ns;
+	uint32_t npeers;      /* peers we traded with, to call again after a restart even if the
+			       * DHT has lost track of them */
+	struct dht_addr *peers;
 };
+
+#define XSTATE_MAX_PEERS 50
 
 void xstate_clear(struct xstate *s);
 
