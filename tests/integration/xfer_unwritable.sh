@@ -15,7 +15,7 @@ ro="$PROCS_DIR/readonly"
 mkdir -p "$ro"
 if [ "$(id -u)" = 0 ]; then
 	chattr +i "$ro" || fail "cannot make $ro immutable (chattr +i) to test as root"
-	trap 'chattr -i "$ro" 2>/dev/null; procs_cleanup' EXIT
+	trap 'rc=$?; chattr -i "$ro" 2>/dev/null; (exit $rc); procs_cleanup' EXIT
 else
 	chmod 555 "$ro"
 fi
