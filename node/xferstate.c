@@ -309,7 +309,7 @@ void xstate_foreach(const char *data_dir, void (*fn)(void *arg, const char *dir,
 						    const uint8_t cid[MANIFEST_ID_LEN]),
 		    void *arg)
 {
-	char top[4096], dir[4096 + 80];
+	char top[4096], dir[4096 + 1 + 256]; /* a directory entry name is at most 255 bytes */
 	snprintf(top, sizeof top, "%s/%s", data_dir, XSTATE_DIR);
 	DIR *d = opendir(top);
 	if (d == NULL)
