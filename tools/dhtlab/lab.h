@@ -24,6 +24,7 @@ enum {
 struct lab_config {
 	unsigned nodes;                  /* leechers: the N of the bounds (one seed besides) */
 	uint64_t file_bytes;
+	unsigned chunk_kib;              /* the shared file's chunk size; 0: the node's default */
 	uint64_t seed_up;
 	uint64_t peer_up[LAB_MAX_RATES]; /* assigned to the leechers round-robin */
 	unsigned npeer_up;
@@ -52,6 +53,8 @@ struct lab_result {
 	uint64_t *received;              /* bytes all leechers held at 0, 1, 2, ... s (their last
 					  * progress lines), then the final total */
 	unsigned nreceived;
+	double *cpu;                     /* CPU seconds each node used from the fetches' start to
+					  * the last copy: [0] the seed, then the leechers */
 	double last_done, ratio;         /* ratio 0: no bound (uncapped) or unfinished */
 	bool verified;                   /* every copy present and its SHA-256 matched */
 	double ring_s, share_s, announce_s;

@@ -22,7 +22,7 @@ enum { C_SWARM = 1, C_SWEEP = 2, C_BOUNDS = 4, C_PLOT = 8 };
 enum opt_id {
 	O_NODES, O_FILE_MIB, O_FILE_BYTES, O_SEED_UP, O_PEER_UP, O_PEER_DOWN, O_JSON, O_KEEP,
 	O_TIMEOUT, O_BASE_PORT, O_BATCH, O_SEED, O_DHTNODE, O_LOG_LEVEL, O_TRACE, O_QUIET,
-	O_MAX_NODES, O_SVG, O_CSV, O_LINEAR, O_TITLE, NOPTS
+	O_MAX_NODES, O_SVG, O_CSV, O_LINEAR, O_TITLE, O_CHUNK, NOPTS
 };
 
 static const struct {
@@ -51,6 +51,7 @@ static const struct {
 	[O_CSV] = { "--csv", C_SWEEP | C_PLOT, true },
 	[O_LINEAR] = { "--linear", C_SWEEP | C_PLOT, false },
 	[O_TITLE] = { "--title", C_PLOT, true },
+	[O_CHUNK] = { "--chunk-kib", C_RUNS, true },
 };
 
 struct cli {
@@ -81,6 +82,7 @@ static const char usage[] =
 	"  --peer-up RATES    the leechers' upload caps: one rate, or a comma list given out\n"
 	"                     round-robin (0.5MiB,2MiB) (1MiB)\n"
 	"  --peer-down RATE   every leecher's download cap (unlimited)\n"
+	"  --chunk-kib N      the shared file's chunk size in KiB (the node's default, 256)\n"
 	"  --json             print one JSON object (nodes, file_bytes, d_p2p, d_cs, last_done,\n"
 	"                     ratio, verified, done, ...)\n"
 	"  --timeout S        limit for the whole run (5 D_p2p + 60 s + 1 s per node)\n"
@@ -215,6 +217,9 @@ static int apply_run(struct cli *c, enum opt_id id, const char *o, const char *v
 		return 0;
 	case O_MAX_NODES:
 		return count(o, v, 1, LAB_MAX_NODES, &c->max_nodes);
+	case O_CHUNK:
+		/* The node checks the power of two and the range (16 KiB..16 MiB) and says so. */
+		return count(o, v, 1, 16384, &g->chunk_kib);
 	default:
 		return 1;
 	}

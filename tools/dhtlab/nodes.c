@@ -314,6 +314,30 @@ int ring_form(struct lab_ring *r, double deadline, char *err, size_t cap)
 	return 0;
 }
 
+double ring_cpu_seconds(struct lab_ring *r, unsigned i)
+{
+	char path[64], buf[1024];
+	unsigned long long ut, st;
+	FILE *f;
+	size_t n;
+	char *p;
+
+	if (r->node[i].proc < 0)
+		return -1;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)procs_pid(r->procs, r->node[i].proc));
+	if (!(f = fopen(path, "r")))
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Fields 14 and 15 (utime, stime) follow the command name, which ends at the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			 &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 void ring_stop(struct lab_ring *r, int grace_ms)
 {
 	procs_free(r->procs, grace_ms);

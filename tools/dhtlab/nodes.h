@@ -55,6 +55,9 @@ int ring_check(struct lab_ring *r, char *err, size_t cap);
 json_t *ring_call(struct lab_ring *r, unsigned i, json_t *req, int timeout_ms, char *err,
 		  size_t cap);
 
+/* CPU seconds (user + system, all threads) node I has used so far, or -1 if unknown. */
+double ring_cpu_seconds(struct lab_ring *r, unsigned i);
+
 /* Stop every node (SIGTERM, SIGKILL after GRACE_MS) and free the ring. */
 void ring_stop(struct lab_ring *r, int grace_ms);
 

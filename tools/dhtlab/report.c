@@ -53,6 +53,8 @@ static void header(FILE *f, const struct lab_config *c, const struct lab_result 
 		lab_rate_str(c->seed_up, a, sizeof a), lab_rate_str(c->peer_up[0], b, sizeof b),
 		c->npeer_up > 1 ? " and others (round-robin)" : "",
 		lab_rate_str(c->peer_down, d, sizeof d));
+	if (c->chunk_kib)
+		fprintf(f, "chunks of %u KiB\n", c->chunk_kib);
 	if (r->ring_s > 0)
 		fprintf(f, "setup: ring of %u formed in %.1f s, shared in %.2f s, announcement "
 			"found after %.2f s\n", r->nodes + 1, r->ring_s, r->share_s, r->announce_s);
@@ -122,6 +124,13 @@ void lab_report_text(FILE *f, const struct lab_config *c, const struct lab_resul
 		fprintf(f, "first byte: median %.2f s, last %.2f s; done: median %.2f s, last %.2f s\n",
 			fmed, fmax, med, max);
 	timeline(f, c, r);
+	if (r->verified && r->cpu[0] >= 0) {
+		double sum = 0;
+		for (unsigned i = 1; i <= r->nodes; i++)
+			sum += r->cpu[i] > 0 ? r->cpu[i] : 0;
+		fprintf(f, "CPU while fetching: seed %.2f s, leechers %.2f s in all (%.2f s each on "
+			"average)\n", r->cpu[0], sum, sum / r->nodes);
+	}
 	if (r->verified)
 		fprintf(f, "verified: all %u copies match the original (SHA-256)\n", r->nodes);
 	else
@@ -179,7 +188,10 @@ void lab_report_json(FILE *f, const struct lab_config *c, const struct lab_resul
 	json_object_set_new(o, "setup", json_pack("{s:o, s:o, s:o}", "ring_s", secs(r->ring_s),
 						  "share_s", secs(r->share_s), "announce_s",
 						  secs(r->announce_s)));
+	json_object_set_new(o, "chunk_bytes", c->chunk_kib ? json_integer((json_int_t)c->chunk_kib * 1024)
+								      : json_null());
 	json_object_set_new(o, "content_id", json_string(r->content_id));
+	json_object_set_new(o, "cpu_s", secs_array(r->cpu, r->verified ? r->nodes + 1 : 0));
 	json_object_set_new(o, "received", json_array());
 	for (unsigned i = 0; i < r->nreceived; i++)
 		json_array_append_new(json_object_get(o, "received"),

@@ -88,9 +88,12 @@ static int result_init(const struct lab_config *c, struct lab_result *r)
 	r->up = malloc(n * sizeof *r->up);
 	r->hash_ok = calloc(n, sizeof *r->hash_ok);
 	r->addr = calloc(n, sizeof *r->addr);
+	r->cpu = malloc((n + 1) * sizeof *r->cpu);
 	if (!r->done || !r->first_byte || !r->download_start || !r->node_seconds || !r->up ||
-	    !r->hash_ok || !r->addr)
+	    !r->hash_ok || !r->addr || !r->cpu)
 		return -1;
+	for (unsigned i = 0; i <= n; i++)
+		r->cpu[i] = -1;
 	for (unsigned i = 0; i < n; i++) {
 		r->done[i] = r->first_byte[i] = r->download_start[i] = r->node_seconds[i] = -1;
 		r->up[i] = lab_peer_up(c, i);
@@ -108,6 +111,7 @@ void lab_result_free(struct lab_result *r)
 	free(r->hash_ok);
 	free(r->addr);
 	free(r->received);
+	free(r->cpu);
 	memset(r, 0, sizeof *r);
 }
 
@@ -212,9 +216,10 @@ static int share(struct run *u)
 {
 	double t = lab_now();
 	int ms = 60000 + (int)(u->c->file_bytes / (10u << 20) * 1000);
-	json_t *resp = ring_call(&u->ring, 0, json_pack("{s:s, s:s}", "cmd", "share", "path",
-							 u->file), ms, u->r->error,
-				 sizeof u->r->error);
+	json_t *req = json_pack("{s:s, s:s}", "cmd", "share", "path", u->file);
+	if (u->c->chunk_kib)
+		json_object_set_new(req, "chunk_size", json_integer((json_int_t)u->c->chunk_kib * 1024));
+	json_t *resp = ring_call(&u->ring, 0, req, ms, u->r->error, sizeof u->r->error);
 	const char *cid = json_string_value(json_object_get(resp, "content_id"));
 	const char *key = json_string_value(json_object_get(resp, "key_id"));
 
@@ -263,6 +268,8 @@ static int start_fetches(struct run *u)
 	u->f = calloc(u->c->nodes, sizeof *u->f);
 	if (!u->f)
 		return fail(u, "out of memory");
+	for (unsigned i = 0; i < u->ring.n; i++)
+		u->r->cpu[i] = ring_cpu_seconds(&u->ring, i);
 	u->t0 = lab_now();
 	for (unsigned i = 0; i < u->c->nodes; i++) {
 		const struct lab_node *nd = &u->ring.node[i + 1];
@@ -482,6 +489,10 @@ static int run(struct run *u, double deadline)
 		fprintf(u->trace, "t,node,phase,bytes_done,rate_down,rate_up,peers\n");
 	if (start_fetches(u) != 0 || wait_fetches(u, deadline) != 0)
 		return -1;
+	for (unsigned i = 0; i < u->ring.n; i++) {
+		double now = ring_cpu_seconds(&u->ring, i);
+		u->r->cpu[i] = now >= 0 && u->r->cpu[i] >= 0 ? now - u->r->cpu[i] : -1;
+	}
 	verify(u);
 	return u->r->error[0] ? -1 : 0;
 }
