@@ -442,6 +442,7 @@ void span_reader_init(struct span_reader *r, const struct span_list *l)
 	r->l = l;
 	r->cur = 0;
 	r->fd = -1;
+	r->create_base = NULL;
 }
 
 void span_reader_close(struct span_reader *r)
@@ -467,17 +468,22 @@ static int reader_open(struct span_reader *r, uint32_t i, char *err, size_t errc
 	if (r->fd >= 0 && r->cur == i)
 		return r->fd;
 	span_reader_close(r);
-	r->fd = open(r->l->v[i].path, O_RDONLY | O_CLOEXEC);
+	const char *path = r->l->v[i].path;
+	int flags = (r->create_base ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC;
+	r->fd = open(path, flags, 0644);
+	if (r->fd < 0 && errno == ENOENT && r->create_base &&
+	    storage_mkparents(r->create_base, path) == 0)
+		r->fd = open(path, flags, 0644);
 	r->cur = i;
 	if (r->fd < 0)
-		set_err(err, errcap, "cannot open %s: %s", r->l->v[i].path, strerror(errno));
+		set_err(err, errcap, "cannot open %s: %s", path, strerror(errno));
 	return r->fd;
 }
 
-int span_read(struct span_reader *r, uint64_t off, void *buf, size_t len, char *err,
-	      size_t errcap)
+/* Read or write LEN bytes at stream offset OFF through the spans. */
+static int span_io(struct span_reader *r, uint64_t off, uint8_t *b, size_t len, bool write,
+		   char *err, size_t errcap)
 {
-	uint8_t *b = buf;
 	uint64_t rel = off - r->l->off;
 	int i = span_find(r->l, &rel);
 	while (len > 0 && i >= 0 && (uint32_t)i < r->l->n) {
@@ -486,11 +492,12 @@ int span_read(struct span_reader *r, uint64_t off, void *buf, size_t len, char *
 		int fd = reader_open(r, (uint32_t)i, err, errcap);
 		if (fd < 0)
 			return -1;
-		ssize_t got = pread(fd, b, n, (off_t)(s->file_off + rel));
+		off_t at = (off_t)(s->file_off + rel);
+		ssize_t got = write ? pwrite(fd, b, n, at) : pread(fd, b, n, at);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
-			set_err(err, errcap, "reading %s: %s", s->path,
+			set_err(err, errcap, "%s %s: %s", write ? "writing" : "reading", s->path,
 				got < 0 ? strerror(errno) : "the file is shorter than expected");
 			return -1;
 		}
@@ -503,10 +510,26 @@ int span_read(struct span_reader *r, uint64_t off, void *buf, size_t len, char *
 		}
 	}
 	if (len > 0) {
-		set_err(err, errcap, "read past the end of the spans");
+		set_err(err, errcap, "%s past the end of the spans", write ? "write" : "read");
 		return -1;
 	}
 	return 0;
+}
+
+int span_read(struct span_reader *r, uint64_t off, void *buf, size_t len, char *err,
+	      size_t errcap)
+{
+	return span_io(r, off, buf, len, false, err, errcap);
+}
+
+int span_write(struct span_reader *r, uint64_t off, const void *buf, size_t len, char *err,
+	       size_t errcap)
+{
+	if (r->create_base == NULL) {
+		set_err(err, errcap, "the spans were opened for reading");
+		return -1;
+	}
+	return span_io(r, off, (uint8_t *)buf, len, true, err, errcap);
 }
 
 bool span_has_hole(struct span_reader *r, uint64_t off, uint64_t len)

@@ -92,17 +92,24 @@ int storage_spans(const struct storage *st, uint64_t off, uint64_t len, struct s
 int storage_all_paths(const struct storage *st, struct span_list *out);
 void span_list_free(struct span_list *l); /* frees the contents, not L */
 
-/* Reading a span list on a worker: one descriptor kept open between calls. */
+/* Reading a span list on a worker: one descriptor kept open between calls. Set CREATE_BASE
+ * (a directory that exists) after span_reader_init() to write too: files and their parent
+ * directories below it are then created as needed. */
 struct span_reader {
 	const struct span_list *l;
 	uint32_t cur;
 	int fd;
+	const char *create_base;
 };
 void span_reader_init(struct span_reader *r, const struct span_list *l);
 void span_reader_close(struct span_reader *r);
 /* Read LEN bytes at stream offset OFF (within the list's range). Return 0, or -1 with ERR. */
 int span_read(struct span_reader *r, uint64_t off, void *buf, size_t len, char *err,
 	      size_t errcap);
+/* Write LEN bytes at stream offset OFF (the reader must have a CREATE_BASE). Return 0, or -1
+ * with ERR set (ENOSPC among others). */
+int span_write(struct span_reader *r, uint64_t off, const void *buf, size_t len, char *err,
+	       size_t errcap);
 /* Whether [OFF, OFF + LEN) has a hole (a range never written) or lies past a file's end: such a
  * chunk cannot be complete, so a resume need not hash it. Errors count as holes. */
 bool span_has_hole(struct span_reader *r, uint64_t off, uint64_t len);

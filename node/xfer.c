@@ -258,6 +258,8 @@ void xfer_unref(struct xfer *x)
 	free(x->name);
 	free(x->final_root);
 	free(x->part_root);
+	jobs_cbufs_free(x);
+	free(x->cbufs);
 	free(x->conns);
 	free(x->known);
 	free(x->digests);

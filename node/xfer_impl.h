@@ -24,6 +24,18 @@ struct jobbuf {
 	size_t cap;
 };
 
+/* A chunk being received, kept in memory until it is complete: the loop thread only copies
+ * blocks in, and the worker that verifies the chunk writes it to disk first (pwrite into the
+ * page cache costs the loop thread more than all else it does per block). */
+struct cbuf {
+	uint32_t chunk;
+	uint8_t *data;
+	size_t cap;
+	uint8_t *mask;  /* one bit per block held here; blocks written to disk directly are not */
+};
+
+#define XFER_CBUF_BYTES (64u << 20) /* memory for chunks being received, node-wide */
+
 struct xfer_watch {
 	struct xfer_watch *prev, *next;
 	struct xfer *x;
@@ -62,6 +74,7 @@ struct xfer_mgr {
 	uint8_t network[WIRE_NETWORK_ID_LEN];
 	size_t low_water;        /* the session's send_low_water */
 	bool closing;            /* shutting down: no new jobs */
+	size_t cbuf_bytes;       /* held in struct cbuf buffers */
 	struct jobbuf bufs[XFER_MAX_BUFS]; /* chunk buffers kept for jobs */
 	unsigned nbufs;
 };
@@ -91,6 +104,8 @@ struct xfer {
 	unsigned nconns, capconns;
 	struct known_peer *known;
 	unsigned nknown;
+	struct cbuf *cbufs;
+	unsigned ncbufs, capcbufs;
 	struct event *tick_ev, *house_ev, *dht_ev, *kick_ev;
 	uint64_t started_us, deadline_us, next_lookup_us, next_announce_us, last_save_us;
 	unsigned lookup_wait_s;
@@ -175,6 +190,12 @@ void swarm_chunk_checked(struct xfer *x, uint32_t chunk, bool ok, const uint8_t 
 uint8_t *jobs_buf_get(struct xfer_mgr *m, size_t size, size_t *cap);
 void jobs_buf_put(struct xfer_mgr *m, uint8_t *buf, size_t cap);
 void jobs_bufs_free(struct xfer_mgr *m);
+/* Keep LEN bytes of CHUNK at OFFSET in memory until the chunk is verified. Return 0, or -1 if
+ * there is no room (write them to disk at once instead). */
+int jobs_keep_block(struct xfer *x, uint32_t chunk, uint32_t offset, const uint8_t *data,
+		    size_t len);
+/* Drop the chunks held in memory (their data is unverified and will be fetched again). */
+void jobs_cbufs_free(struct xfer *x);
 /* Hash the next ranges of a share being hashed (keeps a few jobs in flight). */
 void jobs_hash_more(struct xfer *x);
 /* Hash chunks of a resumed download that were written but not recorded as verified. */

@@ -51,6 +51,79 @@ void jobs_bufs_free(struct xfer_mgr *m)
 		free(m->bufs[--m->nbufs].p);
 }
 
+/* ---- chunks held in memory while they arrive ---- */
+
+static struct cbuf *cbuf_find(struct xfer *x, uint32_t chunk)
+{
+	for (unsigned i = 0; i < x->ncbufs; i++)
+		if (x->cbufs[i].chunk == chunk)
+			return &x->cbufs[i];
+	return NULL;
+}
+
+static struct cbuf *cbuf_new(struct xfer *x, uint32_t chunk)
+{
+	struct xfer_mgr *m = x->m;
+	uint32_t len = manifest_chunk_len(x->man, chunk);
+	if (m->cbuf_bytes + len > XFER_CBUF_BYTES)
+		return NULL;
+	if (x->ncbufs == x->capcbufs) {
+		unsigned cap = x->capcbufs ? x->capcbufs * 2 : 16;
+		struct cbuf *n = realloc(x->cbufs, cap * sizeof *n);
+		if (n == NULL)
+			return NULL;
+		x->cbufs = n;
+		x->capcbufs = cap;
+	}
+	struct cbuf *c = &x->cbufs[x->ncbufs];
+	c->chunk = chunk;
+	c->mask = calloc(len / WIRE_BLOCK_SIZE / 8 + 1, 1);
+	c->data = c->mask ? jobs_buf_get(m, len, &c->cap) : NULL;
+	if (c->data == NULL) {
+		free(c->mask);
+		return NULL;
+	}
+	m->cbuf_bytes += c->cap;
+	x->ncbufs++;
+	return c;
+}
+
+static void cbuf_release(struct xfer_mgr *m, struct cbuf *c)
+{
+	m->cbuf_bytes -= c->cap;
+	jobs_buf_put(m, c->data, c->cap);
+	free(c->mask);
+}
+
+int jobs_keep_block(struct xfer *x, uint32_t chunk, uint32_t offset, const uint8_t *data,
+		    size_t len)
+{
+	struct cbuf *c = cbuf_find(x, chunk);
+	if (c == NULL && (c = cbuf_new(x, chunk)) == NULL)
+		return -1;
+	memcpy(c->data + offset, data, len);
+	for (uint32_t b = offset / WIRE_BLOCK_SIZE; b * WIRE_BLOCK_SIZE < offset + len; b++)
+		c->mask[b / 8] |= (uint8_t)(1u << (b % 8));
+	return 0;
+}
+
+/* Take CHUNK's buffer out of the list into *OUT. Return whether there was one. */
+static bool cbuf_take(struct xfer *x, uint32_t chunk, struct cbuf *out)
+{
+	struct cbuf *c = cbuf_find(x, chunk);
+	if (c == NULL)
+		return false;
+	*out = *c;
+	*c = x->cbufs[--x->ncbufs];
+	return true;
+}
+
+void jobs_cbufs_free(struct xfer *x)
+{
+	while (x->ncbufs > 0)
+		cbuf_release(x->m, &x->cbufs[--x->ncbufs]);
+}
+
 static uint32_t chunk_len(uint64_t total, uint32_t size, uint32_t i)
 {
 	uint64_t off = (uint64_t)i * size;
@@ -219,21 +292,41 @@ struct verify_job {
 	uint64_t gen;
 	uint8_t expect[MANIFEST_HASH_LEN];
 	bool want, ok;
-	uint8_t *buf, *digests;
+	struct cbuf held;        /* the chunk's blocks kept in memory (held.data), if any */
+	char *base;              /* where files may be created */
+	uint8_t *buf, *digests;  /* buf: held.data, or a buffer of the cache */
 	size_t bufcap;
 	int rc;
 	char err[STORAGE_ERR_MAX];
 };
 
+/* Write the blocks held in memory, then read the whole chunk back: what is verified is what
+ * the disk holds, whichever way each block got there. */
+static int verify_load(struct verify_job *v)
+{
+	struct span_reader rd;
+	span_reader_init(&rd, &v->spans);
+	rd.create_base = v->base;
+	int rc = 0;
+	for (uint32_t b = 0; rc == 0 && v->held.data && b * WIRE_BLOCK_SIZE < v->len; b++) {
+		if (!(v->held.mask[b / 8] & (1u << (b % 8))))
+			continue;
+		uint32_t off = b * WIRE_BLOCK_SIZE;
+		uint32_t n = v->len - off < WIRE_BLOCK_SIZE ? v->len - off : WIRE_BLOCK_SIZE;
+		rc = span_write(&rd, v->spans.off + off, v->held.data + off, n, v->err,
+				sizeof v->err);
+	}
+	if (rc == 0)
+		rc = span_read(&rd, v->spans.off, v->buf, v->len, v->err, sizeof v->err);
+	span_reader_close(&rd);
+	return rc;
+}
+
 static void verify_run(struct hp_job *j)
 {
 	struct verify_job *v = (struct verify_job *)j;
-	struct span_reader rd;
 	uint8_t d[MANIFEST_HASH_LEN];
-	span_reader_init(&rd, &v->spans);
-	v->rc = span_read(&rd, v->spans.off, v->buf, v->len, v->err, sizeof v->err);
-	span_reader_close(&rd);
-	if (v->rc != 0)
+	if ((v->rc = verify_load(v)) != 0)
 		return;
 	manifest_sha256(v->buf, v->len, d);
 	v->ok = memcmp(d, v->expect, sizeof d) == 0;
@@ -247,6 +340,18 @@ static void verify_run(struct hp_job *j)
 	}
 }
 
+static void verify_free(struct verify_job *v)
+{
+	span_list_free(&v->spans);
+	if (v->held.data)
+		cbuf_release(v->x->m, &v->held);
+	else
+		jobs_buf_put(v->x->m, v->buf, v->bufcap);
+	free(v->base);
+	free(v->digests);
+	free(v);
+}
+
 static void verify_done(struct hp_job *j)
 {
 	struct verify_job *v = (struct verify_job *)j;
@@ -257,10 +362,7 @@ static void verify_done(struct hp_job *j)
 		else
 			swarm_chunk_checked(x, v->chunk, v->ok, v->digests);
 	}
-	span_list_free(&v->spans);
-	jobs_buf_put(x->m, v->buf, v->bufcap);
-	free(v->digests);
-	free(v);
+	verify_free(v);
 	xfer_unref(x);
 }
 
@@ -277,13 +379,15 @@ int jobs_verify(struct xfer *x, uint32_t chunk, bool want_digests)
 	v->gen = x->gen;
 	v->want = want_digests;
 	memcpy(v->expect, manifest_chunk_hash(x->man, chunk), MANIFEST_HASH_LEN);
-	v->buf = jobs_buf_get(x->m, v->len, &v->bufcap);
+	if (cbuf_take(x, chunk, &v->held))
+		v->buf = v->held.data; /* read back into the same memory */
+	else
+		v->buf = jobs_buf_get(x->m, v->len, &v->bufcap);
+	v->base = strdup(x->path);
 	v->digests = malloc(((size_t)v->len / WIRE_BLOCK_SIZE + 1) * SESSION_DIGEST_LEN);
-	if (v->buf == NULL || v->digests == NULL ||
+	if (v->buf == NULL || v->base == NULL || v->digests == NULL ||
 	    storage_spans(x->sto, (uint64_t)chunk * x->chunk_size, v->len, &v->spans) != 0) {
-		jobs_buf_put(x->m, v->buf, v->bufcap);
-		free(v->digests);
-		free(v);
+		verify_free(v);
 		return -1;
 	}
 	v->j.run = verify_run;

@@ -173,7 +173,8 @@ static void e_store(void *arg, void *conn, uint32_t chunk, uint32_t offset, cons
 	struct xfer *x = arg;
 	char err[STORAGE_ERR_MAX];
 	(void)conn;
-	if (x->fail_pending || x->sto == NULL)
+	if (x->fail_pending || x->sto == NULL ||
+	    jobs_keep_block(x, chunk, offset, data, len) == 0)
 		return;
 	uint64_t off = (uint64_t)chunk * x->chunk_size + offset;
 	if (storage_write(x->sto, off, data, len, err, sizeof err) != 0)
@@ -553,6 +554,7 @@ void swarm_halt(struct xfer *x)
 			t->x = NULL;
 	x->lookup_busy = x->announce_busy = false;
 	x->finalize_wanted = false;
+	jobs_cbufs_free(x);
 	while (x->nconns > 0)
 		pconn_close(x->conns[--x->nconns]);
 	for (unsigned i = 0; i < x->nknown; i++)
