@@ -509,11 +509,16 @@ struct xfer *xfer_share(struct xfer_mgr *m, const char *path, uint32_t chunk_siz
 	for (struct xfer *x = m->list; x; x = x->next) {
 		if (!x->seed || strcmp(x->path, path) != 0 || x->chunk_size != chunk_size)
 			continue;
-		if (x->state == XFER_FAILED) {
-			xfer_remove(x);
-			break;
-		}
-		return x->state == XFER_STOPPED ? xfer_restart(x) : x;
+		if (x->state == XFER_STOPPED)
+			return xfer_restart(x);
+		if (x->state != XFER_FAILED && (x->state != XFER_SEEDING || !xfer_files_changed(x)))
+			return x;
+		/* Failed, or changed since it was hashed: hash it anew (a new content id). */
+		if (x->state == XFER_SEEDING)
+			log_warn("%s changed since it was shared: hashing it again", path);
+		x->forget = true;
+		xfer_remove(x);
+		break;
 	}
 	if (storage_scan(path, &sc, err, errcap) != 0) {
 		*code = XFER_E_IO;

@@ -148,6 +148,8 @@ uint64_t xfer_bytes_verified(const struct xfer *x);
  * transfer to report (another one if a changed share had to be hashed anew), or NULL if it
  * was dropped (its data is gone). */
 struct xfer *xfer_restart(struct xfer *x);
+/* Whether a share's (or a finished download's) files differ from those it recorded. */
+bool xfer_files_changed(struct xfer *x);
 /* The fetch is complete and its data in place: record, announce, notify, maybe leave. */
 void xfer_completed(struct xfer *x);
 int xfer_set_cid(struct xfer *x, const uint8_t cid[MANIFEST_ID_LEN]);

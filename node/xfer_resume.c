@@ -38,6 +38,11 @@ static enum verdict files_check(struct xfer *x, const char *root)
 	return v;
 }
 
+bool xfer_files_changed(struct xfer *x)
+{
+	return files_check(x, x->seed ? x->path : x->final_root) != FILES_SAME;
+}
+
 static void drop(struct xfer *x)
 {
 	x->forget = true;
