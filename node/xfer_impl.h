@@ -108,7 +108,7 @@ struct xfer {
 	unsigned ncbufs, capcbufs;
 	struct event *tick_ev, *house_ev, *dht_ev, *kick_ev;
 	uint64_t started_us, deadline_us, next_lookup_us, next_announce_us, last_save_us;
-	unsigned lookup_wait_s;
+	unsigned lookup_wait_ms;
 	bool lookup_busy, announce_busy, announced;
 	bool dirty, saving, manifest_saved, finalizing, fail_pending;
 	bool forget;             /* remove the state directory once no save is running */

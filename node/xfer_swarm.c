@@ -26,9 +26,12 @@
  * the keys came back to it) is back within a minute, rarely enough to cost nothing. */
 #define ANNOUNCE_EVERY_US 60000000ull
 #define RETRY_US 2000000ull         /* a DHT call that failed (not joined yet, no answer) */
-#define LOOKUP_EVERY_US 15000000ull /* while downloading */
-#define LOOKUP_ALONE_US 3000000ull  /* while downloading with nobody connected */
-#define LOOKUP_FIND_MAX_S 4         /* while looking for a first holder: 1, 2, 4, 4, ... s */
+#define LOOKUP_EVERY_US 15000000ull /* while downloading with enough peers */
+#define LOOKUP_FEW_US 3000000ull    /* with fewer: peers announce after their first chunk, and
+				     * the sooner we meet them the sooner we trade */
+#define ENOUGH_PEERS (XFER_MAX_CONNS / 2)
+#define LOOKUP_FIND_FIRST_MS 250    /* while looking for a first holder: 0.25, 0.5, 1, 2, 4, 4 s */
+#define LOOKUP_FIND_MAX_MS 4000
 #define DIAL_BACKOFF_US 2000000ull
 #define DIAL_BACKOFF_MAX_US 60000000ull
 #define TICK_MIN_US 5000
@@ -415,11 +418,11 @@ static void on_announced(void *arg, const struct dht_value_result *res)
 static void next_lookup(struct xfer *x, uint64_t now)
 {
 	if (x->man == NULL) {
-		x->next_lookup_us = now + (uint64_t)x->lookup_wait_s * 1000000;
-		if (x->lookup_wait_s < LOOKUP_FIND_MAX_S)
-			x->lookup_wait_s *= 2;
+		x->next_lookup_us = now + (uint64_t)x->lookup_wait_ms * 1000;
+		if (x->lookup_wait_ms < LOOKUP_FIND_MAX_MS)
+			x->lookup_wait_ms *= 2;
 	} else {
-		x->next_lookup_us = now + (x->nconns ? LOOKUP_EVERY_US : LOOKUP_ALONE_US);
+		x->next_lookup_us = now + (x->nconns >= ENOUGH_PEERS ? LOOKUP_EVERY_US : LOOKUP_FEW_US);
 	}
 }
 
@@ -537,7 +540,7 @@ int swarm_start(struct xfer *x)
 	x->deadline_us = now + (uint64_t)(x->timeout_s ? x->timeout_s : XFER_DEFAULT_TIMEOUT_S) *
 				       1000000;
 	x->next_lookup_us = x->next_announce_us = now;
-	x->lookup_wait_s = 1;
+	x->lookup_wait_ms = LOOKUP_FIND_FIRST_MS;
 	x->announced = false;
 	static const struct timeval soon = { .tv_usec = 1000 };
 	evtimer_add(x->tick_ev, &soon);
