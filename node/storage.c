@@ -319,6 +319,17 @@ const uint8_t *storage_map(struct storage *st, uint64_t off, size_t len, struct 
 	return (const uint8_t *)f->map->addr + (off - f->off);
 }
 
+void storage_willneed(struct storage *st, uint64_t off, size_t len)
+{
+	uint32_t i = off < st->total ? file_at(st, off) : st->n;
+	if (i >= st->n || st->f[i].map == NULL)
+		return;
+	struct sfile *f = &st->f[i];
+	uint64_t in = off - f->off, page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t start = in / page * page, end = in + len < f->size ? in + len : f->size;
+	madvise((uint8_t *)f->map->addr + start, (size_t)(end - start), MADV_WILLNEED);
+}
+
 int storage_write(struct storage *st, uint64_t off, const void *buf, size_t len, char *err,
 		  size_t errcap)
 {

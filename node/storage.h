@@ -74,6 +74,10 @@ void fmap_unref(struct fmap *m); /* accepts NULL; unmaps at the last reference *
  * the map faults on access. */
 const uint8_t *storage_map(struct storage *st, uint64_t off, size_t len, struct fmap **map);
 
+/* Start reading [OFF, OFF + LEN) of a mapped file from disk in the background, so that the
+ * uploads that follow do not stall the loop thread on a cold page. */
+void storage_willneed(struct storage *st, uint64_t off, size_t len);
+
 /* A stream range as pieces of files, by full path: for worker threads. */
 struct span {
 	char *path;

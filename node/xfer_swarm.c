@@ -195,6 +195,9 @@ static const uint8_t *e_read(void *arg, uint32_t chunk, uint32_t offset, uint32_
 	struct fmap *map;
 	const uint8_t *p = x->m->cfg.debug_corrupt ? NULL : storage_map(x->sto, off, len, &map);
 	if (p != NULL) {
+		/* A chunk's first block: its other blocks will follow. */
+		if (offset == 0)
+			storage_willneed(x->sto, off, manifest_chunk_len(x->man, chunk));
 		x->mapped = p;
 		x->mapped_map = map;
 		return p;
