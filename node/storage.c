@@ -543,6 +543,24 @@ int span_write(struct span_reader *r, uint64_t off, const void *buf, size_t len,
 	return span_io(r, off, (uint8_t *)buf, len, true, err, errcap);
 }
 
+void span_start_writeback(struct span_reader *r, uint64_t off, uint64_t len)
+{
+	char err[STORAGE_ERR_MAX];
+	uint64_t rel = off - r->l->off;
+	int i = span_find(r->l, &rel);
+	while (len > 0 && i >= 0 && (uint32_t)i < r->l->n) {
+		const struct span *s = &r->l->v[i];
+		uint64_t n = s->len - rel < len ? s->len - rel : len;
+		int fd = reader_open(r, (uint32_t)i, err, sizeof err);
+		if (fd >= 0)
+			sync_file_range(fd, (off_t)(s->file_off + rel), (off_t)n,
+					SYNC_FILE_RANGE_WRITE);
+		len -= n;
+		rel = 0;
+		i++;
+	}
+}
+
 bool span_has_hole(struct span_reader *r, uint64_t off, uint64_t len)
 {
 	char err[STORAGE_ERR_MAX];

@@ -114,6 +114,9 @@ int span_read(struct span_reader *r, uint64_t off, void *buf, size_t len, char *
  * with ERR set (ENOSPC among others). */
 int span_write(struct span_reader *r, uint64_t off, const void *buf, size_t len, char *err,
 	       size_t errcap);
+/* Start writing [OFF, OFF + LEN) to disk without waiting (sync_file_range), so that the
+ * fdatasync before a finished download is renamed into place has little left to do. */
+void span_start_writeback(struct span_reader *r, uint64_t off, uint64_t len);
 /* Whether [OFF, OFF + LEN) has a hole (a range never written) or lies past a file's end: such a
  * chunk cannot be complete, so a resume need not hash it. Errors count as holes. */
 bool span_has_hole(struct span_reader *r, uint64_t off, uint64_t len);

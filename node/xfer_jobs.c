@@ -316,6 +316,8 @@ static int verify_load(struct verify_job *v)
 		rc = span_write(&rd, v->spans.off + off, v->held.data + off, n, v->err,
 				sizeof v->err);
 	}
+	if (rc == 0 && v->held.data)
+		span_start_writeback(&rd, v->spans.off, v->len);
 	if (rc == 0)
 		rc = span_read(&rd, v->spans.off, v->buf, v->len, v->err, sizeof v->err);
 	span_reader_close(&rd);
