@@ -49,14 +49,16 @@ static void make_ids(struct xfer_mgr *m)
 	memcpy(m->network, h, WIRE_NETWORK_ID_LEN);
 }
 
-/* How much a session keeps queued to a peer: enough to keep a fast link busy between write
- * callbacks, but under a cap about an eighth of a second of it, so that a choke or a cancel
- * does not wait behind a long queue. */
+/* How many bytes of blocks a session keeps queued to one peer. Unshaped, enough to keep a fast
+ * link busy between write callbacks. Under a cap, little: the cap is shared by every unchoked
+ * peer, and what is queued on a connection delays everything sent after it, our REQUESTs
+ * included, so a deep queue would starve our own downloads from that peer (a 128 KiB queue at
+ * a fifth of 1 MiB/s holds a request back for 0.6 s). One block ahead keeps the link busy. */
 static size_t low_water_for(uint64_t up_rate)
 {
-	uint64_t w = up_rate ? up_rate / 8 : 512 * 1024;
-	if (w < 32 * 1024)
-		w = 32 * 1024;
+	uint64_t w = up_rate ? up_rate / 64 : 512 * 1024;
+	if (w < WIRE_BLOCK_SIZE)
+		w = WIRE_BLOCK_SIZE;
 	return w > 512 * 1024 ? 512 * 1024 : (size_t)w;
 }
 

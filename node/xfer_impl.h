@@ -107,6 +107,7 @@ struct xfer {
 	struct cbuf *cbufs;
 	unsigned ncbufs, capcbufs;
 	struct event *tick_ev, *house_ev, *dht_ev, *kick_ev;
+	uint64_t run_us;         /* when the session last started */
 	uint64_t started_us, deadline_us, next_lookup_us, next_announce_us, last_save_us;
 	unsigned lookup_wait_ms;
 	bool lookup_busy, announce_busy, announced;

@@ -29,6 +29,9 @@
 #define LOOKUP_EVERY_US 15000000ull /* while downloading with enough peers */
 #define LOOKUP_FEW_US 3000000ull    /* with fewer: peers announce after their first chunk, and
 				     * the sooner we meet them the sooner we trade */
+#define LOOKUP_EARLY_US 1000000ull  /* ... and in the first seconds, when every peer in a new
+				     * swarm is about to announce */
+#define EARLY_US 10000000ull
 #define ENOUGH_PEERS (XFER_MAX_CONNS / 2)
 #define LOOKUP_FIND_FIRST_MS 250    /* while looking for a first holder: 0.25, 0.5, 1, 2, 4, 4 s */
 #define LOOKUP_FIND_MAX_MS 4000
@@ -425,7 +428,10 @@ static void next_lookup(struct xfer *x, uint64_t now)
 		if (x->lookup_wait_ms < LOOKUP_FIND_MAX_MS)
 			x->lookup_wait_ms *= 2;
 	} else {
-		x->next_lookup_us = now + (x->nconns >= ENOUGH_PEERS ? LOOKUP_EVERY_US : LOOKUP_FEW_US);
+		uint64_t wait = x->nconns >= ENOUGH_PEERS	 ? LOOKUP_EVERY_US
+				: now - x->run_us < EARLY_US ? LOOKUP_EARLY_US
+							     : LOOKUP_FEW_US;
+		x->next_lookup_us = now + wait;
 	}
 }
 
@@ -544,6 +550,7 @@ int swarm_start(struct xfer *x)
 				       1000000;
 	x->next_lookup_us = x->next_announce_us = now;
 	x->lookup_wait_ms = LOOKUP_FIND_FIRST_MS;
+	x->run_us = now;
 	x->announced = false;
 	static const struct timeval soon = { .tv_usec = 1000 };
 	evtimer_add(x->tick_ev, &soon);
