@@ -25,5 +25,18 @@ out=$("$DHTCTL_BIN" --node "$a" --json fetch "$cid" -o "$PROCS_DIR/out" --find-t
 [ "$rc" = 1 ] && [ "$(jget code <<<"$(tail -n 1 <<<"$out")")" = not_found ] ||
 	fail "--json fetch of an unknown id: exit $rc, $out"
 [ -z "$(ls -A "$PROCS_DIR/out")" ] || fail "a failed fetch left files: $(ls -A "$PROCS_DIR/out")"
+[ "$(xfer_field "$a" "$cid" state)" = failed ] || fail "list does not show the failed fetch"
+
+note "dhtctl's file commands: usage errors exit 2, --help on each"
+for args in "fetch nothex" "fetch $cid --find-timeout soon" "share" "stop" "watch 12" \
+	"share /x --chunk-size 1000" "list extra"; do
+	rc=0
+	# shellcheck disable=SC2086 # the words are the arguments
+	"$DHTCTL_BIN" --node "$a" $args >/dev/null 2>"$PROCS_DIR/err.txt" || rc=$?
+	[ "$rc" = 2 ] || fail "dhtctl $args exited $rc, not 2: $(cat "$PROCS_DIR/err.txt")"
+done
+for cmd in share fetch list stop watch; do
+	"$DHTCTL_BIN" "$cmd" --help | grep -q "usage: dhtctl .*$cmd" || fail "dhtctl $cmd --help"
+done
 check_logs
 note "ok"

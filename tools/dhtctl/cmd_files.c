@@ -275,13 +275,14 @@ static int run_share(struct dhtctl *c, int argc, char **argv)
 	json_t *last;
 	int rc = parse(c, cmd, argc, argv, 1, "--chunk-size", &o);
 
-	if (!rc)
-		rc = absolute(c, o.pos[0], path);
 	if (rc)
 		return rc;
 	if (o.chunk && parse_chunk(o.chunk, &chunk) < 0)
 		return dhtctl_usage(c, cmd, "--chunk-size takes a power of two from 16KiB to 16MiB, "
 				    "not '%s'", o.chunk);
+	rc = absolute(c, o.pos[0], path);
+	if (rc)
+		return rc;
 	json_t *req = json_pack("{s:s, s:s, s:b}", "cmd", "share", "path", path, "follow", 1);
 	if (chunk)
 		json_object_set_new(req, "chunk_size", json_integer((json_int_t)chunk));
@@ -345,13 +346,14 @@ static int run_fetch(struct dhtctl *c, int argc, char **argv)
 
 	if (!rc)
 		rc = content_id_ok(c, cmd, o.pos[0]);
-	if (!rc)
-		rc = absolute(c, o.out ? o.out : ".", out);
 	if (rc)
 		return rc;
 	if (o.find_timeout && (dhtctl_parse_uint(o.find_timeout, 3600, &wait) < 0 || wait == 0))
 		return dhtctl_usage(c, cmd, "--find-timeout takes 1 to 3600 seconds, not '%s'",
 				    o.find_timeout);
+	rc = absolute(c, o.out ? o.out : ".", out);
+	if (rc)
+		return rc;
 	json_t *req = json_pack("{s:s, s:s, s:s, s:b, s:b}", "cmd", "fetch", "content_id",
 				o.pos[0], "out", out, "leave_when_done", o.leave, "follow",
 				!o.nowait);
