@@ -638,7 +638,8 @@ static void on_request(struct dht *d, const struct dht_msg *m, const struct dht_
 		on_leave(d, from);
 		break;
 	default:
-		if (d->state == DHT_JOINED)
+		/* Handed-over keys may arrive before the answer to our JOIN: keep them. */
+		if (d->state == DHT_JOINED || (d->state == DHT_JOINING && m->type == DHT_REPLICATE))
 			kv_on_request(d, m, from);
 		break;
 	}

@@ -683,9 +683,16 @@ static void handoff(struct dht *d, const struct dht_node *to, const struct dht_i
 
 void kv_pred_changed(struct dht *d, bool had_old, const struct dht_node *old)
 {
-	/* The keys in (old, new] now belong to the new predecessor. */
-	if (had_old && d->rt.has_pred)
+	if (!d->rt.has_pred)
+		return;
+	/* The keys in (old, new] now belong to the new predecessor. Without an old one (it died
+	 * and was cleared, or we were alone) every key outside (new, self] goes: some may be
+	 * another owner's replicas, which the newcomer offers on or drops, but a key it now owns
+	 * must not stay behind, or its owner would answer with less than we hold. */
+	if (had_old)
 		handoff(d, &d->rt.pred, &old->id, &d->rt.pred.id);
+	else
+		handoff(d, &d->rt.pred, &d->rt.self.id, &d->rt.pred.id);
 }
 
 void kv_handoff_all(struct dht *d)

@@ -213,6 +213,49 @@ static void test_announce_and_get_peers(void **state)
 	net_free(net);
 }
 
+static enum dht_status announce(struct net *net, struct tnode *t, unsigned k, unsigned ip)
+{
+	struct vres v = { 0 };
+	struct dht_id key = key_of(k);
+	struct dht_addr peer;
+	memset(&peer, 0, sizeof peer);
+	peer.family = 4;
+	peer.ip[0] = 10;
+	peer.ip[3] = (uint8_t)ip;
+	peer.port = 6881;
+	assert_int_equal(dht_announce(t->d, &key, &peer, 600, value_cb, &v), 0);
+	wait_done(net, &v);
+	return v.status;
+}
+
+static void test_rejoined_owner_gets_keys_back(void **state)
+{
+	(void)state;
+	/* A and B; B owns key 100. B crashes, A alone collects more announcements; B comes back
+	 * (a new process, same id) and joins through A: it must receive every peer A holds. */
+	struct net *net = net_new();
+	struct tnode *a = add_node(net, 10, 4), *b = add_node(net, 200, 4);
+	dht_create(a->d);
+	join_via(b, 0);
+	run_for(net, 5 * SEC);
+	assert_int_equal(announce(net, a, 100, 1), DHT_OK);
+	run_for(net, 6 * SEC);
+	b->alive = false;
+	run_for(net, 20 * SEC);
+	assert_int_equal(announce(net, a, 100, 2), DHT_OK);
+	struct tnode *b2 = add_node(net, 200, 4);
+	join_via(b2, 0);
+	run_for(net, 5 * SEC);
+	struct vres v = { 0 };
+	struct dht_id key = key_of(100);
+	assert_int_equal(dht_get_peers(a->d, &key, 50, value_cb, &v), 0);
+	wait_done(net, &v);
+	assert_int_equal(v.status, DHT_OK);
+	assert_int_equal(v.owner, 200);
+	assert_int_equal(v.npeers, 2);
+	net_free(net);
+}
+
 static void test_ttl_expiry(void **state)
 {
 	(void)state;
@@ -233,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_graceful_leave_hands_over),
 		cmocka_unit_test(test_join_takes_over_keys),
 		cmocka_unit_test(test_announce_and_get_peers),
+		cmocka_unit_test(test_rejoined_owner_gets_keys_back),
 		cmocka_unit_test(test_ttl_expiry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
