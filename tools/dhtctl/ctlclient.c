@@ -156,6 +156,22 @@ static int send_all(int fd, const char *buf, size_t len, int64_t deadline)
 	return 0;
 }
 
+int ctl_open(const struct ctl_target *t, int timeout_ms, enum ctl_result *why,
+	     char err[CTL_ERR_MAX])
+{
+	return ctl_connect(t, now_ms() + timeout_ms, why, err);
+}
+
+int ctl_send(int fd, const char *buf, size_t len, int timeout_ms)
+{
+	return send_all(fd, buf, len, now_ms() + timeout_ms);
+}
+
+int ctl_wait(int fd, short events, int ms)
+{
+	return wait_fd(fd, events, now_ms() + ms);
+}
+
 struct linebuf {
 	char *p;
 	size_t len, cap;

@@ -34,4 +34,13 @@ int ctl_parse_target(const char *s, struct ctl_target *t, char err[CTL_ERR_MAX])
 enum ctl_result ctl_call(const struct ctl_target *t, const json_t *req, int timeout_ms,
 			 json_t **resp, char err[CTL_ERR_MAX]);
 
+/* The pieces ctl_call is made of, for clients with other framing (progress streams).
+ * ctl_open: connect to T within TIMEOUT_MS; return a non-blocking socket the caller closes, or
+ * -1 with *WHY and ERR set. ctl_send: send LEN bytes within TIMEOUT_MS; return 0 or -1.
+ * ctl_wait: wait at most MS for EVENTS (poll's) on FD; return 1 ready, 0 timeout, -1 error. */
+int ctl_open(const struct ctl_target *t, int timeout_ms, enum ctl_result *why,
+	     char err[CTL_ERR_MAX]);
+int ctl_send(int fd, const char *buf, size_t len, int timeout_ms);
+int ctl_wait(int fd, short events, int ms);
+
 #endif

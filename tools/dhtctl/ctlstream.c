@@ -1,13 +1,11 @@
 /* The streaming side of the control client: for commands that answer with progress lines
- * before their last line (share, fetch and watch with "follow"). Like ctlclient.c it uses a
- * plain socket and poll(); unlike it, the deadline is per line, since a download may run for
+ * before their last line (share, fetch and watch with "follow"). It connects and sends with
+ * ctlclient.c's pieces; unlike ctl_call, the deadline is per line, since a download may run for
  * hours while lines keep coming four times a second. It checks only that each line is a JSON
  * object; the commands read the fields. */
 #include "tools/dhtctl/files.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,95 +16,12 @@
 
 #define MAX_LINE (16u << 20)
 
-static void errtext(char err[CTL_ERR_MAX], int e)
-{
-	snprintf(err, CTL_ERR_MAX, "%s", strerror(e));
-	if (err[0] >= 'A' && err[0] <= 'Z' && err[1] >= 'a' && err[1] <= 'z')
-		err[0] = (char)(err[0] - 'A' + 'a');
-}
-
-/* Wait for EVENTS on FD for at most MS; return 1 when ready, 0 on timeout, -1 on error. */
-static int wait_fd(int fd, short events, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n;
-
-	do
-		n = poll(&p, 1, ms);
-	while (n < 0 && errno == EINTR);
-	return n;
-}
-
-static int connect_one(const struct addrinfo *ai, int ms, enum ctl_result *why,
-		       char err[CTL_ERR_MAX])
-{
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-	int soerr = 0;
-	socklen_t slen = sizeof(soerr);
-
-	*why = CTL_REFUSED;
-	if (fd < 0) {
-		errtext(err, errno);
-		return -1;
-	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-		return fd;
-	if (errno != EINPROGRESS) {
-		errtext(err, errno);
-		goto fail;
-	}
-	if (wait_fd(fd, POLLOUT, ms) <= 0) {
-		*why = CTL_NO_ANSWER;
-		snprintf(err, CTL_ERR_MAX, "no answer to the connection attempt");
-		goto fail;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen) < 0 || soerr) {
-		errtext(err, soerr ? soerr : errno);
-		goto fail;
-	}
-	return fd;
-fail:
-	close(fd);
-	return -1;
-}
-
-static int stream_connect(const struct ctl_target *t, int ms, enum ctl_result *why,
-			  char err[CTL_ERR_MAX])
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
-	struct addrinfo *res = NULL;
-	int fd = -1;
-	int rc = getaddrinfo(t->host, t->port, &hints, &res);
-
-	*why = CTL_REFUSED;
-	if (rc) {
-		snprintf(err, CTL_ERR_MAX, "cannot resolve '%s': %s", t->host, gai_strerror(rc));
-		return -1;
-	}
-	for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next)
-		fd = connect_one(ai, ms, why, err);
-	freeaddrinfo(res);
-	return fd;
-}
-
+/* Send LINE and its newline within MS. */
 static int send_line(int fd, const char *line, int ms)
 {
-	size_t len = strlen(line);
-
-	while (len > 0) {
-		ssize_t n = send(fd, line, len, MSG_NOSIGNAL);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			if (wait_fd(fd, POLLOUT, ms) <= 0)
-				return -1;
-			continue;
-		}
-		if (n <= 0)
-			return -1;
-		line += n;
-		len -= (size_t)n;
-	}
-	return send(fd, "\n", 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
+	if (ctl_send(fd, line, strlen(line), ms) != 0)
+		return -1;
+	return ctl_send(fd, "\n", 1, ms);
 }
 
 struct reader {
@@ -137,7 +52,7 @@ static int next_line(struct reader *r, int ms, char **line, size_t *consumed)
 		}
 		ssize_t n = recv(r->fd, r->buf + r->len, r->cap - r->len - 1, 0);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			int w = wait_fd(r->fd, POLLIN, ms);
+			int w = ctl_wait(r->fd, POLLIN, ms);
 			if (w <= 0)
 				return w;
 			continue;
@@ -209,7 +124,7 @@ enum ctl_result ctl_stream(const struct ctl_target *t, const json_t *req, int id
 		snprintf(err, CTL_ERR_MAX, "out of memory");
 		return CTL_BAD_ANSWER;
 	}
-	r.fd = stream_connect(t, idle_ms, &res, err);
+	r.fd = ctl_open(t, idle_ms, &res, err);
 	if (r.fd < 0)
 		goto out;
 	res = CTL_NO_ANSWER;
