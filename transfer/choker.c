@@ -25,19 +25,20 @@
 
 #define CHOKER_RATE_BUCKETS 10
 
+/* A walk over all peers reads the flags of each: they and the ranking come first. */
 struct choker_peer {
-	void *user;
-	uint64_t serial;	/* last tie-break: keeps sorting independent of addresses */
-	uint64_t connected_us;
-	uint64_t quiet_since;	/* start of the current silence while interesting */
-	uint64_t uploaded;
-	uint64_t received;	/* in total: ranks peers with equal recent rates */
-	uint64_t bytes[CHOKER_RATE_BUCKETS];
-	uint64_t epoch[CHOKER_RATE_BUCKETS];
 	bool interested, interesting, unchoked, regular, optimistic;
 	int group;		/* sort scratch */
 	uint64_t key, key2, tie;	/* sort scratch */
+	uint64_t serial;	/* last tie-break: keeps sorting independent of addresses */
+	uint64_t quiet_since;	/* start of the current silence while interesting */
+	uint64_t uploaded;
+	uint64_t received;	/* in total: ranks peers with equal recent rates */
+	void *user;
+	uint64_t connected_us;
 	size_t at;		/* index in the choker's all[] */
+	uint64_t bytes[CHOKER_RATE_BUCKETS];
+	uint64_t epoch[CHOKER_RATE_BUCKETS];
 };
 
 struct choker {
@@ -253,7 +254,7 @@ uint64_t choker_next_deadline(const struct choker *c)
 	return c->dirty && c->dirty_at < t ? c->dirty_at : t;
 }
 
-/* Sort order: group ascending, then key and key2 descending, then tie, then serial. */
+/* Rank order: group ascending, then key and key2 descending, then tie, then serial. */
 static int rank_cmp(const void *a, const void *b)
 {
 	const struct choker_peer *p = *(struct choker_peer *const *)a;
@@ -305,10 +306,18 @@ static void recompute_regular(struct choker *c, bool keep, uint64_t now)
 		if (ranked)
 			c->sorted[n++] = p;
 	}
-	qsort(c->sorted, n, sizeof c->sorted[0], rank_cmp);
+	/* Only the first few places matter: select them, O(peers * slots), rather than sort all. */
 	c->nregular = n < c->cfg.slots ? n : c->cfg.slots;
-	for (size_t i = 0; i < c->nregular; i++)
+	for (size_t i = 0; i < c->nregular; i++) {
+		size_t best = i;
+		for (size_t j = i + 1; j < n; j++)
+			if (rank_cmp(&c->sorted[j], &c->sorted[best]) < 0)
+				best = j;
+		struct choker_peer *t = c->sorted[i];
+		c->sorted[i] = c->sorted[best];
+		c->sorted[best] = t;
 		c->sorted[i]->regular = true;
+	}
 }
 
 static unsigned opt_weight(const struct choker *c, const struct choker_peer *p, uint64_t now)

@@ -132,6 +132,7 @@ struct session *session_new(const struct session_config *cfg, const struct sessi
 	if (s == NULL)
 		return NULL;
 	s->cfg = *cfg;
+	s->nslots = cfg->max_peers;
 	s->env = *env;
 	s->now = env->now(env->arg);
 	s->next_pid = 1;
@@ -147,6 +148,7 @@ fail:
 	return NULL;
 }
 
+/* Free what P holds and clear its slot. */
 static void peer_free(struct peer *p)
 {
 	free(p->early_bits);
@@ -154,16 +156,16 @@ static void peer_free(struct peer *p)
 	free(p->in);
 	free(p->rq);
 	free(p->out);
-	free(p);
+	memset(p, 0, sizeof *p);
 }
 
 void session_free(struct session *s)
 {
 	if (s == NULL)
 		return;
-	for (uint32_t i = 0; i < s->cfg.max_peers && s->peers; i++)
-		if (s->peers[i])
-			peer_free(s->peers[i]);
+	for (uint32_t i = 0; i < s->nslots && s->peers; i++)
+		if (sess_slot(s, i))
+			peer_free(&s->peers[i]);
 	free(s->peers);
 	xfer_blames_free(s);
 	picker_free(s->pk);
@@ -196,9 +198,9 @@ int session_peer_add(struct session *s, void *conn, bool outgoing)
 {
 	s->now = s->env.now(s->env.arg);
 	uint32_t slot = 0;
-	while (slot < s->cfg.max_peers && s->peers[slot])
+	while (slot < s->nslots && s->peers[slot].used)
 		slot++;
-	struct peer *p = slot < s->cfg.max_peers ? calloc(1, sizeof *p) : NULL;
+	struct peer *p = slot < s->nslots ? &s->peers[slot] : NULL;
 	if (p == NULL) {
 		s->env.close(s->env.arg, conn, SESSION_CLOSE_FULL);
 		return -1;
@@ -208,7 +210,7 @@ int session_peer_add(struct session *s, void *conn, bool outgoing)
 	p->outgoing = outgoing;
 	p->am_choking = p->peer_choking = true;
 	p->last_recv = p->last_sent = s->now;
-	s->peers[slot] = p;
+	p->used = true;
 	s->live++;
 	if (outgoing)
 		send_handshake(s, p);
@@ -217,7 +219,7 @@ int session_peer_add(struct session *s, void *conn, bool outgoing)
 
 static struct peer *slot_peer(const struct session *s, uint32_t slot)
 {
-	return slot < s->cfg.max_peers ? s->peers[slot] : NULL;
+	return slot < s->nslots ? sess_slot(s, slot) : NULL;
 }
 
 /* Forget P: its picker and choker state, the manifest fetch it served, its slot. */
@@ -225,7 +227,6 @@ static void peer_forget(struct session *s, struct peer *p)
 {
 	xfer_peer_forget(s, p);
 	mf_peer_lost(s, p);
-	s->peers[p->slot] = NULL;
 	s->live--;
 	peer_free(p);
 }
@@ -252,8 +253,8 @@ void session_peer_gone(struct session *s, uint32_t slot)
 
 static bool id_known(const struct session *s, const uint8_t *id)
 {
-	for (uint32_t i = 0; i < s->cfg.max_peers; i++) {
-		const struct peer *q = s->peers[i];
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		const struct peer *q = sess_slot(s, i);
 		if (q && q->hs_got && memcmp(q->id, id, WIRE_PEER_ID_LEN) == 0)
 			return true;
 	}
@@ -281,8 +282,8 @@ void sess_ban(struct session *s, const uint8_t *id)
 	sess_log(s, "banned a peer for corrupt data");
 	if (s->env.ban)
 		s->env.ban(s->env.arg, id);
-	for (uint32_t i = 0; i < s->cfg.max_peers; i++) {
-		struct peer *q = s->peers[i];
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		struct peer *q = sess_slot(s, i);
 		if (q && q->hs_got && memcmp(q->id, id, WIRE_PEER_ID_LEN) == 0)
 			sess_drop(s, q, SESSION_CLOSE_BANNED);
 	}
@@ -479,8 +480,8 @@ void sess_choke_run(struct session *s, uint64_t now)
 	/* With nobody to choke there is nothing to decide (and the choker need not be asked).
 	 * Interest changes that come within CHOKE_BATCH_US of the last decision wait for the next
 	 * input or tick, so a burst of them is decided once rather than once each. */
-	if (s->nchoker == 0 || choker_next_deadline(s->ch) > now ||
-	    now < s->choke_last + CHOKE_BATCH_US)
+	if (s->nchoker == 0 || now < s->choke_last + CHOKE_BATCH_US ||
+	    choker_next_deadline(s->ch) > now)
 		return;
 	choke_now(s, now);
 }
@@ -515,8 +516,8 @@ uint64_t session_tick(struct session *s, uint64_t now_us)
 	if (s->nchoker > 0 && choker_next_deadline(s->ch) <= now_us)
 		choke_now(s, now_us);
 	next = min64(next, choker_next_deadline(s->ch));
-	for (uint32_t i = 0; i < s->cfg.max_peers; i++) {
-		struct peer *p = s->peers[i];
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		struct peer *p = sess_slot(s, i);
 		uint64_t due = p ? peer_timers(s, p, now_us) : 0;
 		if (due)
 			next = min64(next, due);

@@ -14,28 +14,32 @@ struct out_req {
 	bool answered;
 };
 
+/* What nearly every message reads or writes comes first, in two cache lines. */
 struct peer {
+	bool used;                /* the slot holds a peer */
 	void *conn;
-	uint32_t slot;
-	uint64_t pid;             /* the picker's name for it: unique for the session's life */
-	bool outgoing, hs_sent, hs_got, sent_bitfield, got_bitfield, has_manifest, no_manifest;
-	bool am_interested, am_choking, peer_interested, peer_choking;
-	uint8_t id[WIRE_PEER_ID_LEN];
-	uint8_t *early_bits;      /* its BITFIELD, kept raw while we lack the manifest */
-	uint32_t early_len;
-	uint32_t *early_haves, nearly, early_cap;
 	struct picker_peer *pp;   /* NULL until both its handshake and our manifest; knows what
 				   * the peer has */
 	struct choker_peer *cp;
-	uint8_t *in;              /* a frame split across inputs */
-	size_t inlen, incap;
+	uint64_t last_recv, last_sent;
+	size_t inlen;             /* bytes of a frame split across inputs, in IN */
+	uint32_t slot;
+	bool hs_got, got_bitfield;
+	bool am_interested, am_choking, peer_interested, peer_choking;
 	struct wire_span *rq;     /* its requests waiting for our upload: rq[rq_head..rq_end) */
 	unsigned rq_head, rq_end, rq_cap;
 	struct out_req *out;      /* our requests to it, oldest first: out[out_head..out_end) */
 	unsigned out_head, out_end, out_cap;
-	unsigned mpending;        /* manifest pieces asked of it and not answered */
-	uint64_t last_recv, last_sent;
 	uint64_t dull_since;      /* interested but it has had nothing for us since; 0: no */
+	uint64_t pid;             /* the picker's name for it: unique for the session's life */
+	bool outgoing, hs_sent, sent_bitfield, has_manifest, no_manifest;
+	uint8_t id[WIRE_PEER_ID_LEN];
+	uint8_t *in;
+	size_t incap;
+	uint8_t *early_bits;      /* its BITFIELD, kept raw while we lack the manifest */
+	uint32_t early_len;
+	uint32_t *early_haves, nearly, early_cap;
+	unsigned mpending;        /* manifest pieces asked of it and not answered */
 };
 
 /* Senders and digests of a chunk's failed copy, kept until a good copy shows who lied. */
@@ -46,31 +50,40 @@ struct blame {
 	struct blame *next;
 };
 
+/* What every message reads comes first: the first cache line, then the env. */
 struct session {
-	struct session_config cfg;
-	struct session_env env;
-	const struct manifest *m;
-	struct manifest *owned;   /* the fetched manifest */
-	struct bitfield *have;
-	struct picker *pk;
-	struct choker *ch;
-	struct peer **peers;      /* by slot; NULL: free */
+	uint64_t now;             /* the env's now() at the start of the current call */
+	uint64_t choke_last;      /* when the choker last decided */
+	struct peer *peers;       /* by slot, one array: walks over all peers run through memory in
+				   * order, and a message finds its peer without a pointer chase */
+	uint32_t nslots;          /* cfg.max_peers */
 	uint32_t live;            /* peers in slots */
 	uint32_t nchoker;         /* peers known to the choker (past their handshake) */
+	struct picker *pk;
+	struct choker *ch;
+	struct bitfield *have;
+	struct session_env env;
+	struct session_config cfg;
+	const struct manifest *m;
+	struct manifest *owned;   /* the fetched manifest */
 	uint64_t next_pid;
 	uint8_t (*pid_ids)[WIRE_PEER_ID_LEN]; /* wire peer id by picker id */
 	uint8_t (*banned)[WIRE_PEER_ID_LEN];
 	uint32_t nbanned;
 	struct blame *blames;
 	struct session_stats st;
-	uint64_t now;             /* the env's now() at the start of the current call */
-	uint64_t choke_last;      /* when the choker last decided */
 	/* The manifest being fetched: all pieces from one source, in order. */
 	struct peer *msrc;
 	uint8_t *mbuf;
 	uint32_t mtotal, mgot, mnext;
 	uint8_t *frame;           /* WIRE_MAX_FRAME bytes for encoding */
 };
+
+/* The peer in slot I, or NULL if the slot is free. */
+static inline struct peer *sess_slot(const struct session *s, uint32_t i)
+{
+	return s->peers[i].used ? &s->peers[i] : NULL;
+}
 
 /* session.c */
 uint64_t sess_now(struct session *s);

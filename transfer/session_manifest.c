@@ -44,8 +44,8 @@ static void mf_restart(struct session *s)
 	free(s->mbuf);
 	s->mbuf = NULL;
 	s->msrc = NULL;
-	for (uint32_t i = 0; i < s->cfg.max_peers; i++) {
-		struct peer *q = s->peers[i];
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		struct peer *q = sess_slot(s, i);
 		if (q && q->got_bitfield && !q->no_manifest && q->mpending == 0) {
 			mf_start(s, q);
 			return;
@@ -121,8 +121,8 @@ int mf_accept(struct session *s, struct manifest *owned, const struct manifest *
 static int mf_ready_all(struct session *s, struct peer *cur)
 {
 	int gone = 0;
-	for (uint32_t i = 0; i < s->cfg.max_peers; i++) {
-		struct peer *q = s->peers[i];
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		struct peer *q = sess_slot(s, i);
 		if (q == NULL || !q->hs_got)
 			continue;
 		int rc = xfer_peer_ready(s, q);

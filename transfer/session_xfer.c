@@ -102,9 +102,9 @@ void xfer_fill_all(struct session *s)
 {
 	if (s->pk == NULL)
 		return;
-	for (uint32_t i = 0; i < s->cfg.max_peers; i++)
-		if (s->peers[i])
-			xfer_fill(s, s->peers[i]);
+	for (uint32_t i = 0; i < s->nslots; i++)
+		if (sess_slot(s, i))
+			xfer_fill(s, &s->peers[i]);
 }
 
 static void set_interest(struct session *s, struct peer *p, bool want)
@@ -516,8 +516,8 @@ static void chunk_good(struct session *s, uint32_t chunk)
 	bool done = session_complete(s);
 	if (done)
 		choker_set_seed(s->ch, true, s->now);
-	for (uint32_t i = 0; i < s->cfg.max_peers; i++) {
-		struct peer *p = s->peers[i];
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		struct peer *p = sess_slot(s, i);
 		if (p == NULL || p->pp == NULL)
 			continue;
 		/* A peer that lacks the chunk gets a HAVE; our interest in it cannot have changed. */

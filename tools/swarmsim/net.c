@@ -12,18 +12,28 @@
  * TCP windows or slow start: the session's own pipelining is what keeps a connection full. */
 #include "tools/swarmsim/net.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Up to this many wire bytes leave one pipe per round-robin turn: one block, or many small
  * frames. Smaller turns are fairer and cost more events. */
 #define QUANTUM 16384u
+/* A turn that carries a block goes on with up to this many bytes of small frames from the next
+ * pipes, which would have followed the block anyway: one turn, not two. */
+#define TAIL 1024u
 #define REC_HDR 8u
+/* Record bytes a pipe keeps inside itself, which makes it four cache lines in all. */
+#define PIPE_INLINE 152u
 
-/* What every frame touches comes first and fits one cache line: with 160,000 pipes nearly every
- * visit to a pipe is a miss, so the connection itself is left alone on the common paths. */
-struct pipe {
-	_Alignas(64) uint8_t *buf;
+/* One side of a connection is the pipe that carries what it sends, and where it is told what
+ * arrives and when it may send more (the users); the code calls it a pipe.
+ * What every frame touches comes first and fits one cache line: with 160,000 pipes nearly every
+ * visit to a pipe is a miss, so the connection itself is left alone on the common paths, and
+ * the few records a pipe usually holds sit in its own next lines (inl) rather than in a buffer
+ * elsewhere; a pipe that needs more moves them to the heap until it drains. */
+struct net_side {
+	_Alignas(128) uint8_t *buf; /* inl, or from the heap */
 	uint32_t head, taken, arrived, sent, tail, cap; /* a pipe never holds 4 GiB */
 	uint32_t backlog;         /* wire bytes in sent..tail */
 	uint8_t side;             /* the sending side */
@@ -32,13 +42,21 @@ struct pipe {
 	bool down_free;           /* the receiver's downlink is unlimited */
 	bool polled;              /* the sender read the backlog since the last writable call */
 	uint16_t delivering;      /* > 0 while frames of this pipe are being handed out */
+	uint32_t rx_tag;          /* the receiving side's user and tag */
+	void *rx_user;
+	struct link *up;          /* the sender's uplink */
 	struct net_conn *conn;
-	void *rx_user, *tx_user;  /* the users of the receiving and the sending side */
-	struct link *up, *down;   /* the sender's uplink, the receiver's downlink */
+	struct link *down;        /* the receiver's downlink */
+	void *tx_user;            /* the sending side's user and tag */
+	void *owner;              /* the sending side's owner data */
+	uint32_t tx_tag, word;
+	uint8_t inl[PIPE_INLINE];
 };
+_Static_assert(sizeof(struct net_side) == 256, "a pipe is four whole cache lines");
+_Static_assert(offsetof(struct net_side, conn) == 64, "the hot fields fill the first line");
 
 struct net_conn {
-	struct pipe pipe[2];      /* pipe[s] carries what side s sends */
+	struct net_side pipe[2];      /* pipe[s] carries what side s sends */
 	struct net *net;
 	uint32_t node[2];
 	struct net_conn *all_next;
@@ -46,19 +64,19 @@ struct net_conn {
 
 /* Part of an uplink batch: REC record bytes of pipe P, on their way. */
 struct flight {
-	struct pipe *p;
+	struct net_side *p;
 	size_t rec;
 };
 
 /* A serializer: one node's uplink or downlink. */
 struct link {
 	uint64_t bps;             /* 0: unlimited (downlinks only) */
-	struct pipe **q;          /* pipes with frames to carry, a ring: the round-robin order */
+	struct net_side **q;          /* pipes with frames to carry, a ring: the round-robin order */
 	size_t qhead, qlen, qcap;
 	bool busy, up;
 	uint64_t origin_us, origin_bytes; /* busy since origin_us, having carried origin_bytes */
 	uint64_t total;           /* bytes of finished batches */
-	struct pipe *cur;         /* downlink: the pipe whose batch is being carried */
+	struct net_side *cur;         /* downlink: the pipe whose batch is being carried */
 	bool carrying;
 	size_t cur_rec, cur_wire;
 	struct flight *fl;        /* uplink: batches in flight, a ring, oldest first */
@@ -82,6 +100,14 @@ struct net {
 	uint8_t joined[65536];    /* small frames joined for one delivery */
 };
 
+/* Let go of P's records for good. */
+static void pipe_drop_buf(struct net_side *p)
+{
+	if (p->buf != p->inl)
+		free(p->buf);
+	p->buf = NULL;
+}
+
 struct net *net_new(struct evq *q, const struct net_ops *ops, void *ctx, uint64_t latency_us)
 {
 	struct net *n = calloc(1, sizeof *n);
@@ -101,8 +127,8 @@ void net_free(struct net *n)
 	while (n->all) {
 		struct net_conn *c = n->all;
 		n->all = c->all_next;
-		free(c->pipe[0].buf);
-		free(c->pipe[1].buf);
+		pipe_drop_buf(&c->pipe[0]);
+		pipe_drop_buf(&c->pipe[1]);
 		free(c);
 	}
 	for (size_t i = 0; i < n->nnodes; i++) {
@@ -160,13 +186,15 @@ struct net_conn *net_connect(struct net *n, uint32_t a, uint32_t b)
 		c->pipe[s].up = &n->nodes[c->node[s]]->up;
 		c->pipe[s].down = &n->nodes[c->node[!s]]->down;
 		c->pipe[s].down_free = c->pipe[s].down->bps == 0;
+		c->pipe[s].buf = c->pipe[s].inl;
+		c->pipe[s].cap = PIPE_INLINE;
 	}
 	c->all_next = n->all;
 	n->all = c;
 	return c;
 }
 
-static bool *qflag(struct link *l, struct pipe *p)
+static bool *qflag(struct link *l, struct net_side *p)
 {
 	return l->up ? &p->up_queued : &p->down_queued;
 }
@@ -177,7 +205,7 @@ static bool *qflag(struct link *l, struct pipe *p)
 static int ring_grow(struct link *l)
 {
 	size_t cap = l->qcap ? l->qcap * 2 : 16;
-	struct pipe **n = malloc(cap * sizeof *n);
+	struct net_side **n = malloc(cap * sizeof *n);
 	if (n == NULL)
 		return -1;
 	for (size_t i = 0; i < l->qlen; i++)
@@ -189,7 +217,7 @@ static int ring_grow(struct link *l)
 	return 0;
 }
 
-static void link_push(struct link *l, struct pipe *p)
+static void link_push(struct link *l, struct net_side *p)
 {
 	if (*qflag(l, p) || (l->qlen == l->qcap && ring_grow(l) < 0))
 		return;
@@ -197,11 +225,11 @@ static void link_push(struct link *l, struct pipe *p)
 	l->q[(l->qhead + l->qlen++) & (l->qcap - 1)] = p;
 }
 
-static struct pipe *link_pop(struct link *l)
+static struct net_side *link_pop(struct link *l)
 {
 	if (l->qlen == 0)
 		return NULL;
-	struct pipe *p = l->q[l->qhead];
+	struct net_side *p = l->q[l->qhead];
 	l->qhead = (l->qhead + 1) & (l->qcap - 1);
 	l->qlen--;
 	*qflag(l, p) = false;
@@ -224,7 +252,7 @@ static size_t rec_size(const uint8_t *r)
 }
 
 /* Make room for NEED more bytes at the tail, sliding live records to the front first. */
-static int pipe_reserve(struct pipe *p, size_t need)
+static int pipe_reserve(struct net_side *p, size_t need)
 {
 	if (p->tail + need <= p->cap)
 		return 0;
@@ -239,10 +267,19 @@ static int pipe_reserve(struct pipe *p, size_t need)
 		if (p->tail + need <= p->cap)
 			return 0;
 	}
-	size_t cap = p->cap ? p->cap : 256;
+	size_t cap = (size_t)p->cap * 2;
 	while (cap < p->tail + need)
 		cap *= 2;
-	uint8_t *nb = cap <= UINT32_MAX ? realloc(p->buf, cap) : NULL;
+	uint8_t *nb = NULL;
+	if (cap > UINT32_MAX)
+		return -1;
+	if (p->buf == p->inl) {
+		nb = malloc(cap);
+		if (nb != NULL)
+			memcpy(nb, p->inl, p->tail);
+	} else {
+		nb = realloc(p->buf, cap);
+	}
 	if (nb == NULL)
 		return -1;
 	p->buf = nb;
@@ -250,11 +287,27 @@ static int pipe_reserve(struct pipe *p, size_t need)
 	return 0;
 }
 
+/* Every record of P has been handed over: start again at the front, inline if that was on the
+ * heap, so the next few records share the pipe's cache lines. */
+static void pipe_drained(struct net_side *p)
+{
+	p->head = p->taken = p->arrived = p->sent = p->tail = 0;
+	if (p->buf != p->inl) {
+		free(p->buf);
+		p->buf = p->inl;
+		p->cap = PIPE_INLINE;
+	}
+}
+
 static void link_kick(struct link *l, struct net *n);
 
-int net_send(struct net_conn *c, int side, const uint8_t *head, size_t hlen, size_t zlen)
+struct net_side *net_conn_side(struct net_conn *c, int side)
 {
-	struct pipe *p = &c->pipe[side];
+	return &c->pipe[side];
+}
+
+int net_side_send(struct net_side *p, const uint8_t *head, size_t hlen, size_t zlen)
+{
 	if (p->closed || zlen > NET_MAX_ZEROS || (zlen && hlen > NET_MAX_ZHEAD) || hlen > UINT32_MAX)
 		return -1;
 	if (pipe_reserve(p, REC_HDR + hlen) < 0)
@@ -271,21 +324,21 @@ int net_send(struct net_conn *c, int side, const uint8_t *head, size_t hlen, siz
 	return 0;
 }
 
-size_t net_backlog(struct net_conn *c, int side)
+size_t net_side_backlog(struct net_side *p)
 {
-	c->pipe[side].polled = true;
-	return c->pipe[side].backlog;
+	p->polled = true;
+	return p->backlog;
 }
 
 /* Hand the records in [from, to) of P to the receiving side. Runs of frames without a zero run
  * are joined into one stretch of stream (as a socket read would return them), a frame with a
  * zero run is handed over alone with its zeros behind it. */
-static void pipe_deliver(struct pipe *p, struct net *n, size_t from, size_t to)
+static void pipe_deliver(struct net_side *p, struct net *n, size_t from, size_t to)
 {
 	struct net_conn *c = p->conn;
 	size_t run = 0;
 	p->delivering++;
-	while (from < to && !p->closed) {
+	while (from < to && !p->closed && p->rx_user != NULL) {
 		const uint8_t *r = p->buf + from;
 		uint32_t h, z;
 		memcpy(&h, r, 4);
@@ -297,41 +350,41 @@ static void pipe_deliver(struct pipe *p, struct net *n, size_t from, size_t to)
 			continue;
 		}
 		if (run > 0) {
-			n->ops.deliver(n->ctx, p->rx_user, n->joined, run);
+			n->ops.deliver(n->ctx, p->rx_user, p->rx_tag, n->joined, run);
 			run = 0;
 			continue;
 		}
 		from += REC_HDR + h;
 		if (z == 0) {
-			n->ops.deliver(n->ctx, p->rx_user, r + REC_HDR, h);
+			n->ops.deliver(n->ctx, p->rx_user, p->rx_tag, r + REC_HDR, h);
 			continue;
 		}
 		uint8_t *f = n->scratch + NET_MAX_ZHEAD - h;
 		memcpy(f, r + REC_HDR, h);
-		n->ops.deliver(n->ctx, p->rx_user, f, (size_t)h + z);
+		n->ops.deliver(n->ctx, p->rx_user, p->rx_tag, f, (size_t)h + z);
 	}
 	if (run > 0 && !p->closed)
-		n->ops.deliver(n->ctx, p->rx_user, n->joined, run);
+		n->ops.deliver(n->ctx, p->rx_user, p->rx_tag, n->joined, run);
 	p->delivering--;
 	if (p->closed && c->pipe[0].delivering == 0 && c->pipe[1].delivering == 0) {
-		for (int s = 0; s < 2; s++) {
-			free(c->pipe[s].buf);
-			c->pipe[s].buf = NULL;
-		}
+		pipe_drop_buf(&c->pipe[0]);
+		pipe_drop_buf(&c->pipe[1]);
+	} else if (!p->closed && p->head == p->tail && p->delivering == 0) {
+		pipe_drained(p);
 	}
 }
 
 /* Take whole frames from P at cursor *AT (not past END) while they fit in BUDGET wire bytes;
- * with FORCE, the first one even if it does not. */
-static void take_frames(struct pipe *p, uint32_t *at, uint32_t end, size_t budget, bool force,
-			size_t *rec, size_t *wire)
+ * with FORCE, the first one even if it does not; with SMALL, none with a zero run. */
+static void take_frames(struct net_side *p, uint32_t *at, uint32_t end, size_t budget, bool force,
+			bool small, size_t *rec, size_t *wire)
 {
 	uint32_t r = 0;
 	size_t w = 0;
 	while (*at + r < end) {
 		const uint8_t *x = p->buf + *at + r;
 		size_t ww = rec_wire(x);
-		if (w + ww > budget && !(force && r == 0))
+		if ((w + ww > budget && !(force && r == 0)) || (small && ww > rec_size(x) - REC_HDR))
 			break;
 		w += ww;
 		r += (uint32_t)rec_size(x);
@@ -357,7 +410,7 @@ static uint64_t link_end_time(struct link *l, uint64_t now)
 	return l->origin_us + (l->origin_bytes * 1000000 + l->bps - 1) / l->bps;
 }
 
-static void link_push_front(struct link *l, struct pipe *p)
+static void link_push_front(struct link *l, struct net_side *p)
 {
 	/* Only ever right after a pop, so there is room. */
 	*qflag(l, p) = true;
@@ -366,7 +419,7 @@ static void link_push_front(struct link *l, struct pipe *p)
 	l->qlen++;
 }
 
-static int fl_push(struct link *l, struct pipe *p, size_t rec)
+static int fl_push(struct link *l, struct net_side *p, size_t rec)
 {
 	if (l->fl_len == l->fl_cap) {
 		size_t cap = l->fl_cap ? l->fl_cap * 2 : 16;
@@ -384,14 +437,15 @@ static int fl_push(struct link *l, struct pipe *p, size_t rec)
 	return 0;
 }
 
-/* Start an uplink turn: up to a quantum of frames, from as many pipes as it takes. */
+/* Start an uplink turn: up to a quantum of frames, from as many pipes as it takes; past the
+ * first pipe, small frames only, so that none waits behind a block it was queued before. */
 static void uplink_start(struct link *l, struct net *n)
 {
 	size_t wire = 0, parts = 0;
-	struct pipe *p;
-	while (wire < QUANTUM && (p = link_pop(l)) != NULL) {
-		size_t r, w;
-		take_frames(p, &p->sent, p->tail, QUANTUM - wire, wire == 0, &r, &w);
+	struct net_side *p;
+	while (wire < QUANTUM + TAIL && (p = link_pop(l)) != NULL) {
+		size_t r, w, budget = wire < QUANTUM ? QUANTUM - wire : QUANTUM + TAIL - wire;
+		take_frames(p, &p->sent, p->tail, budget, wire == 0, wire > 0, &r, &w);
 		if (r == 0 || fl_push(l, p, r) < 0) {
 			p->sent -= (uint32_t)r;
 			link_push_front(l, p);
@@ -415,22 +469,22 @@ static void uplink_start(struct link *l, struct net *n)
 	/* The ring does not move while we call out: only a turn start (not re-entered while
 	 * carrying) adds to it. Only senders that looked at their backlog wait for it to drop. */
 	for (size_t i = l->fl_len - parts; i < l->fl_len; i++) {
-		struct pipe *q = l->fl[(l->fl_head + i) & (l->fl_cap - 1)].p;
-		if (!q->polled)
+		struct net_side *q = l->fl[(l->fl_head + i) & (l->fl_cap - 1)].p;
+		if (!q->polled || q->tx_user == NULL)
 			continue;
 		q->polled = false;
-		n->ops.writable(n->ctx, q->tx_user);
+		n->ops.writable(n->ctx, q->tx_user, q->tx_tag);
 	}
 }
 
 static void downlink_start(struct link *l, struct net *n)
 {
-	struct pipe *p = link_pop(l);
+	struct net_side *p = link_pop(l);
 	if (p == NULL) {
 		l->busy = false;
 		return;
 	}
-	take_frames(p, &p->taken, p->arrived, QUANTUM, true, &l->cur_rec, &l->cur_wire);
+	take_frames(p, &p->taken, p->arrived, QUANTUM, true, false, &l->cur_rec, &l->cur_wire);
 	if (p->taken < p->arrived)
 		link_push(l, p);
 	l->cur = p;
@@ -455,7 +509,7 @@ static void link_done(void *ctx, void *arg, uint64_t u)
 	(void)u;
 	struct link *l = arg;
 	struct net *n = l->net;
-	struct pipe *p = l->cur;
+	struct net_side *p = l->cur;
 	l->carrying = false;
 	l->cur = NULL;
 	l->total += l->cur_wire;
@@ -476,7 +530,7 @@ static void uplink_arrive(void *ctx, void *arg, uint64_t u)
 		struct flight f = l->fl[l->fl_head];
 		l->fl_head = (l->fl_head + 1) & (l->fl_cap - 1);
 		l->fl_len--;
-		struct pipe *p = f.p;
+		struct net_side *p = f.p;
 		if (p->closed)
 			continue;
 		p->arrived += (uint32_t)f.rec;
@@ -491,13 +545,13 @@ static void uplink_arrive(void *ctx, void *arg, uint64_t u)
 	}
 }
 
-static void link_forget(struct link *l, struct pipe *p)
+static void link_forget(struct link *l, struct net_side *p)
 {
 	if (!*qflag(l, p))
 		return;
 	size_t k = 0;
 	for (size_t i = 0; i < l->qlen; i++) {
-		struct pipe *x = l->q[(l->qhead + i) & (l->qcap - 1)];
+		struct net_side *x = l->q[(l->qhead + i) & (l->qcap - 1)];
 		if (x != p)
 			l->q[(l->qhead + k++) & (l->qcap - 1)] = x;
 	}
@@ -511,16 +565,14 @@ void net_close(struct net_conn *c)
 		return;
 	bool delivering = c->pipe[0].delivering || c->pipe[1].delivering;
 	for (int s = 0; s < 2; s++) {
-		struct pipe *p = &c->pipe[s];
+		struct net_side *p = &c->pipe[s];
 		p->closed = true;
 		link_forget(p->up, p);
 		link_forget(p->down, p);
 		p->backlog = 0;
 		/* A batch being carried keeps the link busy until its end: the bytes are on the wire. */
-		if (!delivering) {
-			free(p->buf);
-			p->buf = NULL;
-		}
+		if (!delivering)
+			pipe_drop_buf(p);
 	}
 }
 
@@ -534,13 +586,27 @@ uint32_t net_conn_node(const struct net_conn *c, int side)
 	return c->node[side];
 }
 
-void *net_conn_user(const struct net_conn *c, int side)
+void net_side_set_user(struct net_side *p, void *user, uint32_t tag)
 {
-	return c->pipe[side].tx_user;
+	struct net_side *in = &p->conn->pipe[!p->side];
+	p->tx_user = user;
+	p->tx_tag = tag;
+	in->rx_user = user;
+	in->rx_tag = tag;
 }
 
-void net_conn_set_user(struct net_conn *c, int side, void *user)
+void net_side_set_owner(struct net_side *p, void *owner, uint32_t word)
 {
-	c->pipe[side].tx_user = user;
-	c->pipe[!side].rx_user = user;
+	p->owner = owner;
+	p->word = word;
+}
+
+void *net_side_owner(const struct net_side *p)
+{
+	return p->owner;
+}
+
+uint32_t net_side_word(const struct net_side *p)
+{
+	return p->word;
 }

@@ -19,13 +19,18 @@
 
 struct net;
 struct net_conn;
+/* One side of a connection: what it sends, and who hears what arrives. Lives as long as its
+ * connection. */
+struct net_side;
 
-/* USER is the user (net_conn_set_user) of the side the call is about. */
+/* USER and TAG are what net_side_set_user() gave the side the call is about; the net keeps
+ * them beside each pipe's state, so a call costs no visit to the connection. Neither is called
+ * for a side with no user, nor after net_close(). */
 struct net_ops {
 	/* FRAME (LEN bytes) from the other side arrived at USER's side. */
-	void (*deliver)(void *ctx, void *user, const uint8_t *frame, size_t len);
+	void (*deliver)(void *ctx, void *user, uint32_t tag, const uint8_t *frame, size_t len);
 	/* Frames left USER's side since it last read its backlog: it may send more. */
-	void (*writable)(void *ctx, void *user);
+	void (*writable)(void *ctx, void *user, uint32_t tag);
 };
 
 /* Return a network that schedules its events on Q, calls OPS with CTX and delays every frame by
@@ -42,17 +47,25 @@ uint64_t net_node_uploaded(const struct net *n, uint32_t i);
 /* Connect node A (side 0) to node B (side 1). Return the connection (owned by the net) or NULL
  * on no memory. */
 struct net_conn *net_connect(struct net *n, uint32_t a, uint32_t b);
-/* Queue a frame from side SIDE: HLEN header bytes, then ZLEN zero bytes (ZLEN <= NET_MAX_ZEROS,
- * and then HLEN <= NET_MAX_ZHEAD). Return 0, or -1 if C is closed or memory runs out. */
-int net_send(struct net_conn *c, int side, const uint8_t *head, size_t hlen, size_t zlen);
-/* Wire bytes side SIDE has queued that its uplink has not started sending. Reading it asks for
- * a writable call once some of them leave. */
-size_t net_backlog(struct net_conn *c, int side);
 /* Abort C: queued and in-flight frames are dropped in both directions. Idempotent. */
 void net_close(struct net_conn *c);
 bool net_closed(const struct net_conn *c);
 uint32_t net_conn_node(const struct net_conn *c, int side);
-void *net_conn_user(const struct net_conn *c, int side);
-void net_conn_set_user(struct net_conn *c, int side, void *user);
+struct net_side *net_conn_side(struct net_conn *c, int side);
+
+/* Queue a frame from side S: HLEN header bytes, then ZLEN zero bytes (ZLEN <= NET_MAX_ZEROS,
+ * and then HLEN <= NET_MAX_ZHEAD). Return 0, or -1 if the connection is closed or memory runs
+ * out. */
+int net_side_send(struct net_side *s, const uint8_t *head, size_t hlen, size_t zlen);
+/* Wire bytes S has queued that its uplink has not started sending (0 once closed). Reading it
+ * asks for a writable call once some of them leave. */
+size_t net_side_backlog(struct net_side *s);
+/* Name S's user and tag for the callbacks (net_ops). */
+void net_side_set_user(struct net_side *s, void *user, uint32_t tag);
+/* Owner data: a pointer and a word the net keeps for the caller beside S's own state, so that
+ * reading them costs no trip elsewhere in memory. */
+void net_side_set_owner(struct net_side *s, void *owner, uint32_t word);
+void *net_side_owner(const struct net_side *s);
+uint32_t net_side_word(const struct net_side *s);
 
 #endif

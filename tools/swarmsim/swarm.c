@@ -16,6 +16,7 @@
 #include "dht/rng.h"
 #include "tools/sim/evq.h"
 #include "tools/swarmsim/net.h"
+#include "tools/swarmsim/pages.h"
 #include "transfer/session.h"
 
 #define BLOCK 16384u
@@ -23,12 +24,15 @@
 #define REDISCOVER_US 30000000u
 #define TICK_MIN_US 1000u
 #define TICK_MAX_US 2000000u
+#define PAGES_EVERY_US 1000000u
 
 static const uint8_t zeros[BLOCK];
 
 struct snode;
 
-/* One side of a connection: the session's handle for the peer. */
+/* One side of a connection, as the swarm keeps track of it. The session's handle for the peer
+ * is the net's side itself (struct net_side), whose owner data point back here and, in the
+ * word, say what the other node is (FROM_*), so that sending and storing touch only the net. */
 struct end {
 	struct net_conn *c;
 	int side;
@@ -37,6 +41,10 @@ struct end {
 	struct snode *node;
 	struct end *other;
 };
+
+#define FROM_LIAR 1u
+#define FROM_SEED 2u
+#define FROM_CLS_SHIFT 8
 
 struct snode {
 	struct swarm *sw;
@@ -92,16 +100,14 @@ static void e_send(void *arg, void *conn, const uint8_t *head, size_t hlen, cons
 {
 	(void)arg;
 	(void)body; /* always our zeros: the net carries only its length */
-	struct end *e = conn;
-	if (e->open)
-		net_send(e->c, e->side, head, hlen, blen);
+	/* A closed end's connection is closed too: the net refuses the frame. */
+	net_side_send(conn, head, hlen, blen);
 }
 
 static size_t e_backlog(void *arg, void *conn)
 {
 	(void)arg;
-	struct end *e = conn;
-	return e->open ? net_backlog(e->c, e->side) : 0;
+	return net_side_backlog(conn);
 }
 
 static void ev_gone(void *ctx, void *arg, uint64_t u);
@@ -116,7 +122,7 @@ static void e_close(void *arg, void *conn, enum session_close why)
 {
 	(void)why;
 	struct snode *nd = arg;
-	struct end *e = conn;
+	struct end *e = net_side_owner(conn);
 	if (!e->open)
 		return;
 	end_shut(e);
@@ -129,16 +135,15 @@ static void e_store(void *arg, void *conn, uint32_t chunk, uint32_t offset, cons
 {
 	(void)data;
 	struct snode *nd = arg;
-	struct end *e = conn;
-	struct snode *from = e->other->node;
+	uint32_t from = net_side_word(conn);
 	uint32_t bit = 1u << (offset / BLOCK);
-	if (from->liar)
+	if (from & FROM_LIAR)
 		nd->taint[chunk] |= bit;
 	else
 		nd->taint[chunk] &= ~bit;
 	nd->sw->payload += len;
-	if (from->idx != 0)
-		nd->sw->cls_bytes[from->cls][nd->cls] += len;
+	if (!(from & FROM_SEED))
+		nd->sw->cls_bytes[from >> FROM_CLS_SHIFT][nd->cls] += len;
 }
 
 static const uint8_t *e_read(void *arg, uint32_t chunk, uint32_t offset, uint32_t len)
@@ -179,20 +184,17 @@ static uint64_t e_rand(void *arg)
 
 /* ---- the network's callbacks ---- */
 
-static void n_deliver(void *ctx, void *user, const uint8_t *frame, size_t len)
+/* The net's user for each side is that node's session, its tag the slot: see connect_nodes(). */
+static void n_deliver(void *ctx, void *user, uint32_t tag, const uint8_t *frame, size_t len)
 {
 	(void)ctx;
-	struct end *e = user;
-	if (e->open && e->slot >= 0)
-		session_input(e->node->s, (uint32_t)e->slot, frame, len);
+	session_input(user, tag, frame, len);
 }
 
-static void n_writable(void *ctx, void *user)
+static void n_writable(void *ctx, void *user, uint32_t tag)
 {
 	(void)ctx;
-	struct end *e = user;
-	if (e->open && e->slot >= 0)
-		session_writable(e->node->s, (uint32_t)e->slot);
+	session_writable(user, tag);
 }
 
 /* ---- events ---- */
@@ -321,6 +323,12 @@ static bool linked(const struct snode *a, const struct snode *b)
 	return false;
 }
 
+static uint32_t from_word(const struct snode *from)
+{
+	return (from->liar ? FROM_LIAR : 0) | (from->idx == 0 ? FROM_SEED : 0) |
+	       (uint32_t)from->cls << FROM_CLS_SHIFT;
+}
+
 static void connect_nodes(struct swarm *sw, struct snode *a, struct snode *b)
 {
 	unsigned cap = sw->cfg->max_conns;
@@ -334,11 +342,18 @@ static void connect_nodes(struct swarm *sw, struct snode *a, struct snode *b)
 	}
 	*ea = (struct end){ c, 0, -1, true, a, eb };
 	*eb = (struct end){ c, 1, -1, true, b, ea };
-	net_conn_set_user(c, 0, ea);
-	net_conn_set_user(c, 1, eb);
-	eb->slot = session_peer_add(b->s, eb, false);
+	struct net_side *sa = net_conn_side(c, 0), *sb = net_conn_side(c, 1);
+	net_side_set_owner(sa, ea, from_word(b));
+	net_side_set_owner(sb, eb, from_word(a));
+	eb->slot = session_peer_add(b->s, sb, false);
 	if (ea->open)
-		ea->slot = session_peer_add(a->s, ea, true);
+		ea->slot = session_peer_add(a->s, sa, true);
+	/* Both slots are known before the first frame (the handshake) can arrive. A refused side
+	 * has closed the connection: nothing will be delivered. */
+	if (ea->open && eb->open) {
+		net_side_set_user(sa, a->s, (uint32_t)ea->slot);
+		net_side_set_user(sb, b->s, (uint32_t)eb->slot);
+	}
 }
 
 /* Connect ND to a random subset of the nodes present, as a DHT lookup would return them. */
@@ -724,9 +739,15 @@ int swarm_run(const struct swarm_config *cfg, struct swarm_result *out, char *er
 	int rc = -1;
 	if (sw == NULL || sw->failed)
 		goto out;
-	uint64_t limit = (uint64_t)(cfg->max_time_s * 1e6);
-	while (sw->waiting > 0 && !sw->failed && evq_step(sw->q, limit))
-		;
+	uint64_t limit = (uint64_t)(cfg->max_time_s * 1e6), pages_at = PAGES_EVERY_US;
+	while (sw->waiting > 0 && !sw->failed && evq_step(sw->q, limit)) {
+		/* The heap grows as peers meet and fetch the manifest, and as they trade: back
+		 * what it has grown by with huge pages, once a virtual second. */
+		if (evq_now(sw->q) >= pages_at) {
+			pages_huge_heap();
+			pages_at = evq_now(sw->q) + PAGES_EVERY_US;
+		}
+	}
 	if (sw->failed)
 		goto out;
 	uint64_t dup = sw->dup_left;
