@@ -194,6 +194,7 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 		finish(d, lk, DHT_OK, responder);
 		return;
 	}
+
 	switch (m->u.found.status) {
 	case DHT_FOUND_OWNER:
 		take_owner_list(d, lk, responder, m);
@@ -211,8 +212,12 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 		}
 		break;
 	default:
+		/* An owner candidate lies past the key: what precedes the key from there is most of
+		 * the ring. Keep only what is closer than the lower bound, or the lookup would go
+		 * round again. */
 		for (size_t i = 0; i < m->u.found.nnodes; i++)
-			add_candidate(d, lk, &m->u.found.nodes[i], &responder->id);
+			add_candidate(d, lk, &m->u.found.nodes[i],
+				      as_owner ? &lk->lower.id : &responder->id);
 		break;
 	}
 	step(d, lk);
