@@ -74,8 +74,12 @@ static void unlink_conn(struct pconn **head, struct pconn *c)
 
 static void conn_free(struct pconn *c)
 {
-	if (c->bev)
+	if (c->bev) {
+		/* libevent leaves a freed bufferevent in its rate-limit group until its deferred
+		 * cleanup runs; freeing the group before that aborts. Leave the group now. */
+		bufferevent_remove_from_rate_limit_group(c->bev);
 		bufferevent_free(c->bev);
+	}
 	free(c);
 }
 
@@ -269,14 +273,38 @@ void pnet_accept(void *arg, struct bufferevent *bev, const struct dht_addr *peer
 		on_read(bev, c);
 }
 
+/* A TCP socket bound to our own address (any port), so that peers see connections come from
+ * the node's address, not from whatever the kernel picks (127.0.0.1 for every lab node). */
+static evutil_socket_t bound_socket(struct pnet *n, int family)
+{
+	evutil_socket_t fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct dht_addr self = n->cfg.self;
+	struct sockaddr_storage ss;
+	self.port = 0;
+	socklen_t sl = addr_to_sockaddr(&self, &ss);
+	if (sl && ss.ss_family == family)
+		(void)bind(fd, (struct sockaddr *)&ss, sl); /* best effort: unbound still works */
+	if (evutil_make_socket_nonblocking(fd) != 0) {
+		evutil_closesocket(fd);
+		return -1;
+	}
+	return fd;
+}
+
 struct pconn *pconn_connect(struct pnet *n, const struct dht_addr *to,
 			    const struct pconn_ops *ops, void *owner)
 {
 	static const struct timeval connect = { .tv_sec = CONNECT_TIMEOUT_S };
 	struct sockaddr_storage ss;
 	socklen_t sl = addr_to_sockaddr(to, &ss);
-	struct bufferevent *bev = sl ? bufferevent_socket_new(n->base, -1, BEV_OPT_CLOSE_ON_FREE)
-				     : NULL;
+	evutil_socket_t fd = sl ? bound_socket(n, ss.ss_family) : -1;
+	struct bufferevent *bev = fd >= 0 ? bufferevent_socket_new(n->base, fd,
+								   BEV_OPT_CLOSE_ON_FREE)
+					  : NULL;
+	if (bev == NULL && fd >= 0)
+		evutil_closesocket(fd);
 	struct pconn *c = bev ? conn_new(n, bev, to) : NULL;
 	if (c == NULL) {
 		if (bev)
@@ -360,7 +388,12 @@ static int make_group(struct pnet *n)
 		per_tick_r = (size_t)(cfg->down_rate * RATE_TICK_MS / 1000) + 1;
 	if (cfg->up_rate)
 		per_tick_w = (size_t)(cfg->up_rate * RATE_TICK_MS / 1000) + 1;
-	n->bucket = ev_token_bucket_cfg_new(per_tick_r, per_tick_r, per_tick_w, per_tick_w, &tick);
+	/* A burst of two ticks: libevent counts ticks on a clock grid while its refill timer runs
+	 * off that grid, so a refill now and then finds two ticks due at once; a one-tick cap
+	 * would drop one and halve the rate for seconds. */
+	size_t burst_r = cfg->down_rate ? 2 * per_tick_r : per_tick_r;
+	size_t burst_w = cfg->up_rate ? 2 * per_tick_w : per_tick_w;
+	n->bucket = ev_token_bucket_cfg_new(per_tick_r, burst_r, per_tick_w, burst_w, &tick);
 	n->group = n->bucket ? bufferevent_rate_limit_group_new(n->base, n->bucket) : NULL;
 	return n->group ? 0 : -1;
 }

@@ -39,6 +39,7 @@ typedef int pnet_route_fn(void *arg, const uint8_t cid[WIRE_CONTENT_ID_LEN],
 
 struct pnet_config {
 	uint64_t up_rate, down_rate; /* bytes per second for the whole node; 0: no cap */
+	struct dht_addr self;        /* outgoing connections start from this address (port 0) */
 	size_t low_water;            /* writable() fires when the backlog falls to this */
 	pnet_route_fn *route;
 	void *route_arg;

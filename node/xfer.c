@@ -73,7 +73,8 @@ struct xfer_mgr *xfer_mgr_new(struct event_base *base, const struct xfer_config 
 	m->cfg.data_dir = m->data_dir;
 	m->low_water = low_water_for(cfg->up_rate);
 	make_ids(m);
-	struct pnet_config pc = { cfg->up_rate, cfg->down_rate, m->low_water / 2, swarm_route, m };
+	struct pnet_config pc = { cfg->up_rate, cfg->down_rate, cfg->self, m->low_water / 2,
+				  swarm_route, m };
 	unsigned threads = cfg->hash_threads > HASH_THREADS_MAX ? HASH_THREADS_MAX : cfg->hash_threads;
 	m->pool = hashpool_new(base, threads);
 	m->net = pnet_new(base, &pc);
@@ -502,29 +503,45 @@ static struct xfer *share_start(struct xfer_mgr *m, const char *path, uint32_t c
 	return x;
 }
 
+/* The default chunk size: the seeds' 256 KiB for large shares, smaller for small ones so that
+ * they still have about 2,048 chunks. A peer passes a chunk on only once it has all of it, so a
+ * small swarm trading few large chunks starves: in the lab, 16 leechers of a 32 MiB file finish
+ * at 1.04-1.14 x D_p2p with 16 KiB chunks and at 1.30 x with 256 KiB chunks. */
+static uint32_t auto_chunk(uint64_t total)
+{
+	uint32_t c = MANIFEST_MIN_CHUNK;
+	while (c < MANIFEST_DEFAULT_CHUNK && (total + c - 1) / c > 2048)
+		c *= 2;
+	return c;
+}
+
 struct xfer *xfer_share(struct xfer_mgr *m, const char *path, uint32_t chunk_size,
 			enum xfer_err *code, char *err, size_t errcap)
 {
 	struct share_scan sc;
+	if (storage_scan(path, &sc, err, errcap) != 0) {
+		*code = XFER_E_IO;
+		return NULL;
+	}
 	if (chunk_size == 0)
-		chunk_size = MANIFEST_DEFAULT_CHUNK;
+		chunk_size = auto_chunk(sc.total);
 	for (struct xfer *x = m->list; x; x = x->next) {
 		if (!x->seed || strcmp(x->path, path) != 0 || x->chunk_size != chunk_size)
 			continue;
-		if (x->state == XFER_STOPPED)
+		if (x->state == XFER_STOPPED) {
+			share_scan_free(&sc);
 			return xfer_restart(x);
-		if (x->state != XFER_FAILED && (x->state != XFER_SEEDING || !xfer_files_changed(x)))
+		}
+		if (x->state != XFER_FAILED && (x->state != XFER_SEEDING || !xfer_files_changed(x))) {
+			share_scan_free(&sc);
 			return x;
+		}
 		/* Failed, or changed since it was hashed: hash it anew (a new content id). */
 		if (x->state == XFER_SEEDING)
 			log_warn("%s changed since it was shared: hashing it again", path);
 		x->forget = true;
 		xfer_remove(x);
 		break;
-	}
-	if (storage_scan(path, &sc, err, errcap) != 0) {
-		*code = XFER_E_IO;
-		return NULL;
 	}
 	return share_start(m, path, chunk_size, &sc, code, err, errcap);
 }

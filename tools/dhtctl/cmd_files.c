@@ -454,7 +454,8 @@ const struct dhtctl_cmd dhtctl_cmd_share = {
 	"share", "PATH [--chunk-size SIZE]",
 	"share a file or a directory tree: hash it, announce it, serve it",
 	"\nThe node hashes PATH (in chunks of --chunk-size bytes, a power of two from 16KiB to\n"
-	"16MiB, default 256KiB), announces itself in the DHT under the content id and serves the\n"
+	"16MiB; by default 256KiB, or less for shares under 512MiB so that they still have\n"
+	"about 2,048 chunks), announces itself in the DHT under the content id and serves the\n"
 	"data from where it is, also after a restart, for as long as the files stay unchanged.\n"
 	"Prints the content id on the first line (with --json: one object with content_id,\n"
 	"key_id, name, bytes, chunks, files).\n",
