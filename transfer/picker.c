@@ -1,6 +1,7 @@
 /* The piece picker for one download. It decides which block to ask which peer for, keeps the
- * pipeline to each peer about two bandwidth-delay products deep, times requests out, runs the
- * endgame and remembers who sent each block so a failed chunk can be pinned on its sender.
+ * pipeline to each peer about two bandwidth-delay products deep (each peer's rate and round trip
+ * are transfer/pace.c's), times requests out, runs the endgame and remembers who sent each block
+ * so a failed chunk can be pinned on its sender.
  *
  * Chunks nobody has started yet are kept in rarest-first order by transfer/rarity.c (counting
  * the peers with a bitfield; peers that have everything are counted once globally, which shifts
@@ -15,15 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "transfer/pace.h"
 #include "transfer/rarity.h"
 
 enum chunk_state { CH_MISSING, CH_ACTIVE, CH_VERIFY, CH_HAVE };
 
-/* A rate above this (10 GB/s) or a round trip above a minute is noise; clamping keeps
- * rate * rtt inside 64 bits. */
-#define RATE_MAX 10000000000ull
-#define RTT_MAX 60000000ull
-#define RATE_WINDOW_MIN_US 100000u
 /* A sender's oldest unanswered requests are taken as already on the wire (the session keeps
  * about 32 KiB, two blocks, in its transport): a duplicate of those could not be cancelled, so
  * endgame only weighs the time a block waits behind the rest of its sender's queue. */
@@ -58,12 +55,11 @@ struct picker_peer {
 	uint64_t id;
 	void *user;
 	struct bitfield *has;	/* all set once has_all */
-	bool has_all, choked, snubbed, probing;
+	bool has_all, choked, snubbed;
 	uint32_t nwanted;	/* chunks it has that we do not */
 	unsigned nlive;
 	uint32_t sent_n, done_n;	/* requests sent to it, answers (block or reject) from it */
-	uint64_t rate, rtt_us;
-	uint64_t win_start, win_bytes, probe_us, last_progress;
+	struct pace pace;
 	uint32_t at;		/* index in the picker's all[] */
 };
 
@@ -178,6 +174,11 @@ void picker_free(struct picker *pk)
 bool picker_have(const struct picker *pk, uint32_t i)
 {
 	return i < pk->n && pk->state[i] == CH_HAVE;
+}
+
+uint32_t picker_chunk_peers(const struct picker *pk, uint32_t i)
+{
+	return i < pk->n ? rarity_count(pk->rar, i) + pk->nall : 0;
 }
 
 uint32_t picker_have_count(const struct picker *pk)
@@ -376,7 +377,7 @@ static void peer_release(struct picker *pk, struct picker_peer *pp, bool late_on
 				req_release(pk, pc, bi, s, !late_only);
 		}
 	}
-	pp->probing = false;
+	pp->pace.probing = false;
 }
 
 /* ---- peers ---- */
@@ -513,58 +514,23 @@ void picker_peer_choked(struct picker *pk, struct picker_peer *pp, bool choked)
 			pc->owner = NULL;
 }
 
-static uint64_t clamp64(uint64_t v, uint64_t lo, uint64_t hi)
-{
-	return v < lo ? lo : v > hi ? hi : v;
-}
-
 void picker_peer_measure(struct picker *pk, struct picker_peer *pp, uint64_t rate, uint64_t rtt_us)
 {
 	(void)pk;
-	pp->rate = clamp64(rate, 1, RATE_MAX);
-	pp->rtt_us = clamp64(rtt_us, 1, RTT_MAX);
+	pace_set(&pp->pace, rate, rtt_us);
 }
 
 unsigned picker_peer_depth(const struct picker *pk, const struct picker_peer *pp)
 {
 	if (pp->snubbed)
 		return 1;
-	if (pp->rate == 0 || pp->rtt_us == 0)
-		return pk->cfg.initial_depth;
-	/* Twice the bandwidth-delay product: the peer's queue never runs dry while our next
-	 * requests are on their way, and a rate measured with a shallow pipeline (which caps it at
-	 * depth * block / rtt) lets the next depth double, like slow start. */
-	uint64_t bdp = 2 * pp->rate * pp->rtt_us / 1000000;
-	uint64_t d = (bdp + PICKER_BLOCK - 1) / PICKER_BLOCK + 1;
-	return (unsigned)clamp64(d, pk->cfg.min_depth, pk->cfg.max_depth);
+	return pace_depth(&pp->pace, PICKER_BLOCK, pk->cfg.initial_depth, pk->cfg.min_depth,
+			  pk->cfg.max_depth);
 }
 
 bool picker_peer_snubbed(const struct picker_peer *pp)
 {
 	return pp->snubbed;
-}
-
-/* A block of LEN bytes came from PP at NOW. The round trip is sampled from the first block after
- * an idle pipeline (min-biased: queueing only ever adds to it); the rate is bytes over windows
- * of at least one round trip while the pipeline is busy, smoothed 1/4. */
-static void measure_delivery(struct picker_peer *pp, uint32_t len, uint64_t now)
-{
-	pp->snubbed = false;
-	pp->last_progress = now;
-	if (pp->probing) {
-		uint64_t s = clamp64(now - pp->probe_us, 1, RTT_MAX);
-		pp->rtt_us = pp->rtt_us == 0 || s < pp->rtt_us ? s : (7 * pp->rtt_us + s) / 8;
-		pp->probing = false;
-	}
-	pp->win_bytes += len;
-	uint64_t elapsed = now - pp->win_start;
-	uint64_t floor = pp->rtt_us > RATE_WINDOW_MIN_US ? pp->rtt_us : RATE_WINDOW_MIN_US;
-	if (elapsed < floor)
-		return;
-	uint64_t sample = clamp64(pp->win_bytes * 1000000 / elapsed, 1, RATE_MAX);
-	pp->rate = pp->rate == 0 ? sample : (3 * pp->rate + sample) / 4;
-	pp->win_start = now;
-	pp->win_bytes = 0;
 }
 
 /* ---- picking ---- */
@@ -641,9 +607,9 @@ bool picker_endgame(const struct picker *pk)
 /* How long until a block PP is asked for now would arrive: a round trip plus its queue. */
 static uint64_t peer_eta(const struct picker *pk, const struct picker_peer *pp)
 {
-	if (pp->rate == 0 || pp->rtt_us == 0)
+	if (pp->pace.rate == 0 || pp->pace.rtt_us == 0)
 		return pk->cfg.timeout_min_us;
-	return pp->rtt_us + ((uint64_t)pp->nlive + 1) * PICKER_BLOCK * 1000000 / pp->rate;
+	return pp->pace.rtt_us + pace_queue_us(&pp->pace, (uint64_t)pp->nlive + 1, PICKER_BLOCK, 0);
 }
 
 /* How long the earliest live request for B waits at its peer before it is committed to the
@@ -658,10 +624,10 @@ static uint64_t block_eta(const struct pblock *b)
 		const struct picker_peer *q = b->req[s];
 		if (q == NULL || (b->late & (1u << s)))
 			continue;
-		if (q->rate == 0)
+		if (q->pace.rate == 0)
 			return 0;
 		int32_t ahead = (int32_t)(b->seq[s] - q->done_n) - COMMITTED_BLOCKS;
-		uint64_t t = ((ahead > 0 ? (uint64_t)ahead : 0) + 1) * PICKER_BLOCK * 1000000 / q->rate;
+		uint64_t t = pace_queue_us(&q->pace, (ahead > 0 ? (uint64_t)ahead : 0) + 1, PICKER_BLOCK, 0);
 		best = t < best ? t : best;
 	}
 	return best;
@@ -712,13 +678,8 @@ size_t picker_fill(struct picker *pk, struct picker_peer *pp, uint64_t now_us,
 	}
 	if (n < want && picker_endgame(pk))
 		n += take_endgame(pk, pp, out + n, want - n);
-	if (idle && n > 0) {
-		pp->probing = true;
-		pp->probe_us = now_us;
-		pp->win_start = now_us;
-		pp->win_bytes = 0;
-		pp->last_progress = now_us;
-	}
+	if (idle && n > 0)
+		pace_busy(&pp->pace, now_us);
 	return n;
 }
 
@@ -740,7 +701,8 @@ enum picker_block picker_block_received(struct picker *pk, struct picker_peer *p
 	if (!geometry_ok(pk, chunk, offset, length))
 		return PICKER_BLOCK_INVALID;
 	pp->done_n++;
-	measure_delivery(pp, length, now_us);
+	pp->snubbed = false;
+	pace_delivered(&pp->pace, length, now_us);
 	if (pk->state[chunk] != CH_ACTIVE)
 		return PICKER_BLOCK_DUP;
 	struct pchunk *pc = pk->pc[chunk];
@@ -788,15 +750,6 @@ int picker_reject(struct picker *pk, struct picker_peer *pp, uint32_t chunk, uin
 	return 0;
 }
 
-/* How long PP may stay silent with requests in flight: three times what its queue should take. */
-static uint64_t peer_timeout(const struct picker *pk, const struct picker_peer *pp)
-{
-	if (pp->rate == 0 || pp->rtt_us == 0)
-		return pk->cfg.timeout_max_us;
-	uint64_t queued = (uint64_t)pp->nlive * PICKER_BLOCK * 1000000 / pp->rate;
-	return clamp64(3 * (pp->rtt_us + queued), pk->cfg.timeout_min_us, pk->cfg.timeout_max_us);
-}
-
 uint64_t picker_tick(struct picker *pk, uint64_t now_us)
 {
 	uint64_t next = UINT64_MAX;
@@ -804,7 +757,9 @@ uint64_t picker_tick(struct picker *pk, uint64_t now_us)
 		struct picker_peer *pp = pk->all[i];
 		if (pp->nlive == 0)
 			continue;
-		uint64_t due = pp->last_progress + peer_timeout(pk, pp);
+		uint64_t due = pp->pace.last_progress + pace_timeout(&pp->pace, pp->nlive, PICKER_BLOCK,
+								     pk->cfg.timeout_min_us,
+								     pk->cfg.timeout_max_us);
 		if (now_us >= due) {
 			pp->snubbed = true;
 			peer_release(pk, pp, true);

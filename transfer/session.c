@@ -13,6 +13,8 @@
 #include <string.h>
 
 #define CHOKE_BATCH_US 100000
+/* However fast the uplink, this many regular slots at most. */
+#define SLOTS_MAX 64
 
 void session_config_default(struct session_config *cfg)
 {
@@ -23,6 +25,7 @@ void session_config_default(struct session_config *cfg)
 	cfg->keepalive_us = 60000000;
 	cfg->idle_timeout_us = 180000000;
 	cfg->upload_slots = 4;
+	cfg->slot_rate = 1024 * 1024;
 	cfg->choke_period_us = 10000000;
 	cfg->optimistic_us = 30000000;
 	cfg->max_depth = 256;
@@ -94,6 +97,10 @@ static int choker_make(struct session *s)
 	struct choker_config cc;
 	choker_config_default(&cc);
 	cc.slots = s->cfg.upload_slots;
+	if (s->cfg.upload_rate > 0 && s->cfg.slot_rate > 0) {
+		uint64_t n = (s->cfg.upload_rate + s->cfg.slot_rate - 1) / s->cfg.slot_rate;
+		cc.slots = n > cc.slots ? (unsigned)(n < SLOTS_MAX ? n : SLOTS_MAX) : cc.slots;
+	}
 	cc.recompute_us = s->cfg.choke_period_us;
 	cc.optimistic_us = s->cfg.optimistic_us;
 	cc.rand64 = s->env.rand64;
@@ -120,6 +127,8 @@ static int start_with_manifest(struct session *s)
 	s->st.have = bitfield_count(s->have);
 	if (session_complete(s))
 		choker_set_seed(s->ch, true, s->now);
+	if (s->cfg.super_seed && session_complete(s) && seed_start(s) < 0)
+		return -1;
 	return 0;
 }
 
@@ -156,6 +165,7 @@ static void peer_free(struct peer *p)
 	free(p->in);
 	free(p->rq);
 	free(p->out);
+	bitfield_free(p->shown);
 	memset(p, 0, sizeof *p);
 }
 
@@ -168,6 +178,7 @@ void session_free(struct session *s)
 			peer_free(&s->peers[i]);
 	free(s->peers);
 	xfer_blames_free(s);
+	seed_free(s);
 	picker_free(s->pk);
 	choker_free(s->ch);
 	bitfield_free(s->have);
@@ -209,6 +220,7 @@ int session_peer_add(struct session *s, void *conn, bool outgoing)
 	p->slot = slot;
 	p->outgoing = outgoing;
 	p->am_choking = p->peer_choking = true;
+	p->serving = UINT32_MAX;
 	p->last_recv = p->last_sent = s->now;
 	p->used = true;
 	s->live++;

@@ -71,7 +71,13 @@ struct session_config {
 	size_t send_low_water;    /* push blocks while the env's backlog is below this: 32 KiB */
 	uint64_t keepalive_us;    /* send KEEPALIVE after this long without sending: 60 s */
 	uint64_t idle_timeout_us; /* close a peer silent this long: 180 s */
-	unsigned upload_slots;    /* choker regular slots: 4 */
+	unsigned upload_slots;    /* choker regular slots: 4 (at least; see upload_rate) */
+	/* Our uplink in bytes/s if known, else 0. A fast uplink split four ways hands each peer
+	 * far more than it could return, and a slow peer that is unchoked by it ranks it first
+	 * for no merit of its own: with the rate known, there are enough regular slots for each
+	 * to carry at most slot_rate. */
+	uint64_t upload_rate;
+	uint64_t slot_rate;       /* 1 MiB/s */
 	uint64_t choke_period_us; /* choker recompute period: 10 s */
 	uint64_t optimistic_us;   /* choker optimistic period: 30 s */
 	unsigned max_depth;       /* picker pipeline depth clamp: 256 */
@@ -80,6 +86,11 @@ struct session_config {
 	 * time, and refills go to anyone, free riders included; lingering keeps tit-for-tat
 	 * pairs together at the price of a slot left idle meanwhile. */
 	uint64_t interest_linger_us;
+	/* Super-seed: when the session starts with every chunk, show each peer only chunks
+	 * nobody else has been shown, a few at a time, so that no chunk leaves us twice before
+	 * every chunk has left once; then seed as usual. For the first seed of a share whose
+	 * uplink the swarm waits on. Ignored for a session that starts incomplete. */
+	bool super_seed;
 };
 
 struct session_stats {

@@ -8,6 +8,9 @@
 #include "transfer/picker.h"
 #include "transfer/session.h"
 
+/* Chunks a super-seed keeps reserved for one peer at most. */
+#define SEED_FRESH_MAX 8
+
 /* A request we sent and whose answer (BLOCK or REJECT) has not come yet. */
 struct out_req {
 	uint32_t chunk, offset, length;
@@ -40,6 +43,12 @@ struct peer {
 	uint32_t early_len;
 	uint32_t *early_haves, nearly, early_cap;
 	unsigned mpending;        /* manifest pieces asked of it and not answered */
+	/* Super-seeding (session_seed.c): what it was shown, and the chunks reserved for it that
+	 * it has not asked for yet. */
+	struct bitfield *shown;
+	uint32_t fresh[SEED_FRESH_MAX];
+	unsigned nfresh;
+	uint32_t serving;         /* the chunk of the last block we sent it; UINT32_MAX: none */
 };
 
 /* Senders and digests of a chunk's failed copy, kept until a good copy shows who lied. */
@@ -71,6 +80,7 @@ struct session {
 	uint8_t (*banned)[WIRE_PEER_ID_LEN];
 	uint32_t nbanned;
 	struct blame *blames;
+	struct seeding *sd;       /* super-seeding state; NULL when not (or no longer) */
 	struct session_stats st;
 	/* The manifest being fetched: all pieces from one source, in order. */
 	struct peer *msrc;
@@ -119,6 +129,22 @@ void xfer_fill_all(struct session *s);
  * look again, or UINT64_MAX. */
 uint64_t xfer_interest_timer(struct session *s, struct peer *p);
 void xfer_blames_free(struct session *s);
+
+/* session_seed.c: super-seeding. seed_start() begins it (0, or -1 on no memory); the peer
+ * hooks do nothing for a peer that was never shown a partial view (P->shown NULL). */
+int seed_start(struct session *s);
+void seed_free(struct session *s);
+/* P is ready to trade: reserve what it will first be shown. Return 0, or -1 on no memory. */
+int seed_peer_ready(struct session *s, struct peer *p);
+/* The bitfield to send P: what it is shown, or everything. */
+const struct bitfield *seed_shown(const struct session *s, const struct peer *p);
+void seed_request(struct session *s, struct peer *p, uint32_t chunk);
+void seed_sent(struct session *s, struct peer *p, uint32_t chunk); /* a block of it, to P */
+void seed_choked(struct session *s, struct peer *p, bool choked);
+void seed_dull(struct session *s, struct peer *p);  /* P is no longer interested */
+void seed_have(struct session *s, uint32_t chunk);  /* some peer has CHUNK */
+void seed_bitfield(struct session *s, const struct bitfield *bf);
+void seed_peer_lost(struct session *s, struct peer *p);
 
 /* session_manifest.c */
 int mf_accept(struct session *s, struct manifest *owned, const struct manifest *m);

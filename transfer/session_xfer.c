@@ -157,6 +157,7 @@ static int have_apply(struct session *s, struct peer *p, uint32_t chunk)
 	int rc = picker_peer_have(s->pk, p->pp, chunk);
 	if (rc < 0)
 		return -1;
+	seed_have(s, chunk);
 	if (rc == 1) {
 		p->dull_since = 0;
 		if (p->am_interested)
@@ -182,6 +183,7 @@ static int bitfield_apply(struct session *s, struct peer *p, const uint8_t *bits
 		picker_peer_have_all(s->pk, p->pp);
 	else
 		picker_peer_bitfield(s->pk, p->pp, bf);
+	seed_bitfield(s, bf);
 	bitfield_free(bf);
 	if (both_done(s, p)) {
 		sess_drop(s, p, SESSION_CLOSE_DONE);
@@ -211,9 +213,13 @@ int xfer_peer_ready(struct session *s, struct peer *p)
 	}
 	if (!p->peer_choking)
 		picker_peer_choked(s->pk, p->pp, false);
+	if (s->sd && seed_peer_ready(s, p) < 0) {
+		sess_drop(s, p, SESSION_CLOSE_FULL);
+		return 1;
+	}
 	struct bwriter w;
 	bw_init(&w, s->frame, WIRE_MAX_FRAME);
-	if (wire_put_bitfield(&w, s->have) > 0)
+	if (wire_put_bitfield(&w, seed_shown(s, p)) > 0)
 		sess_send(s, p, s->frame, w.len);
 	p->sent_bitfield = true;
 	int rc = 0;
@@ -233,6 +239,7 @@ int xfer_peer_ready(struct session *s, struct peer *p)
 
 void xfer_peer_forget(struct session *s, struct peer *p)
 {
+	seed_peer_lost(s, p);
 	if (p->pp)
 		picker_peer_remove(s->pk, p->pp);
 	if (p->cp) {
@@ -284,6 +291,8 @@ int xfer_have(struct session *s, struct peer *p, uint32_t chunk)
 void xfer_interested(struct session *s, struct peer *p, bool interested)
 {
 	p->peer_interested = interested;
+	if (!interested)
+		seed_dull(s, p);
 	if (!s->cfg.no_upload)
 		choker_peer_interested(s->ch, p->cp, interested, s->now);
 }
@@ -312,14 +321,23 @@ static void send_block(struct session *s, struct peer *p, const struct wire_span
 	bw_init(&w, head, sizeof head);
 	wire_put_block_header(&w, sp->chunk, sp->offset, sp->length);
 	s->env.send(s->env.arg, p->conn, head, w.len, data, sp->length);
+	p->serving = sp->chunk;
+	seed_sent(s, p, sp->chunk);
 	p->last_sent = s->now;
 	s->st.uploaded += sp->length;
 	choker_peer_sent(s->ch, p->cp, sp->length, s->now);
 }
 
+/* Whether the request at the head of P's queue may be served: not while we choke P, except
+ * that a super-seed finishes the chunk it was sending (see xfer_set_choke()). */
+static bool may_serve(const struct peer *p)
+{
+	return !p->am_choking || p->rq[p->rq_head].chunk == p->serving;
+}
+
 void xfer_serve(struct session *s, struct peer *p)
 {
-	while (p->rq_head < p->rq_end && !p->am_choking &&
+	while (p->rq_head < p->rq_end && may_serve(p) &&
 	       s->env.backlog(s->env.arg, p->conn) < s->cfg.send_low_water) {
 		struct wire_span sp = p->rq[p->rq_head++];
 		send_block(s, p, &sp);
@@ -334,13 +352,24 @@ void xfer_set_choke(struct session *s, struct peer *p, bool choke)
 		return;
 	p->am_choking = choke;
 	sess_send_bare(s, p, choke ? WIRE_CHOKE : WIRE_UNCHOKE);
+	seed_choked(s, p, choke);
 	if (!choke) {
 		xfer_serve(s, p);
 		return;
 	}
-	for (unsigned i = p->rq_head; i < p->rq_end; i++)
-		sess_send_span(s, p, WIRE_REJECT, p->rq[i].chunk, p->rq[i].offset, p->rq[i].length);
-	p->rq_head = p->rq_end = 0;
+	/* A super-seed's chunk half sent is a chunk only this peer can finish and only we can
+	 * feed: the requests for the rest of it are still served, the others refused. */
+	unsigned kept = p->rq_head;
+	for (unsigned i = p->rq_head; i < p->rq_end; i++) {
+		const struct wire_span *q = &p->rq[i];
+		if (p->shown != NULL && q->chunk == p->serving)
+			p->rq[kept++] = *q;
+		else
+			sess_send_span(s, p, WIRE_REJECT, q->chunk, q->offset, q->length);
+	}
+	p->rq_end = kept;
+	if (p->rq_head == p->rq_end)
+		p->rq_head = p->rq_end = 0;
 }
 
 int xfer_request(struct session *s, struct peer *p, const struct wire_span *sp)
@@ -352,6 +381,7 @@ int xfer_request(struct session *s, struct peer *p, const struct wire_span *sp)
 		sess_send_span(s, p, WIRE_REJECT, sp->chunk, sp->offset, sp->length);
 		return 0;
 	}
+	seed_request(s, p, sp->chunk);
 	xfer_serve(s, p);
 	return 0;
 }

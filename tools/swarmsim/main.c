@@ -28,9 +28,12 @@ static const char usage[] =
 	"  --join-spread-s X    peers join at random times in [0, X] (0)\n"
 	"  --leave-when-done    peers leave as soon as they have the file\n"
 	"  --have-manifest      peers start with the manifest (default: fetch it by content id)\n"
+	"  --no-super-seed      the seed shows every chunk at once (default: a few at a time,\n"
+	"                       none twice before all once)\n"
 	"  --neighbours N       peers a joining peer is told about (50)\n"
 	"  --max-conns N        connections per node (80)\n"
-	"  --slots N            regular unchoke slots (4)\n"
+	"  --slots N            regular unchoke slots (4), more on uplinks over 1 MiB/s per slot\n"
+	"  --fixed-slots        --slots N whatever the uplink\n"
 	"  --interest-linger-ms X  stay interested this long after a peer runs dry (0)\n"
 	"  --max-time-s X       give up after this much virtual time (100000)\n"
 	"  --seed N             PRNG seed (1)\n"
@@ -146,6 +149,14 @@ static enum out_format parse_args(int argc, char **argv, struct swarm_config *c)
 		}
 		if (strcmp(o, "--have-manifest") == 0) {
 			c->fetch_manifest = false;
+			continue;
+		}
+		if (strcmp(o, "--no-super-seed") == 0) {
+			c->super_seed = false;
+			continue;
+		}
+		if (strcmp(o, "--fixed-slots") == 0) {
+			c->rate_slots = false;
 			continue;
 		}
 		if (strncmp(o, "--", 2) != 0)

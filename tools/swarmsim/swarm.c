@@ -395,8 +395,10 @@ static struct session *make_session(struct swarm *sw, struct snode *nd)
 	memcpy(sc.peer_id + 4, "swarmsim-peer-id", 16);
 	sc.max_peers = sw->cfg->max_conns;
 	sc.upload_slots = sw->cfg->upload_slots;
+	sc.upload_rate = sw->cfg->rate_slots ? nd->up : 0;
 	sc.interest_linger_us = sw->cfg->interest_linger_us;
 	sc.no_upload = nd->free_rider;
+	sc.super_seed = nd->idx == 0 && sw->cfg->super_seed;
 	struct bitfield *all = NULL;
 	if (nd->idx == 0 || !sw->cfg->fetch_manifest)
 		sc.manifest = sw->m;
@@ -447,6 +449,8 @@ void swarm_config_default(struct swarm_config *cfg)
 	cfg->npeer_up = 1;
 	cfg->latency_us = 40000;
 	cfg->fetch_manifest = true;
+	cfg->super_seed = true;
+	cfg->rate_slots = true;
 	cfg->seed = 1;
 	cfg->neighbours = 50;
 	cfg->max_conns = 80;

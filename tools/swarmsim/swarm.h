@@ -27,10 +27,12 @@ struct swarm_config {
 	double join_spread_s;     /* peers join at uniform random times in [0, this] */
 	bool leave_when_done;
 	bool fetch_manifest;      /* peers start from the content id alone */
+	bool super_seed;          /* the seed super-seeds (session_config.super_seed): true */
 	uint64_t seed;            /* PRNG seed */
 	unsigned neighbours;      /* a joining peer learns at most this many others: 50 */
 	unsigned max_conns;       /* connections per node: 80 */
 	unsigned upload_slots;    /* the choker's regular slots: 4 */
+	bool rate_slots;          /* more slots for fast uplinks (session_config.upload_rate) */
 	uint64_t interest_linger_us; /* session_config's: 0 */
 	double max_time_s;        /* give up after this much virtual time */
 };
