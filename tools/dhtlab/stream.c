@@ -1,12 +1,10 @@
 /* Streaming control connections. Connecting and sending are done at once, with a deadline,
- * because the lab talks to nodes on loopback where both finish immediately or fail; only the
- * reading side is incremental, since a fetch streams progress lines for as long as it runs.
+ * with ctlclient's pieces, because the lab talks to nodes on loopback where both finish
+ * immediately or fail; only the reading side is incremental, since a fetch streams progress lines for as long as it runs.
  * Lines are split here and parsed with jansson; their meaning is the caller's business. */
 #include "tools/dhtlab/stream.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 /* A progress line is a few hundred bytes; anything near this is a broken peer. */
@@ -27,82 +24,12 @@ struct ctl_stream {
 	size_t len, cap;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n;
-
-	do {
-		int64_t left = deadline - now_ms();
-		if (left <= 0)
-			return 0;
-		n = poll(&p, 1, (int)left);
-	} while (n < 0 && errno == EINTR);
-	return n;
-}
-
-static int connect_to(const struct ctl_target *t, int64_t deadline, char err[CTL_ERR_MAX])
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
-	struct addrinfo *ai = NULL;
-	int soerr = 0, fd = -1, rc = getaddrinfo(t->host, t->port, &hints, &ai);
-	socklen_t slen = sizeof soerr;
-
-	if (rc) {
-		snprintf(err, CTL_ERR_MAX, "cannot resolve '%s': %s", t->host, gai_strerror(rc));
-		return -1;
-	}
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-	if (fd < 0 || (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS))
-		goto fail;
-	if (wait_fd(fd, POLLOUT, deadline) <= 0) {
-		errno = ETIMEDOUT;
-		goto fail;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen) < 0 || soerr) {
-		errno = soerr ? soerr : errno;
-		goto fail;
-	}
-	freeaddrinfo(ai);
-	return fd;
-fail:
-	snprintf(err, CTL_ERR_MAX, "cannot connect to %s:%s: %s", t->host, t->port, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	freeaddrinfo(ai);
-	return -1;
-}
-
-static int send_all(int fd, const char *p, size_t len, int64_t deadline)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			if (wait_fd(fd, POLLOUT, deadline) <= 0)
-				return -1;
-			continue;
-		}
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 struct ctl_stream *ctl_stream_open(const struct ctl_target *t, const json_t *req, int timeout_ms,
 				   char err[CTL_ERR_MAX])
 {
-	int64_t deadline = now_ms() + timeout_ms;
 	char *line = json_dumps(req, JSON_COMPACT);
+	enum ctl_result why;
+	char reason[CTL_ERR_MAX];
 	struct ctl_stream *s = calloc(1, sizeof *s);
 	int fd = -1;
 
@@ -110,10 +37,12 @@ struct ctl_stream *ctl_stream_open(const struct ctl_target *t, const json_t *req
 		snprintf(err, CTL_ERR_MAX, "out of memory");
 		goto fail;
 	}
-	fd = connect_to(t, deadline, err);
-	if (fd < 0)
+	fd = ctl_open(t, timeout_ms, &why, reason);
+	if (fd < 0) {
+		snprintf(err, CTL_ERR_MAX, "cannot connect to %s:%s: %.200s", t->host, t->port, reason);
 		goto fail;
-	if (send_all(fd, line, strlen(line), deadline) < 0 || send_all(fd, "\n", 1, deadline) < 0) {
+	}
+	if (ctl_send(fd, line, strlen(line), timeout_ms) < 0 || ctl_send(fd, "\n", 1, timeout_ms) < 0) {
 		snprintf(err, CTL_ERR_MAX, "cannot send the request to %s:%s", t->host, t->port);
 		goto fail;
 	}
