@@ -9,9 +9,15 @@
 
 #include <stdlib.h>
 
+/* A chunk's count and place side by side: a move reads both, one cache line not two. */
+struct rentry {
+	uint32_t count, pos;
+};
+
 struct rarity {
 	uint32_t n;
-	uint32_t *count, *order, *pos;
+	struct rentry *e;
+	uint32_t *order;
 	uint32_t *bstart;	/* bucket a is order[bstart[a] .. bstart[a + 1]) */
 	uint32_t bcap;		/* buckets 0..bcap; bstart[bcap + 1] == n */
 	struct bitfield *unlisted;
@@ -34,12 +40,11 @@ struct rarity *rarity_new(uint32_t nchunks, uint64_t (*rand64)(void *arg), void 
 	r->n = nchunks;
 	r->rand64 = rand64;
 	r->rand_arg = rand_arg;
-	r->count = calloc(nchunks, sizeof *r->count);
+	r->e = calloc(nchunks, sizeof *r->e);
 	r->order = malloc(nchunks * sizeof *r->order);
-	r->pos = malloc(nchunks * sizeof *r->pos);
 	r->bstart = malloc(2 * sizeof *r->bstart);
 	r->unlisted = bitfield_new(nchunks);
-	if (!r->count || !r->order || !r->pos || !r->bstart || !r->unlisted) {
+	if (!r->e || !r->order || !r->bstart || !r->unlisted) {
 		rarity_free(r);
 		return NULL;
 	}
@@ -53,7 +58,7 @@ struct rarity *rarity_new(uint32_t nchunks, uint64_t (*rand64)(void *arg), void 
 		r->order[j] = i;
 	}
 	for (uint32_t i = 0; i < nchunks; i++)
-		r->pos[r->order[i]] = i;
+		r->e[r->order[i]].pos = i;
 	return r;
 }
 
@@ -61,9 +66,8 @@ void rarity_free(struct rarity *r)
 {
 	if (r == NULL)
 		return;
-	free(r->count);
+	free(r->e);
 	free(r->order);
-	free(r->pos);
 	free(r->bstart);
 	bitfield_free(r->unlisted);
 	free(r);
@@ -89,35 +93,35 @@ static void swap(struct rarity *r, uint32_t i, uint32_t j)
 {
 	uint32_t a = r->order[i], b = r->order[j];
 	r->order[i] = b;
-	r->pos[b] = i;
+	r->e[b].pos = i;
 	r->order[j] = a;
-	r->pos[a] = j;
+	r->e[a].pos = j;
 }
 
 bool rarity_listed(const struct rarity *r, uint32_t c)
 {
-	return r->pos[c] >= r->bstart[0];
+	return r->e[c].pos >= r->bstart[0];
 }
 
 void rarity_move(struct rarity *r, uint32_t c, bool up)
 {
-	uint32_t a = up ? r->count[c]++ : r->count[c]--;
+	uint32_t a = up ? r->e[c].count++ : r->e[c].count--;
 	if (!rarity_listed(r, c))
 		return;
 	if (up)
-		swap(r, r->pos[c], --r->bstart[a + 1]);
+		swap(r, r->e[c].pos, --r->bstart[a + 1]);
 	else
-		swap(r, r->pos[c], r->bstart[a]++);
+		swap(r, r->e[c].pos, r->bstart[a]++);
 	/* C just crossed into its new bucket at one of its edges: put it at a random place. */
 	uint32_t b = up ? a + 1 : a - 1;
 	uint32_t lo = r->bstart[b], size = r->bstart[b + 1] - lo;
 	if (size > 1)
-		swap(r, r->pos[c], lo + rnd_below(r, size));
+		swap(r, r->e[c].pos, lo + rnd_below(r, size));
 }
 
 uint32_t rarity_count(const struct rarity *r, uint32_t c)
 {
-	return r->count[c];
+	return r->e[c].count;
 }
 
 /* Walk C down through the lower buckets into the unlisted prefix: O(its count), once per chunk. */
@@ -125,8 +129,8 @@ void rarity_unlist(struct rarity *r, uint32_t c)
 {
 	if (!rarity_listed(r, c))
 		return;
-	for (uint32_t a = r->count[c] + 1; a-- > 0;)
-		swap(r, r->pos[c], r->bstart[a]++);
+	for (uint32_t a = r->e[c].count + 1; a-- > 0;)
+		swap(r, r->e[c].pos, r->bstart[a]++);
 	bitfield_set(r->unlisted, c);
 }
 

@@ -222,6 +222,27 @@ static double mean_rate(const struct swarm_result *r, bool want_free)
 	return n ? sum / n : 0;
 }
 
+/* Who uploads to whom: for each class, the share of its peer-to-peer uploads that went to
+ * each class, and what that share would be if partners were picked regardless of rate. */
+static void print_classes(const struct swarm_result *r)
+{
+	printf("  uploads of each class by receiving class (at random: the class's share of "
+	       "the others)\n  %12s", "");
+	for (unsigned b = 0; b < r->classes; b++)
+		printf(" %7.2f", mib(r->class_up[b]));
+	printf("  MiB/s\n");
+	for (unsigned a = 0; a < r->classes; a++) {
+		uint64_t sent = 0;
+		for (unsigned b = 0; b < r->classes; b++)
+			sent += r->class_bytes[a][b];
+		printf("  %6.2f MiB/s", mib(r->class_up[a]));
+		for (unsigned b = 0; b < r->classes; b++)
+			printf(" %7.3f", sent ? (double)r->class_bytes[a][b] / (double)sent : 0);
+		printf("  (at random %.3f to its own)\n",
+		       (r->class_peers[a] - 1.0) / (r->peers - 1.0));
+	}
+}
+
 static void print_text(const struct swarm_result *r)
 {
 	printf("peers %u, file %.1f MiB, seed up %.2f MiB/s\n", r->peers, mib(r->file_bytes),
@@ -236,6 +257,8 @@ static void print_text(const struct swarm_result *r)
 	       mib(r->seed_uploaded_bytes));
 	printf("same-rate-class share of peer-to-peer bytes %.3f (at random %.3f, %u classes)\n",
 	       r->same_class_share, r->same_class_expected, r->classes);
+	if (r->classes > 1)
+		print_classes(r);
 	double fr = mean_rate(r, true), co = mean_rate(r, false);
 	if (fr > 0)
 		printf("download rate: contributors %.3f MiB/s, free riders %.3f MiB/s (x%.2f)\n", co,
@@ -296,6 +319,11 @@ static void print_json(const struct swarm_result *r)
 			    json_integer((json_int_t)r->seed_uploaded_bytes));
 	json_object_set_new(o, "same_class_share", json_real(r->same_class_share));
 	json_object_set_new(o, "same_class_expected", json_real(r->same_class_expected));
+	json_object_set_new(o, "class_up", rates_array(r->class_up, r->classes));
+	json_t *cb = json_array();
+	for (unsigned a = 0; a < r->classes; a++)
+		json_array_append_new(cb, rates_array(r->class_bytes[a], r->classes));
+	json_object_set_new(o, "class_bytes", cb);
 	json_object_set_new(o, "free_riders", json_integer(free_riders));
 	json_object_set_new(o, "free_rider_rate_mib", json_real(mean_rate(r, true)));
 	json_object_set_new(o, "contributor_rate_mib", json_real(mean_rate(r, false)));

@@ -655,8 +655,13 @@ static void trading(const struct swarm *sw, struct swarm_result *r)
 	const struct swarm_config *c = sw->cfg;
 	unsigned K = c->up_range ? 4 : c->npeer_up;
 	uint32_t count[SWARM_MAX_RATES] = { 0 };
-	for (uint32_t i = 1; i < sw->n; i++)
-		count[sw->nodes[i].cls]++;
+	for (uint32_t i = 1; i < sw->n; i++) {
+		const struct snode *nd = &sw->nodes[i];
+		if (count[nd->cls]++ == 0 || nd->up < r->class_up[nd->cls])
+			r->class_up[nd->cls] = nd->up;
+	}
+	memcpy(r->class_bytes, sw->cls_bytes, sizeof r->class_bytes);
+	memcpy(r->class_peers, count, sizeof r->class_peers);
 	double total = 0, same = 0, expect = 0;
 	for (unsigned a = 0; a < K; a++)
 		for (unsigned b = 0; b < K; b++)

@@ -58,6 +58,11 @@ struct swarm_result {
 	 * and the share expected if partners were picked regardless of rate. */
 	unsigned classes;
 	double same_class_share, same_class_expected;
+	/* The same by class: class_bytes[a][b] went from class a to class b; class a has
+	 * class_peers[a] peers, the slowest uploading class_up[a] bytes/s. */
+	uint64_t class_bytes[SWARM_MAX_RATES][SWARM_MAX_RATES];
+	uint64_t class_up[SWARM_MAX_RATES];
+	uint32_t class_peers[SWARM_MAX_RATES];
 	uint32_t honest_banned;   /* honest peers banned by anyone: should be 0 */
 	uint32_t liars_banned;    /* liars banned by at least one peer */
 	uint32_t honest_incomplete; /* honest contributors or free riders that never finished */
