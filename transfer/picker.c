@@ -1,7 +1,8 @@
-/* The piece picker for one download. It decides which block to ask which peer for, keeps the
- * pipeline to each peer about two bandwidth-delay products deep (each peer's rate and round trip
- * are transfer/pace.c's), times requests out, runs the endgame and remembers who sent each block
- * so a failed chunk can be pinned on its sender.
+/* The piece picker for one download, part one: chunks and requests. It decides which block to
+ * ask which peer for, keeps the pipeline to each peer about two bandwidth-delay products deep
+ * (each peer's rate and round trip are transfer/pace.c's), times requests out, runs the endgame
+ * and remembers who sent each block so a failed chunk can be pinned on its sender. What each
+ * peer has is picker_peers.c's.
  *
  * Chunks nobody has started yet are kept in rarest-first order by transfer/rarity.c (counting
  * the peers with a bitfield; peers that have everything are counted once globally, which shifts
@@ -11,71 +12,15 @@
  *
  * It does not touch data, hashes, the wire or the clock: the caller stores blocks, verifies
  * chunks, sends requests and passes the time in. */
-#include "transfer/picker.h"
+#include "transfer/picker_int.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#include "transfer/pace.h"
-#include "transfer/rarity.h"
-
-enum chunk_state { CH_MISSING, CH_ACTIVE, CH_VERIFY, CH_HAVE };
 
 /* A sender's oldest unanswered requests are taken as already on the wire (the session keeps
  * about 32 KiB, two blocks, in its transport): a duplicate of those could not be cancelled, so
  * endgame only weighs the time a block waits behind the rest of its sender's queue. */
 #define COMMITTED_BLOCKS 2
-
-struct pblock {
-	struct picker_peer *req[PICKER_MAX_REQS_PER_BLOCK]; /* NULL: free slot */
-	uint32_t seq[PICKER_MAX_REQS_PER_BLOCK]; /* req[s] was that peer's request number seq[s] */
-	uint8_t late;		/* bit s: req[s] timed out; it no longer counts as live */
-	uint8_t nlive;
-	bool got;
-	uint64_t sender;
-};
-
-struct pchunk {
-	uint32_t idx;
-	uint32_t nblocks, ngot;
-	uint32_t nunreq;	/* blocks neither received nor live-requested */
-	bool excl;		/* re-fetch after a hash failure: one peer only */
-	bool in_open;
-	struct picker_peer *owner; /* of an exclusive chunk, once someone asked */
-	struct pchunk *prev, *next;	/* open list */
-	struct pchunk *aprev, *anext;	/* every active chunk */
-	struct pblock b[];
-};
-
-struct plist {
-	struct pchunk *head, *tail;
-};
-
-struct picker_peer {
-	uint64_t id;
-	void *user;
-	struct bitfield *has;	/* all set once has_all */
-	bool has_all, choked, snubbed;
-	uint32_t nwanted;	/* chunks it has that we do not */
-	unsigned nlive;
-	uint32_t sent_n, done_n;	/* requests sent to it, answers (block or reject) from it */
-	struct pace pace;
-	uint32_t at;		/* index in the picker's all[] */
-};
-
-struct picker {
-	struct picker_config cfg;
-	uint32_t n, nhave, nall;
-	struct rarity *rar;
-	uint8_t *state;
-	struct pchunk **pc;
-	struct plist open;
-	struct pchunk *active;
-	/* Peers oldest first, walked newest first. An array rather than a list: a walk whose
-	 * every peer is a cache miss then issues its loads at once, not one after another. */
-	struct picker_peer **all;
-	uint32_t npeers, cap;
-};
 
 void picker_config_default(struct picker_config *cfg)
 {
@@ -121,11 +66,6 @@ static uint32_t block_length(const struct picker *pk, uint32_t i, uint32_t bi)
 	return left < PICKER_BLOCK ? left : PICKER_BLOCK;
 }
 
-static bool peer_has(const struct picker_peer *pp, uint32_t c)
-{
-	return pp->has_all || bitfield_test(pp->has, c);
-}
-
 /* ---- lifetime ---- */
 
 struct picker *picker_new(const struct picker_config *cfg)
@@ -158,10 +98,8 @@ void picker_free(struct picker *pk)
 {
 	if (pk == NULL)
 		return;
-	for (uint32_t i = 0; i < pk->npeers; i++) {
-		bitfield_free(pk->all[i]->has);
+	for (uint32_t i = 0; i < pk->npeers; i++)
 		free(pk->all[i]);
-	}
 	free(pk->all);
 	for (uint32_t i = 0; pk->pc != NULL && i < pk->n; i++)
 		free(pk->pc[i]);
@@ -191,16 +129,11 @@ bool picker_complete(const struct picker *pk)
 	return pk->nhave == pk->n;
 }
 
-/* Chunk C became ours: no peer can give it to us any more. */
 static void mark_have(struct picker *pk, uint32_t c)
 {
 	pk->state[c] = CH_HAVE;
 	pk->nhave++;
-	for (uint32_t i = pk->npeers; i-- > 0;) {
-		struct picker_peer *pp = pk->all[i];
-		if (!pp->has_all && bitfield_test(pp->has, c))
-			pp->nwanted--;
-	}
+	peers_chunk_had(pk, c);
 }
 
 int picker_set_have(struct picker *pk, uint32_t i)
@@ -366,7 +299,7 @@ static bool req_add(struct picker *pk, struct pchunk *pc, uint32_t bi, struct pi
 }
 
 /* Drop (or, with LATE_ONLY, time out) every request PP holds, and give up exclusive chunks. */
-static void peer_release(struct picker *pk, struct picker_peer *pp, bool late_only)
+void picker_release_peer(struct picker *pk, struct picker_peer *pp, bool late_only)
 {
 	for (struct pchunk *pc = pk->active; pc != NULL; pc = pc->anext) {
 		if (pc->owner == pp)
@@ -380,127 +313,6 @@ static void peer_release(struct picker *pk, struct picker_peer *pp, bool late_on
 	pp->pace.probing = false;
 }
 
-/* ---- peers ---- */
-
-static int peers_reserve(struct picker *pk)
-{
-	if (pk->npeers < pk->cap)
-		return 0;
-	uint32_t cap = pk->cap * 2 + 8;
-	struct picker_peer **a = realloc(pk->all, cap * sizeof *a);
-	if (a == NULL)
-		return -1;
-	pk->all = a;
-	pk->cap = cap;
-	return 0;
-}
-
-struct picker_peer *picker_peer_add(struct picker *pk, uint64_t id, void *user)
-{
-	if (rarity_reserve(pk->rar, pk->npeers + 1) < 0 || peers_reserve(pk) < 0)
-		return NULL;
-	struct picker_peer *pp = calloc(1, sizeof *pp);
-	if (pp == NULL)
-		return NULL;
-	pp->has = bitfield_new(pk->n);
-	if (pp->has == NULL) {
-		free(pp);
-		return NULL;
-	}
-	pp->id = id;
-	pp->user = user;
-	pp->choked = true;
-	pp->at = pk->npeers;
-	pk->all[pk->npeers++] = pp;
-	return pp;
-}
-
-/* Take back PP's per-chunk counts: it is leaving, or from now on counted in nall. */
-static void uncount_chunks(struct picker *pk, struct picker_peer *pp)
-{
-	for (uint32_t c = bitfield_next_set(pp->has, 0); c != BITFIELD_NONE;
-	     c = bitfield_next_set(pp->has, c + 1))
-		rarity_move(pk->rar, c, false);
-}
-
-void picker_peer_remove(struct picker *pk, struct picker_peer *pp)
-{
-	if (pp == NULL)
-		return;
-	peer_release(pk, pp, false);
-	if (pp->has_all)
-		pk->nall--;
-	else
-		uncount_chunks(pk, pp);
-	/* O(peers), but peers rarely leave; keeping the order keeps walks in joining order. */
-	memmove(pk->all + pp->at, pk->all + pp->at + 1,
-		(pk->npeers - pp->at - 1) * sizeof pk->all[0]);
-	pk->npeers--;
-	for (uint32_t i = pp->at; i < pk->npeers; i++)
-		pk->all[i]->at = i;
-	bitfield_free(pp->has);
-	free(pp);
-}
-
-uint64_t picker_peer_id(const struct picker_peer *pp)
-{
-	return pp->id;
-}
-
-bool picker_peer_has(const struct picker_peer *pp, uint32_t chunk)
-{
-	return bitfield_test(pp->has, chunk);
-}
-
-bool picker_peer_complete(const struct picker_peer *pp)
-{
-	return bitfield_all(pp->has);
-}
-
-bool picker_peer_interesting(const struct picker *pk, const struct picker_peer *pp)
-{
-	return pp->has_all ? pk->nhave < pk->n : pp->nwanted > 0;
-}
-
-int picker_peer_have(struct picker *pk, struct picker_peer *pp, uint32_t chunk)
-{
-	if (chunk >= pk->n)
-		return -1;
-	if (peer_has(pp, chunk))
-		return 0;
-	bool was = picker_peer_interesting(pk, pp);
-	bitfield_set(pp->has, chunk);
-	rarity_move(pk->rar, chunk, true);
-	if (pk->state[chunk] != CH_HAVE)
-		pp->nwanted++;
-	return !was && picker_peer_interesting(pk, pp);
-}
-
-int picker_peer_have_all(struct picker *pk, struct picker_peer *pp)
-{
-	if (pp->has_all)
-		return 0;
-	bool was = picker_peer_interesting(pk, pp);
-	uncount_chunks(pk, pp);
-	bitfield_set_all(pp->has);
-	pp->has_all = true;
-	pk->nall++;
-	return !was && picker_peer_interesting(pk, pp);
-}
-
-int picker_peer_bitfield(struct picker *pk, struct picker_peer *pp, const struct bitfield *bf)
-{
-	if (bitfield_size(bf) != pk->n)
-		return -1;
-	if (bitfield_all(bf))
-		return picker_peer_have_all(pk, pp);
-	bool was = picker_peer_interesting(pk, pp);
-	for (uint32_t c = bitfield_next_set(bf, 0); c != BITFIELD_NONE;
-	     c = bitfield_next_set(bf, c + 1))
-		picker_peer_have(pk, pp, c);
-	return !was && picker_peer_interesting(pk, pp);
-}
-
 /* Requests stay outstanding through a choke: the wire answers each one, by a REJECT or, when
  * an UNCHOKE follows quickly, by the block itself; releasing them here would fetch those blocks
  * twice. Exclusive chunks it owns are given up, though: it may stay choked for long. */
@@ -512,25 +324,6 @@ void picker_peer_choked(struct picker *pk, struct picker_peer *pp, bool choked)
 	for (struct pchunk *pc = pk->active; pc != NULL; pc = pc->anext)
 		if (pc->owner == pp)
 			pc->owner = NULL;
-}
-
-void picker_peer_measure(struct picker *pk, struct picker_peer *pp, uint64_t rate, uint64_t rtt_us)
-{
-	(void)pk;
-	pace_set(&pp->pace, rate, rtt_us);
-}
-
-unsigned picker_peer_depth(const struct picker *pk, const struct picker_peer *pp)
-{
-	if (pp->snubbed)
-		return 1;
-	return pace_depth(&pp->pace, PICKER_BLOCK, pk->cfg.initial_depth, pk->cfg.min_depth,
-			  pk->cfg.max_depth);
-}
-
-bool picker_peer_snubbed(const struct picker_peer *pp)
-{
-	return pp->snubbed;
 }
 
 /* ---- picking ---- */
@@ -573,7 +366,7 @@ static size_t take_open(struct picker *pk, struct picker_peer *pp, struct picker
  * the started ones avoids when PP has none of them. */
 static uint32_t pick_new(struct picker *pk, const struct picker_peer *pp)
 {
-	if (!pp->has_all && !bitfield_interesting(pp->has, rarity_unlisted(pk->rar)))
+	if (!pp->has_all && !peer_has_unstarted(pk, pp))
 		return PICKER_NONE;
 	uint32_t span;
 	const uint32_t *order = rarity_from(pk->rar, pp->has_all ? 0 : 1, &span);
@@ -762,7 +555,7 @@ uint64_t picker_tick(struct picker *pk, uint64_t now_us)
 								     pk->cfg.timeout_max_us);
 		if (now_us >= due) {
 			pp->snubbed = true;
-			peer_release(pk, pp, true);
+			picker_release_peer(pk, pp, true);
 		} else if (due < next) {
 			next = due;
 		}

@@ -99,8 +99,8 @@ int picker_peer_have_all(struct picker *pk, struct picker_peer *pp);
  * after a chunk is verified: this can turn false then. */
 bool picker_peer_interesting(const struct picker *pk, const struct picker_peer *pp);
 /* Return whether the peer has chunk CHUNK (false when out of range), or every chunk. */
-bool picker_peer_has(const struct picker_peer *pp, uint32_t chunk);
-bool picker_peer_complete(const struct picker_peer *pp);
+bool picker_peer_has(const struct picker *pk, const struct picker_peer *pp, uint32_t chunk);
+bool picker_peer_complete(const struct picker *pk, const struct picker_peer *pp);
 
 /* The peer choked (true) or unchoked (false) us. No new requests go to a choking peer, but the
  * outstanding ones stay until answered (each gets a block or a REJECT: report REJECTs through

@@ -20,7 +20,7 @@ struct rarity {
 	uint32_t *order;
 	uint32_t *bstart;	/* bucket a is order[bstart[a] .. bstart[a + 1]) */
 	uint32_t bcap;		/* buckets 0..bcap; bstart[bcap + 1] == n */
-	struct bitfield *unlisted;
+	uint64_t *unlisted;
 	uint64_t (*rand64)(void *arg);
 	void *rand_arg;
 };
@@ -43,13 +43,16 @@ struct rarity *rarity_new(uint32_t nchunks, uint64_t (*rand64)(void *arg), void 
 	r->e = calloc(nchunks, sizeof *r->e);
 	r->order = malloc(nchunks * sizeof *r->order);
 	r->bstart = malloc(2 * sizeof *r->bstart);
-	r->unlisted = bitfield_new(nchunks);
+	uint32_t words = (nchunks + 63) / 64;
+	r->unlisted = calloc(words, sizeof *r->unlisted);
 	if (!r->e || !r->order || !r->bstart || !r->unlisted) {
 		rarity_free(r);
 		return NULL;
 	}
 	r->bstart[0] = 0;
 	r->bstart[1] = nchunks;
+	if (nchunks % 64)
+		r->unlisted[words - 1] = ~(uint64_t)0 << (nchunks % 64);
 	/* Everything starts tied at zero: shuffle once so that ties are random from the start. */
 	for (uint32_t i = 0; i < nchunks; i++) {
 		uint32_t j = rnd_below(r, (uint64_t)i + 1);
@@ -69,7 +72,7 @@ void rarity_free(struct rarity *r)
 	free(r->e);
 	free(r->order);
 	free(r->bstart);
-	bitfield_free(r->unlisted);
+	free(r->unlisted);
 	free(r);
 }
 
@@ -131,10 +134,10 @@ void rarity_unlist(struct rarity *r, uint32_t c)
 		return;
 	for (uint32_t a = r->e[c].count + 1; a-- > 0;)
 		swap(r, r->e[c].pos, r->bstart[a]++);
-	bitfield_set(r->unlisted, c);
+	r->unlisted[c / 64] |= (uint64_t)1 << (c % 64);
 }
 
-const struct bitfield *rarity_unlisted(const struct rarity *r)
+const uint64_t *rarity_unlisted(const struct rarity *r)
 {
 	return r->unlisted;
 }

@@ -28,9 +28,10 @@ uint32_t rarity_count(const struct rarity *r, uint32_t c);
 /* Chunk C leaves the order for good (it was started or is ours). Its count is still kept. */
 void rarity_unlist(struct rarity *r, uint32_t c);
 bool rarity_listed(const struct rarity *r, uint32_t c);
-/* The chunks unlisted so far, as a bitfield: a peer has a listed chunk iff its bitfield has a
- * bit this one lacks (bitfield_interesting()), a word-at-a-time test. */
-const struct bitfield *rarity_unlisted(const struct rarity *r);
+/* The chunks unlisted so far as words of bits, chunk c at bit c % 64 of word c / 64 (spare
+ * bits past the last chunk set), so that whether a peer has any listed chunk is a test a word
+ * at a time against a bit set laid out the same way. */
+const uint64_t *rarity_unlisted(const struct rarity *r);
 
 /* The listed chunks with a count of at least MIN, rarest first: set *LEN and return the first
  * of them (NULL when *LEN is 0). */

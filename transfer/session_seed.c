@@ -89,7 +89,7 @@ static void show_all(struct session *s)
 			continue;
 		/* One whose BITFIELD is not out yet gets the full one (seed_shown()). */
 		for (uint32_t c = 0; p->sent_bitfield && c < n; c++)
-			if (!bitfield_test(p->shown, c) && !picker_peer_has(p->pp, c))
+			if (!bitfield_test(p->shown, c) && !picker_peer_has(s->pk, p->pp, c))
 				sess_send_have(s, p, c);
 		bitfield_free(p->shown);
 		p->shown = NULL;
@@ -130,7 +130,7 @@ static uint32_t rarest_for(struct session *s, const struct peer *p)
 	uint32_t n = manifest_chunk_count(s->m), best = UINT32_MAX, best_n = UINT32_MAX;
 	uint64_t ties = 0;
 	for (uint32_t c = 0; c < n; c++) {
-		if (bitfield_test(p->shown, c) || picker_peer_has(p->pp, c))
+		if (bitfield_test(p->shown, c) || picker_peer_has(s->pk, p->pp, c))
 			continue;
 		uint32_t k = picker_chunk_peers(s->pk, c);
 		if (k == 0 && on_its_way(s, c))
@@ -167,11 +167,11 @@ static bool show_one(struct session *s, struct peer *p)
 }
 
 /* Whether P lacks a chunk we showed it, that is whether it is (or will be) interested. */
-static bool shows_wanted(const struct peer *p)
+static bool shows_wanted(const struct session *s, const struct peer *p)
 {
 	for (uint32_t c = bitfield_next_set(p->shown, 0); c != BITFIELD_NONE;
 	     c = bitfield_next_set(p->shown, c + 1))
-		if (!picker_peer_has(p->pp, c))
+		if (!picker_peer_has(s->pk, p->pp, c))
 			return true;
 	return false;
 }
@@ -181,12 +181,12 @@ static bool shows_wanted(const struct peer *p)
 static void top_up(struct session *s, struct peer *p)
 {
 	for (unsigned i = 0; i < p->nfresh;)
-		if (picker_peer_has(p->pp, p->fresh[i]))
+		if (picker_peer_has(s->pk, p->pp, p->fresh[i]))
 			p->fresh[i] = p->fresh[--p->nfresh];
 		else
 			i++;
 	if (p->am_choking) {
-		if (p->nfresh == 0 && !shows_wanted(p))
+		if (p->nfresh == 0 && !shows_wanted(s, p))
 			show_one(s, p);
 		return;
 	}

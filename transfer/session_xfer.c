@@ -149,7 +149,7 @@ uint64_t xfer_interest_timer(struct session *s, struct peer *p)
 /* Both sides have everything: the connection has nothing left to carry. */
 static bool both_done(const struct session *s, const struct peer *p)
 {
-	return p->pp && picker_peer_complete(p->pp) && session_complete(s);
+	return p->pp && picker_peer_complete(s->pk, p->pp) && session_complete(s);
 }
 
 static int have_apply(struct session *s, struct peer *p, uint32_t chunk)
@@ -551,12 +551,12 @@ static void chunk_good(struct session *s, uint32_t chunk)
 		if (p == NULL || p->pp == NULL)
 			continue;
 		/* A peer that lacks the chunk gets a HAVE; our interest in it cannot have changed. */
-		if (!picker_peer_has(p->pp, chunk)) {
+		if (!picker_peer_has(s->pk, p->pp, chunk)) {
 			sess_send_have(s, p, chunk);
 			if (!done)
 				continue;
 		}
-		if (done && picker_peer_complete(p->pp))
+		if (done && picker_peer_complete(s->pk, p->pp))
 			sess_drop(s, p, SESSION_CLOSE_DONE);
 		else
 			update_interest(s, p);
