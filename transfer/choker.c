@@ -25,17 +25,18 @@
 
 #define CHOKER_RATE_BUCKETS 10
 
-/* A walk over all peers reads the flags of each: they and the ranking come first. */
+/* A walk over all peers reads the flags of each: they, the ranking and what the optimistic
+ * draw weighs fill the first cache line. */
 struct choker_peer {
 	bool interested, interesting, unchoked, regular, optimistic;
-	int group;		/* sort scratch */
+	int8_t group;		/* sort scratch */
 	uint64_t key, key2, tie;	/* sort scratch */
 	uint64_t serial;	/* last tie-break: keeps sorting independent of addresses */
+	uint64_t connected_us;
 	uint64_t quiet_since;	/* start of the current silence while interesting */
 	uint64_t uploaded;
 	uint64_t received;	/* in total: ranks peers with equal recent rates */
 	void *user;
-	uint64_t connected_us;
 	size_t at;		/* index in the choker's all[] */
 	uint64_t bytes[CHOKER_RATE_BUCKETS];
 	uint64_t epoch[CHOKER_RATE_BUCKETS];

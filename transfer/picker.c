@@ -243,10 +243,12 @@ static void blk_settle(struct picker *pk, struct pchunk *pc, uint32_t bi, bool w
 	bool now = blk_unreq(&pc->b[bi]);
 	if (now == was)
 		return;
-	if (now)
+	if (now) {
 		pc->nunreq++;
-	else
+		pc->scan = bi < pc->scan ? bi : pc->scan;
+	} else {
 		pc->nunreq--;
+	}
 	relist(pk, pc);
 }
 
@@ -339,7 +341,10 @@ static size_t take_chunk(struct picker *pk, struct pchunk *pc, struct picker_pee
 	size_t n = 0;
 	if (!may_request(pc, pp))
 		return 0;
-	for (uint32_t bi = 0; bi < pc->nblocks && n < want && pc->nunreq > 0; bi++) {
+	/* A chunk's blocks are a cache line each: skip the leading run already taken. */
+	while (pc->scan < pc->nblocks && !blk_unreq(&pc->b[pc->scan]))
+		pc->scan++;
+	for (uint32_t bi = pc->scan; bi < pc->nblocks && n < want && pc->nunreq > 0; bi++) {
 		struct pblock *b = &pc->b[bi];
 		if (blk_unreq(b) && blk_find(b, pp) < 0 && req_add(pk, pc, bi, pp, &out[n]))
 			n++;
@@ -598,6 +603,7 @@ enum picker_verdict picker_chunk_verified(struct picker *pk, uint32_t chunk, boo
 		pc->b[bi].sender = 0;
 	pc->ngot = 0;
 	pc->nunreq = pc->nblocks;
+	pc->scan = 0;
 	pc->excl = true;
 	pc->owner = NULL;
 	pk->state[chunk] = CH_ACTIVE;

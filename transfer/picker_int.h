@@ -23,6 +23,7 @@ struct pchunk {
 	uint32_t idx;
 	uint32_t nblocks, ngot;
 	uint32_t nunreq;	/* blocks neither received nor live-requested */
+	uint32_t scan;		/* no block before this one is unrequested */
 	bool excl;		/* re-fetch after a hash failure: one peer only */
 	bool in_open;
 	struct picker_peer *owner; /* of an exclusive chunk, once someone asked */

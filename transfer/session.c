@@ -137,9 +137,11 @@ struct session *session_new(const struct session_config *cfg, const struct sessi
 	if (!env_ok(env) || cfg->max_peers == 0 || cfg->max_queued == 0 ||
 	    (cfg->have && !cfg->manifest))
 		return NULL;
-	struct session *s = calloc(1, sizeof *s);
+	size_t size = (sizeof(struct session) + 127) / 128 * 128;
+	struct session *s = aligned_alloc(128, size);
 	if (s == NULL)
 		return NULL;
+	memset(s, 0, size);
 	s->cfg = *cfg;
 	s->nslots = cfg->max_peers;
 	s->env = *env;

@@ -59,19 +59,21 @@ struct blame {
 	struct blame *next;
 };
 
-/* What every message reads comes first: the first cache line, then the env. */
+/* What every message reads comes first: the env, then the clock and the peers, in the first
+ * two cache lines (the session is allocated on a 128-byte boundary, and hardware fetches such
+ * pairs of lines together). */
 struct session {
+	struct session_env env;
 	uint64_t now;             /* the env's now() at the start of the current call */
 	uint64_t choke_last;      /* when the choker last decided */
 	struct peer *peers;       /* by slot, one array: walks over all peers run through memory in
 				   * order, and a message finds its peer without a pointer chase */
 	uint32_t nslots;          /* cfg.max_peers */
-	uint32_t live;            /* peers in slots */
 	uint32_t nchoker;         /* peers known to the choker (past their handshake) */
 	struct picker *pk;
 	struct choker *ch;
+	uint32_t live;            /* peers in slots */
 	struct bitfield *have;
-	struct session_env env;
 	struct session_config cfg;
 	const struct manifest *m;
 	struct manifest *owned;   /* the fetched manifest */
