@@ -68,6 +68,11 @@ void seed_free(struct session *s)
 	s->sd = NULL;
 }
 
+static uint32_t blocks_of(const struct session *s, uint32_t c)
+{
+	return (picker_chunk_length(s->pk, c) + PICKER_BLOCK - 1) / PICKER_BLOCK;
+}
+
 static void pool_remove(struct seeding *sd, uint32_t c)
 {
 	uint32_t i = sd->where[c];
@@ -117,7 +122,7 @@ static bool on_its_way(const struct session *s, uint32_t c)
 	const struct seeding *sd = s->sd;
 	if (sd->sent[c] == 0)
 		return false;
-	if (sd->sent[c] >= picker_chunk_length(s->pk, c) / PICKER_BLOCK)
+	if (sd->sent[c] >= blocks_of(s, c))
 		return true;
 	const struct peer *q = sess_slot(s, sd->to[c]);
 	return q != NULL && !q->am_choking;
@@ -231,7 +236,7 @@ void seed_sent(struct session *s, struct peer *p, uint32_t chunk)
 	if (sd->sent[chunk] < UINT16_MAX)
 		sd->sent[chunk]++;
 	sd->to[chunk] = p->slot;
-	if (sd->sent[chunk] >= picker_chunk_length(s->pk, chunk) / PICKER_BLOCK)
+	if (sd->sent[chunk] >= blocks_of(s, chunk))
 		mark_out(s, chunk);
 }
 
