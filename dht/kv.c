@@ -204,28 +204,32 @@ static void apply_repl(struct dht *d, const struct dht_repl_entry *e, uint64_t n
 		store_announce(d->store, &e->key, &e->peer, expires, now);
 }
 
+/* Answer a write with STORED and, if it took, pass the entry on to the replicas at once. */
+static void stored(struct dht *d, const struct dht_id *key, enum store_result r,
+		   struct dht_msg *out, uint64_t now)
+{
+	struct store_entry *e;
+	out->type = DHT_STORED;
+	out->u.stored.status = status_of(r);
+	if (r == STORE_OK && (e = store_get(d->store, key, now)))
+		push_one(d, e, now);
+}
+
 /* Answer REQ into OUT (left with type 0 when there is no answer). */
 static void serve(struct dht *d, const struct dht_msg *req, struct dht_msg *out)
 {
 	uint64_t now = chord_now(d);
 	enum store_result r;
-	struct store_entry *e;
 	switch (req->type) {
 	case DHT_PUT:
 		r = store_put(d->store, &req->u.put.key, req->u.put.value, req->u.put.vlen,
 			      expiry(d, req->u.put.ttl_s, now), now);
-		out->type = DHT_STORED;
-		out->u.stored.status = status_of(r);
-		if (r == STORE_OK && (e = store_get(d->store, &req->u.put.key, now)))
-			push_one(d, e, now);
+		stored(d, &req->u.put.key, r, out, now);
 		break;
 	case DHT_ANNOUNCE:
 		r = store_announce(d->store, &req->u.announce.key, &req->u.announce.peer,
 				   expiry(d, req->u.announce.ttl_s, now), now);
-		out->type = DHT_STORED;
-		out->u.stored.status = status_of(r);
-		if (r == STORE_OK && (e = store_get(d->store, &req->u.announce.key, now)))
-			push_one(d, e, now);
+		stored(d, &req->u.announce.key, r, out, now);
 		break;
 	case DHT_GET:
 		serve_get(d, req, out, now);

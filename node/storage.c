@@ -330,14 +330,15 @@ void storage_willneed(struct storage *st, uint64_t off, size_t len)
 	madvise((uint8_t *)f->map->addr + start, (size_t)(end - start), MADV_WILLNEED);
 }
 
-int storage_write(struct storage *st, uint64_t off, const void *buf, size_t len, char *err,
-		  size_t errcap)
+/* Move LEN bytes between BUF and the content at OFF, across file boundaries: pwrite when
+ * WRITE, else pread. Return 0, or -1 with what failed and where in ERR. */
+static int storage_io(struct storage *st, uint64_t off, uint8_t *b, size_t len, bool write,
+		      char *err, size_t errcap)
 {
-	const uint8_t *b = buf;
 	while (len > 0) {
 		uint32_t i = off < st->total ? file_at(st, off) : st->n;
 		if (i >= st->n) {
-			set_err(err, errcap, "write past the end of the content");
+			set_err(err, errcap, "%s past the end of the content", write ? "write" : "read");
 			return -1;
 		}
 		struct sfile *f = &st->f[i];
@@ -346,50 +347,33 @@ int storage_write(struct storage *st, uint64_t off, const void *buf, size_t len,
 		int fd = open_file(st, i, err, errcap);
 		if (fd < 0)
 			return -1;
-		ssize_t w = pwrite(fd, b, n, (off_t)in);
-		if (w < 0 && errno == EINTR)
+		ssize_t k = write ? pwrite(fd, b, n, (off_t)in) : pread(fd, b, n, (off_t)in);
+		if (k < 0 && errno == EINTR)
 			continue;
-		if (w <= 0) {
-			set_err(err, errcap, "writing %s: %s", f->full,
-				w < 0 ? strerror(errno) : "nothing written");
+		if (k <= 0) {
+			set_err(err, errcap, "%s %s: %s", write ? "writing" : "reading", f->full,
+				k < 0 ? strerror(errno)
+				: write ? "nothing written" : "the file is shorter than when it was shared");
 			return -1;
 		}
-		b += w;
-		off += (uint64_t)w;
-		len -= (size_t)w;
+		b += k;
+		off += (uint64_t)k;
+		len -= (size_t)k;
 	}
 	return 0;
+}
+
+int storage_write(struct storage *st, uint64_t off, const void *buf, size_t len, char *err,
+		  size_t errcap)
+{
+	/* storage_io only reads from BUF when writing. */
+	return storage_io(st, off, (uint8_t *)(uintptr_t)buf, len, true, err, errcap);
 }
 
 int storage_read(struct storage *st, uint64_t off, void *buf, size_t len, char *err,
 		 size_t errcap)
 {
-	uint8_t *b = buf;
-	while (len > 0) {
-		uint32_t i = off < st->total ? file_at(st, off) : st->n;
-		if (i >= st->n) {
-			set_err(err, errcap, "read past the end of the content");
-			return -1;
-		}
-		struct sfile *f = &st->f[i];
-		uint64_t in = off - f->off;
-		size_t n = f->size - in < len ? (size_t)(f->size - in) : len;
-		int fd = open_file(st, i, err, errcap);
-		if (fd < 0)
-			return -1;
-		ssize_t r = pread(fd, b, n, (off_t)in);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			set_err(err, errcap, "reading %s: %s", f->full,
-				r < 0 ? strerror(errno) : "the file is shorter than when it was shared");
-			return -1;
-		}
-		b += r;
-		off += (uint64_t)r;
-		len -= (size_t)r;
-	}
-	return 0;
+	return storage_io(st, off, buf, len, false, err, errcap);
 }
 
 /* ---- span lists, for workers ---- */
