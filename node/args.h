@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "dht/chord.h"
-#include "node/addr.h"
+#include "node/net/addr.h"
 
 struct node_args {
 	struct dht_addr listen;

@@ -15,15 +15,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "node/addr.h"
+#include "node/net/addr.h"
 #include "node/args.h"
-#include "node/ctlcmd.h"
-#include "node/ctlserver.h"
+#include "node/control/ctlcmd.h"
+#include "node/control/ctlserver.h"
 #include "node/identity.h"
 #include "node/log.h"
-#include "node/sock.h"
-#include "node/udp.h"
-#include "node/xfer.h"
+#include "node/net/sock.h"
+#include "node/net/udp.h"
+#include "node/xfer/xfer.h"
 
 #define LINGER_MS 200 /* after dht_leave, so that the handoff and goodbyes leave the socket */
 

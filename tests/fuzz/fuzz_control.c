@@ -1,4 +1,4 @@
-/* Fuzz target for the control request parser (node/control.c): any bytes as one request line,
+/* Fuzz target for the control request parser (node/control/control.c): any bytes as one request line,
  * at any id width (the first byte picks it). A request that parses must be within the limits
  * the runner relies on; one that is refused must still give an error line that encodes, since
  * that line is what the client gets back. */
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/control.h"
+#include "node/control/control.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -8,7 +8,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "node/addr.h"
+#include "node/net/addr.h"
 
 static void test_port(void **state)
 {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/control.h"
+#include "node/control/control.h"
 
 static int parse(const char *line, unsigned bits, struct ctl_request *req, struct ctl_error *err)
 {

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "node/control.h"
+#include "node/control/control.h"
 
 #define CID "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 

@@ -1,4 +1,4 @@
-/* node/storage.c on a real temporary directory: the scan of a tree (path order, sizes, skipped
+/* node/disk/storage.c on a real temporary directory: the scan of a tree (path order, sizes, skipped
  * links, refusals), the layout of a multi-file stream (writes and reads across file borders,
  * spans for workers, holes that a resume may skip), a single file as its own root, the content
  * name of a manifest, file maps, and the move of a finished download. */
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "node/storage.h"
+#include "node/disk/storage.h"
 
 struct tmp {
 	char dir[256];

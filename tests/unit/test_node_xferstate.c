@@ -1,4 +1,4 @@
-/* node/xferstate.c and node/hashpool.c: the transfer state's JSON round trip (every field,
+/* node/xfer/xferstate.c and node/disk/hashpool.c: the transfer state's JSON round trip (every field,
  * peers that do not parse skipped, damaged text refused), atomic replacement and reading back
  * in a temporary data directory, the directory walk; and the worker pool: every job's done()
  * runs once on the loop thread, in order of completion, and jobs still queued at shutdown come
@@ -16,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "node/addr.h"
-#include "node/hashpool.h"
-#include "node/xferstate.h"
+#include "node/net/addr.h"
+#include "node/disk/hashpool.h"
+#include "node/xfer/xferstate.h"
 
 static void test_round_trip(void **state)
 {

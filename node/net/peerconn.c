@@ -10,7 +10,7 @@
  * reads: each read callback therefore follows libevent's read with one large read of its own,
  * as much as the rate limits allow, charged to the rate-limit group like libevent's own.
  * Nothing here knows the session's messages beyond the first frame's length and type. */
-#include "node/peerconn.h"
+#include "node/net/peerconn.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "node/addr.h"
+#include "node/net/addr.h"
 #include "node/log.h"
 
 #define CONNECT_TIMEOUT_S 5

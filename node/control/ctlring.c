@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "dht/kv.h"
-#include "node/addr.h"
-#include "node/ctlcmd_impl.h"
+#include "node/net/addr.h"
+#include "node/control/ctlcmd_impl.h"
 
 #define RING_TIMEOUT_S 10
 #define RING_MAX_PROBLEMS 100

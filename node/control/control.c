@@ -3,7 +3,7 @@
  * process would have to get right too. Requests are checked field by field and every refusal
  * says which field and what is expected. This file does not run commands: ctlcmd.c does, and
  * ctlserver.c moves the lines. */
-#include "node/control.h"
+#include "node/control/control.h"
 
 #include <stdarg.h>
 #include <sodium.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/addr.h"
+#include "node/net/addr.h"
 
 static const char *const code_names[] = {
 	[CTL_USAGE] = "usage",         [CTL_NOT_FOUND] = "not_found", [CTL_TIMEOUT] = "timeout",

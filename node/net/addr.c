@@ -2,7 +2,7 @@
  * host names are split off for the resolver (evdns, in main.c) and never looked up in this file.
  * Ports are 1..65535: port 0 would let the kernel pick different UDP and TCP ports, and the node
  * needs the same number on both. */
-#include "node/addr.h"
+#include "node/net/addr.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

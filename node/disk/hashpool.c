@@ -4,7 +4,7 @@
  * locking every bufferevent operation would tax the very thread this pool is meant to spare.
  * The pool knows nothing of what jobs do; it does no hashing itself. */
 #define _GNU_SOURCE /* pipe2 */
-#include "node/hashpool.h"
+#include "node/disk/hashpool.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "dht/chord.h"
-#include "node/peerconn.h"
+#include "node/net/peerconn.h"
 #include "transfer/manifest.h"
 
 #define XFER_ERR_MAX 512

@@ -4,7 +4,7 @@
  * garbage can never take a path through the node that the core's tests have not seen.
  * Send errors are logged (rate-limited) and dropped: the core's retries and timeouts are what
  * deal with a lost datagram, whatever lost it. */
-#include "node/udp.h"
+#include "node/net/udp.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "node/addr.h"
+#include "node/net/addr.h"
 #include "node/log.h"
 
 /* Datagrams read per readiness callback before yielding to other events (timers, control

@@ -6,7 +6,7 @@
  * and idle clients time out, so neither a flood nor a stalled client can hold memory or
  * descriptors for long. Not done here: peer-wire (node/peerconn.c takes it through the hook),
  * TLS, authentication beyond the loopback check. */
-#include "node/ctlserver.h"
+#include "node/control/ctlserver.h"
 
 #include <event2/buffer.h>
 #include <event2/listener.h>
@@ -15,8 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "node/addr.h"
-#include "node/control.h"
+#include "node/net/addr.h"
+#include "node/control/control.h"
 #include "node/log.h"
 
 #define IDLE_TIMEOUT_S 30       /* for a request to arrive */

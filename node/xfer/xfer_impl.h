@@ -5,10 +5,10 @@
 #ifndef NODE_XFER_IMPL_H
 #define NODE_XFER_IMPL_H
 
-#include "node/hashpool.h"
-#include "node/storage.h"
-#include "node/xfer.h"
-#include "node/xferstate.h"
+#include "node/disk/hashpool.h"
+#include "node/disk/storage.h"
+#include "node/xfer/xfer.h"
+#include "node/xfer/xferstate.h"
 #include "transfer/session.h"
 
 #define XFER_MAX_CONNS 60    /* connections per transfer we open or accept */

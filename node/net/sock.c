@@ -1,7 +1,7 @@
 /* Socket setup for the listening sockets. TCP gets SO_REUSEADDR so a restarted node can bind
  * while old connections sit in TIME_WAIT; UDP does not, so that two nodes can never share a
  * port by accident. Nothing here reads or writes data. */
-#include "node/sock.h"
+#include "node/net/sock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "node/addr.h"
+#include "node/net/addr.h"
 
 static void explain(const struct dht_addr *addr, int type, int e, char *err, size_t errcap)
 {

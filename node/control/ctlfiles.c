@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/ctlcmd_impl.h"
+#include "node/control/ctlcmd_impl.h"
 
 static enum ctl_code code_of(enum xfer_err e)
 {

@@ -15,10 +15,10 @@
 #include <sys/statvfs.h>
 
 #include "dht/kv.h"
-#include "node/addr.h"
+#include "node/net/addr.h"
 #include "node/log.h"
-#include "node/udp.h"
-#include "node/xfer_impl.h"
+#include "node/net/udp.h"
+#include "node/xfer/xfer_impl.h"
 
 #define MAX_SESSION_PEERS 80        /* inbound and outbound together */
 #define ANNOUNCE_TTL_S 600

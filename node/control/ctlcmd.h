@@ -9,8 +9,8 @@
 #include <event2/event.h>
 
 #include "dht/chord.h"
-#include "node/control.h"
-#include "node/xfer.h"
+#include "node/control/control.h"
+#include "node/xfer/xfer.h"
 
 struct ctlcmd;
 struct ctl_op;

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "node/ctlcmd.h"
+#include "node/control/ctlcmd.h"
 
 #define CTL_MAX_SUCC 32 /* the longest successor list a core keeps */
 

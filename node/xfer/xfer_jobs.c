@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "node/log.h"
-#include "node/xfer_impl.h"
+#include "node/xfer/xfer_impl.h"
 
 #define HASH_JOB_BYTES (16u << 20) /* a share is hashed in jobs of this much data */
 #define JOBS_PER_THREAD 2

@@ -3,9 +3,9 @@
  * format costs nothing that matters) next to the manifest's canonical bytes. Writes go to a
  * temporary file that is fsync'd and renamed over the old one, then the directory is fsync'd,
  * which is what makes the rename itself durable. Nothing here decides what to remember. */
-#include "node/xferstate.h"
+#include "node/xfer/xferstate.h"
 
-#include "node/addr.h"
+#include "node/net/addr.h"
 
 #include <dirent.h>
 #include <errno.h>

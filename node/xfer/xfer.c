@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "node/log.h"
-#include "node/udp.h"
-#include "node/xfer_impl.h"
+#include "node/net/udp.h"
+#include "node/xfer/xfer_impl.h"
 
 #define HOUSE_MS 250              /* rates, progress (so at most 4 lines a second), saves */
 #define SAVE_EVERY_US 500000      /* at most two state writes a second per transfer */

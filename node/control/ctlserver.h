@@ -11,7 +11,7 @@
 #include <stdbool.h>
 
 #include "dht/msg.h"
-#include "node/ctlcmd.h"
+#include "node/control/ctlcmd.h"
 
 struct ctlserver;
 

@@ -5,7 +5,7 @@
  * that a resume can skip without hashing. It does not hash, judge chunks, or know the session;
  * renaming a finished download into place is the caller's (it happens on a worker). */
 #define _GNU_SOURCE /* SEEK_DATA, SEEK_HOLE */
-#include "node/storage.h"
+#include "node/disk/storage.h"
 
 #include <dirent.h>
 #include <errno.h>

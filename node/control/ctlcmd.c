@@ -3,14 +3,14 @@
  * the ring (ring, in ctlring.c) or a file command (ctlfiles.c), and ends as one JSON line. An operation stays allocated until
  * the core can no longer call back for it, even when the client has gone, because the core
  * keeps its pointer until then. This file owns no sockets. */
-#include "node/ctlcmd.h"
+#include "node/control/ctlcmd.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "dht/kv.h"
-#include "node/ctlcmd_impl.h"
-#include "node/udp.h"
+#include "node/control/ctlcmd_impl.h"
+#include "node/net/udp.h"
 
 static const char oom_line[] =
 	"{\"ok\":false,\"code\":\"internal\",\"error\":\"the node ran out of memory\"}";
