@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "node/net/addr.h"
+#include "node/xfer/prefix.h"
 
 static const char *const code_names[] = {
 	[CTL_USAGE] = "usage",         [CTL_NOT_FOUND] = "not_found", [CTL_TIMEOUT] = "timeout",
@@ -30,7 +31,7 @@ static const struct {
 	{ "get_peers", CTL_GET_PEERS, true },
 	{ "share", CTL_SHARE, false },    { "fetch", CTL_FETCH, false },
 	{ "list", CTL_LIST, false },      { "stop", CTL_STOP, false },
-	{ "watch", CTL_WATCH, false },
+	{ "watch", CTL_WATCH, false },    { "forget", CTL_FORGET, false },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -181,15 +182,14 @@ static int get_path(json_t *req, const char *name, char *out, struct ctl_error *
 	return 0;
 }
 
-static int get_content(json_t *req, uint8_t out[MANIFEST_ID_LEN], struct ctl_error *err)
+/* A prefix is resolved later, against the node's transfers (ctlfiles.c). */
+static int get_content(json_t *req, char out[2 * MANIFEST_ID_LEN + 1], struct ctl_error *err)
 {
 	const char *hex = json_string_value(json_object_get(req, "content_id"));
-	size_t n = 0;
-	if (hex == NULL || strlen(hex) != 2 * MANIFEST_ID_LEN ||
-	    sodium_hex2bin(out, MANIFEST_ID_LEN, hex, strlen(hex), NULL, &n, NULL) != 0 ||
-	    n != MANIFEST_ID_LEN)
-		return usage(err, "\"content_id\" must be %d hex digits (what share printed)",
-			     2 * MANIFEST_ID_LEN);
+	if (hex == NULL || !cid_prefix_valid(hex))
+		return usage(err, "\"content_id\" must be the %d hex digits share printed, or at "
+			     "least the first %d of them", CID_HEX_LEN, CID_PREFIX_MIN);
+	memcpy(out, hex, strlen(hex) + 1);
 	return 0;
 }
 
@@ -208,7 +208,7 @@ static int get_file_fields(json_t *req, struct ctl_request *out, struct ctl_erro
 		out->chunk_size = (uint32_t)n;
 		return 0;
 	case CTL_FETCH:
-		if (get_content(req, out->content, err) != 0 ||
+		if (get_content(req, out->content_hex, err) != 0 ||
 		    get_path(req, "out", out->path, err) != 0 ||
 		    get_bool(req, "leave_when_done", &out->leave_when_done, err) != 0 ||
 		    get_bool(req, "follow", &out->follow, err) != 0 ||
@@ -218,7 +218,8 @@ static int get_file_fields(json_t *req, struct ctl_request *out, struct ctl_erro
 		return 0;
 	case CTL_STOP:
 	case CTL_WATCH:
-		return get_content(req, out->content, err);
+	case CTL_FORGET:
+		return get_content(req, out->content_hex, err);
 	default:
 		return 0;
 	}
@@ -269,7 +270,7 @@ static int parse_object(json_t *req, unsigned bits, struct ctl_request *out,
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	if (cmd == NULL)
 		return usage(err, "the request needs \"cmd\", a string: put, get, lookup, status, "
-			     "ring, announce, get_peers, share, fetch, list, stop or watch");
+			     "ring, announce, get_peers, share, fetch, list, stop, watch or forget");
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		if (strcmp(cmd, commands[i].name) != 0)
 			continue;
@@ -279,7 +280,7 @@ static int parse_object(json_t *req, unsigned bits, struct ctl_request *out,
 		return get_fields(req, out, err);
 	}
 	return usage(err, "unknown command \"%.40s\"; the commands are put, get, lookup, status, "
-		     "ring, announce, get_peers, share, fetch, list, stop and watch", cmd);
+		     "ring, announce, get_peers, share, fetch, list, stop, watch and forget", cmd);
 }
 
 int ctl_parse_request(const char *line, size_t len, unsigned bits, struct ctl_request *req,

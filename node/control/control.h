@@ -23,7 +23,7 @@
 
 enum ctl_cmd {
 	CTL_PUT, CTL_GET, CTL_LOOKUP, CTL_STATUS, CTL_RING, CTL_ANNOUNCE, CTL_GET_PEERS,
-	CTL_SHARE, CTL_FETCH, CTL_LIST, CTL_STOP, CTL_WATCH,
+	CTL_SHARE, CTL_FETCH, CTL_LIST, CTL_STOP, CTL_WATCH, CTL_FORGET,
 };
 
 /* The parser gives only USAGE and TOO_LARGE; running a command may give any of them. */
@@ -45,7 +45,10 @@ struct ctl_request {
 	bool follow;                   /* share, fetch: stream progress lines */
 	bool leave_when_done;          /* fetch */
 	uint32_t timeout_s;            /* fetch: how long to look for a holder; 0: the default */
-	uint8_t content[MANIFEST_ID_LEN]; /* fetch, stop, watch */
+	/* fetch, stop, watch, forget: the content id or a prefix of it (4 to 64 hex digits), and
+	 * the id it names, which the file commands resolve among the node's transfers. */
+	char content_hex[2 * MANIFEST_ID_LEN + 1];
+	uint8_t content[MANIFEST_ID_LEN];
 };
 
 struct ctl_error {

@@ -91,7 +91,7 @@ double op_ms(const struct ctl_op *op)
 void ctlcmd_cancel(struct ctl_op *op)
 {
 	op->reply = NULL;
-	if (op->watch != NULL)
+	if (op->watch != NULL || op->copy != NULL)
 		files_cancel(op);
 }
 

@@ -32,6 +32,7 @@ struct ctl_op {
 	uint64_t started_us;
 	struct ring_walk *walk;
 	struct xfer_watch *watch; /* a file command following a transfer */
+	struct xfer_copy *copy;   /* a fetch following a copy of what the node holds */
 };
 
 /* Answer once (later answers are dropped) with LINE, which this takes and frees; NULL means

@@ -1,11 +1,14 @@
 /* The file commands of the control protocol (docs/control.md, "Files"): share, fetch, list,
- * stop and watch, run against the transfer manager. Commands that follow a transfer watch it
+ * stop, watch and forget, run against the transfer manager; a content id may be given by a
+ * prefix, resolved first (xfer_resolve). Commands that follow a transfer watch it
  * (xfer_watch) and turn its events into progress lines and a last line; the operation ends
  * when the transfer reaches a state that answers the request, or when the client goes.
  * This file builds JSON and nothing else: the transfers' behaviour is node/xfer*.c's. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "node/control/ctlcmd_impl.h"
 
@@ -44,27 +47,35 @@ static json_t *progress_json(const struct xfer *x)
 	struct xfer_info in;
 	xfer_get_info(x, &in);
 	double pct = in.bytes_total ? 100.0 * (double)in.bytes_done / (double)in.bytes_total : 0;
-	json_t *p = json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:i}", "phase", phase_of(in.state),
+	json_t *p = json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:i}", "phase", phase_of(in.state),
 			      "bytes_done", (json_int_t)in.bytes_done, "bytes_total",
-			      (json_int_t)in.bytes_total, "percent", pct, "rate_down", in.rate_down,
-			      "rate_up", in.rate_up, "peers", (int)in.peers);
+			      (json_int_t)in.bytes_total, "percent", pct, "rate_down",
+			      (json_int_t)in.rate_down, "rate_up", (json_int_t)in.rate_up, "peers",
+			      (int)in.peers);
 	if (p != NULL)
 		json_object_set_new(p, "eta_s", in.eta_s >= 0 ? json_real(in.eta_s) : json_null());
 	return json_pack("{s:o}", "progress", p);
+}
+
+/* When a transfer completed, in Unix seconds, or null. */
+static json_t *finished_json(int64_t t)
+{
+	return t > 0 ? json_integer((json_int_t)t) : json_null();
 }
 
 static json_t *transfer_json(const struct xfer *x)
 {
 	struct xfer_info in;
 	xfer_get_info(x, &in);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:i, s:s, s:I, s:I, s:i}",
-			      "content_id", in.cid_hex, "name", in.name, "role",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:i, s:s, s:I, s:I, s:i, "
+			      "s:f, s:o}", "content_id", in.cid_hex, "name", in.name, "role",
 			      in.seed ? "seed" : "leech", "state", xfer_state_name(in.state),
 			      "bytes_done", (json_int_t)in.bytes_done, "bytes_total",
-			      (json_int_t)in.bytes_total, "rate_down", in.rate_down, "rate_up",
-			      in.rate_up, "peers", (int)in.peers, "path", in.path ? in.path : "",
-			      "downloaded", (json_int_t)in.downloaded, "uploaded",
-			      (json_int_t)in.uploaded, "bans", (int)in.bans);
+			      (json_int_t)in.bytes_total, "rate_down", (json_int_t)in.rate_down,
+			      "rate_up", (json_int_t)in.rate_up, "peers", (int)in.peers, "path",
+			      in.path ? in.path : "", "downloaded", (json_int_t)in.downloaded,
+			      "uploaded", (json_int_t)in.uploaded, "bans", (int)in.bans, "active_s",
+			      in.active_s, "finished_at", finished_json(in.finished));
 	if (o != NULL && in.state == XFER_FAILED)
 		json_object_set_new(o, "error", json_string(in.error));
 	return o;
@@ -90,6 +101,9 @@ void files_cancel(struct ctl_op *op)
 {
 	xfer_unwatch(op->watch);
 	op->watch = NULL;
+	if (op->copy != NULL) /* the copy goes on; nobody hears of its end */
+		xfer_copy_watch(op->copy, NULL, NULL);
+	op->copy = NULL;
 	op_finish(op);
 }
 
@@ -161,23 +175,30 @@ static void run_share(struct ctl_op *op)
 
 /* ---- fetch and watch ---- */
 
+/* SECONDS: how long the transfer (or the copy) ran, which is what a user wants to read. */
+static char *done_json(const char *cid, const char *path, uint64_t bytes, double seconds,
+		       int64_t finished)
+{
+	return ctl_line(json_pack("{s:b, s:s, s:s, s:I, s:f, s:o, s:b}", "ok", 1, "content_id",
+				  cid, "path", path, "bytes", (json_int_t)bytes, "seconds", seconds,
+				  "finished_at", finished_json(finished), "done", 1));
+}
+
 static char *done_line(const struct xfer *x)
 {
 	struct xfer_info in;
 	xfer_get_info(x, &in);
-	return ctl_line(json_pack("{s:b, s:s, s:s, s:I, s:f, s:b}", "ok", 1, "content_id",
-				  in.cid_hex, "path", in.path, "bytes", (json_int_t)in.bytes_total,
-				  "seconds", in.seconds, "done", 1));
+	return done_json(in.cid_hex, in.path, in.bytes_total, in.active_s, in.finished);
 }
 
 static char *stopped_line(const struct xfer *x)
 {
 	struct xfer_info in;
 	xfer_get_info(x, &in);
-	return ctl_line(json_pack("{s:b, s:s, s:s, s:I, s:I, s:b}", "ok", 1, "content_id",
+	return ctl_line(json_pack("{s:b, s:s, s:s, s:I, s:I, s:f, s:b}", "ok", 1, "content_id",
 				  in.cid_hex, "state", xfer_state_name(in.state), "bytes_done",
 				  (json_int_t)in.bytes_done, "bytes_total",
-				  (json_int_t)in.bytes_total, "done", 1));
+				  (json_int_t)in.bytes_total, "active_s", in.active_s, "done", 1));
 }
 
 /* Whether X is where a follower stops: complete, failed or stopped. */
@@ -232,13 +253,65 @@ static void follow_or_end(struct ctl_op *op, struct xfer *x)
 		follow(op, x, on_follow);
 }
 
+/* ---- a fetch answered with a copy of what this node holds ---- */
+
+static json_t *copy_progress_json(const struct xfer_copy *c)
+{
+	struct xfer_copy_info in;
+	xfer_copy_get_info(c, &in);
+	double pct = in.bytes_total ? 100.0 * (double)in.bytes_done / (double)in.bytes_total : 0;
+	double eta = in.rate ? (double)(in.bytes_total - in.bytes_done) / (double)in.rate : -1;
+	json_t *p = json_pack("{s:s, s:I, s:I, s:f, s:I, s:i, s:i}", "phase", "copy", "bytes_done",
+			      (json_int_t)in.bytes_done, "bytes_total", (json_int_t)in.bytes_total,
+			      "percent", pct, "rate_down", (json_int_t)in.rate, "rate_up", 0, "peers",
+			      0);
+	if (p != NULL)
+		json_object_set_new(p, "eta_s", eta >= 0 ? json_real(eta) : json_null());
+	return json_pack("{s:o}", "progress", p);
+}
+
+static void on_copy(void *arg, const struct xfer_copy *c, enum xfer_copy_event ev)
+{
+	struct ctl_op *op = arg;
+	struct xfer_copy_info in;
+	xfer_copy_get_info(c, &in);
+	if (ev == XFER_COPY_PROGRESS) {
+		op_reply_more(op, ctl_line(copy_progress_json(c)));
+		return;
+	}
+	op->copy = NULL; /* it ends on return */
+	if (ev == XFER_COPY_DONE)
+		finish(op, done_json(in.cid_hex, in.path, in.bytes_total, in.seconds,
+				     (int64_t)time(NULL)));
+	else
+		finish(op, ctl_error_line(code_of(in.code), in.error));
+}
+
+static void started(struct ctl_op *op)
+{
+	char hex[2 * MANIFEST_ID_LEN + 1];
+	sodium_bin2hex(hex, sizeof hex, op->req.content, MANIFEST_ID_LEN);
+	finish(op, ctl_line(json_pack("{s:b, s:b, s:s}", "ok", 1, "started", 1, "content_id",
+				      hex)));
+}
+
 static void run_fetch(struct ctl_op *op)
 {
 	char err[XFER_ERR_MAX];
 	enum xfer_err code;
 	const struct ctl_request *r = &op->req;
+	struct xfer_copy *copy;
 	struct xfer *x = xfer_fetch(op->c->files, r->content, r->path, r->leave_when_done,
-				    r->timeout_s, &code, err, sizeof err);
+				    r->timeout_s, &copy, &code, err, sizeof err);
+	if (copy != NULL && r->follow) {
+		op->copy = copy;
+		xfer_copy_watch(copy, on_copy, op);
+		return;
+	}
+	if (copy != NULL) {
+		started(op);
+		return;
+	}
 	if (x == NULL) {
 		finish(op, ctl_error_line(code_of(code), err));
 		return;
@@ -250,8 +323,7 @@ static void run_fetch(struct ctl_op *op)
 	else if (in.state == XFER_FAILED)
 		finish(op, failure_line(x));
 	else
-		finish(op, ctl_line(json_pack("{s:b, s:b, s:s}", "ok", 1, "started", 1,
-					      "content_id", in.cid_hex)));
+		started(op);
 }
 
 static struct xfer *find_or_answer(struct ctl_op *op)
@@ -276,6 +348,18 @@ static void run_list(struct ctl_op *op)
 	finish(op, ctl_line(json_pack("{s:b, s:o}", "ok", 1, "transfers", arr)));
 }
 
+static void run_forget(struct ctl_op *op)
+{
+	char err[XFER_ERR_MAX];
+	enum xfer_err code = xfer_forget(op->c->files, op->req.content, err, sizeof err);
+	char hex[2 * MANIFEST_ID_LEN + 1];
+	sodium_bin2hex(hex, sizeof hex, op->req.content, MANIFEST_ID_LEN);
+	if (code != XFER_OK)
+		finish(op, ctl_error_line(code_of(code), err));
+	else
+		finish(op, ctl_line(json_pack("{s:b, s:s}", "ok", 1, "forgotten", hex)));
+}
+
 static void run_stop(struct ctl_op *op)
 {
 	struct xfer *x = find_or_answer(op);
@@ -287,6 +371,20 @@ static void run_stop(struct ctl_op *op)
 	finish(op, ctl_line(json_pack("{s:b, s:s}", "ok", 1, "stopped", in.cid_hex)));
 }
 
+/* Name the content id a request gave by a prefix. Return 0, or -1 with OP answered. */
+static int resolve(struct ctl_op *op)
+{
+	char err[XFER_ERR_MAX];
+	enum xfer_err code;
+	if (op->req.content_hex[0] == '\0')
+		return 0; /* share and list name no content */
+	code = xfer_resolve(op->c->files, op->req.content_hex, op->req.content, err, sizeof err);
+	if (code == XFER_OK)
+		return 0;
+	finish(op, ctl_error_line(code_of(code), err));
+	return -1;
+}
+
 void files_start(struct ctl_op *op)
 {
 	struct xfer *x;
@@ -294,6 +392,8 @@ void files_start(struct ctl_op *op)
 		finish(op, ctl_error_line(CTL_INTERNAL, "this node does not run transfers"));
 		return;
 	}
+	if (resolve(op) != 0)
+		return;
 	switch (op->req.cmd) {
 	case CTL_SHARE:
 		run_share(op);
@@ -306,6 +406,9 @@ void files_start(struct ctl_op *op)
 		break;
 	case CTL_STOP:
 		run_stop(op);
+		break;
+	case CTL_FORGET:
+		run_forget(op);
 		break;
 	case CTL_WATCH:
 		if ((x = find_or_answer(op)) != NULL)

@@ -1,17 +1,15 @@
 /* The transfer manager: the list of transfers and each one's life (created by a share or a
  * fetch, run, stopped, failed, removed), its watchers, its housekeeping timer (rates, progress,
- * batched state saves) and the share and fetch requests themselves. A transfer is freed only
+ * batched state saves) and share requests. A transfer is freed only
  * when its last job is back from the pool, so a job never finds its transfer gone; a transfer
  * taken out of the list is merely marked removed until then. Peers and the session core live
- * in xfer_swarm.c, pool jobs in xfer_jobs.c, restarts and resumes in xfer_resume.c. */
-#include <errno.h>
+ * in xfer_swarm.c, pool jobs in xfer_jobs.c, restarts and resumes in xfer_resume.c, fetch
+ * requests in xfer_fetch.c. */
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "node/log.h"
 #include "node/net/udp.h"
@@ -196,6 +194,7 @@ static void fail_now(struct xfer *x)
 	x->fail_pending = false;
 	x->state = XFER_FAILED;
 	x->gen++;
+	xtime_stop(x, false);
 	log_warn("transfer %s: %s", x->has_cid ? x->hex : x->path, x->error);
 	swarm_halt(x);
 	xfer_notify(x, XFER_EV_FAILED);
@@ -218,7 +217,6 @@ struct xfer *xfer_new(struct xfer_mgr *m)
 		return NULL;
 	x->m = m;
 	x->refs = 1;
-	x->started_us = mono_now_us();
 	x->house_ev = event_new(m->base, -1, EV_PERSIST, on_house, x);
 	x->kick_ev = event_new(m->base, -1, 0, on_kick, x);
 	x->tick_ev = evtimer_new(m->base, swarm_on_tick, x);
@@ -392,6 +390,8 @@ char *xfer_state_text(struct xfer *x)
 	s.leave_when_done = x->leave;
 	s.stopped = x->state == XFER_STOPPED;
 	s.complete = x->complete;
+	s.active_ms = xtime_active_ms(x);
+	s.finished = x->finished;
 	if (x->seed || x->complete) {
 		s.nfiles = x->scan.n;
 		s.size = x->scan.size;
@@ -433,6 +433,11 @@ static uint64_t bytes_total(const struct xfer *x)
 	return x->seed ? x->scan.total : 0;
 }
 
+static uint64_t whole_rate(double r)
+{
+	return r >= 0.5 ? (uint64_t)(r + 0.5) : 0;
+}
+
 void xfer_get_info(const struct xfer *x, struct xfer_info *out)
 {
 	struct session_stats st = { 0 };
@@ -445,8 +450,10 @@ void xfer_get_info(const struct xfer *x, struct xfer_info *out)
 	out->state = x->fail_pending ? XFER_FAILED : x->state;
 	out->bytes_done = xfer_bytes_verified(x);
 	out->bytes_total = bytes_total(x);
-	out->rate_down = x->rate_down > 0 ? x->rate_down : 0;
-	out->rate_up = x->rate_up > 0 ? x->rate_up : 0;
+	/* The shown rates decay towards zero: nothing runs, nothing moves. */
+	bool up = out->state == XFER_DOWNLOADING || out->state == XFER_SEEDING;
+	out->rate_down = out->state == XFER_DOWNLOADING ? whole_rate(x->rate_down) : 0;
+	out->rate_up = up ? whole_rate(x->rate_up) : 0;
 	out->peers = st.peers;
 	out->path = x->seed ? x->path : x->final_root ? x->final_root : x->path;
 	out->error = x->error;
@@ -456,10 +463,11 @@ void xfer_get_info(const struct xfer *x, struct xfer_info *out)
 	out->bans = x->acc_bans + st.bans;
 	out->chunks = x->man ? manifest_chunk_count(x->man) : x->nchunks;
 	out->files = x->man ? manifest_file_count(x->man) : x->scan.n;
-	out->seconds = (double)(mono_now_us() - x->started_us) / 1e6;
+	out->active_s = (double)xtime_active_ms(x) / 1e3;
+	out->finished = x->finished;
 	out->eta_s = -1;
 	if (out->state == XFER_DOWNLOADING && out->rate_down > 1)
-		out->eta_s = (double)(out->bytes_total - out->bytes_done) / out->rate_down;
+		out->eta_s = (double)(out->bytes_total - out->bytes_done) / (double)out->rate_down;
 }
 
 /* ---- share ---- */
@@ -497,8 +505,9 @@ static struct xfer *share_start(struct xfer_mgr *m, const char *path, uint32_t c
 	x->nchunks = (uint32_t)nchunks;
 	x->state = XFER_HASHING;
 	x->gen++;
-	log_info("sharing %s: hashing %llu bytes in %u files", path,
-		 (unsigned long long)sc->total, sc->n);
+	xtime_start(x);
+	log_info("sharing %s: hashing %llu byte%s in %u file%s", path,
+		 (unsigned long long)sc->total, plural(sc->total), sc->n, plural(sc->n));
 	jobs_hash_more(x);
 	return x;
 }
@@ -606,7 +615,9 @@ void xfer_share_hashed(struct xfer *x)
 		return;
 	}
 	bitfield_set_all(x->verified);
-	log_info("shared %s as %s (%u chunks)", x->path, x->hex, manifest_chunk_count(man));
+	xtime_stop(x, true);
+	log_info("shared %s as %s (%u chunk%s)", x->path, x->hex, manifest_chunk_count(man),
+		 plural(manifest_chunk_count(man)));
 	xfer_mark_dirty(x);
 	if (xfer_run(x) == 0)
 		xfer_notify(x, XFER_EV_READY);
@@ -617,85 +628,13 @@ int xfer_run(struct xfer *x)
 	x->gen++;
 	x->code = XFER_OK;
 	x->error[0] = '\0';
+	if (!x->seed && !x->complete)
+		xtime_start(x);
 	if (swarm_start(x) != 0) {
 		xfer_fail(x, XFER_E_INTERNAL, "out of memory while starting the transfer");
 		return -1;
 	}
 	return 0;
-}
-
-/* ---- fetch ---- */
-
-/* access() says yes to root whatever the mode or the attributes: only creating a file tells. */
-static int out_dir_ok(const char *out, char *err, size_t errcap)
-{
-	struct stat sb;
-	char probe[4096];
-	if (stat(out, &sb) != 0) {
-		snprintf(err, errcap, "the output directory %s cannot be used: %s", out,
-			 strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(sb.st_mode)) {
-		snprintf(err, errcap, "the output %s is not a directory", out);
-		return -1;
-	}
-	snprintf(probe, sizeof probe, "%s/.dhtnode-probe-XXXXXX", out);
-	int fd = mkstemp(probe);
-	if (fd < 0) {
-		snprintf(err, errcap, "cannot write to the output directory %s: %s; choose "
-			 "another with -o, or fix its permissions", out, strerror(errno));
-		return -1;
-	}
-	close(fd);
-	unlink(probe);
-	return 0;
-}
-
-struct xfer *xfer_fetch(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN], const char *out,
-			bool leave, uint32_t timeout_s, enum xfer_err *code, char *err,
-			size_t errcap)
-{
-	struct xfer *x = xfer_find(m, cid);
-	if (x != NULL) {
-		if (x->state != XFER_FAILED && x->state != XFER_STOPPED)
-			return x;
-		/* Nothing fetched yet (no manifest): the new output directory may replace the old;
-		 * otherwise the data stays where it is and the download resumes there. */
-		if (!x->seed && x->man == NULL && strcmp(out, x->path) != 0) {
-			char *p = out_dir_ok(out, err, errcap) == 0 ? strdup(out) : NULL;
-			if (p == NULL && errno == ENOMEM)
-				snprintf(err, errcap, "out of memory");
-			if (p == NULL) {
-				*code = XFER_E_IO;
-				return NULL;
-			}
-			free(x->path);
-			x->path = p;
-		}
-		if (!x->seed)
-			x->leave = leave;
-		x->timeout_s = timeout_s;
-		return xfer_restart(x);
-	}
-	if (out_dir_ok(out, err, errcap) != 0) {
-		*code = XFER_E_IO;
-		return NULL;
-	}
-	x = xfer_new(m);
-	if (x == NULL || xfer_set_cid(x, cid) != 0 || (x->path = strdup(out)) == NULL) {
-		if (x)
-			xfer_remove(x);
-		snprintf(err, errcap, "out of memory");
-		*code = XFER_E_INTERNAL;
-		return NULL;
-	}
-	x->leave = leave;
-	x->timeout_s = timeout_s;
-	log_info("fetching %s into %s", x->hex, out);
-	xfer_mark_dirty(x);
-	xfer_run(x);
-	return x;
 }
 
 int xfer_stop(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN])
@@ -708,9 +647,29 @@ int xfer_stop(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN])
 	x->gen++;
 	x->fail_pending = false;
 	swarm_halt(x);
+	xtime_stop(x, false);
 	x->state = XFER_STOPPED;
 	log_info("transfer %s stopped", x->hex);
 	xfer_mark_dirty(x);
 	xfer_notify(x, XFER_EV_STOPPED);
 	return 0;
+}
+
+enum xfer_err xfer_forget(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN], char *err,
+			  size_t errcap)
+{
+	struct xfer *x = xfer_find(m, cid);
+	if (x == NULL) {
+		snprintf(err, errcap, "this node has no transfer of that content id; see dhtctl list");
+		return XFER_E_NOT_FOUND;
+	}
+	if (x->state != XFER_STOPPED && x->state != XFER_FAILED && !x->fail_pending) {
+		snprintf(err, errcap, "%.16s is %s: stop it first (dhtctl stop %.16s), then forget "
+			 "it", x->hex, xfer_state_name(x->state), x->hex);
+		return XFER_E_USAGE;
+	}
+	log_info("transfer %s forgotten (its files stay where they are)", x->hex);
+	x->forget = true;
+	xfer_remove(x);
+	return XFER_OK;
 }

@@ -52,15 +52,46 @@ struct pnet *xfer_mgr_net(struct xfer_mgr *m);
  * *CODE and ERR set. */
 struct xfer *xfer_share(struct xfer_mgr *m, const char *path, uint32_t chunk_size,
 			enum xfer_err *code, char *err, size_t errcap);
-/* Fetch content CID into the directory OUT. LEAVE: stop once complete instead of seeding.
- * TIMEOUT_S bounds the search for a holder (0: 30 s). An existing transfer of CID is returned
- * (resumed if it was stopped or had failed). NULL with *CODE and ERR set on failure. */
+/* A verified copy of content this node holds complete, made into the directory another fetch
+ * asked for (xfer_fetch). It frees itself when it ends, right after telling its watcher. */
+struct xfer_copy;
+enum xfer_copy_event { XFER_COPY_PROGRESS, XFER_COPY_DONE, XFER_COPY_FAILED };
+typedef void xfer_copy_cb(void *arg, const struct xfer_copy *c, enum xfer_copy_event ev);
+/* Tell CB about C from now on (one watcher; CB NULL: nobody). */
+void xfer_copy_watch(struct xfer_copy *c, xfer_copy_cb *cb, void *arg);
+struct xfer_copy_info {
+	const char *cid_hex, *path;    /* path: where the copy is (once done) */
+	uint64_t bytes_done, bytes_total;
+	double seconds;                /* since the copy started */
+	uint64_t rate;                 /* bytes per second */
+	enum xfer_err code;            /* when failed */
+	const char *error;
+};
+void xfer_copy_get_info(const struct xfer_copy *c, struct xfer_copy_info *out);
+
+/* Fetch content CID into the directory OUT (which must exist and be writable). LEAVE: stop
+ * once complete instead of seeding. TIMEOUT_S bounds the search for a holder (0: 30 s).
+ * An existing transfer of CID whose data is (or goes) in OUT is returned, resumed if it was
+ * stopped or had failed. Content held here complete elsewhere is copied into OUT: then NULL is
+ * returned with *COPY set. NULL with *COPY NULL and *CODE and ERR set on failure, also when a
+ * download of CID into another directory is under way or stopped half way. */
 struct xfer *xfer_fetch(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN], const char *out,
-			bool leave, uint32_t timeout_s, enum xfer_err *code, char *err,
-			size_t errcap);
+			bool leave, uint32_t timeout_s, struct xfer_copy **copy,
+			enum xfer_err *code, char *err, size_t errcap);
 /* Stop a transfer (connections closed, state kept on disk). Return 0, or -1 if unknown. */
 int xfer_stop(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN]);
+/* Forget a stopped or failed transfer: it leaves the list, and what the data directory
+ * remembers of it goes; its files (shared, fetched or partial) stay. Return XFER_OK, or
+ * XFER_E_NOT_FOUND, or XFER_E_USAGE (it runs: stop it first), with ERR set. */
+enum xfer_err xfer_forget(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN], char *err,
+			  size_t errcap);
 struct xfer *xfer_find(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN]);
+/* Resolve HEX, a content id or a prefix of at least 4 of its hex digits (node/xfer/prefix.h),
+ * into OUT. A full id is taken as it is (it may name content not known here); a prefix must
+ * belong to exactly one transfer. Return XFER_OK, or XFER_E_NOT_FOUND (no transfer has it) or
+ * XFER_E_USAGE (several have it: ERR lists them) with ERR set. */
+enum xfer_err xfer_resolve(struct xfer_mgr *m, const char *hex, uint8_t out[MANIFEST_ID_LEN],
+			   char *err, size_t errcap);
 /* Walk the transfers: xfer_first(), then xfer_next() until NULL. */
 struct xfer *xfer_first(struct xfer_mgr *m);
 struct xfer *xfer_next(struct xfer *x);
@@ -71,7 +102,7 @@ struct xfer_info {
 	bool seed;
 	enum xfer_state state;
 	uint64_t bytes_done, bytes_total;
-	double rate_down, rate_up; /* bytes per second, recent */
+	uint64_t rate_down, rate_up; /* whole bytes per second, recent; 0 unless moving data */
 	uint32_t peers;
 	const char *path;          /* where the data is (or will be, once complete) */
 	const char *error;         /* when failed */
@@ -79,7 +110,8 @@ struct xfer_info {
 	uint64_t downloaded, uploaded; /* payload bytes this node run */
 	uint32_t bans;
 	uint32_t chunks, files;
-	double seconds;            /* since this transfer started in this run */
+	double active_s;           /* how long it ran (hashing, downloading), over all runs */
+	int64_t finished;          /* when it completed (Unix seconds), or 0 */
 	double eta_s;              /* -1 if unknown */
 };
 void xfer_get_info(const struct xfer *x, struct xfer_info *out);

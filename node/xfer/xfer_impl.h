@@ -108,7 +108,10 @@ struct xfer {
 	unsigned ncbufs, capcbufs;
 	struct event *tick_ev, *house_ev, *dht_ev, *kick_ev;
 	uint64_t run_us;         /* when the session last started */
-	uint64_t started_us, deadline_us, next_lookup_us, next_announce_us, last_save_us;
+	uint64_t active_us;      /* time run before the current run (xfer_time.c) */
+	uint64_t active_since_us; /* when the current run started, 0 while not running */
+	int64_t finished;        /* when it completed (Unix seconds), or 0 */
+	uint64_t deadline_us, next_lookup_us, next_announce_us, last_save_us;
 	unsigned lookup_wait_ms;
 	bool lookup_busy, announce_busy, announced;
 	bool dirty, saving, manifest_saved, finalizing, fail_pending;
@@ -166,6 +169,26 @@ void xfer_finished(struct xfer *x, int rc, const char *err, uint64_t *size, int6
 /* The state file's text for X (malloc'd), or NULL on no memory. */
 char *xfer_state_text(struct xfer *x);
 
+/* held.c */
+/* Copy X's content (complete under SRC) into OUT/NAME, verifying every chunk. Return the copy
+ * (under way), or NULL with *CODE and ERR set. */
+struct xfer_copy *held_copy_start(struct xfer *x, const char *src, const char *out,
+				  const char *name, enum xfer_err *code, char *err, size_t errcap);
+
+/* xfer_time.c */
+/* Count X's running time from now on (nothing if it already counts). */
+void xtime_start(struct xfer *x);
+/* Stop counting; COMPLETED: X is complete now (noted as its finish time). */
+void xtime_stop(struct xfer *x, bool completed);
+/* Milliseconds X has run, summed over its runs. */
+uint64_t xtime_active_ms(const struct xfer *x);
+
+/* "s" after a count that is not 1, for log lines and messages: "1 file", "2 files". */
+static inline const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /* xfer_swarm.c */
 void swarm_on_tick(evutil_socket_t fd, short what, void *arg);
 void swarm_on_dht(evutil_socket_t fd, short what, void *arg);
@@ -206,5 +229,9 @@ int jobs_check(struct xfer *x);
 int jobs_verify(struct xfer *x, uint32_t chunk, bool want_digests);
 int jobs_save(struct xfer *x);
 int jobs_finalize(struct xfer *x);
+/* On a worker: rename PART (synced, in the directory PARENT) to FINAL, which must not exist,
+ * and sync PARENT. Return 0, or -1 with ERR set. */
+int jobs_into_place(const char *parent, const char *part, const char *final, char *err,
+		    size_t errcap);
 
 #endif

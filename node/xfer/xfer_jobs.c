@@ -514,23 +514,27 @@ static void fin_run(struct hp_job *j)
 				  sizeof f->err)) != 0 || f->in_place)
 		return;
 	/* Only now, with every chunk verified and synced, does the name appear. */
-	if (access(f->final, F_OK) == 0) {
-		snprintf(f->err, sizeof f->err, "%s appeared while downloading; the data stays in %s",
-			 f->final, f->part);
-		f->rc = -1;
-		return;
+	f->rc = jobs_into_place(f->parent, f->part, f->final, f->err, sizeof f->err);
+}
+
+int jobs_into_place(const char *parent, const char *part, const char *final, char *err,
+		    size_t errcap)
+{
+	if (access(final, F_OK) == 0) {
+		snprintf(err, errcap, "%s appeared in the meantime; the data stays in %s", final,
+			 part);
+		return -1;
 	}
-	if (rename(f->part, f->final) != 0) {
-		snprintf(f->err, sizeof f->err, "cannot rename %s to %s: %s", f->part, f->final,
-			 strerror(errno));
-		f->rc = -1;
-		return;
+	if (rename(part, final) != 0) {
+		snprintf(err, errcap, "cannot rename %s to %s: %s", part, final, strerror(errno));
+		return -1;
 	}
-	int dfd = open(f->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		fsync(dfd);
 		close(dfd);
 	}
+	return 0;
 }
 
 static void fin_free(struct fin_job *f)

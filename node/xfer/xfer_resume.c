@@ -105,6 +105,7 @@ struct xfer *xfer_restart(struct xfer *x)
 	xfer_mark_dirty(x);
 	if (x->seed || x->complete)
 		return restart_complete(x);
+	xtime_start(x); /* checking what a partial download holds is part of the download */
 	if (x->man == NULL) {
 		xfer_run(x);
 		return x;
@@ -116,8 +117,9 @@ struct xfer *xfer_restart(struct xfer *x)
 
 void xfer_check_done(struct xfer *x)
 {
-	log_info("transfer %.16s: %u of %u chunks verified on disk", x->hex,
-		 bitfield_count(x->verified), manifest_chunk_count(x->man));
+	log_info("transfer %.16s: %u of %u chunk%s verified on disk", x->hex,
+		 bitfield_count(x->verified), manifest_chunk_count(x->man),
+		 plural(manifest_chunk_count(x->man)));
 	xfer_mark_dirty(x);
 	xfer_run(x);
 }
@@ -146,6 +148,7 @@ void xfer_finished(struct xfer *x, int rc, const char *err, uint64_t *size, int6
 
 void xfer_completed(struct xfer *x)
 {
+	xtime_stop(x, true);
 	xfer_mark_dirty(x);
 	if (x->state == XFER_STOPPED || x->state == XFER_FAILED)
 		return;
@@ -203,6 +206,8 @@ static int fill(struct xfer *x, struct xstate *st)
 	x->seed = st->seed;
 	x->leave = st->leave_when_done;
 	x->complete = st->complete;
+	x->active_us = st->active_ms * 1000;
+	x->finished = st->finished;
 	x->manifest_saved = man != NULL;
 	x->chunk_size = man ? manifest_chunk_size(man) : st->chunk_size;
 	x->path = st->path;
@@ -264,7 +269,13 @@ static void resume_one(void *arg, const char *dir, const uint8_t cid[MANIFEST_ID
 		x->state = XFER_STOPPED;
 		return;
 	}
-	log_info("resuming %s %s", x->seed ? "the share of" : "the download of", x->hex);
+	/* Say what is true: a finished download or a share is served again, not fetched. */
+	if (x->seed)
+		log_info("sharing %s again (%s)", x->path, x->hex);
+	else if (x->complete)
+		log_info("seeding %s (complete, in %s)", x->hex, x->path);
+	else
+		log_info("resuming the download of %s", x->hex);
 	xfer_restart(x);
 }
 

@@ -247,9 +247,10 @@ static void e_manifest(void *arg, const struct manifest *m)
 	xfer_mark_dirty(x);
 	if (swarm_manifest_ready(x) == 0) {
 		x->state = XFER_DOWNLOADING;
-		log_info("transfer %.16s: manifest received: %s, %llu bytes in %u chunks", x->hex,
-			 x->name, (unsigned long long)manifest_total_size(x->man),
-			 manifest_chunk_count(x->man));
+		uint64_t size = manifest_total_size(x->man);
+		uint32_t n = manifest_chunk_count(x->man);
+		log_info("transfer %.16s: manifest received: %s, %llu byte%s in %u chunk%s", x->hex,
+			 x->name, (unsigned long long)size, plural(size), n, plural(n));
 	}
 }
 
@@ -609,9 +610,9 @@ static void not_found(struct xfer *x)
 			  "check the content id, and that a node sharing it is in this ring", x->hex,
 			  s);
 	else
-		xfer_fail(x, XFER_E_NOT_FOUND, "the DHT named %u holders of %s, but none sent the "
-			  "manifest within %u s: they may be gone or unreachable", x->holders_seen,
-			  x->hex, s);
+		xfer_fail(x, XFER_E_NOT_FOUND, "the DHT named %u holder%s of %s, but none sent "
+			  "the manifest within %u s: they may be gone or unreachable",
+			  x->holders_seen, plural(x->holders_seen), x->hex, s);
 	if (!x->saving && x->statedir)
 		xstate_remove(x->statedir);
 }

@@ -86,7 +86,9 @@ char *xstate_encode(const struct xstate *s)
 			      "stopped", s->stopped, "complete", s->complete, "files", files_json(s));
 	if (o != NULL && ((s->have != NULL &&
 			   json_object_set_new(o, "have", hex_json(s->have, s->have_len)) != 0) ||
-			  json_object_set_new(o, "peers", peers_json(s)) != 0)) {
+			  json_object_set_new(o, "peers", peers_json(s)) != 0 ||
+			  json_object_set_new(o, "active_ms", json_integer((json_int_t)s->active_ms)) != 0 ||
+			  json_object_set_new(o, "finished", json_integer((json_int_t)s->finished)) != 0)) {
 		json_decref(o);
 		o = NULL;
 	}
@@ -167,6 +169,10 @@ static int decode_object(json_t *o, struct xstate *out)
 	out->leave_when_done = json_is_true(json_object_get(o, "leave_when_done"));
 	out->stopped = json_is_true(json_object_get(o, "stopped"));
 	out->complete = json_is_true(json_object_get(o, "complete"));
+	/* Absent in states written before they were kept: unknown counts as 0. */
+	json_int_t active = json_integer_value(json_object_get(o, "active_ms"));
+	out->active_ms = active > 0 ? (uint64_t)active : 0;
+	out->finished = (int64_t)json_integer_value(json_object_get(o, "finished"));
 	if ((out->path = strdup(path)) == NULL ||
 	    decode_files(json_object_get(o, "files"), out) != 0 ||
 	    decode_peers(json_object_get(o, "peers"), out) != 0)

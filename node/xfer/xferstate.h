@@ -32,6 +32,9 @@ struct xstate {
 	uint32_t npeers;      /* peers we traded with, to call again after a restart even if the
 			       * DHT has lost track of them */
 	struct dht_addr *peers;
+	uint64_t active_ms;   /* how long the transfer ran (hashing, downloading), summed over
+			       * stops and restarts: the duration a user is shown */
+	int64_t finished;     /* when it completed (Unix seconds), or 0 */
 };
 
 #define XSTATE_MAX_PEERS 50

@@ -33,7 +33,7 @@ static void test_round_trip(void **state)
 		.seed = false, .path = "/data/out dir", .chunk_size = 262144,
 		.leave_when_done = true, .stopped = false, .complete = true, .have = have,
 		.have_len = sizeof have, .nfiles = 2, .size = size, .mtime_ns = mtime,
-		.npeers = 2, .peers = peers,
+		.npeers = 2, .peers = peers, .active_ms = 123456, .finished = 1795309296,
 	};
 	memset(in.cid, 0xab, sizeof in.cid);
 	char *text = xstate_encode(&in);
@@ -53,6 +53,8 @@ static void test_round_trip(void **state)
 	assert_true(out.size[1] == size[1] && out.mtime_ns[1] == mtime[1]);
 	assert_int_equal(out.npeers, 2);
 	assert_true(dht_addr_eq(&out.peers[1], &peers[1]));
+	assert_int_equal(out.active_ms, 123456);
+	assert_int_equal(out.finished, 1795309296);
 	xstate_clear(&out);
 	free(text);
 }

@@ -1,4 +1,5 @@
-/* dhtctl's file commands: share, fetch, list, stop and watch (docs/control.md, "Files").
+/* dhtctl's file commands: share, fetch, list, stop, watch and forget (docs/control.md,
+ * "Files"). A content id may be given by a prefix of at least 4 hex digits.
  * Paths are made absolute here, since the node may run in another directory. Commands that
  * follow a transfer draw a progress bar on one line when stdout is a terminal, and otherwise
  * (or with --json) print the node's progress lines as they come, one JSON object each.
@@ -147,12 +148,15 @@ static int absolute(struct dhtctl *c, const char *path, char out[PATH_MAX])
 	return dhtctl_fail(c, EXIT_OTHER, "io", "cannot use %s: %s", path, strerror(errno));
 }
 
+/* The node resolves a prefix among its transfers (as git does with commit ids). */
 static int content_id_ok(struct dhtctl *c, const struct dhtctl_cmd *cmd, const char *hex)
 {
-	if (strlen(hex) == 64 && strspn(hex, "0123456789abcdefABCDEF") == 64)
+	size_t n = strlen(hex);
+
+	if (n >= 4 && n <= 64 && strspn(hex, "0123456789abcdefABCDEF") == n)
 		return EXIT_OK;
-	return dhtctl_usage(c, cmd, "'%s' is not a content id (64 hex digits, as share prints)",
-			    hex);
+	return dhtctl_usage(c, cmd, "'%s' is not a content id (64 hex digits, as share prints, "
+			    "or at least the first 4 of them)", hex);
 }
 
 /* ---- showing progress ---- */
@@ -450,6 +454,28 @@ static int run_stop(struct dhtctl *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int run_forget(struct dhtctl *c, int argc, char **argv)
+{
+	const struct dhtctl_cmd *cmd = &dhtctl_cmd_forget;
+	struct fopts o;
+	json_t *last;
+	int rc = parse(c, cmd, argc, argv, 1, "", &o);
+
+	if (!rc)
+		rc = content_id_ok(c, cmd, o.pos[0]);
+	if (!rc)
+		rc = call(c, json_pack("{s:s, s:s}", "cmd", "forget", "content_id", o.pos[0]), NULL,
+			  NULL, &last);
+	if (rc)
+		return rc;
+	if (c->json)
+		dhtctl_print_json(last);
+	else
+		printf("forgot %s\n", jstr(last, "forgotten"));
+	json_decref(last);
+	return EXIT_OK;
+}
+
 const struct dhtctl_cmd dhtctl_cmd_share = {
 	"share", "PATH [--chunk-size SIZE]",
 	"share a file or a directory tree: hash it, announce it, serve it",
@@ -470,7 +496,9 @@ const struct dhtctl_cmd dhtctl_cmd_fetch = {
 	"DIR/NAME only when complete. Afterwards the node keeps seeding it unless\n"
 	"--leave-when-done. On a terminal a progress bar is drawn; otherwise (or with --json)\n"
 	"each progress line is printed as JSON. --no-wait returns at once (see dhtctl list).\n"
-	"--find-timeout bounds the search for a first holder (default 30 s); exit 1 if none.\n",
+	"--find-timeout bounds the search for a first holder (default 30 s); exit 1 if none.\n"
+	"Content this node already holds (shared, or fetched into another directory) is\n"
+	"copied from there into DIR instead, every chunk checked against the manifest.\n",
 	run_fetch,
 };
 
@@ -478,14 +506,17 @@ const struct dhtctl_cmd dhtctl_cmd_list = {
 	"list", "",
 	"show every transfer with its progress, rates and peers",
 	"\nOne line per transfer: content id, name, role (seed or leech), state, progress,\n"
-	"download and upload rates, connected peers and size; a failed transfer says why.\n",
+	"download and upload rates, connected peers and size; a failed transfer says why.\n"
+	"Any prefix of a content id (4 hex digits or more) that only one transfer has names\n"
+	"it in fetch, stop, watch and forget.\n",
 	run_list,
 };
 
 const struct dhtctl_cmd dhtctl_cmd_stop = {
 	"stop", "CONTENT_ID",
 	"stop a transfer (its data and state stay: fetch again to resume)",
-	"\nCloses the transfer's connections and stops announcing it.\n",
+	"\nCloses the transfer's connections and stops announcing it. dhtctl forget then\n"
+	"removes it from the list.\n",
 	run_stop,
 };
 
@@ -494,4 +525,13 @@ const struct dhtctl_cmd dhtctl_cmd_watch = {
 	"follow a transfer until it completes, fails or is stopped",
 	"\nShows the same progress as fetch.\n",
 	run_watch,
+};
+
+const struct dhtctl_cmd dhtctl_cmd_forget = {
+	"forget", "CONTENT_ID",
+	"forget a stopped or failed transfer (its files stay where they are)",
+	"\nRemoves the transfer from list and from what the node remembers across restarts, so\n"
+	"that a later fetch starts afresh. A running transfer must be stopped first. The\n"
+	"data is not deleted: shared files, fetched files and partial downloads stay.\n",
+	run_forget,
 };

@@ -1,4 +1,4 @@
-/* tools/dhtctl/files.h: dhtctl's file commands (share, fetch, list, stop, watch) and the
+/* tools/dhtctl/files.h: dhtctl's file commands (share, fetch, list, stop, watch, forget) and the
  * streaming side of the control client they need: one request, then progress lines until the
  * last line. Internal to dhtctl. JSON values handed to callbacks are valid during the call. */
 #ifndef DHTCTL_FILES_H
@@ -10,7 +10,7 @@
 #include "tools/dhtctl/dhtctl.h"
 
 extern const struct dhtctl_cmd dhtctl_cmd_share, dhtctl_cmd_fetch, dhtctl_cmd_list,
-	dhtctl_cmd_stop, dhtctl_cmd_watch;
+	dhtctl_cmd_stop, dhtctl_cmd_watch, dhtctl_cmd_forget;
 
 /* Called for each progress line (an object with "progress"). */
 typedef void ctl_progress_fn(void *arg, const json_t *progress);

@@ -15,6 +15,7 @@ static const struct dhtctl_cmd *const commands[] = {
 	&dhtctl_cmd_put, &dhtctl_cmd_get, &dhtctl_cmd_lookup, &dhtctl_cmd_announce,
 	&dhtctl_cmd_peers, &dhtctl_cmd_ring, &dhtctl_cmd_status, &dhtctl_cmd_share,
 	&dhtctl_cmd_fetch, &dhtctl_cmd_list, &dhtctl_cmd_stop, &dhtctl_cmd_watch,
+	&dhtctl_cmd_forget,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -158,7 +159,8 @@ int main(int argc, char **argv)
 			global_help();
 		else
 			rc = dhtctl_usage(&c, NULL, "a command is needed: put, get, lookup, announce, "
-					  "peers, ring, status, share, fetch, list, stop or watch");
+					  "peers, ring, status, share, fetch, list, stop, watch or "
+					  "forget");
 		goto out;
 	}
 	rc = setup_target(&c, &p);
