@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "node/log.h"
@@ -34,6 +35,7 @@ struct xfer_copy {
 	uint32_t next_chunk;       /* the worker's: the next chunk to copy */
 	uint64_t bytes_done;       /* copied and verified, as of the last batch */
 	uint64_t started_us, shown_us;
+	bool part_existed;         /* a partial download's leftovers: not ours to remove */
 	xfer_copy_cb *cb;
 	void *arg;
 	enum xfer_err code;
@@ -86,8 +88,9 @@ static int copy_chunk(struct xfer_copy *c, uint32_t i)
 		return -1;
 	if (!manifest_chunk_ok(c->man, i, c->buf, len)) {
 		snprintf(c->err, sizeof c->err, "%s changed since this node verified it (chunk %u "
-			 "no longer matches content %.16s): no copy was made; share it again, or "
-			 "fetch on a node that does not hold it", storage_root(c->src), i, c->hex);
+			 "no longer matches content %.16s): no copy was made; stop and forget it "
+			 "here, then fetch it again (or share the changed files anew)",
+			 storage_root(c->src), i, c->hex);
 		return -1;
 	}
 	return span_write(&c->wr, off, c->buf, len, c->err, sizeof c->err);
@@ -112,12 +115,32 @@ static void copy_run(struct hp_job *j)
 		c->rc = jobs_into_place(c->parent, c->part, c->final, c->err, sizeof c->err);
 }
 
+/* A failed copy leaves nothing of its own behind: its files, then its directories. */
+static void discard(struct xfer_copy *c)
+{
+	size_t top = strlen(c->part);
+	if (c->part_existed)
+		return;
+	for (uint32_t i = 0; i < c->files.n; i++) {
+		char dir[4096];
+		unlink(c->files.v[i].path);
+		snprintf(dir, sizeof dir, "%s", c->files.v[i].path);
+		for (char *s; strlen(dir) > top && (s = strrchr(dir, '/')) != NULL;) {
+			*s = '\0';
+			if (strlen(dir) >= top)
+				rmdir(dir);
+		}
+	}
+}
+
 static void copy_end(struct xfer_copy *c, enum xfer_copy_event ev)
 {
 	if (ev == XFER_COPY_DONE)
 		log_info("copied %s from this node's copy into %s", c->hex, c->final);
 	else
 		log_warn("no copy of %s into %s: %s", c->hex, c->parent, c->err);
+	if (ev == XFER_COPY_FAILED)
+		discard(c);
 	if (c->cb)
 		c->cb(c->arg, c, ev);
 	copy_free(c);
@@ -191,6 +214,8 @@ struct xfer_copy *held_copy_start(struct xfer *x, const char *src, const char *o
 		snprintf(err, errcap, "out of memory");
 		return NULL;
 	}
+	struct stat sb;
+	c->part_existed = lstat(c->part, &sb) == 0;
 	c->m = x->m;
 	c->started_us = c->shown_us = mono_now_us();
 	c->j.run = copy_run;
