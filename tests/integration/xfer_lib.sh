@@ -34,3 +34,13 @@ same_file()
 	[ -f "$2" ] || fail "$2 does not exist"
 	[ "$(sha256sum <"$1")" = "$(sha256sum <"$2")" ] || fail "$2 differs from $1"
 }
+
+# seed_and_leecher RATE: a ring of two nodes, a seed whose upload is capped at RATE and a
+# leecher; sets seed and leech to their addresses.
+seed_and_leecher()
+{
+	eval "node_args() { [ \"\$1\" = 0 ] && echo \"--up-rate=$1\"; true; }"
+	start_ring 2 1 addr_of
+	wait_ring "$(addr_of 0)" 60
+	seed=$(addr_of 0) leech=$(addr_of 1)
+}

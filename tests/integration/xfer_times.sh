@@ -8,10 +8,7 @@ SLOT=21
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/xfer_lib.sh"
 
-node_args() { [ "$1" = 0 ] && echo "--up-rate=1MiB"; true; }
-start_ring 2 1 addr_of
-wait_ring "$(addr_of 0)" 60
-seed=$(addr_of 0) leech=$(addr_of 1)
+seed_and_leecher 1MiB
 P=$PROCS_DIR
 
 # below A B: the number A is below the number B.

@@ -432,9 +432,10 @@ static int run_list(struct dhtctl *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int run_stop(struct dhtctl *c, int argc, char **argv)
+/* stop and forget: one content id, answered with FIELD, printed after VERB. */
+static int id_command(struct dhtctl *c, const struct dhtctl_cmd *cmd, int argc, char **argv,
+		      const char *field, const char *verb)
 {
-	const struct dhtctl_cmd *cmd = &dhtctl_cmd_stop;
 	struct fopts o;
 	json_t *last;
 	int rc = parse(c, cmd, argc, argv, 1, "", &o);
@@ -442,38 +443,26 @@ static int run_stop(struct dhtctl *c, int argc, char **argv)
 	if (!rc)
 		rc = content_id_ok(c, cmd, o.pos[0]);
 	if (!rc)
-		rc = call(c, json_pack("{s:s, s:s}", "cmd", "stop", "content_id", o.pos[0]), NULL,
+		rc = call(c, json_pack("{s:s, s:s}", "cmd", cmd->name, "content_id", o.pos[0]), NULL,
 			  NULL, &last);
 	if (rc)
 		return rc;
 	if (c->json)
 		dhtctl_print_json(last);
 	else
-		printf("stopped %s\n", jstr(last, "stopped"));
+		printf("%s %s\n", verb, jstr(last, field));
 	json_decref(last);
 	return EXIT_OK;
 }
 
+static int run_stop(struct dhtctl *c, int argc, char **argv)
+{
+	return id_command(c, &dhtctl_cmd_stop, argc, argv, "stopped", "stopped");
+}
+
 static int run_forget(struct dhtctl *c, int argc, char **argv)
 {
-	const struct dhtctl_cmd *cmd = &dhtctl_cmd_forget;
-	struct fopts o;
-	json_t *last;
-	int rc = parse(c, cmd, argc, argv, 1, "", &o);
-
-	if (!rc)
-		rc = content_id_ok(c, cmd, o.pos[0]);
-	if (!rc)
-		rc = call(c, json_pack("{s:s, s:s}", "cmd", "forget", "content_id", o.pos[0]), NULL,
-			  NULL, &last);
-	if (rc)
-		return rc;
-	if (c->json)
-		dhtctl_print_json(last);
-	else
-		printf("forgot %s\n", jstr(last, "forgotten"));
-	json_decref(last);
-	return EXIT_OK;
+	return id_command(c, &dhtctl_cmd_forget, argc, argv, "forgotten", "forgot");
 }
 
 const struct dhtctl_cmd dhtctl_cmd_share = {
