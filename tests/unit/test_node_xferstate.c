@@ -80,6 +80,9 @@ static void test_damaged(void **state)
 	assert_int_equal(xstate_decode(ok, strlen(ok), &out), 0);
 	assert_int_equal(out.npeers, 1);
 	assert_int_equal(out.peers[0].port, 5);
+	/* A state written before running times were kept: none known. */
+	assert_int_equal(out.active_ms, 0);
+	assert_int_equal(out.finished, 0);
 	xstate_clear(&out);
 }
 
