@@ -1,6 +1,6 @@
-/* transfer/session_int.h: the session core's private state, shared by session.c (peers, framing,
- * handshake, timers), session_xfer.c (chunks: requests, blocks, upload, integrity) and
- * session_manifest.c (fetching and serving the manifest). Not for use outside those files. */
+/* transfer/session_int.h: the session core's private state, shared by session_dispatch.c (peers,
+ * framing, handshake, timers), session_exchange.c (chunks: requests, blocks, upload, integrity)
+ * and session_manifest.c (fetching and serving the manifest). Not for use outside those files. */
 #ifndef TRANSFER_SESSION_INT_H
 #define TRANSFER_SESSION_INT_H
 
@@ -97,7 +97,7 @@ static inline struct peer *sess_slot(const struct session *s, uint32_t i)
 	return s->peers[i].used ? &s->peers[i] : NULL;
 }
 
-/* session.c */
+/* session_dispatch.c */
 uint64_t sess_now(struct session *s);
 void sess_log(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sess_send(struct session *s, struct peer *p, const uint8_t *buf, size_t len);
@@ -112,25 +112,25 @@ void sess_choke_run(struct session *s, uint64_t now);
 /* Ban the peer with wire id ID: remember it, tell the env, end its connection. */
 void sess_ban(struct session *s, const uint8_t *id);
 
-/* session_xfer.c */
-int xfer_peer_ready(struct session *s, struct peer *p);
-void xfer_peer_forget(struct session *s, struct peer *p);
-int xfer_bitfield(struct session *s, struct peer *p, const uint8_t *bits, uint32_t len);
-int xfer_have(struct session *s, struct peer *p, uint32_t chunk);
-int xfer_request(struct session *s, struct peer *p, const struct wire_span *sp);
-int xfer_cancel(struct session *s, struct peer *p, const struct wire_span *sp);
-int xfer_reject(struct session *s, struct peer *p, const struct wire_span *sp);
-int xfer_block(struct session *s, struct peer *p, const struct wire_block *b);
-void xfer_choked(struct session *s, struct peer *p, bool choked);
-void xfer_interested(struct session *s, struct peer *p, bool interested);
-void xfer_set_choke(struct session *s, struct peer *p, bool choke);
-void xfer_serve(struct session *s, struct peer *p);
-void xfer_fill(struct session *s, struct peer *p);
-void xfer_fill_all(struct session *s);
+/* session_exchange.c */
+int exch_peer_ready(struct session *s, struct peer *p);
+void exch_peer_forget(struct session *s, struct peer *p);
+int exch_bitfield(struct session *s, struct peer *p, const uint8_t *bits, uint32_t len);
+int exch_have(struct session *s, struct peer *p, uint32_t chunk);
+int exch_request(struct session *s, struct peer *p, const struct wire_span *sp);
+int exch_cancel(struct session *s, struct peer *p, const struct wire_span *sp);
+int exch_reject(struct session *s, struct peer *p, const struct wire_span *sp);
+int exch_block(struct session *s, struct peer *p, const struct wire_block *b);
+void exch_choked(struct session *s, struct peer *p, bool choked);
+void exch_interested(struct session *s, struct peer *p, bool interested);
+void exch_set_choke(struct session *s, struct peer *p, bool choke);
+void exch_serve(struct session *s, struct peer *p);
+void exch_fill(struct session *s, struct peer *p);
+void exch_fill_all(struct session *s);
 /* Send NOT_INTERESTED to P if it has had nothing for us for the linger time. Return when to
  * look again, or UINT64_MAX. */
-uint64_t xfer_interest_timer(struct session *s, struct peer *p);
-void xfer_blames_free(struct session *s);
+uint64_t exch_interest_timer(struct session *s, struct peer *p);
+void exch_blames_free(struct session *s);
 
 /* session_seed.c: super-seeding. seed_start() begins it (0, or -1 on no memory); the peer
  * hooks do nothing for a peer that was never shown a partial view (P->shown NULL). */

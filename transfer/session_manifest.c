@@ -125,7 +125,7 @@ static int mf_ready_all(struct session *s, struct peer *cur)
 		struct peer *q = sess_slot(s, i);
 		if (q == NULL || !q->hs_got)
 			continue;
-		int rc = xfer_peer_ready(s, q);
+		int rc = exch_peer_ready(s, q);
 		if (rc < 0)
 			sess_drop(s, q, SESSION_CLOSE_PROTOCOL);
 		if (rc != 0 && q == cur)

@@ -1,7 +1,7 @@
 /* The peer-wire session core, part one: the session's life, its peers' slots, the byte stream
  * (frames split across inputs are reassembled here, whole frames are decoded in place), the
  * handshake, dispatch of each message to its handler, and timers. Chunk traffic lives in
- * session_xfer.c and the manifest exchange in session_manifest.c.
+ * session_exchange.c and the manifest exchange in session_manifest.c.
  * Strictness is the rule: anything a well-behaved peer never sends ends that peer's connection
  * with SESSION_CLOSE_PROTOCOL. It does no I/O of its own and keeps no clock: it reads the env's
  * now() once per call and passes that time on. */
@@ -179,7 +179,7 @@ void session_free(struct session *s)
 		if (sess_slot(s, i))
 			peer_free(&s->peers[i]);
 	free(s->peers);
-	xfer_blames_free(s);
+	exch_blames_free(s);
 	seed_free(s);
 	picker_free(s->pk);
 	choker_free(s->ch);
@@ -239,7 +239,7 @@ static struct peer *slot_peer(const struct session *s, uint32_t slot)
 /* Forget P: its picker and choker state, the manifest fetch it served, its slot. */
 static void peer_forget(struct session *s, struct peer *p)
 {
-	xfer_peer_forget(s, p);
+	exch_peer_forget(s, p);
 	mf_peer_lost(s, p);
 	s->live--;
 	peer_free(p);
@@ -251,7 +251,7 @@ void sess_drop(struct session *s, struct peer *p, enum session_close why)
 	peer_forget(s, p);
 	s->env.close(s->env.arg, conn, why);
 	/* Requests the peer held are free again: hand them to the others. */
-	xfer_fill_all(s);
+	exch_fill_all(s);
 }
 
 void session_peer_gone(struct session *s, uint32_t slot)
@@ -261,7 +261,7 @@ void session_peer_gone(struct session *s, uint32_t slot)
 		return;
 	s->now = s->env.now(s->env.arg);
 	peer_forget(s, p);
-	xfer_fill_all(s);
+	exch_fill_all(s);
 	sess_choke_run(s, s->now);
 }
 
@@ -331,7 +331,7 @@ accept:
 		return 1;
 	}
 	s->nchoker++;
-	return s->m ? xfer_peer_ready(s, p) : 0;
+	return s->m ? exch_peer_ready(s, p) : 0;
 }
 
 static int dispatch(struct session *s, struct peer *p, const struct wire_msg *msg)
@@ -342,25 +342,25 @@ static int dispatch(struct session *s, struct peer *p, const struct wire_msg *ms
 	case WIRE_KEEPALIVE:
 		return 0;
 	case WIRE_BITFIELD:
-		return xfer_bitfield(s, p, msg->u.bitfield.bits, msg->u.bitfield.len);
+		return exch_bitfield(s, p, msg->u.bitfield.bits, msg->u.bitfield.len);
 	case WIRE_HAVE:
-		return xfer_have(s, p, msg->u.have);
+		return exch_have(s, p, msg->u.have);
 	case WIRE_INTERESTED:
 	case WIRE_NOT_INTERESTED:
-		xfer_interested(s, p, msg->type == WIRE_INTERESTED);
+		exch_interested(s, p, msg->type == WIRE_INTERESTED);
 		return 0;
 	case WIRE_CHOKE:
 	case WIRE_UNCHOKE:
-		xfer_choked(s, p, msg->type == WIRE_CHOKE);
+		exch_choked(s, p, msg->type == WIRE_CHOKE);
 		return 0;
 	case WIRE_REQUEST:
-		return xfer_request(s, p, &msg->u.span);
+		return exch_request(s, p, &msg->u.span);
 	case WIRE_CANCEL:
-		return xfer_cancel(s, p, &msg->u.span);
+		return exch_cancel(s, p, &msg->u.span);
 	case WIRE_REJECT:
-		return xfer_reject(s, p, &msg->u.span);
+		return exch_reject(s, p, &msg->u.span);
 	case WIRE_BLOCK:
-		return xfer_block(s, p, &msg->u.block);
+		return exch_block(s, p, &msg->u.block);
 	case WIRE_MANIFEST_REQ:
 		return mf_request(s, p, msg->u.piece_index);
 	case WIRE_MANIFEST_PIECE:
@@ -468,7 +468,7 @@ void session_writable(struct session *s, uint32_t slot)
 	if (p == NULL || p->rq_head == p->rq_end)
 		return;
 	s->now = s->env.now(s->env.arg);
-	xfer_serve(s, p);
+	exch_serve(s, p);
 }
 
 /* Apply whatever the choker decides now. */
@@ -485,7 +485,7 @@ static void choke_now(struct session *s, uint64_t now)
 		return;
 	memcpy(copy, chg, n * sizeof *copy);
 	for (size_t i = 0; i < n; i++)
-		xfer_set_choke(s, copy[i].user, copy[i].choke);
+		exch_set_choke(s, copy[i].user, copy[i].choke);
 	free(copy);
 }
 
@@ -512,7 +512,7 @@ static uint64_t peer_timers(struct session *s, struct peer *p, uint64_t now)
 		sess_drop(s, p, SESSION_CLOSE_TIMEOUT);
 		return 0;
 	}
-	uint64_t next = xfer_interest_timer(s, p);
+	uint64_t next = exch_interest_timer(s, p);
 	if (now - p->last_sent >= s->cfg.keepalive_us)
 		sess_send_bare(s, p, WIRE_KEEPALIVE);
 	next = min64(next, p->last_recv + s->cfg.idle_timeout_us);
@@ -525,7 +525,7 @@ uint64_t session_tick(struct session *s, uint64_t now_us)
 	uint64_t next = UINT64_MAX;
 	if (s->pk) {
 		next = picker_tick(s->pk, now_us);
-		xfer_fill_all(s);
+		exch_fill_all(s);
 	}
 	if (s->nchoker > 0 && choker_next_deadline(s->ch) <= now_us)
 		choke_now(s, now_us);

@@ -80,7 +80,7 @@ static int out_answer(struct peer *p, uint32_t chunk, uint32_t offset, uint32_t 
 
 /* ---- interest and requests ---- */
 
-void xfer_fill(struct session *s, struct peer *p)
+void exch_fill(struct session *s, struct peer *p)
 {
 	if (p->pp == NULL || p->peer_choking || !p->am_interested)
 		return;
@@ -98,13 +98,13 @@ void xfer_fill(struct session *s, struct peer *p)
 	} while (n == FILL_BATCH);
 }
 
-void xfer_fill_all(struct session *s)
+void exch_fill_all(struct session *s)
 {
 	if (s->pk == NULL)
 		return;
 	for (uint32_t i = 0; i < s->nslots; i++)
 		if (sess_slot(s, i))
-			xfer_fill(s, &s->peers[i]);
+			exch_fill(s, &s->peers[i]);
 }
 
 static void set_interest(struct session *s, struct peer *p, bool want)
@@ -115,7 +115,7 @@ static void set_interest(struct session *s, struct peer *p, bool want)
 	sess_send_bare(s, p, want ? WIRE_INTERESTED : WIRE_NOT_INTERESTED);
 	choker_peer_interesting(s->ch, p->cp, want, s->now);
 	if (want)
-		xfer_fill(s, p);
+		exch_fill(s, p);
 }
 
 /* Interest comes at once; it goes only after lingering (or at once when we are complete). */
@@ -130,7 +130,7 @@ static void update_interest(struct session *s, struct peer *p)
 	}
 }
 
-uint64_t xfer_interest_timer(struct session *s, struct peer *p)
+uint64_t exch_interest_timer(struct session *s, struct peer *p)
 {
 	if (p->dull_since == 0)
 		return UINT64_MAX;
@@ -161,7 +161,7 @@ static int have_apply(struct session *s, struct peer *p, uint32_t chunk)
 	if (rc == 1) {
 		p->dull_since = 0;
 		if (p->am_interested)
-			xfer_fill(s, p);
+			exch_fill(s, p);
 		else
 			set_interest(s, p, true);
 	}
@@ -204,7 +204,7 @@ static int remember_pid(struct session *s, struct peer *p)
 	return 0;
 }
 
-int xfer_peer_ready(struct session *s, struct peer *p)
+int exch_peer_ready(struct session *s, struct peer *p)
 {
 	if (remember_pid(s, p) < 0 ||
 	    (p->pp = picker_peer_add(s->pk, p->pid, p)) == NULL) {
@@ -237,7 +237,7 @@ int xfer_peer_ready(struct session *s, struct peer *p)
 	return 0;
 }
 
-void xfer_peer_forget(struct session *s, struct peer *p)
+void exch_peer_forget(struct session *s, struct peer *p)
 {
 	seed_peer_lost(s, p);
 	if (p->pp)
@@ -250,7 +250,7 @@ void xfer_peer_forget(struct session *s, struct peer *p)
 	p->cp = NULL;
 }
 
-int xfer_bitfield(struct session *s, struct peer *p, const uint8_t *bits, uint32_t len)
+int exch_bitfield(struct session *s, struct peer *p, const uint8_t *bits, uint32_t len)
 {
 	if (p->got_bitfield)
 		return -1;
@@ -268,7 +268,7 @@ int xfer_bitfield(struct session *s, struct peer *p, const uint8_t *bits, uint32
 	return 0;
 }
 
-int xfer_have(struct session *s, struct peer *p, uint32_t chunk)
+int exch_have(struct session *s, struct peer *p, uint32_t chunk)
 {
 	if (!p->got_bitfield)
 		return -1;
@@ -288,7 +288,7 @@ int xfer_have(struct session *s, struct peer *p, uint32_t chunk)
 	return 0;
 }
 
-void xfer_interested(struct session *s, struct peer *p, bool interested)
+void exch_interested(struct session *s, struct peer *p, bool interested)
 {
 	p->peer_interested = interested;
 	if (!interested)
@@ -297,14 +297,14 @@ void xfer_interested(struct session *s, struct peer *p, bool interested)
 		choker_peer_interested(s->ch, p->cp, interested, s->now);
 }
 
-void xfer_choked(struct session *s, struct peer *p, bool choked)
+void exch_choked(struct session *s, struct peer *p, bool choked)
 {
 	p->peer_choking = choked;
 	if (p->pp == NULL)
 		return;
 	picker_peer_choked(s->pk, p->pp, choked);
 	if (!choked)
-		xfer_fill(s, p);
+		exch_fill(s, p);
 }
 
 /* ---- upload ---- */
@@ -329,13 +329,13 @@ static void send_block(struct session *s, struct peer *p, const struct wire_span
 }
 
 /* Whether the request at the head of P's queue may be served: not while we choke P, except
- * that a super-seed finishes the chunk it was sending (see xfer_set_choke()). */
+ * that a super-seed finishes the chunk it was sending (see exch_set_choke()). */
 static bool may_serve(const struct peer *p)
 {
 	return !p->am_choking || p->rq[p->rq_head].chunk == p->serving;
 }
 
-void xfer_serve(struct session *s, struct peer *p)
+void exch_serve(struct session *s, struct peer *p)
 {
 	while (p->rq_head < p->rq_end && may_serve(p) &&
 	       s->env.backlog(s->env.arg, p->conn) < s->cfg.send_low_water) {
@@ -346,7 +346,7 @@ void xfer_serve(struct session *s, struct peer *p)
 		p->rq_head = p->rq_end = 0;
 }
 
-void xfer_set_choke(struct session *s, struct peer *p, bool choke)
+void exch_set_choke(struct session *s, struct peer *p, bool choke)
 {
 	if (p->am_choking == choke)
 		return;
@@ -354,7 +354,7 @@ void xfer_set_choke(struct session *s, struct peer *p, bool choke)
 	sess_send_bare(s, p, choke ? WIRE_CHOKE : WIRE_UNCHOKE);
 	seed_choked(s, p, choke);
 	if (!choke) {
-		xfer_serve(s, p);
+		exch_serve(s, p);
 		return;
 	}
 	/* A super-seed's chunk half sent is a chunk only this peer can finish and only we can
@@ -372,7 +372,7 @@ void xfer_set_choke(struct session *s, struct peer *p, bool choke)
 		p->rq_head = p->rq_end = 0;
 }
 
-int xfer_request(struct session *s, struct peer *p, const struct wire_span *sp)
+int exch_request(struct session *s, struct peer *p, const struct wire_span *sp)
 {
 	if (s->m == NULL || !bitfield_test(s->have, sp->chunk) ||
 	    sp->offset + sp->length > manifest_chunk_len(s->m, sp->chunk))
@@ -382,11 +382,11 @@ int xfer_request(struct session *s, struct peer *p, const struct wire_span *sp)
 		return 0;
 	}
 	seed_request(s, p, sp->chunk);
-	xfer_serve(s, p);
+	exch_serve(s, p);
 	return 0;
 }
 
-int xfer_cancel(struct session *s, struct peer *p, const struct wire_span *sp)
+int exch_cancel(struct session *s, struct peer *p, const struct wire_span *sp)
 {
 	for (unsigned i = p->rq_head; i < p->rq_end; i++) {
 		struct wire_span *q = &p->rq[i];
@@ -403,7 +403,7 @@ int xfer_cancel(struct session *s, struct peer *p, const struct wire_span *sp)
 
 /* ---- download ---- */
 
-int xfer_reject(struct session *s, struct peer *p, const struct wire_span *sp)
+int exch_reject(struct session *s, struct peer *p, const struct wire_span *sp)
 {
 	if (out_answer(p, sp->chunk, sp->offset, sp->length) < 0)
 		return -1;
@@ -421,7 +421,7 @@ static struct blame *blame_find(struct session *s, uint32_t chunk)
 	return NULL;
 }
 
-int xfer_block(struct session *s, struct peer *p, const struct wire_block *b)
+int exch_block(struct session *s, struct peer *p, const struct wire_block *b)
 {
 	if (p->pp == NULL || out_answer(p, b->chunk, b->offset, b->len) < 0)
 		return -1;
@@ -443,7 +443,7 @@ int xfer_block(struct session *s, struct peer *p, const struct wire_block *b)
 			       cancel[i].length);
 	if (r == PICKER_BLOCK_CHUNK_DONE)
 		s->env.verify(s->env.arg, b->chunk, blame_find(s, b->chunk) != NULL);
-	xfer_fill(s, p);
+	exch_fill(s, p);
 	return 0;
 }
 
@@ -460,7 +460,7 @@ static void blame_unlink(struct session *s, struct blame *b)
 	free(b);
 }
 
-void xfer_blames_free(struct session *s)
+void exch_blames_free(struct session *s)
 {
 	while (s->blames)
 		blame_unlink(s, s->blames);
@@ -517,7 +517,7 @@ static void chunk_failed(struct session *s, uint32_t chunk, const uint8_t *diges
 		ban_pid(s, culprit);
 	else if (digests)
 		blame_keep(s, chunk, sender, digests);
-	xfer_fill_all(s);
+	exch_fill_all(s);
 out:
 	free(sender);
 }
