@@ -49,11 +49,8 @@ static void uncount_chunks(struct picker *pk, struct picker_peer *pp)
 			rarity_move(pk->rar, k * 64 + (uint32_t)__builtin_ctzll(w), false);
 }
 
-void picker_peer_remove(struct picker *pk, struct picker_peer *pp)
+void peers_forget(struct picker *pk, struct picker_peer *pp)
 {
-	if (pp == NULL)
-		return;
-	picker_release_peer(pk, pp, false);
 	if (pp->has_all)
 		pk->nall--;
 	else
@@ -152,14 +149,6 @@ void picker_peer_measure(struct picker *pk, struct picker_peer *pp, uint64_t rat
 {
 	(void)pk;
 	pace_set(&pp->pace, rate, rtt_us);
-}
-
-unsigned picker_peer_depth(const struct picker *pk, const struct picker_peer *pp)
-{
-	if (pp->snubbed)
-		return 1;
-	return pace_depth(&pp->pace, PICKER_BLOCK, pk->cfg.initial_depth, pk->cfg.min_depth,
-			  pk->cfg.max_depth);
 }
 
 bool picker_peer_snubbed(const struct picker_peer *pp)

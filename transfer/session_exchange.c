@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define FILL_BATCH 32
+#define CHOKE_BATCH_US 100000
 
 static uint32_t nblocks_of(const struct session *s, uint32_t chunk)
 {
@@ -146,6 +147,11 @@ uint64_t exch_interest_timer(struct session *s, struct peer *p)
 	return UINT64_MAX;
 }
 
+bool session_complete(const struct session *s)
+{
+	return s->have && bitfield_all(s->have);
+}
+
 /* Both sides have everything: the connection has nothing left to carry. */
 static bool both_done(const struct session *s, const struct peer *p)
 {
@@ -237,6 +243,22 @@ int exch_peer_ready(struct session *s, struct peer *p)
 	return 0;
 }
 
+int exch_ready_all(struct session *s, struct peer *cur)
+{
+	int gone = 0;
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		struct peer *q = sess_slot(s, i);
+		if (q == NULL || !q->hs_got)
+			continue;
+		int rc = exch_peer_ready(s, q);
+		if (rc < 0)
+			sess_drop(s, q, SESSION_CLOSE_PROTOCOL);
+		if (rc != 0 && q == cur)
+			gone = 1;
+	}
+	return gone;
+}
+
 void exch_peer_forget(struct session *s, struct peer *p)
 {
 	seed_peer_lost(s, p);
@@ -250,6 +272,23 @@ void exch_peer_forget(struct session *s, struct peer *p)
 	p->cp = NULL;
 }
 
+void sess_forget(struct session *s, struct peer *p)
+{
+	exch_peer_forget(s, p);
+	mf_peer_lost(s, p);
+	s->live--;
+	sess_peer_free(p);
+}
+
+void sess_drop(struct session *s, struct peer *p, enum session_close why)
+{
+	void *conn = p->conn;
+	sess_forget(s, p);
+	s->env.close(s->env.arg, conn, why);
+	/* Requests the peer held are free again: hand them to the others. */
+	exch_fill_all(s);
+}
+
 int exch_bitfield(struct session *s, struct peer *p, const uint8_t *bits, uint32_t len)
 {
 	if (p->got_bitfield)
@@ -257,14 +296,13 @@ int exch_bitfield(struct session *s, struct peer *p, const uint8_t *bits, uint32
 	p->got_bitfield = true;
 	if (s->m)
 		return bitfield_apply(s, p, bits, len);
-	/* We cannot judge it before we know the chunk count: keep it, and ask this peer, who has
-	 * the manifest, for it. */
+	/* We cannot judge it before we know the chunk count: keep it (the dispatcher asks this
+	 * peer, who has the manifest, for it). */
 	p->early_bits = malloc(len);
 	if (p->early_bits == NULL)
 		return -1;
 	memcpy(p->early_bits, bits, len);
 	p->early_len = len;
-	mf_peer_ready(s, p);
 	return 0;
 }
 
@@ -372,6 +410,35 @@ void exch_set_choke(struct session *s, struct peer *p, bool choke)
 		p->rq_head = p->rq_end = 0;
 }
 
+/* Apply whatever the choker decides now. */
+void exch_choke_now(struct session *s, uint64_t now)
+{
+	const struct choker_change *chg;
+	size_t n = choker_tick(s->ch, now, &chg);
+	s->choke_last = now;
+	if (n == 0)
+		return;
+	/* Applying a change talks to the choker (bytes sent), which may end the list's life. */
+	struct choker_change *copy = malloc(n * sizeof *copy);
+	if (copy == NULL)
+		return;
+	memcpy(copy, chg, n * sizeof *copy);
+	for (size_t i = 0; i < n; i++)
+		exch_set_choke(s, copy[i].user, copy[i].choke);
+	free(copy);
+}
+
+void sess_choke_run(struct session *s, uint64_t now)
+{
+	/* With nobody to choke there is nothing to decide (and the choker need not be asked).
+	 * Interest changes that come within CHOKE_BATCH_US of the last decision wait for the next
+	 * input or tick, so a burst of them is decided once rather than once each. */
+	if (s->nchoker == 0 || now < s->choke_last + CHOKE_BATCH_US ||
+	    choker_next_deadline(s->ch) > now)
+		return;
+	exch_choke_now(s, now);
+}
+
 int exch_request(struct session *s, struct peer *p, const struct wire_span *sp)
 {
 	if (s->m == NULL || !bitfield_test(s->have, sp->chunk) ||
@@ -464,6 +531,34 @@ void exch_blames_free(struct session *s)
 {
 	while (s->blames)
 		blame_unlink(s, s->blames);
+}
+
+bool exch_banned(const struct session *s, const uint8_t *id)
+{
+	for (uint32_t i = 0; i < s->nbanned; i++)
+		if (memcmp(s->banned[i], id, WIRE_PEER_ID_LEN) == 0)
+			return true;
+	return false;
+}
+
+void sess_ban(struct session *s, const uint8_t *id)
+{
+	if (exch_banned(s, id))
+		return;
+	uint8_t (*nb)[WIRE_PEER_ID_LEN] = realloc(s->banned, (s->nbanned + 1) * sizeof *nb);
+	if (nb == NULL)
+		return;
+	s->banned = nb;
+	memcpy(s->banned[s->nbanned++], id, WIRE_PEER_ID_LEN);
+	s->st.bans++;
+	sess_log(s, "banned a peer for corrupt data");
+	if (s->env.ban)
+		s->env.ban(s->env.arg, id);
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		struct peer *q = sess_slot(s, i);
+		if (q && q->hs_got && memcmp(q->id, id, WIRE_PEER_ID_LEN) == 0)
+			sess_drop(s, q, SESSION_CLOSE_BANNED);
+	}
 }
 
 static void ban_pid(struct session *s, uint64_t pid)
