@@ -265,6 +265,10 @@ static void print_text(const struct swarm_result *r)
 		       fr, co / fr);
 	printf("banned: liars %u, honest %u; honest peers unfinished %u\n", r->liars_banned,
 	       r->honest_banned, r->honest_incomplete);
+	printf("discovery: %llu lookups, %llu holders learned after a first lookup, %llu dials "
+	       "(%llu failed, %llu redials)\n", (unsigned long long)r->lookups,
+	       (unsigned long long)r->learned_late, (unsigned long long)r->dials,
+	       (unsigned long long)r->dial_failures, (unsigned long long)r->redials);
 	printf("simulated %.1f s\n", r->sim_time);
 }
 
