@@ -1,8 +1,8 @@
 /* The piece picker, part two: the peers. What each peer has (its bits, kept in the peer's own
  * allocation, a word at a time), the availability counts that follow from that (transfer/
  * rarity.c), whether it has anything we want (a count kept up to date as it announces chunks
- * and as chunks become ours), and its pace. Requests, picking and answers are picker.c's.
- * It keeps no time of its own and sends nothing. */
+ * and as chunks become ours), and its pace. Requests, picking and answers are picker.c's, which
+ * calls this file and is never called by it. It keeps no time of its own and sends nothing. */
 #include "transfer/picker_int.h"
 
 #include <stdlib.h>

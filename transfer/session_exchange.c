@@ -2,8 +2,9 @@
  * picker and our interest; our requests and their answers (every REQUEST gets exactly one BLOCK
  * or REJECT, so a cancelled request stays on the books until its answer, and any BLOCK or REJECT
  * that matches no open request is a fault); the upload queue, served in order and paced by the
- * env's backlog; choking; and integrity, where a failed chunk's senders and block digests are kept
- * until the picker's single-peer re-fetch yields a good copy that shows who lied.
+ * env's backlog; choking; integrity, where a failed chunk's senders and block digests are kept
+ * until the picker's single-peer re-fetch yields a good copy that shows who lied; and ending or
+ * banning a peer, which unwinds its trade (and hands a manifest fetch it served to another).
  * It never reads or hashes data itself: the env stores, reads and verifies. */
 #include "transfer/session_int.h"
 
