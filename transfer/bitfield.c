@@ -1,4 +1,4 @@
-/* Bit sets over chunk indices and per-chunk availability counts. Bits live in 64-bit words with
+/* Bit sets over chunk indices. Bits live in 64-bit words with
  * chunk i at bit (63 - i % 64) of word i / 64, so that the words written big-endian are exactly
  * the BitTorrent-order wire bytes, and scans go a word at a time. Bits past the end are always
  * zero, which keeps counting and searching free of edge cases. This module knows nothing of
@@ -13,11 +13,6 @@ struct bitfield {
 	uint32_t nwords;
 	uint32_t count;
 	uint64_t w[];
-};
-
-struct avail {
-	uint32_t n;
-	uint32_t c[];
 };
 
 static uint32_t words_for(uint32_t nbits)
@@ -228,76 +223,4 @@ int bitfield_decode(struct bitfield *bf, const uint8_t *buf, size_t len)
 	}
 	bf->count = popcount_words(bf->w, bf->nwords);
 	return 0;
-}
-
-struct avail *avail_new(uint32_t nchunks)
-{
-	if (nchunks == 0 || nchunks > BITFIELD_MAX_BITS)
-		return NULL;
-	struct avail *a = calloc(1, sizeof *a + nchunks * sizeof a->c[0]);
-	if (a != NULL)
-		a->n = nchunks;
-	return a;
-}
-
-void avail_free(struct avail *a)
-{
-	free(a);
-}
-
-uint32_t avail_size(const struct avail *a)
-{
-	return a->n;
-}
-
-/* Add one to (or take one from) the count of every chunk set in BF. Walking set bits a word at a time
- * costs O(words + set bits), which matters with a thousand peers coming and going. */
-static void avail_apply(struct avail *a, const struct bitfield *bf, bool add)
-{
-	for (uint32_t k = 0; k < bf->nwords; k++) {
-		uint64_t v = bf->w[k];
-		while (v) {
-			unsigned z = (unsigned)__builtin_clzll(v);
-			if (add)
-				a->c[k * 64 + z]++;
-			else
-				a->c[k * 64 + z]--;
-			v &= ~((uint64_t)1 << (63 - z));
-		}
-	}
-}
-
-int avail_add(struct avail *a, const struct bitfield *bf)
-{
-	if (bf->nbits != a->n)
-		return -1;
-	avail_apply(a, bf, true);
-	return 0;
-}
-
-/* Removing first checks every count, so a caller's bookkeeping slip is refused whole rather
- * than leaving some counts wrapped around. */
-int avail_remove(struct avail *a, const struct bitfield *bf)
-{
-	if (bf->nbits != a->n)
-		return -1;
-	for (uint32_t i = bitfield_next_set(bf, 0); i != BITFIELD_NONE;
-	     i = bitfield_next_set(bf, i + 1))
-		if (a->c[i] == 0)
-			return -1;
-	avail_apply(a, bf, false);
-	return 0;
-}
-
-int avail_have(struct avail *a, uint32_t i)
-{
-	if (i >= a->n)
-		return -1;
-	a->c[i]++;
-	return 0;
-}
-
-uint32_t avail_get(const struct avail *a, uint32_t i)
-{
-	return i < a->n ? a->c[i] : 0;
 }

@@ -1,6 +1,6 @@
-/* transfer/bitfield.h: which chunks a peer has (a fixed-size bit set over chunk indices, with its
- * wire encoding), and how many peers have each chunk (struct avail, for rarest-first).
- * bitfield_new()/avail_new() return objects the caller owns and frees; nothing else allocates. */
+/* transfer/bitfield.h: which chunks a peer has: a fixed-size bit set over chunk indices, with its
+ * wire encoding (how many peers have each chunk is transfer/rarity.h's). bitfield_new() returns
+ * an object the caller owns and frees; nothing else allocates. */
 #ifndef TRANSFER_BITFIELD_H
 #define TRANSFER_BITFIELD_H
 
@@ -61,23 +61,5 @@ int bitfield_encode(const struct bitfield *bf, struct bwriter *w);
 /* Replace BF's bits with the wire form in BUF. Return 0, or -1 (BF untouched) if LEN is not
  * bitfield_wire_len(size) or a spare bit past the end is set. */
 int bitfield_decode(struct bitfield *bf, const uint8_t *buf, size_t len);
-
-/* Availability: for each chunk, how many connected peers have it. The caller adds a peer's
- * bitfield when it arrives, counts each HAVE, and removes the peer's current bitfield (which
- * includes its HAVEs) when the peer goes away. */
-struct avail;
-
-/* Return counts for NCHUNKS chunks, all zero, or NULL (bad size or no memory). */
-struct avail *avail_new(uint32_t nchunks);
-void avail_free(struct avail *a);
-uint32_t avail_size(const struct avail *a);
-/* Count, or uncount, every chunk set in BF. Return 0, or -1 (nothing changes) if BF's size is
- * not avail_size(), or when removing would take a count below zero. */
-int avail_add(struct avail *a, const struct bitfield *bf);
-int avail_remove(struct avail *a, const struct bitfield *bf);
-/* Count one more peer holding chunk I (a HAVE). Return 0, or -1 if I is out of range. */
-int avail_have(struct avail *a, uint32_t i);
-/* How many peers have chunk I; 0 for I out of range. */
-uint32_t avail_get(const struct avail *a, uint32_t i);
 
 #endif

@@ -301,7 +301,7 @@ static bool req_add(struct picker *pk, struct pchunk *pc, uint32_t bi, struct pi
 }
 
 /* Drop (or, with LATE_ONLY, time out) every request PP holds, and give up exclusive chunks. */
-void picker_release_peer(struct picker *pk, struct picker_peer *pp, bool late_only)
+static void release_peer(struct picker *pk, struct picker_peer *pp, bool late_only)
 {
 	for (struct pchunk *pc = pk->active; pc != NULL; pc = pc->anext) {
 		if (pc->owner == pp)
@@ -313,6 +313,14 @@ void picker_release_peer(struct picker *pk, struct picker_peer *pp, bool late_on
 		}
 	}
 	pp->pace.probing = false;
+}
+
+void picker_peer_remove(struct picker *pk, struct picker_peer *pp)
+{
+	if (pp == NULL)
+		return;
+	release_peer(pk, pp, false);
+	peers_forget(pk, pp);
 }
 
 /* Requests stay outstanding through a choke: the wire answers each one, by a REJECT or, when
@@ -456,6 +464,14 @@ static size_t take_endgame(struct picker *pk, struct picker_peer *pp, struct pic
 	return n;
 }
 
+unsigned picker_peer_depth(const struct picker *pk, const struct picker_peer *pp)
+{
+	if (pp->snubbed)
+		return 1;
+	return pace_depth(&pp->pace, PICKER_BLOCK, pk->cfg.initial_depth, pk->cfg.min_depth,
+			  pk->cfg.max_depth);
+}
+
 size_t picker_fill(struct picker *pk, struct picker_peer *pp, uint64_t now_us,
 		   struct picker_req *out, size_t max)
 {
@@ -560,7 +576,7 @@ uint64_t picker_tick(struct picker *pk, uint64_t now_us)
 								     pk->cfg.timeout_max_us);
 		if (now_us >= due) {
 			pp->snubbed = true;
-			picker_release_peer(pk, pp, true);
+			release_peer(pk, pp, true);
 		} else if (due < next) {
 			next = due;
 		}

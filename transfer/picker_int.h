@@ -70,10 +70,9 @@ static inline bool peer_has(const struct picker_peer *pp, uint32_t c)
 	return (pp->bits[c / 64] >> (c % 64)) & 1;
 }
 
-/* picker.c: drop (or, with LATE_ONLY, time out) every request PP holds. */
-void picker_release_peer(struct picker *pk, struct picker_peer *pp, bool late_only);
-
-/* picker_peers.c */
+/* picker_peers.c; picker.c calls it, never the other way. */
+/* Forget PP (whose requests picker.c has released) and free it. */
+void peers_forget(struct picker *pk, struct picker_peer *pp);
 /* Chunk C became ours: no peer can give it to us any more. */
 void peers_chunk_had(struct picker *pk, uint32_t c);
 /* Whether PP has a chunk still in the rarity order (one nobody has started). */

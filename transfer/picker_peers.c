@@ -1,8 +1,8 @@
 /* The piece picker, part two: the peers. What each peer has (its bits, kept in the peer's own
  * allocation, a word at a time), the availability counts that follow from that (transfer/
  * rarity.c), whether it has anything we want (a count kept up to date as it announces chunks
- * and as chunks become ours), and its pace. Requests, picking and answers are picker.c's.
- * It keeps no time of its own and sends nothing. */
+ * and as chunks become ours), and its pace. Requests, picking and answers are picker.c's, which
+ * calls this file and is never called by it. It keeps no time of its own and sends nothing. */
 #include "transfer/picker_int.h"
 
 #include <stdlib.h>
@@ -49,11 +49,8 @@ static void uncount_chunks(struct picker *pk, struct picker_peer *pp)
 			rarity_move(pk->rar, k * 64 + (uint32_t)__builtin_ctzll(w), false);
 }
 
-void picker_peer_remove(struct picker *pk, struct picker_peer *pp)
+void peers_forget(struct picker *pk, struct picker_peer *pp)
 {
-	if (pp == NULL)
-		return;
-	picker_release_peer(pk, pp, false);
 	if (pp->has_all)
 		pk->nall--;
 	else
@@ -152,14 +149,6 @@ void picker_peer_measure(struct picker *pk, struct picker_peer *pp, uint64_t rat
 {
 	(void)pk;
 	pace_set(&pp->pace, rate, rtt_us);
-}
-
-unsigned picker_peer_depth(const struct picker *pk, const struct picker_peer *pp)
-{
-	if (pp->snubbed)
-		return 1;
-	return pace_depth(&pp->pace, PICKER_BLOCK, pk->cfg.initial_depth, pk->cfg.min_depth,
-			  pk->cfg.max_depth);
 }
 
 bool picker_peer_snubbed(const struct picker_peer *pp)

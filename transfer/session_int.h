@@ -1,6 +1,8 @@
-/* transfer/session_int.h: the session core's private state, shared by session.c (peers, framing,
- * handshake, timers), session_xfer.c (chunks: requests, blocks, upload, integrity) and
- * session_manifest.c (fetching and serving the manifest). Not for use outside those files. */
+/* transfer/session_int.h: the session core's private state, shared by session_dispatch.c (peers,
+ * framing, handshake, dispatch, timers), session_exchange.c (chunks: requests, blocks, upload,
+ * choking, integrity, ending peers), session_manifest.c (fetching and serving the manifest),
+ * session_seed.c (super-seeding) and session_peer.c (sending, logging, freeing a slot). Not for
+ * use outside those files. */
 #ifndef TRANSFER_SESSION_INT_H
 #define TRANSFER_SESSION_INT_H
 
@@ -97,7 +99,10 @@ static inline struct peer *sess_slot(const struct session *s, uint32_t i)
 	return s->peers[i].used ? &s->peers[i] : NULL;
 }
 
-/* session.c */
+/* Calls run one way: session_dispatch.c -> session_exchange.c -> session_manifest.c and
+ * session_seed.c; all of them -> session_peer.c, which calls none of them. */
+
+/* session_peer.c */
 uint64_t sess_now(struct session *s);
 void sess_log(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sess_send(struct session *s, struct peer *p, const uint8_t *buf, size_t len);
@@ -106,31 +111,40 @@ void sess_send_bare(struct session *s, struct peer *p, enum wire_type type);
 void sess_send_span(struct session *s, struct peer *p, enum wire_type type, uint32_t chunk,
 		    uint32_t offset, uint32_t length);
 void sess_send_have(struct session *s, struct peer *p, uint32_t chunk);
+void sess_peer_free(struct peer *p); /* free what P holds and clear its slot */
+
+/* session_exchange.c. Ending a peer lives here because it unwinds the peer's trade. */
+/* Forget P: its picker and choker state, the manifest fetch it served, its slot. */
+void sess_forget(struct session *s, struct peer *p);
 /* End P's connection for WHY: env->close() and forget it. */
 void sess_drop(struct session *s, struct peer *p, enum session_close why);
-void sess_choke_run(struct session *s, uint64_t now);
 /* Ban the peer with wire id ID: remember it, tell the env, end its connection. */
 void sess_ban(struct session *s, const uint8_t *id);
-
-/* session_xfer.c */
-int xfer_peer_ready(struct session *s, struct peer *p);
-void xfer_peer_forget(struct session *s, struct peer *p);
-int xfer_bitfield(struct session *s, struct peer *p, const uint8_t *bits, uint32_t len);
-int xfer_have(struct session *s, struct peer *p, uint32_t chunk);
-int xfer_request(struct session *s, struct peer *p, const struct wire_span *sp);
-int xfer_cancel(struct session *s, struct peer *p, const struct wire_span *sp);
-int xfer_reject(struct session *s, struct peer *p, const struct wire_span *sp);
-int xfer_block(struct session *s, struct peer *p, const struct wire_block *b);
-void xfer_choked(struct session *s, struct peer *p, bool choked);
-void xfer_interested(struct session *s, struct peer *p, bool interested);
-void xfer_set_choke(struct session *s, struct peer *p, bool choke);
-void xfer_serve(struct session *s, struct peer *p);
-void xfer_fill(struct session *s, struct peer *p);
-void xfer_fill_all(struct session *s);
+bool exch_banned(const struct session *s, const uint8_t *id);
+/* Apply whatever the choker decides now; sess_choke_run() does it only when one is due. */
+void exch_choke_now(struct session *s, uint64_t now);
+void sess_choke_run(struct session *s, uint64_t now);
+/* The manifest is ours: every peer past its handshake can now trade. Return 1 if CUR, the peer
+ * whose message got us here, was ended on the way, else 0. */
+int exch_ready_all(struct session *s, struct peer *cur);
+int exch_peer_ready(struct session *s, struct peer *p);
+void exch_peer_forget(struct session *s, struct peer *p);
+int exch_bitfield(struct session *s, struct peer *p, const uint8_t *bits, uint32_t len);
+int exch_have(struct session *s, struct peer *p, uint32_t chunk);
+int exch_request(struct session *s, struct peer *p, const struct wire_span *sp);
+int exch_cancel(struct session *s, struct peer *p, const struct wire_span *sp);
+int exch_reject(struct session *s, struct peer *p, const struct wire_span *sp);
+int exch_block(struct session *s, struct peer *p, const struct wire_block *b);
+void exch_choked(struct session *s, struct peer *p, bool choked);
+void exch_interested(struct session *s, struct peer *p, bool interested);
+void exch_set_choke(struct session *s, struct peer *p, bool choke);
+void exch_serve(struct session *s, struct peer *p);
+void exch_fill(struct session *s, struct peer *p);
+void exch_fill_all(struct session *s);
 /* Send NOT_INTERESTED to P if it has had nothing for us for the linger time. Return when to
  * look again, or UINT64_MAX. */
-uint64_t xfer_interest_timer(struct session *s, struct peer *p);
-void xfer_blames_free(struct session *s);
+uint64_t exch_interest_timer(struct session *s, struct peer *p);
+void exch_blames_free(struct session *s);
 
 /* session_seed.c: super-seeding. seed_start() begins it (0, or -1 on no memory); the peer
  * hooks do nothing for a peer that was never shown a partial view (P->shown NULL). */
@@ -148,7 +162,13 @@ void seed_have(struct session *s, uint32_t chunk);  /* some peer has CHUNK */
 void seed_bitfield(struct session *s, const struct bitfield *bf);
 void seed_peer_lost(struct session *s, struct peer *p);
 
-/* session_manifest.c */
+/* session_manifest.c. mf_piece() also returns MF_READY (the manifest is accepted: ready every
+ * peer) or MF_FORGED (its one source sent pieces that fail the content id: ban it, then
+ * mf_restart()). */
+#define MF_READY 2
+#define MF_FORGED 3
+/* Find a new source, if any peer can be one. */
+void mf_restart(struct session *s);
 int mf_accept(struct session *s, struct manifest *owned, const struct manifest *m);
 int mf_request(struct session *s, struct peer *p, uint32_t index);
 int mf_piece(struct session *s, struct peer *p, const struct wire_manifest_piece *pc);

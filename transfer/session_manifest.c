@@ -38,8 +38,7 @@ static void mf_start(struct session *s, struct peer *p)
 	mf_ask(s, p, 0);
 }
 
-/* Find a new source, if any peer can be one. */
-static void mf_restart(struct session *s)
+void mf_restart(struct session *s)
 {
 	free(s->mbuf);
 	s->mbuf = NULL;
@@ -116,40 +115,19 @@ int mf_accept(struct session *s, struct manifest *owned, const struct manifest *
 	return 0;
 }
 
-/* The manifest is ours: every peer past its handshake can now trade. Return 1 if CUR, the peer
- * whose message got us here, was ended on the way, else 0. */
-static int mf_ready_all(struct session *s, struct peer *cur)
-{
-	int gone = 0;
-	for (uint32_t i = 0; i < s->nslots; i++) {
-		struct peer *q = sess_slot(s, i);
-		if (q == NULL || !q->hs_got)
-			continue;
-		int rc = xfer_peer_ready(s, q);
-		if (rc < 0)
-			sess_drop(s, q, SESSION_CLOSE_PROTOCOL);
-		if (rc != 0 && q == cur)
-			gone = 1;
-	}
-	return gone;
-}
-
-static int mf_finish(struct session *s, struct peer *p)
+static int mf_finish(struct session *s)
 {
 	struct manifest *m = manifest_verify(s->mbuf, s->mtotal, s->cfg.content);
 	if (m == NULL) {
-		/* One source gave us every piece: the lie is its own. */
 		s->msrc = NULL;
-		sess_ban(s, p->id);
-		mf_restart(s);
-		return 1;
+		return MF_FORGED;
 	}
 	if (mf_accept(s, m, m) < 0) {
 		manifest_free(m);
 		mf_restart(s);
 		return 0;
 	}
-	return mf_ready_all(s, p);
+	return MF_READY;
 }
 
 int mf_piece(struct session *s, struct peer *p, const struct wire_manifest_piece *pc)
@@ -172,7 +150,7 @@ int mf_piece(struct session *s, struct peer *p, const struct wire_manifest_piece
 	s->mgot++;
 	uint32_t n = npieces(s->mtotal);
 	if (s->mgot == n)
-		return mf_finish(s, p);
+		return mf_finish(s);
 	while (s->mnext < n && p->mpending < MF_WINDOW)
 		mf_ask(s, p, s->mnext++);
 	return 0;

@@ -262,7 +262,7 @@ void xfer_unref(struct xfer *x)
 	jobs_cbufs_free(x);
 	free(x->cbufs);
 	free(x->conns);
-	free(x->known);
+	peerbook_free(x->book);
 	free(x->digests);
 	free(x);
 }

@@ -9,10 +9,9 @@
 #include "node/disk/storage.h"
 #include "node/xfer/xfer.h"
 #include "node/xfer/xferstate.h"
+#include "transfer/peerbook.h"
 #include "transfer/session.h"
 
-#define XFER_MAX_CONNS 60    /* connections per transfer we open or accept */
-#define XFER_MAX_KNOWN 256   /* addresses remembered per transfer */
 #define XFER_DEFAULT_TIMEOUT_S 30
 
 #define XFER_MAX_BUFS 16
@@ -41,16 +40,6 @@ struct xfer_watch {
 	struct xfer *x;
 	xfer_watch_cb *cb;
 	void *arg;
-};
-
-/* An address the DHT gave us. */
-struct known_peer {
-	struct dht_addr addr;
-	uint64_t next_try_us;
-	unsigned fails;
-	bool dialled;  /* a connection to it is open or being opened */
-	bool banned;
-	bool reached;  /* a connection to it came up once */
 };
 
 /* One DHT call in flight. The core cannot cancel calls, so a transfer that goes away only
@@ -102,23 +91,18 @@ struct xfer {
 	struct session *s;
 	struct pconn **conns;
 	unsigned nconns, capconns;
-	struct known_peer *known;
-	unsigned nknown;
+	struct peerbook *book;   /* whom to dial, when to ask the DHT; NULL until needed */
 	struct cbuf *cbufs;
 	unsigned ncbufs, capcbufs;
 	struct event *tick_ev, *house_ev, *dht_ev, *kick_ev;
-	uint64_t run_us;         /* when the session last started */
 	uint64_t active_us;      /* time run before the current run (xfer_time.c) */
 	uint64_t active_since_us; /* when the current run started, 0 while not running */
 	int64_t finished;        /* when it completed (Unix seconds), or 0 */
-	uint64_t deadline_us, next_lookup_us, next_announce_us, last_save_us;
-	unsigned lookup_wait_ms;
-	bool lookup_busy, announce_busy, announced;
+	uint64_t deadline_us, last_save_us;
 	bool dirty, saving, manifest_saved, finalizing, fail_pending;
 	bool forget;             /* remove the state directory once no save is running */
 	bool finalize_wanted;    /* complete, waiting for a save to end before finishing */
 	uint64_t gen;            /* bumped whenever work restarts: stale job results are dropped */
-	uint32_t holders_seen;
 	struct xfer_watch *watches;
 	uint64_t acc_down, acc_up, prev_down, prev_up, prev_us;
 	uint32_t acc_bans;

@@ -1,9 +1,8 @@
 /* A transfer's swarm: the session core's environment (bytes to peerconn, blocks to storage,
- * verification to the pool, time and randomness to the clock and libsodium), its peers (dialled
- * from what the DHT returns, with back-off for those that fail, never again for those banned),
- * and its DHT work: announcing ourselves under the content id's key as soon as we hold a
- * verified chunk and every four minutes after (the entry lives ten), and looking holders up,
- * quickly while nobody is known, then every fifteen seconds while downloading.
+ * verification to the pool, time and randomness to the clock and libsodium), its peers and its
+ * DHT work. Whom to dial and when, and when to announce or look holders up, is the peer book's
+ * policy (transfer/peerbook.h, which swarmsim drives too); this file carries it out on the real
+ * clock and reports back how each call and connection went.
  * The session core may not be re-entered or freed from its own callbacks: failures found
  * there are reported through xfer_fail_later(). */
 #include <errno.h>
@@ -22,21 +21,6 @@
 
 #define MAX_SESSION_PEERS 80        /* inbound and outbound together */
 #define ANNOUNCE_TTL_S 600
-/* Often enough that an announcement lost in ring churn (a key's owner restarted empty before
- * the keys came back to it) is back within a minute, rarely enough to cost nothing. */
-#define ANNOUNCE_EVERY_US 60000000ull
-#define RETRY_US 2000000ull         /* a DHT call that failed (not joined yet, no answer) */
-#define LOOKUP_EVERY_US 15000000ull /* while downloading with enough peers */
-#define LOOKUP_FEW_US 3000000ull    /* with fewer: peers announce after their first chunk, and
-				     * the sooner we meet them the sooner we trade */
-#define LOOKUP_EARLY_US 1000000ull  /* ... and in the first seconds, when every peer in a new
-				     * swarm is about to announce */
-#define EARLY_US 10000000ull
-#define ENOUGH_PEERS (XFER_MAX_CONNS / 2)
-#define LOOKUP_FIND_FIRST_MS 250    /* while looking for a first holder: 0.25, 0.5, 1, 2, 4, 4 s */
-#define LOOKUP_FIND_MAX_MS 4000
-#define DIAL_BACKOFF_US 2000000ull
-#define DIAL_BACKOFF_MAX_US 60000000ull
 #define TICK_MIN_US 5000
 #define TICK_MAX_US 200000
 
@@ -67,63 +51,52 @@ static void conn_del(struct xfer *x, struct pconn *c)
 		}
 }
 
-static struct known_peer *known_find(struct xfer *x, const struct dht_addr *a)
+/* X's peer book, made on first use. NULL on no memory. */
+static struct peerbook *book_of(struct xfer *x)
 {
-	for (unsigned i = 0; i < x->nknown; i++)
-		if (dht_addr_eq(&x->known[i].addr, a))
-			return &x->known[i];
-	return NULL;
+	if (x->book == NULL) {
+		struct peerbook_config bc;
+		peerbook_config_default(&bc);
+		bc.self = x->m->cfg.self;
+		x->book = peerbook_new(&bc);
+	}
+	return x->book;
+}
+
+/* What the peer book needs to know of X now. */
+static struct peerbook_view view_of(const struct xfer *x)
+{
+	return (struct peerbook_view){
+		.seeking = x->s != NULL && !x->seed && !x->complete && !session_complete(x->s),
+		.holding = x->s != NULL && (x->seed || x->complete ||
+					    (x->verified != NULL && !bitfield_none(x->verified))),
+		.has_manifest = x->man != NULL,
+		.conns = x->nconns,
+	};
 }
 
 void swarm_known_add(struct xfer *x, const struct dht_addr *a)
 {
-	if (dht_addr_eq(a, &x->m->cfg.self) || known_find(x, a) != NULL)
-		return;
-	if (x->known == NULL && (x->known = calloc(XFER_MAX_KNOWN, sizeof *x->known)) == NULL)
-		return;
-	if (x->nknown == XFER_MAX_KNOWN)
-		return;
-	x->known[x->nknown++] = (struct known_peer){ .addr = *a };
+	if (book_of(x) != NULL)
+		peerbook_add(x->book, a);
 }
 
 uint32_t swarm_good_peers(const struct xfer *x, struct dht_addr *out, uint32_t max)
 {
-	uint32_t n = 0;
-	for (unsigned i = 0; i < x->nknown && n < max; i++)
-		if (x->known[i].reached && !x->known[i].banned)
-			out[n++] = x->known[i].addr;
-	return n;
-}
-
-/* An outgoing connection to K ended; WHY_FAILED: count it against K. */
-static void known_ended(struct xfer *x, struct known_peer *k, bool failed, uint64_t wait_us)
-{
-	uint64_t now = mono_now_us();
-	k->dialled = false;
-	if (failed && k->fails < 16)
-		k->fails++;
-	uint64_t backoff = DIAL_BACKOFF_US << (k->fails < 5 ? k->fails : 5);
-	if (backoff > DIAL_BACKOFF_MAX_US)
-		backoff = DIAL_BACKOFF_MAX_US;
-	k->next_try_us = now + (wait_us > backoff ? wait_us : backoff);
-	(void)x;
+	return x->book ? peerbook_good(x->book, out, max) : 0;
 }
 
 static void dial_some(struct xfer *x, uint64_t now)
 {
-	if (x->s == NULL || session_complete(x->s))
-		return;
-	for (unsigned i = 0; i < x->nknown && x->nconns < XFER_MAX_CONNS; i++) {
-		struct known_peer *k = &x->known[i];
-		if (k->dialled || k->banned || k->next_try_us > now)
-			continue;
-		struct pconn *c = pconn_connect(x->m->net, &k->addr, &peer_ops, x);
+	struct peerbook_view v = view_of(x);
+	const struct dht_addr *a;
+	while (x->book && (a = peerbook_dial(x->book, now, &v)) != NULL) {
+		struct pconn *c = pconn_connect(x->m->net, a, &peer_ops, x);
 		if (c == NULL || conn_add(x, c) != 0) {
 			pconn_close(c);
-			known_ended(x, k, true, 0);
-			continue;
+			peerbook_dropped(x->book, a, true, now);
 		}
-		k->dialled = true;
+		v.conns = x->nconns;
 	}
 }
 
@@ -161,15 +134,9 @@ static void e_close(void *arg, void *conn, enum session_close why)
 {
 	struct xfer *x = arg;
 	struct pconn *c = conn;
-	struct known_peer *k = pconn_outgoing(c) ? known_find(x, pconn_addr(c)) : NULL;
 	conn_del(x, c);
-	if (k != NULL) {
-		if (why == SESSION_CLOSE_BANNED)
-			k->banned = true;
-		/* A duplicate is a peer we already trade with; a finished pair has nothing left. */
-		known_ended(x, k, why != SESSION_CLOSE_DUPLICATE && why != SESSION_CLOSE_DONE,
-			    why == SESSION_CLOSE_DONE ? DIAL_BACKOFF_MAX_US : 0);
-	}
+	if (pconn_outgoing(c) && x->book)
+		peerbook_closed(x->book, pconn_addr(c), why, mono_now_us());
 	pconn_close(c);
 }
 
@@ -289,11 +256,8 @@ static int p_up(void *owner, struct pconn *c)
 	if (slot < 0)
 		return -1; /* the session closed it through e_close */
 	pconn_set_slot(c, slot);
-	struct known_peer *k = out ? known_find(x, pconn_addr(c)) : NULL;
-	if (k) {
-		k->fails = 0;
-		k->reached = true;
-	}
+	if (out && x->book)
+		peerbook_up(x->book, pconn_addr(c));
 	return 0;
 }
 
@@ -319,9 +283,8 @@ static void p_gone(void *owner, struct pconn *c, const char *why)
 	if (x->s && pconn_slot(c) >= 0)
 		session_peer_gone(x->s, (uint32_t)pconn_slot(c));
 	conn_del(x, c);
-	struct known_peer *k = pconn_outgoing(c) ? known_find(x, pconn_addr(c)) : NULL;
-	if (k)
-		known_ended(x, k, pconn_slot(c) < 0, 0);
+	if (pconn_outgoing(c) && x->book)
+		peerbook_dropped(x->book, pconn_addr(c), pconn_slot(c) < 0, mono_now_us());
 }
 
 static const struct pconn_ops peer_ops = { p_up, p_input, p_writable, p_gone };
@@ -372,26 +335,13 @@ void swarm_tickets_free(struct xfer_mgr *m)
 		ticket_free(m->tickets);
 }
 
-static bool want_announce(const struct xfer *x)
-{
-	return x->s != NULL && (x->seed || x->complete ||
-				(x->verified != NULL && !bitfield_none(x->verified)));
-}
-
-static bool want_lookup(const struct xfer *x)
-{
-	return x->s != NULL && !x->seed && !x->complete && !session_complete(x->s);
-}
-
 static void dht_schedule(struct xfer *x)
 {
-	uint64_t next = UINT64_MAX, now = mono_now_us();
-	if (x->dht_ev == NULL)
+	uint64_t now = mono_now_us();
+	if (x->dht_ev == NULL || x->book == NULL)
 		return;
-	if (want_announce(x) && !x->announce_busy)
-		next = x->next_announce_us;
-	if (want_lookup(x) && !x->lookup_busy && x->next_lookup_us < next)
-		next = x->next_lookup_us;
+	struct peerbook_view v = view_of(x);
+	uint64_t next = peerbook_next_call(x->book, &v);
 	if (next == UINT64_MAX) {
 		evtimer_del(x->dht_ev);
 		return;
@@ -408,32 +358,12 @@ static void on_announced(void *arg, const struct dht_value_result *res)
 	ticket_free(t);
 	if (x == NULL)
 		return;
-	x->announce_busy = false;
-	uint64_t now = mono_now_us();
-	if (res->status == DHT_OK) {
-		if (!x->announced)
-			log_info("transfer %.16s: announced in the DHT", x->hex);
-		x->announced = true;
-		x->next_announce_us = now + ANNOUNCE_EVERY_US;
-	} else {
+	bool ok = res->status == DHT_OK;
+	if (peerbook_announced(x->book, ok, mono_now_us()))
+		log_info("transfer %.16s: announced in the DHT", x->hex);
+	if (!ok)
 		log_debug("transfer %.16s: announce failed: %s", x->hex, dht_status_str(res->status));
-		x->next_announce_us = now + RETRY_US;
-	}
 	dht_schedule(x);
-}
-
-static void next_lookup(struct xfer *x, uint64_t now)
-{
-	if (x->man == NULL) {
-		x->next_lookup_us = now + (uint64_t)x->lookup_wait_ms * 1000;
-		if (x->lookup_wait_ms < LOOKUP_FIND_MAX_MS)
-			x->lookup_wait_ms *= 2;
-	} else {
-		uint64_t wait = x->nconns >= ENOUGH_PEERS	 ? LOOKUP_EVERY_US
-				: now - x->run_us < EARLY_US ? LOOKUP_EARLY_US
-							     : LOOKUP_FEW_US;
-		x->next_lookup_us = now + wait;
-	}
 }
 
 static void on_peers(void *arg, const struct dht_value_result *res)
@@ -443,27 +373,20 @@ static void on_peers(void *arg, const struct dht_value_result *res)
 	ticket_free(t);
 	if (x == NULL)
 		return;
-	x->lookup_busy = false;
 	uint64_t now = mono_now_us();
-	if (res->status == DHT_OK) {
-		for (size_t i = 0; i < res->npeers; i++)
-			swarm_known_add(x, &res->peers[i]);
-		if (res->npeers > x->holders_seen)
-			x->holders_seen = (uint32_t)res->npeers;
-	}
-	next_lookup(x, now);
+	struct peerbook_view v = view_of(x);
+	peerbook_found(x->book, res->status == DHT_OK, res->peers, res->npeers, now, &v);
 	dial_some(x, now);
 	dht_schedule(x);
 }
 
-static void dht_call(struct xfer *x, bool announce, uint64_t now)
+static void dht_call(struct xfer *x, enum peerbook_call call, uint64_t now)
 {
 	struct dht *d = x->m->cfg.d;
 	struct dht_id key;
 	manifest_id_to_key(x->cid, dht_bits(d), &key);
+	bool announce = call == PEERBOOK_ANNOUNCE;
 	struct dht_ticket *t = ticket_new(x, announce);
-	bool *busy = announce ? &x->announce_busy : &x->lookup_busy;
-	*busy = true;
 	int rc = t == NULL ? -1
 		 : announce ? dht_announce(d, &key, &x->m->cfg.self, ANNOUNCE_TTL_S, on_announced, t)
 			    : dht_get_peers(d, &key, KV_MAX_PEERS_REPLY, on_peers, t);
@@ -471,8 +394,7 @@ static void dht_call(struct xfer *x, bool announce, uint64_t now)
 		return; /* the callback may already have run */
 	if (t)
 		ticket_free(t);
-	*busy = false;
-	*(announce ? &x->next_announce_us : &x->next_lookup_us) = now + RETRY_US;
+	peerbook_call_failed(x->book, call, now);
 }
 
 void swarm_on_dht(evutil_socket_t fd, short what, void *arg)
@@ -481,17 +403,17 @@ void swarm_on_dht(evutil_socket_t fd, short what, void *arg)
 	uint64_t now = mono_now_us();
 	(void)fd;
 	(void)what;
-	if (want_announce(x) && !x->announce_busy && x->next_announce_us <= now)
-		dht_call(x, true, now);
-	if (want_lookup(x) && !x->lookup_busy && x->next_lookup_us <= now)
-		dht_call(x, false, now);
+	struct peerbook_view v = view_of(x);
+	enum peerbook_call call;
+	while (x->book && (call = peerbook_due(x->book, now, &v)) != PEERBOOK_NONE)
+		dht_call(x, call, now);
 	dht_schedule(x);
 }
 
 void swarm_dht_kick(struct xfer *x)
 {
-	if (!x->announced)
-		x->next_announce_us = mono_now_us();
+	if (x->book)
+		peerbook_kick(x->book, mono_now_us());
 	dht_schedule(x);
 }
 
@@ -541,7 +463,7 @@ int swarm_start(struct xfer *x)
 		.store = e_store, .read = e_read, .verify = e_verify, .ban = e_ban,
 		.manifest = e_manifest, .now = e_now, .rand64 = e_rand, .log = e_log,
 	};
-	x->s = session_new(&sc, &env);
+	x->s = book_of(x) ? session_new(&sc, &env) : NULL;
 	if (x->s == NULL)
 		return -1;
 	uint64_t now = mono_now_us();
@@ -549,10 +471,7 @@ int swarm_start(struct xfer *x)
 	x->state = done ? XFER_SEEDING : x->man ? XFER_DOWNLOADING : XFER_FINDING;
 	x->deadline_us = now + (uint64_t)(x->timeout_s ? x->timeout_s : XFER_DEFAULT_TIMEOUT_S) *
 				       1000000;
-	x->next_lookup_us = x->next_announce_us = now;
-	x->lookup_wait_ms = LOOKUP_FIND_FIRST_MS;
-	x->run_us = now;
-	x->announced = false;
+	peerbook_start(x->book, now);
 	static const struct timeval soon = { .tv_usec = 1000 };
 	evtimer_add(x->tick_ev, &soon);
 	dht_schedule(x);
@@ -566,13 +485,12 @@ void swarm_halt(struct xfer *x)
 	for (struct dht_ticket *t = x->m->tickets; t; t = t->next)
 		if (t->x == x)
 			t->x = NULL;
-	x->lookup_busy = x->announce_busy = false;
 	x->finalize_wanted = false;
 	jobs_cbufs_free(x);
 	while (x->nconns > 0)
 		pconn_close(x->conns[--x->nconns]);
-	for (unsigned i = 0; i < x->nknown; i++)
-		x->known[i].dialled = false;
+	if (x->book)
+		peerbook_stop(x->book);
 	if (x->s != NULL) {
 		struct session_stats st;
 		session_stats(x->s, &st);
@@ -594,8 +512,7 @@ void swarm_chunk_checked(struct xfer *x, uint32_t chunk, bool ok, const uint8_t 
 	if (ok) {
 		bitfield_set(x->verified, chunk);
 		xfer_mark_dirty(x);
-		if (!x->announced)
-			swarm_dht_kick(x);
+		swarm_dht_kick(x);
 	}
 	if (session_complete(x->s))
 		want_finalize(x);
@@ -604,15 +521,16 @@ void swarm_chunk_checked(struct xfer *x, uint32_t chunk, bool ok, const uint8_t 
 static void not_found(struct xfer *x)
 {
 	unsigned s = x->timeout_s ? x->timeout_s : XFER_DEFAULT_TIMEOUT_S;
+	uint32_t holders = x->book ? peerbook_holders_seen(x->book) : 0;
 	x->forget = true; /* nothing was fetched: nothing to resume */
-	if (x->holders_seen == 0)
+	if (holders == 0)
 		xfer_fail(x, XFER_E_NOT_FOUND, "no holder of %s was found in the DHT within %u s: "
 			  "check the content id, and that a node sharing it is in this ring", x->hex,
 			  s);
 	else
 		xfer_fail(x, XFER_E_NOT_FOUND, "the DHT named %u holder%s of %s, but none sent "
 			  "the manifest within %u s: they may be gone or unreachable",
-			  x->holders_seen, plural(x->holders_seen), x->hex, s);
+			  holders, plural(holders), x->hex, s);
 	if (!x->saving && x->statedir)
 		xstate_remove(x->statedir);
 }

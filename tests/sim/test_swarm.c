@@ -1,6 +1,7 @@
 /* Small swarms in the simulator, fixed seeds: everyone finishes no sooner than the D_p2p bound
  * allows, liars are all banned and honest peers never are, free riders finish after
- * contributors, late joiners that leave when done still all finish, and a seed replays exactly. */
+ * contributors, late joiners that leave when done still all finish, peers find each other
+ * through the peer book's lookups and back-off, and a seed replays exactly. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -127,6 +128,29 @@ static void test_late_joiners_leaving(void **state)
 	swarm_result_free(&r);
 }
 
+/* Peers meet through the peer book (transfer/peerbook.h) and a simulated DHT: peers that left
+ * stay listed until their announcement lapses, so later peers dial them, fail, and may redial
+ * them only after the back-off (2 s doubled for a first failure); and a peer learns holders from
+ * lookups after its first, since peers are listed only once they hold a chunk. */
+static void test_discovery_policy(void **state)
+{
+	(void)state;
+	struct swarm_config c;
+	small(&c, 20, 11);
+	c.file_bytes = 16u << 20;
+	c.join_spread_s = 30;
+	c.leave_when_done = true;
+	struct swarm_result r;
+	run(&c, &r);
+	assert_int_equal(r.honest_incomplete, 0);
+	assert_true(r.lookups > r.peers);
+	assert_true(r.learned_late > 0);
+	assert_true(r.dial_failures > 0);
+	assert_true(r.redials > 0);
+	assert_true(r.min_redial_wait_s >= 4.0);
+	swarm_result_free(&r);
+}
+
 static void test_same_seed_same_run(void **state)
 {
 	(void)state;
@@ -174,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_liars_banned_honest_not),
 		cmocka_unit_test(test_free_riders_slower),
 		cmocka_unit_test(test_late_joiners_leaving),
+		cmocka_unit_test(test_discovery_policy),
 		cmocka_unit_test(test_same_seed_same_run),
 		cmocka_unit_test(test_bad_config_refused),
 	};

@@ -1,4 +1,4 @@
-/* Bitfields and availability counts: known wire bytes, spare-bit rejection, and random operation
+/* Bitfields: known wire bytes, spare-bit rejection, and random operation
  * sequences (fixed seeds) checked against a plain bool-array model at sizes around word edges. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,9 +28,6 @@ static void test_limits(void **state)
 	assert_int_equal(bitfield_wire_len(BITFIELD_MAX_BITS), BITFIELD_MAX_BYTES);
 	bitfield_free(bf);
 	bitfield_free(NULL);
-	assert_null(avail_new(0));
-	assert_null(avail_new(BITFIELD_MAX_BITS + 1));
-	avail_free(NULL);
 }
 
 static void test_set_clear_test(void **state)
@@ -212,78 +209,6 @@ static void test_wanted(void **state)
 	bitfield_free(b);
 }
 
-static void test_avail(void **state)
-{
-	(void)state;
-	enum { N = 130, PEERS = 20 };
-	struct rng r;
-	rng_seed(&r, 99);
-	struct avail *a = avail_new(N);
-	assert_int_equal(avail_size(a), N);
-	struct bitfield *peer[PEERS];
-	uint32_t model[N] = { 0 };
-	for (int p = 0; p < PEERS; p++) {
-		peer[p] = bitfield_new(N);
-		for (uint32_t i = 0; i < N; i++)
-			if (rng_below(&r, 3) == 0)
-				bitfield_set(peer[p], i);
-		assert_int_equal(avail_add(a, peer[p]), 0);
-		for (uint32_t i = 0; i < N; i++)
-			model[i] += bitfield_test(peer[p], i);
-	}
-	/* HAVEs: the peer's bitfield grows and the count follows. */
-	for (int k = 0; k < 300; k++) {
-		int p = (int)rng_below(&r, PEERS);
-		uint32_t i = (uint32_t)rng_below(&r, N);
-		if (bitfield_test(peer[p], i))
-			continue;
-		bitfield_set(peer[p], i);
-		assert_int_equal(avail_have(a, i), 0);
-		model[i]++;
-	}
-	for (int p = 0; p < PEERS; p += 2) {
-		assert_int_equal(avail_remove(a, peer[p]), 0);
-		for (uint32_t i = 0; i < N; i++)
-			model[i] -= bitfield_test(peer[p], i);
-	}
-	for (uint32_t i = 0; i < N; i++)
-		assert_int_equal(avail_get(a, i), model[i]);
-	assert_int_equal(avail_get(a, N), 0);
-	assert_int_equal(avail_have(a, N), -1);
-	for (int p = 1; p < PEERS; p += 2)
-		assert_int_equal(avail_remove(a, peer[p]), 0);
-	for (uint32_t i = 0; i < N; i++)
-		assert_int_equal(avail_get(a, i), 0);
-	for (int p = 0; p < PEERS; p++)
-		bitfield_free(peer[p]);
-	avail_free(a);
-}
-
-/* A removal that would take any count below zero is refused whole, as is a size mismatch. */
-static void test_avail_refuses(void **state)
-{
-	(void)state;
-	enum { N = 130 };
-	struct avail *a = avail_new(N);
-	struct bitfield *all = bitfield_new(N), *one = bitfield_new(N);
-	bitfield_set_all(all);
-	bitfield_set(one, 5);
-	assert_int_equal(avail_add(a, one), 0);
-	assert_int_equal(avail_remove(a, all), -1);
-	for (uint32_t i = 0; i < N; i++)
-		assert_int_equal(avail_get(a, i), i == 5);
-	assert_int_equal(avail_add(a, all), 0);
-	assert_int_equal(avail_remove(a, all), 0);
-	assert_int_equal(avail_get(a, 5), 1);
-	bitfield_free(one);
-	struct bitfield *other = bitfield_new(N + 1);
-	assert_int_equal(avail_add(a, other), -1);
-	assert_int_equal(avail_remove(a, other), -1);
-	bitfield_free(other);
-	bitfield_free(all);
-	avail_free(a);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,8 +218,6 @@ int main(void)
 		cmocka_unit_test(test_decode_rejects),
 		cmocka_unit_test(test_random_against_model),
 		cmocka_unit_test(test_wanted),
-		cmocka_unit_test(test_avail),
-		cmocka_unit_test(test_avail_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,7 +30,7 @@ static const char usage[] =
 	"  --have-manifest      peers start with the manifest (default: fetch it by content id)\n"
 	"  --no-super-seed      the seed shows every chunk at once (default: a few at a time,\n"
 	"                       none twice before all once)\n"
-	"  --neighbours N       peers a joining peer is told about (50)\n"
+	"  --neighbours N       holders one DHT lookup names at most (50)\n"
 	"  --max-conns N        connections per node (80)\n"
 	"  --slots N            regular unchoke slots (4), more on uplinks over 1 MiB/s per slot\n"
 	"  --fixed-slots        --slots N whatever the uplink\n"
@@ -265,6 +265,10 @@ static void print_text(const struct swarm_result *r)
 		       fr, co / fr);
 	printf("banned: liars %u, honest %u; honest peers unfinished %u\n", r->liars_banned,
 	       r->honest_banned, r->honest_incomplete);
+	printf("discovery: %llu lookups, %llu holders learned after a first lookup, %llu dials "
+	       "(%llu failed, %llu redials)\n", (unsigned long long)r->lookups,
+	       (unsigned long long)r->learned_late, (unsigned long long)r->dials,
+	       (unsigned long long)r->dial_failures, (unsigned long long)r->redials);
 	printf("simulated %.1f s\n", r->sim_time);
 }
 
@@ -331,6 +335,10 @@ static void print_json(const struct swarm_result *r)
 	json_object_set_new(o, "liars_banned", json_integer(r->liars_banned));
 	json_object_set_new(o, "honest_banned", json_integer(r->honest_banned));
 	json_object_set_new(o, "honest_incomplete", json_integer(r->honest_incomplete));
+	json_object_set_new(o, "discovery", json_pack("{s:I,s:I,s:I,s:I,s:I}", "lookups",
+			    (json_int_t)r->lookups, "learned_late", (json_int_t)r->learned_late,
+			    "dials", (json_int_t)r->dials, "dial_failures",
+			    (json_int_t)r->dial_failures, "redials", (json_int_t)r->redials));
 	json_object_set_new(o, "sim_time", json_real(r->sim_time));
 	json_object_set_new(o, "done", done_array(r));
 	json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(10));

@@ -1,97 +1,24 @@
 /* The swarm: node 0 is the seed, nodes 1..N the peers. Each node runs the real session core;
  * this file is its environment: frames go through net.c, verify() is answered from a per-chunk
- * taint mask (bit b set while block b holds bytes from a liar), reads return one shared buffer of
- * zeros, and a joining peer is handed a random subset of the nodes present, as a DHT lookup of the
- * content id would. It measures what the bench needs: completion times, the D_p2p and D_cs bounds,
- * upload utilization over the busy part of the run, duplicates, bans, and who traded with whom.
- * It does not model connection set-up time, loss, or the DHT itself. */
-#include "tools/swarmsim/swarm.h"
-
+ * taint mask (bit b set while block b holds bytes from a liar), and reads return one shared
+ * buffer of zeros. Peers find each other as real nodes do, through the peer book and a
+ * simulated DHT (find.c). It measures what the bench needs: completion times, the D_p2p and
+ * D_cs bounds, upload utilization over the busy part of the run, duplicates, bans, who traded
+ * with whom, and how discovery went. It does not model connection set-up time or loss. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dht/bytes.h"
-#include "dht/rng.h"
-#include "tools/sim/evq.h"
-#include "tools/swarmsim/net.h"
 #include "tools/swarmsim/pages.h"
-#include "transfer/session.h"
+#include "tools/swarmsim/swarm_int.h"
 
-#define BLOCK 16384u
-#define MAX_BLOCKS 32u
-#define REDISCOVER_US 30000000u
 #define TICK_MIN_US 1000u
 #define TICK_MAX_US 2000000u
 #define PAGES_EVERY_US 1000000u
 
 static const uint8_t zeros[BLOCK];
-
-struct snode;
-
-/* One side of a connection, as the swarm keeps track of it. The session's handle for the peer
- * is the net's side itself (struct net_side), whose owner data point back here and, in the
- * word, say what the other node is (FROM_*), so that sending and storing touch only the net. */
-struct end {
-	struct net_conn *c;
-	int side;
-	int slot;
-	bool open;
-	struct snode *node;
-	struct end *other;
-};
-
-#define FROM_LIAR 1u
-#define FROM_SEED 2u
-#define FROM_CLS_SHIFT 8
-
-struct snode {
-	struct swarm *sw;
-	uint32_t idx;
-	int net_id;
-	struct session *s;
-	bool present, done, free_rider, liar;
-	unsigned cls;
-	uint64_t up, down;
-	double join_s, leave_s, done_s;
-	uint32_t *taint;
-	struct end **ends;
-	size_t nends, cap;
-	unsigned nopen;
-	uint64_t up_from, up_to;
-	uint32_t banned_by;
-};
-
-struct swarm {
-	const struct swarm_config *cfg;
-	struct evq *q;
-	struct net *net;
-	struct rng rng;
-	struct manifest *m;
-	struct snode *nodes;
-	uint32_t n;
-	uint32_t *present, npresent, *scratch;
-	uint64_t verified, target95;
-	bool window_open, window_closed;
-	double from_s, to_s;
-	uint32_t waiting;         /* honest peers not done yet */
-	uint64_t cls_bytes[SWARM_MAX_RATES][SWARM_MAX_RATES];
-	uint64_t payload;
-	uint64_t dup_left;        /* duplicates counted by sessions that have left */
-	bool failed;
-};
-
-static double now_s(const struct swarm *sw)
-{
-	return (double)evq_now(sw->q) / 1e6;
-}
-
-static void at(struct swarm *sw, uint64_t t, evq_fn *fn, void *arg, uint64_t u)
-{
-	if (evq_at(sw->q, t, fn, arg, u) < 0)
-		sw->failed = true;
-}
 
 /* ---- the session env ---- */
 
@@ -127,6 +54,7 @@ static void e_close(void *arg, void *conn, enum session_close why)
 		return;
 	end_shut(e);
 	net_close(e->c);
+	find_closed(nd->sw, e, why);
 	at(nd->sw, evq_now(nd->sw->q) + nd->sw->cfg->latency_us, ev_gone, e->other, 0);
 }
 
@@ -201,7 +129,6 @@ static void n_writable(void *ctx, void *user, uint32_t tag)
 
 static void ev_gone(void *ctx, void *arg, uint64_t u)
 {
-	(void)ctx;
 	(void)u;
 	struct end *e = arg;
 	if (!e->open)
@@ -209,6 +136,7 @@ static void ev_gone(void *ctx, void *arg, uint64_t u)
 	end_shut(e);
 	if (e->slot >= 0)
 		session_peer_gone(e->node->s, (uint32_t)e->slot);
+	find_gone(ctx, e);
 }
 
 static void note_done(struct swarm *sw, struct snode *nd);
@@ -228,6 +156,7 @@ static void ev_verify(void *ctx, void *arg, uint64_t u)
 	session_chunk_verified(nd->s, chunk, ok, ok && !(u & 1) ? NULL : dig);
 	if (!ok || nd->idx == 0)
 		return;
+	find_verified(sw, nd);
 	sw->verified += manifest_chunk_len(sw->m, chunk);
 	if (!sw->window_open) {
 		sw->window_open = true;
@@ -277,15 +206,10 @@ static void ev_leave(void *ctx, void *arg, uint64_t u)
 		net_close(e->c);
 		at(sw, evq_now(sw->q) + sw->cfg->latency_us, ev_gone, e->other, 0);
 	}
+	find_leave(sw, nd);
 	session_free(nd->s);
 	nd->s = NULL;
-	nd->present = false;
 	nd->leave_s = now_s(sw);
-	for (uint32_t i = 0; i < sw->npresent; i++)
-		if (sw->present[i] == nd->idx) {
-			sw->present[i] = sw->present[--sw->npresent];
-			break;
-		}
 }
 
 static void note_done(struct swarm *sw, struct snode *nd)
@@ -298,92 +222,7 @@ static void note_done(struct swarm *sw, struct snode *nd)
 		at(sw, evq_now(sw->q), ev_leave, nd, 0);
 }
 
-/* ---- joining and finding peers ---- */
-
-static int end_track(struct snode *nd, struct end *e)
-{
-	if (nd->nends == nd->cap) {
-		size_t cap = nd->cap ? nd->cap * 2 : 16;
-		struct end **n = realloc(nd->ends, cap * sizeof *n);
-		if (n == NULL)
-			return -1;
-		nd->ends = n;
-		nd->cap = cap;
-	}
-	nd->ends[nd->nends++] = e;
-	nd->nopen++;
-	return 0;
-}
-
-static bool linked(const struct snode *a, const struct snode *b)
-{
-	for (size_t i = 0; i < a->nends; i++)
-		if (a->ends[i]->open && a->ends[i]->other->node == b)
-			return true;
-	return false;
-}
-
-static uint32_t from_word(const struct snode *from)
-{
-	return (from->liar ? FROM_LIAR : 0) | (from->idx == 0 ? FROM_SEED : 0) |
-	       (uint32_t)from->cls << FROM_CLS_SHIFT;
-}
-
-static void connect_nodes(struct swarm *sw, struct snode *a, struct snode *b)
-{
-	unsigned cap = sw->cfg->max_conns;
-	if (a->nopen >= cap || b->nopen >= cap || linked(a, b))
-		return;
-	struct net_conn *c = net_connect(sw->net, (uint32_t)a->net_id, (uint32_t)b->net_id);
-	struct end *ea = calloc(1, sizeof *ea), *eb = calloc(1, sizeof *eb);
-	if (c == NULL || ea == NULL || eb == NULL || end_track(a, ea) < 0 || end_track(b, eb) < 0) {
-		sw->failed = true;
-		return;
-	}
-	*ea = (struct end){ c, 0, -1, true, a, eb };
-	*eb = (struct end){ c, 1, -1, true, b, ea };
-	struct net_side *sa = net_conn_side(c, 0), *sb = net_conn_side(c, 1);
-	net_side_set_owner(sa, ea, from_word(b));
-	net_side_set_owner(sb, eb, from_word(a));
-	eb->slot = session_peer_add(b->s, sb, false);
-	if (ea->open)
-		ea->slot = session_peer_add(a->s, sa, true);
-	/* Both slots are known before the first frame (the handshake) can arrive. A refused side
-	 * has closed the connection: nothing will be delivered. */
-	if (ea->open && eb->open) {
-		net_side_set_user(sa, a->s, (uint32_t)ea->slot);
-		net_side_set_user(sb, b->s, (uint32_t)eb->slot);
-	}
-}
-
-/* Connect ND to a random subset of the nodes present, as a DHT lookup would return them. */
-static void discover(struct swarm *sw, struct snode *nd)
-{
-	uint32_t k = 0;
-	for (uint32_t i = 0; i < sw->npresent; i++)
-		if (sw->present[i] != nd->idx)
-			sw->scratch[k++] = sw->present[i];
-	uint32_t want = k < sw->cfg->neighbours ? k : sw->cfg->neighbours;
-	for (uint32_t i = 0; i < want; i++) {
-		uint32_t j = i + (uint32_t)rng_below(&sw->rng, k - i);
-		uint32_t t = sw->scratch[i];
-		sw->scratch[i] = sw->scratch[j];
-		sw->scratch[j] = t;
-		connect_nodes(sw, nd, &sw->nodes[sw->scratch[i]]);
-	}
-}
-
-static void ev_rediscover(void *ctx, void *arg, uint64_t u)
-{
-	struct swarm *sw = ctx;
-	struct snode *nd = arg;
-	(void)u;
-	if (nd->s == NULL || nd->done)
-		return;
-	if (nd->nopen < sw->cfg->neighbours / 2)
-		discover(sw, nd);
-	at(sw, evq_now(sw->q) + REDISCOVER_US, ev_rediscover, nd, 0);
-}
+/* ---- joining ---- */
 
 static struct session *make_session(struct swarm *sw, struct snode *nd)
 {
@@ -428,12 +267,9 @@ static void ev_join(void *ctx, void *arg, uint64_t u)
 		sw->failed = true;
 		return;
 	}
-	nd->present = true;
 	nd->join_s = now_s(sw);
-	discover(sw, nd);
-	sw->present[sw->npresent++] = nd->idx;
+	find_join(sw, nd);
 	at(sw, evq_now(sw->q) + TICK_MIN_US, ev_tick, nd, 0);
-	at(sw, evq_now(sw->q) + REDISCOVER_US, ev_rediscover, nd, 0);
 }
 
 /* ---- set-up ---- */
@@ -584,10 +420,11 @@ static struct swarm *swarm_new(const struct swarm_config *c)
 	sw->net = sw->q ? net_new(sw->q, &ops, sw, c->latency_us) : NULL;
 	sw->m = fake_manifest(c);
 	sw->nodes = calloc(sw->n, sizeof *sw->nodes);
-	sw->present = calloc(sw->n, sizeof *sw->present);
 	sw->scratch = calloc(sw->n, sizeof *sw->scratch);
-	if (sw->net == NULL || sw->m == NULL || sw->nodes == NULL || sw->present == NULL ||
-	    sw->scratch == NULL)
+	sw->answer = calloc(sw->n, sizeof *sw->answer);
+	sw->book_left.min_redial_wait_us = UINT64_MAX;
+	if (sw->net == NULL || sw->m == NULL || sw->nodes == NULL || sw->scratch == NULL ||
+	    sw->answer == NULL)
 		return sw;
 	sw->target95 = (uint64_t)(0.95 * (double)c->file_bytes * c->peers);
 	if (nodes_make(sw) < 0)
@@ -602,6 +439,7 @@ static void swarm_free(struct swarm *sw)
 	for (uint32_t i = 0; sw->nodes && i < sw->n; i++) {
 		struct snode *nd = &sw->nodes[i];
 		session_free(nd->s);
+		peerbook_free(nd->book);
 		for (size_t k = 0; k < nd->nends; k++)
 			free(nd->ends[k]);
 		free(nd->ends);
@@ -611,8 +449,8 @@ static void swarm_free(struct swarm *sw)
 	evq_free(sw->q);
 	manifest_free(sw->m);
 	free(sw->nodes);
-	free(sw->present);
 	free(sw->scratch);
+	free(sw->answer);
 	free(sw);
 }
 
@@ -771,6 +609,7 @@ int swarm_run(const struct swarm_config *cfg, struct swarm_result *out, char *er
 	}
 	uint64_t seed_up = out->seed_uploaded_bytes;
 	rc = result_fill(sw, out, dup);
+	find_totals(sw, out);
 	out->seed_uploaded_bytes = seed_up;
 out:
 	if (rc < 0) {

@@ -29,7 +29,7 @@ struct swarm_config {
 	bool fetch_manifest;      /* peers start from the content id alone */
 	bool super_seed;          /* the seed super-seeds (session_config.super_seed): true */
 	uint64_t seed;            /* PRNG seed */
-	unsigned neighbours;      /* a joining peer learns at most this many others: 50 */
+	unsigned neighbours;      /* one DHT lookup names at most this many holders: 50 */
 	unsigned max_conns;       /* connections per node: 80 */
 	unsigned upload_slots;    /* the choker's regular slots: 4 */
 	bool rate_slots;          /* more slots for fast uplinks (session_config.upload_rate) */
@@ -66,6 +66,12 @@ struct swarm_result {
 	uint32_t honest_banned;   /* honest peers banned by anyone: should be 0 */
 	uint32_t liars_banned;    /* liars banned by at least one peer */
 	uint32_t honest_incomplete; /* honest contributors or free riders that never finished */
+	/* Discovery (transfer/peerbook.h), summed over the peers' books: lookups answered,
+	 * addresses first learned after a book's first lookup, dials, dials that failed, redials of
+	 * an address whose last dial failed, and the shortest wait before such a redial, s (< 0:
+	 * none). */
+	uint64_t lookups, learned_late, dials, dial_failures, redials;
+	double min_redial_wait_s;
 	uint64_t events;
 	double sim_time;          /* virtual seconds simulated */
 };

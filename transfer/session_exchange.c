@@ -2,8 +2,9 @@
  * picker and our interest; our requests and their answers (every REQUEST gets exactly one BLOCK
  * or REJECT, so a cancelled request stays on the books until its answer, and any BLOCK or REJECT
  * that matches no open request is a fault); the upload queue, served in order and paced by the
- * env's backlog; choking; and integrity, where a failed chunk's senders and block digests are kept
- * until the picker's single-peer re-fetch yields a good copy that shows who lied.
+ * env's backlog; choking; integrity, where a failed chunk's senders and block digests are kept
+ * until the picker's single-peer re-fetch yields a good copy that shows who lied; and ending or
+ * banning a peer, which unwinds its trade (and hands a manifest fetch it served to another).
  * It never reads or hashes data itself: the env stores, reads and verifies. */
 #include "transfer/session_int.h"
 
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #define FILL_BATCH 32
+#define CHOKE_BATCH_US 100000
 
 static uint32_t nblocks_of(const struct session *s, uint32_t chunk)
 {
@@ -80,7 +82,7 @@ static int out_answer(struct peer *p, uint32_t chunk, uint32_t offset, uint32_t 
 
 /* ---- interest and requests ---- */
 
-void xfer_fill(struct session *s, struct peer *p)
+void exch_fill(struct session *s, struct peer *p)
 {
 	if (p->pp == NULL || p->peer_choking || !p->am_interested)
 		return;
@@ -98,13 +100,13 @@ void xfer_fill(struct session *s, struct peer *p)
 	} while (n == FILL_BATCH);
 }
 
-void xfer_fill_all(struct session *s)
+void exch_fill_all(struct session *s)
 {
 	if (s->pk == NULL)
 		return;
 	for (uint32_t i = 0; i < s->nslots; i++)
 		if (sess_slot(s, i))
-			xfer_fill(s, &s->peers[i]);
+			exch_fill(s, &s->peers[i]);
 }
 
 static void set_interest(struct session *s, struct peer *p, bool want)
@@ -115,7 +117,7 @@ static void set_interest(struct session *s, struct peer *p, bool want)
 	sess_send_bare(s, p, want ? WIRE_INTERESTED : WIRE_NOT_INTERESTED);
 	choker_peer_interesting(s->ch, p->cp, want, s->now);
 	if (want)
-		xfer_fill(s, p);
+		exch_fill(s, p);
 }
 
 /* Interest comes at once; it goes only after lingering (or at once when we are complete). */
@@ -130,7 +132,7 @@ static void update_interest(struct session *s, struct peer *p)
 	}
 }
 
-uint64_t xfer_interest_timer(struct session *s, struct peer *p)
+uint64_t exch_interest_timer(struct session *s, struct peer *p)
 {
 	if (p->dull_since == 0)
 		return UINT64_MAX;
@@ -144,6 +146,11 @@ uint64_t xfer_interest_timer(struct session *s, struct peer *p)
 	p->dull_since = 0;
 	set_interest(s, p, false);
 	return UINT64_MAX;
+}
+
+bool session_complete(const struct session *s)
+{
+	return s->have && bitfield_all(s->have);
 }
 
 /* Both sides have everything: the connection has nothing left to carry. */
@@ -161,7 +168,7 @@ static int have_apply(struct session *s, struct peer *p, uint32_t chunk)
 	if (rc == 1) {
 		p->dull_since = 0;
 		if (p->am_interested)
-			xfer_fill(s, p);
+			exch_fill(s, p);
 		else
 			set_interest(s, p, true);
 	}
@@ -204,7 +211,7 @@ static int remember_pid(struct session *s, struct peer *p)
 	return 0;
 }
 
-int xfer_peer_ready(struct session *s, struct peer *p)
+int exch_peer_ready(struct session *s, struct peer *p)
 {
 	if (remember_pid(s, p) < 0 ||
 	    (p->pp = picker_peer_add(s->pk, p->pid, p)) == NULL) {
@@ -237,7 +244,23 @@ int xfer_peer_ready(struct session *s, struct peer *p)
 	return 0;
 }
 
-void xfer_peer_forget(struct session *s, struct peer *p)
+int exch_ready_all(struct session *s, struct peer *cur)
+{
+	int gone = 0;
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		struct peer *q = sess_slot(s, i);
+		if (q == NULL || !q->hs_got)
+			continue;
+		int rc = exch_peer_ready(s, q);
+		if (rc < 0)
+			sess_drop(s, q, SESSION_CLOSE_PROTOCOL);
+		if (rc != 0 && q == cur)
+			gone = 1;
+	}
+	return gone;
+}
+
+void exch_peer_forget(struct session *s, struct peer *p)
 {
 	seed_peer_lost(s, p);
 	if (p->pp)
@@ -250,25 +273,41 @@ void xfer_peer_forget(struct session *s, struct peer *p)
 	p->cp = NULL;
 }
 
-int xfer_bitfield(struct session *s, struct peer *p, const uint8_t *bits, uint32_t len)
+void sess_forget(struct session *s, struct peer *p)
+{
+	exch_peer_forget(s, p);
+	mf_peer_lost(s, p);
+	s->live--;
+	sess_peer_free(p);
+}
+
+void sess_drop(struct session *s, struct peer *p, enum session_close why)
+{
+	void *conn = p->conn;
+	sess_forget(s, p);
+	s->env.close(s->env.arg, conn, why);
+	/* Requests the peer held are free again: hand them to the others. */
+	exch_fill_all(s);
+}
+
+int exch_bitfield(struct session *s, struct peer *p, const uint8_t *bits, uint32_t len)
 {
 	if (p->got_bitfield)
 		return -1;
 	p->got_bitfield = true;
 	if (s->m)
 		return bitfield_apply(s, p, bits, len);
-	/* We cannot judge it before we know the chunk count: keep it, and ask this peer, who has
-	 * the manifest, for it. */
+	/* We cannot judge it before we know the chunk count: keep it (the dispatcher asks this
+	 * peer, who has the manifest, for it). */
 	p->early_bits = malloc(len);
 	if (p->early_bits == NULL)
 		return -1;
 	memcpy(p->early_bits, bits, len);
 	p->early_len = len;
-	mf_peer_ready(s, p);
 	return 0;
 }
 
-int xfer_have(struct session *s, struct peer *p, uint32_t chunk)
+int exch_have(struct session *s, struct peer *p, uint32_t chunk)
 {
 	if (!p->got_bitfield)
 		return -1;
@@ -288,7 +327,7 @@ int xfer_have(struct session *s, struct peer *p, uint32_t chunk)
 	return 0;
 }
 
-void xfer_interested(struct session *s, struct peer *p, bool interested)
+void exch_interested(struct session *s, struct peer *p, bool interested)
 {
 	p->peer_interested = interested;
 	if (!interested)
@@ -297,14 +336,14 @@ void xfer_interested(struct session *s, struct peer *p, bool interested)
 		choker_peer_interested(s->ch, p->cp, interested, s->now);
 }
 
-void xfer_choked(struct session *s, struct peer *p, bool choked)
+void exch_choked(struct session *s, struct peer *p, bool choked)
 {
 	p->peer_choking = choked;
 	if (p->pp == NULL)
 		return;
 	picker_peer_choked(s->pk, p->pp, choked);
 	if (!choked)
-		xfer_fill(s, p);
+		exch_fill(s, p);
 }
 
 /* ---- upload ---- */
@@ -329,13 +368,13 @@ static void send_block(struct session *s, struct peer *p, const struct wire_span
 }
 
 /* Whether the request at the head of P's queue may be served: not while we choke P, except
- * that a super-seed finishes the chunk it was sending (see xfer_set_choke()). */
+ * that a super-seed finishes the chunk it was sending (see exch_set_choke()). */
 static bool may_serve(const struct peer *p)
 {
 	return !p->am_choking || p->rq[p->rq_head].chunk == p->serving;
 }
 
-void xfer_serve(struct session *s, struct peer *p)
+void exch_serve(struct session *s, struct peer *p)
 {
 	while (p->rq_head < p->rq_end && may_serve(p) &&
 	       s->env.backlog(s->env.arg, p->conn) < s->cfg.send_low_water) {
@@ -346,7 +385,7 @@ void xfer_serve(struct session *s, struct peer *p)
 		p->rq_head = p->rq_end = 0;
 }
 
-void xfer_set_choke(struct session *s, struct peer *p, bool choke)
+void exch_set_choke(struct session *s, struct peer *p, bool choke)
 {
 	if (p->am_choking == choke)
 		return;
@@ -354,7 +393,7 @@ void xfer_set_choke(struct session *s, struct peer *p, bool choke)
 	sess_send_bare(s, p, choke ? WIRE_CHOKE : WIRE_UNCHOKE);
 	seed_choked(s, p, choke);
 	if (!choke) {
-		xfer_serve(s, p);
+		exch_serve(s, p);
 		return;
 	}
 	/* A super-seed's chunk half sent is a chunk only this peer can finish and only we can
@@ -372,7 +411,36 @@ void xfer_set_choke(struct session *s, struct peer *p, bool choke)
 		p->rq_head = p->rq_end = 0;
 }
 
-int xfer_request(struct session *s, struct peer *p, const struct wire_span *sp)
+/* Apply whatever the choker decides now. */
+void exch_choke_now(struct session *s, uint64_t now)
+{
+	const struct choker_change *chg;
+	size_t n = choker_tick(s->ch, now, &chg);
+	s->choke_last = now;
+	if (n == 0)
+		return;
+	/* Applying a change talks to the choker (bytes sent), which may end the list's life. */
+	struct choker_change *copy = malloc(n * sizeof *copy);
+	if (copy == NULL)
+		return;
+	memcpy(copy, chg, n * sizeof *copy);
+	for (size_t i = 0; i < n; i++)
+		exch_set_choke(s, copy[i].user, copy[i].choke);
+	free(copy);
+}
+
+void sess_choke_run(struct session *s, uint64_t now)
+{
+	/* With nobody to choke there is nothing to decide (and the choker need not be asked).
+	 * Interest changes that come within CHOKE_BATCH_US of the last decision wait for the next
+	 * input or tick, so a burst of them is decided once rather than once each. */
+	if (s->nchoker == 0 || now < s->choke_last + CHOKE_BATCH_US ||
+	    choker_next_deadline(s->ch) > now)
+		return;
+	exch_choke_now(s, now);
+}
+
+int exch_request(struct session *s, struct peer *p, const struct wire_span *sp)
 {
 	if (s->m == NULL || !bitfield_test(s->have, sp->chunk) ||
 	    sp->offset + sp->length > manifest_chunk_len(s->m, sp->chunk))
@@ -382,11 +450,11 @@ int xfer_request(struct session *s, struct peer *p, const struct wire_span *sp)
 		return 0;
 	}
 	seed_request(s, p, sp->chunk);
-	xfer_serve(s, p);
+	exch_serve(s, p);
 	return 0;
 }
 
-int xfer_cancel(struct session *s, struct peer *p, const struct wire_span *sp)
+int exch_cancel(struct session *s, struct peer *p, const struct wire_span *sp)
 {
 	for (unsigned i = p->rq_head; i < p->rq_end; i++) {
 		struct wire_span *q = &p->rq[i];
@@ -403,7 +471,7 @@ int xfer_cancel(struct session *s, struct peer *p, const struct wire_span *sp)
 
 /* ---- download ---- */
 
-int xfer_reject(struct session *s, struct peer *p, const struct wire_span *sp)
+int exch_reject(struct session *s, struct peer *p, const struct wire_span *sp)
 {
 	if (out_answer(p, sp->chunk, sp->offset, sp->length) < 0)
 		return -1;
@@ -421,7 +489,7 @@ static struct blame *blame_find(struct session *s, uint32_t chunk)
 	return NULL;
 }
 
-int xfer_block(struct session *s, struct peer *p, const struct wire_block *b)
+int exch_block(struct session *s, struct peer *p, const struct wire_block *b)
 {
 	if (p->pp == NULL || out_answer(p, b->chunk, b->offset, b->len) < 0)
 		return -1;
@@ -443,7 +511,7 @@ int xfer_block(struct session *s, struct peer *p, const struct wire_block *b)
 			       cancel[i].length);
 	if (r == PICKER_BLOCK_CHUNK_DONE)
 		s->env.verify(s->env.arg, b->chunk, blame_find(s, b->chunk) != NULL);
-	xfer_fill(s, p);
+	exch_fill(s, p);
 	return 0;
 }
 
@@ -460,10 +528,38 @@ static void blame_unlink(struct session *s, struct blame *b)
 	free(b);
 }
 
-void xfer_blames_free(struct session *s)
+void exch_blames_free(struct session *s)
 {
 	while (s->blames)
 		blame_unlink(s, s->blames);
+}
+
+bool exch_banned(const struct session *s, const uint8_t *id)
+{
+	for (uint32_t i = 0; i < s->nbanned; i++)
+		if (memcmp(s->banned[i], id, WIRE_PEER_ID_LEN) == 0)
+			return true;
+	return false;
+}
+
+void sess_ban(struct session *s, const uint8_t *id)
+{
+	if (exch_banned(s, id))
+		return;
+	uint8_t (*nb)[WIRE_PEER_ID_LEN] = realloc(s->banned, (s->nbanned + 1) * sizeof *nb);
+	if (nb == NULL)
+		return;
+	s->banned = nb;
+	memcpy(s->banned[s->nbanned++], id, WIRE_PEER_ID_LEN);
+	s->st.bans++;
+	sess_log(s, "banned a peer for corrupt data");
+	if (s->env.ban)
+		s->env.ban(s->env.arg, id);
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		struct peer *q = sess_slot(s, i);
+		if (q && q->hs_got && memcmp(q->id, id, WIRE_PEER_ID_LEN) == 0)
+			sess_drop(s, q, SESSION_CLOSE_BANNED);
+	}
 }
 
 static void ban_pid(struct session *s, uint64_t pid)
@@ -517,7 +613,7 @@ static void chunk_failed(struct session *s, uint32_t chunk, const uint8_t *diges
 		ban_pid(s, culprit);
 	else if (digests)
 		blame_keep(s, chunk, sender, digests);
-	xfer_fill_all(s);
+	exch_fill_all(s);
 out:
 	free(sender);
 }

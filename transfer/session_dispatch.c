@@ -1,18 +1,15 @@
 /* The peer-wire session core, part one: the session's life, its peers' slots, the byte stream
  * (frames split across inputs are reassembled here, whole frames are decoded in place), the
  * handshake, dispatch of each message to its handler, and timers. Chunk traffic lives in
- * session_xfer.c and the manifest exchange in session_manifest.c.
+ * session_exchange.c and the manifest exchange in session_manifest.c.
  * Strictness is the rule: anything a well-behaved peer never sends ends that peer's connection
  * with SESSION_CLOSE_PROTOCOL. It does no I/O of its own and keeps no clock: it reads the env's
  * now() once per call and passes that time on. */
 #include "transfer/session_int.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CHOKE_BATCH_US 100000
 /* However fast the uplink, this many regular slots at most. */
 #define SLOTS_MAX 64
 
@@ -30,60 +27,6 @@ void session_config_default(struct session_config *cfg)
 	cfg->optimistic_us = 30000000;
 	cfg->max_depth = 256;
 	cfg->interest_linger_us = 0;
-}
-
-uint64_t sess_now(struct session *s)
-{
-	return s->now;
-}
-
-void sess_log(struct session *s, const char *fmt, ...)
-{
-	if (s->env.log == NULL)
-		return;
-	char msg[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	s->env.log(s->env.arg, msg);
-}
-
-void sess_send(struct session *s, struct peer *p, const uint8_t *buf, size_t len)
-{
-	s->env.send(s->env.arg, p->conn, buf, len, NULL, 0);
-	p->last_sent = s->now;
-}
-
-void sess_send_bare(struct session *s, struct peer *p, enum wire_type type)
-{
-	uint8_t buf[8];
-	struct bwriter w;
-	bw_init(&w, buf, sizeof buf);
-	if (type == WIRE_KEEPALIVE)
-		wire_put_keepalive(&w);
-	else
-		wire_put_bare(&w, type);
-	sess_send(s, p, buf, w.len);
-}
-
-void sess_send_span(struct session *s, struct peer *p, enum wire_type type, uint32_t chunk,
-		    uint32_t offset, uint32_t length)
-{
-	uint8_t buf[32];
-	struct bwriter w;
-	bw_init(&w, buf, sizeof buf);
-	wire_put_span(&w, type, chunk, offset, length);
-	sess_send(s, p, buf, w.len);
-}
-
-void sess_send_have(struct session *s, struct peer *p, uint32_t chunk)
-{
-	uint8_t buf[16];
-	struct bwriter w;
-	bw_init(&w, buf, sizeof buf);
-	wire_put_have(&w, chunk);
-	sess_send(s, p, buf, w.len);
 }
 
 static bool env_ok(const struct session_env *e)
@@ -159,27 +102,15 @@ fail:
 	return NULL;
 }
 
-/* Free what P holds and clear its slot. */
-static void peer_free(struct peer *p)
-{
-	free(p->early_bits);
-	free(p->early_haves);
-	free(p->in);
-	free(p->rq);
-	free(p->out);
-	bitfield_free(p->shown);
-	memset(p, 0, sizeof *p);
-}
-
 void session_free(struct session *s)
 {
 	if (s == NULL)
 		return;
 	for (uint32_t i = 0; i < s->nslots && s->peers; i++)
 		if (sess_slot(s, i))
-			peer_free(&s->peers[i]);
+			sess_peer_free(&s->peers[i]);
 	free(s->peers);
-	xfer_blames_free(s);
+	exch_blames_free(s);
 	seed_free(s);
 	picker_free(s->pk);
 	choker_free(s->ch);
@@ -236,32 +167,14 @@ static struct peer *slot_peer(const struct session *s, uint32_t slot)
 	return slot < s->nslots ? sess_slot(s, slot) : NULL;
 }
 
-/* Forget P: its picker and choker state, the manifest fetch it served, its slot. */
-static void peer_forget(struct session *s, struct peer *p)
-{
-	xfer_peer_forget(s, p);
-	mf_peer_lost(s, p);
-	s->live--;
-	peer_free(p);
-}
-
-void sess_drop(struct session *s, struct peer *p, enum session_close why)
-{
-	void *conn = p->conn;
-	peer_forget(s, p);
-	s->env.close(s->env.arg, conn, why);
-	/* Requests the peer held are free again: hand them to the others. */
-	xfer_fill_all(s);
-}
-
 void session_peer_gone(struct session *s, uint32_t slot)
 {
 	struct peer *p = slot_peer(s, slot);
 	if (p == NULL)
 		return;
 	s->now = s->env.now(s->env.arg);
-	peer_forget(s, p);
-	xfer_fill_all(s);
+	sess_forget(s, p);
+	exch_fill_all(s);
 	sess_choke_run(s, s->now);
 }
 
@@ -275,34 +188,6 @@ static bool id_known(const struct session *s, const uint8_t *id)
 	return false;
 }
 
-static bool id_banned(const struct session *s, const uint8_t *id)
-{
-	for (uint32_t i = 0; i < s->nbanned; i++)
-		if (memcmp(s->banned[i], id, WIRE_PEER_ID_LEN) == 0)
-			return true;
-	return false;
-}
-
-void sess_ban(struct session *s, const uint8_t *id)
-{
-	if (id_banned(s, id))
-		return;
-	uint8_t (*nb)[WIRE_PEER_ID_LEN] = realloc(s->banned, (s->nbanned + 1) * sizeof *nb);
-	if (nb == NULL)
-		return;
-	s->banned = nb;
-	memcpy(s->banned[s->nbanned++], id, WIRE_PEER_ID_LEN);
-	s->st.bans++;
-	sess_log(s, "banned a peer for corrupt data");
-	if (s->env.ban)
-		s->env.ban(s->env.arg, id);
-	for (uint32_t i = 0; i < s->nslots; i++) {
-		struct peer *q = sess_slot(s, i);
-		if (q && q->hs_got && memcmp(q->id, id, WIRE_PEER_ID_LEN) == 0)
-			sess_drop(s, q, SESSION_CLOSE_BANNED);
-	}
-}
-
 /* Handlers return 0 to go on, -1 for a protocol fault (the caller ends the peer), or 1 when
  * they have already ended the peer for another reason. */
 static int on_handshake(struct session *s, struct peer *p, const struct wire_handshake *hs)
@@ -314,7 +199,7 @@ static int on_handshake(struct session *s, struct peer *p, const struct wire_han
 		why = SESSION_CLOSE_HANDSHAKE;
 	else if (memcmp(hs->peer, s->cfg.peer_id, WIRE_PEER_ID_LEN) == 0 || id_known(s, hs->peer))
 		why = SESSION_CLOSE_DUPLICATE;
-	else if (id_banned(s, hs->peer))
+	else if (exch_banned(s, hs->peer))
 		why = SESSION_CLOSE_BANNED;
 	else
 		goto accept;
@@ -331,7 +216,31 @@ accept:
 		return 1;
 	}
 	s->nchoker++;
-	return s->m ? xfer_peer_ready(s, p) : 0;
+	return s->m ? exch_peer_ready(s, p) : 0;
+}
+
+static int on_bitfield(struct session *s, struct peer *p, const struct wire_bits *bf)
+{
+	int rc = exch_bitfield(s, p, bf->bits, bf->len);
+	/* A peer that sent a BITFIELD has the manifest: it may serve it, if we still lack it. */
+	if (rc == 0)
+		mf_peer_ready(s, p);
+	return rc;
+}
+
+static int on_manifest_piece(struct session *s, struct peer *p,
+			     const struct wire_manifest_piece *pc)
+{
+	int rc = mf_piece(s, p, pc);
+	if (rc == MF_READY)
+		return exch_ready_all(s, p);
+	if (rc == MF_FORGED) {
+		/* One source gave us every piece: the lie is its own. */
+		sess_ban(s, p->id);
+		mf_restart(s);
+		return 1;
+	}
+	return rc;
 }
 
 static int dispatch(struct session *s, struct peer *p, const struct wire_msg *msg)
@@ -342,29 +251,29 @@ static int dispatch(struct session *s, struct peer *p, const struct wire_msg *ms
 	case WIRE_KEEPALIVE:
 		return 0;
 	case WIRE_BITFIELD:
-		return xfer_bitfield(s, p, msg->u.bitfield.bits, msg->u.bitfield.len);
+		return on_bitfield(s, p, &msg->u.bitfield);
 	case WIRE_HAVE:
-		return xfer_have(s, p, msg->u.have);
+		return exch_have(s, p, msg->u.have);
 	case WIRE_INTERESTED:
 	case WIRE_NOT_INTERESTED:
-		xfer_interested(s, p, msg->type == WIRE_INTERESTED);
+		exch_interested(s, p, msg->type == WIRE_INTERESTED);
 		return 0;
 	case WIRE_CHOKE:
 	case WIRE_UNCHOKE:
-		xfer_choked(s, p, msg->type == WIRE_CHOKE);
+		exch_choked(s, p, msg->type == WIRE_CHOKE);
 		return 0;
 	case WIRE_REQUEST:
-		return xfer_request(s, p, &msg->u.span);
+		return exch_request(s, p, &msg->u.span);
 	case WIRE_CANCEL:
-		return xfer_cancel(s, p, &msg->u.span);
+		return exch_cancel(s, p, &msg->u.span);
 	case WIRE_REJECT:
-		return xfer_reject(s, p, &msg->u.span);
+		return exch_reject(s, p, &msg->u.span);
 	case WIRE_BLOCK:
-		return xfer_block(s, p, &msg->u.block);
+		return exch_block(s, p, &msg->u.block);
 	case WIRE_MANIFEST_REQ:
 		return mf_request(s, p, msg->u.piece_index);
 	case WIRE_MANIFEST_PIECE:
-		return mf_piece(s, p, &msg->u.piece);
+		return on_manifest_piece(s, p, &msg->u.piece);
 	case WIRE_MANIFEST_REJECT:
 		return mf_reject(s, p, msg->u.piece_index);
 	case WIRE_HANDSHAKE:
@@ -468,36 +377,7 @@ void session_writable(struct session *s, uint32_t slot)
 	if (p == NULL || p->rq_head == p->rq_end)
 		return;
 	s->now = s->env.now(s->env.arg);
-	xfer_serve(s, p);
-}
-
-/* Apply whatever the choker decides now. */
-static void choke_now(struct session *s, uint64_t now)
-{
-	const struct choker_change *chg;
-	size_t n = choker_tick(s->ch, now, &chg);
-	s->choke_last = now;
-	if (n == 0)
-		return;
-	/* Applying a change talks to the choker (bytes sent), which may end the list's life. */
-	struct choker_change *copy = malloc(n * sizeof *copy);
-	if (copy == NULL)
-		return;
-	memcpy(copy, chg, n * sizeof *copy);
-	for (size_t i = 0; i < n; i++)
-		xfer_set_choke(s, copy[i].user, copy[i].choke);
-	free(copy);
-}
-
-void sess_choke_run(struct session *s, uint64_t now)
-{
-	/* With nobody to choke there is nothing to decide (and the choker need not be asked).
-	 * Interest changes that come within CHOKE_BATCH_US of the last decision wait for the next
-	 * input or tick, so a burst of them is decided once rather than once each. */
-	if (s->nchoker == 0 || now < s->choke_last + CHOKE_BATCH_US ||
-	    choker_next_deadline(s->ch) > now)
-		return;
-	choke_now(s, now);
+	exch_serve(s, p);
 }
 
 static uint64_t min64(uint64_t a, uint64_t b)
@@ -512,7 +392,7 @@ static uint64_t peer_timers(struct session *s, struct peer *p, uint64_t now)
 		sess_drop(s, p, SESSION_CLOSE_TIMEOUT);
 		return 0;
 	}
-	uint64_t next = xfer_interest_timer(s, p);
+	uint64_t next = exch_interest_timer(s, p);
 	if (now - p->last_sent >= s->cfg.keepalive_us)
 		sess_send_bare(s, p, WIRE_KEEPALIVE);
 	next = min64(next, p->last_recv + s->cfg.idle_timeout_us);
@@ -525,10 +405,10 @@ uint64_t session_tick(struct session *s, uint64_t now_us)
 	uint64_t next = UINT64_MAX;
 	if (s->pk) {
 		next = picker_tick(s->pk, now_us);
-		xfer_fill_all(s);
+		exch_fill_all(s);
 	}
 	if (s->nchoker > 0 && choker_next_deadline(s->ch) <= now_us)
-		choke_now(s, now_us);
+		exch_choke_now(s, now_us);
 	next = min64(next, choker_next_deadline(s->ch));
 	for (uint32_t i = 0; i < s->nslots; i++) {
 		struct peer *p = sess_slot(s, i);
@@ -537,11 +417,6 @@ uint64_t session_tick(struct session *s, uint64_t now_us)
 			next = min64(next, due);
 	}
 	return next;
-}
-
-bool session_complete(const struct session *s)
-{
-	return s->have && bitfield_all(s->have);
 }
 
 const struct manifest *session_manifest(const struct session *s)

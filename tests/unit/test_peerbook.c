@@ -1,0 +1,382 @@
+/* The peer book on a fake clock: the dial back-off sequence and what each way a connection ends
+ * costs, the bounds (ourselves, duplicates, max_known, max_conns), the lookup and announce pace,
+ * and random event orders (fixed seeds) checked against a plain model of every address: the
+ * book must dial exactly the address the model says is due, oldest first, and no other. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "dht/rng.h"
+#include "transfer/peerbook.h"
+
+#define S 1000000ull /* one second in microseconds */
+#define NADDR 12     /* address 0 is ourselves */
+
+static struct dht_addr addr(unsigned i)
+{
+	struct dht_addr a = { .family = 4, .ip = { 10, 0, 0, (uint8_t)i }, .port = 4000 };
+	return a;
+}
+
+static struct peerbook *book(unsigned max_known, unsigned max_conns)
+{
+	struct peerbook_config c;
+	peerbook_config_default(&c);
+	c.self = addr(0);
+	c.max_known = max_known;
+	c.max_conns = max_conns;
+	struct peerbook *pb = peerbook_new(&c);
+	assert_non_null(pb);
+	return pb;
+}
+
+static const struct peerbook_view seeking = { .seeking = true, .has_manifest = true };
+
+/* Whether the book dials address I at NOW (and nothing else). */
+static bool dials(struct peerbook *pb, unsigned i, uint64_t now)
+{
+	const struct dht_addr *a = peerbook_dial(pb, now, &seeking);
+	struct dht_addr want = addr(i);
+	return a != NULL && dht_addr_eq(a, &want);
+}
+
+static void test_backoff(void **state)
+{
+	(void)state;
+	struct peerbook *pb = book(8, 8);
+	struct dht_addr a = addr(1);
+	assert_int_equal(peerbook_add(pb, &a), 1);
+	peerbook_start(pb, 0);
+	uint64_t t = 0;
+	assert_true(dials(pb, 1, t));
+	assert_null(peerbook_dial(pb, t, &seeking)); /* being dialled */
+	static const uint64_t waits[] = { 4, 8, 16, 32, 60, 60, 60 };
+	for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++) {
+		peerbook_dropped(pb, &a, true, t);
+		assert_null(peerbook_dial(pb, t + waits[i] * S - 1, &seeking));
+		t += waits[i] * S;
+		assert_true(dials(pb, 1, t));
+	}
+	/* A connection that came up forgives: the next failure waits 4 s again. */
+	peerbook_up(pb, &a);
+	peerbook_closed(pb, &a, SESSION_CLOSE_PROTOCOL, t);
+	assert_null(peerbook_dial(pb, t + 4 * S - 1, &seeking));
+	assert_true(dials(pb, 1, t + 4 * S));
+	struct peerbook_stats st;
+	peerbook_stats(pb, &st);
+	assert_int_equal(st.dials, 9);
+	assert_int_equal(st.failures, 8);
+	assert_int_equal(st.redials, 8);
+	assert_int_equal(st.min_redial_wait_us, 4 * S);
+	peerbook_free(pb);
+}
+
+static void test_close_reasons(void **state)
+{
+	(void)state;
+	struct peerbook *pb = book(8, 8);
+	struct dht_addr a = addr(1), b = addr(2), c = addr(3);
+	peerbook_add(pb, &a);
+	peerbook_add(pb, &b);
+	peerbook_add(pb, &c);
+	assert_true(dials(pb, 1, 0));
+	assert_true(dials(pb, 2, 0));
+	assert_true(dials(pb, 3, 0));
+	peerbook_up(pb, &a);
+	peerbook_up(pb, &b);
+	peerbook_up(pb, &c);
+	/* A duplicate is a peer we already trade with: no failure, the shortest wait. */
+	peerbook_closed(pb, &a, SESSION_CLOSE_DUPLICATE, 0);
+	/* A finished pair has nothing left to trade for a minute. */
+	peerbook_closed(pb, &b, SESSION_CLOSE_DONE, 0);
+	/* A ban is for good. */
+	peerbook_closed(pb, &c, SESSION_CLOSE_BANNED, 0);
+	assert_null(peerbook_dial(pb, 2 * S - 1, &seeking));
+	assert_true(dials(pb, 1, 2 * S));
+	assert_null(peerbook_dial(pb, 60 * S - 1, &seeking));
+	assert_true(dials(pb, 2, 60 * S));
+	assert_null(peerbook_dial(pb, 3600 * S, &seeking));
+	struct dht_addr good[8];
+	assert_int_equal(peerbook_good(pb, good, 8), 2);
+	assert_true(dht_addr_eq(&good[0], &a) && dht_addr_eq(&good[1], &b));
+	assert_int_equal(peerbook_good(pb, good, 1), 1);
+	struct peerbook_stats st;
+	peerbook_stats(pb, &st);
+	assert_int_equal(st.failures, 1);
+	peerbook_free(pb);
+}
+
+static void test_bounds(void **state)
+{
+	(void)state;
+	struct peerbook_config c;
+	peerbook_config_default(&c);
+	c.max_known = 0;
+	assert_null(peerbook_new(&c));
+	peerbook_free(NULL);
+	struct peerbook *pb = book(3, 2);
+	struct dht_addr self = addr(0), a[5];
+	for (unsigned i = 0; i < 5; i++)
+		a[i] = addr(i + 1);
+	assert_int_equal(peerbook_add(pb, &self), 0);
+	/* A flood of holders is cut at max_known. */
+	peerbook_found(pb, true, a, 5, 0, &seeking);
+	assert_int_equal(peerbook_add(pb, &a[0]), 0);
+	assert_int_equal(peerbook_add(pb, &a[4]), -1);
+	assert_int_equal(peerbook_holders_seen(pb), 5);
+	struct peerbook_stats st;
+	peerbook_stats(pb, &st);
+	assert_int_equal(st.known, 3);
+	/* No dial at max_conns, nor when nothing is sought. */
+	struct peerbook_view full = seeking, done = seeking;
+	full.conns = 2;
+	done.seeking = false;
+	assert_null(peerbook_dial(pb, 0, &full));
+	assert_null(peerbook_dial(pb, 0, &done));
+	assert_true(dials(pb, 1, 0));
+	/* A stopped run dials nobody, so each address may be dialled again. */
+	peerbook_stop(pb);
+	assert_true(dials(pb, 1, 0));
+	assert_true(dials(pb, 2, 0));
+	assert_true(dials(pb, 3, 0));
+	assert_null(peerbook_dial(pb, 0, &seeking));
+	peerbook_free(pb);
+}
+
+/* Answer the lookup due at *T after NEXT microseconds' wait, and check the wait. */
+static void lookup_at(struct peerbook *pb, uint64_t *t, uint64_t wait,
+		      const struct peerbook_view *v)
+{
+	assert_int_equal(peerbook_next_call(pb, v), *t + wait);
+	*t += wait;
+	assert_int_equal(peerbook_due(pb, *t - 1, v), PEERBOOK_NONE);
+	assert_int_equal(peerbook_due(pb, *t, v), PEERBOOK_LOOKUP);
+	assert_int_equal(peerbook_due(pb, *t, v), PEERBOOK_NONE); /* in flight */
+	assert_int_equal(peerbook_next_call(pb, v), UINT64_MAX);
+	peerbook_found(pb, true, NULL, 0, *t, v);
+}
+
+static void test_lookup_pace(void **state)
+{
+	(void)state;
+	struct peerbook *pb = book(8, 60);
+	struct peerbook_view v = { .seeking = true };
+	uint64_t t = 100 * S;
+	peerbook_start(pb, t);
+	/* A first holder is looked for quickly: 0.25 s, doubling up to 4 s. */
+	static const uint64_t find[] = { 0, 250000, 500000, 1000000, 2000000, 4000000, 4000000 };
+	for (size_t i = 0; i < sizeof find / sizeof find[0]; i++)
+		lookup_at(pb, &t, find[i], &v);
+	/* With the manifest, a new run looks every second for ten seconds, then every 3 s, and
+	 * every 15 s once it has enough connections. */
+	v.has_manifest = true;
+	peerbook_start(pb, t);
+	lookup_at(pb, &t, 0, &v);
+	for (int i = 0; i < 9; i++)
+		lookup_at(pb, &t, S, &v);
+	lookup_at(pb, &t, S, &v);
+	lookup_at(pb, &t, 3 * S, &v);
+	v.conns = 30;
+	lookup_at(pb, &t, 3 * S, &v);
+	lookup_at(pb, &t, 15 * S, &v);
+	/* A call that could not start, or failed, is tried again after 2 s. */
+	assert_int_equal(peerbook_due(pb, t + 15 * S, &v), PEERBOOK_LOOKUP);
+	t += 15 * S;
+	peerbook_call_failed(pb, PEERBOOK_LOOKUP, t);
+	lookup_at(pb, &t, 2 * S, &v);
+	assert_int_equal(peerbook_due(pb, t + 15 * S, &v), PEERBOOK_LOOKUP);
+	t += 15 * S;
+	peerbook_found(pb, false, NULL, 0, t, &v);
+	assert_int_equal(peerbook_next_call(pb, &v), t + 15 * S);
+	/* Nothing to seek: no lookup. */
+	v.seeking = false;
+	assert_int_equal(peerbook_next_call(pb, &v), UINT64_MAX);
+	assert_int_equal(peerbook_due(pb, UINT64_MAX, &v), PEERBOOK_NONE);
+	peerbook_free(pb);
+}
+
+static void test_announce_pace(void **state)
+{
+	(void)state;
+	struct peerbook *pb = book(8, 60);
+	struct peerbook_view v = { .has_manifest = true };
+	peerbook_start(pb, 0);
+	assert_int_equal(peerbook_due(pb, 0, &v), PEERBOOK_NONE); /* nothing to offer yet */
+	/* The first verified chunk: announce at once, though the schedule said so already. */
+	peerbook_kick(pb, 5 * S);
+	v.holding = true;
+	assert_int_equal(peerbook_next_call(pb, &v), 5 * S);
+	assert_int_equal(peerbook_due(pb, 5 * S, &v), PEERBOOK_ANNOUNCE);
+	assert_false(peerbook_announced(pb, false, 5 * S));
+	assert_int_equal(peerbook_next_call(pb, &v), 7 * S);
+	assert_int_equal(peerbook_due(pb, 7 * S, &v), PEERBOOK_ANNOUNCE);
+	assert_true(peerbook_announced(pb, true, 7 * S));
+	assert_int_equal(peerbook_next_call(pb, &v), 67 * S);
+	peerbook_kick(pb, 8 * S); /* announced already: nothing changes */
+	assert_int_equal(peerbook_next_call(pb, &v), 67 * S);
+	assert_int_equal(peerbook_due(pb, 67 * S, &v), PEERBOOK_ANNOUNCE);
+	assert_false(peerbook_announced(pb, true, 67 * S));
+	/* Announce and lookup may both be due: one at a time, the announce first. */
+	v.seeking = true;
+	assert_int_equal(peerbook_due(pb, 200 * S, &v), PEERBOOK_ANNOUNCE);
+	assert_int_equal(peerbook_due(pb, 200 * S, &v), PEERBOOK_LOOKUP);
+	assert_int_equal(peerbook_due(pb, 200 * S, &v), PEERBOOK_NONE);
+	/* A stop forgets calls in flight; a new run announces and looks up at once. */
+	peerbook_stop(pb);
+	peerbook_start(pb, 300 * S);
+	assert_int_equal(peerbook_due(pb, 300 * S, &v), PEERBOOK_ANNOUNCE);
+	assert_true(peerbook_announced(pb, true, 300 * S));
+	peerbook_free(pb);
+}
+
+/* ---- random orders against a model ---- */
+
+struct maddr {
+	bool known, dialled, up, banned, reached;
+	unsigned fails;
+	uint64_t next_try;
+};
+
+struct model {
+	struct maddr a[NADDR];
+	unsigned order[NADDR], n; /* known addresses, oldest first */
+	unsigned max_known;
+};
+
+static void m_add(struct model *m, unsigned i)
+{
+	if (i == 0 || m->a[i].known || m->n == m->max_known)
+		return;
+	m->a[i].known = true;
+	m->order[m->n++] = i;
+}
+
+static int m_due(const struct model *m, uint64_t now)
+{
+	for (unsigned j = 0; j < m->n; j++) {
+		const struct maddr *x = &m->a[m->order[j]];
+		if (!x->dialled && !x->banned && x->next_try <= now)
+			return (int)m->order[j];
+	}
+	return -1;
+}
+
+static void m_end(struct maddr *x, bool failed, uint64_t wait, uint64_t now)
+{
+	x->dialled = x->up = false;
+	if (failed && x->fails < 16)
+		x->fails++;
+	uint64_t backoff = 2 * S << (x->fails < 5 ? x->fails : 5);
+	backoff = backoff > 60 * S ? 60 * S : backoff;
+	x->next_try = now + (wait > backoff ? wait : backoff);
+}
+
+/* Pick a random address in state DIALLED, or -1. */
+static int pick_dialled(struct rng *r, const struct model *m, bool up)
+{
+	int c[NADDR], n = 0;
+	for (unsigned i = 1; i < NADDR; i++)
+		if (m->a[i].dialled && m->a[i].up == up)
+			c[n++] = (int)i;
+	return n ? c[rng_below(r, (uint64_t)n)] : -1;
+}
+
+static void random_step(struct rng *r, struct peerbook *pb, struct model *m, uint64_t *now)
+{
+	struct dht_addr a;
+	int i;
+	switch (rng_below(r, 6)) {
+	case 0: /* a lookup answers with a few addresses, ourselves perhaps among them */
+		i = (int)rng_below(r, NADDR);
+		a = addr((unsigned)i);
+		peerbook_found(pb, true, &a, 1, *now, &seeking);
+		m_add(m, (unsigned)i);
+		break;
+	case 1: /* dial whatever is due */
+		i = m_due(m, *now);
+		if (i < 0) {
+			assert_null(peerbook_dial(pb, *now, &seeking));
+			break;
+		}
+		assert_true(dials(pb, (unsigned)i, *now));
+		m->a[i].dialled = true;
+		break;
+	case 2: /* a dial comes up */
+		if ((i = pick_dialled(r, m, false)) < 0)
+			break;
+		a = addr((unsigned)i);
+		peerbook_up(pb, &a);
+		m->a[i].up = m->a[i].reached = true;
+		m->a[i].fails = 0;
+		break;
+	case 3: { /* the session closes a connection that is up */
+		static const enum session_close whys[] = {
+			SESSION_CLOSE_PROTOCOL, SESSION_CLOSE_BANNED, SESSION_CLOSE_DUPLICATE,
+			SESSION_CLOSE_TIMEOUT, SESSION_CLOSE_DONE, SESSION_CLOSE_FULL,
+		};
+		enum session_close why = whys[rng_below(r, 6)];
+		if ((i = pick_dialled(r, m, true)) < 0)
+			break;
+		a = addr((unsigned)i);
+		peerbook_closed(pb, &a, why, *now);
+		m->a[i].banned |= why == SESSION_CLOSE_BANNED;
+		m_end(&m->a[i], why != SESSION_CLOSE_DUPLICATE && why != SESSION_CLOSE_DONE,
+		      why == SESSION_CLOSE_DONE ? 60 * S : 0, *now);
+		break;
+	}
+	case 4: { /* a dial or connection dies on its own */
+		bool up = rng_below(r, 2);
+		if ((i = pick_dialled(r, m, up)) < 0)
+			break;
+		a = addr((unsigned)i);
+		peerbook_dropped(pb, &a, !up, *now);
+		m_end(&m->a[i], !up, 0, *now);
+		break;
+	}
+	default:
+		*now += rng_below(r, 20 * S);
+	}
+}
+
+static void test_random_orders(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 300; seed++) {
+		struct rng r;
+		rng_seed(&r, seed);
+		struct model m = { .max_known = 1 + (unsigned)rng_below(&r, NADDR) };
+		struct peerbook *pb = book(m.max_known, 64);
+		uint64_t now = rng_below(&r, 1000 * S);
+		for (int step = 0; step < 400; step++)
+			random_step(&r, pb, &m, &now);
+		struct dht_addr good[NADDR];
+		uint32_t n = peerbook_good(pb, good, NADDR), want = 0;
+		for (unsigned j = 0; j < m.n; j++) {
+			const struct maddr *x = &m.a[m.order[j]];
+			if (!x->reached || x->banned)
+				continue;
+			struct dht_addr e = addr(m.order[j]);
+			assert_true(want < n && dht_addr_eq(&good[want], &e));
+			want++;
+		}
+		assert_int_equal(n, want);
+		peerbook_free(pb);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_close_reasons),
+		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_lookup_pace),
+		cmocka_unit_test(test_announce_pace),
+		cmocka_unit_test(test_random_orders),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

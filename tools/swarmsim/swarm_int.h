@@ -1,0 +1,105 @@
+/* tools/swarmsim/swarm_int.h: the swarm simulator's inside, shared by swarm.c (each node's
+ * session env, events, set-up, results) and find.c (how peers find each other: each node's peer
+ * book, the simulated DHT, dialling). Calls run one way: swarm.c -> find.c. */
+#ifndef SWARMSIM_SWARM_INT_H
+#define SWARMSIM_SWARM_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dht/rng.h"
+#include "tools/sim/evq.h"
+#include "tools/swarmsim/net.h"
+#include "tools/swarmsim/swarm.h"
+#include "transfer/peerbook.h"
+#include "transfer/session.h"
+
+#define BLOCK 16384u
+#define MAX_BLOCKS 32u
+
+struct snode;
+
+/* One side of a connection, as the swarm keeps track of it. The session's handle for the peer
+ * is the net's side itself (struct net_side), whose owner data point back here and, in the
+ * word, say what the other node is (FROM_*), so that sending and storing touch only the net. */
+struct end {
+	struct net_conn *c;
+	int side;
+	int slot;
+	bool open;
+	struct snode *node;
+	struct end *other;
+};
+
+#define FROM_LIAR 1u
+#define FROM_SEED 2u
+#define FROM_CLS_SHIFT 8
+
+struct snode {
+	struct swarm *sw;
+	uint32_t idx;
+	int net_id;
+	struct session *s;
+	bool done, free_rider, liar;
+	unsigned cls;
+	uint64_t up, down;
+	double join_s, leave_s, done_s;
+	uint32_t *taint;
+	struct end **ends;
+	size_t nends, cap;
+	unsigned nopen;
+	uint64_t up_from, up_to;
+	uint32_t banned_by;
+	struct peerbook *book;    /* whom to dial, when to ask the DHT; NULL once it left */
+	uint64_t dht_gen;         /* the DHT timer's generation: older timer events are void */
+	uint64_t listed_until;    /* its announcement lives in the DHT until then; 0: none */
+};
+
+struct swarm {
+	const struct swarm_config *cfg;
+	struct evq *q;
+	struct net *net;
+	struct rng rng;
+	struct manifest *m;
+	struct snode *nodes;
+	uint32_t n;
+	uint32_t *scratch;
+	struct dht_addr *answer;  /* a lookup's answer, built here */
+	uint64_t dht_us;          /* how long a DHT call takes */
+	struct peerbook_stats book_left; /* summed over the books of nodes that left */
+	uint64_t verified, target95;
+	bool window_open, window_closed;
+	double from_s, to_s;
+	uint32_t waiting;         /* honest peers not done yet */
+	uint64_t cls_bytes[SWARM_MAX_RATES][SWARM_MAX_RATES];
+	uint64_t payload;
+	uint64_t dup_left;        /* duplicates counted by sessions that have left */
+	bool failed;
+};
+
+static inline double now_s(const struct swarm *sw)
+{
+	return (double)evq_now(sw->q) / 1e6;
+}
+
+static inline void at(struct swarm *sw, uint64_t t, evq_fn *fn, void *arg, uint64_t u)
+{
+	if (evq_at(sw->q, t, fn, arg, u) < 0)
+		sw->failed = true;
+}
+
+/* find.c */
+/* ND has joined (its session is up): make its peer book and start looking. */
+void find_join(struct swarm *sw, struct snode *nd);
+/* ND is leaving: its book's figures are kept, the book freed. */
+void find_leave(struct swarm *sw, struct snode *nd);
+/* ND verified a chunk: announce it if it has not yet. */
+void find_verified(struct swarm *sw, struct snode *nd);
+/* E's own session closed it for WHY. */
+void find_closed(struct swarm *sw, struct end *e, enum session_close why);
+/* E's connection ended from the other side. */
+void find_gone(struct swarm *sw, struct end *e);
+/* Sum every book's figures, those of nodes that left included, into R. */
+void find_totals(const struct swarm *sw, struct swarm_result *r);
+
+#endif

@@ -1,0 +1,302 @@
+/* The peer book: whom one transfer knows and when it acts. Addresses are kept in the order they
+ * were learned, so dialling walks them oldest first and a driver that replays the same events
+ * gets the same dials. A failed address waits dial_backoff_us doubled per failure (capped), a
+ * banned one is never dialled again, and the book stops growing at max_known: what the DHT
+ * sends is hostile, and a flood of holders costs nothing past the bound. DHT calls are paced
+ * by what the transfer needs: a first holder quickly, then more peers while it has few.
+ * It makes no call and opens no connection; it only says which to make. */
+#include "transfer/peerbook.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Failures counted per address, and doublings of the back-off: 2 s << 5 > 60 s anyway. */
+#define FAILS_MAX 16
+#define DOUBLINGS_MAX 5
+
+struct known {
+	struct dht_addr addr;
+	uint64_t next_try;
+	uint64_t failed_at;  /* when the last attempt failed, if it did */
+	unsigned fails;
+	bool failed_last;
+	bool dialled;        /* a connection to it is open or being opened */
+	bool banned;
+	bool reached;        /* a connection to it came up once */
+};
+
+struct peerbook {
+	struct peerbook_config cfg;
+	struct known *k;
+	unsigned n;
+	uint64_t run_us, next_lookup, next_announce, find_wait;
+	bool lookup_busy, announce_busy, announced;
+	uint32_t holders_seen;
+	uint32_t run_lookups;    /* lookups answered in this run */
+	struct peerbook_stats st;
+};
+
+void peerbook_config_default(struct peerbook_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->max_known = 256;
+	cfg->max_conns = 60;
+	cfg->enough_conns = 30;
+	cfg->dial_backoff_us = 2000000;
+	cfg->dial_backoff_max_us = 60000000;
+	cfg->retry_us = 2000000;
+	cfg->announce_every_us = 60000000;
+	cfg->lookup_every_us = 15000000;
+	cfg->lookup_few_us = 3000000;
+	cfg->lookup_early_us = 1000000;
+	cfg->early_us = 10000000;
+	cfg->find_first_us = 250000;
+	cfg->find_max_us = 4000000;
+}
+
+struct peerbook *peerbook_new(const struct peerbook_config *cfg)
+{
+	if (cfg->max_known == 0 || cfg->max_conns == 0 || cfg->find_first_us == 0)
+		return NULL;
+	struct peerbook *pb = calloc(1, sizeof *pb);
+	if (pb == NULL)
+		return NULL;
+	pb->cfg = *cfg;
+	pb->k = calloc(cfg->max_known, sizeof *pb->k);
+	if (pb->k == NULL) {
+		free(pb);
+		return NULL;
+	}
+	pb->find_wait = cfg->find_first_us;
+	pb->st.min_redial_wait_us = UINT64_MAX;
+	return pb;
+}
+
+void peerbook_free(struct peerbook *pb)
+{
+	if (pb == NULL)
+		return;
+	free(pb->k);
+	free(pb);
+}
+
+void peerbook_start(struct peerbook *pb, uint64_t now)
+{
+	pb->next_lookup = pb->next_announce = now;
+	pb->find_wait = pb->cfg.find_first_us;
+	pb->run_us = now;
+	pb->announced = false;
+	pb->run_lookups = 0;
+}
+
+void peerbook_stop(struct peerbook *pb)
+{
+	pb->lookup_busy = pb->announce_busy = false;
+	for (unsigned i = 0; i < pb->n; i++)
+		pb->k[i].dialled = false;
+}
+
+static struct known *find(struct peerbook *pb, const struct dht_addr *a)
+{
+	for (unsigned i = 0; i < pb->n; i++)
+		if (dht_addr_eq(&pb->k[i].addr, a))
+			return &pb->k[i];
+	return NULL;
+}
+
+int peerbook_add(struct peerbook *pb, const struct dht_addr *a)
+{
+	if (dht_addr_eq(a, &pb->cfg.self) || find(pb, a) != NULL)
+		return 0;
+	if (pb->n == pb->cfg.max_known)
+		return -1;
+	pb->k[pb->n++] = (struct known){ .addr = *a };
+	return 1;
+}
+
+uint32_t peerbook_good(const struct peerbook *pb, struct dht_addr *out, uint32_t max)
+{
+	uint32_t n = 0;
+	for (unsigned i = 0; i < pb->n && n < max; i++)
+		if (pb->k[i].reached && !pb->k[i].banned)
+			out[n++] = pb->k[i].addr;
+	return n;
+}
+
+uint32_t peerbook_holders_seen(const struct peerbook *pb)
+{
+	return pb->holders_seen;
+}
+
+void peerbook_stats(const struct peerbook *pb, struct peerbook_stats *out)
+{
+	*out = pb->st;
+	out->known = pb->n;
+}
+
+/* ---- the DHT ---- */
+
+static bool announce_wanted(const struct peerbook *pb, const struct peerbook_view *v)
+{
+	return v->holding && !pb->announce_busy;
+}
+
+static bool lookup_wanted(const struct peerbook *pb, const struct peerbook_view *v)
+{
+	return v->seeking && !pb->lookup_busy;
+}
+
+enum peerbook_call peerbook_due(struct peerbook *pb, uint64_t now, const struct peerbook_view *v)
+{
+	if (announce_wanted(pb, v) && pb->next_announce <= now) {
+		pb->announce_busy = true;
+		return PEERBOOK_ANNOUNCE;
+	}
+	if (lookup_wanted(pb, v) && pb->next_lookup <= now) {
+		pb->lookup_busy = true;
+		return PEERBOOK_LOOKUP;
+	}
+	return PEERBOOK_NONE;
+}
+
+uint64_t peerbook_next_call(const struct peerbook *pb, const struct peerbook_view *v)
+{
+	uint64_t next = UINT64_MAX;
+	if (announce_wanted(pb, v))
+		next = pb->next_announce;
+	if (lookup_wanted(pb, v) && pb->next_lookup < next)
+		next = pb->next_lookup;
+	return next;
+}
+
+void peerbook_call_failed(struct peerbook *pb, enum peerbook_call c, uint64_t now)
+{
+	if (c == PEERBOOK_ANNOUNCE) {
+		pb->announce_busy = false;
+		pb->next_announce = now + pb->cfg.retry_us;
+	} else if (c == PEERBOOK_LOOKUP) {
+		pb->lookup_busy = false;
+		pb->next_lookup = now + pb->cfg.retry_us;
+	}
+}
+
+bool peerbook_announced(struct peerbook *pb, bool ok, uint64_t now)
+{
+	pb->announce_busy = false;
+	if (!ok) {
+		pb->next_announce = now + pb->cfg.retry_us;
+		return false;
+	}
+	bool first = !pb->announced;
+	pb->announced = true;
+	pb->next_announce = now + pb->cfg.announce_every_us;
+	return first;
+}
+
+static void lookup_schedule(struct peerbook *pb, uint64_t now, const struct peerbook_view *v)
+{
+	const struct peerbook_config *c = &pb->cfg;
+	if (!v->has_manifest) {
+		pb->next_lookup = now + pb->find_wait;
+		if (pb->find_wait < c->find_max_us)
+			pb->find_wait *= 2;
+		return;
+	}
+	uint64_t wait = v->conns >= c->enough_conns ? c->lookup_every_us
+			: now - pb->run_us < c->early_us ? c->lookup_early_us
+							 : c->lookup_few_us;
+	pb->next_lookup = now + wait;
+}
+
+void peerbook_found(struct peerbook *pb, bool ok, const struct dht_addr *peers, size_t n,
+		    uint64_t now, const struct peerbook_view *v)
+{
+	pb->lookup_busy = false;
+	if (ok) {
+		for (size_t i = 0; i < n; i++)
+			if (peerbook_add(pb, &peers[i]) == 1 && pb->run_lookups > 0)
+				pb->st.learned_late++;
+		if (n > pb->holders_seen)
+			pb->holders_seen = (uint32_t)n;
+		pb->run_lookups++;
+		pb->st.lookups++;
+	}
+	lookup_schedule(pb, now, v);
+}
+
+void peerbook_kick(struct peerbook *pb, uint64_t now)
+{
+	if (!pb->announced)
+		pb->next_announce = now;
+}
+
+/* ---- dialling ---- */
+
+const struct dht_addr *peerbook_dial(struct peerbook *pb, uint64_t now,
+				     const struct peerbook_view *v)
+{
+	if (!v->seeking || v->conns >= pb->cfg.max_conns)
+		return NULL;
+	for (unsigned i = 0; i < pb->n; i++) {
+		struct known *k = &pb->k[i];
+		if (k->dialled || k->banned || k->next_try > now)
+			continue;
+		k->dialled = true;
+		pb->st.dials++;
+		if (k->failed_last) {
+			pb->st.redials++;
+			if (now - k->failed_at < pb->st.min_redial_wait_us)
+				pb->st.min_redial_wait_us = now - k->failed_at;
+		}
+		return &k->addr;
+	}
+	return NULL;
+}
+
+void peerbook_up(struct peerbook *pb, const struct dht_addr *a)
+{
+	struct known *k = find(pb, a);
+	if (k == NULL)
+		return;
+	k->fails = 0;
+	k->failed_last = false;
+	k->reached = true;
+}
+
+/* An attempt or connection to K ended; FAILED: count it against K. Wait at least WAIT_US. */
+static void ended(struct peerbook *pb, struct known *k, bool failed, uint64_t wait_us,
+		  uint64_t now)
+{
+	k->dialled = false;
+	k->failed_last = failed;
+	if (failed) {
+		if (k->fails < FAILS_MAX)
+			k->fails++;
+		k->failed_at = now;
+		pb->st.failures++;
+	}
+	uint64_t backoff = pb->cfg.dial_backoff_us
+			   << (k->fails < DOUBLINGS_MAX ? k->fails : DOUBLINGS_MAX);
+	if (backoff > pb->cfg.dial_backoff_max_us)
+		backoff = pb->cfg.dial_backoff_max_us;
+	k->next_try = now + (wait_us > backoff ? wait_us : backoff);
+}
+
+void peerbook_closed(struct peerbook *pb, const struct dht_addr *a, enum session_close why,
+		     uint64_t now)
+{
+	struct known *k = find(pb, a);
+	if (k == NULL)
+		return;
+	if (why == SESSION_CLOSE_BANNED)
+		k->banned = true;
+	ended(pb, k, why != SESSION_CLOSE_DUPLICATE && why != SESSION_CLOSE_DONE,
+	      why == SESSION_CLOSE_DONE ? pb->cfg.dial_backoff_max_us : 0, now);
+}
+
+void peerbook_dropped(struct peerbook *pb, const struct dht_addr *a, bool failed, uint64_t now)
+{
+	struct known *k = find(pb, a);
+	if (k != NULL)
+		ended(pb, k, failed, 0, now);
+}
