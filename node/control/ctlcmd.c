@@ -1,19 +1,18 @@
 /* The control commands: each request becomes a call into the core (dht_put, dht_get,
  * dht_lookup, dht_announce, dht_get_peers), a snapshot of local state (status), a walk of
- * the ring (ring, in ctlring.c) or a file command (ctlfiles.c), and ends as one JSON line. An operation stays allocated until
- * the core can no longer call back for it, even when the client has gone, because the core
- * keeps its pointer until then. This file owns no sockets. */
+ * the ring (ring, in ctlring.c) or a file command (ctlfiles.c), and ends as one JSON line.
+ * An operation (ctlop.c) stays allocated until the core can no longer call back for it, even
+ * when the client has gone, because the core keeps its pointer until then. This file owns no
+ * sockets. */
 #include "node/control/ctlcmd.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "dht/kv.h"
-#include "node/control/ctlcmd_impl.h"
-#include "node/net/udp.h"
-
-static const char oom_line[] =
-	"{\"ok\":false,\"code\":\"internal\",\"error\":\"the node ran out of memory\"}";
+#include "node/control/ctlfiles.h"
+#include "node/control/ctlop.h"
+#include "node/control/ctlring.h"
 
 struct ctlcmd *ctlcmd_new(struct event_base *base, struct dht *d)
 {
@@ -25,18 +24,6 @@ struct ctlcmd *ctlcmd_new(struct event_base *base, struct dht *d)
 	return c;
 }
 
-static void op_free(struct ctl_op *op)
-{
-	if (op->prev)
-		op->prev->next = op->next;
-	else
-		op->c->ops = op->next;
-	if (op->next)
-		op->next->prev = op->prev;
-	ring_free(op->walk);
-	free(op);
-}
-
 void ctlcmd_set_files(struct ctlcmd *c, struct xfer_mgr *m)
 {
 	c->files = m;
@@ -46,46 +33,11 @@ void ctlcmd_free(struct ctlcmd *c)
 {
 	if (c == NULL)
 		return;
-	while (c->ops)
+	while (c->ops) {
+		ring_free(c->ops->walk);
 		op_free(c->ops);
+	}
 	free(c);
-}
-
-void op_reply_line(struct ctl_op *op, char *line)
-{
-	if (!op->replied && op->reply != NULL)
-		op->reply(op->arg, line != NULL ? line : oom_line, false);
-	op->replied = true;
-	free(line);
-}
-
-void op_reply_more(struct ctl_op *op, char *line)
-{
-	if (line != NULL && !op->replied && op->reply != NULL)
-		op->reply(op->arg, line, true);
-	free(line);
-}
-
-void op_reply_json(struct ctl_op *op, json_t *obj)
-{
-	op_reply_line(op, ctl_line(obj));
-}
-
-void op_reply_status(struct ctl_op *op, enum dht_status s)
-{
-	op_reply_line(op, ctl_error_line(ctl_code_of(s), ctl_status_advice(s)));
-}
-
-void op_finish(struct ctl_op *op)
-{
-	op->finished = true;
-	if (!op->starting)
-		op_free(op);
-}
-
-double op_ms(const struct ctl_op *op)
-{
-	return (double)(mono_now_us() - op->started_us) / 1000.0;
 }
 
 void ctlcmd_cancel(struct ctl_op *op)
@@ -291,7 +243,7 @@ static enum dht_status start_core_call(struct ctl_op *op)
 
 static void reply_now(ctl_reply_cb *reply, void *arg, char *line)
 {
-	reply(arg, line != NULL ? line : oom_line, false);
+	reply(arg, line != NULL ? line : op_oom_line, false);
 	free(line);
 }
 
@@ -302,20 +254,11 @@ struct ctl_op *ctlcmd_start(struct ctlcmd *c, const struct ctl_request *req, ctl
 		reply_now(reply, arg, ctl_line(status_json(c->d)));
 		return NULL;
 	}
-	struct ctl_op *op = calloc(1, sizeof *op);
+	struct ctl_op *op = op_new(c, req, reply, arg);
 	if (op == NULL) {
-		reply(arg, oom_line, false);
+		reply(arg, op_oom_line, false);
 		return NULL;
 	}
-	op->c = c;
-	op->req = *req;
-	op->reply = reply;
-	op->arg = arg;
-	op->started_us = mono_now_us();
-	op->next = c->ops;
-	if (c->ops)
-		c->ops->prev = op;
-	c->ops = op;
 	/* The core may call back before it returns (a key this node owns): op_finish then leaves
 	 * the freeing to us. */
 	op->starting = true;

@@ -11,7 +11,8 @@
 
 #include "dht/kv.h"
 #include "node/net/addr.h"
-#include "node/control/ctlcmd_impl.h"
+#include "node/control/ctlop.h"
+#include "node/control/ctlring.h"
 
 #define RING_TIMEOUT_S 10
 #define RING_MAX_PROBLEMS 100
@@ -47,6 +48,15 @@ void ring_free(struct ring_walk *w)
 	json_decref(w->problems);
 	free(w->m);
 	free(w);
+}
+
+/* Nothing will call back for the walk any more: free it, then end its operation. */
+static void finish(struct ring_walk *w)
+{
+	struct ctl_op *op = w->op;
+	op->walk = NULL;
+	ring_free(w);
+	op_finish(op);
 }
 
 static bool node_eq(const struct dht_node *a, const struct dht_node *b)
@@ -167,7 +177,7 @@ static void done(struct ring_walk *w, bool closed)
 	evtimer_del(w->timer);
 	op_reply_json(w->op, obj);
 	if (!w->querying)
-		op_finish(w->op);
+		finish(w);
 }
 
 static void on_neighbors(void *arg, const struct dht_neighbors *res)
@@ -176,7 +186,7 @@ static void on_neighbors(void *arg, const struct dht_neighbors *res)
 	char a[160], b[160];
 	w->querying = false;
 	if (w->op->replied || w->op->reply == NULL) {
-		op_finish(w->op); /* answered on the deadline, or nobody is listening any more */
+		finish(w); /* answered on the deadline, or nobody is listening any more */
 		return;
 	}
 	if (res->status != DHT_OK) {
@@ -267,8 +277,11 @@ enum dht_status ring_start(struct ctl_op *op)
 	if (dht_get_state(op->c->d) != DHT_JOINED)
 		return DHT_ERR_NOT_JOINED;
 	op->walk = calloc(1, sizeof *op->walk);
-	if (op->walk == NULL || walk_init(op->walk, op) != 0)
+	if (op->walk == NULL || walk_init(op->walk, op) != 0) {
+		ring_free(op->walk);
+		op->walk = NULL;
 		return DHT_ERR_NO_MEMORY;
+	}
 	step(op->walk);
 	return DHT_OK;
 }
