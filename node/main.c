@@ -70,10 +70,13 @@ static int load_identity(struct app *app)
 	char err[512];
 	struct identity ident;
 	const struct node_args *a = &app->args;
+	char name[ADDR_STR_MAX];
+	addr_format(&a->listen, name);
+	*strrchr(name, ':') = '-'; /* "127.0.0.2-4000": the address and port key the directory */
 	if (a->data_dir != NULL)
 		snprintf(app->data_dir, sizeof app->data_dir, "%s", a->data_dir);
 	else if (datadir_default(app->data_dir, sizeof app->data_dir, getenv("XDG_STATE_HOME"),
-				 getenv("HOME"), a->listen.port) != 0) {
+				 getenv("HOME"), name) != 0) {
 		log_error("the default data directory path is too long; give one with --data-dir");
 		return -1;
 	}

@@ -144,17 +144,54 @@ static json_t *nodes_json(const struct dht_node *nodes, size_t n, unsigned bits)
 	return arr;
 }
 
+/* What this node knows of the ring: its fingers, successors, predecessor and itself. */
+static size_t known_nodes(const struct dht *d, struct dht_node *out, size_t cap)
+{
+	size_t n = dht_fingers(d, out, NULL, ID_MAX_BITS);
+	n += dht_successors(d, out + n, CTL_MAX_SUCC);
+	if (n < cap && dht_predecessor(d, &out[n]) == 0)
+		n++;
+	out[n++] = *dht_self(d);
+	return n;
+}
+
+/* The first of the N nodes KNOWN at or after START clockwise: successor(START) as this node's
+ * routing state has it, which is finger i's node when START is finger i's start. */
+static const struct dht_node *first_from(const struct dht_node *known, size_t n,
+					 const struct dht_id *start, unsigned bits)
+{
+	const struct dht_node *best = &known[0];
+	struct dht_id dist, best_dist;
+	id_sub(&best_dist, &known[0].id, start, bits);
+	for (size_t k = 1; k < n; k++) {
+		id_sub(&dist, &known[k].id, start, bits);
+		if (id_cmp(&dist, &best_dist) < 0) {
+			best_dist = dist;
+			best = &known[k];
+		}
+	}
+	return best;
+}
+
+/* Every finger i of the textbook table: start = id + 2^i mod 2^m, the interval
+ * [start_i, start_i+1) (the last one ends at the node's own id) and the node. */
 static json_t *fingers_json(const struct dht *d)
 {
-	struct dht_node nodes[ID_MAX_BITS];
-	unsigned index[ID_MAX_BITS];
+	struct dht_node known[ID_MAX_BITS + CTL_MAX_SUCC + 2];
 	unsigned bits = dht_bits(d);
-	size_t n = dht_fingers(d, nodes, index, ID_MAX_BITS);
+	size_t n = known_nodes(d, known, sizeof known / sizeof known[0]);
+	const struct dht_id *self = &dht_self(d)->id;
 	json_t *arr = json_array();
-	for (size_t i = 0; arr != NULL && i < n; i++) {
-		json_t *f = json_pack("{s:i, s:o, s:o}", "index", (int)index[i], "id",
-				      ctl_id_json(&nodes[i].id, bits), "addr",
-				      ctl_addr_json(&nodes[i].addr));
+	for (unsigned i = 0; arr != NULL && i < bits; i++) {
+		struct dht_id start, end = *self;
+		id_add_pow2(&start, self, i, bits);
+		if (i + 1 < bits)
+			id_add_pow2(&end, self, i + 1, bits);
+		const struct dht_node *node = first_from(known, n, &start, bits);
+		json_t *f = json_pack("{s:i, s:o, s:[o, o], s:o, s:o}", "index", (int)i, "start",
+				      ctl_id_json(&start, bits), "interval", ctl_id_json(&start, bits),
+				      ctl_id_json(&end, bits), "id", ctl_id_json(&node->id, bits),
+				      "addr", ctl_addr_json(&node->addr));
 		if (json_array_append_new(arr, f) != 0) {
 			json_decref(arr);
 			return NULL;

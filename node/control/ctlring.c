@@ -164,8 +164,10 @@ static void done(struct ring_walk *w, bool closed)
 	bool consistent = judge(w, closed);
 	if (w->nproblems > RING_MAX_PROBLEMS)
 		json_array_append_new(w->problems,
-				      json_sprintf("... and %zu more problems",
-						   w->nproblems - RING_MAX_PROBLEMS));
+				      json_sprintf("... and %zu more %s",
+						   w->nproblems - RING_MAX_PROBLEMS,
+						   w->nproblems - RING_MAX_PROBLEMS == 1
+							   ? "problem" : "problems"));
 	json_t *members = json_array();
 	for (size_t i = 0; members != NULL && i < w->n; i++)
 		if (json_array_append_new(members, member_json(w, &w->m[i])) != 0) {
@@ -233,7 +235,8 @@ static void step(struct ring_walk *w)
 			node_str(w, next, b, sizeof b));
 		done(w, false);
 	} else if (w->n >= w->op->req.max) {
-		problem(w, "the walk stopped at max = %u members", w->op->req.max);
+		problem(w, "the walk stopped at max = %u %s", w->op->req.max,
+			w->op->req.max == 1 ? "member" : "members");
 		done(w, false);
 	} else {
 		w->asked = *next;
@@ -250,8 +253,8 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	struct ring_walk *w = arg;
 	(void)fd;
 	(void)what;
-	problem(w, "the walk took longer than %d s and stopped after %zu members",
-		RING_TIMEOUT_S, w->n);
+	problem(w, "the walk took longer than %d s and stopped after %zu %s", RING_TIMEOUT_S,
+		w->n, w->n == 1 ? "member" : "members");
 	done(w, false);
 }
 
