@@ -82,5 +82,13 @@ note "plurals: a share of one file says '1 file'"
 head -c 10000 /dev/urandom >"$PROCS_DIR/one.bin"
 ctl --node "$a" share "$PROCS_DIR/one.bin" || fail "share failed: $(cat "$err")"
 grep -qE ' 1 chunk, 1 file$' "$out" || fail "share printed: $(cat "$out")"
+note "README's usage blocks are the programs' --help, word for word"
+readme="$(dirname "$0")/../../README.md"
+for prog in dhtnode dhtctl; do
+	bin=$DHTNODE_BIN
+	[ "$prog" = dhtctl ] && bin=$DHTCTL_BIN
+	printed=$(awk -v h="\`$prog --help\`:" '$0 == h { f = 1; next } f && /^```/ { if (n++) exit; next } f && n' "$readme")
+	[ "$printed" = "$("$bin" --help)" ] || fail "README's \`$prog --help\` block differs from $prog --help"
+done
 check_logs
 note "ok"
