@@ -168,6 +168,20 @@ static int set_addr_opt(enum opt o, const char *v, struct node_args *a, char *er
 	return 0;
 }
 
+/* Apply an option that takes a whole number from MIN to MAX. */
+static int set_count(enum opt o, const char *v, unsigned min, unsigned max, unsigned *out,
+		     char *err, size_t errcap)
+{
+	uint64_t n;
+	if (parse_uint(v, min, max, &n) != 0) {
+		fail(err, errcap, "--%s %s: give a whole number from %u to %u", opt_name(o), v, min,
+		     max);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
 /* Apply one option (V is NULL for those without a value); return 0, or -1 with ERR set.
  * *ID_HEX is checked at the end, once --id-bits is known whatever the order. */
 static int set_opt(enum opt o, const char *v, struct node_args *a, const char **id_hex,
@@ -179,27 +193,11 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 	case O_JOIN:
 		return set_addr_opt(o, v, a, err, errcap);
 	case O_BITS:
-		if (parse_uint(v, ID_MIN_BITS, ID_MAX_BITS, &n) != 0) {
-			fail(err, errcap, "--id-bits %s: give a whole number from %d to %d", v,
-			     ID_MIN_BITS, ID_MAX_BITS);
-			return -1;
-		}
-		a->bits = (unsigned)n;
-		return 0;
+		return set_count(o, v, ID_MIN_BITS, ID_MAX_BITS, &a->bits, err, errcap);
 	case O_SUCC:
-		if (parse_uint(v, 2, 32, &n) != 0) {
-			fail(err, errcap, "--succ-len %s: give a whole number from 2 to 32", v);
-			return -1;
-		}
-		a->succ_len = (unsigned)n;
-		return 0;
+		return set_count(o, v, 2, 32, &a->succ_len, err, errcap);
 	case O_REPL:
-		if (parse_uint(v, 0, 32, &n) != 0) {
-			fail(err, errcap, "--replicas %s: give a whole number from 0 to 32", v);
-			return -1;
-		}
-		a->replicas = (unsigned)n;
-		return 0;
+		return set_count(o, v, 0, 32, &a->replicas, err, errcap);
 	case O_STORE:
 		if (parse_size(v, &n) != 0 || n < 4096) {
 			fail(err, errcap, "--store-max %s: give a size of at least 4KiB, like 64MiB", v);
