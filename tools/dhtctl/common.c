@@ -174,17 +174,8 @@ enum {
 	O_NOWAIT, O_DETACH, O_ALL,
 };
 
-const struct option dhtctl_global_opts[] = {
-	{ "node", required_argument, NULL, O_NODE },
-	{ "timeout", required_argument, NULL, O_TIMEOUT },
-	{ "json", no_argument, NULL, O_JSON },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, O_VERSION },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* Every command option, and the global ones again (they may follow the command). */
-static const struct option cmd_opts[] = {
+/* Every option: the command options, and the global ones, which may also follow the command. */
+const struct option dhtctl_opts[] = {
 	{ "ttl", required_argument, NULL, O_TTL },
 	{ "id", required_argument, NULL, O_ID },
 	{ "max", required_argument, NULL, O_MAX },
@@ -205,13 +196,13 @@ static const struct option cmd_opts[] = {
 
 static const char *opt_name(int val)
 {
-	for (const struct option *o = cmd_opts; o->name; o++)
+	for (const struct option *o = dhtctl_opts; o->name; o++)
 		if (o->val == val)
 			return o->name;
 	return "?";
 }
 
-void dhtctl_global(struct dhtctl *c, int val, const char *arg)
+bool dhtctl_global(struct dhtctl *c, int val, const char *arg)
 {
 	if (val == O_NODE)
 		c->node_opt = arg;
@@ -219,6 +210,7 @@ void dhtctl_global(struct dhtctl *c, int val, const char *arg)
 		c->timeout_opt = arg;
 	else if (val == O_JSON)
 		c->json = true;
+	return val == O_NODE || val == O_TIMEOUT || val == O_JSON;
 }
 
 void dhtctl_command_help(const struct dhtctl_cmd *cmd)
@@ -317,7 +309,7 @@ int dhtctl_args(struct dhtctl *c, const struct dhtctl_cmd *cmd, int argc, char *
 	memset(out, 0, sizeof(*out));
 	optind = 0; /* glibc: start afresh; ARGV - 1 is the command name, getopt's argv[0] */
 	opterr = 0;
-	while (!rc && (o = getopt_long(argc + 1, argv - 1, "-:o:h", cmd_opts, NULL)) != -1) {
+	while (!rc && (o = getopt_long(argc + 1, argv - 1, "-:o:h", dhtctl_opts, NULL)) != -1) {
 		if (o == '?' || o == ':')
 			rc = refused(c, cmd, o, argv - 1);
 		else if (o == 1)

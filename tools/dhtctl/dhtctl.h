@@ -85,11 +85,11 @@ struct cmd_args {
 int dhtctl_args(struct dhtctl *c, const struct dhtctl_cmd *cmd, int argc, char **argv,
 		int maxpos, const char *opts, struct cmd_args *out);
 
-/* The global options, for getopt_long; the list ends with a zeroed entry. */
-extern const struct option dhtctl_global_opts[];
-/* Apply the global option VAL (a val of dhtctl_global_opts other than help and version) with
- * value ARG. */
-void dhtctl_global(struct dhtctl *c, int val, const char *arg);
+/* Every option of dhtctl, for getopt_long; the list ends with a zeroed entry. */
+extern const struct option dhtctl_opts[];
+/* Apply VAL, an option's val from dhtctl_opts, with value ARG if it is --node, --timeout or
+ * --json, and return true; return false for any other option. */
+bool dhtctl_global(struct dhtctl *c, int val, const char *arg);
 
 /* Print `dhtctl CMD --help`. */
 void dhtctl_command_help(const struct dhtctl_cmd *cmd);

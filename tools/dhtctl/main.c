@@ -54,17 +54,18 @@ static int parse_globals(struct dhtctl *c, int argc, char **argv, bool *help, bo
 	int o, idx = 0;
 
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "+:h", dhtctl_global_opts, &idx)) != -1) {
+	while ((o = getopt_long(argc, argv, "+:h", dhtctl_opts, &idx)) != -1) {
 		if (o == ':')
 			return dhtctl_usage(c, NULL, "%s needs a value", argv[optind - 1]);
-		if (o == '?')
-			return dhtctl_usage(c, NULL, "unknown option '%s'", argv[optind - 1]);
 		if (o == 'h')
 			*help = true;
-		else if (!strcmp(dhtctl_global_opts[idx].name, "version"))
+		else if (o != '?' && !strcmp(dhtctl_opts[idx].name, "version"))
 			*version = true;
-		else
-			dhtctl_global(c, o, optarg);
+		else if (o == '?')
+			return dhtctl_usage(c, NULL, "unknown option '%s'", argv[optind - 1]);
+		else if (!dhtctl_global(c, o, optarg))
+			return dhtctl_usage(c, NULL, "--%s belongs after the command name",
+					    dhtctl_opts[idx].name);
 	}
 	return EXIT_OK;
 }
