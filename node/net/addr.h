@@ -20,7 +20,8 @@
 int addr_parse_port(const char *s, uint16_t *port);
 
 /* Split "HOST:PORT" or "[IPV6]:PORT" into HOST (NUL-terminated, at most HOSTCAP bytes with the
- * NUL) and PORT. Return 0, or -1 if the port is missing or invalid, the host is empty or too long. */
+ * NUL) and PORT. Return 0, or -1 if the port is missing or invalid, the host is empty or too
+ * long, or an IPv6 address is not in brackets (addr_explain says which). */
 int addr_split(const char *s, char *host, size_t hostcap, uint16_t *port);
 
 /* Parse an IP literal with a port ("127.0.0.1:4000", "[::1]:4000"). Return 0 or -1. */

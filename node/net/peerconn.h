@@ -1,9 +1,9 @@
 /* node/net/peerconn.h: peer-wire connections over TCP on libevent bufferevents. Inbound ones
- * arrive from the listener (node/net/listener.h) and are routed by the content id in their
- * first frame (the HANDSHAKE); outbound ones are dialled for an owner (a transfer). Every connection shares the
- * node's upload and download caps through one libevent rate-limit group. The network object
- * owns every connection; an owner learns of them through struct pconn_ops and ends them with
- * pconn_close(), after which no callback names them again. It does not parse beyond the first
+ * arrive from the listener (node/net/listener.h) and are routed by the content id in their first
+ * frame (the HANDSHAKE); outbound ones are dialled for an owner (a transfer). Every connection
+ * shares the node's upload and download caps through one libevent rate-limit group. The network
+ * object owns every connection; an owner learns of them through struct pconn_ops and ends them
+ * with pconn_close(), after which no callback names them again. It does not parse beyond the first
  * frame: the bytes are the session core's. */
 #ifndef NODE_PEERCONN_H
 #define NODE_PEERCONN_H
