@@ -1,34 +1,48 @@
-/* dhtnode's command-line parser. A small table-driven loop rather than getopt_long: it keeps no
- * global state (so tests can call it again and again), and every error names the option and
- * says what a valid value looks like. It checks values on their own and against each other
+/* dhtnode's command-line parser, on glibc's getopt_long (long options only; a value as the next
+ * word or after '='; getopt's own messages are off, so that every error names the option and
+ * says what a valid value looks like). It checks values on their own and against each other
  * (--id against --id-bits, --replicas against --succ-len); whether a port is free or a
  * directory writable is found out later, by trying. */
 #include "node/args.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
 
 #include "node/log.h"
 
 enum opt {
-	O_LISTEN, O_JOIN, O_BITS, O_DATA_DIR, O_ID, O_LOG, O_SUCC, O_REPL, O_STORE, O_ANY,
+	O_LISTEN = 256, O_JOIN, O_BITS, O_DATA_DIR, O_ID, O_LOG, O_SUCC, O_REPL, O_STORE, O_ANY,
 	O_UP, O_DOWN, O_CORRUPT, O_HELP, O_VERSION,
 };
 
-static const struct {
-	const char *name;
-	bool has_value;
-} opts[] = {
-	[O_LISTEN] = { "listen", true },     [O_JOIN] = { "join", true },
-	[O_BITS] = { "id-bits", true },      [O_DATA_DIR] = { "data-dir", true },
-	[O_ID] = { "id", true },             [O_LOG] = { "log-level", true },
-	[O_SUCC] = { "succ-len", true },     [O_REPL] = { "replicas", true },
-	[O_STORE] = { "store-max", true },   [O_ANY] = { "control-any", false },
-	[O_UP] = { "up-rate", true },        [O_DOWN] = { "down-rate", true },
-	[O_CORRUPT] = { "debug-corrupt-uploads", false },
-	[O_HELP] = { "help", false },        [O_VERSION] = { "version", false },
+static const struct option opts[] = {
+	{ "listen", required_argument, NULL, O_LISTEN },
+	{ "join", required_argument, NULL, O_JOIN },
+	{ "id-bits", required_argument, NULL, O_BITS },
+	{ "data-dir", required_argument, NULL, O_DATA_DIR },
+	{ "id", required_argument, NULL, O_ID },
+	{ "log-level", required_argument, NULL, O_LOG },
+	{ "succ-len", required_argument, NULL, O_SUCC },
+	{ "replicas", required_argument, NULL, O_REPL },
+	{ "store-max", required_argument, NULL, O_STORE },
+	{ "control-any", no_argument, NULL, O_ANY },
+	{ "up-rate", required_argument, NULL, O_UP },
+	{ "down-rate", required_argument, NULL, O_DOWN },
+	{ "debug-corrupt-uploads", no_argument, NULL, O_CORRUPT },
+	{ "help", no_argument, NULL, O_HELP },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ NULL, 0, NULL, 0 },
 };
-#define NOPTS (sizeof opts / sizeof opts[0])
+
+/* The option whose value is VAL, for messages. */
+static const char *opt_name(int val)
+{
+	for (const struct option *o = opts; o->name != NULL; o++)
+		if (o->val == val)
+			return o->name;
+	return "?";
+}
 
 void args_usage(FILE *f)
 {
@@ -45,7 +59,8 @@ void args_usage(FILE *f)
 	      "                       members of a ring must use the same width\n"
 	      "  --id HEX             use this id instead of one derived from the node's key\n"
 	      "  --data-dir DIR       where the node keeps its key and its transfers' state (default\n"
-	      "                       $XDG_STATE_HOME/dhtnode/PORT or ~/.local/state/dhtnode/PORT)\n"
+	      "                       $XDG_STATE_HOME/dhtnode/IP-PORT, else\n"
+	      "                       ~/.local/state/dhtnode/IP-PORT, e.g. .../127.0.0.1-4000)\n"
 	      "  --log-level LEVEL    error, warn, info (default) or debug\n"
 	      "  --succ-len R         successor list length, 2..32 (default 8)\n"
 	      "  --replicas K         copies of each value on the next successors, 0..R\n"
@@ -127,27 +142,14 @@ static void fail(char *err, size_t errcap, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Find the option named by ARG ("--name" or "--name=value"); set *VALUE if '=' is present. */
-static int find_opt(const char *arg, const char **value)
-{
-	if (strncmp(arg, "--", 2) != 0)
-		return -1;
-	const char *name = arg + 2, *eq = strchr(name, '=');
-	size_t len = eq ? (size_t)(eq - name) : strlen(name);
-	*value = eq ? eq + 1 : NULL;
-	for (unsigned i = 0; i < NOPTS; i++)
-		if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
-			return (int)i;
-	return -1;
-}
-
 /* Apply --listen or --join; return 0, or -1 with ERR set. */
 static int set_addr_opt(enum opt o, const char *v, struct node_args *a, char *err, size_t errcap)
 {
+	char why[200];
 	if (o == O_LISTEN) {
 		if (addr_parse(v, &a->listen) != 0) {
-			fail(err, errcap, "--listen %s: give an IP address and a port 1-65535, "
-			     "like 127.0.0.1:4000 or [::1]:4000", v);
+			addr_explain(v, true, why, sizeof why);
+			fail(err, errcap, "--listen %s: %s", v, why);
 			return -1;
 		}
 		if (addr_is_unspecified(&a->listen)) {
@@ -158,11 +160,25 @@ static int set_addr_opt(enum opt o, const char *v, struct node_args *a, char *er
 		return 0;
 	}
 	if (addr_split(v, a->join_host, sizeof a->join_host, &a->join_port) != 0) {
-		fail(err, errcap, "--join %s: give a host and a port 1-65535, like "
-		     "127.0.0.1:4000, node1.lab:4000 or [::1]:4000", v);
+		addr_explain(v, false, why, sizeof why);
+		fail(err, errcap, "--join %s: %s", v, why);
 		return -1;
 	}
 	a->join = true;
+	return 0;
+}
+
+/* Apply an option that takes a whole number from MIN to MAX. */
+static int set_count(enum opt o, const char *v, unsigned min, unsigned max, unsigned *out,
+		     char *err, size_t errcap)
+{
+	uint64_t n;
+	if (parse_uint(v, min, max, &n) != 0) {
+		fail(err, errcap, "--%s %s: give a whole number from %u to %u", opt_name(o), v, min,
+		     max);
+		return -1;
+	}
+	*out = (unsigned)n;
 	return 0;
 }
 
@@ -177,27 +193,11 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 	case O_JOIN:
 		return set_addr_opt(o, v, a, err, errcap);
 	case O_BITS:
-		if (parse_uint(v, ID_MIN_BITS, ID_MAX_BITS, &n) != 0) {
-			fail(err, errcap, "--id-bits %s: give a whole number from %d to %d", v,
-			     ID_MIN_BITS, ID_MAX_BITS);
-			return -1;
-		}
-		a->bits = (unsigned)n;
-		return 0;
+		return set_count(o, v, ID_MIN_BITS, ID_MAX_BITS, &a->bits, err, errcap);
 	case O_SUCC:
-		if (parse_uint(v, 2, 32, &n) != 0) {
-			fail(err, errcap, "--succ-len %s: give a whole number from 2 to 32", v);
-			return -1;
-		}
-		a->succ_len = (unsigned)n;
-		return 0;
+		return set_count(o, v, 2, 32, &a->succ_len, err, errcap);
 	case O_REPL:
-		if (parse_uint(v, 0, 32, &n) != 0) {
-			fail(err, errcap, "--replicas %s: give a whole number from 0 to 32", v);
-			return -1;
-		}
-		a->replicas = (unsigned)n;
-		return 0;
+		return set_count(o, v, 0, 32, &a->replicas, err, errcap);
 	case O_STORE:
 		if (parse_size(v, &n) != 0 || n < 4096) {
 			fail(err, errcap, "--store-max %s: give a size of at least 4KiB, like 64MiB", v);
@@ -228,7 +228,7 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 	case O_DOWN:
 		if (parse_size(v, &n) != 0 || (n != 0 && n < 1024)) {
 			fail(err, errcap, "--%s %s: give bytes a second of at least 1KiB, like 1MiB or "
-			     "512KiB, or 0 for no cap", opts[o].name, v);
+			     "512KiB, or 0 for no cap", opt_name(o), v);
 			return -1;
 		}
 		*(o == O_UP ? &a->up_rate : &a->down_rate) = n;
@@ -281,36 +281,43 @@ static enum args_result check_all(struct node_args *a, const char *id_hex, char 
 	return ARGS_RUN;
 }
 
+/* getopt_long refused ARGV[OPTIND - 1] (RC '?' or ':'): say why in ERR. */
+static void refused(int rc, int argc, char *const argv[], char *err, size_t errcap)
+{
+	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+	if (rc == ':')
+		fail(err, errcap, "--%s needs a value; see dhtnode --help", opt_name(optopt));
+	else if (optopt >= O_LISTEN)
+		fail(err, errcap, "--%s takes no value", opt_name(optopt));
+	else if (optopt != 0)
+		fail(err, errcap, "unknown argument '-%c'; see dhtnode --help", optopt);
+	else
+		fail(err, errcap, "unknown argument '%s'; see dhtnode --help", arg);
+}
+
 enum args_result args_parse(int argc, char *const argv[], struct node_args *out, char *err,
 			    size_t errcap)
 {
 	const char *id_hex = NULL;
+	int o;
 	set_defaults(out);
-	for (int i = 1; i < argc; i++) {
-		const char *value;
-		int o = find_opt(argv[i], &value);
-		if (o < 0) {
-			fail(err, errcap, "unknown argument '%s'; see dhtnode --help", argv[i]);
+	optind = 0; /* glibc: start afresh, so that a test may parse again */
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
+		if (o == '?' || o == ':') {
+			refused(o, argc, argv, err, errcap);
 			return ARGS_ERROR;
 		}
 		if (o == O_HELP)
 			return ARGS_HELP;
 		if (o == O_VERSION)
 			return ARGS_VERSION;
-		if (!opts[o].has_value) {
-			if (value != NULL) {
-				fail(err, errcap, "--%s takes no value", opts[o].name);
-				return ARGS_ERROR;
-			}
-		} else if (value == NULL) {
-			if (i + 1 >= argc) {
-				fail(err, errcap, "--%s needs a value; see dhtnode --help", opts[o].name);
-				return ARGS_ERROR;
-			}
-			value = argv[++i];
-		}
-		if (set_opt((enum opt)o, value, out, &id_hex, err, errcap) != 0)
+		if (set_opt((enum opt)o, optarg, out, &id_hex, err, errcap) != 0)
 			return ARGS_ERROR;
+	}
+	if (optind < argc) {
+		fail(err, errcap, "unknown argument '%s'; see dhtnode --help", argv[optind]);
+		return ARGS_ERROR;
 	}
 	return check_all(out, id_hex, err, errcap);
 }

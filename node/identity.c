@@ -32,15 +32,15 @@ static void fail(char *err, size_t errcap, const char *fmt, ...)
 }
 
 int datadir_default(char *out, size_t cap, const char *xdg_state_home, const char *home,
-		    uint16_t port)
+		    const char *name)
 {
 	int n;
 	if (xdg_state_home != NULL && xdg_state_home[0] == '/')
-		n = snprintf(out, cap, "%s/dhtnode/%u", xdg_state_home, (unsigned)port);
+		n = snprintf(out, cap, "%s/dhtnode/%s", xdg_state_home, name);
 	else if (home != NULL && home[0] != '\0')
-		n = snprintf(out, cap, "%s/.local/state/dhtnode/%u", home, (unsigned)port);
+		n = snprintf(out, cap, "%s/.local/state/dhtnode/%s", home, name);
 	else
-		n = snprintf(out, cap, "./dhtnode-data-%u", (unsigned)port);
+		n = snprintf(out, cap, "./dhtnode-data-%s", name);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 

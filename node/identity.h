@@ -17,11 +17,13 @@ struct identity {
 	uint8_t sk[crypto_sign_SECRETKEYBYTES];
 };
 
-/* Write the default data directory for a node on PORT into OUT: $XDG_STATE_HOME/dhtnode/PORT
- * if XDG_STATE_HOME is an absolute path, else HOME/.local/state/dhtnode/PORT, else (HOME unset
- * or empty) ./dhtnode-data-PORT. Either string may be NULL. Return 0, or -1 if OUT is too small. */
+/* Write the default data directory for the node NAME (its address and port, "127.0.0.2-4000":
+ * two nodes on one machine differ in one or the other) into OUT: $XDG_STATE_HOME/dhtnode/NAME
+ * if XDG_STATE_HOME is an absolute path, else HOME/.local/state/dhtnode/NAME, else (HOME unset
+ * or empty) ./dhtnode-data-NAME. Either of XDG_STATE_HOME and HOME may be NULL. Return 0, or
+ * -1 if OUT is too small. */
 int datadir_default(char *out, size_t cap, const char *xdg_state_home, const char *home,
-		    uint16_t port);
+		    const char *name);
 
 /* Create DIR and its missing parents (mode 0700), check that files can be created in it, and
  * lock it so that no second node uses it at the same time. Return the lock's descriptor, or -1

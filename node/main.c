@@ -1,9 +1,10 @@
 /* dhtnode: one node of the DHT as a foreground process. main() composes the pieces (arguments,
  * data directory and key, the two sockets, the UDP adapter around the Chord core, the transfer
- * manager, the control server, which hands peer-wire connections to the transfers), starts or
+ * manager, the control server, and the TCP listener that hands each connection to the control
+ * server or to the transfers' peer wire), starts or
  * joins a ring, resumes the transfers the data directory remembers, and runs the libevent loop
- * until a signal makes the node leave. It holds no protocol logic and does not daemonize: a service manager or a terminal
- * runs it, and stderr is its log. */
+ * until a signal makes the node leave. It holds no protocol logic and does not daemonize: a
+ * service manager or a terminal runs it, and stderr is its log. */
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
@@ -15,12 +16,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "node/net/addr.h"
 #include "node/args.h"
 #include "node/control/ctlcmd.h"
 #include "node/control/ctlserver.h"
 #include "node/identity.h"
 #include "node/log.h"
+#include "node/net/addr.h"
+#include "node/net/listener.h"
 #include "node/net/sock.h"
 #include "node/net/udp.h"
 #include "node/xfer/xfer.h"
@@ -37,6 +39,7 @@ struct app {
 	struct udp_dht *udp;
 	struct ctlcmd *cmd;
 	struct ctlserver *ctl;
+	struct listener *tcp;
 	struct xfer_mgr *files;
 	struct event *sigint, *sigterm, *linger;
 	int udp_fd, tcp_fd; /* until the adapter and the server own them */
@@ -67,10 +70,13 @@ static int load_identity(struct app *app)
 	char err[512];
 	struct identity ident;
 	const struct node_args *a = &app->args;
+	char name[ADDR_STR_MAX];
+	addr_format(&a->listen, name);
+	*strrchr(name, ':') = '-'; /* "127.0.0.2-4000": the address and port key the directory */
 	if (a->data_dir != NULL)
 		snprintf(app->data_dir, sizeof app->data_dir, "%s", a->data_dir);
 	else if (datadir_default(app->data_dir, sizeof app->data_dir, getenv("XDG_STATE_HOME"),
-				 getenv("HOME"), a->listen.port) != 0) {
+				 getenv("HOME"), name) != 0) {
 		log_error("the default data directory path is too long; give one with --data-dir");
 		return -1;
 	}
@@ -247,16 +253,21 @@ static int setup(struct app *app)
 	app->cmd = app->files ? ctlcmd_new(app->base, udp_dht_core(app->udp)) : NULL;
 	if (app->cmd != NULL) {
 		ctlcmd_set_files(app->cmd, app->files);
-		app->ctl = ctlserver_new(app->base, app->tcp_fd, app->cmd, app->args.bits,
-					 app->args.control_any);
+		app->ctl = ctlserver_new(app->cmd, app->args.bits, app->args.control_any,
+					 &app->args.listen);
+	}
+	if (app->ctl != NULL) {
+		struct listener_takers t = {
+			.control = ctlserver_take, .control_arg = app->ctl,
+			.peer = pnet_accept, .peer_arg = xfer_mgr_net(app->files),
+		};
+		app->tcp = listener_new(app->base, app->tcp_fd, &t);
 		app->tcp_fd = -1;
 	}
-	if (app->ctl != NULL)
-		ctlserver_set_other_hook(app->ctl, pnet_accept, xfer_mgr_net(app->files));
 	app->sigint = evsignal_new(app->base, SIGINT, on_signal, app);
 	app->sigterm = evsignal_new(app->base, SIGTERM, on_signal, app);
 	app->linger = evtimer_new(app->base, on_linger, app);
-	if (app->ctl == NULL || app->sigint == NULL || app->sigterm == NULL ||
+	if (app->tcp == NULL || app->sigint == NULL || app->sigterm == NULL ||
 	    app->linger == NULL || evsignal_add(app->sigint, NULL) != 0 ||
 	    evsignal_add(app->sigterm, NULL) != 0) {
 		log_error("cannot set up the node (out of memory?)");
@@ -287,6 +298,7 @@ static void teardown(struct app *app)
 		evdns_getaddrinfo_cancel(app->dns_req);
 	if (app->dns)
 		evdns_base_free(app->dns, 0);
+	listener_free(app->tcp);
 	ctlserver_free(app->ctl);
 	xfer_mgr_free(app->files); /* before the core: it forgets its DHT calls, which die with it */
 	udp_dht_free(app->udp);

@@ -1,8 +1,8 @@
-/* node/control.h: the JSON side of the control protocol (docs/control.md): parse one request
- * line into a struct ctl_request, and build the pieces and lines of responses. Pure: no sockets
- * and no calls into the running core, so the parser can be fuzzed on its own.
- * Lines returned are malloc'd, NUL-terminated, without the newline; the caller frees them.
- * json_t values returned are new references, owned by the caller. */
+/* node/control/control.h: the JSON side of the control protocol (docs/control.md): parse one
+ * request line into a struct ctl_request, and build the pieces and lines of responses. Pure: no
+ * sockets and no calls into the running core, so the parser can be fuzzed on its own. Lines
+ * returned are malloc'd, NUL-terminated, without the newline; the caller frees them. json_t values
+ * returned are new references, owned by the caller. */
 #ifndef NODE_CONTROL_H
 #define NODE_CONTROL_H
 

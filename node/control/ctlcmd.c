@@ -1,19 +1,18 @@
 /* The control commands: each request becomes a call into the core (dht_put, dht_get,
  * dht_lookup, dht_announce, dht_get_peers), a snapshot of local state (status), a walk of
- * the ring (ring, in ctlring.c) or a file command (ctlfiles.c), and ends as one JSON line. An operation stays allocated until
- * the core can no longer call back for it, even when the client has gone, because the core
- * keeps its pointer until then. This file owns no sockets. */
+ * the ring (ring, in ctlring.c) or a file command (ctlfiles.c), and ends as one JSON line.
+ * An operation (ctlop.c) stays allocated until the core can no longer call back for it, even
+ * when the client has gone, because the core keeps its pointer until then. This file owns no
+ * sockets. */
 #include "node/control/ctlcmd.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "dht/kv.h"
-#include "node/control/ctlcmd_impl.h"
-#include "node/net/udp.h"
-
-static const char oom_line[] =
-	"{\"ok\":false,\"code\":\"internal\",\"error\":\"the node ran out of memory\"}";
+#include "node/control/ctlfiles.h"
+#include "node/control/ctlop.h"
+#include "node/control/ctlring.h"
 
 struct ctlcmd *ctlcmd_new(struct event_base *base, struct dht *d)
 {
@@ -25,18 +24,6 @@ struct ctlcmd *ctlcmd_new(struct event_base *base, struct dht *d)
 	return c;
 }
 
-static void op_free(struct ctl_op *op)
-{
-	if (op->prev)
-		op->prev->next = op->next;
-	else
-		op->c->ops = op->next;
-	if (op->next)
-		op->next->prev = op->prev;
-	ring_free(op->walk);
-	free(op);
-}
-
 void ctlcmd_set_files(struct ctlcmd *c, struct xfer_mgr *m)
 {
 	c->files = m;
@@ -46,46 +33,11 @@ void ctlcmd_free(struct ctlcmd *c)
 {
 	if (c == NULL)
 		return;
-	while (c->ops)
+	while (c->ops) {
+		ring_free(c->ops->walk);
 		op_free(c->ops);
+	}
 	free(c);
-}
-
-void op_reply_line(struct ctl_op *op, char *line)
-{
-	if (!op->replied && op->reply != NULL)
-		op->reply(op->arg, line != NULL ? line : oom_line, false);
-	op->replied = true;
-	free(line);
-}
-
-void op_reply_more(struct ctl_op *op, char *line)
-{
-	if (line != NULL && !op->replied && op->reply != NULL)
-		op->reply(op->arg, line, true);
-	free(line);
-}
-
-void op_reply_json(struct ctl_op *op, json_t *obj)
-{
-	op_reply_line(op, ctl_line(obj));
-}
-
-void op_reply_status(struct ctl_op *op, enum dht_status s)
-{
-	op_reply_line(op, ctl_error_line(ctl_code_of(s), ctl_status_advice(s)));
-}
-
-void op_finish(struct ctl_op *op)
-{
-	op->finished = true;
-	if (!op->starting)
-		op_free(op);
-}
-
-double op_ms(const struct ctl_op *op)
-{
-	return (double)(mono_now_us() - op->started_us) / 1000.0;
 }
 
 void ctlcmd_cancel(struct ctl_op *op)
@@ -192,17 +144,54 @@ static json_t *nodes_json(const struct dht_node *nodes, size_t n, unsigned bits)
 	return arr;
 }
 
+/* What this node knows of the ring: its fingers, successors, predecessor and itself. */
+static size_t known_nodes(const struct dht *d, struct dht_node *out, size_t cap)
+{
+	size_t n = dht_fingers(d, out, NULL, ID_MAX_BITS);
+	n += dht_successors(d, out + n, CTL_MAX_SUCC);
+	if (n < cap && dht_predecessor(d, &out[n]) == 0)
+		n++;
+	out[n++] = *dht_self(d);
+	return n;
+}
+
+/* The first of the N nodes KNOWN at or after START clockwise: successor(START) as this node's
+ * routing state has it, which is finger i's node when START is finger i's start. */
+static const struct dht_node *first_from(const struct dht_node *known, size_t n,
+					 const struct dht_id *start, unsigned bits)
+{
+	const struct dht_node *best = &known[0];
+	struct dht_id dist, best_dist;
+	id_sub(&best_dist, &known[0].id, start, bits);
+	for (size_t k = 1; k < n; k++) {
+		id_sub(&dist, &known[k].id, start, bits);
+		if (id_cmp(&dist, &best_dist) < 0) {
+			best_dist = dist;
+			best = &known[k];
+		}
+	}
+	return best;
+}
+
+/* Every finger i of the textbook table: start = id + 2^i mod 2^m, the interval
+ * [start_i, start_i+1) (the last one ends at the node's own id) and the node. */
 static json_t *fingers_json(const struct dht *d)
 {
-	struct dht_node nodes[ID_MAX_BITS];
-	unsigned index[ID_MAX_BITS];
+	struct dht_node known[ID_MAX_BITS + CTL_MAX_SUCC + 2];
 	unsigned bits = dht_bits(d);
-	size_t n = dht_fingers(d, nodes, index, ID_MAX_BITS);
+	size_t n = known_nodes(d, known, sizeof known / sizeof known[0]);
+	const struct dht_id *self = &dht_self(d)->id;
 	json_t *arr = json_array();
-	for (size_t i = 0; arr != NULL && i < n; i++) {
-		json_t *f = json_pack("{s:i, s:o, s:o}", "index", (int)index[i], "id",
-				      ctl_id_json(&nodes[i].id, bits), "addr",
-				      ctl_addr_json(&nodes[i].addr));
+	for (unsigned i = 0; arr != NULL && i < bits; i++) {
+		struct dht_id start, end = *self;
+		id_add_pow2(&start, self, i, bits);
+		if (i + 1 < bits)
+			id_add_pow2(&end, self, i + 1, bits);
+		const struct dht_node *node = first_from(known, n, &start, bits);
+		json_t *f = json_pack("{s:i, s:o, s:[o, o], s:o, s:o}", "index", (int)i, "start",
+				      ctl_id_json(&start, bits), "interval", ctl_id_json(&start, bits),
+				      ctl_id_json(&end, bits), "id", ctl_id_json(&node->id, bits),
+				      "addr", ctl_addr_json(&node->addr));
 		if (json_array_append_new(arr, f) != 0) {
 			json_decref(arr);
 			return NULL;
@@ -291,7 +280,7 @@ static enum dht_status start_core_call(struct ctl_op *op)
 
 static void reply_now(ctl_reply_cb *reply, void *arg, char *line)
 {
-	reply(arg, line != NULL ? line : oom_line, false);
+	reply(arg, line != NULL ? line : op_oom_line, false);
 	free(line);
 }
 
@@ -302,20 +291,11 @@ struct ctl_op *ctlcmd_start(struct ctlcmd *c, const struct ctl_request *req, ctl
 		reply_now(reply, arg, ctl_line(status_json(c->d)));
 		return NULL;
 	}
-	struct ctl_op *op = calloc(1, sizeof *op);
+	struct ctl_op *op = op_new(c, req, reply, arg);
 	if (op == NULL) {
-		reply(arg, oom_line, false);
+		reply(arg, op_oom_line, false);
 		return NULL;
 	}
-	op->c = c;
-	op->req = *req;
-	op->reply = reply;
-	op->arg = arg;
-	op->started_us = mono_now_us();
-	op->next = c->ops;
-	if (c->ops)
-		c->ops->prev = op;
-	c->ops = op;
 	/* The core may call back before it returns (a key this node owns): op_finish then leaves
 	 * the freeing to us. */
 	op->starting = true;

@@ -1,7 +1,7 @@
-/* node/ctlcmd.h: runs control requests (node/control.h) against the node's core and its
- * transfers and answers each with one JSON line, or for streaming commands with progress lines
- * and a last line (docs/control.md). Requests that need the ring finish later, from the core's
- * callbacks; the runner owns every operation until nothing can call back for it any more.
+/* node/control/ctlcmd.h: runs control requests (node/control/control.h) against the node's core
+ * and its transfers and answers each with one JSON line, or for streaming commands with progress
+ * lines and a last line (docs/control.md). Requests that need the ring finish later, from the
+ * core's callbacks; the runner owns every operation until nothing can call back for it any more.
  * Reply lines are valid only during the reply callback. */
 #ifndef NODE_CTLCMD_H
 #define NODE_CTLCMD_H

@@ -10,7 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "node/control/ctlcmd_impl.h"
+#include "node/control/ctlfiles.h"
+#include "node/control/ctlop.h"
 
 static enum ctl_code code_of(enum xfer_err e)
 {

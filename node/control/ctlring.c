@@ -11,7 +11,8 @@
 
 #include "dht/kv.h"
 #include "node/net/addr.h"
-#include "node/control/ctlcmd_impl.h"
+#include "node/control/ctlop.h"
+#include "node/control/ctlring.h"
 
 #define RING_TIMEOUT_S 10
 #define RING_MAX_PROBLEMS 100
@@ -47,6 +48,15 @@ void ring_free(struct ring_walk *w)
 	json_decref(w->problems);
 	free(w->m);
 	free(w);
+}
+
+/* Nothing will call back for the walk any more: free it, then end its operation. */
+static void finish(struct ring_walk *w)
+{
+	struct ctl_op *op = w->op;
+	op->walk = NULL;
+	ring_free(w);
+	op_finish(op);
 }
 
 static bool node_eq(const struct dht_node *a, const struct dht_node *b)
@@ -154,8 +164,10 @@ static void done(struct ring_walk *w, bool closed)
 	bool consistent = judge(w, closed);
 	if (w->nproblems > RING_MAX_PROBLEMS)
 		json_array_append_new(w->problems,
-				      json_sprintf("... and %zu more problems",
-						   w->nproblems - RING_MAX_PROBLEMS));
+				      json_sprintf("... and %zu more %s",
+						   w->nproblems - RING_MAX_PROBLEMS,
+						   w->nproblems - RING_MAX_PROBLEMS == 1
+							   ? "problem" : "problems"));
 	json_t *members = json_array();
 	for (size_t i = 0; members != NULL && i < w->n; i++)
 		if (json_array_append_new(members, member_json(w, &w->m[i])) != 0) {
@@ -167,7 +179,7 @@ static void done(struct ring_walk *w, bool closed)
 	evtimer_del(w->timer);
 	op_reply_json(w->op, obj);
 	if (!w->querying)
-		op_finish(w->op);
+		finish(w);
 }
 
 static void on_neighbors(void *arg, const struct dht_neighbors *res)
@@ -176,7 +188,7 @@ static void on_neighbors(void *arg, const struct dht_neighbors *res)
 	char a[160], b[160];
 	w->querying = false;
 	if (w->op->replied || w->op->reply == NULL) {
-		op_finish(w->op); /* answered on the deadline, or nobody is listening any more */
+		finish(w); /* answered on the deadline, or nobody is listening any more */
 		return;
 	}
 	if (res->status != DHT_OK) {
@@ -223,7 +235,8 @@ static void step(struct ring_walk *w)
 			node_str(w, next, b, sizeof b));
 		done(w, false);
 	} else if (w->n >= w->op->req.max) {
-		problem(w, "the walk stopped at max = %u members", w->op->req.max);
+		problem(w, "the walk stopped at max = %u %s", w->op->req.max,
+			w->op->req.max == 1 ? "member" : "members");
 		done(w, false);
 	} else {
 		w->asked = *next;
@@ -240,8 +253,8 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	struct ring_walk *w = arg;
 	(void)fd;
 	(void)what;
-	problem(w, "the walk took longer than %d s and stopped after %zu members",
-		RING_TIMEOUT_S, w->n);
+	problem(w, "the walk took longer than %d s and stopped after %zu %s", RING_TIMEOUT_S,
+		w->n, w->n == 1 ? "member" : "members");
 	done(w, false);
 }
 
@@ -267,8 +280,11 @@ enum dht_status ring_start(struct ctl_op *op)
 	if (dht_get_state(op->c->d) != DHT_JOINED)
 		return DHT_ERR_NOT_JOINED;
 	op->walk = calloc(1, sizeof *op->walk);
-	if (op->walk == NULL || walk_init(op->walk, op) != 0)
+	if (op->walk == NULL || walk_init(op->walk, op) != 0) {
+		ring_free(op->walk);
+		op->walk = NULL;
 		return DHT_ERR_NO_MEMORY;
+	}
 	step(op->walk);
 	return DHT_OK;
 }

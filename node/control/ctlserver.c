@@ -1,28 +1,24 @@
-/* The TCP acceptor and the control connections' plumbing: one bufferevent per connection, a
- * line reader capped at CTL_MAX_LINE, and the answer written before the connection closes.
+/* The control connections' plumbing: one bufferevent per connection (handed over by the
+ * listener, node/net/listener.c), the check of who may connect, a line reader capped at
+ * CTL_MAX_LINE, and the answer written before the connection closes.
  * Requests are parsed by control.c and run by ctlcmd.c; this file knows no command. Streaming
  * commands send progress lines before their last one; a client that does not read them loses
  * some rather than making the node hold them. Buffers are bounded (the read high-water mark)
  * and idle clients time out, so neither a flood nor a stalled client can hold memory or
- * descriptors for long. Not done here: peer-wire (node/peerconn.c takes it through the hook),
- * TLS, authentication beyond the loopback check. */
+ * descriptors for long. Not done here: accepting (the listener), peer wire (node/net/
+ * peerconn.c), TLS, authentication beyond the loopback check. */
 #include "node/control/ctlserver.h"
 
 #include <event2/buffer.h>
-#include <event2/listener.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include "node/net/addr.h"
 #include "node/control/control.h"
-#include "node/log.h"
+#include "node/net/addr.h"
 
 #define IDLE_TIMEOUT_S 30       /* for a request to arrive */
-#define ACCEPT_PAUSE_S 1        /* after accept() fails, e.g. out of descriptors */
 
-enum conn_state { C_SNIFF, C_READ, C_RUNNING, C_CLOSING };
+enum conn_state { C_READ, C_RUNNING, C_CLOSING };
 
 struct conn {
 	struct conn *prev, *next;
@@ -36,15 +32,10 @@ struct conn {
 };
 
 struct ctlserver {
-	struct event_base *base;
-	struct evconnlistener *lev;
-	struct event *resume;
 	struct ctlcmd *cmd;
 	unsigned bits;
 	bool any_peer;
 	struct dht_addr self; /* the listening address */
-	ctl_other_hook *hook;
-	void *hook_arg;
 	struct conn *conns;
 };
 
@@ -161,41 +152,10 @@ static bool peer_allowed(const struct ctlserver *s, const struct dht_addr *peer)
 	return s->any_peer || addr_is_loopback(peer) || addr_same_ip(peer, &s->self);
 }
 
-/* The first byte says which protocol the connection speaks. Return false if C is gone. */
-static bool sniff(struct conn *c)
-{
-	struct ctlserver *s = c->s;
-	const unsigned char *first = evbuffer_pullup(bufferevent_get_input(c->bev), 1);
-	if (first == NULL)
-		return true;
-	if (*first != '{') {
-		if (s->hook == NULL) {
-			close_conn(c);
-			return false;
-		}
-		struct bufferevent *bev = c->bev;
-		struct dht_addr peer = c->peer;
-		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
-		unlink_conn(c);
-		free(c);
-		s->hook(s->hook_arg, bev, &peer);
-		return false;
-	}
-	if (!peer_allowed(s, &c->peer)) {
-		answer_error(c, CTL_USAGE, "control connections are accepted from this machine only; "
-			     "run dhtctl on the node's host, or start the node with --control-any");
-		return true;
-	}
-	c->state = C_READ;
-	return true;
-}
-
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 	(void)bev;
-	if (c->state == C_SNIFF && !sniff(c))
-		return;
 	if (c->state == C_READ)
 		read_line(c, false);
 	if (c->broken)
@@ -216,85 +176,52 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	close_conn(c); /* reading is off once a request is taken: only errors and timeouts get here */
 }
 
-static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
-		      int salen, void *arg)
+void ctlserver_take(void *arg, struct bufferevent *bev, const struct dht_addr *peer)
 {
 	struct ctlserver *s = arg;
 	static const struct timeval idle = { .tv_sec = IDLE_TIMEOUT_S };
 	struct conn *c = calloc(1, sizeof *c);
-	(void)lev;
-	if (c == NULL || addr_from_sockaddr(sa, (socklen_t)salen, &c->peer) != 0 ||
-	    (c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		free(c);
-		evutil_closesocket(fd);
+	if (c == NULL) {
+		bufferevent_free(bev);
 		return;
 	}
 	c->s = s;
+	c->bev = bev;
+	c->peer = *peer;
 	c->next = s->conns;
 	if (s->conns)
 		s->conns->prev = c;
 	s->conns = c;
+	bufferevent_set_timeouts(bev, &idle, &idle);
+	if (!peer_allowed(s, peer)) {
+		answer_error(c, CTL_USAGE, "control connections are accepted from this machine only; "
+			     "run dhtctl on the node's host, or start the node with --control-any");
+		if (c->broken || bufferevent_enable(bev, EV_WRITE) != 0)
+			close_conn(c);
+		return;
+	}
 	/* Never hold more than one request line (and its "\r\n") in memory. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CTL_MAX_LINE + 2);
-	bufferevent_set_timeouts(c->bev, &idle, &idle);
-	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
-	if (bufferevent_enable(c->bev, EV_READ) != 0)
+	bufferevent_setwatermark(bev, EV_READ, 0, CTL_MAX_LINE + 2);
+	bufferevent_setcb(bev, on_read, NULL, on_event, c);
+	if (bufferevent_enable(bev, EV_READ) != 0) {
 		close_conn(c);
+		return;
+	}
+	/* The listener already read the first bytes: no read event will announce them. */
+	on_read(bev, c);
 }
 
-static void on_resume(evutil_socket_t fd, short what, void *arg)
-{
-	struct ctlserver *s = arg;
-	(void)fd;
-	(void)what;
-	evconnlistener_enable(s->lev);
-}
-
-/* accept() failed, most likely out of descriptors: pause instead of spinning on it. */
-static void on_accept_error(struct evconnlistener *lev, void *arg)
-{
-	struct ctlserver *s = arg;
-	static const struct timeval pause = { .tv_sec = ACCEPT_PAUSE_S };
-	int e = EVUTIL_SOCKET_ERROR();
-	log_warn("tcp: accept failed: %s; pausing new connections for %d s",
-		 evutil_socket_error_to_string(e), ACCEPT_PAUSE_S);
-	evconnlistener_disable(lev);
-	evtimer_add(s->resume, &pause);
-}
-
-struct ctlserver *ctlserver_new(struct event_base *base, int fd, struct ctlcmd *cmd,
-				unsigned bits, bool any_peer)
+struct ctlserver *ctlserver_new(struct ctlcmd *cmd, unsigned bits, bool any_peer,
+				const struct dht_addr *self)
 {
 	struct ctlserver *s = calloc(1, sizeof *s);
-	if (s == NULL) {
-		close(fd);
+	if (s == NULL)
 		return NULL;
-	}
-	s->base = base;
 	s->cmd = cmd;
 	s->bits = bits;
 	s->any_peer = any_peer;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		addr_from_sockaddr((struct sockaddr *)&ss, sl, &s->self);
-	s->resume = evtimer_new(base, on_resume, s);
-	s->lev = evconnlistener_new(base, on_accept, s, LEV_OPT_CLOSE_ON_FREE |
-				    LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-	if (s->lev == NULL)
-		close(fd);
-	if (s->resume == NULL || s->lev == NULL) {
-		ctlserver_free(s);
-		return NULL;
-	}
-	evconnlistener_set_error_cb(s->lev, on_accept_error);
+	s->self = *self;
 	return s;
-}
-
-void ctlserver_set_other_hook(struct ctlserver *s, ctl_other_hook *hook, void *arg)
-{
-	s->hook = hook;
-	s->hook_arg = arg;
 }
 
 void ctlserver_free(struct ctlserver *s)
@@ -303,9 +230,5 @@ void ctlserver_free(struct ctlserver *s)
 		return;
 	while (s->conns)
 		close_conn(s->conns);
-	if (s->lev)
-		evconnlistener_free(s->lev);
-	if (s->resume)
-		event_free(s->resume);
 	free(s);
 }

@@ -1,13 +1,11 @@
-/* node/ctlserver.h: the TCP side of the node's port. It accepts connections and tells them
- * apart by their first byte: '{' starts a control connection, which it serves (one request line,
- * run by ctlcmd, one answer line, close; peers on this machine only unless allowed: loopback,
- * or the node's own address); anything else goes to a hook (peer-wire, later), closed by
- * default. The server owns its connections. */
+/* node/control/ctlserver.h: the control connections. It takes each connection whose first
+ * byte is '{' from the listener (node/net/listener.h) and serves it: one request line, run by
+ * ctlcmd, one answer line (or progress lines and a last line), close; clients on this machine
+ * only unless allowed: loopback, or the node's own address. The server owns its connections. */
 #ifndef NODE_CTLSERVER_H
 #define NODE_CTLSERVER_H
 
 #include <event2/bufferevent.h>
-#include <event2/event.h>
 #include <stdbool.h>
 
 #include "dht/msg.h"
@@ -15,17 +13,15 @@
 
 struct ctlserver;
 
-/* Take a connection whose first byte is not '{'. BEV (its input holds the bytes read so far,
- * none consumed) now belongs to the hook, callbacks cleared. */
-typedef void ctl_other_hook(void *arg, struct bufferevent *bev, const struct dht_addr *peer);
-
-/* Serve the listening TCP socket FD (which the server now owns), parsing requests for a
- * network of id width BITS and running them with CMD (not owned). ANY_PEER lets non-loopback
- * clients in. Return NULL on no memory (FD is closed then too). */
-struct ctlserver *ctlserver_new(struct event_base *base, int fd, struct ctlcmd *cmd,
-				unsigned bits, bool any_peer);
-void ctlserver_set_other_hook(struct ctlserver *s, ctl_other_hook *hook, void *arg);
-/* Close every connection (cancelling their operations) and the listener. Accepts NULL. */
+/* A server parsing requests for a network of id width BITS and running them with CMD (not
+ * owned). ANY_PEER lets clients from other machines in; SELF is the node's own address.
+ * Return NULL on no memory. */
+struct ctlserver *ctlserver_new(struct ctlcmd *cmd, unsigned bits, bool any_peer,
+				const struct dht_addr *self);
+/* Serve BEV (which the server now owns; its input may hold the request's first bytes) from
+ * PEER. Its signature is the listener's listener_take_fn; ARG is the server. */
+void ctlserver_take(void *arg, struct bufferevent *bev, const struct dht_addr *peer);
+/* Close every connection (cancelling their operations). Accepts NULL. */
 void ctlserver_free(struct ctlserver *s);
 
 #endif

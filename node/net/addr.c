@@ -72,6 +72,47 @@ int addr_parse(const char *s, struct dht_addr *out)
 	return 0;
 }
 
+/* The most likely mistake first: an IPv6 literal without brackets. */
+static bool explain_split(const char *s, char *err, size_t errcap)
+{
+	const char *colon = strrchr(s, ':');
+	if (s[0] != '[' && colon != NULL && memchr(s, ':', (size_t)(colon - s)) != NULL) {
+		snprintf(err, errcap, "'%s' has more than one ':': write an IPv6 address in brackets, "
+			 "like [%.*s]:%s", s, (int)(colon - s), s, colon + 1);
+		return true;
+	}
+	if (s[0] == '[' && (strchr(s, ']') == NULL || strchr(s, ']')[1] != ':')) {
+		snprintf(err, errcap, "'%s': close the brackets and put the port after them, like "
+			 "[::1]:4000", s);
+		return true;
+	}
+	if (colon == NULL) {
+		snprintf(err, errcap, "'%s' is not HOST:PORT (it has no port): write it like "
+			 "127.0.0.1:4000", s);
+		return true;
+	}
+	return false;
+}
+
+void addr_explain(const char *s, bool need_ip, char *err, size_t errcap)
+{
+	char host[ADDR_HOST_MAX];
+	uint16_t port;
+	struct dht_addr a;
+	if (explain_split(s, err, errcap))
+		return;
+	const char *colon = strrchr(s, ':');
+	if (addr_parse_port(colon + 1, &port) != 0)
+		snprintf(err, errcap, "'%s' has no valid port (1-65535) after the last ':'", s);
+	else if (addr_split(s, host, sizeof host, &port) != 0)
+		snprintf(err, errcap, "'%s' has no usable host before the port", s);
+	else if (need_ip && addr_parse(s, &a) != 0)
+		snprintf(err, errcap, "'%s' is not an IP address with a port: give this machine's "
+			 "own address, like 127.0.0.1:4000 or [::1]:4000", s);
+	else
+		snprintf(err, errcap, "'%s' is a valid address", s);
+}
+
 void addr_format(const struct dht_addr *a, char out[ADDR_STR_MAX])
 {
 	char ip[INET6_ADDRSTRLEN];

@@ -1,6 +1,8 @@
-/* node/addr.h: transport addresses as people type them and as sockets want them: parse and
+/* node/net/addr.h: transport addresses as people type them and as sockets want them: parse and
  * format "IP:PORT" (IPv6 in brackets), split "HOST:PORT" for names still to be resolved, and
- * convert struct dht_addr to and from struct sockaddr. Pure: nothing resolves, nothing allocates. */
+ * convert struct dht_addr to and from struct sockaddr. The one parser of HOST:PORT for every
+ * program (dhtnode's --listen and --join, dhtctl's --node and $DHTNODE, dhtlab), so that what
+ * one accepts the others accept too. Pure: nothing resolves, nothing allocates. */
 #ifndef NODE_ADDR_H
 #define NODE_ADDR_H
 
@@ -18,11 +20,18 @@
 int addr_parse_port(const char *s, uint16_t *port);
 
 /* Split "HOST:PORT" or "[IPV6]:PORT" into HOST (NUL-terminated, at most HOSTCAP bytes with the
- * NUL) and PORT. Return 0, or -1 if the port is missing or invalid, the host is empty or too long. */
+ * NUL) and PORT. Return 0, or -1 if the port is missing or invalid, the host is empty or too
+ * long, or an IPv6 address is not in brackets (addr_explain says which). */
 int addr_split(const char *s, char *host, size_t hostcap, uint16_t *port);
 
 /* Parse an IP literal with a port ("127.0.0.1:4000", "[::1]:4000"). Return 0 or -1. */
 int addr_parse(const char *s, struct dht_addr *out);
+
+/* Write into ERR (ERRCAP bytes) why S is refused by addr_split (NEED_IP false) or addr_parse
+ * (NEED_IP true), as a sentence naming S and showing a form that works, e.g. for "::1:4000":
+ * "'::1:4000' has more than one ':': write an IPv6 address in brackets, like [::1]:4000".
+ * For an S that is accepted, ERR says so. */
+void addr_explain(const char *s, bool need_ip, char *err, size_t errcap);
 
 /* Write "IP:PORT" (or "-" for family 0) into OUT. */
 void addr_format(const struct dht_addr *a, char out[ADDR_STR_MAX]);

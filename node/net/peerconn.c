@@ -268,7 +268,7 @@ void pnet_accept(void *arg, struct bufferevent *bev, const struct dht_addr *peer
 		conn_gone(c, "cannot read from the connection");
 		return;
 	}
-	/* The control server already read the first bytes: no read event will announce them. */
+	/* The listener already read the first bytes: no read event will announce them. */
 	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
 		on_read(bev, c);
 }

@@ -1,9 +1,9 @@
-/* node/peerconn.h: peer-wire connections over TCP on libevent bufferevents. Inbound ones arrive
- * from the control server's hook and are routed by the content id in their first frame (the
- * HANDSHAKE); outbound ones are dialled for an owner (a transfer). Every connection shares the
- * node's upload and download caps through one libevent rate-limit group. The network object
- * owns every connection; an owner learns of them through struct pconn_ops and ends them with
- * pconn_close(), after which no callback names them again. It does not parse beyond the first
+/* node/net/peerconn.h: peer-wire connections over TCP on libevent bufferevents. Inbound ones
+ * arrive from the listener (node/net/listener.h) and are routed by the content id in their first
+ * frame (the HANDSHAKE); outbound ones are dialled for an owner (a transfer). Every connection
+ * shares the node's upload and download caps through one libevent rate-limit group. The network
+ * object owns every connection; an owner learns of them through struct pconn_ops and ends them
+ * with pconn_close(), after which no callback names them again. It does not parse beyond the first
  * frame: the bytes are the session core's. */
 #ifndef NODE_PEERCONN_H
 #define NODE_PEERCONN_H
@@ -50,7 +50,7 @@ struct pnet *pnet_new(struct event_base *base, const struct pnet_config *cfg);
 /* Close every connection without calling owners back. Accepts NULL. */
 void pnet_free(struct pnet *n);
 
-/* Take an inbound connection (ctl_other_hook's signature): BEV may already hold bytes. */
+/* Take an inbound connection (a listener_take_fn): BEV may already hold bytes. */
 void pnet_accept(void *n, struct bufferevent *bev, const struct dht_addr *peer);
 
 /* Dial TO for OWNER. Return the connection (up() or gone() follows), or NULL. */

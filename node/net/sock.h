@@ -1,6 +1,7 @@
-/* node/sock.h: the node's two listening sockets, a UDP socket for the DHT and a TCP listener
- * for control (and later peer-wire) connections, bound to the same address and port, with
- * error messages a person can act on. The caller owns and closes the returned descriptors. */
+/* node/net/sock.h: the node's two listening sockets, a UDP socket for the DHT and a TCP listener
+ * for control and peer-wire connections (node/net/listener.h tells them apart), bound to the same
+ * address and port, with error messages a person can act on. The caller owns and closes the
+ * returned descriptors. */
 #ifndef NODE_SOCK_H
 #define NODE_SOCK_H
 

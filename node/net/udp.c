@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "node/clock.h"
 #include "node/net/addr.h"
 #include "node/log.h"
 
@@ -28,13 +28,6 @@ struct udp_dht {
 	uint64_t last_send_warn, send_errors;
 	uint8_t buf[65536];
 };
-
-uint64_t mono_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void env_send(void *arg, const struct dht_addr *to, const uint8_t *buf, size_t len)
 {

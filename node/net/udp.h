@@ -1,6 +1,6 @@
-/* node/udp.h: the UDP adapter. It drives one Chord core (dht/chord.h, dht/kv.h) from a libevent
+/* node/net/udp.h: the UDP adapter. It drives one Chord core (dht/chord.h, dht/kv.h) from a libevent
  * loop: datagrams from the socket go to dht_input(), the core's sends go out with sendto(), its
- * timer is one libevent timer, its clock is CLOCK_MONOTONIC and its randomness libsodium.
+ * timer is one libevent timer, its clock node/clock.h and its randomness libsodium.
  * The adapter owns the core and the socket; the event base stays the caller's. */
 #ifndef NODE_UDP_H
 #define NODE_UDP_H
@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "dht/chord.h"
+/* For node/xfer, which still reads the clock through this header. */
+#include "node/clock.h"
 
 struct udp_dht;
 
@@ -19,8 +21,5 @@ void udp_dht_free(struct udp_dht *u); /* accepts NULL; frees the core, closes th
 
 /* The core, owned by the adapter: valid until udp_dht_free(). */
 struct dht *udp_dht_core(struct udp_dht *u);
-
-/* Monotonic microseconds, the clock the core runs on. */
-uint64_t mono_now_us(void);
 
 #endif

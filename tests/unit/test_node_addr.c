@@ -48,6 +48,33 @@ static void test_split(void **state)
 	assert_int_equal(addr_split("abcde:1", host, 5, &p), -1);
 }
 
+/* Each refusal explains itself, and a bare IPv6 address is answered with its bracketed form. */
+static void test_explain(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		bool need_ip;
+		const char *says;
+	} cases[] = {
+		{ "::1:4000", false, "[::1]:4000" },
+		{ "fe80::1:80", true, "[fe80::1]:80" },
+		{ "localhost", false, "no port" },
+		{ "[::1", false, "close the brackets" },
+		{ "host:0", false, "no valid port" },
+		{ "host:", false, "no valid port" },
+		{ ":4000", false, "no usable host" },
+		{ "nohost:4000", true, "not an IP address" },
+		{ "nohost:4000", false, "is a valid address" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char err[256];
+		addr_explain(cases[i].s, cases[i].need_ip, err, sizeof err);
+		if (strstr(err, cases[i].says) == NULL)
+			fail_msg("addr_explain(%s) said '%s', not '%s'", cases[i].s, err, cases[i].says);
+	}
+}
+
 static void test_parse_format(void **state)
 {
 	(void)state;
@@ -146,6 +173,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_port),  cmocka_unit_test(test_split),
+		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_parse_format), cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_sockaddr), cmocka_unit_test(test_same_ip),
 	};

@@ -179,12 +179,23 @@ static void test_builders(void **state)
 	free(line);
 }
 
+/* Times such as a round trip of 0.043 ms print as written, not as the nearest double. */
+static void test_line_precision(void **state)
+{
+	(void)state;
+	char *line = ctl_line(json_pack("{s:f, s:f, s:f}", "ms", 0.043, "pct", 12.5, "big",
+					123456.789));
+	assert_non_null(line);
+	assert_string_equal(line, "{\"ms\":0.043,\"pct\":12.5,\"big\":123456.789}");
+	free(line);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_commands), cmocka_unit_test(test_value_limits),
 		cmocka_unit_test(test_refusals), cmocka_unit_test(test_codes),
-		cmocka_unit_test(test_builders),
+		cmocka_unit_test(test_builders), cmocka_unit_test(test_line_precision),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,18 +21,18 @@ static void test_default_dir(void **state)
 {
 	(void)state;
 	char out[128];
-	assert_int_equal(datadir_default(out, sizeof out, "/st", "/home/u", 4000), 0);
-	assert_string_equal(out, "/st/dhtnode/4000");
-	assert_int_equal(datadir_default(out, sizeof out, NULL, "/home/u", 4001), 0);
-	assert_string_equal(out, "/home/u/.local/state/dhtnode/4001");
+	assert_int_equal(datadir_default(out, sizeof out, "/st", "/home/u", "127.0.0.2-4000"), 0);
+	assert_string_equal(out, "/st/dhtnode/127.0.0.2-4000");
+	assert_int_equal(datadir_default(out, sizeof out, NULL, "/home/u", "127.0.0.3-4000"), 0);
+	assert_string_equal(out, "/home/u/.local/state/dhtnode/127.0.0.3-4000");
 	/* A relative XDG_STATE_HOME is invalid by the XDG spec and ignored. */
-	assert_int_equal(datadir_default(out, sizeof out, "rel", "/home/u", 1), 0);
-	assert_string_equal(out, "/home/u/.local/state/dhtnode/1");
-	assert_int_equal(datadir_default(out, sizeof out, "", "", 65535), 0);
-	assert_string_equal(out, "./dhtnode-data-65535");
-	assert_int_equal(datadir_default(out, sizeof out, NULL, NULL, 2), 0);
-	assert_string_equal(out, "./dhtnode-data-2");
-	assert_int_equal(datadir_default(out, 10, "/st", NULL, 4000), -1);
+	assert_int_equal(datadir_default(out, sizeof out, "rel", "/home/u", "10.0.0.1-1"), 0);
+	assert_string_equal(out, "/home/u/.local/state/dhtnode/10.0.0.1-1");
+	assert_int_equal(datadir_default(out, sizeof out, "", "", "[::1]-65535"), 0);
+	assert_string_equal(out, "./dhtnode-data-[::1]-65535");
+	assert_int_equal(datadir_default(out, sizeof out, NULL, NULL, "10.0.0.1-2"), 0);
+	assert_string_equal(out, "./dhtnode-data-10.0.0.1-2");
+	assert_int_equal(datadir_default(out, 10, "/st", NULL, "127.0.0.1-4000"), -1);
 }
 
 static void make_identity(struct identity *id, uint8_t fill)

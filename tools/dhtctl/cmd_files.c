@@ -4,105 +4,35 @@
  * follow a transfer draw a progress bar on one line when stdout is a terminal, and otherwise
  * (or with --json) print the node's progress lines as they come, one JSON object each.
  * The node judges the requests; this file checks only what it can tell without it. */
-#define _XOPEN_SOURCE 700 /* realpath */
+#define _XOPEN_SOURCE 700 /* realpath, sigaction */
 #include "tools/dhtctl/files.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define BAR_WIDTH 24
+#include "tools/dhtctl/textwidth.h"
 
-struct fopts {
-	const char *pos[2];
-	int npos;
-	const char *chunk, *out, *find_timeout;
-	bool leave, nowait;
-};
+#define BAR_WIDTH 24     /* the bar's cells on a wide terminal */
+#define BAR_MIN_WIDTH 8  /* and on a narrow one, before the text is cut instead */
 
-static const struct {
-	const char *name, *alias;
-	bool value;
-} file_opts[] = {
-	{ "--chunk-size", NULL, true },   { "--out", "-o", true },
-	{ "--find-timeout", NULL, true }, { "--leave-when-done", NULL, false },
-	{ "--no-wait", NULL, false },
-};
-
-static const char **opt_slot(struct fopts *o, size_t k)
-{
-	static const char *unused;
-	switch (k) {
-	case 0:
-		return &o->chunk;
-	case 1:
-		return &o->out;
-	case 2:
-		return &o->find_timeout;
-	}
-	return &unused;
-}
-
-/* Split ARGV into at most MAXPOS positional arguments and the options named in ALLOWED. */
+/* dhtctl_args, and every positional argument is required. */
 static int parse(struct dhtctl *c, const struct dhtctl_cmd *cmd, int argc, char **argv,
-		 int maxpos, const char *allowed, struct fopts *o)
+		 int maxpos, const char *allowed, struct cmd_args *o)
 {
-	bool ended = false;
+	int rc = dhtctl_args(c, cmd, argc, argv, maxpos, allowed, o);
 
-	memset(o, 0, sizeof(*o));
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		size_t k = sizeof(file_opts) / sizeof(file_opts[0]);
-		if (!ended && !strcmp(a, "--")) {
-			ended = true;
-			continue;
-		}
-		if (ended || a[0] != '-' || !a[1]) {
-			if (o->npos >= maxpos)
-				return dhtctl_usage(c, cmd, "unexpected argument '%s'", a);
-			o->pos[o->npos++] = a;
-			continue;
-		}
-		for (size_t j = 0; j < sizeof(file_opts) / sizeof(file_opts[0]); j++)
-			if ((!strcmp(a, file_opts[j].name) ||
-			     (file_opts[j].alias && !strcmp(a, file_opts[j].alias))) &&
-			    strstr(allowed, file_opts[j].name))
-				k = j;
-		if (k == sizeof(file_opts) / sizeof(file_opts[0]))
-			return dhtctl_usage(c, cmd, "unknown option '%s'", a);
-		if (!file_opts[k].value) {
-			*(k == 3 ? &o->leave : &o->nowait) = true;
-			continue;
-		}
-		if (i + 1 >= argc)
-			return dhtctl_usage(c, cmd, "%s needs a value", a);
-		*opt_slot(o, k) = argv[++i];
-	}
-	if (o->npos < maxpos)
+	if (!rc && o->npos < maxpos)
 		return dhtctl_usage(c, cmd, "missing arguments");
-	return EXIT_OK;
+	return rc;
 }
 
 /* ---- talking to the node ---- */
-
-static int reach_fail(struct dhtctl *c, enum ctl_result r, const char *err)
-{
-	if (r == CTL_REFUSED)
-		return dhtctl_fail(c, EXIT_UNREACHABLE, "unreachable",
-				   "cannot reach dhtnode at %s: %s \u2014 is it running? start one with "
-				   "dhtnode --listen %s, or name another with --node HOST:PORT",
-				   c->node, err, c->node);
-	if (r == CTL_NO_ANSWER)
-		return dhtctl_fail(c, EXIT_UNREACHABLE, "unreachable",
-				   "dhtnode at %s went quiet (%s) \u2014 it may be overloaded or stuck; "
-				   "retry with a longer --timeout", c->node, err);
-	return dhtctl_fail(c, EXIT_OTHER, "bad_answer", "the program at %s does not speak the "
-			   "control protocol (%s) \u2014 is it a dhtnode of this version?", c->node, err);
-}
 
 /* The node said ok: false: print its sentence and map its code to an exit code. */
 static int node_fail(struct dhtctl *c, const json_t *resp)
@@ -122,15 +52,17 @@ static int node_fail(struct dhtctl *c, const json_t *resp)
 	return EXIT_OTHER;
 }
 
-/* Send REQ (consumed); hand progress lines to FN; return an exit code, *LAST set on success. */
-static int call(struct dhtctl *c, json_t *req, ctl_progress_fn *fn, void *arg, json_t **last)
+/* Send REQ (consumed); hand progress lines to CB (may be NULL); return an exit code, *LAST set
+ * on success. */
+static int call(struct dhtctl *c, json_t *req, const struct ctl_stream_cb *cb, json_t **last)
 {
 	char err[CTL_ERR_MAX];
-	enum ctl_result r = ctl_stream(&c->target, req, c->timeout_ms, fn, arg, last, err);
+	enum ctl_result r = ctl_stream(&c->target, req, c->timeout_ms, cb, last, err);
 
 	json_decref(req);
 	if (r != CTL_OK)
-		return reach_fail(c, r, err);
+		return cb && cb->interrupted && *cb->interrupted ? EXIT_STOPPED
+								 : dhtctl_unreachable(c, r, err);
 	if (json_is_true(json_object_get(*last, "ok")))
 		return EXIT_OK;
 	int rc = node_fail(c, *last);
@@ -181,27 +113,43 @@ struct shown {
 	bool raw;      /* printing the node's lines */
 };
 
+/* Show LINE (ASCII) on the bar's line, cut to the terminal's width so that it never wraps:
+ * a wrapped line is not erased by the next "\r", and the redraws would pile up. */
+static void show_line(struct shown *s, const char *line)
+{
+	int cols = terminal_columns() - 1; /* the last column would wrap on some terminals */
+
+	printf("\r%.*s\033[K", cols > 0 ? cols : 0, line);
+	fflush(stdout);
+	s->drawn = true;
+}
+
 static void draw_bar(struct shown *s, const json_t *p)
 {
 	const char *phase = jstr(p, "phase");
-	double pct = jnum(p, "percent"), eta = jnum(p, "eta_s");
-	char done[32], total[32], rate[32], left[32] = "-";
-	int fill = (int)(pct / 100 * BAR_WIDTH + 0.5);
+	double pct = jnum(p, "percent"), eta = jnum(p, "eta_s"), peers = jnum(p, "peers");
+	char done[32], total[32], rate[32], left[32] = "-", text[160], line[256];
 
+	if (!strcmp(phase, "peers") || !strcmp(phase, "manifest")) {
+		show_line(s, !strcmp(phase, "peers") ? "looking for peers in the DHT..."
+						     : "fetching the manifest...");
+		return;
+	}
 	if (json_is_number(json_object_get(p, "eta_s")))
 		snprintf(left, sizeof(left), "%d:%02d", (int)eta / 60, (int)eta % 60);
-	if (!strcmp(phase, "peers") || !strcmp(phase, "manifest")) {
-		printf("\r%s...\033[K", !strcmp(phase, "peers") ? "looking for peers in the DHT"
-								: "fetching the manifest");
-	} else {
-		printf("\r[%.*s%*s] %5.1f%%  %s of %s  %s/s  %d peers  ETA %s\033[K", fill,
-		       "########################", BAR_WIDTH - fill, "", pct,
-		       human(jnum(p, "bytes_done"), done, sizeof(done)),
-		       human(jnum(p, "bytes_total"), total, sizeof(total)),
-		       human(jnum(p, "rate_down"), rate, sizeof(rate)), (int)jnum(p, "peers"), left);
-	}
-	fflush(stdout);
-	s->drawn = true;
+	snprintf(text, sizeof(text), " %5.1f%%  %s of %s  %s/s  %.0f %s  ETA %s", pct,
+		 human(jnum(p, "bytes_done"), done, sizeof(done)),
+		 human(jnum(p, "bytes_total"), total, sizeof(total)),
+		 human(jnum(p, "rate_down"), rate, sizeof(rate)), peers,
+		 plural(peers, "peer", "peers"), left);
+	/* The bar gives up cells first; below BAR_MIN_WIDTH the text is cut instead. */
+	int width = terminal_columns() - 1 - 2 - (int)strlen(text);
+	width = width > BAR_WIDTH ? BAR_WIDTH : width < BAR_MIN_WIDTH ? BAR_MIN_WIDTH : width;
+	int fill = (int)(pct / 100 * width + 0.5);
+	fill = fill < 0 ? 0 : fill > width ? width : fill;
+	snprintf(line, sizeof(line), "[%.*s%*s]%s", fill, "########################",
+		 width - fill, "", text);
+	show_line(s, line);
 }
 
 static void on_progress(void *arg, const json_t *p)
@@ -258,49 +206,50 @@ static int parse_chunk(const char *s, unsigned long *out)
 static void share_hashing(void *arg, const json_t *p)
 {
 	struct shown *s = arg;
-	char done[32], total[32];
+	char done[32], total[32], line[128];
 
 	if (!s->bar)
 		return;
-	printf("\rhashing: %5.1f%%  %s of %s\033[K", jnum(p, "percent"),
-	       human(jnum(p, "bytes_done"), done, sizeof(done)),
-	       human(jnum(p, "bytes_total"), total, sizeof(total)));
-	fflush(stdout);
-	s->drawn = true;
+	snprintf(line, sizeof(line), "hashing: %5.1f%%  %s of %s", jnum(p, "percent"),
+		 human(jnum(p, "bytes_done"), done, sizeof(done)),
+		 human(jnum(p, "bytes_total"), total, sizeof(total)));
+	show_line(s, line);
 }
 
 static int run_share(struct dhtctl *c, int argc, char **argv)
 {
 	const struct dhtctl_cmd *cmd = &dhtctl_cmd_share;
-	struct fopts o;
+	struct cmd_args o;
 	char path[PATH_MAX], size[32];
 	unsigned long chunk = 0;
 	struct shown s = shown_for(c);
+	struct ctl_stream_cb cb = { .fn = share_hashing, .arg = &s };
 	json_t *last;
-	int rc = parse(c, cmd, argc, argv, 1, "--chunk-size", &o);
+	int rc = parse(c, cmd, argc, argv, 1, "chunk-size", &o);
 
 	if (rc)
 		return rc;
-	if (o.chunk && parse_chunk(o.chunk, &chunk) < 0)
+	if (o.chunk_size && parse_chunk(o.chunk_size, &chunk) < 0)
 		return dhtctl_usage(c, cmd, "--chunk-size takes a power of two from 16KiB to 16MiB, "
-				    "not '%s'", o.chunk);
+				    "not '%s'", o.chunk_size);
 	rc = absolute(c, o.pos[0], path);
 	if (rc)
 		return rc;
 	json_t *req = json_pack("{s:s, s:s, s:b}", "cmd", "share", "path", path, "follow", 1);
 	if (chunk)
 		json_object_set_new(req, "chunk_size", json_integer((json_int_t)chunk));
-	rc = call(c, req, share_hashing, &s, &last);
+	rc = call(c, req, &cb, &last);
 	end_bar(&s);
 	if (rc)
 		return rc;
 	if (c->json) {
 		dhtctl_print_json(last);
 	} else {
+		double chunks = jnum(last, "chunks"), files = jnum(last, "files");
 		printf("%s\n", jstr(last, "content_id"));
-		printf("  %s: %s in %d chunks, %d files\n", jstr(last, "name"),
-		       human(jnum(last, "bytes"), size, sizeof(size)), (int)jnum(last, "chunks"),
-		       (int)jnum(last, "files"));
+		printf("  %s: %s in %.0f %s, %.0f %s\n", jstr(last, "name"),
+		       human(jnum(last, "bytes"), size, sizeof(size)), chunks,
+		       plural(chunks, "chunk", "chunks"), files, plural(files, "file", "files"));
 	}
 	json_decref(last);
 	return EXIT_OK;
@@ -308,10 +257,11 @@ static int run_share(struct dhtctl *c, int argc, char **argv)
 
 /* ---- fetch and watch ---- */
 
-/* The last line of a followed transfer: complete, or stopped before it was. */
+/* The last line of a followed transfer: complete, or stopped before it was (exit 5). */
 static int print_end(struct dhtctl *c, const json_t *last)
 {
 	char size[32];
+	bool stopped = !strcmp(jstr(last, "state"), "stopped");
 
 	if (c->json) {
 		dhtctl_print_json(last);
@@ -319,19 +269,64 @@ static int print_end(struct dhtctl *c, const json_t *last)
 		double secs = jnum(last, "seconds");
 		printf("saved %s (%s in %.1f s)\n", jstr(last, "path"),
 		       human(jnum(last, "bytes"), size, sizeof(size)), secs);
+	} else if (stopped) {
+		printf("%s: stopped; the data so far is kept: fetch it again to resume\n",
+		       jstr(last, "content_id"));
 	} else {
 		printf("%s: %s\n", jstr(last, "content_id"), jstr(last, "state"));
 	}
-	return json_object_get(last, "path") ? EXIT_OK : EXIT_OTHER;
+	return json_object_get(last, "path") ? EXIT_OK : stopped ? EXIT_STOPPED : EXIT_OTHER;
 }
 
-static int follow_request(struct dhtctl *c, json_t *req)
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+	signal(SIGINT, SIG_DFL); /* a second Ctrl-C ends dhtctl at once */
+}
+
+/* Ctrl-C during a foreground fetch: stop the transfer in the node (its data stays for a later
+ * fetch to resume) and exit 5; with --detach, leave it running and exit 0. */
+static int interrupted_fetch(struct dhtctl *c, const char *cid, bool detach)
+{
+	json_t *resp;
+	int rc;
+
+	if (detach) {
+		fprintf(stderr, "dhtctl: detached; the node goes on fetching %s (see dhtctl list, "
+			"dhtctl watch, dhtctl stop)\n", cid);
+		return EXIT_OK;
+	}
+	rc = dhtctl_call(c, json_pack("{s:s, s:s}", "cmd", "stop", "content_id", cid), &resp);
+	if (rc)
+		return rc;
+	if (c->json)
+		dhtctl_print_json(resp);
+	json_decref(resp);
+	fprintf(stderr, "dhtctl: interrupted: stopped the fetch of %s; the data so far is kept: "
+		"fetch it again to resume (--detach leaves a fetch running instead)\n", cid);
+	return EXIT_STOPPED;
+}
+
+/* Follow REQ's progress to its end. CID and DETACH: a fetch, which Ctrl-C stops or leaves. */
+static int follow_request(struct dhtctl *c, json_t *req, const char *cid, bool detach)
 {
 	struct shown s = shown_for(c);
+	struct ctl_stream_cb cb = { .fn = on_progress, .arg = &s };
+	struct sigaction sa = { .sa_handler = on_sigint }; /* no SA_RESTART: poll() returns */
 	json_t *last;
-	int rc = call(c, req, on_progress, &s, &last);
+	int rc;
 
+	if (cid) {
+		cb.interrupted = &interrupted;
+		sigaction(SIGINT, &sa, NULL);
+	}
+	rc = call(c, req, &cb, &last);
 	end_bar(&s);
+	if (rc == EXIT_STOPPED && interrupted)
+		return interrupted_fetch(c, cid, detach);
 	if (rc)
 		return rc;
 	rc = print_end(c, last);
@@ -342,11 +337,11 @@ static int follow_request(struct dhtctl *c, json_t *req)
 static int run_fetch(struct dhtctl *c, int argc, char **argv)
 {
 	const struct dhtctl_cmd *cmd = &dhtctl_cmd_fetch;
-	struct fopts o;
+	struct cmd_args o;
 	char out[PATH_MAX];
 	unsigned long wait = 0;
 	int rc = parse(c, cmd, argc, argv, 1,
-		       "--out --find-timeout --leave-when-done --no-wait", &o);
+		       "out find-timeout leave-when-done no-wait detach", &o);
 
 	if (!rc)
 		rc = content_id_ok(c, cmd, o.pos[0]);
@@ -359,14 +354,14 @@ static int run_fetch(struct dhtctl *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	json_t *req = json_pack("{s:s, s:s, s:s, s:b, s:b}", "cmd", "fetch", "content_id",
-				o.pos[0], "out", out, "leave_when_done", o.leave, "follow",
-				!o.nowait);
+				o.pos[0], "out", out, "leave_when_done", o.leave_when_done,
+				"follow", !o.no_wait);
 	if (wait)
 		json_object_set_new(req, "timeout_s", json_integer((json_int_t)wait));
-	if (!o.nowait)
-		return follow_request(c, req);
+	if (!o.no_wait)
+		return follow_request(c, req, o.pos[0], o.detach);
 	json_t *last;
-	rc = call(c, req, NULL, NULL, &last);
+	rc = call(c, req, NULL, &last);
 	if (rc)
 		return rc;
 	if (c->json)
@@ -380,26 +375,30 @@ static int run_fetch(struct dhtctl *c, int argc, char **argv)
 static int run_watch(struct dhtctl *c, int argc, char **argv)
 {
 	const struct dhtctl_cmd *cmd = &dhtctl_cmd_watch;
-	struct fopts o;
+	struct cmd_args o;
 	int rc = parse(c, cmd, argc, argv, 1, "", &o);
 
 	if (!rc)
 		rc = content_id_ok(c, cmd, o.pos[0]);
 	if (rc)
 		return rc;
-	return follow_request(c, json_pack("{s:s, s:s}", "cmd", "watch", "content_id", o.pos[0]));
+	return follow_request(c, json_pack("{s:s, s:s}", "cmd", "watch", "content_id", o.pos[0]),
+			      NULL, false);
 }
 
 /* ---- list and stop ---- */
 
+#define NAME_COLS 24
+
 static void print_transfer(const json_t *t)
 {
-	char done[32], down[32], up[32];
+	char done[32], down[32], up[32], name[NAME_COLS * 4 + 8];
 	double total = jnum(t, "bytes_total");
 	double pct = total > 0 ? 100 * jnum(t, "bytes_done") / total : 0;
 
-	printf("%-16.16s  %-24.24s  %-5s  %-13s  %5.1f%%  %10s/s  %10s/s  %5d  %s\n",
-	       jstr(t, "content_id"), jstr(t, "name"), jstr(t, "role"), jstr(t, "state"), pct,
+	printf("%-16.16s  %s  %-5s  %-13s  %5.1f%%  %10s/s  %10s/s  %5d  %s\n",
+	       jstr(t, "content_id"), text_fit(jstr(t, "name"), NAME_COLS, name, sizeof(name)),
+	       jstr(t, "role"), jstr(t, "state"), pct,
 	       human(jnum(t, "rate_down"), down, sizeof(down)),
 	       human(jnum(t, "rate_up"), up, sizeof(up)), (int)jnum(t, "peers"),
 	       human(total, done, sizeof(done)));
@@ -409,13 +408,13 @@ static void print_transfer(const json_t *t)
 
 static int run_list(struct dhtctl *c, int argc, char **argv)
 {
-	struct fopts o;
+	struct cmd_args o;
 	json_t *last, *t;
 	size_t i;
 	int rc = parse(c, &dhtctl_cmd_list, argc, argv, 0, "", &o);
 
 	if (!rc)
-		rc = call(c, json_pack("{s:s}", "cmd", "list"), NULL, NULL, &last);
+		rc = call(c, json_pack("{s:s}", "cmd", "list"), NULL, &last);
 	if (rc)
 		return rc;
 	if (c->json) {
@@ -423,8 +422,8 @@ static int run_list(struct dhtctl *c, int argc, char **argv)
 	} else if (json_array_size(json_object_get(last, "transfers")) == 0) {
 		printf("no transfers\n");
 	} else {
-		printf("%-16s  %-24s  %-5s  %-13s  %6s  %12s  %12s  %5s  %s\n", "content id", "name",
-		       "role", "state", "done", "down", "up", "peers", "size");
+		printf("%-16s  %-*s  %-5s  %-13s  %6s  %12s  %12s  %5s  %s\n", "content id",
+		       NAME_COLS, "name", "role", "state", "done", "down", "up", "peers", "size");
 		json_array_foreach(json_object_get(last, "transfers"), i, t)
 			print_transfer(t);
 	}
@@ -436,7 +435,7 @@ static int run_list(struct dhtctl *c, int argc, char **argv)
 static int id_command(struct dhtctl *c, const struct dhtctl_cmd *cmd, int argc, char **argv,
 		      const char *field, const char *verb)
 {
-	struct fopts o;
+	struct cmd_args o;
 	json_t *last;
 	int rc = parse(c, cmd, argc, argv, 1, "", &o);
 
@@ -444,7 +443,7 @@ static int id_command(struct dhtctl *c, const struct dhtctl_cmd *cmd, int argc, 
 		rc = content_id_ok(c, cmd, o.pos[0]);
 	if (!rc)
 		rc = call(c, json_pack("{s:s, s:s}", "cmd", cmd->name, "content_id", o.pos[0]), NULL,
-			  NULL, &last);
+			  &last);
 	if (rc)
 		return rc;
 	if (c->json)
@@ -478,16 +477,20 @@ const struct dhtctl_cmd dhtctl_cmd_share = {
 };
 
 const struct dhtctl_cmd dhtctl_cmd_fetch = {
-	"fetch", "CONTENT_ID [-o DIR] [--leave-when-done] [--no-wait] [--find-timeout SECONDS]",
+	"fetch", "CONTENT_ID [-o DIR] [--leave-when-done] [--no-wait | --detach] [--find-timeout S]",
 	"download a shared file or tree into DIR (default: here)",
 	"\nThe node looks the content id up in the DHT, fetches and checks the manifest, and\n"
 	"downloads from the holders it finds, verifying every chunk. The data appears as\n"
 	"DIR/NAME only when complete. Afterwards the node keeps seeding it unless\n"
 	"--leave-when-done. On a terminal a progress bar is drawn; otherwise (or with --json)\n"
-	"each progress line is printed as JSON. --no-wait returns at once (see dhtctl list).\n"
-	"--find-timeout bounds the search for a first holder (default 30 s); exit 1 if none.\n"
+	"each progress line is printed as JSON. --find-timeout bounds the search for a first\n"
+	"holder (default 30 s); exit 1 if none.\n"
 	"Content this node already holds (shared, or fetched into another directory) is\n"
-	"copied from there into DIR instead, every chunk checked against the manifest.\n",
+	"copied from there into DIR instead, every chunk checked against the manifest.\n"
+	"The download is the node's: dhtctl only follows it. Ctrl-C stops it (the data so far\n"
+	"is kept, and fetching again resumes) and exits 5, as does a `dhtctl stop` from\n"
+	"elsewhere. With --detach, Ctrl-C leaves it running in the node and exits 0;\n"
+	"--no-wait returns at once (see dhtctl list, watch and stop).\n",
 	run_fetch,
 };
 
@@ -504,15 +507,16 @@ const struct dhtctl_cmd dhtctl_cmd_list = {
 const struct dhtctl_cmd dhtctl_cmd_stop = {
 	"stop", "CONTENT_ID",
 	"stop a transfer (its data and state stay: fetch again to resume)",
-	"\nCloses the transfer's connections and stops announcing it. dhtctl forget then\n"
-	"removes it from the list.\n",
+	"\nCloses the transfer's connections and stops announcing it. A dhtctl fetch or watch\n"
+	"following it ends with exit code 5. dhtctl forget then removes it from the list.\n",
 	run_stop,
 };
 
 const struct dhtctl_cmd dhtctl_cmd_watch = {
 	"watch", "CONTENT_ID",
 	"follow a transfer until it completes, fails or is stopped",
-	"\nShows the same progress as fetch.\n",
+	"\nShows the same progress as fetch. Ctrl-C ends the watching, not the transfer. Exits 0\n"
+	"when the transfer completes, 5 if it is stopped.\n",
 	run_watch,
 };
 

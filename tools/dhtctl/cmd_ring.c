@@ -59,8 +59,8 @@ static void print_ring(const json_t *resp)
 	int len = ring_id_len(members);
 	size_t i;
 
-	printf("ring of %zu member%s, %s\n", json_array_size(members),
-	       json_array_size(members) == 1 ? "" : "s",
+	printf("ring of %zu %s, %s\n", json_array_size(members),
+	       plural((double)json_array_size(members), "member", "members"),
 	       json_is_true(json_object_get(resp, "consistent")) ? "consistent" : "NOT consistent");
 	printf("%4s  %-*s  %-21s  %-*s  %s\n", "#", len, "id", "addr", len, "pred", "successors");
 	json_array_foreach(members, i, m)
@@ -92,20 +92,67 @@ static int run_ring(struct dhtctl *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static void print_nodes(const char *label, const json_t *list, bool with_index)
+static void print_nodes(const char *label, const json_t *list)
 {
 	const json_t *n;
 	size_t i;
 
 	json_array_foreach(list, i, n) {
 		printf("%-13s", i ? "" : label);
-		if (with_index)
-			printf("%3d  ", (int)jnum(n, "index"));
 		print_node(n, (int)strlen(jstr(n, "id")), 0);
 		printf("\n");
 	}
 	if (json_array_size(list) == 0)
 		printf("%-13s(none)\n", label);
+}
+
+/* Tables longer than this (ids of more than 32 bits) show a run of fingers with the same node
+ * as one row unless --all: at 160 bits most of the 160 rows would repeat the successor. */
+#define FINGERS_SHOWN_ALL 32
+
+/* One row: fingers FIRST..LAST (one finger if equal), from FIRST's start to LAST's end. */
+static void print_finger_row(const json_t *first, const json_t *last, int w)
+{
+	const json_t *end = json_array_get(json_object_get(last, "interval"), 1);
+	char idx[16];
+
+	if (first == last)
+		snprintf(idx, sizeof(idx), "%d", (int)jnum(first, "index"));
+	else
+		snprintf(idx, sizeof(idx), "%d-%d", (int)jnum(first, "index"),
+			 (int)jnum(last, "index"));
+	printf("%-13s%7s  %-*s  [%s, %s)  ", "", idx, w, jstr(first, "start"), jstr(first, "start"),
+	       json_string_value(end) ? json_string_value(end) : "?");
+	print_node(first, (int)strlen(jstr(first, "id")), 0);
+	printf("\n");
+}
+
+/* The finger table as the textbook draws it: i, start = id + 2^i, the interval [start_i,
+ * start_i+1) and the node (successor of start). */
+static void print_fingers(const json_t *fingers, bool all)
+{
+	size_t n = json_array_size(fingers), i = 0, rows = 0;
+	bool collapse = !all && n > FINGERS_SHOWN_ALL;
+	int w = (int)strlen(jstr(json_array_get(fingers, 0), "start"));
+
+	if (n == 0) {
+		printf("%-13s(none)\n", "fingers");
+		return;
+	}
+	printf("%-13s%7s  %-*s  %-*s  node\n", "fingers", "i", w, "start", 2 * w + 4, "interval");
+	while (i < n) {
+		size_t j = i;
+		const json_t *f = json_array_get(fingers, i);
+		while (collapse && j + 1 < n &&
+		       !strcmp(jstr(json_array_get(fingers, j + 1), "id"), jstr(f, "id")))
+			j++;
+		print_finger_row(f, json_array_get(fingers, j), w);
+		rows++;
+		i = j + 1;
+	}
+	if (rows < n)
+		printf("%-13s(%zu fingers in %zu rows: a row i-j stands for fingers i to j, which all "
+		       "point at the same node; --all shows each)\n", "", n, rows);
 }
 
 static void print_entries(const json_t *entries)
@@ -123,7 +170,7 @@ static void print_entries(const json_t *entries)
 		       json_is_true(json_object_get(e, "owned")) ? "owner" : "replica");
 }
 
-static void print_status(const json_t *r)
+static void print_status(const json_t *r, bool all)
 {
 	const json_t *st = json_object_get(r, "stats");
 	const json_t *pred = json_object_get(r, "predecessor");
@@ -133,9 +180,10 @@ static void print_status(const json_t *r)
 	printf("%-13s", "predecessor");
 	print_node(pred, (int)strlen(jstr(pred, "id")), 0);
 	printf("\n");
-	print_nodes("successors", json_object_get(r, "successors"), false);
-	print_nodes("fingers", json_object_get(r, "fingers"), true);
-	printf("%-13s%d (%d bytes)\n", "keys", (int)jnum(r, "keys"), (int)jnum(r, "store_bytes"));
+	print_nodes("successors", json_object_get(r, "successors"));
+	print_fingers(json_object_get(r, "fingers"), all);
+	printf("%-13s%.0f (%.0f %s)\n", "keys", jnum(r, "keys"), jnum(r, "store_bytes"),
+	       plural(jnum(r, "store_bytes"), "byte", "bytes"));
 	print_entries(json_object_get(r, "entries"));
 	printf("%-13ssent %.0f, received %.0f, dropped %.0f, timeouts %.0f, lookups %.0f "
 	       "(%.0f failed)\n", "messages", jnum(st, "sent"), jnum(st, "received"),
@@ -147,7 +195,7 @@ static int run_status(struct dhtctl *c, int argc, char **argv)
 {
 	struct cmd_args a;
 	json_t *resp;
-	int rc = dhtctl_args(c, &dhtctl_cmd_status, argc, argv, 0, "", &a);
+	int rc = dhtctl_args(c, &dhtctl_cmd_status, argc, argv, 0, "all", &a);
 
 	if (rc)
 		return rc;
@@ -157,7 +205,7 @@ static int run_status(struct dhtctl *c, int argc, char **argv)
 	if (c->json)
 		dhtctl_print_json(resp);
 	else
-		print_status(resp);
+		print_status(resp, a.all);
 	json_decref(resp);
 	return EXIT_OK;
 }
@@ -174,8 +222,12 @@ const struct dhtctl_cmd dhtctl_cmd_ring = {
 };
 
 const struct dhtctl_cmd dhtctl_cmd_status = {
-	"status", "",
+	"status", "[--all]",
 	"show one node: id, predecessor, successors, fingers, keys held",
-	"\nAsks only the node named by --node; nothing is sent into the ring.\n",
+	"\nAsks only the node named by --node; nothing is sent into the ring. The finger table\n"
+	"has one row per finger i: its start (id + 2^i mod 2^bits), its interval [start_i,\n"
+	"start_i+1) and its node, the first node this node knows at or after the start. With\n"
+	"ids of more than 32 bits, fingers with the same node share a row (i-j) unless --all.\n"
+	"docs/control.md describes every field.\n",
 	run_status,
 };

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/net/addr.h"
+
 static void vfail(struct dhtctl *c, const char *code, const char *fmt, va_list ap)
 {
 	char msg[1024];
@@ -81,24 +83,8 @@ int dhtctl_call(struct dhtctl *c, json_t *req, json_t **resp)
 	int exit = EXIT_OK;
 
 	json_decref(req);
-	switch (r) {
-	case CTL_OK:
-		break;
-	case CTL_REFUSED:
-		return dhtctl_fail(c, EXIT_UNREACHABLE, "unreachable",
-				   "cannot reach dhtnode at %s: %s \u2014 is it running? start one with "
-				   "dhtnode --listen %s, or name another with --node HOST:PORT",
-				   c->node, err, c->node);
-	case CTL_NO_ANSWER:
-		return dhtctl_fail(c, EXIT_UNREACHABLE, "unreachable",
-				   "dhtnode at %s did not answer within %.1f s (%s) \u2014 it may be "
-				   "overloaded or stuck; retry with a longer --timeout",
-				   c->node, c->timeout_ms / 1000.0, err);
-	case CTL_BAD_ANSWER:
-		return dhtctl_fail(c, EXIT_OTHER, "bad_answer",
-				   "the program at %s does not speak the control protocol (%s) \u2014 "
-				   "is it a dhtnode of this version?", c->node, err);
-	}
+	if (r != CTL_OK)
+		return dhtctl_unreachable(c, r, err);
 	if (!json_is_true(json_object_get(*resp, "ok"))) {
 		exit = node_error(c, *resp);
 		json_decref(*resp);
@@ -109,7 +95,7 @@ int dhtctl_call(struct dhtctl *c, json_t *req, json_t **resp)
 
 int dhtctl_print_json(const json_t *resp)
 {
-	json_dumpf(resp, stdout, JSON_COMPACT);
+	json_dumpf(resp, stdout, DHTCTL_JSON_FLAGS);
 	fputc('\n', stdout);
 	return EXIT_OK;
 }
@@ -181,35 +167,202 @@ void print_node(const json_t *node, int len, int addrw)
 	printf("%-*.*s  %-*s", len, len, jstr(node, "id"), addrw, jstr(node, "addr"));
 }
 
+/* Values of the long options; above any character, so that getopt's optopt tells a long
+ * option from an unknown short one. */
+enum {
+	O_NODE = 256, O_TIMEOUT, O_JSON, O_VERSION, O_TTL, O_ID, O_MAX, O_CHUNK, O_FIND, O_LEAVE,
+	O_NOWAIT, O_DETACH, O_ALL,
+};
+
+/* Every option: the command options, and the global ones, which may also follow the command. */
+const struct option dhtctl_opts[] = {
+	{ "ttl", required_argument, NULL, O_TTL },
+	{ "id", required_argument, NULL, O_ID },
+	{ "max", required_argument, NULL, O_MAX },
+	{ "chunk-size", required_argument, NULL, O_CHUNK },
+	{ "out", required_argument, NULL, 'o' },
+	{ "find-timeout", required_argument, NULL, O_FIND },
+	{ "leave-when-done", no_argument, NULL, O_LEAVE },
+	{ "no-wait", no_argument, NULL, O_NOWAIT },
+	{ "detach", no_argument, NULL, O_DETACH },
+	{ "all", no_argument, NULL, O_ALL },
+	{ "node", required_argument, NULL, O_NODE },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *opt_name(int val)
+{
+	for (const struct option *o = dhtctl_opts; o->name; o++)
+		if (o->val == val)
+			return o->name;
+	return "?";
+}
+
+bool dhtctl_global(struct dhtctl *c, int val, const char *arg)
+{
+	if (val == O_NODE)
+		c->node_opt = arg;
+	else if (val == O_TIMEOUT)
+		c->timeout_opt = arg;
+	else if (val == O_JSON)
+		c->json = true;
+	return val == O_NODE || val == O_TIMEOUT || val == O_JSON;
+}
+
+void dhtctl_command_help(const struct dhtctl_cmd *cmd)
+{
+	printf("usage: dhtctl [--node HOST:PORT] [--json] %s %s\n\n%s\n%s", cmd->name, cmd->args,
+	       cmd->summary, cmd->help);
+}
+
+/* The node to ask: --node, else $DHTNODE, else the default; parsed as dhtnode parses its
+ * addresses (node/net/addr.h), so that one HOST:PORT means the same to every program. */
+static int setup_target(struct dhtctl *c, const struct dhtctl_cmd *cmd)
+{
+	const char *env = getenv("DHTNODE");
+	const char *node = c->node_opt ? c->node_opt : env && *env ? env : DHTCTL_DEFAULT_NODE;
+	const char *what = c->node_opt || !env || !*env ? "--node" : "$DHTNODE";
+	char why[200], *end;
+	uint16_t port;
+
+	snprintf(c->node, sizeof(c->node), "%s", node);
+	if (addr_split(node, c->target.host, sizeof(c->target.host), &port) != 0) {
+		addr_explain(node, false, why, sizeof(why));
+		return dhtctl_usage(c, cmd, "%s %s: %s", what, node, why);
+	}
+	snprintf(c->target.port, sizeof(c->target.port), "%u", (unsigned)port);
+	if (c->timeout_opt) {
+		double secs = strtod(c->timeout_opt, &end);
+		if (*end || end == c->timeout_opt || !(secs > 0 && secs <= 3600))
+			return dhtctl_usage(c, cmd, "--timeout takes seconds between 0 and 3600, "
+					    "not '%s'", c->timeout_opt);
+		c->timeout_ms = (int)(secs * 1000 + 0.5);
+		if (c->timeout_ms < 1)
+			c->timeout_ms = 1;
+	}
+	return EXIT_OK;
+}
+
+/* Store the value of option VAL in OUT; false if VAL is not one of OUT's. */
+static bool take_opt(int val, const char *arg, struct cmd_args *out)
+{
+	const char **slot = val == O_TTL ? &out->ttl : val == O_ID ? &out->id : val == O_MAX ? &out->max
+			    : val == O_CHUNK ? &out->chunk_size : val == 'o' ? &out->out
+			    : val == O_FIND ? &out->find_timeout : NULL;
+	bool *flag = val == O_LEAVE ? &out->leave_when_done : val == O_NOWAIT ? &out->no_wait
+		     : val == O_DETACH ? &out->detach : val == O_ALL ? &out->all : NULL;
+	if (slot)
+		*slot = arg;
+	else if (flag)
+		*flag = true;
+	return slot || flag;
+}
+
+/* getopt_long refused an argument (RC '?' or ':'): report it. */
+static int refused(struct dhtctl *c, const struct dhtctl_cmd *cmd, int rc, char **argv)
+{
+	if (rc == ':')
+		return dhtctl_usage(c, cmd, "--%s needs a value", opt_name(optopt));
+	if (optopt >= O_NODE || optopt == 'h')
+		return dhtctl_usage(c, cmd, "--%s takes no value", opt_name(optopt));
+	if (optopt != 0)
+		return dhtctl_usage(c, cmd, "unknown option '-%c' (put -- before an argument that "
+				    "starts with '-')", optopt);
+	return dhtctl_usage(c, cmd, "unknown option '%s' (put -- before an argument that starts "
+			    "with '-')", argv[optind - 1]);
+}
+
+/* Whether the option VAL is one of the words in OPTS, or a global one. */
+static bool allowed(int val, const char *opts)
+{
+	const char *name = opt_name(val), *p = opts;
+	size_t n = strlen(name);
+	if (val == O_NODE || val == O_TIMEOUT || val == O_JSON || val == 'h' || val == O_VERSION)
+		return true;
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == opts || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static int add_pos(struct dhtctl *c, const struct dhtctl_cmd *cmd, int maxpos, const char *a,
+		   struct cmd_args *out)
+{
+	if (out->npos >= maxpos)
+		return dhtctl_usage(c, cmd, "%s argument '%s'", maxpos ? "unexpected" :
+				    "this command takes no", a);
+	out->pos[out->npos++] = a;
+	return EXIT_OK;
+}
+
 int dhtctl_args(struct dhtctl *c, const struct dhtctl_cmd *cmd, int argc, char **argv,
 		int maxpos, const char *opts, struct cmd_args *out)
 {
-	static const char *const names[] = { "ttl", "id", "max" };
-	bool ended = false;
+	int o, rc = EXIT_OK;
 
 	memset(out, 0, sizeof(*out));
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		const char **slot = NULL;
-		if (!ended && !strcmp(a, "--")) {
-			ended = true;
-			continue;
-		}
-		if (ended || a[0] != '-' || !a[1]) {
-			if (out->npos >= maxpos)
-				return dhtctl_usage(c, cmd, "unexpected argument '%s'", a);
-			out->pos[out->npos++] = a;
-			continue;
-		}
-		for (size_t k = 0; k < 3; k++)
-			if (!strncmp(a, "--", 2) && !strcmp(a + 2, names[k]) && strstr(opts, names[k]))
-				slot = k == 0 ? &out->ttl : k == 1 ? &out->id : &out->max;
-		if (!slot)
-			return dhtctl_usage(c, cmd, "unknown option '%s' (put -- before an argument "
-					    "that starts with '-')", a);
-		if (i + 1 >= argc)
-			return dhtctl_usage(c, cmd, "%s needs a value", a);
-		*slot = argv[++i];
+	optind = 0; /* glibc: start afresh; ARGV - 1 is the command name, getopt's argv[0] */
+	opterr = 0;
+	while (!rc && (o = getopt_long(argc + 1, argv - 1, "-:o:h", dhtctl_opts, NULL)) != -1) {
+		if (o == '?' || o == ':')
+			rc = refused(c, cmd, o, argv - 1);
+		else if (o == 1)
+			rc = add_pos(c, cmd, maxpos, optarg, out);
+		else if (!allowed(o, opts))
+			rc = dhtctl_usage(c, cmd, "unknown option '--%s' (put -- before an argument "
+					  "that starts with '-')", opt_name(o));
+		else if (o == 'h' || o == O_VERSION) {
+			if (o == 'h')
+				dhtctl_command_help(cmd);
+			else
+				printf("dhtctl %s\n", DHT_VERSION);
+			exit(EXIT_OK);
+		} else if (!take_opt(o, optarg, out))
+			dhtctl_global(c, o, optarg);
 	}
-	return EXIT_OK;
+	for (int i = optind; !rc && i <= argc; i++) /* what follows "--" */
+		rc = add_pos(c, cmd, maxpos, argv[i - 1], out);
+	return rc ? rc : setup_target(c, cmd);
+}
+
+const char *plural(double n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+static bool is_ip_literal(const char *s)
+{
+	struct dht_addr a;
+	return addr_parse(s, &a) == 0 && !addr_is_unspecified(&a);
+}
+
+int dhtctl_unreachable(struct dhtctl *c, enum ctl_result r, const char *err)
+{
+	if (r == CTL_REFUSED && !strncmp(err, "cannot resolve", 14))
+		return dhtctl_fail(c, EXIT_UNREACHABLE, "unreachable",
+				   "cannot reach dhtnode at %s: %s \u2014 check the name, or give the "
+				   "node's IP address and port with --node IP:PORT", c->node, err);
+	if (r == CTL_REFUSED && is_ip_literal(c->node))
+		return dhtctl_fail(c, EXIT_UNREACHABLE, "unreachable",
+				   "cannot reach dhtnode at %s: %s \u2014 is it running? start one with "
+				   "dhtnode --listen %s, or name another with --node HOST:PORT",
+				   c->node, err, c->node);
+	if (r == CTL_REFUSED)
+		return dhtctl_fail(c, EXIT_UNREACHABLE, "unreachable",
+				   "cannot reach dhtnode at %s: %s \u2014 is it running? start one on "
+				   "that host with dhtnode --listen IP:PORT (its own IP address, not a "
+				   "name), or name another with --node HOST:PORT", c->node, err);
+	if (r == CTL_NO_ANSWER)
+		return dhtctl_fail(c, EXIT_UNREACHABLE, "unreachable",
+				   "dhtnode at %s did not answer within %.1f s (%s) \u2014 it may be "
+				   "overloaded or stuck; retry with a longer --timeout",
+				   c->node, c->timeout_ms / 1000.0, err);
+	return dhtctl_fail(c, EXIT_OTHER, "bad_answer", "the program at %s does not speak the "
+			   "control protocol (%s) \u2014 is it a dhtnode of this version?", c->node, err);
 }

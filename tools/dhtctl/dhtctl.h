@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <getopt.h>
 #include <jansson.h>
 
 #include "tools/dhtctl/ctlclient.h"
@@ -18,14 +19,21 @@ enum {
 	EXIT_USAGE = 2,
 	EXIT_UNREACHABLE = 3,
 	EXIT_OTHER = 4,
+	EXIT_STOPPED = 5, /* a followed transfer was stopped before it completed */
 };
 
 struct dhtctl {
 	struct ctl_target target;
 	char node[CTL_HOST_MAX + CTL_PORT_MAX + 4]; /* as the user wrote it, for messages */
+	const char *node_opt, *timeout_opt;          /* --node and --timeout as given */
 	bool json;
 	int timeout_ms;
 };
+
+/* The JSON output of dhtctl: numbers with at most 10 significant digits, so that a round
+ * trip of 0.043 ms prints as 0.043 and not as the double nearest to it. */
+#define DHTCTL_DEFAULT_NODE "127.0.0.1:4000"
+#define DHTCTL_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10))
 
 struct dhtctl_cmd {
 	const char *name;
@@ -64,13 +72,34 @@ int dhtctl_key_field(struct dhtctl *c, const struct dhtctl_cmd *cmd, json_t *req
 struct cmd_args {
 	const char *pos[3];
 	int npos;
-	const char *ttl, *id, *max;
+	const char *ttl, *id, *max, *chunk_size, *out, *find_timeout;
+	bool leave_when_done, no_wait, detach, all;
 };
 
-/* Split ARGV into at most MAXPOS positional arguments and the options named in OPTS (words
- * among "ttl id max"). Return EXIT_OK, or report and return EXIT_USAGE. */
+/* Parse a command's ARGV (ARGV[0] is the first word after the command name) with getopt_long:
+ * at most MAXPOS positional arguments, the options named in OPTS (words among "ttl id max
+ * chunk-size out find-timeout leave-when-done no-wait detach all"), and the global options,
+ * which may also come after the command. --help prints the command's help and --version the
+ * version, and exit 0. Then set up the node to ask. Return EXIT_OK, or report and return
+ * EXIT_USAGE. */
 int dhtctl_args(struct dhtctl *c, const struct dhtctl_cmd *cmd, int argc, char **argv,
 		int maxpos, const char *opts, struct cmd_args *out);
+
+/* Every option of dhtctl, for getopt_long; the list ends with a zeroed entry. */
+extern const struct option dhtctl_opts[];
+/* Apply VAL, an option's val from dhtctl_opts, with value ARG if it is --node, --timeout or
+ * --json, and return true; return false for any other option. */
+bool dhtctl_global(struct dhtctl *c, int val, const char *arg);
+
+/* Print `dhtctl CMD --help`. */
+void dhtctl_command_help(const struct dhtctl_cmd *cmd);
+
+/* Report that the node could not be reached (R, with ERR from the client) and return the exit
+ * code; the hint names only a command that works for the --node given. */
+int dhtctl_unreachable(struct dhtctl *c, enum ctl_result r, const char *err);
+
+/* ONE if N is 1, else MANY: "1 file", "2 files". */
+const char *plural(double n, const char *one, const char *many);
 
 /* Parse a count of seconds or of items (non-negative integer). Return 0 or -1. */
 int dhtctl_parse_uint(const char *s, unsigned long max, unsigned long *out);

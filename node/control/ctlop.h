@@ -1,8 +1,9 @@
-/* node/ctlcmd_impl.h: the inside of the control runner, shared by ctlcmd.c (operations and the
- * one-shot commands), ctlring.c (the ring walk) and ctlfiles.c (the file commands). Private to
- * node/ctlcmd*.c, ctlring.c and ctlfiles.c. */
-#ifndef NODE_CTLCMD_IMPL_H
-#define NODE_CTLCMD_IMPL_H
+/* node/control/ctlop.h: one control operation while it runs, and the runner that holds the
+ * open ones: how a command answers (once, or with progress lines first) and how it ends.
+ * The command files (ctlcmd.c, ctlring.c, ctlfiles.c) build on this; it knows no command.
+ * Private to node/control. An operation belongs to the runner until op_finish(). */
+#ifndef NODE_CTLOP_H
+#define NODE_CTLOP_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,10 +31,19 @@ struct ctl_op {
 	bool replied;
 	bool finished;       /* nothing will call back for it any more */
 	uint64_t started_us;
-	struct ring_walk *walk;
+	struct ring_walk *walk;   /* the ring command's walk; ctlring.c frees it */
 	struct xfer_watch *watch; /* a file command following a transfer */
 	struct xfer_copy *copy;   /* a fetch following a copy of what the node holds */
 };
+
+/* The line sent when memory runs out before an answer could be built. */
+extern const char op_oom_line[];
+
+/* A new operation for REQ in C's list, or NULL on no memory. */
+struct ctl_op *op_new(struct ctlcmd *c, const struct ctl_request *req, ctl_reply_cb *reply,
+		      void *arg);
+/* Take OP out of its runner's list and free it (not its walk or watch: their files do). */
+void op_free(struct ctl_op *op);
 
 /* Answer once (later answers are dropped) with LINE, which this takes and frees; NULL means
  * memory ran out and sends a fixed "internal" error. */
@@ -46,17 +56,5 @@ void op_reply_more(struct ctl_op *op, char *line);
 void op_finish(struct ctl_op *op);
 /* Milliseconds since the request started. */
 double op_ms(const struct ctl_op *op);
-
-/* ctlring.c */
-/* Start walking the ring for OP. Return DHT_OK, or why not (nothing was started: the caller
- * answers and frees OP). */
-enum dht_status ring_start(struct ctl_op *op);
-void ring_free(struct ring_walk *w); /* accepts NULL */
-
-/* ctlfiles.c */
-/* Run a file command for OP. It answers and finishes OP, at once or later (watching). */
-void files_start(struct ctl_op *op);
-/* The client went away: stop watching and finish OP. */
-void files_cancel(struct ctl_op *op);
 
 #endif

@@ -1,0 +1,157 @@
+/* The TCP acceptor of the node's port, shared by two protocols: control requests (JSON lines)
+ * and peer wire (length-prefixed frames). A connection stays here only until its first byte
+ * arrives, under an idle timeout, so a silent client cannot hold a descriptor for long; then
+ * it goes to its protocol's taker. If accept() fails (out of descriptors), new connections
+ * pause for a second rather than spin. Not done here: reading requests or frames, deciding
+ * who may connect (the control server checks its clients). */
+#include "node/net/listener.h"
+
+#include <event2/buffer.h>
+#include <event2/listener.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "node/log.h"
+#include "node/net/addr.h"
+
+#define SNIFF_TIMEOUT_S 30 /* for the first byte to arrive */
+#define ACCEPT_PAUSE_S 1   /* after accept() fails, e.g. out of descriptors */
+
+struct sniff {
+	struct sniff *prev, *next;
+	struct listener *l;
+	struct bufferevent *bev;
+	struct dht_addr peer;
+};
+
+struct listener {
+	struct event_base *base;
+	struct evconnlistener *lev;
+	struct event *resume;
+	struct listener_takers takers;
+	struct sniff *conns;
+};
+
+static void unlink_sniff(struct sniff *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->l->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+}
+
+static void close_sniff(struct sniff *c)
+{
+	bufferevent_free(c->bev);
+	unlink_sniff(c);
+	free(c);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct sniff *c = arg;
+	const struct listener_takers *t = &c->l->takers;
+	const unsigned char *first = evbuffer_pullup(bufferevent_get_input(bev), 1);
+	if (first == NULL)
+		return;
+	listener_take_fn *take = *first == '{' ? t->control : t->peer;
+	void *take_arg = *first == '{' ? t->control_arg : t->peer_arg;
+	if (take == NULL) {
+		close_sniff(c);
+		return;
+	}
+	struct dht_addr peer = c->peer;
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	bufferevent_set_timeouts(bev, NULL, NULL);
+	unlink_sniff(c);
+	free(c);
+	take(take_arg, bev, &peer);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	close_sniff(arg); /* EOF, an error or the timeout before the first byte */
+}
+
+static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+		      int salen, void *arg)
+{
+	struct listener *l = arg;
+	static const struct timeval idle = { .tv_sec = SNIFF_TIMEOUT_S };
+	struct sniff *c = calloc(1, sizeof *c);
+	(void)lev;
+	if (c == NULL || addr_from_sockaddr(sa, (socklen_t)salen, &c->peer) != 0 ||
+	    (c->bev = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		free(c);
+		evutil_closesocket(fd);
+		return;
+	}
+	c->l = l;
+	c->next = l->conns;
+	if (l->conns)
+		l->conns->prev = c;
+	l->conns = c;
+	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+	if (bufferevent_enable(c->bev, EV_READ) != 0)
+		close_sniff(c);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(l->lev);
+}
+
+static void on_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct listener *l = arg;
+	static const struct timeval pause = { .tv_sec = ACCEPT_PAUSE_S };
+	int e = EVUTIL_SOCKET_ERROR();
+	log_warn("tcp: accept failed: %s; pausing new connections for %d s",
+		 evutil_socket_error_to_string(e), ACCEPT_PAUSE_S);
+	evconnlistener_disable(lev);
+	evtimer_add(l->resume, &pause);
+}
+
+struct listener *listener_new(struct event_base *base, int fd, const struct listener_takers *t)
+{
+	struct listener *l = calloc(1, sizeof *l);
+	if (l == NULL) {
+		close(fd);
+		return NULL;
+	}
+	l->base = base;
+	l->takers = *t;
+	l->resume = evtimer_new(base, on_resume, l);
+	l->lev = evconnlistener_new(base, on_accept, l, LEV_OPT_CLOSE_ON_FREE |
+				    LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (l->lev == NULL)
+		close(fd);
+	if (l->resume == NULL || l->lev == NULL) {
+		listener_free(l);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(l->lev, on_accept_error);
+	return l;
+}
+
+void listener_free(struct listener *l)
+{
+	if (l == NULL)
+		return;
+	while (l->conns)
+		close_sniff(l->conns);
+	if (l->lev)
+		evconnlistener_free(l->lev);
+	if (l->resume)
+		event_free(l->resume);
+	free(l);
+}
