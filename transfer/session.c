@@ -164,6 +164,7 @@ static void peer_free(struct peer *p)
 {
 	free(p->early_bits);
 	free(p->early_haves);
+	free(p->early_lost);
 	free(p->in);
 	free(p->rq);
 	free(p->out);
@@ -180,6 +181,7 @@ void session_free(struct session *s)
 			peer_free(&s->peers[i]);
 	free(s->peers);
 	xfer_blames_free(s);
+	wd_free(s);
 	seed_free(s);
 	picker_free(s->pk);
 	choker_free(s->ch);
@@ -367,6 +369,8 @@ static int dispatch(struct session *s, struct peer *p, const struct wire_msg *ms
 		return mf_piece(s, p, &msg->u.piece);
 	case WIRE_MANIFEST_REJECT:
 		return mf_reject(s, p, msg->u.piece_index);
+	case WIRE_LOST:
+		return wd_lost(s, p, msg->u.lost);
 	case WIRE_HANDSHAKE:
 		break;
 	}
