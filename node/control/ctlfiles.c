@@ -67,6 +67,8 @@ static json_t *transfer_json(const struct xfer *x)
 			      (json_int_t)in.uploaded, "bans", (int)in.bans);
 	if (o != NULL && in.state == XFER_FAILED)
 		json_object_set_new(o, "error", json_string(in.error));
+	if (o != NULL && in.changed != NULL)
+		json_object_set_new(o, "changed", json_string(in.changed));
 	return o;
 }
 

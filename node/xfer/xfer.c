@@ -26,7 +26,7 @@ static const char *const state_names[] = {
 	[XFER_HASHING] = "hashing",         [XFER_FINDING] = "finding_peers",
 	[XFER_MANIFEST] = "manifest",       [XFER_DOWNLOADING] = "downloading",
 	[XFER_SEEDING] = "seeding",         [XFER_STOPPED] = "stopped",
-	[XFER_FAILED] = "failed",
+	[XFER_FAILED] = "failed",           [XFER_CHANGED] = "changed",
 };
 
 const char *xfer_state_name(enum xfer_state s)
@@ -261,6 +261,7 @@ void xfer_unref(struct xfer *x)
 	free(x->name);
 	free(x->final_root);
 	free(x->part_root);
+	free(x->changed);
 	jobs_cbufs_free(x);
 	free(x->cbufs);
 	free(x->conns);
@@ -458,6 +459,7 @@ void xfer_get_info(const struct xfer *x, struct xfer_info *out)
 	out->files = x->man ? manifest_file_count(x->man) : x->scan.n;
 	out->seconds = (double)(mono_now_us() - x->started_us) / 1e6;
 	out->eta_s = -1;
+	out->changed = x->state == XFER_CHANGED ? x->changed : NULL;
 	if (out->state == XFER_DOWNLOADING && out->rate_down > 1)
 		out->eta_s = (double)(out->bytes_total - out->bytes_done) / out->rate_down;
 }
@@ -532,12 +534,14 @@ struct xfer *xfer_share(struct xfer_mgr *m, const char *path, uint32_t chunk_siz
 			share_scan_free(&sc);
 			return xfer_restart(x);
 		}
-		if (x->state != XFER_FAILED && (x->state != XFER_SEEDING || !xfer_files_changed(x))) {
+		bool changed = x->state == XFER_CHANGED ||
+			       (x->state == XFER_SEEDING && xfer_files_changed(x));
+		if (x->state != XFER_FAILED && !changed) {
 			share_scan_free(&sc);
 			return x;
 		}
 		/* Failed, or changed since it was hashed: hash it anew (a new content id). */
-		if (x->state == XFER_SEEDING)
+		if (changed)
 			log_warn("%s changed since it was shared: hashing it again", path);
 		x->forget = true;
 		xfer_remove(x);
@@ -606,6 +610,7 @@ void xfer_share_hashed(struct xfer *x)
 		return;
 	}
 	bitfield_set_all(x->verified);
+	changed_record(x);
 	log_info("shared %s as %s (%u chunks)", x->path, x->hex, manifest_chunk_count(man));
 	xfer_mark_dirty(x);
 	if (xfer_run(x) == 0)

@@ -27,9 +27,11 @@ struct xfer_config {
 	unsigned hash_threads;     /* 0: one per CPU */
 };
 
+/* XFER_CHANGED: seeding, but a shared file changed since it was hashed, so its chunks are no
+ * longer offered (xfer_info.changed names it). */
 enum xfer_state {
 	XFER_HASHING, XFER_FINDING, XFER_MANIFEST, XFER_DOWNLOADING, XFER_SEEDING, XFER_STOPPED,
-	XFER_FAILED,
+	XFER_FAILED, XFER_CHANGED,
 };
 
 enum xfer_err { XFER_OK, XFER_E_USAGE, XFER_E_NOT_FOUND, XFER_E_IO, XFER_E_BAD_MANIFEST,
@@ -81,6 +83,7 @@ struct xfer_info {
 	uint32_t chunks, files;
 	double seconds;            /* since this transfer started in this run */
 	double eta_s;              /* -1 if unknown */
+	const char *changed;       /* XFER_CHANGED: the file that changed; else NULL */
 };
 void xfer_get_info(const struct xfer *x, struct xfer_info *out);
 const char *xfer_state_name(enum xfer_state s);

@@ -192,7 +192,7 @@ static const uint8_t *e_read(void *arg, uint32_t chunk, uint32_t offset, uint32_
 	struct xfer *x = arg;
 	char err[STORAGE_ERR_MAX];
 	x->mapped_map = NULL;
-	if (len > sizeof x->upbuf || x->sto == NULL)
+	if (len > sizeof x->upbuf || x->sto == NULL || !changed_check(x, chunk))
 		return NULL;
 	uint64_t off = (uint64_t)chunk * x->chunk_size + offset;
 	struct fmap *map;
@@ -628,6 +628,8 @@ void swarm_house(struct xfer *x, uint64_t now)
 			not_found(x);
 			return;
 		}
+	} else if (changed_stalled(x, now)) {
+		return;
 	}
 	dial_some(x, now);
 }

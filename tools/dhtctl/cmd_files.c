@@ -401,6 +401,9 @@ static void print_transfer(const json_t *t)
 	       human(total, done, sizeof(done)));
 	if (*jstr(t, "error"))
 		printf("%16s  error: %s\n", "", jstr(t, "error"));
+	if (*jstr(t, "changed"))
+		printf("%16s  changed: %s (share it again to offer the new content)\n", "",
+		       jstr(t, "changed"));
 }
 
 static int run_list(struct dhtctl *c, int argc, char **argv)
