@@ -286,6 +286,13 @@ int storage_check(struct storage *st, uint64_t off, uint64_t len, uint32_t *file
 	return 0;
 }
 
+char *storage_path_of(const struct storage *st, const char *mpath)
+{
+	if (st->strip && strchr(mpath, '/') == NULL)
+		return strdup(st->root);
+	return join_path(st->root, mpath, st->single, st->strip);
+}
+
 const char *storage_file(const struct storage *st, uint32_t i, uint64_t *off, uint64_t *size)
 {
 	if (i >= st->n)

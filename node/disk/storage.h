@@ -47,6 +47,9 @@ void storage_record_idents(struct storage *st, const uint64_t *size, const int64
  * inode and device, by stat of the path, so a file replaced under its name counts as changed).
  * Return 0 if so or if nothing was recorded, else -1 with *FILE the first that changed. */
 int storage_check(struct storage *st, uint64_t off, uint64_t len, uint32_t *file);
+/* The full path of manifest path MPATH (a file's or a directory's; the tree's own name is the
+ * root), malloc'd; NULL on no memory. */
+char *storage_path_of(const struct storage *st, const char *mpath);
 /* File I's full path and the stream range it covers; NULL if I is out of range. */
 const char *storage_file(const struct storage *st, uint32_t i, uint64_t *off, uint64_t *size);
 

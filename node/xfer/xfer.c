@@ -460,6 +460,11 @@ void xfer_get_info(const struct xfer *x, struct xfer_info *out)
 	out->seconds = (double)(mono_now_us() - x->started_us) / 1e6;
 	out->eta_s = -1;
 	out->changed = x->state == XFER_CHANGED ? x->changed : NULL;
+	if (x->seed) {
+		out->skip = x->scan.skip;
+		out->nskip = x->scan.nskip;
+		out->skipped = x->scan.skipped;
+	}
 	if (out->state == XFER_DOWNLOADING && out->rate_down > 1)
 		out->eta_s = (double)(out->bytes_total - out->bytes_done) / out->rate_down;
 }
@@ -501,6 +506,10 @@ static struct xfer *share_start(struct xfer_mgr *m, const char *path, uint32_t c
 	x->gen++;
 	log_info("sharing %s: hashing %llu bytes in %u files", path,
 		 (unsigned long long)sc->total, sc->n);
+	for (uint32_t i = 0; i < sc->nskip; i++)
+		log_warn("sharing %s: left out %s: %s", path, sc->skip[i].path, sc->skip[i].why);
+	if (sc->skipped > sc->nskip)
+		log_warn("sharing %s: left out %u more entries", path, sc->skipped - sc->nskip);
 	jobs_hash_more(x);
 	return x;
 }
@@ -556,8 +565,13 @@ static struct manifest *build_manifest(struct xfer *x)
 	struct manifest *man = NULL;
 	if (b == NULL)
 		return NULL;
-	for (uint32_t i = 0; i < x->scan.n; i++)
-		if (manifest_builder_add_file(b, x->scan.path[i], x->scan.size[i]) != 0)
+	const struct share_scan *sc = &x->scan;
+	for (uint32_t i = 0; i < sc->n; i++)
+		if (manifest_builder_add_entry(b, sc->path[i], sc->size[i], sc->mode[i],
+					       sc->mtime_ns[i]) != 0)
+			goto out;
+	for (uint32_t i = 0; i < sc->ndirs; i++)
+		if (manifest_builder_add_dir(b, sc->dir[i], sc->dir_mtime_ns[i]) != 0)
 			goto out;
 	for (uint32_t i = 0; i < x->nchunks; i++)
 		if (manifest_builder_add_hash(b, x->digests + (size_t)i * MANIFEST_HASH_LEN) != 0)

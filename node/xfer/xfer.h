@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "dht/chord.h"
+#include "node/disk/scan.h"
 #include "node/net/peerconn.h"
 #include "transfer/manifest.h"
 
@@ -84,6 +85,9 @@ struct xfer_info {
 	double seconds;            /* since this transfer started in this run */
 	double eta_s;              /* -1 if unknown */
 	const char *changed;       /* XFER_CHANGED: the file that changed; else NULL */
+	/* A share: what its scan left out (known only in the run that hashed it). */
+	const struct scan_skip *skip;
+	uint32_t nskip, skipped;
 };
 void xfer_get_info(const struct xfer *x, struct xfer_info *out);
 const char *xfer_state_name(enum xfer_state s);

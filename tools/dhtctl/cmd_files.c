@@ -265,6 +265,18 @@ static void share_hashing(void *arg, const json_t *p)
 	s->drawn = true;
 }
 
+/* What the share left out (symlinks, FIFOs, ...): not part of the content. */
+static void print_skipped(const json_t *last)
+{
+	const json_t *a = json_object_get(last, "skipped"), *e;
+	size_t i;
+	json_array_foreach(a, i, e)
+		printf("  left out %s: %s\n", jstr(e, "path"), jstr(e, "why"));
+	int more = (int)jnum(last, "skipped_count") - (int)json_array_size(a);
+	if (more > 0)
+		printf("  left out %d more entries (see the node's log)\n", more);
+}
+
 static int run_share(struct dhtctl *c, int argc, char **argv)
 {
 	const struct dhtctl_cmd *cmd = &dhtctl_cmd_share;
@@ -297,6 +309,7 @@ static int run_share(struct dhtctl *c, int argc, char **argv)
 		printf("  %s: %s in %d chunks, %d files\n", jstr(last, "name"),
 		       human(jnum(last, "bytes"), size, sizeof(size)), (int)jnum(last, "chunks"),
 		       (int)jnum(last, "files"));
+		print_skipped(last);
 	}
 	json_decref(last);
 	return EXIT_OK;
