@@ -262,6 +262,7 @@ void xfer_unref(struct xfer *x)
 	free(x->final_root);
 	free(x->part_root);
 	free(x->changed);
+	bitfield_free(x->rechecked);
 	jobs_cbufs_free(x);
 	free(x->cbufs);
 	free(x->conns);
