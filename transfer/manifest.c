@@ -1,4 +1,5 @@
-/* Manifests: the chunking of a file or a tree of files, its chunk hashes, and the one canonical
+/* Manifests: the chunking of a file or a tree of files, its chunk hashes, its directories, modes
+ * and times, and the one canonical
  * byte encoding whose SHA-256 is the content id. The decoder is the single gate every manifest
  * passes (the builder encodes and then decodes its own bytes), so a manifest in memory is always
  * one that round-trips to identical bytes. This module never opens a file or reads a disk: the
@@ -12,13 +13,22 @@
 #define MAGIC "DHTM"
 #define MAGIC_LEN 4
 #define HEADER_LEN (MAGIC_LEN + 1 + 1 + 4 + 8 + 4) /* up to and with the file count */
-#define FILE_ENTRY_MIN (2 + 1 + 8)                  /* length, one path byte, size */
+#define FILE_ENTRY_MIN (2 + 1 + 8 + 1 + 8)  /* length, one path byte, size, mode, mtime */
+#define DIR_ENTRY_MIN (2 + 1 + 8)           /* length, one path byte, mtime */
 
 struct mfile {
 	const char *path; /* into the manifest's path pool */
 	size_t path_len;
 	uint64_t size;
 	uint64_t offset;
+	uint8_t mode;
+	int64_t mtime_ns;
+};
+
+struct mdir {
+	const char *path; /* into the manifest's path pool */
+	size_t path_len;
+	int64_t mtime_ns;
 };
 
 struct manifest {
@@ -27,6 +37,8 @@ struct manifest {
 	uint64_t total;
 	uint32_t nfiles;
 	struct mfile *files;
+	uint32_t ndirs;
+	struct mdir *dirs;
 	char *paths;           /* every path, NUL-terminated, end to end */
 	uint8_t *bytes;        /* the canonical encoding */
 	size_t len;
@@ -41,6 +53,8 @@ struct chunk_hasher {
 struct bfile {
 	char *path;
 	uint64_t size;
+	uint8_t mode;
+	int64_t mtime_ns;
 };
 
 struct manifest_builder {
@@ -48,6 +62,8 @@ struct manifest_builder {
 	uint32_t nfiles;
 	uint32_t cap;
 	struct bfile *files;
+	uint32_t ndirs, dcap;
+	struct bfile *dirs;  /* size and mode unused */
 	uint64_t total;
 	uint32_t nchunks;   /* fixed once the first digest or byte arrives */
 	uint8_t *hashes;    /* NULL until then */
@@ -167,6 +183,7 @@ void manifest_free(struct manifest *m)
 	if (m == NULL)
 		return;
 	free(m->files);
+	free(m->dirs);
 	free(m->paths);
 	free(m->bytes);
 	free(m);
@@ -202,20 +219,98 @@ static bool read_files(struct breader *r, struct manifest *m, size_t *pool)
 	for (uint32_t f = 0; f < m->nfiles; f++) {
 		uint16_t n;
 		const uint8_t *p;
-		uint64_t size;
-		if (br_u16(r, &n) != 0 || br_ref(r, &p, n) != 0 || br_u64(r, &size) != 0)
+		uint64_t size, mtime;
+		uint8_t mode;
+		if (br_u16(r, &n) != 0 || br_ref(r, &p, n) != 0 || br_u64(r, &size) != 0 ||
+		    br_u8(r, &mode) != 0 || br_u64(r, &mtime) != 0)
 			return false;
 		if (!path_valid_n(p, n) || (prev && !path_follows(prev, prevn, p, n)))
 			return false;
-		if (size > m->total - offset)
+		if (size > m->total - offset || (mode & ~MANIFEST_MODE_EXEC) != 0)
 			return false;
-		m->files[f] = (struct mfile){ (const char *)p, n, size, offset };
+		m->files[f] = (struct mfile){ (const char *)p, n, size, offset, mode, (int64_t)mtime };
 		offset += size;
 		*pool += (size_t)n + 1;
 		prev = p;
 		prevn = n;
 	}
 	return offset == m->total;
+}
+
+/* Read the directory table like the file table, adding to *POOL. The count is bounded by the
+ * bytes present before anything is allocated for it. */
+static bool read_dirs(struct breader *r, struct manifest *m, size_t *pool)
+{
+	if (br_u32(r, &m->ndirs) != 0 || m->ndirs > MANIFEST_MAX_DIRS ||
+	    (uint64_t)m->ndirs * DIR_ENTRY_MIN > br_left(r))
+		return false;
+	m->dirs = calloc(m->ndirs ? m->ndirs : 1, sizeof *m->dirs);
+	if (m->dirs == NULL)
+		return false;
+	for (uint32_t d = 0; d < m->ndirs; d++) {
+		uint16_t n;
+		const uint8_t *p;
+		uint64_t mtime;
+		if (br_u16(r, &n) != 0 || br_ref(r, &p, n) != 0 || br_u64(r, &mtime) != 0)
+			return false;
+		if (!path_valid_n(p, n) ||
+		    (d > 0 && path_cmp_n((const uint8_t *)m->dirs[d - 1].path,
+					 m->dirs[d - 1].path_len, p, n) >= 0))
+			return false;
+		m->dirs[d] = (struct mdir){ (const char *)p, n, (int64_t)mtime };
+		*pool += (size_t)n + 1;
+	}
+	return true;
+}
+
+static bool dir_listed(const struct manifest *m, const uint8_t *p, size_t n)
+{
+	uint32_t lo = 0, hi = m->ndirs;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = path_cmp_n((const uint8_t *)m->dirs[mid].path, m->dirs[mid].path_len, p, n);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static bool parents_listed(const struct manifest *m, const char *path, size_t n)
+{
+	const uint8_t *p = (const uint8_t *)path;
+	for (size_t k = 0; k < n; k++)
+		if (p[k] == '/' && !dir_listed(m, p, k))
+			return false;
+	return true;
+}
+
+/* Files and directories agree: each one's parents are listed directories, and no file is a
+ * listed directory (so no directory lies under a file either). */
+static bool tree_consistent(const struct manifest *m)
+{
+	for (uint32_t f = 0; f < m->nfiles; f++) {
+		const struct mfile *e = &m->files[f];
+		if (!parents_listed(m, e->path, e->path_len) ||
+		    dir_listed(m, (const uint8_t *)e->path, e->path_len))
+			return false;
+	}
+	for (uint32_t d = 0; d < m->ndirs; d++)
+		if (!parents_listed(m, m->dirs[d].path, m->dirs[d].path_len))
+			return false;
+	return true;
+}
+
+static char *copy_path(char **dst, const char *src, size_t n)
+{
+	char *out = *dst;
+	memcpy(out, src, n);
+	out[n] = '\0';
+	*dst += n + 1;
+	return out;
 }
 
 /* Give each path its own NUL-terminated copy, so callers can use it as a C string. */
@@ -225,13 +320,10 @@ static bool copy_paths(struct manifest *m, size_t pool)
 	if (m->paths == NULL)
 		return false;
 	char *dst = m->paths;
-	for (uint32_t f = 0; f < m->nfiles; f++) {
-		size_t n = m->files[f].path_len;
-		memcpy(dst, m->files[f].path, n);
-		dst[n] = '\0';
-		m->files[f].path = dst;
-		dst += n + 1;
-	}
+	for (uint32_t f = 0; f < m->nfiles; f++)
+		m->files[f].path = copy_path(&dst, m->files[f].path, m->files[f].path_len);
+	for (uint32_t d = 0; d < m->ndirs; d++)
+		m->dirs[d].path = copy_path(&dst, m->dirs[d].path, m->dirs[d].path_len);
 	return true;
 }
 
@@ -253,7 +345,8 @@ static struct manifest *decode_owned(uint8_t *bytes, size_t len)
 	if (len > MANIFEST_MAX_BYTES || !read_header(&r, m))
 		goto out;
 	m->files = calloc(m->nfiles, sizeof *m->files);
-	if (m->files == NULL || !read_files(&r, m, &pool))
+	if (m->files == NULL || !read_files(&r, m, &pool) || !read_dirs(&r, m, &pool) ||
+	    !tree_consistent(m))
 		goto out;
 	if (br_u32(&r, &nchunks) != 0 || nchunks != chunks_for(m->total, m->chunk_size))
 		goto out;
@@ -356,6 +449,22 @@ int manifest_file(const struct manifest *m, uint32_t i, struct manifest_file *ou
 	out->path = m->files[i].path;
 	out->size = m->files[i].size;
 	out->offset = m->files[i].offset;
+	out->mode = m->files[i].mode;
+	out->mtime_ns = m->files[i].mtime_ns;
+	return 0;
+}
+
+uint32_t manifest_dir_count(const struct manifest *m)
+{
+	return m->ndirs;
+}
+
+int manifest_dir(const struct manifest *m, uint32_t i, struct manifest_dir *out)
+{
+	if (i >= m->ndirs)
+		return -1;
+	out->path = m->dirs[i].path;
+	out->mtime_ns = m->dirs[i].mtime_ns;
 	return 0;
 }
 
@@ -412,16 +521,57 @@ void manifest_builder_free(struct manifest_builder *b)
 		return;
 	for (uint32_t f = 0; f < b->nfiles; f++)
 		free(b->files[f].path);
+	for (uint32_t d = 0; d < b->ndirs; d++)
+		free(b->dirs[d].path);
 	free(b->files);
+	free(b->dirs);
 	free(b->hashes);
 	chunk_hasher_free(b->hasher);
 	free(b);
 }
 
+/* Append a copy of PATH to *V (N entries, *CAP room). Return the entry or NULL. */
+static struct bfile *entry_push(struct bfile **v, uint32_t *n, uint32_t *cap, const char *path)
+{
+	if (*n == *cap) {
+		uint32_t c = *cap ? *cap * 2 : 16;
+		struct bfile *nv = realloc(*v, c * sizeof *nv);
+		if (nv == NULL)
+			return NULL;
+		*v = nv;
+		*cap = c;
+	}
+	char *copy = strdup(path);
+	if (copy == NULL)
+		return NULL;
+	(*v)[*n] = (struct bfile){ .path = copy };
+	return &(*v)[(*n)++];
+}
+
 int manifest_builder_add_file(struct manifest_builder *b, const char *path, uint64_t size)
 {
+	return manifest_builder_add_entry(b, path, size, 0, 0);
+}
+
+int manifest_builder_add_dir(struct manifest_builder *b, const char *path, int64_t mtime_ns)
+{
+	if (b->done || b->ndirs == MANIFEST_MAX_DIRS || !manifest_path_valid(path))
+		return -1;
+	if (b->ndirs > 0 && manifest_path_cmp(b->dirs[b->ndirs - 1].path, path) >= 0)
+		return -1;
+	struct bfile *e = entry_push(&b->dirs, &b->ndirs, &b->dcap, path);
+	if (e == NULL)
+		return -1;
+	e->mtime_ns = mtime_ns;
+	e->mode = 1; /* declared, as opposed to added by complete_dirs() */
+	return 0;
+}
+
+int manifest_builder_add_entry(struct manifest_builder *b, const char *path, uint64_t size,
+			       uint8_t mode, int64_t mtime_ns)
+{
 	if (b->done || b->hashes != NULL || b->nfiles == MANIFEST_MAX_FILES ||
-	    !manifest_path_valid(path))
+	    !manifest_path_valid(path) || (mode & ~MANIFEST_MODE_EXEC) != 0)
 		return -1;
 	size_t n = strlen(path);
 	if (b->nfiles > 0) {
@@ -432,18 +582,10 @@ int manifest_builder_add_file(struct manifest_builder *b, const char *path, uint
 	uint64_t max_total = (uint64_t)MANIFEST_MAX_CHUNKS * b->chunk_size;
 	if (size > max_total - b->total)
 		return -1;
-	if (b->nfiles == b->cap) {
-		uint32_t cap = b->cap ? b->cap * 2 : 16;
-		struct bfile *nf = realloc(b->files, cap * sizeof *nf);
-		if (nf == NULL)
-			return -1;
-		b->files = nf;
-		b->cap = cap;
-	}
-	char *copy = strdup(path);
-	if (copy == NULL)
+	struct bfile *e = entry_push(&b->files, &b->nfiles, &b->cap, path);
+	if (e == NULL)
 		return -1;
-	b->files[b->nfiles++] = (struct bfile){ copy, size };
+	*e = (struct bfile){ e->path, size, mode, mtime_ns };
 	b->total += size;
 	return 0;
 }
@@ -507,9 +649,11 @@ int manifest_builder_add_data(struct manifest_builder *b, const void *data, size
 
 static size_t builder_encoded_len(const struct manifest_builder *b)
 {
-	size_t n = HEADER_LEN + 4 + (size_t)b->nchunks * MANIFEST_HASH_LEN;
+	size_t n = HEADER_LEN + 4 + 4 + (size_t)b->nchunks * MANIFEST_HASH_LEN;
 	for (uint32_t f = 0; f < b->nfiles; f++)
-		n += 2 + strlen(b->files[f].path) + 8;
+		n += FILE_ENTRY_MIN - 1 + strlen(b->files[f].path);
+	for (uint32_t d = 0; d < b->ndirs; d++)
+		n += DIR_ENTRY_MIN - 1 + strlen(b->dirs[d].path);
 	return n;
 }
 
@@ -526,16 +670,63 @@ static void builder_write(const struct manifest_builder *b, struct bwriter *w)
 		bw_u16(w, (uint16_t)n);
 		bw_bytes(w, b->files[f].path, n);
 		bw_u64(w, b->files[f].size);
+		bw_u8(w, b->files[f].mode);
+		bw_u64(w, (uint64_t)b->files[f].mtime_ns);
+	}
+	bw_u32(w, b->ndirs);
+	for (uint32_t d = 0; d < b->ndirs; d++) {
+		size_t n = strlen(b->dirs[d].path);
+		bw_u16(w, (uint16_t)n);
+		bw_bytes(w, b->dirs[d].path, n);
+		bw_u64(w, (uint64_t)b->dirs[d].mtime_ns);
 	}
 	bw_u32(w, b->nchunks);
 	bw_bytes(w, b->hashes, (size_t)b->nchunks * MANIFEST_HASH_LEN);
+}
+
+static int dir_entry_cmp(const void *a, const void *b)
+{
+	const struct bfile *x = a, *y = b;
+	int c = manifest_path_cmp(x->path, y->path);
+	return c ? c : (int)y->mode - (int)x->mode; /* a declared one first */
+}
+
+/* Add every parent directory not declared (time 0), so that callers listing files only still
+ * build a consistent tree; then sort and drop duplicates, keeping declared entries. */
+static int complete_dirs(struct manifest_builder *b)
+{
+	uint32_t nd = b->ndirs;
+	/* P points at a path string, which moves not when the array of entries grows. */
+	for (uint32_t i = 0; i < b->nfiles + nd; i++) {
+		const char *p = i < b->nfiles ? b->files[i].path : b->dirs[i - b->nfiles].path;
+		for (const char *s = strchr(p, '/'); s != NULL; s = strchr(s + 1, '/')) {
+			char *parent = strndup(p, (size_t)(s - p));
+			struct bfile *e = parent ? entry_push(&b->dirs, &b->ndirs, &b->dcap, parent)
+						 : NULL;
+			free(parent);
+			if (e == NULL)
+				return -1;
+		}
+	}
+	if (b->ndirs == 0)
+		return 0;
+	qsort(b->dirs, b->ndirs, sizeof *b->dirs, dir_entry_cmp);
+	uint32_t k = 1;
+	for (uint32_t i = 1; i < b->ndirs; i++) {
+		if (strcmp(b->dirs[i].path, b->dirs[k - 1].path) == 0)
+			free(b->dirs[i].path);
+		else
+			b->dirs[k++] = b->dirs[i];
+	}
+	b->ndirs = k;
+	return 0;
 }
 
 struct manifest *manifest_builder_finish(struct manifest_builder *b)
 {
 	bool ready = !b->done && b->hashes != NULL && b->nhashes == b->nchunks;
 	b->done = true;
-	if (!ready)
+	if (!ready || complete_dirs(b) != 0)
 		return NULL;
 	size_t len = builder_encoded_len(b);
 	if (len > MANIFEST_MAX_BYTES)

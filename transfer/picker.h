@@ -95,6 +95,9 @@ uint64_t picker_peer_id(const struct picker_peer *pp);
 int picker_peer_have(struct picker *pk, struct picker_peer *pp, uint32_t chunk);
 int picker_peer_bitfield(struct picker *pk, struct picker_peer *pp, const struct bitfield *bf);
 int picker_peer_have_all(struct picker *pk, struct picker_peer *pp);
+/* The peer no longer has CHUNK (it withdrew it: its file changed). Requests it holds for the
+ * chunk stay until answered (it rejects them). Return 0, or -1 if CHUNK is out of range. */
+int picker_peer_lost(struct picker *pk, struct picker_peer *pp, uint32_t chunk);
 /* Return whether the peer has a chunk we do not have yet (send INTERESTED). Re-check every peer
  * after a chunk is verified: this can turn false then. */
 bool picker_peer_interesting(const struct picker *pk, const struct picker_peer *pp);

@@ -114,6 +114,32 @@ int picker_peer_have_all(struct picker *pk, struct picker_peer *pp)
 	return !was && picker_peer_interesting(pk, pp);
 }
 
+/* A peer counted in nall goes back to counts per chunk: O(chunks), but only on a withdrawal. */
+static void count_chunks(struct picker *pk, struct picker_peer *pp)
+{
+	pp->has_all = false;
+	pk->nall--;
+	for (uint32_t c = 0; c < pk->n; c++)
+		rarity_move(pk->rar, c, true);
+	pp->nwanted = pk->n - pk->nhave;
+}
+
+int picker_peer_lost(struct picker *pk, struct picker_peer *pp, uint32_t chunk)
+{
+	if (chunk >= pk->n)
+		return -1;
+	if (pp->has_all)
+		count_chunks(pk, pp);
+	if (!peer_has(pp, chunk))
+		return 0;
+	pp->bits[chunk / 64] &= ~((uint64_t)1 << (chunk % 64));
+	pp->nhas--;
+	rarity_move(pk->rar, chunk, false);
+	if (pk->state[chunk] != CH_HAVE)
+		pp->nwanted--;
+	return 0;
+}
+
 int picker_peer_bitfield(struct picker *pk, struct picker_peer *pp, const struct bitfield *bf)
 {
 	if (bitfield_size(bf) != pk->n)

@@ -133,6 +133,16 @@ bool session_complete(const struct session *s);
 const struct manifest *session_manifest(const struct session *s);
 const struct bitfield *session_have(const struct session *s); /* NULL until the manifest */
 void session_stats(const struct session *s, struct session_stats *out);
+/* Withdrawing chunks we no longer hold (session_withdraw.c): the file a share was made from
+ * changed. Stop offering CHUNK: new peers are not shown it, requests for it are rejected (those
+ * already queued too), and every peer is told with a LOST frame so that it asks elsewhere and
+ * never blames us for it. Return 0, or -1 if CHUNK is out of range or was never ours. */
+int session_withdraw(struct session *s, uint32_t chunk);
+bool session_withdrawn(const struct session *s, uint32_t chunk);
+/* A chunk we lack that no connected peer holds, or UINT32_MAX if there is none (or the
+ * manifest is not known yet). *WITHDRAWN: a peer told us it withdrew that chunk. */
+uint32_t session_orphan(const struct session *s, bool *withdrawn);
+
 /* The peer id of the peer in SLOT, or NULL before its handshake. */
 const uint8_t *session_peer_id(const struct session *s, uint32_t slot);
 

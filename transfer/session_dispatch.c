@@ -111,6 +111,7 @@ void session_free(struct session *s)
 			sess_peer_free(&s->peers[i]);
 	free(s->peers);
 	exch_blames_free(s);
+	wd_free(s);
 	seed_free(s);
 	picker_free(s->pk);
 	choker_free(s->ch);
@@ -276,6 +277,8 @@ static int dispatch(struct session *s, struct peer *p, const struct wire_msg *ms
 		return on_manifest_piece(s, p, &msg->u.piece);
 	case WIRE_MANIFEST_REJECT:
 		return mf_reject(s, p, msg->u.piece_index);
+	case WIRE_LOST:
+		return wd_lost(s, p, msg->u.lost);
 	case WIRE_HANDSHAKE:
 		break;
 	}

@@ -241,6 +241,7 @@ int exch_peer_ready(struct session *s, struct peer *p)
 	p->early_bits = NULL;
 	p->early_haves = NULL;
 	p->nearly = 0;
+	wd_peer_ready(s, p);
 	return 0;
 }
 
@@ -445,6 +446,8 @@ int exch_request(struct session *s, struct peer *p, const struct wire_span *sp)
 	if (s->m == NULL || !bitfield_test(s->have, sp->chunk) ||
 	    sp->offset + sp->length > manifest_chunk_len(s->m, sp->chunk))
 		return -1;
+	if (wd_refuse(s, p, sp))
+		return 0;
 	if (p->am_choking || p->rq_end - p->rq_head >= s->cfg.max_queued || rq_push(p, sp) < 0) {
 		sess_send_span(s, p, WIRE_REJECT, sp->chunk, sp->offset, sp->length);
 		return 0;
@@ -562,9 +565,10 @@ void sess_ban(struct session *s, const uint8_t *id)
 	}
 }
 
-static void ban_pid(struct session *s, uint64_t pid)
+/* A peer that withdrew CHUNK sent what its changed file held: no lie. */
+static void ban_pid(struct session *s, uint64_t pid, uint32_t chunk)
 {
-	if (pid > 0 && pid < s->next_pid)
+	if (pid > 0 && pid < s->next_pid && !wd_excused(s, pid, chunk))
 		sess_ban(s, s->pid_ids[pid]);
 }
 
@@ -610,7 +614,7 @@ static void chunk_failed(struct session *s, uint32_t chunk, const uint8_t *diges
 		goto out;
 	s->st.corrupt_chunks++;
 	if (v == PICKER_VERIFY_SOLE)
-		ban_pid(s, culprit);
+		ban_pid(s, culprit, chunk);
 	else if (digests)
 		blame_keep(s, chunk, sender, digests);
 	exch_fill_all(s);
@@ -632,7 +636,7 @@ static void blame_settle(struct session *s, uint32_t chunk, const uint8_t *good)
 			liars[n++] = b->sender[i];
 	blame_unlink(s, b);
 	for (uint32_t i = 0; i < n; i++)
-		ban_pid(s, liars[i]);
+		ban_pid(s, liars[i], chunk);
 	free(liars);
 }
 

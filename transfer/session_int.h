@@ -51,6 +51,8 @@ struct peer {
 	uint32_t fresh[SEED_FRESH_MAX];
 	unsigned nfresh;
 	uint32_t serving;         /* the chunk of the last block we sent it; UINT32_MAX: none */
+	uint32_t *early_lost;     /* its LOSTs while we lacked the manifest */
+	uint32_t nearly_lost;
 };
 
 /* Senders and digests of a chunk's failed copy, kept until a good copy shows who lied. */
@@ -91,6 +93,11 @@ struct session {
 	uint8_t *mbuf;
 	uint32_t mtotal, mgot, mnext;
 	uint8_t *frame;           /* WIRE_MAX_FRAME bytes for encoding */
+	/* Withdrawals (session_withdraw.c): ours, and those peers told us of. */
+	struct bitfield *withdrawn; /* chunks we no longer offer; NULL: none */
+	struct bitfield *lost;      /* chunks some peer withdrew; NULL: none */
+	uint64_t *lost_pids;        /* picker ids of the peers that withdrew any */
+	uint32_t nlost_pids;
 };
 
 /* The peer in slot I, or NULL if the slot is free. */
@@ -161,6 +168,17 @@ void seed_dull(struct session *s, struct peer *p);  /* P is no longer interested
 void seed_have(struct session *s, uint32_t chunk);  /* some peer has CHUNK */
 void seed_bitfield(struct session *s, const struct bitfield *bf);
 void seed_peer_lost(struct session *s, struct peer *p);
+
+/* session_withdraw.c. wd_lost: P sent LOST for CHUNK (0, or -1 for a protocol fault).
+ * wd_refuse: reject SP if its chunk is withdrawn (return true then). wd_peer_ready: P is ready
+ * to trade (bitfields exchanged): tell it what we withdrew, apply what it withdrew early.
+ * wd_excused: a failed copy of CHUNK from picker peer PID is not a lie if that peer withdrew it. */
+int wd_lost(struct session *s, struct peer *p, uint32_t chunk);
+bool wd_refuse(struct session *s, struct peer *p, const struct wire_span *sp);
+void wd_peer_ready(struct session *s, struct peer *p);
+bool wd_excused(const struct session *s, uint64_t pid, uint32_t chunk);
+void wd_free(struct session *s);
+
 
 /* session_manifest.c. mf_piece() also returns MF_READY (the manifest is accepted: ready every
  * peer) or MF_FORGED (its one source sent pieces that fail the content id: ban it, then

@@ -67,6 +67,7 @@ void sess_peer_free(struct peer *p)
 {
 	free(p->early_bits);
 	free(p->early_haves);
+	free(p->early_lost);
 	free(p->in);
 	free(p->rq);
 	free(p->out);

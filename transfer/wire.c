@@ -32,6 +32,7 @@ static const struct body_limits limits[] = {
 	[WIRE_MANIFEST_REQ] = { 4, 4 },
 	[WIRE_MANIFEST_PIECE] = { 8 + 1, 8 + WIRE_MANIFEST_PIECE_SIZE },
 	[WIRE_MANIFEST_REJECT] = { 4, 4 },
+	[WIRE_LOST] = { 4, 4 },
 };
 
 static const char *const names[] = {
@@ -50,6 +51,7 @@ static const char *const names[] = {
 	[WIRE_MANIFEST_REQ] = "MANIFEST_REQ",
 	[WIRE_MANIFEST_PIECE] = "MANIFEST_PIECE",
 	[WIRE_MANIFEST_REJECT] = "MANIFEST_REJECT",
+	[WIRE_LOST] = "LOST",
 };
 
 #define NTYPES (sizeof names / sizeof names[0])
@@ -137,6 +139,9 @@ static bool read_body(struct breader *r, struct wire_msg *m)
 		break;
 	case WIRE_HAVE:
 		br_u32(r, &m->u.have);
+		break;
+	case WIRE_LOST:
+		br_u32(r, &m->u.lost);
 		break;
 	case WIRE_REQUEST:
 	case WIRE_CANCEL:
@@ -240,6 +245,9 @@ static void write_body(struct bwriter *w, const struct wire_msg *m)
 	case WIRE_HAVE:
 		bw_u32(w, m->u.have);
 		break;
+	case WIRE_LOST:
+		bw_u32(w, m->u.lost);
+		break;
 	case WIRE_REQUEST:
 	case WIRE_CANCEL:
 	case WIRE_REJECT:
@@ -314,6 +322,12 @@ int wire_put_bitfield(struct bwriter *w, const struct bitfield *bf)
 int wire_put_have(struct bwriter *w, uint32_t chunk)
 {
 	struct wire_msg m = { .type = WIRE_HAVE, .u.have = chunk };
+	return wire_encode(w, &m);
+}
+
+int wire_put_lost(struct bwriter *w, uint32_t chunk)
+{
+	struct wire_msg m = { .type = WIRE_LOST, .u.lost = chunk };
 	return wire_encode(w, &m);
 }
 

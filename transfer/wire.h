@@ -43,6 +43,7 @@ enum wire_type {
 	WIRE_MANIFEST_REQ = 12,
 	WIRE_MANIFEST_PIECE = 13,
 	WIRE_MANIFEST_REJECT = 14, /* the answer to a MANIFEST_REQ we cannot serve */
+	WIRE_LOST = 15,           /* a chunk we announced we hold no longer (our file changed) */
 };
 
 enum wire_status {
@@ -99,6 +100,7 @@ struct wire_msg {
 		struct wire_handshake handshake;     /* HANDSHAKE */
 		struct wire_bits bitfield;           /* BITFIELD */
 		uint32_t have;                       /* HAVE: a chunk index */
+		uint32_t lost;                       /* LOST: a chunk index */
 		struct wire_span span;               /* REQUEST, CANCEL, REJECT */
 		struct wire_block block;             /* BLOCK */
 		uint32_t piece_index;                /* MANIFEST_REQ, MANIFEST_REJECT */
@@ -126,6 +128,8 @@ int wire_put_keepalive(struct bwriter *w);
 int wire_put_handshake(struct bwriter *w, const struct wire_handshake *hs);
 int wire_put_bitfield(struct bwriter *w, const struct bitfield *bf);
 int wire_put_have(struct bwriter *w, uint32_t chunk);
+/* LOST: body chunk u32, like HAVE. */
+int wire_put_lost(struct bwriter *w, uint32_t chunk);
 /* INTERESTED, NOT_INTERESTED, CHOKE or UNCHOKE. */
 int wire_put_bare(struct bwriter *w, enum wire_type type);
 /* REQUEST, CANCEL or REJECT. */

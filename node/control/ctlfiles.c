@@ -79,6 +79,8 @@ static json_t *transfer_json(const struct xfer *x)
 			      in.active_s, "finished_at", finished_json(in.finished));
 	if (o != NULL && in.state == XFER_FAILED)
 		json_object_set_new(o, "error", json_string(in.error));
+	if (o != NULL && in.changed != NULL)
+		json_object_set_new(o, "changed", json_string(in.changed));
 	return o;
 }
 
@@ -117,6 +119,16 @@ static void follow(struct ctl_op *op, struct xfer *x, xfer_watch_cb *cb)
 
 /* ---- share ---- */
 
+/* What the scan left out, by path and reason (docs/control.md, share). */
+static json_t *skipped_json(const struct xfer_info *in)
+{
+	json_t *a = json_array();
+	for (uint32_t i = 0; a != NULL && i < in->nskip; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "path", in->skip[i].path, "why",
+						   in->skip[i].why));
+	return a;
+}
+
 static char *share_line(struct ctl_op *op, const struct xfer *x)
 {
 	struct xfer_info in;
@@ -124,11 +136,12 @@ static char *share_line(struct ctl_op *op, const struct xfer *x)
 	unsigned bits = dht_bits(op->c->d);
 	xfer_get_info(x, &in);
 	manifest_id_to_key(xfer_cid(x), bits, &key);
-	return ctl_line(json_pack("{s:b, s:s, s:o, s:s, s:I, s:i, s:i, s:s, s:b}", "ok", 1,
-				  "content_id", in.cid_hex, "key_id", ctl_id_json(&key, bits),
-				  "name", in.name, "bytes", (json_int_t)in.bytes_total, "chunks",
-				  (int)in.chunks, "files", (int)in.files, "path", in.path, "done",
-				  1));
+	json_t *o = json_pack("{s:b, s:s, s:o, s:s, s:I, s:i, s:i, s:s, s:o, s:i, s:b}", "ok", 1,
+			      "content_id", in.cid_hex, "key_id", ctl_id_json(&key, bits), "name",
+			      in.name, "bytes", (json_int_t)in.bytes_total, "chunks", (int)in.chunks,
+			      "files", (int)in.files, "path", in.path, "skipped", skipped_json(&in),
+			      "skipped_count", (int)in.skipped, "done", 1);
+	return ctl_line(o);
 }
 
 static void on_share(void *arg, struct xfer *x, enum xfer_event ev)

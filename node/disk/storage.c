@@ -1,13 +1,13 @@
 /* One content's files on disk: the map from stream offsets to (file, offset), lazily opened
- * descriptors for the loop thread's pwrite and pread, path lists for workers, and the scan of a
- * path to share. Writes never preallocate: every byte of every file is written once, so a file
+ * descriptors for the loop thread's pwrite and pread, the identity of each shared file as it was
+ * hashed (so that a file changed in place is noticed before it is served), and path lists for
+ * workers. Writes never preallocate: every byte of every file is written once, so a file
  * reaches its size exactly when its last chunk lands, and the parts never written stay holes
  * that a resume can skip without hashing. It does not hash, judge chunks, or know the session;
  * renaming a finished download into place is the caller's (it happens on a worker). */
 #define _GNU_SOURCE /* SEEK_DATA, SEEK_HOLE */
 #include "node/disk/storage.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -31,9 +31,17 @@ struct fmap {
 	unsigned refs;
 };
 
+/* What says a shared file is the one hashed, short of reading it. */
+struct ident {
+	uint64_t size, ino, dev;
+	int64_t mtime_ns;
+};
+
 struct sfile {
 	char *full;      /* the path on disk */
 	uint64_t size, off;
+	struct ident id; /* as hashed (has_id) */
+	bool has_id;
 	int fd;
 	struct fmap *map;
 	bool nomap;      /* mapping failed once: read instead */
@@ -238,6 +246,60 @@ static uint32_t file_at(const struct storage *st, uint64_t off)
 	while (lo < st->n && st->f[lo].off + st->f[lo].size <= off)
 		lo++;
 	return lo;
+}
+
+/* ---- is a shared file still the one hashed? ---- */
+
+static struct ident ident_of(const struct stat *sb)
+{
+	return (struct ident){ (uint64_t)sb->st_size, (uint64_t)sb->st_ino, (uint64_t)sb->st_dev,
+			       (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec };
+}
+
+void storage_record_idents(struct storage *st, const uint64_t *size, const int64_t *mtime_ns)
+{
+	for (uint32_t i = 0; i < st->n; i++) {
+		struct stat sb;
+		/* A file gone already is recorded without an inode: the first check finds it changed. */
+		struct ident now = stat(st->f[i].full, &sb) == 0 ? ident_of(&sb) : (struct ident){ 0 };
+		st->f[i].id = (struct ident){ size[i], now.ino, now.dev, mtime_ns[i] };
+		st->f[i].has_id = true;
+	}
+}
+
+int storage_check(struct storage *st, uint64_t off, uint64_t len, uint32_t *file)
+{
+	if (len == 0 || off >= st->total)
+		return 0;
+	for (uint32_t i = file_at(st, off); i < st->n && st->f[i].off < off + len; i++) {
+		const struct sfile *f = &st->f[i];
+		struct stat sb;
+		if (!f->has_id || f->size == 0)
+			continue;
+		struct ident now = stat(f->full, &sb) == 0 ? ident_of(&sb) : (struct ident){ 0 };
+		if (now.size != f->id.size || now.mtime_ns != f->id.mtime_ns ||
+		    now.ino != f->id.ino || now.dev != f->id.dev) {
+			*file = i;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+char *storage_path_of(const struct storage *st, const char *mpath)
+{
+	if (st->strip && strchr(mpath, '/') == NULL)
+		return strdup(st->root);
+	return join_path(st->root, mpath, st->single, st->strip);
+}
+
+const char *storage_file(const struct storage *st, uint32_t i, uint64_t *off, uint64_t *size)
+{
+	if (i >= st->n)
+		return NULL;
+	*off = st->f[i].off;
+	*size = st->f[i].size;
+	return st->f[i].full;
 }
 
 /* ---- the loop thread's descriptors ---- */
@@ -566,169 +628,4 @@ bool span_has_hole(struct span_reader *r, uint64_t off, uint64_t len)
 		i++;
 	}
 	return len > 0;
-}
-
-/* ---- scanning a path to share ---- */
-
-struct scan_ctx {
-	struct share_scan *out;
-	uint32_t cap;
-	char *err;
-	size_t errcap;
-};
-
-static int scan_add(struct scan_ctx *x, const char *mpath, const struct stat *sb)
-{
-	struct share_scan *o = x->out;
-	if (!manifest_path_valid(mpath)) {
-		set_err(x->err, x->errcap, "cannot share '%s': a path component is empty or longer "
-			"than %u bytes, or the path is longer than %u bytes", mpath,
-			MANIFEST_MAX_COMPONENT, MANIFEST_MAX_PATH);
-		return -1;
-	}
-	if (o->n >= MANIFEST_MAX_FILES) {
-		set_err(x->err, x->errcap, "too many files: a share holds at most %u",
-			MANIFEST_MAX_FILES);
-		return -1;
-	}
-	if (o->n == x->cap) {
-		uint32_t cap = x->cap ? x->cap * 2 : 16;
-		char **p = realloc(o->path, cap * sizeof *p);
-		if (p)
-			o->path = p;
-		uint64_t *s = realloc(o->size, cap * sizeof *s);
-		if (s)
-			o->size = s;
-		int64_t *t = realloc(o->mtime_ns, cap * sizeof *t);
-		if (t)
-			o->mtime_ns = t;
-		if (p == NULL || s == NULL || t == NULL)
-			goto oom;
-		x->cap = cap;
-	}
-	if ((o->path[o->n] = strdup(mpath)) == NULL)
-		goto oom;
-	o->size[o->n] = (uint64_t)sb->st_size;
-	o->mtime_ns[o->n] = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
-	o->total += (uint64_t)sb->st_size;
-	o->n++;
-	return 0;
-oom:
-	set_err(x->err, x->errcap, "out of memory while scanning");
-	return -1;
-}
-
-static int scan_dir(struct scan_ctx *x, const char *disk, const char *mpath);
-
-/* TOP: the path the user named, whose symlink is followed; links inside a tree are not. */
-static int scan_entry(struct scan_ctx *x, const char *disk, const char *mpath, bool top)
-{
-	struct stat sb;
-	if ((top ? stat(disk, &sb) : lstat(disk, &sb)) != 0) {
-		set_err(x->err, x->errcap, "cannot read %s: %s", disk, strerror(errno));
-		return -1;
-	}
-	if (S_ISDIR(sb.st_mode))
-		return scan_dir(x, disk, mpath);
-	if (S_ISREG(sb.st_mode))
-		return scan_add(x, mpath, &sb);
-	x->out->skipped++;
-	return 0;
-}
-
-static int scan_dir(struct scan_ctx *x, const char *disk, const char *mpath)
-{
-	DIR *d = opendir(disk);
-	if (d == NULL) {
-		set_err(x->err, x->errcap, "cannot read the directory %s: %s", disk, strerror(errno));
-		return -1;
-	}
-	int rc = 0;
-	struct dirent *e;
-	while (rc == 0 && (e = readdir(d)) != NULL) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		size_t dl = strlen(disk) + strlen(e->d_name) + 2;
-		size_t ml = strlen(mpath) + strlen(e->d_name) + 2;
-		char *dp = malloc(dl), *mp = malloc(ml);
-		if (dp && mp) {
-			snprintf(dp, dl, "%s/%s", disk, e->d_name);
-			snprintf(mp, ml, "%s/%s", mpath, e->d_name);
-			rc = scan_entry(x, dp, mp, false);
-		} else {
-			set_err(x->err, x->errcap, "out of memory while scanning");
-			rc = -1;
-		}
-		free(dp);
-		free(mp);
-	}
-	closedir(d);
-	return rc;
-}
-
-struct scan_entry {
-	char *path;
-	uint64_t size;
-	int64_t mtime_ns;
-};
-
-static int cmp_entry(const void *a, const void *b)
-{
-	return manifest_path_cmp(((const struct scan_entry *)a)->path,
-				 ((const struct scan_entry *)b)->path);
-}
-
-/* Sort the files into path order, moving sizes and times along. */
-static int scan_sort(struct share_scan *s)
-{
-	struct scan_entry *e = malloc(s->n * sizeof *e);
-	if (e == NULL)
-		return -1;
-	for (uint32_t i = 0; i < s->n; i++)
-		e[i] = (struct scan_entry){ s->path[i], s->size[i], s->mtime_ns[i] };
-	qsort(e, s->n, sizeof *e, cmp_entry);
-	for (uint32_t i = 0; i < s->n; i++) {
-		s->path[i] = e[i].path;
-		s->size[i] = e[i].size;
-		s->mtime_ns[i] = e[i].mtime_ns;
-	}
-	free(e);
-	return 0;
-}
-
-int storage_scan(const char *path, struct share_scan *out, char *err, size_t errcap)
-{
-	memset(out, 0, sizeof *out);
-	struct scan_ctx x = { out, 0, err, errcap };
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	if (path[0] != '/' || *base == '\0') {
-		set_err(err, errcap, "give an absolute path to a file or a directory, not '%s'", path);
-		return -1;
-	}
-	if (scan_entry(&x, path, base, true) != 0)
-		goto fail;
-	if (out->total == 0) {
-		set_err(err, errcap, "nothing to share: %s holds no bytes (empty files only, or "
-			"no regular files)", path);
-		goto fail;
-	}
-	if (scan_sort(out) != 0) {
-		set_err(err, errcap, "out of memory while scanning");
-		goto fail;
-	}
-	return 0;
-fail:
-	share_scan_free(out);
-	return -1;
-}
-
-void share_scan_free(struct share_scan *s)
-{
-	for (uint32_t i = 0; s->path && i < s->n; i++)
-		free(s->path[i]);
-	free(s->path);
-	free(s->size);
-	free(s->mtime_ns);
-	memset(s, 0, sizeof *s);
 }

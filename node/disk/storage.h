@@ -1,9 +1,10 @@
-/* node/storage.h: where one content's bytes live on disk. The files of a share lie end to end as
- * one byte stream in manifest order; each file sits at a path under a root (a single file is its
- * own root; a tree's first path component is the root's name). This module scans a path to
- * share, writes received blocks with pwrite and reads blocks to upload with pread (on the loop
- * thread, with descriptors it opens lazily), and lists spans by full path for worker threads,
- * which open what they read themselves and never share a descriptor with the loop.
+/* node/disk/storage.h: where one content's bytes live on disk. The files of a share lie end to
+ * end as one byte stream in manifest order; each file sits at a path under a root (a single file
+ * is its own root; a tree's first path component is the root's name). This module writes
+ * received blocks with pwrite and reads blocks to upload with pread (on the loop thread, with
+ * descriptors it opens lazily), checks that a shared file is still the one hashed, and lists
+ * spans by full path for worker threads, which open what they read themselves and never share
+ * a descriptor with the loop. Scanning a path to share is node/disk/scan.c's.
  * Objects returned are the caller's to free; error texts name the file and the reason. */
 #ifndef NODE_STORAGE_H
 #define NODE_STORAGE_H
@@ -12,25 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "node/disk/scan.h"
 #include "transfer/manifest.h"
 
 #define STORAGE_ERR_MAX 512
-
-/* What a scan of a path to share found: manifest paths in path order (the first component is
- * the shared file's or directory's own name), sizes and modification times. */
-struct share_scan {
-	uint32_t n;
-	char **path;
-	uint64_t *size;
-	int64_t *mtime_ns;
-	uint64_t total;
-	uint32_t skipped; /* symlinks and special files, which are not shared */
-};
-
-/* Scan PATH (absolute; a regular file or a directory tree). Return 0, or -1 with ERR set (not
- * found, unreadable, empty, a name the manifest cannot hold, too many files). */
-int storage_scan(const char *path, struct share_scan *out, char *err, size_t errcap);
-void share_scan_free(struct share_scan *s); /* frees the arrays, not S */
 
 /* The name a content is saved under: its one file's path, or the first component its paths
  * share, or NULL if they share none (a manifest we did not make). */
@@ -53,6 +39,19 @@ uint64_t storage_total_size(const struct storage *st);
 /* Point at ROOT from now on (after the partial root was renamed into place), read-only. Open
  * descriptors are closed. Return 0, or -1 on no memory (nothing changes). */
 int storage_move(struct storage *st, const char *root);
+
+/* Remember each file's identity as the share was hashed: SIZE and MTIME_NS as scanned (before
+ * hashing), inode and device as they are now. */
+void storage_record_idents(struct storage *st, const uint64_t *size, const int64_t *mtime_ns);
+/* Whether the files holding [OFF, OFF + LEN) are still those recorded (size, modification time,
+ * inode and device, by stat of the path, so a file replaced under its name counts as changed).
+ * Return 0 if so or if nothing was recorded, else -1 with *FILE the first that changed. */
+int storage_check(struct storage *st, uint64_t off, uint64_t len, uint32_t *file);
+/* The full path of manifest path MPATH (a file's or a directory's; the tree's own name is the
+ * root), malloc'd; NULL on no memory. */
+char *storage_path_of(const struct storage *st, const char *mpath);
+/* File I's full path and the stream range it covers; NULL if I is out of range. */
+const char *storage_file(const struct storage *st, uint32_t i, uint64_t *off, uint64_t *size);
 
 /* Write LEN bytes at stream offset OFF. Return 0, or -1 with ERR set. */
 int storage_write(struct storage *st, uint64_t off, const void *buf, size_t len, char *err,

@@ -24,7 +24,7 @@ static const char *const state_names[] = {
 	[XFER_HASHING] = "hashing",         [XFER_FINDING] = "finding_peers",
 	[XFER_MANIFEST] = "manifest",       [XFER_DOWNLOADING] = "downloading",
 	[XFER_SEEDING] = "seeding",         [XFER_STOPPED] = "stopped",
-	[XFER_FAILED] = "failed",
+	[XFER_FAILED] = "failed",           [XFER_CHANGED] = "changed",
 };
 
 const char *xfer_state_name(enum xfer_state s)
@@ -259,6 +259,8 @@ void xfer_unref(struct xfer *x)
 	free(x->name);
 	free(x->final_root);
 	free(x->part_root);
+	free(x->changed);
+	bitfield_free(x->rechecked);
 	jobs_cbufs_free(x);
 	free(x->cbufs);
 	free(x->conns);
@@ -466,6 +468,12 @@ void xfer_get_info(const struct xfer *x, struct xfer_info *out)
 	out->active_s = (double)xtime_active_ms(x) / 1e3;
 	out->finished = x->finished;
 	out->eta_s = -1;
+	out->changed = x->state == XFER_CHANGED ? x->changed : NULL;
+	if (x->seed) {
+		out->skip = x->scan.skip;
+		out->nskip = x->scan.nskip;
+		out->skipped = x->scan.skipped;
+	}
 	if (out->state == XFER_DOWNLOADING && out->rate_down > 1)
 		out->eta_s = (double)(out->bytes_total - out->bytes_done) / (double)out->rate_down;
 }
@@ -508,6 +516,11 @@ static struct xfer *share_start(struct xfer_mgr *m, const char *path, uint32_t c
 	xtime_start(x);
 	log_info("sharing %s: hashing %llu byte%s in %u file%s", path,
 		 (unsigned long long)sc->total, plural(sc->total), sc->n, plural(sc->n));
+	for (uint32_t i = 0; i < sc->nskip; i++)
+		log_warn("sharing %s: left out %s: %s", path, sc->skip[i].path, sc->skip[i].why);
+	if (sc->skipped > sc->nskip)
+		log_warn("sharing %s: left out %u more entr%s", path, sc->skipped - sc->nskip,
+			 sc->skipped - sc->nskip == 1 ? "y" : "ies");
 	jobs_hash_more(x);
 	return x;
 }
@@ -541,12 +554,14 @@ struct xfer *xfer_share(struct xfer_mgr *m, const char *path, uint32_t chunk_siz
 			share_scan_free(&sc);
 			return xfer_restart(x);
 		}
-		if (x->state != XFER_FAILED && (x->state != XFER_SEEDING || !xfer_files_changed(x))) {
+		bool changed = x->state == XFER_CHANGED ||
+			       (x->state == XFER_SEEDING && xfer_files_changed(x));
+		if (x->state != XFER_FAILED && !changed) {
 			share_scan_free(&sc);
 			return x;
 		}
 		/* Failed, or changed since it was hashed: hash it anew (a new content id). */
-		if (x->state == XFER_SEEDING)
+		if (changed)
 			log_warn("%s changed since it was shared: hashing it again", path);
 		x->forget = true;
 		xfer_remove(x);
@@ -561,8 +576,13 @@ static struct manifest *build_manifest(struct xfer *x)
 	struct manifest *man = NULL;
 	if (b == NULL)
 		return NULL;
-	for (uint32_t i = 0; i < x->scan.n; i++)
-		if (manifest_builder_add_file(b, x->scan.path[i], x->scan.size[i]) != 0)
+	const struct share_scan *sc = &x->scan;
+	for (uint32_t i = 0; i < sc->n; i++)
+		if (manifest_builder_add_entry(b, sc->path[i], sc->size[i], sc->mode[i],
+					       sc->mtime_ns[i]) != 0)
+			goto out;
+	for (uint32_t i = 0; i < sc->ndirs; i++)
+		if (manifest_builder_add_dir(b, sc->dir[i], sc->dir_mtime_ns[i]) != 0)
 			goto out;
 	for (uint32_t i = 0; i < x->nchunks; i++)
 		if (manifest_builder_add_hash(b, x->digests + (size_t)i * MANIFEST_HASH_LEN) != 0)
@@ -616,6 +636,7 @@ void xfer_share_hashed(struct xfer *x)
 	}
 	bitfield_set_all(x->verified);
 	xtime_stop(x, true);
+	changed_record(x);
 	log_info("shared %s as %s (%u chunk%s)", x->path, x->hex, manifest_chunk_count(man),
 		 plural(manifest_chunk_count(man)));
 	xfer_mark_dirty(x);

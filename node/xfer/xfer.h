@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "dht/chord.h"
+#include "node/disk/scan.h"
 #include "node/net/peerconn.h"
 #include "transfer/manifest.h"
 
@@ -27,9 +28,11 @@ struct xfer_config {
 	unsigned hash_threads;     /* 0: one per CPU */
 };
 
+/* XFER_CHANGED: seeding, but a shared file changed since it was hashed, so its chunks are no
+ * longer offered (xfer_info.changed names it). */
 enum xfer_state {
 	XFER_HASHING, XFER_FINDING, XFER_MANIFEST, XFER_DOWNLOADING, XFER_SEEDING, XFER_STOPPED,
-	XFER_FAILED,
+	XFER_FAILED, XFER_CHANGED,
 };
 
 enum xfer_err { XFER_OK, XFER_E_USAGE, XFER_E_NOT_FOUND, XFER_E_IO, XFER_E_BAD_MANIFEST,
@@ -113,6 +116,10 @@ struct xfer_info {
 	double active_s;           /* how long it ran (hashing, downloading), over all runs */
 	int64_t finished;          /* when it completed (Unix seconds), or 0 */
 	double eta_s;              /* -1 if unknown */
+	const char *changed;       /* XFER_CHANGED: the file that changed; else NULL */
+	/* A share: what its scan left out (known only in the run that hashed it). */
+	const struct scan_skip *skip;
+	uint32_t nskip, skipped;
 };
 void xfer_get_info(const struct xfer *x, struct xfer_info *out);
 const char *xfer_state_name(enum xfer_state s);

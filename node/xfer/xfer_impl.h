@@ -98,11 +98,17 @@ struct xfer {
 	uint64_t active_us;      /* time run before the current run (xfer_time.c) */
 	uint64_t active_since_us; /* when the current run started, 0 while not running */
 	int64_t finished;        /* when it completed (Unix seconds), or 0 */
+	uint64_t run_us;         /* when the session last started */
 	uint64_t deadline_us, last_save_us;
 	bool dirty, saving, manifest_saved, finalizing, fail_pending;
 	bool forget;             /* remove the state directory once no save is running */
 	bool finalize_wanted;    /* complete, waiting for a save to end before finishing */
 	uint64_t gen;            /* bumped whenever work restarts: stale job results are dropped */
+	/* Files that change under a share (xfer_changed.c). */
+	uint32_t checked_chunk;  /* 1 + the chunk whose files were last found unchanged; 0: none */
+	char *changed;           /* the first file found changed, for list; NULL: none */
+	struct bitfield *rechecked; /* chunks read back and hashed since the share started */
+	uint64_t orphan_since_us; /* since when a chunk we lack has no holder among our peers */
 	struct xfer_watch *watches;
 	uint64_t acc_down, acc_up, prev_down, prev_up, prev_us;
 	uint32_t acc_bans;
@@ -195,6 +201,16 @@ int swarm_names(struct xfer *x);
 int swarm_manifest_ready(struct xfer *x);
 /* A verify job's answer for CHUNK. */
 void swarm_chunk_checked(struct xfer *x, uint32_t chunk, bool ok, const uint8_t *digests);
+
+/* xfer_changed.c */
+/* Whether CHUNK may be served: its files are still those hashed. If not, their chunks are
+ * withdrawn from the session right after the current call (it may not be re-entered). */
+bool changed_check(struct xfer *x, uint32_t chunk);
+/* Remember the files' identities as recorded in X->scan, for changed_check(). */
+void changed_record(struct xfer *x);
+/* A download none of whose peers holds some chunk it lacks, for the transfer's time-out: fail
+ * it, saying why. Return whether it failed. */
+bool changed_stalled(struct xfer *x, uint64_t now);
 
 /* xfer_jobs.c */
 uint8_t *jobs_buf_get(struct xfer_mgr *m, size_t size, size_t *cap);

@@ -2,8 +2,8 @@
  * the job's own copies of paths and hashes, and done() on the loop, which applies the result if
  * its transfer still wants it. Jobs: hashing a share's chunks, checking a resumed download's
  * unrecorded chunks, verifying a downloaded chunk (read back from disk, so what is verified is
- * what will be served), saving the state file, and finishing a download (sync, rename into
- * place). Chunk buffers come from a small cache kept on the loop thread. */
+ * what will be served), saving the state file, and finishing a download (sync, directories,
+ * modes and times, rename into place). Chunk buffers come from a small cache kept on the loop thread. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "node/disk/treemeta.h"
 #include "node/log.h"
 #include "node/xfer/xfer_impl.h"
 
@@ -473,6 +474,7 @@ struct fin_job {
 	struct span_list files;
 	char *parent, *part, *final, *statedir, *state;
 	bool in_place;
+	struct tree_meta *meta;  /* directories, modes and times to give the tree */
 	uint64_t *size;
 	int64_t *mtime_ns;
 	int rc;
@@ -490,7 +492,8 @@ static int fin_file(struct fin_job *f, uint32_t i)
 		return -1;
 	}
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || fdatasync(fd) != 0 || fstat(fd, &sb) != 0) {
+	if (fd < 0 || fdatasync(fd) != 0 || tree_meta_file(f->meta, i, fd) != 0 ||
+	    fstat(fd, &sb) != 0) {
 		snprintf(f->err, sizeof f->err, "cannot finish %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -508,6 +511,8 @@ static void fin_run(struct hp_job *j)
 	for (uint32_t i = 0; i < f->files.n; i++)
 		if ((f->rc = fin_file(f, i)) != 0)
 			return;
+	if ((f->rc = tree_meta_dirs(f->meta, f->parent, f->err, sizeof f->err)) != 0)
+		return;
 	/* Every chunk is recorded before the rename: a node killed right after it finds the
 	 * whole file verified under its final name, and uses it in place. */
 	if ((f->rc = xstate_write(f->statedir, XSTATE_FILE, f->state, strlen(f->state), f->err,
@@ -547,6 +552,7 @@ static void fin_free(struct fin_job *f)
 	free(f->state);
 	free(f->size);
 	free(f->mtime_ns);
+	tree_meta_free(f->meta);
 	free(f);
 }
 
@@ -580,7 +586,7 @@ int jobs_finalize(struct xfer *x)
 	f->statedir = strdup(x->statedir);
 	f->state = xfer_state_text(x);
 	if (f->parent == NULL || f->part == NULL || f->final == NULL || f->statedir == NULL ||
-	    f->state == NULL ||
+	    f->state == NULL || (f->meta = tree_meta_new(x->man, x->sto)) == NULL ||
 	    storage_all_paths(x->sto, &f->files) != 0)
 		goto fail;
 	f->size = calloc(f->files.n, sizeof *f->size);

@@ -92,6 +92,7 @@ static struct xfer *restart_complete(struct xfer *x)
 		return x;
 	}
 	bitfield_set_all(x->verified);
+	changed_record(x);
 	xfer_run(x);
 	return x;
 }
@@ -141,6 +142,7 @@ void xfer_finished(struct xfer *x, int rc, const char *err, uint64_t *size, int6
 		xfer_fail(x, XFER_E_INTERNAL, "out of memory");
 		return;
 	}
+	changed_record(x);
 	x->in_place = true;
 	x->complete = true;
 	xfer_completed(x);

@@ -159,7 +159,7 @@ static const uint8_t *e_read(void *arg, uint32_t chunk, uint32_t offset, uint32_
 	struct xfer *x = arg;
 	char err[STORAGE_ERR_MAX];
 	x->mapped_map = NULL;
-	if (len > sizeof x->upbuf || x->sto == NULL)
+	if (len > sizeof x->upbuf || x->sto == NULL || !changed_check(x, chunk))
 		return NULL;
 	uint64_t off = (uint64_t)chunk * x->chunk_size + offset;
 	struct fmap *map;
@@ -472,6 +472,7 @@ int swarm_start(struct xfer *x)
 	x->deadline_us = now + (uint64_t)(x->timeout_s ? x->timeout_s : XFER_DEFAULT_TIMEOUT_S) *
 				       1000000;
 	peerbook_start(x->book, now);
+	x->run_us = now;
 	static const struct timeval soon = { .tv_usec = 1000 };
 	evtimer_add(x->tick_ev, &soon);
 	dht_schedule(x);
@@ -547,6 +548,8 @@ void swarm_house(struct xfer *x, uint64_t now)
 			not_found(x);
 			return;
 		}
+	} else if (changed_stalled(x, now)) {
+		return;
 	}
 	dial_some(x, now);
 }

@@ -1,6 +1,7 @@
 /* Fuzz the manifest decoder: arbitrary bytes either fail to decode or decode to a manifest whose
  * canonical encoding is exactly the input, whose id verifies, and whose accessors agree with each
- * other (chunk lengths sum to the total, each chunk's spans cover it exactly, files in order). */
+ * other (chunk lengths sum to the total, each chunk's spans cover it exactly, files and
+ * directories in order with valid paths, modes within EXEC). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,11 +48,24 @@ static void check_files(const struct manifest *m)
 	for (uint32_t i = 0; i < manifest_file_count(m); i++) {
 		check(manifest_file(m, i, &f) == 0);
 		check(manifest_path_valid(f.path) && f.offset == offset);
+		check((f.mode & ~MANIFEST_MODE_EXEC) == 0);
 		check(i == 0 || manifest_path_cmp(prev.path, f.path) < 0);
 		offset += f.size;
 		prev = f;
 	}
 	check(offset == manifest_total_size(m));
+}
+
+static void check_dirs(const struct manifest *m)
+{
+	struct manifest_dir prev, d;
+	for (uint32_t i = 0; i < manifest_dir_count(m); i++) {
+		check(manifest_dir(m, i, &d) == 0);
+		check(manifest_path_valid(d.path));
+		check(i == 0 || manifest_path_cmp(prev.path, d.path) < 0);
+		prev = d;
+	}
+	check(manifest_dir(m, manifest_dir_count(m), &d) == -1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -69,6 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(again != NULL);
 	manifest_free(again);
 	check_files(m);
+	check_dirs(m);
 	check_chunks(m);
 	manifest_free(m);
 	return 0;

@@ -1,6 +1,7 @@
 /* Manifests: a known-answer vector (chunk digests checked with coreutils sha256sum, content id of
  * an encoding written independently in Python), building from data and from digests, decode
- * round trips, every truncation, the path rules, hand-made malformed encodings, chunk sizes,
+ * round trips, every truncation, the path rules, hand-made malformed encodings (directories and
+ * modes included), the directories the builder adds, chunk sizes,
  * short last chunks, chunk verification and the chunk-to-file spans the writer uses. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +18,7 @@
 
 #define KAT_CHUNK 16384u
 #define KAT_TOTAL 50000u
-#define KAT_LEN 209
+#define KAT_LEN 272
 
 static const char *const kat_chunk_hex[] = {
 	"eae5d477cd0d7df29ce9e1b1ac37f1d8650d3f9f7a6152bbdf2c0655b4b764e8",
@@ -25,7 +26,7 @@ static const char *const kat_chunk_hex[] = {
 	"c52d441d5b86d3b6d67268dc1c657336a589d0b68a941f36654be8734d407f29",
 	"d1ea3b5b65275484fa885af9dd91f86650bc462182626b650d8a3c53c3945d3b",
 };
-static const char kat_id_hex[] = "537795e664c0c6567f951f2b59fd8a73bba9db5aa2a2ffa262f6170ef13e3ae1";
+static const char kat_id_hex[] = "aa6b582653b32a6f8cd028f06ed75e8d1bec74d50da2780e56d03ff27b00f981";
 
 /* The KAT stream: byte k is bits 13..20 of k times Knuth's multiplicative constant, so no two
  * chunks are alike. */
@@ -52,11 +53,17 @@ static void from_hex(uint8_t *out, const char *hex, size_t n)
 	}
 }
 
+/* Three files (one executable), the directory that holds two of them and an empty one. */
 static void kat_files(struct manifest_builder *b)
 {
-	assert_int_equal(manifest_builder_add_file(b, "docs/a.bin", 20000), 0);
-	assert_int_equal(manifest_builder_add_file(b, "docs/empty", 0), 0);
-	assert_int_equal(manifest_builder_add_file(b, "z.txt", 30000), 0);
+	assert_int_equal(manifest_builder_add_entry(b, "docs/a.bin", 20000, 0,
+						    INT64_C(1700000000123456789)), 0);
+	assert_int_equal(manifest_builder_add_entry(b, "docs/empty", 0, 0,
+						    INT64_C(1700000001000000000)), 0);
+	assert_int_equal(manifest_builder_add_entry(b, "z.txt", 30000, MANIFEST_MODE_EXEC,
+						    INT64_C(1700000002500000000)), 0);
+	assert_int_equal(manifest_builder_add_dir(b, "docs", INT64_C(1700000003000000000)), 0);
+	assert_int_equal(manifest_builder_add_dir(b, "docs/sub", INT64_C(1700000004000000000)), 0);
 }
 
 /* Build the KAT manifest from its bytes, fed in awkward piece sizes that straddle chunks. */
@@ -93,9 +100,19 @@ static void test_known_answer(void **state)
 	size_t len;
 	const uint8_t *bytes = manifest_bytes(m, &len);
 	assert_int_equal(len, KAT_LEN);
-	assert_memory_equal(bytes, "DHTM\x01\x01", 6);
+	assert_memory_equal(bytes, "DHTM\x02\x01", 6);
 	from_hex(want, kat_id_hex, MANIFEST_ID_LEN);
 	assert_memory_equal(manifest_id(m), want, MANIFEST_ID_LEN);
+	struct manifest_file f;
+	assert_int_equal(manifest_file(m, 2, &f), 0);
+	assert_int_equal(f.mode, MANIFEST_MODE_EXEC);
+	assert_true(f.mtime_ns == INT64_C(1700000002500000000));
+	assert_int_equal(manifest_dir_count(m), 2);
+	struct manifest_dir d;
+	assert_int_equal(manifest_dir(m, 1, &d), 0);
+	assert_string_equal(d.path, "docs/sub");
+	assert_true(d.mtime_ns == INT64_C(1700000004000000000));
+	assert_int_equal(manifest_dir(m, 2, &d), -1);
 	manifest_free(m);
 }
 
@@ -361,13 +378,19 @@ struct raw {
 	size_t plen[4]; /* 0 means strlen */
 	uint64_t sizes[4];
 	uint32_t nchunks;
+	uint8_t modes[4];
+	uint32_t ndirs;
+	const char *dirs[4];
+	uint8_t version;  /* 0 means MANIFEST_VERSION */
 };
 
 static size_t raw_encode(const struct raw *r, uint8_t *buf, size_t cap)
 {
 	struct bwriter w;
 	bw_init(&w, buf, cap);
-	bw_bytes(&w, "DHTM\x01\x01", 6);
+	bw_bytes(&w, "DHTM", 4);
+	bw_u8(&w, r->version ? r->version : MANIFEST_VERSION);
+	bw_u8(&w, MANIFEST_HASH_SHA256);
 	bw_u32(&w, r->chunk);
 	bw_u64(&w, r->total);
 	bw_u32(&w, r->nfiles);
@@ -376,6 +399,14 @@ static size_t raw_encode(const struct raw *r, uint8_t *buf, size_t cap)
 		bw_u16(&w, (uint16_t)n);
 		bw_bytes(&w, r->paths[f], n);
 		bw_u64(&w, r->sizes[f]);
+		bw_u8(&w, r->modes[f]);
+		bw_u64(&w, 1000000000u * (uint64_t)f);
+	}
+	bw_u32(&w, r->ndirs);
+	for (uint32_t d = 0; d < r->ndirs && d < 4 && r->dirs[d] != NULL; d++) {
+		bw_u16(&w, (uint16_t)strlen(r->dirs[d]));
+		bw_bytes(&w, r->dirs[d], strlen(r->dirs[d]));
+		bw_u64(&w, 7);
 	}
 	bw_u32(&w, r->nchunks);
 	for (uint32_t i = 0; i < r->nchunks; i++)
@@ -398,7 +429,8 @@ static void test_decode_rejects(void **state)
 {
 	(void)state;
 	const uint32_t C = MANIFEST_MIN_CHUNK;
-	struct raw ok = { C, 2 * C + 1, 3, { "a/b", "a.txt", "b" }, { 0 }, { C, C, 1 }, 3 };
+	struct raw ok = { C, 2 * C + 1, 3, { "a/b", "a.txt", "b" }, { 0 }, { C, C, 1 }, 3,
+			  { 0, MANIFEST_MODE_EXEC, 0 }, 1, { "a" }, 0 };
 	assert_true(raw_decodes(&ok));
 
 	struct raw r = ok;
@@ -443,12 +475,97 @@ static void test_decode_rejects(void **state)
 	r = ok;
 	r.nfiles = 0;
 	assert_false(raw_decodes(&r));
-	struct raw empty = { C, 0, 1, { "e" }, { 0 }, { 0 }, 0 };
+	struct raw empty = { C, 0, 1, { "e" }, { 0 }, { 0 }, 0, { 0 }, 0, { NULL }, 0 };
 	assert_false(raw_decodes(&empty));
 	/* A file count the remaining bytes cannot hold is refused before any allocation. */
 	r = ok;
 	r.nfiles = MANIFEST_MAX_FILES;
 	assert_false(raw_decodes(&r));
+	r = ok;
+	r.ndirs = MANIFEST_MAX_DIRS;
+	assert_false(raw_decodes(&r));
+}
+
+/* Directories, modes and versions: the tree must be whole and nothing but EXEC is carried. */
+static void test_decode_rejects_tree(void **state)
+{
+	(void)state;
+	const uint32_t C = MANIFEST_MIN_CHUNK;
+	struct raw ok = { C, 2 * C + 1, 3, { "a/b", "a.txt", "b" }, { 0 }, { C, C, 1 }, 3,
+			  { 0, MANIFEST_MODE_EXEC, 0 }, 1, { "a" }, 0 };
+	struct raw r = ok;
+	r.ndirs = 2; /* an empty directory beside them */
+	r.dirs[1] = "c";
+	assert_true(raw_decodes(&r));
+	r.dirs[1] = "c/d"; /* its parent "c" is not listed */
+	assert_false(raw_decodes(&r));
+	r = ok;
+	r.ndirs = 0; /* the parent of "a/b" is not listed */
+	assert_false(raw_decodes(&r));
+	r = ok;
+	r.ndirs = 2;
+	r.dirs[1] = "b"; /* a file and a directory at once */
+	assert_false(raw_decodes(&r));
+	r = ok;
+	r.ndirs = 2;
+	r.dirs[0] = "a";
+	r.dirs[1] = "a"; /* duplicate */
+	assert_false(raw_decodes(&r));
+	r = ok;
+	r.ndirs = 2;
+	r.dirs[0] = "c";
+	r.dirs[1] = "a"; /* out of order */
+	assert_false(raw_decodes(&r));
+	const char *badd[] = { "a/", "/a", "a/..", "" };
+	for (size_t i = 0; i < sizeof badd / sizeof badd[0]; i++) {
+		r = ok;
+		r.ndirs = 2;
+		r.dirs[1] = badd[i];
+		assert_false(raw_decodes(&r));
+	}
+	const uint8_t badmodes[] = { 2, 0x80, 0xff };
+	for (size_t i = 0; i < sizeof badmodes; i++) {
+		r = ok;
+		r.modes[0] = badmodes[i]; /* setuid and the like are never carried */
+		assert_false(raw_decodes(&r));
+	}
+	r = ok;
+	r.version = 1; /* the format before directories, modes and times */
+	assert_false(raw_decodes(&r));
+}
+
+/* The builder lists parents the caller did not declare, keeps declared times, and refuses a
+ * file that is also a declared directory. */
+static void test_builder_dirs(void **state)
+{
+	(void)state;
+	const uint32_t C = MANIFEST_MIN_CHUNK;
+	uint8_t h[MANIFEST_HASH_LEN] = { 0 };
+	struct manifest_builder *b = manifest_builder_new(C);
+	assert_int_equal(manifest_builder_add_entry(b, "t/x/run.sh", 10, MANIFEST_MODE_EXEC, 5), 0);
+	assert_int_equal(manifest_builder_add_entry(b, "t/y", 10, 2, 5), -1);
+	assert_int_equal(manifest_builder_add_dir(b, "t/empty", 42), 0);
+	assert_int_equal(manifest_builder_add_dir(b, "t/a", 1), -1); /* out of order */
+	assert_int_equal(manifest_builder_add_dir(b, "t/z/", 1), -1);
+	assert_int_equal(manifest_builder_add_hash(b, h), 0);
+	struct manifest *m = manifest_builder_finish(b);
+	manifest_builder_free(b);
+	assert_non_null(m);
+	const char *want[] = { "t", "t/empty", "t/x" };
+	assert_int_equal(manifest_dir_count(m), 3);
+	for (uint32_t i = 0; i < 3; i++) {
+		struct manifest_dir d;
+		assert_int_equal(manifest_dir(m, i, &d), 0);
+		assert_string_equal(d.path, want[i]);
+		assert_true(d.mtime_ns == (i == 1 ? 42 : 0));
+	}
+	manifest_free(m);
+	b = manifest_builder_new(C);
+	assert_int_equal(manifest_builder_add_file(b, "t/x", 10), 0);
+	assert_int_equal(manifest_builder_add_dir(b, "t/x", 1), 0);
+	assert_int_equal(manifest_builder_add_hash(b, h), 0);
+	assert_null(manifest_builder_finish(b));
+	manifest_builder_free(b);
 }
 
 static void span_is(const struct manifest_span *s, uint32_t file, uint64_t file_offset,
@@ -504,7 +621,7 @@ static void test_id_to_key(void **state)
 	manifest_id_to_key(id, ID_MAX_BITS, &k);
 	assert_memory_equal(k.b, id, ID_BYTES);
 	manifest_id_to_key(id, 8, &k);
-	assert_int_equal(id_low64(&k), 0x53); /* the first byte of the id */
+	assert_int_equal(id_low64(&k), 0xaa); /* the first byte of the id */
 }
 
 int main(void)
@@ -522,6 +639,8 @@ int main(void)
 		cmocka_unit_test(test_hasher),
 		cmocka_unit_test(test_builder_misuse),
 		cmocka_unit_test(test_decode_rejects),
+		cmocka_unit_test(test_decode_rejects_tree),
+		cmocka_unit_test(test_builder_dirs),
 		cmocka_unit_test(test_spans),
 		cmocka_unit_test(test_id_to_key),
 	};

@@ -1,5 +1,7 @@
-/* node/disk/storage.c on a real temporary directory: the scan of a tree (path order, sizes, skipped
- * links, refusals), the layout of a multi-file stream (writes and reads across file borders,
+/* node/disk/storage.c, scan.c and treemeta.c on a real temporary directory: the scan of a tree
+ * (path order, sizes, directories, executable bits, skipped links and FIFOs named, refusals), a
+ * shared file's identity checked after a change in place, a fetched tree's directories, modes
+ * and times, the layout of a multi-file stream (writes and reads across file borders,
  * spans for workers, holes that a resume may skip), a single file as its own root, the content
  * name of a manifest, file maps, and the move of a finished download. */
 #include <setjmp.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "node/disk/storage.h"
+#include "node/disk/treemeta.h"
 
 struct tmp {
 	char dir[256];
@@ -65,10 +68,30 @@ static void test_scan_tree(void **state)
 	put_file(root, "empty", "", 0);
 	snprintf(link, sizeof link, "%s/link", root);
 	assert_int_equal(symlink("/etc/passwd", link), 0);
+	snprintf(link, sizeof link, "%s/sub/fifo", root);
+	assert_int_equal(mkfifo(link, 0644), 0);
+	snprintf(link, sizeof link, "%s/void", root);
+	assert_int_equal(mkdir(link, 0755), 0);
+	snprintf(link, sizeof link, "%s/b", root);
+	assert_int_equal(chmod(link, 0755), 0);
 
 	assert_int_equal(storage_scan(root, &sc, err, sizeof err), 0);
 	assert_int_equal(sc.n, 4);
-	assert_int_equal(sc.skipped, 1); /* the link */
+	assert_int_equal(sc.skipped, 2);
+	assert_int_equal(sc.nskip, 2);
+	bool saw_link = false, saw_fifo = false;
+	for (uint32_t i = 0; i < sc.nskip; i++) {
+		saw_link |= !strcmp(sc.skip[i].path, "share/link") && !strcmp(sc.skip[i].why, "a symlink");
+		saw_fifo |= !strcmp(sc.skip[i].path, "share/sub/fifo") && !strcmp(sc.skip[i].why, "a FIFO");
+	}
+	assert_true(saw_link && saw_fifo);
+	/* Every directory, the empty one and the root too, in path order. */
+	assert_int_equal(sc.ndirs, 3);
+	assert_string_equal(sc.dir[0], "share");
+	assert_string_equal(sc.dir[1], "share/sub");
+	assert_string_equal(sc.dir[2], "share/void");
+	assert_int_equal(sc.mode[0], 0);
+	assert_int_equal(sc.mode[1], MANIFEST_MODE_EXEC); /* b, 0755 */
 	assert_int_equal(sc.total, 9);
 	/* Path order: "share/sub/x" sorts before "share/sub.." would, and '/' below every byte. */
 	assert_string_equal(sc.path[0], "share/a.txt");
@@ -245,6 +268,98 @@ static void test_content_name(void **state)
 	manifest_free(m);
 }
 
+/* A shared file changed in place (same size, same inode) is found by its time; one replaced
+ * under its name by its inode. */
+static void test_check_identity(void **state)
+{
+	struct tmp *t = *state;
+	uint32_t file = 99;
+	struct storage *st = three_files(t->dir, true);
+	char err[STORAGE_ERR_MAX], c[300];
+	assert_int_equal(storage_write(st, 0, "ABCDEFGHIJKL", 12, err, sizeof err), 0);
+	storage_free(st);
+	st = three_files(t->dir, false);
+	assert_int_equal(storage_check(st, 0, 12, &file), 0); /* nothing recorded: no check */
+	struct stat sa, sc;
+	snprintf(c, sizeof c, "%s/tree/c", t->dir);
+	assert_int_equal(stat(c, &sc), 0);
+	char a[300];
+	snprintf(a, sizeof a, "%s/tree/a", t->dir);
+	assert_int_equal(stat(a, &sa), 0);
+	const uint64_t size[] = { 5, 0, 7 };
+	const int64_t mt[] = { (int64_t)sa.st_mtim.tv_sec * 1000000000 + sa.st_mtim.tv_nsec, 0,
+			       (int64_t)sc.st_mtim.tv_sec * 1000000000 + sc.st_mtim.tv_nsec };
+	storage_record_idents(st, size, mt);
+	assert_int_equal(storage_check(st, 0, 12, &file), 0);
+	struct timespec later[2] = { { .tv_nsec = UTIME_OMIT }, { sc.st_mtim.tv_sec + 5, 0 } };
+	assert_int_equal(utimensat(AT_FDCWD, c, later, 0), 0);
+	assert_int_equal(storage_check(st, 0, 5, &file), 0); /* only a, which did not change */
+	assert_int_equal(storage_check(st, 4, 2, &file), -1);
+	assert_int_equal(file, 2);
+	uint64_t off, len;
+	assert_string_equal(storage_file(st, 2, &off, &len), c);
+	assert_true(off == 5 && len == 7);
+	assert_null(storage_file(st, 3, &off, &len));
+	char *root = storage_path_of(st, "tree"), *sub = storage_path_of(st, "tree/b");
+	snprintf(c, sizeof c, "%s/tree/b", t->dir);
+	assert_string_equal(sub, c);
+	c[strlen(c) - 2] = '\0';
+	assert_string_equal(root, c);
+	free(root);
+	free(sub);
+	/* Replaced under its name with the same size and time: a new inode. */
+	char moved[320];
+	snprintf(moved, sizeof moved, "%s.new", a);
+	put_file(t->dir, "tree/a.new", "ABCDE", 5);
+	struct timespec same[2] = { { .tv_nsec = UTIME_OMIT }, sa.st_mtim };
+	assert_int_equal(utimensat(AT_FDCWD, moved, same, 0), 0);
+	assert_int_equal(rename(moved, a), 0);
+	assert_int_equal(storage_check(st, 0, 1, &file), -1);
+	assert_int_equal(file, 0);
+	storage_free(st);
+}
+
+/* A fetched tree gets its empty directory, its x bit where r is, and its times. */
+static void test_tree_meta(void **state)
+{
+	struct tmp *t = *state;
+	uint8_t h[MANIFEST_HASH_LEN] = { 0 };
+	struct manifest_builder *b = manifest_builder_new(MANIFEST_MIN_CHUNK);
+	assert_int_equal(manifest_builder_add_entry(b, "t/run", 3, MANIFEST_MODE_EXEC,
+						    INT64_C(1000000000123456789)), 0);
+	assert_int_equal(manifest_builder_add_entry(b, "t/sub/x", 2, 0, INT64_C(2000000000)), 0);
+	assert_int_equal(manifest_builder_add_dir(b, "t", INT64_C(3000000000)), 0);
+	assert_int_equal(manifest_builder_add_dir(b, "t/empty", INT64_C(4000000000)), 0);
+	assert_int_equal(manifest_builder_add_hash(b, h), 0);
+	struct manifest *m = manifest_builder_finish(b);
+	manifest_builder_free(b);
+	assert_non_null(m);
+	char root[300], p[400], err[STORAGE_ERR_MAX];
+	snprintf(root, sizeof root, "%s/t", t->dir);
+	struct storage *st = storage_for_manifest(m, root, true);
+	assert_int_equal(storage_write(st, 0, "abcde", 5, err, sizeof err), 0);
+	struct tree_meta *tm = tree_meta_new(m, st);
+	assert_non_null(tm);
+	snprintf(p, sizeof p, "%s/run", root);
+	int fd = open(p, O_RDONLY);
+	assert_int_equal(fchmod(fd, 04640), 0); /* setuid must not survive */
+	assert_int_equal(tree_meta_file(tm, 0, fd), 0);
+	struct stat sb;
+	assert_int_equal(fstat(fd, &sb), 0);
+	close(fd);
+	assert_int_equal(sb.st_mode & 07777, 0750);
+	assert_true(sb.st_mtim.tv_sec == 1000000000 && sb.st_mtim.tv_nsec == 123456789);
+	assert_int_equal(tree_meta_dirs(tm, t->dir, err, sizeof err), 0);
+	snprintf(p, sizeof p, "%s/empty", root);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode) && sb.st_mtim.tv_sec == 4);
+	assert_int_equal(stat(root, &sb), 0);
+	assert_true(sb.st_mtim.tv_sec == 3);
+	tree_meta_free(tm);
+	storage_free(st);
+	manifest_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +370,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_single_file_and_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map, setup, teardown),
 		cmocka_unit_test(test_content_name),
+		cmocka_unit_test_setup_teardown(test_check_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_meta, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

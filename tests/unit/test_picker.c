@@ -378,6 +378,36 @@ static void test_endgame_uses_queue_position(void **state)
 /* A lost peer and a reject hand the blocks to someone else; a choke stops new requests but
  * keeps the outstanding ones, which the wire answers by a REJECT or, after a quick UNCHOKE,
  * by the block. */
+/* A peer that withdraws a chunk (LOST) no longer counts for it, whether it had everything or
+ * announced chunks one by one, and is not asked for it again. */
+static void test_peer_lost(void **state)
+{
+	(void)state;
+	struct rng r;
+	struct picker *pk = mk(&r, 5, 4 * CH4, CH4, 0);
+	struct picker_peer *a = seeder(pk, 1), *b = leecher(pk, 2);
+	assert_int_equal(picker_peer_have(pk, b, 2), 1);
+	assert_int_equal(picker_chunk_peers(pk, 2), 2);
+	assert_int_equal(picker_peer_lost(pk, a, 2), 0);
+	assert_int_equal(picker_peer_lost(pk, a, 4), -1);
+	assert_false(picker_peer_has(pk, a, 2));
+	assert_true(picker_peer_has(pk, a, 3));
+	assert_false(picker_peer_complete(pk, a));
+	assert_int_equal(picker_chunk_peers(pk, 2), 1);
+	assert_int_equal(picker_chunk_peers(pk, 0), 1);
+	assert_int_equal(picker_peer_lost(pk, b, 2), 0);
+	assert_int_equal(picker_peer_lost(pk, b, 2), 0);
+	assert_int_equal(picker_chunk_peers(pk, 2), 0);
+	assert_false(picker_peer_interesting(pk, b));
+	assert_true(picker_peer_interesting(pk, a));
+	struct picker_req q[64];
+	size_t n = picker_fill(pk, a, 0, q, 64);
+	for (size_t i = 0; i < n; i++)
+		assert_int_not_equal(q[i].chunk, 2);
+	assert_true(n > 0);
+	picker_free(pk);
+}
+
 static void test_release_on_loss_choke_reject(void **state)
 {
 	(void)state;
@@ -606,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_endgame_duplicates_and_exact_cancels),
 		cmocka_unit_test(test_endgame_spares_unmeasured),
 		cmocka_unit_test(test_endgame_uses_queue_position),
+		cmocka_unit_test(test_peer_lost),
 		cmocka_unit_test(test_release_on_loss_choke_reject),
 		cmocka_unit_test(test_timeout_reissues),
 		cmocka_unit_test(test_depth_from_rate_and_rtt),

@@ -219,6 +219,101 @@ static void test_bad_manifest_source_banned(void **state)
 	raw_close(&r);
 }
 
+/* A seed whose file changed before the leecher came withdraws chunk 3: the leecher gets every
+ * other chunk, learns that 3 was withdrawn, bans nobody, and is left with 3 as an orphan. */
+static void test_withdraw_before_peer(void **state)
+{
+	(void)state;
+	struct world *w = world_new(21);
+	struct node *seed = node_add(w, true, false);
+	struct node *leech = node_add(w, false, false);
+	assert_int_equal(session_withdraw(seed->s, 3), 0);
+	assert_true(session_withdrawn(seed->s, 3));
+	assert_false(session_withdrawn(seed->s, 4));
+	assert_int_equal(session_withdraw(seed->s, 9999), -1);
+	struct conn *c = connect_nodes(w, leech, seed);
+	run(w, 30);
+	assert_false(c->closed);
+	assert_false(session_complete(leech->s));
+	assert_true(bitfield_test(session_have(leech->s), 2));
+	assert_false(bitfield_test(session_have(leech->s), 3));
+	assert_int_equal(leech->bans, 0);
+	bool withdrawn;
+	assert_int_equal(session_orphan(leech->s, &withdrawn), 3);
+	assert_true(withdrawn);
+	assert_int_equal(session_orphan(seed->s, &withdrawn), UINT32_MAX);
+	world_free(w);
+}
+
+/* Hand side SD of C every byte on its way to it, without answering verifications. */
+static int deliver(struct conn *c, int sd)
+{
+	size_t n = c->in[sd].len;
+	if (n == 0)
+		return 0;
+	uint8_t *tmp = malloc(n);
+	assert_non_null(tmp);
+	memcpy(tmp, c->in[sd].p, n);
+	buf_drop(&c->in[sd], n);
+	int rc = session_input(c->n[sd]->s, (uint32_t)c->slot[sd], tmp, n);
+	free(tmp);
+	return rc;
+}
+
+/* A liar's corrupt copies are not lies once it withdraws them: its changed file is to blame.
+ * The withdrawal reaches the leecher before its verification answers do. */
+static void test_withdrawn_copy_not_a_lie(void **state)
+{
+	(void)state;
+	struct world *w = world_new(22);
+	struct node *seed = node_add(w, true, true);
+	struct node *leech = node_add(w, false, false);
+	struct conn *c = connect_nodes(w, leech, seed);
+	for (int i = 0; i < 200 && leech->nv == 0; i++) {
+		deliver(c, 0);
+		deliver(c, 1);
+		w->now += 100000;
+		session_tick(seed->s, w->now);
+		session_tick(leech->s, w->now);
+	}
+	assert_true(leech->nv > 0);
+	for (uint32_t k = 0; k < manifest_chunk_count(w->m); k++)
+		assert_int_equal(session_withdraw(seed->s, k), 0);
+	assert_true(c->in[0].len > 0);
+	assert_int_equal(deliver(c, 0), 0);
+	run(w, 30);
+	assert_int_equal(leech->bans, 0);
+	assert_false(c->closed);
+	bool withdrawn;
+	assert_true(session_orphan(leech->s, &withdrawn) != UINT32_MAX);
+	assert_true(withdrawn);
+	world_free(w);
+}
+
+/* A request that crossed our LOST is refused, not treated as a fault; LOST for a chunk out of
+ * range, or before a bitfield, is one. */
+static void test_lost_frames(void **state)
+{
+	(void)state;
+	struct raw r = raw_open(23, true);
+	assert_int_equal(raw_handshake(&r, WIRE_VERSION, "testnet!"), 0);
+	uint8_t f[64];
+	struct bwriter bw;
+	bw_init(&bw, f, sizeof f);
+	wire_put_lost(&bw, 0);
+	expect_fault(&r, f, bw.len);
+	raw_close(&r);
+	r = raw_open(24, true);
+	assert_int_equal(raw_handshake(&r, WIRE_VERSION, "testnet!"), 0);
+	unsigned lost_before = raw_count(&r, WIRE_LOST);
+	assert_int_equal(session_withdraw(r.nd->s, 1), 0);
+	assert_int_equal(raw_count(&r, WIRE_LOST), lost_before + 1);
+	raw_bare(r.c, WIRE_INTERESTED);
+	raw_request_chunk(r.c, r.nd->m, 1);
+	assert_false(r.c->closed);
+	raw_close(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +325,9 @@ int main(void)
 		cmocka_unit_test(test_strict_violations),
 		cmocka_unit_test(test_reject_when_choked),
 		cmocka_unit_test(test_bad_manifest_source_banned),
+		cmocka_unit_test(test_withdraw_before_peer),
+		cmocka_unit_test(test_withdrawn_copy_not_a_lie),
+		cmocka_unit_test(test_lost_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

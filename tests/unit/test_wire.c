@@ -33,6 +33,9 @@ static struct wire_msg sample(enum wire_type type)
 	case WIRE_HAVE:
 		m.u.have = 0x01020304;
 		break;
+	case WIRE_LOST:
+		m.u.lost = 0x0a0b0c0d;
+		break;
 	case WIRE_REQUEST:
 	case WIRE_CANCEL:
 	case WIRE_REJECT:
@@ -68,6 +71,9 @@ static void assert_msg_equal(const struct wire_msg *a, const struct wire_msg *b)
 		break;
 	case WIRE_HAVE:
 		assert_int_equal(a->u.have, b->u.have);
+		break;
+	case WIRE_LOST:
+		assert_int_equal(a->u.lost, b->u.lost);
 		break;
 	case WIRE_REQUEST:
 	case WIRE_CANCEL:
@@ -105,7 +111,7 @@ static void test_round_trip_all(void **state)
 	for (size_t i = 0; i < sizeof bits_data; i++)
 		bits_data[i] = (uint8_t)(i * 13);
 	static uint8_t buf[WIRE_MAX_FRAME];
-	for (int t = WIRE_KEEPALIVE; t <= WIRE_MANIFEST_REJECT; t++) {
+	for (int t = WIRE_KEEPALIVE; t <= WIRE_LOST; t++) {
 		struct wire_msg m = sample((enum wire_type)t), d;
 		struct bwriter w;
 		bw_init(&w, buf, sizeof buf);
@@ -119,6 +125,26 @@ static void test_round_trip_all(void **state)
 		assert_string_not_equal(wire_type_name((enum wire_type)t), "?");
 	}
 	assert_string_equal(wire_type_name((enum wire_type)99), "?");
+}
+
+/* LOST (type 15) carries a chunk index like HAVE: the bytes are fixed by the protocol. */
+static void test_known_lost(void **state)
+{
+	(void)state;
+	uint8_t buf[16];
+	struct bwriter w;
+	bw_init(&w, buf, sizeof buf);
+	assert_int_equal(wire_put_lost(&w, 0x01020304), 9);
+	const uint8_t want[] = { 0, 0, 0, 5, 15, 1, 2, 3, 4 };
+	assert_memory_equal(buf, want, sizeof want);
+	struct wire_msg d;
+	size_t used;
+	assert_int_equal(wire_frame(want, sizeof want, &d, &used), WIRE_OK);
+	assert_int_equal(d.type, WIRE_LOST);
+	assert_int_equal(d.u.lost, 0x01020304);
+	assert_string_equal(wire_type_name(WIRE_LOST), "LOST");
+	const uint8_t shortb[] = { 0, 0, 0, 4, 15, 1, 2, 3 };
+	assert_int_equal(wire_frame(shortb, sizeof shortb, &d, &used), WIRE_MALFORMED);
 }
 
 static void test_known_frames(void **state)
@@ -216,7 +242,7 @@ static void test_encoder_rejects(void **state)
 	assert_int_equal(wire_put_manifest_piece(&w, 0, WIRE_MAX_MANIFEST + 1, data, 1), -1);
 	struct wire_msg m = { .type = WIRE_BITFIELD, .u.bitfield = { data, 0 } };
 	assert_int_equal(wire_encode(&w, &m), -1);
-	m.type = (enum wire_type)15;
+	m.type = (enum wire_type)16;
 	assert_int_equal(wire_encode(&w, &m), -1);
 	assert_int_equal(w.len, 0);
 	assert_false(w.bad);
@@ -234,7 +260,7 @@ static void test_need_more_every_prefix(void **state)
 {
 	(void)state;
 	static uint8_t buf[WIRE_MAX_FRAME];
-	for (int t = WIRE_KEEPALIVE; t <= WIRE_MANIFEST_REJECT; t++) {
+	for (int t = WIRE_KEEPALIVE; t <= WIRE_LOST; t++) {
 		struct wire_msg m = sample((enum wire_type)t), d;
 		struct bwriter w;
 		bw_init(&w, buf, sizeof buf);
@@ -304,7 +330,7 @@ static void test_oversize_and_unknown(void **state)
 	assert_int_equal(frame_of(have_big, 5), WIRE_MALFORMED);
 	const uint8_t block_big[] = { 0, 0, 0x40, 0x0a, WIRE_BLOCK }; /* 16385 data bytes */
 	assert_int_equal(frame_of(block_big, 5), WIRE_MALFORMED);
-	const uint8_t unknown[][5] = { { 0, 0, 0, 1, 0 }, { 0, 0, 0, 1, 15 }, { 0, 0, 0, 1, 0xff } };
+	const uint8_t unknown[][5] = { { 0, 0, 0, 1, 0 }, { 0, 0, 0, 1, 16 }, { 0, 0, 0, 1, 0xff } };
 	for (size_t i = 0; i < 3; i++)
 		assert_int_equal(frame_of(unknown[i], 5), WIRE_MALFORMED);
 }
@@ -320,7 +346,7 @@ static void test_wrong_body_sizes(void **state)
 		{ WIRE_HANDSHAKE, 74 }, { WIRE_HAVE, 4 }, { WIRE_INTERESTED, 0 },
 		{ WIRE_NOT_INTERESTED, 0 }, { WIRE_CHOKE, 0 }, { WIRE_UNCHOKE, 0 },
 		{ WIRE_REQUEST, 12 }, { WIRE_CANCEL, 12 }, { WIRE_REJECT, 12 },
-		{ WIRE_MANIFEST_REQ, 4 }, { WIRE_MANIFEST_REJECT, 4 },
+		{ WIRE_MANIFEST_REQ, 4 }, { WIRE_MANIFEST_REJECT, 4 }, { WIRE_LOST, 4 },
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
 		uint8_t f[5];
@@ -404,6 +430,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_all),
 		cmocka_unit_test(test_known_frames),
+		cmocka_unit_test(test_known_lost),
 		cmocka_unit_test(test_specific_encoders),
 		cmocka_unit_test(test_encoder_rejects),
 		cmocka_unit_test(test_need_more_every_prefix),

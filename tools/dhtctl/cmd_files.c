@@ -216,6 +216,18 @@ static void share_hashing(void *arg, const json_t *p)
 	show_line(s, line);
 }
 
+/* What the share left out (symlinks, FIFOs, ...): not part of the content. */
+static void print_skipped(const json_t *last)
+{
+	const json_t *a = json_object_get(last, "skipped"), *e;
+	size_t i;
+	json_array_foreach(a, i, e)
+		printf("  left out %s: %s\n", jstr(e, "path"), jstr(e, "why"));
+	int more = (int)jnum(last, "skipped_count") - (int)json_array_size(a);
+	if (more > 0)
+		printf("  left out %d more entries (see the node's log)\n", more);
+}
+
 static int run_share(struct dhtctl *c, int argc, char **argv)
 {
 	const struct dhtctl_cmd *cmd = &dhtctl_cmd_share;
@@ -250,6 +262,7 @@ static int run_share(struct dhtctl *c, int argc, char **argv)
 		printf("  %s: %s in %.0f %s, %.0f %s\n", jstr(last, "name"),
 		       human(jnum(last, "bytes"), size, sizeof(size)), chunks,
 		       plural(chunks, "chunk", "chunks"), files, plural(files, "file", "files"));
+		print_skipped(last);
 	}
 	json_decref(last);
 	return EXIT_OK;
@@ -404,6 +417,9 @@ static void print_transfer(const json_t *t)
 	       human(total, done, sizeof(done)));
 	if (*jstr(t, "error"))
 		printf("%16s  error: %s\n", "", jstr(t, "error"));
+	if (*jstr(t, "changed"))
+		printf("%16s  changed: %s (share it again to offer the new content)\n", "",
+		       jstr(t, "changed"));
 }
 
 static int run_list(struct dhtctl *c, int argc, char **argv)
