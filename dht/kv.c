@@ -17,7 +17,10 @@
  *
  * Not here: the container (store.c), consistency beyond last-writer-wins at the owner, and
  * anti-entropy by digests (whole entries are pushed; fine for thousands of keys per node). */
-#include "dht/chord_impl.h"
+#include "dht/kv_impl.h"
+
+#include "dht/lookup.h"
+#include "dht/store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +55,7 @@ struct kvop {
 int kv_init(struct dht *d)
 {
 	uint64_t seed;
-	d->env.random(d->env_arg, &seed, sizeof seed);
+	rpc_random(d->rpc, &seed, sizeof seed);
 	rng_seed(&d->rng, seed);
 	d->store = store_new(d->cfg.kv_max_bytes, d->cfg.kv_max_peers);
 	return d->store ? 0 : -1;
@@ -103,7 +106,7 @@ static void batch_flush(struct batch *b)
 		return;
 	b->m.type = DHT_REPLICATE;
 	for (size_t i = 0; i < b->nto; i++)
-		chord_send(b->d, &b->to[i].addr, &b->m);
+		rpc_send(b->d->rpc, &b->to[i].addr, &b->m);
 	b->m.u.repl.n = 0;
 	b->bytes = 0;
 }
@@ -218,7 +221,7 @@ static void stored(struct dht *d, const struct dht_id *key, enum store_result r,
 /* Answer REQ into OUT (left with type 0 when there is no answer). */
 static void serve(struct dht *d, const struct dht_msg *req, struct dht_msg *out)
 {
-	uint64_t now = chord_now(d);
+	uint64_t now = rpc_now(d->rpc);
 	enum store_result r;
 	switch (req->type) {
 	case DHT_PUT:
@@ -261,7 +264,7 @@ bool kv_on_request(struct dht *d, const struct dht_msg *m, const struct dht_node
 	serve(d, m, &out);
 	if (out.type) {
 		out.txid = m->txid;
-		chord_send(d, &from->addr, &out);
+		rpc_send(d->rpc, &from->addr, &out);
 	}
 	return true;
 }
@@ -314,11 +317,10 @@ static void op_done(struct dht *d, struct kvop *op, enum dht_status status, cons
 	free(op);
 }
 
-void kv_request_msg(const struct pending *p, struct dht_msg *m)
+/* The request of OP into M. */
+static void op_msg(const struct kvop *op, struct dht_msg *m)
 {
-	const struct kvop *op = p->op;
 	memset(m, 0, sizeof *m);
-	m->txid = p->txid;
 	switch (op->type) {
 	case OP_PUT:
 		m->type = DHT_PUT;
@@ -350,14 +352,14 @@ void kv_request_msg(const struct pending *p, struct dht_msg *m)
 }
 
 static void op_reply(struct dht *d, struct kvop *op, const struct dht_msg *m);
+static const struct rpc_handler op_handler;
 
 /* Send the operation's request to NODE, or serve it ourselves if NODE is us. */
 static void op_send(struct dht *d, struct kvop *op, const struct dht_node *node)
 {
-	struct pending tmp = { .op = op };
 	struct dht_msg m;
-	kv_request_msg(&tmp, &m);
-	if (chord_is_self(d, node)) {
+	op_msg(op, &m);
+	if (routing_is_self(&d->rt, node)) {
 		struct dht_msg out;
 		memset(&out, 0, sizeof out);
 		serve(d, &m, &out);
@@ -365,12 +367,8 @@ static void op_send(struct dht *d, struct kvop *op, const struct dht_node *node)
 		op_reply(d, op, &out);
 		return;
 	}
-	struct pending *p = chord_request(d, P_KV, node, &m, d->cfg.maint_tries);
-	if (p == NULL) {
+	if (rpc_request(d->rpc, node, true, &m, d->cfg.maint_tries, &op_handler, op, 0) != 0)
 		op_done(d, op, DHT_ERR_NO_MEMORY, NULL);
-		return;
-	}
-	p->op = op;
 }
 
 static void offer(struct dht *d, struct kvop *op)
@@ -386,8 +384,8 @@ static void offer(struct dht *d, struct kvop *op)
 	e->vlen = op->vlen;
 	e->value = op->value;
 	e->peer = op->peer;
-	if (!chord_is_self(d, &op->owner))
-		chord_send(d, &op->owner.addr, &m);
+	if (!routing_is_self(&d->rt, &op->owner))
+		rpc_send(d->rpc, &op->owner.addr, &m);
 }
 
 static void op_on_lookup(void *arg, const struct dht_lookup_result *res)
@@ -413,7 +411,7 @@ static void op_on_lookup(void *arg, const struct dht_lookup_result *res)
 
 static void op_lookup(struct dht *d, struct kvop *op)
 {
-	if (lookup_start(d, &op->key, LK_USER, 0, op_on_lookup, op) != 0)
+	if (lookup_start(d, &op->key, NULL, op_on_lookup, op) != 0)
 		op_done(d, op, DHT_ERR_NO_MEMORY, NULL);
 }
 
@@ -454,27 +452,11 @@ static void op_reply(struct dht *d, struct kvop *op, const struct dht_msg *m)
 	}
 }
 
-void kv_on_reply(struct dht *d, const struct pending *p, const struct dht_msg *m)
+static void op_timeout(void *arg, const struct rpc_req *q)
 {
-	struct kvop *op = p->op;
-	if (p->kind == P_QUERY) {
-		op_done(d, op, m->type == DHT_NEIGH ? DHT_OK : DHT_ERR_NOT_JOINED, m);
-		return;
-	}
-	if (m->type == DHT_ERROR) {
-		kv_on_timeout(d, p);
-		return;
-	}
-	op_reply(d, op, m);
-}
-
-void kv_on_timeout(struct dht *d, const struct pending *p)
-{
-	struct kvop *op = p->op;
-	if (p->kind == P_QUERY) {
-		op_done(d, op, DHT_ERR_TIMEOUT, NULL);
-		return;
-	}
+	struct kvop *op = arg;
+	struct dht *d = op->d;
+	(void)q;
 	if (op->fallback) {
 		op_next_fallback(d, op);
 		return;
@@ -487,6 +469,34 @@ void kv_on_timeout(struct dht *d, const struct pending *p)
 	}
 	op_done(d, op, DHT_ERR_TIMEOUT, NULL);
 }
+
+static void op_on_reply(void *arg, const struct rpc_req *q, const struct dht_msg *m)
+{
+	struct kvop *op = arg;
+	if (m->type == DHT_ERROR) {
+		op_timeout(op, q);
+		return;
+	}
+	op_reply(op->d, op, m);
+}
+
+static const struct rpc_handler op_handler = { op_on_reply, op_timeout };
+
+static void neigh_reply(void *arg, const struct rpc_req *q, const struct dht_msg *m)
+{
+	struct kvop *op = arg;
+	(void)q;
+	op_done(op->d, op, m->type == DHT_NEIGH ? DHT_OK : DHT_ERR_NOT_JOINED, m);
+}
+
+static void neigh_timeout(void *arg, const struct rpc_req *q)
+{
+	struct kvop *op = arg;
+	(void)q;
+	op_done(op->d, op, DHT_ERR_TIMEOUT, NULL);
+}
+
+static const struct rpc_handler neigh_handler = { neigh_reply, neigh_timeout };
 
 static struct kvop *op_new(struct dht *d, enum kvop_type type, const struct dht_id *key,
 			   dht_value_cb *cb, void *arg)
@@ -508,7 +518,7 @@ static struct kvop *op_new(struct dht *d, enum kvop_type type, const struct dht_
 	return op;
 }
 
-int dht_put(struct dht *d, const struct dht_id *key, const void *value, size_t len,
+int kv_put(struct dht *d, const struct dht_id *key, const void *value, size_t len,
 	    uint32_t ttl_s, dht_value_cb *cb, void *arg)
 {
 	if (len > DHT_MAX_VALUE)
@@ -520,21 +530,19 @@ int dht_put(struct dht *d, const struct dht_id *key, const void *value, size_t l
 	op->vlen = (uint16_t)len;
 	op->ttl_s = ttl_s;
 	op_lookup(d, op);
-	chord_rearm(d);
 	return 0;
 }
 
-int dht_get(struct dht *d, const struct dht_id *key, dht_value_cb *cb, void *arg)
+int kv_get(struct dht *d, const struct dht_id *key, dht_value_cb *cb, void *arg)
 {
 	struct kvop *op = op_new(d, OP_GET, key, cb, arg);
 	if (op == NULL)
 		return -1;
 	op_lookup(d, op);
-	chord_rearm(d);
 	return 0;
 }
 
-int dht_announce(struct dht *d, const struct dht_id *key, const struct dht_addr *peer,
+int kv_announce(struct dht *d, const struct dht_id *key, const struct dht_addr *peer,
 		 uint32_t ttl_s, dht_value_cb *cb, void *arg)
 {
 	struct kvop *op = op_new(d, OP_ANNOUNCE, key, cb, arg);
@@ -543,11 +551,10 @@ int dht_announce(struct dht *d, const struct dht_id *key, const struct dht_addr 
 	op->peer = *peer;
 	op->ttl_s = ttl_s;
 	op_lookup(d, op);
-	chord_rearm(d);
 	return 0;
 }
 
-int dht_get_peers(struct dht *d, const struct dht_id *key, unsigned max, dht_value_cb *cb,
+int kv_get_peers(struct dht *d, const struct dht_id *key, unsigned max, dht_value_cb *cb,
 		  void *arg)
 {
 	struct kvop *op = op_new(d, OP_PEERS, key, cb, arg);
@@ -555,11 +562,10 @@ int dht_get_peers(struct dht *d, const struct dht_id *key, unsigned max, dht_val
 		return -1;
 	op->max = max > KV_MAX_PEERS_REPLY ? KV_MAX_PEERS_REPLY : max;
 	op_lookup(d, op);
-	chord_rearm(d);
 	return 0;
 }
 
-int dht_query_neighbors(struct dht *d, const struct dht_addr *addr, dht_neighbors_cb *cb,
+int kv_query_neighbors(struct dht *d, const struct dht_addr *addr, dht_neighbors_cb *cb,
 			void *arg)
 {
 	if (d->state != DHT_JOINED || cb == NULL)
@@ -575,15 +581,11 @@ int dht_query_neighbors(struct dht *d, const struct dht_addr *addr, dht_neighbor
 	struct dht_msg m;
 	memset(&m, 0, sizeof m);
 	m.type = DHT_GET_NEIGH;
-	struct pending *p = chord_request(d, P_QUERY, &to, &m, d->cfg.maint_tries);
-	if (p == NULL) {
+	if (rpc_request(d->rpc, &to, false, &m, d->cfg.maint_tries, &neigh_handler, op, 0) != 0) {
 		op_unlink(d, op);
 		free(op);
 		return -1;
 	}
-	p->op = op;
-	p->to_id_known = false;
-	chord_rearm(d);
 	return 0;
 }
 
@@ -652,6 +654,11 @@ void kv_tick(struct dht *d, uint64_t now)
 		store_remove(d->store, &t.stale[i]);
 }
 
+void kv_joined(struct dht *d)
+{
+	d->repl_at = rpc_now(d->rpc) + d->cfg.kv_replicate_us;
+}
+
 uint64_t kv_next_deadline(const struct dht *d)
 {
 	return d->repl_at;
@@ -673,10 +680,10 @@ static void handoff_entry(void *arg, struct store_entry *e)
 static void handoff(struct dht *d, const struct dht_node *to, const struct dht_id *lo,
 		    const struct dht_id *hi)
 {
-	if (chord_is_self(d, to))
+	if (routing_is_self(&d->rt, to))
 		return;
 	struct handoff_ctx h;
-	batch_init(&h.b, d, chord_now(d));
+	batch_init(&h.b, d, rpc_now(d->rpc));
 	h.b.to[0] = *to;
 	h.b.nto = 1;
 	h.lo = lo;
@@ -754,7 +761,7 @@ static void info_entry(void *arg, struct store_entry *e)
 void dht_kv_foreach(const struct dht *d, size_t max,
 		    void (*fn)(void *arg, const struct dht_kv_entry_info *e), void *arg)
 {
-	struct foreach_ctx c = { d, max, d->env.now(d->env_arg), fn, arg };
+	struct foreach_ctx c = { d, max, rpc_now(d->rpc), fn, arg };
 	/* store_foreach takes a mutable store; info_entry only reads. */
 	store_foreach(d->store, info_entry, &c);
 }

@@ -4,14 +4,17 @@
  * a node that leaves gracefully hands its keys on. Values expire after their TTL. Two kinds:
  * single values (put/get) and peer announcements (announce/get_peers: a multi-valued key whose
  * values are the addresses of the peers that announced, like a tracker's list).
- * Result pointers passed to callbacks are valid only during the callback. */
+ * Result pointers passed to callbacks are valid only during the callback. The operations below
+ * are entry points of the core like those of dht/chord.h, and follow the same rules. */
 #ifndef DHT_KV_H
 #define DHT_KV_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dht/chord.h"
+#include "dht/types.h"
+
+struct dht;
 
 #define KV_MAX_VALUE 1000     /* bytes in one value */
 #define KV_MAX_PEERS_REPLY 50 /* peers in one get_peers answer (the seeds' tracker) */

@@ -22,6 +22,11 @@ static bool passes(const struct dht_id *x, const struct dht_id *a, const struct 
 	return id_in_oo(x, a, b);
 }
 
+bool routing_is_self(const struct routing *rt, const struct dht_node *node)
+{
+	return id_eq(&node->id, &rt->self.id) && dht_addr_eq(&node->addr, &rt->self.addr);
+}
+
 void routing_adopt(struct routing *rt, const struct dht_node *head, const struct dht_node *list,
 		   size_t n)
 {

@@ -28,6 +28,9 @@ struct routing {
 /* Start as a ring of one: successor is self, no predecessor, no fingers. */
 void routing_init(struct routing *rt, const struct dht_node *self, unsigned bits, unsigned r);
 
+/* Is NODE this very node (same id at the same address)? A node with our id elsewhere is not. */
+bool routing_is_self(const struct routing *rt, const struct dht_node *node);
+
 /* Replace the successor list by HEAD followed by the first r-1 entries of LIST (the list HEAD
  * reported as its own). This is how join and stabilize adopt a successor's view. */
 void routing_adopt(struct routing *rt, const struct dht_node *head, const struct dht_node *list,
