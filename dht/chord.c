@@ -27,7 +27,7 @@ static uint64_t rearm(struct dht *d)
 		if (kv_next_deadline(d) < next)
 			next = kv_next_deadline(d);
 	}
-	uint64_t retry = lookup_retry_due(d, 0);
+	uint64_t retry = lookup_next_deadline(d);
 	if (retry < next)
 		next = retry;
 	uint64_t pend = rpc_next_deadline(d->rpc);
@@ -144,7 +144,7 @@ uint64_t dht_tick(struct dht *d)
 		return UINT64_MAX;
 	uint64_t now = rpc_now(d->rpc);
 	rpc_expire(d->rpc, now);
-	lookup_retry_due(d, now);
+	lookup_run_due(d, now);
 	if (d->state == DHT_JOINED) {
 		ring_tick(d, now);
 		kv_tick(d, now);
@@ -156,7 +156,7 @@ int dht_lookup(struct dht *d, const struct dht_id *key, dht_lookup_cb *cb, void 
 {
 	if (d->state != DHT_JOINED || cb == NULL)
 		return -1;
-	int rc = lookup_start(d, key, NULL, cb, arg);
+	int rc = lookup_start(d, key, NULL, true, cb, arg);
 	rearm(d);
 	return rc;
 }

@@ -28,7 +28,7 @@
 struct dht;
 
 /* Return a new core, or NULL if CFG is invalid (bad bits or r) or memory runs out. ENV is copied;
- * ENV_ARG is passed to every env call. Nothing is sent until dht_create() or dht_join(). */
+ * ENV_ARG is passed to every env call. Nothing is sent before dht_create() or dht_join(). */
 struct dht *dht_new(const struct dht_config *cfg, const struct dht_env *env, void *env_arg);
 void dht_free(struct dht *d); /* accepts NULL; drops pending lookups without calling back */
 
@@ -48,9 +48,12 @@ void dht_input(struct dht *d, const uint8_t *buf, size_t len, const struct dht_a
 /* Run due timers and timeouts; return the next deadline (also announced via env->set_timer). */
 uint64_t dht_tick(struct dht *d);
 
-/* Find the node that owns KEY (its successor). CB is called exactly once, possibly before
- * dht_lookup returns (a key we own ourselves). Return 0, or -1 if not joined or out of memory
- * (CB is then not called). */
+/* Find the node that owns KEY (its successor). CB is called exactly once, and never before
+ * dht_lookup returns: even a key we own ourselves is answered at the earliest in the next
+ * dht_tick(), whose deadline (now) the core announces through env->set_timer and dht_tick's
+ * return value. The same holds for every entry point that takes a callback (dht_join and the
+ * operations of dht/kv.h). Return 0, or -1 if not joined or out of memory (CB is then not
+ * called). */
 int dht_lookup(struct dht *d, const struct dht_id *key, dht_lookup_cb *cb, void *arg);
 
 enum dht_state dht_get_state(const struct dht *d);

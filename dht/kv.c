@@ -409,9 +409,11 @@ static void op_on_lookup(void *arg, const struct dht_lookup_result *res)
 	op_send(d, op, &res->owner);
 }
 
-static void op_lookup(struct dht *d, struct kvop *op)
+/* Find OP's owner. DEFER when a caller's entry point starts OP: it must return before OP's
+ * callback runs. */
+static void op_lookup(struct dht *d, struct kvop *op, bool defer)
 {
-	if (lookup_start(d, &op->key, NULL, op_on_lookup, op) != 0)
+	if (lookup_start(d, &op->key, NULL, defer, op_on_lookup, op) != 0)
 		op_done(d, op, DHT_ERR_NO_MEMORY, NULL);
 }
 
@@ -464,7 +466,7 @@ static void op_timeout(void *arg, const struct rpc_req *q)
 	/* The owner died between the lookup and the request: look again, once. */
 	if (op->attempts < 2) {
 		op->attempts++;
-		op_lookup(d, op);
+		op_lookup(d, op, false);
 		return;
 	}
 	op_done(d, op, DHT_ERR_TIMEOUT, NULL);
@@ -529,7 +531,7 @@ int kv_put(struct dht *d, const struct dht_id *key, const void *value, size_t le
 	memcpy(op->value, value, len);
 	op->vlen = (uint16_t)len;
 	op->ttl_s = ttl_s;
-	op_lookup(d, op);
+	op_lookup(d, op, true);
 	return 0;
 }
 
@@ -538,7 +540,7 @@ int kv_get(struct dht *d, const struct dht_id *key, dht_value_cb *cb, void *arg)
 	struct kvop *op = op_new(d, OP_GET, key, cb, arg);
 	if (op == NULL)
 		return -1;
-	op_lookup(d, op);
+	op_lookup(d, op, true);
 	return 0;
 }
 
@@ -550,7 +552,7 @@ int kv_announce(struct dht *d, const struct dht_id *key, const struct dht_addr *
 		return -1;
 	op->peer = *peer;
 	op->ttl_s = ttl_s;
-	op_lookup(d, op);
+	op_lookup(d, op, true);
 	return 0;
 }
 
@@ -561,7 +563,7 @@ int kv_get_peers(struct dht *d, const struct dht_id *key, unsigned max, dht_valu
 	if (op == NULL)
 		return -1;
 	op->max = max > KV_MAX_PEERS_REPLY ? KV_MAX_PEERS_REPLY : max;
-	op_lookup(d, op);
+	op_lookup(d, op, true);
 	return 0;
 }
 
@@ -614,7 +616,7 @@ static void start_offer(struct dht *d, const struct store_entry *e, uint64_t now
 	} else if (e->npeers > 0) {
 		op->peer = e->peers[0].addr; /* one peer is enough to re-create the key there */
 	}
-	op_lookup(d, op);
+	op_lookup(d, op, false);
 }
 
 static void tick_entry(void *arg, struct store_entry *e)

@@ -37,6 +37,7 @@ struct lookup {
 	unsigned attempts, hops, timeouts;
 	bool boot_heard;         /* a join's contact answered in this attempt */
 	uint64_t retry_at;       /* when the next attempt starts; 0 if one is running */
+	bool deferred;           /* the first attempt waits for the next dht_tick() */
 	bool has_boot;           /* a join: the first hop is an address whose id we do not know */
 	struct dht_addr boot;
 	/* Candidates preceding the key, and owner candidates (from an OWNER answer) tried in order. */
@@ -322,24 +323,51 @@ static void attempt_failed(struct dht *d, struct lookup *lk)
 	lk->retry_at = rpc_now(d->rpc) + (uint64_t)(lk->attempts - 1) * d->cfg.lookup_retry_us + 1;
 }
 
-uint64_t lookup_retry_due(struct dht *d, uint64_t now)
+/* The oldest lookup whose start was deferred (lookups are listed newest first), or NULL. */
+static struct lookup *oldest_deferred(const struct dht *d)
 {
-	uint64_t next = UINT64_MAX;
+	struct lookup *found = NULL;
+	for (struct lookup *lk = d->lookups; lk; lk = lk->next)
+		if (lk->deferred)
+			found = lk;
+	return found;
+}
+
+void lookup_run_due(struct dht *d, uint64_t now)
+{
+	/* Deferred starts in the order the caller asked for them: a get after a put must see it.
+	 * Only those deferred before this tick: a callback that starts another lookup waits for the
+	 * next tick, so a caller that always asks again cannot keep this one from returning. */
+	size_t n = 0;
+	struct lookup *lk;
+	for (lk = d->lookups; lk; lk = lk->next)
+		n += lk->deferred;
+	for (; n > 0 && (lk = oldest_deferred(d)) != NULL; n--) {
+		lk->deferred = false;
+		seed(d, lk); /* may finish and free lookups */
+	}
 	bool again = true;
 	while (again) {
 		again = false;
-		for (struct lookup *lk = d->lookups; lk; lk = lk->next) {
-			if (lk->retry_at == 0)
+		for (lk = d->lookups; lk; lk = lk->next) {
+			if (lk->retry_at == 0 || lk->retry_at > now)
 				continue;
-			if (lk->retry_at > now) {
-				next = lk->retry_at < next ? lk->retry_at : next;
-				continue;
-			}
 			lk->retry_at = 0;
 			seed(d, lk); /* may finish and free lookups: walk the list again */
 			again = true;
 			break;
 		}
+	}
+}
+
+uint64_t lookup_next_deadline(const struct dht *d)
+{
+	uint64_t next = UINT64_MAX;
+	for (const struct lookup *lk = d->lookups; lk; lk = lk->next) {
+		if (lk->deferred)
+			return rpc_now(d->rpc);
+		if (lk->retry_at != 0 && lk->retry_at < next)
+			next = lk->retry_at;
 	}
 	return next;
 }
@@ -391,7 +419,7 @@ static void step(struct dht *d, struct lookup *lk)
 }
 
 int lookup_start(struct dht *d, const struct dht_id *key, const struct dht_addr *boot,
-		 dht_lookup_cb *cb, void *cb_arg)
+		 bool defer, dht_lookup_cb *cb, void *cb_arg)
 {
 	struct lookup *lk = calloc(1, sizeof *lk);
 	if (lk == NULL)
@@ -407,7 +435,9 @@ int lookup_start(struct dht *d, const struct dht_id *key, const struct dht_addr 
 	lk->attempts = 1;
 	lk->next = d->lookups;
 	d->lookups = lk;
-	seed(d, lk);
+	lk->deferred = defer;
+	if (!defer)
+		seed(d, lk);
 	return 0;
 }
 

@@ -7,18 +7,22 @@
 #include "dht/core.h"
 
 /* Start a lookup of KEY. With BOOT (a join), the first hop is that address, whose id we do not
- * know, and the lookup gets twice the attempts. CB gets the result once, possibly before this
- * returns (a key we own ourselves). Return 0, or -1 on no memory (no callback then). */
+ * know, and the lookup gets twice the attempts. CB gets the result once. With DEFER, the lookup
+ * starts at the next dht_tick(), so CB never runs before this returns (what every entry point
+ * that takes a callback promises); without, CB may run before this returns (a key we own
+ * ourselves), which only the core's own callers may accept. Return 0, or -1 on no memory (no
+ * callback then). */
 int lookup_start(struct dht *d, const struct dht_id *key, const struct dht_addr *boot,
-		 dht_lookup_cb *cb, void *cb_arg);
+		 bool defer, dht_lookup_cb *cb, void *cb_arg);
 /* Answer a FIND from our own state, to FROM. */
 void lookup_serve(struct dht *d, const struct dht_msg *req, const struct dht_addr *from);
 /* End every lookup with STATUS, calling back. */
 void lookup_fail_all(struct dht *d, enum dht_status status);
 /* Free every lookup without calling back (the core is freed). */
 void lookup_drop_all(struct dht *d);
-/* Start the attempts that are due; return the earliest one still waiting (UINT64_MAX: none).
- * With NOW == 0 only report. */
-uint64_t lookup_retry_due(struct dht *d, uint64_t now);
+/* Start the attempts that are due at NOW, deferred first attempts included. */
+void lookup_run_due(struct dht *d, uint64_t now);
+/* When lookup_run_due() has work next: now if a start is deferred; UINT64_MAX if never. */
+uint64_t lookup_next_deadline(const struct dht *d);
 
 #endif

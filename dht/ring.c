@@ -124,7 +124,7 @@ int ring_join(struct dht *d, const struct dht_addr *via, dht_join_cb *cb, void *
 	d->state = DHT_JOINING;
 	d->join_cb = cb;
 	d->join_arg = arg;
-	if (lookup_start(d, &d->cfg.self.id, via, join_found, d) != 0) {
+	if (lookup_start(d, &d->cfg.self.id, via, true, join_found, d) != 0) {
 		d->state = DHT_IDLE;
 		return -1;
 	}
@@ -343,7 +343,7 @@ static void fix_next(struct dht *d)
 	/* finger_found() clears the flag, possibly before lookup_start() returns. */
 	d->fixing = true;
 	d->fixing_finger = i;
-	if (lookup_start(d, &start, NULL, finger_found, d) != 0)
+	if (lookup_start(d, &start, NULL, false, finger_found, d) != 0)
 		d->fixing = false;
 }
 

@@ -91,6 +91,42 @@ static void test_one_node_put_get(void **state)
 	net_free(net);
 }
 
+/* No entry point calls back before it returns, not even for a key its node owns and answers
+ * from its own state: the callback waits for the next dht_tick(), whose deadline (now) the core
+ * announces and returns. */
+static void test_no_callback_inside_the_call(void **state)
+{
+	(void)state;
+	struct net *net = net_new();
+	struct tnode *a = add_node(net, 100, 8);
+	dht_create(a->d);
+	run_for(net, SEC);
+	struct dht_id key = key_of(7);
+	struct dht_addr peer;
+	addr_of(9, &peer);
+	struct vres v[4];
+	struct lres l = { 0 };
+	memset(v, 0, sizeof v);
+	assert_int_equal(dht_put(a->d, &key, "x", 1, 0, value_cb, &v[0]), 0);
+	assert_int_equal(dht_get(a->d, &key, value_cb, &v[1]), 0);
+	assert_int_equal(dht_announce(a->d, &key, &peer, 0, value_cb, &v[2]), 0);
+	assert_int_equal(dht_get_peers(a->d, &key, 5, value_cb, &v[3]), 0);
+	assert_int_equal(dht_lookup(a->d, &key, lookup_cb, &l), 0);
+	uint64_t now = evq_now(net->q);
+	assert_false(l.done);
+	for (int i = 0; i < 4; i++)
+		assert_false(v[i].done);
+	assert_int_equal(a->wake, now);
+	assert_int_not_equal(dht_tick(a->d), now); /* all done: nothing more at this instant */
+	assert_true(l.done);
+	assert_int_equal(l.status, DHT_OK);
+	for (int i = 0; i < 4; i++) {
+		assert_true(v[i].done);
+		assert_int_equal(v[i].status, DHT_OK);
+	}
+	net_free(net);
+}
+
 static void put_all(struct net *net)
 {
 	char value[32];
@@ -271,6 +307,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_node_put_get),
+		cmocka_unit_test(test_no_callback_inside_the_call),
 		cmocka_unit_test(test_read_from_every_node_and_replicas),
 		cmocka_unit_test(test_owner_and_successor_crash),
 		cmocka_unit_test(test_graceful_leave_hands_over),

@@ -112,11 +112,30 @@ static void lookup_cb(void *arg, const struct dht_lookup_result *res)
 	sim_slot_release(sl->s, sl);
 }
 
+/* Lookups one virtual instant may issue, in windows. Refilling the window a few times over at
+ * one instant is normal (keys the asker owns are answered at its next tick, at the same time);
+ * without a bound, a ring of one that answers everything at once would keep the clock still. */
+#define WINDOWS_PER_INSTANT 4
+
+/* Count a lookup against the current instant's share; false if the share is used up. */
+static bool instant_share(struct sim *s)
+{
+	uint64_t now = sim_now(s);
+	if (now != s->lookup_instant) {
+		s->lookup_instant = now;
+		s->lookups_at_instant = 0;
+	}
+	if (s->lookups_at_instant >= WINDOWS_PER_INSTANT * (size_t)s->cfg.window)
+		return false;
+	s->lookups_at_instant++;
+	return true;
+}
+
 int sim_lookup(struct sim *s, uint32_t origin, const struct dht_id *key,
 	       struct sim_lookup_stats *st)
 {
 	struct snode *n = sim_node(s, origin);
-	if (n == NULL || s->nfree == 0)
+	if (n == NULL || s->nfree == 0 || !instant_share(s))
 		return -1;
 	struct slot *sl = &s->slot[s->freeslot[--s->nfree]];
 	*sl = (struct slot){ s, st, origin, true, false };

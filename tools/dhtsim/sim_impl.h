@@ -54,6 +54,8 @@ struct sim {
 	struct dgram *flight; /* datagrams in flight, newest first */
 	struct slot *slot;
 	size_t *freeslot, nfree;
+	uint64_t lookup_instant; /* the virtual time of the last lookup issued */
+	size_t lookups_at_instant; /* lookups issued at that time */
 	uint64_t period, next_check;
 	struct check_result last;
 	uint64_t last_change, converge_us, acc_at;
