@@ -14,6 +14,7 @@
 
 #include "dht/core.h"
 #include "dht/kv_impl.h"
+#include "dht/kvserve.h"
 #include "dht/lookup.h"
 #include "dht/ring.h"
 

@@ -14,11 +14,16 @@
  *    six periods: by then it is a copy on a node that is no longer among the k successors.
  * A GET that finds nothing at the owner is retried at the successors the owner names (the
  * replicas), which covers the moment just after a join, before the handoff lands.
+ * A key may hold a value (put/get) and announcements (announce/get_peers) at once: each write
+ * touches its own part only, and every push and hand-off carries both.
  *
+ * This file holds the client operations, the replication timer and the local introspection; the
+ * serving side (answers, pushes, hand-off) is kvserve.c.
  * Not here: the container (store.c), consistency beyond last-writer-wins at the owner, and
  * anti-entropy by digests (whole entries are pushed; fine for thousands of keys per node). */
 #include "dht/kv_impl.h"
 
+#include "dht/kvserve.h"
 #include "dht/lookup.h"
 #include "dht/store.h"
 
@@ -69,204 +74,6 @@ void kv_free(struct dht *d)
 		free(op);
 	}
 	store_free(d->store);
-}
-
-static uint64_t expiry(struct dht *d, uint32_t ttl_s, uint64_t now)
-{
-	if (ttl_s == 0)
-		ttl_s = d->cfg.kv_default_ttl_s;
-	if (ttl_s > d->cfg.kv_max_ttl_s)
-		ttl_s = d->cfg.kv_max_ttl_s;
-	return now + (uint64_t)ttl_s * 1000000;
-}
-
-/* Is KEY ours, i.e. in (predecessor, self]? Without a predecessor, only when alone. */
-static bool owns(const struct dht *d, const struct dht_id *key)
-{
-	if (id_eq(&d->rt.succ[0].id, &d->rt.self.id))
-		return true;
-	return d->rt.has_pred && id_in_oc(key, &d->rt.pred.id, &d->rt.self.id);
-}
-
-/* --- pushing entries ---------------------------------------------------------------------- */
-
-/* Entries are packed into REPLICATE datagrams for one destination until one is full. */
-struct batch {
-	struct dht *d;
-	struct dht_node to[ROUTING_MAX_SUCC];
-	size_t nto;
-	struct dht_msg m;
-	size_t bytes;
-	uint64_t now;
-};
-
-static void batch_flush(struct batch *b)
-{
-	if (b->m.u.repl.n == 0)
-		return;
-	b->m.type = DHT_REPLICATE;
-	for (size_t i = 0; i < b->nto; i++)
-		rpc_send(b->d->rpc, &b->to[i].addr, &b->m);
-	b->m.u.repl.n = 0;
-	b->bytes = 0;
-}
-
-static void batch_add(struct batch *b, const struct dht_id *key, uint8_t kind, uint64_t expires,
-		      const uint8_t *value, uint16_t vlen, const struct dht_addr *peer)
-{
-	if (expires <= b->now)
-		return;
-	size_t size = ID_BYTES + 1 + 4 + (kind == DHT_ENTRY_VALUE ? 2u + vlen : 19u);
-	/* 29 bytes of header, one of count: keep well inside DHT_MSG_MAX. */
-	if (b->m.u.repl.n == DHT_MAX_REPL || 30 + b->bytes + size > DHT_MSG_MAX)
-		batch_flush(b);
-	struct dht_repl_entry *e = &b->m.u.repl.e[b->m.u.repl.n++];
-	e->key = *key;
-	e->kind = kind;
-	uint64_t ms = (expires - b->now) / 1000;
-	e->ttl_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
-	e->value = value;
-	e->vlen = vlen;
-	if (peer)
-		e->peer = *peer;
-	b->bytes += size;
-}
-
-static void batch_entry(struct batch *b, const struct store_entry *e)
-{
-	if (e->kind == DHT_ENTRY_VALUE) {
-		batch_add(b, &e->key, e->kind, e->expires, e->value, e->vlen, NULL);
-		return;
-	}
-	for (size_t i = 0; i < e->npeers; i++)
-		batch_add(b, &e->key, e->kind, e->peers[i].expires, NULL, 0, &e->peers[i].addr);
-}
-
-static void batch_init(struct batch *b, struct dht *d, uint64_t now)
-{
-	memset(b, 0, sizeof *b);
-	b->d = d;
-	b->now = now;
-}
-
-/* Address the batch to our first k distinct successors other than ourselves. */
-static void batch_to_replicas(struct batch *b)
-{
-	struct dht *d = b->d;
-	for (unsigned j = 0; j < d->rt.nsucc && b->nto < d->cfg.kv_replicas; j++) {
-		const struct dht_node *s = &d->rt.succ[j];
-		bool dup = id_eq(&s->id, &d->rt.self.id);
-		for (size_t i = 0; i < b->nto && !dup; i++)
-			dup = id_eq(&b->to[i].id, &s->id);
-		if (!dup)
-			b->to[b->nto++] = *s;
-	}
-}
-
-static void push_one(struct dht *d, const struct store_entry *e, uint64_t now)
-{
-	struct batch b;
-	batch_init(&b, d, now);
-	batch_to_replicas(&b);
-	batch_entry(&b, e);
-	batch_flush(&b);
-}
-
-/* --- serving requests ------------------------------------------------------------------------ */
-
-static uint8_t status_of(enum store_result r)
-{
-	return r == STORE_OK ? DHT_OK : r == STORE_FULL ? DHT_ERR_FULL : DHT_ERR_NO_MEMORY;
-}
-
-static void serve_get(struct dht *d, const struct dht_msg *req, struct dht_msg *out, uint64_t now)
-{
-	out->type = DHT_VALUE;
-	struct store_entry *e = store_get(d->store, &req->u.get.key, now);
-	if (e && e->kind == DHT_ENTRY_VALUE) {
-		out->u.value.status = DHT_OK;
-		out->u.value.ttl_s = (uint32_t)((e->expires - now) / 1000000);
-		out->u.value.vlen = e->vlen;
-		out->u.value.value = e->value;
-		return;
-	}
-	/* Not here: name our successors, where the replicas are. */
-	out->u.value.status = DHT_ERR_NOT_FOUND;
-	for (unsigned j = 0; j < d->rt.nsucc && out->u.value.nnodes < d->cfg.kv_replicas &&
-			     out->u.value.nnodes < DHT_MAX_FALLBACK; j++)
-		if (!id_eq(&d->rt.succ[j].id, &d->rt.self.id))
-			out->u.value.nodes[out->u.value.nnodes++] = d->rt.succ[j];
-}
-
-static void apply_repl(struct dht *d, const struct dht_repl_entry *e, uint64_t now)
-{
-	uint64_t expires = now + (uint64_t)e->ttl_ms * 1000;
-	if (e->kind == DHT_ENTRY_VALUE)
-		store_put(d->store, &e->key, e->value, e->vlen, expires, now);
-	else
-		store_announce(d->store, &e->key, &e->peer, expires, now);
-}
-
-/* Answer a write with STORED and, if it took, pass the entry on to the replicas at once. */
-static void stored(struct dht *d, const struct dht_id *key, enum store_result r,
-		   struct dht_msg *out, uint64_t now)
-{
-	struct store_entry *e;
-	out->type = DHT_STORED;
-	out->u.stored.status = status_of(r);
-	if (r == STORE_OK && (e = store_get(d->store, key, now)))
-		push_one(d, e, now);
-}
-
-/* Answer REQ into OUT (left with type 0 when there is no answer). */
-static void serve(struct dht *d, const struct dht_msg *req, struct dht_msg *out)
-{
-	uint64_t now = rpc_now(d->rpc);
-	enum store_result r;
-	switch (req->type) {
-	case DHT_PUT:
-		r = store_put(d->store, &req->u.put.key, req->u.put.value, req->u.put.vlen,
-			      expiry(d, req->u.put.ttl_s, now), now);
-		stored(d, &req->u.put.key, r, out, now);
-		break;
-	case DHT_ANNOUNCE:
-		r = store_announce(d->store, &req->u.announce.key, &req->u.announce.peer,
-				   expiry(d, req->u.announce.ttl_s, now), now);
-		stored(d, &req->u.announce.key, r, out, now);
-		break;
-	case DHT_GET:
-		serve_get(d, req, out, now);
-		break;
-	case DHT_GET_PEERS: {
-		size_t max = req->u.get_peers.max < DHT_MAX_PEERS ? req->u.get_peers.max
-								   : DHT_MAX_PEERS;
-		out->type = DHT_PEERS;
-		out->u.peers.npeers = (uint8_t)store_peers(d->store, &req->u.get_peers.key, now,
-							   out->u.peers.peers, max, &d->rng);
-		out->u.peers.status = out->u.peers.npeers ? DHT_OK : DHT_ERR_NOT_FOUND;
-		break;
-	}
-	case DHT_REPLICATE:
-		for (uint8_t i = 0; i < req->u.repl.n; i++)
-			apply_repl(d, &req->u.repl.e[i], now);
-		break;
-	default:
-		break;
-	}
-}
-
-bool kv_on_request(struct dht *d, const struct dht_msg *m, const struct dht_node *from)
-{
-	if (m->type < DHT_PUT || m->type > DHT_REPLICATE)
-		return false;
-	struct dht_msg out;
-	memset(&out, 0, sizeof out);
-	serve(d, m, &out);
-	if (out.type) {
-		out.txid = m->txid;
-		rpc_send(d->rpc, &from->addr, &out);
-	}
-	return true;
 }
 
 /* --- client operations ---------------------------------------------------------------------- */
@@ -362,7 +169,7 @@ static void op_send(struct dht *d, struct kvop *op, const struct dht_node *node)
 	if (routing_is_self(&d->rt, node)) {
 		struct dht_msg out;
 		memset(&out, 0, sizeof out);
-		serve(d, &m, &out);
+		kv_answer(d, &m, &out);
 		out.from = d->rt.self.id;
 		op_reply(d, op, &out);
 		return;
@@ -595,40 +402,48 @@ int kv_query_neighbors(struct dht *d, const struct dht_addr *addr, dht_neighbors
 
 struct tick_ctx {
 	struct dht *d;
-	struct batch b;
+	uint64_t now;
 	unsigned offers;
 	size_t nstale;
 	struct dht_id stale[64];
 };
 
-/* Offer an entry nobody refreshes to the key's owner, once. */
-static void start_offer(struct dht *d, const struct store_entry *e, uint64_t now)
+/* Offer one part of an entry (KIND, living until EXPIRES) to the key's owner. */
+static void offer_part(struct dht *d, const struct store_entry *e, uint8_t kind, uint64_t expires,
+		       uint64_t now)
 {
+	if (expires <= now)
+		return;
 	struct kvop *op = op_new(d, OP_OFFER, &e->key, NULL, NULL);
 	if (op == NULL)
 		return;
-	op->kind = e->kind;
-	uint64_t ms = (e->expires - now) / 1000;
+	op->kind = kind;
+	uint64_t ms = (expires - now) / 1000;
 	op->ttl_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
-	if (e->kind == DHT_ENTRY_VALUE) {
+	if (kind == DHT_ENTRY_VALUE) {
 		memcpy(op->value, e->value, e->vlen);
 		op->vlen = e->vlen;
-	} else if (e->npeers > 0) {
+	} else {
 		op->peer = e->peers[0].addr; /* one peer is enough to re-create the key there */
 	}
 	op_lookup(d, op, false);
 }
 
-static void tick_entry(void *arg, struct store_entry *e)
+/* Offer an entry nobody refreshes to the key's owner, once: its value and its peers. */
+static void start_offer(struct dht *d, const struct store_entry *e, uint64_t now)
+{
+	if (e->value)
+		offer_part(d, e, DHT_ENTRY_VALUE, e->value_expires, now);
+	if (e->npeers > 0)
+		offer_part(d, e, DHT_ENTRY_PEER, store_peers_expire(e), now);
+}
+
+/* An entry we hold but do not own: a replica, or a copy nobody refreshes any more. */
+static void tick_orphan(void *arg, struct store_entry *e)
 {
 	struct tick_ctx *t = arg;
 	struct dht *d = t->d;
-	uint64_t period = d->cfg.kv_replicate_us, now = t->b.now;
-	if (owns(d, &e->key)) {
-		e->refreshed = now;
-		batch_entry(&t->b, e);
-		return;
-	}
+	uint64_t period = d->cfg.kv_replicate_us, now = t->now;
 	if (now - e->refreshed > 6 * period && e->offered) {
 		if (t->nstale < sizeof t->stale / sizeof t->stale[0])
 			t->stale[t->nstale++] = e->key;
@@ -648,10 +463,8 @@ void kv_tick(struct dht *d, uint64_t now)
 	struct tick_ctx t;
 	memset(&t, 0, sizeof t);
 	t.d = d;
-	batch_init(&t.b, d, now);
-	batch_to_replicas(&t.b);
-	store_foreach(d->store, tick_entry, &t);
-	batch_flush(&t.b);
+	t.now = now;
+	kv_replicate(d, now, tick_orphan, &t);
 	for (size_t i = 0; i < t.nstale; i++)
 		store_remove(d->store, &t.stale[i]);
 }
@@ -664,58 +477,6 @@ void kv_joined(struct dht *d)
 uint64_t kv_next_deadline(const struct dht *d)
 {
 	return d->repl_at;
-}
-
-struct handoff_ctx {
-	struct batch b;
-	const struct dht_id *lo, *hi;
-};
-
-static void handoff_entry(void *arg, struct store_entry *e)
-{
-	struct handoff_ctx *h = arg;
-	if (h->lo == NULL || id_in_oc(&e->key, h->lo, h->hi))
-		batch_entry(&h->b, e);
-}
-
-/* Push the entries whose keys lie in (LO, HI] (all if LO is NULL) to TO. */
-static void handoff(struct dht *d, const struct dht_node *to, const struct dht_id *lo,
-		    const struct dht_id *hi)
-{
-	if (routing_is_self(&d->rt, to))
-		return;
-	struct handoff_ctx h;
-	batch_init(&h.b, d, rpc_now(d->rpc));
-	h.b.to[0] = *to;
-	h.b.nto = 1;
-	h.lo = lo;
-	h.hi = hi;
-	store_foreach(d->store, handoff_entry, &h);
-	batch_flush(&h.b);
-}
-
-void kv_pred_changed(struct dht *d, bool had_old, const struct dht_node *old)
-{
-	if (!d->rt.has_pred)
-		return;
-	/* The keys in (old, new] now belong to the new predecessor. Without an old one (it died
-	 * and was cleared, or we were alone) every key outside (new, self] goes: some may be
-	 * another owner's replicas, which the newcomer offers on or drops, but a key it now owns
-	 * must not stay behind, or its owner would answer with less than we hold. */
-	if (had_old)
-		handoff(d, &d->rt.pred, &old->id, &d->rt.pred.id);
-	else
-		handoff(d, &d->rt.pred, &d->rt.self.id, &d->rt.pred.id);
-}
-
-void kv_handoff_all(struct dht *d)
-{
-	if (d->state != DHT_JOINED || id_eq(&d->rt.succ[0].id, &d->rt.self.id))
-		return;
-	if (d->rt.has_pred)
-		handoff(d, &d->rt.succ[0], &d->rt.pred.id, &d->rt.self.id);
-	else
-		handoff(d, &d->rt.succ[0], NULL, NULL);
 }
 
 void kv_fail_all(struct dht *d, enum dht_status status)
@@ -744,20 +505,30 @@ struct foreach_ctx {
 	void *arg;
 };
 
-static void info_entry(void *arg, struct store_entry *e)
+/* Report one part of an entry (KIND: BYTES value bytes or peers, living until EXPIRES). */
+static void info_part(struct foreach_ctx *c, const struct store_entry *e, enum dht_kv_kind kind,
+		      size_t bytes, uint64_t expires)
 {
-	struct foreach_ctx *c = arg;
-	if (c->left == 0 || e->expires <= c->now)
+	if (c->left == 0 || expires <= c->now)
 		return;
 	c->left--;
 	struct dht_kv_entry_info info = {
 		.key = e->key,
-		.kind = e->kind == DHT_ENTRY_VALUE ? KV_VALUE : KV_PEERS,
-		.bytes = e->kind == DHT_ENTRY_VALUE ? e->vlen : e->npeers,
-		.ttl_s = (uint32_t)((e->expires - c->now) / 1000000),
-		.owned = owns(c->d, &e->key),
+		.kind = kind,
+		.bytes = bytes,
+		.ttl_s = (uint32_t)((expires - c->now) / 1000000),
+		.owned = kv_owns(c->d, &e->key),
 	};
 	c->fn(c->arg, &info);
+}
+
+static void info_entry(void *arg, struct store_entry *e)
+{
+	struct foreach_ctx *c = arg;
+	if (e->value)
+		info_part(c, e, KV_VALUE, e->vlen, e->value_expires);
+	if (e->npeers > 0)
+		info_part(c, e, KV_PEERS, e->npeers, store_peers_expire(e));
 }
 
 void dht_kv_foreach(const struct dht *d, size_t max,

@@ -3,7 +3,8 @@
  * is replicated to the next k successors; keys move to a node that joins in front of them, and
  * a node that leaves gracefully hands its keys on. Values expire after their TTL. Two kinds:
  * single values (put/get) and peer announcements (announce/get_peers: a multi-valued key whose
- * values are the addresses of the peers that announced, like a tracker's list).
+ * values are the addresses of the peers that announced, like a tracker's list). One key may hold
+ * both at once; a put leaves the key's announcements alone, and an announce its value.
  * Result pointers passed to callbacks are valid only during the callback. The operations below
  * are entry points of the core like those of dht/chord.h, and follow the same rules. */
 #ifndef DHT_KV_H
@@ -79,7 +80,8 @@ struct dht_kv_entry_info {
 };
 size_t dht_kv_count(const struct dht *d);
 size_t dht_kv_bytes(const struct dht *d);
-/* Call FN for each entry, at most MAX times. */
+/* Call FN for each entry, at most MAX times; a key holding a value and announcements is reported
+ * twice, once per kind. */
 void dht_kv_foreach(const struct dht *d, size_t max,
 		    void (*fn)(void *arg, const struct dht_kv_entry_info *e), void *arg);
 

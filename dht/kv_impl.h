@@ -1,7 +1,7 @@
 /* dht/kv_impl.h: the replicated store's protocol inside the Chord core (struct dht,
- * dht/core.h): serving store requests, replication and hand-off, and the client operations
- * behind dht_put(), dht_get(), dht_announce(), dht_get_peers() and dht_query_neighbors(). A
- * client of lookup.c and rpc.c over the local container (store.c). Private to dht/. */
+ * dht/core.h): the client operations
+ * behind dht_put(), dht_get(), dht_announce(), dht_get_peers() and dht_query_neighbors(), and the
+ * replication timer. A client of lookup.c, kvserve.c and rpc.c. Private to dht/. */
 #ifndef DHT_KV_IMPL_H
 #define DHT_KV_IMPL_H
 
@@ -20,16 +20,10 @@ int kv_get_peers(struct dht *d, const struct dht_id *key, unsigned max, dht_valu
 		 void *arg);
 int kv_query_neighbors(struct dht *d, const struct dht_addr *addr, dht_neighbors_cb *cb,
 		       void *arg);
-/* Serve a store request (PUT, GET, ANNOUNCE, GET_PEERS, REPLICATE). Return true if it was one. */
-bool kv_on_request(struct dht *d, const struct dht_msg *m, const struct dht_node *from);
 void kv_tick(struct dht *d, uint64_t now);
 uint64_t kv_next_deadline(const struct dht *d);
 /* The node has just joined (or created) a ring: replication starts a period from now. */
 void kv_joined(struct dht *d);
-/* Our predecessor changed from OLD (if HAD_OLD) to the node now in d->rt.pred: hand over keys. */
-void kv_pred_changed(struct dht *d, bool had_old, const struct dht_node *old);
-/* Leaving: hand the keys we own to our successor. */
-void kv_handoff_all(struct dht *d);
 /* Finish every operation still waiting (call after their requests are forgotten). */
 void kv_fail_all(struct dht *d, enum dht_status status);
 
