@@ -235,6 +235,11 @@ int dht_predecessor(const struct dht *d, struct dht_node *out)
 
 size_t dht_successors(const struct dht *d, struct dht_node *out, size_t max)
 {
+	return routing_distinct_succ(&d->rt, out, max);
+}
+
+size_t dht_successor_list(const struct dht *d, struct dht_node *out, size_t max)
+{
 	size_t n = d->rt.nsucc < max ? d->rt.nsucc : max;
 	memcpy(out, d->rt.succ, n * sizeof *out);
 	return n;

@@ -61,8 +61,14 @@ const struct dht_node *dht_self(const struct dht *d);
 unsigned dht_bits(const struct dht *d);
 /* Copy the predecessor into OUT and return 0, or return -1 if none is known. */
 int dht_predecessor(const struct dht *d, struct dht_node *out);
-/* Copy up to MAX successors (first first) into OUT; return how many. */
+/* Copy up to MAX successors (first first) into OUT; return how many. Each node appears once,
+ * and this node only when it is alone: what a person reading a status expects. */
 size_t dht_successors(const struct dht *d, struct dht_node *out, size_t max);
+/* Copy up to MAX entries of the successor list as the node holds and acts on it. In a ring of
+ * fewer than r+1 nodes it wraps onto the node itself and repeats (Zave's lists keep length r
+ * for what they are used for: to be copied by predecessors, and to survive failures): for
+ * checkers and simulators. Return how many. */
+size_t dht_successor_list(const struct dht *d, struct dht_node *out, size_t max);
 /* Copy up to MAX distinct fingers and their lowest indices; return how many. */
 size_t dht_fingers(const struct dht *d, struct dht_node *out, unsigned *index, size_t max);
 const struct dht_stats *dht_get_stats(const struct dht *d);

@@ -96,11 +96,14 @@ static void op_done(struct dht *d, struct kvop *op, enum dht_status status, cons
 		n.status = status;
 		n.node.id = m ? m->from : op->key;
 		n.node.addr = op->peer;
+		struct dht_node succ[DHT_MAX_NODES];
 		if (m && status == DHT_OK) {
 			n.has_pred = m->u.neigh.has_pred;
 			n.pred = m->u.neigh.pred;
-			n.nsucc = m->u.neigh.nsucc;
-			n.succ = m->u.neigh.succ;
+			/* As dht_successors() reports ours: each node once. */
+			n.nsucc = routing_distinct(&m->from, m->u.neigh.succ, m->u.neigh.nsucc, succ,
+						   DHT_MAX_NODES);
+			n.succ = succ;
 		}
 		op->ncb(op->arg, &n);
 	} else if (op->cb) {

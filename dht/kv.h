@@ -60,7 +60,7 @@ struct dht_neighbors {
 	bool has_pred;
 	struct dht_node pred;
 	size_t nsucc;
-	const struct dht_node *succ;
+	const struct dht_node *succ;  /* each node once, as dht_successors() reports */
 	uint64_t rtt_us;
 };
 typedef void dht_neighbors_cb(void *arg, const struct dht_neighbors *res);

@@ -174,6 +174,26 @@ void routing_set_finger(struct routing *rt, unsigned i, const struct dht_node *n
 	}
 }
 
+size_t routing_distinct(const struct dht_id *owner, const struct dht_node *list, size_t n,
+			struct dht_node *out, size_t max)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < max; i++) {
+		bool again = id_eq(&list[i].id, owner) && i > 0;
+		for (size_t j = 0; j < k && !again; j++)
+			again = id_eq(&out[j].id, &list[i].id);
+		if (again)
+			break; /* the list has come round: the rest repeats */
+		out[k++] = list[i];
+	}
+	return k;
+}
+
+size_t routing_distinct_succ(const struct routing *rt, struct dht_node *out, size_t max)
+{
+	return routing_distinct(&rt->self.id, rt->succ, rt->nsucc, out, max);
+}
+
 size_t routing_distinct_fingers(const struct routing *rt, struct dht_node *out, unsigned *index,
 				size_t max)
 {

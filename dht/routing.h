@@ -62,6 +62,14 @@ unsigned routing_finger_lo(const struct routing *rt);
  * covers. */
 void routing_set_finger(struct routing *rt, unsigned i, const struct dht_node *node);
 
+/* Write up to MAX entries of LIST (N long, the successor list of node OWNER), in order, each
+ * node once, stopping where the list wraps onto OWNER (in a ring smaller than r+1); OWNER itself
+ * only when it is the first entry (alone). Return the count. */
+size_t routing_distinct(const struct dht_id *owner, const struct dht_node *list, size_t n,
+			struct dht_node *out, size_t max);
+/* routing_distinct() of our own successor list. */
+size_t routing_distinct_succ(const struct routing *rt, struct dht_node *out, size_t max);
+
 /* Number of distinct live-looking fingers (for status output). */
 size_t routing_distinct_fingers(const struct routing *rt, struct dht_node *out, unsigned *index,
 				size_t max);

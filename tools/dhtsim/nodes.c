@@ -83,7 +83,7 @@ void sim_dump_node(const struct sim *s, const struct snode *n, const char *pre)
 	else
 		snprintf(h, sizeof h, "-");
 	len += snprintf(line + len, sizeof line - (size_t)len, "%s succ", h);
-	size_t k = dht_successors(n->d, buf, ROUTING_MAX_SUCC);
+	size_t k = dht_successor_list(n->d, buf, ROUTING_MAX_SUCC);
 	/* Each entry as id:node, with a '+' for a dead node or one not in the ring. */
 	for (size_t j = 0; j < k && len < (int)sizeof line - 64; j++) {
 		long i = sim_addr_index(&buf[j].addr);

@@ -502,7 +502,7 @@ static bool list_has_live(const struct sim *s, const struct dht_node *list, size
 bool sim_has_live_succ(const struct sim *s, const struct snode *n, long victim)
 {
 	struct dht_node buf[ROUTING_MAX_SUCC];
-	return list_has_live(s, buf, dht_successors(n->d, buf, ROUTING_MAX_SUCC), victim);
+	return list_has_live(s, buf, dht_successor_list(n->d, buf, ROUTING_MAX_SUCC), victim);
 }
 
 /* A reply already in flight may still hand a successor list to a live node (stabilize and join
@@ -607,7 +607,7 @@ double sim_rand_exp(struct sim *s, double mean)
 static size_t ops_succ(void *ctx, uint32_t index, struct dht_node *out, size_t max)
 {
 	struct snode *n = sim_node(ctx, index);
-	return n ? dht_successors(n->d, out, max) : 0;
+	return n ? dht_successor_list(n->d, out, max) : 0;
 }
 
 static long ops_index_of(void *ctx, const struct dht_node *node)
