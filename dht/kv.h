@@ -3,15 +3,19 @@
  * is replicated to the next k successors; keys move to a node that joins in front of them, and
  * a node that leaves gracefully hands its keys on. Values expire after their TTL. Two kinds:
  * single values (put/get) and peer announcements (announce/get_peers: a multi-valued key whose
- * values are the addresses of the peers that announced, like a tracker's list).
- * Result pointers passed to callbacks are valid only during the callback. */
+ * values are the addresses of the peers that announced, like a tracker's list). One key may hold
+ * both at once; a put leaves the key's announcements alone, and an announce its value.
+ * Result pointers passed to callbacks are valid only during the callback. The operations below
+ * are entry points of the core like those of dht/chord.h, and follow the same rules. */
 #ifndef DHT_KV_H
 #define DHT_KV_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dht/chord.h"
+#include "dht/types.h"
+
+struct dht;
 
 #define KV_MAX_VALUE 1000     /* bytes in one value */
 #define KV_MAX_PEERS_REPLY 50 /* peers in one get_peers answer (the seeds' tracker) */
@@ -56,7 +60,7 @@ struct dht_neighbors {
 	bool has_pred;
 	struct dht_node pred;
 	size_t nsucc;
-	const struct dht_node *succ;
+	const struct dht_node *succ;  /* each node once, as dht_successors() reports */
 	uint64_t rtt_us;
 };
 typedef void dht_neighbors_cb(void *arg, const struct dht_neighbors *res);
@@ -76,7 +80,8 @@ struct dht_kv_entry_info {
 };
 size_t dht_kv_count(const struct dht *d);
 size_t dht_kv_bytes(const struct dht *d);
-/* Call FN for each entry, at most MAX times. */
+/* Call FN for each entry, at most MAX times; a key holding a value and announcements is reported
+ * twice, once per kind. */
 void dht_kv_foreach(const struct dht *d, size_t max,
 		    void (*fn)(void *arg, const struct dht_kv_entry_info *e), void *arg);
 

@@ -18,10 +18,44 @@
  * correct while the ring repairs itself, at no cost in hops on a stable ring, where X answers SELF.
  *
  * Not done here: parallel queries (alpha > 1) and proximity routing. */
-#include "dht/chord_impl.h"
+#include "dht/lookup.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#define LOOKUP_MAX_CAND 48
+#define LOOKUP_MAX_DEAD 16
+#define LOOKUP_MAX_ASKED 16
+
+struct lookup {
+	struct lookup *next;
+	struct dht *d;
+	struct dht_id key;
+	dht_lookup_cb *cb;
+	void *cb_arg;
+	uint64_t started;
+	unsigned attempts, hops, timeouts;
+	bool boot_heard;         /* a join's contact answered in this attempt */
+	uint64_t retry_at;       /* when the next attempt starts; 0 if one is running */
+	bool deferred;           /* the first attempt waits for the next dht_tick() */
+	bool has_boot;           /* a join: the first hop is an address whose id we do not know */
+	struct dht_addr boot;
+	/* Candidates preceding the key, and owner candidates (from an OWNER answer) tried in order. */
+	size_t ncand;
+	struct dht_node cand[LOOKUP_MAX_CAND];
+	bool tried[LOOKUP_MAX_CAND];
+	size_t nown, own_pos;
+	struct dht_node own[DHT_MAX_NODES];
+	struct dht_node lower;   /* the anchor A of the last OWNER answer: the key is in (A, own[0]] */
+	bool fresh;              /* that answer came from A itself: its first successor is fresh */
+	unsigned local_answers;  /* guards the answer_locally() recursion */
+	size_t nasked;           /* nodes asked as owner in this attempt */
+	struct dht_id asked[LOOKUP_MAX_ASKED];
+	size_t ndead;
+	struct dht_id dead[LOOKUP_MAX_DEAD];
+	size_t npath;
+	struct dht_hop path[DHT_MAX_PATH];
+};
 
 static bool dead_has(const struct dht_id *dead, size_t ndead, const struct dht_id *id)
 {
@@ -42,17 +76,17 @@ static void answer_owner_from(struct dht *d, int from, struct dht_msg *out)
 		out->u.found.nodes[out->u.found.nnodes++] = d->rt.succ[j];
 }
 
-void lookup_answer(struct dht *d, const struct dht_id *key, uint8_t flags,
+static void lookup_answer(struct dht *d, const struct dht_id *key, uint8_t flags,
 		   const struct dht_id *dead, size_t ndead, struct dht_msg *out)
 {
 	const struct routing *rt = &d->rt;
 	const struct dht_id *self = &rt->self.id;
 	bool pred_ok = rt->has_pred && !dead_has(dead, ndead, &rt->pred.id);
 	if (rt->has_pred && !pred_ok)
-		chord_suspect(d, &rt->pred.id); /* an asker found it dead: check it now */
+		d->suspect(d, &rt->pred.id); /* an asker found it dead: check it now */
 	for (size_t i = 0; i < ndead; i++)
 		if (id_eq(&dead[i], &rt->succ[0].id))
-			chord_suspect(d, &dead[i]);
+			d->suspect(d, &dead[i]);
 
 	out->type = DHT_FOUND;
 	out->u.found.has_pred = rt->has_pred;
@@ -101,23 +135,13 @@ static void finish(struct dht *d, struct lookup *lk, enum dht_status status,
 	res.hops = lk->hops;
 	res.timeouts = lk->timeouts;
 	res.attempts = lk->attempts;
-	res.elapsed_us = chord_now(d) - lk->started;
+	res.elapsed_us = rpc_now(d->rpc) - lk->started;
 	res.npath = lk->npath;
 	res.path = lk->path;
 	d->stats.lookups++;
 	if (status != DHT_OK)
 		d->stats.lookups_failed++;
-	switch (lk->purpose) {
-	case LK_USER:
-		lk->cb(lk->cb_arg, &res);
-		break;
-	case LK_FINGER:
-		chord_finger_found(d, lk->finger, &res);
-		break;
-	case LK_JOIN:
-		chord_join_found(d, &res);
-		break;
-	}
+	lk->cb(lk->cb_arg, &res);
 	free(lk);
 }
 
@@ -136,7 +160,7 @@ static void add_candidate(struct dht *d, struct lookup *lk, const struct dht_nod
 			  const struct dht_id *responder)
 {
 	/* Only nodes strictly closer to the key than the one that named them: progress. */
-	if (!id_in_oo(&c->id, responder, &lk->key) || chord_is_self(d, c) ||
+	if (!id_in_oo(&c->id, responder, &lk->key) || routing_is_self(&d->rt, c) ||
 	    dead_has(lk->dead, lk->ndead, &c->id))
 		return;
 	for (size_t i = 0; i < lk->ncand; i++)
@@ -150,6 +174,7 @@ static void add_candidate(struct dht *d, struct lookup *lk, const struct dht_nod
 
 static void step(struct dht *d, struct lookup *lk);
 static void attempt_failed(struct dht *d, struct lookup *lk);
+static const struct rpc_handler find_handler;
 
 /* Is RESPONDER, asked as the owner, the owner? See the top of the file. */
 static bool accept_owner(const struct lookup *lk, const struct dht_msg *m)
@@ -188,7 +213,7 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 	char key[ID_HEX_MAX], from[ID_HEX_MAX];
 	id_to_hex(&lk->key, d->rt.bits, key);
 	id_to_hex(&responder->id, d->rt.bits, from);
-	chord_log(d, DHT_LOG_DEBUG, "lookup %.8s: %.8s%s answered %s with %u nodes", key, from,
+	rpc_log(d->rpc, DHT_LOG_DEBUG, "lookup %.8s: %.8s%s answered %s with %u nodes", key, from,
 		  as_owner ? " (as owner)" : "", status[m->u.found.status & 3], m->u.found.nnodes);
 	if (as_owner ? accept_owner(lk, m) : m->u.found.status == DHT_FOUND_SELF) {
 		finish(d, lk, DHT_OK, responder);
@@ -249,13 +274,10 @@ static void contact(struct dht *d, struct lookup *lk, const struct dht_node *to,
 	m.u.find.ndead = (uint8_t)nd;
 	memcpy(m.u.find.dead, lk->dead + (lk->ndead - nd), nd * sizeof lk->dead[0]);
 	/* As many tries as maintenance: a lost datagram must not make a live node look dead. */
-	struct pending *p = chord_request(d, P_FIND, to, &m, d->cfg.maint_tries);
-	if (p == NULL) {
+	if (rpc_request(d->rpc, to, id_known, &m, d->cfg.maint_tries, &find_handler, lk, flags) != 0) {
 		finish(d, lk, DHT_ERR_NO_MEMORY, NULL);
 		return;
 	}
-	p->lk = lk;
-	p->to_id_known = id_known;
 	lk->hops++;
 	if (lk->npath < DHT_MAX_PATH) {
 		struct dht_hop *h = &lk->path[lk->npath++];
@@ -272,10 +294,10 @@ static void seed(struct dht *d, struct lookup *lk)
 	lk->local_answers = 0;
 	lk->nasked = 0;
 	lk->boot_heard = false;
-	if (lk->purpose == LK_JOIN) {
+	if (lk->has_boot) {
 		struct dht_node boot;
 		memset(&boot, 0, sizeof boot);
-		boot.addr = d->join_via;
+		boot.addr = lk->boot;
 		contact(d, lk, &boot, false, 0);
 		return;
 	}
@@ -286,11 +308,11 @@ static void attempt_failed(struct dht *d, struct lookup *lk)
 {
 	char key[ID_HEX_MAX];
 	id_to_hex(&lk->key, d->rt.bits, key);
-	chord_log(d, DHT_LOG_DEBUG, "lookup %.8s: attempt %u found no route (%u hops, %zu dead)",
+	rpc_log(d->rpc, DHT_LOG_DEBUG, "lookup %.8s: attempt %u found no route (%u hops, %zu dead)",
 		  key, lk->attempts, lk->hops, lk->ndead);
 	/* A join retries only through a contact that still answers: it knows nobody else. */
-	bool unheard = lk->purpose == LK_JOIN && !lk->boot_heard;
-	if (lk->attempts >= d->cfg.lookup_tries * (lk->purpose == LK_JOIN ? 2 : 1) ||
+	bool unheard = lk->has_boot && !lk->boot_heard;
+	if (lk->attempts >= d->cfg.lookup_tries * (lk->has_boot ? 2 : 1) ||
 	    d->state == DHT_LEFT || unheard) {
 		finish(d, lk, DHT_ERR_TIMEOUT, NULL);
 		return;
@@ -298,27 +320,54 @@ static void attempt_failed(struct dht *d, struct lookup *lk)
 	/* No route now usually means the ring is repairing around a failure: give stabilization
 	 * and check-predecessor time to act before trying again. */
 	lk->attempts++;
-	lk->retry_at = chord_now(d) + (uint64_t)(lk->attempts - 1) * d->cfg.lookup_retry_us + 1;
+	lk->retry_at = rpc_now(d->rpc) + (uint64_t)(lk->attempts - 1) * d->cfg.lookup_retry_us + 1;
 }
 
-uint64_t lookup_retry_due(struct dht *d, uint64_t now)
+/* The oldest lookup whose start was deferred (lookups are listed newest first), or NULL. */
+static struct lookup *oldest_deferred(const struct dht *d)
 {
-	uint64_t next = UINT64_MAX;
+	struct lookup *found = NULL;
+	for (struct lookup *lk = d->lookups; lk; lk = lk->next)
+		if (lk->deferred)
+			found = lk;
+	return found;
+}
+
+void lookup_run_due(struct dht *d, uint64_t now)
+{
+	/* Deferred starts in the order the caller asked for them: a get after a put must see it.
+	 * Only those deferred before this tick: a callback that starts another lookup waits for the
+	 * next tick, so a caller that always asks again cannot keep this one from returning. */
+	size_t n = 0;
+	struct lookup *lk;
+	for (lk = d->lookups; lk; lk = lk->next)
+		n += lk->deferred;
+	for (; n > 0 && (lk = oldest_deferred(d)) != NULL; n--) {
+		lk->deferred = false;
+		seed(d, lk); /* may finish and free lookups */
+	}
 	bool again = true;
 	while (again) {
 		again = false;
-		for (struct lookup *lk = d->lookups; lk; lk = lk->next) {
-			if (lk->retry_at == 0)
+		for (lk = d->lookups; lk; lk = lk->next) {
+			if (lk->retry_at == 0 || lk->retry_at > now)
 				continue;
-			if (lk->retry_at > now) {
-				next = lk->retry_at < next ? lk->retry_at : next;
-				continue;
-			}
 			lk->retry_at = 0;
 			seed(d, lk); /* may finish and free lookups: walk the list again */
 			again = true;
 			break;
 		}
+	}
+}
+
+uint64_t lookup_next_deadline(const struct dht *d)
+{
+	uint64_t next = UINT64_MAX;
+	for (const struct lookup *lk = d->lookups; lk; lk = lk->next) {
+		if (lk->deferred)
+			return rpc_now(d->rpc);
+		if (lk->retry_at != 0 && lk->retry_at < next)
+			next = lk->retry_at;
 	}
 	return next;
 }
@@ -343,7 +392,7 @@ static void step(struct dht *d, struct lookup *lk)
 		struct dht_node o = lk->own[lk->own_pos++];
 		if (lk->nasked < LOOKUP_MAX_ASKED)
 			lk->asked[lk->nasked++] = o.id;
-		if (chord_is_self(d, &o))
+		if (routing_is_self(&d->rt, &o))
 			answer_locally(d, lk, DHT_FIND_AS_OWNER);
 		else
 			contact(d, lk, &o, true, DHT_FIND_AS_OWNER);
@@ -369,22 +418,26 @@ static void step(struct dht *d, struct lookup *lk)
 	contact(d, lk, &lk->cand[best], true, 0);
 }
 
-int lookup_start(struct dht *d, const struct dht_id *key, enum lookup_purpose purpose,
-		 unsigned finger, dht_lookup_cb *cb, void *cb_arg)
+int lookup_start(struct dht *d, const struct dht_id *key, const struct dht_addr *boot,
+		 bool defer, dht_lookup_cb *cb, void *cb_arg)
 {
 	struct lookup *lk = calloc(1, sizeof *lk);
 	if (lk == NULL)
 		return -1;
+	lk->d = d;
 	lk->key = *key;
-	lk->purpose = purpose;
-	lk->finger = finger;
+	lk->has_boot = boot != NULL;
+	if (boot)
+		lk->boot = *boot;
 	lk->cb = cb;
 	lk->cb_arg = cb_arg;
-	lk->started = chord_now(d);
+	lk->started = rpc_now(d->rpc);
 	lk->attempts = 1;
 	lk->next = d->lookups;
 	d->lookups = lk;
-	seed(d, lk);
+	lk->deferred = defer;
+	if (!defer)
+		seed(d, lk);
 	return 0;
 }
 
@@ -393,7 +446,9 @@ static struct dht_hop *last_hop(struct lookup *lk)
 	return lk->npath ? &lk->path[lk->npath - 1] : NULL;
 }
 
-void lookup_on_found(struct dht *d, struct lookup *lk, const struct pending *p,
+/* --- replies and timeouts of FIND (tagged with its flags) -------------------------------- */
+
+static void on_found(struct dht *d, struct lookup *lk, const struct rpc_req *p,
 		     const struct dht_msg *m)
 {
 	struct dht_node responder = { .id = m->from, .addr = p->to.addr };
@@ -403,34 +458,69 @@ void lookup_on_found(struct dht *d, struct lookup *lk, const struct pending *p,
 	if (h && lk->npath <= DHT_MAX_PATH) {
 		h->node.id = m->from;
 		h->answered = true;
-		h->rtt_us = chord_now(d) - p->sent_at;
+		h->rtt_us = rpc_now(d->rpc) - p->sent_at;
 	}
-	process(d, lk, &responder, m, p->find_flags & DHT_FIND_AS_OWNER);
+	process(d, lk, &responder, m, p->tag & DHT_FIND_AS_OWNER);
 }
 
-void lookup_on_timeout(struct dht *d, struct lookup *lk, const struct pending *p)
+static void find_timeout(void *arg, const struct rpc_req *p)
 {
+	struct lookup *lk = arg;
+	struct dht *d = lk->d;
 	char key[ID_HEX_MAX], to[ID_HEX_MAX];
 	id_to_hex(&lk->key, d->rt.bits, key);
 	id_to_hex(&p->to.id, d->rt.bits, to);
-	chord_log(d, DHT_LOG_DEBUG, "lookup %.8s: %.8s did not answer", key, to);
+	rpc_log(d->rpc, DHT_LOG_DEBUG, "lookup %.8s: %.8s did not answer", key, to);
 	lk->timeouts++;
 	if (p->to_id_known) {
 		add_dead(lk, &p->to.id);
-		chord_suspect(d, &p->to.id);
+		d->suspect(d, &p->to.id);
 	}
 	step(d, lk);
 }
 
-void lookup_on_refused(struct dht *d, struct lookup *lk, const struct pending *p)
+static void find_reply(void *arg, const struct rpc_req *p, const struct dht_msg *m)
 {
+	struct lookup *lk = arg;
+	if (m->type == DHT_FOUND) {
+		on_found(lk->d, lk, p, m);
+		return;
+	}
+	/* The hop answered, but not with FOUND (it is not in a ring yet, or left): alive, so not
+	 * dead; the lookup moves on without it. */
 	if (!p->to_id_known)
 		lk->boot_heard = true; /* a join's contact that is still joining: try again later */
-	step(d, lk);
+	step(lk->d, lk);
 }
+
+static const struct rpc_handler find_handler = { find_reply, find_timeout };
 
 void lookup_fail_all(struct dht *d, enum dht_status status)
 {
 	while (d->lookups)
 		finish(d, d->lookups, status, NULL);
+}
+
+void lookup_serve(struct dht *d, const struct dht_msg *req, const struct dht_addr *from)
+{
+	struct dht_msg m;
+	memset(&m, 0, sizeof m);
+	m.txid = req->txid;
+	if (d->state != DHT_JOINED) {
+		m.type = DHT_ERROR;
+		m.u.error.code = DHT_ERR_NOT_READY;
+	} else {
+		lookup_answer(d, &req->u.find.key, req->u.find.flags, req->u.find.dead,
+			      req->u.find.ndead, &m);
+	}
+	rpc_send(d->rpc, from, &m);
+}
+
+void lookup_drop_all(struct dht *d)
+{
+	while (d->lookups) {
+		struct lookup *lk = d->lookups;
+		d->lookups = lk->next;
+		free(lk);
+	}
 }

@@ -22,6 +22,11 @@ static bool passes(const struct dht_id *x, const struct dht_id *a, const struct 
 	return id_in_oo(x, a, b);
 }
 
+bool routing_is_self(const struct routing *rt, const struct dht_node *node)
+{
+	return id_eq(&node->id, &rt->self.id) && dht_addr_eq(&node->addr, &rt->self.addr);
+}
+
 void routing_adopt(struct routing *rt, const struct dht_node *head, const struct dht_node *list,
 		   size_t n)
 {
@@ -167,6 +172,26 @@ void routing_set_finger(struct routing *rt, unsigned i, const struct dht_node *n
 		rt->finger[j] = *node;
 		rt->finger_ok[j] = true;
 	}
+}
+
+size_t routing_distinct(const struct dht_id *owner, const struct dht_node *list, size_t n,
+			struct dht_node *out, size_t max)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < max; i++) {
+		bool again = id_eq(&list[i].id, owner) && i > 0;
+		for (size_t j = 0; j < k && !again; j++)
+			again = id_eq(&out[j].id, &list[i].id);
+		if (again)
+			break; /* the list has come round: the rest repeats */
+		out[k++] = list[i];
+	}
+	return k;
+}
+
+size_t routing_distinct_succ(const struct routing *rt, struct dht_node *out, size_t max)
+{
+	return routing_distinct(&rt->self.id, rt->succ, rt->nsucc, out, max);
 }
 
 size_t routing_distinct_fingers(const struct routing *rt, struct dht_node *out, unsigned *index,

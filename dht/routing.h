@@ -28,6 +28,9 @@ struct routing {
 /* Start as a ring of one: successor is self, no predecessor, no fingers. */
 void routing_init(struct routing *rt, const struct dht_node *self, unsigned bits, unsigned r);
 
+/* Is NODE this very node (same id at the same address)? A node with our id elsewhere is not. */
+bool routing_is_self(const struct routing *rt, const struct dht_node *node);
+
 /* Replace the successor list by HEAD followed by the first r-1 entries of LIST (the list HEAD
  * reported as its own). This is how join and stabilize adopt a successor's view. */
 void routing_adopt(struct routing *rt, const struct dht_node *head, const struct dht_node *list,
@@ -58,6 +61,14 @@ unsigned routing_finger_lo(const struct routing *rt);
 /* Record NODE as successor(start of finger I), and as every higher finger whose start it also
  * covers. */
 void routing_set_finger(struct routing *rt, unsigned i, const struct dht_node *node);
+
+/* Write up to MAX entries of LIST (N long, the successor list of node OWNER), in order, each
+ * node once, stopping where the list wraps onto OWNER (in a ring smaller than r+1); OWNER itself
+ * only when it is the first entry (alone). Return the count. */
+size_t routing_distinct(const struct dht_id *owner, const struct dht_node *list, size_t n,
+			struct dht_node *out, size_t max);
+/* routing_distinct() of our own successor list. */
+size_t routing_distinct_succ(const struct routing *rt, struct dht_node *out, size_t max);
 
 /* Number of distinct live-looking fingers (for status output). */
 size_t routing_distinct_fingers(const struct routing *rt, struct dht_node *out, unsigned *index,

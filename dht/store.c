@@ -110,16 +110,11 @@ static void remove_slot(struct store *s, size_t i)
 	}
 }
 
-/* Return KEY's entry, creating an empty one of KIND if there is none. */
-static struct store_entry *entry_for(struct store *s, const struct dht_id *key, uint8_t kind,
+/* Return KEY's entry, creating an empty one if there is none. */
+static struct store_entry *entry_for(struct store *s, const struct dht_id *key,
 				     enum store_result *res)
 {
 	size_t i = find_slot(s, key);
-	if (s->slots[i] && s->slots[i]->kind != kind) {
-		/* The key changes kind (a put over announcements, or back): the newest write wins. */
-		remove_slot(s, i);
-		i = find_slot(s, key);
-	}
 	if (s->slots[i]) {
 		*res = STORE_OK;
 		return s->slots[i];
@@ -141,12 +136,34 @@ static struct store_entry *entry_for(struct store *s, const struct dht_id *key, 
 		return NULL;
 	}
 	e->key = *key;
-	e->kind = kind;
 	s->slots[i] = e;
 	s->count++;
 	s->bytes += entry_bytes(e);
 	*res = STORE_OK;
 	return e;
+}
+
+uint64_t store_peers_expire(const struct store_entry *e)
+{
+	uint64_t t = 0;
+	for (size_t i = 0; i < e->npeers; i++)
+		if (e->peers[i].expires > t)
+			t = e->peers[i].expires;
+	return t;
+}
+
+/* Set E's expiry to the latest of its parts'. */
+static void update_expires(struct store_entry *e)
+{
+	uint64_t peers = store_peers_expire(e);
+	e->expires = e->value && e->value_expires > peers ? e->value_expires : peers;
+}
+
+/* Drop the entry of KEY if a failed write left it with nothing in it. */
+static void drop_if_empty(struct store *s, const struct store_entry *e)
+{
+	if (e->value == NULL && e->npeers == 0)
+		store_remove(s, &e->key);
 }
 
 enum store_result store_put(struct store *s, const struct dht_id *key, const void *value,
@@ -155,26 +172,34 @@ enum store_result store_put(struct store *s, const struct dht_id *key, const voi
 	if (len > DHT_MAX_VALUE)
 		return STORE_FULL;
 	enum store_result res;
-	struct store_entry *e = entry_for(s, key, DHT_ENTRY_VALUE, &res);
+	struct store_entry *e = entry_for(s, key, &res);
 	if (e == NULL)
 		return res;
 	if (s->bytes - e->vlen + len > s->max_bytes) {
-		if (e->value == NULL)
-			store_remove(s, key);
+		drop_if_empty(s, e);
 		return STORE_FULL;
 	}
 	uint8_t *v = malloc(len ? len : 1);
-	if (v == NULL)
+	if (v == NULL) {
+		drop_if_empty(s, e);
 		return STORE_NO_MEMORY;
+	}
 	memcpy(v, value, len);
 	s->bytes = s->bytes - e->vlen + len;
 	free(e->value);
 	e->value = v;
 	e->vlen = len;
-	e->expires = expires;
+	e->value_expires = expires;
+	update_expires(e);
 	e->refreshed = now;
 	e->offered = false;
 	return STORE_OK;
+}
+
+
+bool store_value_live(const struct store_entry *e, uint64_t now)
+{
+	return e->value != NULL && e->value_expires > now;
 }
 
 static struct store_peer *find_peer(struct store_entry *e, const struct dht_addr *a)
@@ -189,22 +214,23 @@ enum store_result store_announce(struct store *s, const struct dht_id *key,
 				 const struct dht_addr *peer, uint64_t expires, uint64_t now)
 {
 	enum store_result res;
-	struct store_entry *e = entry_for(s, key, DHT_ENTRY_PEER, &res);
+	struct store_entry *e = entry_for(s, key, &res);
 	if (e == NULL)
 		return res;
 	struct store_peer *p = find_peer(e, peer);
 	if (p == NULL) {
 		if (e->npeers >= s->max_peers ||
 		    s->bytes + sizeof(struct store_peer) > s->max_bytes) {
-			if (e->npeers == 0)
-				store_remove(s, key);
+			drop_if_empty(s, e);
 			return STORE_FULL;
 		}
 		if (e->npeers == e->cappeers) {
 			size_t cap = e->cappeers ? e->cappeers * 2 : 4;
 			struct store_peer *np = realloc(e->peers, cap * sizeof *np);
-			if (np == NULL)
+			if (np == NULL) {
+				drop_if_empty(s, e);
 				return STORE_NO_MEMORY;
+			}
 			e->peers = np;
 			e->cappeers = cap;
 		}
@@ -230,7 +256,7 @@ size_t store_peers(struct store *s, const struct dht_id *key, uint64_t now, stru
 		   size_t max, struct rng *r)
 {
 	struct store_entry *e = store_get(s, key, now);
-	if (e == NULL || e->kind != DHT_ENTRY_PEER)
+	if (e == NULL)
 		return 0;
 	/* Reservoir sampling over the live peers: uniform whatever their number. */
 	size_t seen = 0, n = 0;
@@ -256,19 +282,22 @@ void store_remove(struct store *s, const struct dht_id *key)
 		remove_slot(s, i);
 }
 
-static void expire_peers(struct store *s, struct store_entry *e, uint64_t now)
+/* Drop E's value and peers that are expired at NOW. */
+static void expire_parts(struct store *s, struct store_entry *e, uint64_t now)
 {
-	size_t k = 0;
-	e->expires = 0;
-	for (size_t i = 0; i < e->npeers; i++) {
-		if (e->peers[i].expires <= now)
-			continue;
-		if (e->peers[i].expires > e->expires)
-			e->expires = e->peers[i].expires;
-		e->peers[k++] = e->peers[i];
+	if (e->value && e->value_expires <= now) {
+		s->bytes -= e->vlen;
+		free(e->value);
+		e->value = NULL;
+		e->vlen = 0;
 	}
+	size_t k = 0;
+	for (size_t i = 0; i < e->npeers; i++)
+		if (e->peers[i].expires > now)
+			e->peers[k++] = e->peers[i];
 	s->bytes -= (e->npeers - k) * sizeof(struct store_peer);
 	e->npeers = k;
+	update_expires(e);
 }
 
 void store_expire(struct store *s, uint64_t now)
@@ -276,8 +305,8 @@ void store_expire(struct store *s, uint64_t now)
 	size_t i = 0;
 	while (i < s->cap) {
 		struct store_entry *e = s->slots[i];
-		if (e && e->kind == DHT_ENTRY_PEER)
-			expire_peers(s, e, now);
+		if (e)
+			expire_parts(s, e, now);
 		if (e && e->expires <= now) {
 			/* Removal may shift a later entry into slot I: look at it again. */
 			remove_slot(s, i);

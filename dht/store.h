@@ -19,14 +19,16 @@ struct store_peer {
 	uint64_t expires;
 };
 
+/* One key's entry: a value, announced peers, or both at once (a put and an announce under one
+ * key do not touch each other's part). */
 struct store_entry {
 	struct dht_id key;
-	uint8_t kind;       /* enum dht_entry_kind */
-	uint64_t expires;   /* for a value; for peers, the latest of theirs */
+	uint64_t expires;   /* the latest of the value's and the peers' */
 	uint64_t refreshed; /* when an owner last pushed (or a client last wrote) it */
 	bool offered;       /* pushed to the owner once because no owner refreshed it */
+	uint8_t *value;     /* NULL: no value */
 	uint16_t vlen;
-	uint8_t *value;
+	uint64_t value_expires;
 	size_t npeers, cappeers;
 	struct store_peer *peers;
 };
@@ -38,16 +40,20 @@ void store_free(struct store *s); /* accepts NULL */
 
 enum store_result { STORE_OK = 0, STORE_FULL, STORE_NO_MEMORY };
 
-/* Set KEY's value (replacing any, announcements included), expiring at EXPIRES; NOW marks it
- * refreshed. */
+/* Set KEY's value (replacing any earlier value; announcements stay), expiring at EXPIRES; NOW
+ * marks it refreshed. */
 enum store_result store_put(struct store *s, const struct dht_id *key, const void *value,
 			    uint16_t len, uint64_t expires, uint64_t now);
-/* Add or refresh PEER under KEY, expiring at EXPIRES. */
+/* Add or refresh PEER under KEY, expiring at EXPIRES (a value under KEY stays). */
 enum store_result store_announce(struct store *s, const struct dht_id *key,
 				 const struct dht_addr *peer, uint64_t expires, uint64_t now);
 
-/* KEY's live entry, or NULL. */
+/* KEY's live entry (a live value or a live peer), or NULL. */
 struct store_entry *store_get(struct store *s, const struct dht_id *key, uint64_t now);
+/* The latest expiry among E's peers (0 if none). */
+uint64_t store_peers_expire(const struct store_entry *e);
+/* Does E hold a value that is live at NOW? */
+bool store_value_live(const struct store_entry *e, uint64_t now);
 
 /* Copy up to MAX of KEY's live peers into OUT, a uniformly random subset if there are more
  * (chosen with R). Return how many. */

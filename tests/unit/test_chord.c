@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dht/kv.h"
 #include "tests/unit/tinynet.h"
 
 static void test_one_node_ring(void **state)
@@ -26,6 +27,57 @@ static void test_one_node_ring(void **state)
 		assert_int_equal(l.owner, 100);
 		assert_int_equal(l.hops, 0);
 	}
+	net_free(net);
+}
+
+struct nres {
+	bool done;
+	size_t nsucc;
+	unsigned succ[DHT_MAX_NODES];
+};
+
+static void neighbors_cb(void *arg, const struct dht_neighbors *res)
+{
+	struct nres *q = arg;
+	q->done = true;
+	q->nsucc = res->status == DHT_OK ? res->nsucc : 0;
+	for (size_t i = 0; i < q->nsucc; i++)
+		q->succ[i] = (unsigned)id_low64(&res->succ[i].id);
+}
+
+/* Issue 8: `dhtctl status` of a 3-node ring (r = 8) listed nodes again and again, and the node
+ * itself. The core reports each successor once, in ring order, and itself only when alone; the
+ * list it acts on still wraps (Zave), as dht_successor_list shows. */
+static void test_successors_distinct_in_small_rings(void **state)
+{
+	(void)state;
+	struct net *net = net_new();
+	struct tnode *a = add_node(net, 100, 8), *b = add_node(net, 150, 8), *c = add_node(net, 20, 8);
+	struct dht_node s[32];
+	dht_create(a->d);
+	run_for(net, SEC);
+	assert_int_equal(dht_successors(a->d, s, 32), 1);
+	assert_int_equal(id_low64(&s[0].id), 100);
+	join_via(b, 0);
+	join_via(c, 0);
+	run_for(net, 10 * SEC);
+	static const unsigned want[3][2] = { { 150, 20 }, { 20, 100 }, { 100, 150 } };
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(dht_successors(net->n[i].d, s, 32), 2);
+		assert_int_equal(id_low64(&s[0].id), want[i][0]);
+		assert_int_equal(id_low64(&s[1].id), want[i][1]);
+		assert_int_equal(dht_successor_list(net->n[i].d, s, 32), 8);
+	}
+	/* What a ring walk hears from another node is reported the same way. */
+	struct nres q = { 0 };
+	struct dht_addr addr;
+	addr_of(b->idx, &addr);
+	assert_int_equal(dht_query_neighbors(a->d, &addr, neighbors_cb, &q), 0);
+	run_for(net, SEC);
+	assert_true(q.done);
+	assert_int_equal(q.nsucc, 2);
+	assert_int_equal(q.succ[0], 20);
+	assert_int_equal(q.succ[1], 100);
 	net_free(net);
 }
 
@@ -141,6 +193,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_node_ring),
+		cmocka_unit_test(test_successors_distinct_in_small_rings),
 		cmocka_unit_test(test_two_nodes_rectify_and_stabilize),
 		cmocka_unit_test(test_id_taken),
 		cmocka_unit_test(test_join_unreachable),

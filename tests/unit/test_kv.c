@@ -91,6 +91,42 @@ static void test_one_node_put_get(void **state)
 	net_free(net);
 }
 
+/* No entry point calls back before it returns, not even for a key its node owns and answers
+ * from its own state: the callback waits for the next dht_tick(), whose deadline (now) the core
+ * announces and returns. */
+static void test_no_callback_inside_the_call(void **state)
+{
+	(void)state;
+	struct net *net = net_new();
+	struct tnode *a = add_node(net, 100, 8);
+	dht_create(a->d);
+	run_for(net, SEC);
+	struct dht_id key = key_of(7);
+	struct dht_addr peer;
+	addr_of(9, &peer);
+	struct vres v[4];
+	struct lres l = { 0 };
+	memset(v, 0, sizeof v);
+	assert_int_equal(dht_put(a->d, &key, "x", 1, 0, value_cb, &v[0]), 0);
+	assert_int_equal(dht_get(a->d, &key, value_cb, &v[1]), 0);
+	assert_int_equal(dht_announce(a->d, &key, &peer, 0, value_cb, &v[2]), 0);
+	assert_int_equal(dht_get_peers(a->d, &key, 5, value_cb, &v[3]), 0);
+	assert_int_equal(dht_lookup(a->d, &key, lookup_cb, &l), 0);
+	uint64_t now = evq_now(net->q);
+	assert_false(l.done);
+	for (int i = 0; i < 4; i++)
+		assert_false(v[i].done);
+	assert_int_equal(a->wake, now);
+	assert_int_not_equal(dht_tick(a->d), now); /* all done: nothing more at this instant */
+	assert_true(l.done);
+	assert_int_equal(l.status, DHT_OK);
+	for (int i = 0; i < 4; i++) {
+		assert_true(v[i].done);
+		assert_int_equal(v[i].status, DHT_OK);
+	}
+	net_free(net);
+}
+
 static void put_all(struct net *net)
 {
 	char value[32];
@@ -213,6 +249,7 @@ static void test_announce_and_get_peers(void **state)
 	net_free(net);
 }
 
+
 static enum dht_status announce(struct net *net, struct tnode *t, unsigned k, unsigned ip)
 {
 	struct vres v = { 0 };
@@ -256,6 +293,57 @@ static void test_rejoined_owner_gets_keys_back(void **state)
 	net_free(net);
 }
 
+static struct vres get_peers(struct net *net, struct tnode *t, unsigned k)
+{
+	struct vres v = { 0 };
+	struct dht_id key = key_of(k);
+	assert_int_equal(dht_get_peers(t->d, &key, 10, value_cb, &v), 0);
+	wait_done(net, &v);
+	return v;
+}
+
+/* Check that key K holds VALUE and exactly the one peer announced as 10.0.0.IP. */
+static void assert_both(struct net *net, struct tnode *t, unsigned k, const char *value,
+			unsigned ip)
+{
+	struct vres v = get(net, t, k);
+	assert_int_equal(v.status, DHT_OK);
+	assert_string_equal(v.value, value);
+	v = get_peers(net, t, k);
+	assert_int_equal(v.status, DHT_OK);
+	assert_int_equal(v.npeers, 1);
+	assert_int_equal(v.peers[0].ip[3], ip);
+}
+
+/* Issue 8: a key holds a value and announcements at once, whichever came first, at its owner,
+ * at the replicas that take over when the owner crashes, and at a node that joins in front. */
+static void test_value_and_announcements_coexist(void **state)
+{
+	(void)state;
+	struct net *net = ring12(4);
+	assert_int_equal(put(net, &net->n[0], 110, "v2", 0), DHT_OK);
+	assert_int_equal(announce(net, &net->n[3], 110, 9), DHT_OK);
+	assert_int_equal(announce(net, &net->n[1], 120, 8), DHT_OK);
+	assert_int_equal(put(net, &net->n[2], 120, "v3", 0), DHT_OK);
+	assert_both(net, &net->n[7], 110, "v2", 9);
+	assert_both(net, &net->n[8], 120, "v3", 8);
+	run_for(net, 6 * SEC);
+	/* 100 joins inside (90, 128]: key 95 moves to it, with both parts. */
+	assert_int_equal(put(net, &net->n[0], 95, "v4", 0), DHT_OK);
+	assert_int_equal(announce(net, &net->n[0], 95, 7), DHT_OK);
+	struct tnode *t = add_node(net, 100, 4);
+	join_via(t, 0);
+	run_for(net, 10 * SEC);
+	assert_both(net, &net->n[4], 95, "v4", 7);
+	assert_int_equal(get(net, &net->n[4], 95).owner, 100);
+	/* The owner of 110 and 120 (128) crashes: its successor answers from the replicas. */
+	net->n[5].alive = false;
+	run_for(net, 20 * SEC);
+	assert_both(net, &net->n[0], 110, "v2", 9);
+	assert_both(net, &net->n[0], 120, "v3", 8);
+	net_free(net);
+}
+
 static void test_ttl_expiry(void **state)
 {
 	(void)state;
@@ -271,6 +359,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_node_put_get),
+		cmocka_unit_test(test_value_and_announcements_coexist),
+		cmocka_unit_test(test_no_callback_inside_the_call),
 		cmocka_unit_test(test_read_from_every_node_and_replicas),
 		cmocka_unit_test(test_owner_and_successor_crash),
 		cmocka_unit_test(test_graceful_leave_hands_over),

@@ -80,6 +80,30 @@ static void test_adopt_cuts_where_list_jumps_over_self(void **state)
 	assert_succ(&rt, (unsigned[]){ 20 }, 1);
 }
 
+/* Issue 8: in a ring smaller than r+1 the list wraps onto us and repeats; the distinct view
+ * names each node once, and us only when we are alone. */
+static void test_distinct_successors(void **state)
+{
+	(void)state;
+	struct routing rt;
+	struct dht_node self = nd(10), head = nd(20), l[8], out[8];
+	routing_init(&rt, &self, 8, 8);
+	assert_int_equal(routing_distinct_succ(&rt, out, 8), 1);
+	assert_int_equal(id_low64(&out[0].id), 10);
+	list_of(l, (unsigned[]){ 60, 10, 20, 60, 10, 20, 60 }, 7);
+	routing_adopt(&rt, &head, l, 7);
+	assert_succ(&rt, (unsigned[]){ 20, 60, 10, 20, 60, 10, 20, 60 }, 8);
+	assert_int_equal(routing_distinct_succ(&rt, out, 8), 2);
+	assert_int_equal(id_low64(&out[0].id), 20);
+	assert_int_equal(id_low64(&out[1].id), 60);
+	assert_int_equal(routing_distinct_succ(&rt, out, 1), 1);
+	/* A ring of two: the other node only. */
+	list_of(l, (unsigned[]){ 10, 20, 10, 20 }, 4);
+	routing_adopt(&rt, &head, l, 4);
+	assert_int_equal(routing_distinct_succ(&rt, out, 8), 1);
+	assert_int_equal(id_low64(&out[0].id), 20);
+}
+
 static void test_forget(void **state)
 {
 	(void)state;
@@ -190,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_init_alone),
 		cmocka_unit_test(test_adopt_truncates_to_r),
 		cmocka_unit_test(test_adopt_cuts_where_list_jumps_over_self),
+		cmocka_unit_test(test_distinct_successors),
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_owner_in_succ),
 		cmocka_unit_test(test_closest_preceding),

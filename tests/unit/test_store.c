@@ -119,16 +119,51 @@ static void test_peer_subsets_are_uniform(void **state)
 	store_free(s);
 }
 
-static void test_kind_change_and_churn(void **state)
+/* Issue 8: a value and announcements under one key live side by side, whichever came first,
+ * and each expires on its own. */
+static void test_value_and_peers_coexist(void **state)
 {
 	(void)state;
 	struct store *s = store_new(64 << 20, 10);
-	struct dht_id k = key(77);
-	struct dht_addr a = peer(1);
-	assert_int_equal(store_announce(s, &k, &a, 100, 0), STORE_OK);
-	assert_int_equal(store_put(s, &k, "v", 1, 100, 0), STORE_OK);
-	assert_int_equal(store_get(s, &k, 0)->kind, DHT_ENTRY_VALUE);
-	store_remove(s, &k);
+	struct rng r;
+	rng_seed(&r, 1);
+	struct dht_addr a = peer(1), out[4];
+	for (uint64_t first_put = 0; first_put < 2; first_put++) {
+		struct dht_id k = key(77 + first_put);
+		if (first_put)
+			assert_int_equal(store_put(s, &k, "v2", 2, 100, 0), STORE_OK);
+		assert_int_equal(store_announce(s, &k, &a, 200, 0), STORE_OK);
+		if (!first_put)
+			assert_int_equal(store_put(s, &k, "v2", 2, 100, 0), STORE_OK);
+		struct store_entry *e = store_get(s, &k, 0);
+		assert_non_null(e);
+		assert_non_null(e->value);
+		assert_int_equal(e->vlen, 2);
+		assert_memory_equal(e->value, "v2", 2);
+		assert_int_equal(store_peers(s, &k, 0, out, 4, &r), 1);
+	}
+	assert_int_equal(store_count(s), 2);
+	/* At 150 the values are gone and the announcements stay; at 200 nothing is left. */
+	store_expire(s, 150);
+	assert_int_equal(store_count(s), 2);
+	struct store_entry *e;
+	for (uint64_t i = 0; i < 2; i++) {
+		struct dht_id k = key(77 + i);
+		e = store_get(s, &k, 150);
+		assert_non_null(e);
+		assert_null(e->value);
+		assert_int_equal(store_peers(s, &k, 150, out, 4, &r), 1);
+	}
+	store_expire(s, 200);
+	assert_int_equal(store_count(s), 0);
+	assert_int_equal(store_bytes(s), 0);
+	store_free(s);
+}
+
+static void test_churn(void **state)
+{
+	(void)state;
+	struct store *s = store_new(64 << 20, 10);
 	/* Insert 5,000 keys, remove every other one, check the rest are all still found. */
 	for (uint64_t i = 0; i < 5000; i++) {
 		struct dht_id ki = key(i * 2654435761u);
@@ -159,7 +194,8 @@ int main(void)
 		cmocka_unit_test(test_byte_limit),
 		cmocka_unit_test(test_announcements),
 		cmocka_unit_test(test_peer_subsets_are_uniform),
-		cmocka_unit_test(test_kind_change_and_churn),
+		cmocka_unit_test(test_value_and_peers_coexist),
+		cmocka_unit_test(test_churn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,8 +34,8 @@ static size_t hash(const struct dht_id *id)
 	return (size_t)(h ^ (h >> 32));
 }
 
-/* The slot holding ID, or the empty slot where it would go. */
-static size_t slot(const struct idset *s, const struct dht_id *id)
+/* The entry holding ID, or the empty entry where it would go. */
+static size_t probe(const struct idset *s, const struct dht_id *id)
 {
 	size_t mask = s->cap - 1, i = hash(id) & mask;
 	while (s->used[i] && !id_eq(&s->key[i], id))
@@ -45,7 +45,7 @@ static size_t slot(const struct idset *s, const struct dht_id *id)
 
 bool idset_has(const struct idset *s, const struct dht_id *id)
 {
-	return s->cap && s->used[slot(s, id)];
+	return s->cap && s->used[probe(s, id)];
 }
 
 static int rehash(struct idset *s, size_t cap)
@@ -63,7 +63,7 @@ static int rehash(struct idset *s, size_t cap)
 	s->cap = cap;
 	for (size_t i = 0; i < old.cap; i++)
 		if (old.used[i]) {
-			size_t j = slot(s, &old.key[i]);
+			size_t j = probe(s, &old.key[i]);
 			s->used[j] = true;
 			s->key[j] = old.key[i];
 		}
@@ -76,7 +76,7 @@ int idset_add(struct idset *s, const struct dht_id *id)
 {
 	if (2 * (s->n + 1) > s->cap && rehash(s, s->cap ? 2 * s->cap : 64))
 		return -1;
-	size_t i = slot(s, id);
+	size_t i = probe(s, id);
 	if (!s->used[i]) {
 		s->used[i] = true;
 		s->key[i] = *id;

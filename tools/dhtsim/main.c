@@ -2,6 +2,7 @@
  * path-length table or a batch of small churn schedules (scen.h), and prints the figures. Wall
  * time and memory are measured here, since they belong to the process, not to the simulation.
  * Exit status: 0 the run showed what it must, 1 it did not, 2 bad arguments, 3 out of memory. */
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,7 +40,8 @@ static const char usage[] =
 	"  --json               print JSON instead of a summary\n"
 	"  --no-timing          leave out wall time and memory (output then depends on the seed only)\n"
 	"  --verbose            print the timeline, core logs, violations and bad lookups to stderr\n"
-	"  --help               print this\n";
+	"  --help               print this\n"
+	"  --version            print the version\n";
 
 struct cli {
 	struct scen_opts o;
@@ -150,12 +152,67 @@ static bool flag_opt(struct cli *c, const char *opt)
 		c->o.sim.check_every_event = true;
 	else if (strcmp(opt, "--verbose") == 0)
 		c->o.sim.log = stderr;
-	else if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
-		fputs(usage, stdout);
-		exit(0);
-	} else
+	else
 		return false;
 	return true;
+}
+
+/* Options as getopt_long sees them: V_VALUE ones go to value_opt(), V_FLAG ones to flag_opt(),
+ * both under their full name. */
+enum { V_VALUE = 256, V_FLAG, V_HELP, V_VERSION };
+static const struct option longopts[] = {
+	{ "nodes", required_argument, NULL, V_VALUE },
+	{ "bits", required_argument, NULL, V_VALUE },
+	{ "succ-len", required_argument, NULL, V_VALUE },
+	{ "seed", required_argument, NULL, V_VALUE },
+	{ "lookups", required_argument, NULL, V_VALUE },
+	{ "window", required_argument, NULL, V_VALUE },
+	{ "latency-ms", required_argument, NULL, V_VALUE },
+	{ "latency-dist", required_argument, NULL, V_VALUE },
+	{ "loss", required_argument, NULL, V_VALUE },
+	{ "fail-fraction", required_argument, NULL, V_VALUE },
+	{ "leave-fraction", required_argument, NULL, V_VALUE },
+	{ "churn-rate", required_argument, NULL, V_VALUE },
+	{ "churn-seconds", required_argument, NULL, V_VALUE },
+	{ "min-log2", required_argument, NULL, V_VALUE },
+	{ "max-log2", required_argument, NULL, V_VALUE },
+	{ "schedules", required_argument, NULL, V_VALUE },
+	{ "max-nodes", required_argument, NULL, V_VALUE },
+	{ "json", no_argument, NULL, V_FLAG },
+	{ "no-timing", no_argument, NULL, V_FLAG },
+	{ "path-table", no_argument, NULL, V_FLAG },
+	{ "safe-crashes", no_argument, NULL, V_FLAG },
+	{ "check-every-event", no_argument, NULL, V_FLAG },
+	{ "verbose", no_argument, NULL, V_FLAG },
+	{ "help", no_argument, NULL, V_HELP },
+	{ "version", no_argument, NULL, V_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void parse_args(struct cli *c, int argc, char **argv)
+{
+	int ch, idx;
+	opterr = 0; /* our own message, with the hint to --help */
+	while ((ch = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+		char name[32];
+		if (ch == 'h' || ch == V_HELP) {
+			fputs(usage, stdout);
+			exit(0);
+		}
+		if (ch == V_VERSION) {
+			printf("dhtsim %s\n", DHT_VERSION);
+			exit(0);
+		}
+		if (ch != V_VALUE && ch != V_FLAG)
+			die_usage("unknown option or missing value: '%s'", argv[optind - 1]);
+		snprintf(name, sizeof name, "--%s", longopts[idx].name);
+		if (ch == V_VALUE)
+			value_opt(c, name, optarg);
+		else
+			flag_opt(c, name);
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
 }
 
 static void parse(struct cli *c, int argc, char **argv)
@@ -166,15 +223,7 @@ static void parse(struct cli *c, int argc, char **argv)
 	c->min_log2 = 4;
 	c->max_log2 = 14;
 	c->max_nodes = 12;
-	for (int i = 1; i < argc; i++) {
-		if (flag_opt(c, argv[i]))
-			continue;
-		if (i + 1 < argc && value_opt(c, argv[i], argv[i + 1])) {
-			i++;
-			continue;
-		}
-		die_usage("unknown option or missing value: '%s'", argv[i]);
-	}
+	parse_args(c, argc, argv);
 	if (c->min_log2 > c->max_log2)
 		die_usage("--min-log2 %u is above --max-log2 %u", c->min_log2, c->max_log2);
 	if (c->o.fail_fraction + c->o.leave_fraction >= 1)

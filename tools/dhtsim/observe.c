@@ -41,63 +41,7 @@ void sim_stats_add(struct sim_lookup_stats *to, const struct sim_lookup_stats *f
 		to->hops[h] += from->hops[h];
 }
 
-/* --- lookups in flight and counters ------------------------------------------------------- */
-
-static void release(struct sim *s, struct slot *sl)
-{
-	if (!sl->used)
-		return;
-	sl->used = false;
-	s->freeslot[s->nfree++] = (size_t)(sl - s->slot);
-}
-
-void sim_abandon_from(struct sim *s, uint32_t origin)
-{
-	for (size_t k = 0; k < s->cfg.window; k++)
-		if (s->slot[k].used && s->slot[k].origin == origin && !s->slot[k].abandoned) {
-			s->slot[k].abandoned = true;
-			s->slot[k].st->abandoned++;
-		}
-}
-
-void sim_release_from(struct sim *s, uint32_t origin)
-{
-	for (size_t k = 0; k < s->cfg.window; k++)
-		if (s->slot[k].used && s->slot[k].origin == origin)
-			release(s, &s->slot[k]);
-}
-
-void sim_add_core_stats(struct sim_totals *t, const struct dht_stats *st)
-{
-	t->received += st->received;
-	t->timeouts += st->timeouts;
-	t->unsolicited += st->dropped_unsolicited;
-	for (int k = 0; k < DHT_DECODE_NRESULTS; k++)
-		t->decode_dropped[k] += st->dropped[k];
-}
-
-void sim_dump_node(const struct sim *s, const struct snode *n, const char *pre)
-{
-	struct dht_node buf[ROUTING_MAX_SUCC], pred;
-	char line[1024], h[ID_HEX_MAX];
-	sim_id_hex(s, &n->id, h);
-	int len = snprintf(line, sizeof line, "%sn%u %s pred ", pre, n->index, h);
-	if (dht_predecessor(n->d, &pred) == 0)
-		sim_id_hex(s, &pred.id, h);
-	else
-		snprintf(h, sizeof h, "-");
-	len += snprintf(line + len, sizeof line - (size_t)len, "%s succ", h);
-	size_t k = dht_successors(n->d, buf, ROUTING_MAX_SUCC);
-	/* Each entry as id:node, with a '+' for a dead node or one not in the ring. */
-	for (size_t j = 0; j < k && len < (int)sizeof line - 64; j++) {
-		long i = sim_addr_index(&buf[j].addr);
-		const struct snode *e = sim_node(s, i);
-		sim_id_hex(s, &buf[j].id, h);
-		len += snprintf(line + len, sizeof line - (size_t)len, " %s:n%ld%s", h, i,
-				e && e->member && id_eq(&e->id, &buf[j].id) ? "" : "+");
-	}
-	sim_logf(s, "%s", line);
-}
+/* --- nodes that lost every successor ------------------------------------------------------ */
 
 size_t sim_lost_all(const struct sim *s)
 {
@@ -165,20 +109,39 @@ static void lookup_cb(void *arg, const struct dht_lookup_result *res)
 		return;
 	if (!sl->abandoned)
 		record(sl->s, sl->st, res);
-	release(sl->s, sl);
+	sim_slot_release(sl->s, sl);
+}
+
+/* Lookups one virtual instant may issue, in windows. Refilling the window a few times over at
+ * one instant is normal (keys the asker owns are answered at its next tick, at the same time);
+ * without a bound, a ring of one that answers everything at once would keep the clock still. */
+#define WINDOWS_PER_INSTANT 4
+
+/* Count a lookup against the current instant's share; false if the share is used up. */
+static bool instant_share(struct sim *s)
+{
+	uint64_t now = sim_now(s);
+	if (now != s->lookup_instant) {
+		s->lookup_instant = now;
+		s->lookups_at_instant = 0;
+	}
+	if (s->lookups_at_instant >= WINDOWS_PER_INSTANT * (size_t)s->cfg.window)
+		return false;
+	s->lookups_at_instant++;
+	return true;
 }
 
 int sim_lookup(struct sim *s, uint32_t origin, const struct dht_id *key,
 	       struct sim_lookup_stats *st)
 {
 	struct snode *n = sim_node(s, origin);
-	if (n == NULL || s->nfree == 0)
+	if (n == NULL || s->nfree == 0 || !instant_share(s))
 		return -1;
 	struct slot *sl = &s->slot[s->freeslot[--s->nfree]];
 	*sl = (struct slot){ s, st, origin, true, false };
 	st->issued++;
 	if (dht_lookup(n->d, key, lookup_cb, sl) != 0) {
-		release(s, sl);
+		sim_slot_release(s, sl);
 		st->done++;
 		st->failed++;
 	}

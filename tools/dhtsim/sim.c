@@ -6,8 +6,8 @@
  * by the id of a live one would blur what the checks mean by "that node".
  * Three PRNG streams, all derived from the seed: the network's, the cores', and the driver's
  * (ids, keys, who asks), so that measuring a run never changes it.
- * Lookups and what the world shows live in observe.c, scenarios (growth, churn, schedules) in
- * scen.c; this file only offers the moves.
+ * Nodes by index, the log and lookup slots live in nodes.c; lookups and what the world shows in
+ * observe.c; scenarios (growth, churn, schedules) in scen.c; this file only offers the moves.
  * Events: a non-NULL argument is always a datagram owned by its event. */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -40,37 +40,6 @@ static struct dht_addr index_addr(uint32_t i)
 	a.ip[3] = (uint8_t)i;
 	a.port = 1;
 	return a;
-}
-
-long sim_addr_index(const struct dht_addr *a)
-{
-	if (a->family != 4 || a->ip[0] != 127 || a->port != 1)
-		return -1;
-	return (long)a->ip[1] << 16 | (long)a->ip[2] << 8 | a->ip[3];
-}
-
-struct snode *sim_node(const struct sim *s, long i)
-{
-	return i >= 0 && (size_t)i < s->nnode ? s->node[i] : NULL;
-}
-
-void sim_logf(const struct sim *s, const char *fmt, ...)
-{
-	if (s->cfg.log == NULL)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(s->cfg.log, "%11.6f ", (double)evq_now(s->q) / 1e6);
-	vfprintf(s->cfg.log, fmt, ap);
-	fputc('\n', s->cfg.log);
-	va_end(ap);
-}
-
-void sim_id_hex(const struct sim *s, const struct dht_id *id, char out[ID_HEX_MAX])
-{
-	id_to_hex(id, s->cfg.bits, out);
-	if (s->cfg.bits > 32)
-		out[8] = '\0'; /* a prefix tells nodes apart in a log */
 }
 
 /* Integrate live nodes over time, for messages per node per second. */
@@ -533,7 +502,7 @@ static bool list_has_live(const struct sim *s, const struct dht_node *list, size
 bool sim_has_live_succ(const struct sim *s, const struct snode *n, long victim)
 {
 	struct dht_node buf[ROUTING_MAX_SUCC];
-	return list_has_live(s, buf, dht_successors(n->d, buf, ROUTING_MAX_SUCC), victim);
+	return list_has_live(s, buf, dht_successor_list(n->d, buf, ROUTING_MAX_SUCC), victim);
 }
 
 /* A reply already in flight may still hand a successor list to a live node (stabilize and join
@@ -638,7 +607,7 @@ double sim_rand_exp(struct sim *s, double mean)
 static size_t ops_succ(void *ctx, uint32_t index, struct dht_node *out, size_t max)
 {
 	struct snode *n = sim_node(ctx, index);
-	return n ? dht_successors(n->d, out, max) : 0;
+	return n ? dht_successor_list(n->d, out, max) : 0;
 }
 
 static long ops_index_of(void *ctx, const struct dht_node *node)

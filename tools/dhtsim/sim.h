@@ -119,8 +119,9 @@ uint64_t sim_last_change(const struct sim *s);
 uint64_t sim_checks(const struct sim *s);
 
 /* Look KEY up from node ORIGIN; the result is recorded into ST, which must outlive the lookup
- * or be cut loose by sim_abandon_lookups(). Return 0, or -1 if ORIGIN is not alive or the
- * window of lookups in flight is full. */
+ * or be cut loose by sim_abandon_lookups(). Return 0, or -1 if ORIGIN is not alive, the
+ * window of lookups in flight is full, or this virtual instant has issued its share of lookups
+ * (a few windows): the clock must move on. */
 int sim_lookup(struct sim *s, uint32_t origin, const struct dht_id *key,
 	       struct sim_lookup_stats *st);
 size_t sim_inflight(const struct sim *s);

@@ -1,6 +1,6 @@
-/* tools/dhtsim/sim_impl.h: the inside of struct sim, shared by sim.c (the world: nodes, network,
- * membership, time and checks) and observe.c (lookups, statistics, dumps). Private to
- * tools/dhtsim: nothing else includes it. */
+/* tools/dhtsim/sim_impl.h: the inside of struct sim, shared by nodes.c (nodes by index, log, lookup
+ * slots), sim.c (the world: network, membership, time and checks) and observe.c (lookups,
+ * statistics). Private to tools/dhtsim: nothing else includes it. */
 #ifndef DHTSIM_SIM_IMPL_H
 #define DHTSIM_SIM_IMPL_H
 
@@ -54,6 +54,8 @@ struct sim {
 	struct dgram *flight; /* datagrams in flight, newest first */
 	struct slot *slot;
 	size_t *freeslot, nfree;
+	uint64_t lookup_instant; /* the virtual time of the last lookup issued */
+	size_t lookups_at_instant; /* lookups issued at that time */
 	uint64_t period, next_check;
 	struct check_result last;
 	uint64_t last_change, converge_us, acc_at;
@@ -62,23 +64,25 @@ struct sim {
 	unsigned logged;
 };
 
-/* sim.c */
+/* nodes.c */
 /* The live node at index I, or NULL. */
 struct snode *sim_node(const struct sim *s, long i);
 /* The node index an address designates, or -1 if it is not one of ours. */
 long sim_addr_index(const struct dht_addr *a);
 /* An id in hex for a log: whole at small widths, its first 8 digits at large ones. */
 void sim_id_hex(const struct sim *s, const struct dht_id *id, char out[ID_HEX_MAX]);
-/* Integrate the live nodes over time up to now (for messages per node per second). */
-void sim_account(struct sim *s);
-/* Does N's successor list hold a live node other than VICTIM (-1 for none)? */
-bool sim_has_live_succ(const struct sim *s, const struct snode *n, long victim);
-
-/* observe.c */
 void sim_dump_node(const struct sim *s, const struct snode *n, const char *pre);
+/* Free lookup slot SL (if in use). */
+void sim_slot_release(struct sim *s, struct slot *sl);
 /* Stop recording the lookups ORIGIN asked; free their slots once ORIGIN is gone. */
 void sim_abandon_from(struct sim *s, uint32_t origin);
 void sim_release_from(struct sim *s, uint32_t origin);
 void sim_add_core_stats(struct sim_totals *t, const struct dht_stats *st);
+
+/* sim.c */
+/* Integrate the live nodes over time up to now (for messages per node per second). */
+void sim_account(struct sim *s);
+/* Does N's successor list hold a live node other than VICTIM (-1 for none)? */
+bool sim_has_live_succ(const struct sim *s, const struct snode *n, long victim);
 
 #endif

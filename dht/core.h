@@ -1,0 +1,53 @@
+/* dht/core.h: the inside of struct dht, the Chord core's state, shared by the modules that make
+ * up the core: chord.c (the entry points), ring.c (membership and maintenance), lookup.c
+ * (iterative lookups) and kv.c (the replicated store). Each module keeps to its own fields and
+ * calls only downward (chord -> ring, kv -> lookup -> rpc); where a lower module must tell a
+ * higher one something, it calls one of the hooks below, which chord.c sets. Private to dht/. */
+#ifndef DHT_CORE_H
+#define DHT_CORE_H
+
+#include "dht/rng.h"
+#include "dht/routing.h"
+#include "dht/rpc.h"
+#include "dht/types.h"
+
+struct lookup;
+struct kvop;
+struct store;
+
+struct dht {
+	struct dht_config cfg;
+	enum dht_state state;
+	struct routing rt;
+	struct dht_stats stats;
+	struct rpc *rpc;       /* every datagram in and out */
+	uint64_t last_deadline; /* the last one announced through env->set_timer */
+
+	/* Hooks: calls upward, without naming the module called. */
+	void (*suspect)(struct dht *d, const struct dht_id *id); /* lookup.c -> ring.c */
+	void (*joined)(struct dht *d);                            /* ring.c -> kv.c */
+	/* Our predecessor changed from OLD (if HAD_OLD) to the node now in rt.pred. */
+	void (*pred_changed)(struct dht *d, bool had_old, const struct dht_node *old);
+
+	/* ring.c */
+	uint64_t stabilize_at, check_pred_at, fix_at;
+	bool stabilizing, checking_pred, fixing;
+	unsigned lone_failures; /* rounds our only successor has not answered */
+	unsigned stab_steps;    /* closer successors adopted in this stabilization round */
+	unsigned next_finger;
+	unsigned fixing_finger; /* the finger a lookup is fixing, while fixing */
+	bool fingers_fast;      /* until one pass over every finger is done */
+	dht_join_cb *join_cb;
+	void *join_arg;
+
+	/* lookup.c */
+	struct lookup *lookups;
+
+	/* kv.c */
+	struct store *store;
+	struct rng rng;         /* for random subsets of peers; seeded from env->random */
+	struct kvop *kvops;
+	uint64_t repl_at;
+};
+
+#endif

@@ -1,0 +1,301 @@
+/* The request/response layer: the one place where the core's datagrams leave and arrive.
+ *
+ * Out: emit() is the only call to env->send(); a request's bytes are encoded once and kept, so a
+ * retry resends exactly what was sent. In: rpc_input() decodes, then matches a reply to its
+ * pending request by transaction id, source address and (when known) node id, so that a stray or
+ * forged reply to a request we never sent to that node is counted and dropped. Sealing, signing
+ * and rate limiting of datagrams belong in emit() and rpc_input(), and nowhere else.
+ *
+ * Timeouts: one Jacobson estimator for the whole node (rto()); peers in a lab or a simulated
+ * network are alike enough that a per-peer table would cost memory without changing decisions
+ * yet. A request unanswered after its timeout is resent with the timeout doubled, until its
+ * tries are used up; then its timeout callback runs.
+ *
+ * Pending requests sit in an array, removed by moving the last entry into the gap: timeouts
+ * fire in array order, so this order is part of the core's deterministic behaviour. */
+#include "dht/rpc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pending {
+	uint32_t txid;
+	struct rpc_req q;
+	unsigned tries_left;
+	uint64_t deadline;
+	const struct rpc_handler *h;
+	void *arg;
+	size_t len;
+	uint8_t *buf; /* the encoded request, resent as it is */
+};
+
+struct rpc {
+	struct rpc_config cfg;
+	struct dht_env env;
+	void *env_arg;
+	struct dht_stats *stats;
+	size_t npend, cappend;
+	struct pending *pend;
+	uint32_t next_txid;
+	uint64_t srtt, rttvar; /* microseconds; srtt 0 until the first sample */
+};
+
+struct rpc *rpc_new(const struct rpc_config *cfg, const struct dht_env *env, void *env_arg,
+		    struct dht_stats *stats)
+{
+	struct rpc *r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return NULL;
+	r->cfg = *cfg;
+	r->env = *env;
+	r->env_arg = env_arg;
+	r->stats = stats;
+	r->env.random(r->env_arg, &r->next_txid, sizeof r->next_txid);
+	return r;
+}
+
+void rpc_drop_all(struct rpc *r)
+{
+	for (size_t i = 0; i < r->npend; i++)
+		free(r->pend[i].buf);
+	r->npend = 0;
+}
+
+void rpc_free(struct rpc *r)
+{
+	if (r == NULL)
+		return;
+	rpc_drop_all(r);
+	free(r->pend);
+	free(r);
+}
+
+uint64_t rpc_now(const struct rpc *r)
+{
+	return r->env.now(r->env_arg);
+}
+
+void rpc_random(const struct rpc *r, void *buf, size_t len)
+{
+	r->env.random(r->env_arg, buf, len);
+}
+
+void rpc_set_timer(const struct rpc *r, uint64_t at)
+{
+	r->env.set_timer(r->env_arg, at);
+}
+
+void rpc_log(const struct rpc *r, enum dht_log_level level, const char *fmt, ...)
+{
+	if (r->env.log == NULL)
+		return;
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	r->env.log(r->env_arg, level, buf);
+}
+
+/* The timeout for a request: one estimator for all peers (see the top of the file). */
+static uint64_t rto(const struct rpc *r)
+{
+	uint64_t t = r->srtt ? r->srtt + 4 * r->rttvar : r->cfg.rto_init_us;
+	if (t < r->cfg.rto_min_us)
+		t = r->cfg.rto_min_us;
+	return t > r->cfg.rto_max_us ? r->cfg.rto_max_us : t;
+}
+
+static void rtt_sample(struct rpc *r, uint64_t rtt)
+{
+	if (r->srtt == 0) {
+		r->srtt = rtt;
+		r->rttvar = rtt / 2;
+		return;
+	}
+	uint64_t err = rtt > r->srtt ? rtt - r->srtt : r->srtt - rtt;
+	r->rttvar = (3 * r->rttvar + err) / 4;
+	r->srtt = (7 * r->srtt + rtt) / 8;
+}
+
+/* Every datagram leaves through here. */
+static void emit(struct rpc *r, const struct dht_addr *to, const uint8_t *buf, size_t len)
+{
+	r->stats->sent++;
+	r->env.send(r->env_arg, to, buf, len);
+}
+
+static int encode(struct rpc *r, struct dht_msg *m, uint8_t *buf)
+{
+	m->bits = (uint8_t)r->cfg.bits;
+	m->from = r->cfg.self;
+	int len = dht_msg_encode(m, buf, DHT_MSG_MAX);
+	if (len < 0)
+		rpc_log(r, DHT_LOG_ERROR, "cannot encode a %s message", dht_msg_type_str(m->type));
+	return len;
+}
+
+int rpc_send(struct rpc *r, const struct dht_addr *to, struct dht_msg *m)
+{
+	uint8_t buf[DHT_MSG_MAX];
+	int len = encode(r, m, buf);
+	if (len < 0)
+		return -1;
+	emit(r, to, buf, (size_t)len);
+	return 0;
+}
+
+static struct pending *pending_add(struct rpc *r)
+{
+	if (r->npend == r->cappend) {
+		size_t cap = r->cappend ? r->cappend * 2 : 16;
+		struct pending *np = realloc(r->pend, cap * sizeof *np);
+		if (np == NULL)
+			return NULL;
+		r->pend = np;
+		r->cappend = cap;
+	}
+	struct pending *p = &r->pend[r->npend++];
+	memset(p, 0, sizeof *p);
+	return p;
+}
+
+int rpc_request(struct rpc *r, const struct dht_node *to, bool id_known, const struct dht_msg *m,
+		unsigned tries, const struct rpc_handler *h, void *arg, unsigned tag)
+{
+	uint8_t buf[DHT_MSG_MAX];
+	struct dht_msg out = *m;
+	out.txid = r->next_txid;
+	int len = encode(r, &out, buf);
+	if (len < 0)
+		return -1;
+	uint8_t *copy = malloc((size_t)len);
+	struct pending *p = copy ? pending_add(r) : NULL;
+	if (p == NULL) {
+		free(copy);
+		return -1;
+	}
+	memcpy(copy, buf, (size_t)len);
+	p->txid = r->next_txid++;
+	p->q = (struct rpc_req){ .to = *to, .to_id_known = id_known, .tag = tag };
+	p->tries_left = tries ? tries - 1 : 0;
+	p->q.sent_at = rpc_now(r);
+	p->deadline = p->q.sent_at + rto(r);
+	p->h = h;
+	p->arg = arg;
+	p->buf = copy;
+	p->len = (size_t)len;
+	emit(r, &to->addr, p->buf, p->len);
+	return 0;
+}
+
+/* Take entry I out of the table into *OUT; the caller frees out->buf. */
+static void take(struct rpc *r, size_t i, struct pending *out)
+{
+	*out = r->pend[i];
+	r->pend[i] = r->pend[--r->npend];
+}
+
+static void time_out(struct rpc *r, struct pending *p)
+{
+	r->stats->timeouts++;
+	p->h->timeout(p->arg, &p->q);
+	free(p->buf);
+}
+
+static bool is_reply(uint8_t type)
+{
+	return type == DHT_PONG || type == DHT_NEIGH || type == DHT_FOUND || type == DHT_ERROR ||
+	       type == DHT_STORED || type == DHT_VALUE || type == DHT_PEERS;
+}
+
+/* Hand M to the request it answers. Replies must come from the address the request went to. */
+static void on_reply(struct rpc *r, const struct dht_msg *m, const struct dht_addr *from)
+{
+	for (size_t i = 0; i < r->npend; i++) {
+		struct pending *p = &r->pend[i];
+		if (p->txid != m->txid || !dht_addr_eq(&p->q.to.addr, from))
+			continue;
+		if (p->q.to_id_known && !id_eq(&p->q.to.id, &m->from))
+			continue;
+		struct pending done;
+		take(r, i, &done);
+		rtt_sample(r, rpc_now(r) - done.q.sent_at);
+		done.h->reply(done.arg, &done.q, m);
+		free(done.buf);
+		return;
+	}
+	r->stats->dropped_unsolicited++;
+}
+
+enum rpc_input_result rpc_input(struct rpc *r, const uint8_t *buf, size_t len,
+				const struct dht_addr *from, bool listening, struct dht_msg *req)
+{
+	enum dht_decode_result res = dht_msg_decode(req, buf, len, r->cfg.bits);
+	if (res != DHT_DECODE_OK) {
+		r->stats->dropped[res]++;
+		return RPC_IN_DROPPED;
+	}
+	if (!listening)
+		return RPC_IN_DROPPED;
+	r->stats->received++;
+	if (!is_reply(req->type))
+		return RPC_IN_REQUEST;
+	on_reply(r, req, from);
+	return RPC_IN_REPLY;
+}
+
+/* Retry or expire one overdue request; return false if none is overdue. */
+static bool expire_one(struct rpc *r, uint64_t now)
+{
+	for (size_t i = 0; i < r->npend; i++) {
+		struct pending *p = &r->pend[i];
+		if (p->deadline > now)
+			continue;
+		if (p->tries_left > 0) {
+			/* Back off: the first timeout may only mean a lost datagram or a slow peer. */
+			p->tries_left--;
+			p->deadline = now + 2 * rto(r);
+			emit(r, &p->q.to.addr, p->buf, p->len);
+			return true;
+		}
+		struct pending done;
+		take(r, i, &done);
+		time_out(r, &done);
+		return true;
+	}
+	return false;
+}
+
+void rpc_expire(struct rpc *r, uint64_t now)
+{
+	while (expire_one(r, now))
+		;
+}
+
+uint64_t rpc_next_deadline(const struct rpc *r)
+{
+	uint64_t next = UINT64_MAX;
+	for (size_t i = 0; i < r->npend; i++)
+		if (r->pend[i].deadline < next)
+			next = r->pend[i].deadline;
+	return next;
+}
+
+void rpc_fail_node(struct rpc *r, const struct dht_node *node)
+{
+	for (size_t i = 0; i < r->npend;) {
+		struct pending *p = &r->pend[i];
+		if (!p->q.to_id_known || !id_eq(&p->q.to.id, &node->id) ||
+		    !dht_addr_eq(&p->q.to.addr, &node->addr)) {
+			i++;
+			continue;
+		}
+		struct pending done;
+		take(r, i, &done);
+		time_out(r, &done);
+		i = 0; /* the callback may have added or removed entries */
+	}
+}

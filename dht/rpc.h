@@ -1,0 +1,85 @@
+/* dht/rpc.h: the request/response layer of the Chord core. Every datagram the core sends or
+ * receives passes here: messages are encoded and decoded here, a request waits here for its reply
+ * (matched by transaction id, address and node id), is resent when it goes unanswered and timed
+ * out after its last try, and round-trip times are measured here. Ring maintenance, lookups and
+ * the store are its clients: a request carries a handler whose reply or timeout callback runs
+ * exactly once, unless the whole table is dropped. It is also the core's door to its environment
+ * (clock, randomness, log). The rpc owns its pending requests and their encoded bytes; the stats
+ * it counts into belong to the caller. No I/O: datagrams go out through the env's send(). */
+#ifndef DHT_RPC_H
+#define DHT_RPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dht/msg.h"
+#include "dht/types.h"
+
+struct rpc;
+
+struct rpc_config {
+	unsigned bits;          /* id width, stamped on every message */
+	struct dht_id self;     /* our id, stamped as the sender of every message */
+	uint64_t rto_init_us;   /* the first timeout, before any round trip is measured */
+	uint64_t rto_min_us, rto_max_us;
+};
+
+/* What a callback learns about the request it ends. */
+struct rpc_req {
+	struct dht_node to;
+	bool to_id_known;   /* false for an address whose id we do not know (a join's contact) */
+	uint64_t sent_at;   /* of the first try */
+	unsigned tag;       /* the client's own note, given to rpc_request() */
+};
+
+/* A client's two ends of a request. REPLY gets any answer from the node asked, DHT_ERROR
+ * included; TIMEOUT runs when every try went unanswered. Either may send new requests. */
+struct rpc_handler {
+	void (*reply)(void *arg, const struct rpc_req *q, const struct dht_msg *m);
+	void (*timeout)(void *arg, const struct rpc_req *q);
+};
+
+/* Return a new layer, or NULL if memory runs out. ENV is copied; STATS must outlive the layer. */
+struct rpc *rpc_new(const struct rpc_config *cfg, const struct dht_env *env, void *env_arg,
+		    struct dht_stats *stats);
+void rpc_free(struct rpc *r); /* accepts NULL; drops pending requests without calling back */
+
+uint64_t rpc_now(const struct rpc *r);
+void rpc_random(const struct rpc *r, void *buf, size_t len);
+void rpc_log(const struct rpc *r, enum dht_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Ask the environment to call dht_tick() at AT. */
+void rpc_set_timer(const struct rpc *r, uint64_t at);
+
+/* Send M to TO once and expect nothing back: answers (M's txid is the request's), notices,
+ * replication. Return 0, or -1 if M cannot be encoded. */
+int rpc_send(struct rpc *r, const struct dht_addr *to, struct dht_msg *m);
+
+/* Send M to TO as a request under a fresh transaction id, tried TRIES times in all. H's callback
+ * gets ARG and a struct rpc_req carrying TAG. Return 0, or -1 on no memory or a message that
+ * cannot be encoded (no callback then). */
+int rpc_request(struct rpc *r, const struct dht_node *to, bool id_known, const struct dht_msg *m,
+		unsigned tries, const struct rpc_handler *h, void *arg, unsigned tag);
+
+enum rpc_input_result {
+	RPC_IN_DROPPED, /* malformed (counted), or not listening */
+	RPC_IN_REPLY,   /* a reply, handed to its request's callback (or counted as unsolicited) */
+	RPC_IN_REQUEST, /* a request, decoded into *REQ for the caller to serve */
+};
+
+/* Decode one datagram; a malformed one is counted and dropped. Only if LISTENING is a reply
+ * matched to its request and a request passed up. */
+enum rpc_input_result rpc_input(struct rpc *r, const uint8_t *buf, size_t len,
+				const struct dht_addr *from, bool listening, struct dht_msg *req);
+
+/* Resend or time out the requests overdue at NOW. */
+void rpc_expire(struct rpc *r, uint64_t now);
+/* The earliest deadline of a pending request, or UINT64_MAX. */
+uint64_t rpc_next_deadline(const struct rpc *r);
+/* NODE said it is leaving: time out at once every request to it (same id, same address). */
+void rpc_fail_node(struct rpc *r, const struct dht_node *node);
+/* Forget every pending request without calling back (the node leaves). */
+void rpc_drop_all(struct rpc *r);
+
+#endif

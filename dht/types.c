@@ -1,0 +1,43 @@
+/* The defaults and the names of the core's public types (dht/types.h). */
+#include "dht/types.h"
+
+#include <string.h>
+
+void dht_config_default(struct dht_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->bits = 160;
+	cfg->succ_len = 8;
+	cfg->stabilize_us = 1000000;
+	cfg->check_pred_us = 2000000;
+	cfg->fix_fingers_us = 2000000;
+	cfg->fix_fingers_fast_us = 100000;
+	cfg->rto_init_us = 500000;
+	cfg->rto_min_us = 100000;
+	cfg->rto_max_us = 2000000;
+	cfg->maint_tries = 3;
+	cfg->lookup_tries = 4;
+	cfg->lookup_retry_us = 500000;
+	cfg->max_hops = 48;
+	cfg->kv_replicas = 3;
+	cfg->kv_replicate_us = 5000000;
+	cfg->kv_default_ttl_s = 3600;
+	cfg->kv_max_ttl_s = 7 * 24 * 3600;
+	cfg->kv_max_bytes = 64u << 20;
+	cfg->kv_max_peers = 1000;
+}
+
+const char *dht_status_str(enum dht_status s)
+{
+	switch (s) {
+	case DHT_OK: return "ok";
+	case DHT_ERR_TIMEOUT: return "no answer (node or route unreachable)";
+	case DHT_ERR_ID_TAKEN: return "a member of the ring already has this id";
+	case DHT_ERR_NOT_JOINED: return "not in a ring";
+	case DHT_ERR_NO_MEMORY: return "out of memory";
+	case DHT_ERR_NOT_FOUND: return "not found";
+	case DHT_ERR_TOO_LARGE: return "value too large (at most 1000 bytes)";
+	case DHT_ERR_FULL: return "the owner's store is full";
+	}
+	return "?";
+}
