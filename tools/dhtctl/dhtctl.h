@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "tools/dhtctl/ctlclient.h"
+#include "tools/lib/ctlclient.h"
 
 /* Exit codes scripts may rely on (docs/control.md). */
 enum {

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "dht/rng.h"
-#include "tools/dhtctl/ctlclient.h"
+#include "tools/lib/ctlclient.h"
 
 #define MAX_NODES 4096
 #define MAX_VALUE 1000
