@@ -120,7 +120,7 @@ static int start_node(struct lab_ring *r, unsigned i, const char *via, char *err
 {
 	struct lab_node *nd = &r->node[i];
 	char data[sizeof nd->dir + 8], log[sizeof nd->dir + 16], up[24], down[24], succ[16];
-	char *argv[18];
+	char *argv[20];
 	int k = 0;
 
 	snprintf(data, sizeof data, "%s/data", nd->dir);
@@ -148,6 +148,12 @@ static int start_node(struct lab_ring *r, unsigned i, const char *via, char *err
 		snprintf(succ, sizeof succ, "%u", r->cfg->succ_len);
 		argv[k++] = "--succ-len";
 		argv[k++] = succ;
+		/* The node keeps its 3 replicas on successors in the list, so a shorter list
+		 * takes fewer. */
+		if (r->cfg->succ_len < 3) {
+			argv[k++] = "--replicas";
+			argv[k++] = succ;
+		}
 	}
 	if (r->cfg->log_level) {
 		argv[k++] = "--log-level";
