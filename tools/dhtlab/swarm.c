@@ -341,7 +341,7 @@ static int drain(struct run *u, unsigned i)
 {
 	char err[CTL_ERR_MAX];
 	json_t *line;
-	enum ctl_line sr = CTL_AGAIN;
+	enum ctl_next sr = CTL_AGAIN;
 
 	while (!u->f[i].finished && (sr = ctl_conn_next(u->f[i].s, &line, err)) == CTL_LINE) {
 		int rc = take_line(u, i, line, lab_now() - u->t0);

@@ -217,7 +217,7 @@ static int fill(struct ctl_conn *c, int64_t deadline)
 
 /* The one line reader: take the next line as a JSON object, reading until DEADLINE (0: only
  * what has arrived). The last line may come without its newline before the close. */
-static enum ctl_line next_line(struct ctl_conn *c, int64_t deadline, json_t **line,
+static enum ctl_next next_line(struct ctl_conn *c, int64_t deadline, json_t **line,
 			       char err[CTL_ERR_MAX])
 {
 	json_error_t jerr;
@@ -249,7 +249,7 @@ static enum ctl_line next_line(struct ctl_conn *c, int64_t deadline, json_t **li
 }
 
 /* What a wait for a line that did not come means, in ctl_call's and ctl_stream's terms. */
-static enum ctl_result no_line(enum ctl_line l, int ms, char err[CTL_ERR_MAX])
+static enum ctl_result no_line(enum ctl_next l, int ms, char err[CTL_ERR_MAX])
 {
 	if (l == CTL_AGAIN) {
 		snprintf(err, CTL_ERR_MAX, "no answer within %d ms", ms);
@@ -266,7 +266,7 @@ enum ctl_result ctl_call(const struct ctl_target *t, const json_t *req, int time
 	int64_t deadline = now_ms() + timeout_ms;
 	enum ctl_result res;
 	struct ctl_conn *c = conn_open(t, req, deadline, &res, err);
-	enum ctl_line l;
+	enum ctl_next l;
 
 	*resp = NULL;
 	if (!c)
@@ -281,7 +281,7 @@ enum ctl_result ctl_stream(const struct ctl_target *t, const json_t *req, int id
 {
 	enum ctl_result res;
 	struct ctl_conn *c = conn_open(t, req, now_ms() + idle_ms, &res, err);
-	enum ctl_line l = CTL_LINE;
+	enum ctl_next l = CTL_LINE;
 	json_t *o = NULL;
 
 	*last = NULL;
@@ -314,7 +314,7 @@ int ctl_conn_fd(const struct ctl_conn *c)
 	return c->fd;
 }
 
-enum ctl_line ctl_conn_next(struct ctl_conn *c, json_t **line, char err[CTL_ERR_MAX])
+enum ctl_next ctl_conn_next(struct ctl_conn *c, json_t **line, char err[CTL_ERR_MAX])
 {
 	return next_line(c, 0, line, err);
 }

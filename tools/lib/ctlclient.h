@@ -57,7 +57,7 @@ struct ctl_conn *ctl_conn_open(const struct ctl_target *t, const json_t *req, in
 /* The socket, for poll() with POLLIN. */
 int ctl_conn_fd(const struct ctl_conn *c);
 
-enum ctl_line {
+enum ctl_next {
 	CTL_LINE,    /* *LINE holds the next object */
 	CTL_AGAIN,   /* nothing complete yet: poll and call again */
 	CTL_EOF,     /* the node closed the connection, every line already taken */
@@ -65,7 +65,7 @@ enum ctl_line {
 };
 
 /* Take the next complete line, reading whatever the socket holds first. */
-enum ctl_line ctl_conn_next(struct ctl_conn *c, json_t **line, char err[CTL_ERR_MAX]);
+enum ctl_next ctl_conn_next(struct ctl_conn *c, json_t **line, char err[CTL_ERR_MAX]);
 
 void ctl_conn_free(struct ctl_conn *c);
 
