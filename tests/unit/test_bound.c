@@ -27,6 +27,7 @@ static void test_textbook(void **state)
 	for (int i = 0; i < 16; i++)
 		up[i] = MIB;
 	/* N F / (u_s + sum u_i) = 16 x 32 / 18 s. */
+	assert_near(bound_capacity(&s), 18.0 * MIB);
 	assert_near(bound_p2p(&s), 16.0 * 32 / 18);
 	assert_near(bound_cs(&s), 256);
 	for (int i = 0; i < 16; i++)
@@ -52,6 +53,7 @@ static void test_uncapped(void **state)
 	struct bound_swarm s = { .file_bytes = 4 * MIB, .n = 2, .seed_up = 0, .up = up };
 
 	/* Nothing bounds an uncapped seed and an uncapped peer: 0, not infinity or NaN. */
+	assert_near(bound_capacity(&s), 0);
 	assert_near(bound_p2p(&s), 0);
 	assert_near(bound_cs(&s), 0);
 	s.d_min = MIB;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dht/units.h"
+#include "tools/lib/bound.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -64,22 +65,13 @@ static void header(FILE *f, const struct lab_config *c, const struct lab_result 
 			"found after %.2f s\n", r->nodes + 1, r->ring_s, r->share_s, r->announce_s);
 }
 
-/* u_s + sum u_i, or 0 if any of them is uncapped. */
-static double capacity(const struct lab_config *c, const struct lab_result *r)
-{
-	double sum = (double)c->seed_up;
-
-	for (unsigned i = 0; i < r->nodes; i++)
-		sum = r->up[i] && sum > 0 ? sum + (double)r->up[i] : 0;
-	return sum;
-}
-
 /* The leechers' total download rate in 5-second windows, from the whole-second samples (the
  * last sample, the final total, falls at a fraction of a second and is left out): where the
  * swarm fell short of its upload capacity, and when. */
 static void timeline(FILE *f, const struct lab_config *c, const struct lab_result *r)
 {
-	double cap = capacity(c, r);
+	struct bound_swarm s = { .n = r->nodes, .seed_up = c->seed_up, .up = r->up };
+	double cap = bound_capacity(&s);
 	unsigned secs = r->nreceived >= 2 ? r->nreceived - 2 : 0;
 
 	if (secs < 1)

@@ -38,6 +38,11 @@ static double p2p(const struct bound_swarm *s, uint64_t (*fn)(uint64_t))
 		    cap > 0 ? s->n * f / cap : 0);
 }
 
+double bound_capacity(const struct bound_swarm *s)
+{
+	return capacity(s, as_configured);
+}
+
 double bound_p2p(const struct bound_swarm *s)
 {
 	return p2p(s, as_configured);

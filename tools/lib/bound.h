@@ -23,6 +23,9 @@ struct bound_swarm {
  * fast as it likes. So the result is 0 when nothing is capped. */
 double bound_p2p(const struct bound_swarm *s);
 
+/* Return the swarm's upload capacity u_s + sum u_i, or 0 if any of them is uncapped. */
+double bound_capacity(const struct bound_swarm *s);
+
 /* Return D_cs = max{N F/u_s, F/d_min}, the client-server time, likewise. */
 double bound_cs(const struct bound_swarm *s);
 
