@@ -141,9 +141,9 @@ title()
 title "$PROCS_DIR/r.svg" | grep -q 'u_s = 4.00 MiB/s, u_i = 4.00 MiB/s' || fail "no rates in the title"
 # D_cs = N F / u_s is a straight line in N: on linear axes its points must be collinear.
 {
-	echo "nodes,file_bytes,d_p2p,d_cs,last_done,ratio,verified,seed_up,peer_up,peer_down"
+	echo "nodes,file_bytes,d_p2p,d_cs,last_done,ratio,verified,seed_up,peer_up,peer_down,d_p2p_node"
 	for n in 1 2 4 8 16; do
-		echo "$n,1048576,0.250,$((n * 2)).000,0.300,1.2000,true,524288,1048576,0"
+		echo "$n,1048576,0.250,$((n * 2)).000,0.300,2.0000,true,524288,1048576,0,0.150"
 	done
 } >"$PROCS_DIR/lin.csv"
 "${lab[@]}" plot --csv "$PROCS_DIR/lin.csv" --svg "$PROCS_DIR/lin.svg" --linear || fail "plot --linear failed"

@@ -246,8 +246,9 @@ int plot_svg(FILE *f, const struct plot_point *pts, size_t n, const char *title,
 	return 0;
 }
 
-#define CSV_COLUMNS "nodes,file_bytes,d_p2p,d_cs,last_done,ratio,verified,seed_up,peer_up,peer_down"
-#define NFIELDS 10
+#define CSV_COLUMNS \
+	"nodes,file_bytes,d_p2p,d_cs,last_done,ratio,verified,seed_up,peer_up,peer_down,d_p2p_node"
+#define NFIELDS 11
 
 void plot_csv_header(FILE *f)
 {
@@ -266,7 +267,7 @@ void plot_csv_line(FILE *f, const struct plot_point *p)
 	fprintf(f, "%s,%llu,", p->verified ? "true" : "false", (unsigned long long)p->seed_up);
 	for (unsigned i = 0; i < p->npeer_up; i++)
 		fprintf(f, "%s%llu", i ? " " : "", (unsigned long long)p->peer_up[i]);
-	fprintf(f, ",%llu\n", (unsigned long long)p->peer_down);
+	fprintf(f, ",%llu,%.3f\n", (unsigned long long)p->peer_down, p->d_node);
 }
 
 /* Split LINE (modified) at commas into exactly NFIELDS fields. */
@@ -316,7 +317,8 @@ static int parse_line(char *line, struct plot_point *p)
 	    seconds(fl[3], &p->d_cs, 0) != 0 || seconds(fl[4], &p->measured, -1) != 0 ||
 	    seconds(fl[5], &p->ratio, 0) != 0 ||
 	    (strcmp(fl[6], "true") != 0 && strcmp(fl[6], "false") != 0) ||
-	    number(fl[7], &p->seed_up) != 0 || number(fl[9], &p->peer_down) != 0)
+	    number(fl[7], &p->seed_up) != 0 || number(fl[9], &p->peer_down) != 0 ||
+	    seconds(fl[10], &p->d_node, 0) != 0)
 		return -1;
 	p->nodes = (unsigned)nodes;
 	p->verified = strcmp(fl[6], "true") == 0;

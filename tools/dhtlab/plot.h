@@ -17,7 +17,8 @@ struct plot_point {
 	uint64_t file_bytes;
 	double d_p2p, d_cs;
 	double measured;     /* the last leecher's completion; negative: the run failed */
-	double ratio;        /* measured / D_p2p as dhtnode's caps allow; 0: none */
+	double d_node;       /* D_p2p as dhtnode's caps allow (lab.h) */
+	double ratio;        /* measured / d_node; 0: none */
 	bool verified;
 	/* The swarm's rates (bytes per second, 0: no cap), so that a redrawn figure can say
 	 * what it shows. */

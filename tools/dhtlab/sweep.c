@@ -71,11 +71,12 @@ static int point(struct lab_config *c, struct plot_point *p, FILE *csv)
 
 	*p = (struct plot_point){ .nodes = c->nodes, .file_bytes = c->file_bytes, .d_p2p = r.d_p2p,
 				  .d_cs = r.d_cs, .measured = r.verified ? r.last_done : -1,
-				  .ratio = r.ratio, .verified = r.verified,
+				  .d_node = r.d_node, .ratio = r.ratio, .verified = r.verified,
 				  .seed_up = c->seed_up, .peer_down = c->peer_down,
 				  .npeer_up = c->npeer_up };
 	memcpy(p->peer_up, c->peer_up, c->npeer_up * sizeof *c->peer_up);
-	printf("N = %3u: D_p2p %8.2f s   D_cs %9.2f s   ", c->nodes, r.d_p2p, r.d_cs);
+	printf("N = %3u: D_p2p %8.2f s (caps: %.2f s)   D_cs %9.2f s   ", c->nodes, r.d_p2p,
+	       r.d_node, r.d_cs);
 	if (r.verified && r.ratio_valid)
 		printf("measured %8.2f s   ratio %.3f\n", r.last_done, r.ratio);
 	else if (r.verified)
