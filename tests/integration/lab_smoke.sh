@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # dhtlab (tools/dhtlab) on real dhtnode processes: the bounds' arithmetic; --version (and
-# swarmsim's, with the sizes and rates every program takes); bad arguments exit 2; a node that
+# swarmsim's, with the sizes and rates every program takes); bad arguments exit 2 (kvload's
+# too); a node that
 # cannot start fails the run with the end of its log; a small swarm (one seed, three leechers)
 # ends with verified copies and a ratio; one leecher never beats the bound (the ratio is taken
 # against the bound dhtnode's caps allow, so it is at least 1), in singular words; --succ-len
@@ -75,6 +76,14 @@ for args in "swarm --nodes 0" "swarm --peer-up 1MiB,fast" "swarm --seed-up" "fro
 	# shellcheck disable=SC2086 # the words are the arguments
 	expect_exit 2 "${lab[@]}" $args
 	grep -q "dhtlab: " "$PROCS_DIR/err" || fail "'dhtlab $args' said nothing on stderr"
+done
+
+note "kvload checks its values too"
+echo "127.0.0.1:1" >"$PROCS_DIR/nowhere"
+for args in "--keys 5x" "--size -1" "--timeout soon" "--seed 1e3"; do
+	# shellcheck disable=SC2086 # the words are the arguments
+	expect_exit 2 "$KVLOAD_BIN" --nodes "$PROCS_DIR/nowhere" $args put
+	grep -q -- "kvload: ${args%% *} " "$PROCS_DIR/err" || fail "'kvload $args' did not name the option: $(cat "$PROCS_DIR/err")"
 done
 
 note "a node that cannot start: the run fails and shows the end of its log"
