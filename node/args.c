@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "dht/units.h"
 #include "node/log.h"
 
 enum opt {
@@ -103,36 +104,6 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-int parse_size(const char *s, uint64_t *out)
-{
-	static const struct {
-		const char *unit;
-		uint64_t mult;
-	} units[] = {
-		{ "", 1 },        { "B", 1 },           { "K", 1u << 10 },   { "KiB", 1u << 10 },
-		{ "M", 1u << 20 }, { "MiB", 1u << 20 }, { "G", 1u << 30 },   { "GiB", 1u << 30 },
-		{ "kB", 1000 },   { "MB", 1000000 },    { "GB", 1000000000 },
-	};
-	size_t digits = strspn(s, "0123456789");
-	char num[21];
-	uint64_t v;
-	if (digits == 0 || digits >= sizeof num)
-		return -1;
-	memcpy(num, s, digits);
-	num[digits] = '\0';
-	if (parse_uint(num, 0, UINT64_MAX, &v) != 0)
-		return -1;
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-		if (strcmp(s + digits, units[i].unit) != 0)
-			continue;
-		if (v > (UINT64_C(1) << 62) / units[i].mult)
-			return -1;
-		*out = v * units[i].mult;
-		return 0;
-	}
-	return -1;
-}
-
 static void fail(char *err, size_t errcap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void fail(char *err, size_t errcap, const char *fmt, ...)
 {
@@ -199,7 +170,7 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 	case O_REPL:
 		return set_count(o, v, 0, 32, &a->replicas, err, errcap);
 	case O_STORE:
-		if (parse_size(v, &n) != 0 || n < 4096) {
+		if (units_parse(v, &n) != 0 || n < 4096) {
 			fail(err, errcap, "--store-max %s: give a size of at least 4KiB, like 64MiB", v);
 			return -1;
 		}
@@ -226,7 +197,7 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 		return 0;
 	case O_UP:
 	case O_DOWN:
-		if (parse_size(v, &n) != 0 || (n != 0 && n < 1024)) {
+		if (units_parse(v, &n) != 0 || (n != 0 && n < 1024)) {
 			fail(err, errcap, "--%s %s: give bytes a second of at least 1KiB, like 1MiB or "
 			     "512KiB, or 0 for no cap", opt_name(o), v);
 			return -1;

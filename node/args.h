@@ -1,5 +1,5 @@
 /* node/args.h: dhtnode's command line: parse argv into struct node_args, print the usage text,
- * and the small number parsers behind the options ("1MiB", "160"). Pure: nothing is opened or
+ * and its whole-number parser (sizes and rates: dht/units.h). Pure: nothing is opened or
  * resolved here. Strings in struct node_args point into argv or into the struct itself. */
 #ifndef NODE_ARGS_H
 #define NODE_ARGS_H
@@ -42,8 +42,5 @@ void args_usage(FILE *f);
 /* Parse a decimal integer in [MIN, MAX]. Return 0 or -1. */
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
-/* Parse a size: a decimal number with an optional unit B, K/KiB, M/MiB, G/GiB (powers of 1024)
- * or kB, MB, GB (powers of 1000). Return 0, or -1 if malformed or above 2^62. */
-int parse_size(const char *s, uint64_t *out);
 
 #endif

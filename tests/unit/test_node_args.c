@@ -135,31 +135,6 @@ static void test_parse_uint(void **state)
 	assert_int_equal(parse_uint("99999999999999999999999", 0, UINT64_MAX, &v), -1);
 }
 
-static void test_parse_size(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *s;
-		uint64_t v;
-	} ok[] = {
-		{ "0", 0 },           { "4096", 4096 },       { "12B", 12 },
-		{ "1K", 1024 },       { "1KiB", 1024 },       { "64MiB", 64u << 20 },
-		{ "3M", 3u << 20 },   { "2GiB", 2ull << 30 }, { "5kB", 5000 },
-		{ "7MB", 7000000 },   { "1GB", 1000000000 },  { "4611686018427387904", 1ull << 62 },
-	};
-	static const char *const bad[] = {
-		"", "MiB", "1.5MiB", "1 MiB", "1mib", "1KB", "-1", "1TiB", "4611686018427387905",
-		"4294967297GiB", "12345678901234567890123",
-	};
-	uint64_t v;
-	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-		assert_int_equal(parse_size(ok[i].s, &v), 0);
-		assert_true(v == ok[i].v);
-	}
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		assert_int_equal(parse_size(bad[i], &v), -1);
-}
-
 static void test_log_levels(void **state)
 {
 	(void)state;
@@ -183,7 +158,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),     cmocka_unit_test(test_all_options),
 		cmocka_unit_test(test_help_version), cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_parse_uint),   cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_uint),
 		cmocka_unit_test(test_log_levels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,7 +10,7 @@
 #include <getopt.h>
 #include <jansson.h>
 
-#include "tools/dhtctl/ctlclient.h"
+#include "tools/lib/ctlclient.h"
 
 /* Exit codes scripts may rely on (docs/control.md). */
 enum {

@@ -6,6 +6,8 @@
  * Requests go one at a time: it measures a quiet network, it does not load-test one.
  * Keys are "PREFIX-I" and values are derived from the seed and I, so a later run with the
  * same seed knows what every key must hold. */
+#include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,7 +17,7 @@
 #include <time.h>
 
 #include "dht/rng.h"
-#include "tools/dhtctl/ctlclient.h"
+#include "tools/lib/ctlclient.h"
 
 #define MAX_NODES 4096
 #define MAX_VALUE 1000
@@ -293,46 +295,120 @@ static void usage(void)
 	       "Exit status: 0 if every request succeeded, 1 if some failed, 2 on bad usage.\n");
 }
 
-/* Parse "--opt VALUE" pairs into L; return the mode, or NULL on bad usage. */
+static int bad_value(const char *o, const char *v, const char *want)
+{
+	fprintf(stderr, "kvload: --%s %s: give %s (see kvload --help)\n", o, v, want);
+	return -1;
+}
+
+/* A whole number in [MIN, MAX]. */
+static int whole(const char *o, const char *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end || errno || *out < min || *out > max) {
+		char want[80];
+		snprintf(want, sizeof want, "a whole number from %llu to %llu",
+			 (unsigned long long)min, (unsigned long long)max);
+		return bad_value(o, v, want);
+	}
+	return 0;
+}
+
+static int seconds(const char *o, const char *v, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(v, &end);
+	if (end == v || *end || errno || !isfinite(*out) || *out <= 0 || *out > 86400)
+		return bad_value(o, v, "a positive number of seconds, at most a day");
+	return 0;
+}
+
+enum { O_NODES = 256, O_KEYS, O_SIZE, O_SEED, O_PREFIX, O_TIMEOUT, O_MAX_SECONDS, O_SINCE };
+
+static const struct option longopts[] = {
+	{ "nodes", required_argument, NULL, O_NODES },
+	{ "keys", required_argument, NULL, O_KEYS },
+	{ "size", required_argument, NULL, O_SIZE },
+	{ "seed", required_argument, NULL, O_SEED },
+	{ "prefix", required_argument, NULL, O_PREFIX },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "max-seconds", required_argument, NULL, O_MAX_SECONDS },
+	{ "since-ms", required_argument, NULL, O_SINCE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Apply option ID with value V to L. Return 0 or -1 (said on stderr). */
+static int apply(struct load *l, int id, const char *v, const char **nodes)
+{
+	const char *o = longopts[id - O_NODES].name;
+	uint64_t n;
+	double t;
+
+	switch (id) {
+	case O_NODES:
+		*nodes = v;
+		return 0;
+	case O_PREFIX:
+		l->prefix = v;
+		return 0;
+	case O_KEYS:
+	case O_SIZE:
+		if (whole(o, v, id == O_KEYS, id == O_KEYS ? 10000000 : MAX_VALUE, &n) != 0)
+			return -1;
+		*(id == O_KEYS ? &l->keys : &l->size) = (unsigned)n;
+		return 0;
+	case O_SEED:
+	case O_SINCE:
+		if (whole(o, v, 0, INT64_MAX, &n) != 0)
+			return -1;
+		if (id == O_SEED)
+			l->seed = n;
+		else
+			l->since_ms = (int64_t)n;
+		return 0;
+	default:
+		if (seconds(o, v, &t) != 0)
+			return -1;
+		if (id == O_TIMEOUT)
+			l->timeout_ms = (int)(t * 1000);
+		else
+			l->max_seconds = t;
+		return 0;
+	}
+}
+
+/* Parse the options into L (getopt_long) and return the mode, or NULL on bad usage (said on
+ * stderr). Exit at once for --help. */
 static const char *parse_args(struct load *l, int argc, char **argv, const char **nodes)
 {
-	const char *mode = NULL;
+	int id;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "-v")) {
+	opterr = 0;
+	while ((id = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+		if (id == 'h') {
+			usage();
+			exit(0);
+		}
+		if (id == 'v')
 			l->verbose = true;
-			continue;
-		}
-		if (a[0] != '-') {
-			mode = a;
-			continue;
-		}
-		if (!v)
-			return NULL;
-		i++;
-		if (!strcmp(a, "--nodes"))
-			*nodes = v;
-		else if (!strcmp(a, "--keys"))
-			l->keys = (unsigned)strtoul(v, NULL, 10);
-		else if (!strcmp(a, "--size"))
-			l->size = (unsigned)strtoul(v, NULL, 10);
-		else if (!strcmp(a, "--seed"))
-			l->seed = strtoull(v, NULL, 10);
-		else if (!strcmp(a, "--prefix"))
-			l->prefix = v;
-		else if (!strcmp(a, "--timeout"))
-			l->timeout_ms = (int)(strtod(v, NULL) * 1000);
-		else if (!strcmp(a, "--max-seconds"))
-			l->max_seconds = strtod(v, NULL);
-		else if (!strcmp(a, "--since-ms"))
-			l->since_ms = strtoll(v, NULL, 10);
-		else
+		else if (id == ':' || id == '?')
+			fprintf(stderr, "kvload: %s: %s (see kvload --help)\n", argv[optind - 1],
+				id == ':' ? "needs a value" : "unknown option");
+		if (id == ':' || id == '?' || (id >= O_NODES && apply(l, id, optarg, nodes) != 0))
 			return NULL;
 	}
-	if (!*nodes || l->keys == 0 || l->size > MAX_VALUE || l->timeout_ms <= 0)
+	if (!*nodes || optind != argc - 1) {
+		fprintf(stderr, "kvload: give --nodes FILE and one MODE (see kvload --help)\n");
 		return NULL;
-	return mode;
+	}
+	return argv[optind];
 }
 
 int main(int argc, char **argv)
@@ -341,15 +417,9 @@ int main(int argc, char **argv)
 				 .prefix = "bench", .max_seconds = 60 };
 	const char *nodes = NULL, *mode;
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		usage();
-		return 0;
-	}
 	mode = parse_args(&l, argc, argv, &nodes);
-	if (!mode) {
-		fprintf(stderr, "kvload: bad usage (see kvload --help)\n");
+	if (!mode)
 		return 2;
-	}
 	if (read_nodes(&l, nodes) < 0)
 		return 2;
 	rng_seed(&l.rng, l.seed);

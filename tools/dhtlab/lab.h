@@ -1,6 +1,5 @@
 /* tools/dhtlab/lab.h: what dhtlab's files share: the swarm experiment's settings and results,
- * the rate parser, the distribution-time bounds, and the entry points of the run, the report
- * and the sweep. Internal to dhtlab. A struct lab_result owns its arrays (lab_result_free). */
+ * its distribution-time bounds, and the entry points of the run, the report and the sweep. Internal to dhtlab. A struct lab_result owns its arrays (lab_result_free). */
 #ifndef DHTLAB_LAB_H
 #define DHTLAB_LAB_H
 
@@ -32,6 +31,7 @@ struct lab_config {
 	double timeout_s;                /* the whole run; 0: derived from D_p2p */
 	unsigned base_port;
 	unsigned batch;                  /* nodes joining the ring at once */
+	unsigned succ_len;               /* every node's --succ-len; 0: the node's default */
 	uint64_t seed;                   /* PRNG seed: file contents and join points */
 	const char *dhtnode;             /* the node binary */
 	const char *log_level;           /* passed to every node; NULL: the node's default */
@@ -45,7 +45,8 @@ struct lab_config {
 struct lab_result {
 	unsigned nodes;
 	uint64_t file_bytes;
-	double d_p2p, d_cs;
+	double d_p2p, d_cs;              /* the textbook's bounds for the configured rates */
+	double d_node;                   /* D_p2p as dhtnode's caps allow it: the ratio's bound */
 	double *done, *first_byte, *download_start, *node_seconds;
 	uint64_t *up;                    /* each leecher's upload cap */
 	bool *hash_ok;
@@ -55,8 +56,9 @@ struct lab_result {
 	unsigned nreceived;
 	double *cpu;                     /* CPU seconds each node used from the fetches' start to
 					  * the last copy: [0] the seed, then the leechers */
-	double last_done, ratio;         /* ratio 0: no bound (uncapped) or unfinished */
+	double last_done, ratio;         /* last_done / d_node; 0: no bound (uncapped) or unfinished */
 	bool verified;                   /* every copy present and its SHA-256 matched */
+	bool ratio_valid;                /* false: below the lower bound (ERROR says so) */
 	double ring_s, share_s, announce_s;
 	char content_id[80];
 	char error[512];                 /* why the run failed; empty on success */
@@ -68,16 +70,9 @@ void lab_config_default(struct lab_config *c);
 /* The upload cap of leecher I (0-based). */
 uint64_t lab_peer_up(const struct lab_config *c, unsigned i);
 
-/* Parse a rate: a number with an optional unit (B, K/KiB, M/MiB, G/GiB: powers of 1024; kB,
- * KB, MB, GB: powers of 1000), or "unlimited" / "0" for no cap (*OUT = 0). Return 0 or -1. */
-int lab_parse_rate(const char *s, uint64_t *out);
-
-/* Parse a comma list of rates into C->peer_up. Return 0, or -1 with a sentence in ERR. */
-int lab_parse_rates(struct lab_config *c, const char *s, char *err, size_t errcap);
-
-/* Fill D_P2P = max{F/u_s, F/d_min, N F/(u_s + sum u_i)} and D_CS = max{N F/u_s, F/d_min}.
- * A term with an uncapped rate in its denominator is 0 (no bound from that side). */
-void lab_bounds(const struct lab_config *c, double *d_p2p, double *d_cs);
+/* The bounds for C's rates and file (tools/lib/bound.h): the textbook's D_p2p and D_cs, and
+ * D_NODE, D_p2p as dhtnode's rate caps let it be reached. Uncapped rates bound nothing. */
+void lab_bounds(const struct lab_config *c, double *d_p2p, double *d_cs, double *d_node);
 
 /* The whole-run time limit: C->timeout_s, or 5 D_p2p + 60 s + 1 s per process. */
 double lab_timeout(const struct lab_config *c);
@@ -90,20 +85,21 @@ int lab_swarm(const struct lab_config *c, struct lab_result *r);
 void lab_result_free(struct lab_result *r);
 
 /* The sweep: run the swarm for N = 1, 2, 4, ... up to MAX_NODES (and MAX_NODES itself),
- * printing a line per run, appending each point to CSV as it comes, then draw SVG (log or
- * linear time axis). C->nodes is overwritten. Return LAB_EXIT_OK if every run verified. */
+ * printing a line per run, appending each point to CSV as it comes, then draw SVG (both axes
+ * logarithmic, or both linear). C->nodes is overwritten. Return LAB_EXIT_OK if every run verified. */
 int lab_sweep(struct lab_config *c, unsigned max_nodes, const char *svg, const char *csv,
-	      bool log_y);
+	      bool log);
 
 /* The figure's title for C's rates and file. */
 void lab_title(const struct lab_config *c, char *buf, size_t cap);
 
+/* The settings a sweep point (plot.h) was measured with, as far as the point tells them: N,
+ * F and the rates; the rest default. For redrawing a figure with its title. */
+struct plot_point;
+void lab_config_of_point(const struct plot_point *p, struct lab_config *c);
+
 /* Print R as text (with each leecher's line) or as one JSON object. */
 void lab_report_text(FILE *f, const struct lab_config *c, const struct lab_result *r);
 void lab_report_json(FILE *f, const struct lab_config *c, const struct lab_result *r);
-
-/* Bytes as MiB, and a rate for people ("1.00 MiB/s", "unlimited"). */
-double lab_mib(uint64_t bytes);
-const char *lab_rate_str(uint64_t rate, char *buf, size_t cap);
 
 #endif

@@ -1,10 +1,12 @@
-/* dhtlab's main(): the commands (swarm, sweep, plot, bounds), their options and help, where the
- * dhtnode binary is, and the exit code. Arguments are checked before anything starts; a bad
- * one exits 2 with a sentence saying what to write instead. The work is in swarm.c, sweep.c
- * and plot.c; this file only parses and dispatches. */
+/* dhtlab's main(): the commands (swarm, sweep, plot, bounds), their options (getopt_long,
+ * with a table of which command takes which) and help, where the dhtnode binary is, and the
+ * exit code. Arguments are checked before anything starts; a bad one exits 2 with a sentence
+ * saying what to write instead. The work is in swarm.c, sweep.c and plot.c; this file only
+ * parses and dispatches. */
 #include "tools/dhtlab/lab.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dht/units.h"
 #include "tools/dhtlab/plot.h"
 
 enum { C_SWARM = 1, C_SWEEP = 2, C_BOUNDS = 4, C_PLOT = 8 };
@@ -22,8 +25,9 @@ enum { C_SWARM = 1, C_SWEEP = 2, C_BOUNDS = 4, C_PLOT = 8 };
 enum opt_id {
 	O_NODES, O_FILE_MIB, O_FILE_BYTES, O_SEED_UP, O_PEER_UP, O_PEER_DOWN, O_JSON, O_KEEP,
 	O_TIMEOUT, O_BASE_PORT, O_BATCH, O_SEED, O_DHTNODE, O_LOG_LEVEL, O_TRACE, O_QUIET,
-	O_MAX_NODES, O_SVG, O_CSV, O_LINEAR, O_TITLE, O_CHUNK, NOPTS
+	O_MAX_NODES, O_SVG, O_CSV, O_LINEAR, O_TITLE, O_CHUNK, O_SUCC_LEN, O_HELP, O_VERSION, NOPTS
 };
+#define C_ALL (C_RUNS | C_BOUNDS | C_PLOT)
 
 static const struct {
 	const char *name;
@@ -52,12 +56,16 @@ static const struct {
 	[O_LINEAR] = { "--linear", C_SWEEP | C_PLOT, false },
 	[O_TITLE] = { "--title", C_PLOT, true },
 	[O_CHUNK] = { "--chunk-kib", C_RUNS, true },
+	[O_SUCC_LEN] = { "--succ-len", C_RUNS, true },
+	[O_HELP] = { "--help", C_ALL, false },
+	[O_VERSION] = { "--version", C_ALL, false },
 };
 
 struct cli {
 	struct lab_config cfg;
 	int cmd;
 	bool json, linear;
+	int stop;                        /* O_HELP or O_VERSION: print that instead of working */
 	unsigned max_nodes;
 	const char *svg, *csv, *title;
 	char dhtnode[PATH_MAX];
@@ -68,23 +76,35 @@ static const char usage[] =
 	"       dhtlab sweep [options]     swarms of 1, 2, 4, ... leechers, drawn as a figure\n"
 	"       dhtlab plot --csv IN --svg OUT [--title T] [--linear]   redraw a sweep's CSV\n"
 	"       dhtlab bounds [options]    print D_p2p and D_cs without running anything\n"
+	"       dhtlab --help | --version\n"
 	"\n"
 	"swarm starts N + 1 dhtnode processes, each on its own loopback address (127.0.0.2, .3,\n"
 	"...), joins them into one ring, shares a random file from the seed (node 0, upload cap\n"
 	"u_s) and fetches it on the N leechers at once (upload caps u_i), checks every copy's\n"
 	"SHA-256 and prints each leecher's completion time, counted from the moment the fetches\n"
 	"were started, next to D_p2p = max{F/u_s, F/d_min, N F/(u_s + sum u_i)} and\n"
-	"D_cs = max{N F/u_s, F/d_min}, and ratio = last completion / D_p2p.\n"
+	"D_cs = max{N F/u_s, F/d_min}. The ratio is the last completion over D_p2p as dhtnode's\n"
+	"caps allow it: each rate as the node's token bucket lets it through, less the bucket's\n"
+	"head start of 0.15 s. A ratio below 1 beats a lower bound: the run is reported invalid\n"
+	"and fails.\n"
 	"\n"
 	"  --nodes N          leechers, the N of the bounds (16); the seed comes on top\n"
-	"  --file-mib X       file size in MiB (32; sweep: 16), or --file-bytes N\n"
+	"  --file-mib X       file size in MiB (32; sweep: 16), or --file-bytes SIZE\n"
 	"  --seed-up RATE     the seed's upload cap (2MiB)\n"
 	"  --peer-up RATES    the leechers' upload caps: one rate, or a comma list given out\n"
 	"                     round-robin (0.5MiB,2MiB) (1MiB)\n"
 	"  --peer-down RATE   every leecher's download cap (unlimited)\n"
-	"  --chunk-kib N      the shared file's chunk size in KiB (the node's default, 256)\n"
-	"  --json             print one JSON object (nodes, file_bytes, d_p2p, d_cs, last_done,\n"
-	"                     ratio, verified, done, ...)\n"
+	"  --chunk-kib N      the shared file's chunk size in KiB, a power of two from 16 to\n"
+	"                     16384 (default: the node's choice, the smallest of 16, 32, ... 256\n"
+	"                     KiB that cuts the file into at most 2,048 chunks: 16 KiB up to\n"
+	"                     32 MiB, 256 KiB from 512 MiB; a peer passes a chunk on only once\n"
+	"                     it has all of it, so few large chunks starve a small swarm)\n"
+	"  --succ-len R       every node's successor list length, 2..32 (the node's default, 8).\n"
+	"                     A list that holds the whole ring makes every lookup one hop: in a\n"
+	"                     lab of 5-8 nodes give 2 to see lookups take several hops (below 3,\n"
+	"                     the nodes keep R replicas of each value instead of 3)\n"
+	"  --json             print one JSON object (nodes, file_bytes, d_p2p, d_cs, d_p2p_node,\n"
+	"                     last_done, ratio, ratio_valid, verified, done, ...)\n"
 	"  --timeout S        limit for the whole run (5 D_p2p + 60 s + 1 s per node)\n"
 	"  --base-port P      first port to try; each node takes the next free one (31000)\n"
 	"  --batch N          nodes joining the ring at once (8)\n"
@@ -98,14 +118,15 @@ static const char usage[] =
 	"  --max-nodes N      largest N (64)\n"
 	"  --svg FILE         draw the figure (measured, P2P bound, client-server against N)\n"
 	"  --csv FILE         write the points (nodes,file_bytes,d_p2p,d_cs,last_done,ratio,\n"
-	"                     verified)\n"
-	"  --linear           linear time axis (default logarithmic)\n"
+	"                     verified,seed_up,peer_up,peer_down,d_p2p_node); plot reads the\n"
+	"                     rates back for the figure's title\n"
+	"  --linear           linear axes, N and time (default: both logarithmic)\n"
 	"\n"
-	"RATE: bytes per second, as a number with B, KiB, MiB, GiB (or K, M, G), kB, MB or GB;\n"
-	"\"unlimited\" or 0 for no cap. Every node is killed by PID when dhtlab ends, fails or gets\n"
-	"SIGINT/SIGTERM; the scratch directory goes unless --keep (after a failure, the nodes'\n"
-	"logs stay). Exit status: 0 every copy verified, 1 the run failed, 2 bad arguments,\n"
-	"130 interrupted.\n";
+	"RATE: bytes per second, as a number with B, K or KiB, M or MiB, G or GiB (powers of\n"
+	"1024), kB, MB or GB (powers of 1000); \"unlimited\" or 0 for no cap. SIZE likewise.\n"
+	"Every node is killed by PID when dhtlab ends, fails or gets SIGINT/SIGTERM; the scratch\n"
+	"directory goes unless --keep (after a failure, the nodes' logs stay). Exit status: 0\n"
+	"every copy verified, 1 the run failed, 2 bad arguments, 130 interrupted.\n";
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int bad(const char *fmt, ...)
@@ -145,43 +166,51 @@ static int seconds(const char *o, const char *v, double *out)
 	return 0;
 }
 
-static int file_size(const char *o, const char *v, double unit, uint64_t *out)
+/* A file size: SIZE, or with MIB a number of MiB ("0.5"); above zero, at most 4 TiB. */
+static int file_size(const char *o, const char *v, bool mib, uint64_t *out)
 {
-	char *end;
-	double x;
+	char buf[64];
 
-	errno = 0;
-	x = strtod(v, &end);
-	if (end == v || *end || errno || !isfinite(x) || x <= 0 || x * unit >= 1e13 ||
-	    llround(x * unit) < 1)
-		return bad("%s %s: give a positive size (at most a few TiB)", o, v);
-	*out = (uint64_t)llround(x * unit);
+	snprintf(buf, sizeof buf, "%s%s", v, mib ? "MiB" : "");
+	if (strlen(v) + 4 >= sizeof buf || units_parse(buf, out) != 0 || *out == 0 ||
+	    *out > (UINT64_C(1) << 42))
+		return bad("%s %s: give a positive size of at most 4 TiB%s", o, v,
+			   mib ? ", in MiB (0.5, 32)" : " (4194304, 4MiB)");
 	return 0;
 }
 
 static int rate(const char *o, const char *v, uint64_t *out)
 {
-	if (lab_parse_rate(v, out) != 0)
+	if (units_parse(v, out) != 0)
 		return bad("%s %s: give a rate like 2MiB, 0.5MiB, 512KiB, 1000000 or unlimited", o, v);
 	return 0;
+}
+
+static int rates(struct lab_config *g, const char *o, const char *v)
+{
+	if (units_parse_list(v, g->peer_up, LAB_MAX_RATES, &g->npeer_up) == 0)
+		return 0;
+	if (g->npeer_up == LAB_MAX_RATES)
+		return bad("%s %s: at most %d rates in a list", o, v, LAB_MAX_RATES);
+	return bad("%s %s: rate %u is not a rate (like 1MiB, 0.5MiB, 512KiB or unlimited)", o, v,
+		   g->npeer_up + 1);
 }
 
 static int apply_model(struct cli *c, enum opt_id id, const char *o, const char *v)
 {
 	struct lab_config *g = &c->cfg;
-	char err[256];
 
 	switch (id) {
 	case O_NODES:
 		return count(o, v, 1, LAB_MAX_NODES, &g->nodes);
 	case O_FILE_MIB:
-		return file_size(o, v, 1048576, &g->file_bytes);
+		return file_size(o, v, true, &g->file_bytes);
 	case O_FILE_BYTES:
-		return file_size(o, v, 1, &g->file_bytes);
+		return file_size(o, v, false, &g->file_bytes);
 	case O_SEED_UP:
 		return rate(o, v, &g->seed_up);
 	case O_PEER_UP:
-		return lab_parse_rates(g, v, err, sizeof err) == 0 ? 0 : bad("%s", err);
+		return rates(g, o, v);
 	case O_PEER_DOWN:
 		return rate(o, v, &g->peer_down);
 	default:
@@ -220,6 +249,8 @@ static int apply_run(struct cli *c, enum opt_id id, const char *o, const char *v
 	case O_CHUNK:
 		/* The node checks the power of two and the range (16 KiB..16 MiB) and says so. */
 		return count(o, v, 1, 16384, &g->chunk_kib);
+	case O_SUCC_LEN:
+		return count(o, v, 2, 32, &g->succ_len);
 	default:
 		return 1;
 	}
@@ -246,36 +277,42 @@ static int apply(struct cli *c, enum opt_id id, const char *o, const char *v)
 	return 0;
 }
 
-static int find_opt(const char *arg, const char **value)
-{
-	for (int i = 0; i < NOPTS; i++) {
-		size_t n = strlen(opts[i].name);
-		if (strncmp(arg, opts[i].name, n) != 0 || (arg[n] && arg[n] != '='))
-			continue;
-		*value = arg[n] == '=' ? arg + n + 1 : NULL;
-		return i;
-	}
-	return -1;
-}
-
+/* Parse ARGV[2..] (the options after the command) with getopt_long. Every option must apply
+ * to the command; --help and --version end the parse. */
 static int parse(struct cli *c, int argc, char **argv)
 {
-	for (int i = 2; i < argc; i++) {
-		const char *v = NULL;
-		int id = find_opt(argv[i], &v);
-		if (id < 0)
-			return bad("%s: unknown option or argument for '%s'", argv[i], argv[1]);
+	struct option longopts[NOPTS + 1] = { { 0 } };
+	int id;
+
+	for (int i = 0; i < NOPTS; i++)
+		longopts[i] = (struct option){ opts[i].name + 2,
+					       opts[i].value ? required_argument : no_argument, NULL,
+					       256 + i };
+	opterr = 0;
+	optind = 1;
+	/* '+': stop at the first word that is not an option, so that it is reported, not moved;
+	 * ':': a missing value comes back as ':', for our own message. */
+	while ((id = getopt_long(argc - 1, argv + 1, "+:h", longopts, NULL)) != -1) {
+		const char *arg = argv[optind]; /* the word just read: argv + 1 shifts by one */
+		if (id == 'h')
+			id = 256 + O_HELP;
+		if (id == ':')
+			return bad("%s needs a value", arg);
+		if (id == '?')
+			return bad("%s: unknown option for '%s' (or a value given to an option that "
+				   "takes none)", arg, argv[1]);
+		id -= 256;
 		if (!(opts[id].cmds & c->cmd))
 			return bad("%s does not apply to '%s'", opts[id].name, argv[1]);
-		if (opts[id].value && !v && i + 1 >= argc)
-			return bad("%s needs a value", opts[id].name);
-		if (!opts[id].value && v)
-			return bad("%s takes no value", opts[id].name);
-		if (opts[id].value && !v)
-			v = argv[++i];
-		if (apply(c, (enum opt_id)id, opts[id].name, v) != 0)
+		if (id == O_HELP || id == O_VERSION) {
+			c->stop = id;
+			return 0;
+		}
+		if (apply(c, (enum opt_id)id, opts[id].name, optarg) != 0)
 			return -1;
 	}
+	if (optind < argc - 1)
+		return bad("%s: unexpected argument for '%s'", argv[optind + 1], argv[1]);
 	return 0;
 }
 
@@ -308,15 +345,18 @@ static int find_dhtnode(struct cli *c)
 
 static int cmd_bounds(const struct cli *c)
 {
-	double d_p2p, d_cs;
+	double d_p2p, d_cs, d_node;
+	char size[32];
 
-	lab_bounds(&c->cfg, &d_p2p, &d_cs);
+	lab_bounds(&c->cfg, &d_p2p, &d_cs, &d_node);
 	if (c->json)
-		printf("{\"nodes\":%u,\"file_bytes\":%llu,\"d_p2p\":%.6f,\"d_cs\":%.6f}\n",
-		       c->cfg.nodes, (unsigned long long)c->cfg.file_bytes, d_p2p, d_cs);
+		printf("{\"nodes\":%u,\"file_bytes\":%llu,\"d_p2p\":%.6f,\"d_cs\":%.6f,"
+		       "\"d_p2p_node\":%.6f}\n", c->cfg.nodes, (unsigned long long)c->cfg.file_bytes,
+		       d_p2p, d_cs, d_node);
 	else
-		printf("N %u, F %.2f MiB: D_p2p %.2f s, D_cs %.2f s\n", c->cfg.nodes,
-		       lab_mib(c->cfg.file_bytes), d_p2p, d_cs);
+		printf("N %u, F %s: D_p2p %.2f s (%.2f s as dhtnode's caps allow), D_cs %.2f s\n",
+		       c->cfg.nodes, units_format_size(c->cfg.file_bytes, size, sizeof size), d_p2p,
+		       d_node, d_cs);
 	return LAB_EXIT_OK;
 }
 
@@ -340,7 +380,8 @@ static int cmd_swarm(const struct cli *c)
 static int cmd_plot(const struct cli *c)
 {
 	struct plot_point *p = NULL;
-	char err[256], title[160];
+	char err[256], title[200];
+	struct lab_config of;
 	FILE *in, *out;
 	long n;
 
@@ -358,7 +399,11 @@ static int cmd_plot(const struct cli *c)
 		fprintf(stderr, "dhtlab: %s: %s\n", c->csv, n < 0 ? err : "no points");
 		return LAB_EXIT_FAILED;
 	}
-	snprintf(title, sizeof title, "%s", c->title ? c->title : "Distribution time against N");
+	lab_config_of_point(&p[0], &of);
+	if (c->title)
+		snprintf(title, sizeof title, "%s", c->title);
+	else
+		lab_title(&of, title, sizeof title);
 	if (!(out = fopen(c->svg, "w")) || plot_svg(out, p, (size_t)n, title, !c->linear) != 0 ||
 	    fclose(out) != 0) {
 		fprintf(stderr, "dhtlab: cannot write %s: %s\n", c->svg, strerror(errno));
@@ -383,20 +428,28 @@ static int command(const char *name)
 	return 0;
 }
 
+/* --help or --version, wherever they stand: print and return 1, else return 0. */
+static int help_or_version(const char *arg)
+{
+	if (!strcmp(arg, "--help") || !strcmp(arg, "-h") || !strcmp(arg, "help"))
+		fputs(usage, stdout);
+	else if (!strcmp(arg, "--version"))
+		puts("dhtlab " DHT_VERSION);
+	else
+		return 0;
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct cli c;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? LAB_EXIT_USAGE : LAB_EXIT_OK;
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return LAB_EXIT_USAGE;
 	}
-	for (int i = 2; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage, stdout);
-			return LAB_EXIT_OK;
-		}
+	if (help_or_version(argv[1]))
+		return LAB_EXIT_OK;
 	lab_config_default(&c.cfg);
 	c.max_nodes = 64;
 	if (!(c.cmd = command(argv[1]))) {
@@ -407,6 +460,8 @@ int main(int argc, char **argv)
 		c.cfg.file_bytes = 16u << 20;
 	if (parse(&c, argc, argv) != 0)
 		return LAB_EXIT_USAGE;
+	if (c.stop)
+		return help_or_version(opts[c.stop].name) ? LAB_EXIT_OK : LAB_EXIT_USAGE;
 	if (c.cmd == C_BOUNDS)
 		return cmd_bounds(&c);
 	if (c.cmd == C_PLOT)

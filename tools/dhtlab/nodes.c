@@ -81,6 +81,7 @@ int ring_init(struct lab_ring *r, const struct lab_config *c, const char *dir, u
 	      char *err, size_t cap)
 {
 	unsigned port = c->base_port;
+	char why[CTL_ERR_MAX];
 
 	memset(r, 0, sizeof *r);
 	r->cfg = c;
@@ -103,8 +104,10 @@ int ring_init(struct lab_ring *r, const struct lab_config *c, const char *dir, u
 			return -1;
 		}
 		snprintf(nd->addr, sizeof nd->addr, "%s:%u", host, port);
-		snprintf(nd->target.host, sizeof nd->target.host, "%s", host);
-		snprintf(nd->target.port, sizeof nd->target.port, "%u", port);
+		if (ctl_parse_target(nd->addr, &nd->target, why) != 0) {
+			snprintf(err, cap, "%s", why);
+			return -1;
+		}
 		snprintf(nd->dir, sizeof nd->dir, "%s/n%03u", dir, i);
 		nd->proc = -1;
 		if (make_dirs(nd, err, cap) != 0)
@@ -116,8 +119,8 @@ int ring_init(struct lab_ring *r, const struct lab_config *c, const char *dir, u
 static int start_node(struct lab_ring *r, unsigned i, const char *via, char *err, size_t cap)
 {
 	struct lab_node *nd = &r->node[i];
-	char data[sizeof nd->dir + 8], log[sizeof nd->dir + 16], up[24], down[24];
-	char *argv[16];
+	char data[sizeof nd->dir + 8], log[sizeof nd->dir + 16], up[24], down[24], succ[16];
+	char *argv[20];
 	int k = 0;
 
 	snprintf(data, sizeof data, "%s/data", nd->dir);
@@ -140,6 +143,17 @@ static int start_node(struct lab_ring *r, unsigned i, const char *via, char *err
 	if (nd->down) {
 		argv[k++] = "--down-rate";
 		argv[k++] = down;
+	}
+	if (r->cfg->succ_len) {
+		snprintf(succ, sizeof succ, "%u", r->cfg->succ_len);
+		argv[k++] = "--succ-len";
+		argv[k++] = succ;
+		/* The node keeps its 3 replicas on successors in the list, so a shorter list
+		 * takes fewer. */
+		if (r->cfg->succ_len < 3) {
+			argv[k++] = "--replicas";
+			argv[k++] = succ;
+		}
 	}
 	if (r->cfg->log_level) {
 		argv[k++] = "--log-level";
@@ -338,9 +352,9 @@ double ring_cpu_seconds(struct lab_ring *r, unsigned i)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-void ring_stop(struct lab_ring *r, int grace_ms)
+void ring_stop(struct lab_ring *r)
 {
-	procs_free(r->procs, grace_ms);
+	procs_free(r->procs);
 	free(r->node);
 	memset(r, 0, sizeof *r);
 }

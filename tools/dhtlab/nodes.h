@@ -11,9 +11,9 @@
 #include <jansson.h>
 
 #include "dht/rng.h"
-#include "tools/dhtctl/ctlclient.h"
+#include "tools/lib/ctlclient.h"
 #include "tools/dhtlab/lab.h"
-#include "tools/dhtlab/procs.h"
+#include "tools/lib/procs.h"
 
 struct lab_node {
 	char addr[64];             /* "127.0.0.2:31000" */
@@ -27,7 +27,7 @@ struct lab_node {
 struct lab_ring {
 	struct lab_node *node;
 	unsigned n;
-	struct lab_procs *procs;
+	struct procs *procs;
 	const struct lab_config *cfg;
 	struct rng rng;            /* picks join points */
 };
@@ -58,7 +58,7 @@ json_t *ring_call(struct lab_ring *r, unsigned i, json_t *req, int timeout_ms, c
 /* CPU seconds (user + system, all threads) node I has used so far, or -1 if unknown. */
 double ring_cpu_seconds(struct lab_ring *r, unsigned i);
 
-/* Stop every node (SIGTERM, SIGKILL after GRACE_MS) and free the ring. */
-void ring_stop(struct lab_ring *r, int grace_ms);
+/* Kill every node (by PID, procs.h) and free the ring. */
+void ring_stop(struct lab_ring *r);
 
 #endif

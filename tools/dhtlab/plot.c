@@ -1,9 +1,11 @@
 /* The sweep's figure, written out as SVG by hand: a frame, ticks and grid lines, axis labels,
- * a legend and three series (measured P2P, the P2P bound D_p2p, client-server D_cs). The
- * number of leechers runs along a base-2 logarithmic axis, since a sweep doubles it; time is
- * logarithmic by default, because D_cs grows with N while the P2P curves flatten, and on a
- * linear axis the gap between measured and bound would be a pixel. No library: the format is
- * simple and the figure small. Also the CSV the sweep writes and plot reads back. */
+ * a legend and three series (measured P2P, the P2P bound D_p2p, client-server D_cs). By
+ * default both axes are logarithmic: N base 2, since a sweep doubles it, and time base 10,
+ * because D_cs grows with N while the P2P curves flatten, and on a linear axis the gap between
+ * measured and bound would be a pixel. Linear means both linear: a linear time axis over a
+ * base-2 N axis would draw D_cs, a straight line in N, as an exponential. No library: the
+ * format is simple and the figure small. Also the CSV the sweep writes and plot reads back,
+ * with the swarm's rates in every line so that a redrawn figure keeps its title. */
 #include "tools/dhtlab/plot.h"
 
 #include <math.h>
@@ -18,19 +20,21 @@
 #define BOTTOM 62
 
 struct axes {
-	double x0, x1; /* log2 N */
+	double x0, x1; /* N, or log2 N */
 	double y0, y1; /* time, or log10 time */
-	bool log_y;
+	bool log;
 };
 
 static double px(const struct axes *a, double n)
 {
-	return LEFT + (log2(n) - a->x0) / (a->x1 - a->x0) * (W - LEFT - RIGHT);
+	double v = a->log ? log2(n) : n;
+
+	return LEFT + (v - a->x0) / (a->x1 - a->x0) * (W - LEFT - RIGHT);
 }
 
 static double py(const struct axes *a, double t)
 {
-	double v = a->log_y ? log10(t) : t;
+	double v = a->log ? log10(t) : t;
 
 	return H - BOTTOM - (v - a->y0) / (a->y1 - a->y0) * (H - TOP - BOTTOM);
 }
@@ -49,12 +53,14 @@ static void range(const struct plot_point *p, size_t n, struct axes *a)
 		nmin = fmin(nmin, p[i].nodes);
 		nmax = fmax(nmax, p[i].nodes);
 	}
-	a->x0 = log2(nmin) - 0.25;
-	a->x1 = log2(nmax) + 0.25;
-	if (a->log_y) {
+	if (a->log) {
+		a->x0 = log2(nmin) - 0.25;
+		a->x1 = log2(nmax) + 0.25;
 		a->y0 = floor(log10(lo * 0.9) * 4) / 4;
 		a->y1 = ceil(log10(hi * 1.1) * 4) / 4;
 	} else {
+		a->x0 = 0;
+		a->x1 = nmax * 1.04;
 		a->y0 = 0;
 		a->y1 = hi * 1.08;
 	}
@@ -66,6 +72,17 @@ static double nice_step(double span)
 	double raw = span / 6, p = pow(10, floor(log10(raw)));
 
 	return raw <= p ? p : raw <= 2 * p ? 2 * p : raw <= 5 * p ? 5 * p : 10 * p;
+}
+
+static void xtick(FILE *f, const struct axes *a, double n)
+{
+	double x = px(a, n);
+
+	fprintf(f, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' class='grid'/>\n", x, TOP, x,
+		H - BOTTOM);
+	fprintf(f, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' class='axis'/>\n", x, H - BOTTOM, x,
+		H - BOTTOM + 5);
+	fprintf(f, "<text x='%.1f' y='%d' text-anchor='middle'>%g</text>\n", x, H - BOTTOM + 20, n);
 }
 
 static void ytick(FILE *f, const struct axes *a, double t)
@@ -81,7 +98,7 @@ static void ytick(FILE *f, const struct axes *a, double t)
 
 static void yticks(FILE *f, const struct axes *a)
 {
-	if (!a->log_y) {
+	if (!a->log) {
 		double step = nice_step(a->y1 - a->y0);
 		for (double t = 0; t <= a->y1; t += step)
 			ytick(f, a, t);
@@ -97,21 +114,20 @@ static void yticks(FILE *f, const struct axes *a)
 		}
 }
 
-/* A tick at every N that was run (P sorted by N), so a sweep that ends off a power of two
- * still labels its last point. */
+/* Log: a tick at every N that was run (P sorted by N), so a sweep that ends off a power of
+ * two still labels its last point. Linear: evenly spaced ticks, since 1, 2 and 4 would
+ * overlap near the origin. */
 static void xticks(FILE *f, const struct axes *a, const struct plot_point *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && p[i].nodes == p[i - 1].nodes)
-			continue;
-		double x = px(a, p[i].nodes);
-		fprintf(f, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' class='grid'/>\n", x, TOP, x,
-			H - BOTTOM);
-		fprintf(f, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' class='axis'/>\n", x,
-			H - BOTTOM, x, H - BOTTOM + 5);
-		fprintf(f, "<text x='%.1f' y='%d' text-anchor='middle'>%u</text>\n", x,
-			H - BOTTOM + 20, p[i].nodes);
+	if (!a->log) {
+		double step = fmax(1, nice_step(a->x1 - a->x0));
+		for (double v = 0; v <= a->x1; v += step)
+			xtick(f, a, v);
+		return;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || p[i].nodes != p[i - 1].nodes)
+			xtick(f, a, p[i].nodes);
 }
 
 enum series { S_MEASURED, S_BOUND, S_CS, NSERIES };
@@ -188,7 +204,7 @@ static int by_nodes(const void *a, const void *b)
 	return (x->nodes > y->nodes) - (x->nodes < y->nodes);
 }
 
-static void frame(FILE *f, const char *title, bool log_y)
+static void frame(FILE *f, const char *title, bool log)
 {
 	fprintf(f, "<?xml version='1.0' encoding='UTF-8'?>\n"
 		"<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' viewBox='0 0 %d %d' "
@@ -201,16 +217,15 @@ static void frame(FILE *f, const char *title, bool log_y)
 			fputs(*c == '<' ? "&lt;" : *c == '>' ? "&gt;" : "&amp;", f);
 		else
 			fputc(*c, f);
-	fprintf(f, "</text>\n<text x='%d' y='%d' text-anchor='middle'>N, leechers "
-		"(base-2 scale)</text>\n", (LEFT + W - RIGHT) / 2, H - 16);
+	fprintf(f, "</text>\n<text x='%d' y='%d' text-anchor='middle'>N, leechers%s</text>\n",
+		(LEFT + W - RIGHT) / 2, H - 16, log ? " (base-2 scale)" : "");
 	fprintf(f, "<text transform='translate(20 %d) rotate(-90)' text-anchor='middle'>"
-		"distribution time, s%s</text>\n", (TOP + H - BOTTOM) / 2,
-		log_y ? " (log scale)" : "");
+		"distribution time, s%s</text>\n", (TOP + H - BOTTOM) / 2, log ? " (log scale)" : "");
 }
 
-int plot_svg(FILE *f, const struct plot_point *pts, size_t n, const char *title, bool log_y)
+int plot_svg(FILE *f, const struct plot_point *pts, size_t n, const char *title, bool log)
 {
-	struct axes a = { .log_y = log_y };
+	struct axes a = { .log = log };
 	struct plot_point *p = n ? malloc(n * sizeof *p) : NULL;
 
 	if (!p)
@@ -218,7 +233,7 @@ int plot_svg(FILE *f, const struct plot_point *pts, size_t n, const char *title,
 	memcpy(p, pts, n * sizeof *p);
 	qsort(p, n, sizeof *p, by_nodes);
 	range(p, n, &a);
-	frame(f, title, log_y);
+	frame(f, title, log);
 	yticks(f, &a);
 	xticks(f, &a, p, n);
 	fprintf(f, "<rect x='%d' y='%d' width='%d' height='%d' fill='none' class='axis'/>\n", LEFT,
@@ -231,41 +246,97 @@ int plot_svg(FILE *f, const struct plot_point *pts, size_t n, const char *title,
 	return 0;
 }
 
+#define CSV_COLUMNS \
+	"nodes,file_bytes,d_p2p,d_cs,last_done,ratio,verified,seed_up,peer_up,peer_down,d_p2p_node"
+#define NFIELDS 11
+
 void plot_csv_header(FILE *f)
 {
-	fputs("nodes,file_bytes,d_p2p,d_cs,last_done,ratio,verified\n", f);
+	fputs(CSV_COLUMNS "\n", f);
 }
 
+/* The leechers' upload caps, one field: several are separated by spaces. */
 void plot_csv_line(FILE *f, const struct plot_point *p)
 {
 	fprintf(f, "%u,%llu,%.3f,%.3f,", p->nodes, (unsigned long long)p->file_bytes, p->d_p2p,
 		p->d_cs);
 	if (p->measured > 0)
-		fprintf(f, "%.3f,%.4f,", p->measured, p->d_p2p > 0 ? p->measured / p->d_p2p : 0);
+		fprintf(f, "%.3f,%.4f,", p->measured, p->ratio);
 	else
 		fputs(",,", f);
-	fprintf(f, "%s\n", p->verified ? "true" : "false");
+	fprintf(f, "%s,%llu,", p->verified ? "true" : "false", (unsigned long long)p->seed_up);
+	for (unsigned i = 0; i < p->npeer_up; i++)
+		fprintf(f, "%s%llu", i ? " " : "", (unsigned long long)p->peer_up[i]);
+	fprintf(f, ",%llu,%.3f\n", (unsigned long long)p->peer_down, p->d_node);
+}
+
+/* Split LINE (modified) at commas into exactly NFIELDS fields. */
+static int split(char *line, char *field[NFIELDS])
+{
+	line[strcspn(line, "\r\n")] = '\0';
+	field[0] = line;
+	for (int i = 1; i < NFIELDS; i++) {
+		char *comma = strchr(field[i - 1], ',');
+		if (!comma)
+			return -1;
+		*comma = '\0';
+		field[i] = comma + 1;
+	}
+	return strchr(field[NFIELDS - 1], ',') ? -1 : 0;
+}
+
+static int number(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	*v = strtoull(s, &end, 10);
+	return *end ? -1 : 0;
+}
+
+static int seconds(const char *s, double *v, double none)
+{
+	char *end;
+
+	*v = none;
+	if (!*s)
+		return 0;
+	*v = strtod(s, &end);
+	return *end || !(*v >= 0) ? -1 : 0;
 }
 
 static int parse_line(char *line, struct plot_point *p)
 {
-	char last[32] = "", ratio[32] = "", ver[8] = "";
-	unsigned long long fb;
+	char *fl[NFIELDS], *end;
+	uint64_t nodes;
 
-	if (sscanf(line, "%u,%llu,%lf,%lf,%31[^,],%31[^,],%7s", &p->nodes, &fb, &p->d_p2p,
-		   &p->d_cs, last, ratio, ver) == 7 ||
-	    sscanf(line, "%u,%llu,%lf,%lf,,,%7s", &p->nodes, &fb, &p->d_p2p, &p->d_cs, ver) == 5) {
-		p->file_bytes = fb;
-		p->measured = last[0] ? atof(last) : -1;
-		p->verified = strcmp(ver, "true") == 0;
-		return p->nodes > 0 ? 0 : -1;
+	memset(p, 0, sizeof *p);
+	if (split(line, fl) != 0 || number(fl[0], &nodes) != 0 || nodes == 0 || nodes > 1000000 ||
+	    number(fl[1], &p->file_bytes) != 0 || seconds(fl[2], &p->d_p2p, 0) != 0 ||
+	    seconds(fl[3], &p->d_cs, 0) != 0 || seconds(fl[4], &p->measured, -1) != 0 ||
+	    seconds(fl[5], &p->ratio, 0) != 0 ||
+	    (strcmp(fl[6], "true") != 0 && strcmp(fl[6], "false") != 0) ||
+	    number(fl[7], &p->seed_up) != 0 || number(fl[9], &p->peer_down) != 0 ||
+	    seconds(fl[10], &p->d_node, 0) != 0)
+		return -1;
+	p->nodes = (unsigned)nodes;
+	p->verified = strcmp(fl[6], "true") == 0;
+	for (char *s = fl[8]; *s; s = end) {
+		if (p->npeer_up == PLOT_MAX_RATES || *s < '0' || *s > '9')
+			return -1;
+		p->peer_up[p->npeer_up++] = strtoull(s, &end, 10);
+		if (*end == ' ')
+			end++;
+		else if (*end)
+			return -1;
 	}
-	return -1;
+	return p->npeer_up ? 0 : -1;
 }
 
 long plot_csv_read(FILE *f, struct plot_point **out, char *err, size_t cap)
 {
-	char line[256];
+	char line[1536];
 	long n = 0, lineno = 0;
 	struct plot_point *p = NULL;
 
@@ -281,8 +352,7 @@ long plot_csv_read(FILE *f, struct plot_point **out, char *err, size_t cap)
 		}
 		p = q;
 		if (parse_line(line, &p[n]) != 0) {
-			snprintf(err, cap, "line %ld is not a sweep point (nodes,file_bytes,d_p2p,d_cs,"
-				 "last_done,ratio,verified)", lineno);
+			snprintf(err, cap, "line %ld is not a sweep point (%s)", lineno, CSV_COLUMNS);
 			free(p);
 			return -1;
 		}

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dht/units.h"
+#include "tools/lib/bound.h"
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -46,13 +49,15 @@ static void cell(FILE *f, double v)
 
 static void header(FILE *f, const struct lab_config *c, const struct lab_result *r)
 {
-	char a[32], b[32], d[32];
+	char a[32], b[32], d[32], size[32];
 
-	fprintf(f, "dhtlab swarm: %u leecher%s and 1 seed, file %.1f MiB; seed up %s; leechers up "
-		"%s%s; down %s\n", r->nodes, r->nodes == 1 ? "" : "s", lab_mib(r->file_bytes),
-		lab_rate_str(c->seed_up, a, sizeof a), lab_rate_str(c->peer_up[0], b, sizeof b),
+	fprintf(f, "dhtlab swarm: %u leecher%s and 1 seed, file %s; seed up %s; %s up %s%s; "
+		"down %s\n", r->nodes, r->nodes == 1 ? "" : "s",
+		units_format_size(r->file_bytes, size, sizeof size),
+		units_format_rate(c->seed_up, a, sizeof a), r->nodes == 1 ? "leecher" : "leechers",
+		units_format_rate(c->peer_up[0], b, sizeof b),
 		c->npeer_up > 1 ? " and others (round-robin)" : "",
-		lab_rate_str(c->peer_down, d, sizeof d));
+		units_format_rate(c->peer_down, d, sizeof d));
 	if (c->chunk_kib)
 		fprintf(f, "chunks of %u KiB\n", c->chunk_kib);
 	if (r->ring_s > 0)
@@ -60,22 +65,13 @@ static void header(FILE *f, const struct lab_config *c, const struct lab_result 
 			"found after %.2f s\n", r->nodes + 1, r->ring_s, r->share_s, r->announce_s);
 }
 
-/* u_s + sum u_i, or 0 if any of them is uncapped. */
-static double capacity(const struct lab_config *c, const struct lab_result *r)
-{
-	double sum = (double)c->seed_up;
-
-	for (unsigned i = 0; i < r->nodes; i++)
-		sum = r->up[i] && sum > 0 ? sum + (double)r->up[i] : 0;
-	return sum;
-}
-
 /* The leechers' total download rate in 5-second windows, from the whole-second samples (the
  * last sample, the final total, falls at a fraction of a second and is left out): where the
  * swarm fell short of its upload capacity, and when. */
 static void timeline(FILE *f, const struct lab_config *c, const struct lab_result *r)
 {
-	double cap = capacity(c, r);
+	struct bound_swarm s = { .n = r->nodes, .seed_up = c->seed_up, .up = r->up };
+	double cap = bound_capacity(&s);
 	unsigned secs = r->nreceived >= 2 ? r->nreceived - 2 : 0;
 
 	if (secs < 1)
@@ -104,19 +100,22 @@ void lab_report_text(FILE *f, const struct lab_config *c, const struct lab_resul
 	fprintf(f, "%5s  %-22s %12s %10s %10s %10s  %s\n", "node", "address", "up", "download",
 		"1st byte", "done (s)", "sha256");
 	for (unsigned i = 0; i < r->nodes && r->addr[i][0]; i++) {
-		fprintf(f, "%5u  %-22s %12s", i + 1, r->addr[i], lab_rate_str(r->up[i], up, sizeof up));
+		fprintf(f, "%5u  %-22s %12s", i + 1, r->addr[i], units_format_rate(r->up[i], up, sizeof up));
 		cell(f, r->download_start[i]);
 		cell(f, r->first_byte[i]);
 		cell(f, r->done[i]);
 		fprintf(f, "  %s\n", r->hash_ok[i] ? "ok" : r->done[i] < 0 ? "-" : "MISMATCH");
 	}
-	fprintf(f, "D_p2p %.2f s   D_cs %.2f s   ", r->d_p2p, r->d_cs);
+	fprintf(f, "D_p2p %.2f s (%.2f s as dhtnode's caps allow)   D_cs %.2f s   ", r->d_p2p,
+		r->d_node, r->d_cs);
 	if (r->last_done >= 0)
 		fprintf(f, "last done %.2f s   ", r->last_done);
 	if (r->ratio > 0)
-		fprintf(f, "ratio %.3f", r->ratio);
+		fprintf(f, "ratio %.3f%s", r->ratio, r->ratio_valid ? "" : " (INVALID)");
 	else if (r->verified)
-		fprintf(f, "throughput %.1f MiB/s per leecher", lab_mib(r->file_bytes) / r->last_done);
+		fprintf(f, "throughput %s per leecher",
+			units_format_rate((uint64_t)((double)r->file_bytes / r->last_done), up,
+					  sizeof up));
 	fputc('\n', f);
 	spread(r->first_byte, r->nodes, &fmed, &fmax);
 	spread(r->done, r->nodes, &med, &max);
@@ -128,12 +127,17 @@ void lab_report_text(FILE *f, const struct lab_config *c, const struct lab_resul
 		double sum = 0;
 		for (unsigned i = 1; i <= r->nodes; i++)
 			sum += r->cpu[i] > 0 ? r->cpu[i] : 0;
-		fprintf(f, "CPU while fetching: seed %.2f s, leechers %.2f s in all (%.2f s each on "
-			"average)\n", r->cpu[0], sum, sum / r->nodes);
+		if (r->nodes == 1)
+			fprintf(f, "CPU while fetching: seed %.2f s, leecher %.2f s\n", r->cpu[0], sum);
+		else
+			fprintf(f, "CPU while fetching: seed %.2f s, leechers %.2f s in all (%.2f s "
+				"each on average)\n", r->cpu[0], sum, sum / r->nodes);
 	}
-	if (r->verified)
+	if (r->verified && r->nodes == 1)
+		fprintf(f, "verified: the copy matches the original (SHA-256)\n");
+	else if (r->verified)
 		fprintf(f, "verified: all %u copies match the original (SHA-256)\n", r->nodes);
-	else
+	if (r->error[0] || !r->verified)
 		fprintf(f, "FAILED: %s\n", r->error[0] ? r->error : "not every copy was verified");
 }
 
@@ -181,6 +185,8 @@ void lab_report_json(FILE *f, const struct lab_config *c, const struct lab_resul
 			      "verified", r->verified, "done", secs_array(r->done, r->nodes),
 			      "first_byte", secs_array(r->first_byte, r->nodes));
 
+	json_object_set_new(o, "d_p2p_node", json_real(r->d_node));
+	json_object_set_new(o, "ratio_valid", json_boolean(r->ratio_valid));
 	json_object_set_new(o, "peer_up", json_array());
 	for (unsigned i = 0; i < r->nodes; i++)
 		json_array_append_new(json_object_get(o, "peer_up"), rate(r->up[i]));

@@ -20,14 +20,15 @@
 #include <openssl/evp.h>
 
 #include "dht/rng.h"
+#include "dht/units.h"
 #include "tools/dhtlab/nodes.h"
-#include "tools/dhtlab/stream.h"
+#include "tools/lib/bound.h"
 
 #define SHA_LEN 32
 #define IO_CHUNK (1u << 20)
 
 struct fetch {
-	struct ctl_stream *s;
+	struct ctl_conn *s;
 	bool finished;
 	uint64_t bytes_done;
 	char path[LAB_PATH_MAX + 512];
@@ -80,7 +81,8 @@ static int result_init(const struct lab_config *c, struct lab_result *r)
 	r->nodes = n;
 	r->file_bytes = c->file_bytes;
 	r->last_done = -1;
-	lab_bounds(c, &r->d_p2p, &r->d_cs);
+	lab_bounds(c, &r->d_p2p, &r->d_cs, &r->d_node);
+	r->ratio_valid = true;
 	r->done = malloc(n * sizeof *r->done);
 	r->first_byte = malloc(n * sizeof *r->first_byte);
 	r->download_start = malloc(n * sizeof *r->download_start);
@@ -278,7 +280,7 @@ static int start_fetches(struct run *u)
 		json_t *req = json_pack("{s:s, s:s, s:s, s:b, s:b}", "cmd", "fetch", "content_id",
 					u->r->content_id, "out", out, "follow", 1,
 					"leave_when_done", 0);
-		u->f[i].s = ctl_stream_open(&nd->target, req, 5000, err);
+		u->f[i].s = ctl_conn_open(&nd->target, req, 5000, err);
 		json_decref(req);
 		if (!u->f[i].s)
 			return fail(u, "cannot start the fetch on %s: %s", nd->addr, err);
@@ -339,17 +341,17 @@ static int drain(struct run *u, unsigned i)
 {
 	char err[CTL_ERR_MAX];
 	json_t *line;
-	enum stream_result sr;
+	enum ctl_next sr = CTL_AGAIN;
 
-	while (!u->f[i].finished && (sr = ctl_stream_next(u->f[i].s, &line, err)) == STREAM_LINE) {
+	while (!u->f[i].finished && (sr = ctl_conn_next(u->f[i].s, &line, err)) == CTL_LINE) {
 		int rc = take_line(u, i, line, lab_now() - u->t0);
 		json_decref(line);
 		if (rc != 0)
 			return -1;
 	}
-	if (u->f[i].finished || sr == STREAM_AGAIN)
+	if (u->f[i].finished || sr == CTL_AGAIN)
 		return 0;
-	if (sr == STREAM_EOF)
+	if (sr == CTL_EOF)
 		return fail(u, "%s closed its fetch stream before the fetch finished", u->r->addr[i]);
 	return fail(u, "%s: %s", u->r->addr[i], err);
 }
@@ -417,7 +419,7 @@ static int wait_fetches(struct run *u, double deadline)
 		}
 		for (unsigned i = 0; i < n; i++)
 			if (!u->f[i].finished) {
-				pf[k] = (struct pollfd){ .fd = ctl_stream_fd(u->f[i].s), .events = POLLIN };
+				pf[k] = (struct pollfd){ .fd = ctl_conn_fd(u->f[i].s), .events = POLLIN };
 				who[k++] = i;
 			}
 		if (poll(pf, k, 200) < 0 && errno != EINTR)
@@ -448,8 +450,11 @@ static void verify(struct run *u)
 	}
 	if (u->finished == u->c->nodes && !r->verified)
 		fail(u, "some copies differ from the original (see the sha256 column)");
-	if (r->verified && r->d_p2p > 0)
-		r->ratio = r->last_done / r->d_p2p;
+	/* A time below a lower bound means the clock or the bound is wrong, and the run
+	 * measured nothing: it fails rather than print a figure nobody should believe. */
+	if (r->verified)
+		r->ratio_valid = bound_judge(r->last_done, r->d_node, &r->ratio, r->error,
+					     sizeof r->error);
 }
 
 static int make_scratch(struct run *u)
@@ -477,8 +482,10 @@ static int run(struct run *u, double deadline)
 	note(u, "starting %u nodes from 127.0.0.2 up (scratch %s)", u->c->nodes + 1, u->r->dir);
 	if (setup_ring(u, deadline) != 0)
 		return -1;
-	note(u, "ring of %u consistent after %.1f s; sharing %.1f MiB from %s", u->c->nodes + 1,
-	     u->r->ring_s, lab_mib(u->c->file_bytes), u->ring.node[0].addr);
+	char size[32];
+	note(u, "ring of %u consistent after %.1f s; sharing %s from %s", u->c->nodes + 1,
+	     u->r->ring_s, units_format_size(u->c->file_bytes, size, sizeof size),
+	     u->ring.node[0].addr);
 	if (share(u) != 0 || wait_announced(u, deadline) != 0)
 		return -1;
 	note(u, "content id %s; fetching on %u leecher%s", u->r->content_id, u->c->nodes,
@@ -508,11 +515,11 @@ int lab_swarm(const struct lab_config *c, struct lab_result *r)
 	}
 	rc = run(&u, lab_now() + lab_timeout(c));
 	for (unsigned i = 0; u.f && i < c->nodes; i++)
-		ctl_stream_free(u.f[i].s);
+		ctl_conn_free(u.f[i].s);
 	free(u.f);
 	if (u.trace)
 		fclose(u.trace);
-	ring_stop(&u.ring, 3000);
+	ring_stop(&u.ring);
 	if (r->dir[0] && c->keep) {
 		fprintf(stderr, "dhtlab: the run's files (logs, copies) are kept in %s\n", r->dir);
 	} else if (r->dir[0] && rc != 0 && !procs_interrupted()) {

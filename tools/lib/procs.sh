@@ -1,7 +1,10 @@
 # tools/lib/procs.sh: start, watch and stop real dhtnode processes from bash, for the
 # integration tests and the benchmarks. Source it, call procs_init, then node_start and the
 # waits. Every process started here is recorded by PID and killed by PID when the script exits,
-# however it exits (the trap also fires on failure and on SIGINT/SIGTERM).
+# however it exits (the trap also fires on failure and on SIGINT/SIGTERM), with SIGKILL: the
+# same policy as procs.c, its twin for C tools (dhtlab). Two launchers stay because a script
+# must own its children as bash jobs (wait, traps, kill -0) and a C program as forked PIDs;
+# neither can start the other's without a process in between that hides the node's PID.
 #
 # Needs: DHTNODE_BIN and DHTCTL_BIN (paths to the binaries); JGET_BIN defaults to the jget
 # next to dhtctl. Sets: PROCS_DIR (a scratch

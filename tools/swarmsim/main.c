@@ -1,7 +1,9 @@
 /* swarmsim: run one simulated swarm (tools/swarmsim/swarm.h) and print its figures, as text or
- * as one JSON object (jansson) for scripts. Parses and checks arguments; bad ones exit 2.
- * Standard output depends only on the arguments; the wall time goes to standard error. */
+ * as one JSON object (jansson) for scripts. Parses and checks arguments (getopt_long; sizes and
+ * rates with dht/units.h, as dhtnode and dhtlab read them); bad ones exit 2. Standard output
+ * depends only on the arguments; the wall time goes to standard error. */
 #include <errno.h>
+#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dht/units.h"
 #include "tools/swarmsim/swarm.h"
 
 static const char usage[] =
@@ -16,7 +19,7 @@ static const char usage[] =
 	"Simulate one seed and N peers trading a file with the real session core, on a virtual\n"
 	"clock; the same --seed gives the same output.\n"
 	"  --peers N            peers besides the seed (100)\n"
-	"  --file-mib X         file size in MiB (256); or --file-bytes N\n"
+	"  --file-mib X         file size in MiB (256); or --file-bytes SIZE\n"
 	"  --chunk-kib N        chunk size in KiB (256)\n"
 	"  --seed-up RATE       the seed's upload per second (4MiB)\n"
 	"  --peer-up RATES      peers' upload: one rate, a list cycled over the peers\n"
@@ -39,9 +42,12 @@ static const char usage[] =
 	"  --seed N             PRNG seed (1)\n"
 	"  --json               print one JSON object\n"
 	"  --csv                print one CSV line (--csv-header: the header line first)\n"
-	"  --help               this text\n"
-	"RATE is bytes, or a number with B, KiB, MiB, GiB, KB, MB or GB.\n";
+	"  --help, --version\n"
+	"RATE: bytes per second, as a number with B, K or KiB, M or MiB, G or GiB (powers of\n"
+	"1024), kB, MB or GB (powers of 1000); uploads must be finite, --peer-down may be\n"
+	"\"unlimited\" or 0. SIZE (--file-bytes) likewise.\n";
 
+static void die(const char *fmt, const char *arg) __attribute__((noreturn));
 static void die(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "swarmsim: ");
@@ -60,63 +66,34 @@ static double parse_num(const char *s, const char *what)
 	return v;
 }
 
-static uint64_t parse_rate_n(const char *s, size_t n)
+/* An upload rate: the simulated uplinks are finite, so "unlimited" and 0 are refused. */
+static uint64_t parse_up(const char *s, size_t n, const char *all)
 {
-	static const struct {
-		const char *suffix;
-		double mult;
-	} units[] = { { "", 1 },	    { "B", 1 },	    { "KiB", 1024 },  { "MiB", 1048576 },
-		      { "GiB", 1073741824 }, { "KB", 1e3 }, { "MB", 1e6 },    { "GB", 1e9 } };
-	char buf[64];
-	if (n == 0 || n >= sizeof buf)
-		return 0;
-	memcpy(buf, s, n);
-	buf[n] = 0;
-	char *end;
-	errno = 0;
-	double v = strtod(buf, &end);
-	if (end == buf || errno || !isfinite(v) || v <= 0)
-		return 0;
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (strcmp(end, units[i].suffix) == 0 && v * units[i].mult < 1e15)
-			return (uint64_t)llround(v * units[i].mult);
-	return 0;
-}
+	uint64_t v;
 
-static uint64_t parse_rate(const char *s)
-{
-	uint64_t v = parse_rate_n(s, strlen(s));
-	if (v == 0)
-		die("bad rate '%s'", s);
+	if (units_parse_n(s, n, &v) != 0 || v == 0)
+		die("bad upload rate '%s' (give a positive rate like 1MiB or 512KiB)", all);
 	return v;
 }
 
 static void parse_rates(struct swarm_config *c, const char *s)
 {
 	const char *dots = strstr(s, "..");
+
+	c->up_range = dots != NULL;
 	if (dots) {
-		c->up_range = true;
 		c->npeer_up = 2;
-		c->peer_up[0] = parse_rate_n(s, (size_t)(dots - s));
-		c->peer_up[1] = parse_rate_n(dots + 2, strlen(dots + 2));
-		if (c->peer_up[0] == 0 || c->peer_up[1] < c->peer_up[0])
+		c->peer_up[0] = parse_up(s, (size_t)(dots - s), s);
+		c->peer_up[1] = parse_up(dots + 2, strlen(dots + 2), s);
+		if (c->peer_up[1] < c->peer_up[0])
 			die("bad rate range '%s' (use LOW..HIGH)", s);
 		return;
 	}
-	c->up_range = false;
-	c->npeer_up = 0;
-	for (const char *p = s;;) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-		if (c->npeer_up == SWARM_MAX_RATES)
-			die("too many rates in '%s'", s);
-		c->peer_up[c->npeer_up] = parse_rate_n(p, n);
-		if (c->peer_up[c->npeer_up++] == 0)
-			die("bad rate list '%s'", s);
-		if (comma == NULL)
-			break;
-		p = comma + 1;
-	}
+	if (units_parse_list(s, c->peer_up, SWARM_MAX_RATES, &c->npeer_up) != 0)
+		die(c->npeer_up == SWARM_MAX_RATES ? "too many rates in '%s'" : "bad rate list '%s'", s);
+	for (unsigned i = 0; i < c->npeer_up; i++)
+		if (c->peer_up[i] == 0)
+			die("bad rate list '%s' (uploads must be positive)", s);
 }
 
 static uint64_t parse_count(const char *s, uint64_t max)
@@ -129,78 +106,162 @@ static uint64_t parse_count(const char *s, uint64_t max)
 
 enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV, OUT_CSV_HEADER };
 
+enum opt_id {
+	O_PEERS = 256, O_FILE_MIB, O_FILE_BYTES, O_CHUNK, O_SEED_UP, O_PEER_UP, O_PEER_DOWN,
+	O_LATENCY, O_FREE, O_LIARS, O_SPREAD, O_NEIGHBOURS, O_CONNS, O_SLOTS, O_LINGER, O_MAX_TIME,
+	O_SEED, O_LEAVE, O_HAVE_MANIFEST, O_NO_SUPER, O_FIXED_SLOTS, O_JSON, O_CSV, O_CSV_HEADER,
+	O_VERSION,
+};
+
+static const struct option longopts[] = {
+	{ "peers", required_argument, NULL, O_PEERS },
+	{ "file-mib", required_argument, NULL, O_FILE_MIB },
+	{ "file-bytes", required_argument, NULL, O_FILE_BYTES },
+	{ "chunk-kib", required_argument, NULL, O_CHUNK },
+	{ "seed-up", required_argument, NULL, O_SEED_UP },
+	{ "peer-up", required_argument, NULL, O_PEER_UP },
+	{ "peer-down", required_argument, NULL, O_PEER_DOWN },
+	{ "latency-ms", required_argument, NULL, O_LATENCY },
+	{ "free-riders", required_argument, NULL, O_FREE },
+	{ "liars", required_argument, NULL, O_LIARS },
+	{ "join-spread-s", required_argument, NULL, O_SPREAD },
+	{ "neighbours", required_argument, NULL, O_NEIGHBOURS },
+	{ "max-conns", required_argument, NULL, O_CONNS },
+	{ "slots", required_argument, NULL, O_SLOTS },
+	{ "interest-linger-ms", required_argument, NULL, O_LINGER },
+	{ "max-time-s", required_argument, NULL, O_MAX_TIME },
+	{ "seed", required_argument, NULL, O_SEED },
+	{ "leave-when-done", no_argument, NULL, O_LEAVE },
+	{ "have-manifest", no_argument, NULL, O_HAVE_MANIFEST },
+	{ "no-super-seed", no_argument, NULL, O_NO_SUPER },
+	{ "fixed-slots", no_argument, NULL, O_FIXED_SLOTS },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "csv", no_argument, NULL, O_CSV },
+	{ "csv-header", no_argument, NULL, O_CSV_HEADER },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The file size: SIZE, or with MIB a number of MiB ("0.5"). */
+static uint64_t parse_file(const char *v, bool mib)
+{
+	char buf[64];
+	uint64_t n;
+
+	snprintf(buf, sizeof buf, "%s%s", v, mib ? "MiB" : "");
+	if (strlen(v) + 4 >= sizeof buf || units_parse(buf, &n) != 0 || n == 0)
+		die("bad size '%s'", v);
+	return n;
+}
+
+/* The options that take a number; return 0, or -1 if ID is not one of them. */
+static int set_number(struct swarm_config *c, int id, const char *v)
+{
+	switch (id) {
+	case O_PEERS:
+		c->peers = (uint32_t)parse_count(v, 100000);
+		return 0;
+	case O_CHUNK:
+		c->chunk_size = (uint32_t)parse_count(v, 1u << 20) * 1024;
+		return 0;
+	case O_LATENCY:
+		c->latency_us = (uint64_t)llround(parse_num(v, "bad latency '%s'") * 1000);
+		return 0;
+	case O_FREE:
+		c->free_riders = parse_num(v, "bad fraction '%s'");
+		return 0;
+	case O_LIARS:
+		c->liars = parse_num(v, "bad fraction '%s'");
+		return 0;
+	case O_SPREAD:
+		c->join_spread_s = parse_num(v, "bad time '%s'");
+		return 0;
+	case O_NEIGHBOURS:
+		c->neighbours = (unsigned)parse_count(v, 100000);
+		return 0;
+	case O_CONNS:
+		c->max_conns = (unsigned)parse_count(v, 100000);
+		return 0;
+	case O_SLOTS:
+		c->upload_slots = (unsigned)parse_count(v, 1000);
+		return 0;
+	case O_LINGER:
+		c->interest_linger_us = (uint64_t)llround(parse_num(v, "bad time '%s'") * 1000);
+		return 0;
+	case O_MAX_TIME:
+		c->max_time_s = parse_num(v, "bad time '%s'");
+		return 0;
+	case O_SEED:
+		c->seed = parse_count(v, 1ull << 53);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* The options that take a size or a rate, or none; return 0, or -1 if ID is not one. */
+static int set_other(struct swarm_config *c, int id, const char *v, enum out_format *fmt)
+{
+	switch (id) {
+	case O_FILE_MIB:
+	case O_FILE_BYTES:
+		c->file_bytes = parse_file(v, id == O_FILE_MIB);
+		return 0;
+	case O_SEED_UP:
+		c->seed_up = parse_up(v, strlen(v), v);
+		return 0;
+	case O_PEER_UP:
+		parse_rates(c, v);
+		return 0;
+	case O_PEER_DOWN:
+		if (units_parse(v, &c->peer_down) != 0)
+			die("bad rate '%s' (like 1MiB, 512KiB or unlimited)", v);
+		return 0;
+	case O_LEAVE:
+		c->leave_when_done = true;
+		return 0;
+	case O_HAVE_MANIFEST:
+		c->fetch_manifest = false;
+		return 0;
+	case O_NO_SUPER:
+		c->super_seed = false;
+		return 0;
+	case O_FIXED_SLOTS:
+		c->rate_slots = false;
+		return 0;
+	case O_JSON:
+	case O_CSV:
+	case O_CSV_HEADER:
+		*fmt = id == O_JSON ? OUT_JSON : id == O_CSV ? OUT_CSV : OUT_CSV_HEADER;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 static enum out_format parse_args(int argc, char **argv, struct swarm_config *c)
 {
 	enum out_format fmt = OUT_TEXT;
-	for (int i = 1; i < argc; i++) {
-		const char *o = argv[i];
-		if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
+	int id;
+
+	opterr = 0;
+	while ((id = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+		if (id == 'h') {
 			fputs(usage, stdout);
 			exit(0);
 		}
-		if (strcmp(o, "--json") == 0 || strcmp(o, "--csv") == 0 ||
-		    strcmp(o, "--csv-header") == 0) {
-			fmt = o[2] == 'j' ? OUT_JSON : o[5] ? OUT_CSV_HEADER : OUT_CSV;
-			continue;
+		if (id == O_VERSION) {
+			puts("swarmsim " DHT_VERSION);
+			exit(0);
 		}
-		if (strcmp(o, "--leave-when-done") == 0) {
-			c->leave_when_done = true;
-			continue;
-		}
-		if (strcmp(o, "--have-manifest") == 0) {
-			c->fetch_manifest = false;
-			continue;
-		}
-		if (strcmp(o, "--no-super-seed") == 0) {
-			c->super_seed = false;
-			continue;
-		}
-		if (strcmp(o, "--fixed-slots") == 0) {
-			c->rate_slots = false;
-			continue;
-		}
-		if (strncmp(o, "--", 2) != 0)
-			die("unexpected argument '%s'", o);
-		if (i + 1 >= argc)
-			die("option %s needs a value", o);
-		const char *v = argv[++i];
-		if (strcmp(o, "--peers") == 0)
-			c->peers = (uint32_t)parse_count(v, 100000);
-		else if (strcmp(o, "--file-mib") == 0)
-			c->file_bytes = (uint64_t)llround(parse_num(v, "bad size '%s'") * 1048576);
-		else if (strcmp(o, "--file-bytes") == 0)
-			c->file_bytes = parse_count(v, 1ull << 50);
-		else if (strcmp(o, "--chunk-kib") == 0)
-			c->chunk_size = (uint32_t)parse_count(v, 1u << 20) * 1024;
-		else if (strcmp(o, "--seed-up") == 0)
-			c->seed_up = parse_rate(v);
-		else if (strcmp(o, "--peer-up") == 0)
-			parse_rates(c, v);
-		else if (strcmp(o, "--peer-down") == 0)
-			c->peer_down = parse_rate(v);
-		else if (strcmp(o, "--latency-ms") == 0)
-			c->latency_us = (uint64_t)llround(parse_num(v, "bad latency '%s'") * 1000);
-		else if (strcmp(o, "--free-riders") == 0)
-			c->free_riders = parse_num(v, "bad fraction '%s'");
-		else if (strcmp(o, "--liars") == 0)
-			c->liars = parse_num(v, "bad fraction '%s'");
-		else if (strcmp(o, "--join-spread-s") == 0)
-			c->join_spread_s = parse_num(v, "bad time '%s'");
-		else if (strcmp(o, "--neighbours") == 0)
-			c->neighbours = (unsigned)parse_count(v, 100000);
-		else if (strcmp(o, "--max-conns") == 0)
-			c->max_conns = (unsigned)parse_count(v, 100000);
-		else if (strcmp(o, "--slots") == 0)
-			c->upload_slots = (unsigned)parse_count(v, 1000);
-		else if (strcmp(o, "--interest-linger-ms") == 0)
-			c->interest_linger_us = (uint64_t)llround(parse_num(v, "bad time '%s'") * 1000);
-		else if (strcmp(o, "--max-time-s") == 0)
-			c->max_time_s = parse_num(v, "bad time '%s'");
-		else if (strcmp(o, "--seed") == 0)
-			c->seed = parse_count(v, 1ull << 53);
-		else
-			die("unknown option '%s'", o);
+		if (id == ':')
+			die("option %s needs a value", argv[optind - 1]);
+		if (id == '?' || (set_number(c, id, optarg) != 0 && set_other(c, id, optarg, &fmt) != 0))
+			die("unknown option '%s'", argv[optind - 1]);
 	}
+	if (optind < argc)
+		die("unexpected argument '%s'", argv[optind]);
 	return fmt;
 }
 
@@ -255,8 +316,8 @@ static void print_text(const struct swarm_result *r)
 	printf("duplicate %.3f MiB (%.3f%% of the file in all, %.4f%% per peer), seed uploaded "
 	       "%.1f MiB\n", mib(r->duplicate_bytes), dup, dup / r->peers,
 	       mib(r->seed_uploaded_bytes));
-	printf("same-rate-class share of peer-to-peer bytes %.3f (at random %.3f, %u classes)\n",
-	       r->same_class_share, r->same_class_expected, r->classes);
+	printf("same-rate-class share of peer-to-peer bytes %.3f (at random %.3f, %u class%s)\n",
+	       r->same_class_share, r->same_class_expected, r->classes, r->classes == 1 ? "" : "es");
 	if (r->classes > 1)
 		print_classes(r);
 	double fr = mean_rate(r, true), co = mean_rate(r, false);

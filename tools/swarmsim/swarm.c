@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dht/bytes.h"
+#include "tools/lib/bound.h"
 #include "tools/swarmsim/pages.h"
 #include "tools/swarmsim/swarm_int.h"
 
@@ -459,12 +460,11 @@ static void swarm_free(struct swarm *sw)
 static void bounds(const struct swarm *sw, struct swarm_result *r)
 {
 	const struct swarm_config *c = sw->cfg;
-	double F = (double)c->file_bytes, N = c->peers, sum = 0;
-	for (uint32_t i = 1; i < sw->n; i++)
-		sum += (double)sw->nodes[i].up;
-	double fd = c->peer_down ? F / (double)c->peer_down : 0;
-	r->d_p2p = fmax(fmax(F / (double)c->seed_up, fd), N * F / ((double)c->seed_up + sum));
-	r->d_cs = fmax(N * F / (double)c->seed_up, fd);
+	struct bound_swarm b = { .file_bytes = c->file_bytes, .n = c->peers, .seed_up = c->seed_up,
+				 .up = r->up, .d_min = c->peer_down };
+
+	r->d_p2p = bound_p2p(&b);
+	r->d_cs = bound_cs(&b);
 }
 
 static void utilization(const struct swarm *sw, struct swarm_result *r, double end_s)

@@ -1,10 +1,10 @@
-/* The registry of dhtlab's children. Every child is recorded by PID before anything else can go
+/* The registry of a tool's children. Every child is recorded by PID before anything else can go
  * wrong, and is killed by that PID: never by name, never by process group, so that nothing else
  * on the machine is touched. The signal handler does only async-signal-safe work (kill, a flag);
  * the caller notices the flag in its loops and unwinds normally, removing its files. Children
- * also ask the kernel for SIGKILL when the lab dies (PR_SET_PDEATHSIG), which covers the lab
+ * also ask the kernel for SIGKILL when the tool dies (PR_SET_PDEATHSIG), which covers the tool
  * being killed with -9. It does not restart children or interpret their logs. */
-#include "tools/dhtlab/procs.h"
+#include "tools/lib/procs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,10 +13,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-struct lab_procs {
+struct procs {
 	unsigned cap;
 	volatile sig_atomic_t n;
 	pid_t *pid;
@@ -26,10 +25,10 @@ struct lab_procs {
 	struct sigaction old_int, old_term;
 };
 
-static struct lab_procs *volatile registry;
+static struct procs *volatile registry;
 static volatile sig_atomic_t interrupted;
 
-static void kill_all(struct lab_procs *p, int sig)
+static void kill_all(struct procs *p, int sig)
 {
 	for (sig_atomic_t i = 0; i < p->n; i++)
 		if (!p->reaped[i])
@@ -37,10 +36,10 @@ static void kill_all(struct lab_procs *p, int sig)
 }
 
 /* The first signal kills the children (they hold nothing worth a graceful leave here) and lets
- * the lab unwind; a second one means the user does not want to wait for that either. */
+ * the tool unwind; a second one means the user does not want to wait for that either. */
 static void on_signal(int sig)
 {
-	struct lab_procs *p = registry;
+	struct procs *p = registry;
 
 	(void)sig;
 	if (p)
@@ -55,9 +54,9 @@ bool procs_interrupted(void)
 	return interrupted != 0;
 }
 
-struct lab_procs *procs_new(unsigned cap)
+struct procs *procs_new(unsigned cap)
 {
-	struct lab_procs *p;
+	struct procs *p;
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	if (registry || cap == 0)
@@ -71,7 +70,7 @@ struct lab_procs *procs_new(unsigned cap)
 	p->status = calloc(cap, sizeof *p->status);
 	p->log = calloc(cap, sizeof *p->log);
 	if (!p->pid || !p->reaped || !p->status || !p->log) {
-		procs_free(p, 0);
+		procs_free(p);
 		return NULL;
 	}
 	/* No SA_RESTART: a poll() in the caller's loop returns EINTR and the loop sees the flag. */
@@ -82,7 +81,7 @@ struct lab_procs *procs_new(unsigned cap)
 	return p;
 }
 
-static void reap(struct lab_procs *p, int i, bool block)
+static void reap(struct procs *p, int i, bool block)
 {
 	int st;
 	pid_t r;
@@ -98,25 +97,10 @@ static void reap(struct lab_procs *p, int i, bool block)
 	p->reaped[i] = 1;
 }
 
-static bool all_reaped(struct lab_procs *p)
+void procs_free(struct procs *p)
 {
-	for (sig_atomic_t i = 0; i < p->n; i++) {
-		reap(p, (int)i, false);
-		if (!p->reaped[i])
-			return false;
-	}
-	return true;
-}
-
-void procs_free(struct lab_procs *p, int grace_ms)
-{
-	struct timespec step = { 0, 20 * 1000000 };
-
 	if (!p)
 		return;
-	kill_all(p, SIGTERM);
-	for (int waited = 0; waited < grace_ms && !all_reaped(p); waited += 20)
-		nanosleep(&step, NULL);
 	kill_all(p, SIGKILL);
 	for (sig_atomic_t i = 0; i < p->n; i++)
 		reap(p, (int)i, true);
@@ -134,7 +118,7 @@ void procs_free(struct lab_procs *p, int grace_ms)
 	free(p);
 }
 
-/* In the child, between fork and exec: die with the lab, take the default dispositions a shell
+/* In the child, between fork and exec: die with the tool, take the default dispositions a shell
  * would give, and put the output in the log. Never returns. */
 static void child(char *const argv[], int logfd, pid_t parent)
 {
@@ -149,11 +133,11 @@ static void child(char *const argv[], int logfd, pid_t parent)
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
 		_exit(127);
 	execvp(argv[0], argv);
-	dprintf(2, "dhtlab: cannot run %s: %s\n", argv[0], strerror(errno));
+	dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
 }
 
-int procs_spawn(struct lab_procs *p, char *const argv[], const char *log)
+int procs_spawn(struct procs *p, char *const argv[], const char *log)
 {
 	int i = (int)p->n, logfd;
 	pid_t parent = getpid(), pid;
@@ -179,12 +163,12 @@ int procs_spawn(struct lab_procs *p, char *const argv[], const char *log)
 	return i;
 }
 
-pid_t procs_pid(const struct lab_procs *p, int i)
+pid_t procs_pid(const struct procs *p, int i)
 {
 	return p->pid[i];
 }
 
-bool procs_alive(struct lab_procs *p, int i, char *why, size_t cap)
+bool procs_alive(struct procs *p, int i, char *why, size_t cap)
 {
 	int st;
 
@@ -199,7 +183,7 @@ bool procs_alive(struct lab_procs *p, int i, char *why, size_t cap)
 	return false;
 }
 
-void procs_tail(const struct lab_procs *p, int i, FILE *f, int lines)
+void procs_tail(const struct procs *p, int i, FILE *f, int lines)
 {
 	char buf[16384];
 	FILE *in = fopen(p->log[i], "r");

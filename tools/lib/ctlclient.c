@@ -1,0 +1,336 @@
+/* The control protocol's client: resolve, connect without blocking past the deadline, write one
+ * line, then read lines with one reader that either waits until a deadline or takes only what
+ * has arrived. A plain socket and poll() are enough for one request per connection; the node
+ * closes the connection after its last line, so nothing is kept between calls. It checks only
+ * that each line is a JSON object: callers read the fields. */
+#include "tools/lib/ctlclient.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "node/net/addr.h"
+
+/* Answers can be much larger than the 64 KiB request limit: a ring of 256 nodes with their
+ * successor lists is a few hundred KiB. */
+#define CTL_MAX_ANSWER (16u << 20)
+
+int ctl_parse_target(const char *s, struct ctl_target *t, char err[CTL_ERR_MAX])
+{
+	uint16_t port;
+
+	if (addr_split(s, t->host, sizeof t->host, &port) != 0) {
+		snprintf(err, CTL_ERR_MAX, "'%s' is not HOST:PORT with a port 1-65535 (for example "
+			 "127.0.0.1:4000 or [::1]:4000)", s);
+		return -1;
+	}
+	snprintf(t->port, sizeof t->port, "%u", (unsigned)port);
+	return 0;
+}
+
+/* strerror() capitalises; the message reads better mid-sentence in lower case. */
+static void errtext(char err[CTL_ERR_MAX], int e)
+{
+	snprintf(err, CTL_ERR_MAX, "%s", strerror(e));
+	if (err[0] >= 'A' && err[0] <= 'Z' && err[1] >= 'a' && err[1] <= 'z')
+		err[0] = (char)(err[0] - 'A' + 'a');
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for EVENTS on FD until DEADLINE; return 1 when ready, 0 on timeout, -1 on error, -2
+ * once *INTR (may be NULL) is set. */
+static int wait_intr(int fd, short events, int64_t deadline, const volatile sig_atomic_t *intr)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int n;
+
+	do {
+		if (intr && *intr)
+			return -2;
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			return 0;
+		n = poll(&p, 1, (int)left);
+	} while (n < 0 && errno == EINTR);
+	return n;
+}
+
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	return wait_intr(fd, events, deadline, NULL);
+}
+
+/* Connect to one resolved address; return the socket, or -1 with the reason in ERR. */
+static int connect_one(const struct addrinfo *ai, int64_t deadline, enum ctl_result *why,
+		       char err[CTL_ERR_MAX])
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+	int soerr = 0;
+	socklen_t slen = sizeof(soerr);
+
+	*why = CTL_REFUSED;
+	if (fd < 0) {
+		errtext(err, errno);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		return fd;
+	if (errno != EINPROGRESS) {
+		errtext(err, errno);
+		goto fail;
+	}
+	if (wait_fd(fd, POLLOUT, deadline) <= 0) {
+		*why = CTL_NO_ANSWER;
+		snprintf(err, CTL_ERR_MAX, "no answer to the connection attempt");
+		goto fail;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen) < 0 || soerr) {
+		errtext(err, soerr ? soerr : errno);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+static int ctl_connect(const struct ctl_target *t, int64_t deadline, enum ctl_result *why,
+		       char err[CTL_ERR_MAX])
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
+	struct addrinfo *res = NULL;
+	int fd = -1;
+	int rc = getaddrinfo(t->host, t->port, &hints, &res);
+
+	*why = CTL_REFUSED;
+	if (rc) {
+		snprintf(err, CTL_ERR_MAX, "cannot resolve '%s': %s", t->host, gai_strerror(rc));
+		return -1;
+	}
+	for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next)
+		fd = connect_one(ai, deadline, why, err);
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int send_all(int fd, const char *buf, size_t len, int64_t deadline)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (wait_fd(fd, POLLOUT, deadline) <= 0)
+				return -1;
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+
+struct ctl_conn {
+	int fd;
+	bool eof;
+	char *buf;
+	size_t len, cap;
+	const volatile sig_atomic_t *interrupted; /* ctl_stream's caller's flag, or NULL */
+};
+
+void ctl_conn_free(struct ctl_conn *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->buf);
+	free(c);
+}
+
+/* Connect and send REQ's line by DEADLINE. Return the connection, or NULL with *WHY and ERR. */
+static struct ctl_conn *conn_open(const struct ctl_target *t, const json_t *req, int64_t deadline,
+				  enum ctl_result *why, char err[CTL_ERR_MAX])
+{
+	char *line = json_dumps(req, JSON_COMPACT);
+	struct ctl_conn *c = calloc(1, sizeof *c);
+
+	*why = CTL_BAD_ANSWER;
+	if (c)
+		c->fd = -1;
+	if (!line || !c) {
+		snprintf(err, CTL_ERR_MAX, "out of memory");
+		goto fail;
+	}
+	if ((c->fd = ctl_connect(t, deadline, why, err)) < 0)
+		goto fail;
+	if (send_all(c->fd, line, strlen(line), deadline) < 0 || send_all(c->fd, "\n", 1, deadline) < 0) {
+		*why = CTL_NO_ANSWER;
+		snprintf(err, CTL_ERR_MAX, "the request could not be sent");
+		goto fail;
+	}
+	free(line);
+	return c;
+fail:
+	free(line);
+	ctl_conn_free(c);
+	return NULL;
+}
+
+/* Read what the socket holds, waiting until DEADLINE (0: not at all) for the first bytes.
+ * Return 1 when something arrived or the peer closed, 0 when nothing came in time, -1 on an
+ * error or an answer over CTL_MAX_ANSWER, -2 when interrupted. */
+static int fill(struct ctl_conn *c, int64_t deadline)
+{
+	for (;;) {
+		if (c->len + 4096 > c->cap) {
+			size_t cap = c->cap ? c->cap * 2 : 16384;
+			char *p = cap <= CTL_MAX_ANSWER ? realloc(c->buf, cap) : NULL;
+			if (!p)
+				return -1;
+			c->buf = p;
+			c->cap = cap;
+		}
+		ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			int w = deadline ? wait_intr(c->fd, POLLIN, deadline, c->interrupted) : 0;
+			if (w <= 0)
+				return w;
+			continue;
+		}
+		if (n < 0)
+			return -1;
+		c->eof = n == 0;
+		c->len += (size_t)n;
+		return 1;
+	}
+}
+
+/* The one line reader: take the next line as a JSON object, reading until DEADLINE (0: only
+ * what has arrived). The last line may come without its newline before the close. */
+static enum ctl_next next_line(struct ctl_conn *c, int64_t deadline, json_t **line,
+			       char err[CTL_ERR_MAX])
+{
+	json_error_t jerr;
+	char *nl;
+	size_t used;
+	int rc = 1;
+
+	*line = NULL;
+	while (!(nl = c->len ? memchr(c->buf, '\n', c->len) : NULL) && !c->eof && rc > 0)
+		rc = fill(c, deadline);
+	if (rc == -2)
+		return CTL_INTERRUPTED;
+	if (rc < 0) {
+		snprintf(err, CTL_ERR_MAX, "reading the answer failed: %s",
+			 c->len + 4096 > CTL_MAX_ANSWER ? "it is too long" : strerror(errno));
+		return CTL_ERROR;
+	}
+	if (!nl && !(c->eof && c->len > 0))
+		return c->eof ? CTL_EOF : CTL_AGAIN;
+	used = nl ? (size_t)(nl - c->buf) + 1 : c->len;
+	*line = json_loadb(c->buf, used, JSON_DISABLE_EOF_CHECK, &jerr);
+	memmove(c->buf, c->buf + used, c->len - used);
+	c->len -= used;
+	if (!json_is_object(*line)) {
+		json_decref(*line);
+		*line = NULL;
+		snprintf(err, CTL_ERR_MAX, "an answer is not a JSON object (%s)", jerr.text);
+		return CTL_ERROR;
+	}
+	return CTL_LINE;
+}
+
+/* What a wait for a line that did not come means, in ctl_call's and ctl_stream's terms. */
+static enum ctl_result no_line(enum ctl_next l, int ms, char err[CTL_ERR_MAX])
+{
+	if (l == CTL_AGAIN || l == CTL_INTERRUPTED) {
+		if (l == CTL_AGAIN)
+			snprintf(err, CTL_ERR_MAX, "no answer within %d ms", ms);
+		else
+			snprintf(err, CTL_ERR_MAX, "interrupted");
+		return CTL_NO_ANSWER;
+	}
+	if (l == CTL_EOF)
+		snprintf(err, CTL_ERR_MAX, "the connection closed before the last answer");
+	return CTL_BAD_ANSWER;
+}
+
+enum ctl_result ctl_call(const struct ctl_target *t, const json_t *req, int timeout_ms,
+			 json_t **resp, char err[CTL_ERR_MAX])
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	enum ctl_result res;
+	struct ctl_conn *c = conn_open(t, req, deadline, &res, err);
+	enum ctl_next l;
+
+	*resp = NULL;
+	if (!c)
+		return res;
+	l = next_line(c, deadline, resp, err);
+	ctl_conn_free(c);
+	return l == CTL_LINE ? CTL_OK : no_line(l, timeout_ms, err);
+}
+
+enum ctl_result ctl_stream(const struct ctl_target *t, const json_t *req, int idle_ms,
+			   const struct ctl_stream_cb *cb, json_t **last, char err[CTL_ERR_MAX])
+{
+	enum ctl_result res;
+	struct ctl_conn *c = conn_open(t, req, now_ms() + idle_ms, &res, err);
+	enum ctl_next l = CTL_LINE;
+	json_t *o = NULL;
+
+	*last = NULL;
+	if (c)
+		c->interrupted = cb ? cb->interrupted : NULL;
+	while (c && (l = next_line(c, now_ms() + idle_ms, &o, err)) == CTL_LINE) {
+		const json_t *p = json_object_get(o, "progress");
+		if (!p) {
+			*last = o;
+			break;
+		}
+		if (cb && cb->fn)
+			cb->fn(cb->arg, p);
+		json_decref(o);
+	}
+	ctl_conn_free(c);
+	if (!c)
+		return res;
+	return l == CTL_LINE ? CTL_OK : no_line(l, idle_ms, err);
+}
+
+struct ctl_conn *ctl_conn_open(const struct ctl_target *t, const json_t *req, int timeout_ms,
+			       char err[CTL_ERR_MAX])
+{
+	enum ctl_result why;
+
+	return conn_open(t, req, now_ms() + timeout_ms, &why, err);
+}
+
+int ctl_conn_fd(const struct ctl_conn *c)
+{
+	return c->fd;
+}
+
+enum ctl_next ctl_conn_next(struct ctl_conn *c, json_t **line, char err[CTL_ERR_MAX])
+{
+	return next_line(c, 0, line, err);
+}
