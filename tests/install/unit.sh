@@ -13,7 +13,7 @@ check_unit()
 		"[Unit]" "[Service]" "[Install]" "WantedBy=multi-user.target"
 		"Documentation=man:dhtnode(1) man:dhtctl(1)"
 		"Restart=on-failure" "RestartPreventExitStatus=2" "KillSignal=SIGTERM"
-		"DynamicUser=yes" "StateDirectory=dhtnode/%i" "StateDirectoryMode=0700"
+		"DynamicUser=yes" "StateDirectory=dhtnode/%i dhtnode/%i/downloads" "StateDirectoryMode=0700"
 		"ProtectSystem=strict" "ProtectHome=read-only" "PrivateTmp=yes" "PrivateDevices=yes"
 		"NoNewPrivileges=yes" "CapabilityBoundingSet=" "AmbientCapabilities="
 		"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK"
