@@ -325,6 +325,10 @@ static int apply_config(const char *path, struct node_args *a, const char **id_h
 			size_t errcap)
 {
 	size_t n;
+	if (*path == '\0') {
+		fail(err, errcap, "--config: give a file, like /etc/dhtnode/lab.conf");
+		return -1;
+	}
 	a->config = config_load(path, err, errcap);
 	if (a->config == NULL)
 		return -1;

@@ -77,14 +77,19 @@ static void test_layout(void **state)
 	config_free(c);
 }
 
+/* The message ERR must contain WANT. */
+static void says(const char *err, const char *want)
+{
+	if (strstr(err, want) == NULL)
+		print_error("'%s' does not say '%s'\n", err, want), fail();
+}
+
 /* TEXT must be refused with a message containing WANT. */
 static void refused(const char *text, size_t len, const char *want)
 {
 	char err[256] = "";
-	struct node_config *c = config_parse(text, len, "t.conf", err, sizeof err);
-	assert_null(c);
-	if (strstr(err, want) == NULL)
-		print_error("'%s' does not say '%s'\n", err, want), fail();
+	assert_null(config_parse(text, len, "t.conf", err, sizeof err));
+	says(err, want);
 }
 #define REFUSED(s, want) refused((s), sizeof(s) - 1, (want))
 
@@ -192,8 +197,7 @@ static void args_refused(const char *text, size_t len, const char *want)
 	assert_int_equal(PARSE(&a, err, "--config", path, "--listen", "127.0.0.1:4000"),
 			 ARGS_ERROR);
 	snprintf(wanted, sizeof wanted, want, path);
-	if (strstr(err, wanted) == NULL)
-		print_error("'%s' does not say '%s'\n", err, wanted), fail();
+	says(err, wanted);
 }
 #define ARGS_REFUSED(s, want) args_refused((s), sizeof(s) - 1, (want))
 
@@ -216,6 +220,8 @@ static void test_args_errors(void **state)
 	char err[256];
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:4000", "--config"), ARGS_ERROR);
 	assert_non_null(strstr(err, "--config needs a value"));
+	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:4000", "--config="), ARGS_ERROR);
+	says(err, "--config: give a file");
 	assert_int_equal(PARSE(&a, err, "--config", "/nonexistent", "--help"), ARGS_ERROR);
 	assert_non_null(strstr(err, "--config /nonexistent: No such file"));
 	assert_int_equal(PARSE(&a, err, "--help", "--config", path), ARGS_HELP);
