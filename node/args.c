@@ -10,11 +10,12 @@
 #include <string.h>
 
 #include "dht/units.h"
+#include "node/config.h"
 #include "node/log.h"
 
 enum opt {
 	O_LISTEN = 256, O_JOIN, O_BITS, O_DATA_DIR, O_ID, O_LOG, O_SUCC, O_REPL, O_STORE, O_ANY,
-	O_UP, O_DOWN, O_CORRUPT, O_HELP, O_VERSION,
+	O_UP, O_DOWN, O_CORRUPT, O_CONFIG, O_HELP, O_VERSION,
 };
 
 static const struct option opts[] = {
@@ -31,6 +32,7 @@ static const struct option opts[] = {
 	{ "up-rate", required_argument, NULL, O_UP },
 	{ "down-rate", required_argument, NULL, O_DOWN },
 	{ "debug-corrupt-uploads", no_argument, NULL, O_CORRUPT },
+	{ "config", required_argument, NULL, O_CONFIG },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -75,6 +77,9 @@ void args_usage(FILE *f)
 	      "  --down-rate RATE     cap this node's total download likewise (default 0)\n"
 	      "  --debug-corrupt-uploads\n"
 	      "                       for tests: send corrupt blocks (peers should ban this node)\n"
+	      "  --config FILE        read options from FILE, one 'key = value' a line, the keys\n"
+	      "                       being these long options without dashes (listen = ...);\n"
+	      "                       the command line overrides the file\n"
 	      "  --help, --version\n"
 	      "See the manual page node/dhtnode.1 for details.\n"
 	      "\n"
@@ -207,6 +212,7 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 	case O_CORRUPT:
 		a->debug_corrupt = true;
 		return 0;
+	case O_CONFIG: /* read before any option is applied (apply_config) */
 	case O_HELP:
 	case O_VERSION:
 		break; /* they end parsing before any option is applied */
@@ -266,29 +272,111 @@ static void refused(int rc, int argc, char *const argv[], char *err, size_t errc
 		fail(err, errcap, "unknown argument '%s'; see dhtnode --help", arg);
 }
 
+/* The first pass over ARGV: find --config's FILE (the last one given), to be applied before
+ * the command line. Everything else, mistakes included, is the second pass's business. */
+static const char *find_config(int argc, char *const argv[])
+{
+	const char *path = NULL;
+	int o;
+	optind = 0; /* glibc: start afresh, so that a test may parse again */
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "+:", opts, NULL)) != -1)
+		if (o == O_CONFIG)
+			path = optarg;
+	return path;
+}
+
+/* Apply one entry E of the config file NAME as its option would be; 0, or -1 with ERR set. */
+static int apply_entry(const struct config_entry *e, const char *name, struct node_args *a,
+		       const char **id_hex, char *err, size_t errcap)
+{
+	const struct option *o = opts;
+	while (o->name != NULL && strcmp(o->name, e->key) != 0)
+		o++;
+	if (o->name == NULL || o->val == O_CONFIG || o->val == O_HELP || o->val == O_VERSION) {
+		fail(err, errcap, "%s:%u: unknown key '%s'; the keys are dhtnode's long options "
+		     "(dhtnode --help) without the dashes", name, e->line, e->key);
+		return -1;
+	}
+	if (o->has_arg == no_argument) {
+		if (strcmp(e->value, "true") == 0)
+			return set_opt((enum opt)o->val, NULL, a, id_hex, err, errcap);
+		if (strcmp(e->value, "false") == 0)
+			return 0;
+		fail(err, errcap, "%s:%u: %s = %s: give true or false", name, e->line, e->key,
+		     e->value);
+		return -1;
+	}
+	if (*e->value == '\0') {
+		fail(err, errcap, "%s:%u: %s needs a value, as --%s does", name, e->line, e->key,
+		     e->key);
+		return -1;
+	}
+	char why[400];
+	if (set_opt((enum opt)o->val, e->value, a, id_hex, why, sizeof why) != 0) {
+		fail(err, errcap, "%s:%u: %s", name, e->line, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read the config file at PATH into A->config and apply its entries; 0, or -1 with ERR set. */
+static int apply_config(const char *path, struct node_args *a, const char **id_hex, char *err,
+			size_t errcap)
+{
+	size_t n;
+	if (*path == '\0') {
+		fail(err, errcap, "--config: give a file, like /etc/dhtnode/lab.conf");
+		return -1;
+	}
+	a->config = config_load(path, err, errcap);
+	if (a->config == NULL)
+		return -1;
+	const struct config_entry *e = config_entries(a->config, &n);
+	for (size_t i = 0; i < n; i++)
+		if (apply_entry(&e[i], config_name(a->config), a, id_hex, err, errcap) != 0)
+			return -1;
+	return 0;
+}
+
 enum args_result args_parse(int argc, char *const argv[], struct node_args *out, char *err,
 			    size_t errcap)
 {
-	const char *id_hex = NULL;
+	const char *id_hex = NULL, *config;
+	enum args_result r;
 	int o;
 	set_defaults(out);
-	optind = 0; /* glibc: start afresh, so that a test may parse again */
-	opterr = 0;
+	config = find_config(argc, argv);
+	if (config != NULL && apply_config(config, out, &id_hex, err, errcap) != 0)
+		goto bad;
+	/* The command line after the file, so that it overrides the file. */
+	optind = 0;
 	while ((o = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		if (o == '?' || o == ':') {
 			refused(o, argc, argv, err, errcap);
-			return ARGS_ERROR;
+			goto bad;
 		}
-		if (o == O_HELP)
-			return ARGS_HELP;
-		if (o == O_VERSION)
-			return ARGS_VERSION;
+		if (o == O_HELP || o == O_VERSION) {
+			args_release(out);
+			return o == O_HELP ? ARGS_HELP : ARGS_VERSION;
+		}
 		if (set_opt((enum opt)o, optarg, out, &id_hex, err, errcap) != 0)
-			return ARGS_ERROR;
+			goto bad;
 	}
 	if (optind < argc) {
 		fail(err, errcap, "unknown argument '%s'; see dhtnode --help", argv[optind]);
-		return ARGS_ERROR;
+		goto bad;
 	}
-	return check_all(out, id_hex, err, errcap);
+	r = check_all(out, id_hex, err, errcap);
+	if (r == ARGS_RUN)
+		return r;
+bad:
+	args_release(out);
+	return ARGS_ERROR;
+}
+
+void args_release(struct node_args *a)
+{
+	config_free(a->config);
+	a->config = NULL;
 }

@@ -1,6 +1,7 @@
 /* node/args.h: dhtnode's command line: parse argv into struct node_args, print the usage text,
- * and its whole-number parser (sizes and rates: dht/units.h). Pure: nothing is opened or
- * resolved here. Strings in struct node_args point into argv or into the struct itself. */
+ * and its whole-number parser (sizes and rates: dht/units.h). Nothing is resolved here, and
+ * the only file read is --config's (node/config.h). Strings in struct node_args point into
+ * argv, into the struct itself or into its config (freed by args_release). */
 #ifndef NODE_ARGS_H
 #define NODE_ARGS_H
 
@@ -10,6 +11,7 @@
 #include <stdio.h>
 
 #include "dht/chord.h"
+#include "node/config.h"
 #include "node/net/addr.h"
 
 struct node_args {
@@ -28,14 +30,21 @@ struct node_args {
 	bool control_any;
 	uint64_t up_rate, down_rate; /* bytes per second for all transfers; 0: no cap */
 	bool debug_corrupt;          /* for tests: send corrupt blocks */
+	struct node_config *config;  /* --config's entries, or NULL; owned (args_release) */
 };
 
 enum args_result { ARGS_RUN, ARGS_HELP, ARGS_VERSION, ARGS_ERROR };
 
 /* Parse ARGV (ARGV[0] is the program). On ARGS_ERROR, ERR holds a sentence saying what was
- * wrong and how to fix it. Options take their value as the next word or after '='. */
+ * wrong and how to fix it. Options take their value as the next word or after '='. With
+ * --config FILE, FILE's entries are applied first and the command line then overrides them;
+ * an error in the file is reported as FILE:LINE. */
 enum args_result args_parse(int argc, char *const argv[], struct node_args *out, char *err,
 			    size_t errcap);
+
+/* Free what args_parse kept for a parse that returned ARGS_RUN (the config file's text);
+ * A's strings from the file are then gone. Safe to call twice. */
+void args_release(struct node_args *a);
 
 void args_usage(FILE *f);
 

@@ -351,5 +351,6 @@ int main(int argc, char **argv)
 	else
 		event_base_dispatch(app.base);
 	teardown(&app);
+	args_release(&app.args);
 	return app.exit_code;
 }
