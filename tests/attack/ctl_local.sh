@@ -69,16 +69,18 @@ denied "status" --node "$a" status
 [ ! -e "$secret_dir/in/shadow.part" ] || fail "a partial file appeared"
 note "nobody is refused: $(as_nobody "$DHTCTL_BIN" --node "$a" status 2>&1)"
 
-# raw HOST PORT LINE: send LINE as nobody and close the socket at once, not reading.
+# raw_and_close HOST PORT LINE: send LINE as nobody and close the socket at once, not reading.
 raw_and_close()
 {
 	as_nobody bash -c 'exec 3<>"/dev/tcp/$0/$1"; printf "%s\n" "$2" >&3; exec 3>&-' "$@"
 }
-for i in 1 2 3 4 5; do
-	raw_and_close "${a%:*}" "${a##*:}" '{"cmd":"put","key":"owner-key","value":"closed-early"}'
-	raw_and_close "${a%:*}" "${a##*:}" \
-		"{\"cmd\":\"share\",\"path\":\"$secret_dir/shadow\"}"
-done
+# The node is stopped meanwhile, so that it takes the connection only once the client's end is
+# closed and has become a time-wait entry (the kernel completes the handshake, queues the
+# request and acknowledges the close; the FIN's ACK can take a retransmission, about 0.2 s).
+kill -STOP "${NODE_PID[$a]}"
+raw_and_close "${a%:*}" "${a##*:}" '{"cmd":"put","key":"owner-key","value":"closed-early"}'
+sleep 1
+kill -CONT "${NODE_PID[$a]}"
 sleep 1
 got=$("$DHTCTL_BIN" --node "$a" get owner-key) || fail "root cannot get owner-key"
 [ "$got" = root-value ] || fail "a request whose socket closed early was run: owner-key is $got"
@@ -88,7 +90,9 @@ note "requests on sockets closed at once are refused too"
 # control it, daemon may not.
 nb=$(addr_of 2)
 mkdir -m 700 "$PROCS_DIR/nb" && chown nobody:nogroup "$PROCS_DIR/nb"
-as_nobody "$DHTNODE_BIN" --listen "$nb" --data-dir "$PROCS_DIR/nb/data" \
+# setpriv itself, not a function: $! must be the node's PID (setpriv execs it), to kill it.
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$DHTNODE_BIN" --listen "$nb" \
+	--data-dir "$PROCS_DIR/nb/data" \
 	</dev/null >>"$PROCS_DIR/log/nobody-node.log" 2>&1 &
 NODE_PID[$nb]=$!
 echo "$!" >>"$PROCS_DIR/pids"

@@ -26,7 +26,7 @@ remote() { ip netns exec "$ns" "$DHTCTL_BIN" --timeout 5 "$@"; }
 
 secret="$PROCS_DIR/control.secret"
 rc=0
-out=$("$DHTNODE_BIN" --listen "$net.1:$PORT_BASE" --control-any 2>&1) || rc=$?
+out=$(timeout 5 "$DHTNODE_BIN" --listen "$net.1:$PORT_BASE" --control-any 2>&1) || rc=$?
 [ "$rc" = 2 ] && grep -q -- "--control-any needs --control-secret FILE" <<<"$out" ||
 	fail "--control-any without a secret: exit $rc, $out"
 note "refused at start: $out"
@@ -87,7 +87,7 @@ denied_remote "no --control-any" "accepted from this machine only" --node "$b" -
 # A secret file that others may read is refused at start.
 chmod 644 "$secret"
 rc=0
-out=$("$DHTNODE_BIN" --listen "$net.1:$((PORT_BASE + 2))" --data-dir "$PROCS_DIR/data/c" \
+out=$(timeout 5 "$DHTNODE_BIN" --listen "$net.1:$((PORT_BASE + 2))" --data-dir "$PROCS_DIR/data/c" \
 	--control-any --control-secret "$secret" 2>&1) || rc=$?
 [ "$rc" = 1 ] && grep -q "chmod 600" <<<"$out" || fail "a readable secret: exit $rc, $out"
 note "a readable secret is refused"
