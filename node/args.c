@@ -15,7 +15,7 @@
 
 enum opt {
 	O_LISTEN = 256, O_JOIN, O_BITS, O_DATA_DIR, O_ID, O_LOG, O_SUCC, O_REPL, O_STORE, O_ANY,
-	O_UP, O_DOWN, O_CORRUPT, O_CONFIG, O_HELP, O_VERSION,
+	O_SECRET, O_UP, O_DOWN, O_CORRUPT, O_CONFIG, O_HELP, O_VERSION,
 };
 
 static const struct option opts[] = {
@@ -29,6 +29,7 @@ static const struct option opts[] = {
 	{ "replicas", required_argument, NULL, O_REPL },
 	{ "store-max", required_argument, NULL, O_STORE },
 	{ "control-any", no_argument, NULL, O_ANY },
+	{ "control-secret", required_argument, NULL, O_SECRET },
 	{ "up-rate", required_argument, NULL, O_UP },
 	{ "down-rate", required_argument, NULL, O_DOWN },
 	{ "debug-corrupt-uploads", no_argument, NULL, O_CORRUPT },
@@ -70,8 +71,14 @@ void args_usage(FILE *f)
 	      "                       (default 3)\n"
 	      "  --store-max SIZE     bytes of values this node holds, e.g. 64MiB (default)\n"
 	      "  --control-any        accept control connections from any address, not only\n"
-	      "                       from this machine (anyone who reaches the port can then\n"
-	      "                       read and write the store through this node)\n"
+	      "                       from this machine; they must prove --control-secret\n"
+	      "                       (required with it), and can then do all the node's user\n"
+	      "                       can: share and fetch files, read and write the store\n"
+	      "  --control-secret FILE\n"
+	      "                       the control secret (64 hex digits, mode 0600; created if\n"
+	      "                       missing): a client that proves it (dhtctl --secret FILE)\n"
+	      "                       may control the node; without it only this node's user\n"
+	      "                       and root on this machine may\n"
 	      "  --up-rate RATE       cap this node's total upload, e.g. 1MiB or 512KiB a second\n"
 	      "                       (default 0: no cap)\n"
 	      "  --down-rate RATE     cap this node's total download likewise (default 0)\n"
@@ -200,6 +207,13 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 	case O_ANY:
 		a->control_any = true;
 		return 0;
+	case O_SECRET:
+		if (*v == '\0') {
+			fail(err, errcap, "--control-secret: give a file");
+			return -1;
+		}
+		a->control_secret = v;
+		return 0;
 	case O_UP:
 	case O_DOWN:
 		if (units_parse(v, &n) != 0 || (n != 0 && n < 1024)) {
@@ -239,6 +253,12 @@ static enum args_result check_all(struct node_args *a, const char *id_hex, char 
 	if (a->listen.family == 0) {
 		fail(err, errcap, "--listen IP:PORT is required: the address this node binds "
 		     "and is reached at, like 127.0.0.1:4000");
+		return ARGS_ERROR;
+	}
+	if (a->control_any && a->control_secret == NULL) {
+		fail(err, errcap, "--control-any needs --control-secret FILE: otherwise anyone who "
+		     "reaches the port could share and fetch files as this node's user; clients "
+		     "then prove it with dhtctl --secret FILE");
 		return ARGS_ERROR;
 	}
 	if (a->replicas > a->succ_len) {

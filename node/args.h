@@ -28,6 +28,7 @@ struct node_args {
 	unsigned replicas;
 	uint64_t store_max;          /* bytes */
 	bool control_any;
+	const char *control_secret;  /* NULL: none; required with control_any */
 	uint64_t up_rate, down_rate; /* bytes per second for all transfers; 0: no cap */
 	bool debug_corrupt;          /* for tests: send corrupt blocks */
 	struct node_config *config;  /* --config's entries, or NULL; owned (args_release) */

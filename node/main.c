@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "node/args.h"
+#include "node/control/ctlauth.h"
 #include "node/control/ctlcmd.h"
 #include "node/control/ctlserver.h"
 #include "node/identity.h"
@@ -44,6 +45,8 @@ struct app {
 	struct event *sigint, *sigterm, *linger;
 	int udp_fd, tcp_fd; /* until the adapter and the server own them */
 	int lock_fd;
+	bool has_secret;
+	uint8_t secret[CTLAUTH_KEY_LEN]; /* --control-secret */
 	int exit_code;
 	bool leaving;
 };
@@ -94,6 +97,28 @@ static int load_identity(struct app *app)
 	else
 		id_from_key(&app->cfg.self.id, ident.pk, sizeof ident.pk, a->bits);
 	sodium_memzero(&ident, sizeof ident);
+	return 0;
+}
+
+/* --control-secret: load it, or make it on first start. */
+static int load_secret(struct app *app)
+{
+	char err[512];
+	const char *path = app->args.control_secret;
+	if (path == NULL)
+		return 0;
+	switch (ctlauth_load(path, true, app->secret, err, sizeof err)) {
+	case CTLAUTH_FAILED:
+		log_error("%s", err);
+		return -1;
+	case CTLAUTH_CREATED:
+		log_info("created the control secret %s; copy it to the machines that run "
+			 "dhtctl --secret FILE", path);
+		break;
+	case CTLAUTH_LOADED:
+		break;
+	}
+	app->has_secret = true;
 	return 0;
 }
 
@@ -254,7 +279,7 @@ static int setup(struct app *app)
 	if (app->cmd != NULL) {
 		ctlcmd_set_files(app->cmd, app->files);
 		app->ctl = ctlserver_new(app->cmd, app->args.bits, app->args.control_any,
-					 &app->args.listen);
+					 &app->args.listen, app->has_secret ? app->secret : NULL);
 	}
 	if (app->ctl != NULL) {
 		struct listener_takers t = {
@@ -281,8 +306,10 @@ static int start(struct app *app)
 	char hex[ID_HEX_MAX], addr[ADDR_STR_MAX];
 	id_to_hex(&app->cfg.self.id, app->args.bits, hex);
 	addr_format(&app->args.listen, addr);
-	log_info("dhtnode %s: id %s (%u bits), UDP and TCP on %s, control from %s", DHT_VERSION,
-		 hex, app->args.bits, addr, app->args.control_any ? "anywhere" : "loopback only");
+	log_info("dhtnode %s: id %s (%u bits), UDP and TCP on %s, control by this user and root "
+		 "on this machine%s", DHT_VERSION, hex, app->args.bits, addr,
+		 app->args.control_any ? ", and from anywhere with the control secret"
+		 : app->has_secret ? ", and by whoever proves the control secret" : "");
 	/* Transfers resume before the ring is joined: their DHT calls retry until it is. */
 	xfer_mgr_resume(app->files);
 	if (app->args.join)
@@ -317,6 +344,7 @@ static void teardown(struct app *app)
 		close(app->tcp_fd);
 	if (app->lock_fd >= 0)
 		close(app->lock_fd);
+	sodium_memzero(app->secret, sizeof app->secret);
 }
 
 int main(int argc, char **argv)
@@ -345,8 +373,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	make_config(&app);
-	if (open_sockets(&app) != 0 || load_identity(&app) != 0 || setup(&app) != 0 ||
-	    start(&app) != 0)
+	if (open_sockets(&app) != 0 || load_identity(&app) != 0 || load_secret(&app) != 0 ||
+	    setup(&app) != 0 || start(&app) != 0)
 		app.exit_code = 1;
 	else
 		event_base_dispatch(app.base);

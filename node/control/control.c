@@ -18,6 +18,7 @@ static const char *const code_names[] = {
 	[CTL_USAGE] = "usage",         [CTL_NOT_FOUND] = "not_found", [CTL_TIMEOUT] = "timeout",
 	[CTL_TOO_LARGE] = "too_large", [CTL_FULL] = "full",          [CTL_NOT_JOINED] = "not_joined",
 	[CTL_INTERNAL] = "internal",   [CTL_IO] = "io",               [CTL_BAD_MANIFEST] = "bad_manifest",
+	[CTL_DENIED] = "denied",
 };
 
 static const struct {

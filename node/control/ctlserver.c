@@ -5,15 +5,18 @@
  * commands send progress lines before their last one; a client that does not read them loses
  * some rather than making the node hold them. Buffers are bounded (the read high-water mark)
  * and idle clients time out, so neither a flood nor a stalled client can hold memory or
- * descriptors for long. Not done here: accepting (the listener), peer wire (node/net/
- * peerconn.c), TLS, authentication beyond the loopback check. */
+ * descriptors for long. Who may send requests: the node's own user and root (access.h), and
+ * whoever proves the control secret first (ctlauth.h); other lines before that are refused.
+ * Not done here: accepting (the listener), peer wire (node/net/peerconn.c), TLS. */
 #include "node/control/ctlserver.h"
 
 #include <event2/buffer.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/control/access.h"
 #include "node/control/control.h"
+#include "node/control/ctlauth.h"
 #include "node/net/addr.h"
 
 #define IDLE_TIMEOUT_S 30       /* for a request to arrive */
@@ -29,6 +32,10 @@ struct conn {
 	struct ctl_op *op;
 	bool starting;  /* inside ctlcmd_start: an answer may come before it returns */
 	bool broken;    /* the answer could not be queued: close when it is safe */
+	bool trusted;   /* the node's user or root, or the secret was proven */
+	bool challenged;
+	uint8_t challenge[CTLAUTH_CHALLENGE_LEN];
+	char refusal[256]; /* why an untrusted request is refused */
 };
 
 struct ctlserver {
@@ -36,6 +43,8 @@ struct ctlserver {
 	unsigned bits;
 	bool any_peer;
 	struct dht_addr self; /* the listening address */
+	bool has_secret;
+	uint8_t secret[CTLAUTH_KEY_LEN];
 	struct conn *conns;
 };
 
@@ -109,13 +118,11 @@ static void on_reply(void *arg, const char *line, bool more)
 	}
 }
 
-/* Parse and run one request line of LEN bytes (newline removed). */
+/* Parse and run one request line of LEN bytes. */
 static void run_line(struct conn *c, const char *line, size_t len)
 {
 	struct ctl_request req;
 	struct ctl_error err;
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
 	if (ctl_parse_request(line, len, c->s->bits, &req, &err) != 0) {
 		answer_error(c, err.code, err.msg);
 		return;
@@ -127,22 +134,83 @@ static void run_line(struct conn *c, const char *line, size_t len)
 	c->starting = false;
 }
 
-/* Run the first whole line of the input; at EOF, the rest counts as one. */
-static void read_line(struct conn *c, bool eof)
+/* {"auth":"begin"}: send a challenge; the connection keeps reading. */
+static void begin_auth(struct conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	size_t eol_len = 0, len = evbuffer_get_length(in);
-	struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-	if (p.pos >= 0)
-		len = (size_t)p.pos;
-	else if (!eof && len <= CTL_MAX_LINE + 1)
-		return; /* wait for the rest; room for a '\r' before the newline */
-	if (len > CTL_MAX_LINE + 1) {
-		answer_error(c, CTL_USAGE, "the request line is longer than 64 KiB; send one "
-			     "JSON object of at most 65536 bytes per line");
+	if (!c->s->has_secret || c->challenged) {
+		answer_error(c, CTL_DENIED, c->s->has_secret ? "one challenge per connection"
+			     : "this node has no control secret; start it with --control-secret FILE "
+			     "to let clients prove one");
 		return;
 	}
-	run_line(c, (const char *)evbuffer_pullup(in, (ev_ssize_t)len), len);
+	char *line = ctlauth_challenge_line(c->challenge);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (line == NULL || evbuffer_add(out, line, strlen(line)) != 0 ||
+	    evbuffer_add(out, "\n", 1) != 0)
+		c->broken = true;
+	c->challenged = true;
+	free(line);
+}
+
+/* {"auth":MAC}: the answer to this connection's challenge. */
+static void check_proof(struct conn *c, const uint8_t mac[CTLAUTH_MAC_LEN])
+{
+	if (!c->challenged || !ctlauth_verify(mac, c->challenge, c->s->secret)) {
+		answer_error(c, CTL_DENIED, "the control secret does not match this node's; give "
+			     "dhtctl --secret the file the node was started with (--control-secret)");
+		return;
+	}
+	c->challenged = false;
+	c->trusted = true;
+}
+
+/* One line of LEN bytes (newline removed): an auth step, or a request. */
+static void take_line(struct conn *c, const char *line, size_t len)
+{
+	uint8_t mac[CTLAUTH_MAC_LEN];
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	switch (ctlauth_parse(line, len, mac)) {
+	case CTLAUTH_NONE:
+		if (c->trusted)
+			run_line(c, line, len);
+		else
+			answer_error(c, CTL_DENIED, c->refusal);
+		return;
+	case CTLAUTH_BEGIN:
+		begin_auth(c);
+		return;
+	case CTLAUTH_PROOF:
+		check_proof(c, mac);
+		return;
+	case CTLAUTH_BAD:
+		answer_error(c, CTL_USAGE, "an auth line is {\"auth\":\"begin\"} or {\"auth\":"
+			     "HEX} with the 64-digit HMAC of the challenge");
+		return;
+	}
+}
+
+/* Take whole lines while the connection still reads them (auth steps come before the
+ * request); at EOF, the rest counts as one. */
+static void read_lines(struct conn *c, bool eof)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	while (c->state == C_READ && !c->broken) {
+		size_t eol_len = 0, len = evbuffer_get_length(in);
+		struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		if (p.pos >= 0)
+			len = (size_t)p.pos;
+		else if (len == 0 || (!eof && len <= CTL_MAX_LINE + 1))
+			return; /* wait for the rest; room for a '\r' before the newline */
+		if (len > CTL_MAX_LINE + 1) {
+			answer_error(c, CTL_USAGE, "the request line is longer than 64 KiB; send one "
+				     "JSON object of at most 65536 bytes per line");
+			return;
+		}
+		take_line(c, (const char *)evbuffer_pullup(in, (ev_ssize_t)len), len);
+		if (c->state == C_READ)
+			evbuffer_drain(in, len + eol_len);
+	}
 }
 
 /* Loopback, or this machine through the node's own address: a node bound to a LAN address
@@ -152,12 +220,27 @@ static bool peer_allowed(const struct ctlserver *s, const struct dht_addr *peer)
 	return s->any_peer || addr_is_loopback(peer) || addr_same_ip(peer, &s->self);
 }
 
+/* Whether C's client may send requests without proving the secret; if not, C->refusal says
+ * why. */
+static void judge(struct conn *c)
+{
+	uid_t uid = 0;
+	enum access_verdict v = access_check(bufferevent_getfd(c->bev), &uid);
+	c->trusted = v == ACCESS_OK;
+	if (!c->trusted)
+		access_refusal(v, uid, c->s->any_peer ?
+			       "; clients on other machines must prove the control secret with "
+			       "dhtctl --secret FILE" :
+			       "; run dhtctl on the node's host, or start the node with --control-any "
+			       "--control-secret FILE", c->refusal, sizeof c->refusal);
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 	(void)bev;
 	if (c->state == C_READ)
-		read_line(c, false);
+		read_lines(c, false);
 	if (c->broken)
 		close_conn(c);
 }
@@ -169,7 +252,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->state == C_READ &&
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
 		/* The client half-closed after a request without a newline: still answer it. */
-		read_line(c, true);
+		read_lines(c, true);
 		if (!c->broken)
 			return;
 	}
@@ -194,16 +277,18 @@ void ctlserver_take(void *arg, struct bufferevent *bev, const struct dht_addr *p
 	s->conns = c;
 	bufferevent_set_timeouts(bev, &idle, &idle);
 	if (!peer_allowed(s, peer)) {
-		answer_error(c, CTL_USAGE, "control connections are accepted from this machine only; "
-			     "run dhtctl on the node's host, or start the node with --control-any");
+		answer_error(c, CTL_DENIED, "control connections are accepted from this machine only; "
+			     "run dhtctl on the node's host, or start the node with --control-any "
+			     "--control-secret FILE");
 		if (c->broken || bufferevent_enable(bev, EV_WRITE) != 0)
 			close_conn(c);
 		return;
 	}
+	judge(c);
 	/* Never hold more than one request line (and its "\r\n") in memory. */
 	bufferevent_setwatermark(bev, EV_READ, 0, CTL_MAX_LINE + 2);
 	bufferevent_setcb(bev, on_read, NULL, on_event, c);
-	if (bufferevent_enable(bev, EV_READ) != 0) {
+	if (bufferevent_enable(bev, EV_READ | EV_WRITE) != 0) {
 		close_conn(c);
 		return;
 	}
@@ -212,7 +297,7 @@ void ctlserver_take(void *arg, struct bufferevent *bev, const struct dht_addr *p
 }
 
 struct ctlserver *ctlserver_new(struct ctlcmd *cmd, unsigned bits, bool any_peer,
-				const struct dht_addr *self)
+				const struct dht_addr *self, const uint8_t *secret)
 {
 	struct ctlserver *s = calloc(1, sizeof *s);
 	if (s == NULL)
@@ -221,6 +306,9 @@ struct ctlserver *ctlserver_new(struct ctlcmd *cmd, unsigned bits, bool any_peer
 	s->bits = bits;
 	s->any_peer = any_peer;
 	s->self = *self;
+	s->has_secret = secret != NULL;
+	if (secret != NULL)
+		memcpy(s->secret, secret, sizeof s->secret);
 	return s;
 }
 
@@ -230,5 +318,6 @@ void ctlserver_free(struct ctlserver *s)
 		return;
 	while (s->conns)
 		close_conn(s->conns);
+	sodium_memzero(s->secret, sizeof s->secret);
 	free(s);
 }

@@ -1,12 +1,15 @@
 /* node/control/ctlserver.h: the control connections. It takes each connection whose first
  * byte is '{' from the listener (node/net/listener.h) and serves it: one request line, run by
- * ctlcmd, one answer line (or progress lines and a last line), close; clients on this machine
- * only unless allowed: loopback, or the node's own address. The server owns its connections. */
+ * ctlcmd, one answer line (or progress lines and a last line), close. Clients: from this
+ * machine (loopback, or the node's own address) unless ANY_PEER, and then only the node's own
+ * user and root (access.h) or whoever proves the control secret (ctlauth.h). The server owns
+ * its connections. */
 #ifndef NODE_CTLSERVER_H
 #define NODE_CTLSERVER_H
 
 #include <event2/bufferevent.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "dht/msg.h"
 #include "node/control/ctlcmd.h"
@@ -14,10 +17,11 @@
 struct ctlserver;
 
 /* A server parsing requests for a network of id width BITS and running them with CMD (not
- * owned). ANY_PEER lets clients from other machines in; SELF is the node's own address.
+ * owned). ANY_PEER lets clients from other machines connect; SELF is the node's own address;
+ * SECRET (CTLAUTH_KEY_LEN bytes, copied; NULL: none) is the control secret clients may prove.
  * Return NULL on no memory. */
 struct ctlserver *ctlserver_new(struct ctlcmd *cmd, unsigned bits, bool any_peer,
-				const struct dht_addr *self);
+				const struct dht_addr *self, const uint8_t *secret);
 /* Serve BEV (which the server now owns; its input may hold the request's first bytes) from
  * PEER. Its signature is the listener's listener_take_fn; ARG is the server. */
 void ctlserver_take(void *arg, struct bufferevent *bev, const struct dht_addr *peer);

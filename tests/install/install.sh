@@ -57,7 +57,7 @@ complete_as()
 bash_completion=$prefix/share/bash-completion/completions
 . "$bash_completion/dhtnode"
 . "$bash_completion/dhtctl"
-[ "$(complete_as _dhtnode dhtnode --con)" = "--control-any --config" ] ||
+[ "$(complete_as _dhtnode dhtnode --con)" = "--control-any --control-secret --config" ] ||
 	fail "dhtnode --con<TAB> offers '$(complete_as _dhtnode dhtnode --con)'"
 [ "$(complete_as _dhtnode dhtnode --log-level d)" = debug ] || fail "dhtnode --log-level d<TAB>"
 [ "$(complete_as _dhtctl dhtctl --node 127.0.0.1:4000 f)" = "fetch forget" ] ||

@@ -44,7 +44,7 @@ static void test_all_options(void **state)
 	assert_int_equal(PARSE(&a, err, "--id=2a", "--listen=[::1]:4001", "--join", "node1.lab:4000",
 			       "--id-bits", "12", "--data-dir", "/tmp/x", "--log-level=debug",
 			       "--succ-len", "4", "--replicas", "2", "--store-max", "1MiB",
-			       "--control-any"),
+			       "--control-any", "--control-secret", "/tmp/s"),
 			 ARGS_RUN);
 	assert_int_equal(a.listen.family, 6);
 	assert_int_equal(a.listen.ip[15], 1);
@@ -62,6 +62,7 @@ static void test_all_options(void **state)
 	assert_int_equal(a.replicas, 2);
 	assert_int_equal(a.store_max, 1 << 20);
 	assert_true(a.control_any);
+	assert_string_equal(a.control_secret, "/tmp/s");
 }
 
 static void test_help_version(void **state)
@@ -109,6 +110,11 @@ static void test_errors(void **state)
 			 ARGS_ERROR);
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "--control-any=yes"), ARGS_ERROR);
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "--data-dir="), ARGS_ERROR);
+	/* Issue 10: remote control only with a secret, and the refusal says how to give one. */
+	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "--control-any"), ARGS_ERROR);
+	assert_non_null(strstr(err, "--control-any needs --control-secret FILE"));
+	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "--control-secret="),
+			 ARGS_ERROR);
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "-v"), ARGS_ERROR);
 	assert_non_null(strstr(err, "unknown argument '-v'"));
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "--lis"), ARGS_ERROR);

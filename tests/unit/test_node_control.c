@@ -1,15 +1,24 @@
 /* The control protocol's JSON (docs/control.md): each command's fields, the defaults, every
  * refusal with its code, and the response pieces (node objects, error lines, values that are
- * not UTF-8, lookup paths). */
+ * not UTF-8, lookup paths). Access (issue 10): the auth lines, the challenge-response, the
+ * secret file's rules, and the owner check on a real loopback connection. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "node/control/access.h"
 #include "node/control/control.h"
+#include "node/control/ctlauth.h"
 
 static int parse(const char *line, unsigned bits, struct ctl_request *req, struct ctl_error *err)
 {
@@ -136,6 +145,7 @@ static void test_codes(void **state)
 	static const char *const names[] = {
 		"usage", "not_found", "timeout", "too_large", "full", "not_joined", "internal",
 	};
+	assert_string_equal(ctl_code_str(CTL_DENIED), "denied");
 	for (int c = CTL_USAGE; c <= CTL_INTERNAL; c++)
 		assert_string_equal(ctl_code_str((enum ctl_code)c), names[c]);
 	char *line = ctl_error_line(CTL_NOT_FOUND, "no \"value\" here");
@@ -190,12 +200,130 @@ static void test_line_precision(void **state)
 	free(line);
 }
 
+static enum ctlauth_kind kind(const char *line)
+{
+	uint8_t mac[CTLAUTH_MAC_LEN];
+	return ctlauth_parse(line, strlen(line), mac);
+}
+
+static void test_auth_lines(void **state)
+{
+	(void)state;
+	uint8_t mac[CTLAUTH_MAC_LEN];
+	char proof[128];
+	assert_int_equal(kind("{\"auth\":\"begin\"}"), CTLAUTH_BEGIN);
+	snprintf(proof, sizeof proof, "{\"auth\":\"%s\"}",
+		 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+	assert_int_equal(ctlauth_parse(proof, strlen(proof), mac), CTLAUTH_PROOF);
+	assert_int_equal(mac[1], 0x11);
+	assert_int_equal(kind("{\"cmd\":\"status\"}"), CTLAUTH_NONE);
+	assert_int_equal(kind("not json"), CTLAUTH_NONE); /* the request parser refuses it */
+	assert_int_equal(kind("{\"auth\":5}"), CTLAUTH_BAD);
+	assert_int_equal(kind("{\"auth\":\"abcd\"}"), CTLAUTH_BAD);
+	assert_int_equal(kind("{\"auth\":\"begin\",\"cmd\":\"status\"}"), CTLAUTH_BAD);
+}
+
+/* The hex of "challenge" in LINE, into HEX. */
+static void challenge_of(const char *line, char hex[2 * CTLAUTH_CHALLENGE_LEN + 1])
+{
+	const char *p = strstr(line, "\"challenge\":\"");
+	assert_non_null(p);
+	memcpy(hex, p + 13, 2 * CTLAUTH_CHALLENGE_LEN);
+	hex[2 * CTLAUTH_CHALLENGE_LEN] = '\0';
+}
+
+static void test_auth_proof(void **state)
+{
+	(void)state;
+	uint8_t key[CTLAUTH_KEY_LEN], other[CTLAUTH_KEY_LEN], challenge[CTLAUTH_CHALLENGE_LEN];
+	uint8_t mac[CTLAUTH_MAC_LEN];
+	char hex[2 * CTLAUTH_CHALLENGE_LEN + 1];
+	memset(key, 7, sizeof key);
+	memset(other, 8, sizeof other);
+	char *line = ctlauth_challenge_line(challenge);
+	challenge_of(line, hex);
+	free(line);
+	line = ctlauth_proof_line(hex, key);
+	assert_int_equal(ctlauth_parse(line, strlen(line), mac), CTLAUTH_PROOF);
+	free(line);
+	assert_true(ctlauth_verify(mac, challenge, key));
+	assert_false(ctlauth_verify(mac, challenge, other));
+	challenge[0] ^= 1;
+	assert_false(ctlauth_verify(mac, challenge, key));
+	assert_null(ctlauth_proof_line("abc", key));
+}
+
+static void write_text(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void test_secret_file(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_ctlauth.XXXXXX", path[64], err[256];
+	uint8_t key[CTLAUTH_KEY_LEN], again[CTLAUTH_KEY_LEN];
+	struct stat st;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/secret", dir);
+	assert_int_equal(ctlauth_load(path, false, key, err, sizeof err), CTLAUTH_FAILED);
+	assert_int_equal(ctlauth_load(path, true, key, err, sizeof err), CTLAUTH_CREATED);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_size, 65);
+	assert_int_equal(ctlauth_load(path, true, again, err, sizeof err), CTLAUTH_LOADED);
+	assert_memory_equal(key, again, sizeof key);
+	assert_int_equal(ctlauth_load(path, false, again, err, sizeof err), CTLAUTH_LOADED);
+	assert_memory_equal(key, again, sizeof key);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(ctlauth_load(path, true, again, err, sizeof err), CTLAUTH_FAILED);
+	assert_non_null(strstr(err, "chmod 600"));
+	write_text(path, "not hex\n", 0600);
+	assert_int_equal(ctlauth_load(path, true, again, err, sizeof err), CTLAUTH_FAILED);
+	assert_non_null(strstr(err, "64 hex digits"));
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A loopback connection made by this process: its client end is this user's. */
+static void test_access_owner(void **state)
+{
+	(void)state;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	socklen_t len = sizeof a;
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), s;
+	uid_t uid = 12345;
+	char msg[256];
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof a), 0);
+	s = accept(l, NULL, NULL);
+	assert_true(s >= 0);
+	assert_int_equal(access_check(s, &uid), ACCESS_OK);
+	assert_int_equal(uid, geteuid());
+	assert_int_equal(access_check(l, &uid), ACCESS_ERROR); /* not connected */
+	access_refusal(ACCESS_USER, 65534, "", msg, sizeof msg);
+	assert_non_null(strstr(msg, "this node belongs to user "));
+	access_refusal(ACCESS_REMOTE, 0, "; hint", msg, sizeof msg);
+	assert_string_equal(msg, "control connections are accepted from this machine only; hint");
+	close(s);
+	close(c);
+	close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_commands), cmocka_unit_test(test_value_limits),
 		cmocka_unit_test(test_refusals), cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_builders), cmocka_unit_test(test_line_precision),
+		cmocka_unit_test(test_auth_lines), cmocka_unit_test(test_auth_proof),
+		cmocka_unit_test(test_secret_file), cmocka_unit_test(test_access_owner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

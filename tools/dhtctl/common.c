@@ -171,7 +171,7 @@ void print_node(const json_t *node, int len, int addrw)
  * option from an unknown short one. */
 enum {
 	O_NODE = 256, O_TIMEOUT, O_JSON, O_VERSION, O_TTL, O_ID, O_MAX, O_CHUNK, O_FIND, O_LEAVE,
-	O_NOWAIT, O_DETACH, O_ALL,
+	O_NOWAIT, O_DETACH, O_ALL, O_SECRET,
 };
 
 /* Every option: the command options, and the global ones, which may also follow the command. */
@@ -189,6 +189,7 @@ const struct option dhtctl_opts[] = {
 	{ "node", required_argument, NULL, O_NODE },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "json", no_argument, NULL, O_JSON },
+	{ "secret", required_argument, NULL, O_SECRET },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -210,13 +211,28 @@ bool dhtctl_global(struct dhtctl *c, int val, const char *arg)
 		c->timeout_opt = arg;
 	else if (val == O_JSON)
 		c->json = true;
-	return val == O_NODE || val == O_TIMEOUT || val == O_JSON;
+	else if (val == O_SECRET)
+		c->secret_opt = arg;
+	return val == O_NODE || val == O_TIMEOUT || val == O_JSON || val == O_SECRET;
 }
 
 void dhtctl_command_help(const struct dhtctl_cmd *cmd)
 {
 	printf("usage: dhtctl [--node HOST:PORT] [--json] %s %s\n\n%s\n%s", cmd->name, cmd->args,
 	       cmd->summary, cmd->help);
+}
+
+/* The control secret to prove: --secret, else $DHTNODE_SECRET, else none. */
+static int setup_secret(struct dhtctl *c, const struct dhtctl_cmd *cmd)
+{
+	const char *env = getenv("DHTNODE_SECRET");
+	const char *path = c->secret_opt ? c->secret_opt : env && *env ? env : NULL;
+	char err[CTL_ERR_MAX];
+
+	if (path && ctl_target_secret(&c->target, path, err) != 0)
+		return dhtctl_usage(c, cmd, "%s %s", c->secret_opt ? "--secret:" : "$DHTNODE_SECRET:",
+				    err);
+	return EXIT_OK;
 }
 
 /* The node to ask: --node, else $DHTNODE, else the default; parsed as dhtnode parses its
@@ -235,6 +251,8 @@ static int setup_target(struct dhtctl *c, const struct dhtctl_cmd *cmd)
 		return dhtctl_usage(c, cmd, "%s %s: %s", what, node, why);
 	}
 	snprintf(c->target.port, sizeof(c->target.port), "%u", (unsigned)port);
+	if (setup_secret(c, cmd) != EXIT_OK)
+		return EXIT_USAGE;
 	if (c->timeout_opt) {
 		double secs = strtod(c->timeout_opt, &end);
 		if (*end || end == c->timeout_opt || !(secs > 0 && secs <= 3600))

@@ -22,7 +22,8 @@ static const struct dhtctl_cmd *const commands[] = {
 
 static void global_help(void)
 {
-	printf("usage: dhtctl [--node HOST:PORT] [--json] [--timeout SECONDS] COMMAND ...\n\n"
+	printf("usage: dhtctl [--node HOST:PORT] [--secret FILE] [--json] [--timeout SECONDS]\n"
+	       "              COMMAND ...\n\n"
 	       "Talk to a running dhtnode: store and read values, look keys up, show the ring,\n"
 	       "share and fetch files.\n\n"
 	       "commands:\n");
@@ -31,6 +32,9 @@ static void global_help(void)
 	printf("\noptions:\n"
 	       "  --node HOST:PORT   the node to ask (default $DHTNODE, else " DHTCTL_DEFAULT_NODE ")\n"
 	       "  --json             print one JSON object (full ids) instead of text\n"
+	       "  --secret FILE      prove the node's control secret (its --control-secret file;\n"
+	       "                     default $DHTNODE_SECRET): needed from another machine or as\n"
+	       "                     another user; the node's own user and root need none\n"
 	       "  --timeout SECONDS  give up on the node after this long (default %d)\n"
 	       "  --help, --version\n\n"
 	       "exit codes: 0 success, 1 key or content not found, 2 usage error, 3 node unreachable\n"

@@ -1,7 +1,8 @@
 /* The control protocol's client: resolve, connect without blocking past the deadline, write one
  * line, then read lines with one reader that either waits until a deadline or takes only what
  * has arrived. A plain socket and poll() are enough for one request per connection; the node
- * closes the connection after its last line, so nothing is kept between calls. It checks only
+ * closes the connection after its last line, so nothing is kept between calls. With a secret,
+ * the connection first answers the node's challenge (node/control/ctlauth.h). It checks only
  * that each line is a JSON object: callers read the fields. */
 #include "tools/lib/ctlclient.h"
 
@@ -34,6 +35,15 @@ int ctl_parse_target(const char *s, struct ctl_target *t, char err[CTL_ERR_MAX])
 		return -1;
 	}
 	snprintf(t->port, sizeof t->port, "%u", (unsigned)port);
+	t->has_secret = false;
+	return 0;
+}
+
+int ctl_target_secret(struct ctl_target *t, const char *path, char err[CTL_ERR_MAX])
+{
+	if (ctlauth_load(path, false, t->secret, err, CTL_ERR_MAX) != CTLAUTH_LOADED)
+		return -1;
+	t->has_secret = true;
 	return 0;
 }
 
@@ -166,12 +176,73 @@ void ctl_conn_free(struct ctl_conn *c)
 	free(c);
 }
 
-/* Connect and send REQ's line by DEADLINE. Return the connection, or NULL with *WHY and ERR. */
+static enum ctl_next next_line(struct ctl_conn *c, int64_t deadline, json_t **line,
+			       char err[CTL_ERR_MAX]);
+
+/* Put LINE (consumed) back before what C has read, as its next line. Return 0, or -1 on no
+ * memory. */
+static int unread(struct ctl_conn *c, json_t *line)
+{
+	char *text = json_dumps(line, JSON_COMPACT);
+	size_t n = text ? strlen(text) + 1 : 0;
+	char *buf = text ? malloc(c->len + n) : NULL;
+	json_decref(line);
+	if (!buf) {
+		free(text);
+		return -1;
+	}
+	memcpy(buf, text, n - 1);
+	buf[n - 1] = '\n';
+	if (c->len)
+		memcpy(buf + n, c->buf, c->len);
+	free(text);
+	free(c->buf);
+	c->buf = buf;
+	c->len += n;
+	c->cap = c->len;
+	return 0;
+}
+
+/* Prove T's secret on C by DEADLINE: ask for a challenge and send the answer. Return 0; 1 if
+ * the node answered something else (its refusal), which stays the connection's next line; or
+ * -1 with *WHY and ERR. */
+static int prove_secret(struct ctl_conn *c, const struct ctl_target *t, int64_t deadline,
+			enum ctl_result *why, char err[CTL_ERR_MAX])
+{
+	static const char begin[] = "{\"auth\":\"begin\"}\n";
+	json_t *line = NULL;
+	char *proof = NULL;
+	int rc = -1;
+
+	*why = CTL_NO_ANSWER;
+	snprintf(err, CTL_ERR_MAX, "the node did not answer the secret's challenge");
+	if (send_all(c->fd, begin, sizeof begin - 1, deadline) < 0 ||
+	    next_line(c, deadline, &line, err) != CTL_LINE)
+		return -1;
+	const char *hex = json_string_value(json_object_get(line, "challenge"));
+	if (!hex)
+		return unread(c, line) == 0 ? 1 : -1;
+	proof = ctlauth_proof_line(hex, t->secret);
+	*why = CTL_BAD_ANSWER;
+	if (!proof)
+		snprintf(err, CTL_ERR_MAX, "the node's challenge is not 64 hex digits");
+	else if (send_all(c->fd, proof, strlen(proof), deadline) < 0 ||
+		 send_all(c->fd, "\n", 1, deadline) < 0)
+		snprintf(err, CTL_ERR_MAX, "the answer to the challenge could not be sent");
+	else
+		rc = 0;
+	free(proof);
+	json_decref(line);
+	return rc;
+}
+
+/* Connect (proving T's secret if it has one) and send REQ's line by DEADLINE. Return the connection, or NULL with *WHY and ERR. */
 static struct ctl_conn *conn_open(const struct ctl_target *t, const json_t *req, int64_t deadline,
 				  enum ctl_result *why, char err[CTL_ERR_MAX])
 {
 	char *line = json_dumps(req, JSON_COMPACT);
 	struct ctl_conn *c = calloc(1, sizeof *c);
+	int proved;
 
 	*why = CTL_BAD_ANSWER;
 	if (c)
@@ -182,7 +253,11 @@ static struct ctl_conn *conn_open(const struct ctl_target *t, const json_t *req,
 	}
 	if ((c->fd = ctl_connect(t, deadline, why, err)) < 0)
 		goto fail;
-	if (send_all(c->fd, line, strlen(line), deadline) < 0 || send_all(c->fd, "\n", 1, deadline) < 0) {
+	proved = t->has_secret ? prove_secret(c, t, deadline, why, err) : 0;
+	if (proved < 0)
+		goto fail;
+	if (proved == 0 && (send_all(c->fd, line, strlen(line), deadline) < 0 ||
+			    send_all(c->fd, "\n", 1, deadline) < 0)) {
 		*why = CTL_NO_ANSWER;
 		snprintf(err, CTL_ERR_MAX, "the request could not be sent");
 		goto fail;

@@ -7,18 +7,24 @@
 #define TOOLS_LIB_CTLCLIENT_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
+
+#include "node/control/ctlauth.h"
 
 #define CTL_HOST_MAX 256
 #define CTL_PORT_MAX 8
 #define CTL_ERR_MAX 512
 
-/* Where a dhtnode's control port is. */
+/* Where a dhtnode's control port is, and the control secret to prove there, if any. */
 struct ctl_target {
 	char host[CTL_HOST_MAX];
 	char port[CTL_PORT_MAX];
+	bool has_secret;
+	uint8_t secret[CTLAUTH_KEY_LEN];
 };
 
 enum ctl_result {
@@ -28,9 +34,14 @@ enum ctl_result {
 	CTL_BAD_ANSWER,  /* the peer closed early or sent something that is not a JSON object */
 };
 
-/* Parse "HOST:PORT" or "[V6]:PORT" (node/net/addr.h's rules) into T. Return 0, or -1 with a
- * sentence in ERR. */
+/* Parse "HOST:PORT" or "[V6]:PORT" (node/net/addr.h's rules) into T, without a secret. Return
+ * 0, or -1 with a sentence in ERR. */
 int ctl_parse_target(const char *s, struct ctl_target *t, char err[CTL_ERR_MAX]);
+
+/* Read the control secret from the file PATH into T: every connection to T then proves it
+ * before its request (needed from other machines, or as another user). Return 0, or -1 with a
+ * sentence in ERR. */
+int ctl_target_secret(struct ctl_target *t, const char *path, char err[CTL_ERR_MAX]);
 
 /* Send REQ (not consumed) to T and read one response object into *RESP within TIMEOUT_MS
  * milliseconds in all. On CTL_OK the caller owns *RESP; otherwise *RESP is NULL and ERR holds
