@@ -97,7 +97,7 @@ static json_t *round_json(const struct choker_round *r, const int32_t *slots,
 		}
 	}
 	double ago = now > r->at_us ? (double)(now - r->at_us) / 1e6 : 0.0;
-	return json_pack("{s:f, s:b, s:b, s:i, s:o}", "ago_s", (double)(int64_t)(ago * 10) / 10,
+	return json_pack("{s:f, s:b, s:b, s:i, s:o}", "ago_s", ago,
 			 "regular", r->regular_due, "optimistic", r->optimistic_due, "changes",
 			 (int)r->changes, "unchoked", holders);
 }

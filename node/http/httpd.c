@@ -72,7 +72,7 @@ static void send_json_line(struct evhttp_request *req, const char *line)
 
 static void send_json(struct evhttp_request *req, json_t *obj)
 {
-	char *line = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
+	char *line = obj != NULL ? json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
 	json_decref(obj);
 	if (line == NULL) {
 		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");

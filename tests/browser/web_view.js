@@ -66,14 +66,19 @@ async function checkTransfer(page) {
     const h = await held();
     return h >= 0 && h < total ? String(h) : null;
   });
+  const box = `.transfer[data-cid="${o.cid}"]`;
+  const peers = await page.locator(`${box} table.peers tr td:first-child`).allTextContents();
+  if (peers.length < 1) fail("a download under way shows no peer");
+  const states = await page.locator(`${box} table.peers tr td:nth-child(2)`).allTextContents();
+  note(`while filling: peers ${peers.map((p, i) => `${p} (${states[i]})`).join(", ")}`);
   await page.screenshot({ path: `${o.shots}/transfer-filling.png`, fullPage: true });
   await waitFor("a part-filled map to grow", 60, async () => (await held()) > Number(first));
   await waitFor("the chunk map to fill", 120, async () => (await held()) === total);
-  const caption = await page.locator(`.transfer[data-cid="${o.cid}"] .mapcap`).textContent();
+  const caption = await page.locator(`${box} .mapcap`).textContent();
   note(`the chunk map filled from ${first} to ${total} of ${total} chunks (${caption})`);
-  const rounds = await page.locator(`.transfer[data-cid="${o.cid}"] ul.rounds li`).count();
-  const peers = await page.locator(`.transfer[data-cid="${o.cid}"] table.peers tr`).count();
-  note(`${peers - 1} peer rows, ${rounds} choker rounds shown`);
+  const rounds = await page.locator(`${box} ul.rounds li`).count();
+  if (rounds < 1) fail("no choker round is shown");
+  note(`${rounds} choker rounds shown`);
   await page.screenshot({ path: `${o.shots}/transfer-done.png`, fullPage: true });
 }
 

@@ -181,7 +181,7 @@ function transferBox(t, now) {
     for (const r of t.rounds) {
       const why = r.unchoked.map((u) => `${u.addr || "(gone)"} ${u.why}` +
         (u.why === "rate" ? ` ${rate(u.rate_down)}` : "")).join(", ");
-      ul.append(el("li", {}, `${r.ago_s} s ago` + (r.regular ? ", regular" : "") +
+      ul.append(el("li", {}, `${r.ago_s.toFixed(1)} s ago` + (r.regular ? ", regular" : "") +
         (r.optimistic ? ", optimistic" : "") + `: ${why || "nobody unchoked"}`));
     }
     box.append(ul);
