@@ -6,7 +6,7 @@
 # bans); /api/status, /api/list and /api/lookup answer as the control protocol does; the page
 # is one self-contained document; a Host that is a name other than localhost, a POST, an
 # unknown path and a lookup without a key are refused; --http beyond loopback is refused
-# with exit 2 and the reason.
+# with exit 2 and the reason; dhtlab --http prints every node's web view address.
 # Shares SLOT 43 with web_view.sh: this test's nodes are 50..52 (ports +50..52, HTTP +70..72).
 SLOT=43
 . "$(dirname "$0")/common.sh"
@@ -108,5 +108,13 @@ for n in 0 1; do
 	done
 	note "$addr: $(wc -l <"$s") samples parse and agree ($(jget keys <<<"$after") keys, transfer $state)"
 done
+note "dhtlab --http prints every node's web view"
+lab=${DHTLAB_BIN:-$(dirname "$DHTCTL_BIN")/../dhtlab/dhtlab}
+export TMPDIR=$PROCS_DIR/tmp
+mkdir -p "$TMPDIR"
+"$lab" swarm --nodes 2 --file-mib 1 --http --quiet --base-port $((PORT_BASE + 80)) \
+	>"$PROCS_DIR/lab.out" 2>"$PROCS_DIR/lab.err" || fail "dhtlab --http failed: $(cat "$PROCS_DIR/lab.err")"
+[ "$(grep -c 'web view http://127\.0\.0\.[0-9]*:[0-9]*/$' "$PROCS_DIR/lab.err")" = 3 ] ||
+	fail "dhtlab --http did not print 3 web views: $(cat "$PROCS_DIR/lab.err")"
 check_logs
 note "ok"
