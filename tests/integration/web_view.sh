@@ -9,8 +9,6 @@
 # so and exits 77 (ctest: skipped), never passes.
 # Shares SLOT 43 with web_metrics.sh: this test's nodes are 0..4 (ports +0..4, HTTP +20..24).
 SLOT=43
-. "$(dirname "$0")/common.sh"
-. "$(dirname "$0")/xfer_lib.sh"
 browser_dir=$(cd "$(dirname "$0")/../browser" && pwd)
 chromium=${CHROMIUM:-/usr/bin/chromium}
 skip() { echo "SKIP: $* (tools/setup-deps installs it)"; exit 77; }
@@ -20,6 +18,8 @@ if [ ! -d "$browser_dir/node_modules/playwright-core" ]; then
 	timeout 120 npm ci --prefix "$browser_dir" --no-audit --no-fund >/dev/null 2>&1 ||
 		skip "playwright-core is not installed in tests/browser and npm ci failed"
 fi
+. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/xfer_lib.sh"
 shots=${WEB_SHOTS_DIR:-$PROCS_DIR/shots}
 mkdir -p "$shots"
 
