@@ -1,15 +1,20 @@
 // Drives headless Chromium (Debian's, through playwright-core) against a node's web view and
 // checks what a person would see: every member on the circle, a lookup's path after typing a
-// key, a transfer's chunk map filling, and a crashed member leaving the circle. Screenshots
-// go to --shots. Run by tests/integration/web_view.sh, which starts the lab; exit 0 on
+// key, a transfer's chunk map filling (--fetch, a dhtctl command line as JSON, run here once
+// the page is up, so that the download cannot end before the page is watched), a crashed member leaving the circle and a new one
+// (--joiner, a dhtnode command line as JSON, started here) appearing. Screenshots go to
+// --shots. The joiner's PID is appended to --pids-file, and it is killed here by PID. Run by tests/integration/web_view.sh, which starts the lab; exit 0 on
 // success, 1 with a "FAIL:" line otherwise.
 "use strict";
 const { chromium } = require("playwright-core");
 const { parseArgs } = require("node:util");
+const { spawn } = require("node:child_process");
+const fs = require("node:fs");
 
 const { values: o } = parseArgs({ options: {
   url: { type: "string" }, shots: { type: "string" }, members: { type: "string" },
   key: { type: "string" }, cid: { type: "string" }, "crash-pid": { type: "string" },
+  fetch: { type: "string" }, joiner: { type: "string" }, "pids-file": { type: "string" }, "joiner-log": { type: "string" },
   chromium: { type: "string", default: process.env.CHROMIUM || "/usr/bin/chromium" },
 } });
 
@@ -56,8 +61,15 @@ async function checkLookup(page) {
   await page.screenshot({ path: `${o.shots}/lookup.png`, fullPage: true });
 }
 
+// Run the command line ARGV (JSON) to its end; fail unless it exits 0.
+function run(argv) {
+  const a = JSON.parse(argv), child = spawn(a[0], a.slice(1), { stdio: "ignore" });
+  return new Promise((ok) => child.on("exit", (code) => ok(code)));
+}
+
 // The map of the transfer o.cid: seen part-filled, then full.
 async function checkTransfer(page) {
+  const fetched = o.fetch ? run(o.fetch) : Promise.resolve(0);
   const map = page.locator(`.transfer[data-cid="${o.cid}"] canvas.chunkmap`);
   const held = async () => (await map.count()) ? map.getAttribute("data-held").then(Number) : -1;
   const total = await waitFor("the transfer's chunk map", 30, async () =>
@@ -74,6 +86,8 @@ async function checkTransfer(page) {
   await page.screenshot({ path: `${o.shots}/transfer-filling.png`, fullPage: true });
   await waitFor("a part-filled map to grow", 60, async () => (await held()) > Number(first));
   await waitFor("the chunk map to fill", 120, async () => (await held()) === total);
+  const code = await fetched;
+  if (code !== 0) fail(`the fetch exited ${code}`);
   const caption = await page.locator(`${box} .mapcap`).textContent();
   note(`the chunk map filled from ${first} to ${total} of ${total} chunks (${caption})`);
   const rounds = await page.locator(`${box} ul.rounds li`).count();
@@ -88,6 +102,17 @@ async function checkCrash(page, want) {
   await waitFor(`the crashed member to leave the circle`, 30, async () => (await membersShown(page)) === want - 1);
   note(`a crashed member left the circle after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   await page.screenshot({ path: `${o.shots}/after-crash.png`, fullPage: true });
+}
+
+let joiner = null;
+async function checkJoin(page, want) {
+  const argv = JSON.parse(o.joiner), log = fs.openSync(o["joiner-log"] || "/dev/null", "a");
+  joiner = spawn(argv[0], argv.slice(1), { stdio: ["ignore", log, log] });
+  if (o["pids-file"]) fs.appendFileSync(o["pids-file"], `${joiner.pid}\n`);
+  const t0 = Date.now();
+  await waitFor("the new member on the circle", 30, async () => (await membersShown(page)) === want);
+  note(`a member that joined appeared on the circle after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await page.screenshot({ path: `${o.shots}/after-join.png`, fullPage: true });
 }
 
 (async () => {
@@ -106,9 +131,11 @@ async function checkCrash(page, want) {
     await checkLookup(page);
     if (o.cid) await checkTransfer(page);
     if (o["crash-pid"]) await checkCrash(page, want);
+    if (o.joiner) await checkJoin(page, o["crash-pid"] ? want : want + 1);
     if (errors.length) fail("the page reported errors: " + errors.join("; "));
     note(`screenshots in ${o.shots}`);
   } finally {
+    if (joiner) joiner.kill("SIGKILL");
     await browser.close();
   }
 })().catch((e) => fail(String(e && e.stack || e)));

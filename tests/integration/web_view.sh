@@ -4,7 +4,9 @@
 # (tests/browser/web_view.js): every member on the circle with this node's successors and
 # finger chords, the path of a lookup typed into the box with each hop's round trip, the chunk
 # map of a download (its seed's upload capped so that it takes seconds) seen part-filled, then
-# growing, then full, and a member killed with SIGKILL leaving the circle. Screenshots are saved
+# growing, then full, a member killed with SIGKILL leaving the circle and a new member (which
+# web_view.js starts, and kills by PID; its PID also goes in the record that the watchdog
+# kills) appearing on it. Screenshots are saved
 # under $WEB_SHOTS_DIR (the build tree) for people to look at. Without a browser the test says
 # so and exits 77 (ctest: skipped), never passes.
 # Shares SLOT 43 with web_metrics.sh: this test's nodes are 0..4 (ports +0..4, HTTP +20..24).
@@ -40,15 +42,14 @@ done
 [ "$hops" -ge 1 ] || fail "node 0 owns every key tried"
 make_file "$PROCS_DIR/src.bin" 6
 cid=$(share_cid "$(addr_of 1)" "$PROCS_DIR/src.bin")
-note "shared $cid on $(addr_of 1), upload capped at 512 KiB/s; node 0 fetches it"
+note "shared $cid on $(addr_of 1), upload capped at 512 KiB/s; node 0 fetches it once the page is up"
 mkdir -p "$PROCS_DIR/out"
-"$DHTCTL_BIN" --node "$(addr_of 0)" --json fetch "$cid" -o "$PROCS_DIR/out" >"$PROCS_DIR/fetch.json" \
-	2>&1 &
-fetch=$!
 timeout 200 node "$browser_dir/web_view.js" --url "http://$(http_of 0)/" --shots "$shots" \
 	--members 5 --key "$key" --cid "$cid" --crash-pid "${NODE_PID[$(addr_of 4)]}" \
+	--fetch "[\"$DHTCTL_BIN\",\"--node\",\"$(addr_of 0)\",\"fetch\",\"$cid\",\"-o\",\"$PROCS_DIR/out\"]" \
+	--joiner "[\"$DHTNODE_BIN\",\"--listen\",\"$(addr_of 5)\",\"--join\",\"$(addr_of 2)\",\"--id-bits\",\"24\",\"--data-dir\",\"$PROCS_DIR/data/joiner\"]" \
+	--pids-file "$PROCS_DIR/pids" --joiner-log "$PROCS_DIR/log/joiner.log" \
 	--chromium "$chromium" || fail "the browser's checks failed (screenshots in $shots)"
-wait "$fetch" || fail "the fetch failed: $(tail -1 "$PROCS_DIR/fetch.json")"
 same_file "$PROCS_DIR/src.bin" "$PROCS_DIR/out/src.bin"
 check_logs
 note "ok"
