@@ -6,6 +6,7 @@
 #ifndef DHT_CORE_H
 #define DHT_CORE_H
 
+#include "dht/lookstats.h"
 #include "dht/rng.h"
 #include "dht/routing.h"
 #include "dht/rpc.h"
@@ -20,6 +21,7 @@ struct dht {
 	enum dht_state state;
 	struct routing rt;
 	struct dht_stats stats;
+	struct dht_lookup_hist lhist; /* lookstats.c, counted by lookup.c */
 	struct rpc *rpc;       /* every datagram in and out */
 	uint64_t last_deadline; /* the last one announced through env->set_timer */
 

@@ -141,6 +141,7 @@ static void finish(struct dht *d, struct lookup *lk, enum dht_status status,
 	d->stats.lookups++;
 	if (status != DHT_OK)
 		d->stats.lookups_failed++;
+	lookstats_record(&d->lhist, &res);
 	lk->cb(lk->cb_arg, &res);
 	free(lk);
 }

@@ -15,7 +15,7 @@
 
 enum opt {
 	O_LISTEN = 256, O_JOIN, O_BITS, O_DATA_DIR, O_ID, O_LOG, O_SUCC, O_REPL, O_STORE, O_ANY,
-	O_SECRET, O_UP, O_DOWN, O_CORRUPT, O_CONFIG, O_HELP, O_VERSION,
+	O_SECRET, O_UP, O_DOWN, O_CORRUPT, O_CONFIG, O_HTTP, O_HELP, O_VERSION,
 };
 
 static const struct option opts[] = {
@@ -34,6 +34,7 @@ static const struct option opts[] = {
 	{ "down-rate", required_argument, NULL, O_DOWN },
 	{ "debug-corrupt-uploads", no_argument, NULL, O_CORRUPT },
 	{ "config", required_argument, NULL, O_CONFIG },
+	{ "http", required_argument, NULL, O_HTTP },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -82,6 +83,9 @@ void args_usage(FILE *f)
 	      "  --up-rate RATE       cap this node's total upload, e.g. 1MiB or 512KiB a second\n"
 	      "                       (default 0: no cap)\n"
 	      "  --down-rate RATE     cap this node's total download likewise (default 0)\n"
+	      "  --http IP:PORT       serve the web view (the ring, lookups, the store,\n"
+	      "                       transfers), JSON under /api/ and /metrics there; a\n"
+	      "                       loopback address, e.g. 127.0.0.1:8080\n"
 	      "  --debug-corrupt-uploads\n"
 	      "                       for tests: send corrupt blocks (peers should ban this node)\n"
 	      "  --config FILE        read options from FILE, one 'key = value' a line, the keys\n"
@@ -165,6 +169,24 @@ static int set_count(enum opt o, const char *v, unsigned min, unsigned max, unsi
 	return 0;
 }
 
+/* Apply --http: a loopback IP:PORT, since wider clients would need the control secret. */
+static int set_http(const char *v, struct node_args *a, char *err, size_t errcap)
+{
+	char why[200];
+	if (addr_parse(v, &a->http) != 0) {
+		addr_explain(v, true, why, sizeof why);
+		fail(err, errcap, "--http %s: %s; give IP:PORT, like 127.0.0.1:8080", v, why);
+		return -1;
+	}
+	if (!addr_is_loopback(&a->http)) {
+		fail(err, errcap, "--http %s: --http beyond loopback needs the control secret, not "
+		     "yet supported for HTTP; use a loopback address such as 127.0.0.1:%u", v,
+		     (unsigned)a->http.port);
+		return -1;
+	}
+	return 0;
+}
+
 /* Apply one option (V is NULL for those without a value); return 0, or -1 with ERR set.
  * *ID_HEX is checked at the end, once --id-bits is known whatever the order. */
 static int set_opt(enum opt o, const char *v, struct node_args *a, const char **id_hex,
@@ -226,6 +248,8 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 	case O_CORRUPT:
 		a->debug_corrupt = true;
 		return 0;
+	case O_HTTP:
+		return set_http(v, a, err, errcap);
 	case O_CONFIG: /* read before any option is applied (apply_config) */
 	case O_HELP:
 	case O_VERSION:

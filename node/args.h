@@ -32,6 +32,7 @@ struct node_args {
 	uint64_t up_rate, down_rate; /* bytes per second for all transfers; 0: no cap */
 	bool debug_corrupt;          /* for tests: send corrupt blocks */
 	struct node_config *config;  /* --config's entries, or NULL; owned (args_release) */
+	struct dht_addr http;        /* --http: the web view's loopback address; family 0: none */
 };
 
 enum args_result { ARGS_RUN, ARGS_HELP, ARGS_VERSION, ARGS_ERROR };

@@ -20,6 +20,7 @@
 #include "node/control/ctlauth.h"
 #include "node/control/ctlcmd.h"
 #include "node/control/ctlserver.h"
+#include "node/http/httpd.h"
 #include "node/identity.h"
 #include "node/log.h"
 #include "node/net/addr.h"
@@ -42,6 +43,7 @@ struct app {
 	struct ctlserver *ctl;
 	struct listener *tcp;
 	struct xfer_mgr *files;
+	struct httpd *http;
 	struct event *sigint, *sigterm, *linger;
 	int udp_fd, tcp_fd; /* until the adapter and the server own them */
 	int lock_fd;
@@ -264,6 +266,19 @@ static struct xfer_mgr *make_files(struct app *app)
 	return xfer_mgr_new(app->base, &xc);
 }
 
+static int start_http(struct app *app)
+{
+	char err[512];
+	struct httpd_config hc = {
+		.base = app->base, .d = udp_dht_core(app->udp), .files = app->files,
+		.cmd = app->cmd, .addr = app->args.http,
+	};
+	app->http = httpd_new(&hc, err, sizeof err);
+	if (app->http == NULL)
+		log_error("%s", err);
+	return app->http != NULL ? 0 : -1;
+}
+
 /* The core, the transfers, the control server and the signal handlers. */
 static int setup(struct app *app)
 {
@@ -289,6 +304,8 @@ static int setup(struct app *app)
 		app->tcp = listener_new(app->base, app->tcp_fd, &t);
 		app->tcp_fd = -1;
 	}
+	if (app->tcp != NULL && app->args.http.family != 0 && start_http(app) != 0)
+		return -1;
 	app->sigint = evsignal_new(app->base, SIGINT, on_signal, app);
 	app->sigterm = evsignal_new(app->base, SIGTERM, on_signal, app);
 	app->linger = evtimer_new(app->base, on_linger, app);
@@ -325,6 +342,7 @@ static void teardown(struct app *app)
 		evdns_getaddrinfo_cancel(app->dns_req);
 	if (app->dns)
 		evdns_base_free(app->dns, 0);
+	httpd_free(app->http); /* before the runner: it cancels its operations there */
 	listener_free(app->tcp);
 	ctlserver_free(app->ctl);
 	xfer_mgr_free(app->files); /* before the core: it forgets its DHT calls, which die with it */

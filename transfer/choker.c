@@ -56,6 +56,8 @@ struct choker {
 	struct choker_peer **sorted;
 	struct choker_change *changes;
 	size_t nchanges;
+	struct choker_round rounds[CHOKER_ROUNDS]; /* a ring: rounds[nrounds % CHOKER_ROUNDS] next */
+	uint64_t nrounds;
 };
 
 void choker_config_default(struct choker_config *cfg)
@@ -362,6 +364,59 @@ static void apply_changes(struct choker *c)
 	}
 }
 
+/* Remember who holds a slot now and why (rank_peer's group still says it). */
+static void record_round(struct choker *c, uint64_t now, bool reg_due, bool opt_due)
+{
+	struct choker_round *r = &c->rounds[c->nrounds++ % CHOKER_ROUNDS];
+	r->at_us = now;
+	r->regular_due = reg_due;
+	r->optimistic_due = opt_due;
+	r->changes = (uint32_t)c->nchanges;
+	r->npeers = 0;
+	for (size_t i = 0; i < c->npeers && r->npeers < CHOKER_ROUND_PEERS; i++) {
+		const struct choker_peer *p = c->all[i];
+		if (!p->regular && !p->optimistic)
+			continue;
+		enum choker_why why = p->optimistic ? CHOKER_WHY_OPTIMISTIC
+				      : p->group == 0 ? CHOKER_WHY_KEPT
+				      : p->group == 2 ? CHOKER_WHY_SNUBBED
+				      : c->seed	      ? CHOKER_WHY_SEED
+							      : CHOKER_WHY_RATE;
+		r->peers[r->npeers].serial = p->serial;
+		r->peers[r->npeers].why = why;
+		r->peers[r->npeers].rate = choker_peer_rate(c, p, now);
+		r->npeers++;
+	}
+}
+
+size_t choker_rounds(const struct choker *c, struct choker_round *out, size_t max)
+{
+	size_t n = 0;
+	for (uint64_t k = c->nrounds; k-- > 0 && n < max && n < CHOKER_ROUNDS;)
+		out[n++] = c->rounds[k % CHOKER_ROUNDS];
+	return n;
+}
+
+const char *choker_why_str(enum choker_why why)
+{
+	static const char *const names[] = {
+		[CHOKER_WHY_RATE] = "rate", [CHOKER_WHY_SEED] = "seed",
+		[CHOKER_WHY_KEPT] = "kept", [CHOKER_WHY_SNUBBED] = "snubbed",
+		[CHOKER_WHY_OPTIMISTIC] = "optimistic",
+	};
+	return (unsigned)why < sizeof names / sizeof names[0] ? names[why] : "?";
+}
+
+uint64_t choker_peer_received_total(const struct choker_peer *p)
+{
+	return p->received;
+}
+
+uint64_t choker_peer_serial(const struct choker_peer *p)
+{
+	return p->serial;
+}
+
 size_t choker_tick(struct choker *c, uint64_t now_us, const struct choker_change **out)
 {
 	bool opt_due = now_us >= c->next_optimistic;
@@ -384,5 +439,7 @@ size_t choker_tick(struct choker *c, uint64_t now_us, const struct choker_change
 	if (reg_due)
 		c->next_regular = now_us + c->cfg.recompute_us;
 	c->dirty = false;
+	if (opt_due || reg_due || c->nchanges > 0)
+		record_round(c, now_us, reg_due, opt_due);
 	return c->nchanges;
 }

@@ -69,5 +69,35 @@ bool choker_peer_snubbed(const struct choker *c, const struct choker_peer *p, ui
 /* Bytes/s received from the peer over the last rate_window_us. */
 uint64_t choker_peer_rate(const struct choker *c, const struct choker_peer *p, uint64_t now_us);
 uint64_t choker_peer_uploaded(const struct choker_peer *p);
+/* Payload bytes received from the peer in total. */
+uint64_t choker_peer_received_total(const struct choker_peer *p);
+/* A number naming the peer for the choker's life (rounds below name peers by it). */
+uint64_t choker_peer_serial(const struct choker_peer *p);
+
+/* The last rounds, for people watching a node (the web view): who held a slot after each
+ * recompute and why. A round is kept when a period fell due or a slot changed hands. */
+#define CHOKER_ROUNDS 8
+#define CHOKER_ROUND_PEERS 8
+enum choker_why {
+	CHOKER_WHY_RATE,       /* a regular slot: among the fastest to feed us */
+	CHOKER_WHY_SEED,       /* a regular slot as a seed: among those served least */
+	CHOKER_WHY_KEPT,       /* a holder kept between periods (a slot was refilled) */
+	CHOKER_WHY_SNUBBED,    /* a regular slot although snubbing us: nobody else wanted it */
+	CHOKER_WHY_OPTIMISTIC, /* the optimistic slot */
+};
+struct choker_round {
+	uint64_t at_us;
+	bool regular_due, optimistic_due;
+	uint32_t changes;        /* CHOKE/UNCHOKE messages the round asked for */
+	uint32_t npeers;         /* holders listed (at most CHOKER_ROUND_PEERS) */
+	struct {
+		uint64_t serial;
+		enum choker_why why;
+		uint64_t rate;   /* its download rate to us then, bytes/s */
+	} peers[CHOKER_ROUND_PEERS];
+};
+/* Copy up to MAX of the last rounds into OUT, newest first; return how many. */
+size_t choker_rounds(const struct choker *c, struct choker_round *out, size_t max);
+const char *choker_why_str(enum choker_why why);
 
 #endif

@@ -2,7 +2,8 @@
  * boundaries, the rolling rate, new peers three times as likely for the optimistic slot (over
  * many seeds), snubbing after 60 s of silence, equal service in seed mode, freed slots refilled
  * between periods, and invariants over random event orders (uninterested peers never hold a
- * slot, no slot idles while an interested peer waits, the change lists add up). */
+ * slot, no slot idles while an interested peer waits, the change lists add up); the rounds
+ * kept for the web view. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -382,6 +383,79 @@ static void test_freed_slot_refilled_at_once(void **state)
 
 /* Random event orders: after every tick, only interested peers are unchoked, at most one is
  * optimistic, and exactly min(slots + 1, interested) peers are unchoked. */
+/* The index of the fixture's peer the choker calls SERIAL. */
+static int by_serial(const struct fx *f, uint64_t serial)
+{
+	for (int i = 0; i < NP; i++)
+		if (f->p[i] != NULL && choker_peer_serial(f->p[i]) == serial)
+			return i;
+	fail_msg("no peer has serial %llu", (unsigned long long)serial);
+	return -1;
+}
+
+/* The rounds kept for the web view say who holds each slot and why: the fastest senders "rate"
+ * with their rate, the optimistic one "optimistic", holders kept while a freed slot is
+ * refilled "kept", a seed's holders "seed"; newest first, at most CHOKER_ROUNDS, and a tick
+ * that decides nothing adds no round. */
+static void test_rounds_say_who_and_why(void **state)
+{
+	(void)state;
+	struct choker_round r[CHOKER_ROUNDS + 2];
+	struct fx f;
+	fx_init(&f, 7, 4, 0);
+	assert_int_equal(choker_rounds(f.c, r, CHOKER_ROUNDS), 0);
+	for (int i = 0; i < 8; i++)
+		fx_add(&f, i, 0, true);
+	fx_tick(&f, 0);
+	feed(&f, 0, 10 * S, rate_rising);
+	assert_int_equal(fx_tick(&f, 9 * S), 0);
+	assert_int_equal(choker_rounds(f.c, r, CHOKER_ROUNDS), 1); /* nothing due at 9 s */
+	fx_tick(&f, 10 * S);
+	assert_int_equal(choker_rounds(f.c, r, CHOKER_ROUNDS), 2);
+	assert_int_equal(r[0].at_us, 10 * S);
+	assert_true(r[0].regular_due && !r[0].optimistic_due);
+	assert_true(r[1].regular_due && r[1].optimistic_due && r[1].at_us == 0);
+	assert_int_equal(r[0].npeers, 5);
+	int opt = optimistic_index(&f), nrate = 0;
+	for (uint32_t k = 0; k < r[0].npeers; k++) {
+		int i = by_serial(&f, r[0].peers[k].serial);
+		assert_true(f.unchoked[i]);
+		if (i == opt) {
+			assert_int_equal(r[0].peers[k].why, CHOKER_WHY_OPTIMISTIC);
+			continue;
+		}
+		assert_int_equal(r[0].peers[k].why, CHOKER_WHY_RATE);
+		assert_int_equal(r[0].peers[k].rate, choker_peer_rate(f.c, f.p[i], 10 * S));
+		assert_true(r[0].peers[k].rate > 0);
+		nrate++;
+	}
+	assert_int_equal(nrate, 4);
+	assert_string_equal(choker_why_str(CHOKER_WHY_RATE), "rate");
+	/* A holder leaves: its slot is refilled at once; the others keep theirs ("kept"). */
+	int gone = r[0].peers[0].serial == choker_peer_serial(f.p[opt]) ? 1 : 0;
+	int left = by_serial(&f, r[0].peers[gone].serial);
+	choker_peer_remove(f.c, f.p[left]);
+	f.p[left] = NULL;
+	fx_tick(&f, 11 * S);
+	assert_int_equal(choker_rounds(f.c, r, CHOKER_ROUNDS), 3);
+	unsigned kept = 0;
+	for (uint32_t k = 0; k < r[0].npeers; k++)
+		kept += r[0].peers[k].why == CHOKER_WHY_KEPT;
+	assert_int_equal(kept, 3);
+	assert_true(r[0].changes >= 1);
+	/* As a seed, the regular slots are "seed"; and only the last CHOKER_ROUNDS stay. */
+	choker_set_seed(f.c, true, 12 * S);
+	for (uint64_t t = 20; t < 20 + 10 * (CHOKER_ROUNDS + 2); t += 10)
+		fx_tick(&f, t * S);
+	assert_int_equal(choker_rounds(f.c, r, CHOKER_ROUNDS + 2), CHOKER_ROUNDS);
+	for (size_t k = 1; k < CHOKER_ROUNDS; k++)
+		assert_true(r[k - 1].at_us > r[k].at_us);
+	for (uint32_t k = 0; k < r[0].npeers; k++)
+		assert_true(r[0].peers[k].why == CHOKER_WHY_SEED ||
+			    r[0].peers[k].why == CHOKER_WHY_OPTIMISTIC);
+	choker_free(f.c);
+}
+
 static void test_invariants_over_event_orders(void **state)
 {
 	(void)state;
@@ -444,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_seed_round_robin_equal_service),
 		cmocka_unit_test(test_freed_slot_refilled_at_once),
 		cmocka_unit_test(test_invariants_over_event_orders),
+		cmocka_unit_test(test_rounds_say_who_and_why),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

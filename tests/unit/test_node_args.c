@@ -121,6 +121,31 @@ static void test_errors(void **state)
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "extra"), ARGS_ERROR);
 }
 
+/* --http takes a loopback IP:PORT; a wider address is refused with the reason (the control
+ * secret), a malformed one with how to write it. */
+static void test_http(void **state)
+{
+	(void)state;
+	struct node_args a;
+	char err[256];
+	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:4000"), ARGS_RUN);
+	assert_int_equal(a.http.family, 0);
+	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:4000", "--http", "127.0.0.2:8080"),
+			 ARGS_RUN);
+	assert_int_equal(a.http.family, 4);
+	assert_int_equal(a.http.port, 8080);
+	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:4000", "--http=[::1]:8080"), ARGS_RUN);
+	assert_int_equal(a.http.family, 6);
+	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:4000", "--http", "192.168.1.5:80"),
+			 ARGS_ERROR);
+	assert_non_null(strstr(err, "--http beyond loopback needs the control secret"));
+	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:4000", "--http", "0.0.0.0:80"),
+			 ARGS_ERROR);
+	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:4000", "--http", "localhost"),
+			 ARGS_ERROR);
+	assert_non_null(strstr(err, "--http localhost"));
+}
+
 static void test_parse_uint(void **state)
 {
 	(void)state;
@@ -165,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),     cmocka_unit_test(test_all_options),
 		cmocka_unit_test(test_help_version), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_parse_uint),
+		cmocka_unit_test(test_http),
 		cmocka_unit_test(test_log_levels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,6 +38,7 @@ struct lab_config {
 	const char *trace_path;          /* CSV of every progress line; NULL: none */
 	bool keep;                       /* keep the scratch directory */
 	bool quiet;                      /* no notes on stderr while it runs */
+	bool http;                       /* every node serves its web view (dhtnode --http) */
 };
 
 /* What a run measured. Times are seconds from the moment the fetches were started; a node

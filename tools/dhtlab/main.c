@@ -25,7 +25,7 @@ enum { C_SWARM = 1, C_SWEEP = 2, C_BOUNDS = 4, C_PLOT = 8 };
 enum opt_id {
 	O_NODES, O_FILE_MIB, O_FILE_BYTES, O_SEED_UP, O_PEER_UP, O_PEER_DOWN, O_JSON, O_KEEP,
 	O_TIMEOUT, O_BASE_PORT, O_BATCH, O_SEED, O_DHTNODE, O_LOG_LEVEL, O_TRACE, O_QUIET,
-	O_MAX_NODES, O_SVG, O_CSV, O_LINEAR, O_TITLE, O_CHUNK, O_SUCC_LEN, O_HELP, O_VERSION, NOPTS
+	O_MAX_NODES, O_SVG, O_CSV, O_LINEAR, O_TITLE, O_CHUNK, O_SUCC_LEN, O_HTTP, O_HELP, O_VERSION, NOPTS
 };
 #define C_ALL (C_RUNS | C_BOUNDS | C_PLOT)
 
@@ -57,6 +57,7 @@ static const struct {
 	[O_TITLE] = { "--title", C_PLOT, true },
 	[O_CHUNK] = { "--chunk-kib", C_RUNS, true },
 	[O_SUCC_LEN] = { "--succ-len", C_RUNS, true },
+	[O_HTTP] = { "--http", C_RUNS, false },
 	[O_HELP] = { "--help", C_ALL, false },
 	[O_VERSION] = { "--version", C_ALL, false },
 };
@@ -114,6 +115,9 @@ static const char usage[] =
 	"  --trace FILE       write every progress line as CSV (t,node,phase,bytes_done,...)\n"
 	"  --keep             keep the scratch directory (nodes' logs, data, copies)\n"
 	"  --quiet            no notes on stderr while running\n"
+	"  --http             every node serves its web view and /metrics (dhtnode --http) on\n"
+	"                     its own address and the next free port; the addresses are\n"
+	"                     printed on stderr once the ring is formed\n"
 	"sweep also takes:\n"
 	"  --max-nodes N      largest N (64)\n"
 	"  --svg FILE         draw the figure (measured, P2P bound, client-server against N)\n"
@@ -273,6 +277,7 @@ static int apply(struct cli *c, enum opt_id id, const char *o, const char *v)
 	c->json |= id == O_JSON;
 	c->cfg.keep |= id == O_KEEP;
 	c->cfg.quiet |= id == O_QUIET;
+	c->cfg.http |= id == O_HTTP;
 	c->linear |= id == O_LINEAR;
 	return 0;
 }

@@ -77,6 +77,20 @@ static int make_dirs(const struct lab_node *nd, char *err, size_t cap)
 	return 0;
 }
 
+/* With --http: the first free port on HOST from FROM up for ND's web view. */
+static int http_port(struct lab_node *nd, const char *host, unsigned from, char *err, size_t cap)
+{
+	while (from < 65536 && !port_free(host, from))
+		from++;
+	if (from >= 65536) {
+		snprintf(err, cap, "no free port for the web view on %s (try another --base-port)",
+			 host);
+		return -1;
+	}
+	snprintf(nd->http, sizeof nd->http, "%s:%u", host, from);
+	return 0;
+}
+
 int ring_init(struct lab_ring *r, const struct lab_config *c, const char *dir, unsigned n,
 	      char *err, size_t cap)
 {
@@ -104,6 +118,8 @@ int ring_init(struct lab_ring *r, const struct lab_config *c, const char *dir, u
 			return -1;
 		}
 		snprintf(nd->addr, sizeof nd->addr, "%s:%u", host, port);
+		if (c->http && http_port(nd, host, port + 1, err, cap) != 0)
+			return -1;
 		if (ctl_parse_target(nd->addr, &nd->target, why) != 0) {
 			snprintf(err, cap, "%s", why);
 			return -1;
@@ -120,7 +136,7 @@ static int start_node(struct lab_ring *r, unsigned i, const char *via, char *err
 {
 	struct lab_node *nd = &r->node[i];
 	char data[sizeof nd->dir + 8], log[sizeof nd->dir + 16], up[24], down[24], succ[16];
-	char *argv[20];
+	char *argv[24];
 	int k = 0;
 
 	snprintf(data, sizeof data, "%s/data", nd->dir);
@@ -154,6 +170,10 @@ static int start_node(struct lab_ring *r, unsigned i, const char *via, char *err
 			argv[k++] = "--replicas";
 			argv[k++] = succ;
 		}
+	}
+	if (nd->http[0] != '\0') {
+		argv[k++] = "--http";
+		argv[k++] = nd->http;
 	}
 	if (r->cfg->log_level) {
 		argv[k++] = "--log-level";
@@ -325,6 +345,11 @@ int ring_form(struct lab_ring *r, double deadline, char *err, size_t cap)
 		    wait_whole(r, end, deadline, err, cap) != 0)
 			return -1;
 	}
+	/* Asked for, so printed even with --quiet; on stderr, which --json leaves alone. */
+	for (unsigned i = 0; i < r->n; i++)
+		if (r->node[i].http[0] != '\0')
+			fprintf(stderr, "dhtlab: node %u (%s): web view http://%s/\n", i,
+				r->node[i].addr, r->node[i].http);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 
 struct lab_node {
 	char addr[64];             /* "127.0.0.2:31000" */
+	char http[64];             /* its web view, "127.0.0.2:31001", with --http; else "" */
 	struct ctl_target target;
 	char dir[LAB_PATH_MAX + 16]; /* the node's scratch: data/, out/ and node.log */
 	uint64_t up, down;         /* caps in bytes per second; 0: none */
