@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dht/units.h"
 #include "tools/dhtctl/textwidth.h"
 
 #define BAR_WIDTH 24     /* the bar's cells on a wide terminal */
@@ -93,17 +94,11 @@ static int content_id_ok(struct dhtctl *c, const struct dhtctl_cmd *cmd, const c
 
 /* ---- showing progress ---- */
 
+/* A byte count from an answer, for people (JSON numbers are doubles; a node never sends a
+ * negative one, but a bad answer must not wrap around). */
 static const char *human(double bytes, char *buf, size_t cap)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	int u = 0;
-
-	while (bytes >= 1024 && u < 4) {
-		bytes /= 1024;
-		u++;
-	}
-	snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
-	return buf;
+	return units_format_size(bytes > 0 ? (uint64_t)bytes : 0, buf, cap);
 }
 
 struct shown {
@@ -186,20 +181,11 @@ static struct shown shown_for(struct dhtctl *c)
 
 static int parse_chunk(const char *s, unsigned long *out)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
+	uint64_t v;
 
-	if (end == s)
+	if (units_parse(s, &v) != 0 || v < (16ul << 10) || v > (16ul << 20) || (v & (v - 1)))
 		return -1;
-	if (!strcmp(end, "K") || !strcmp(end, "KiB"))
-		v <<= 10;
-	else if (!strcmp(end, "M") || !strcmp(end, "MiB"))
-		v <<= 20;
-	else if (*end)
-		return -1;
-	if (v < (16ul << 10) || v > (16ul << 20) || (v & (v - 1)))
-		return -1;
-	*out = v;
+	*out = (unsigned long)v;
 	return 0;
 }
 
