@@ -14,7 +14,7 @@
 
 enum opt {
 	O_LISTEN = 256, O_JOIN, O_BITS, O_DATA_DIR, O_ID, O_LOG, O_SUCC, O_REPL, O_STORE, O_ANY,
-	O_UP, O_DOWN, O_CORRUPT, O_HELP, O_VERSION,
+	O_UP, O_DOWN, O_CORRUPT, O_HELP, O_VERSION, O_ACCEPT_PUSH, O_PUSH_KEY,
 };
 
 static const struct option opts[] = {
@@ -31,6 +31,8 @@ static const struct option opts[] = {
 	{ "up-rate", required_argument, NULL, O_UP },
 	{ "down-rate", required_argument, NULL, O_DOWN },
 	{ "debug-corrupt-uploads", no_argument, NULL, O_CORRUPT },
+	{ "accept-push", required_argument, NULL, O_ACCEPT_PUSH },
+	{ "push-key", required_argument, NULL, O_PUSH_KEY },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -73,6 +75,13 @@ void args_usage(FILE *f)
 	      "  --up-rate RATE       cap this node's total upload, e.g. 1MiB or 512KiB a second\n"
 	      "                       (default 0: no cap)\n"
 	      "  --down-rate RATE     cap this node's total download likewise (default 0)\n"
+	      "  --accept-push DIR    take pushes (dhtctl push) into DIR, an absolute path; off by\n"
+	      "                       default, and then the node refuses every push and writes\n"
+	      "                       nothing. With no network key (none exists yet), only pushes\n"
+	      "                       signed by a --push-key are taken, so it needs one\n"
+	      "  --push-key KEY       an admin's public key (64 hex digits, shown by 'dhtctl\n"
+	      "                       status' on the admin's node), or a file of them, one a\n"
+	      "                       line; repeatable\n"
 	      "  --debug-corrupt-uploads\n"
 	      "                       for tests: send corrupt blocks (peers should ban this node)\n"
 	      "  --help, --version\n"
@@ -207,6 +216,20 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 	case O_CORRUPT:
 		a->debug_corrupt = true;
 		return 0;
+	case O_ACCEPT_PUSH:
+		if (v[0] != '/') {
+			fail(err, errcap, "--accept-push %s: give an absolute directory path", v);
+			return -1;
+		}
+		a->accept_push = v;
+		return 0;
+	case O_PUSH_KEY:
+		if (a->npush_keys == ARGS_MAX_PUSH_KEYS) {
+			fail(err, errcap, "--push-key: at most %d", ARGS_MAX_PUSH_KEYS);
+			return -1;
+		}
+		a->push_keys[a->npush_keys++] = v;
+		return 0;
 	case O_HELP:
 	case O_VERSION:
 		break; /* they end parsing before any option is applied */
@@ -239,6 +262,12 @@ static enum args_result check_all(struct node_args *a, const char *id_hex, char 
 		fail(err, errcap, "--replicas %u exceeds --succ-len %u: copies go to successors "
 		     "in the list, so raise --succ-len or lower --replicas", a->replicas,
 		     a->succ_len);
+		return ARGS_ERROR;
+	}
+	if ((a->accept_push != NULL) != (a->npush_keys > 0)) {
+		fail(err, errcap, a->accept_push ? "--accept-push needs at least one --push-key: "
+			     "without a network key, only pushes signed by a listed admin key are taken"
+			     : "--push-key has no effect without --accept-push DIR");
 		return ARGS_ERROR;
 	}
 	if (id_hex != NULL) {

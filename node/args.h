@@ -12,6 +12,8 @@
 #include "dht/chord.h"
 #include "node/net/addr.h"
 
+#define ARGS_MAX_PUSH_KEYS 32
+
 struct node_args {
 	struct dht_addr listen;
 	bool join;
@@ -28,6 +30,9 @@ struct node_args {
 	bool control_any;
 	uint64_t up_rate, down_rate; /* bytes per second for all transfers; 0: no cap */
 	bool debug_corrupt;          /* for tests: send corrupt blocks */
+	const char *accept_push;     /* --accept-push DIR; NULL: refuse pushes */
+	const char *push_keys[ARGS_MAX_PUSH_KEYS]; /* --push-key values, checked by node/push */
+	unsigned npush_keys;
 };
 
 enum args_result { ARGS_RUN, ARGS_HELP, ARGS_VERSION, ARGS_ERROR };

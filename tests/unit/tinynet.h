@@ -101,7 +101,7 @@ static inline void env_random(void *arg, void *buf, size_t len)
 	rng_bytes(&t->net->rng, buf, len);
 }
 
-static const struct dht_env env = { env_send, env_set_timer, env_now, env_random, NULL };
+static const struct dht_env env = { env_send, env_set_timer, env_now, env_random, NULL, NULL };
 
 static inline struct net *net_new(void)
 {
