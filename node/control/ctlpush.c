@@ -75,7 +75,7 @@ static void on_progress(void *arg, const struct push_run *r)
 	json_t *p = json_pack("{s:s, s:s, s:f, s:o}", "phase",
 			      push_run_walking(r) ? "walk" : "push", "content_id", pc->cid_hex,
 			      "seconds", push_run_seconds(r), "members", members_json(pc, r));
-	op_reply_more(pc->op, ctl_line(json_pack("{s:o}", "push", p)));
+	op_reply_more(pc->op, ctl_line(json_pack("{s:o}", "progress", p)));
 }
 
 /* The counts of the table, and the push's time: until the last copy was verified. */
@@ -149,6 +149,13 @@ static void on_share(void *arg, struct xfer *x, enum xfer_event ev)
 {
 	struct ctl_op *op = arg;
 	struct push_cmd *pc = op->push;
+	if (ev == XFER_EV_PROGRESS && op->req.follow) {
+		struct xfer_info in;
+		xfer_get_info(x, &in);
+		op_reply_more(op, ctl_line(json_pack("{s:{s:s, s:I, s:I}}", "progress", "phase",
+						     "hashing", "bytes_done", (json_int_t)in.bytes_done,
+						     "bytes_total", (json_int_t)in.bytes_total)));
+	}
 	if (ev == XFER_EV_PROGRESS || ev == XFER_EV_DONE)
 		return;
 	xfer_unwatch(pc->watch);

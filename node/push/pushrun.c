@@ -310,13 +310,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	uint64_t now = mono_now_us();
 	(void)fd;
 	(void)what;
-	if (r->walking && now < r->walk_deadline)
-		return;
-	if (r->started_us == 0) {
+	if (r->started_us == 0 && (!r->walking || now >= r->walk_deadline)) {
 		r->walking = false; /* a late neighbour answer is ignored */
 		start_requests(r, now);
 	}
-	if (!all_final(r, now)) {
+	if (r->started_us == 0 || !all_final(r, now)) {
 		if (now >= r->next_progress_us) {
 			r->next_progress_us = now + 1000000u;
 			r->cb.progress(r->arg, r);
