@@ -102,9 +102,9 @@ static int set_summary(json_t *o, const struct push_run *r)
 static void on_done(void *arg, const struct push_run *r)
 {
 	struct push_cmd *pc = arg;
-	json_t *o = json_pack("{s:b, s:s, s:s, s:I, s:o}", "ok", 1, "content_id", pc->cid_hex,
-			      "path", pc->op->req.path, "bytes", (json_int_t)pc->bytes, "members",
-			      members_json(pc, r));
+	json_t *o = json_pack("{s:b, s:s, s:s, s:I, s:o, s:b}", "ok", 1, "content_id",
+			      pc->cid_hex, "path", pc->op->req.path, "bytes", (json_int_t)pc->bytes,
+			      "members", members_json(pc, r), "done", 1);
 	if (o != NULL && set_summary(o, r) != 0) {
 		json_decref(o);
 		o = NULL;
