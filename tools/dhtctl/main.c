@@ -93,8 +93,8 @@ int main(int argc, char **argv)
 		global_help();
 	} else if (!cmd) {
 		return dhtctl_usage(&c, NULL, "a command is needed: put, get, lookup, announce, "
-				    "peers, ring, status, share, fetch, list, stop, watch or "
-				    "forget");
+				    "peers, ring, status, share, fetch, list, stop, watch, "
+				    "forget or push");
 	} else {
 		rc = cmd->run(&c, argc - optind - 1, argv + optind + 1);
 	}
