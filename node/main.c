@@ -262,7 +262,7 @@ static struct push_node *make_push(struct app *app)
 	if (p != NULL) {
 		udp_dht_set_app(app->udp, push_node_request, p);
 		if (dir != NULL)
-			log_info("taking pushes into %s, signed by any of %zu keys", dir,
+			log_info("taking pushes into %s, signed by a --push-key (%zu given)", dir,
 				 app->push_keys.n);
 	}
 	return p;
