@@ -64,6 +64,8 @@ struct dht *dht_new(const struct dht_config *cfg, const struct dht_env *env, voi
 	d->suspect = ring_suspect;
 	d->joined = kv_joined;
 	d->pred_changed = kv_pred_changed;
+	d->app_request = env->app_request;
+	d->app_arg = env_arg;
 	routing_init(&d->rt, &cfg->self, cfg->bits, cfg->succ_len);
 	struct rpc_config rc = { cfg->bits, cfg->self.id, cfg->rto_init_us, cfg->rto_min_us,
 				 cfg->rto_max_us };
@@ -75,11 +77,14 @@ struct dht *dht_new(const struct dht_config *cfg, const struct dht_env *env, voi
 	return d;
 }
 
+static void app_end_all(struct dht *d, bool leaving);
+
 void dht_free(struct dht *d)
 {
 	if (d == NULL)
 		return;
 	rpc_free(d->rpc);
+	app_end_all(d, false);
 	lookup_drop_all(d);
 	kv_free(d);
 	free(d);
@@ -110,6 +115,7 @@ void dht_leave(struct dht *d)
 	/* Lookups first: store operations still looking up finish through their callbacks. */
 	lookup_fail_all(d, DHT_ERR_NOT_JOINED);
 	kv_fail_all(d, DHT_ERR_NOT_JOINED);
+	app_end_all(d, true);
 	d->last_deadline = UINT64_MAX;
 }
 
@@ -119,6 +125,11 @@ static void on_request(struct dht *d, const struct dht_msg *m, const struct dht_
 		return;
 	if (m->type == DHT_FIND) {
 		lookup_serve(d, m, &from->addr);
+		return;
+	}
+	if (DHT_MSG_IS_APP(m->type)) {
+		if (d->state == DHT_JOINED && d->app_request != NULL)
+			d->app_request(d->app_arg, m, &from->addr);
 		return;
 	}
 	/* Handed-over keys may arrive before the answer to our JOIN: keep them. */
@@ -206,6 +217,92 @@ int dht_query_neighbors(struct dht *d, const struct dht_addr *addr, dht_neighbor
 	if (rc == 0)
 		rearm(d);
 	return rc;
+}
+
+/* --- application messages ------------------------------------------------------------------ */
+
+/* Kept in a list so that a leave can end them and dht_free can free them: the request layer
+ * drops its table without calling back. */
+struct app_call {
+	struct app_call *prev, *next;
+	struct dht *d;
+	dht_app_cb *cb;
+	void *arg;
+};
+
+static void app_unlink(struct app_call *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->d->app_calls = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+}
+
+/* The request's end: forget the call, then tell the node (M NULL: no answer). */
+static void app_end(struct app_call *c, const struct dht_msg *m)
+{
+	dht_app_cb *cb = c->cb;
+	void *arg = c->arg;
+	app_unlink(c);
+	free(c);
+	cb(arg, m);
+}
+
+static void app_on_reply(void *arg, const struct rpc_req *q, const struct dht_msg *m)
+{
+	(void)q;
+	app_end(arg, m);
+}
+
+static void app_on_timeout(void *arg, const struct rpc_req *q)
+{
+	(void)q;
+	app_end(arg, NULL);
+}
+
+static const struct rpc_handler app_handler = { app_on_reply, app_on_timeout };
+
+/* Every pending call ends: unanswered when leaving, silently when the core is freed. */
+static void app_end_all(struct dht *d, bool leaving)
+{
+	while (d->app_calls) {
+		struct app_call *c = d->app_calls;
+		if (leaving) {
+			app_end(c, NULL);
+		} else {
+			app_unlink(c);
+			free(c);
+		}
+	}
+}
+
+int dht_app_request(struct dht *d, const struct dht_addr *to, const struct dht_msg *m,
+		    unsigned tries, dht_app_cb *cb, void *arg)
+{
+	if (d->state != DHT_JOINED || cb == NULL || !DHT_MSG_IS_APP(m->type))
+		return -1;
+	struct app_call *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return -1;
+	struct dht_node node = { .addr = *to };
+	if (rpc_request(d->rpc, &node, false, m, tries, &app_handler, c, 0) != 0) {
+		free(c);
+		return -1;
+	}
+	*c = (struct app_call){ .next = d->app_calls, .d = d, .cb = cb, .arg = arg };
+	if (c->next)
+		c->next->prev = c;
+	d->app_calls = c;
+	rearm(d);
+	return 0;
+}
+
+int dht_app_reply(struct dht *d, const struct dht_addr *to, uint32_t txid, struct dht_msg *m)
+{
+	m->txid = txid;
+	return rpc_send(d->rpc, to, m);
 }
 
 /* --- introspection --------------------------------------------------------------------------- */

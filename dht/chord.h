@@ -56,6 +56,18 @@ uint64_t dht_tick(struct dht *d);
  * called). */
 int dht_lookup(struct dht *d, const struct dht_id *key, dht_lookup_cb *cb, void *arg);
 
+/* Application messages (DHT_MSG_IS_APP): the core carries them, with its retries and its
+ * checks, and hands incoming requests to env->app_request; their meaning is the node's.
+ * CB gets the reply, or NULL when every one of TRIES tries went unanswered; never before
+ * dht_app_request returns. Return 0, or -1 if not joined, M cannot be encoded, or no memory
+ * (CB is then not called). */
+typedef void dht_app_cb(void *arg, const struct dht_msg *reply);
+int dht_app_request(struct dht *d, const struct dht_addr *to, const struct dht_msg *m,
+		    unsigned tries, dht_app_cb *cb, void *arg);
+/* Answer the application request whose transaction id is TXID, from TO, with M. Return 0, or
+ * -1 if M cannot be encoded. */
+int dht_app_reply(struct dht *d, const struct dht_addr *to, uint32_t txid, struct dht_msg *m);
+
 enum dht_state dht_get_state(const struct dht *d);
 const struct dht_node *dht_self(const struct dht *d);
 unsigned dht_bits(const struct dht *d);

@@ -14,6 +14,7 @@
 
 struct lookup;
 struct kvop;
+struct app_call;
 struct store;
 
 struct dht {
@@ -24,6 +25,9 @@ struct dht {
 	struct dht_lookup_hist lhist; /* lookstats.c, counted by lookup.c */
 	struct rpc *rpc;       /* every datagram in and out */
 	uint64_t last_deadline; /* the last one announced through env->set_timer */
+	void (*app_request)(void *arg, const struct dht_msg *m, const struct dht_addr *from);
+	void *app_arg;          /* env->app_request and its argument (chord.c) */
+	struct app_call *app_calls; /* application requests waiting for a reply (chord.c) */
 
 	/* Hooks: calls upward, without naming the module called. */
 	void (*suspect)(struct dht *d, const struct dht_id *id); /* lookup.c -> ring.c */

@@ -12,6 +12,9 @@
  *   ANNOUNCE key id | ttl_s u32 | addr                   PEERS   status u8 | count u8 | addrs
  *   GET_PEERS key id | max u8
  *   REPLICATE count u8 | entries: key id | kind u8 | ttl_ms u32 | (vlen u16 | value) or addr
+ *   PUSH    cid (32) | pusher addr | time_s u64 | nonce (16) | pk (32) | sig (64)
+ *   PUSH_ACK status u8 | reason u8        PUSH_STATUS cid (32)
+ *   PUSH_STATE state u8 | reason u8 | done u64 | total u64
  * where addr = family u8 (0, 4 or 6) | ip (0, 4 or 16 bytes) | port u16.
  * Ids travel as 20 bytes whatever the width, and must fit in the network's width. The decoder
  * checks every count against its maximum before reading and refuses trailing bytes, so a datagram
@@ -118,6 +121,31 @@ static int put_kv_body(struct bwriter *w, const struct dht_msg *m)
 	}
 }
 
+/* The push messages (types 19 to 22): the codec checks lengths; node/push the meaning. */
+static int put_push_body(struct bwriter *w, const struct dht_msg *m)
+{
+	switch (m->type) {
+	case DHT_PUSH:
+		bw_bytes(w, m->u.push.cid, DHT_PUSH_CID_LEN);
+		if (put_addr(w, &m->u.push.pusher) != 0)
+			return -1;
+		bw_u64(w, m->u.push.time_s);
+		bw_bytes(w, m->u.push.nonce, DHT_PUSH_NONCE_LEN);
+		bw_bytes(w, m->u.push.pk, DHT_PUSH_PK_LEN);
+		return bw_bytes(w, m->u.push.sig, DHT_PUSH_SIG_LEN);
+	case DHT_PUSH_ACK:
+		bw_u8(w, m->u.push_ack.status);
+		return bw_u8(w, m->u.push_ack.reason);
+	case DHT_PUSH_STATUS:
+		return bw_bytes(w, m->u.push_status.cid, DHT_PUSH_CID_LEN);
+	default: /* DHT_PUSH_STATE */
+		bw_u8(w, m->u.push_state.state);
+		bw_u8(w, m->u.push_state.reason);
+		bw_u64(w, m->u.push_state.done);
+		return bw_u64(w, m->u.push_state.total);
+	}
+}
+
 static int put_nodes(struct bwriter *w, const struct dht_node *nodes, uint8_t n)
 {
 	if (n > DHT_MAX_NODES)
@@ -170,7 +198,7 @@ static int put_body(struct bwriter *w, const struct dht_msg *m)
 	case DHT_ERROR:
 		return bw_u8(w, m->u.error.code);
 	default:
-		return put_kv_body(w, m);
+		return DHT_MSG_IS_APP(m->type) ? put_push_body(w, m) : put_kv_body(w, m);
 	}
 }
 
@@ -321,6 +349,35 @@ static enum dht_decode_result get_kv_body(struct breader *r, struct dht_msg *m, 
 	}
 }
 
+static enum dht_decode_result get_push_body(struct breader *r, struct dht_msg *m)
+{
+	enum dht_decode_result res;
+	int bad = 0;
+	switch (m->type) {
+	case DHT_PUSH:
+		if (br_bytes(r, m->u.push.cid, DHT_PUSH_CID_LEN) != 0)
+			return DHT_DECODE_SHORT;
+		res = get_addr(r, &m->u.push.pusher);
+		if (res != DHT_DECODE_OK)
+			return res;
+		bad = br_u64(r, &m->u.push.time_s) | br_bytes(r, m->u.push.nonce, DHT_PUSH_NONCE_LEN) |
+		      br_bytes(r, m->u.push.pk, DHT_PUSH_PK_LEN) |
+		      br_bytes(r, m->u.push.sig, DHT_PUSH_SIG_LEN);
+		break;
+	case DHT_PUSH_ACK:
+		bad = br_u8(r, &m->u.push_ack.status) | br_u8(r, &m->u.push_ack.reason);
+		break;
+	case DHT_PUSH_STATUS:
+		bad = br_bytes(r, m->u.push_status.cid, DHT_PUSH_CID_LEN);
+		break;
+	default: /* DHT_PUSH_STATE */
+		bad = br_u8(r, &m->u.push_state.state) | br_u8(r, &m->u.push_state.reason) |
+		      br_u64(r, &m->u.push_state.done) | br_u64(r, &m->u.push_state.total);
+		break;
+	}
+	return bad ? DHT_DECODE_SHORT : DHT_DECODE_OK;
+}
+
 static enum dht_decode_result get_nodes(struct breader *r, struct dht_node *nodes, uint8_t *n,
 					unsigned bits)
 {
@@ -391,7 +448,7 @@ static enum dht_decode_result get_body(struct breader *r, struct dht_msg *m, uns
 	case DHT_ERROR:
 		return br_u8(r, &m->u.error.code) == 0 ? DHT_DECODE_OK : DHT_DECODE_SHORT;
 	default:
-		return get_kv_body(r, m, bits);
+		return DHT_MSG_IS_APP(m->type) ? get_push_body(r, m) : get_kv_body(r, m, bits);
 	}
 }
 
@@ -438,7 +495,8 @@ const char *dht_msg_type_str(unsigned type)
 	static const char *names[] = { "?", "PING", "PONG", "GET_NEIGH", "NEIGH", "FIND",
 				       "FOUND", "NOTIFY", "LEAVE", "ERROR", "PUT", "STORED",
 				       "GET", "VALUE", "ANNOUNCE", "GET_PEERS", "PEERS",
-				       "REPLICATE", "JOIN" };
+				       "REPLICATE", "JOIN", "PUSH", "PUSH_ACK",
+				       "PUSH_STATUS", "PUSH_STATE" };
 	return type < sizeof names / sizeof names[0] ? names[type] : "?";
 }
 

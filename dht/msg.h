@@ -53,7 +53,20 @@ enum dht_msg_type {
 	DHT_PEERS = 16,
 	DHT_REPLICATE = 17, /* copies of entries, owner to replica or old owner to new; no reply */
 	DHT_JOIN = 18,     /* "I join as your predecessor": rectify, then answer as GET_NEIGH -> NEIGH */
+	/* Application messages: the core carries them (rpc.c) but serves none; it hands the
+	 * requests to the node (dht_env.app_request). */
+	DHT_PUSH = 19,        /* "fetch this content", signed by the pusher -> PUSH_ACK */
+	DHT_PUSH_ACK = 20,
+	DHT_PUSH_STATUS = 21, /* how far is your copy of this content?    -> PUSH_STATE */
+	DHT_PUSH_STATE = 22,
 };
+
+#define DHT_PUSH_CID_LEN 32   /* a content id (transfer/manifest.h's MANIFEST_ID_LEN) */
+#define DHT_PUSH_NONCE_LEN 16
+#define DHT_PUSH_PK_LEN 32    /* an Ed25519 public key */
+#define DHT_PUSH_SIG_LEN 64   /* an Ed25519 signature */
+/* A type the core does not serve but hands to the node. */
+#define DHT_MSG_IS_APP(t) ((t) >= DHT_PUSH && (t) <= DHT_PUSH_STATE)
 
 /* Kinds of stored entries, in REPLICATE. */
 enum dht_entry_kind { DHT_ENTRY_VALUE = 1, DHT_ENTRY_PEER = 2 };
@@ -151,6 +164,26 @@ struct dht_msg {
 			uint8_t n;
 			struct dht_repl_entry e[DHT_MAX_REPL];
 		} repl;
+		struct { /* PUSH: node/push checks the signature, the codec only the lengths */
+			uint8_t cid[DHT_PUSH_CID_LEN];
+			struct dht_addr pusher; /* where the content is seeded */
+			uint64_t time_s;        /* the pusher's wall clock (Unix seconds) */
+			uint8_t nonce[DHT_PUSH_NONCE_LEN];
+			uint8_t pk[DHT_PUSH_PK_LEN];
+			uint8_t sig[DHT_PUSH_SIG_LEN];
+		} push;
+		struct { /* PUSH_ACK */
+			uint8_t status; /* the node's own codes (node/push/pushauth.h) */
+			uint8_t reason;
+		} push_ack;
+		struct { /* PUSH_STATUS */
+			uint8_t cid[DHT_PUSH_CID_LEN];
+		} push_status;
+		struct { /* PUSH_STATE */
+			uint8_t state;  /* the node's own codes (node/push/pushauth.h) */
+			uint8_t reason;
+			uint64_t done, total; /* bytes */
+		} push_state;
 	} u;
 };
 

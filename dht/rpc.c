@@ -208,7 +208,8 @@ static void time_out(struct rpc *r, struct pending *p)
 static bool is_reply(uint8_t type)
 {
 	return type == DHT_PONG || type == DHT_NEIGH || type == DHT_FOUND || type == DHT_ERROR ||
-	       type == DHT_STORED || type == DHT_VALUE || type == DHT_PEERS;
+	       type == DHT_STORED || type == DHT_VALUE || type == DHT_PEERS ||
+	       type == DHT_PUSH_ACK || type == DHT_PUSH_STATE;
 }
 
 /* Hand M to the request it answers. Replies must come from the address the request went to. */

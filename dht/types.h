@@ -23,6 +23,10 @@ struct dht_env {
 	uint64_t (*now)(void *arg);                          /* monotonic microseconds */
 	void (*random)(void *arg, void *buf, size_t len);     /* random bytes */
 	void (*log)(void *arg, enum dht_log_level level, const char *msg); /* may be NULL */
+	/* An application request (DHT_MSG_IS_APP) from FROM, which the core does not serve: the
+	 * node answers it, if at all, with dht_app_reply(). Called only while joined. May be NULL
+	 * (such requests are then dropped). M is valid during the call. */
+	void (*app_request)(void *arg, const struct dht_msg *m, const struct dht_addr *from);
 };
 
 struct dht_config {

@@ -15,7 +15,8 @@
 
 enum opt {
 	O_LISTEN = 256, O_JOIN, O_BITS, O_DATA_DIR, O_ID, O_LOG, O_SUCC, O_REPL, O_STORE, O_ANY,
-	O_SECRET, O_UP, O_DOWN, O_CORRUPT, O_CONFIG, O_HTTP, O_HELP, O_VERSION,
+	O_SECRET, O_UP, O_DOWN, O_CORRUPT, O_CONFIG, O_HTTP, O_ACCEPT_PUSH, O_PUSH_KEY,
+	O_HELP, O_VERSION,
 };
 
 static const struct option opts[] = {
@@ -35,6 +36,8 @@ static const struct option opts[] = {
 	{ "debug-corrupt-uploads", no_argument, NULL, O_CORRUPT },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "http", required_argument, NULL, O_HTTP },
+	{ "accept-push", required_argument, NULL, O_ACCEPT_PUSH },
+	{ "push-key", required_argument, NULL, O_PUSH_KEY },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -86,6 +89,13 @@ void args_usage(FILE *f)
 	      "  --http IP:PORT       serve the web view (the ring, lookups, the store,\n"
 	      "                       transfers), JSON under /api/ and /metrics there; a\n"
 	      "                       loopback address, e.g. 127.0.0.1:8080\n"
+	      "  --accept-push DIR    take pushes (dhtctl push) into DIR, an absolute path; off by\n"
+	      "                       default, and then the node refuses every push and writes\n"
+	      "                       nothing. With no network key (none exists yet), only pushes\n"
+	      "                       signed by a --push-key are taken, so it needs one\n"
+	      "  --push-key KEY       an admin's public key (64 hex digits, shown by 'dhtctl\n"
+	      "                       status' on the admin's node), or a file of them, one a\n"
+	      "                       line; repeatable\n"
 	      "  --debug-corrupt-uploads\n"
 	      "                       for tests: send corrupt blocks (peers should ban this node)\n"
 	      "  --config FILE        read options from FILE, one 'key = value' a line, the keys\n"
@@ -248,6 +258,20 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 	case O_CORRUPT:
 		a->debug_corrupt = true;
 		return 0;
+	case O_ACCEPT_PUSH:
+		if (v[0] != '/') {
+			fail(err, errcap, "--accept-push %s: give an absolute directory path", v);
+			return -1;
+		}
+		a->accept_push = v;
+		return 0;
+	case O_PUSH_KEY:
+		if (a->npush_keys == ARGS_MAX_PUSH_KEYS) {
+			fail(err, errcap, "--push-key: at most %d", ARGS_MAX_PUSH_KEYS);
+			return -1;
+		}
+		a->push_keys[a->npush_keys++] = v;
+		return 0;
 	case O_HTTP:
 		return set_http(v, a, err, errcap);
 	case O_CONFIG: /* read before any option is applied (apply_config) */
@@ -289,6 +313,12 @@ static enum args_result check_all(struct node_args *a, const char *id_hex, char 
 		fail(err, errcap, "--replicas %u exceeds --succ-len %u: copies go to successors "
 		     "in the list, so raise --succ-len or lower --replicas", a->replicas,
 		     a->succ_len);
+		return ARGS_ERROR;
+	}
+	if ((a->accept_push != NULL) != (a->npush_keys > 0)) {
+		fail(err, errcap, a->accept_push ? "--accept-push needs at least one --push-key: "
+			     "without a network key, only pushes signed by a listed admin key are taken"
+			     : "--push-key has no effect without --accept-push DIR");
 		return ARGS_ERROR;
 	}
 	if (id_hex != NULL) {

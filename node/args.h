@@ -14,6 +14,8 @@
 #include "node/config.h"
 #include "node/net/addr.h"
 
+#define ARGS_MAX_PUSH_KEYS 32
+
 struct node_args {
 	struct dht_addr listen;
 	bool join;
@@ -33,6 +35,9 @@ struct node_args {
 	bool debug_corrupt;          /* for tests: send corrupt blocks */
 	struct node_config *config;  /* --config's entries, or NULL; owned (args_release) */
 	struct dht_addr http;        /* --http: the web view's loopback address; family 0: none */
+	const char *accept_push;     /* --accept-push DIR; NULL: refuse pushes */
+	const char *push_keys[ARGS_MAX_PUSH_KEYS]; /* --push-key values, checked by node/push */
+	unsigned npush_keys;
 };
 
 enum args_result { ARGS_RUN, ARGS_HELP, ARGS_VERSION, ARGS_ERROR };

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "node/args.h"
@@ -27,6 +28,7 @@
 #include "node/net/listener.h"
 #include "node/net/sock.h"
 #include "node/net/udp.h"
+#include "node/push/push.h"
 #include "node/xfer/xfer.h"
 
 #define LINGER_MS 200 /* after dht_leave, so that the handoff and goodbyes leave the socket */
@@ -44,6 +46,9 @@ struct app {
 	struct listener *tcp;
 	struct xfer_mgr *files;
 	struct httpd *http;
+	struct identity ident;   /* kept for signing pushes (node/push) */
+	struct push_keys push_keys;
+	struct push_node *push;
 	struct event *sigint, *sigterm, *linger;
 	int udp_fd, tcp_fd; /* until the adapter and the server own them */
 	int lock_fd;
@@ -73,7 +78,7 @@ static void on_libevent_log(int severity, const char *msg)
 static int load_identity(struct app *app)
 {
 	char err[512];
-	struct identity ident;
+	struct identity *ident = &app->ident;
 	const struct node_args *a = &app->args;
 	char name[ADDR_STR_MAX];
 	addr_format(&a->listen, name);
@@ -87,7 +92,7 @@ static int load_identity(struct app *app)
 	}
 	app->lock_fd = datadir_open(app->data_dir, err, sizeof err);
 	enum identity_result r = app->lock_fd < 0 ? IDENTITY_FAILED
-			       : identity_load(app->data_dir, &ident, err, sizeof err);
+			       : identity_load(app->data_dir, ident, err, sizeof err);
 	if (r == IDENTITY_FAILED) {
 		log_error("%s", err);
 		return -1;
@@ -97,8 +102,10 @@ static int load_identity(struct app *app)
 	if (a->has_id)
 		app->cfg.self.id = a->id;
 	else
-		id_from_key(&app->cfg.self.id, ident.pk, sizeof ident.pk, a->bits);
-	sodium_memzero(&ident, sizeof ident);
+		id_from_key(&app->cfg.self.id, ident->pk, sizeof ident->pk, a->bits);
+	char pk[2 * sizeof ident->pk + 1];
+	sodium_bin2hex(pk, sizeof pk, ident->pk, sizeof ident->pk);
+	log_info("public key %s (what other nodes' --push-key names)", pk);
 	return 0;
 }
 
@@ -279,6 +286,28 @@ static int start_http(struct app *app)
 	return app->http != NULL ? 0 : -1;
 }
 
+/* The push side: refuse every push, or take them into --accept-push's directory. */
+static struct push_node *make_push(struct app *app)
+{
+	struct stat st;
+	const char *dir = app->args.accept_push;
+	if (dir != NULL && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) != 0)) {
+		log_error("--accept-push %s: not a directory this node can write to; create it, or "
+			  "give another", dir);
+		return NULL;
+	}
+	struct push_config pc = { .d = udp_dht_core(app->udp), .files = app->files,
+				  .ident = &app->ident, .accept_dir = dir, .keys = &app->push_keys };
+	struct push_node *p = push_node_new(&pc);
+	if (p != NULL) {
+		udp_dht_set_app(app->udp, push_node_request, p);
+		if (dir != NULL)
+			log_info("taking pushes into %s, signed by a --push-key (%zu given)", dir,
+				 app->push_keys.n);
+	}
+	return p;
+}
+
 /* The core, the transfers, the control server and the signal handlers. */
 static int setup(struct app *app)
 {
@@ -290,9 +319,11 @@ static int setup(struct app *app)
 	app->udp = udp_dht_new(app->base, app->udp_fd, &app->cfg);
 	app->udp_fd = -1;
 	app->files = app->udp ? make_files(app) : NULL;
-	app->cmd = app->files ? ctlcmd_new(app->base, udp_dht_core(app->udp)) : NULL;
+	app->push = app->files ? make_push(app) : NULL;
+	app->cmd = app->push ? ctlcmd_new(app->base, udp_dht_core(app->udp)) : NULL;
 	if (app->cmd != NULL) {
 		ctlcmd_set_files(app->cmd, app->files);
+		ctlcmd_set_push(app->cmd, app->push);
 		app->ctl = ctlserver_new(app->cmd, app->args.bits, app->args.control_any,
 					 &app->args.listen, app->has_secret ? app->secret : NULL);
 	}
@@ -348,6 +379,8 @@ static void teardown(struct app *app)
 	xfer_mgr_free(app->files); /* before the core: it forgets its DHT calls, which die with it */
 	udp_dht_free(app->udp);
 	ctlcmd_free(app->cmd); /* after the core: it frees what the core dropped */
+	push_node_free(app->push);
+	sodium_memzero(&app->ident, sizeof app->ident);
 	if (app->sigint)
 		event_free(app->sigint);
 	if (app->sigterm)
@@ -382,6 +415,11 @@ int main(int argc, char **argv)
 	case ARGS_RUN:
 		break;
 	}
+	for (unsigned i = 0; i < app.args.npush_keys; i++)
+		if (push_keys_add(&app.push_keys, app.args.push_keys[i], err, sizeof err) != 0) {
+			fprintf(stderr, "dhtnode: %s\n", err);
+			return 2;
+		}
 	log_set_level(app.args.log_level);
 	event_set_log_callback(on_libevent_log);
 	/* A control client that hangs up early must cost a write error, not the process. */

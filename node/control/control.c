@@ -33,6 +33,7 @@ static const struct {
 	{ "share", CTL_SHARE, false },    { "fetch", CTL_FETCH, false },
 	{ "list", CTL_LIST, false },      { "stop", CTL_STOP, false },
 	{ "watch", CTL_WATCH, false },    { "forget", CTL_FORGET, false },
+	{ "push", CTL_PUSH, false },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -198,6 +199,12 @@ static int get_file_fields(json_t *req, struct ctl_request *out, struct ctl_erro
 {
 	uint64_t n = 0;
 	switch (out->cmd) {
+	case CTL_PUSH:
+		if (get_uint(req, "timeout_s", 1, CTL_MAX_PUSH_TIMEOUT_S, &n, err) != 0)
+			return -1;
+		out->timeout_s = (uint32_t)n;
+		n = 0; /* the rest is a share's */
+		/* fall through */
 	case CTL_SHARE:
 		if (get_path(req, "path", out->path, err) != 0 ||
 		    get_uint(req, "chunk_size", MANIFEST_MIN_CHUNK, MANIFEST_MAX_CHUNK, &n, err) != 0 ||
@@ -271,7 +278,7 @@ static int parse_object(json_t *req, unsigned bits, struct ctl_request *out,
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	if (cmd == NULL)
 		return usage(err, "the request needs \"cmd\", a string: put, get, lookup, status, "
-			     "ring, announce, get_peers, share, fetch, list, stop, watch or forget");
+			     "ring, announce, get_peers, share, fetch, list, stop, watch, forget or push");
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		if (strcmp(cmd, commands[i].name) != 0)
 			continue;
@@ -281,7 +288,7 @@ static int parse_object(json_t *req, unsigned bits, struct ctl_request *out,
 		return get_fields(req, out, err);
 	}
 	return usage(err, "unknown command \"%.40s\"; the commands are put, get, lookup, status, "
-		     "ring, announce, get_peers, share, fetch, list, stop, watch and forget", cmd);
+		     "ring, announce, get_peers, share, fetch, list, stop, watch, forget and push", cmd);
 }
 
 int ctl_parse_request(const char *line, size_t len, unsigned bits, struct ctl_request *req,

@@ -20,10 +20,11 @@
 #define CTL_STATUS_MAX_ENTRIES 1000
 #define CTL_PATH_MAX 4096          /* bytes in a path, NUL included */
 #define CTL_MAX_TIMEOUT_S 3600
+#define CTL_MAX_PUSH_TIMEOUT_S 86400
 
 enum ctl_cmd {
 	CTL_PUT, CTL_GET, CTL_LOOKUP, CTL_STATUS, CTL_RING, CTL_ANNOUNCE, CTL_GET_PEERS,
-	CTL_SHARE, CTL_FETCH, CTL_LIST, CTL_STOP, CTL_WATCH, CTL_FORGET,
+	CTL_SHARE, CTL_FETCH, CTL_LIST, CTL_STOP, CTL_WATCH, CTL_FORGET, CTL_PUSH,
 };
 
 /* The parser gives only USAGE and TOO_LARGE; running a command may give any of them. */
@@ -40,11 +41,12 @@ struct ctl_request {
 	uint32_t ttl_s;                /* put, announce: 0 means the node's default */
 	unsigned max;                  /* ring, get_peers */
 	struct dht_addr peer;          /* announce */
-	char path[CTL_PATH_MAX];       /* share: what to share; fetch: the output directory */
+	char path[CTL_PATH_MAX];       /* share, push: what to share; fetch: the output directory */
 	uint32_t chunk_size;           /* share: 0 means the default */
-	bool follow;                   /* share, fetch: stream progress lines */
+	bool follow;                   /* share, fetch, push: stream progress lines */
 	bool leave_when_done;          /* fetch */
-	uint32_t timeout_s;            /* fetch: how long to look for a holder; 0: the default */
+	uint32_t timeout_s;            /* fetch: how long to look for a holder; push: how long to
+					* wait for the members' copies; 0: the default */
 	/* fetch, stop, watch, forget: the content id or a prefix of it (4 to 64 hex digits), and
 	 * the id it names, which the file commands resolve among the node's transfers. */
 	char content_hex[2 * MANIFEST_ID_LEN + 1];

@@ -12,7 +12,9 @@
 #include "dht/kv.h"
 #include "node/control/ctlfiles.h"
 #include "node/control/ctlop.h"
+#include "node/control/ctlpush.h"
 #include "node/control/ctlring.h"
+#include "node/push/push.h"
 
 struct ctlcmd *ctlcmd_new(struct event_base *base, struct dht *d)
 {
@@ -29,12 +31,18 @@ void ctlcmd_set_files(struct ctlcmd *c, struct xfer_mgr *m)
 	c->files = m;
 }
 
+void ctlcmd_set_push(struct ctlcmd *c, struct push_node *p)
+{
+	c->push = p;
+}
+
 void ctlcmd_free(struct ctlcmd *c)
 {
 	if (c == NULL)
 		return;
 	while (c->ops) {
 		ring_free(c->ops->walk);
+		pushcmd_free(c->ops);
 		op_free(c->ops);
 	}
 	free(c);
@@ -43,7 +51,9 @@ void ctlcmd_free(struct ctlcmd *c)
 void ctlcmd_cancel(struct ctl_op *op)
 {
 	op->reply = NULL;
-	if (op->watch != NULL || op->copy != NULL)
+	if (op->push != NULL)
+		pushcmd_cancel(op);
+	else if (op->watch != NULL || op->copy != NULL)
 		files_cancel(op);
 }
 
@@ -288,7 +298,13 @@ struct ctl_op *ctlcmd_start(struct ctlcmd *c, const struct ctl_request *req, ctl
 			    void *arg)
 {
 	if (req->cmd == CTL_STATUS) {
-		reply_now(reply, arg, ctl_line(status_json(c->d)));
+		json_t *st = status_json(c->d);
+		char pk[2 * crypto_sign_PUBLICKEYBYTES + 1];
+		if (st != NULL && c->push != NULL) {
+			sodium_bin2hex(pk, sizeof pk, push_node_pk(c->push), crypto_sign_PUBLICKEYBYTES);
+			json_object_set_new(st, "public_key", json_string(pk));
+		}
+		reply_now(reply, arg, ctl_line(st));
 		return NULL;
 	}
 	struct ctl_op *op = op_new(c, req, reply, arg);
@@ -300,7 +316,9 @@ struct ctl_op *ctlcmd_start(struct ctlcmd *c, const struct ctl_request *req, ctl
 	 * the freeing to us. */
 	op->starting = true;
 	enum dht_status st = DHT_OK;
-	if (req->cmd >= CTL_SHARE)
+	if (req->cmd == CTL_PUSH)
+		pushcmd_start(op);
+	else if (req->cmd >= CTL_SHARE)
 		files_start(op);
 	else
 		st = req->cmd == CTL_RING ? ring_start(op) : start_core_call(op);

@@ -24,6 +24,10 @@ struct ctlcmd *ctlcmd_new(struct event_base *base, struct dht *d);
 /* Run the file commands (share, fetch, list, stop, watch) with M (not owned); without it they
  * answer "internal". */
 void ctlcmd_set_files(struct ctlcmd *c, struct xfer_mgr *m);
+/* Run the push command with P (not owned; node/push/push.h), and show P's public key in
+ * status; without it push answers "internal". */
+struct push_node;
+void ctlcmd_set_push(struct ctlcmd *c, struct push_node *p);
 /* Free the runner and every operation still open. Call it after dht_free() (which drops the
  * core's callbacks) or before the core runs again: accepts NULL. */
 void ctlcmd_free(struct ctlcmd *c);

@@ -13,7 +13,7 @@
 #include "node/control/ctlfiles.h"
 #include "node/control/ctlop.h"
 
-static enum ctl_code code_of(enum xfer_err e)
+enum ctl_code files_code_of(enum xfer_err e)
 {
 	switch (e) {
 	case XFER_E_USAGE:
@@ -88,7 +88,7 @@ static char *failure_line(const struct xfer *x)
 {
 	struct xfer_info in;
 	xfer_get_info(x, &in);
-	return ctl_error_line(code_of(in.code), in.error[0] ? in.error : "the transfer failed");
+	return ctl_error_line(files_code_of(in.code), in.error[0] ? in.error : "the transfer failed");
 }
 
 /* End OP with LINE (taken). */
@@ -175,7 +175,7 @@ static void run_share(struct ctl_op *op)
 				    sizeof err);
 	struct xfer_info in;
 	if (x == NULL) {
-		finish(op, ctl_error_line(code_of(code), err));
+		finish(op, ctl_error_line(files_code_of(code), err));
 		return;
 	}
 	xfer_get_info(x, &in);
@@ -298,7 +298,7 @@ static void on_copy(void *arg, const struct xfer_copy *c, enum xfer_copy_event e
 		finish(op, done_json(in.cid_hex, in.path, in.bytes_total, in.seconds,
 				     (int64_t)time(NULL)));
 	else
-		finish(op, ctl_error_line(code_of(in.code), in.error));
+		finish(op, ctl_error_line(files_code_of(in.code), in.error));
 }
 
 static void started(struct ctl_op *op)
@@ -327,7 +327,7 @@ static void run_fetch(struct ctl_op *op)
 		return;
 	}
 	if (x == NULL) {
-		finish(op, ctl_error_line(code_of(code), err));
+		finish(op, ctl_error_line(files_code_of(code), err));
 		return;
 	}
 	struct xfer_info in;
@@ -369,7 +369,7 @@ static void run_forget(struct ctl_op *op)
 	char hex[2 * MANIFEST_ID_LEN + 1];
 	sodium_bin2hex(hex, sizeof hex, op->req.content, MANIFEST_ID_LEN);
 	if (code != XFER_OK)
-		finish(op, ctl_error_line(code_of(code), err));
+		finish(op, ctl_error_line(files_code_of(code), err));
 	else
 		finish(op, ctl_line(json_pack("{s:b, s:s}", "ok", 1, "forgotten", hex)));
 }
@@ -395,7 +395,7 @@ static int resolve(struct ctl_op *op)
 	code = xfer_resolve(op->c->files, op->req.content_hex, op->req.content, err, sizeof err);
 	if (code == XFER_OK)
 		return 0;
-	finish(op, ctl_error_line(code_of(code), err));
+	finish(op, ctl_error_line(files_code_of(code), err));
 	return -1;
 }
 

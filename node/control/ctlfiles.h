@@ -9,5 +9,7 @@
 void files_start(struct ctl_op *op);
 /* The client went away: stop watching and finish OP. */
 void files_cancel(struct ctl_op *op);
+/* The control code for a transfer error (ctlpush.c shares too). */
+enum ctl_code files_code_of(enum xfer_err e);
 
 #endif

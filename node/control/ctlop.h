@@ -1,6 +1,6 @@
 /* node/control/ctlop.h: one control operation while it runs, and the runner that holds the
  * open ones: how a command answers (once, or with progress lines first) and how it ends.
- * The command files (ctlcmd.c, ctlring.c, ctlfiles.c) build on this; it knows no command.
+ * The command files (ctlcmd.c, ctlring.c, ctlfiles.c, ctlpush.c) build on this; it knows no command.
  * Private to node/control. An operation belongs to the runner until op_finish(). */
 #ifndef NODE_CTLOP_H
 #define NODE_CTLOP_H
@@ -13,11 +13,14 @@
 #define CTL_MAX_SUCC 32 /* the longest successor list a core keeps */
 
 struct ring_walk;
+struct push_cmd;
+struct push_node;
 
 struct ctlcmd {
 	struct event_base *base;
 	struct dht *d;
 	struct xfer_mgr *files;
+	struct push_node *push; /* NULL: the push command answers "internal" */
 	struct ctl_op *ops; /* every operation the core or a timer may still call back for */
 };
 
@@ -34,6 +37,7 @@ struct ctl_op {
 	struct ring_walk *walk;   /* the ring command's walk; ctlring.c frees it */
 	struct xfer_watch *watch; /* a file command following a transfer */
 	struct xfer_copy *copy;   /* a fetch following a copy of what the node holds */
+	struct push_cmd *push;    /* the push command's state; ctlpush.c frees it */
 };
 
 /* The line sent when memory runs out before an answer could be built. */

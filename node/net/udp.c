@@ -26,6 +26,8 @@ struct udp_dht {
 	struct dht *d;
 	struct event *rd, *timer;
 	uint64_t last_send_warn, send_errors;
+	udp_app_fn *app;
+	void *app_arg;
 	uint8_t buf[65536];
 };
 
@@ -75,6 +77,13 @@ static void env_log(void *arg, enum dht_log_level level, const char *msg)
 	log_msg(level, "dht: %s", msg);
 }
 
+static void env_app_request(void *arg, const struct dht_msg *m, const struct dht_addr *from)
+{
+	struct udp_dht *u = arg;
+	if (u->app != NULL)
+		u->app(u->app_arg, m, from);
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct udp_dht *u = arg;
@@ -115,6 +124,7 @@ struct udp_dht *udp_dht_new(struct event_base *base, int fd, const struct dht_co
 		.now = env_now,
 		.random = env_random,
 		.log = env_log,
+		.app_request = env_app_request,
 	};
 	struct udp_dht *u = calloc(1, sizeof *u);
 	if (u == NULL) {
@@ -143,6 +153,12 @@ void udp_dht_free(struct udp_dht *u)
 		event_free(u->timer);
 	close(u->fd);
 	free(u);
+}
+
+void udp_dht_set_app(struct udp_dht *u, udp_app_fn *fn, void *arg)
+{
+	u->app = fn;
+	u->app_arg = arg;
 }
 
 struct dht *udp_dht_core(struct udp_dht *u)

@@ -19,6 +19,11 @@ struct udp_dht;
 struct udp_dht *udp_dht_new(struct event_base *base, int fd, const struct dht_config *cfg);
 void udp_dht_free(struct udp_dht *u); /* accepts NULL; frees the core, closes the socket */
 
+/* Hand the application requests the core does not serve (dht_env.app_request) to FN with
+ * ARG (FN NULL: drop them). */
+typedef void udp_app_fn(void *arg, const struct dht_msg *m, const struct dht_addr *from);
+void udp_dht_set_app(struct udp_dht *u, udp_app_fn *fn, void *arg);
+
 /* The core, owned by the adapter: valid until udp_dht_free(). */
 struct dht *udp_dht_core(struct udp_dht *u);
 

@@ -81,7 +81,7 @@ global_defined=$(help_defined <<<"$main_help")
 for c in $commands; do
 	grep -qE "^(\\.BI? \"?$c[ \"]|\\\\fB$c\\\\fP |\\.B $c$)" "$src/tools/dhtctl/dhtctl.1" ||
 		bad "tools/dhtctl/dhtctl.1 has no item for the command $c"
-	c_help=$("$DHTCTL_BIN" "$c" --help | opts | grep -vxE -- '--node|--json' || true)
+	c_help=$("$DHTCTL_BIN" "$c" --help | help_defined | grep -vxE -- '--node|--json' || true)
 	all_help=$(printf '%s\n%s\n' "$all_help" "$c_help" | grep . | sort -u)
 	c_compl=$(tr ' ' '\n' <<<"${_dhtctl_cmd_opts[$c]-MISSING}" | grep -- '^--' | sort -u || true)
 	[ "$c_compl" = "$c_help" ] ||

@@ -377,6 +377,76 @@ static void test_encoder_refuses_invalid(void **state)
 	assert_string_equal(dht_msg_type_str(200), "?");
 }
 
+/* The push messages: fields as node/push fills them. */
+static struct dht_msg sample_push(uint8_t type)
+{
+	struct dht_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = type;
+	m.bits = 160;
+	m.txid = 0x01020304;
+	id_from_u64(&m.from, 5, 160);
+	if (type == DHT_PUSH || type == DHT_PUSH_STATUS)
+		for (int i = 0; i < DHT_PUSH_CID_LEN; i++)
+			m.u.push.cid[i] = (uint8_t)i; /* push_status.cid overlays it */
+	if (type == DHT_PUSH) {
+		m.u.push.pusher = node(3, 160, 6).addr;
+		m.u.push.time_s = 1700000000;
+		memset(m.u.push.nonce, 0xab, sizeof m.u.push.nonce);
+		memset(m.u.push.pk, 0xcd, sizeof m.u.push.pk);
+		memset(m.u.push.sig, 0xef, sizeof m.u.push.sig);
+	} else if (type == DHT_PUSH_ACK) {
+		m.u.push_ack.status = 2;
+		m.u.push_ack.reason = 3;
+	} else if (type == DHT_PUSH_STATE) {
+		m.u.push_state.state = 1;
+		m.u.push_state.reason = 0;
+		m.u.push_state.done = 1ull << 33;
+		m.u.push_state.total = (1ull << 34) + 5;
+	}
+	return m;
+}
+
+static void test_push_messages(void **state)
+{
+	(void)state;
+	uint8_t buf[DHT_MSG_MAX + 1];
+	int lens[DHT_PUSH_STATE + 1] = { 0 };
+	for (uint8_t t = DHT_PUSH; t <= DHT_PUSH_STATE; t++) {
+		struct dht_msg m = sample_push(t), out;
+		int len = dht_msg_encode(&m, buf, DHT_MSG_MAX);
+		assert_true(len > 0 && len <= DHT_MSG_MAX);
+		lens[t] = len;
+		assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 160), DHT_DECODE_OK);
+		assert_int_equal(memcmp(&out.u, &m.u, sizeof m.u.push), 0);
+		assert_true(DHT_MSG_IS_APP(out.type));
+		for (int cut = 0; cut < len; cut++)
+			assert_int_equal(dht_msg_decode(&out, buf, (size_t)cut, 160),
+					 DHT_DECODE_SHORT);
+		buf[len] = 0;
+		assert_int_equal(dht_msg_decode(&out, buf, (size_t)len + 1, 160),
+				 DHT_DECODE_TRAILING);
+	}
+	/* An answer is never longer than its request: no amplification through a node. */
+	assert_true(lens[DHT_PUSH_ACK] <= lens[DHT_PUSH]);
+	assert_true(lens[DHT_PUSH_STATE] <= lens[DHT_PUSH_STATUS]);
+	/* PUSH with an IPv6 pusher: header, cid, addr (1 + 16 + 2), time, nonce, key, signature. */
+	assert_int_equal(lens[DHT_PUSH], 29 + 32 + 19 + 8 + 16 + 32 + 64);
+	/* Known answer: a PUSH_ACK. */
+	struct dht_msg ack = sample_push(DHT_PUSH_ACK);
+	assert_int_equal(dht_msg_encode(&ack, buf, DHT_MSG_MAX), 31);
+	const uint8_t head[9] = { 0x44, 0x48, 1, DHT_PUSH_ACK, 160, 1, 2, 3, 4 };
+	assert_memory_equal(buf, head, sizeof head);
+	assert_int_equal(buf[29], 2);
+	assert_int_equal(buf[30], 3);
+	/* A pusher address of an unknown family is refused. */
+	struct dht_msg m = sample_push(DHT_PUSH), out;
+	int len = dht_msg_encode(&m, buf, DHT_MSG_MAX);
+	buf[29 + 32] = 5;
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 160), DHT_DECODE_FIELD);
+	assert_string_equal(dht_msg_type_str(DHT_PUSH_STATE), "PUSH_STATE");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_malformed_kv),
 		cmocka_unit_test(test_encoder_refuses_invalid),
+		cmocka_unit_test(test_push_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

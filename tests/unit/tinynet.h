@@ -25,6 +25,8 @@ struct tnode {
 	bool alive;
 	uint64_t wake;
 	struct dht *d;
+	/* The node's answer to application requests (dht_env.app_request); NULL: none. */
+	void (*app)(struct tnode *t, const struct dht_msg *m, const struct dht_addr *from);
 };
 
 struct net {
@@ -101,7 +103,14 @@ static inline void env_random(void *arg, void *buf, size_t len)
 	rng_bytes(&t->net->rng, buf, len);
 }
 
-static const struct dht_env env = { env_send, env_set_timer, env_now, env_random, NULL };
+static inline void env_app(void *arg, const struct dht_msg *m, const struct dht_addr *from)
+{
+	struct tnode *t = arg;
+	if (t->app != NULL)
+		t->app(t, m, from);
+}
+
+static const struct dht_env env = { env_send, env_set_timer, env_now, env_random, NULL, env_app };
 
 static inline struct net *net_new(void)
 {

@@ -177,6 +177,8 @@ static void print_status(const json_t *r, bool all)
 
 	printf("%-13s%s\n%-13s%s\n%-13s%s (%d-bit ids)\n", "id", jstr(r, "id"), "addr",
 	       jstr(r, "addr"), "state", jstr(r, "state"), (int)jnum(r, "bits"));
+	if (*jstr(r, "public_key"))
+		printf("%-13s%s\n", "public key", jstr(r, "public_key"));
 	printf("%-13s", "predecessor");
 	print_node(pred, (int)strlen(jstr(pred, "id")), 0);
 	printf("\n");

@@ -8,6 +8,6 @@
 #include "tools/dhtctl/dhtctl.h"
 
 extern const struct dhtctl_cmd dhtctl_cmd_share, dhtctl_cmd_fetch, dhtctl_cmd_list,
-	dhtctl_cmd_stop, dhtctl_cmd_watch, dhtctl_cmd_forget;
+	dhtctl_cmd_stop, dhtctl_cmd_watch, dhtctl_cmd_forget, dhtctl_cmd_push;
 
 #endif
