@@ -5,19 +5,22 @@
  * numbers and a lookup from the page is dht_lookup with its path.
  *
  * It binds loopback only: the control secret that would let wider clients in is not wired to
- * HTTP yet. A browser page on another site could still aim requests at loopback, so requests
+ * HTTP yet. Like the control port, it serves only the node's own user and root (access.h):
+ * the view shows paths and runs lookups, which other users of the machine may not. A browser page on another site could still aim requests at loopback, so requests
  * must name the host as an IP literal or "localhost" (no DNS rebinding), only GET and HEAD are
  * served (nothing here changes the node), and answers forbid framing and sniffing. Requests
  * waiting for the ring are bounded (HTTPD_MAX_PENDING); past that, 503. */
 #include "node/http/httpd.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/control/access.h"
 #include "node/http/api.h"
 #include "node/http/metrics.h"
 #include "node/http/page.h"
@@ -238,11 +241,29 @@ static void route(struct httpd *h, struct evhttp_request *req, const char *path,
 			   "(docs/control.md), metrics at /metrics");
 }
 
+/* Whether the client is the node's own user or root; if not, answer 403 saying why. */
+static bool client_allowed(struct evhttp_request *req)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct bufferevent *bev = conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
+	char why[256];
+	uid_t uid = 0;
+	enum access_verdict v = bev != NULL ? access_check(bufferevent_getfd(bev), &uid)
+					    : ACCESS_ERROR;
+	if (v == ACCESS_OK)
+		return true;
+	access_refusal(v, uid, "", why, sizeof why);
+	send_error(req, 403, "Forbidden", "denied", why);
+	return false;
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct httpd *h = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	if (!client_allowed(req))
+		return;
 	if (!host_allowed(req)) {
 		send_error(req, 403, "Forbidden", "usage",
 			   "the Host header must be an IP address or localhost");

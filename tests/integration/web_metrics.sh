@@ -35,6 +35,17 @@ code=$(get -o /dev/null -w '%{http_code}' -X POST "http://$web/api/status")
 [ "$code" = 501 ] || [ "$code" = 405 ] || fail "a POST got $code"
 [ "$(get -o /dev/null -w '%{http_code}' "http://$web/nothing")" = 404 ] || fail "an unknown path was served"
 [ "$(get -o /dev/null -w '%{http_code}' "http://$web/api/lookup")" = 400 ] || fail "a lookup without a key was run"
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	# Another user of the machine sees nothing: the view shows paths and runs lookups.
+	as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+	code=$(as_nobody curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "http://$web/api/status")
+	[ "$code" = 403 ] || fail "user nobody got $code from /api/status, not 403"
+	body=$(as_nobody curl -sS --max-time 10 "http://$web/")
+	grep -q '"code":"denied"' <<<"$body" || grep -q '"code": "denied"' <<<"$body" ||
+		fail "user nobody got the page: $body"
+else
+	note "not root: the check that other users are refused is skipped"
+fi
 
 note "the page"
 page=$(get "http://$web/")
