@@ -91,7 +91,7 @@ int tree_meta_file(const struct tree_meta *t, uint32_t i, int fd)
 int tree_meta_dirs(const struct tree_meta *t, const char *base, char *err, size_t errcap)
 {
 	for (uint32_t i = 0; i < t->ndirs; i++)
-		if (storage_mkparents(base, t->dir[i]) != 0 ||
+		if (make_parent_dirs(base, t->dir[i]) != 0 ||
 		    (mkdir(t->dir[i], 0777) != 0 && errno != EEXIST)) {
 			snprintf(err, errcap, "cannot create the directory %s: %s", t->dir[i],
 				 strerror(errno));

@@ -66,7 +66,7 @@ static int sync_files(struct xfer_copy *c)
 {
 	for (uint32_t i = 0; i < c->files.n; i++) {
 		const char *path = c->files.v[i].path;
-		int fd = storage_mkparents(c->parent, path) == 0
+		int fd = make_parent_dirs(c->parent, path) == 0
 				 ? open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : -1;
 		if (fd < 0 || ftruncate(fd, (off_t)c->files.v[i].len) != 0 || fdatasync(fd) != 0) {
 			snprintf(c->err, sizeof c->err, "cannot write %s: %s", path,

@@ -486,7 +486,7 @@ static int fin_file(struct fin_job *f, uint32_t i)
 {
 	const char *path = f->files.v[i].path;
 	struct stat sb;
-	if (storage_mkparents(f->parent, path) != 0) {
+	if (make_parent_dirs(f->parent, path) != 0) {
 		snprintf(f->err, sizeof f->err, "cannot create the directories of %s: %s", path,
 			 strerror(errno));
 		return -1;

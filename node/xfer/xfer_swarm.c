@@ -14,6 +14,7 @@
 #include <sys/statvfs.h>
 
 #include "dht/kv.h"
+#include "transfer/layout.h"
 #include "node/net/addr.h"
 #include "node/log.h"
 #include "node/net/udp.h"
@@ -561,7 +562,7 @@ int swarm_names(struct xfer *x)
 	if (x->final_root != NULL)
 		return 0;
 	x->chunk_size = manifest_chunk_size(x->man);
-	char *name = storage_content_name(x->man);
+	char *name = layout_content_name(x->man);
 	if (name == NULL && (name = malloc(8 + 17)) != NULL)
 		snprintf(name, 8 + 17, "content-%.16s", x->hex);
 	size_t len = name ? strlen(x->path) + strlen(name) + 16 : 0;

@@ -18,6 +18,7 @@
 
 #include "node/disk/storage.h"
 #include "node/disk/treemeta.h"
+#include "transfer/layout.h"
 
 struct tmp {
 	char dir[256];
@@ -253,7 +254,7 @@ static void test_content_name(void **state)
 	assert_int_equal(manifest_builder_add_hash(b, h), 0);
 	struct manifest *m = manifest_builder_finish(b);
 	manifest_builder_free(b);
-	char *name = storage_content_name(m);
+	char *name = layout_content_name(m);
 	assert_string_equal(name, "dir");
 	free(name);
 	manifest_free(m);
@@ -264,7 +265,7 @@ static void test_content_name(void **state)
 	assert_int_equal(manifest_builder_add_hash(b, h), 0);
 	m = manifest_builder_finish(b);
 	manifest_builder_free(b);
-	assert_null(storage_content_name(m)); /* no common root: the caller names it */
+	assert_null(layout_content_name(m)); /* no common root: the caller names it */
 	manifest_free(m);
 }
 
