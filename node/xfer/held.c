@@ -17,6 +17,7 @@
 
 #include "node/log.h"
 #include "node/net/udp.h"
+#include "node/xfer/statejob.h"
 #include "node/xfer/xfer_impl.h"
 
 #define BATCH_BYTES (64u << 20) /* copied per job: progress at least every ~0.1 s */
@@ -112,7 +113,7 @@ static void copy_run(struct hp_job *j)
 	span_reader_close(&c->wr);
 	c->rc = sync_files(c);
 	if (c->rc == 0)
-		c->rc = jobs_into_place(c->parent, c->part, c->final, c->err, sizeof c->err);
+		c->rc = rename_into_place(c->parent, c->part, c->final, c->err, sizeof c->err);
 }
 
 /* A failed copy leaves nothing of its own behind: its files, then its directories. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "node/log.h"
+#include "node/xfer/chunkjob.h"
 #include "node/xfer/xfer_impl.h"
 
 struct withdrawal {
@@ -66,46 +67,26 @@ static void on_withdraw(evutil_socket_t fd, short what, void *arg)
 
 /* ---- reading a served chunk back ---- */
 
-struct recheck {
-	struct hp_job j;
+struct recheck_ticket {
 	struct xfer *x;
-	struct span_list spans;
-	uint32_t chunk, len;
 	uint64_t gen;
-	uint8_t expect[MANIFEST_HASH_LEN];
-	uint8_t *buf;
-	size_t bufcap;
-	bool ok;
 };
 
-static void recheck_run(struct hp_job *j)
-{
-	struct recheck *r = (struct recheck *)j;
-	struct span_reader rd;
-	char err[STORAGE_ERR_MAX];
-	uint8_t d[MANIFEST_HASH_LEN];
-	span_reader_init(&rd, &r->spans);
-	r->ok = span_read(&rd, r->spans.off, r->buf, r->len, err, sizeof err) == 0 &&
-		manifest_sha256(r->buf, r->len, d) == 0 && memcmp(d, r->expect, sizeof d) == 0;
-	span_reader_close(&rd);
-}
-
 /* A chunk that no longer reads as hashed: every file it touches is suspect. */
-static void recheck_done(struct hp_job *j)
+static void on_rechecked(void *arg, const struct chunkjob_result *r)
 {
-	struct recheck *r = (struct recheck *)j;
-	struct xfer *x = r->x;
+	struct recheck_ticket *t = arg;
+	struct xfer *x = t->x;
 	struct manifest_span sp[64];
-	if (!x->removed && j->ran && !r->ok && x->s != NULL && r->gen == x->gen) {
+	bool ok = r->rc == 0 && r->ok;
+	if (!x->removed && r->ran && !ok && x->s != NULL && t->gen == x->gen) {
 		log_warn("transfer %.16s: chunk %u no longer reads as it was hashed", x->hex,
 			 r->chunk);
 		int n = manifest_chunk_spans(x->man, r->chunk, sp, 64);
 		for (int i = 0; i < n && i < 64; i++)
 			withdraw_file(x, sp[i].file);
 	}
-	span_list_free(&r->spans);
-	jobs_buf_put(x->m, r->buf, r->bufcap);
-	free(r);
+	free(t);
 	xfer_unref(x);
 }
 
@@ -116,24 +97,21 @@ static void recheck(struct xfer *x, uint32_t chunk)
 	if (x->m->closing || (x->rechecked == NULL && (x->rechecked = bitfield_new(n)) == NULL) ||
 	    bitfield_test(x->rechecked, chunk))
 		return;
-	struct recheck *r = calloc(1, sizeof *r);
-	if (r == NULL)
+	struct chunkjob_req req = { .chunk = chunk, .len = manifest_chunk_len(x->man, chunk) };
+	memcpy(req.expect, manifest_chunk_hash(x->man, chunk), MANIFEST_HASH_LEN);
+	struct recheck_ticket *t = malloc(sizeof *t);
+	if (t == NULL ||
+	    storage_spans(x->sto, (uint64_t)chunk * x->chunk_size, req.len, &req.spans) != 0) {
+		free(t);
 		return;
-	*r = (struct recheck){ .x = x, .chunk = chunk, .gen = x->gen,
-			       .len = manifest_chunk_len(x->man, chunk) };
-	memcpy(r->expect, manifest_chunk_hash(x->man, chunk), MANIFEST_HASH_LEN);
-	r->buf = jobs_buf_get(x->m, r->len, &r->bufcap);
-	if (r->buf == NULL ||
-	    storage_spans(x->sto, (uint64_t)chunk * x->chunk_size, r->len, &r->spans) != 0) {
-		jobs_buf_put(x->m, r->buf, r->bufcap);
-		free(r);
+	}
+	*t = (struct recheck_ticket){ x, x->gen };
+	if (chunkjob_submit(x->m->pool, &x->m->bufs, &req, on_rechecked, t) != 0) {
+		free(t);
 		return;
 	}
 	bitfield_set(x->rechecked, chunk);
-	r->j.run = recheck_run;
-	r->j.done = recheck_done;
 	x->refs++;
-	hashpool_submit(x->m->pool, &r->j);
 }
 
 bool changed_check(struct xfer *x, uint32_t chunk)

@@ -76,7 +76,7 @@ static struct xfer *fetch_new(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_
 static struct xfer *fetch_held(struct xfer *x, const char *out, struct xfer_copy **copy,
 			       enum xfer_err *code, char *err, size_t errcap)
 {
-	if (!x->seed && swarm_names(x) != 0) {
+	if (!x->seed && place_names(x) != 0) {
 		snprintf(err, errcap, "out of memory");
 		*code = XFER_E_INTERNAL;
 		return NULL;
