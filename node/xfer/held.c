@@ -17,8 +17,8 @@
 
 #include "node/log.h"
 #include "node/net/udp.h"
+#include "node/xfer/held.h"
 #include "node/xfer/statejob.h"
-#include "node/xfer/xfer_impl.h"
 
 #define BATCH_BYTES (64u << 20) /* copied per job: progress at least every ~0.1 s */
 #define PROGRESS_EVERY_US 250000

@@ -18,7 +18,12 @@
 #include "node/log.h"
 #include "node/net/udp.h"
 #include "node/xfer/statejob.h"
-#include "node/xfer/xfer_impl.h"
+#include "node/xfer/xfer_changed.h"
+#include "node/xfer/xfer_hashing.h"
+#include "node/xfer/xfer_mgr.h"
+#include "node/xfer/xfer_peers.h"
+#include "node/xfer/xfer_place.h"
+#include "node/xfer/xfer_swarm.h"
 
 #define SAVE_EVERY_US 500000      /* at most two state writes a second per transfer */
 #define RATE_ALPHA 0.35           /* weight of the newest quarter second in the shown rates */

@@ -15,7 +15,7 @@
 
 #include "node/log.h"
 #include "node/xfer/chunkjob.h"
-#include "node/xfer/xfer_impl.h"
+#include "node/xfer/xfer_changed.h"
 
 struct withdrawal {
 	struct xfer *x;

@@ -2,15 +2,19 @@
  * reference), its watchers, its failure reasons, its state file's text and how much of it is
  * verified. A transfer is freed only when its last job is back from the pool, so a job never
  * finds its transfer gone; a transfer taken out of the list is merely marked removed until
- * then. Stopping its swarm and its housekeeping timer belong to the files above: they are
+ * then. Its running time (hashing a share, or downloading) is summed over stops and restarts of
+ * the transfer and of the node; time spent stopped, failed, seeding or with the node down is
+ * not in it. Stopping its swarm and its housekeeping timer belong to the files above: they are
  * reached through the manager's hooks (struct xfer_hooks), never called by name from here. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "node/log.h"
-#include "node/xfer/xfer_impl.h"
+#include "node/net/udp.h"
+#include "node/xfer/xfer_core.h"
 
 #define HOUSE_MS 250              /* rates, progress (so at most 4 lines a second), saves */
 
@@ -249,4 +253,29 @@ struct xfer *xfer_new(struct xfer_mgr *m)
 	x->next = m->list;
 	m->list = x;
 	return x;
+}
+
+/* ---- running time ---- */
+
+void xtime_start(struct xfer *x)
+{
+	if (x->active_since_us == 0)
+		x->active_since_us = mono_now_us();
+}
+
+void xtime_stop(struct xfer *x, bool completed)
+{
+	if (x->active_since_us != 0)
+		x->active_us += mono_now_us() - x->active_since_us;
+	x->active_since_us = 0;
+	if (completed)
+		x->finished = (int64_t)time(NULL);
+}
+
+uint64_t xtime_active_ms(const struct xfer *x)
+{
+	uint64_t us = x->active_us;
+	if (x->active_since_us != 0)
+		us += mono_now_us() - x->active_since_us;
+	return us / 1000;
 }

@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "node/log.h"
-#include "node/xfer/xfer_impl.h"
+#include "node/xfer/held.h"
+#include "node/xfer/xfer_mgr.h"
+#include "node/xfer/xfer_place.h"
 
 /* access() says yes to root whatever the mode or the attributes: only creating a file tells. */
 static int out_dir_ok(const char *out, char *err, size_t errcap)

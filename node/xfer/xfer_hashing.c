@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "node/xfer/hashjob.h"
-#include "node/xfer/xfer_impl.h"
+#include "node/xfer/xfer_hashing.h"
 
 #define HASH_JOB_BYTES (16u << 20) /* a share is hashed in jobs of this much data */
 #define JOBS_PER_THREAD 2

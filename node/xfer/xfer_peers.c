@@ -9,7 +9,7 @@
 #include "node/log.h"
 #include "node/net/addr.h"
 #include "node/net/udp.h"
-#include "node/xfer/xfer_impl.h"
+#include "node/xfer/xfer_peers.h"
 
 #define ANNOUNCE_TTL_S 600
 

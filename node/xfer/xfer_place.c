@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include "node/xfer/xfer_impl.h"
+#include "node/xfer/xfer_place.h"
 #include "transfer/layout.h"
 
 int place_names(struct xfer *x)

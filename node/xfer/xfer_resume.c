@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 
 #include "node/log.h"
-#include "node/xfer/xfer_impl.h"
+#include "node/xfer/xfer_mgr.h"
+#include "node/xfer/xfer_peers.h"
+#include "node/xfer/xfer_place.h"
 
 #define STATE_MAX_BYTES (1u << 20) /* a full bitfield in hex is 64 KiB; files add 40 B each */
 

@@ -13,7 +13,10 @@
 #include "node/net/udp.h"
 #include "node/xfer/chunkjob.h"
 #include "node/xfer/statejob.h"
-#include "node/xfer/xfer_impl.h"
+#include "node/xfer/xfer_changed.h"
+#include "node/xfer/xfer_peers.h"
+#include "node/xfer/xfer_place.h"
+#include "node/xfer/xfer_swarm.h"
 
 #define MAX_SESSION_PEERS 80        /* inbound and outbound together */
 #define TICK_MIN_US 5000

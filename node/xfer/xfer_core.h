@@ -1,12 +1,13 @@
-/* node/xfer/xfer_impl.h: the inside of the transfer manager, private to node/xfer/xfer*.c and
- * held.c. Calls run one way, from the top down: xfer_fetch.c, xfer_resume.c -> xfer.c (the
- * manager, shares, runs, restarts) -> xfer_swarm.c (the session) -> xfer_peers.c,
- * xfer_place.c, xfer_changed.c, xfer_hashing.c -> xfer_core.c (a transfer's memory and life)
- * -> xfer_time.c. The pool jobs (hashjob.c, chunkjob.c, statejob.c) and the chunk buffers
- * (chunkbuf.c) take explicit inputs and know no struct xfer. Upward calls go only through
- * function pointers: struct xfer_hooks, and a transfer's HASHED callback. */
-#ifndef NODE_XFER_IMPL_H
-#define NODE_XFER_IMPL_H
+/* node/xfer/xfer_core.h: the inside of a transfer and of the manager (struct xfer, struct
+ * xfer_mgr), and the bottom of the transfer files: a transfer's memory, life and running time.
+ * Private to node/xfer/. Calls run one way, from the top down: xfer_fetch.c, xfer_resume.c ->
+ * xfer.c (the manager, shares, runs, restarts) -> held.c, xfer_swarm.c (the session) ->
+ * xfer_peers.c, xfer_place.c, xfer_changed.c, xfer_hashing.c -> xfer_core.c. The pool jobs
+ * (hashjob.c, chunkjob.c, statejob.c) and the chunk buffers (chunkbuf.c) take explicit inputs
+ * and know no struct xfer. Upward calls go only through function pointers: struct xfer_hooks,
+ * and a transfer's HASHED callback. */
+#ifndef NODE_XFER_CORE_H
+#define NODE_XFER_CORE_H
 
 #include "node/disk/hashpool.h"
 #include "node/disk/storage.h"
@@ -111,73 +112,6 @@ struct xfer {
 	struct fmap *mapped_map;
 };
 
-/* xfer.c */
-/* Run a stopped or failed transfer again, or a resumed one for the first time. Return the
- * transfer to report (another one if a changed share had to be hashed anew), or NULL if it
- * was dropped (its data is gone). */
-struct xfer *xfer_restart(struct xfer *x);
-/* Whether a share's (or a finished download's) files differ from those it recorded. */
-bool xfer_files_changed(struct xfer *x);
-int xfer_set_cid(struct xfer *x, const uint8_t cid[MANIFEST_ID_LEN]);
-/* Ready to trade: make the session, start timers and DHT work. Return 0, or -1 (X failed). */
-int xfer_run(struct xfer *x);
-
-/* held.c */
-/* Copy X's content (complete under SRC) into OUT/NAME, verifying every chunk. Return the copy
- * (under way), or NULL with *CODE and ERR set. */
-struct xfer_copy *held_copy_start(struct xfer *x, const char *src, const char *out,
-				  const char *name, enum xfer_err *code, char *err, size_t errcap);
-
-/* xfer_swarm.c */
-int swarm_start(struct xfer *x);
-/* Close every connection and free the session. Not from inside the session core. */
-void swarm_halt(struct xfer *x);
-void swarm_house(struct xfer *x, uint64_t now);
-/* The fetch is complete and its data in place: record, announce, notify, maybe leave. */
-void xfer_completed(struct xfer *x);
-
-/* xfer_peers.c */
-/* X's peer book, made on first use. NULL on no memory. */
-struct peerbook *peers_book(struct xfer *x);
-/* Remember A as a peer to call (a hint from the state file, or the DHT). */
-void peers_known_add(struct xfer *x, const struct dht_addr *a);
-int peers_route(void *arg, const uint8_t cid[WIRE_CONTENT_ID_LEN], const struct pconn_ops **ops,
-		void **owner);
-/* The session closed connection C. */
-void peers_conn_closed(struct xfer *x, struct pconn *c, enum session_close why);
-/* The session runs: announce, look holders up, dial. Return 0 or -1 (no memory). */
-int peers_start(struct xfer *x, uint64_t now);
-void peers_house(struct xfer *x, uint64_t now);
-void peers_dht_kick(struct xfer *x);
-/* Close every connection, forget the DHT calls in flight, stop the DHT timer. */
-void peers_halt(struct xfer *x);
-void peers_tickets_free(struct xfer_mgr *m);
-
-/* xfer_place.c */
-/* Set the name, the final and the partial root from the manifest. Return 0 or -1 (memory). */
-int place_names(struct xfer *x);
-/* The manifest is known (given, resumed, or fetched): names, room, storage. Return 0, or -1
- * with X failed (or about to fail, when called from inside the session core). */
-int place_prepare(struct xfer *x);
-
-/* xfer_changed.c */
-/* Whether CHUNK may be served: its files are still those hashed. If not, their chunks are
- * withdrawn from the session right after the current call (it may not be re-entered). */
-bool changed_check(struct xfer *x, uint32_t chunk);
-/* Remember the files' identities as recorded in X->scan, for changed_check(). */
-void changed_record(struct xfer *x);
-/* A download none of whose peers holds some chunk it lacks, for the transfer's time-out: fail
- * it, saying why. Return whether it failed. */
-bool changed_stalled(struct xfer *x, uint64_t now);
-
-/* xfer_hashing.c */
-/* Hash X's NCHUNKS chunks on the pool: compute their digests into X->digests (a share, no
- * manifest yet), or check them against the manifest into X->verified. HASHED runs when all
- * are done (not if X fails or restarts first). */
-void hashing_start(struct xfer *x, uint32_t nchunks, void (*hashed)(struct xfer *x));
-/* Keep a few jobs in flight. */
-void hashing_more(struct xfer *x);
-
 /* xfer_core.c */
 struct xfer *xfer_new(struct xfer_mgr *m);
 /* Take X out of the manager (watchers get GONE); its memory goes with its last job. */
@@ -198,7 +132,6 @@ void xfer_saved(struct xfer *x, bool with_manifest, int rc, const char *err);
 /* The state file's text for X (malloc'd), or NULL on no memory. */
 char *xfer_state_text(struct xfer *x);
 
-/* xfer_time.c */
 /* Count X's running time from now on (nothing if it already counts). */
 void xtime_start(struct xfer *x);
 /* Stop counting; COMPLETED: X is complete now (noted as its finish time). */
