@@ -66,7 +66,8 @@ void xfer_unref(struct xfer *x)
 	free(x->final_root);
 	free(x->part_root);
 	free(x->changed);
-	bitfield_free(x->rechecked);
+	bitfield_free(x->served_ok);
+	bitfield_free(x->checking);
 	heldchunks_clear(&x->held, &x->m->bufs);
 	free(x->conns);
 	peerbook_free(x->book);

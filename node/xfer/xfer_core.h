@@ -95,7 +95,9 @@ struct xfer {
 	/* Files that change under a share (xfer_changed.c). */
 	uint32_t checked_chunk;  /* 1 + the chunk whose files were last found unchanged; 0: none */
 	char *changed;           /* the first file found changed, for list; NULL: none */
-	struct bitfield *rechecked; /* chunks read back and hashed since the share started */
+	struct bitfield *served_ok; /* chunks read back and found as hashed in this run */
+	struct bitfield *checking;  /* chunks being read back and hashed */
+	unsigned checks_out;        /* bits set in CHECKING */
 	uint64_t orphan_since_us; /* since when a chunk we lack has no holder among our peers */
 	struct xfer_watch *watches;
 	uint64_t acc_down, acc_up, prev_down, prev_up, prev_us;

@@ -80,8 +80,11 @@ static const uint8_t *e_read(void *arg, uint32_t chunk, uint32_t offset, uint32_
 	struct xfer *x = arg;
 	char err[STORAGE_ERR_MAX];
 	x->mapped_map = NULL;
-	if (len > sizeof x->upbuf || x->sto == NULL || !changed_check(x, chunk))
+	if (len > sizeof x->upbuf || x->sto == NULL)
 		return NULL;
+	enum serve may = changed_may_serve(x, chunk);
+	if (may != SERVE_NOW)
+		return may == SERVE_LATER ? SESSION_READ_LATER : NULL;
 	uint64_t off = (uint64_t)chunk * x->chunk_size + offset;
 	struct fmap *map;
 	const uint8_t *p = x->m->cfg.debug_corrupt ? NULL : storage_map(x->sto, off, len, &map);
@@ -111,6 +114,13 @@ static void e_verify(void *arg, uint32_t chunk, bool want_digests)
 	struct xfer *x = arg;
 	if (verify_chunk(x, chunk, want_digests) != 0)
 		xfer_fail_later(x, XFER_E_INTERNAL, "out of memory while verifying a chunk");
+}
+
+static void e_will_read(void *arg, uint32_t chunk)
+{
+	struct xfer *x = arg;
+	if (x->sto != NULL)
+		changed_prepare(x, chunk);
 }
 
 static void e_ban(void *arg, const uint8_t peer_id[WIRE_PEER_ID_LEN])
@@ -336,6 +346,7 @@ int swarm_start(struct xfer *x)
 	struct session_env env = {
 		.arg = x, .send = e_send, .backlog = e_backlog, .close = e_close,
 		.store = e_store, .read = e_read, .verify = e_verify, .ban = e_ban,
+		.will_read = e_will_read,
 		.manifest = e_manifest, .now = e_now, .rand64 = e_rand, .log = e_log,
 	};
 	if (x->tick_ev == NULL && (x->tick_ev = evtimer_new(x->m->base, on_tick, x)) == NULL)
