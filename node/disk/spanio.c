@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "node/disk/beneath.h"
+
 static void set_err(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t cap, const char *fmt, ...)
 {
@@ -22,28 +24,14 @@ static void set_err(char *err, size_t cap, const char *fmt, ...)
 	va_end(ap);
 }
 
-int make_parent_dirs(const char *base, const char *path)
-{
-	size_t skip = strlen(base);
-	char *p = strdup(path);
-	if (p == NULL)
-		return -1;
-	int rc = 0;
-	for (char *s = p + skip + 1; rc == 0 && (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST)
-			rc = -1;
-		*s = '/';
-	}
-	free(p);
-	return rc;
-}
-
 void span_list_free(struct span_list *l)
 {
-	for (uint32_t i = 0; l->v && i < l->n; i++)
+	for (uint32_t i = 0; l->v && i < l->n; i++) {
 		free(l->v[i].path);
+		free(l->v[i].rel);
+	}
 	free(l->v);
+	free(l->base);
 	memset(l, 0, sizeof *l);
 }
 
@@ -52,7 +40,7 @@ void span_reader_init(struct span_reader *r, const struct span_list *l)
 	r->l = l;
 	r->cur = 0;
 	r->fd = -1;
-	r->create_base = NULL;
+	r->create = false;
 }
 
 void span_reader_close(struct span_reader *r)
@@ -73,20 +61,25 @@ static int span_find(const struct span_list *l, uint64_t *rel)
 	return -1;
 }
 
+int span_open(const struct span_list *l, uint32_t i, int flags, char *err, size_t errcap)
+{
+	const struct span *s = &l->v[i];
+	int fd = open_beneath(l->base, s->rel, flags, 0666);
+	if (fd < 0 && errno == ENOENT && (flags & O_CREAT) && mkdirs_beneath(l->base, s->rel, 1) == 0)
+		fd = open_beneath(l->base, s->rel, flags, 0666);
+	if (fd < 0)
+		set_err(err, errcap, "cannot open %s: %s", s->path,
+			errno == ELOOP ? "it is (or lies under) a symbolic link" : strerror(errno));
+	return fd;
+}
+
 static int reader_open(struct span_reader *r, uint32_t i, char *err, size_t errcap)
 {
 	if (r->fd >= 0 && r->cur == i)
 		return r->fd;
 	span_reader_close(r);
-	const char *path = r->l->v[i].path;
-	int flags = (r->create_base ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC;
-	r->fd = open(path, flags, 0644);
-	if (r->fd < 0 && errno == ENOENT && r->create_base &&
-	    make_parent_dirs(r->create_base, path) == 0)
-		r->fd = open(path, flags, 0644);
+	r->fd = span_open(r->l, i, r->create ? O_RDWR | O_CREAT : O_RDONLY, err, errcap);
 	r->cur = i;
-	if (r->fd < 0)
-		set_err(err, errcap, "cannot open %s: %s", path, strerror(errno));
 	return r->fd;
 }
 
@@ -135,7 +128,7 @@ int span_read(struct span_reader *r, uint64_t off, void *buf, size_t len, char *
 int span_write(struct span_reader *r, uint64_t off, const void *buf, size_t len, char *err,
 	       size_t errcap)
 {
-	if (r->create_base == NULL) {
+	if (!r->create) {
 		set_err(err, errcap, "the spans were opened for reading");
 		return -1;
 	}

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "node/disk/beneath.h"
 #include "transfer/layout.h"
 
 /* Descriptors one storage keeps open; past this all are closed and reopened on demand. A tree
@@ -41,7 +42,8 @@ struct ident {
 };
 
 struct sfile {
-	char *full;      /* the path on disk */
+	char *full;      /* the path on disk, as the user named the root: for messages */
+	char *rel;       /* the path beneath BASE, opened without following links */
 	uint64_t size, off; /* as the layout says, kept here for the hot paths */
 	struct ident id; /* as hashed (has_id) */
 	bool has_id;
@@ -52,6 +54,7 @@ struct sfile {
 
 struct storage {
 	char *root;
+	char *base, *top; /* the directory holding the root, and the root's name in it */
 	bool writable;
 	uint32_t n, nopen;
 	uint64_t total;
@@ -81,14 +84,38 @@ static char *join_path(const char *root, const char *rel)
 	return p;
 }
 
+/* Split ROOT into the directory that holds it and its name. A share's root is resolved first
+ * (the user may name it through a link); a download's root is taken as written, since its own
+ * name must never be a link (one planted there would redirect the writes). */
+static int split_root(struct storage *st)
+{
+	char *real = st->writable ? NULL : realpath(st->root, NULL);
+	const char *r = real ? real : st->root;
+	const char *slash = strrchr(r, '/');
+	free(st->base);
+	free(st->top);
+	st->base = slash == NULL ? strdup(".") : slash == r ? strdup("/") : strndup(r, (size_t)(slash - r));
+	st->top = strdup(slash ? slash + 1 : r);
+	free(real);
+	return st->base && st->top ? 0 : -1;
+}
+
 static int build_paths(struct storage *st)
 {
+	if (split_root(st) != 0)
+		return -1;
 	for (uint32_t i = 0; i < st->n; i++) {
-		char *p = join_path(st->root, layout_file(st->lay, i, &st->f[i].off, &st->f[i].size));
-		if (p == NULL)
+		const char *rel = layout_file(st->lay, i, &st->f[i].off, &st->f[i].size);
+		char *p = join_path(st->root, rel), *q = join_path(st->top, rel);
+		if (p == NULL || q == NULL) {
+			free(p);
+			free(q);
 			return -1;
+		}
 		free(st->f[i].full);
+		free(st->f[i].rel);
 		st->f[i].full = p;
+		st->f[i].rel = q;
 	}
 	return 0;
 }
@@ -161,10 +188,13 @@ void storage_free(struct storage *st)
 			close(st->f[i].fd);
 		fmap_unref(st->f[i].map);
 		free(st->f[i].full);
+		free(st->f[i].rel);
 	}
 	layout_free(st->lay);
 	free(st->f);
 	free(st->root);
+	free(st->base);
+	free(st->top);
 	free(st);
 }
 
@@ -202,8 +232,10 @@ void storage_record_idents(struct storage *st, const uint64_t *size, const int64
 {
 	for (uint32_t i = 0; i < st->n; i++) {
 		struct stat sb;
-		/* A file gone already is recorded without an inode: the first check finds it changed. */
-		struct ident now = stat(st->f[i].full, &sb) == 0 ? ident_of(&sb) : (struct ident){ 0 };
+		/* A file gone already (or a link now) is recorded without an inode: the first check
+		 * finds it changed. */
+		struct ident now = stat_beneath(st->base, st->f[i].rel, &sb) == 0 && S_ISREG(sb.st_mode)
+					   ? ident_of(&sb) : (struct ident){ 0 };
 		st->f[i].id = (struct ident){ size[i], now.ino, now.dev, mtime_ns[i] };
 		st->f[i].has_id = true;
 	}
@@ -218,7 +250,8 @@ int storage_check(struct storage *st, uint64_t off, uint64_t len, uint32_t *file
 		struct stat sb;
 		if (!f->has_id || f->size == 0)
 			continue;
-		struct ident now = stat(f->full, &sb) == 0 ? ident_of(&sb) : (struct ident){ 0 };
+		struct ident now = stat_beneath(st->base, f->rel, &sb) == 0 && S_ISREG(sb.st_mode)
+					   ? ident_of(&sb) : (struct ident){ 0 };
 		if (now.size != f->id.size || now.mtime_ns != f->id.mtime_ns ||
 		    now.ino != f->id.ino || now.dev != f->id.dev) {
 			*file = i;
@@ -236,6 +269,19 @@ char *storage_path_of(const struct storage *st, const char *mpath)
 	return p;
 }
 
+char *storage_rel_of(const struct storage *st, const char *mpath)
+{
+	char *rel = layout_rel_path(st->lay, mpath);
+	char *p = rel ? join_path(st->top, rel) : NULL;
+	free(rel);
+	return p;
+}
+
+const char *storage_base(const struct storage *st)
+{
+	return st->base;
+}
+
 const char *storage_file(const struct storage *st, uint32_t i, uint64_t *off, uint64_t *size)
 {
 	if (i >= st->n)
@@ -247,14 +293,13 @@ const char *storage_file(const struct storage *st, uint32_t i, uint64_t *off, ui
 
 /* ---- the loop thread's descriptors ---- */
 
-/* The directory that holds the root: what exists before a download starts. */
-static char *root_parent(const struct storage *st)
+/* Whether the file open at FD is a regular file, and the one recorded as hashed (if any). */
+static bool file_is_recorded(const struct sfile *f, int fd)
 {
-	char *p = strdup(st->root);
-	char *slash = p ? strrchr(p, '/') : NULL;
-	if (slash)
-		slash[slash == p ? 1 : 0] = '\0';
-	return p;
+	struct stat sb;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return false;
+	return !f->has_id || ((uint64_t)sb.st_ino == f->id.ino && (uint64_t)sb.st_dev == f->id.dev);
 }
 
 static int open_file(struct storage *st, uint32_t i, char *err, size_t cap)
@@ -264,16 +309,20 @@ static int open_file(struct storage *st, uint32_t i, char *err, size_t cap)
 		return f->fd;
 	if (st->nopen >= MAX_OPEN)
 		close_all(st);
-	int flags = (st->writable ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC;
-	f->fd = open(f->full, flags, 0644);
-	if (f->fd < 0 && errno == ENOENT && st->writable && !layout_single(st->lay)) {
-		char *parent = root_parent(st);
-		if (parent && make_parent_dirs(parent, f->full) == 0)
-			f->fd = open(f->full, flags, 0644);
-		free(parent);
+	int flags = st->writable ? O_RDWR | O_CREAT : O_RDONLY;
+	f->fd = open_beneath(st->base, f->rel, flags, 0666);
+	if (f->fd < 0 && errno == ENOENT && st->writable && !layout_single(st->lay) &&
+	    mkdirs_beneath(st->base, f->rel, 1) == 0)
+		f->fd = open_beneath(st->base, f->rel, flags, 0666);
+	if (f->fd >= 0 && !file_is_recorded(f, f->fd)) {
+		close(f->fd);
+		f->fd = -1;
+		set_err(err, cap, "cannot open %s: it is not the file that was shared", f->full);
+		return -1;
 	}
 	if (f->fd < 0) {
-		set_err(err, cap, "cannot open %s: %s", f->full, strerror(errno));
+		set_err(err, cap, "cannot open %s: %s", f->full,
+			errno == ELOOP ? "it is (or lies under) a symbolic link" : strerror(errno));
 		return -1;
 	}
 	st->nopen++;
@@ -375,8 +424,11 @@ int storage_spans(const struct storage *st, uint64_t off, uint64_t len, struct s
 		return len == 0 ? 0 : -1;
 	uint32_t first = layout_file_at(st->lay, off), last = layout_file_at(st->lay, off + len - 1);
 	out->v = calloc(last - first + 1, sizeof *out->v);
-	if (out->v == NULL)
+	out->base = strdup(st->base);
+	if (out->v == NULL || out->base == NULL) {
+		span_list_free(out);
 		return -1;
+	}
 	for (uint32_t i = first; i <= last; i++) {
 		const struct sfile *f = &st->f[i];
 		if (f->size == 0)
@@ -386,7 +438,7 @@ int storage_spans(const struct storage *st, uint64_t off, uint64_t len, struct s
 		struct span *s = &out->v[out->n++];
 		s->file_off = a - f->off;
 		s->len = b - a;
-		if ((s->path = strdup(f->full)) == NULL) {
+		if ((s->path = strdup(f->full)) == NULL || (s->rel = strdup(f->rel)) == NULL) {
 			span_list_free(out);
 			return -1;
 		}
@@ -397,17 +449,20 @@ int storage_spans(const struct storage *st, uint64_t off, uint64_t len, struct s
 int storage_all_paths(const struct storage *st, struct span_list *out)
 {
 	memset(out, 0, sizeof *out);
-	out->v = calloc(st->n, sizeof *out->v);
-	if (out->v == NULL)
+	out->v = calloc(st->n ? st->n : 1, sizeof *out->v);
+	out->base = strdup(st->base);
+	if (out->v == NULL || out->base == NULL) {
+		span_list_free(out);
 		return -1;
+	}
 	out->len = st->total;
 	for (uint32_t i = 0; i < st->n; i++) {
-		out->v[i].len = st->f[i].size;
-		if ((out->v[i].path = strdup(st->f[i].full)) == NULL) {
+		struct span *s = &out->v[out->n++];
+		s->len = st->f[i].size;
+		if ((s->path = strdup(st->f[i].full)) == NULL || (s->rel = strdup(st->f[i].rel)) == NULL) {
 			span_list_free(out);
 			return -1;
 		}
-		out->n++;
 	}
 	return 0;
 }

@@ -46,6 +46,11 @@ int storage_check(struct storage *st, uint64_t off, uint64_t len, uint32_t *file
 /* The full path of manifest path MPATH (a file's or a directory's; the tree's own name is the
  * root), malloc'd; NULL on no memory. */
 char *storage_path_of(const struct storage *st, const char *mpath);
+/* The path of manifest path MPATH beneath storage_base(), malloc'd; NULL on no memory. */
+char *storage_rel_of(const struct storage *st, const char *mpath);
+/* The directory holding the root, beneath which every file is opened without following links
+ * (node/disk/beneath.h). */
+const char *storage_base(const struct storage *st);
 /* File I's full path and the stream range it covers; NULL if I is out of range. */
 const char *storage_file(const struct storage *st, uint32_t i, uint64_t *off, uint64_t *size);
 

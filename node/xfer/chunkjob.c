@@ -17,7 +17,7 @@ struct chunkjob {
 	uint8_t expect[MANIFEST_HASH_LEN];
 	bool want, ok;
 	struct heldchunk held;   /* the chunk's blocks kept in memory (held.data), if any */
-	char *base;              /* where files may be created */
+	bool create;             /* files may be created (a download's) */
 	uint8_t *buf, *digests;  /* buf: held.data, or a buffer of the cache */
 	size_t bufcap;
 	int rc;
@@ -32,7 +32,7 @@ static int chunk_load(struct chunkjob *c)
 {
 	struct span_reader rd;
 	span_reader_init(&rd, &c->spans);
-	rd.create_base = c->base;
+	rd.create = c->create;
 	int rc = 0;
 	for (uint32_t b = 0; rc == 0 && c->held.data && b * WIRE_BLOCK_SIZE < c->len; b++) {
 		if (!(c->held.mask[b / 8] & (1u << (b % 8))))
@@ -74,7 +74,6 @@ static void chunk_free(struct chunkjob *c)
 		heldchunk_release(&c->held, c->bufs);
 	else
 		bufcache_put(c->bufs, c->buf, c->bufcap);
-	free(c->base);
 	free(c->digests);
 	free(c);
 }
@@ -108,9 +107,9 @@ int chunkjob_submit(struct hashpool *pool, struct bufcache *bufs, struct chunkjo
 		c->buf = c->held.data; /* read back into the same memory */
 	else
 		c->buf = bufcache_get(bufs, c->len, &c->bufcap);
-	c->base = req->create_base ? strdup(req->create_base) : NULL;
+	c->create = req->create;
 	c->digests = malloc(((size_t)c->len / WIRE_BLOCK_SIZE + 1) * SESSION_DIGEST_LEN);
-	if (c->buf == NULL || (req->create_base && c->base == NULL) || c->digests == NULL) {
+	if (c->buf == NULL || c->digests == NULL) {
 		chunk_free(c);
 		return -1;
 	}

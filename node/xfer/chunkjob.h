@@ -18,9 +18,9 @@ struct chunkjob_req {
 	uint32_t chunk, len;
 	uint8_t expect[MANIFEST_HASH_LEN];
 	bool want_digests;       /* per-block digests too, if the chunk is bad (or asked anyway) */
-	/* A download's: where files may be created (copied), and the blocks held in memory for
-	 * the chunk (taken; held.data NULL if none). NULL base: read only. */
-	const char *create_base;
+	/* A download's: its files may be created, and the blocks held in memory for the chunk
+	 * (taken; held.data NULL if none) are written first. */
+	bool create;
 	struct heldchunk held;
 };
 

@@ -67,13 +67,13 @@ static int sync_files(struct xfer_copy *c)
 {
 	for (uint32_t i = 0; i < c->files.n; i++) {
 		const char *path = c->files.v[i].path;
-		int fd = make_parent_dirs(c->parent, path) == 0
-				 ? open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : -1;
-		if (fd < 0 || ftruncate(fd, (off_t)c->files.v[i].len) != 0 || fdatasync(fd) != 0) {
+		int fd = span_open(&c->files, i, O_WRONLY | O_CREAT, c->err, sizeof c->err);
+		if (fd < 0)
+			return -1;
+		if (ftruncate(fd, (off_t)c->files.v[i].len) != 0 || fdatasync(fd) != 0) {
 			snprintf(c->err, sizeof c->err, "cannot write %s: %s", path,
 				 strerror(errno));
-			if (fd >= 0)
-				close(fd);
+			close(fd);
 			return -1;
 		}
 		close(fd);
@@ -200,7 +200,7 @@ static int copy_setup(struct xfer_copy *c, struct xfer *x, const char *src, cons
 		return -1;
 	span_reader_init(&c->rd, &c->from);
 	span_reader_init(&c->wr, &c->to);
-	c->wr.create_base = c->parent;
+	c->wr.create = true;
 	return 0;
 }
 

@@ -97,17 +97,12 @@ static int finish_file(struct finishjob *f, uint32_t i)
 {
 	const char *path = f->files.v[i].path;
 	struct stat sb;
-	if (make_parent_dirs(f->parent, path) != 0) {
-		snprintf(f->err, sizeof f->err, "cannot create the directories of %s: %s", path,
-			 strerror(errno));
+	int fd = span_open(&f->files, i, O_WRONLY | O_CREAT, f->err, sizeof f->err);
+	if (fd < 0)
 		return -1;
-	}
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || fdatasync(fd) != 0 || tree_meta_file(f->meta, i, fd) != 0 ||
-	    fstat(fd, &sb) != 0) {
+	if (fdatasync(fd) != 0 || tree_meta_file(f->meta, i, fd) != 0 || fstat(fd, &sb) != 0) {
 		snprintf(f->err, sizeof f->err, "cannot finish %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 		return -1;
 	}
 	close(fd);
@@ -122,7 +117,7 @@ static void finish_run(struct hp_job *j)
 	for (uint32_t i = 0; i < f->files.n; i++)
 		if ((f->rc = finish_file(f, i)) != 0)
 			return;
-	if ((f->rc = tree_meta_dirs(f->meta, f->parent, f->err, sizeof f->err)) != 0)
+	if ((f->rc = tree_meta_dirs(f->meta, f->err, sizeof f->err)) != 0)
 		return;
 	/* Every chunk is recorded before the rename: a node killed right after it finds the
 	 * whole file verified under its final name, and uses it in place. */

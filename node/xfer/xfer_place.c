@@ -38,7 +38,14 @@ static int check_room(struct xfer *x, bool *in_place)
 {
 	struct stat sb;
 	struct statvfs vs;
-	bool part = lstat(x->part_root, &sb) == 0, final = lstat(x->final_root, &sb) == 0;
+	bool part = lstat(x->part_root, &sb) == 0, final;
+	if (part && S_ISLNK(sb.st_mode)) {
+		/* Never resumed through: it could point anywhere (node/disk/beneath.h). */
+		xfer_fail_later(x, XFER_E_IO, "%s is a symbolic link, not a partial download of "
+				"ours; remove it or fetch into another directory", x->part_root);
+		return -1;
+	}
+	final = lstat(x->final_root, &sb) == 0;
 	*in_place = !part && final && x->verified && bitfield_all(x->verified);
 	if (final && !*in_place) {
 		xfer_fail_later(x, XFER_E_IO, "%s already exists; move it away or fetch into "

@@ -199,7 +199,7 @@ static int verify_chunk(struct xfer *x, uint32_t chunk, bool want_digests)
 	if (x->m->closing)
 		return 0;
 	struct chunkjob_req req = { .chunk = chunk, .len = manifest_chunk_len(x->man, chunk),
-				    .want_digests = want_digests, .create_base = x->path };
+				    .want_digests = want_digests, .create = true };
 	memcpy(req.expect, manifest_chunk_hash(x->man, chunk), MANIFEST_HASH_LEN);
 	struct verify_ticket *t = malloc(sizeof *t);
 	if (t == NULL ||

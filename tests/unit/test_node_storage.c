@@ -350,7 +350,7 @@ static void test_tree_meta(void **state)
 	close(fd);
 	assert_int_equal(sb.st_mode & 07777, 0750);
 	assert_true(sb.st_mtim.tv_sec == 1000000000 && sb.st_mtim.tv_nsec == 123456789);
-	assert_int_equal(tree_meta_dirs(tm, t->dir, err, sizeof err), 0);
+	assert_int_equal(tree_meta_dirs(tm, err, sizeof err), 0);
 	snprintf(p, sizeof p, "%s/empty", root);
 	assert_int_equal(stat(p, &sb), 0);
 	assert_true(S_ISDIR(sb.st_mode) && sb.st_mtim.tv_sec == 4);
