@@ -386,10 +386,11 @@ void exch_serve(struct session *s, struct peer *p)
 {
 	while (p->rq_head < p->rq_end && may_serve(p) &&
 	       s->env.backlog(s->env.arg, p->conn) < s->cfg.send_low_water) {
-		struct wire_span sp = p->rq[p->rq_head];
-		if (!send_block(s, p, &sp))
-			break; /* in order: what follows waits for this block */
-		p->rq_head++;
+		struct wire_span sp = p->rq[p->rq_head++];
+		if (!send_block(s, p, &sp)) {
+			p->rq_head--; /* in order: what follows waits for this block */
+			break;
+		}
 	}
 	if (p->rq_head == p->rq_end)
 		p->rq_head = p->rq_end = 0;
