@@ -40,56 +40,65 @@ static int walk_parent(const char *base, char *copy, const char **last, int crea
 	return dfd;
 }
 
-static char *copy_of(const char *rel)
+/* Walk to REL's parent beneath BASE (CREATE: making missing directories on the way), run OP
+ * on it and REL's last component, and close it. Return what OP returned, or -1; errno as OP
+ * or the walk left it. */
+static int at_parent(const char *base, const char *rel, int create,
+		     int (*op)(int dfd, const char *last, void *arg), void *arg)
 {
-	char *c = strdup(rel);
-	if (c == NULL)
+	const char *last;
+	char *copy = strdup(rel);
+	if (copy == NULL) {
 		errno = ENOMEM;
-	return c;
+		return -1;
+	}
+	int dfd = walk_parent(base, copy, &last, create);
+	int rc = dfd >= 0 ? op(dfd, last, arg) : -1;
+	int saved = errno;
+	if (dfd >= 0)
+		close(dfd);
+	free(copy);
+	errno = saved;
+	return rc;
+}
+
+struct open_args {
+	int flags;
+	mode_t mode;
+};
+
+static int open_op(int dfd, const char *last, void *arg)
+{
+	const struct open_args *o = arg;
+	return openat(dfd, last, o->flags | O_NOFOLLOW | O_CLOEXEC, o->mode);
 }
 
 int open_beneath(const char *base, const char *rel, int flags, mode_t mode)
 {
-	const char *last;
-	char *copy = copy_of(rel);
-	int dfd = copy ? walk_parent(base, copy, &last, 0) : -1;
-	int fd = dfd >= 0 ? openat(dfd, last, flags | O_NOFOLLOW | O_CLOEXEC, mode) : -1;
-	int saved = errno;
-	if (dfd >= 0)
-		close(dfd);
-	free(copy);
-	errno = saved;
-	return fd;
+	struct open_args o = { flags, mode };
+	return at_parent(base, rel, 0, open_op, &o);
+}
+
+static int stat_op(int dfd, const char *last, void *arg)
+{
+	return fstatat(dfd, last, arg, AT_SYMLINK_NOFOLLOW);
 }
 
 int stat_beneath(const char *base, const char *rel, struct stat *sb)
 {
-	const char *last;
-	char *copy = copy_of(rel);
-	int dfd = copy ? walk_parent(base, copy, &last, 0) : -1;
-	int rc = dfd >= 0 ? fstatat(dfd, last, sb, AT_SYMLINK_NOFOLLOW) : -1;
-	int saved = errno;
-	if (dfd >= 0)
-		close(dfd);
-	free(copy);
-	errno = saved;
-	return rc;
+	return at_parent(base, rel, 0, stat_op, sb);
+}
+
+static int mkdir_op(int dfd, const char *last, void *arg)
+{
+	if (*(const int *)arg || mkdirat(dfd, last, 0777) == 0 || errno == EEXIST)
+		return 0;
+	return -1;
 }
 
 int mkdirs_beneath(const char *base, const char *rel, int parents_only)
 {
-	const char *last;
-	char *copy = copy_of(rel);
-	int dfd = copy ? walk_parent(base, copy, &last, 1) : -1;
-	int rc = dfd >= 0 ? 0 : -1;
-	if (rc == 0 && !parents_only && mkdirat(dfd, last, 0777) != 0 && errno != EEXIST)
-		rc = -1;
-	int saved = errno;
-	if (dfd >= 0)
-		close(dfd);
-	free(copy);
-	errno = saved;
-	return rc;
+	return at_parent(base, rel, 1, mkdir_op, &parents_only);
 }
 
 const char *rel_under(const char *base, const char *full)

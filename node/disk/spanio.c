@@ -15,8 +15,7 @@
 
 #include "node/disk/beneath.h"
 
-static void set_err(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t cap, const char *fmt, ...)
+void io_errf(char *err, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -68,7 +67,7 @@ int span_open(const struct span_list *l, uint32_t i, int flags, char *err, size_
 	if (fd < 0 && errno == ENOENT && (flags & O_CREAT) && mkdirs_beneath(l->base, s->rel, 1) == 0)
 		fd = open_beneath(l->base, s->rel, flags, 0666);
 	if (fd < 0)
-		set_err(err, errcap, "cannot open %s: %s", s->path,
+		io_errf(err, errcap, "cannot open %s: %s", s->path,
 			errno == ELOOP ? "it is (or lies under) a symbolic link" : strerror(errno));
 	return fd;
 }
@@ -100,7 +99,7 @@ static int span_io(struct span_reader *r, uint64_t off, uint8_t *b, size_t len, 
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
-			set_err(err, errcap, "%s %s: %s", write ? "writing" : "reading", s->path,
+			io_errf(err, errcap, "%s %s: %s", write ? "writing" : "reading", s->path,
 				got < 0 ? strerror(errno) : "the file is shorter than expected");
 			return -1;
 		}
@@ -113,7 +112,7 @@ static int span_io(struct span_reader *r, uint64_t off, uint8_t *b, size_t len, 
 		}
 	}
 	if (len > 0) {
-		set_err(err, errcap, "%s past the end of the spans", write ? "write" : "read");
+		io_errf(err, errcap, "%s past the end of the spans", write ? "write" : "read");
 		return -1;
 	}
 	return 0;
@@ -129,7 +128,7 @@ int span_write(struct span_reader *r, uint64_t off, const void *buf, size_t len,
 	       size_t errcap)
 {
 	if (!r->create) {
-		set_err(err, errcap, "the spans were opened for reading");
+		io_errf(err, errcap, "the spans were opened for reading");
 		return -1;
 	}
 	return span_io(r, off, (uint8_t *)buf, len, true, err, errcap);

@@ -27,6 +27,9 @@ struct span_list {
 
 void span_list_free(struct span_list *l); /* frees the contents, not L */
 
+/* Format an error message (what failed, and where) into ERR, of CAP bytes. */
+void io_errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Open span I's file (O_CREAT in FLAGS: creating it and its parent directories as needed).
  * Return the descriptor, or -1 with ERR set. */
 int span_open(const struct span_list *l, uint32_t i, int flags, char *err, size_t errcap);

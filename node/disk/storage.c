@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,15 +60,6 @@ struct storage {
 	struct layout *lay;
 	struct sfile *f;
 };
-
-static void set_err(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- paths under the root ---- */
 
@@ -317,11 +307,11 @@ static int open_file(struct storage *st, uint32_t i, char *err, size_t cap)
 	if (f->fd >= 0 && !file_is_recorded(f, f->fd)) {
 		close(f->fd);
 		f->fd = -1;
-		set_err(err, cap, "cannot open %s: it is not the file that was shared", f->full);
+		io_errf(err, cap, "cannot open %s: it is not the file that was shared", f->full);
 		return -1;
 	}
 	if (f->fd < 0) {
-		set_err(err, cap, "cannot open %s: %s", f->full,
+		io_errf(err, cap, "cannot open %s: %s", f->full,
 			errno == ELOOP ? "it is (or lies under) a symbolic link" : strerror(errno));
 		return -1;
 	}
@@ -375,7 +365,7 @@ static int storage_io(struct storage *st, uint64_t off, uint8_t *b, size_t len, 
 	while (len > 0) {
 		uint32_t i = layout_file_at(st->lay, off);
 		if (i >= st->n) {
-			set_err(err, errcap, "%s past the end of the content", write ? "write" : "read");
+			io_errf(err, errcap, "%s past the end of the content", write ? "write" : "read");
 			return -1;
 		}
 		struct sfile *f = &st->f[i];
@@ -388,7 +378,7 @@ static int storage_io(struct storage *st, uint64_t off, uint8_t *b, size_t len, 
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0) {
-			set_err(err, errcap, "%s %s: %s", write ? "writing" : "reading", f->full,
+			io_errf(err, errcap, "%s %s: %s", write ? "writing" : "reading", f->full,
 				k < 0 ? strerror(errno)
 				: write ? "nothing written" : "the file is shorter than when it was shared");
 			return -1;

@@ -75,11 +75,6 @@ static void on_withdraw(evutil_socket_t fd, short what, void *arg)
 
 /* ---- a served chunk checked against the manifest ---- */
 
-struct check_ticket {
-	struct xfer *x;
-	uint64_t gen;
-};
-
 static unsigned checks_cap(const struct xfer *x)
 {
 	return CHECKS_PER_THREAD * hashpool_threads(x->m->pool);
@@ -90,7 +85,7 @@ static unsigned checks_cap(const struct xfer *x)
  * stale answer too: a request of the new run may wait on the bit it clears). */
 static void on_checked(void *arg, const struct chunkjob_result *r)
 {
-	struct check_ticket *t = arg;
+	struct xfer_ticket *t = arg;
 	struct xfer *x = t->x;
 	struct manifest_span sp[64];
 	bool live = !x->removed && r->ran && x->s != NULL && t->gen == x->gen;
@@ -122,22 +117,11 @@ static int check_start(struct xfer *x, uint32_t chunk)
 	    (x->served_ok == NULL && (x->served_ok = bitfield_new(n)) == NULL) ||
 	    (x->checking == NULL && (x->checking = bitfield_new(n)) == NULL))
 		return -1;
-	struct chunkjob_req req = { .chunk = chunk, .len = manifest_chunk_len(x->man, chunk) };
-	memcpy(req.expect, manifest_chunk_hash(x->man, chunk), MANIFEST_HASH_LEN);
-	struct check_ticket *t = malloc(sizeof *t);
-	if (t == NULL ||
-	    storage_spans(x->sto, (uint64_t)chunk * x->chunk_size, req.len, &req.spans) != 0) {
-		free(t);
+	struct chunkjob_req req = { 0 };
+	if (xfer_chunk_job(x, chunk, &req, on_checked) != 0)
 		return -1;
-	}
-	*t = (struct check_ticket){ x, x->gen };
-	if (chunkjob_submit(x->m->pool, &x->m->bufs, &req, on_checked, t) != 0) {
-		free(t);
-		return -1;
-	}
 	bitfield_set(x->checking, chunk);
 	x->checks_out++;
-	x->refs++;
 	return 0;
 }
 

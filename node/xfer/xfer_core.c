@@ -256,6 +256,31 @@ struct xfer *xfer_new(struct xfer_mgr *m)
 	return x;
 }
 
+/* ---- jobs ---- */
+
+int xfer_chunk_job(struct xfer *x, uint32_t chunk, struct chunkjob_req *req,
+		   chunkjob_done_fn *done)
+{
+	req->chunk = chunk;
+	req->len = manifest_chunk_len(x->man, chunk);
+	memcpy(req->expect, manifest_chunk_hash(x->man, chunk), MANIFEST_HASH_LEN);
+	struct xfer_ticket *t = malloc(sizeof *t);
+	if (t == NULL ||
+	    storage_spans(x->sto, (uint64_t)chunk * x->chunk_size, req->len, &req->spans) != 0) {
+		free(t);
+		if (req->held.data)
+			heldchunk_release(&req->held, &x->m->bufs);
+		return -1;
+	}
+	*t = (struct xfer_ticket){ x, x->gen };
+	if (chunkjob_submit(x->m->pool, &x->m->bufs, req, done, t) != 0) {
+		free(t);
+		return -1;
+	}
+	x->refs++;
+	return 0;
+}
+
 /* ---- running time ---- */
 
 void xtime_start(struct xfer *x)

@@ -12,6 +12,7 @@
 #include "node/disk/hashpool.h"
 #include "node/disk/storage.h"
 #include "node/xfer/chunkbuf.h"
+#include "node/xfer/chunkjob.h"
 #include "node/xfer/xfer.h"
 #include "node/xfer/xferstate.h"
 #include "transfer/peerbook.h"
@@ -83,7 +84,7 @@ struct xfer {
 	struct peerbook *book;   /* whom to dial, when to ask the DHT; NULL until needed */
 	struct heldchunks held;  /* chunks being received */
 	struct event *tick_ev, *house_ev, *dht_ev, *kick_ev;
-	uint64_t active_us;      /* time run before the current run (xfer_time.c) */
+	uint64_t active_us;      /* time run before the current run (xfer_core.c) */
 	uint64_t active_since_us; /* when the current run started, 0 while not running */
 	int64_t finished;        /* when it completed (Unix seconds), or 0 */
 	uint64_t run_us;         /* when the session last started */
@@ -114,7 +115,20 @@ struct xfer {
 	struct fmap *mapped_map;
 };
 
+/* A job's claim on its transfer: the transfer and its generation when the job was made, so
+ * that an answer for an earlier run is recognised. */
+struct xfer_ticket {
+	struct xfer *x;
+	uint64_t gen;
+};
+
 /* xfer_core.c */
+/* Check CHUNK on the pool: fill REQ's chunk, length, expected digest and spans (its other
+ * fields are the caller's; REQ->held is taken), and submit it. DONE gets a malloc'd struct
+ * xfer_ticket to free, and must drop the reference on X taken here. Return 0, or -1 on no
+ * memory. */
+int xfer_chunk_job(struct xfer *x, uint32_t chunk, struct chunkjob_req *req,
+		   chunkjob_done_fn *done);
 struct xfer *xfer_new(struct xfer_mgr *m);
 /* Take X out of the manager (watchers get GONE); its memory goes with its last job. */
 void xfer_remove(struct xfer *x);

@@ -11,11 +11,6 @@
 #define HASH_JOB_BYTES (16u << 20) /* a share is hashed in jobs of this much data */
 #define JOBS_PER_THREAD 2
 
-struct hashing_ticket {
-	struct xfer *x;
-	uint64_t gen;
-};
-
 static void apply(struct xfer *x, const struct hashjob_result *r)
 {
 	uint64_t total = storage_total_size(x->sto);
@@ -32,7 +27,7 @@ static void apply(struct xfer *x, const struct hashjob_result *r)
 
 static void on_hashed(void *arg, const struct hashjob_result *r)
 {
-	struct hashing_ticket *t = arg;
+	struct xfer_ticket *t = arg;
 	struct xfer *x = t->x;
 	bool live = !x->removed && r->ran && t->gen == x->gen && x->state == XFER_HASHING;
 	if (t->gen == x->gen)
@@ -82,12 +77,12 @@ static int range_req(struct xfer *x, uint32_t first, uint32_t n, struct hashjob_
 static int submit_range(struct xfer *x, uint32_t first, uint32_t n)
 {
 	struct hashjob_req req;
-	struct hashing_ticket *t = malloc(sizeof *t);
+	struct xfer_ticket *t = malloc(sizeof *t);
 	if (t == NULL || range_req(x, first, n, &req) != 0) {
 		free(t);
 		return -1;
 	}
-	*t = (struct hashing_ticket){ x, x->gen };
+	*t = (struct xfer_ticket){ x, x->gen };
 	int rc = hashjob_submit(x->m->pool, &x->m->bufs, &req, on_hashed, t);
 	free((void *)req.expect);
 	free((void *)req.skip);

@@ -175,14 +175,9 @@ static void e_log(void *arg, const char *msg)
 
 /* ---- a downloaded chunk's verification ---- */
 
-struct verify_ticket {
-	struct xfer *x;
-	uint64_t gen;
-};
-
 static void on_verified(void *arg, const struct chunkjob_result *r)
 {
-	struct verify_ticket *t = arg;
+	struct xfer_ticket *t = arg;
 	struct xfer *x = t->x;
 	if (!x->removed && r->ran && x->s != NULL && t->gen == x->gen) {
 		if (r->rc != 0)
@@ -198,23 +193,9 @@ static int verify_chunk(struct xfer *x, uint32_t chunk, bool want_digests)
 {
 	if (x->m->closing)
 		return 0;
-	struct chunkjob_req req = { .chunk = chunk, .len = manifest_chunk_len(x->man, chunk),
-				    .want_digests = want_digests, .create = true };
-	memcpy(req.expect, manifest_chunk_hash(x->man, chunk), MANIFEST_HASH_LEN);
-	struct verify_ticket *t = malloc(sizeof *t);
-	if (t == NULL ||
-	    storage_spans(x->sto, (uint64_t)chunk * x->chunk_size, req.len, &req.spans) != 0) {
-		free(t);
-		return -1;
-	}
+	struct chunkjob_req req = { .want_digests = want_digests, .create = true };
 	heldchunks_take(&x->held, chunk, &req.held);
-	*t = (struct verify_ticket){ x, x->gen };
-	if (chunkjob_submit(x->m->pool, &x->m->bufs, &req, on_verified, t) != 0) {
-		free(t);
-		return -1;
-	}
-	x->refs++;
-	return 0;
+	return xfer_chunk_job(x, chunk, &req, on_verified);
 }
 
 /* ---- the end of a download ---- */

@@ -40,30 +40,10 @@ static void later_will_read(void *arg, uint32_t chunk)
 /* A seed whose reads wait until the test says the chunk is ready. */
 static struct node *later_seed(struct world *w)
 {
-	struct node *nd = &w->nodes[w->nn];
-	nd->w = w;
-	nd->id[0] = (uint8_t)(w->nn + 1);
-	struct session_config cfg;
-	session_config_default(&cfg);
-	memcpy(cfg.content, manifest_id(w->m), WIRE_CONTENT_ID_LEN);
-	memcpy(cfg.network, "testnet!", WIRE_NETWORK_ID_LEN);
-	memcpy(cfg.peer_id, nd->id, WIRE_PEER_ID_LEN);
-	struct bitfield *all = bitfield_new(NCHUNKS);
-	bitfield_set_all(all);
-	cfg.manifest = w->m;
-	cfg.have = all;
-	nd->m = w->m;
-	nd->file = malloc(FILE_LEN);
-	memcpy(nd->file, w->data, FILE_LEN);
 	struct session_env env = ENV;
-	env.arg = nd;
 	env.read = later_read;
 	env.will_read = later_will_read;
-	nd->s = session_new(&cfg, &env);
-	assert_non_null(nd->s);
-	bitfield_free(all);
-	w->nn++;
-	return nd;
+	return node_add_env(w, true, false, &env);
 }
 
 static void settle(struct world *w)
