@@ -101,6 +101,12 @@ int mkdirs_beneath(const char *base, const char *rel, int parents_only)
 	return at_parent(base, rel, 1, mkdir_op, &parents_only);
 }
 
+int fd_is_own_file(int fd)
+{
+	struct stat sb;
+	return fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_nlink <= 1;
+}
+
 const char *rel_under(const char *base, const char *full)
 {
 	size_t n = strlen(base);

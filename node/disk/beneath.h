@@ -18,6 +18,9 @@ int stat_beneath(const char *base, const char *rel, struct stat *sb);
 /* Create the directory REL beneath BASE (mode 0777, less the umask) and its missing parents;
  * PARENTS_ONLY: only the parents of REL (REL names a file). Return 0 or -1. */
 int mkdirs_beneath(const char *base, const char *rel, int parents_only);
+/* Whether FD is a regular file with no other name: what a download may write into. A hard link
+ * or a FIFO planted where a download goes would otherwise redirect or stall its writes. */
+int fd_is_own_file(int fd);
 /* REL as a path under BASE's path FULL: FULL past BASE and its '/', or NULL if FULL does not
  * lie under BASE. */
 const char *rel_under(const char *base, const char *full);

@@ -63,9 +63,15 @@ static int span_find(const struct span_list *l, uint64_t *rel)
 int span_open(const struct span_list *l, uint32_t i, int flags, char *err, size_t errcap)
 {
 	const struct span *s = &l->v[i];
-	int fd = open_beneath(l->base, s->rel, flags, 0666);
+	int fd = open_beneath(l->base, s->rel, flags | O_NONBLOCK, 0666);
 	if (fd < 0 && errno == ENOENT && (flags & O_CREAT) && mkdirs_beneath(l->base, s->rel, 1) == 0)
-		fd = open_beneath(l->base, s->rel, flags, 0666);
+		fd = open_beneath(l->base, s->rel, flags | O_NONBLOCK, 0666);
+	if (fd >= 0 && (flags & O_CREAT) && !fd_is_own_file(fd)) {
+		close(fd);
+		io_errf(err, errcap, "cannot write %s: it is not a file of ours (a FIFO, a device, or "
+			"a file with other hard links)", s->path);
+		return -1;
+	}
 	if (fd < 0)
 		io_errf(err, errcap, "cannot open %s: %s", s->path,
 			errno == ELOOP ? "it is (or lies under) a symbolic link" : strerror(errno));

@@ -300,14 +300,16 @@ static int open_file(struct storage *st, uint32_t i, char *err, size_t cap)
 	if (st->nopen >= MAX_OPEN)
 		close_all(st);
 	int flags = st->writable ? O_RDWR | O_CREAT : O_RDONLY;
-	f->fd = open_beneath(st->base, f->rel, flags, 0666);
+	f->fd = open_beneath(st->base, f->rel, flags | O_NONBLOCK, 0666);
 	if (f->fd < 0 && errno == ENOENT && st->writable && !layout_single(st->lay) &&
 	    mkdirs_beneath(st->base, f->rel, 1) == 0)
-		f->fd = open_beneath(st->base, f->rel, flags, 0666);
-	if (f->fd >= 0 && !file_is_recorded(f, f->fd)) {
+		f->fd = open_beneath(st->base, f->rel, flags | O_NONBLOCK, 0666);
+	if (f->fd >= 0 && (st->writable ? !fd_is_own_file(f->fd) : !file_is_recorded(f, f->fd))) {
 		close(f->fd);
 		f->fd = -1;
-		io_errf(err, cap, "cannot open %s: it is not the file that was shared", f->full);
+		io_errf(err, cap, "cannot open %s: %s", f->full,
+			st->writable ? "it is not a file of ours (a FIFO, a device, or a file with "
+				       "other hard links)" : "it is not the file that was shared");
 		return -1;
 	}
 	if (f->fd < 0) {

@@ -6,7 +6,8 @@
 # a symlink planted as the download's hidden partial name (.NAME.part) for a file and for a
 # tree, a symlinked directory planted inside a real partial tree, and the same link met by a
 # fetch answered from content the node holds (a local copy). Each such fetch fails or leaves
-# the link alone, and the targets are untouched.
+# the link alone, and the targets are untouched. Last, a hard link to the root-only file planted
+# as the partial name: not written through either.
 SLOT=44
 umask 077
 . "$(dirname "$0")/../integration/common.sh"
@@ -101,6 +102,14 @@ mkdir -p "$PROCS_DIR/out4"
 ln -s "$PROCS_DIR/secret/key" "$PROCS_DIR/out4/.file.bin.part"
 rc=$(fetch_into "$honest" "$cid_file" "$PROCS_DIR/out4")
 untouched "planted .file.bin.part before a local copy"
+note "the fetch exited $rc"
+note "a hard link to the root-only file planted as .file5.bin.part"
+make_file "$PROCS_DIR/file5.bin" 1
+cid_file5=$(share_cid "$sharer" "$PROCS_DIR/file5.bin")
+mkdir -p "$PROCS_DIR/out5"
+ln "$PROCS_DIR/secret/key" "$PROCS_DIR/out5/.file5.bin.part"
+rc=$(fetch_into "$victim" "$cid_file5" "$PROCS_DIR/out5")
+untouched "planted hard link"
 note "the fetch exited $rc"
 check_logs
 note "ok"
