@@ -84,7 +84,8 @@ static int split_root(struct storage *st)
 	const char *slash = strrchr(r, '/');
 	free(st->base);
 	free(st->top);
-	st->base = slash == NULL ? strdup(".") : slash == r ? strdup("/") : strndup(r, (size_t)(slash - r));
+	st->base = slash == NULL ? strdup(".")
+		   : slash == r ? strdup("/") : strndup(r, (size_t)(slash - r));
 	st->top = strdup(slash ? slash + 1 : r);
 	free(real);
 	return st->base && st->top ? 0 : -1;

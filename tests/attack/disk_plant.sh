@@ -52,7 +52,8 @@ cid_tree3=$(share_cid "$sharer" "$PROCS_DIR/other/tree")
 
 note "honest: a file and a tree are fetched, private under umask 077"
 [ "$(fetch_into "$honest" "$cid_file" "$PROCS_DIR/out0")" = 0 ] || fail "the honest fetch failed"
-[ "$(fetch_into "$honest" "$cid_tree" "$PROCS_DIR/out0")" = 0 ] || fail "the honest tree fetch failed"
+[ "$(fetch_into "$honest" "$cid_tree" "$PROCS_DIR/out0")" = 0 ] ||
+	fail "the honest tree fetch failed"
 same_file "$PROCS_DIR/file.bin" "$PROCS_DIR/out0/file.bin"
 same_file "$PROCS_DIR/tree/sub/deep/x.bin" "$PROCS_DIR/out0/tree/sub/deep/x.bin"
 mode_is "$PROCS_DIR/out0/file.bin" 600
@@ -68,7 +69,8 @@ chmod 0600 "$PROCS_DIR/secret/key"
 cp -p "$PROCS_DIR/secret/key" "$PROCS_DIR/key.copy"
 untouched()
 {
-	cmp -s "$PROCS_DIR/secret/key" "$PROCS_DIR/key.copy" || fail "$1: the root-only file was overwritten"
+	cmp -s "$PROCS_DIR/secret/key" "$PROCS_DIR/key.copy" ||
+		fail "$1: the root-only file was overwritten"
 	mode_is "$PROCS_DIR/secret/key" 600
 	[ -z "$(ls -A "$PROCS_DIR/secret/dir")" ] ||
 		fail "$1: files appeared in the planted link's target: $(ls -AR "$PROCS_DIR/secret/dir")"
