@@ -29,6 +29,10 @@ enum session_close {
 
 /* The environment. Every callback is required unless marked optional. CONN is the env's own
  * handle given to session_peer_add(). Callbacks may not call back into the session. */
+/* What env->read() returns for bytes not ready yet (a marker, never read). */
+extern const uint8_t session_read_later;
+#define SESSION_READ_LATER (&session_read_later)
+
 struct session_env {
 	void *arg;
 	/* Queue HLEN bytes, then BLEN bytes from BODY (BODY NULL when BLEN is 0), as one frame. */
@@ -42,7 +46,9 @@ struct session_env {
 	void (*store)(void *arg, void *conn, uint32_t chunk, uint32_t offset, const uint8_t *data,
 		      size_t len);
 	/* Return LEN bytes of verified chunk CHUNK at OFFSET, valid until send() returns, or NULL
-	 * if they cannot be read (the request is then rejected). */
+	 * if they cannot be read (the request is then rejected), or SESSION_READ_LATER if they
+	 * are not ready yet (being checked): the request then stays at the head of the peer's
+	 * queue until session_readable() is called. */
 	const uint8_t *(*read)(void *arg, uint32_t chunk, uint32_t offset, uint32_t len);
 	/* Hash stored chunk CHUNK and answer later with session_chunk_verified(). With
 	 * WANT_DIGESTS the answer must carry per-block digests even if the chunk is good. */
@@ -50,6 +56,9 @@ struct session_env {
 	/* Optional: peer PEER_ID is proven to have sent corrupt data (its connection, if still
 	 * open, is closed with SESSION_CLOSE_BANNED right after). */
 	void (*ban)(void *arg, const uint8_t peer_id[WIRE_PEER_ID_LEN]);
+	/* Optional: a request for CHUNK was queued, so read() of its bytes follows soon: a
+	 * chance to get them ready (check them) while earlier requests are served. */
+	void (*will_read)(void *arg, uint32_t chunk);
 	/* Optional: the manifest was fetched and checked against the content id. */
 	void (*manifest)(void *arg, const struct manifest *m);
 	uint64_t (*now)(void *arg);    /* microseconds, monotonic */
@@ -120,6 +129,8 @@ int session_peer_add(struct session *s, void *conn, bool outgoing);
 int session_input(struct session *s, uint32_t slot, const uint8_t *buf, size_t len);
 /* The env's backlog to the peer went down: more blocks may be sent. */
 void session_writable(struct session *s, uint32_t slot);
+/* Bytes that env->read() answered with SESSION_READ_LATER may be ready: serve again. */
+void session_readable(struct session *s);
 /* The connection died on its own. The slot is free afterwards; env->close() is not called. */
 void session_peer_gone(struct session *s, uint32_t slot);
 /* The answer to env->verify(CHUNK). DIGESTS holds one SESSION_DIGEST_LEN-byte digest per block

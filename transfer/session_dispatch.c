@@ -383,6 +383,16 @@ void session_writable(struct session *s, uint32_t slot)
 	exch_serve(s, p);
 }
 
+void session_readable(struct session *s)
+{
+	s->now = s->env.now(s->env.arg);
+	for (uint32_t i = 0; i < s->nslots && s->peers; i++) {
+		struct peer *p = sess_slot(s, i);
+		if (p != NULL && p->rq_head < p->rq_end)
+			exch_serve(s, p);
+	}
+}
+
 static uint64_t min64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;

@@ -349,12 +349,18 @@ void exch_choked(struct session *s, struct peer *p, bool choked)
 
 /* ---- upload ---- */
 
-static void send_block(struct session *s, struct peer *p, const struct wire_span *sp)
+const uint8_t session_read_later;
+
+/* Answer request SP with its block, or a REJECT. Return false if the env has the bytes only
+ * later (SESSION_READ_LATER): nothing was sent and the request stays. */
+static bool send_block(struct session *s, struct peer *p, const struct wire_span *sp)
 {
 	const uint8_t *data = s->env.read(s->env.arg, sp->chunk, sp->offset, sp->length);
+	if (data == SESSION_READ_LATER)
+		return false;
 	if (data == NULL) {
 		sess_send_span(s, p, WIRE_REJECT, sp->chunk, sp->offset, sp->length);
-		return;
+		return true;
 	}
 	uint8_t head[WIRE_BLOCK_HEADER_LEN];
 	struct bwriter w;
@@ -366,6 +372,7 @@ static void send_block(struct session *s, struct peer *p, const struct wire_span
 	p->last_sent = s->now;
 	s->st.uploaded += sp->length;
 	choker_peer_sent(s->ch, p->cp, sp->length, s->now);
+	return true;
 }
 
 /* Whether the request at the head of P's queue may be served: not while we choke P, except
@@ -380,7 +387,10 @@ void exch_serve(struct session *s, struct peer *p)
 	while (p->rq_head < p->rq_end && may_serve(p) &&
 	       s->env.backlog(s->env.arg, p->conn) < s->cfg.send_low_water) {
 		struct wire_span sp = p->rq[p->rq_head++];
-		send_block(s, p, &sp);
+		if (!send_block(s, p, &sp)) {
+			p->rq_head--; /* in order: what follows waits for this block */
+			break;
+		}
 	}
 	if (p->rq_head == p->rq_end)
 		p->rq_head = p->rq_end = 0;
@@ -453,6 +463,8 @@ int exch_request(struct session *s, struct peer *p, const struct wire_span *sp)
 		return 0;
 	}
 	seed_request(s, p, sp->chunk);
+	if (s->env.will_read)
+		s->env.will_read(s->env.arg, sp->chunk);
 	exch_serve(s, p);
 	return 0;
 }

@@ -1,10 +1,9 @@
-/* node/disk/storage.h: where one content's bytes live on disk. The files of a share lie end to
- * end as one byte stream in manifest order; each file sits at a path under a root (a single file
- * is its own root; a tree's first path component is the root's name). This module writes
- * received blocks with pwrite and reads blocks to upload with pread (on the loop thread, with
+/* node/disk/storage.h: where one content's bytes live on disk, for the loop thread. The files
+ * lie end to end as one byte stream under a root as transfer/layout.h says. This module writes
+ * received blocks with pwrite and reads blocks to upload with pread or file maps (with
  * descriptors it opens lazily), checks that a shared file is still the one hashed, and lists
- * spans by full path for worker threads, which open what they read themselves and never share
- * a descriptor with the loop. Scanning a path to share is node/disk/scan.c's.
+ * spans by full path for worker threads (their I/O: node/disk/spanio.h). Scanning a path to
+ * share is node/disk/scan.c's.
  * Objects returned are the caller's to free; error texts name the file and the reason. */
 #ifndef NODE_STORAGE_H
 #define NODE_STORAGE_H
@@ -14,13 +13,10 @@
 #include <stdint.h>
 
 #include "node/disk/scan.h"
+#include "node/disk/spanio.h"
 #include "transfer/manifest.h"
 
-#define STORAGE_ERR_MAX 512
-
-/* The name a content is saved under: its one file's path, or the first component its paths
- * share, or NULL if they share none (a manifest we did not make). */
-char *storage_content_name(const struct manifest *m);
+#define STORAGE_ERR_MAX SPANIO_ERR_MAX
 
 struct storage;
 
@@ -50,6 +46,11 @@ int storage_check(struct storage *st, uint64_t off, uint64_t len, uint32_t *file
 /* The full path of manifest path MPATH (a file's or a directory's; the tree's own name is the
  * root), malloc'd; NULL on no memory. */
 char *storage_path_of(const struct storage *st, const char *mpath);
+/* The path of manifest path MPATH beneath storage_base(), malloc'd; NULL on no memory. */
+char *storage_rel_of(const struct storage *st, const char *mpath);
+/* The directory holding the root, beneath which every file is opened without following links
+ * (node/disk/beneath.h). */
+const char *storage_base(const struct storage *st);
 /* File I's full path and the stream range it covers; NULL if I is out of range. */
 const char *storage_file(const struct storage *st, uint32_t i, uint64_t *off, uint64_t *size);
 
@@ -77,50 +78,9 @@ const uint8_t *storage_map(struct storage *st, uint64_t off, size_t len, struct 
  * uploads that follow do not stall the loop thread on a cold page. */
 void storage_willneed(struct storage *st, uint64_t off, size_t len);
 
-/* A stream range as pieces of files, by full path: for worker threads. */
-struct span {
-	char *path;
-	uint64_t file_off;
-	uint64_t len;
-};
-struct span_list {
-	struct span *v;
-	uint32_t n;
-	uint64_t off, len; /* the stream range covered */
-};
-
 /* Fill OUT with the spans of [OFF, OFF + LEN) (empty files are left out). Return 0 or -1. */
 int storage_spans(const struct storage *st, uint64_t off, uint64_t len, struct span_list *out);
 /* Every file's full path, empty files included, in stream order. Return 0 or -1. */
 int storage_all_paths(const struct storage *st, struct span_list *out);
-void span_list_free(struct span_list *l); /* frees the contents, not L */
-
-/* Reading a span list on a worker: one descriptor kept open between calls. Set CREATE_BASE
- * (a directory that exists) after span_reader_init() to write too: files and their parent
- * directories below it are then created as needed. */
-struct span_reader {
-	const struct span_list *l;
-	uint32_t cur;
-	int fd;
-	const char *create_base;
-};
-void span_reader_init(struct span_reader *r, const struct span_list *l);
-void span_reader_close(struct span_reader *r);
-/* Read LEN bytes at stream offset OFF (within the list's range). Return 0, or -1 with ERR. */
-int span_read(struct span_reader *r, uint64_t off, void *buf, size_t len, char *err,
-	      size_t errcap);
-/* Write LEN bytes at stream offset OFF (the reader must have a CREATE_BASE). Return 0, or -1
- * with ERR set (ENOSPC among others). */
-int span_write(struct span_reader *r, uint64_t off, const void *buf, size_t len, char *err,
-	       size_t errcap);
-/* Start writing [OFF, OFF + LEN) to disk without waiting (sync_file_range), so that the
- * fdatasync before a finished download is renamed into place has little left to do. */
-void span_start_writeback(struct span_reader *r, uint64_t off, uint64_t len);
-/* Whether [OFF, OFF + LEN) has a hole (a range never written) or lies past a file's end: such a
- * chunk cannot be complete, so a resume need not hash it. Errors count as holes. */
-bool span_has_hole(struct span_reader *r, uint64_t off, uint64_t len);
-
-/* Create the parent directories of PATH below the directory BASE (which exists). */
-int storage_mkparents(const char *base, const char *path);
 
 #endif

@@ -10,12 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "node/disk/beneath.h"
 
 struct tree_meta {
 	uint32_t nfiles, ndirs;
 	uint8_t *mode;
 	int64_t *mtime;      /* files */
-	char **dir;          /* full paths, parents first */
+	char **dir;          /* full paths, parents first: for messages */
+	char **rel;          /* the same beneath BASE, created and opened without following links */
+	char *base;
 	int64_t *dir_mtime;
 };
 
@@ -35,7 +40,11 @@ void tree_meta_free(struct tree_meta *t)
 		return;
 	for (uint32_t i = 0; t->dir && i < t->ndirs; i++)
 		free(t->dir[i]);
+	for (uint32_t i = 0; t->rel && i < t->ndirs; i++)
+		free(t->rel[i]);
 	free(t->dir);
+	free(t->rel);
+	free(t->base);
 	free(t->dir_mtime);
 	free(t->mode);
 	free(t->mtime);
@@ -52,8 +61,11 @@ struct tree_meta *tree_meta_new(const struct manifest *man, const struct storage
 	t->mode = calloc(t->nfiles, sizeof *t->mode);
 	t->mtime = calloc(t->nfiles, sizeof *t->mtime);
 	t->dir = calloc(nd ? nd : 1, sizeof *t->dir);
+	t->rel = calloc(nd ? nd : 1, sizeof *t->rel);
 	t->dir_mtime = calloc(nd ? nd : 1, sizeof *t->dir_mtime);
-	if (t->mode == NULL || t->mtime == NULL || t->dir == NULL || t->dir_mtime == NULL)
+	t->base = strdup(storage_base(st));
+	if (t->mode == NULL || t->mtime == NULL || t->dir == NULL || t->rel == NULL ||
+	    t->dir_mtime == NULL || t->base == NULL)
 		goto fail;
 	for (uint32_t i = 0; i < t->nfiles; i++) {
 		struct manifest_file f;
@@ -65,8 +77,12 @@ struct tree_meta *tree_meta_new(const struct manifest *man, const struct storage
 		struct manifest_dir d;
 		manifest_dir(man, t->ndirs, &d);
 		t->dir_mtime[t->ndirs] = d.mtime_ns;
-		if ((t->dir[t->ndirs] = storage_path_of(st, d.path)) == NULL)
+		t->dir[t->ndirs] = storage_path_of(st, d.path);
+		t->rel[t->ndirs] = storage_rel_of(st, d.path);
+		if (t->dir[t->ndirs] == NULL || t->rel[t->ndirs] == NULL) {
+			t->ndirs++; /* so that they are freed */
 			goto fail;
+		}
 	}
 	return t;
 fail:
@@ -88,22 +104,33 @@ int tree_meta_file(const struct tree_meta *t, uint32_t i, int fd)
 	return futimens(fd, ts);
 }
 
-int tree_meta_dirs(const struct tree_meta *t, const char *base, char *err, size_t errcap)
+/* Give directory I its time, through a descriptor opened beneath the base. */
+static int dir_time(const struct tree_meta *t, uint32_t i)
+{
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, ts_of(t->dir_mtime[i]) };
+	int fd = open_beneath(t->base, t->rel[i], O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return -1;
+	int rc = futimens(fd, ts);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+int tree_meta_dirs(const struct tree_meta *t, char *err, size_t errcap)
 {
 	for (uint32_t i = 0; i < t->ndirs; i++)
-		if (storage_mkparents(base, t->dir[i]) != 0 ||
-		    (mkdir(t->dir[i], 0777) != 0 && errno != EEXIST)) {
+		if (mkdirs_beneath(t->base, t->rel[i], 0) != 0) {
 			snprintf(err, errcap, "cannot create the directory %s: %s", t->dir[i],
-				 strerror(errno));
+				 errno == ELOOP ? "a symbolic link is in the way" : strerror(errno));
 			return -1;
 		}
-	for (uint32_t i = t->ndirs; i-- > 0;) {
-		struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, ts_of(t->dir_mtime[i]) };
-		if (utimensat(AT_FDCWD, t->dir[i], ts, AT_SYMLINK_NOFOLLOW) != 0) {
+	for (uint32_t i = t->ndirs; i-- > 0;)
+		if (dir_time(t, i) != 0) {
 			snprintf(err, errcap, "cannot set the time of %s: %s", t->dir[i],
-				 strerror(errno));
+				 errno == ELOOP ? "a symbolic link is in the way" : strerror(errno));
 			return -1;
 		}
-	}
 	return 0;
 }

@@ -20,9 +20,9 @@ void tree_meta_free(struct tree_meta *t); /* accepts NULL */
  * read, so the umask it was created under still holds; setuid, setgid and sticky are cleared)
  * and its time. Return 0, or -1 with errno set. */
 int tree_meta_file(const struct tree_meta *t, uint32_t i, int fd);
-/* Create every directory below BASE (which exists) that is missing, then give each its time,
- * children before parents (a parent's time moves when a child is created, not when it is
- * touched). Return 0, or -1 with ERR set. */
-int tree_meta_dirs(const struct tree_meta *t, const char *base, char *err, size_t errcap);
+/* Create every directory of the tree that is missing (beneath the storage's base, following no
+ * link), then give each its time, children before parents (a parent's time moves when a child
+ * is created, not when it is touched). Return 0, or -1 with ERR set. */
+int tree_meta_dirs(const struct tree_meta *t, char *err, size_t errcap);
 
 #endif

@@ -17,7 +17,8 @@
 
 #include "node/log.h"
 #include "node/net/udp.h"
-#include "node/xfer/xfer_impl.h"
+#include "node/xfer/held.h"
+#include "node/xfer/statejob.h"
 
 #define BATCH_BYTES (64u << 20) /* copied per job: progress at least every ~0.1 s */
 #define PROGRESS_EVERY_US 250000
@@ -66,13 +67,13 @@ static int sync_files(struct xfer_copy *c)
 {
 	for (uint32_t i = 0; i < c->files.n; i++) {
 		const char *path = c->files.v[i].path;
-		int fd = storage_mkparents(c->parent, path) == 0
-				 ? open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : -1;
-		if (fd < 0 || ftruncate(fd, (off_t)c->files.v[i].len) != 0 || fdatasync(fd) != 0) {
+		int fd = span_open(&c->files, i, O_WRONLY | O_CREAT, c->err, sizeof c->err);
+		if (fd < 0)
+			return -1;
+		if (ftruncate(fd, (off_t)c->files.v[i].len) != 0 || fdatasync(fd) != 0) {
 			snprintf(c->err, sizeof c->err, "cannot write %s: %s", path,
 				 strerror(errno));
-			if (fd >= 0)
-				close(fd);
+			close(fd);
 			return -1;
 		}
 		close(fd);
@@ -112,7 +113,7 @@ static void copy_run(struct hp_job *j)
 	span_reader_close(&c->wr);
 	c->rc = sync_files(c);
 	if (c->rc == 0)
-		c->rc = jobs_into_place(c->parent, c->part, c->final, c->err, sizeof c->err);
+		c->rc = rename_into_place(c->parent, c->part, c->final, c->err, sizeof c->err);
 }
 
 /* A failed copy leaves nothing of its own behind: its files, then its directories. */
@@ -199,7 +200,7 @@ static int copy_setup(struct xfer_copy *c, struct xfer *x, const char *src, cons
 		return -1;
 	span_reader_init(&c->rd, &c->from);
 	span_reader_init(&c->wr, &c->to);
-	c->wr.create_base = c->parent;
+	c->wr.create = true;
 	return 0;
 }
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/xfer/xfer_impl.h"
+#include "node/xfer/xfer_core.h"
 
 #define SHOW_CANDIDATES 8
 

@@ -1,21 +1,30 @@
-/* The transfer manager: the list of transfers and each one's life (created by a share or a
- * fetch, run, stopped, failed, removed), its watchers, its housekeeping timer (rates, progress,
- * batched state saves) and share requests. A transfer is freed only
- * when its last job is back from the pool, so a job never finds its transfer gone; a transfer
- * taken out of the list is merely marked removed until then. Peers and the session core live
- * in xfer_swarm.c, pool jobs in xfer_jobs.c, restarts and resumes in xfer_resume.c, fetch
- * requests in xfer_fetch.c. */
+/* The transfer manager, on top of the transfers' files: the manager itself, each transfer's
+ * housekeeping timer (rates, progress, batched state saves), share requests (hashed on the pool
+ * by xfer_hashing.c, then described in a manifest), runs, restarts, stops and forgets. A
+ * restart trusts a share or a finished download only while its files keep the sizes and
+ * modification times recorded when they were hashed; a share that changed is hashed anew (its
+ * content id changes with it), one whose files are gone is dropped with a warning. An
+ * unfinished download re-hashes the chunks its partial file holds but the state does not record
+ * (those written after the last save), so that nothing verified is fetched twice. Below it:
+ * xfer_swarm.c (the session), xfer_peers.c, xfer_place.c, xfer_changed.c, xfer_core.c (a
+ * transfer's memory and life); above it: xfer_fetch.c and xfer_resume.c (node start). */
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "node/log.h"
 #include "node/net/udp.h"
-#include "node/xfer/xfer_impl.h"
+#include "node/xfer/statejob.h"
+#include "node/xfer/xfer_changed.h"
+#include "node/xfer/xfer_hashing.h"
+#include "node/xfer/xfer_mgr.h"
+#include "node/xfer/xfer_peers.h"
+#include "node/xfer/xfer_place.h"
+#include "node/xfer/xfer_swarm.h"
 
-#define HOUSE_MS 250              /* rates, progress (so at most 4 lines a second), saves */
 #define SAVE_EVERY_US 500000      /* at most two state writes a second per transfer */
 #define RATE_ALPHA 0.35           /* weight of the newest quarter second in the shown rates */
 #define HASH_THREADS_MAX 8
@@ -33,6 +42,8 @@ const char *xfer_state_name(enum xfer_state s)
 }
 
 /* ---- the manager ---- */
+
+static void on_house(evutil_socket_t fd, short what, void *arg);
 
 /* Peer id: the node id's 20 bytes. Network id: the first 8 bytes of BLAKE2b-256 of
  * "dhtnode-wire" and one byte holding the id width, so that rings of different widths (which
@@ -71,8 +82,9 @@ struct xfer_mgr *xfer_mgr_new(struct event_base *base, const struct xfer_config 
 	m->cfg.data_dir = m->data_dir;
 	m->low_water = low_water_for(cfg->up_rate);
 	make_ids(m);
+	m->hooks = (struct xfer_hooks){ .halt = swarm_halt, .house = on_house };
 	struct pnet_config pc = { cfg->up_rate, cfg->down_rate, cfg->self, m->low_water / 2,
-				  swarm_route, m };
+				  peers_route, m };
 	unsigned threads = cfg->hash_threads > HASH_THREADS_MAX ? HASH_THREADS_MAX : cfg->hash_threads;
 	m->pool = hashpool_new(base, threads);
 	m->net = pnet_new(base, &pc);
@@ -114,8 +126,8 @@ void xfer_mgr_free(struct xfer_mgr *m)
 	while (m->list)
 		xfer_remove(m->list);
 	pnet_free(m->net);
-	swarm_tickets_free(m);
-	jobs_bufs_free(m);
+	peers_tickets_free(m);
+	bufcache_clear(&m->bufs);
 	free(m->data_dir);
 	free(m);
 }
@@ -125,13 +137,6 @@ struct pnet *xfer_mgr_net(struct xfer_mgr *m)
 	return m->net;
 }
 
-struct xfer *xfer_find(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN])
-{
-	for (struct xfer *x = m->list; x; x = x->next)
-		if (x->has_cid && memcmp(x->cid, cid, MANIFEST_ID_LEN) == 0)
-			return x;
-	return NULL;
-}
 
 struct xfer *xfer_first(struct xfer_mgr *m)
 {
@@ -166,12 +171,36 @@ static void update_rates(struct xfer *x, uint64_t now)
 	x->prev_us = now;
 }
 
+static void on_saved(void *arg, const struct savejob_result *r)
+{
+	struct xfer *x = arg;
+	xfer_saved(x, r->with_manifest, r->rc, r->rc && r->ran ? r->err : NULL);
+	xfer_unref(x);
+}
+
+/* Queue a save of X's state (and of its manifest, the first time). Return 0 or -1. */
+static int save_start(struct xfer *x)
+{
+	if (x->m->closing)
+		return -1;
+	size_t manlen = 0;
+	const uint8_t *man = x->man && !x->manifest_saved ? manifest_bytes(x->man, &manlen) : NULL;
+	char *text = xfer_state_text(x);
+	int rc = text ? savejob_submit(x->m->pool, x->statedir, text, man, manlen, on_saved, x) : -1;
+	free(text);
+	if (rc != 0)
+		return -1;
+	x->saving = true;
+	x->refs++;
+	return 0;
+}
+
 static void maybe_save(struct xfer *x, uint64_t now)
 {
 	if (!x->dirty || x->saving || x->forget || x->statedir == NULL ||
 	    now - x->last_save_us < SAVE_EVERY_US)
 		return;
-	if (jobs_save(x) != 0)
+	if (save_start(x) != 0)
 		return; /* no memory now: the next round tries again */
 	x->dirty = false;
 	x->last_save_us = now;
@@ -189,244 +218,28 @@ static void on_house(evutil_socket_t fd, short what, void *arg)
 	xfer_notify(x, XFER_EV_PROGRESS);
 }
 
-static void fail_now(struct xfer *x)
-{
-	x->fail_pending = false;
-	x->state = XFER_FAILED;
-	x->gen++;
-	xtime_stop(x, false);
-	log_warn("transfer %s: %s", x->has_cid ? x->hex : x->path, x->error);
-	swarm_halt(x);
-	xfer_notify(x, XFER_EV_FAILED);
-}
 
-static void on_kick(evutil_socket_t fd, short what, void *arg)
-{
-	struct xfer *x = arg;
-	(void)fd;
-	(void)what;
-	if (x->fail_pending && x->state != XFER_FAILED)
-		fail_now(x);
-}
 
-struct xfer *xfer_new(struct xfer_mgr *m)
-{
-	static const struct timeval house = { .tv_usec = HOUSE_MS * 1000 };
-	struct xfer *x = calloc(1, sizeof *x);
-	if (x == NULL)
-		return NULL;
-	x->m = m;
-	x->refs = 1;
-	x->house_ev = event_new(m->base, -1, EV_PERSIST, on_house, x);
-	x->kick_ev = event_new(m->base, -1, 0, on_kick, x);
-	x->tick_ev = evtimer_new(m->base, swarm_on_tick, x);
-	x->dht_ev = evtimer_new(m->base, swarm_on_dht, x);
-	if (x->house_ev == NULL || x->kick_ev == NULL || x->tick_ev == NULL || x->dht_ev == NULL ||
-	    event_add(x->house_ev, &house) != 0) {
-		x->removed = true;
-		xfer_unref(x);
-		return NULL;
-	}
-	x->next = m->list;
-	m->list = x;
-	return x;
-}
 
-static void free_events(struct xfer *x)
-{
-	struct event **evs[] = { &x->house_ev, &x->kick_ev, &x->tick_ev, &x->dht_ev };
-	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
-		if (*evs[i]) {
-			event_free(*evs[i]);
-			*evs[i] = NULL;
-		}
-}
 
-void xfer_unref(struct xfer *x)
-{
-	if (--x->refs > 0)
-		return;
-	free_events(x);
-	session_free(x->s);
-	manifest_free(x->man);
-	storage_free(x->sto);
-	bitfield_free(x->verified);
-	share_scan_free(&x->scan);
-	while (x->watches)
-		xfer_unwatch(x->watches);
-	free(x->statedir);
-	free(x->path);
-	free(x->name);
-	free(x->final_root);
-	free(x->part_root);
-	free(x->changed);
-	bitfield_free(x->rechecked);
-	jobs_cbufs_free(x);
-	free(x->cbufs);
-	free(x->conns);
-	peerbook_free(x->book);
-	free(x->digests);
-	free(x);
-}
 
-void xfer_remove(struct xfer *x)
-{
-	xfer_notify(x, XFER_EV_GONE);
-	struct xfer **pp = &x->m->list;
-	while (*pp && *pp != x)
-		pp = &(*pp)->next;
-	if (*pp)
-		*pp = x->next;
-	x->removed = true;
-	x->gen++;
-	swarm_halt(x);
-	free_events(x);
-	if (x->forget && !x->saving && x->statedir)
-		xstate_remove(x->statedir);
-	xfer_unref(x);
-}
 
 /* ---- watchers ---- */
 
-struct xfer_watch *xfer_watch(struct xfer *x, xfer_watch_cb *cb, void *arg)
-{
-	struct xfer_watch *w = calloc(1, sizeof *w);
-	if (w == NULL)
-		return NULL;
-	w->x = x;
-	w->cb = cb;
-	w->arg = arg;
-	w->next = x->watches;
-	if (x->watches)
-		x->watches->prev = w;
-	x->watches = w;
-	return w;
-}
 
-void xfer_unwatch(struct xfer_watch *w)
-{
-	if (w == NULL)
-		return;
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		w->x->watches = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	free(w);
-}
 
-void xfer_notify(struct xfer *x, enum xfer_event ev)
-{
-	for (struct xfer_watch *w = x->watches, *next; w; w = next) {
-		next = w->next;
-		w->cb(w->arg, x, ev);
-	}
-}
 
 /* ---- failure and saving ---- */
 
-static void set_error(struct xfer *x, enum xfer_err code, const char *fmt, va_list ap)
-{
-	x->code = code;
-	vsnprintf(x->error, sizeof x->error, fmt, ap);
-}
 
-void xfer_fail(struct xfer *x, enum xfer_err code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	set_error(x, code, fmt, ap);
-	va_end(ap);
-	fail_now(x);
-}
 
-void xfer_fail_later(struct xfer *x, enum xfer_err code, const char *fmt, ...)
-{
-	if (x->fail_pending || x->state == XFER_FAILED)
-		return; /* the first reason is the one reported */
-	va_list ap;
-	va_start(ap, fmt);
-	set_error(x, code, fmt, ap);
-	va_end(ap);
-	x->fail_pending = true;
-	event_active(x->kick_ev, EV_TIMEOUT, 0);
-}
 
-void xfer_mark_dirty(struct xfer *x)
-{
-	x->dirty = true;
-}
 
-void xfer_saved(struct xfer *x, bool with_manifest, int rc, const char *err)
-{
-	x->saving = false;
-	if (rc == 0 && with_manifest)
-		x->manifest_saved = true;
-	if (rc != 0)
-		x->dirty = true; /* try again */
-	if (rc != 0 && err)
-		log_warn("transfer %s: cannot save its state: %s", x->hex, err);
-	if (x->forget && x->statedir)
-		xstate_remove(x->statedir);
-}
 
-static int wire_have(const struct bitfield *bf, struct xstate *s)
-{
-	s->have_len = bitfield_wire_len(bitfield_size(bf));
-	s->have = malloc(s->have_len);
-	if (s->have == NULL)
-		return -1;
-	struct bwriter w;
-	bw_init(&w, s->have, s->have_len);
-	return bitfield_encode(bf, &w);
-}
 
-char *xfer_state_text(struct xfer *x)
-{
-	struct xstate s = { 0 };
-	memcpy(s.cid, x->cid, sizeof s.cid);
-	s.seed = x->seed;
-	s.path = x->path;
-	s.chunk_size = x->chunk_size;
-	s.leave_when_done = x->leave;
-	s.stopped = x->state == XFER_STOPPED;
-	s.complete = x->complete;
-	s.active_ms = xtime_active_ms(x);
-	s.finished = x->finished;
-	if (x->seed || x->complete) {
-		s.nfiles = x->scan.n;
-		s.size = x->scan.size;
-		s.mtime_ns = x->scan.mtime_ns;
-	}
-	struct dht_addr peers[XSTATE_MAX_PEERS];
-	s.peers = peers;
-	s.npeers = swarm_good_peers(x, peers, XSTATE_MAX_PEERS);
-	char *text = NULL;
-	if (x->seed || x->verified == NULL || wire_have(x->verified, &s) == 0)
-		text = xstate_encode(&s);
-	free(s.have);
-	return text;
-}
 
 /* ---- what a transfer looks like from outside ---- */
 
-uint64_t xfer_bytes_verified(const struct xfer *x)
-{
-	if (x->man == NULL)
-		return x->state == XFER_HASHING ? x->bytes_hashed : 0;
-	if (x->seed || x->complete)
-		return manifest_total_size(x->man);
-	if (x->state == XFER_HASHING)
-		return x->bytes_hashed;
-	if (x->verified == NULL)
-		return 0;
-	uint32_t n = manifest_chunk_count(x->man), have = bitfield_count(x->verified);
-	uint64_t bytes = (uint64_t)have * x->chunk_size;
-	if (bitfield_test(x->verified, n - 1))
-		bytes -= x->chunk_size - manifest_chunk_len(x->man, n - 1);
-	return bytes;
-}
 
 static uint64_t bytes_total(const struct xfer *x)
 {
@@ -480,6 +293,8 @@ void xfer_get_info(const struct xfer *x, struct xfer_info *out)
 
 /* ---- share ---- */
 
+static void share_hashed(struct xfer *x);
+
 static struct xfer *share_start(struct xfer_mgr *m, const char *path, uint32_t chunk_size,
 				struct share_scan *sc, enum xfer_err *code, char *err,
 				size_t errcap)
@@ -510,9 +325,6 @@ static struct xfer *share_start(struct xfer_mgr *m, const char *path, uint32_t c
 	x->seed = true;
 	x->chunk_size = chunk_size;
 	x->scan = *sc;
-	x->nchunks = (uint32_t)nchunks;
-	x->state = XFER_HASHING;
-	x->gen++;
 	xtime_start(x);
 	log_info("sharing %s: hashing %llu byte%s in %u file%s", path,
 		 (unsigned long long)sc->total, plural(sc->total), sc->n, plural(sc->n));
@@ -521,7 +333,7 @@ static struct xfer *share_start(struct xfer_mgr *m, const char *path, uint32_t c
 	if (sc->skipped > sc->nskip)
 		log_warn("sharing %s: left out %u more entr%s", path, sc->skipped - sc->nskip,
 			 sc->skipped - sc->nskip == 1 ? "y" : "ies");
-	jobs_hash_more(x);
+	hashing_start(x, (uint32_t)nchunks, share_hashed);
 	return x;
 }
 
@@ -606,7 +418,7 @@ int xfer_set_cid(struct xfer *x, const uint8_t cid[MANIFEST_ID_LEN])
 	return x->statedir ? 0 : -1;
 }
 
-void xfer_share_hashed(struct xfer *x)
+static void share_hashed(struct xfer *x)
 {
 	struct manifest *man = build_manifest(x);
 	if (man == NULL) {
@@ -644,6 +456,8 @@ void xfer_share_hashed(struct xfer *x)
 		xfer_notify(x, XFER_EV_READY);
 }
 
+/* ---- runs and restarts ---- */
+
 int xfer_run(struct xfer *x)
 {
 	x->gen++;
@@ -656,6 +470,116 @@ int xfer_run(struct xfer *x)
 		return -1;
 	}
 	return 0;
+}
+
+enum verdict { FILES_SAME, FILES_CHANGED, FILES_GONE };
+
+/* Whether the files under ROOT are still those recorded in X->scan. */
+static enum verdict files_check(struct xfer *x, const char *root)
+{
+	struct stat sb;
+	struct share_scan now;
+	char err[STORAGE_ERR_MAX];
+	if (stat(root, &sb) != 0)
+		return FILES_GONE;
+	if (storage_scan(root, &now, err, sizeof err) != 0) {
+		log_warn("%s", err);
+		return FILES_GONE;
+	}
+	enum verdict v = now.n == x->scan.n ? FILES_SAME : FILES_CHANGED;
+	for (uint32_t i = 0; v == FILES_SAME && i < now.n; i++)
+		if (now.size[i] != x->scan.size[i] || now.mtime_ns[i] != x->scan.mtime_ns[i])
+			v = FILES_CHANGED;
+	share_scan_free(&now);
+	return v;
+}
+
+bool xfer_files_changed(struct xfer *x)
+{
+	return files_check(x, x->seed ? x->path : x->final_root) != FILES_SAME;
+}
+
+static void drop(struct xfer *x)
+{
+	x->forget = true;
+	xfer_remove(x);
+}
+
+/* A share or a finished download: serve it if its files are as recorded. */
+static struct xfer *restart_complete(struct xfer *x)
+{
+	if (!x->seed && place_names(x) != 0) {
+		xfer_fail(x, XFER_E_INTERNAL, "out of memory");
+		return x;
+	}
+	const char *root = x->seed ? x->path : x->final_root;
+	enum verdict v = files_check(x, root);
+	if (v == FILES_GONE) {
+		log_warn("%s is gone: no longer sharing %s", root, x->hex);
+		drop(x);
+		return NULL;
+	}
+	if (v == FILES_CHANGED && !x->seed) {
+		log_warn("%s changed since it was downloaded: no longer sharing %s", root, x->hex);
+		drop(x);
+		return NULL;
+	}
+	if (v == FILES_CHANGED) {
+		struct xfer_mgr *m = x->m;
+		char err[XFER_ERR_MAX], *path = strdup(x->path);
+		enum xfer_err code;
+		uint32_t chunk = x->chunk_size;
+		log_warn("%s changed since it was shared: hashing it again (its content id will "
+			 "change)", root);
+		drop(x);
+		struct xfer *nx = path ? xfer_share(m, path, chunk, &code, err, sizeof err) : NULL;
+		if (nx == NULL)
+			log_warn("cannot share %s again: %s", path ? path : root,
+				 path ? err : "out of memory");
+		free(path);
+		return nx;
+	}
+	storage_free(x->sto);
+	x->sto = storage_for_manifest(x->man, root, false);
+	if (x->verified == NULL)
+		x->verified = bitfield_new(manifest_chunk_count(x->man));
+	if (x->sto == NULL || x->verified == NULL) {
+		xfer_fail(x, XFER_E_INTERNAL, "out of memory");
+		return x;
+	}
+	bitfield_set_all(x->verified);
+	changed_record(x);
+	xfer_run(x);
+	return x;
+}
+
+/* A resumed download knows which of its chunks are on disk: trade. */
+static void check_done(struct xfer *x)
+{
+	log_info("transfer %.16s: %u of %u chunk%s verified on disk", x->hex,
+		 bitfield_count(x->verified), manifest_chunk_count(x->man),
+		 plural(manifest_chunk_count(x->man)));
+	xfer_mark_dirty(x);
+	xfer_run(x);
+}
+
+struct xfer *xfer_restart(struct xfer *x)
+{
+	x->forget = false;
+	x->fail_pending = false;
+	x->code = XFER_OK;
+	x->error[0] = '\0';
+	xfer_mark_dirty(x);
+	if (x->seed || x->complete)
+		return restart_complete(x);
+	xtime_start(x); /* checking what a partial download holds is part of the download */
+	if (x->man == NULL) {
+		xfer_run(x);
+		return x;
+	}
+	if (place_prepare(x) == 0)
+		hashing_start(x, manifest_chunk_count(x->man), check_done);
+	return x;
 }
 
 int xfer_stop(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_LEN])

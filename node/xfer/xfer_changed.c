@@ -1,10 +1,12 @@
 /* Shared files that change, on both sides of a transfer. The sharer checks, before it serves a
  * chunk, that the files holding it keep the size, time, inode and device they had when hashed,
- * and the first time it serves a chunk it also reads the chunk back and hashes it on the pool
- * (which catches a change that kept the time); once a file fails either check, the chunks of
- * that file are withdrawn from the session (which tells the peers), the share's state becomes
- * "changed", and the log says which file and what to do. The hash comes after the first blocks
- * went out: a peer that verifies such a chunk before our LOST reaches it may ban us. The
+ * and before the first block of a chunk goes out in a run it reads the chunk back and hashes
+ * it on the pool (which catches a change that kept the time; the session holds the request
+ * meanwhile, and the check starts as soon as a request is queued, so that it overlaps the
+ * blocks sent before). Later requests trust that check while the files' identities hold. Once
+ * a file fails either check, the chunks of that file are withdrawn from the session (which
+ * tells the peers) before any corrupt block went out, so no peer has cause to ban us; the
+ * share's state becomes "changed", and the log says which file and what to do. The
  * fetcher gives up a download that cannot finish: when some chunk it lacks is held by none of
  * its peers for the transfer's time-out, while the DHT keeps being asked for new holders, it
  * fails with a message that names the chunk and why nobody holds it, rather than wait forever.
@@ -14,7 +16,10 @@
 #include <string.h>
 
 #include "node/log.h"
-#include "node/xfer/xfer_impl.h"
+#include "node/xfer/chunkjob.h"
+#include "node/xfer/xfer_changed.h"
+
+#define CHECKS_PER_THREAD 8 /* chunk checks in flight: bounds their buffers */
 
 struct withdrawal {
 	struct xfer *x;
@@ -24,8 +29,12 @@ struct withdrawal {
 void changed_record(struct xfer *x)
 {
 	x->checked_chunk = 0;
-	bitfield_free(x->rechecked);
-	x->rechecked = NULL;
+	bitfield_free(x->served_ok);
+	x->served_ok = NULL;
+	if (x->checking == NULL || bitfield_none(x->checking)) {
+		bitfield_free(x->checking); /* else the checks in flight still clear their bits */
+		x->checking = NULL;
+	}
 	if (x->sto != NULL && x->scan.size != NULL && x->scan.mtime_ns != NULL &&
 	    x->man != NULL && x->scan.n == manifest_file_count(x->man))
 		storage_record_idents(x->sto, x->scan.size, x->scan.mtime_ns);
@@ -64,79 +73,74 @@ static void on_withdraw(evutil_socket_t fd, short what, void *arg)
 	free(w);
 }
 
-/* ---- reading a served chunk back ---- */
+/* ---- a served chunk checked against the manifest ---- */
 
-struct recheck {
-	struct hp_job j;
-	struct xfer *x;
-	struct span_list spans;
-	uint32_t chunk, len;
-	uint64_t gen;
-	uint8_t expect[MANIFEST_HASH_LEN];
-	uint8_t *buf;
-	size_t bufcap;
-	bool ok;
-};
-
-static void recheck_run(struct hp_job *j)
+static unsigned checks_cap(const struct xfer *x)
 {
-	struct recheck *r = (struct recheck *)j;
-	struct span_reader rd;
-	char err[STORAGE_ERR_MAX];
-	uint8_t d[MANIFEST_HASH_LEN];
-	span_reader_init(&rd, &r->spans);
-	r->ok = span_read(&rd, r->spans.off, r->buf, r->len, err, sizeof err) == 0 &&
-		manifest_sha256(r->buf, r->len, d) == 0 && memcmp(d, r->expect, sizeof d) == 0;
-	span_reader_close(&rd);
+	return CHECKS_PER_THREAD * hashpool_threads(x->m->pool);
 }
 
-/* A chunk that no longer reads as hashed: every file it touches is suspect. */
-static void recheck_done(struct hp_job *j)
+/* A chunk that no longer reads as hashed: every file it touches is suspect, and withdrawn
+ * before any of its blocks went out. Either way, the requests waiting for it may go on (a
+ * stale answer too: a request of the new run may wait on the bit it clears). */
+static void on_checked(void *arg, const struct chunkjob_result *r)
 {
-	struct recheck *r = (struct recheck *)j;
-	struct xfer *x = r->x;
+	struct xfer_ticket *t = arg;
+	struct xfer *x = t->x;
 	struct manifest_span sp[64];
-	if (!x->removed && j->ran && !r->ok && x->s != NULL && r->gen == x->gen) {
+	bool live = !x->removed && r->ran && x->s != NULL && t->gen == x->gen;
+	if (!x->removed && x->checking != NULL) {
+		bitfield_clear(x->checking, r->chunk);
+		x->checks_out--;
+	}
+	if (live && r->rc == 0 && r->ok) {
+		bitfield_set(x->served_ok, r->chunk);
+	} else if (live) {
 		log_warn("transfer %.16s: chunk %u no longer reads as it was hashed", x->hex,
 			 r->chunk);
 		int n = manifest_chunk_spans(x->man, r->chunk, sp, 64);
 		for (int i = 0; i < n && i < 64; i++)
 			withdraw_file(x, sp[i].file);
 	}
-	span_list_free(&r->spans);
-	jobs_buf_put(x->m, r->buf, r->bufcap);
-	free(r);
+	if (!x->removed && x->s != NULL)
+		session_readable(x->s);
+	free(t);
 	xfer_unref(x);
 }
 
-/* Hash CHUNK from disk on the pool, once per share run. Without memory it is skipped. */
-static void recheck(struct xfer *x, uint32_t chunk)
+/* Read CHUNK from disk and hash it on the pool. Return 0, or -1 if it cannot start now (too
+ * many in flight, or no memory): a later request, or the end of another check, tries again. */
+static int check_start(struct xfer *x, uint32_t chunk)
 {
 	uint32_t n = manifest_chunk_count(x->man);
-	if (x->m->closing || (x->rechecked == NULL && (x->rechecked = bitfield_new(n)) == NULL) ||
-	    bitfield_test(x->rechecked, chunk))
-		return;
-	struct recheck *r = calloc(1, sizeof *r);
-	if (r == NULL)
-		return;
-	*r = (struct recheck){ .x = x, .chunk = chunk, .gen = x->gen,
-			       .len = manifest_chunk_len(x->man, chunk) };
-	memcpy(r->expect, manifest_chunk_hash(x->man, chunk), MANIFEST_HASH_LEN);
-	r->buf = jobs_buf_get(x->m, r->len, &r->bufcap);
-	if (r->buf == NULL ||
-	    storage_spans(x->sto, (uint64_t)chunk * x->chunk_size, r->len, &r->spans) != 0) {
-		jobs_buf_put(x->m, r->buf, r->bufcap);
-		free(r);
-		return;
-	}
-	bitfield_set(x->rechecked, chunk);
-	r->j.run = recheck_run;
-	r->j.done = recheck_done;
-	x->refs++;
-	hashpool_submit(x->m->pool, &r->j);
+	if (x->m->closing || x->checks_out >= checks_cap(x) ||
+	    (x->served_ok == NULL && (x->served_ok = bitfield_new(n)) == NULL) ||
+	    (x->checking == NULL && (x->checking = bitfield_new(n)) == NULL))
+		return -1;
+	struct chunkjob_req req = { 0 };
+	if (xfer_chunk_job(x, chunk, &req, on_checked) != 0)
+		return -1;
+	bitfield_set(x->checking, chunk);
+	x->checks_out++;
+	return 0;
 }
 
-bool changed_check(struct xfer *x, uint32_t chunk)
+/* Whether CHUNK was read and hashed in this run (a download's own chunks were, as received). */
+static bool hash_checked(const struct xfer *x, uint32_t chunk)
+{
+	return !(x->seed || x->complete) ||
+	       (x->served_ok != NULL && bitfield_test(x->served_ok, chunk));
+}
+
+void changed_prepare(struct xfer *x, uint32_t chunk)
+{
+	if (!hash_checked(x, chunk) && (x->checking == NULL || !bitfield_test(x->checking, chunk)))
+		check_start(x, chunk);
+}
+
+/* Whether the files holding CHUNK are still those hashed; if not, they are withdrawn right
+ * after the current call (the session may not be re-entered). */
+static bool files_same(struct xfer *x, uint32_t chunk)
 {
 	uint32_t file;
 	if (x->checked_chunk == chunk + 1)
@@ -144,8 +148,6 @@ bool changed_check(struct xfer *x, uint32_t chunk)
 	uint64_t off = (uint64_t)chunk * x->chunk_size;
 	if (storage_check(x->sto, off, manifest_chunk_len(x->man, chunk), &file) == 0) {
 		x->checked_chunk = chunk + 1;
-		if (x->seed || x->complete)
-			recheck(x, chunk);
 		return true;
 	}
 	static const struct timeval now = { 0, 0 };
@@ -159,6 +161,16 @@ bool changed_check(struct xfer *x, uint32_t chunk)
 		free(w);
 	}
 	return false;
+}
+
+enum serve changed_may_serve(struct xfer *x, uint32_t chunk)
+{
+	if (!files_same(x, chunk))
+		return SERVE_NO;
+	if (hash_checked(x, chunk))
+		return SERVE_NOW;
+	changed_prepare(x, chunk);
+	return SERVE_LATER;
 }
 
 bool changed_stalled(struct xfer *x, uint64_t now)

@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "node/log.h"
-#include "node/xfer/xfer_impl.h"
+#include "node/xfer/held.h"
+#include "node/xfer/xfer_mgr.h"
+#include "node/xfer/xfer_place.h"
 
 /* access() says yes to root whatever the mode or the attributes: only creating a file tells. */
 static int out_dir_ok(const char *out, char *err, size_t errcap)
@@ -76,7 +78,7 @@ static struct xfer *fetch_new(struct xfer_mgr *m, const uint8_t cid[MANIFEST_ID_
 static struct xfer *fetch_held(struct xfer *x, const char *out, struct xfer_copy **copy,
 			       enum xfer_err *code, char *err, size_t errcap)
 {
-	if (!x->seed && swarm_names(x) != 0) {
+	if (!x->seed && place_names(x) != 0) {
 		snprintf(err, errcap, "out of memory");
 		*code = XFER_E_INTERNAL;
 		return NULL;

@@ -4,7 +4,8 @@
 # is not left waiting (it fails within its time-out, saying the sharer withdrew the chunk) and
 # does not ban the sharer, which did not lie. Then the same with the change made while a fetch
 # is under way (the sharer's upload capped so that the change lands mid-transfer), and with a
-# change that keeps the file's time (found by hashing what is served).
+# change that keeps the file's size, time and inode (found by hashing a chunk before serving
+# it, so that again nobody is banned).
 SLOT=18
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/xfer_lib.sh"
@@ -95,15 +96,28 @@ cid=$(share_cid "$sharer" "$PROCS_DIR/kept.bin")
 stamp=$(stat -c %y "$PROCS_DIR/kept.bin")
 poke "$PROCS_DIR/kept.bin" 1048576
 touch -d "$stamp" "$PROCS_DIR/kept.bin"
+# Keep the sharer's hashing pool busy meanwhile (a sparse file: CPU only, no disk), as a
+# node sharing something large would: a check that waits its turn on the pool must still come
+# before the chunk is served, not after.
+truncate -s 12G "$PROCS_DIR/busy.bin"
+"$DHTCTL_BIN" --node "$sharer" --timeout 100 share "$PROCS_DIR/busy.bin" >/dev/null 2>&1 &
+echo "$!" >>"$PROCS_DIR/pids"
 rc=0
 t0=$SECONDS
 "$DHTCTL_BIN" --node "$fetcher" fetch "$cid" -o "$PROCS_DIR/out1" --find-timeout 6 \
 	>/dev/null 2>"$PROCS_DIR/err3.txt" || rc=$?
-# The chunk went out before its hash was checked: the fetcher may have banned the sharer for
-# it before the withdrawal arrived, so only the end is certain: a clear failure, no hang.
-[ "$rc" = 1 ] && grep -q "no peer holds chunk" "$PROCS_DIR/err3.txt" ||
+# The sharer hashes a chunk before its first block goes out, so it withdraws the changed one
+# before serving a byte of it: the fetcher fails clearly and has no cause to ban the sharer.
+[ "$rc" = 1 ] && grep -q "the sharer withdrew it (its file changed)" "$PROCS_DIR/err3.txt" ||
 	fail "the fetch of a share changed behind its time exited $rc: $(cat "$PROCS_DIR/err3.txt")"
 note "failed after $((SECONDS - t0)) s: $(cat "$PROCS_DIR/err3.txt")"
+not_banned "$fetcher" "$cid"
+# Not one block of the changed chunk went out (the ban above is a race the sharer may win
+# even when it serves the corrupt block first; this is not).
+# 2 MiB is shared in chunks of 16 KiB (the smallest: it makes at most 2,048 chunks).
+up=$(xfer_field "$sharer" "$cid" uploaded)
+[ "${up:-0}" -gt 0 ] && [ "$up" -le $((2097152 - 16384)) ] ||
+	fail "the sharer uploaded ${up:-no} bytes of 2 MiB: it served the changed chunk"
 [ "$(xfer_field "$sharer" "$cid" state)" = changed ] || fail "the sharer did not notice"
 grep -q "no longer reads as it was hashed" "$(node_log "$sharer")" ||
 	fail "the sharer's log does not say the chunk failed its hash"

@@ -190,8 +190,10 @@ static inline struct world *world_new(uint64_t seed)
 	return w;
 }
 
-/* A node; SEED: holds the whole file and the manifest; else knows only the content id. */
-static inline struct node *node_add(struct world *w, bool seed, bool liar)
+/* A node with ENV (its arg is set here); SEED: holds the whole file and the manifest; else
+ * knows only the content id. */
+static inline struct node *node_add_env(struct world *w, bool seed, bool liar,
+					const struct session_env *base_env)
 {
 	struct node *nd = &w->nodes[w->nn];
 	nd->w = w;
@@ -214,13 +216,18 @@ static inline struct node *node_add(struct world *w, bool seed, bool liar)
 		nd->file = malloc(FILE_LEN);
 		memcpy(nd->file, w->data, FILE_LEN);
 	}
-	struct session_env env = ENV;
+	struct session_env env = *base_env;
 	env.arg = nd;
 	nd->s = session_new(&cfg, &env);
 	assert_non_null(nd->s);
 	bitfield_free(all);
 	w->nn++;
 	return nd;
+}
+
+static inline struct node *node_add(struct world *w, bool seed, bool liar)
+{
+	return node_add_env(w, seed, liar, &ENV);
 }
 
 static inline struct conn *connect_nodes(struct world *w, struct node *a, struct node *b)

@@ -18,6 +18,7 @@
 
 #include "node/disk/storage.h"
 #include "node/disk/treemeta.h"
+#include "transfer/layout.h"
 
 struct tmp {
 	char dir[256];
@@ -253,7 +254,7 @@ static void test_content_name(void **state)
 	assert_int_equal(manifest_builder_add_hash(b, h), 0);
 	struct manifest *m = manifest_builder_finish(b);
 	manifest_builder_free(b);
-	char *name = storage_content_name(m);
+	char *name = layout_content_name(m);
 	assert_string_equal(name, "dir");
 	free(name);
 	manifest_free(m);
@@ -264,7 +265,7 @@ static void test_content_name(void **state)
 	assert_int_equal(manifest_builder_add_hash(b, h), 0);
 	m = manifest_builder_finish(b);
 	manifest_builder_free(b);
-	assert_null(storage_content_name(m)); /* no common root: the caller names it */
+	assert_null(layout_content_name(m)); /* no common root: the caller names it */
 	manifest_free(m);
 }
 
@@ -349,7 +350,7 @@ static void test_tree_meta(void **state)
 	close(fd);
 	assert_int_equal(sb.st_mode & 07777, 0750);
 	assert_true(sb.st_mtim.tv_sec == 1000000000 && sb.st_mtim.tv_nsec == 123456789);
-	assert_int_equal(tree_meta_dirs(tm, t->dir, err, sizeof err), 0);
+	assert_int_equal(tree_meta_dirs(tm, err, sizeof err), 0);
 	snprintf(p, sizeof p, "%s/empty", root);
 	assert_int_equal(stat(p, &sb), 0);
 	assert_true(S_ISDIR(sb.st_mode) && sb.st_mtim.tv_sec == 4);
