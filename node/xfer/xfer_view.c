@@ -2,7 +2,7 @@
  * session's connection handles (our struct pconn) to addresses. It changes nothing. */
 #include "node/xfer/xfer_view.h"
 
-#include "node/xfer/xfer_impl.h"
+#include "node/xfer/xfer_core.h"
 
 const struct session *xfer_view_session(const struct xfer *x)
 {
