@@ -117,7 +117,7 @@ void session_free(struct session *s)
 	choker_free(s->ch);
 	bitfield_free(s->have);
 	manifest_free(s->owned);
-	free(s->pid_ids);
+	free(s->pids);
 	free(s->banned);
 	free(s->mbuf);
 	free(s->frame);
@@ -158,6 +158,9 @@ int session_peer_add(struct session *s, void *conn, bool outgoing)
 	p->last_recv = p->last_sent = s->now;
 	p->used = true;
 	s->live++;
+	p->keyed = s->env.peer_key != NULL;
+	if (p->keyed)
+		s->env.peer_key(s->env.arg, conn, p->key);
 	if (outgoing)
 		send_handshake(s, p);
 	return (int)slot;
@@ -179,11 +182,15 @@ void session_peer_gone(struct session *s, uint32_t slot)
 	sess_choke_run(s, s->now);
 }
 
-static bool id_known(const struct session *s, const uint8_t *id)
+/* A second connection of the same peer: same id from behind the same key. The same id from
+ * elsewhere is a claim we cannot check, and refusing it would let anyone lock an honest
+ * peer out by claiming its id first. */
+static bool id_known(const struct session *s, const uint8_t *id, const uint8_t *key)
 {
 	for (uint32_t i = 0; i < s->nslots; i++) {
 		const struct peer *q = sess_slot(s, i);
-		if (q && q->hs_got && memcmp(q->id, id, WIRE_PEER_ID_LEN) == 0)
+		if (q && q->hs_got && memcmp(q->id, id, WIRE_PEER_ID_LEN) == 0 &&
+		    memcmp(q->key, key, SESSION_KEY_LEN) == 0)
 			return true;
 	}
 	return false;
@@ -194,14 +201,17 @@ static bool id_known(const struct session *s, const uint8_t *id)
 static int on_handshake(struct session *s, struct peer *p, const struct wire_handshake *hs)
 {
 	enum session_close why;
+	if (!p->keyed)
+		memcpy(p->key, hs->peer, SESSION_KEY_LEN);
 	if (hs->version != WIRE_VERSION ||
 	    memcmp(hs->network, s->cfg.network, WIRE_NETWORK_ID_LEN) != 0 ||
 	    memcmp(hs->content, s->cfg.content, WIRE_CONTENT_ID_LEN) != 0)
 		why = SESSION_CLOSE_HANDSHAKE;
-	else if (memcmp(hs->peer, s->cfg.peer_id, WIRE_PEER_ID_LEN) == 0 || id_known(s, hs->peer))
-		why = SESSION_CLOSE_DUPLICATE;
-	else if (exch_banned(s, hs->peer))
+	else if (exch_banned(s, p->key))
 		why = SESSION_CLOSE_BANNED;
+	else if (memcmp(hs->peer, s->cfg.peer_id, WIRE_PEER_ID_LEN) == 0 ||
+		 id_known(s, hs->peer, p->key))
+		why = SESSION_CLOSE_DUPLICATE;
 	else
 		goto accept;
 	sess_drop(s, p, why);
@@ -237,7 +247,7 @@ static int on_manifest_piece(struct session *s, struct peer *p,
 		return exch_ready_all(s, p);
 	if (rc == MF_FORGED) {
 		/* One source gave us every piece: the lie is its own. */
-		sess_ban(s, p->id);
+		sess_ban(s, p->key, p->id);
 		mf_restart(s);
 		return 1;
 	}

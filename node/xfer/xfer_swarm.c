@@ -461,6 +461,7 @@ int swarm_start(struct xfer *x)
 	struct session_env env = {
 		.arg = x, .send = e_send, .backlog = e_backlog, .close = e_close,
 		.store = e_store, .read = e_read, .verify = e_verify, .ban = e_ban,
+		.peer_key = pconn_peer_key,
 		.manifest = e_manifest, .now = e_now, .rand64 = e_rand, .log = e_log,
 	};
 	x->s = book_of(x) ? session_new(&sc, &env) : NULL;
