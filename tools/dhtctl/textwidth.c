@@ -87,6 +87,8 @@ char *text_fit(const char *s, int cols, char *out, size_t cap)
 	while (n > 0) {
 		uint32_t cp;
 		size_t len = decode(p, n, &cp);
+		if (len && (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)))
+			len = 0; /* a control character is shown as '?', as invalid bytes are */
 		int cw = len ? cp_width(cp) : 1;
 		if (w + cw > room || o + (len ? len : 1) + sizeof ellipsis + (size_t)cols >= cap)
 			break;
