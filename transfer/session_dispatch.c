@@ -214,6 +214,8 @@ static int on_handshake(struct session *s, struct peer *p, const struct wire_han
 		why = SESSION_CLOSE_DUPLICATE;
 	else
 		goto accept;
+	if (why == SESSION_CLOSE_BANNED)
+		sess_log(s, "peer %u: refused: banned (a new peer id does not lift a ban)", p->slot);
 	sess_drop(s, p, why);
 	return 1;
 accept:
