@@ -157,6 +157,15 @@ static void wait_input(struct conn *cs, unsigned n, int ms)
 	(void)poll(pf, n, ms);
 }
 
+/* Wait a little for input, then read and drop what any of N connections has. */
+static void read_all(struct conn *cs, unsigned n)
+{
+	wait_input(cs, n, 100);
+	for (unsigned i = 0; i < n; i++)
+		if (!cs[i].closed)
+			pump(&cs[i], NULL, NULL);
+}
+
 static void count_piece(struct conn *c, const struct wire_msg *m, void *arg)
 {
 	(void)c;
@@ -262,10 +271,7 @@ static int mode_trickle(const struct opts *o, struct conn *cs)
 			trickle_step(o, cs);
 			next = now_s() + (o->interval > 0 ? o->interval : 1e9);
 		}
-		wait_input(cs, o->count, 100);
-		for (unsigned i = 0; i < o->count; i++)
-			if (!cs[i].closed)
-				pump(&cs[i], NULL, NULL);
+		read_all(cs, o->count);
 	}
 	report(cs, o->count, NULL, 0);
 	return 0;
@@ -285,10 +291,7 @@ static int mode_idle(const struct opts *o, struct conn *cs)
 		}
 	double end = now_s() + o->seconds;
 	while (now_s() < end) {
-		wait_input(cs, o->count, 100);
-		for (unsigned i = 0; i < o->count; i++)
-			if (!cs[i].closed)
-				pump(&cs[i], NULL, NULL);
+		read_all(cs, o->count);
 	}
 	report(cs, o->count, NULL, 0);
 	return 0;
