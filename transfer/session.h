@@ -78,6 +78,10 @@ struct session_config {
 	size_t send_low_water;    /* push blocks while the env's backlog is below this: 32 KiB */
 	uint64_t keepalive_us;    /* send KEEPALIVE after this long without sending: 60 s */
 	uint64_t idle_timeout_us; /* close a peer silent this long: 180 s */
+	/* When every slot is taken, a new peer takes the slot of the peer that has traded no
+	 * block either way for longest, if that is this long: 60 s (0: never). Connections that
+	 * only handshake and idle cannot keep an honest peer out. */
+	uint64_t evict_idle_us;
 	unsigned upload_slots;    /* choker regular slots: 4 (at least; see upload_rate) */
 	/* Our uplink in bytes/s if known, else 0. A fast uplink split four ways hands each peer
 	 * far more than it could return, and a slow peer that is unchoked by it ranks it first

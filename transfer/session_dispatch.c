@@ -21,6 +21,7 @@ void session_config_default(struct session_config *cfg)
 	cfg->send_low_water = 32 * 1024;
 	cfg->keepalive_us = 60000000;
 	cfg->idle_timeout_us = 180000000;
+	cfg->evict_idle_us = 60000000;
 	cfg->upload_slots = 4;
 	cfg->slot_rate = 1024 * 1024;
 	cfg->choke_period_us = 10000000;
@@ -139,12 +140,34 @@ static void send_handshake(struct session *s, struct peer *p)
 	p->hs_sent = true;
 }
 
+/* Every slot is taken: end the peer that has traded nothing for longest, if for long enough,
+ * and return its slot; else return nslots. */
+static uint32_t evict_idle(struct session *s)
+{
+	struct peer *worst = NULL;
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		struct peer *q = sess_slot(s, i);
+		if (q && q->hs_got && (worst == NULL || q->traded_at < worst->traded_at))
+			worst = q;
+	}
+	if (s->cfg.evict_idle_us == 0 || worst == NULL ||
+	    s->now - worst->traded_at < s->cfg.evict_idle_us)
+		return s->nslots;
+	uint32_t slot = worst->slot;
+	sess_log(s, "peer %u: ended to make room: no block traded for %llu s", slot,
+		 (unsigned long long)((s->now - worst->traded_at) / 1000000));
+	sess_drop(s, worst, SESSION_CLOSE_FULL);
+	return slot;
+}
+
 int session_peer_add(struct session *s, void *conn, bool outgoing)
 {
 	s->now = s->env.now(s->env.arg);
 	uint32_t slot = 0;
 	while (slot < s->nslots && s->peers[slot].used)
 		slot++;
+	if (slot == s->nslots)
+		slot = evict_idle(s);
 	struct peer *p = slot < s->nslots ? &s->peers[slot] : NULL;
 	if (p == NULL) {
 		s->env.close(s->env.arg, conn, SESSION_CLOSE_FULL);
@@ -155,7 +178,7 @@ int session_peer_add(struct session *s, void *conn, bool outgoing)
 	p->outgoing = outgoing;
 	p->am_choking = p->peer_choking = true;
 	p->serving = UINT32_MAX;
-	p->last_recv = p->last_sent = s->now;
+	p->last_recv = p->last_sent = p->traded_at = s->now;
 	p->used = true;
 	s->live++;
 	p->keyed = s->env.peer_key != NULL;

@@ -366,6 +366,7 @@ static void send_block(struct session *s, struct peer *p, const struct wire_span
 	seed_sent(s, p, sp->chunk);
 	p->last_sent = s->now;
 	s->st.uploaded += sp->length;
+	p->traded_at = s->now;
 	choker_peer_sent(s->ch, p->cp, sp->length, s->now);
 }
 
@@ -504,6 +505,7 @@ int exch_block(struct session *s, struct peer *p, const struct wire_block *b)
 	if (r == PICKER_BLOCK_INVALID)
 		return -1;
 	choker_peer_received(s->ch, p->cp, b->len, s->now);
+	p->traded_at = s->now;
 	if (r == PICKER_BLOCK_DUP) {
 		s->st.duplicate += b->len;
 	} else {

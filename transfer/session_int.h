@@ -27,6 +27,7 @@ struct peer {
 				   * the peer has */
 	struct choker_peer *cp;
 	uint64_t last_recv, last_sent;
+	uint64_t traded_at;       /* when a block last went either way, or it was added */
 	size_t inlen;             /* bytes of a frame split across inputs, in IN */
 	uint32_t slot;
 	bool hs_got, got_bitfield;

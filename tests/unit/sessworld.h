@@ -85,6 +85,7 @@ struct world {
 	uint64_t upload_rate;     /* for nodes made from now on */
 	size_t backlog;           /* what every connection reports queued: 0, all sent at once */
 	bool keyed;               /* nodes made from now on key peers by host[] (env peer_key) */
+	unsigned max_peers;       /* for nodes made from now on; 0: the default */
 	uint8_t host[MAXC];       /* by connection: the host it comes from, when keyed */
 };
 
@@ -213,6 +214,8 @@ static inline struct node *node_add(struct world *w, bool seed, bool liar)
 	memcpy(cfg.peer_id, nd->id, WIRE_PEER_ID_LEN);
 	cfg.super_seed = w->super_seed;
 	cfg.upload_rate = w->upload_rate;
+	if (w->max_peers)
+		cfg.max_peers = w->max_peers;
 	struct bitfield *all = NULL;
 	if (seed) {
 		all = bitfield_new(manifest_chunk_count(w->m));

@@ -102,12 +102,39 @@ static void test_manifest_unread(void **state)
 	world_free(w);
 }
 
+/* A full session: a new peer is refused while every peer has traded recently, and takes the
+ * slot of the one idle for longest once that is past evict_idle_us. */
+static void test_full_evicts_idle(void **state)
+{
+	(void)state;
+	struct world *w = keyed_world();
+	w->max_peers = 2;
+	struct node *seed = node_add(w, true, false);
+	struct conn *a, *b, *c;
+	assert_int_equal(hs_from(w, seed, 1, 0x11, &a), 0);
+	w->now += 1000000;
+	assert_int_equal(hs_from(w, seed, 2, 0x22, &b), 0);
+	struct conn *refused = &w->conns[w->nc++];
+	refused->n[0] = seed;
+	refused->e[0].c = refused;
+	assert_int_equal(session_peer_add(seed->s, &refused->e[0], false), -1);
+	assert_int_equal(refused->why, SESSION_CLOSE_FULL);
+	w->now += 60000000;
+	assert_int_equal(hs_from(w, seed, 3, 0x33, &c), 0);
+	assert_true(a->closed);
+	assert_int_equal(a->why, SESSION_CLOSE_FULL);
+	assert_false(b->closed);
+	assert_false(c->closed);
+	world_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ban_holds_for_host),
 		cmocka_unit_test(test_claimed_id),
 		cmocka_unit_test(test_manifest_unread),
+		cmocka_unit_test(test_full_evicts_idle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
