@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dht/utf8.h"
+
 #define MAGIC "DHTM"
 #define MAGIC_LEN 4
 #define HEADER_LEN (MAGIC_LEN + 1 + 1 + 4 + 8 + 4) /* up to and with the file count */
@@ -83,15 +85,15 @@ static uint64_t chunks_for(uint64_t total, uint32_t chunk_size)
 	return total / chunk_size + (total % chunk_size != 0);
 }
 
-/* A path given as bytes: checked the same whether it came from a caller or a stranger. */
+/* A path given as bytes: checked the same whether it came from a caller or a stranger. Names
+ * reach disks, logs, terminals and JSON: they must be valid UTF-8 without control characters
+ * (no NUL, newline or escape sequence), or a peer could write into all of those. */
 static bool path_valid_n(const uint8_t *p, size_t n)
 {
-	if (n == 0 || n > MANIFEST_MAX_PATH)
+	if (n == 0 || n > MANIFEST_MAX_PATH || !utf8_text_ok(p, n))
 		return false;
 	size_t start = 0;
 	for (size_t i = 0; i <= n; i++) {
-		if (i < n && p[i] == '\0')
-			return false;
 		if (i < n && p[i] != '/')
 			continue;
 		size_t clen = i - start;

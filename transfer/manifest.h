@@ -47,9 +47,9 @@ struct manifest;
 
 /* Return whether SIZE is a power of two in [MANIFEST_MIN_CHUNK, MANIFEST_MAX_CHUNK]. */
 bool manifest_chunk_size_valid(uint32_t size);
-/* Return whether PATH is a relative path we accept: 1..MANIFEST_MAX_PATH bytes, components
- * separated by single '/', none empty, "." or "..", none longer than MANIFEST_MAX_COMPONENT,
- * no leading or trailing '/'. */
+/* Return whether PATH is a relative path we accept: 1..MANIFEST_MAX_PATH bytes of valid UTF-8
+ * without control characters (C0, DEL, C1), components separated by single '/', none empty,
+ * "." or "..", none longer than MANIFEST_MAX_COMPONENT, no leading or trailing '/'. */
 bool manifest_path_valid(const char *path);
 /* Compare two paths in path order: <0, 0, >0 (a qsort-style comparator over strings). */
 int manifest_path_cmp(const char *a, const char *b);

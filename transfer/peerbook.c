@@ -2,7 +2,9 @@
  * were learned, so dialling walks them oldest first and a driver that replays the same events
  * gets the same dials. A failed address waits dial_backoff_us doubled per failure (capped), a
  * banned one is never dialled again, and the book stops growing at max_known: what the DHT
- * sends is hostile, and a flood of holders costs nothing past the bound. DHT calls are paced
+ * sends is hostile, and a flood of holders costs nothing past the bound. For the same reason
+ * dials are bounded per host and in total: an address planted in many lookups' answers, under
+ * many ports, costs its host a few connection attempts a minute. DHT calls are paced
  * by what the transfer needs: a first holder quickly, then more peers while it has few.
  * It makes no call and opens no connection; it only says which to make. */
 #include "transfer/peerbook.h"
@@ -13,6 +15,15 @@
 /* Failures counted per address, and doublings of the back-off: 2 s << 5 > 60 s anyway. */
 #define FAILS_MAX 16
 #define DOUBLINGS_MAX 5
+#define HOST_DIALS_MAX 16 /* the most host_dials may be: the dial times kept per host */
+#define HOST_KEY_LEN 9    /* family, then 4 bytes of IPv4 or the 8 of an IPv6 /64 */
+
+/* A host and when it was last dialled, in a ring of the last host_dials dial times. */
+struct host {
+	uint8_t key[HOST_KEY_LEN];
+	uint64_t at[HOST_DIALS_MAX];
+	unsigned next;
+};
 
 struct known {
 	struct dht_addr addr;
@@ -23,12 +34,17 @@ struct known {
 	bool dialled;        /* a connection to it is open or being opened */
 	bool banned;
 	bool reached;        /* a connection to it came up once */
+	unsigned host;       /* index into the book's hosts */
 };
 
 struct peerbook {
 	struct peerbook_config cfg;
 	struct known *k;
 	unsigned n;
+	struct host *h;      /* at most one per known address */
+	unsigned nh;
+	uint64_t tokens_at;  /* the dial bucket: when it was last refilled ... */
+	uint64_t spent;      /* ... and how far below full it was, in millionths of a dial */
 	uint64_t run_us, next_lookup, next_announce, find_wait;
 	bool lookup_busy, announce_busy, announced;
 	uint32_t holders_seen;
@@ -52,19 +68,26 @@ void peerbook_config_default(struct peerbook_config *cfg)
 	cfg->early_us = 10000000;
 	cfg->find_first_us = 250000;
 	cfg->find_max_us = 4000000;
+	cfg->host_dials = 6;
+	cfg->host_window_us = 60000000;
+	cfg->dial_rate = 10;
+	cfg->dial_burst = 40;
 }
 
 struct peerbook *peerbook_new(const struct peerbook_config *cfg)
 {
-	if (cfg->max_known == 0 || cfg->max_conns == 0 || cfg->find_first_us == 0)
+	if (cfg->max_known == 0 || cfg->max_conns == 0 || cfg->find_first_us == 0 ||
+	    cfg->host_dials == 0 || cfg->host_dials > HOST_DIALS_MAX || cfg->dial_rate == 0 ||
+	    cfg->dial_burst == 0)
 		return NULL;
 	struct peerbook *pb = calloc(1, sizeof *pb);
 	if (pb == NULL)
 		return NULL;
 	pb->cfg = *cfg;
 	pb->k = calloc(cfg->max_known, sizeof *pb->k);
-	if (pb->k == NULL) {
-		free(pb);
+	pb->h = calloc(cfg->max_known, sizeof *pb->h);
+	if (pb->k == NULL || pb->h == NULL) {
+		peerbook_free(pb);
 		return NULL;
 	}
 	pb->find_wait = cfg->find_first_us;
@@ -77,6 +100,7 @@ void peerbook_free(struct peerbook *pb)
 	if (pb == NULL)
 		return;
 	free(pb->k);
+	free(pb->h);
 	free(pb);
 }
 
@@ -104,13 +128,32 @@ static struct known *find(struct peerbook *pb, const struct dht_addr *a)
 	return NULL;
 }
 
+static void host_key(const struct dht_addr *a, uint8_t key[HOST_KEY_LEN])
+{
+	memset(key, 0, HOST_KEY_LEN);
+	key[0] = a->family;
+	memcpy(key + 1, a->ip, a->family == 4 ? 4 : 8);
+}
+
+static unsigned host_of(struct peerbook *pb, const struct dht_addr *a)
+{
+	uint8_t key[HOST_KEY_LEN];
+	host_key(a, key);
+	for (unsigned i = 0; i < pb->nh; i++)
+		if (memcmp(pb->h[i].key, key, HOST_KEY_LEN) == 0)
+			return i;
+	memset(&pb->h[pb->nh], 0, sizeof pb->h[pb->nh]);
+	memcpy(pb->h[pb->nh].key, key, HOST_KEY_LEN);
+	return pb->nh++;
+}
+
 int peerbook_add(struct peerbook *pb, const struct dht_addr *a)
 {
 	if (dht_addr_eq(a, &pb->cfg.self) || find(pb, a) != NULL)
 		return 0;
 	if (pb->n == pb->cfg.max_known)
 		return -1;
-	pb->k[pb->n++] = (struct known){ .addr = *a };
+	pb->k[pb->n++] = (struct known){ .addr = *a, .host = host_of(pb, a) };
 	return 1;
 }
 
@@ -232,6 +275,34 @@ void peerbook_kick(struct peerbook *pb, uint64_t now)
 
 /* ---- dialling ---- */
 
+/* May H be dialled at NOW: were its last host_dials dials all before the window? */
+static bool host_may_dial(const struct peerbook *pb, const struct host *h, uint64_t now)
+{
+	uint64_t oldest = h->at[h->next];
+	return oldest == 0 || now + 1 - oldest >= pb->cfg.host_window_us;
+}
+
+/* Dial times are kept plus one, so that 0 means "no dial" even for a dial at time 0. */
+static void host_dialled(const struct peerbook *pb, struct host *h, uint64_t now)
+{
+	h->at[h->next] = now + 1;
+	h->next = (h->next + 1) % pb->cfg.host_dials;
+}
+
+/* Take a dial from the bucket at NOW (dial_rate a second, dial_burst at most), or false. */
+static bool bucket_take(struct peerbook *pb, uint64_t now)
+{
+	const uint64_t unit = 1000000, cap = (uint64_t)pb->cfg.dial_burst * unit;
+	uint64_t refill = now > pb->tokens_at ? (now - pb->tokens_at) * pb->cfg.dial_rate : 0;
+	pb->spent = refill >= pb->spent ? 0 : pb->spent - refill;
+	if (now > pb->tokens_at)
+		pb->tokens_at = now;
+	if (pb->spent + unit > cap)
+		return false;
+	pb->spent += unit;
+	return true;
+}
+
 const struct dht_addr *peerbook_dial(struct peerbook *pb, uint64_t now,
 				     const struct peerbook_view *v)
 {
@@ -241,6 +312,15 @@ const struct dht_addr *peerbook_dial(struct peerbook *pb, uint64_t now,
 		struct known *k = &pb->k[i];
 		if (k->dialled || k->banned || k->next_try > now)
 			continue;
+		if (!host_may_dial(pb, &pb->h[k->host], now)) {
+			pb->st.dials_held++;
+			continue;
+		}
+		if (!bucket_take(pb, now)) {
+			pb->st.dials_held++;
+			return NULL;
+		}
+		host_dialled(pb, &pb->h[k->host], now);
 		k->dialled = true;
 		pb->st.dials++;
 		if (k->failed_last) {

@@ -34,6 +34,13 @@ struct peerbook_config {
 	uint64_t lookup_few_us, lookup_early_us, early_us;
 	/* Without the manifest, looking for a first holder: 0.25 s, doubling up to 4 s. */
 	uint64_t find_first_us, find_max_us;
+	/* Dial bounds. Addresses come from the DHT, where anyone may plant any address: each
+	 * host (an IPv4 address, an IPv6 /64, whatever the port) is dialled at most host_dials
+	 * times per host_window_us (6 per 60 s), and all dials together keep to dial_rate a
+	 * second after a burst of dial_burst (10/s, 40). */
+	unsigned host_dials;
+	uint64_t host_window_us;
+	unsigned dial_rate, dial_burst;
 };
 
 /* The transfer as its driver sees it at the moment of a call. */
@@ -53,6 +60,7 @@ struct peerbook_stats {
 	uint32_t dials;
 	uint32_t failures;          /* attempts counted against their address */
 	uint32_t redials;           /* dials of an address whose last attempt failed */
+	uint32_t dials_held;        /* times a due dial waited for a dial bound */
 	uint64_t min_redial_wait_us; /* shortest failure-to-redial wait; UINT64_MAX: none */
 };
 

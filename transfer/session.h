@@ -19,13 +19,14 @@ enum session_close {
 	SESSION_CLOSE_PROTOCOL,  /* (fault) malformed, unknown or unwelcome message */
 	SESSION_CLOSE_HANDSHAKE, /* wrong protocol version, network or content id */
 	SESSION_CLOSE_BANNED,    /* (fault) proven to have sent corrupt data, or banned before */
-	SESSION_CLOSE_DUPLICATE, /* ourselves, or a peer id already connected */
+	SESSION_CLOSE_DUPLICATE, /* ourselves, or a peer id already connected with the same key */
 	SESSION_CLOSE_TIMEOUT,   /* silent for too long */
 	SESSION_CLOSE_DONE,      /* both sides have everything: nothing left to trade */
 	SESSION_CLOSE_FULL,      /* no room for another peer */
 };
 
 #define SESSION_DIGEST_LEN 32
+#define SESSION_KEY_LEN 20 /* names who is behind a connection; WIRE_PEER_ID_LEN, see peer_key */
 
 /* The environment. Every callback is required unless marked optional. CONN is the env's own
  * handle given to session_peer_add(). Callbacks may not call back into the session. */
@@ -53,8 +54,14 @@ struct session_env {
 	/* Hash stored chunk CHUNK and answer later with session_chunk_verified(). With
 	 * WANT_DIGESTS the answer must carry per-block digests even if the chunk is good. */
 	void (*verify)(void *arg, uint32_t chunk, bool want_digests);
-	/* Optional: peer PEER_ID is proven to have sent corrupt data (its connection, if still
-	 * open, is closed with SESSION_CLOSE_BANNED right after). */
+	/* Optional: who is behind CONN (e.g. its host), asked once when the peer is added. Bans
+	 * and duplicate checks are keyed by it, because a peer id is the peer's own claim: a
+	 * banned peer could come back under a new id, and anyone could claim an honest peer's id
+	 * to get it refused. Without it the key is the peer id (for simulations). */
+	void (*peer_key)(void *arg, void *conn, uint8_t key[SESSION_KEY_LEN]);
+	/* Optional: the peer with PEER_ID is proven to have sent corrupt data: its key is banned
+	 * (every connection with that key, still open, is closed with SESSION_CLOSE_BANNED right
+	 * after). */
 	void (*ban)(void *arg, const uint8_t peer_id[WIRE_PEER_ID_LEN]);
 	/* Optional: a request for CHUNK was queued, so read() of its bytes follows soon: a
 	 * chance to get them ready (check them) while earlier requests are served. */
@@ -80,6 +87,10 @@ struct session_config {
 	size_t send_low_water;    /* push blocks while the env's backlog is below this: 32 KiB */
 	uint64_t keepalive_us;    /* send KEEPALIVE after this long without sending: 60 s */
 	uint64_t idle_timeout_us; /* close a peer silent this long: 180 s */
+	/* When every slot is taken, a new peer takes the slot of the peer that has traded no
+	 * block either way for longest, if that is this long: 60 s (0: never). Connections that
+	 * only handshake and idle cannot keep an honest peer out. */
+	uint64_t evict_idle_us;
 	unsigned upload_slots;    /* choker regular slots: 4 (at least; see upload_rate) */
 	/* Our uplink in bytes/s if known, else 0. A fast uplink split four ways hands each peer
 	 * far more than it could return, and a slow peer that is unchoked by it ranks it first

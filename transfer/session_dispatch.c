@@ -21,6 +21,7 @@ void session_config_default(struct session_config *cfg)
 	cfg->send_low_water = 32 * 1024;
 	cfg->keepalive_us = 60000000;
 	cfg->idle_timeout_us = 180000000;
+	cfg->evict_idle_us = 60000000;
 	cfg->upload_slots = 4;
 	cfg->slot_rate = 1024 * 1024;
 	cfg->choke_period_us = 10000000;
@@ -117,7 +118,7 @@ void session_free(struct session *s)
 	choker_free(s->ch);
 	bitfield_free(s->have);
 	manifest_free(s->owned);
-	free(s->pid_ids);
+	free(s->pids);
 	free(s->banned);
 	free(s->mbuf);
 	free(s->frame);
@@ -139,12 +140,34 @@ static void send_handshake(struct session *s, struct peer *p)
 	p->hs_sent = true;
 }
 
+/* Every slot is taken: end the peer that has traded nothing for longest, if for long enough,
+ * and return its slot; else return nslots. */
+static uint32_t evict_idle(struct session *s)
+{
+	struct peer *worst = NULL;
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		struct peer *q = sess_slot(s, i);
+		if (q && q->hs_got && (worst == NULL || q->traded_at < worst->traded_at))
+			worst = q;
+	}
+	if (s->cfg.evict_idle_us == 0 || worst == NULL ||
+	    s->now - worst->traded_at < s->cfg.evict_idle_us)
+		return s->nslots;
+	uint32_t slot = worst->slot;
+	sess_log(s, "peer %u: ended to make room: no block traded for %llu s", slot,
+		 (unsigned long long)((s->now - worst->traded_at) / 1000000));
+	sess_drop(s, worst, SESSION_CLOSE_FULL);
+	return slot;
+}
+
 int session_peer_add(struct session *s, void *conn, bool outgoing)
 {
 	s->now = s->env.now(s->env.arg);
 	uint32_t slot = 0;
 	while (slot < s->nslots && s->peers[slot].used)
 		slot++;
+	if (slot == s->nslots)
+		slot = evict_idle(s);
 	struct peer *p = slot < s->nslots ? &s->peers[slot] : NULL;
 	if (p == NULL) {
 		s->env.close(s->env.arg, conn, SESSION_CLOSE_FULL);
@@ -155,9 +178,12 @@ int session_peer_add(struct session *s, void *conn, bool outgoing)
 	p->outgoing = outgoing;
 	p->am_choking = p->peer_choking = true;
 	p->serving = UINT32_MAX;
-	p->last_recv = p->last_sent = s->now;
+	p->last_recv = p->last_sent = p->traded_at = s->now;
 	p->used = true;
 	s->live++;
+	p->keyed = s->env.peer_key != NULL;
+	if (p->keyed)
+		s->env.peer_key(s->env.arg, conn, p->key);
 	if (outgoing)
 		send_handshake(s, p);
 	return (int)slot;
@@ -179,11 +205,15 @@ void session_peer_gone(struct session *s, uint32_t slot)
 	sess_choke_run(s, s->now);
 }
 
-static bool id_known(const struct session *s, const uint8_t *id)
+/* A second connection of the same peer: same id from behind the same key. The same id from
+ * elsewhere is a claim we cannot check, and refusing it would let anyone lock an honest
+ * peer out by claiming its id first. */
+static bool id_known(const struct session *s, const uint8_t *id, const uint8_t *key)
 {
 	for (uint32_t i = 0; i < s->nslots; i++) {
 		const struct peer *q = sess_slot(s, i);
-		if (q && q->hs_got && memcmp(q->id, id, WIRE_PEER_ID_LEN) == 0)
+		if (q && q->hs_got && memcmp(q->id, id, WIRE_PEER_ID_LEN) == 0 &&
+		    memcmp(q->key, key, SESSION_KEY_LEN) == 0)
 			return true;
 	}
 	return false;
@@ -194,16 +224,21 @@ static bool id_known(const struct session *s, const uint8_t *id)
 static int on_handshake(struct session *s, struct peer *p, const struct wire_handshake *hs)
 {
 	enum session_close why;
+	if (!p->keyed)
+		memcpy(p->key, hs->peer, SESSION_KEY_LEN);
 	if (hs->version != WIRE_VERSION ||
 	    memcmp(hs->network, s->cfg.network, WIRE_NETWORK_ID_LEN) != 0 ||
 	    memcmp(hs->content, s->cfg.content, WIRE_CONTENT_ID_LEN) != 0)
 		why = SESSION_CLOSE_HANDSHAKE;
-	else if (memcmp(hs->peer, s->cfg.peer_id, WIRE_PEER_ID_LEN) == 0 || id_known(s, hs->peer))
-		why = SESSION_CLOSE_DUPLICATE;
-	else if (exch_banned(s, hs->peer))
+	else if (exch_banned(s, p->key))
 		why = SESSION_CLOSE_BANNED;
+	else if (memcmp(hs->peer, s->cfg.peer_id, WIRE_PEER_ID_LEN) == 0 ||
+		 id_known(s, hs->peer, p->key))
+		why = SESSION_CLOSE_DUPLICATE;
 	else
 		goto accept;
+	if (why == SESSION_CLOSE_BANNED)
+		sess_log(s, "peer %u: refused: banned (a new peer id does not lift a ban)", p->slot);
 	sess_drop(s, p, why);
 	return 1;
 accept:
@@ -237,7 +272,7 @@ static int on_manifest_piece(struct session *s, struct peer *p,
 		return exch_ready_all(s, p);
 	if (rc == MF_FORGED) {
 		/* One source gave us every piece: the lie is its own. */
-		sess_ban(s, p->id);
+		sess_ban(s, p->key, p->id);
 		mf_restart(s);
 		return 1;
 	}

@@ -202,12 +202,13 @@ static int bitfield_apply(struct session *s, struct peer *p, const uint8_t *bits
 
 static int remember_pid(struct session *s, struct peer *p)
 {
-	uint8_t (*n)[WIRE_PEER_ID_LEN] = realloc(s->pid_ids, (s->next_pid + 1) * sizeof *n);
+	struct pid_ident *n = realloc(s->pids, (s->next_pid + 1) * sizeof *n);
 	if (n == NULL)
 		return -1;
-	s->pid_ids = n;
+	s->pids = n;
 	p->pid = s->next_pid++;
-	memcpy(s->pid_ids[p->pid], p->id, WIRE_PEER_ID_LEN);
+	memcpy(n[p->pid].id, p->id, WIRE_PEER_ID_LEN);
+	memcpy(n[p->pid].key, p->key, SESSION_KEY_LEN);
 	return 0;
 }
 
@@ -371,6 +372,7 @@ static bool send_block(struct session *s, struct peer *p, const struct wire_span
 	seed_sent(s, p, sp->chunk);
 	p->last_sent = s->now;
 	s->st.uploaded += sp->length;
+	p->traded_at = s->now;
 	choker_peer_sent(s->ch, p->cp, sp->length, s->now);
 	return true;
 }
@@ -515,6 +517,7 @@ int exch_block(struct session *s, struct peer *p, const struct wire_block *b)
 	if (r == PICKER_BLOCK_INVALID)
 		return -1;
 	choker_peer_received(s->ch, p->cp, b->len, s->now);
+	p->traded_at = s->now;
 	if (r == PICKER_BLOCK_DUP) {
 		s->st.duplicate += b->len;
 	} else {
@@ -549,30 +552,30 @@ void exch_blames_free(struct session *s)
 		blame_unlink(s, s->blames);
 }
 
-bool exch_banned(const struct session *s, const uint8_t *id)
+bool exch_banned(const struct session *s, const uint8_t *key)
 {
 	for (uint32_t i = 0; i < s->nbanned; i++)
-		if (memcmp(s->banned[i], id, WIRE_PEER_ID_LEN) == 0)
+		if (memcmp(s->banned[i], key, SESSION_KEY_LEN) == 0)
 			return true;
 	return false;
 }
 
-void sess_ban(struct session *s, const uint8_t *id)
+void sess_ban(struct session *s, const uint8_t *key, const uint8_t *id)
 {
-	if (exch_banned(s, id))
+	if (exch_banned(s, key))
 		return;
-	uint8_t (*nb)[WIRE_PEER_ID_LEN] = realloc(s->banned, (s->nbanned + 1) * sizeof *nb);
+	uint8_t (*nb)[SESSION_KEY_LEN] = realloc(s->banned, (s->nbanned + 1) * sizeof *nb);
 	if (nb == NULL)
 		return;
 	s->banned = nb;
-	memcpy(s->banned[s->nbanned++], id, WIRE_PEER_ID_LEN);
+	memcpy(s->banned[s->nbanned++], key, SESSION_KEY_LEN);
 	s->st.bans++;
 	sess_log(s, "banned a peer for corrupt data");
 	if (s->env.ban)
 		s->env.ban(s->env.arg, id);
 	for (uint32_t i = 0; i < s->nslots; i++) {
 		struct peer *q = sess_slot(s, i);
-		if (q && q->hs_got && memcmp(q->id, id, WIRE_PEER_ID_LEN) == 0)
+		if (q && memcmp(q->key, key, SESSION_KEY_LEN) == 0 && (q->keyed || q->hs_got))
 			sess_drop(s, q, SESSION_CLOSE_BANNED);
 	}
 }
@@ -581,7 +584,7 @@ void sess_ban(struct session *s, const uint8_t *id)
 static void ban_pid(struct session *s, uint64_t pid, uint32_t chunk)
 {
 	if (pid > 0 && pid < s->next_pid && !wd_excused(s, pid, chunk))
-		sess_ban(s, s->pid_ids[pid]);
+		sess_ban(s, s->pids[pid].key, s->pids[pid].id);
 }
 
 /* Keep the failed copy's senders and block digests. The picker re-fetches the chunk from one

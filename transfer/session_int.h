@@ -27,9 +27,11 @@ struct peer {
 				   * the peer has */
 	struct choker_peer *cp;
 	uint64_t last_recv, last_sent;
+	uint64_t traded_at;       /* when a block last went either way, or it was added */
 	size_t inlen;             /* bytes of a frame split across inputs, in IN */
 	uint32_t slot;
 	bool hs_got, got_bitfield;
+	bool keyed;               /* KEY came from the env's peer_key */
 	bool am_interested, am_choking, peer_interested, peer_choking;
 	struct wire_span *rq;     /* its requests waiting for our upload: rq[rq_head..rq_end) */
 	unsigned rq_head, rq_end, rq_cap;
@@ -39,6 +41,7 @@ struct peer {
 	uint64_t pid;             /* the picker's name for it: unique for the session's life */
 	bool outgoing, hs_sent, sent_bitfield, has_manifest, no_manifest;
 	uint8_t id[WIRE_PEER_ID_LEN];
+	uint8_t key[SESSION_KEY_LEN]; /* who is behind it (env peer_key), else its id */
 	uint8_t *in;
 	size_t incap;
 	uint8_t *early_bits;      /* its BITFIELD, kept raw while we lack the manifest */
@@ -63,6 +66,12 @@ struct blame {
 	struct blame *next;
 };
 
+/* A peer as the picker names it: what a ban needs to know of it after it is gone. */
+struct pid_ident {
+	uint8_t id[WIRE_PEER_ID_LEN];
+	uint8_t key[SESSION_KEY_LEN];
+};
+
 /* What every message reads comes first: the env, then the clock and the peers, in the first
  * two cache lines (the session is allocated on a 128-byte boundary, and hardware fetches such
  * pairs of lines together). */
@@ -82,8 +91,8 @@ struct session {
 	const struct manifest *m;
 	struct manifest *owned;   /* the fetched manifest */
 	uint64_t next_pid;
-	uint8_t (*pid_ids)[WIRE_PEER_ID_LEN]; /* wire peer id by picker id */
-	uint8_t (*banned)[WIRE_PEER_ID_LEN];
+	struct pid_ident *pids;   /* by picker id */
+	uint8_t (*banned)[SESSION_KEY_LEN]; /* keys */
 	uint32_t nbanned;
 	struct blame *blames;
 	struct seeding *sd;       /* super-seeding state; NULL when not (or no longer) */
@@ -125,9 +134,10 @@ void sess_peer_free(struct peer *p); /* free what P holds and clear its slot */
 void sess_forget(struct session *s, struct peer *p);
 /* End P's connection for WHY: env->close() and forget it. */
 void sess_drop(struct session *s, struct peer *p, enum session_close why);
-/* Ban the peer with wire id ID: remember it, tell the env, end its connection. */
-void sess_ban(struct session *s, const uint8_t *id);
-bool exch_banned(const struct session *s, const uint8_t *id);
+/* Ban the peer with KEY (and wire id ID): remember the key, tell the env, end every
+ * connection with that key. */
+void sess_ban(struct session *s, const uint8_t *key, const uint8_t *id);
+bool exch_banned(const struct session *s, const uint8_t *key);
 /* Apply whatever the choker decides now; sess_choke_run() does it only when one is due. */
 void exch_choke_now(struct session *s, uint64_t now);
 void sess_choke_run(struct session *s, uint64_t now);

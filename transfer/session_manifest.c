@@ -2,8 +2,10 @@
  * fetches the manifest in WIRE_MANIFEST_PIECE_SIZE pieces, all from one source at a time (a peer
  * that sent a BITFIELD, so it has the manifest), in order, and accepts it only if its hash is the
  * content id. One source per attempt means a manifest that fails the check convicts its sender;
- * when the source goes away or refuses, the attempt starts over with another. Serving the
- * manifest is unconditional: it is small and a newcomer needs it before it can trade.
+ * when the source goes away or refuses, the attempt starts over with another. Any peer may
+ * ask for the manifest (a newcomer needs it before it can trade), but every answer counts
+ * against what the peer has left unread: an honest fetcher asks MF_WINDOW pieces at a time and
+ * reads them, so a peer that keeps asking while far more than that waits unread is ended.
  * Nothing here touches chunks beyond setting up the picker once the manifest is known. */
 #include "transfer/session_int.h"
 
@@ -12,6 +14,9 @@
 
 /* Pieces asked of the source at once. */
 #define MF_WINDOW 8
+/* Bytes queued to a peer, unread, past which its manifest requests are a fault: twice the
+ * window of pieces, on top of what else we queue it (a bitfield, blocks up to the low water). */
+#define MF_UNREAD_MAX (2u * MF_WINDOW * (WIRE_MANIFEST_PIECE_SIZE + 16) + WIRE_MAX_FRAME)
 
 static uint32_t npieces(uint32_t total)
 {
@@ -70,6 +75,10 @@ int mf_request(struct session *s, struct peer *p, uint32_t index)
 {
 	uint8_t buf[16];
 	struct bwriter w;
+	if (s->env.backlog(s->env.arg, p->conn) > MF_UNREAD_MAX + s->cfg.send_low_water) {
+		sess_log(s, "peer %u: asks for the manifest and leaves our answers unread", p->slot);
+		return -1;
+	}
 	if (s->m == NULL) {
 		bw_init(&w, buf, sizeof buf);
 		wire_put_piece_index(&w, WIRE_MANIFEST_REJECT, index);

@@ -145,6 +145,18 @@ bool addr_same_ip(const struct dht_addr *a, const struct dht_addr *b)
 	return memcmp(a->ip, b->ip, a->family == 4 ? 4 : 16) == 0;
 }
 
+void addr_host_key(const struct dht_addr *a, uint8_t key[ADDR_KEY_LEN])
+{
+	memset(key, 0, ADDR_KEY_LEN);
+	if (a->family == 6 && memcmp(a->ip, v4mapped, 12) == 0) {
+		key[0] = 4;
+		memcpy(key + 1, a->ip + 12, 4);
+	} else if (a->family == 4 || a->family == 6) {
+		key[0] = a->family;
+		memcpy(key + 1, a->ip, a->family == 4 ? 4 : 8);
+	}
+}
+
 bool addr_is_unspecified(const struct dht_addr *a)
 {
 	static const uint8_t zero[16];

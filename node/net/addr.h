@@ -42,6 +42,12 @@ bool addr_is_loopback(const struct dht_addr *a);
 /* Same family and IP, whatever the ports. */
 bool addr_same_ip(const struct dht_addr *a, const struct dht_addr *b);
 
+/* Who is behind A, for limits and bans keyed by host rather than by what a peer claims: the
+ * IPv4 address (also when seen through an IPv6 socket), or an IPv6 address's /64, since one
+ * host commonly holds a whole /64. Ports never count. Writes ADDR_KEY_LEN bytes. */
+#define ADDR_KEY_LEN 17
+void addr_host_key(const struct dht_addr *a, uint8_t key[ADDR_KEY_LEN]);
+
 /* 0.0.0.0 or :: : an address to bind to, but not one that others can reach. */
 bool addr_is_unspecified(const struct dht_addr *a);
 

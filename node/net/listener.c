@@ -1,7 +1,10 @@
 /* The TCP acceptor of the node's port, shared by two protocols: control requests (JSON lines)
  * and peer wire (length-prefixed frames). A connection stays here only until its first byte
- * arrives, under an idle timeout, so a silent client cannot hold a descriptor for long; then
- * it goes to its protocol's taker. If accept() fails (out of descriptors), new connections
+ * arrives, under a timeout that no byte can restart (the first ends the stay), so a silent
+ * client cannot hold a descriptor for long; then it goes to its protocol's taker. Silent
+ * connections are capped per host and in total: a new one always gets in and the oldest silent
+ * one makes room, so a client that speaks at once (dhtctl) is served however many silent ones
+ * a neighbour keeps opening. If accept() fails (out of descriptors), new connections
  * pause for a second rather than spin. Not done here: reading requests or frames, deciding
  * who may connect (the control server checks its clients). */
 #include "node/net/listener.h"
@@ -15,7 +18,9 @@
 #include "node/log.h"
 #include "node/net/addr.h"
 
-#define SNIFF_TIMEOUT_S 30 /* for the first byte to arrive */
+#define SNIFF_TIMEOUT_S 10 /* for the first byte to arrive */
+#define SNIFF_PER_HOST 4   /* silent connections of one host (addr_host_key) */
+#define SNIFF_MAX 64       /* silent connections in all */
 #define ACCEPT_PAUSE_S 1   /* after accept() fails, e.g. out of descriptors */
 
 struct sniff {
@@ -23,6 +28,7 @@ struct sniff {
 	struct listener *l;
 	struct bufferevent *bev;
 	struct dht_addr peer;
+	uint8_t key[ADDR_KEY_LEN];
 };
 
 struct listener {
@@ -30,7 +36,7 @@ struct listener {
 	struct evconnlistener *lev;
 	struct event *resume;
 	struct listener_takers takers;
-	struct sniff *conns;
+	struct sniff *conns; /* newest first */
 };
 
 static void unlink_sniff(struct sniff *c)
@@ -78,6 +84,25 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	close_sniff(arg); /* EOF, an error or the timeout before the first byte */
 }
 
+/* Close the oldest silent connection if the host with KEY, or everyone, is at its cap. */
+static void make_room(struct listener *l, const uint8_t *key)
+{
+	struct sniff *oldest = NULL, *oldest_host = NULL;
+	unsigned all = 0, host = 0;
+	for (struct sniff *c = l->conns; c; c = c->next) {
+		oldest = c;
+		all++;
+		if (memcmp(c->key, key, ADDR_KEY_LEN) == 0) {
+			oldest_host = c;
+			host++;
+		}
+	}
+	if (host >= SNIFF_PER_HOST)
+		close_sniff(oldest_host);
+	else if (all >= SNIFF_MAX)
+		close_sniff(oldest);
+}
+
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 		      int salen, void *arg)
 {
@@ -92,6 +117,8 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		return;
 	}
 	c->l = l;
+	addr_host_key(&c->peer, c->key);
+	make_room(l, c->key);
 	c->next = l->conns;
 	if (l->conns)
 		l->conns->prev = c;

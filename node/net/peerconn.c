@@ -9,6 +9,13 @@
  * settable), which caps a connection at a few hundred MiB/s and splits every block into four
  * reads: each read callback therefore follows libevent's read with one large read of its own,
  * as much as the rate limits allow, charged to the rate-limit group like libevent's own.
+ * Hostile neighbours: a connection whose output backlog is above the high-water mark is not
+ * read (nor is what it already sent handed on) until the backlog drains, so a peer that asks
+ * and never reads cannot make us queue without bound. Connections are capped per host and in
+ * total below the descriptor limit (room is kept for control clients, files and the listener);
+ * an inbound connection must complete its HANDSHAKE within a hard deadline from its accept,
+ * however it trickles; and when the caps are reached it is the oldest connection still without
+ * a handshake that makes room, since it has done nothing for anyone yet.
  * Nothing here knows the session's messages beyond the first frame's length and type. */
 #include "node/net/peerconn.h"
 
@@ -18,14 +25,22 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "node/clock.h"
 #include "node/net/addr.h"
 #include "node/log.h"
 
 #define CONNECT_TIMEOUT_S 5
-#define SNIFF_TIMEOUT_S 10
+#define HANDSHAKE_DEADLINE_S 10 /* from accept to a routed HANDSHAKE, however it trickles */
+#define PER_HOST_MAX 64          /* connections to or from one host (addr_host_key) */
+#define PER_HOST_PER_OWNER 4     /* of those, routed to one transfer: an honest peer needs 1 */
+#define PER_HOST_PENDING 2       /* of those, inbound ones still without a handshake */
+#define FD_RESERVE 256           /* descriptors left to control, listener, files and UDP */
+#define CONNS_MIN 16
+#define HIGH_WATER_MIN (1u << 20) /* stop reading a connection with this much output queued */
 #define RATE_TICK_MS 50          /* token refill period: 20 small steps a second stay smooth */
 #define MAX_SINGLE_IO (1u << 20) /* libevent reads and writes 16 KiB per call by default */
 #define PEEK_VECS 16
@@ -35,10 +50,12 @@ struct pconn {
 	struct pnet *n;
 	struct bufferevent *bev;
 	struct dht_addr addr;
+	uint8_t key[ADDR_KEY_LEN];
+	uint64_t born_us;
 	const struct pconn_ops *ops;
 	void *owner;      /* NULL while an inbound connection has not been routed */
 	int slot;
-	bool outgoing, dead;
+	bool outgoing, dead, paused;
 };
 
 struct pnet {
@@ -49,6 +66,9 @@ struct pnet {
 	struct pconn *conns;
 	struct pconn *graveyard;
 	struct event *reaper;
+	struct event *sweeper;  /* closes inbound connections past their handshake deadline */
+	unsigned nconns, max_conns;
+	size_t high_water;
 	uint8_t rbuf[MAX_SINGLE_IO]; /* reads are handed on at once, so one buffer serves all */
 };
 
@@ -70,6 +90,18 @@ static void unlink_conn(struct pconn **head, struct pconn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	c->prev = c->next = NULL;
+}
+
+static void conns_add(struct pnet *n, struct pconn *c)
+{
+	link_conn(&n->conns, c);
+	n->nconns++;
+}
+
+static void conns_del(struct pnet *n, struct pconn *c)
+{
+	unlink_conn(&n->conns, c);
+	n->nconns--;
 }
 
 static void conn_free(struct pconn *c)
@@ -102,7 +134,7 @@ void pconn_close(struct pconn *c)
 	c->dead = true;
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-	unlink_conn(&c->n->conns, c);
+	conns_del(c->n, c);
 	link_conn(&c->n->graveyard, c);
 	event_active(c->n->reaper, EV_TIMEOUT, 0);
 }
@@ -114,15 +146,28 @@ static void conn_gone(struct pconn *c, const char *why)
 	c->dead = true;
 	if (c->owner)
 		c->ops->gone(c->owner, c, why);
-	unlink_conn(&c->n->conns, c);
+	conns_del(c->n, c);
 	conn_free(c);
 }
 
-/* Hand everything buffered to the owner, chain by chain. */
+/* Stop reading C while its output is above the high-water mark: every frame may be answered,
+ * and a peer that does not read our answers must not make us queue more of them. */
+static bool pause_if_backlogged(struct pconn *c)
+{
+	if (c->dead || evbuffer_get_length(bufferevent_get_output(c->bev)) <= c->n->high_water)
+		return false;
+	if (!c->paused) {
+		c->paused = true;
+		bufferevent_disable(c->bev, EV_READ);
+	}
+	return true;
+}
+
+/* Hand what is buffered to the owner, chain by chain, while the output backlog allows. */
 static void deliver(struct pconn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	while (!c->dead && evbuffer_get_length(in) > 0) {
+	while (!c->dead && evbuffer_get_length(in) > 0 && !pause_if_backlogged(c)) {
 		struct evbuffer_iovec v[PEEK_VECS];
 		int nv = evbuffer_peek(in, -1, NULL, v, PEEK_VECS);
 		size_t used = 0;
@@ -133,6 +178,16 @@ static void deliver(struct pconn *c)
 		}
 		evbuffer_drain(in, used);
 	}
+}
+
+/* Connections of the host with KEY: all of them, or (OWNER not NULL) those routed to OWNER. */
+static unsigned host_conns(const struct pnet *n, const uint8_t *key, const void *owner)
+{
+	unsigned k = 0;
+	for (const struct pconn *c = n->conns; c; c = c->next)
+		if (memcmp(c->key, key, ADDR_KEY_LEN) == 0 && (owner == NULL || c->owner == owner))
+			k++;
+	return k;
 }
 
 /* An inbound connection's first frame must be a HANDSHAKE naming content we serve. Return
@@ -149,11 +204,16 @@ static bool route(struct pconn *c)
 		return true;
 	const struct pconn_ops *ops;
 	void *owner;
+	const char *bad = NULL;
 	if (st != WIRE_OK || msg.type != WIRE_HANDSHAKE ||
-	    c->n->cfg.route(c->n->cfg.route_arg, msg.u.handshake.content, &ops, &owner) != 0) {
+	    c->n->cfg.route(c->n->cfg.route_arg, msg.u.handshake.content, &ops, &owner) != 0)
+		bad = "first frame is not a handshake for content we serve";
+	else if (host_conns(c->n, c->key, owner) >= PER_HOST_PER_OWNER)
+		bad = "too many connections from this host for this content";
+	if (bad) {
 		char a[ADDR_STR_MAX];
 		addr_format(&c->addr, a);
-		log_debug("peer %s: first frame is not a handshake for content we serve", a);
+		log_debug("peer %s: %s", a, bad);
 		pconn_close(c);
 		return false;
 	}
@@ -193,15 +253,24 @@ static void on_read(struct bufferevent *bev, void *arg)
 		return;
 	if (c->owner != NULL)
 		deliver(c);
-	if (c->owner != NULL && !c->dead)
+	if (c->owner != NULL && !c->dead && !c->paused)
 		read_direct(c);
+	pause_if_backlogged(c);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
 {
 	struct pconn *c = arg;
 	(void)bev;
-	if (c->owner)
+	if (c->paused) {
+		c->paused = false;
+		if (bufferevent_enable(c->bev, EV_READ) != 0) {
+			conn_gone(c, "cannot read from the connection");
+			return;
+		}
+		deliver(c); /* what arrived before the pause */
+	}
+	if (c->owner && !c->dead)
 		c->ops->writable(c->owner, c);
 }
 
@@ -240,6 +309,8 @@ static struct pconn *conn_new(struct pnet *n, struct bufferevent *bev, const str
 	c->n = n;
 	c->bev = bev;
 	c->addr = *a;
+	addr_host_key(a, c->key);
+	c->born_us = mono_now_us();
 	c->slot = -1;
 	bufferevent_set_max_single_read(bev, MAX_SINGLE_IO);
 	bufferevent_set_max_single_write(bev, MAX_SINGLE_IO);
@@ -249,21 +320,95 @@ static struct pconn *conn_new(struct pnet *n, struct bufferevent *bev, const str
 		return NULL;
 	}
 	bufferevent_setcb(bev, on_read, on_write, on_event, c);
-	link_conn(&n->conns, c);
+	conns_add(n, c);
 	return c;
+}
+
+/* The oldest inbound connection still without a handshake, of the host with KEY or (KEY NULL)
+ * of anyone; NULL if there is none. The list is newest first. */
+static struct pconn *oldest_pending(const struct pnet *n, const uint8_t *key, unsigned *count)
+{
+	struct pconn *found = NULL;
+	*count = 0;
+	for (struct pconn *c = n->conns; c; c = c->next)
+		if (!c->outgoing && c->owner == NULL &&
+		    (key == NULL || memcmp(c->key, key, ADDR_KEY_LEN) == 0)) {
+			found = c;
+			(*count)++;
+		}
+	return found;
+}
+
+static void evict(struct pconn *c, const char *why)
+{
+	char a[ADDR_STR_MAX];
+	addr_format(&c->addr, a);
+	log_debug("peer %s: closed before its handshake: %s", a, why);
+	pconn_close(c);
+}
+
+/* Make room for an inbound connection from PEER, or return -1 to refuse it. */
+static int admit(struct pnet *n, const struct dht_addr *peer)
+{
+	uint8_t key[ADDR_KEY_LEN];
+	unsigned pending;
+	addr_host_key(peer, key);
+	struct pconn *old = oldest_pending(n, key, &pending);
+	if (pending >= PER_HOST_PENDING)
+		evict(old, "its host opened more connections");
+	if (host_conns(n, key, NULL) >= PER_HOST_MAX) {
+		char a[ADDR_STR_MAX];
+		addr_format(peer, a);
+		log_debug("peer %s: refused: %d connections from its host already", a, PER_HOST_MAX);
+		return -1;
+	}
+	if (n->nconns < n->max_conns)
+		return 0;
+	old = oldest_pending(n, NULL, &pending);
+	if (old == NULL) {
+		log_debug("tcp: refused a peer: %u connections open, the most we keep", n->nconns);
+		return -1;
+	}
+	evict(old, "the node is at its connection limit");
+	return 0;
+}
+
+/* Close inbound connections that have not completed a handshake in time. A read timeout
+ * would restart with every byte, and one byte every few seconds would hold a descriptor for
+ * good: the deadline runs from the accept. */
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct pnet *n = arg;
+	static const struct timeval sweep = { .tv_sec = 1 };
+	uint64_t now = mono_now_us();
+	bool waiting = false;
+	(void)fd;
+	(void)what;
+	for (struct pconn *c = n->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->outgoing || c->owner != NULL)
+			continue;
+		if (now - c->born_us >= (uint64_t)HANDSHAKE_DEADLINE_S * 1000000)
+			evict(c, "no handshake in time");
+		else
+			waiting = true;
+	}
+	if (waiting)
+		evtimer_add(n->sweeper, &sweep);
 }
 
 void pnet_accept(void *arg, struct bufferevent *bev, const struct dht_addr *peer)
 {
 	struct pnet *n = arg;
-	static const struct timeval sniff = { .tv_sec = SNIFF_TIMEOUT_S };
-	struct pconn *c = conn_new(n, bev, peer);
+	static const struct timeval sweep = { .tv_sec = 1 };
+	struct pconn *c = admit(n, peer) == 0 ? conn_new(n, bev, peer) : NULL;
 	if (c == NULL) {
 		bufferevent_free(bev);
 		return;
 	}
 	set_nodelay(bev);
-	bufferevent_set_timeouts(bev, &sniff, NULL);
+	if (!evtimer_pending(n->sweeper, NULL))
+		evtimer_add(n->sweeper, &sweep);
 	if (bufferevent_enable(bev, EV_READ | EV_WRITE) != 0) {
 		conn_gone(c, "cannot read from the connection");
 		return;
@@ -299,6 +444,10 @@ struct pconn *pconn_connect(struct pnet *n, const struct dht_addr *to,
 	static const struct timeval connect = { .tv_sec = CONNECT_TIMEOUT_S };
 	struct sockaddr_storage ss;
 	socklen_t sl = addr_to_sockaddr(to, &ss);
+	if (n->nconns >= n->max_conns) {
+		log_debug("tcp: not dialling: %u connections open, the most we keep", n->nconns);
+		return NULL;
+	}
 	evutil_socket_t fd = sl ? bound_socket(n, ss.ss_family) : -1;
 	struct bufferevent *bev = fd >= 0 ? bufferevent_socket_new(n->base, fd,
 								   BEV_OPT_CLOSE_ON_FREE)
@@ -316,7 +465,7 @@ struct pconn *pconn_connect(struct pnet *n, const struct dht_addr *to,
 	c->outgoing = true;
 	bufferevent_set_timeouts(bev, NULL, &connect);
 	if (bufferevent_socket_connect(bev, (struct sockaddr *)&ss, (int)sl) != 0) {
-		unlink_conn(&n->conns, c);
+		conns_del(n, c);
 		conn_free(c);
 		return NULL;
 	}
@@ -355,6 +504,14 @@ size_t pconn_backlog(const struct pconn *c)
 	return c->dead ? 0 : evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
+void pconn_peer_key(void *arg, void *conn, uint8_t key[SESSION_KEY_LEN])
+{
+	const struct pconn *c = conn;
+	(void)arg;
+	memset(key, 0, SESSION_KEY_LEN);
+	memcpy(key, c->key, ADDR_KEY_LEN < SESSION_KEY_LEN ? ADDR_KEY_LEN : SESSION_KEY_LEN);
+}
+
 const struct dht_addr *pconn_addr(const struct pconn *c)
 {
 	return &c->addr;
@@ -373,6 +530,17 @@ int pconn_slot(const struct pconn *c)
 void pconn_set_slot(struct pconn *c, int slot)
 {
 	c->slot = slot;
+}
+
+/* Connections we keep open at most: the descriptor limit less what the rest of the node needs,
+ * so that a flood of peers never leaves control or the disk without a descriptor. */
+static unsigned conns_budget(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > 65536)
+		return 65536 - FD_RESERVE;
+	return rl.rlim_cur > FD_RESERVE + CONNS_MIN ? (unsigned)rl.rlim_cur - FD_RESERVE : CONNS_MIN;
 }
 
 /* One token bucket for the node: RATE bytes a second in RATE_TICK_MS steps, with a burst of
@@ -406,7 +574,10 @@ struct pnet *pnet_new(struct event_base *base, const struct pnet_config *cfg)
 	n->base = base;
 	n->cfg = *cfg;
 	n->reaper = event_new(base, -1, 0, on_reap, n);
-	if (n->reaper == NULL || make_group(n) != 0) {
+	n->sweeper = evtimer_new(base, on_sweep, n);
+	n->max_conns = conns_budget();
+	n->high_water = 4 * cfg->low_water > HIGH_WATER_MIN ? 4 * cfg->low_water : HIGH_WATER_MIN;
+	if (n->reaper == NULL || n->sweeper == NULL || make_group(n) != 0) {
 		pnet_free(n);
 		return NULL;
 	}
@@ -419,7 +590,7 @@ void pnet_free(struct pnet *n)
 		return;
 	while (n->conns) {
 		struct pconn *c = n->conns;
-		unlink_conn(&n->conns, c);
+		conns_del(n, c);
 		conn_free(c);
 	}
 	on_reap(-1, 0, n);
@@ -429,5 +600,7 @@ void pnet_free(struct pnet *n)
 		ev_token_bucket_cfg_free(n->bucket);
 	if (n->reaper)
 		event_free(n->reaper);
+	if (n->sweeper)
+		event_free(n->sweeper);
 	free(n);
 }

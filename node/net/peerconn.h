@@ -4,7 +4,8 @@
  * shares the node's upload and download caps through one libevent rate-limit group. The network
  * object owns every connection; an owner learns of them through struct pconn_ops and ends them
  * with pconn_close(), after which no callback names them again. It does not parse beyond the first
- * frame: the bytes are the session core's. */
+ * frame: the bytes are the session core's. Connections are capped per host and in total, and an
+ * inbound one must complete its HANDSHAKE within a deadline (see peerconn.c). */
 #ifndef NODE_PEERCONN_H
 #define NODE_PEERCONN_H
 
@@ -15,6 +16,7 @@
 #include <stdint.h>
 
 #include "dht/msg.h"
+#include "transfer/session.h"
 #include "transfer/wire.h"
 
 struct pnet;
@@ -69,6 +71,9 @@ size_t pconn_backlog(const struct pconn *c);
 void pconn_close(struct pconn *c);
 
 const struct dht_addr *pconn_addr(const struct pconn *c);
+/* A session_env peer_key (transfer/session.h) for connections of this network (CONN): who is
+ * behind C (addr_host_key), so that bans hold whatever peer id a host claims. */
+void pconn_peer_key(void *arg, void *conn, uint8_t key[SESSION_KEY_LEN]);
 bool pconn_outgoing(const struct pconn *c);
 /* The owner's number for C (a session slot), -1 until set. */
 int pconn_slot(const struct pconn *c);

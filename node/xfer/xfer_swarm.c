@@ -328,6 +328,7 @@ int swarm_start(struct xfer *x)
 		.arg = x, .send = e_send, .backlog = e_backlog, .close = e_close,
 		.store = e_store, .read = e_read, .verify = e_verify, .ban = e_ban,
 		.will_read = e_will_read,
+		.peer_key = pconn_peer_key,
 		.manifest = e_manifest, .now = e_now, .rand64 = e_rand, .log = e_log,
 	};
 	if (x->tick_ev == NULL && (x->tick_ev = evtimer_new(x->m->base, on_tick, x)) == NULL)

@@ -84,6 +84,9 @@ struct world {
 	bool super_seed;          /* for seeds made from now on */
 	uint64_t upload_rate;     /* for nodes made from now on */
 	size_t backlog;           /* what every connection reports queued: 0, all sent at once */
+	bool keyed;               /* nodes made from now on key peers by host[] (env peer_key) */
+	unsigned max_peers;       /* for nodes made from now on; 0: the default */
+	uint8_t host[MAXC];       /* by connection: the host it comes from, when keyed */
 };
 
 static inline struct node *arg_node(void *arg)
@@ -169,6 +172,13 @@ static inline uint64_t e_rand(void *arg)
 	return rng_next(&arg_node(arg)->w->rng);
 }
 
+static inline void e_peer_key(void *arg, void *conn, uint8_t key[SESSION_KEY_LEN])
+{
+	struct end *e = conn;
+	memset(key, 0, SESSION_KEY_LEN);
+	key[0] = arg_node(arg)->w->host[e->c - arg_node(arg)->w->conns];
+}
+
 static const struct session_env ENV = {
 	.send = e_send, .backlog = e_backlog, .close = e_close, .store = e_store, .read = e_read,
 	.verify = e_verify, .ban = e_ban, .manifest = e_manifest, .now = e_now, .rand64 = e_rand,
@@ -206,6 +216,8 @@ static inline struct node *node_add_env(struct world *w, bool seed, bool liar,
 	memcpy(cfg.peer_id, nd->id, WIRE_PEER_ID_LEN);
 	cfg.super_seed = w->super_seed;
 	cfg.upload_rate = w->upload_rate;
+	if (w->max_peers)
+		cfg.max_peers = w->max_peers;
 	struct bitfield *all = NULL;
 	if (seed) {
 		all = bitfield_new(manifest_chunk_count(w->m));
@@ -218,6 +230,8 @@ static inline struct node *node_add_env(struct world *w, bool seed, bool liar,
 	}
 	struct session_env env = *base_env;
 	env.arg = nd;
+	if (w->keyed)
+		env.peer_key = e_peer_key;
 	nd->s = session_new(&cfg, &env);
 	assert_non_null(nd->s);
 	bitfield_free(all);

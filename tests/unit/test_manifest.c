@@ -204,7 +204,7 @@ static void test_path_rules(void **state)
 		longp[i] = i % 2 ? '/' : 'p';
 	longp[sizeof longp - 1] = '\0';
 	const char *bad[] = { "", "/abs", "a/", "a//b", ".", "..", "a/../b", "../a", "a/.",
-			      "./a", longc, longp };
+			      "./a", longc, longp, "a\nb", "\x1b[2J", "a\xff" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_false(manifest_path_valid(bad[i]));
 	longc[MANIFEST_MAX_COMPONENT] = '\0';
@@ -453,6 +453,19 @@ static void test_decode_rejects(void **state)
 	r.paths[0] = "a\0b"; /* NUL inside a path */
 	r.plen[0] = 3;
 	assert_false(raw_decodes(&r));
+	/* Names that would reach a terminal, a log or JSON as control characters or invalid
+	 * text: ANSI escapes, a newline starting a fake log line, DEL, a C1 control (NEL),
+	 * a stray byte, an overlong '/' and a surrogate. */
+	const char *badn[] = { "b\x1b[31m", "b\nFAKE LOG LINE", "b\x7f", "b\xc2\x85",
+			       "b\xff", "b\xc0\xaf", "b\xed\xa0\x80", "b\tc" };
+	for (size_t i = 0; i < sizeof badn / sizeof badn[0]; i++) {
+		r = ok;
+		r.paths[2] = badn[i];
+		assert_false(raw_decodes(&r));
+	}
+	r = ok;
+	r.paths[2] = "b\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"; /* é € and an emoji */
+	assert_true(raw_decodes(&r));
 	r = ok;
 	r.sizes[2] = 2; /* sizes exceed the total */
 	assert_false(raw_decodes(&r));

@@ -1,7 +1,8 @@
 /* The peer book on a fake clock: the dial back-off sequence and what each way a connection ends
  * costs, the bounds (ourselves, duplicates, max_known, max_conns), the lookup and announce pace,
  * and random event orders (fixed seeds) checked against a plain model of every address: the
- * book must dial exactly the address the model says is due, oldest first, and no other. */
+ * book must dial exactly the address the model says is due, oldest first, and no other. Also
+ * the dial bounds: one host planted under many ports, and many hosts at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -368,6 +369,64 @@ static void test_random_orders(void **state)
 	}
 }
 
+/* Dials at each 100 ms step from FROM to TO (seconds) of whatever is due, each attempt failing
+ * at once; return how many. */
+static unsigned dial_storm(struct peerbook *pb, uint64_t from, uint64_t to)
+{
+	unsigned n = 0;
+	for (uint64_t t = from * S; t < to * S; t += S / 10) {
+		const struct dht_addr *a;
+		while ((a = peerbook_dial(pb, t, &seeking)) != NULL) {
+			struct dht_addr copy = *a;
+			n++;
+			peerbook_dropped(pb, &copy, false, t);
+		}
+	}
+	return n;
+}
+
+/* An address planted under 200 ports of one host (the victim) costs it host_dials attempts a
+ * minute, however the book learned them. */
+static void test_host_dial_bound(void **state)
+{
+	(void)state;
+	struct peerbook *pb = book(256, 256);
+	for (unsigned port = 1; port <= 200; port++) {
+		struct dht_addr a = addr(5);
+		a.port = (uint16_t)port;
+		assert_int_equal(peerbook_add(pb, &a), 1);
+	}
+	peerbook_start(pb, 0);
+	assert_int_equal(dial_storm(pb, 0, 60), 6);
+	assert_int_equal(dial_storm(pb, 60, 120), 6);
+	struct peerbook_stats st;
+	peerbook_stats(pb, &st);
+	assert_true(st.dials_held > 0);
+	peerbook_free(pb);
+}
+
+/* Many hosts at once: a burst of dial_burst, then dial_rate a second. */
+static void test_total_dial_bound(void **state)
+{
+	(void)state;
+	struct peerbook *pb = book(256, 256);
+	for (unsigned i = 0; i < 200; i++) {
+		struct dht_addr a = { .family = 4, .ip = { 10, 1, (uint8_t)(i / 250), (uint8_t)i },
+				      .port = 4000 };
+		assert_int_equal(peerbook_add(pb, &a), 1);
+	}
+	peerbook_start(pb, 0);
+	unsigned n = 0;
+	while (peerbook_dial(pb, 0, &seeking) != NULL)
+		n++;
+	assert_int_equal(n, 40);
+	n = 0;
+	while (peerbook_dial(pb, S, &seeking) != NULL)
+		n++;
+	assert_int_equal(n, 10);
+	peerbook_free(pb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +436,8 @@ int main(void)
 		cmocka_unit_test(test_lookup_pace),
 		cmocka_unit_test(test_announce_pace),
 		cmocka_unit_test(test_random_orders),
+		cmocka_unit_test(test_host_dial_bound),
+		cmocka_unit_test(test_total_dial_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

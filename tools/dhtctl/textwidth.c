@@ -11,26 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-/* Decode one character at S (N bytes left). Return its length, or 0 if S does not start a
- * valid, shortest-form UTF-8 sequence. */
-static size_t decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-		     : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	if (len == 0 || len > n)
-		return 0;
-	uint32_t v = len == 1 ? s[0] : s[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if (v < min[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
+#include "dht/utf8.h"
 
 static bool in(uint32_t cp, const uint32_t (*r)[2], size_t n)
 {
@@ -68,7 +49,7 @@ int text_width(const char *s)
 	int w = 0;
 	while (n > 0) {
 		uint32_t cp;
-		size_t len = decode(p, n, &cp);
+		size_t len = utf8_char(p, n, &cp);
 		w += len ? cp_width(cp) : 1;
 		len = len ? len : 1;
 		p += len;
@@ -86,7 +67,9 @@ char *text_fit(const char *s, int cols, char *out, size_t cap)
 	int w = 0, room = cut ? cols - 1 : cols; /* the ellipsis takes one column */
 	while (n > 0) {
 		uint32_t cp;
-		size_t len = decode(p, n, &cp);
+		size_t len = utf8_char(p, n, &cp);
+		if (len && utf8_is_control(cp))
+			len = 0; /* a control character is shown as '?', as invalid bytes are */
 		int cw = len ? cp_width(cp) : 1;
 		if (w + cw > room || o + (len ? len : 1) + sizeof ellipsis + (size_t)cols >= cap)
 			break;
