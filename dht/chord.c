@@ -66,7 +66,7 @@ struct dht *dht_new(const struct dht_config *cfg, const struct dht_env *env, voi
 	d->pred_changed = kv_pred_changed;
 	routing_init(&d->rt, &cfg->self, cfg->bits, cfg->succ_len);
 	struct rpc_config rc = { cfg->bits, cfg->self.id, cfg->rto_init_us, cfg->rto_min_us,
-				 cfg->rto_max_us };
+				 cfg->rto_max_us, cfg->rate_per_s, cfg->rate_burst };
 	d->rpc = rpc_new(&rc, env, env_arg, &d->stats);
 	if (d->rpc == NULL || kv_init(d) != 0) {
 		dht_free(d);

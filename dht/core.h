@@ -1,6 +1,6 @@
 /* dht/core.h: the inside of struct dht, the Chord core's state, shared by the modules that make
  * up the core: chord.c (the entry points), ring.c (membership and maintenance), lookup.c
- * (iterative lookups) and kv.c (the replicated store). Each module keeps to its own fields and
+ * (iterative lookups) and kv.c, kvserve.c, kvtrust.c (the replicated store). Each module keeps to its own fields and
  * calls only downward (chord -> ring, kv -> lookup -> rpc); where a lower module must tell a
  * higher one something, it calls one of the hooks below, which chord.c sets. Private to dht/. */
 #ifndef DHT_CORE_H
@@ -14,6 +14,14 @@
 struct lookup;
 struct kvop;
 struct store;
+
+/* kvtrust.c: a node that showed us we are among its first k successors, or is being asked. */
+#define KVTRUST_MAX 16
+struct kvtrust {
+	bool used, checking;
+	struct dht_node node;
+	uint64_t until; /* its pushes are taken until then */
+};
 
 struct dht {
 	struct dht_config cfg;
@@ -48,6 +56,9 @@ struct dht {
 	struct rng rng;         /* for random subsets of peers; seeded from env->random */
 	struct kvop *kvops;
 	uint64_t repl_at;
+
+	/* kvtrust.c */
+	struct kvtrust trust[KVTRUST_MAX];
 };
 
 #endif

@@ -62,7 +62,9 @@ int kv_init(struct dht *d)
 	uint64_t seed;
 	rpc_random(d->rpc, &seed, sizeof seed);
 	rng_seed(&d->rng, seed);
-	d->store = store_new(d->cfg.kv_max_bytes, d->cfg.kv_max_peers);
+	uint8_t hash_key[STORE_HASH_KEY_LEN];
+	rpc_random(d->rpc, hash_key, sizeof hash_key);
+	d->store = store_new(d->cfg.kv_max_bytes, d->cfg.kv_max_peers, hash_key);
 	return d->store ? 0 : -1;
 }
 
@@ -172,7 +174,7 @@ static void op_send(struct dht *d, struct kvop *op, const struct dht_node *node)
 	if (routing_is_self(&d->rt, node)) {
 		struct dht_msg out;
 		memset(&out, 0, sizeof out);
-		kv_answer(d, &m, &out);
+		kv_answer(d, &m, &d->rt.self, &out);
 		out.from = d->rt.self.id;
 		op_reply(d, op, &out);
 		return;

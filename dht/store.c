@@ -1,22 +1,31 @@
-/* The local store: an open-addressing hash table of entries keyed by id. Ids are already uniform
- * hashes, so their low 64 bits index the table directly. Deletion uses backward shifting (no
- * tombstones), so lookups stay short however many keys come and go.
+/* The local store: an open-addressing hash table of entries keyed by id. Keys come from the
+ * network, so anyone may choose them: a slot is a keyed hash (BLAKE2b under a key of the store's
+ * own) of the whole id, so that nobody can make keys collide. Deletion uses backward shifting (no
+ * tombstones), so lookups stay short however many keys come and go. Expiry sweeps a slice of
+ * the table per call, so that no call does work in proportion to the whole store.
  * Not here: replication and ownership (kv.c decides who should hold what). */
 #include "dht/store.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* What one entry costs beyond its bytes, for the size limit: the table slot, the allocation. */
 #define ENTRY_OVERHEAD 64
 
+/* Slots store_expire() visits in one call, at least (an eighth of the table if that is more). */
+#define EXPIRE_SLICE 4096
+
 struct store {
 	struct store_entry **slots;
 	size_t cap, count, bytes, max_bytes;
 	unsigned max_peers;
+	size_t expire_at; /* where the next expiry sweep goes on */
+	uint8_t hash_key[STORE_HASH_KEY_LEN];
 };
 
-struct store *store_new(size_t max_bytes, unsigned max_peers)
+struct store *store_new(size_t max_bytes, unsigned max_peers,
+			const uint8_t hash_key[STORE_HASH_KEY_LEN])
 {
 	struct store *s = calloc(1, sizeof *s);
 	if (s == NULL)
@@ -29,6 +38,7 @@ struct store *store_new(size_t max_bytes, unsigned max_peers)
 	}
 	s->max_bytes = max_bytes;
 	s->max_peers = max_peers;
+	memcpy(s->hash_key, hash_key, STORE_HASH_KEY_LEN);
 	return s;
 }
 
@@ -52,10 +62,12 @@ void store_free(struct store *s)
 
 static size_t slot_of(const struct store *s, const struct dht_id *key)
 {
-	/* Mix in the top bytes too: with a narrow id width the low bytes may be all there is. */
-	uint64_t h = id_low64(key) ^ (uint64_t)key->b[0] << 56 ^ (uint64_t)key->b[1] << 48;
-	h *= 0x9e3779b97f4a7c15ULL;
-	return (size_t)(h >> 7) & (s->cap - 1);
+	uint8_t h[crypto_generichash_BYTES_MIN];
+	crypto_generichash(h, sizeof h, key->b, ID_BYTES, s->hash_key, STORE_HASH_KEY_LEN);
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | h[i];
+	return (size_t)v & (s->cap - 1);
 }
 
 static size_t find_slot(const struct store *s, const struct dht_id *key)
@@ -166,8 +178,16 @@ static void drop_if_empty(struct store *s, const struct store_entry *e)
 		store_remove(s, &e->key);
 }
 
+/* Same IP (the port is left out, as in the address tokens). */
+static bool same_ip(const struct dht_addr *a, const struct dht_addr *b)
+{
+	size_t iplen = a->family == 4 ? 4 : a->family == 6 ? 16 : 0;
+	return a->family == b->family && memcmp(a->ip, b->ip, iplen) == 0;
+}
+
 enum store_result store_put(struct store *s, const struct dht_id *key, const void *value,
-			    uint16_t len, uint64_t expires, uint64_t now)
+			    uint16_t len, uint64_t expires, uint64_t now,
+			    const struct dht_addr *writer)
 {
 	if (len > DHT_MAX_VALUE)
 		return STORE_FULL;
@@ -175,6 +195,9 @@ enum store_result store_put(struct store *s, const struct dht_id *key, const voi
 	struct store_entry *e = entry_for(s, key, &res);
 	if (e == NULL)
 		return res;
+	if (writer && store_value_live(e, now) && e->writer.family != 0 &&
+	    !same_ip(&e->writer, writer))
+		return STORE_NOT_WRITER;
 	if (s->bytes - e->vlen + len > s->max_bytes) {
 		drop_if_empty(s, e);
 		return STORE_FULL;
@@ -190,6 +213,8 @@ enum store_result store_put(struct store *s, const struct dht_id *key, const voi
 	e->value = v;
 	e->vlen = len;
 	e->value_expires = expires;
+	if (writer)
+		e->writer = *writer;
 	update_expires(e);
 	e->refreshed = now;
 	e->offered = false;
@@ -300,11 +325,13 @@ static void expire_parts(struct store *s, struct store_entry *e, uint64_t now)
 	update_expires(e);
 }
 
-void store_expire(struct store *s, uint64_t now)
+bool store_expire(struct store *s, uint64_t now)
 {
-	size_t i = 0;
-	while (i < s->cap) {
+	size_t slice = s->cap / 8 > EXPIRE_SLICE ? s->cap / 8 : EXPIRE_SLICE;
+	size_t i = s->expire_at < s->cap ? s->expire_at : 0, visited = 0;
+	while (i < s->cap && visited < slice) {
 		struct store_entry *e = s->slots[i];
+		visited++;
 		if (e)
 			expire_parts(s, e, now);
 		if (e && e->expires <= now) {
@@ -314,6 +341,8 @@ void store_expire(struct store *s, uint64_t now)
 		}
 		i++;
 	}
+	s->expire_at = i < s->cap ? i : 0;
+	return s->expire_at == 0;
 }
 
 size_t store_count(const struct store *s)

@@ -23,6 +23,7 @@ struct store_peer {
  * key do not touch each other's part). */
 struct store_entry {
 	struct dht_id key;
+	struct dht_addr writer; /* who put the value (family 0: unknown, e.g. a replica's copy) */
 	uint64_t expires;   /* the latest of the value's and the peers' */
 	uint64_t refreshed; /* when an owner last pushed (or a client last wrote) it */
 	bool offered;       /* pushed to the owner once because no owner refreshed it */
@@ -33,17 +34,24 @@ struct store_entry {
 	struct store_peer *peers;
 };
 
+#define STORE_HASH_KEY_LEN 16
+
 /* A store holding at most MAX_BYTES (values, peers and a fixed overhead per entry) and at most
- * MAX_PEERS peers under one key. NULL if memory runs out. */
-struct store *store_new(size_t max_bytes, unsigned max_peers);
+ * MAX_PEERS peers under one key, its table hashed under HASH_KEY (random, and secret: whoever
+ * knows it can choose colliding keys). NULL if memory runs out. */
+struct store *store_new(size_t max_bytes, unsigned max_peers,
+			const uint8_t hash_key[STORE_HASH_KEY_LEN]);
 void store_free(struct store *s); /* accepts NULL */
 
-enum store_result { STORE_OK = 0, STORE_FULL, STORE_NO_MEMORY };
+enum store_result { STORE_OK = 0, STORE_FULL, STORE_NO_MEMORY, STORE_NOT_WRITER };
 
 /* Set KEY's value (replacing any earlier value; announcements stay), expiring at EXPIRES; NOW
- * marks it refreshed. */
+ * marks it refreshed. WRITER (the client's proven address) may replace only a value it wrote,
+ * or one that expired or whose writer is unknown (STORE_NOT_WRITER otherwise); NULL is a copy
+ * from the owner, which replaces the value and keeps the writer. */
 enum store_result store_put(struct store *s, const struct dht_id *key, const void *value,
-			    uint16_t len, uint64_t expires, uint64_t now);
+			    uint16_t len, uint64_t expires, uint64_t now,
+			    const struct dht_addr *writer);
 /* Add or refresh PEER under KEY, expiring at EXPIRES (a value under KEY stays). */
 enum store_result store_announce(struct store *s, const struct dht_id *key,
 				 const struct dht_addr *peer, uint64_t expires, uint64_t now);
@@ -61,8 +69,10 @@ size_t store_peers(struct store *s, const struct dht_id *key, uint64_t now, stru
 		   size_t max, struct rng *r);
 
 void store_remove(struct store *s, const struct dht_id *key);
-/* Drop expired values and peers. */
-void store_expire(struct store *s, uint64_t now);
+/* Drop expired values and peers in the next slice of the table (an eighth of it, or at least a
+ * few thousand slots): bounded work per call. Return true when a sweep of the whole table ended
+ * with this call. */
+bool store_expire(struct store *s, uint64_t now);
 
 size_t store_count(const struct store *s);
 size_t store_bytes(const struct store *s);

@@ -10,6 +10,8 @@
 
 #include "dht/store.h"
 
+static const uint8_t hkey[STORE_HASH_KEY_LEN] = { 1, 2, 3 };
+
 static struct dht_id key(uint64_t v)
 {
 	struct dht_id id;
@@ -31,13 +33,13 @@ static struct dht_addr peer(unsigned i)
 static void test_put_get_replace_expire(void **state)
 {
 	(void)state;
-	struct store *s = store_new(1 << 20, 100);
+	struct store *s = store_new(1 << 20, 100, hkey);
 	struct dht_id k = key(1);
-	assert_int_equal(store_put(s, &k, "abc", 3, 100, 0), STORE_OK);
+	assert_int_equal(store_put(s, &k, "abc", 3, 100, 0, NULL), STORE_OK);
 	struct store_entry *e = store_get(s, &k, 50);
 	assert_non_null(e);
 	assert_memory_equal(e->value, "abc", 3);
-	assert_int_equal(store_put(s, &k, "defg", 4, 200, 0), STORE_OK);
+	assert_int_equal(store_put(s, &k, "defg", 4, 200, 0, NULL), STORE_OK);
 	e = store_get(s, &k, 150);
 	assert_int_equal(e->vlen, 4);
 	assert_int_equal(store_count(s), 1);
@@ -53,11 +55,11 @@ static void test_byte_limit(void **state)
 	(void)state;
 	uint8_t v[1000];
 	memset(v, 7, sizeof v);
-	struct store *s = store_new(5000, 100);
+	struct store *s = store_new(5000, 100, hkey);
 	int stored = 0;
 	for (uint64_t i = 0; i < 10; i++) {
 		struct dht_id k = key(i);
-		if (store_put(s, &k, v, sizeof v, 1000, 0) == STORE_OK)
+		if (store_put(s, &k, v, sizeof v, 1000, 0, NULL) == STORE_OK)
 			stored++;
 	}
 	assert_int_equal(stored, 4); /* 4 x (1000 + overhead) fit in 5000, a fifth does not */
@@ -69,7 +71,7 @@ static void test_byte_limit(void **state)
 static void test_announcements(void **state)
 {
 	(void)state;
-	struct store *s = store_new(1 << 20, 60);
+	struct store *s = store_new(1 << 20, 60, hkey);
 	struct dht_id k = key(42);
 	for (unsigned i = 0; i < 60; i++) {
 		struct dht_addr a = peer(i);
@@ -97,7 +99,7 @@ static void test_announcements(void **state)
 static void test_peer_subsets_are_uniform(void **state)
 {
 	(void)state;
-	struct store *s = store_new(1 << 20, 1000);
+	struct store *s = store_new(1 << 20, 1000, hkey);
 	struct dht_id k = key(5);
 	for (unsigned i = 0; i < 200; i++) {
 		struct dht_addr a = peer(i);
@@ -124,17 +126,17 @@ static void test_peer_subsets_are_uniform(void **state)
 static void test_value_and_peers_coexist(void **state)
 {
 	(void)state;
-	struct store *s = store_new(64 << 20, 10);
+	struct store *s = store_new(64 << 20, 10, hkey);
 	struct rng r;
 	rng_seed(&r, 1);
 	struct dht_addr a = peer(1), out[4];
 	for (uint64_t first_put = 0; first_put < 2; first_put++) {
 		struct dht_id k = key(77 + first_put);
 		if (first_put)
-			assert_int_equal(store_put(s, &k, "v2", 2, 100, 0), STORE_OK);
+			assert_int_equal(store_put(s, &k, "v2", 2, 100, 0, NULL), STORE_OK);
 		assert_int_equal(store_announce(s, &k, &a, 200, 0), STORE_OK);
 		if (!first_put)
-			assert_int_equal(store_put(s, &k, "v2", 2, 100, 0), STORE_OK);
+			assert_int_equal(store_put(s, &k, "v2", 2, 100, 0, NULL), STORE_OK);
 		struct store_entry *e = store_get(s, &k, 0);
 		assert_non_null(e);
 		assert_non_null(e->value);
@@ -163,11 +165,11 @@ static void test_value_and_peers_coexist(void **state)
 static void test_churn(void **state)
 {
 	(void)state;
-	struct store *s = store_new(64 << 20, 10);
+	struct store *s = store_new(64 << 20, 10, hkey);
 	/* Insert 5,000 keys, remove every other one, check the rest are all still found. */
 	for (uint64_t i = 0; i < 5000; i++) {
 		struct dht_id ki = key(i * 2654435761u);
-		assert_int_equal(store_put(s, &ki, &i, sizeof i, 1000, 0), STORE_OK);
+		assert_int_equal(store_put(s, &ki, &i, sizeof i, 1000, 0, NULL), STORE_OK);
 	}
 	for (uint64_t i = 0; i < 5000; i += 2) {
 		struct dht_id ki = key(i * 2654435761u);
@@ -182,7 +184,8 @@ static void test_churn(void **state)
 		else
 			assert_null(e);
 	}
-	store_expire(s, 1000);
+	while (!store_expire(s, 1000))
+		;
 	assert_int_equal(store_count(s), 0);
 	store_free(s);
 }
