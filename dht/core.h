@@ -15,12 +15,17 @@ struct lookup;
 struct kvop;
 struct store;
 
-/* kvtrust.c: a node that showed us we are among its first k successors, or is being asked. */
+/* kvtrust.c: a node that showed us we are among its first k successors, or is being asked
+ * (its pushes held meanwhile). */
 #define KVTRUST_MAX 16
+#define KVTRUST_HOLD 4
 struct kvtrust {
 	bool used, checking;
 	struct dht_node node;
 	uint64_t until; /* its pushes are taken until then */
+	size_t nheld;
+	size_t held_len[KVTRUST_HOLD];
+	uint8_t held[KVTRUST_HOLD][DHT_MSG_MAX]; /* encoded REPLICATEs */
 };
 
 struct dht {

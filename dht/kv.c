@@ -64,7 +64,8 @@ int kv_init(struct dht *d)
 	rng_seed(&d->rng, seed);
 	uint8_t hash_key[STORE_HASH_KEY_LEN];
 	rpc_random(d->rpc, hash_key, sizeof hash_key);
-	d->store = store_new(d->cfg.kv_max_bytes, d->cfg.kv_max_peers, hash_key);
+	size_t quota = d->cfg.kv_quota_bytes ? d->cfg.kv_quota_bytes : d->cfg.kv_max_bytes / 16;
+	d->store = store_new(d->cfg.kv_max_bytes, d->cfg.kv_max_peers, quota, hash_key);
 	return d->store ? 0 : -1;
 }
 

@@ -171,18 +171,6 @@ static void serve_get(struct dht *d, const struct dht_msg *req, struct dht_msg *
 			out->u.value.nodes[out->u.value.nnodes++] = d->rt.succ[j];
 }
 
-static void apply_repl(struct dht *d, const struct dht_repl_entry *e, uint64_t now)
-{
-	/* The sender's clock is not ours to trust with more than the cap. */
-	uint64_t ttl_ms = e->ttl_ms < (uint64_t)d->cfg.kv_max_ttl_s * 1000 ? e->ttl_ms
-									  : (uint64_t)d->cfg.kv_max_ttl_s * 1000;
-	uint64_t expires = now + ttl_ms * 1000;
-	if (e->kind == DHT_ENTRY_VALUE)
-		store_put(d->store, &e->key, e->value, e->vlen, expires, now, NULL);
-	else
-		store_announce(d->store, &e->key, &e->peer, expires, now);
-}
-
 /* Answer a write with STORED and, if it took, pass the entry on to the replicas at once. */
 static void stored(struct dht *d, const struct dht_id *key, enum store_result r,
 		   struct dht_msg *out, uint64_t now)
@@ -218,7 +206,7 @@ void kv_answer(struct dht *d, const struct dht_msg *req, const struct dht_node *
 	case DHT_ANNOUNCE:
 		peer = announced_peer(req, &from->addr);
 		r = store_announce(d->store, &req->u.announce.key, &peer,
-				   expiry(d, req->u.announce.ttl_s, now), now);
+				   expiry(d, req->u.announce.ttl_s, now), now, true);
 		stored(d, &req->u.announce.key, r, out, now);
 		break;
 	case DHT_GET:
@@ -234,12 +222,7 @@ void kv_answer(struct dht *d, const struct dht_msg *req, const struct dht_node *
 		break;
 	}
 	case DHT_REPLICATE:
-		if (!kvtrust_allowed(d, from)) {
-			d->stats.dropped_refused++;
-			break;
-		}
-		for (uint8_t i = 0; i < req->u.repl.n; i++)
-			apply_repl(d, &req->u.repl.e[i], now);
+		kvtrust_replicate(d, req, from);
 		break;
 	default:
 		break;

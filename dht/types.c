@@ -27,7 +27,6 @@ void dht_config_default(struct dht_config *cfg)
 	cfg->kv_max_peers = 1000;
 	cfg->rate_per_s = 1000;
 	cfg->rate_burst = 2000;
-	cfg->kv_quota = 1024;
 }
 
 const char *dht_status_str(enum dht_status s)

@@ -49,7 +49,8 @@ struct dht_config {
 	/* Hostile neighbours. */
 	uint32_t rate_per_s;        /* datagrams a second taken from one IP (1,000) */
 	uint32_t rate_burst;        /* in bursts of at most this many (2,000) */
-	unsigned kv_quota;          /* values one writer's IP may hold at one node (1,024) */
+	size_t kv_quota_bytes;      /* values written by one IP and peers at one IP, held by one
+				     * node (0: a sixteenth of kv_max_bytes) */
 };
 
 /* Fill CFG with the defaults above; the caller sets self and may change the rest. */
