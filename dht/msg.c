@@ -12,7 +12,8 @@
  *   ANNOUNCE key id | ttl_s u32 | addr                   PEERS   status u8 | count u8 | addrs
  *   GET_PEERS key id | max u8
  *   REPLICATE count u8 | entries: key id | kind u8 | ttl_ms u32 | (vlen u16 | value) or addr
- *   then optional extensions (any type): tag u8 | len u8 | bytes (ECHO, GIVE: a token; PAD)
+ *   then optional extensions (any type), tags ascending: tag u8 | len u8 | bytes (ECHO, GIVE: a
+ *   token; PAD: zeros)
  * where addr = family u8 (0, 4 or 6) | ip (0, 4 or 16 bytes) | port u16.
  * Ids travel as 20 bytes whatever the width, and must fit in the network's width. The decoder
  * checks every count against its maximum before reading and refuses unknown or repeated
@@ -210,31 +211,35 @@ int dht_msg_ext_encode(const struct dht_msg_ext *x, uint8_t *buf, size_t cap)
 	return put_ext(&w, x) == 0 ? (int)w.len : -1;
 }
 
-/* Read one extension; false if it is malformed, unknown or repeated. */
-static bool get_ext_one(struct breader *r, struct dht_msg_ext *x)
+/* Read one extension; false if it is malformed, unknown, or out of order (the tags ascend, so
+ * each comes at most once and the encoding stays canonical). */
+static bool get_ext_one(struct breader *r, struct dht_msg_ext *x, uint8_t *last)
 {
 	uint8_t tag, len;
-	if (br_u8(r, &tag) != 0 || br_u8(r, &len) != 0)
+	if (br_u8(r, &tag) != 0 || br_u8(r, &len) != 0 || tag <= *last)
 		return false;
-	uint8_t *token = tag == DHT_EXT_ECHO ? x->echo : tag == DHT_EXT_GIVE ? x->give : NULL;
-	uint8_t *seen = tag == DHT_EXT_ECHO ? &x->has_echo : &x->has_give;
-	if (token) {
-		if (*seen || len != DHT_TOKEN_LEN)
+	*last = tag;
+	if (tag == DHT_EXT_ECHO || tag == DHT_EXT_GIVE) {
+		bool echo = tag == DHT_EXT_ECHO;
+		if (len != DHT_TOKEN_LEN)
 			return false;
-		*seen = 1;
-		return br_bytes(r, token, len) == 0;
+		*(echo ? &x->has_echo : &x->has_give) = 1;
+		return br_bytes(r, echo ? x->echo : x->give, len) == 0;
 	}
-	if (tag != DHT_EXT_PAD || x->pad || len == 0 || len > DHT_PAD_MAX)
+	uint8_t pad[DHT_PAD_MAX];
+	static const uint8_t zeros[DHT_PAD_MAX];
+	if (tag != DHT_EXT_PAD || len == 0 || len > DHT_PAD_MAX || br_bytes(r, pad, len) != 0)
 		return false;
 	x->pad = len;
-	return br_skip(r, len) == 0;
+	return memcmp(pad, zeros, len) == 0;
 }
 
 /* Read extensions to the end of the datagram: anything else left over is trailing bytes. */
 static enum dht_decode_result get_ext(struct breader *r, struct dht_msg_ext *x)
 {
+	uint8_t last = 0;
 	while (br_left(r) != 0)
-		if (!get_ext_one(r, x))
+		if (!get_ext_one(r, x, &last))
 			return DHT_DECODE_TRAILING;
 	return DHT_DECODE_OK;
 }
