@@ -356,6 +356,60 @@ static void test_ttl_expiry(void **state)
 	net_free(net);
 }
 
+/* A newcomer that takes keys and keeps none (issue 10): it never pushes copies on, and answers
+ * every GET and GET_PEERS with "not found". */
+static void hole_send(void *arg, const struct dht_addr *to, const uint8_t *buf, size_t len)
+{
+	struct dht_msg m;
+	uint8_t out[DHT_MSG_MAX];
+	if (dht_msg_decode(&m, buf, len, 8) != DHT_DECODE_OK || m.type == DHT_REPLICATE)
+		return;
+	if (m.type == DHT_VALUE || m.type == DHT_PEERS) {
+		if (m.type == DHT_VALUE) {
+			m.u.value.status = DHT_ERR_NOT_FOUND;
+			m.u.value.vlen = 0;
+			m.u.value.nnodes = 0;
+		} else {
+			m.u.peers.status = DHT_ERR_NOT_FOUND;
+			m.u.peers.npeers = 0;
+		}
+		int n = dht_msg_encode(&m, out, sizeof out);
+		assert_true(n > 0);
+		env_send(arg, to, out, (size_t)n);
+		return;
+	}
+	env_send(arg, to, buf, len);
+}
+
+static const struct dht_env hole_env = { hole_send, env_set_timer, env_now, env_random, NULL };
+
+/* Issue 10: keys are not dropped because a newcomer claimed them: it joins in front of their
+ * owner, keeps nothing for a minute (ten replication periods), then vanishes; every key is still
+ * readable everywhere. */
+static void test_newcomer_that_keeps_nothing(void **state)
+{
+	(void)state;
+	struct net *net = ring12(4);
+	put_all(net);
+	run_for(net, 6 * SEC);
+	struct tnode *hole = add_node(net, 120, 4); /* takes (90, 120]: six keys */
+	struct dht_config cfg;
+	dht_config_default(&cfg);
+	cfg.bits = 8;
+	cfg.succ_len = 4;
+	id_from_u64(&cfg.self.id, 120, 8);
+	addr_of(hole->idx, &cfg.self.addr);
+	dht_free(hole->d);
+	hole->d = dht_new(&cfg, &hole_env, hole);
+	assert_non_null(hole->d);
+	join_via(hole, 0);
+	run_for(net, 60 * SEC);
+	hole->alive = false;
+	run_for(net, 20 * SEC);
+	assert_all_readable(net);
+	net_free(net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_announce_and_get_peers),
 		cmocka_unit_test(test_rejoined_owner_gets_keys_back),
 		cmocka_unit_test(test_ttl_expiry),
+		cmocka_unit_test(test_newcomer_that_keeps_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
