@@ -15,6 +15,7 @@
 #include "dht/core.h"
 #include "dht/kv_impl.h"
 #include "dht/kvserve.h"
+#include "dht/kvtrust.h"
 #include "dht/lookup.h"
 #include "dht/ring.h"
 
@@ -81,6 +82,7 @@ void dht_free(struct dht *d)
 		return;
 	rpc_free(d->rpc);
 	lookup_drop_all(d);
+	kvtrust_free(d);
 	kv_free(d);
 	free(d);
 }

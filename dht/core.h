@@ -25,7 +25,7 @@ struct kvtrust {
 	uint64_t until; /* its pushes are taken until then */
 	size_t nheld;
 	size_t held_len[KVTRUST_HOLD];
-	uint8_t held[KVTRUST_HOLD][DHT_MSG_MAX]; /* encoded REPLICATEs */
+	uint8_t (*held)[DHT_MSG_MAX]; /* KVTRUST_HOLD encoded REPLICATEs, allocated while checking */
 };
 
 struct dht {

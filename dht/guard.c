@@ -5,27 +5,25 @@
  * for every port it sends from. Tokens under the previous secret are still taken, so a token
  * given just before a rotation stays good for at least GUARD_ROTATE_US.
  *
- * The tables are small arrays searched linearly: a few hundred entries compared per datagram
- * cost less than the datagram's decoding, and a full table evicts its least recently used entry,
- * so an attacker with many addresses only ever makes us forget, never grow. */
+ * The tables are bounded maps (addrmap.c): an attacker with many addresses only ever makes us
+ * forget (a token: one more challenge; a bucket: a fresh burst), never grow past the bound. */
 #include "dht/guard.h"
+
+#include "dht/addrmap.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define LEARNED_MAX 512
-#define BUCKETS_MAX 1024
+#define LEARNED_MAX 1024
+#define BUCKETS_MAX 4096
 
 struct learned {
-	struct dht_addr addr;
 	uint8_t token[DHT_TOKEN_LEN];
-	uint64_t used;
 };
 
 struct bucket {
-	struct dht_addr ip; /* the port is 0 */
-	uint64_t level;     /* datagrams times 1e6, so that refills need no division remainder */
+	uint64_t level; /* datagrams times 1e6, so that refills need no division remainder */
 	uint64_t last;
 };
 
@@ -33,9 +31,8 @@ struct guard {
 	uint8_t secret[2][GUARD_SECRET_LEN]; /* current, previous */
 	uint64_t rotated;
 	uint32_t rate, burst;
-	size_t nlearned, nbuckets;
-	struct learned learned[LEARNED_MAX];
-	struct bucket buckets[BUCKETS_MAX];
+	struct addrmap *learned; /* by address: the token that node gave us */
+	struct addrmap *buckets; /* by IP (port 0) */
 };
 
 struct guard *guard_new(uint32_t rate, uint32_t burst, const uint8_t secret[GUARD_SECRET_LEN])
@@ -47,6 +44,14 @@ struct guard *guard_new(uint32_t rate, uint32_t burst, const uint8_t secret[GUAR
 	g->burst = burst;
 	memcpy(g->secret[0], secret, GUARD_SECRET_LEN);
 	memcpy(g->secret[1], secret, GUARD_SECRET_LEN);
+	uint64_t seed;
+	memcpy(&seed, secret, sizeof seed);
+	g->learned = addrmap_new(sizeof(struct learned), LEARNED_MAX, seed);
+	g->buckets = addrmap_new(sizeof(struct bucket), BUCKETS_MAX, ~seed);
+	if (g->learned == NULL || g->buckets == NULL) {
+		guard_free(g);
+		return NULL;
+	}
 	return g;
 }
 
@@ -55,6 +60,8 @@ void guard_free(struct guard *g)
 	if (g == NULL)
 		return;
 	sodium_memzero(g->secret, sizeof g->secret);
+	addrmap_free(g->learned);
+	addrmap_free(g->buckets);
 	free(g);
 }
 
@@ -78,6 +85,14 @@ static struct dht_addr ip_of(const struct dht_addr *a)
 	ip.family = a->family;
 	memcpy(ip.ip, a->ip, a->family == 4 ? 4 : a->family == 6 ? 16 : 0);
 	return ip;
+}
+
+/* The address with only the bytes its family uses: the key of the tables. */
+static struct dht_addr norm(const struct dht_addr *a)
+{
+	struct dht_addr n = ip_of(a);
+	n.port = a->port;
+	return n;
 }
 
 static void token_under(const uint8_t *secret, const struct dht_addr *a,
@@ -108,64 +123,41 @@ bool guard_token_ok(const struct guard *g, const struct dht_addr *a,
 	return false;
 }
 
-static struct learned *learned_find(const struct guard *g, const struct dht_addr *a)
-{
-	for (size_t i = 0; i < g->nlearned; i++)
-		if (dht_addr_eq(&g->learned[i].addr, a))
-			return (struct learned *)&g->learned[i];
-	return NULL;
-}
-
 void guard_learn(struct guard *g, const struct dht_addr *a, const uint8_t token[DHT_TOKEN_LEN],
 		 uint64_t now)
 {
-	struct learned *l = learned_find(g, a);
-	if (l == NULL && g->nlearned < LEARNED_MAX) {
-		l = &g->learned[g->nlearned++];
-	} else if (l == NULL) {
-		l = &g->learned[0];
-		for (size_t i = 1; i < g->nlearned; i++)
-			if (g->learned[i].used < l->used)
-				l = &g->learned[i];
-	}
-	l->addr = *a;
-	memcpy(l->token, token, DHT_TOKEN_LEN);
-	l->used = now;
+	struct dht_addr k = norm(a);
+	bool added;
+	struct learned *l = addrmap_put(g->learned, &k, now, &added);
+	if (l)
+		memcpy(l->token, token, DHT_TOKEN_LEN);
 }
 
-bool guard_echo(const struct guard *g, const struct dht_addr *a, uint8_t out[DHT_TOKEN_LEN])
+bool guard_echo(struct guard *g, const struct dht_addr *a, uint8_t out[DHT_TOKEN_LEN],
+		uint64_t now)
 {
-	const struct learned *l = learned_find(g, a);
+	struct dht_addr k = norm(a);
+	const struct learned *l = addrmap_get(g->learned, &k, now);
 	if (l)
 		memcpy(out, l->token, DHT_TOKEN_LEN);
 	return l != NULL;
 }
 
-static struct bucket *bucket_for(struct guard *g, const struct dht_addr *a, uint64_t now)
-{
-	struct dht_addr ip = ip_of(a);
-	struct bucket *oldest = NULL;
-	for (size_t i = 0; i < g->nbuckets; i++) {
-		struct bucket *b = &g->buckets[i];
-		if (dht_addr_eq(&b->ip, &ip))
-			return b;
-		if (oldest == NULL || b->last < oldest->last)
-			oldest = b;
-	}
-	struct bucket *b = g->nbuckets < BUCKETS_MAX ? &g->buckets[g->nbuckets++] : oldest;
-	b->ip = ip;
-	b->level = (uint64_t)g->burst * 1000000;
-	b->last = now;
-	return b;
-}
-
 bool guard_allow(struct guard *g, const struct dht_addr *a, uint64_t now)
 {
-	struct bucket *b = bucket_for(g, a, now);
+	struct dht_addr ip = ip_of(a);
+	bool added;
+	struct bucket *b = addrmap_put(g->buckets, &ip, now, &added);
+	if (b == NULL)
+		return true; /* no memory for a bucket yet: not the sender's fault */
 	uint64_t full = (uint64_t)g->burst * 1000000;
+	if (added) {
+		b->level = full;
+		b->last = now;
+	}
 	uint64_t dt = now > b->last ? now - b->last : 0;
-	/* rate datagrams a second: rate * dt(us) millionths of a datagram per microsecond. */
-	uint64_t add = dt > full ? full : dt * g->rate;
+	/* RATE datagrams a second is RATE millionths of a datagram a microsecond. */
+	uint64_t add = dt >= full ? full : dt * g->rate;
 	b->level = b->level + add > full ? full : b->level + add;
 	b->last = now;
 	if (b->level < 1000000)

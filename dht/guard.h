@@ -31,11 +31,12 @@ void guard_token(const struct guard *g, const struct dht_addr *a, uint8_t out[DH
 bool guard_token_ok(const struct guard *g, const struct dht_addr *a,
 		    const uint8_t token[DHT_TOKEN_LEN]);
 
-/* Remember the token the node at A gave us (learned from its answers or proven requests), and
- * copy it into OUT: true if we have one. */
+/* Remember the token the node at A gave us (learned from its answers or proven requests); copy
+ * it into OUT and return true if we have one (NOW marks it used). */
 void guard_learn(struct guard *g, const struct dht_addr *a, const uint8_t token[DHT_TOKEN_LEN],
 		 uint64_t now);
-bool guard_echo(const struct guard *g, const struct dht_addr *a, uint8_t out[DHT_TOKEN_LEN]);
+bool guard_echo(struct guard *g, const struct dht_addr *a, uint8_t out[DHT_TOKEN_LEN],
+		uint64_t now);
 
 /* Take one datagram from A's IP out of its bucket at NOW: false if the bucket is empty. */
 bool guard_allow(struct guard *g, const struct dht_addr *a, uint64_t now);

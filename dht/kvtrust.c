@@ -3,6 +3,7 @@
  * trust ends first makes room, and pushes from a node that cannot be checked are refused. */
 #include "dht/kvtrust.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "dht/store.h"
@@ -54,8 +55,11 @@ static void hold(struct dht *d, struct kvtrust *t, const struct dht_msg *m)
 {
 	struct dht_msg copy = *m;
 	memset(&copy.ext, 0, sizeof copy.ext);
-	int len = t->nheld < KVTRUST_HOLD ? dht_msg_encode(&copy, t->held[t->nheld], DHT_MSG_MAX)
-					  : -1;
+	if (t->held == NULL)
+		t->held = malloc(KVTRUST_HOLD * sizeof *t->held);
+	int len = t->held && t->nheld < KVTRUST_HOLD
+			  ? dht_msg_encode(&copy, t->held[t->nheld], DHT_MSG_MAX)
+			  : -1;
 	if (len < 0) {
 		d->stats.dropped_refused++;
 		return;
@@ -76,6 +80,16 @@ static void release(struct dht *d, struct kvtrust *t, bool trusted)
 	}
 	t->nheld = 0;
 	t->checking = false;
+	free(t->held);
+	t->held = NULL;
+}
+
+void kvtrust_free(struct dht *d)
+{
+	for (size_t i = 0; i < KVTRUST_MAX; i++) {
+		free(d->trust[i].held);
+		d->trust[i].held = NULL;
+	}
 }
 
 static void check_reply(void *arg, const struct rpc_req *q, const struct dht_msg *m)
@@ -122,6 +136,8 @@ static bool start_check(struct dht *d, const struct dht_node *from, const struct
 	t->node = *from;
 	t->until = 0;
 	t->nheld = 0;
+	free(t->held);
+	t->held = NULL;
 	hold(d, t, m);
 	return true;
 }

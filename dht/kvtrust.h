@@ -4,7 +4,8 @@
  * only once it has shown us, in its own successor list (asked with GET_NEIGH the first time it
  * pushes), that we are among its first k successors. Its pushes are held meanwhile (a few
  * datagrams), and taken for a few replication periods after. TTLs are cut to the cap. A client
- * of rpc.c and store.c; kvserve.c hands it every REPLICATE. Private to dht/. */
+ * of rpc.c and store.c; kvserve.c hands it every REPLICATE, chord.c frees it. Private to
+ * dht/. */
 #ifndef DHT_KVTRUST_H
 #define DHT_KVTRUST_H
 
@@ -12,5 +13,8 @@
 
 /* Take (now, later, or never) the REPLICATE M from FROM, proven at its address by rpc.c. */
 void kvtrust_replicate(struct dht *d, const struct dht_msg *m, const struct dht_node *from);
+
+/* Free what pushes held for checks still pending (the core is freed). */
+void kvtrust_free(struct dht *d);
 
 #endif

@@ -161,7 +161,7 @@ static void set_ext(struct rpc *r, struct dht_msg *m, const struct dht_addr *to)
 	guard_token(r->guard, to, m->ext.give);
 	if (is_reply(m->type))
 		return;
-	m->ext.has_echo = guard_echo(r->guard, to, m->ext.echo);
+	m->ext.has_echo = guard_echo(r->guard, to, m->ext.echo, rpc_now(r));
 	if (!m->ext.has_echo)
 		m->ext.pad = 1;
 }

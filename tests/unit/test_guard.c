@@ -54,9 +54,9 @@ static void test_learned_tokens(void **state)
 	struct guard *g = guard_new(10, 10, s1);
 	uint8_t t[DHT_TOKEN_LEN] = { 7 }, out[DHT_TOKEN_LEN];
 	struct dht_addr a = ip4(0, 1, 4000);
-	assert_false(guard_echo(g, &a, out));
+	assert_false(guard_echo(g, &a, out, 9));
 	guard_learn(g, &a, t, 1);
-	assert_true(guard_echo(g, &a, out));
+	assert_true(guard_echo(g, &a, out, 9));
 	assert_memory_equal(out, t, DHT_TOKEN_LEN);
 	/* Many more addresses than the table holds: it stays bounded, the newest are kept. */
 	for (unsigned i = 0; i < 5000; i++) {
@@ -64,8 +64,8 @@ static void test_learned_tokens(void **state)
 		guard_learn(g, &x, t, 2 + i);
 	}
 	struct dht_addr last = ip4((uint8_t)(4999 >> 8), (uint8_t)4999, 1);
-	assert_true(guard_echo(g, &last, out));
-	assert_false(guard_echo(g, &a, out));
+	assert_true(guard_echo(g, &last, out, 9));
+	assert_false(guard_echo(g, &a, out, 9));
 	guard_free(g);
 }
 
