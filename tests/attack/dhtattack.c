@@ -27,6 +27,7 @@ struct att {
 	bool no_token, have_token;
 	uint8_t token[DHT_TOKEN_LEN];
 	int timeout_ms;
+	unsigned count; /* notices sent per run */
 	uint32_t txid;
 	size_t last_req, last_reply; /* bytes of the last request and answer */
 };
@@ -38,6 +39,7 @@ static void usage(FILE *f)
 	      "  --id HEX        the id in our headers (default: random)\n"
 	      "  --no-token      never echo a token (a sender that cannot receive)\n"
 	      "  --timeout-ms T  wait this long for each answer (default 1000)\n"
+	      "  --count N       send a notice N times (default 1)\n"
 	      "commands (KEY: a name, hashed as dhtctl does):\n"
 	      "  ping | neigh | join              a request; prints the answer\n"
 	      "  notify | leave                   a notice (no answer)\n"
@@ -47,6 +49,9 @@ static void usage(FILE *f)
 	      "  peers KEY                        prints PEERS and the addresses\n"
 	      "  replicate KEY VALUE TTL_MS       a notice carrying one value\n"
 	      "  flood-put N TTL_S                N puts of distinct keys; prints stored K of N\n"
+	      "  collide N                        N puts of ids equal but in bytes 2..11 (what\n"
+	      "                                   an unkeyed hash of the low bytes collides on);\n"
+	      "                                   prints collided K of N\n"
 	      "  size get|neigh|peers|find KEY    one request without a token: prints its bytes\n"
 	      "                                   and the answer's (0: none)\n",
 	      f);
@@ -138,7 +143,8 @@ static void notice(struct att *a, struct dht_msg *m)
 		request(a, &ping, &out, buf);
 	}
 	m->txid = 0;
-	send_msg(a, m, false);
+	for (unsigned i = 0; i < a->count; i++)
+		send_msg(a, m, false);
 	puts("sent");
 }
 
@@ -275,6 +281,28 @@ static int run_flood(struct att *a, int argc, char **argv)
 	return 0;
 }
 
+static int run_collide(struct att *a, int argc, char **argv)
+{
+	unsigned n = argc >= 2 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000, ok = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct dht_msg m, out;
+		uint8_t buf[DHT_MSG_MAX];
+		memset(&m, 0, sizeof m);
+		m.type = DHT_PUT;
+		memset(m.u.put.key.b, 0x5a, ID_BYTES);
+		m.u.put.key.b[0] = 0;
+		for (int b = 0; b < 4; b++)
+			m.u.put.key.b[2 + b] = (uint8_t)(i >> (8 * b));
+		m.u.put.ttl_s = 60;
+		m.u.put.value = (const uint8_t *)"c";
+		m.u.put.vlen = 1;
+		ok += request(a, &m, &out, buf) && out.type == DHT_STORED &&
+		      out.u.stored.status == DHT_OK;
+	}
+	printf("collided %u of %u\n", ok, n);
+	return 0;
+}
+
 static int run_size(struct att *a, int argc, char **argv)
 {
 	struct dht_msg m, out;
@@ -296,7 +324,7 @@ static int parse_args(struct att *a, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
 		{ "bits", required_argument, NULL, 'b' }, { "id", required_argument, NULL, 'i' },
-		{ "no-token", no_argument, NULL, 'n' },
+		{ "no-token", no_argument, NULL, 'n' }, { "count", required_argument, NULL, 'c' },
 		{ "timeout-ms", required_argument, NULL, 'w' }, { "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 } };
 	struct dht_addr from = { 0 };
@@ -315,6 +343,8 @@ static int parse_args(struct att *a, int argc, char **argv)
 			a->no_token = true;
 		else if (c == 'w')
 			a->timeout_ms = atoi(optarg);
+		else if (c == 'c')
+			a->count = (unsigned)strtoul(optarg, NULL, 10);
 		else if (c == 'h')
 			usage(stdout), exit(0);
 		else
@@ -332,7 +362,7 @@ static int parse_args(struct att *a, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct att a = { .bits = 160, .timeout_ms = 1000 };
+	struct att a = { .bits = 160, .timeout_ms = 1000, .count = 1 };
 	int i = parse_args(&a, argc, argv);
 	if (i < 0) {
 		usage(stderr);
@@ -346,6 +376,8 @@ int main(int argc, char **argv)
 		return run_notice(&a, ac, av);
 	if (strcmp(av[0], "flood-put") == 0)
 		return run_flood(&a, ac, av);
+	if (strcmp(av[0], "collide") == 0)
+		return run_collide(&a, ac, av);
 	if (strcmp(av[0], "size") == 0)
 		return run_size(&a, ac, av);
 	return run_request(&a, ac, av);

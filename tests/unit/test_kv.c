@@ -361,7 +361,6 @@ static void test_ttl_expiry(void **state)
 static void hole_send(void *arg, const struct dht_addr *to, const uint8_t *buf, size_t len)
 {
 	struct dht_msg m;
-	uint8_t out[DHT_MSG_MAX];
 	if (dht_msg_decode(&m, buf, len, 8) != DHT_DECODE_OK || m.type == DHT_REPLICATE)
 		return;
 	if (m.type == DHT_VALUE || m.type == DHT_PEERS) {
@@ -373,9 +372,7 @@ static void hole_send(void *arg, const struct dht_addr *to, const uint8_t *buf, 
 			m.u.peers.status = DHT_ERR_NOT_FOUND;
 			m.u.peers.npeers = 0;
 		}
-		int n = dht_msg_encode(&m, out, sizeof out);
-		assert_true(n > 0);
-		env_send(arg, to, out, (size_t)n);
+		env_send_msg(arg, to, &m);
 		return;
 	}
 	env_send(arg, to, buf, len);
@@ -392,16 +389,7 @@ static void test_newcomer_that_keeps_nothing(void **state)
 	struct net *net = ring12(4);
 	put_all(net);
 	run_for(net, 6 * SEC);
-	struct tnode *hole = add_node(net, 120, 4); /* takes (90, 120]: six keys */
-	struct dht_config cfg;
-	dht_config_default(&cfg);
-	cfg.bits = 8;
-	cfg.succ_len = 4;
-	id_from_u64(&cfg.self.id, 120, 8);
-	addr_of(hole->idx, &cfg.self.addr);
-	dht_free(hole->d);
-	hole->d = dht_new(&cfg, &hole_env, hole);
-	assert_non_null(hole->d);
+	struct tnode *hole = add_node_with(net, 120, 4, &hole_env); /* takes (90, 120]: six keys */
 	join_via(hole, 0);
 	run_for(net, 60 * SEC);
 	hole->alive = false;
