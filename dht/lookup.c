@@ -209,6 +209,27 @@ static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_n
 		add_candidate(d, lk, &lk->lower, &d->rt.self.id);
 }
 
+/* A hop asked only for a route claims the key: any node could say so. Our own state is taken
+ * as it is. A remote claimant's predecessor is asked instead, whose own successor list must
+ * name the claimant (OWNER) before it is asked as the owner; only a claimant alone in its ring
+ * (no predecessor) is asked as the owner at once. */
+static void self_claim(struct dht *d, struct lookup *lk, const struct dht_node *responder,
+		       const struct dht_msg *m)
+{
+	if (routing_is_self(&d->rt, responder)) {
+		finish(d, lk, DHT_OK, responder);
+		return;
+	}
+	if (m->u.found.has_pred) {
+		add_candidate(d, lk, &m->u.found.pred, &d->rt.self.id);
+	} else {
+		lk->own[0] = *responder;
+		lk->nown = 1;
+		lk->own_pos = 0;
+	}
+	step(d, lk);
+}
+
 /* Act on an answer, from a remote hop or from our own state (RESPONDER is then ourselves).
  * AS_OWNER says whether the responder was asked as the owner. */
 static void process(struct dht *d, struct lookup *lk, const struct dht_node *responder,
@@ -228,24 +249,10 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 		return;
 	}
 	if (!as_owner && m->u.found.status == DHT_FOUND_SELF) {
-		/* A hop asked only for a route claims the key: any node could say so. Our own state
-		 * is taken as it is. A remote claimant's predecessor is asked instead, whose own
-		 * successor list must name the claimant (OWNER) before it is asked as the owner;
-		 * only a claimant alone in its ring (no predecessor) is asked as the owner at once. */
-		if (routing_is_self(&d->rt, responder)) {
-			finish(d, lk, DHT_OK, responder);
-			return;
-		}
-		if (m->u.found.has_pred) {
-			add_candidate(d, lk, &m->u.found.pred, &d->rt.self.id);
-		} else {
-			lk->own[0] = *responder;
-			lk->nown = 1;
-			lk->own_pos = 0;
-		}
-		step(d, lk);
+		self_claim(d, lk, responder, m);
 		return;
 	}
+
 	switch (m->u.found.status) {
 	case DHT_FOUND_OWNER:
 		take_owner_list(d, lk, responder, m);
