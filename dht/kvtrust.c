@@ -61,6 +61,7 @@ static void hold(struct dht *d, struct kvtrust *t, const struct dht_msg *m)
 			  ? dht_msg_encode(&copy, t->held[t->nheld], DHT_MSG_MAX)
 			  : -1;
 	if (len < 0) {
+		rpc_log(d->rpc, DHT_LOG_DEBUG, "REPLICATE dropped: %zu already held", t->nheld);
 		d->stats.dropped_refused++;
 		return;
 	}
@@ -78,6 +79,8 @@ static void release(struct dht *d, struct kvtrust *t, bool trusted)
 		else
 			d->stats.dropped_refused++;
 	}
+	rpc_log(d->rpc, DHT_LOG_DEBUG, "REPLICATE sender checked: %s, %zu held datagrams %s",
+		trusted ? "a predecessor" : "not ours", t->nheld, trusted ? "taken" : "dropped");
 	t->nheld = 0;
 	t->checking = false;
 	free(t->held);
@@ -156,7 +159,9 @@ void kvtrust_replicate(struct dht *d, const struct dht_msg *m, const struct dht_
 	} else {
 		if (t)
 			t->used = false;
-		if (!start_check(d, from, m))
+		if (!start_check(d, from, m)) {
+			rpc_log(d->rpc, DHT_LOG_DEBUG, "REPLICATE dropped: no room to check its sender");
 			d->stats.dropped_refused++;
+		}
 	}
 }

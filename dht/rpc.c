@@ -30,6 +30,7 @@ struct pending {
 	const struct rpc_handler *h;
 	void *arg;
 	bool challenged; /* resent once with a token already */
+	bool notice;     /* a notice kept only to answer its challenge: no reply, no timeout */
 	size_t len, body_len; /* the extensions follow the body */
 	uint8_t *buf; /* the encoded request, resent as it is; room for DHT_EXT_MAX more */
 };
@@ -178,9 +179,22 @@ static int encode(struct rpc *r, struct dht_msg *m, const struct dht_addr *to, u
 	return len;
 }
 
+/* Never called: a kept notice expires silently (expire_one), and rpc_fail_node() passes it by
+ * (its id is not known). */
+static const struct rpc_handler notice_handler = { NULL, NULL };
+static int request(struct rpc *r, const struct dht_node *to, bool id_known,
+		   const struct dht_msg *m, unsigned tries, const struct rpc_handler *h, void *arg,
+		   unsigned tag, bool notice);
+
 int rpc_send(struct rpc *r, const struct dht_addr *to, struct dht_msg *m)
 {
-	uint8_t buf[DHT_MSG_MAX];
+	uint8_t buf[DHT_MSG_MAX], token[DHT_TOKEN_LEN];
+	/* A notice to a node that gave us no token yet would be dropped there: keep it like a
+	 * request, to answer the challenge it draws with the token. */
+	if (is_notice(m->type) && !guard_echo(r->guard, to, token, rpc_now(r))) {
+		struct dht_node n = { .addr = *to };
+		return request(r, &n, false, m, 1, &notice_handler, NULL, 0, true);
+	}
 	int len = encode(r, m, to, buf);
 	if (len < 0)
 		return -1;
@@ -203,8 +217,9 @@ static struct pending *pending_add(struct rpc *r)
 	return p;
 }
 
-int rpc_request(struct rpc *r, const struct dht_node *to, bool id_known, const struct dht_msg *m,
-		unsigned tries, const struct rpc_handler *h, void *arg, unsigned tag)
+static int request(struct rpc *r, const struct dht_node *to, bool id_known,
+		   const struct dht_msg *m, unsigned tries, const struct rpc_handler *h, void *arg,
+		   unsigned tag, bool notice)
 {
 	uint8_t buf[DHT_MSG_MAX];
 	struct dht_msg out = *m;
@@ -231,8 +246,15 @@ int rpc_request(struct rpc *r, const struct dht_node *to, bool id_known, const s
 	p->buf = copy;
 	p->len = (size_t)len;
 	p->body_len = (size_t)(len - ext_len);
+	p->notice = notice;
 	emit(r, &to->addr, p->buf, p->len);
 	return 0;
+}
+
+int rpc_request(struct rpc *r, const struct dht_node *to, bool id_known, const struct dht_msg *m,
+		unsigned tries, const struct rpc_handler *h, void *arg, unsigned tag)
+{
+	return request(r, to, id_known, m, tries, h, arg, tag, false);
 }
 
 /* Take entry I out of the table into *OUT; the caller frees out->buf. */
@@ -290,6 +312,8 @@ static void on_reply(struct rpc *r, const struct dht_msg *m, const struct dht_ad
 			guard_learn(r->guard, from, m->ext.give, rpc_now(r));
 		if (answer_challenge(r, p, m))
 			return;
+		if (p->notice)
+			break; /* nothing answers a notice but a challenge */
 		struct pending done;
 		take(r, i, &done);
 		rtt_sample(r, rpc_now(r) - done.q.sent_at);
@@ -300,17 +324,12 @@ static void on_reply(struct rpc *r, const struct dht_msg *m, const struct dht_ad
 	r->stats->dropped_unsolicited++;
 }
 
-/* A request from an address that has not proven it receives there: challenge it with a token if
- * the challenge is no larger than the request (no amplification), else only count it. */
+/* A request or notice from an address that has not proven it receives there: challenge it with
+ * a token if the challenge is no larger than what came (no amplification), else only count it. */
 static void challenge(struct rpc *r, const struct dht_msg *req, size_t req_len,
 		      const struct dht_addr *from)
 {
 	r->stats->dropped_unproven++;
-	if (is_notice(req->type)) {
-		rpc_log(r, DHT_LOG_DEBUG, "dropped a %s without a valid token",
-			dht_msg_type_str(req->type));
-		return;
-	}
 	struct dht_msg m;
 	memset(&m, 0, sizeof m);
 	m.type = DHT_ERROR;
@@ -374,7 +393,10 @@ static bool expire_one(struct rpc *r, uint64_t now)
 		}
 		struct pending done;
 		take(r, i, &done);
-		time_out(r, &done);
+		if (done.notice)
+			free(done.buf); /* delivered, or the node is gone: either way, nobody waits */
+		else
+			time_out(r, &done);
 		return true;
 	}
 	return false;

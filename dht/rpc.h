@@ -10,10 +10,10 @@
  * Hostile neighbours: a datagram over its IP's rate is dropped; a request is passed up only if it
  * echoes a token we gave its source IP, which proves the sender receives at the address it sends
  * from (so the address a request comes from can be trusted by the layers above). Without one, a
- * request that expects an answer gets a token challenge no larger than itself, and a notice
- * (NOTIFY, LEAVE, REPLICATE) is dropped. Every datagram we send gives its receiver a token and
- * echoes the one the receiver gave us, if any; a challenged request is resent with the token
- * once, without using up a try. */
+ * request or notice (NOTIFY, LEAVE, REPLICATE) gets a token challenge if that is no larger than
+ * itself, and is dropped. Every datagram we send gives its receiver a token and echoes the one
+ * the receiver gave us, if any; a challenged request is resent with the token once, without
+ * using up a try, and so is a notice sent to a node that gave us no token yet. */
 #ifndef DHT_RPC_H
 #define DHT_RPC_H
 
