@@ -52,6 +52,7 @@ static void usage(FILE *f)
 	      "  collide N                        N puts of ids equal but in bytes 2..11 (what\n"
 	      "                                   an unkeyed hash of the low bytes collides on);\n"
 	      "                                   prints collided K of N\n"
+	      "  burst N                          N PINGs back to back; prints answered K of N\n"
 	      "  size get|neigh|peers|find KEY    one request without a token: prints its bytes\n"
 	      "                                   and the answer's (0: none)\n",
 	      f);
@@ -303,6 +304,43 @@ static int run_collide(struct att *a, int argc, char **argv)
 	return 0;
 }
 
+/* Count the PONGs to our burst (txids FIRST..LAST) that arrive within TIMEOUT_MS of each other. */
+static unsigned drain(struct att *a, uint32_t first, uint32_t last, int timeout_ms)
+{
+	unsigned got = 0;
+	uint8_t buf[DHT_MSG_MAX];
+	struct dht_msg out;
+	struct pollfd p = { .fd = a->fd, .events = POLLIN };
+	while (poll(&p, 1, timeout_ms) == 1) {
+		ssize_t len = recv(a->fd, buf, DHT_MSG_MAX, 0);
+		if (len > 0 && dht_msg_decode(&out, buf, (size_t)len, a->bits) == DHT_DECODE_OK &&
+		    out.type == DHT_PONG && out.txid >= first && out.txid <= last)
+			got++;
+	}
+	return got;
+}
+
+/* N PINGs back to back (after one exchange for the token), then count the PONGs; answers are
+ * read between chunks, so that our own socket buffer does not drop them. */
+static int run_burst(struct att *a, int argc, char **argv)
+{
+	unsigned n = argc >= 2 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000, got = 0;
+	struct dht_msg m = { .type = DHT_PING }, out;
+	uint8_t buf[DHT_MSG_MAX];
+	if (!request(a, &m, &out, buf))
+		return puts("TIMEOUT"), 1;
+	uint32_t first = a->txid + 1, last = a->txid + n;
+	for (unsigned i = 0; i < n; i++) {
+		m.txid = ++a->txid;
+		send_msg(a, &m, false);
+		if (i % 50 == 49)
+			got += drain(a, first, last, 0);
+	}
+	got += drain(a, first, last, a->timeout_ms);
+	printf("answered %u of %u\n", got, n);
+	return 0;
+}
+
 static int run_size(struct att *a, int argc, char **argv)
 {
 	struct dht_msg m, out;
@@ -376,6 +414,8 @@ int main(int argc, char **argv)
 		return run_notice(&a, ac, av);
 	if (strcmp(av[0], "flood-put") == 0)
 		return run_flood(&a, ac, av);
+	if (strcmp(av[0], "burst") == 0)
+		return run_burst(&a, ac, av);
 	if (strcmp(av[0], "collide") == 0)
 		return run_collide(&a, ac, av);
 	if (strcmp(av[0], "size") == 0)
