@@ -15,6 +15,7 @@
 #include "dht/core.h"
 #include "dht/kv_impl.h"
 #include "dht/kvserve.h"
+#include "dht/kvtrust.h"
 #include "dht/lookup.h"
 #include "dht/ring.h"
 
@@ -68,7 +69,7 @@ struct dht *dht_new(const struct dht_config *cfg, const struct dht_env *env, voi
 	d->app_arg = env_arg;
 	routing_init(&d->rt, &cfg->self, cfg->bits, cfg->succ_len);
 	struct rpc_config rc = { cfg->bits, cfg->self.id, cfg->rto_init_us, cfg->rto_min_us,
-				 cfg->rto_max_us };
+				 cfg->rto_max_us, cfg->rate_per_s, cfg->rate_burst };
 	d->rpc = rpc_new(&rc, env, env_arg, &d->stats);
 	if (d->rpc == NULL || kv_init(d) != 0) {
 		dht_free(d);
@@ -86,6 +87,7 @@ void dht_free(struct dht *d)
 	rpc_free(d->rpc);
 	app_end_all(d, false);
 	lookup_drop_all(d);
+	kvtrust_free(d);
 	kv_free(d);
 	free(d);
 }

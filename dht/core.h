@@ -1,6 +1,6 @@
 /* dht/core.h: the inside of struct dht, the Chord core's state, shared by the modules that make
  * up the core: chord.c (the entry points), ring.c (membership and maintenance), lookup.c
- * (iterative lookups) and kv.c (the replicated store). Each module keeps to its own fields and
+ * (iterative lookups) and kv.c, kvserve.c, kvtrust.c (the replicated store). Each module keeps to its own fields and
  * calls only downward (chord -> ring, kv -> lookup -> rpc); where a lower module must tell a
  * higher one something, it calls one of the hooks below, which chord.c sets. Private to dht/. */
 #ifndef DHT_CORE_H
@@ -16,6 +16,19 @@ struct lookup;
 struct kvop;
 struct app_call;
 struct store;
+
+/* kvtrust.c: a node that showed us we are among its first k successors, or is being asked
+ * (its pushes held meanwhile). */
+#define KVTRUST_MAX 16
+#define KVTRUST_HOLD 4
+struct kvtrust {
+	bool used, checking;
+	struct dht_node node;
+	uint64_t until; /* its pushes are taken until then */
+	size_t nheld;
+	size_t held_len[KVTRUST_HOLD];
+	uint8_t (*held)[DHT_MSG_MAX]; /* KVTRUST_HOLD encoded REPLICATEs, allocated while checking */
+};
 
 struct dht {
 	struct dht_config cfg;
@@ -54,6 +67,9 @@ struct dht {
 	struct rng rng;         /* for random subsets of peers; seeded from env->random */
 	struct kvop *kvops;
 	uint64_t repl_at;
+
+	/* kvtrust.c */
+	struct kvtrust trust[KVTRUST_MAX];
 };
 
 #endif

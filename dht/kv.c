@@ -10,8 +10,11 @@
  *  - When an owner dies, its successor already holds a replica and becomes the owner as soon as
  *    its predecessor pointer moves past the dead node; it then replicates onward.
  *  - An entry that no owner has refreshed for three periods is offered once to the key's current
- *    owner (found by a lookup: this covers a handoff datagram that was lost), then dropped after
- *    six periods: by then it is a copy on a node that is no longer among the k successors.
+ *    owner (found by a lookup: this covers a handoff datagram that was lost); after six periods
+ *    the owner is asked whether it holds the entry, and only if it answers that it does is our
+ *    copy dropped (a copy on a node no longer among the k successors). A newcomer that claimed
+ *    the keys and then vanished, or never took them, leaves them where they were, to be offered
+ *    again.
  * A GET that finds nothing at the owner is retried at the successors the owner names (the
  * replicas), which covers the moment just after a join, before the handoff lands.
  * A key may hold a value (put/get) and announcements (announce/get_peers) at once: each write
@@ -53,6 +56,7 @@ struct kvop {
 	struct dht_hop path[DHT_MAX_PATH];
 	struct dht_node owner;
 	bool fallback;            /* asking the owner's successors for a GET */
+	bool confirm;             /* asking the owner alone whether it holds an orphan of ours */
 	size_t nfb, fbpos;
 	struct dht_node fb[DHT_MAX_FALLBACK];
 };
@@ -62,7 +66,10 @@ int kv_init(struct dht *d)
 	uint64_t seed;
 	rpc_random(d->rpc, &seed, sizeof seed);
 	rng_seed(&d->rng, seed);
-	d->store = store_new(d->cfg.kv_max_bytes, d->cfg.kv_max_peers);
+	uint8_t hash_key[STORE_HASH_KEY_LEN];
+	rpc_random(d->rpc, hash_key, sizeof hash_key);
+	size_t quota = d->cfg.kv_quota_bytes ? d->cfg.kv_quota_bytes : d->cfg.kv_max_bytes / 16;
+	d->store = store_new(d->cfg.kv_max_bytes, d->cfg.kv_max_peers, quota, hash_key);
 	return d->store ? 0 : -1;
 }
 
@@ -172,7 +179,7 @@ static void op_send(struct dht *d, struct kvop *op, const struct dht_node *node)
 	if (routing_is_self(&d->rt, node)) {
 		struct dht_msg out;
 		memset(&out, 0, sizeof out);
-		kv_answer(d, &m, &out);
+		kv_answer(d, &m, &d->rt.self, &out);
 		out.from = d->rt.self.id;
 		op_reply(d, op, &out);
 		return;
@@ -247,8 +254,8 @@ static void op_reply(struct dht *d, struct kvop *op, const struct dht_msg *m)
 		op_done(d, op, m->u.peers.status == DHT_OK ? DHT_OK : DHT_ERR_NOT_FOUND, m);
 		return;
 	case DHT_VALUE:
-		if (m->u.value.status == DHT_OK) {
-			op_done(d, op, DHT_OK, m);
+		if (m->u.value.status == DHT_OK || op->confirm) {
+			op_done(d, op, (enum dht_status)m->u.value.status, m);
 			return;
 		}
 		if (!op->fallback) {
@@ -406,9 +413,7 @@ int kv_query_neighbors(struct dht *d, const struct dht_addr *addr, dht_neighbors
 struct tick_ctx {
 	struct dht *d;
 	uint64_t now;
-	unsigned offers;
-	size_t nstale;
-	struct dht_id stale[64];
+	unsigned offers; /* offers and confirmations started in this tick */
 };
 
 /* Offer one part of an entry (KIND, living until EXPIRES) to the key's owner. */
@@ -441,20 +446,53 @@ static void start_offer(struct dht *d, const struct store_entry *e, uint64_t now
 		offer_part(d, e, DHT_ENTRY_PEER, store_peers_expire(e), now);
 }
 
+/* The owner answered whether it holds an orphan of ours (RES->key): drop our copy only if it
+ * does, and if we still do not own the key; else keep it, to be offered again. */
+static void confirm_done(void *arg, const struct dht_value_result *res)
+{
+	struct dht *d = arg;
+	uint64_t now = rpc_now(d->rpc);
+	struct store_entry *e = store_get(d->store, &res->key, now);
+	if (e == NULL || kv_owns(d, &res->key))
+		return;
+	if (res->status == DHT_OK && !routing_is_self(&d->rt, &res->owner)) {
+		store_remove(d->store, &res->key);
+		return;
+	}
+	e->refreshed = now;
+	e->offered = false;
+}
+
+/* Ask E's owner whether it holds E's value (or, without one, its peers). The lookup is
+ * deferred: the answer must not come while the store is being walked. */
+static void start_confirm(struct dht *d, struct store_entry *e, uint64_t now)
+{
+	struct kvop *op = op_new(d, e->value ? OP_GET : OP_PEERS, &e->key, confirm_done, d);
+	if (op == NULL)
+		return;
+	op->confirm = true;
+	op->max = 1;
+	/* Not again until this answer is in, or three more periods have gone. */
+	e->refreshed = now - 3 * d->cfg.kv_replicate_us;
+	op_lookup(d, op, true);
+}
+
 /* An entry we hold but do not own: a replica, or a copy nobody refreshes any more. */
 static void tick_orphan(void *arg, struct store_entry *e)
 {
 	struct tick_ctx *t = arg;
 	struct dht *d = t->d;
 	uint64_t period = d->cfg.kv_replicate_us, now = t->now;
-	if (now - e->refreshed > 6 * period && e->offered) {
-		if (t->nstale < sizeof t->stale / sizeof t->stale[0])
-			t->stale[t->nstale++] = e->key;
-	} else if (now - e->refreshed > 3 * period && !e->offered && t->offers < 32) {
-		e->offered = true;
-		t->offers++;
-		start_offer(d, e, now);
+	if (t->offers >= 32 || now - e->refreshed <= 3 * period)
+		return;
+	t->offers++;
+	if (e->offered) {
+		if (now - e->refreshed > 6 * period)
+			start_confirm(d, e, now);
+		return;
 	}
+	e->offered = true;
+	start_offer(d, e, now);
 }
 
 void kv_tick(struct dht *d, uint64_t now)
@@ -468,8 +506,6 @@ void kv_tick(struct dht *d, uint64_t now)
 	t.d = d;
 	t.now = now;
 	kv_replicate(d, now, tick_orphan, &t);
-	for (size_t i = 0; i < t.nstale; i++)
-		store_remove(d->store, &t.stale[i]);
 }
 
 void kv_joined(struct dht *d)

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "dht/kvtrust.h"
 #include "dht/store.h"
 
 static uint64_t expiry(struct dht *d, uint32_t ttl_s, uint64_t now)
@@ -58,8 +59,8 @@ static void batch_add(struct batch *b, const struct dht_id *key, uint8_t kind, u
 	if (expires <= b->now)
 		return;
 	size_t size = ID_BYTES + 1 + 4 + (kind == DHT_ENTRY_VALUE ? 2u + vlen : 19u);
-	/* 29 bytes of header, one of count: keep well inside DHT_MSG_MAX. */
-	if (b->m.u.repl.n == DHT_MAX_REPL || 30 + b->bytes + size > DHT_MSG_MAX)
+	/* 29 bytes of header, one of count, then the address tokens: keep inside DHT_MSG_MAX. */
+	if (b->m.u.repl.n == DHT_MAX_REPL || 30 + b->bytes + size > DHT_MSG_MAX - DHT_EXT_MAX)
 		batch_flush(b);
 	struct dht_repl_entry *e = &b->m.u.repl.e[b->m.u.repl.n++];
 	e->key = *key;
@@ -143,7 +144,12 @@ void kv_replicate(struct dht *d, uint64_t now, void (*orphan)(void *arg, struct 
 
 static uint8_t status_of(enum store_result r)
 {
-	return r == STORE_OK ? DHT_OK : r == STORE_FULL ? DHT_ERR_FULL : DHT_ERR_NO_MEMORY;
+	switch (r) {
+	case STORE_OK: return DHT_OK;
+	case STORE_FULL: return DHT_ERR_FULL;
+	case STORE_NOT_WRITER: return DHT_ERR_NOT_WRITER;
+	default: return DHT_ERR_NO_MEMORY;
+	}
 }
 
 static void serve_get(struct dht *d, const struct dht_msg *req, struct dht_msg *out, uint64_t now)
@@ -165,15 +171,6 @@ static void serve_get(struct dht *d, const struct dht_msg *req, struct dht_msg *
 			out->u.value.nodes[out->u.value.nnodes++] = d->rt.succ[j];
 }
 
-static void apply_repl(struct dht *d, const struct dht_repl_entry *e, uint64_t now)
-{
-	uint64_t expires = now + (uint64_t)e->ttl_ms * 1000;
-	if (e->kind == DHT_ENTRY_VALUE)
-		store_put(d->store, &e->key, e->value, e->vlen, expires, now);
-	else
-		store_announce(d->store, &e->key, &e->peer, expires, now);
-}
-
 /* Answer a write with STORED and, if it took, pass the entry on to the replicas at once. */
 static void stored(struct dht *d, const struct dht_id *key, enum store_result r,
 		   struct dht_msg *out, uint64_t now)
@@ -185,19 +182,31 @@ static void stored(struct dht *d, const struct dht_id *key, enum store_result r,
 		push_one(d, e, now);
 }
 
-void kv_answer(struct dht *d, const struct dht_msg *req, struct dht_msg *out)
+/* The peer an ANNOUNCE from FROM adds: FROM's own IP (proven by rpc.c's token), at the port the
+ * announcement names, so that nobody can point a swarm at a third party's address. */
+static struct dht_addr announced_peer(const struct dht_msg *req, const struct dht_addr *from)
+{
+	struct dht_addr a = *from;
+	a.port = req->u.announce.peer.port;
+	return a;
+}
+
+void kv_answer(struct dht *d, const struct dht_msg *req, const struct dht_node *from,
+	       struct dht_msg *out)
 {
 	uint64_t now = rpc_now(d->rpc);
 	enum store_result r;
+	struct dht_addr peer;
 	switch (req->type) {
 	case DHT_PUT:
 		r = store_put(d->store, &req->u.put.key, req->u.put.value, req->u.put.vlen,
-			      expiry(d, req->u.put.ttl_s, now), now);
+			      expiry(d, req->u.put.ttl_s, now), now, &from->addr);
 		stored(d, &req->u.put.key, r, out, now);
 		break;
 	case DHT_ANNOUNCE:
-		r = store_announce(d->store, &req->u.announce.key, &req->u.announce.peer,
-				   expiry(d, req->u.announce.ttl_s, now), now);
+		peer = announced_peer(req, &from->addr);
+		r = store_announce(d->store, &req->u.announce.key, &peer,
+				   expiry(d, req->u.announce.ttl_s, now), now, true);
 		stored(d, &req->u.announce.key, r, out, now);
 		break;
 	case DHT_GET:
@@ -213,8 +222,7 @@ void kv_answer(struct dht *d, const struct dht_msg *req, struct dht_msg *out)
 		break;
 	}
 	case DHT_REPLICATE:
-		for (uint8_t i = 0; i < req->u.repl.n; i++)
-			apply_repl(d, &req->u.repl.e[i], now);
+		kvtrust_replicate(d, req, from);
 		break;
 	default:
 		break;
@@ -227,7 +235,7 @@ bool kv_on_request(struct dht *d, const struct dht_msg *m, const struct dht_node
 		return false;
 	struct dht_msg out;
 	memset(&out, 0, sizeof out);
-	kv_answer(d, m, &out);
+	kv_answer(d, m, from, &out);
 	if (out.type) {
 		out.txid = m->txid;
 		rpc_send(d->rpc, &from->addr, &out);

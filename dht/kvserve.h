@@ -10,8 +10,10 @@
 
 /* Is KEY ours, i.e. in (predecessor, self]? Without a predecessor, only when alone. */
 bool kv_owns(const struct dht *d, const struct dht_id *key);
-/* Answer the store request REQ into OUT (left with type 0 when there is no answer). */
-void kv_answer(struct dht *d, const struct dht_msg *req, struct dht_msg *out);
+/* Answer the store request REQ from FROM (proven by rpc.c, or ourselves) into OUT (left with type
+ * 0 when there is no answer). */
+void kv_answer(struct dht *d, const struct dht_msg *req, const struct dht_node *from,
+	       struct dht_msg *out);
 /* Serve a store request (PUT, GET, ANNOUNCE, GET_PEERS, REPLICATE) from FROM, answering it.
  * Return true if it was one. */
 bool kv_on_request(struct dht *d, const struct dht_msg *m, const struct dht_node *from);

@@ -17,6 +17,11 @@
  * question (FIND's dead hints) make the nodes that still list them check at once. So lookups stay
  * correct while the ring repairs itself, at no cost in hops on a stable ring, where X answers SELF.
  *
+ * A SELF answer counts only from a node asked as the owner, and only if the key lies between the
+ * anchor the asker knows and that node: a hop asked for a route that claims the key sends the
+ * lookup to its predecessor, whose list must name it, so one hop cannot end a lookup at itself
+ * by saying so.
+ *
  * Not done here: parallel queries (alpha > 1) and proximity routing. */
 #include "dht/lookup.h"
 
@@ -205,6 +210,27 @@ static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_n
 		add_candidate(d, lk, &lk->lower, &d->rt.self.id);
 }
 
+/* A hop asked only for a route claims the key: any node could say so. Our own state is taken
+ * as it is. A remote claimant's predecessor is asked instead, whose own successor list must
+ * name the claimant (OWNER) before it is asked as the owner; only a claimant alone in its ring
+ * (no predecessor) is asked as the owner at once. */
+static void self_claim(struct dht *d, struct lookup *lk, const struct dht_node *responder,
+		       const struct dht_msg *m)
+{
+	if (routing_is_self(&d->rt, responder)) {
+		finish(d, lk, DHT_OK, responder);
+		return;
+	}
+	if (m->u.found.has_pred) {
+		add_candidate(d, lk, &m->u.found.pred, &d->rt.self.id);
+	} else {
+		lk->own[0] = *responder;
+		lk->nown = 1;
+		lk->own_pos = 0;
+	}
+	step(d, lk);
+}
+
 /* Act on an answer, from a remote hop or from our own state (RESPONDER is then ourselves).
  * AS_OWNER says whether the responder was asked as the owner. */
 static void process(struct dht *d, struct lookup *lk, const struct dht_node *responder,
@@ -216,8 +242,15 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 	id_to_hex(&responder->id, d->rt.bits, from);
 	rpc_log(d->rpc, DHT_LOG_DEBUG, "lookup %.8s: %.8s%s answered %s with %u nodes", key, from,
 		  as_owner ? " (as owner)" : "", status[m->u.found.status & 3], m->u.found.nnodes);
-	if (as_owner ? accept_owner(lk, m) : m->u.found.status == DHT_FOUND_SELF) {
+	/* The anchor is ours (no answer named one) or the key lies between it and the owner. */
+	bool anchored = routing_is_self(&d->rt, &lk->lower) ||
+			id_in_oc(&lk->key, &lk->lower.id, &responder->id);
+	if (as_owner && accept_owner(lk, m) && (routing_is_self(&d->rt, responder) || anchored)) {
 		finish(d, lk, DHT_OK, responder);
+		return;
+	}
+	if (!as_owner && m->u.found.status == DHT_FOUND_SELF) {
+		self_claim(d, lk, responder, m);
 		return;
 	}
 

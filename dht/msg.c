@@ -15,12 +15,16 @@
  *   PUSH    cid (32) | pusher addr | time_s u64 | nonce (16) | pk (32) | sig (64)
  *   PUSH_ACK status u8 | reason u8        PUSH_STATUS cid (32)
  *   PUSH_STATE state u8 | reason u8 | done u64 | total u64
+ *   then optional extensions (any type), tags ascending: tag u8 | len u8 | bytes (ECHO, GIVE: a
+ *   token; PAD: zeros)
  * where addr = family u8 (0, 4 or 6) | ip (0, 4 or 16 bytes) | port u16.
  * Ids travel as 20 bytes whatever the width, and must fit in the network's width. The decoder
- * checks every count against its maximum before reading and refuses trailing bytes, so a datagram
+ * checks every count against its maximum before reading and refuses unknown or repeated
+ * extensions and trailing bytes, so a datagram
  * either decodes exactly or is rejected. It never allocates. */
 #include "dht/msg.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "dht/bytes.h"
@@ -202,6 +206,72 @@ static int put_body(struct bwriter *w, const struct dht_msg *m)
 	}
 }
 
+/* --- extensions (address tokens, padding) -------------------------------------------------- */
+
+static void put_token(struct bwriter *w, uint8_t tag, const uint8_t *token)
+{
+	bw_u8(w, tag);
+	bw_u8(w, DHT_TOKEN_LEN);
+	bw_bytes(w, token, DHT_TOKEN_LEN);
+}
+
+static int put_ext(struct bwriter *w, const struct dht_msg_ext *x)
+{
+	static const uint8_t zeros[DHT_PAD_MAX];
+	if (x->pad > DHT_PAD_MAX)
+		return -1;
+	if (x->has_echo)
+		put_token(w, DHT_EXT_ECHO, x->echo);
+	if (x->has_give)
+		put_token(w, DHT_EXT_GIVE, x->give);
+	if (x->pad) {
+		bw_u8(w, DHT_EXT_PAD);
+		bw_u8(w, x->pad);
+		bw_bytes(w, zeros, x->pad);
+	}
+	return w->bad ? -1 : 0;
+}
+
+int dht_msg_ext_encode(const struct dht_msg_ext *x, uint8_t *buf, size_t cap)
+{
+	struct bwriter w;
+	bw_init(&w, buf, cap);
+	return put_ext(&w, x) == 0 ? (int)w.len : -1;
+}
+
+/* Read one extension; false if it is malformed, unknown, or out of order (the tags ascend, so
+ * each comes at most once and the encoding stays canonical). */
+static bool get_ext_one(struct breader *r, struct dht_msg_ext *x, uint8_t *last)
+{
+	uint8_t tag, len;
+	if (br_u8(r, &tag) != 0 || br_u8(r, &len) != 0 || tag <= *last)
+		return false;
+	*last = tag;
+	if (tag == DHT_EXT_ECHO || tag == DHT_EXT_GIVE) {
+		bool echo = tag == DHT_EXT_ECHO;
+		if (len != DHT_TOKEN_LEN)
+			return false;
+		*(echo ? &x->has_echo : &x->has_give) = 1;
+		return br_bytes(r, echo ? x->echo : x->give, len) == 0;
+	}
+	uint8_t pad[DHT_PAD_MAX];
+	static const uint8_t zeros[DHT_PAD_MAX];
+	if (tag != DHT_EXT_PAD || len == 0 || len > DHT_PAD_MAX || br_bytes(r, pad, len) != 0)
+		return false;
+	x->pad = len;
+	return memcmp(pad, zeros, len) == 0;
+}
+
+/* Read extensions to the end of the datagram: anything else left over is trailing bytes. */
+static enum dht_decode_result get_ext(struct breader *r, struct dht_msg_ext *x)
+{
+	uint8_t last = 0;
+	while (br_left(r) != 0)
+		if (!get_ext_one(r, x, &last))
+			return DHT_DECODE_TRAILING;
+	return DHT_DECODE_OK;
+}
+
 int dht_msg_encode(const struct dht_msg *m, uint8_t *buf, size_t cap)
 {
 	struct bwriter w;
@@ -212,7 +282,7 @@ int dht_msg_encode(const struct dht_msg *m, uint8_t *buf, size_t cap)
 	bw_u8(&w, m->bits);
 	bw_u32(&w, m->txid);
 	put_id(&w, &m->from);
-	if (put_body(&w, m) != 0 || w.bad)
+	if (put_body(&w, m) != 0 || put_ext(&w, &m->ext) != 0 || w.bad)
 		return -1;
 	return (int)w.len;
 }
@@ -476,8 +546,8 @@ enum dht_decode_result dht_msg_decode(struct dht_msg *m, const uint8_t *buf, siz
 	enum dht_decode_result res = get_id(&r, &m->from, bits);
 	if (res == DHT_DECODE_OK)
 		res = get_body(&r, m, bits);
-	if (res == DHT_DECODE_OK && br_left(&r) != 0)
-		res = DHT_DECODE_TRAILING;
+	if (res == DHT_DECODE_OK)
+		res = get_ext(&r, &m->ext);
 	return res;
 }
 

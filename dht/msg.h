@@ -96,6 +96,24 @@ enum dht_found_status {
 
 enum dht_error_code {
 	DHT_ERR_NOT_READY = 1, /* the responder has not joined a ring yet */
+	DHT_ERR_TOKEN = 2,     /* prove your address first: echo the token this ERROR gives */
+};
+
+/* Address tokens (BEP 5's idea): a node gives an asker a token, a keyed hash of the asker's IP;
+ * echoing it proves the asker receives at the address it sends from. Tokens travel in optional
+ * extensions after the body, each tag u8 | len u8 | bytes, each at most once. */
+#define DHT_TOKEN_LEN 8
+#define DHT_PAD_MAX 16
+enum dht_ext_tag {
+	DHT_EXT_ECHO = 1, /* a token the receiver gave the sender */
+	DHT_EXT_GIVE = 2, /* a token for the receiver to echo back to the sender */
+	DHT_EXT_PAD = 3,  /* padding: a request without a token is no smaller than its challenge */
+};
+#define DHT_EXT_MAX (2 * (2 + DHT_TOKEN_LEN) + 2 + DHT_PAD_MAX) /* bytes of extensions, at most */
+struct dht_msg_ext {
+	uint8_t has_echo, has_give;
+	uint8_t echo[DHT_TOKEN_LEN], give[DHT_TOKEN_LEN];
+	uint8_t pad; /* bytes of padding (0: none), at most DHT_PAD_MAX */
 };
 
 struct dht_msg {
@@ -185,6 +203,7 @@ struct dht_msg {
 			uint64_t done, total; /* bytes */
 		} push_state;
 	} u;
+	struct dht_msg_ext ext;
 };
 
 enum dht_decode_result {
@@ -207,6 +226,10 @@ int dht_msg_encode(const struct dht_msg *m, uint8_t *buf, size_t cap);
  * into BUF: they are valid as long as BUF is. */
 enum dht_decode_result dht_msg_decode(struct dht_msg *m, const uint8_t *buf, size_t len,
 				      unsigned bits);
+
+/* Encode the extensions X alone into BUF (at most CAP bytes), to replace those of an encoded
+ * message: return their length, or -1 if they do not fit or X is invalid. */
+int dht_msg_ext_encode(const struct dht_msg_ext *x, uint8_t *buf, size_t cap);
 
 /* A short human-readable name for a decode result or a message type (static strings). */
 const char *dht_decode_result_str(enum dht_decode_result r);

@@ -281,6 +281,13 @@ static void on_notify(struct dht *d, const struct dht_node *from)
  * before leaving may still be on its way, and must not bring it back into our lists). */
 static void on_leave(struct dht *d, const struct dht_node *from)
 {
+	/* A notice names its sender by the id in its header: act only if that id is known here at
+	 * the very address the notice came from (rpc.c has checked the sender receives there). */
+	if (!routing_at(&d->rt, from)) {
+		rpc_log(d->rpc, DHT_LOG_DEBUG, "LEAVE from a node not known at its address: ignored");
+		d->stats.dropped_refused++;
+		return;
+	}
 	bool first = routing_forget(&d->rt, &from->id);
 	if (first && d->state == DHT_JOINED)
 		d->stabilize_at = rpc_now(d->rpc);

@@ -66,6 +66,24 @@ bool routing_forget(struct routing *rt, const struct dht_id *id)
 	return was_first;
 }
 
+static bool same_node(const struct dht_node *a, const struct dht_node *b)
+{
+	return id_eq(&a->id, &b->id) && dht_addr_eq(&a->addr, &b->addr);
+}
+
+bool routing_at(const struct routing *rt, const struct dht_node *node)
+{
+	if (rt->has_pred && same_node(&rt->pred, node))
+		return true;
+	for (unsigned i = 0; i < rt->nsucc; i++)
+		if (same_node(&rt->succ[i], node))
+			return true;
+	for (unsigned i = 0; i < rt->bits; i++)
+		if (rt->finger_ok[i] && same_node(&rt->finger[i], node))
+			return true;
+	return false;
+}
+
 int routing_owner_in_succ(const struct routing *rt, const struct dht_id *key)
 {
 	const struct dht_id *prev = &rt->self.id;

@@ -43,6 +43,8 @@ bool routing_forget(struct routing *rt, const struct dht_id *id);
 
 /* If KEY lies in (self, succ[j]] for some j, walking the list in order, return that j; else -1.
  * In a ring of one (succ[0] == self) every key is in (self, self] and 0 is returned. */
+/* Does any entry (predecessor, successor, finger) with NODE's id have NODE's address? */
+bool routing_at(const struct routing *rt, const struct dht_node *node);
 int routing_owner_in_succ(const struct routing *rt, const struct dht_id *key);
 
 /* Write up to MAX distinct nodes from fingers, successor list and predecessor that lie strictly

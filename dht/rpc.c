@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dht/guard.h"
+
 struct pending {
 	uint32_t txid;
 	struct rpc_req q;
@@ -27,8 +29,10 @@ struct pending {
 	uint64_t deadline;
 	const struct rpc_handler *h;
 	void *arg;
-	size_t len;
-	uint8_t *buf; /* the encoded request, resent as it is */
+	bool challenged; /* resent once with a token already */
+	bool notice;     /* a notice kept only to answer its challenge: no reply, no timeout */
+	size_t len, body_len; /* the extensions follow the body */
+	uint8_t *buf; /* the encoded request, resent as it is; room for DHT_EXT_MAX more */
 };
 
 struct rpc {
@@ -40,6 +44,7 @@ struct rpc {
 	struct pending *pend;
 	uint32_t next_txid;
 	uint64_t srtt, rttvar; /* microseconds; srtt 0 until the first sample */
+	struct guard *guard;
 };
 
 struct rpc *rpc_new(const struct rpc_config *cfg, const struct dht_env *env, void *env_arg,
@@ -53,6 +58,14 @@ struct rpc *rpc_new(const struct rpc_config *cfg, const struct dht_env *env, voi
 	r->env_arg = env_arg;
 	r->stats = stats;
 	r->env.random(r->env_arg, &r->next_txid, sizeof r->next_txid);
+	uint8_t secret[GUARD_SECRET_LEN];
+	r->env.random(r->env_arg, secret, sizeof secret);
+	r->guard = guard_new(cfg->rate_per_s, cfg->rate_burst, secret);
+	if (r->guard == NULL) {
+		free(r);
+		return NULL;
+	}
+	guard_rotate(r->guard, rpc_now(r), secret);
 	return r;
 }
 
@@ -68,6 +81,7 @@ void rpc_free(struct rpc *r)
 	if (r == NULL)
 		return;
 	rpc_drop_all(r);
+	guard_free(r->guard);
 	free(r->pend);
 	free(r);
 }
@@ -127,20 +141,62 @@ static void emit(struct rpc *r, const struct dht_addr *to, const uint8_t *buf, s
 	r->env.send(r->env_arg, to, buf, len);
 }
 
-static int encode(struct rpc *r, struct dht_msg *m, uint8_t *buf)
+static bool is_reply(uint8_t type)
+{
+	return type == DHT_PONG || type == DHT_NEIGH || type == DHT_FOUND || type == DHT_ERROR ||
+	       type == DHT_STORED || type == DHT_VALUE || type == DHT_PEERS ||
+	       type == DHT_PUSH_ACK || type == DHT_PUSH_STATE;
+}
+
+/* Requests no answer is expected to: unproven, they are dropped, not challenged. */
+static bool is_notice(uint8_t type)
+{
+	return type == DHT_NOTIFY || type == DHT_LEAVE || type == DHT_REPLICATE;
+}
+
+/* The tokens M carries to TO: ours for TO, and TO's for us if it gave us one. A request without
+ * the latter is padded, so that the challenge it may draw is no larger than itself. */
+static void set_ext(struct rpc *r, struct dht_msg *m, const struct dht_addr *to)
+{
+	memset(&m->ext, 0, sizeof m->ext);
+	m->ext.has_give = 1;
+	guard_token(r->guard, to, m->ext.give);
+	if (is_reply(m->type))
+		return;
+	m->ext.has_echo = guard_echo(r->guard, to, m->ext.echo, rpc_now(r));
+	if (!m->ext.has_echo)
+		m->ext.pad = 1;
+}
+
+/* Encode M to TO into BUF (DHT_MSG_MAX bytes); return the length, or -1. */
+static int encode(struct rpc *r, struct dht_msg *m, const struct dht_addr *to, uint8_t *buf)
 {
 	m->bits = (uint8_t)r->cfg.bits;
 	m->from = r->cfg.self;
+	set_ext(r, m, to);
 	int len = dht_msg_encode(m, buf, DHT_MSG_MAX);
 	if (len < 0)
 		rpc_log(r, DHT_LOG_ERROR, "cannot encode a %s message", dht_msg_type_str(m->type));
 	return len;
 }
 
+/* Never called: a kept notice expires silently (expire_one), and rpc_fail_node() passes it by
+ * (its id is not known). */
+static const struct rpc_handler notice_handler = { NULL, NULL };
+static int request(struct rpc *r, const struct dht_node *to, bool id_known,
+		   const struct dht_msg *m, unsigned tries, const struct rpc_handler *h, void *arg,
+		   unsigned tag, bool notice);
+
 int rpc_send(struct rpc *r, const struct dht_addr *to, struct dht_msg *m)
 {
-	uint8_t buf[DHT_MSG_MAX];
-	int len = encode(r, m, buf);
+	uint8_t buf[DHT_MSG_MAX], token[DHT_TOKEN_LEN];
+	/* A notice to a node that gave us no token yet would be dropped there: keep it like a
+	 * request, to answer the challenge it draws with the token. */
+	if (is_notice(m->type) && !guard_echo(r->guard, to, token, rpc_now(r))) {
+		struct dht_node n = { .addr = *to };
+		return request(r, &n, false, m, 1, &notice_handler, NULL, 0, true);
+	}
+	int len = encode(r, m, to, buf);
 	if (len < 0)
 		return -1;
 	emit(r, to, buf, (size_t)len);
@@ -162,16 +218,19 @@ static struct pending *pending_add(struct rpc *r)
 	return p;
 }
 
-int rpc_request(struct rpc *r, const struct dht_node *to, bool id_known, const struct dht_msg *m,
-		unsigned tries, const struct rpc_handler *h, void *arg, unsigned tag)
+static int request(struct rpc *r, const struct dht_node *to, bool id_known,
+		   const struct dht_msg *m, unsigned tries, const struct rpc_handler *h, void *arg,
+		   unsigned tag, bool notice)
 {
 	uint8_t buf[DHT_MSG_MAX];
 	struct dht_msg out = *m;
 	out.txid = r->next_txid;
-	int len = encode(r, &out, buf);
+	int len = encode(r, &out, &to->addr, buf);
 	if (len < 0)
 		return -1;
-	uint8_t *copy = malloc((size_t)len);
+	uint8_t ext[DHT_EXT_MAX];
+	int ext_len = dht_msg_ext_encode(&out.ext, ext, sizeof ext);
+	uint8_t *copy = malloc((size_t)len + DHT_EXT_MAX);
 	struct pending *p = copy ? pending_add(r) : NULL;
 	if (p == NULL) {
 		free(copy);
@@ -187,8 +246,16 @@ int rpc_request(struct rpc *r, const struct dht_node *to, bool id_known, const s
 	p->arg = arg;
 	p->buf = copy;
 	p->len = (size_t)len;
+	p->body_len = (size_t)(len - ext_len);
+	p->notice = notice;
 	emit(r, &to->addr, p->buf, p->len);
 	return 0;
+}
+
+int rpc_request(struct rpc *r, const struct dht_node *to, bool id_known, const struct dht_msg *m,
+		unsigned tries, const struct rpc_handler *h, void *arg, unsigned tag)
+{
+	return request(r, to, id_known, m, tries, h, arg, tag, false);
 }
 
 /* Take entry I out of the table into *OUT; the caller frees out->buf. */
@@ -205,11 +272,31 @@ static void time_out(struct rpc *r, struct pending *p)
 	free(p->buf);
 }
 
-static bool is_reply(uint8_t type)
+/* A token challenge to a request of ours: resend it once at once, echoing the token, at no try's
+ * cost. A later challenge (to a retry sent before the first challenge came) only updates the
+ * token its next retry carries: it is no answer, and must not end the request as if refused. */
+static bool answer_challenge(struct rpc *r, struct pending *p, const struct dht_msg *m)
 {
-	return type == DHT_PONG || type == DHT_NEIGH || type == DHT_FOUND || type == DHT_ERROR ||
-	       type == DHT_STORED || type == DHT_VALUE || type == DHT_PEERS ||
-	       type == DHT_PUSH_ACK || type == DHT_PUSH_STATE;
+	if (m->type != DHT_ERROR || m->u.error.code != DHT_ERR_TOKEN || !m->ext.has_give)
+		return false;
+	struct dht_msg_ext x;
+	memset(&x, 0, sizeof x);
+	x.has_give = 1;
+	guard_token(r->guard, &p->q.to.addr, x.give);
+	x.has_echo = 1;
+	memcpy(x.echo, m->ext.give, DHT_TOKEN_LEN);
+	int n = dht_msg_ext_encode(&x, p->buf + p->body_len, DHT_EXT_MAX);
+	if (n < 0 || p->body_len + (size_t)n > DHT_MSG_MAX)
+		return false;
+	p->len = p->body_len + (size_t)n;
+	if (p->challenged)
+		return true;
+	p->challenged = true;
+	/* The round trip is timed from here: the challenge is not the peer being slow. */
+	p->q.sent_at = rpc_now(r);
+	p->deadline = p->q.sent_at + rto(r);
+	emit(r, &p->q.to.addr, p->buf, p->len);
+	return true;
 }
 
 /* Hand M to the request it answers. Replies must come from the address the request went to. */
@@ -221,6 +308,13 @@ static void on_reply(struct rpc *r, const struct dht_msg *m, const struct dht_ad
 			continue;
 		if (p->q.to_id_known && !id_eq(&p->q.to.id, &m->from))
 			continue;
+		/* It echoed our transaction id from the address we asked: its token is its own. */
+		if (m->ext.has_give)
+			guard_learn(r->guard, from, m->ext.give, rpc_now(r));
+		if (answer_challenge(r, p, m))
+			return;
+		if (p->notice)
+			break; /* nothing answers a notice but a challenge */
 		struct pending done;
 		take(r, i, &done);
 		rtt_sample(r, rpc_now(r) - done.q.sent_at);
@@ -231,9 +325,38 @@ static void on_reply(struct rpc *r, const struct dht_msg *m, const struct dht_ad
 	r->stats->dropped_unsolicited++;
 }
 
+/* A request or notice from an address that has not proven it receives there: challenge it with
+ * a token if the challenge is no larger than what came (no amplification), else only count it. */
+static void challenge(struct rpc *r, const struct dht_msg *req, size_t req_len,
+		      const struct dht_addr *from)
+{
+	r->stats->dropped_unproven++;
+	struct dht_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = DHT_ERROR;
+	m.txid = req->txid;
+	m.u.error.code = DHT_ERR_TOKEN;
+	uint8_t buf[DHT_MSG_MAX];
+	int len = encode(r, &m, from, buf);
+	if (len < 0 || (size_t)len > req_len)
+		return;
+	r->stats->challenges++;
+	emit(r, from, buf, (size_t)len);
+}
+
+static bool proven(struct rpc *r, const struct dht_msg *req, const struct dht_addr *from)
+{
+	return req->ext.has_echo && guard_token_ok(r->guard, from, req->ext.echo);
+}
+
 enum rpc_input_result rpc_input(struct rpc *r, const uint8_t *buf, size_t len,
 				const struct dht_addr *from, bool listening, struct dht_msg *req)
 {
+	uint64_t now = rpc_now(r);
+	if (!guard_allow(r->guard, from, now)) {
+		r->stats->dropped_rate++;
+		return RPC_IN_DROPPED;
+	}
 	enum dht_decode_result res = dht_msg_decode(req, buf, len, r->cfg.bits);
 	if (res != DHT_DECODE_OK) {
 		r->stats->dropped[res]++;
@@ -242,10 +365,17 @@ enum rpc_input_result rpc_input(struct rpc *r, const uint8_t *buf, size_t len,
 	if (!listening)
 		return RPC_IN_DROPPED;
 	r->stats->received++;
-	if (!is_reply(req->type))
-		return RPC_IN_REQUEST;
-	on_reply(r, req, from);
-	return RPC_IN_REPLY;
+	if (is_reply(req->type)) {
+		on_reply(r, req, from);
+		return RPC_IN_REPLY;
+	}
+	if (!proven(r, req, from)) {
+		challenge(r, req, len, from);
+		return RPC_IN_DROPPED;
+	}
+	if (req->ext.has_give)
+		guard_learn(r->guard, from, req->ext.give, now);
+	return RPC_IN_REQUEST;
 }
 
 /* Retry or expire one overdue request; return false if none is overdue. */
@@ -264,7 +394,10 @@ static bool expire_one(struct rpc *r, uint64_t now)
 		}
 		struct pending done;
 		take(r, i, &done);
-		time_out(r, &done);
+		if (done.notice)
+			free(done.buf); /* delivered, or the node is gone: either way, nobody waits */
+		else
+			time_out(r, &done);
 		return true;
 	}
 	return false;
@@ -272,6 +405,11 @@ static bool expire_one(struct rpc *r, uint64_t now)
 
 void rpc_expire(struct rpc *r, uint64_t now)
 {
+	if (guard_rotate_due(r->guard, now)) {
+		uint8_t secret[GUARD_SECRET_LEN];
+		rpc_random(r, secret, sizeof secret);
+		guard_rotate(r->guard, now, secret);
+	}
 	while (expire_one(r, now))
 		;
 }

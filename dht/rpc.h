@@ -5,7 +5,15 @@
  * the store are its clients: a request carries a handler whose reply or timeout callback runs
  * exactly once, unless the whole table is dropped. It is also the core's door to its environment
  * (clock, randomness, log). The rpc owns its pending requests and their encoded bytes; the stats
- * it counts into belong to the caller. No I/O: datagrams go out through the env's send(). */
+ * it counts into belong to the caller. No I/O: datagrams go out through the env's send().
+ *
+ * Hostile neighbours: a datagram over its IP's rate is dropped; a request is passed up only if it
+ * echoes a token we gave its source IP, which proves the sender receives at the address it sends
+ * from (so the address a request comes from can be trusted by the layers above). Without one, a
+ * request or notice (NOTIFY, LEAVE, REPLICATE) gets a token challenge if that is no larger than
+ * itself, and is dropped. Every datagram we send gives its receiver a token and echoes the one
+ * the receiver gave us, if any; a challenged request is resent with the token once, without
+ * using up a try, and so is a notice sent to a node that gave us no token yet. */
 #ifndef DHT_RPC_H
 #define DHT_RPC_H
 
@@ -23,6 +31,7 @@ struct rpc_config {
 	struct dht_id self;     /* our id, stamped as the sender of every message */
 	uint64_t rto_init_us;   /* the first timeout, before any round trip is measured */
 	uint64_t rto_min_us, rto_max_us;
+	uint32_t rate_per_s, rate_burst; /* datagrams taken from one IP (dht/guard.h) */
 };
 
 /* What a callback learns about the request it ends. */
@@ -68,8 +77,8 @@ enum rpc_input_result {
 	RPC_IN_REQUEST, /* a request, decoded into *REQ for the caller to serve */
 };
 
-/* Decode one datagram; a malformed one is counted and dropped. Only if LISTENING is a reply
- * matched to its request and a request passed up. */
+/* Decode one datagram; a malformed, over-rate or unproven one is counted and dropped. Only if
+ * LISTENING is a reply matched to its request and a proven request passed up. */
 enum rpc_input_result rpc_input(struct rpc *r, const uint8_t *buf, size_t len,
 				const struct dht_addr *from, bool listening, struct dht_msg *req);
 

@@ -1,22 +1,40 @@
-/* The local store: an open-addressing hash table of entries keyed by id. Ids are already uniform
- * hashes, so their low 64 bits index the table directly. Deletion uses backward shifting (no
- * tombstones), so lookups stay short however many keys come and go.
+/* The local store: an open-addressing hash table of entries keyed by id. Keys come from the
+ * network, so anyone may choose them: a slot is a keyed hash (BLAKE2b under a key of the store's
+ * own) of the whole id, so that nobody can make keys collide. Deletion uses backward shifting (no
+ * tombstones), so lookups stay short however many keys come and go. Expiry sweeps a slice of
+ * the table per call, so that no call does work in proportion to the whole store.
  * Not here: replication and ownership (kv.c decides who should hold what). */
 #include "dht/store.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* What one entry costs beyond its bytes, for the size limit: the table slot, the allocation. */
 #define ENTRY_OVERHEAD 64
 
+/* What one announced peer costs its IP's quota: its record, and a share of an entry. */
+#define PEER_COST (sizeof(struct store_peer) + ENTRY_OVERHEAD)
+/* Writers' usage is counted in this many buckets, an IP's chosen by the keyed hash: two IPs may
+ * share one (and its quota), but nobody can choose whom they share with, and the table is
+ * bounded however many addresses write. */
+#define USAGE_BUCKETS 4096
+
+/* Slots store_expire() visits in one call, at least (an eighth of the table if that is more). */
+#define EXPIRE_SLICE 4096
+
 struct store {
 	struct store_entry **slots;
 	size_t cap, count, bytes, max_bytes;
 	unsigned max_peers;
+	size_t expire_at; /* where the next expiry sweep goes on */
+	size_t quota;     /* bytes one writer's IP may hold (0: no limit) */
+	uint8_t hash_key[STORE_HASH_KEY_LEN];
+	size_t usage[USAGE_BUCKETS]; /* bytes held per writer IP bucket */
 };
 
-struct store *store_new(size_t max_bytes, unsigned max_peers)
+struct store *store_new(size_t max_bytes, unsigned max_peers, size_t quota,
+			const uint8_t hash_key[STORE_HASH_KEY_LEN])
 {
 	struct store *s = calloc(1, sizeof *s);
 	if (s == NULL)
@@ -29,6 +47,8 @@ struct store *store_new(size_t max_bytes, unsigned max_peers)
 	}
 	s->max_bytes = max_bytes;
 	s->max_peers = max_peers;
+	s->quota = quota;
+	memcpy(s->hash_key, hash_key, STORE_HASH_KEY_LEN);
 	return s;
 }
 
@@ -50,12 +70,51 @@ void store_free(struct store *s)
 	free(s);
 }
 
+static uint64_t keyed_hash(const struct store *s, const void *in, size_t len)
+{
+	uint8_t h[crypto_generichash_BYTES_MIN];
+	crypto_generichash(h, sizeof h, in, len, s->hash_key, STORE_HASH_KEY_LEN);
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | h[i];
+	return v;
+}
+
 static size_t slot_of(const struct store *s, const struct dht_id *key)
 {
-	/* Mix in the top bytes too: with a narrow id width the low bytes may be all there is. */
-	uint64_t h = id_low64(key) ^ (uint64_t)key->b[0] << 56 ^ (uint64_t)key->b[1] << 48;
-	h *= 0x9e3779b97f4a7c15ULL;
-	return (size_t)(h >> 7) & (s->cap - 1);
+	return (size_t)keyed_hash(s, key->b, ID_BYTES) & (s->cap - 1);
+}
+
+/* --- writers' quotas ------------------------------------------------------------------------ */
+
+static size_t *usage_of(struct store *s, const struct dht_addr *a)
+{
+	uint8_t in[17] = { a->family };
+	memcpy(in + 1, a->ip, a->family == 4 ? 4 : a->family == 6 ? 16 : 0);
+	return &s->usage[keyed_hash(s, in, sizeof in) % USAGE_BUCKETS];
+}
+
+/* May A's IP hold BYTES more? */
+static bool quota_room(struct store *s, const struct dht_addr *a, size_t bytes)
+{
+	return s->quota == 0 || *usage_of(s, a) + bytes <= s->quota;
+}
+
+static void usage_add(struct store *s, const struct dht_addr *a, size_t bytes)
+{
+	*usage_of(s, a) += bytes;
+}
+
+static void usage_sub(struct store *s, const struct dht_addr *a, size_t bytes)
+{
+	size_t *u = usage_of(s, a);
+	*u = *u > bytes ? *u - bytes : 0;
+}
+
+/* What E's value costs its writer (0 without a value or a known writer). */
+static size_t value_cost(const struct store_entry *e)
+{
+	return e->value && e->writer.family != 0 ? ENTRY_OVERHEAD + e->vlen : 0;
 }
 
 static size_t find_slot(const struct store *s, const struct dht_id *key)
@@ -90,6 +149,10 @@ static size_t entry_bytes(const struct store_entry *e)
 /* Remove the entry in slot I, shifting later members of its cluster back into place. */
 static void remove_slot(struct store *s, size_t i)
 {
+	const struct store_entry *e = s->slots[i];
+	usage_sub(s, &e->writer, value_cost(e));
+	for (size_t k = 0; k < e->npeers; k++)
+		usage_sub(s, &e->peers[k].addr, PEER_COST);
 	s->bytes -= entry_bytes(s->slots[i]);
 	entry_free(s->slots[i]);
 	s->slots[i] = NULL;
@@ -166,8 +229,16 @@ static void drop_if_empty(struct store *s, const struct store_entry *e)
 		store_remove(s, &e->key);
 }
 
+/* Same IP (the port is left out, as in the address tokens). */
+static bool same_ip(const struct dht_addr *a, const struct dht_addr *b)
+{
+	size_t iplen = a->family == 4 ? 4 : a->family == 6 ? 16 : 0;
+	return a->family == b->family && memcmp(a->ip, b->ip, iplen) == 0;
+}
+
 enum store_result store_put(struct store *s, const struct dht_id *key, const void *value,
-			    uint16_t len, uint64_t expires, uint64_t now)
+			    uint16_t len, uint64_t expires, uint64_t now,
+			    const struct dht_addr *writer)
 {
 	if (len > DHT_MAX_VALUE)
 		return STORE_FULL;
@@ -175,7 +246,12 @@ enum store_result store_put(struct store *s, const struct dht_id *key, const voi
 	struct store_entry *e = entry_for(s, key, &res);
 	if (e == NULL)
 		return res;
-	if (s->bytes - e->vlen + len > s->max_bytes) {
+	if (writer && store_value_live(e, now) && e->writer.family != 0 &&
+	    !same_ip(&e->writer, writer))
+		return STORE_NOT_WRITER;
+	size_t mine = writer && same_ip(&e->writer, writer) ? value_cost(e) : 0;
+	if (s->bytes - e->vlen + len > s->max_bytes ||
+	    (writer && !quota_room(s, writer, ENTRY_OVERHEAD + len - mine))) {
 		drop_if_empty(s, e);
 		return STORE_FULL;
 	}
@@ -186,10 +262,14 @@ enum store_result store_put(struct store *s, const struct dht_id *key, const voi
 	}
 	memcpy(v, value, len);
 	s->bytes = s->bytes - e->vlen + len;
+	usage_sub(s, &e->writer, value_cost(e));
 	free(e->value);
 	e->value = v;
 	e->vlen = len;
 	e->value_expires = expires;
+	if (writer)
+		e->writer = *writer;
+	usage_add(s, &e->writer, value_cost(e));
 	update_expires(e);
 	e->refreshed = now;
 	e->offered = false;
@@ -211,7 +291,8 @@ static struct store_peer *find_peer(struct store_entry *e, const struct dht_addr
 }
 
 enum store_result store_announce(struct store *s, const struct dht_id *key,
-				 const struct dht_addr *peer, uint64_t expires, uint64_t now)
+				 const struct dht_addr *peer, uint64_t expires, uint64_t now,
+				 bool client)
 {
 	enum store_result res;
 	struct store_entry *e = entry_for(s, key, &res);
@@ -220,7 +301,8 @@ enum store_result store_announce(struct store *s, const struct dht_id *key,
 	struct store_peer *p = find_peer(e, peer);
 	if (p == NULL) {
 		if (e->npeers >= s->max_peers ||
-		    s->bytes + sizeof(struct store_peer) > s->max_bytes) {
+		    s->bytes + sizeof(struct store_peer) > s->max_bytes ||
+		    (client && !quota_room(s, peer, PEER_COST))) {
 			drop_if_empty(s, e);
 			return STORE_FULL;
 		}
@@ -237,6 +319,7 @@ enum store_result store_announce(struct store *s, const struct dht_id *key,
 		p = &e->peers[e->npeers++];
 		p->addr = *peer;
 		s->bytes += sizeof *p;
+		usage_add(s, peer, PEER_COST);
 	}
 	p->expires = expires;
 	if (expires > e->expires)
@@ -287,24 +370,30 @@ static void expire_parts(struct store *s, struct store_entry *e, uint64_t now)
 {
 	if (e->value && e->value_expires <= now) {
 		s->bytes -= e->vlen;
+		usage_sub(s, &e->writer, value_cost(e));
 		free(e->value);
 		e->value = NULL;
 		e->vlen = 0;
 	}
 	size_t k = 0;
-	for (size_t i = 0; i < e->npeers; i++)
+	for (size_t i = 0; i < e->npeers; i++) {
 		if (e->peers[i].expires > now)
 			e->peers[k++] = e->peers[i];
+		else
+			usage_sub(s, &e->peers[i].addr, PEER_COST);
+	}
 	s->bytes -= (e->npeers - k) * sizeof(struct store_peer);
 	e->npeers = k;
 	update_expires(e);
 }
 
-void store_expire(struct store *s, uint64_t now)
+bool store_expire(struct store *s, uint64_t now)
 {
-	size_t i = 0;
-	while (i < s->cap) {
+	size_t slice = s->cap / 8 > EXPIRE_SLICE ? s->cap / 8 : EXPIRE_SLICE;
+	size_t i = s->expire_at < s->cap ? s->expire_at : 0, visited = 0;
+	while (i < s->cap && visited < slice) {
 		struct store_entry *e = s->slots[i];
+		visited++;
 		if (e)
 			expire_parts(s, e, now);
 		if (e && e->expires <= now) {
@@ -314,11 +403,23 @@ void store_expire(struct store *s, uint64_t now)
 		}
 		i++;
 	}
+	s->expire_at = i < s->cap ? i : 0;
+	return s->expire_at == 0;
 }
 
 size_t store_count(const struct store *s)
 {
 	return s->count;
+}
+
+size_t store_longest_run(const struct store *s)
+{
+	size_t best = 0, run = 0;
+	for (size_t i = 0; i < 2 * s->cap; i++) { /* twice round: a run may wrap past the end */
+		run = s->slots[i & (s->cap - 1)] ? run + 1 : 0;
+		best = run > best ? run : best;
+	}
+	return best > s->cap ? s->cap : best;
 }
 
 size_t store_bytes(const struct store *s)

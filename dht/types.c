@@ -25,6 +25,8 @@ void dht_config_default(struct dht_config *cfg)
 	cfg->kv_max_ttl_s = 7 * 24 * 3600;
 	cfg->kv_max_bytes = 64u << 20;
 	cfg->kv_max_peers = 1000;
+	cfg->rate_per_s = 1000;
+	cfg->rate_burst = 2000;
 }
 
 const char *dht_status_str(enum dht_status s)
@@ -37,7 +39,8 @@ const char *dht_status_str(enum dht_status s)
 	case DHT_ERR_NO_MEMORY: return "out of memory";
 	case DHT_ERR_NOT_FOUND: return "not found";
 	case DHT_ERR_TOO_LARGE: return "value too large (at most 1000 bytes)";
-	case DHT_ERR_FULL: return "the owner's store is full";
+	case DHT_ERR_FULL: return "the owner's store is full, or the writer's quota there is used up";
+	case DHT_ERR_NOT_WRITER: return "another writer's value holds this key until it expires";
 	}
 	return "?";
 }

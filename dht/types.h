@@ -50,6 +50,11 @@ struct dht_config {
 	uint32_t kv_max_ttl_s;      /* longer TTLs are cut to this (7 days) */
 	size_t kv_max_bytes;        /* values plus overhead held by one node (64 MiB) */
 	unsigned kv_max_peers;      /* announcements under one key (1,000) */
+	/* Hostile neighbours. */
+	uint32_t rate_per_s;        /* datagrams a second taken from one IP (1,000) */
+	uint32_t rate_burst;        /* in bursts of at most this many (2,000) */
+	size_t kv_quota_bytes;      /* values written by one IP and peers at one IP, held by one
+				     * node (0: a sixteenth of kv_max_bytes) */
 };
 
 /* Fill CFG with the defaults above; the caller sets self and may change the rest. */
@@ -64,6 +69,7 @@ enum dht_status {
 	DHT_ERR_NOT_FOUND,   /* no value under that key */
 	DHT_ERR_TOO_LARGE,   /* a value above KV_MAX_VALUE bytes */
 	DHT_ERR_FULL,        /* the owner's store is full (bytes, or peers under one key) */
+	DHT_ERR_NOT_WRITER,  /* the key holds another writer's value until it expires */
 };
 const char *dht_status_str(enum dht_status s);
 
@@ -96,6 +102,11 @@ struct dht_stats {
 	uint64_t sent, received;
 	uint64_t dropped[DHT_DECODE_NRESULTS]; /* malformed datagrams by reason */
 	uint64_t dropped_unsolicited;          /* replies to nothing we asked */
+	uint64_t dropped_rate;                 /* over their IP's rate limit */
+	uint64_t dropped_unproven;             /* requests without a valid address token */
+	uint64_t dropped_refused;              /* writes and notices refused by the rules of
+						* kv.c and ring.c (not the writer, not a member) */
+	uint64_t challenges;                   /* token challenges sent */
 	uint64_t timeouts;
 	uint64_t lookups, lookups_failed;
 	uint64_t stabilizations;

@@ -22,8 +22,9 @@ rc=0
 ctl get never-stored 2>/dev/null || rc=$?
 [ "$rc" = 1 ] || fail "get of a missing key should exit 1, not $rc"
 
+# The owner records the announcer's own IP (issue 10), here the node's: only the port is taken.
 ctl announce --id 0abc 127.0.0.1:6881 >/dev/null || fail "announce failed"
-[ "$(ctl peers --id 0abc)" = "127.0.0.1:6881" ] || fail "peers did not list the announced peer"
+[ "$(ctl peers --id 0abc)" = "${a%:*}:6881" ] || fail "peers did not list the announced peer"
 
 ctl put fleeting "soon gone" --ttl 1 >/dev/null || fail "put with --ttl failed"
 [ "$(ctl get fleeting)" = "soon gone" ] || fail "a value with a TTL should be readable at once"

@@ -189,6 +189,40 @@ static void test_lookup_during_repair_routes_around(void **state)
 	net_free(net);
 }
 
+/* A liar (issue 10): every FIND it answers, it claims the key is its own (SELF). */
+static void liar_send(void *arg, const struct dht_addr *to, const uint8_t *buf, size_t len)
+{
+	struct dht_msg m;
+	if (dht_msg_decode(&m, buf, len, 8) == DHT_DECODE_OK && m.type == DHT_FOUND) {
+		m.u.found.status = DHT_FOUND_SELF;
+		m.u.found.nnodes = 0;
+		env_send_msg(arg, to, &m);
+		return;
+	}
+	env_send(arg, to, buf, len);
+}
+
+static const struct dht_env liar_env = { liar_send, env_set_timer, env_now, env_random, NULL, NULL };
+
+/* Issue 10: one hop answering SELF for every key it is asked about on the way (not as the
+ * owner) does not end lookups at itself: every lookup from every node still finds the owner. */
+static void test_lying_hop_is_not_the_owner(void **state)
+{
+	(void)state;
+	struct net *net = net_new();
+	for (int i = 0; i < 12; i++) /* the liar: 170 */
+		add_node_with(net, ids12[i], 4, i == 7 ? &liar_env : &env);
+	dht_create(net->n[0].d);
+	for (int i = 1; i < 12; i++) {
+		join_via(&net->n[i], i == 7 ? 0 : (int)rng_below(&net->rng, (uint64_t)i));
+		run_for(net, 2 * SEC);
+	}
+	run_for(net, 30 * SEC);
+	assert_ring_correct(net);
+	all_lookups_correct(net);
+	net_free(net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_graceful_leave),
 		cmocka_unit_test(test_crash_and_repair),
 		cmocka_unit_test(test_lookup_during_repair_routes_around),
+		cmocka_unit_test(test_lying_hop_is_not_the_owner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,9 @@
 #include "dht/kv.h"
 #include "tests/unit/tinynet.h"
 
+/* Announced peers are told apart by port: the owner records the announcer's own IP. */
+#define PEER_PORT 6000
+
 struct vres {
 	bool done;
 	enum dht_status status;
@@ -221,8 +224,7 @@ static void test_announce_and_get_peers(void **state)
 		memset(&peer, 0, sizeof peer);
 		peer.family = 4;
 		peer.ip[0] = 10;
-		peer.ip[3] = (uint8_t)i;
-		peer.port = 6881;
+		peer.port = (uint16_t)(PEER_PORT + i); /* the owner keeps the port, not the IP */
 		assert_int_equal(dht_announce(net->n[i % 12].d, &key, &peer, 60, value_cb, &v), 0);
 		wait_done(net, &v);
 		assert_int_equal(v.status, DHT_OK);
@@ -235,7 +237,7 @@ static void test_announce_and_get_peers(void **state)
 		assert_int_equal(v.status, DHT_OK);
 		assert_int_equal(v.npeers, 50);
 		for (size_t i = 0; i < v.npeers; i++)
-			seen[v.peers[i].ip[3]] = true;
+			seen[v.peers[i].port - PEER_PORT] = true;
 	}
 	/* Random subsets: over 20 answers every one of the 80 peers shows up. */
 	for (int i = 0; i < 80; i++)
@@ -258,8 +260,7 @@ static enum dht_status announce(struct net *net, struct tnode *t, unsigned k, un
 	memset(&peer, 0, sizeof peer);
 	peer.family = 4;
 	peer.ip[0] = 10;
-	peer.ip[3] = (uint8_t)ip;
-	peer.port = 6881;
+	peer.port = (uint16_t)(PEER_PORT + ip); /* the owner keeps the port, not the IP */
 	assert_int_equal(dht_announce(t->d, &key, &peer, 600, value_cb, &v), 0);
 	wait_done(net, &v);
 	return v.status;
@@ -302,7 +303,7 @@ static struct vres get_peers(struct net *net, struct tnode *t, unsigned k)
 	return v;
 }
 
-/* Check that key K holds VALUE and exactly the one peer announced as 10.0.0.IP. */
+/* Check that key K holds VALUE and exactly the one peer announced as port PEER_PORT + IP. */
 static void assert_both(struct net *net, struct tnode *t, unsigned k, const char *value,
 			unsigned ip)
 {
@@ -312,7 +313,7 @@ static void assert_both(struct net *net, struct tnode *t, unsigned k, const char
 	v = get_peers(net, t, k);
 	assert_int_equal(v.status, DHT_OK);
 	assert_int_equal(v.npeers, 1);
-	assert_int_equal(v.peers[0].ip[3], ip);
+	assert_int_equal(v.peers[0].port, PEER_PORT + ip);
 }
 
 /* Issue 8: a key holds a value and announcements at once, whichever came first, at its owner,
@@ -355,6 +356,48 @@ static void test_ttl_expiry(void **state)
 	net_free(net);
 }
 
+/* A newcomer that takes keys and keeps none (issue 10): it never pushes copies on, and answers
+ * every GET and GET_PEERS with "not found". */
+static void hole_send(void *arg, const struct dht_addr *to, const uint8_t *buf, size_t len)
+{
+	struct dht_msg m;
+	if (dht_msg_decode(&m, buf, len, 8) != DHT_DECODE_OK || m.type == DHT_REPLICATE)
+		return;
+	if (m.type == DHT_VALUE || m.type == DHT_PEERS) {
+		if (m.type == DHT_VALUE) {
+			m.u.value.status = DHT_ERR_NOT_FOUND;
+			m.u.value.vlen = 0;
+			m.u.value.nnodes = 0;
+		} else {
+			m.u.peers.status = DHT_ERR_NOT_FOUND;
+			m.u.peers.npeers = 0;
+		}
+		env_send_msg(arg, to, &m);
+		return;
+	}
+	env_send(arg, to, buf, len);
+}
+
+static const struct dht_env hole_env = { hole_send, env_set_timer, env_now, env_random, NULL, NULL };
+
+/* Issue 10: keys are not dropped because a newcomer claimed them: it joins in front of their
+ * owner, keeps nothing for a minute (ten replication periods), then vanishes; every key is still
+ * readable everywhere. */
+static void test_newcomer_that_keeps_nothing(void **state)
+{
+	(void)state;
+	struct net *net = ring12(4);
+	put_all(net);
+	run_for(net, 6 * SEC);
+	struct tnode *hole = add_node_with(net, 120, 4, &hole_env); /* takes (90, 120]: six keys */
+	join_via(hole, 0);
+	run_for(net, 60 * SEC);
+	hole->alive = false;
+	run_for(net, 20 * SEC);
+	assert_all_readable(net);
+	net_free(net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_announce_and_get_peers),
 		cmocka_unit_test(test_rejoined_owner_gets_keys_back),
 		cmocka_unit_test(test_ttl_expiry),
+		cmocka_unit_test(test_newcomer_that_keeps_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

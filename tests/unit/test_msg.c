@@ -359,6 +359,47 @@ static void test_malformed_kv(void **state)
 	assert_int_equal(dht_msg_encode(&m, buf, sizeof buf), -1);
 }
 
+/* Issue 10: address tokens and padding travel after any body, round-trip, and are refused when
+ * unknown, repeated, out of order, of the wrong length or (padding) not zero. */
+static void test_extensions(void **state)
+{
+	(void)state;
+	uint8_t buf[DHT_MSG_MAX], ext[DHT_EXT_MAX];
+	struct dht_msg m = sample(DHT_GET, 16), out;
+	m.ext.has_echo = m.ext.has_give = 1;
+	memset(m.ext.echo, 0xe1, DHT_TOKEN_LEN);
+	memset(m.ext.give, 0x61, DHT_TOKEN_LEN);
+	m.ext.pad = 3;
+	int len = encode(&m, buf);
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 16), DHT_DECODE_OK);
+	assert_memory_equal(&out.ext, &m.ext, sizeof m.ext);
+	/* The extensions alone encode to the tail of the message. */
+	int n = dht_msg_ext_encode(&m.ext, ext, sizeof ext);
+	assert_int_equal(n, 2 * (2 + DHT_TOKEN_LEN) + 2 + 3);
+	assert_memory_equal(buf + len - n, ext, (size_t)n);
+	int body = len - n;
+	/* Out of order: GIVE before ECHO. */
+	memcpy(buf + body, ext + 2 + DHT_TOKEN_LEN, 2 + DHT_TOKEN_LEN);
+	memcpy(buf + body + 2 + DHT_TOKEN_LEN, ext, 2 + DHT_TOKEN_LEN);
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)(body + 20), 16), DHT_DECODE_TRAILING);
+	/* Repeated, unknown tag, wrong token length, padding that is not zero. */
+	memcpy(buf + body, ext, 2 + DHT_TOKEN_LEN);
+	memcpy(buf + body + 2 + DHT_TOKEN_LEN, ext, 2 + DHT_TOKEN_LEN);
+	assert_int_equal(dht_msg_decode(&out, buf, (size_t)(body + 20), 16), DHT_DECODE_TRAILING);
+	const uint8_t unknown[] = { 9, 1, 0 }, short_token[] = { DHT_EXT_ECHO, 4, 1, 2, 3, 4 },
+		      dirty_pad[] = { DHT_EXT_PAD, 2, 0, 1 }, empty_pad[] = { DHT_EXT_PAD, 0 };
+	const uint8_t *bad[] = { unknown, short_token, dirty_pad, empty_pad };
+	size_t bad_len[] = { sizeof unknown, sizeof short_token, sizeof dirty_pad, sizeof empty_pad };
+	for (size_t i = 0; i < 4; i++) {
+		memcpy(buf + body, bad[i], bad_len[i]);
+		assert_int_equal(dht_msg_decode(&out, buf, (size_t)body + bad_len[i], 16),
+				 DHT_DECODE_TRAILING);
+	}
+	/* Too much padding is refused by the encoder too. */
+	m.ext.pad = DHT_PAD_MAX + 1;
+	assert_int_equal(dht_msg_encode(&m, buf, sizeof buf), -1);
+}
+
 static void test_encoder_refuses_invalid(void **state)
 {
 	(void)state;
@@ -457,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_kv),
 		cmocka_unit_test(test_encoder_refuses_invalid),
 		cmocka_unit_test(test_push_messages),
+		cmocka_unit_test(test_extensions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

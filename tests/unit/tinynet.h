@@ -76,6 +76,15 @@ static inline void env_send(void *arg, const struct dht_addr *to, const uint8_t 
 	evq_at(t->net->q, evq_now(t->net->q) + LAT, deliver, p, 0);
 }
 
+/* Send M, as changed by a test's filter, from the node ARG (for envs that tamper). */
+static inline void env_send_msg(void *arg, const struct dht_addr *to, const struct dht_msg *m)
+{
+	uint8_t out[DHT_MSG_MAX];
+	int n = dht_msg_encode(m, out, sizeof out);
+	assert_true(n > 0);
+	env_send(arg, to, out, (size_t)n);
+}
+
 static inline void fire(void *ctx, void *arg, uint64_t at)
 {
 	struct tnode *t = arg;
@@ -133,7 +142,9 @@ static inline void net_free(struct net *net)
 	free(net);
 }
 
-static inline struct tnode *add_node(struct net *net, unsigned id, unsigned r)
+/* Add a node whose environment is E (the network's env, or a test's filter around it). */
+static inline struct tnode *add_node_with(struct net *net, unsigned id, unsigned r,
+					  const struct dht_env *e)
 {
 	struct tnode *t = &net->n[net->count];
 	struct dht_config cfg;
@@ -145,9 +156,14 @@ static inline struct tnode *add_node(struct net *net, unsigned id, unsigned r)
 	t->idx = net->count++;
 	t->alive = true;
 	addr_of(t->idx, &cfg.self.addr);
-	t->d = dht_new(&cfg, &env, t);
+	t->d = dht_new(&cfg, e, t);
 	assert_non_null(t->d);
 	return t;
+}
+
+static inline struct tnode *add_node(struct net *net, unsigned id, unsigned r)
+{
+	return add_node_with(net, id, r, &env);
 }
 
 static inline void joined(void *arg, enum dht_status status)

@@ -1,0 +1,424 @@
+/* dhtattack: a hostile DHT neighbour for the attack tests (tests/attack/dht_*.sh). It speaks the
+ * DHT's wire format through the core's own codec (dht/msg.h), from a source address of its
+ * choosing on loopback, with any id in the header. By default it answers token challenges as an
+ * honest node would (it can: it receives where it sends from); --no-token makes it a sender that
+ * never echoes a token, like one that spoofs its source. One line of output per answer. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dht/id.h"
+#include "dht/msg.h"
+#include "dht/types.h"
+#include "node/net/addr.h"
+
+struct att {
+	int fd;
+	struct dht_addr to;
+	unsigned bits;
+	struct dht_id id;
+	bool no_token, have_token;
+	uint8_t token[DHT_TOKEN_LEN];
+	int timeout_ms;
+	unsigned count; /* notices sent per run */
+	uint32_t txid;
+	size_t last_req, last_reply; /* bytes of the last request and answer */
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: dhtattack --from IP:PORT --to IP:PORT [options] COMMAND [ARGS]\n"
+	      "  --bits N        id width of the network (default 160)\n"
+	      "  --id HEX        the id in our headers (default: random)\n"
+	      "  --no-token      never echo a token (a sender that cannot receive)\n"
+	      "  --timeout-ms T  wait this long for each answer (default 1000)\n"
+	      "  --count N       send a notice N times (default 1)\n"
+	      "commands (KEY: a name, hashed as dhtctl does):\n"
+	      "  ping | neigh | join              a request; prints the answer\n"
+	      "  notify | leave                   a notice (no answer)\n"
+	      "  put KEY VALUE [TTL_S]            prints STORED <status>\n"
+	      "  get KEY                          prints VALUE <text> or the status\n"
+	      "  announce KEY IP:PORT [TTL_S]     prints STORED <status>\n"
+	      "  peers KEY                        prints PEERS and the addresses\n"
+	      "  replicate KEY VALUE TTL_MS       a notice carrying one value\n"
+	      "  flood-put N TTL_S                N puts of distinct keys; prints stored K of N\n"
+	      "  collide N                        N puts of ids equal but in bytes 2..11 (what\n"
+	      "                                   an unkeyed hash of the low bytes collides on);\n"
+	      "                                   prints collided K of N\n"
+	      "  burst N                          N PINGs back to back; prints answered K of N\n"
+	      "  size get|neigh|peers|find KEY    one request without a token: prints its bytes\n"
+	      "                                   and the answer's (0: none)\n",
+	      f);
+}
+
+static int open_socket(const struct dht_addr *from)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = addr_to_sockaddr(from, &ss);
+	int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0) {
+		fprintf(stderr, "dhtattack: cannot bind the source address: %s\n", strerror(errno));
+		exit(2);
+	}
+	return fd;
+}
+
+static void send_msg(struct att *a, struct dht_msg *m, bool pad)
+{
+	uint8_t buf[DHT_MSG_MAX];
+	m->bits = (uint8_t)a->bits;
+	m->from = a->id;
+	memset(&m->ext, 0, sizeof m->ext);
+	if (a->have_token && !a->no_token) {
+		m->ext.has_echo = 1;
+		memcpy(m->ext.echo, a->token, DHT_TOKEN_LEN);
+	} else if (pad) {
+		m->ext.pad = 12; /* as large as a challenge, so that one may come back */
+	}
+	int len = dht_msg_encode(m, buf, sizeof buf);
+	if (len < 0) {
+		fprintf(stderr, "dhtattack: cannot encode the message\n");
+		exit(2);
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl = addr_to_sockaddr(&a->to, &ss);
+	sendto(a->fd, buf, (size_t)len, 0, (struct sockaddr *)&ss, sl);
+	a->last_req = (size_t)len;
+}
+
+/* Wait for the answer to TXID into *M (BUF holds its bytes); false on timeout. */
+static bool wait_answer(struct att *a, uint32_t txid, struct dht_msg *m, uint8_t *buf)
+{
+	struct pollfd p = { .fd = a->fd, .events = POLLIN };
+	while (poll(&p, 1, a->timeout_ms) == 1) {
+		ssize_t n = recv(a->fd, buf, DHT_MSG_MAX, 0);
+		if (n <= 0 || dht_msg_decode(m, buf, (size_t)n, a->bits) != DHT_DECODE_OK ||
+		    m->txid != txid)
+			continue;
+		a->last_reply = (size_t)n;
+		return true;
+	}
+	a->last_reply = 0;
+	return false;
+}
+
+/* Send request M and return its answer in *OUT, answering one token challenge unless
+ * --no-token. A request too small to draw a challenge goes unanswered: it is sent again padded.
+ * False on timeout. */
+static bool request(struct att *a, struct dht_msg *m, struct dht_msg *out, uint8_t *buf)
+{
+	m->txid = ++a->txid;
+	send_msg(a, m, false);
+	int full = a->timeout_ms;
+	a->timeout_ms = full / 3;
+	bool got = wait_answer(a, m->txid, out, buf);
+	a->timeout_ms = full;
+	if (!got) {
+		send_msg(a, m, true);
+		if (!wait_answer(a, m->txid, out, buf))
+			return false;
+	}
+	if (out->type == DHT_ERROR && out->u.error.code == DHT_ERR_TOKEN && out->ext.has_give &&
+	    !a->no_token) {
+		memcpy(a->token, out->ext.give, DHT_TOKEN_LEN);
+		a->have_token = true;
+		send_msg(a, m, true);
+		return wait_answer(a, m->txid, out, buf);
+	}
+	return true;
+}
+
+/* A notice: get a token first with a PING (unless --no-token), then send M once. */
+static void notice(struct att *a, struct dht_msg *m)
+{
+	if (!a->no_token && !a->have_token) {
+		struct dht_msg ping = { .type = DHT_PING }, out;
+		uint8_t buf[DHT_MSG_MAX];
+		request(a, &ping, &out, buf);
+	}
+	m->txid = 0;
+	for (unsigned i = 0; i < a->count; i++)
+		send_msg(a, m, false);
+	puts("sent");
+}
+
+static void print_answer(const struct att *a, const struct dht_msg *m)
+{
+	char s[ADDR_STR_MAX];
+	switch (m->type) {
+	case DHT_STORED:
+		printf("STORED %s\n", dht_status_str(m->u.stored.status));
+		break;
+	case DHT_VALUE:
+		if (m->u.value.status == DHT_OK)
+			printf("VALUE %.*s ttl %u\n", (int)m->u.value.vlen,
+			       (const char *)m->u.value.value, m->u.value.ttl_s);
+		else
+			printf("VALUE %s\n", dht_status_str(m->u.value.status));
+		break;
+	case DHT_PEERS:
+		printf("PEERS");
+		for (unsigned i = 0; i < m->u.peers.npeers; i++) {
+			addr_format(&m->u.peers.peers[i], s);
+			printf(" %s", s);
+		}
+		printf("\n");
+		break;
+	case DHT_NEIGH:
+		printf("NEIGH succ %u\n", m->u.neigh.nsucc);
+		break;
+	case DHT_ERROR:
+		printf("ERROR %u\n", m->u.error.code);
+		break;
+	default:
+		printf("%s\n", dht_msg_type_str(m->type));
+	}
+	(void)a;
+}
+
+static void key_of(const struct att *a, const char *name, struct dht_id *out)
+{
+	id_from_key(out, name, strlen(name), a->bits);
+}
+
+/* Build the request for COMMAND ARGV into *M; return false if COMMAND is no request. */
+static bool build(struct att *a, int argc, char **argv, struct dht_msg *m)
+{
+	const char *c = argv[0];
+	memset(m, 0, sizeof *m);
+	if (strcmp(c, "ping") == 0 || strcmp(c, "neigh") == 0 || strcmp(c, "join") == 0) {
+		m->type = c[0] == 'p' ? DHT_PING : c[0] == 'n' ? DHT_GET_NEIGH : DHT_JOIN;
+	} else if (strcmp(c, "put") == 0 && argc >= 3) {
+		m->type = DHT_PUT;
+		key_of(a, argv[1], &m->u.put.key);
+		m->u.put.vlen = (uint16_t)strlen(argv[2]);
+		m->u.put.value = (const uint8_t *)argv[2];
+		m->u.put.ttl_s = argc >= 4 ? (uint32_t)strtoul(argv[3], NULL, 10) : 0;
+	} else if (strcmp(c, "get") == 0 && argc >= 2) {
+		m->type = DHT_GET;
+		key_of(a, argv[1], &m->u.get.key);
+	} else if (strcmp(c, "announce") == 0 && argc >= 3) {
+		m->type = DHT_ANNOUNCE;
+		key_of(a, argv[1], &m->u.announce.key);
+		if (addr_parse(argv[2], &m->u.announce.peer) != 0)
+			return false;
+		m->u.announce.ttl_s = argc >= 4 ? (uint32_t)strtoul(argv[3], NULL, 10) : 0;
+	} else if (strcmp(c, "peers") == 0 && argc >= 2) {
+		m->type = DHT_GET_PEERS;
+		key_of(a, argv[1], &m->u.get_peers.key);
+		m->u.get_peers.max = DHT_MAX_PEERS;
+	} else if (strcmp(c, "find") == 0 && argc >= 2) {
+		m->type = DHT_FIND;
+		key_of(a, argv[1], &m->u.find.key);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static int run_request(struct att *a, int argc, char **argv)
+{
+	struct dht_msg m, out;
+	uint8_t buf[DHT_MSG_MAX];
+	if (!build(a, argc, argv, &m)) {
+		usage(stderr);
+		return 2;
+	}
+	if (!request(a, &m, &out, buf)) {
+		puts("TIMEOUT");
+		return 1;
+	}
+	print_answer(a, &out);
+	return 0;
+}
+
+static int run_notice(struct att *a, int argc, char **argv)
+{
+	struct dht_msg m;
+	memset(&m, 0, sizeof m);
+	if (strcmp(argv[0], "replicate") == 0) {
+		if (argc < 4) {
+			usage(stderr);
+			return 2;
+		}
+		m.type = DHT_REPLICATE;
+		m.u.repl.n = 1;
+		key_of(a, argv[1], &m.u.repl.e[0].key);
+		m.u.repl.e[0].kind = DHT_ENTRY_VALUE;
+		m.u.repl.e[0].vlen = (uint16_t)strlen(argv[2]);
+		m.u.repl.e[0].value = (const uint8_t *)argv[2];
+		m.u.repl.e[0].ttl_ms = (uint32_t)strtoul(argv[3], NULL, 10);
+	} else {
+		m.type = strcmp(argv[0], "notify") == 0 ? DHT_NOTIFY : DHT_LEAVE;
+	}
+	notice(a, &m);
+	return 0;
+}
+
+static int run_flood(struct att *a, int argc, char **argv)
+{
+	unsigned n = argc >= 2 ? (unsigned)strtoul(argv[1], NULL, 10) : 100, ok = 0;
+	char ttl[16], key[32], value[DHT_MAX_VALUE + 1];
+	snprintf(ttl, sizeof ttl, "%s", argc >= 3 ? argv[2] : "0");
+	memset(value, 'x', DHT_MAX_VALUE);
+	value[DHT_MAX_VALUE] = 0;
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(key, sizeof key, "flood-%u-%u", (unsigned)getpid(), i);
+		char *args[] = { "put", key, value, ttl };
+		struct dht_msg m, out;
+		uint8_t buf[DHT_MSG_MAX];
+		build(a, 4, args, &m);
+		ok += request(a, &m, &out, buf) && out.type == DHT_STORED &&
+		      out.u.stored.status == DHT_OK;
+	}
+	printf("stored %u of %u\n", ok, n);
+	return 0;
+}
+
+static int run_collide(struct att *a, int argc, char **argv)
+{
+	unsigned n = argc >= 2 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000, ok = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct dht_msg m, out;
+		uint8_t buf[DHT_MSG_MAX];
+		memset(&m, 0, sizeof m);
+		m.type = DHT_PUT;
+		memset(m.u.put.key.b, 0x5a, ID_BYTES);
+		m.u.put.key.b[0] = 0;
+		for (int b = 0; b < 4; b++)
+			m.u.put.key.b[2 + b] = (uint8_t)(i >> (8 * b));
+		m.u.put.ttl_s = 60;
+		m.u.put.value = (const uint8_t *)"c";
+		m.u.put.vlen = 1;
+		ok += request(a, &m, &out, buf) && out.type == DHT_STORED &&
+		      out.u.stored.status == DHT_OK;
+	}
+	printf("collided %u of %u\n", ok, n);
+	return 0;
+}
+
+/* Count the PONGs to our burst (txids FIRST..LAST) that arrive within TIMEOUT_MS of each other. */
+static unsigned drain(struct att *a, uint32_t first, uint32_t last, int timeout_ms)
+{
+	unsigned got = 0;
+	uint8_t buf[DHT_MSG_MAX];
+	struct dht_msg out;
+	struct pollfd p = { .fd = a->fd, .events = POLLIN };
+	while (poll(&p, 1, timeout_ms) == 1) {
+		ssize_t len = recv(a->fd, buf, DHT_MSG_MAX, 0);
+		if (len > 0 && dht_msg_decode(&out, buf, (size_t)len, a->bits) == DHT_DECODE_OK &&
+		    out.type == DHT_PONG && out.txid >= first && out.txid <= last)
+			got++;
+	}
+	return got;
+}
+
+/* N PINGs back to back (after one exchange for the token), then count the PONGs; answers are
+ * read between chunks, so that our own socket buffer does not drop them. */
+static int run_burst(struct att *a, int argc, char **argv)
+{
+	unsigned n = argc >= 2 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000, got = 0;
+	struct dht_msg m = { .type = DHT_PING }, out;
+	uint8_t buf[DHT_MSG_MAX];
+	if (!request(a, &m, &out, buf))
+		return puts("TIMEOUT"), 1;
+	uint32_t first = a->txid + 1, last = a->txid + n;
+	for (unsigned i = 0; i < n; i++) {
+		m.txid = ++a->txid;
+		send_msg(a, &m, false);
+		if (i % 50 == 49)
+			got += drain(a, first, last, 0);
+	}
+	got += drain(a, first, last, a->timeout_ms);
+	printf("answered %u of %u\n", got, n);
+	return 0;
+}
+
+static int run_size(struct att *a, int argc, char **argv)
+{
+	struct dht_msg m, out;
+	uint8_t buf[DHT_MSG_MAX];
+	if (argc < 2 || !build(a, argc - 1, argv + 1, &m)) {
+		usage(stderr);
+		return 2;
+	}
+	a->no_token = true;
+	m.txid = ++a->txid;
+	send_msg(a, &m, false);
+	wait_answer(a, m.txid, &out, buf);
+	printf("request %zu reply %zu\n", a->last_req, a->last_reply);
+	return 0;
+}
+
+static int parse_args(struct att *a, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
+		{ "bits", required_argument, NULL, 'b' }, { "id", required_argument, NULL, 'i' },
+		{ "no-token", no_argument, NULL, 'n' }, { "count", required_argument, NULL, 'c' },
+		{ "timeout-ms", required_argument, NULL, 'w' }, { "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 } };
+	struct dht_addr from = { 0 };
+	const char *id_hex = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'f' && addr_parse(optarg, &from) == 0)
+			continue;
+		if (c == 't' && addr_parse(optarg, &a->to) == 0)
+			continue;
+		if (c == 'b')
+			a->bits = (unsigned)strtoul(optarg, NULL, 10);
+		else if (c == 'i')
+			id_hex = optarg;
+		else if (c == 'n')
+			a->no_token = true;
+		else if (c == 'w')
+			a->timeout_ms = atoi(optarg);
+		else if (c == 'c')
+			a->count = (unsigned)strtoul(optarg, NULL, 10);
+		else if (c == 'h')
+			usage(stdout), exit(0);
+		else
+			return -1;
+	}
+	if (from.family == 0 || a->to.family == 0 || !id_bits_valid(a->bits) || optind >= argc)
+		return -1;
+	if (id_hex && id_from_hex(&a->id, id_hex, a->bits) != 0)
+		return -1;
+	if (id_hex == NULL)
+		id_from_u64(&a->id, (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid(), a->bits);
+	a->fd = open_socket(&from);
+	return optind;
+}
+
+int main(int argc, char **argv)
+{
+	struct att a = { .bits = 160, .timeout_ms = 1000, .count = 1 };
+	int i = parse_args(&a, argc, argv);
+	if (i < 0) {
+		usage(stderr);
+		return 2;
+	}
+	a.txid = (uint32_t)getpid() << 8;
+	char **av = argv + i;
+	int ac = argc - i;
+	if (strcmp(av[0], "notify") == 0 || strcmp(av[0], "leave") == 0 ||
+	    strcmp(av[0], "replicate") == 0)
+		return run_notice(&a, ac, av);
+	if (strcmp(av[0], "flood-put") == 0)
+		return run_flood(&a, ac, av);
+	if (strcmp(av[0], "burst") == 0)
+		return run_burst(&a, ac, av);
+	if (strcmp(av[0], "collide") == 0)
+		return run_collide(&a, ac, av);
+	if (strcmp(av[0], "size") == 0)
+		return run_size(&a, ac, av);
+	return run_request(&a, ac, av);
+}
