@@ -13,7 +13,7 @@
 
 #define DHT_MSG_MAX 1200
 #define DHT_MSG_MAGIC 0x4448 /* "DH" */
-#define DHT_MSG_VERSION 1
+#define DHT_MSG_VERSION 2 /* 2: token extensions (dht/guard.c) and the push messages */
 #define DHT_MAX_NODES 24 /* node references in one message: fits DHT_MSG_MAX with IPv6 */
 #define DHT_MAX_DEAD 4   /* dead-node hints in one FIND */
 #define DHT_MAX_VALUE 1000 /* bytes of one stored value */
