@@ -18,7 +18,7 @@ static const char *const code_names[] = {
 	[CTL_USAGE] = "usage",         [CTL_NOT_FOUND] = "not_found", [CTL_TIMEOUT] = "timeout",
 	[CTL_TOO_LARGE] = "too_large", [CTL_FULL] = "full",          [CTL_NOT_JOINED] = "not_joined",
 	[CTL_INTERNAL] = "internal",   [CTL_IO] = "io",               [CTL_BAD_MANIFEST] = "bad_manifest",
-	[CTL_DENIED] = "denied",
+	[CTL_DENIED] = "denied",      [CTL_NOT_WRITER] = "not_writer",
 };
 
 static const struct {
@@ -57,6 +57,8 @@ enum ctl_code ctl_code_of(enum dht_status s)
 		return CTL_TOO_LARGE;
 	case DHT_ERR_FULL:
 		return CTL_FULL;
+	case DHT_ERR_NOT_WRITER:
+		return CTL_NOT_WRITER;
 	default:
 		return CTL_INTERNAL;
 	}
@@ -78,6 +80,9 @@ const char *ctl_status_advice(enum dht_status s)
 	case DHT_ERR_FULL:
 		return "the key's owner is full (its store size, or the peers under one key); "
 		       "try again later or store less";
+	case DHT_ERR_NOT_WRITER:
+		return "another writer's value is stored under this key: only its writer (the address "
+		       "that put it) may replace it until its ttl runs out; use another key, or wait";
 	case DHT_ERR_NO_MEMORY:
 		return "the node ran out of memory";
 	default:

@@ -30,7 +30,7 @@ enum ctl_cmd {
 /* The parser gives only USAGE and TOO_LARGE; running a command may give any of them. */
 enum ctl_code {
 	CTL_USAGE, CTL_NOT_FOUND, CTL_TIMEOUT, CTL_TOO_LARGE, CTL_FULL, CTL_NOT_JOINED, CTL_INTERNAL,
-	CTL_IO, CTL_BAD_MANIFEST, CTL_DENIED,
+	CTL_IO, CTL_BAD_MANIFEST, CTL_DENIED, CTL_NOT_WRITER,
 };
 
 struct ctl_request {

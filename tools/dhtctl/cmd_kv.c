@@ -233,9 +233,11 @@ const struct dhtctl_cmd dhtctl_cmd_lookup = {
 
 const struct dhtctl_cmd dhtctl_cmd_announce = {
 	"announce", "KEY PEER [--ttl SECONDS] | --id HEX PEER",
-	"add PEER (IP:PORT) to the peers announced under KEY",
+	"announce this node at PEER's port under KEY",
 	"\nAnnouncements are a tracker's list: many peers per key, each expiring after --ttl\n"
-	"seconds unless announced again.\n",
+	"seconds unless announced again. The key's owner records the IP the announcement came\n"
+	"from (this node's), with PEER's port: nobody can announce an address of another\n"
+	"machine.\n",
 	run_announce,
 };
 
