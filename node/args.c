@@ -6,11 +6,11 @@
 #include "node/args.h"
 
 #include <getopt.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "dht/units.h"
 #include "node/config.h"
+#include "node/errtext.h"
 #include "node/log.h"
 
 enum opt {
@@ -130,15 +130,6 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static void fail(char *err, size_t errcap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void fail(char *err, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errcap, fmt, ap);
-	va_end(ap);
-}
-
 /* Apply --listen or --join; return 0, or -1 with ERR set. */
 static int set_addr_opt(enum opt o, const char *v, struct node_args *a, char *err, size_t errcap)
 {
@@ -146,11 +137,11 @@ static int set_addr_opt(enum opt o, const char *v, struct node_args *a, char *er
 	if (o == O_LISTEN) {
 		if (addr_parse(v, &a->listen) != 0) {
 			addr_explain(v, true, why, sizeof why);
-			fail(err, errcap, "--listen %s: %s", v, why);
+			errtext(err, errcap, "--listen %s: %s", v, why);
 			return -1;
 		}
 		if (addr_is_unspecified(&a->listen)) {
-			fail(err, errcap, "--listen %s: other nodes cannot reach a wildcard address; "
+			errtext(err, errcap, "--listen %s: other nodes cannot reach a wildcard address; "
 			     "give this machine's own address, like 192.168.1.5:4000", v);
 			return -1;
 		}
@@ -158,7 +149,7 @@ static int set_addr_opt(enum opt o, const char *v, struct node_args *a, char *er
 	}
 	if (addr_split(v, a->join_host, sizeof a->join_host, &a->join_port) != 0) {
 		addr_explain(v, false, why, sizeof why);
-		fail(err, errcap, "--join %s: %s", v, why);
+		errtext(err, errcap, "--join %s: %s", v, why);
 		return -1;
 	}
 	a->join = true;
@@ -171,7 +162,7 @@ static int set_count(enum opt o, const char *v, unsigned min, unsigned max, unsi
 {
 	uint64_t n;
 	if (parse_uint(v, min, max, &n) != 0) {
-		fail(err, errcap, "--%s %s: give a whole number from %u to %u", opt_name(o), v, min,
+		errtext(err, errcap, "--%s %s: give a whole number from %u to %u", opt_name(o), v, min,
 		     max);
 		return -1;
 	}
@@ -185,11 +176,11 @@ static int set_http(const char *v, struct node_args *a, char *err, size_t errcap
 	char why[200];
 	if (addr_parse(v, &a->http) != 0) {
 		addr_explain(v, true, why, sizeof why);
-		fail(err, errcap, "--http %s: %s; give IP:PORT, like 127.0.0.1:8080", v, why);
+		errtext(err, errcap, "--http %s: %s; give IP:PORT, like 127.0.0.1:8080", v, why);
 		return -1;
 	}
 	if (!addr_is_loopback(&a->http)) {
-		fail(err, errcap, "--http %s: --http beyond loopback needs the control secret, not "
+		errtext(err, errcap, "--http %s: --http beyond loopback needs the control secret, not "
 		     "yet supported for HTTP; use a loopback address such as 127.0.0.1:%u", v,
 		     (unsigned)a->http.port);
 		return -1;
@@ -215,20 +206,20 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 		return set_count(o, v, 0, 32, &a->replicas, err, errcap);
 	case O_STORE:
 		if (units_parse(v, &n) != 0 || n < 4096) {
-			fail(err, errcap, "--store-max %s: give a size of at least 4KiB, like 64MiB", v);
+			errtext(err, errcap, "--store-max %s: give a size of at least 4KiB, like 64MiB", v);
 			return -1;
 		}
 		a->store_max = n;
 		return 0;
 	case O_LOG:
 		if (log_level_parse(v, &a->log_level) != 0) {
-			fail(err, errcap, "--log-level %s: use error, warn, info or debug", v);
+			errtext(err, errcap, "--log-level %s: use error, warn, info or debug", v);
 			return -1;
 		}
 		return 0;
 	case O_DATA_DIR:
 		if (*v == '\0') {
-			fail(err, errcap, "--data-dir: give a directory");
+			errtext(err, errcap, "--data-dir: give a directory");
 			return -1;
 		}
 		a->data_dir = v;
@@ -241,7 +232,7 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 		return 0;
 	case O_SECRET:
 		if (*v == '\0') {
-			fail(err, errcap, "--control-secret: give a file");
+			errtext(err, errcap, "--control-secret: give a file");
 			return -1;
 		}
 		a->control_secret = v;
@@ -249,7 +240,7 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 	case O_UP:
 	case O_DOWN:
 		if (units_parse(v, &n) != 0 || (n != 0 && n < 1024)) {
-			fail(err, errcap, "--%s %s: give bytes a second of at least 1KiB, like 1MiB or "
+			errtext(err, errcap, "--%s %s: give bytes a second of at least 1KiB, like 1MiB or "
 			     "512KiB, or 0 for no cap", opt_name(o), v);
 			return -1;
 		}
@@ -260,14 +251,14 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 		return 0;
 	case O_ACCEPT_PUSH:
 		if (v[0] != '/') {
-			fail(err, errcap, "--accept-push %s: give an absolute directory path", v);
+			errtext(err, errcap, "--accept-push %s: give an absolute directory path", v);
 			return -1;
 		}
 		a->accept_push = v;
 		return 0;
 	case O_PUSH_KEY:
 		if (a->npush_keys == ARGS_MAX_PUSH_KEYS) {
-			fail(err, errcap, "--push-key: at most %d", ARGS_MAX_PUSH_KEYS);
+			errtext(err, errcap, "--push-key: at most %d", ARGS_MAX_PUSH_KEYS);
 			return -1;
 		}
 		a->push_keys[a->npush_keys++] = v;
@@ -299,31 +290,31 @@ static enum args_result check_all(struct node_args *a, const char *id_hex, char 
 				  size_t errcap)
 {
 	if (a->listen.family == 0) {
-		fail(err, errcap, "--listen IP:PORT is required: the address this node binds "
+		errtext(err, errcap, "--listen IP:PORT is required: the address this node binds "
 		     "and is reached at, like 127.0.0.1:4000");
 		return ARGS_ERROR;
 	}
 	if (a->control_any && a->control_secret == NULL) {
-		fail(err, errcap, "--control-any needs --control-secret FILE: otherwise anyone who "
+		errtext(err, errcap, "--control-any needs --control-secret FILE: otherwise anyone who "
 		     "reaches the port could share and fetch files as this node's user; clients "
 		     "then prove it with dhtctl --secret FILE");
 		return ARGS_ERROR;
 	}
 	if (a->replicas > a->succ_len) {
-		fail(err, errcap, "--replicas %u exceeds --succ-len %u: copies go to successors "
+		errtext(err, errcap, "--replicas %u exceeds --succ-len %u: copies go to successors "
 		     "in the list, so raise --succ-len or lower --replicas", a->replicas,
 		     a->succ_len);
 		return ARGS_ERROR;
 	}
 	if ((a->accept_push != NULL) != (a->npush_keys > 0)) {
-		fail(err, errcap, a->accept_push ? "--accept-push needs at least one --push-key: "
+		errtext(err, errcap, a->accept_push ? "--accept-push needs at least one --push-key: "
 			     "without a network key, only pushes signed by a listed admin key are taken"
 			     : "--push-key has no effect without --accept-push DIR");
 		return ARGS_ERROR;
 	}
 	if (id_hex != NULL) {
 		if (id_from_hex(&a->id, id_hex, a->bits) != 0) {
-			fail(err, errcap, "--id %s: give 1 to %u hex digits whose value fits in "
+			errtext(err, errcap, "--id %s: give 1 to %u hex digits whose value fits in "
 			     "%u bits (see --id-bits)", id_hex, (a->bits + 3) / 4, a->bits);
 			return ARGS_ERROR;
 		}
@@ -337,13 +328,13 @@ static void refused(int rc, int argc, char *const argv[], char *err, size_t errc
 {
 	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
 	if (rc == ':')
-		fail(err, errcap, "--%s needs a value; see dhtnode --help", opt_name(optopt));
+		errtext(err, errcap, "--%s needs a value; see dhtnode --help", opt_name(optopt));
 	else if (optopt >= O_LISTEN)
-		fail(err, errcap, "--%s takes no value", opt_name(optopt));
+		errtext(err, errcap, "--%s takes no value", opt_name(optopt));
 	else if (optopt != 0)
-		fail(err, errcap, "unknown argument '-%c'; see dhtnode --help", optopt);
+		errtext(err, errcap, "unknown argument '-%c'; see dhtnode --help", optopt);
 	else
-		fail(err, errcap, "unknown argument '%s'; see dhtnode --help", arg);
+		errtext(err, errcap, "unknown argument '%s'; see dhtnode --help", arg);
 }
 
 /* The first pass over ARGV: find --config's FILE (the last one given), to be applied before
@@ -368,7 +359,7 @@ static int apply_entry(const struct config_entry *e, const char *name, struct no
 	while (o->name != NULL && strcmp(o->name, e->key) != 0)
 		o++;
 	if (o->name == NULL || o->val == O_CONFIG || o->val == O_HELP || o->val == O_VERSION) {
-		fail(err, errcap, "%s:%u: unknown key '%s'; the keys are dhtnode's long options "
+		errtext(err, errcap, "%s:%u: unknown key '%s'; the keys are dhtnode's long options "
 		     "(dhtnode --help) without the dashes", name, e->line, e->key);
 		return -1;
 	}
@@ -377,18 +368,18 @@ static int apply_entry(const struct config_entry *e, const char *name, struct no
 			return set_opt((enum opt)o->val, NULL, a, id_hex, err, errcap);
 		if (strcmp(e->value, "false") == 0)
 			return 0;
-		fail(err, errcap, "%s:%u: %s = %s: give true or false", name, e->line, e->key,
+		errtext(err, errcap, "%s:%u: %s = %s: give true or false", name, e->line, e->key,
 		     e->value);
 		return -1;
 	}
 	if (*e->value == '\0') {
-		fail(err, errcap, "%s:%u: %s needs a value, as --%s does", name, e->line, e->key,
+		errtext(err, errcap, "%s:%u: %s needs a value, as --%s does", name, e->line, e->key,
 		     e->key);
 		return -1;
 	}
 	char why[400];
 	if (set_opt((enum opt)o->val, e->value, a, id_hex, why, sizeof why) != 0) {
-		fail(err, errcap, "%s:%u: %s", name, e->line, why);
+		errtext(err, errcap, "%s:%u: %s", name, e->line, why);
 		return -1;
 	}
 	return 0;
@@ -400,7 +391,7 @@ static int apply_config(const char *path, struct node_args *a, const char **id_h
 {
 	size_t n;
 	if (*path == '\0') {
-		fail(err, errcap, "--config: give a file, like /etc/dhtnode/lab.conf");
+		errtext(err, errcap, "--config: give a file, like /etc/dhtnode/lab.conf");
 		return -1;
 	}
 	a->config = config_load(path, err, errcap);
@@ -438,7 +429,7 @@ enum args_result args_parse(int argc, char *const argv[], struct node_args *out,
 			goto bad;
 	}
 	if (optind < argc) {
-		fail(err, errcap, "unknown argument '%s'; see dhtnode --help", argv[optind]);
+		errtext(err, errcap, "unknown argument '%s'; see dhtnode --help", argv[optind]);
 		goto bad;
 	}
 	r = check_all(out, id_hex, err, errcap);

@@ -7,11 +7,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "node/errtext.h"
 
 struct node_config {
 	char *text; /* the file's bytes, NUL-terminated, cut into keys and values */
@@ -19,16 +20,6 @@ struct node_config {
 	struct config_entry *entries;
 	size_t n, cap;
 };
-
-static void fail(char *err, size_t errcap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void fail(char *err, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errcap, fmt, ap);
-	va_end(ap);
-}
 
 static int is_blank(char c)
 {
@@ -79,24 +70,24 @@ static int parse_line(struct node_config *c, char *line, unsigned no, char *err,
 		return 0;
 	char *eq = strchr(s, '=');
 	if (eq == NULL) {
-		fail(err, errcap, "%s:%u: expected 'key = value', got '%.40s'", c->name, no, s);
+		errtext(err, errcap, "%s:%u: expected 'key = value', got '%.40s'", c->name, no, s);
 		return -1;
 	}
 	*eq = '\0';
 	char *key = trim(s), *value = trim(eq + 1);
 	if (!key_ok(key)) {
-		fail(err, errcap, "%s:%u: '%.40s' is not a key: keys are dhtnode's long options "
+		errtext(err, errcap, "%s:%u: '%.40s' is not a key: keys are dhtnode's long options "
 		     "without the dashes, like listen or data-dir", c->name, no, key);
 		return -1;
 	}
 	for (size_t i = 0; i < c->n; i++)
 		if (strcmp(c->entries[i].key, key) == 0) {
-			fail(err, errcap, "%s:%u: %s is already set on line %u; keep one of them",
+			errtext(err, errcap, "%s:%u: %s is already set on line %u; keep one of them",
 			     c->name, no, key, c->entries[i].line);
 			return -1;
 		}
 	if (add_entry(c, key, value, no) != 0) {
-		fail(err, errcap, "%s: out of memory", c->name);
+		errtext(err, errcap, "%s: out of memory", c->name);
 		return -1;
 	}
 	return 0;
@@ -107,7 +98,7 @@ struct node_config *config_parse(const char *text, size_t len, const char *name,
 {
 	struct node_config *c = calloc(1, sizeof *c);
 	if (c == NULL || (c->text = malloc(len + 1)) == NULL || (c->name = strdup(name)) == NULL) {
-		fail(err, errcap, "%s: out of memory", name);
+		errtext(err, errcap, "%s: out of memory", name);
 		goto bad;
 	}
 	memcpy(c->text, text, len);
@@ -118,7 +109,7 @@ struct node_config *config_parse(const char *text, size_t len, const char *name,
 		if (nl != NULL)
 			*nl = '\0';
 		if (strlen(line) != (size_t)((nl ? nl : c->text + len) - line)) {
-			fail(err, errcap, "%s:%u: a NUL byte: this is not a text file", name, no);
+			errtext(err, errcap, "%s:%u: a NUL byte: this is not a text file", name, no);
 			goto bad;
 		}
 		if (parse_line(c, line, no, err, errcap) != 0)
@@ -138,7 +129,7 @@ struct node_config *config_load(const char *path, char *err, size_t errcap)
 	size_t len = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (buf == NULL || fd < 0) {
-		fail(err, errcap, "--config %s: %s", path, buf ? strerror(errno) : "out of memory");
+		errtext(err, errcap, "--config %s: %s", path, buf ? strerror(errno) : "out of memory");
 		goto out;
 	}
 	for (;;) {
@@ -146,14 +137,14 @@ struct node_config *config_load(const char *path, char *err, size_t errcap)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			fail(err, errcap, "--config %s: %s", path, strerror(errno));
+			errtext(err, errcap, "--config %s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (r == 0)
 			break;
 		len += (size_t)r;
 		if (len > CONFIG_MAX_BYTES) {
-			fail(err, errcap, "--config %s: larger than %d KiB; is it the right file?",
+			errtext(err, errcap, "--config %s: larger than %d KiB; is it the right file?",
 			     path, CONFIG_MAX_BYTES / 1024);
 			goto out;
 		}

@@ -9,27 +9,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "node/errtext.h"
 #include "node/log.h"
 
 #define HEADER "dhtnode-identity 1\n"
 #define SEED_TAG "ed25519-seed "
 #define PUB_TAG "ed25519-public "
-
-static void fail(char *err, size_t errcap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void fail(char *err, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errcap, fmt, ap);
-	va_end(ap);
-}
 
 int datadir_default(char *out, size_t cap, const char *xdg_state_home, const char *home,
 		    const char *name)
@@ -49,7 +40,7 @@ static int mkdirs(const char *dir, char *err, size_t errcap)
 {
 	char path[PATH_MAX];
 	if (strlen(dir) >= sizeof path) {
-		fail(err, errcap, "data directory path is too long: %s", dir);
+		errtext(err, errcap, "data directory path is too long: %s", dir);
 		return -1;
 	}
 	strcpy(path, dir);
@@ -59,7 +50,7 @@ static int mkdirs(const char *dir, char *err, size_t errcap)
 		char c = *p;
 		*p = '\0';
 		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-			fail(err, errcap, "cannot create data directory %s: %s; choose another with "
+			errtext(err, errcap, "cannot create data directory %s: %s; choose another with "
 			     "--data-dir", path, strerror(errno));
 			return -1;
 		}
@@ -69,7 +60,7 @@ static int mkdirs(const char *dir, char *err, size_t errcap)
 	}
 	struct stat st;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		fail(err, errcap, "data directory %s is not a directory; choose another with "
+		errtext(err, errcap, "data directory %s is not a directory; choose another with "
 		     "--data-dir", dir);
 		return -1;
 	}
@@ -92,7 +83,7 @@ static int probe_writable(const char *dir, char *err, size_t errcap)
 	char path[PATH_MAX];
 	int fd = make_temp(dir, ".probe", path, sizeof path);
 	if (fd < 0) {
-		fail(err, errcap, "data directory %s is not writable (%s); fix its permissions or "
+		errtext(err, errcap, "data directory %s is not writable (%s); fix its permissions or "
 		     "choose another with --data-dir", dir, strerror(errno));
 		return -1;
 	}
@@ -109,12 +100,12 @@ int datadir_open(const char *dir, char *err, size_t errcap)
 	snprintf(path, sizeof path, "%s/lock", dir);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		fail(err, errcap, "cannot open %s: %s", path, strerror(errno));
+		errtext(err, errcap, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	if (fcntl(fd, F_SETLK, &fl) != 0) {
-		fail(err, errcap, "data directory %s is in use by another dhtnode; give each node "
+		errtext(err, errcap, "data directory %s is in use by another dhtnode; give each node "
 		     "its own --data-dir", dir);
 		close(fd);
 		return -1;
@@ -220,7 +211,7 @@ static enum identity_result create_key(const char *dir, const char *path, struct
 	int rc = n < 0 ? -1 : write_atomic(dir, IDENTITY_FILE, text, (size_t)n);
 	sodium_memzero(text, sizeof text);
 	if (rc != 0) {
-		fail(err, errcap, "cannot write %s: %s; check the data directory or choose "
+		errtext(err, errcap, "cannot write %s: %s; check the data directory or choose "
 		     "another with --data-dir", path, strerror(errno));
 		return IDENTITY_FAILED;
 	}
@@ -237,13 +228,13 @@ enum identity_result identity_load(const char *dir, struct identity *out, char *
 	if (fd < 0 && errno == ENOENT)
 		return create_key(dir, path, out, err, errcap);
 	if (fd < 0) {
-		fail(err, errcap, "cannot read %s: %s", path, strerror(errno));
+		errtext(err, errcap, "cannot read %s: %s", path, strerror(errno));
 		return IDENTITY_FAILED;
 	}
 	struct stat st;
 	ssize_t n = read(fd, text, sizeof text);
 	if (n < 0 || identity_decode(text, (size_t)n, out) != 0) {
-		fail(err, errcap, "%s is damaged or not a dhtnode key; move it away to start with "
+		errtext(err, errcap, "%s is damaged or not a dhtnode key; move it away to start with "
 		     "a new key (and a new node id), or restore it from a backup", path);
 		goto out;
 	}

@@ -8,24 +8,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SECRET_HEX (2 * CTLAUTH_KEY_LEN)
+#include "node/errtext.h"
 
-static void fail(char *err, size_t errcap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void fail(char *err, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errcap, fmt, ap);
-	va_end(ap);
-}
+#define SECRET_HEX (2 * CTLAUTH_KEY_LEN)
 
 static enum ctlauth_load_result create_secret(const char *path, uint8_t key[CTLAUTH_KEY_LEN],
 					      char *err, size_t errcap)
@@ -33,7 +24,7 @@ static enum ctlauth_load_result create_secret(const char *path, uint8_t key[CTLA
 	char hex[SECRET_HEX + 2];
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		fail(err, errcap, "cannot create the control secret %s: %s", path, strerror(errno));
+		errtext(err, errcap, "cannot create the control secret %s: %s", path, strerror(errno));
 		return CTLAUTH_FAILED;
 	}
 	randombytes_buf(key, CTLAUTH_KEY_LEN);
@@ -44,7 +35,7 @@ static enum ctlauth_load_result create_secret(const char *path, uint8_t key[CTLA
 	sodium_memzero(hex, sizeof hex);
 	if (close(fd) != 0 || rc != 0) {
 		unlink(path);
-		fail(err, errcap, "cannot write the control secret %s: %s", path, strerror(e));
+		errtext(err, errcap, "cannot write the control secret %s: %s", path, strerror(e));
 		return CTLAUTH_FAILED;
 	}
 	return CTLAUTH_CREATED;
@@ -55,16 +46,16 @@ static int check_owner(int fd, const char *path, char *err, size_t errcap)
 {
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		fail(err, errcap, "the control secret %s is not a regular file", path);
+		errtext(err, errcap, "the control secret %s is not a regular file", path);
 		return -1;
 	}
 	if (st.st_uid != geteuid()) {
-		fail(err, errcap, "the control secret %s belongs to another user (uid %lu); the "
+		errtext(err, errcap, "the control secret %s belongs to another user (uid %lu); the "
 		     "node's own user must own it", path, (unsigned long)st.st_uid);
 		return -1;
 	}
 	if ((st.st_mode & 077) != 0) {
-		fail(err, errcap, "the control secret %s can be read or changed by other users "
+		errtext(err, errcap, "the control secret %s can be read or changed by other users "
 		     "(mode %03o); run chmod 600 %s", path, (unsigned)(st.st_mode & 0777), path);
 		return -1;
 	}
@@ -80,7 +71,7 @@ enum ctlauth_load_result ctlauth_load(const char *path, bool owner_only,
 	if (fd < 0 && errno == ENOENT && owner_only)
 		return create_secret(path, key, err, errcap);
 	if (fd < 0) {
-		fail(err, errcap, "cannot read the control secret %s: %s", path, strerror(errno));
+		errtext(err, errcap, "cannot read the control secret %s: %s", path, strerror(errno));
 		return CTLAUTH_FAILED;
 	}
 	if (owner_only && check_owner(fd, path, err, errcap) != 0) {
@@ -96,7 +87,7 @@ enum ctlauth_load_result ctlauth_load(const char *path, bool owner_only,
 		return CTLAUTH_LOADED;
 	}
 	sodium_memzero(text, sizeof text);
-	fail(err, errcap, "the control secret %s is not 64 hex digits and a newline; copy it "
+	errtext(err, errcap, "the control secret %s is not 64 hex digits and a newline; copy it "
 	     "from the node's machine, or remove it there to have dhtnode make a new one", path);
 	return CTLAUTH_FAILED;
 }

@@ -83,15 +83,22 @@ static int run_put(struct dhtctl *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int run_get(struct dhtctl *c, int argc, char **argv)
+/* Commands that name only a key (get, lookup): ask the node, answer in *RESP. */
+static int key_call(struct dhtctl *c, const struct dhtctl_cmd *cmd, int argc, char **argv,
+		    json_t **resp)
 {
 	struct cmd_args a;
-	json_t *req = NULL, *resp;
-	int rc = key_request(c, &dhtctl_cmd_get, argc, argv, "id", 0, &a, &req);
+	json_t *req = NULL;
+	int rc = key_request(c, cmd, argc, argv, "id", 0, &a, &req);
 
-	if (rc)
-		return rc;
-	rc = dhtctl_call(c, req, &resp);
+	return rc ? rc : dhtctl_call(c, req, resp);
+}
+
+static int run_get(struct dhtctl *c, int argc, char **argv)
+{
+	json_t *resp;
+	int rc = key_call(c, &dhtctl_cmd_get, argc, argv, &resp);
+
 	if (rc)
 		return rc;
 	if (c->json)
@@ -130,13 +137,9 @@ static void print_path(const json_t *path)
 
 static int run_lookup(struct dhtctl *c, int argc, char **argv)
 {
-	struct cmd_args a;
-	json_t *req = NULL, *resp;
-	int rc = key_request(c, &dhtctl_cmd_lookup, argc, argv, "id", 0, &a, &req);
+	json_t *resp;
+	int rc = key_call(c, &dhtctl_cmd_lookup, argc, argv, &resp);
 
-	if (rc)
-		return rc;
-	rc = dhtctl_call(c, req, &resp);
 	if (rc)
 		return rc;
 	if (c->json) {
