@@ -87,8 +87,10 @@ void args_usage(FILE *f)
 	      "                       (default 0: no cap)\n"
 	      "  --down-rate RATE     cap this node's total download likewise (default 0)\n"
 	      "  --http IP:PORT       serve the web view (the ring, lookups, the store,\n"
-	      "                       transfers), JSON under /api/ and /metrics there; a\n"
-	      "                       loopback address, e.g. 127.0.0.1:8080\n"
+	      "                       transfers), JSON under /api/ and /metrics there, to the\n"
+	      "                       node's user and root, e.g. on 127.0.0.1:8080; others (and\n"
+	      "                       any address beyond loopback) need --control-secret and\n"
+	      "                       the token the node logs\n"
 	      "  --accept-push DIR    take pushes (dhtctl push) into DIR, an absolute path; off by\n"
 	      "                       default, and then the node refuses every push and writes\n"
 	      "                       nothing. With no network key (none exists yet), only pushes\n"
@@ -177,12 +179,6 @@ static int set_http(const char *v, struct node_args *a, char *err, size_t errcap
 	if (addr_parse(v, &a->http) != 0) {
 		addr_explain(v, true, why, sizeof why);
 		errtext(err, errcap, "--http %s: %s; give IP:PORT, like 127.0.0.1:8080", v, why);
-		return -1;
-	}
-	if (!addr_is_loopback(&a->http)) {
-		errtext(err, errcap, "--http %s: --http beyond loopback needs the control secret, not "
-		     "yet supported for HTTP; use a loopback address such as 127.0.0.1:%u", v,
-		     (unsigned)a->http.port);
 		return -1;
 	}
 	return 0;
@@ -298,6 +294,13 @@ static enum args_result check_all(struct node_args *a, const char *id_hex, char 
 		errtext(err, errcap, "--control-any needs --control-secret FILE: otherwise anyone who "
 		     "reaches the port could share and fetch files as this node's user; clients "
 		     "then prove it with dhtctl --secret FILE");
+		return ARGS_ERROR;
+	}
+	if (a->http.family != 0 && !addr_is_loopback(&a->http) && a->control_secret == NULL) {
+		errtext(err, errcap, "--http beyond loopback needs the control secret "
+		     "(--control-secret FILE): the view shows paths and runs lookups, so other "
+		     "machines must show a token derived from it; or use a loopback address such as "
+		     "127.0.0.1:%u", (unsigned)a->http.port);
 		return ARGS_ERROR;
 	}
 	if (a->replicas > a->succ_len) {

@@ -279,6 +279,7 @@ static int start_http(struct app *app)
 	struct httpd_config hc = {
 		.base = app->base, .d = udp_dht_core(app->udp), .files = app->files,
 		.cmd = app->cmd, .addr = app->args.http,
+		.secret = app->has_secret ? app->secret : NULL,
 	};
 	app->http = httpd_new(&hc, err, sizeof err);
 	if (app->http == NULL)

@@ -4,9 +4,10 @@
  * control runner exactly as dhtctl's requests are run, so the page and dhtctl show the same
  * numbers and a lookup from the page is dht_lookup with its path.
  *
- * It binds loopback only: the control secret that would let wider clients in is not wired to
- * HTTP yet. Like the control port, it serves only the node's own user and root (access.h):
- * the view shows paths and runs lookups, which other users of the machine may not. A browser page on another site could still aim requests at loopback, so requests
+ * Like the control port, it serves the node's own user and root on this machine (access.h): the
+ * view shows paths and runs lookups, which others may not. Anyone else (another user, another
+ * machine when the view listens beyond loopback, which needs the control secret) must show the
+ * view's token (viewauth.h), derived from that secret. A browser page on another site could still aim requests at loopback, so requests
  * must name the host as an IP literal or "localhost" (no DNS rebinding), only GET and HEAD are
  * served (nothing here changes the node), and answers forbid framing and sniffing. Requests
  * waiting for the ring are bounded (HTTPD_MAX_PENDING); past that, 503. */
@@ -23,6 +24,7 @@
 #include "node/control/access.h"
 #include "node/http/api.h"
 #include "node/http/metrics.h"
+#include "node/http/viewauth.h"
 #include "node/http/page.h"
 #include "node/log.h"
 #include "node/net/addr.h"
@@ -40,6 +42,8 @@ struct pending {
 
 struct httpd {
 	struct httpd_config cfg;
+	bool has_token;
+	char token[VIEWAUTH_TOKEN_HEX + 1];
 	struct evhttp *http;
 	struct pending *pending;
 	unsigned npending;
@@ -241,8 +245,26 @@ static void route(struct httpd *h, struct evhttp_request *req, const char *path,
 			   "(docs/control.md), metrics at /metrics");
 }
 
-/* Whether the client is the node's own user or root; if not, answer 403 saying why. */
-static bool client_allowed(struct evhttp_request *req)
+/* A browser that opened /?token=T: keep T in a cookie and show the page without it in the
+ * address bar (where it would be bookmarked and shared). */
+static void trade_token(struct httpd *h, struct evhttp_request *req)
+{
+	char cookie[sizeof VIEWAUTH_COOKIE + VIEWAUTH_TOKEN_HEX + 64];
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+
+	snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict", VIEWAUTH_COOKIE,
+		 h->token);
+	evhttp_add_header(out, "Set-Cookie", cookie);
+	evhttp_add_header(out, "Location", "/");
+	evhttp_add_header(out, "Cache-Control", "no-store");
+	evhttp_send_reply(req, 303, "See Other", NULL);
+}
+
+/* Whether the client may see the view: the node's own user or root, or anyone showing the
+ * token. If not, answer saying why (and return false); a browser trading its token is answered
+ * here too. */
+static bool client_allowed(struct httpd *h, struct evhttp_request *req, const char *path,
+			   const char *query)
 {
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
 	struct bufferevent *bev = conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
@@ -250,8 +272,18 @@ static bool client_allowed(struct evhttp_request *req)
 	uid_t uid = 0;
 	enum access_verdict v = bev != NULL ? access_check(bufferevent_getfd(bev), &uid)
 					    : ACCESS_ERROR;
-	if (v == ACCESS_OK)
+	if (v == ACCESS_OK || (h->has_token && viewauth_carries(req, h->token)))
 		return true;
+	if (h->has_token && strcmp(path, "/") == 0 && viewauth_query_has(query, h->token)) {
+		trade_token(h, req);
+		return false;
+	}
+	if (h->has_token) {
+		send_error(req, 401, "Unauthorized", "denied",
+			   "this view needs its token: open the address with ?token= that the "
+			   "node logged at start, or send 'Authorization: Bearer TOKEN'");
+		return false;
+	}
 	access_refusal(v, uid, "", why, sizeof why);
 	send_error(req, 403, "Forbidden", "denied", why);
 	return false;
@@ -262,15 +294,15 @@ static void on_request(struct evhttp_request *req, void *arg)
 	struct httpd *h = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	if (!client_allowed(req))
+	if (path == NULL || path[0] == '\0')
+		path = "/";
+	if (!client_allowed(h, req, path, uri != NULL ? evhttp_uri_get_query(uri) : NULL))
 		return;
 	if (!host_allowed(req)) {
 		send_error(req, 403, "Forbidden", "usage",
 			   "the Host header must be an IP address or localhost");
 		return;
 	}
-	if (path == NULL || path[0] == '\0')
-		path = "/";
 	route(h, req, path, evhttp_uri_get_query(uri));
 }
 
@@ -279,8 +311,8 @@ struct httpd *httpd_new(const struct httpd_config *cfg, char *err, size_t errcap
 	char a[ADDR_STR_MAX], ip[ADDR_HOST_MAX];
 	uint16_t port;
 	addr_format(&cfg->addr, a);
-	if (!addr_is_loopback(&cfg->addr)) { /* args.c says why to the user */
-		snprintf(err, errcap, "--http %s: the web view serves loopback only", a);
+	if (!addr_is_loopback(&cfg->addr) && cfg->secret == NULL) { /* args.c says why */
+		snprintf(err, errcap, "--http %s: beyond loopback the view needs the control secret", a);
 		return NULL;
 	}
 	struct httpd *h = calloc(1, sizeof *h);
@@ -290,6 +322,11 @@ struct httpd *httpd_new(const struct httpd_config *cfg, char *err, size_t errcap
 		return NULL;
 	}
 	h->cfg = *cfg;
+	h->cfg.secret = NULL; /* not kept: the token is all the server needs */
+	if (cfg->secret != NULL) {
+		viewauth_token(cfg->secret, h->token);
+		h->has_token = true;
+	}
 	addr_split(a, ip, sizeof ip, &port);
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
 	evhttp_set_max_headers_size(h->http, 8192);
@@ -302,7 +339,11 @@ struct httpd *httpd_new(const struct httpd_config *cfg, char *err, size_t errcap
 		httpd_free(h);
 		return NULL;
 	}
-	log_info("web view on http://%s/ (metrics at /metrics)", a);
+	if (h->has_token)
+		log_info("web view on http://%s/ (metrics at /metrics); other users and machines "
+			 "open http://%s/?token=%s", a, a, h->token);
+	else
+		log_info("web view on http://%s/ (metrics at /metrics)", a);
 	return h;
 }
 

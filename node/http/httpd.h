@@ -18,13 +18,15 @@ struct httpd_config {
 	struct dht *d;
 	struct xfer_mgr *files;
 	struct ctlcmd *cmd;        /* runs status, ring, list and lookup as dhtctl would */
-	struct dht_addr addr;      /* where to listen: a loopback address */
+	struct dht_addr addr;      /* where to listen; beyond loopback only with a secret */
+	const uint8_t *secret;     /* the control secret, or NULL: then only the node's user and
+				    * root on this machine are served */
 };
 
 struct httpd;
 
 /* Listen on CFG->addr. Return the server, or NULL with ERR set to a sentence saying what
- * failed (a port in use, an address beyond loopback). */
+ * failed (a port in use, an address beyond loopback without a secret). */
 struct httpd *httpd_new(const struct httpd_config *cfg, char *err, size_t errcap);
 /* Drop pending requests (their control operations are cancelled) and stop. Accepts NULL. */
 void httpd_free(struct httpd *h);

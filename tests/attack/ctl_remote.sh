@@ -4,7 +4,8 @@
 # A client on another machine (here: another network namespace, over a veth pair) is refused
 # without the secret and with a wrong one, and served with the right one; a node without
 # --control-any refuses it even with the secret. Another local user holding the secret is
-# served too: whoever proves it controls the node. Needs root (namespaces, other users).
+# served too: whoever proves it controls the node. A web view beyond loopback asks for the token
+# derived from the secret. Needs root (namespaces, other users).
 SLOT=37
 . "$(dirname "$0")/../integration/common.sh"
 
@@ -84,6 +85,27 @@ node_start "$b" --control-secret "$secret"
 wait_joined 30 "$b"
 denied_remote "no --control-any" "accepted from this machine only" --node "$b" --secret "$secret" status
 
+# The web view beyond loopback: only with the secret, and then only for whoever shows the token
+# the node logged (derived from the secret, so the secret itself never travels).
+c="$net.1:$((PORT_BASE + 3))" web="$net.1:$((PORT_BASE + 4))"
+node_start "$c" --control-secret "$secret" --http "$web"
+wait_joined 30 "$c"
+token=$(grep -o '?token=[0-9a-f]*' "$(node_log "$c")" | head -n 1 | cut -d= -f2)
+[ ${#token} = 64 ] || fail "the node logged no view token: $(grep -i 'web view' "$(node_log "$c")")"
+rcurl() { ip netns exec "$ns" curl -sS --max-time 10 "$@"; }
+code=$(rcurl -o /dev/null -w '%{http_code}' "http://$web/api/status")
+[ "$code" = 401 ] || fail "the remote view without its token answered $code, not 401"
+code=$(rcurl -o /dev/null -w '%{http_code}' "http://$web/?token=${token//[0-9]/0}")
+[ "$code" = 401 ] || fail "a wrong token answered $code, not 401"
+headers=$(rcurl -o /dev/null -D - "http://$web/?token=$token")
+grep -q '^HTTP/1.1 303' <<<"$headers" && grep -qi "^Set-Cookie: dhtnode_view=$token" <<<"$headers" ||
+	fail "the token was not traded for a cookie: $headers"
+[ "$(rcurl -H "Cookie: dhtnode_view=$token" "http://$web/api/status" | jget ok)" = true ] ||
+	fail "the cookie did not open the view"
+[ "$(rcurl -H "Authorization: Bearer $token" "http://$web/api/status" | jget ok)" = true ] ||
+	fail "the bearer token did not open the view"
+note "the remote web view asks for its token and takes it as a cookie or a bearer token"
+
 # A secret file that others may read is refused at start.
 chmod 644 "$secret"
 rc=0
@@ -92,6 +114,6 @@ out=$(timeout 5 "$DHTNODE_BIN" --listen "$net.1:$((PORT_BASE + 2))" --data-dir "
 [ "$rc" = 1 ] && grep -q "chmod 600" <<<"$out" || fail "a readable secret: exit $rc, $out"
 note "a readable secret is refused"
 
-for n in "$a" "$b"; do node_alive "$n" || fail "node $n died"; done
+for n in "$a" "$b" "$c"; do node_alive "$n" || fail "node $n died"; done
 check_logs
 note "ok"
