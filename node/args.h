@@ -28,6 +28,9 @@ struct node_args {
 	bool control_any;
 	uint64_t up_rate, down_rate; /* bytes per second for all transfers; 0: no cap */
 	bool debug_corrupt;          /* for tests: send corrupt blocks */
+	char listen_iface[16];       /* --listen IFACE:PORT: the interface, resolved by main */
+	bool new_ring;               /* found a ring at once, without looking for one */
+	bool no_discovery;           /* neither look for a ring nor answer others' probes */
 };
 
 enum args_result { ARGS_RUN, ARGS_HELP, ARGS_VERSION, ARGS_ERROR };

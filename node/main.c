@@ -22,6 +22,8 @@
 #include "node/identity.h"
 #include "node/log.h"
 #include "node/net/addr.h"
+#include "node/net/discovery.h"
+#include "node/net/iface.h"
 #include "node/net/listener.h"
 #include "node/net/sock.h"
 #include "node/net/udp.h"
@@ -42,6 +44,7 @@ struct app {
 	struct listener *tcp;
 	struct xfer_mgr *files;
 	struct event *sigint, *sigterm, *linger;
+	struct discovery *disco; /* NULL with --no-discovery */
 	int udp_fd, tcp_fd; /* until the adapter and the server own them */
 	int lock_fd;
 	int exit_code;
@@ -145,6 +148,12 @@ static void on_joined(void *arg, enum dht_status status)
 	if (status == DHT_OK) {
 		log_info("joined the ring via %s:%u as id %s", a->join_host, (unsigned)a->join_port,
 			 hex);
+		if (app->disco)
+			discovery_member(app->disco);
+	} else if (status != DHT_ERR_ID_TAKEN && app->disco && !a->join) {
+		log_warn("the join via %s:%u failed (%s); looking for the ring again", a->join_host,
+			 (unsigned)a->join_port, dht_status_str(status));
+		discovery_retry(app->disco);
 	} else if (status == DHT_ERR_ID_TAKEN) {
 		log_error("the ring already has a node with id %s; give this node another --id, or "
 			  "another --data-dir (a new key gives a new id)", hex);
@@ -207,6 +216,52 @@ static int start_join(struct app *app)
 	}
 	log_info("joining the ring via %s:%u", a->join_host, (unsigned)a->join_port);
 	app->dns_req = evdns_getaddrinfo(app->dns, a->join_host, port, &hints, on_resolved, app);
+	return 0;
+}
+
+/* Discovery found a ring: join through the member that answered. */
+static void on_disco_join(void *arg, const struct dht_addr *via)
+{
+	struct app *app = arg;
+	char s[ADDR_STR_MAX];
+
+	addr_format(via, s);
+	addr_split(s, app->args.join_host, sizeof app->args.join_host, &app->args.join_port);
+	if (dht_join(udp_dht_core(app->udp), via, on_joined, app) != 0) {
+		log_error("cannot start the join (out of memory)");
+		fail(app);
+	}
+}
+
+static void found_ring(struct app *app)
+{
+	char addr[ADDR_STR_MAX];
+
+	addr_format(&app->args.listen, addr);
+	dht_create(udp_dht_core(app->udp));
+	if (app->disco)
+		discovery_member(app->disco);
+	log_info("started a new ring; others join with --join %s%s", addr,
+		 app->disco ? " or find it on the local network" : "");
+}
+
+static void on_disco_found(void *arg)
+{
+	found_ring(arg);
+}
+
+/* --listen IFACE:PORT: that interface's address. */
+static int listen_address(struct node_args *a)
+{
+	char err[512];
+
+	if (!a->listen_iface[0])
+		return 0;
+	if (iface_addr(a->listen_iface, a->listen.port, &a->listen, err, sizeof err) != 0) {
+		fprintf(stderr, "dhtnode: --listen %s:%u: %s\n", a->listen_iface,
+			(unsigned)a->listen.port, err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -285,10 +340,22 @@ static int start(struct app *app)
 		 hex, app->args.bits, addr, app->args.control_any ? "anywhere" : "loopback only");
 	/* Transfers resume before the ring is joined: their DHT calls retry until it is. */
 	xfer_mgr_resume(app->files);
+	bool seek = !app->args.join && !app->args.new_ring;
+	if (!app->args.no_discovery) {
+		struct discovery_cb cb = { on_disco_join, on_disco_found, app };
+		app->disco = discovery_new(app->base, &app->args.listen, app->args.bits, seek, &cb);
+		if (app->disco == NULL) {
+			log_error("cannot set up ring discovery (out of memory)");
+			return -1;
+		}
+		if (seek) {
+			log_info("looking for a ring on the local network");
+			return 0;
+		}
+	}
 	if (app->args.join)
 		return start_join(app);
-	dht_create(udp_dht_core(app->udp));
-	log_info("started a new ring; others join with --join %s", addr);
+	found_ring(app);
 	return 0;
 }
 
@@ -298,6 +365,7 @@ static void teardown(struct app *app)
 		evdns_getaddrinfo_cancel(app->dns_req);
 	if (app->dns)
 		evdns_base_free(app->dns, 0);
+	discovery_free(app->disco);
 	listener_free(app->tcp);
 	ctlserver_free(app->ctl);
 	xfer_mgr_free(app->files); /* before the core: it forgets its DHT calls, which die with it */
@@ -336,6 +404,8 @@ int main(int argc, char **argv)
 	case ARGS_RUN:
 		break;
 	}
+	if (listen_address(&app.args) != 0)
+		return 2;
 	log_set_level(app.args.log_level);
 	event_set_log_callback(on_libevent_log);
 	/* A control client that hangs up early must cost a write error, not the process. */
