@@ -35,14 +35,14 @@ static void say_error(FILE *out, const char *fmt, const char *arg)
 
 	snprintf(msg, sizeof msg, fmt, arg);
 	json_object_set_new(o, "error", json_string(msg));
-	json_dumpf(o, out, JSON_COMPACT);
+	json_dumpf(o, out, JSON_COMPACT | JSON_REAL_PRECISION(4));
 	fputc('\n', out);
 	json_decref(o);
 }
 
 static void say(FILE *out, json_t *o)
 {
-	json_dumpf(o, out, JSON_COMPACT);
+	json_dumpf(o, out, JSON_COMPACT | JSON_REAL_PRECISION(4));
 	fputc('\n', out);
 	json_decref(o);
 }
