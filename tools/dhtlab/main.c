@@ -400,7 +400,8 @@ static int netns_ready(const struct cli *c)
 	if (!c->cfg.netns && (c->cmd == C_RING || c->cfg.loss > 0 || c->cfg.delay_ms))
 		return bad("%s needs --netns (the kernel shapes the lab network's links)",
 			   c->cmd == C_RING ? "ring" : c->cfg.loss > 0 ? "--loss" : "--delay-ms");
-	if (c->cfg.netns && lab_net_check(c->cfg.loss > 0, err, sizeof err) != 0) {
+	if (c->cfg.netns &&
+	    lab_net_check(c->cfg.loss > 0, c->cfg.delay_ms > 0, err, sizeof err) != 0) {
 		fprintf(stderr, "dhtlab: %s\n", err);
 		return -1;
 	}

@@ -111,7 +111,21 @@ static int has_tools(const char *tools, const char *log)
 	return run_script(s, log);
 }
 
-int lab_net_check(bool need_loss, char *err, size_t cap)
+/* Whether this kernel has netem, tried in a scratch namespace named like this run's. */
+static bool have_netem(void)
+{
+	char s[512], name[NAME_MAX_LEN];
+	bool ok;
+
+	snprintf(name, sizeof name, "dl%d-probe", (int)getpid());
+	snprintf(s, sizeof s, "ip netns add %s\nip -n %s link add d0 type dummy\n"
+		 "tc -n %s qdisc add dev d0 root netem delay 1ms\n", name, name, name);
+	ok = run_script(s, "/dev/null") == 0;
+	ns_delete(name);
+	return ok;
+}
+
+int lab_net_check(bool need_loss, bool need_netem, char *err, size_t cap)
 {
 	if (geteuid() != 0) {
 		snprintf(err, cap, "--netns needs root to create network namespaces: run it as root "
@@ -124,6 +138,11 @@ int lab_net_check(bool need_loss, char *err, size_t cap)
 	}
 	if (need_loss && has_tools("nft", "/dev/null") != 0) {
 		snprintf(err, cap, "--loss needs nftables' nft in PATH (apt-get install nftables)");
+		return -1;
+	}
+	if (need_netem && !have_netem()) {
+		snprintf(err, cap, "--delay-ms needs the kernel's netem qdisc, which this kernel "
+			 "lacks (sch_netem); leave out --delay-ms here");
 		return -1;
 	}
 	return 0;
@@ -204,21 +223,6 @@ static char *setup_script(const struct lab_net *net, const struct lab_link *link
 	return text;
 }
 
-/* Whether this kernel has netem, tried in a scratch namespace of this run. */
-static bool have_netem(const struct lab_net *net)
-{
-	char s[512];
-	bool ok;
-
-	snprintf(s, sizeof s, "ip netns add %sprobe\nip -n %sprobe link add d0 type dummy\n"
-		 "tc -n %sprobe qdisc add dev d0 root netem delay 1ms\n", net->prefix, net->prefix,
-		 net->prefix);
-	ok = run_script(s, net->log) == 0;
-	snprintf(s, sizeof s, "%sprobe", net->prefix);
-	ns_delete(s);
-	return ok;
-}
-
 static struct lab_net *net_alloc(unsigned n, const char *log)
 {
 	struct lab_net *net = calloc(1, sizeof *net);
@@ -252,12 +256,6 @@ struct lab_net *lab_net_new(unsigned n, const struct lab_link *link, double loss
 	static bool registered;
 	if (!registered)
 		registered = atexit(at_exit) == 0;
-	if (delay_ms && !have_netem(net)) {
-		snprintf(err, cap, "--delay-ms needs the kernel's netem qdisc, which this kernel "
-			 "lacks (sch_netem); leave out --delay-ms here");
-		lab_net_free(net);
-		return NULL;
-	}
 	script = setup_script(net, link, loss, delay_ms);
 	if (!script || net->home_fd < 0 || run_script(script, log) != 0) {
 		snprintf(err, cap, "cannot set up the lab network (namespaces %s*); the commands "
@@ -310,7 +308,7 @@ int lab_net_partition(struct lab_net *net, const unsigned *group)
 	if (!s)
 		return -1;
 	fprintf(s, "ip netns exec %s nft -f - <<'EOF'\ntable bridge dl\ndelete table bridge dl\n"
-		"table bridge dl {\n chain fwd {\n  type filter hook forward priority 0;\n",
+		"table bridge dl {\n chain cut {\n  type filter hook forward priority 0;\n",
 		net->sw);
 	for (unsigned i = 0; group && i < net->n; i++)
 		for (unsigned j = 0; j < net->n; j++)

@@ -21,9 +21,10 @@ struct lab_link {
 	uint64_t up, down;
 };
 
-/* Whether this process may create namespaces (root, `ip` and `tc` present). Return 0, or -1
- * with a sentence saying what is missing and how to run the lab in ERR. */
-int lab_net_check(bool need_loss, char *err, size_t cap);
+/* Whether this process may create namespaces (root, `ip` and `tc` present; with NEED_LOSS
+ * nft, with NEED_NETEM the kernel's netem). Return 0, or -1 with a sentence saying what is
+ * missing and how to run the lab in ERR. */
+int lab_net_check(bool need_loss, bool need_netem, char *err, size_t cap);
 
 /* Create the switch and N hosts. LINK has N entries; LOSS is a drop probability for every
  * packet a host receives (0: none); DELAY_MS one-way delay (0: none; needs netem). LOG
