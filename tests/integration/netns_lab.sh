@@ -7,6 +7,13 @@
 # killed one left. A ring of 6 started at once without --join finds itself (discovery) and is
 # one consistent ring; a node started later joins in under 3 s; put/get, crash, partition.
 # --delay-ms says so where the kernel has no netem. Skipped (77) where namespaces cannot be made.
+# Checked before anything is set up, so that a skip leaves nothing behind.
+probe=netlabprobe$$
+if [ "$(id -u)" -ne 0 ] || ! ip netns add "$probe" 2>/dev/null; then
+	echo "SKIP: the netns lab needs root and network namespaces (run the tests as root)"
+	exit 77
+fi
+ip netns del "$probe"
 SLOT=48
 . "$(dirname "$0")/common.sh"
 DHTLAB_BIN=${DHTLAB_BIN:-$(dirname "$DHTCTL_BIN")/../dhtlab/dhtlab}
@@ -14,12 +21,6 @@ export TMPDIR=$PROCS_DIR/tmp DHTNODE_BIN
 mkdir -p "$TMPDIR"
 lab=(nice "$DHTLAB_BIN")
 
-probe=netlabprobe$$
-if [ "$(id -u)" -ne 0 ] || ! ip netns add "$probe" 2>/dev/null; then
-	echo "SKIP: the netns lab needs root and network namespaces (run the tests as root)"
-	exit 77
-fi
-ip netns del "$probe"
 
 # Namespaces of dhtlab run PID; and that every dl<pid>- namespace belongs to a live dhtlab.
 ns_of() { ls /run/netns 2>/dev/null | grep -c "^dl$1-" || true; }
