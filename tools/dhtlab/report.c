@@ -106,8 +106,12 @@ void lab_report_text(FILE *f, const struct lab_config *c, const struct lab_resul
 		cell(f, r->done[i]);
 		fprintf(f, "  %s\n", r->hash_ok[i] ? "ok" : r->done[i] < 0 ? "-" : "MISMATCH");
 	}
-	fprintf(f, "D_p2p %.2f s (%.2f s as dhtnode's caps allow)   D_cs %.2f s   ", r->d_p2p,
-		r->d_node, r->d_cs);
+	if (c->netns)
+		fprintf(f, "D_p2p %.2f s (rates shaped by the kernel)   D_cs %.2f s   ", r->d_p2p,
+			r->d_cs);
+	else
+		fprintf(f, "D_p2p %.2f s (%.2f s as dhtnode's caps allow)   D_cs %.2f s   ",
+			r->d_p2p, r->d_node, r->d_cs);
 	if (r->last_done >= 0)
 		fprintf(f, "last done %.2f s   ", r->last_done);
 	if (r->ratio > 0)
