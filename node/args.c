@@ -134,7 +134,7 @@ static int listen_iface(const char *v, struct node_args *a)
 	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@") !=
 		    strlen(host))
 		return -1;
-	snprintf(a->listen_iface, sizeof a->listen_iface, "%s", host);
+	memcpy(a->listen_iface, host, strlen(host) + 1); /* the length is checked above */
 	a->listen.family = 4; /* a placeholder until main resolves the name */
 	a->listen.port = port;
 	return 0;
