@@ -201,6 +201,8 @@ void lab_report_json(FILE *f, const struct lab_config *c, const struct lab_resul
 	json_object_set_new(o, "chunk_bytes", c->chunk_kib ? json_integer((json_int_t)c->chunk_kib * 1024)
 								      : json_null());
 	json_object_set_new(o, "content_id", json_string(r->content_id));
+	json_object_set_new(o, "netns", json_boolean(c->netns)); /* rates shaped by the kernel */
+	json_object_set_new(o, "loss", json_real(c->loss));
 	json_object_set_new(o, "cpu_s", secs_array(r->cpu, r->verified ? r->nodes + 1 : 0));
 	json_object_set_new(o, "received", json_array());
 	for (unsigned i = 0; i < r->nreceived; i++)
