@@ -69,13 +69,17 @@ clean "after the lossy swarm"
 note "SIGKILL leaves the namespaces (and the nodes die with dhtlab); the next run removes them"
 mkfifo "$PROCS_DIR/cmds"
 exec 3<>"$PROCS_DIR/cmds"
-"$DHTLAB_BIN" ring --netns --nodes 2 <"$PROCS_DIR/cmds" >"$PROCS_DIR/ring.out" 2>&1 &
+"$DHTLAB_BIN" ring --netns --nodes 2 --spare 1 <"$PROCS_DIR/cmds" >"$PROCS_DIR/ring.out" 2>&1 &
 labpid=$!
 wait_until 60 "the ring" grep -q '"ok":true' "$PROCS_DIR/ring.out"
-[ "$(ns_of "$labpid")" -ge 3 ] || fail "no namespaces for the running lab"
+[ "$(ns_of "$labpid")" -ge 4 ] || fail "no namespaces for the running lab"
+echo hosts >&3
+wait_until 20 "the hosts" grep -q hosts "$PROCS_DIR/ring.out"
+[ "$(grep hosts "$PROCS_DIR/ring.out" | jget 'hosts.*.running' | tr '\n' ' ')" = "true true false " ] ||
+	fail "a spare host runs a node: $(cat "$PROCS_DIR/ring.out")"
 kill -9 "$labpid"
 wait "$labpid" 2>/dev/null || true
-[ "$(ns_of "$labpid")" -ge 3 ] || fail "SIGKILL: the namespaces vanished by themselves?"
+[ "$(ns_of "$labpid")" -ge 4 ] || fail "SIGKILL: the namespaces vanished by themselves?"
 gone() { ! pgrep -f "$TMPDIR/dhtlab" >/dev/null; }
 wait_until 10 "the killed lab's nodes to die" gone
 echo quit | "${lab[@]}" ring --netns --nodes 1 >/dev/null || fail "the next ring failed"

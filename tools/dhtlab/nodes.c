@@ -370,7 +370,7 @@ int ring_net_up(struct lab_ring *r, char *err, size_t cap)
  * joins fail (their lookups find no route). So a batch is at most as large as the ring it
  * joins (1, 1, 2, 4, ... up to --batch), and the whole ring must be consistent before the
  * next batch starts. */
-int ring_form(struct lab_ring *r, double deadline, char *err, size_t cap)
+int ring_form(struct lab_ring *r, unsigned count, double deadline, char *err, size_t cap)
 {
 	unsigned batch = r->cfg->batch ? r->cfg->batch : 1;
 
@@ -378,9 +378,9 @@ int ring_form(struct lab_ring *r, double deadline, char *err, size_t cap)
 		return -1;
 	if (ring_start(r, 0, NULL, err, cap) != 0 || wait_joined(r, 0, 1, deadline, err, cap) != 0)
 		return -1;
-	for (unsigned i = 1, end; i < r->n; i = end) {
+	for (unsigned i = 1, end; i < count; i = end) {
 		end = i + (batch < i ? batch : i);
-		end = end < r->n ? end : r->n;
+		end = end < count ? end : count;
 		for (unsigned j = i; j < end; j++)
 			if (ring_start(r, j, r->node[rng_below(&r->rng, i)].addr, err, cap) != 0)
 				return -1;

@@ -47,11 +47,11 @@ int ring_init(struct lab_ring *r, const struct lab_config *c, const char *dir, u
  * ring_form does it when not done before. Return 0, or -1 with ERR. */
 int ring_net_up(struct lab_ring *r, char *err, size_t cap);
 
-/* Start every node and wait until they form one consistent ring, or until DEADLINE (lab_now
+/* Start nodes 0..COUNT-1 and wait until they form one consistent ring, or until DEADLINE (lab_now
  * seconds). A node whose join fails (it exits) is started again through another member, at
  * most twice. Return 0, or -1 with a sentence in ERR (and the log of a node that failed to
  * start on stderr). */
-int ring_form(struct lab_ring *r, double deadline, char *err, size_t cap);
+int ring_form(struct lab_ring *r, unsigned count, double deadline, char *err, size_t cap);
 
 /* Start node I, joining through VIA ("IP:PORT"), or with VIA NULL founding a ring (or, with
  * C->discover, finding one on the lab network by itself). Return 0, or -1 with ERR. */

@@ -228,7 +228,7 @@ int lab_ring_run(const struct lab_config *c, unsigned spare, FILE *in, FILE *out
 	if (ring_init(&r, c, dir, c->nodes + spare, err, sizeof err) != 0 ||
 	    ring_net_up(&r, err, sizeof err) != 0 || (t0 = lab_now(), 0) ||
 	    (c->discover ? ring_form_all(&r, c->nodes, t0 + lab_timeout(c), err, sizeof err)
-			 : ring_form(&r, t0 + lab_timeout(c), err, sizeof err)) != 0) {
+			 : ring_form(&r, c->nodes, t0 + lab_timeout(c), err, sizeof err)) != 0) {
 		fprintf(stderr, "dhtlab: %s\n", err);
 	} else {
 		say(out, json_pack("{s:b, s:i, s:i, s:f, s:b}", "ok", 1, "members", (int)c->nodes,

@@ -213,7 +213,7 @@ static int setup_ring(struct run *u, double deadline)
 		u->ring.node[i + 1].down = c->peer_down;
 		snprintf(u->r->addr[i], sizeof u->r->addr[i], "%s", u->ring.node[i + 1].addr);
 	}
-	if (ring_form(&u->ring, deadline, u->r->error, sizeof u->r->error) != 0)
+	if (ring_form(&u->ring, u->ring.n, deadline, u->r->error, sizeof u->r->error) != 0)
 		return -1;
 	u->r->ring_s = lab_now() - t;
 	return 0;
