@@ -77,6 +77,9 @@ echo hosts >&3
 wait_until 20 "the hosts" grep -q hosts "$PROCS_DIR/ring.out"
 [ "$(grep hosts "$PROCS_DIR/ring.out" | jget 'hosts.*.running' | tr '\n' ' ')" = "true true false " ] ||
 	fail "a spare host runs a node: $(cat "$PROCS_DIR/ring.out")"
+printf '%s\n' 'start 2' 'wait-ring 3' >&3
+wait_until 90 "the spare's node" grep -q '"members":3}' "$PROCS_DIR/ring.out" ||
+	fail "the spare did not join the ring: $(cat "$PROCS_DIR/ring.out")"
 kill -9 "$labpid"
 wait "$labpid" 2>/dev/null || true
 [ "$(ns_of "$labpid")" -ge 4 ] || fail "SIGKILL: the namespaces vanished by themselves?"

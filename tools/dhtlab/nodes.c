@@ -124,7 +124,8 @@ int ring_init(struct lab_ring *r, const struct lab_config *c, const char *dir, u
 	return 0;
 }
 
-int ring_start(struct lab_ring *r, unsigned i, const char *via, char *err, size_t cap)
+static int start_node(struct lab_ring *r, unsigned i, const char *via, bool found, char *err,
+		      size_t cap)
 {
 	struct lab_node *nd = &r->node[i];
 	char data[sizeof nd->dir + 8], log[sizeof nd->dir + 16], up[24], down[24], succ[16];
@@ -150,7 +151,7 @@ int ring_start(struct lab_ring *r, unsigned i, const char *via, char *err, size_
 	if (via) {
 		argv[k++] = "--join";
 		argv[k++] = (char *)via;
-	} else if (!r->cfg->discover) {
+	} else if (found) {
 		argv[k++] = "--new-ring"; /* no wait for other rings: the lab knows there are none */
 	}
 	/* On the lab network the kernel enforces the rates (netns.c), as on a real LAN. */
@@ -185,6 +186,11 @@ int ring_start(struct lab_ring *r, unsigned i, const char *via, char *err, size_
 		return -1;
 	}
 	return 0;
+}
+
+int ring_start(struct lab_ring *r, unsigned i, const char *via, char *err, size_t cap)
+{
+	return start_node(r, i, via, false, err, cap);
 }
 
 int ring_check(struct lab_ring *r, char *err, size_t cap)
@@ -376,7 +382,8 @@ int ring_form(struct lab_ring *r, unsigned count, double deadline, char *err, si
 
 	if (ring_net_up(r, err, cap) != 0)
 		return -1;
-	if (ring_start(r, 0, NULL, err, cap) != 0 || wait_joined(r, 0, 1, deadline, err, cap) != 0)
+	if (start_node(r, 0, NULL, true, err, cap) != 0 ||
+	    wait_joined(r, 0, 1, deadline, err, cap) != 0)
 		return -1;
 	for (unsigned i = 1, end; i < count; i = end) {
 		end = i + (batch < i ? batch : i);

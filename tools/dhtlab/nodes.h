@@ -53,8 +53,8 @@ int ring_net_up(struct lab_ring *r, char *err, size_t cap);
  * start on stderr). */
 int ring_form(struct lab_ring *r, unsigned count, double deadline, char *err, size_t cap);
 
-/* Start node I, joining through VIA ("IP:PORT"), or with VIA NULL founding a ring (or, with
- * C->discover, finding one on the lab network by itself). Return 0, or -1 with ERR. */
+/* Start node I, joining through VIA ("IP:PORT"), or with VIA NULL finding the ring on the lab
+ * network by itself (dhtnode's discovery). Return 0, or -1 with ERR. */
 int ring_start(struct lab_ring *r, unsigned i, const char *via, char *err, size_t cap);
 
 /* Whether node I says it has joined. */
