@@ -177,8 +177,8 @@ static void host_script(FILE *s, const struct lab_net *net, unsigned i,
 		"ip -n %s link set h%u master br0 up\n"
 		"ip -n %s link set lo up\n"
 		"ip -n %s addr add %s/16 dev eth0\n"
-		"ip -n %s link set eth0 up\n",
-		h, net->sw, i, h, net->sw, i, h, h, ip, h);
+		"ip -n %s link set eth0 address 02:4c:00:00:%02x:%02x up\n",
+		h, net->sw, i, h, net->sw, i, h, h, ip, h, (i + 2) / 256, (i + 2) % 256);
 	if (delay_ms) {
 		fprintf(s, "tc -n %s qdisc add dev eth0 root handle 1: netem delay %ums limit "
 			"100000\n", h, delay_ms);
@@ -201,6 +201,24 @@ static void host_script(FILE *s, const struct lab_net *net, unsigned i,
 			(unsigned)(loss * 1e6 + 0.5));
 }
 
+/* Every host knows every other's MAC (eth0's are 02:4c:00:00 and the address's last two
+ * bytes). The kernel's ARP table is one for all namespaces, 1,024 entries by default
+ * (gc_thresh3): 64 hosts that each learn 63 neighbours overflow it, and ARP then fails at
+ * random. Permanent entries are outside that count, and this way the host's sysctls stay. */
+static void neighbours(FILE *s, const struct lab_net *net, unsigned i)
+{
+	fprintf(s, "ip -n %s -batch - <<'EOF'\n", net->host[i]);
+	for (unsigned j = 0; j < net->n; j++) {
+		char ip[32];
+		if (j == i)
+			continue;
+		lab_net_addr(j, ip, sizeof ip);
+		fprintf(s, "neigh replace %s lladdr 02:4c:00:00:%02x:%02x dev eth0 nud permanent\n",
+			ip, (j + 2) / 256, (j + 2) % 256);
+	}
+	fprintf(s, "EOF\n");
+}
+
 /* The switch, then the hosts. */
 static char *setup_script(const struct lab_net *net, const struct lab_link *link, double loss,
 			  unsigned delay_ms)
@@ -216,6 +234,8 @@ static char *setup_script(const struct lab_net *net, const struct lab_link *link
 		"ip -n %s link set br0 up\n", net->sw, net->sw, net->sw);
 	for (unsigned i = 0; i < net->n; i++)
 		host_script(s, net, i, &link[i], loss, delay_ms);
+	for (unsigned i = 0; i < net->n; i++)
+		neighbours(s, net, i);
 	if (fclose(s) != 0) {
 		free(text);
 		return NULL;
