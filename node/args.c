@@ -16,7 +16,7 @@
 enum opt {
 	O_LISTEN = 256, O_JOIN, O_BITS, O_DATA_DIR, O_ID, O_LOG, O_SUCC, O_REPL, O_STORE, O_ANY,
 	O_SECRET, O_UP, O_DOWN, O_CORRUPT, O_CONFIG, O_HTTP, O_ACCEPT_PUSH, O_PUSH_KEY,
-	O_HELP, O_VERSION,
+	O_NEW_RING, O_NO_DISCOVERY, O_HELP, O_VERSION,
 };
 
 static const struct option opts[] = {
@@ -38,6 +38,8 @@ static const struct option opts[] = {
 	{ "http", required_argument, NULL, O_HTTP },
 	{ "accept-push", required_argument, NULL, O_ACCEPT_PUSH },
 	{ "push-key", required_argument, NULL, O_PUSH_KEY },
+	{ "new-ring", no_argument, NULL, O_NEW_RING },
+	{ "no-discovery", no_argument, NULL, O_NO_DISCOVERY },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -56,13 +58,20 @@ void args_usage(FILE *f)
 {
 	fputs("Usage: dhtnode --listen IP:PORT [--join HOST:PORT] [options]\n"
 	      "Run one node of a Chord DHT in the foreground, logging to stderr.\n"
-	      "Without --join it starts a new ring; with --join it joins the ring of that node.\n"
+	      "With --join it joins the ring of that node. Without, it looks for a ring on the\n"
+	      "local network (multicast, 1.5 s), joins the one that answers, and otherwise starts\n"
+	      "a new ring and answers others' probes (not on loopback addresses: use --join).\n"
 	      "The node speaks the DHT over UDP and takes dhtctl's control connections and other\n"
 	      "nodes' chunk exchange over TCP, both on IP:PORT.\n"
 	      "\n"
 	      "  --listen IP:PORT     address to bind and to be reached at (e.g. 127.0.0.1:4000,\n"
-	      "                       [::1]:4000); not 0.0.0.0, since other nodes must reach it\n"
+	      "                       [::1]:4000); not 0.0.0.0, since other nodes must reach it.\n"
+	      "                       IFACE:PORT (eth0:4000) takes that interface's address\n"
 	      "  --join HOST:PORT     a member of the ring to join (name or IP)\n"
+	      "  --new-ring           start a new ring at once, without looking for one\n"
+	      "  --no-discovery       neither look for a ring nor answer others' probes (probes\n"
+	      "                       and answers tell only that a ring of this --id-bits is\n"
+	      "                       here, never what it holds)\n"
 	      "  --id-bits N          id width of the network, 8..160 (default 160); all\n"
 	      "                       members of a ring must use the same width\n"
 	      "  --id HEX             use this id instead of one derived from the node's key\n"
@@ -132,17 +141,34 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* "--listen eth0:4000": a name that is no IP literal is taken for an interface, whose
+ * address main looks up (this parser opens nothing). Return 0, or -1 if V is no NAME:PORT. */
+static int listen_iface(const char *v, struct node_args *a)
+{
+	char host[ADDR_HOST_MAX];
+	uint16_t port;
+
+	if (addr_split(v, host, sizeof host, &port) != 0 || strlen(host) >= sizeof a->listen_iface ||
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@") !=
+		    strlen(host))
+		return -1;
+	memcpy(a->listen_iface, host, strlen(host) + 1); /* the length is checked above */
+	a->listen.family = 4; /* a placeholder until main resolves the name */
+	a->listen.port = port;
+	return 0;
+}
+
 /* Apply --listen or --join; return 0, or -1 with ERR set. */
 static int set_addr_opt(enum opt o, const char *v, struct node_args *a, char *err, size_t errcap)
 {
 	char why[200];
 	if (o == O_LISTEN) {
-		if (addr_parse(v, &a->listen) != 0) {
+		if (addr_parse(v, &a->listen) != 0 && listen_iface(v, a) != 0) {
 			addr_explain(v, true, why, sizeof why);
 			errtext(err, errcap, "--listen %s: %s", v, why);
 			return -1;
 		}
-		if (addr_is_unspecified(&a->listen)) {
+		if (!a->listen_iface[0] && addr_is_unspecified(&a->listen)) {
 			errtext(err, errcap, "--listen %s: other nodes cannot reach a wildcard address; "
 			     "give this machine's own address, like 192.168.1.5:4000", v);
 			return -1;
@@ -245,6 +271,12 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 	case O_CORRUPT:
 		a->debug_corrupt = true;
 		return 0;
+	case O_NEW_RING:
+		a->new_ring = true;
+		return 0;
+	case O_NO_DISCOVERY:
+		a->no_discovery = true;
+		return 0;
 	case O_ACCEPT_PUSH:
 		if (v[0] != '/') {
 			errtext(err, errcap, "--accept-push %s: give an absolute directory path", v);
@@ -301,6 +333,11 @@ static enum args_result check_all(struct node_args *a, const char *id_hex, char 
 		     "(--control-secret FILE): the view shows paths and runs lookups, so other "
 		     "machines must show a token derived from it; or use a loopback address such as "
 		     "127.0.0.1:%u", (unsigned)a->http.port);
+		return ARGS_ERROR;
+	}
+	if (a->new_ring && a->join) {
+		errtext(err, errcap, "--new-ring and --join contradict each other: give --join to "
+		     "join a ring, --new-ring to start one");
 		return ARGS_ERROR;
 	}
 	if (a->replicas > a->succ_len) {

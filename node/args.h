@@ -38,6 +38,9 @@ struct node_args {
 	const char *accept_push;     /* --accept-push DIR; NULL: refuse pushes */
 	const char *push_keys[ARGS_MAX_PUSH_KEYS]; /* --push-key values, checked by node/push */
 	unsigned npush_keys;
+	char listen_iface[16];       /* --listen IFACE:PORT: the interface, resolved by main */
+	bool new_ring;               /* found a ring at once, without looking for one */
+	bool no_discovery;           /* neither look for a ring nor answer others' probes */
 };
 
 enum args_result { ARGS_RUN, ARGS_HELP, ARGS_VERSION, ARGS_ERROR };

@@ -25,6 +25,8 @@
 #include "node/identity.h"
 #include "node/log.h"
 #include "node/net/addr.h"
+#include "node/net/discovery.h"
+#include "node/net/iface.h"
 #include "node/net/listener.h"
 #include "node/net/sock.h"
 #include "node/net/udp.h"
@@ -50,6 +52,7 @@ struct app {
 	struct push_keys push_keys;
 	struct push_node *push;
 	struct event *sigint, *sigterm, *linger;
+	struct discovery *disco; /* NULL with --no-discovery */
 	int udp_fd, tcp_fd; /* until the adapter and the server own them */
 	int lock_fd;
 	bool has_secret;
@@ -179,6 +182,12 @@ static void on_joined(void *arg, enum dht_status status)
 	if (status == DHT_OK) {
 		log_info("joined the ring via %s:%u as id %s", a->join_host, (unsigned)a->join_port,
 			 hex);
+		if (app->disco)
+			discovery_member(app->disco);
+	} else if (status != DHT_ERR_ID_TAKEN && app->disco && !a->join) {
+		log_warn("the join via %s:%u failed (%s); looking for the ring again", a->join_host,
+			 (unsigned)a->join_port, dht_status_str(status));
+		discovery_retry(app->disco);
 	} else if (status == DHT_ERR_ID_TAKEN) {
 		log_error("the ring already has a node with id %s; give this node another --id, or "
 			  "another --data-dir (a new key gives a new id)", hex);
@@ -241,6 +250,52 @@ static int start_join(struct app *app)
 	}
 	log_info("joining the ring via %s:%u", a->join_host, (unsigned)a->join_port);
 	app->dns_req = evdns_getaddrinfo(app->dns, a->join_host, port, &hints, on_resolved, app);
+	return 0;
+}
+
+/* Discovery found a ring: join through the member that answered. */
+static void on_disco_join(void *arg, const struct dht_addr *via)
+{
+	struct app *app = arg;
+	char s[ADDR_STR_MAX];
+
+	addr_format(via, s);
+	addr_split(s, app->args.join_host, sizeof app->args.join_host, &app->args.join_port);
+	if (dht_join(udp_dht_core(app->udp), via, on_joined, app) != 0) {
+		log_error("cannot start the join (out of memory)");
+		fail(app);
+	}
+}
+
+static void found_ring(struct app *app)
+{
+	char addr[ADDR_STR_MAX];
+
+	addr_format(&app->args.listen, addr);
+	dht_create(udp_dht_core(app->udp));
+	if (app->disco)
+		discovery_member(app->disco);
+	log_info("started a new ring; others join with --join %s%s", addr,
+		 app->disco ? " or find it on the local network" : "");
+}
+
+static void on_disco_found(void *arg)
+{
+	found_ring(arg);
+}
+
+/* --listen IFACE:PORT: that interface's address. */
+static int listen_address(struct node_args *a)
+{
+	char err[512];
+
+	if (!a->listen_iface[0])
+		return 0;
+	if (iface_addr(a->listen_iface, a->listen.port, &a->listen, err, sizeof err) != 0) {
+		fprintf(stderr, "dhtnode: --listen %s:%u: %s\n", a->listen_iface,
+			(unsigned)a->listen.port, err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -361,10 +416,22 @@ static int start(struct app *app)
 		 : app->has_secret ? ", and by whoever proves the control secret" : "");
 	/* Transfers resume before the ring is joined: their DHT calls retry until it is. */
 	xfer_mgr_resume(app->files);
+	bool seek = !app->args.join && !app->args.new_ring;
+	if (!app->args.no_discovery) {
+		struct discovery_cb cb = { on_disco_join, on_disco_found, app };
+		app->disco = discovery_new(app->base, &app->args.listen, app->args.bits, seek, &cb);
+		if (app->disco == NULL) {
+			log_error("cannot set up ring discovery (out of memory)");
+			return -1;
+		}
+		if (seek) {
+			log_info("looking for a ring on the local network");
+			return 0;
+		}
+	}
 	if (app->args.join)
 		return start_join(app);
-	dht_create(udp_dht_core(app->udp));
-	log_info("started a new ring; others join with --join %s", addr);
+	found_ring(app);
 	return 0;
 }
 
@@ -375,6 +442,7 @@ static void teardown(struct app *app)
 	if (app->dns)
 		evdns_base_free(app->dns, 0);
 	httpd_free(app->http); /* before the runner: it cancels its operations there */
+	discovery_free(app->disco);
 	listener_free(app->tcp);
 	ctlserver_free(app->ctl);
 	xfer_mgr_free(app->files); /* before the core: it forgets its DHT calls, which die with it */
@@ -416,6 +484,8 @@ int main(int argc, char **argv)
 	case ARGS_RUN:
 		break;
 	}
+	if (listen_address(&app.args) != 0)
+		return 2;
 	for (unsigned i = 0; i < app.args.npush_keys; i++)
 		if (push_keys_add(&app.push_keys, app.args.push_keys[i], err, sizeof err) != 0) {
 			fprintf(stderr, "dhtnode: %s\n", err);

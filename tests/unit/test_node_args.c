@@ -86,7 +86,7 @@ static void test_errors(void **state)
 	assert_int_equal(PARSE(&a, err, "--listen", "0.0.0.0:4000"), ARGS_ERROR);
 	assert_non_null(strstr(err, "wildcard"));
 	assert_int_equal(PARSE(&a, err, "--listen", "[::]:4000"), ARGS_ERROR);
-	assert_int_equal(PARSE(&a, err, "--listen", "localhost:4000"), ARGS_ERROR);
+	assert_int_equal(PARSE(&a, err, "--listen", "local/host:4000"), ARGS_ERROR);
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:0"), ARGS_ERROR);
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:65536"), ARGS_ERROR);
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1"), ARGS_ERROR);
@@ -121,8 +121,8 @@ static void test_errors(void **state)
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "extra"), ARGS_ERROR);
 }
 
-/* --http takes a loopback IP:PORT; a wider address is refused with the reason (the control
- * secret), a malformed one with how to write it. */
+/* --http takes a loopback IP:PORT, or a wider one with the control secret (refused without it,
+ * with the reason); a malformed one is refused with how to write it. */
 static void test_http(void **state)
 {
 	(void)state;
@@ -139,11 +139,36 @@ static void test_http(void **state)
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:4000", "--http", "192.168.1.5:80"),
 			 ARGS_ERROR);
 	assert_non_null(strstr(err, "--http beyond loopback needs the control secret"));
+	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:4000", "--http", "192.168.1.5:80",
+			       "--control-secret", "/etc/dhtnode/secret"), ARGS_RUN);
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:4000", "--http", "0.0.0.0:80"),
 			 ARGS_ERROR);
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:4000", "--http", "localhost"),
 			 ARGS_ERROR);
 	assert_non_null(strstr(err, "--http localhost"));
+}
+
+/* Discovery's options, and an interface name in --listen (resolved later, by main). */
+static void test_discovery_options(void **state)
+{
+	(void)state;
+	struct node_args a;
+	char err[256];
+	assert_int_equal(PARSE(&a, err, "--listen", "10.0.0.1:4000"), ARGS_RUN);
+	assert_false(a.new_ring);
+	assert_false(a.no_discovery);
+	assert_string_equal(a.listen_iface, "");
+	assert_int_equal(PARSE(&a, err, "--listen", "eth0:4001", "--new-ring"), ARGS_RUN);
+	assert_string_equal(a.listen_iface, "eth0");
+	assert_int_equal(a.listen.port, 4001);
+	assert_true(a.new_ring);
+	assert_int_equal(PARSE(&a, err, "--listen", "10.0.0.1:4000", "--no-discovery"), ARGS_RUN);
+	assert_true(a.no_discovery);
+	assert_int_equal(PARSE(&a, err, "--listen", "10.0.0.1:4000", "--new-ring", "--join",
+			       "10.0.0.2:4000"), ARGS_ERROR);
+	assert_non_null(strstr(err, "--new-ring"));
+	assert_int_equal(PARSE(&a, err, "--listen", "a-very-long-interface-name:4000"), ARGS_ERROR);
+	assert_int_equal(PARSE(&a, err, "--listen", "eth0"), ARGS_ERROR);
 }
 
 static void test_parse_uint(void **state)
@@ -191,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_help_version), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_parse_uint),
 		cmocka_unit_test(test_http),
+		cmocka_unit_test(test_discovery_options),
 		cmocka_unit_test(test_log_levels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

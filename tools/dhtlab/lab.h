@@ -39,6 +39,10 @@ struct lab_config {
 	bool keep;                       /* keep the scratch directory */
 	bool quiet;                      /* no notes on stderr while it runs */
 	bool http;                       /* every node serves its web view (dhtnode --http) */
+	bool netns;                      /* one network namespace per node, kernel-shaped */
+	double loss;                     /* --netns: drop probability per packet received */
+	unsigned delay_ms;               /* --netns: one-way delay per host (needs netem) */
+	bool discover;                   /* nodes started without --join find the ring alone */
 };
 
 /* What a run measured. Times are seconds from the moment the fetches were started; a node
@@ -85,11 +89,19 @@ int lab_swarm(const struct lab_config *c, struct lab_result *r);
 
 void lab_result_free(struct lab_result *r);
 
+/* Remove DIR and everything under it. */
+void lab_remove_tree(const char *dir);
+
 /* The sweep: run the swarm for N = 1, 2, 4, ... up to MAX_NODES (and MAX_NODES itself),
  * printing a line per run, appending each point to CSV as it comes, then draw SVG (both axes
  * logarithmic, or both linear). C->nodes is overwritten. Return LAB_EXIT_OK if every run verified. */
 int lab_sweep(struct lab_config *c, unsigned max_nodes, const char *svg, const char *csv,
 	      bool log);
+
+/* dhtlab ring: start C->nodes nodes (and SPARE idle hosts) on the lab network, then run the
+ * commands read from IN (help: lab_ring_help), one answer line each on OUT, until EOF or
+ * "quit". Return a LAB_EXIT_ code. */
+int lab_ring_run(const struct lab_config *c, unsigned spare, FILE *in, FILE *out);
 
 /* The figure's title for C's rates and file. */
 void lab_title(const struct lab_config *c, char *buf, size_t cap);

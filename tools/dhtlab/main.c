@@ -16,50 +16,58 @@
 #include <unistd.h>
 
 #include "dht/units.h"
+#include "tools/dhtlab/netns.h"
 #include "tools/dhtlab/plot.h"
 
-enum { C_SWARM = 1, C_SWEEP = 2, C_BOUNDS = 4, C_PLOT = 8 };
+enum { C_SWARM = 1, C_SWEEP = 2, C_BOUNDS = 4, C_PLOT = 8, C_RING = 16 };
 #define C_RUNS (C_SWARM | C_SWEEP)
 #define C_MODEL (C_SWARM | C_SWEEP | C_BOUNDS)
 
 enum opt_id {
 	O_NODES, O_FILE_MIB, O_FILE_BYTES, O_SEED_UP, O_PEER_UP, O_PEER_DOWN, O_JSON, O_KEEP,
 	O_TIMEOUT, O_BASE_PORT, O_BATCH, O_SEED, O_DHTNODE, O_LOG_LEVEL, O_TRACE, O_QUIET,
-	O_MAX_NODES, O_SVG, O_CSV, O_LINEAR, O_TITLE, O_CHUNK, O_SUCC_LEN, O_HTTP, O_HELP, O_VERSION, NOPTS
+	O_MAX_NODES, O_SVG, O_CSV, O_LINEAR, O_TITLE, O_CHUNK, O_SUCC_LEN, O_HTTP, O_HELP, O_VERSION,
+	O_NETNS, O_LOSS, O_DELAY, O_DISCOVER, O_SPARE,
+	NOPTS
 };
-#define C_ALL (C_RUNS | C_BOUNDS | C_PLOT)
+#define C_ALL (C_RUNS | C_BOUNDS | C_PLOT | C_RING)
 
 static const struct {
 	const char *name;
 	int cmds;
 	bool value;
 } opts[NOPTS] = {
-	[O_NODES] = { "--nodes", C_SWARM | C_BOUNDS, true },
+	[O_NODES] = { "--nodes", C_SWARM | C_BOUNDS | C_RING, true },
 	[O_FILE_MIB] = { "--file-mib", C_MODEL, true },
 	[O_FILE_BYTES] = { "--file-bytes", C_MODEL, true },
 	[O_SEED_UP] = { "--seed-up", C_MODEL, true },
 	[O_PEER_UP] = { "--peer-up", C_MODEL, true },
 	[O_PEER_DOWN] = { "--peer-down", C_MODEL, true },
 	[O_JSON] = { "--json", C_SWARM | C_BOUNDS, false },
-	[O_KEEP] = { "--keep", C_RUNS, false },
-	[O_TIMEOUT] = { "--timeout", C_RUNS, true },
+	[O_KEEP] = { "--keep", C_RUNS | C_RING, false },
+	[O_TIMEOUT] = { "--timeout", C_RUNS | C_RING, true },
 	[O_BASE_PORT] = { "--base-port", C_RUNS, true },
-	[O_BATCH] = { "--batch", C_RUNS, true },
-	[O_SEED] = { "--seed", C_RUNS, true },
-	[O_DHTNODE] = { "--dhtnode", C_RUNS, true },
-	[O_LOG_LEVEL] = { "--log-level", C_RUNS, true },
+	[O_BATCH] = { "--batch", C_RUNS | C_RING, true },
+	[O_SEED] = { "--seed", C_RUNS | C_RING, true },
+	[O_DHTNODE] = { "--dhtnode", C_RUNS | C_RING, true },
+	[O_LOG_LEVEL] = { "--log-level", C_RUNS | C_RING, true },
 	[O_TRACE] = { "--trace", C_SWARM, true },
-	[O_QUIET] = { "--quiet", C_RUNS, false },
+	[O_QUIET] = { "--quiet", C_RUNS | C_RING, false },
 	[O_MAX_NODES] = { "--max-nodes", C_SWEEP, true },
 	[O_SVG] = { "--svg", C_SWEEP | C_PLOT, true },
 	[O_CSV] = { "--csv", C_SWEEP | C_PLOT, true },
 	[O_LINEAR] = { "--linear", C_SWEEP | C_PLOT, false },
 	[O_TITLE] = { "--title", C_PLOT, true },
 	[O_CHUNK] = { "--chunk-kib", C_RUNS, true },
-	[O_SUCC_LEN] = { "--succ-len", C_RUNS, true },
+	[O_SUCC_LEN] = { "--succ-len", C_RUNS | C_RING, true },
 	[O_HTTP] = { "--http", C_RUNS, false },
 	[O_HELP] = { "--help", C_ALL, false },
 	[O_VERSION] = { "--version", C_ALL, false },
+	[O_NETNS] = { "--netns", C_RUNS | C_RING, false },
+	[O_LOSS] = { "--loss", C_RUNS, true },
+	[O_DELAY] = { "--delay-ms", C_RUNS | C_RING, true },
+	[O_DISCOVER] = { "--discover", C_RING, false },
+	[O_SPARE] = { "--spare", C_RING, true },
 };
 
 struct cli {
@@ -67,7 +75,7 @@ struct cli {
 	int cmd;
 	bool json, linear;
 	int stop;                        /* O_HELP or O_VERSION: print that instead of working */
-	unsigned max_nodes;
+	unsigned max_nodes, spare;
 	const char *svg, *csv, *title;
 	char dhtnode[PATH_MAX];
 };
@@ -75,6 +83,8 @@ struct cli {
 static const char usage[] =
 	"usage: dhtlab swarm [options]     one swarm of real dhtnode processes on loopback\n"
 	"       dhtlab sweep [options]     swarms of 1, 2, 4, ... leechers, drawn as a figure\n"
+	"       dhtlab ring --netns [options]   a ring of hosts for DHT experiments, driven by\n"
+	"                                  commands on stdin (put, get, lookup, crash, partition)\n"
 	"       dhtlab plot --csv IN --svg OUT [--title T] [--linear]   redraw a sweep's CSV\n"
 	"       dhtlab bounds [options]    print D_p2p and D_cs without running anything\n"
 	"       dhtlab --help | --version\n"
@@ -118,6 +128,13 @@ static const char usage[] =
 	"  --http             every node serves its web view and /metrics (dhtnode --http) on\n"
 	"                     its own address and the next free port; the addresses are\n"
 	"                     printed on stderr once the ring is formed\n"
+	"  --netns            run every node in its own network namespace (needs root): a\n"
+	"                     veth to a private bridge, an address on 10.77.0.0/16 that exists\n"
+	"                     only there; the kernel shapes the rates (tc tbf; ingress through\n"
+	"                     an ifb) and the nodes run uncapped, as on a real LAN\n"
+	"  --loss P           with --netns: drop each packet a host receives with probability P\n"
+	"                     (0.01 or 1%%; nftables)\n"
+	"  --delay-ms D       with --netns: D ms more on each host's way out (needs netem)\n"
 	"sweep also takes:\n"
 	"  --max-nodes N      largest N (64)\n"
 	"  --svg FILE         draw the figure (measured, P2P bound, client-server against N)\n"
@@ -125,12 +142,20 @@ static const char usage[] =
 	"                     verified,seed_up,peer_up,peer_down,d_p2p_node); plot reads the\n"
 	"                     rates back for the figure's title\n"
 	"  --linear           linear axes, N and time (default: both logarithmic)\n"
+	"ring takes --nodes, --netns (required), --delay-ms, --succ-len, --seed, --timeout,\n"
+	"--batch, --dhtnode, --log-level, --keep, --quiet, and:\n"
+	"  --discover         start every node at once without --join: they find each other\n"
+	"                     on the lab network (dhtnode's discovery) and form one ring\n"
+	"  --spare K          K more hosts, idle until 'start I' (a node that comes later)\n"
+	"It prints one JSON line when the ring is whole, then one per command; 'help' lists them.\n"
 	"\n"
 	"RATE: bytes per second, as a number with B, K or KiB, M or MiB, G or GiB (powers of\n"
 	"1024), kB, MB or GB (powers of 1000); \"unlimited\" or 0 for no cap. SIZE likewise.\n"
 	"Every node is killed by PID when dhtlab ends, fails or gets SIGINT/SIGTERM; the scratch\n"
-	"directory goes unless --keep (after a failure, the nodes' logs stay). Exit status: 0\n"
-	"every copy verified, 1 the run failed, 2 bad arguments, 130 interrupted.\n";
+	"directory goes unless --keep (after a failure, the nodes' logs stay). With --netns the\n"
+	"namespaces (named dl<PID>-...) go too; a run that was killed leaves them, and the next\n"
+	"--netns run removes them. Exit status: 0 every copy verified, 1 the run failed, 2 bad\n"
+	"arguments or no root for --netns, 130 interrupted.\n";
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int bad(const char *fmt, ...)
@@ -180,6 +205,22 @@ static int file_size(const char *o, const char *v, bool mib, uint64_t *out)
 	    *out > (UINT64_C(1) << 42))
 		return bad("%s %s: give a positive size of at most 4 TiB%s", o, v,
 			   mib ? ", in MiB (0.5, 32)" : " (4194304, 4MiB)");
+	return 0;
+}
+
+/* A loss probability: "1%" or "0.01", below one half. */
+static int probability(const char *o, const char *v, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(v, &end);
+	if (end != v && *end == '%' && end[1] == '\0') {
+		*out /= 100;
+		end++;
+	}
+	if (end == v || *end || errno || !isfinite(*out) || *out < 0 || *out >= 0.5)
+		return bad("%s %s: give a probability below one half, like 0.01 or 1%%", o, v);
 	return 0;
 }
 
@@ -255,6 +296,12 @@ static int apply_run(struct cli *c, enum opt_id id, const char *o, const char *v
 		return count(o, v, 1, 16384, &g->chunk_kib);
 	case O_SUCC_LEN:
 		return count(o, v, 2, 32, &g->succ_len);
+	case O_LOSS:
+		return probability(o, v, &g->loss);
+	case O_DELAY:
+		return count(o, v, 1, 10000, &g->delay_ms);
+	case O_SPARE:
+		return count(o, v, 0, LAB_MAX_NODES, &c->spare);
 	default:
 		return 1;
 	}
@@ -279,6 +326,8 @@ static int apply(struct cli *c, enum opt_id id, const char *o, const char *v)
 	c->cfg.quiet |= id == O_QUIET;
 	c->cfg.http |= id == O_HTTP;
 	c->linear |= id == O_LINEAR;
+	c->cfg.netns |= id == O_NETNS;
+	c->cfg.discover |= id == O_DISCOVER;
 	return 0;
 }
 
@@ -345,6 +394,22 @@ static int find_dhtnode(struct cli *c)
 		return bad("cannot run the node binary %s: %s; build it, or name it with --dhtnode "
 			   "or DHTNODE_BIN", c->dhtnode, strerror(errno));
 	c->cfg.dhtnode = c->dhtnode;
+	return 0;
+}
+
+/* --netns and its options: root and the tools are there; ring needs --netns. */
+static int netns_ready(const struct cli *c)
+{
+	char err[256];
+
+	if (!c->cfg.netns && (c->cmd == C_RING || c->cfg.loss > 0 || c->cfg.delay_ms))
+		return bad("%s needs --netns (the kernel shapes the lab network's links)",
+			   c->cmd == C_RING ? "ring" : c->cfg.loss > 0 ? "--loss" : "--delay-ms");
+	if (c->cfg.netns &&
+	    lab_net_check(c->cfg.loss > 0, c->cfg.delay_ms > 0, err, sizeof err) != 0) {
+		fprintf(stderr, "dhtlab: %s\n", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -425,7 +490,7 @@ static int command(const char *name)
 		const char *name;
 		int cmd;
 	} cmds[] = { { "swarm", C_SWARM }, { "sweep", C_SWEEP }, { "bounds", C_BOUNDS },
-		     { "plot", C_PLOT } };
+		     { "plot", C_PLOT }, { "ring", C_RING } };
 
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		if (strcmp(name, cmds[i].name) == 0)
@@ -458,7 +523,7 @@ int main(int argc, char **argv)
 	lab_config_default(&c.cfg);
 	c.max_nodes = 64;
 	if (!(c.cmd = command(argv[1]))) {
-		bad("unknown command '%s'; use swarm, sweep, plot or bounds", argv[1]);
+		bad("unknown command '%s'; use swarm, sweep, ring, plot or bounds", argv[1]);
 		return LAB_EXIT_USAGE;
 	}
 	if (c.cmd == C_SWEEP)
@@ -473,9 +538,13 @@ int main(int argc, char **argv)
 		return cmd_plot(&c);
 	if (find_dhtnode(&c) != 0)
 		return LAB_EXIT_USAGE;
+	if (netns_ready(&c) != 0)
+		return LAB_EXIT_USAGE;
 	/* A node that closes a control connection early must not kill the lab with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	if (c.cmd == C_SWARM)
 		return cmd_swarm(&c);
+	if (c.cmd == C_RING)
+		return lab_ring_run(&c.cfg, c.spare, stdin, stdout);
 	return lab_sweep(&c.cfg, c.max_nodes, c.svg, c.csv, !c.linear);
 }

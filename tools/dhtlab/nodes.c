@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,11 +107,18 @@ int ring_init(struct lab_ring *r, const struct lab_config *c, const char *dir, u
 		snprintf(err, cap, "out of memory");
 		return -1;
 	}
+	snprintf(r->dir, sizeof r->dir, "%s", dir);
 	for (unsigned i = 0; i < n; i++, port++) {
 		struct lab_node *nd = &r->node[r->n++];
 		char host[32];
-		snprintf(host, sizeof host, "127.0.%u.%u", i / 250, 2 + i % 250);
-		while (port < 65536 && !port_free(host, port))
+		if (c->netns) {
+			/* A host of its own: the same port everywhere, nobody else's to collide with. */
+			lab_net_addr(i, host, sizeof host);
+			port = LAB_NET_PORT;
+		} else {
+			snprintf(host, sizeof host, "127.0.%u.%u", i / 250, 2 + i % 250);
+		}
+		while (!c->netns && port < 65536 && !port_free(host, port))
 			port++;
 		if (port >= 65536) {
 			snprintf(err, cap, "no free port on %s from %u up (try another --base-port)",
@@ -132,12 +140,20 @@ int ring_init(struct lab_ring *r, const struct lab_config *c, const char *dir, u
 	return 0;
 }
 
-static int start_node(struct lab_ring *r, unsigned i, const char *via, char *err, size_t cap)
+static int start_node(struct lab_ring *r, unsigned i, const char *via, bool found, char *err,
+		      size_t cap)
 {
 	struct lab_node *nd = &r->node[i];
 	char data[sizeof nd->dir + 8], log[sizeof nd->dir + 16], up[24], down[24], succ[16];
 	char *argv[24];
 	int k = 0;
+
+	if (r->net) {
+		argv[k++] = "ip";
+		argv[k++] = "netns";
+		argv[k++] = "exec";
+		argv[k++] = (char *)lab_net_ns(r->net, i);
+	}
 
 	snprintf(data, sizeof data, "%s/data", nd->dir);
 	snprintf(log, sizeof log, "%s/node.log", nd->dir);
@@ -151,12 +167,15 @@ static int start_node(struct lab_ring *r, unsigned i, const char *via, char *err
 	if (via) {
 		argv[k++] = "--join";
 		argv[k++] = (char *)via;
+	} else if (found) {
+		argv[k++] = "--new-ring"; /* no wait for other rings: the lab knows there are none */
 	}
-	if (nd->up) {
+	/* On the lab network the kernel enforces the rates (netns.c), as on a real LAN. */
+	if (nd->up && !r->net) {
 		argv[k++] = "--up-rate";
 		argv[k++] = up;
 	}
-	if (nd->down) {
+	if (nd->down && !r->net) {
 		argv[k++] = "--down-rate";
 		argv[k++] = down;
 	}
@@ -189,6 +208,11 @@ static int start_node(struct lab_ring *r, unsigned i, const char *via, char *err
 	return 0;
 }
 
+int ring_start(struct lab_ring *r, unsigned i, const char *via, char *err, size_t cap)
+{
+	return start_node(r, i, via, false, err, cap);
+}
+
 int ring_check(struct lab_ring *r, char *err, size_t cap)
 {
 	char why[64];
@@ -219,8 +243,13 @@ json_t *ring_call(struct lab_ring *r, unsigned i, json_t *req, int timeout_ms, c
 	char why[CTL_ERR_MAX];
 	json_t *resp = NULL;
 
-	if (ctl_call(&r->node[i].target, req, timeout_ms, &resp, why) != CTL_OK)
+	if (r->net && lab_net_enter(r->net, i) != 0)
+		snprintf(err, cap, "%s: cannot enter its namespace: %s", r->node[i].addr,
+			 strerror(errno));
+	else if (ctl_call(&r->node[i].target, req, timeout_ms, &resp, why) != CTL_OK)
 		snprintf(err, cap, "%s: %s", r->node[i].addr, why);
+	if (r->net)
+		lab_net_leave(r->net);
 	json_decref(req);
 	if (resp && !json_is_true(json_object_get(resp, "ok"))) {
 		snprintf(err, cap, "%s answered %s: %s", r->node[i].addr,
@@ -231,7 +260,22 @@ json_t *ring_call(struct lab_ring *r, unsigned i, json_t *req, int timeout_ms, c
 	return resp;
 }
 
-static bool joined(struct lab_ring *r, unsigned i)
+struct ctl_conn *ring_conn_open(struct lab_ring *r, unsigned i, const json_t *req,
+				int timeout_ms, char *err)
+{
+	struct ctl_conn *c;
+
+	if (r->net && lab_net_enter(r->net, i) != 0) {
+		snprintf(err, CTL_ERR_MAX, "cannot enter its namespace: %s", strerror(errno));
+		return NULL;
+	}
+	c = ctl_conn_open(&r->node[i].target, req, timeout_ms, err);
+	if (r->net)
+		lab_net_leave(r->net);
+	return c;
+}
+
+bool ring_joined(struct lab_ring *r, unsigned i)
 {
 	char err[CTL_ERR_MAX];
 	json_t *st = ring_call(r, i, json_pack("{s:s}", "cmd", "status"), CALL_MS, err, sizeof err);
@@ -258,7 +302,7 @@ static int rejoin(struct lab_ring *r, unsigned i, unsigned joined, char *err, si
 	if (!r->cfg->quiet)
 		fprintf(stderr, "dhtlab: node %u (%s) %s before it joined; starting it again "
 			"through %s\n", i, r->node[i].addr, why, via);
-	return start_node(r, i, via, err, cap);
+	return ring_start(r, i, via, err, cap);
 }
 
 /* Wait until nodes FROM..TO-1 have all joined. */
@@ -277,7 +321,7 @@ static int wait_joined(struct lab_ring *r, unsigned from, unsigned to, double de
 			snprintf(err, cap, "interrupted");
 			return -1;
 		}
-		if (joined(r, next)) {
+		if (ring_joined(r, next)) {
 			next++;
 			continue;
 		}
@@ -295,19 +339,23 @@ static int wait_joined(struct lab_ring *r, unsigned from, unsigned to, double de
 static bool ring_whole(struct lab_ring *r, unsigned m, char *last, size_t cap)
 {
 	json_t *req = json_pack("{s:s, s:I}", "cmd", "ring", "max", (json_int_t)m + 8);
-	json_t *resp = ring_call(r, 0, req, 10000, last, cap);
+	unsigned from = 0;
+
+	while (from + 1 < r->n && r->node[from].proc < 0)
+		from++; /* a crashed node (ring_kill) walks nothing */
+	json_t *resp = ring_call(r, from, req, 10000, last, cap);
 	size_t members = json_array_size(json_object_get(resp, "members"));
 	bool ok = resp && json_is_true(json_object_get(resp, "consistent")) && members == m;
 
 	if (resp && !ok)
-		snprintf(last, cap, "the walk from %s found %zu of %u members%s", r->node[0].addr,
+		snprintf(last, cap, "the walk from %s found %zu of %u members%s", r->node[from].addr,
 			 members, m,
 			 json_is_true(json_object_get(resp, "consistent")) ? "" : ", not consistent");
 	json_decref(resp);
 	return ok;
 }
 
-static int wait_whole(struct lab_ring *r, unsigned m, double deadline, char *err, size_t cap)
+int ring_wait_whole(struct lab_ring *r, unsigned m, double deadline, char *err, size_t cap)
 {
 	char last[CTL_ERR_MAX] = "no answer";
 
@@ -325,24 +373,46 @@ static int wait_whole(struct lab_ring *r, unsigned m, double deadline, char *err
 	return 0;
 }
 
+int ring_net_up(struct lab_ring *r, char *err, size_t cap)
+{
+	if (r->net || !r->cfg->netns)
+		return 0;
+	struct lab_link *link = calloc(r->n, sizeof *link);
+	char log[LAB_PATH_MAX + 16];
+
+	if (!link) {
+		snprintf(err, cap, "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < r->n; i++)
+		link[i] = (struct lab_link){ r->node[i].up, r->node[i].down };
+	snprintf(log, sizeof log, "%s/net.log", r->dir);
+	r->net = lab_net_new(r->n, link, r->cfg->loss, r->cfg->delay_ms, log, err, cap);
+	free(link);
+	return r->net ? 0 : -1;
+}
+
 /* Many joins at once into a small ring, or into one still settling from the last batch, make
  * joins fail (their lookups find no route). So a batch is at most as large as the ring it
  * joins (1, 1, 2, 4, ... up to --batch), and the whole ring must be consistent before the
  * next batch starts. */
-int ring_form(struct lab_ring *r, double deadline, char *err, size_t cap)
+int ring_form(struct lab_ring *r, unsigned count, double deadline, char *err, size_t cap)
 {
 	unsigned batch = r->cfg->batch ? r->cfg->batch : 1;
 
-	if (start_node(r, 0, NULL, err, cap) != 0 || wait_joined(r, 0, 1, deadline, err, cap) != 0)
+	if (ring_net_up(r, err, cap) != 0)
 		return -1;
-	for (unsigned i = 1, end; i < r->n; i = end) {
+	if (start_node(r, 0, NULL, true, err, cap) != 0 ||
+	    wait_joined(r, 0, 1, deadline, err, cap) != 0)
+		return -1;
+	for (unsigned i = 1, end; i < count; i = end) {
 		end = i + (batch < i ? batch : i);
-		end = end < r->n ? end : r->n;
+		end = end < count ? end : count;
 		for (unsigned j = i; j < end; j++)
-			if (start_node(r, j, r->node[rng_below(&r->rng, i)].addr, err, cap) != 0)
+			if (ring_start(r, j, r->node[rng_below(&r->rng, i)].addr, err, cap) != 0)
 				return -1;
 		if (wait_joined(r, i, end, deadline, err, cap) != 0 ||
-		    wait_whole(r, end, deadline, err, cap) != 0)
+		    ring_wait_whole(r, end, deadline, err, cap) != 0)
 			return -1;
 	}
 	/* Asked for, so printed even with --quiet; on stderr, which --json leaves alone. */
@@ -351,6 +421,28 @@ int ring_form(struct lab_ring *r, double deadline, char *err, size_t cap)
 			fprintf(stderr, "dhtlab: node %u (%s): web view http://%s/\n", i,
 				r->node[i].addr, r->node[i].http);
 	return 0;
+}
+
+int ring_form_all(struct lab_ring *r, unsigned count, double deadline, char *err, size_t cap)
+{
+	if (ring_net_up(r, err, cap) != 0)
+		return -1;
+	for (unsigned i = 0; i < count; i++)
+		if (ring_start(r, i, NULL, err, cap) != 0)
+			return -1;
+	return ring_wait_whole(r, count, deadline, err, cap);
+}
+
+void ring_kill(struct lab_ring *r, unsigned i)
+{
+	char why[64];
+
+	if (r->node[i].proc < 0)
+		return;
+	kill(procs_pid(r->procs, r->node[i].proc), SIGKILL);
+	while (procs_alive(r->procs, r->node[i].proc, why, sizeof why))
+		nap();
+	r->node[i].proc = -1;
 }
 
 double ring_cpu_seconds(struct lab_ring *r, unsigned i)
@@ -380,6 +472,7 @@ double ring_cpu_seconds(struct lab_ring *r, unsigned i)
 void ring_stop(struct lab_ring *r)
 {
 	procs_free(r->procs);
+	lab_net_free(r->net); /* after the processes: nothing may hold a namespace then */
 	free(r->node);
 	memset(r, 0, sizeof *r);
 }

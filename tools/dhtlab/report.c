@@ -106,8 +106,12 @@ void lab_report_text(FILE *f, const struct lab_config *c, const struct lab_resul
 		cell(f, r->done[i]);
 		fprintf(f, "  %s\n", r->hash_ok[i] ? "ok" : r->done[i] < 0 ? "-" : "MISMATCH");
 	}
-	fprintf(f, "D_p2p %.2f s (%.2f s as dhtnode's caps allow)   D_cs %.2f s   ", r->d_p2p,
-		r->d_node, r->d_cs);
+	if (c->netns)
+		fprintf(f, "D_p2p %.2f s (rates shaped by the kernel)   D_cs %.2f s   ", r->d_p2p,
+			r->d_cs);
+	else
+		fprintf(f, "D_p2p %.2f s (%.2f s as dhtnode's caps allow)   D_cs %.2f s   ",
+			r->d_p2p, r->d_node, r->d_cs);
 	if (r->last_done >= 0)
 		fprintf(f, "last done %.2f s   ", r->last_done);
 	if (r->ratio > 0)
@@ -197,6 +201,8 @@ void lab_report_json(FILE *f, const struct lab_config *c, const struct lab_resul
 	json_object_set_new(o, "chunk_bytes", c->chunk_kib ? json_integer((json_int_t)c->chunk_kib * 1024)
 								      : json_null());
 	json_object_set_new(o, "content_id", json_string(r->content_id));
+	json_object_set_new(o, "netns", json_boolean(c->netns)); /* rates shaped by the kernel */
+	json_object_set_new(o, "loss", json_real(c->loss));
 	json_object_set_new(o, "cpu_s", secs_array(r->cpu, r->verified ? r->nodes + 1 : 0));
 	json_object_set_new(o, "received", json_array());
 	for (unsigned i = 0; i < r->nreceived; i++)

@@ -183,6 +183,11 @@ static int rm_all(const char *path, const struct stat *st, int flag, struct FTW 
 	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
+void lab_remove_tree(const char *dir)
+{
+	nftw(dir, rm_all, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* After a failure: everything but the nodes' logs goes (the copies can be large); directories
  * that still hold a log stay, so their rmdir fails quietly. */
 static int rm_but_logs(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -208,7 +213,7 @@ static int setup_ring(struct run *u, double deadline)
 		u->ring.node[i + 1].down = c->peer_down;
 		snprintf(u->r->addr[i], sizeof u->r->addr[i], "%s", u->ring.node[i + 1].addr);
 	}
-	if (ring_form(&u->ring, deadline, u->r->error, sizeof u->r->error) != 0)
+	if (ring_form(&u->ring, u->ring.n, deadline, u->r->error, sizeof u->r->error) != 0)
 		return -1;
 	u->r->ring_s = lab_now() - t;
 	return 0;
@@ -280,7 +285,7 @@ static int start_fetches(struct run *u)
 		json_t *req = json_pack("{s:s, s:s, s:s, s:b, s:b}", "cmd", "fetch", "content_id",
 					u->r->content_id, "out", out, "follow", 1,
 					"leave_when_done", 0);
-		u->f[i].s = ctl_conn_open(&nd->target, req, 5000, err);
+		u->f[i].s = ring_conn_open(&u->ring, i + 1, req, 5000, err);
 		json_decref(req);
 		if (!u->f[i].s)
 			return fail(u, "cannot start the fetch on %s: %s", nd->addr, err);
@@ -479,7 +484,8 @@ static int run(struct run *u, double deadline)
 {
 	if (make_scratch(u) != 0 || make_file(u) != 0)
 		return -1;
-	note(u, "starting %u nodes from 127.0.0.2 up (scratch %s)", u->c->nodes + 1, u->r->dir);
+	note(u, "starting %u nodes %s (scratch %s)", u->c->nodes + 1,
+	     u->c->netns ? "in network namespaces, 10.77.0.2 up" : "from 127.0.0.2 up", u->r->dir);
 	if (setup_ring(u, deadline) != 0)
 		return -1;
 	char size[32];
@@ -526,7 +532,7 @@ int lab_swarm(const struct lab_config *c, struct lab_result *r)
 		nftw(r->dir, rm_but_logs, 16, FTW_DEPTH | FTW_PHYS);
 		fprintf(stderr, "dhtlab: the nodes' logs are kept in %s\n", r->dir);
 	} else if (r->dir[0]) {
-		nftw(r->dir, rm_all, 16, FTW_DEPTH | FTW_PHYS);
+		lab_remove_tree(r->dir);
 	}
 	if (rc == 0)
 		return LAB_EXIT_OK;

@@ -1,0 +1,41 @@
+/* node/net/discovery.h: finding a ring on the local network (node/net/discocore.h decides,
+ * this module does the I/O): one UDP socket joined to the discovery group (239.255.77.77, or
+ * ff02::77 for an IPv6 node) on the interface of the node's listen address, probes and answers
+ * on DISCOVERY_PORT, a probe timer on the caller's event base. The caller owns the struct and
+ * the base; callbacks run from the loop. */
+#ifndef NODE_DISCOVERY_H
+#define NODE_DISCOVERY_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+
+#include "dht/msg.h"
+
+#define DISCOVERY_PORT 4077
+#define DISCOVERY_GROUP4 "239.255.77.77"
+#define DISCOVERY_GROUP6 "ff02::77"
+
+struct discovery;
+
+struct discovery_cb {
+	void (*join)(void *arg, const struct dht_addr *via); /* a ring answered: join through VIA */
+	void (*found)(void *arg);                            /* none did: start a new ring */
+	void *arg;
+};
+
+/* Start discovery for a node at LISTEN with BITS-wide ids. SEEK: look for a ring now (the
+ * callbacks say what came of it); otherwise stay quiet until discovery_member. If the socket
+ * cannot be set up (no multicast on that interface), say so in the log and, when seeking,
+ * call found from the loop. Return NULL only when memory is short. */
+struct discovery *discovery_new(struct event_base *base, const struct dht_addr *listen,
+				unsigned bits, bool seek, const struct discovery_cb *cb);
+
+/* The node is in a ring now: answer others' probes from here on. */
+void discovery_member(struct discovery *d);
+
+/* The join through the answerer failed: look again. */
+void discovery_retry(struct discovery *d);
+
+void discovery_free(struct discovery *d); /* accepts NULL */
+
+#endif
