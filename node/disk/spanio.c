@@ -140,7 +140,11 @@ int span_write(struct span_reader *r, uint64_t off, const void *buf, size_t len,
 	return span_io(r, off, (uint8_t *)buf, len, true, err, errcap);
 }
 
-void span_start_writeback(struct span_reader *r, uint64_t off, uint64_t len)
+/* Each file piece of [OFF, OFF + LEN) with its open descriptor (-1 if it would not open), in
+ * stream order, until FN returns false. Return whether every piece was visited and the range
+ * lay within the spans. */
+static bool each_piece(struct span_reader *r, uint64_t off, uint64_t len,
+		       bool (*fn)(int fd, off_t at, uint64_t n, void *arg), void *arg)
 {
 	char err[SPANIO_ERR_MAX];
 	uint64_t rel = off - r->l->off;
@@ -149,34 +153,37 @@ void span_start_writeback(struct span_reader *r, uint64_t off, uint64_t len)
 		const struct span *s = &r->l->v[i];
 		uint64_t n = s->len - rel < len ? s->len - rel : len;
 		int fd = reader_open(r, (uint32_t)i, err, sizeof err);
-		if (fd >= 0)
-			sync_file_range(fd, (off_t)(s->file_off + rel), (off_t)n,
-					SYNC_FILE_RANGE_WRITE);
+		if (!fn(fd, (off_t)(s->file_off + rel), n, arg))
+			return false;
 		len -= n;
 		rel = 0;
 		i++;
 	}
+	return len == 0;
+}
+
+static bool start_writeback(int fd, off_t at, uint64_t n, void *arg)
+{
+	(void)arg;
+	if (fd >= 0)
+		sync_file_range(fd, at, (off_t)n, SYNC_FILE_RANGE_WRITE);
+	return true;
+}
+
+void span_start_writeback(struct span_reader *r, uint64_t off, uint64_t len)
+{
+	each_piece(r, off, len, start_writeback, NULL);
+}
+
+/* SEEK_HOLE also finds the end of the file, which counts as a hole here. */
+static bool no_hole(int fd, off_t at, uint64_t n, void *arg)
+{
+	(void)arg;
+	off_t hole = fd >= 0 ? lseek(fd, at, SEEK_HOLE) : -1;
+	return hole >= 0 && (uint64_t)hole >= (uint64_t)at + n;
 }
 
 bool span_has_hole(struct span_reader *r, uint64_t off, uint64_t len)
 {
-	char err[SPANIO_ERR_MAX];
-	uint64_t rel = off - r->l->off;
-	int i = span_find(r->l, &rel);
-	while (len > 0 && i >= 0 && (uint32_t)i < r->l->n) {
-		const struct span *s = &r->l->v[i];
-		uint64_t n = s->len - rel < len ? s->len - rel : len;
-		int fd = reader_open(r, (uint32_t)i, err, sizeof err);
-		if (fd < 0)
-			return true;
-		off_t at = (off_t)(s->file_off + rel);
-		/* SEEK_HOLE also finds the end of the file, which counts as a hole here. */
-		off_t hole = lseek(fd, at, SEEK_HOLE);
-		if (hole < 0 || (uint64_t)hole < s->file_off + rel + n)
-			return true;
-		len -= n;
-		rel = 0;
-		i++;
-	}
-	return len > 0;
+	return !each_piece(r, off, len, no_hole, NULL);
 }
