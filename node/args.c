@@ -210,12 +210,51 @@ static int set_http(const char *v, struct node_args *a, char *err, size_t errcap
 	return 0;
 }
 
+/* --store-max, --up-rate, --down-rate: sizes in dht/units' notation. */
+static int set_size_opt(enum opt o, const char *v, struct node_args *a, char *err, size_t errcap)
+{
+	uint64_t n;
+	if (o == O_STORE) {
+		if (units_parse(v, &n) != 0 || n < 4096) {
+			errtext(err, errcap, "--store-max %s: give a size of at least 4KiB, like 64MiB", v);
+			return -1;
+		}
+		a->store_max = n;
+		return 0;
+	}
+	if (units_parse(v, &n) != 0 || (n != 0 && n < 1024)) {
+		errtext(err, errcap, "--%s %s: give bytes a second of at least 1KiB, like 1MiB or "
+		     "512KiB, or 0 for no cap", opt_name(o), v);
+		return -1;
+	}
+	*(o == O_UP ? &a->up_rate : &a->down_rate) = n;
+	return 0;
+}
+
+/* --accept-push DIR and --push-key KEY (checked by node/push once the node starts). */
+static int set_push_opt(enum opt o, const char *v, struct node_args *a, char *err, size_t errcap)
+{
+	if (o == O_ACCEPT_PUSH) {
+		if (v[0] != '/') {
+			errtext(err, errcap, "--accept-push %s: give an absolute directory path", v);
+			return -1;
+		}
+		a->accept_push = v;
+		return 0;
+	}
+	if (a->npush_keys == ARGS_MAX_PUSH_KEYS) {
+		errtext(err, errcap, "--push-key: at most %d", ARGS_MAX_PUSH_KEYS);
+		return -1;
+	}
+	a->push_keys[a->npush_keys++] = v;
+	return 0;
+}
+
 /* Apply one option (V is NULL for those without a value); return 0, or -1 with ERR set.
  * *ID_HEX is checked at the end, once --id-bits is known whatever the order. */
 static int set_opt(enum opt o, const char *v, struct node_args *a, const char **id_hex,
 		   char *err, size_t errcap)
 {
-	uint64_t n;
 	switch (o) {
 	case O_LISTEN:
 	case O_JOIN:
@@ -227,12 +266,9 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 	case O_REPL:
 		return set_count(o, v, 0, 32, &a->replicas, err, errcap);
 	case O_STORE:
-		if (units_parse(v, &n) != 0 || n < 4096) {
-			errtext(err, errcap, "--store-max %s: give a size of at least 4KiB, like 64MiB", v);
-			return -1;
-		}
-		a->store_max = n;
-		return 0;
+	case O_UP:
+	case O_DOWN:
+		return set_size_opt(o, v, a, err, errcap);
 	case O_LOG:
 		if (log_level_parse(v, &a->log_level) != 0) {
 			errtext(err, errcap, "--log-level %s: use error, warn, info or debug", v);
@@ -259,15 +295,6 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 		}
 		a->control_secret = v;
 		return 0;
-	case O_UP:
-	case O_DOWN:
-		if (units_parse(v, &n) != 0 || (n != 0 && n < 1024)) {
-			errtext(err, errcap, "--%s %s: give bytes a second of at least 1KiB, like 1MiB or "
-			     "512KiB, or 0 for no cap", opt_name(o), v);
-			return -1;
-		}
-		*(o == O_UP ? &a->up_rate : &a->down_rate) = n;
-		return 0;
 	case O_CORRUPT:
 		a->debug_corrupt = true;
 		return 0;
@@ -278,19 +305,8 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 		a->no_discovery = true;
 		return 0;
 	case O_ACCEPT_PUSH:
-		if (v[0] != '/') {
-			errtext(err, errcap, "--accept-push %s: give an absolute directory path", v);
-			return -1;
-		}
-		a->accept_push = v;
-		return 0;
 	case O_PUSH_KEY:
-		if (a->npush_keys == ARGS_MAX_PUSH_KEYS) {
-			errtext(err, errcap, "--push-key: at most %d", ARGS_MAX_PUSH_KEYS);
-			return -1;
-		}
-		a->push_keys[a->npush_keys++] = v;
-		return 0;
+		return set_push_opt(o, v, a, err, errcap);
 	case O_HTTP:
 		return set_http(v, a, err, errcap);
 	case O_CONFIG: /* read before any option is applied (apply_config) */

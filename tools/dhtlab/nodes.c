@@ -140,67 +140,83 @@ int ring_init(struct lab_ring *r, const struct lab_config *c, const char *dir, u
 	return 0;
 }
 
+/* A node's command line and the strings it points to. */
+struct node_cmd {
+	char data[sizeof ((struct lab_node *)0)->dir + 8], log[sizeof ((struct lab_node *)0)->dir + 16];
+	char up[24], down[24], succ[16];
+	char *argv[24];
+	int k;
+};
+
+static void arg(struct node_cmd *c, const char *s)
+{
+	c->argv[c->k++] = (char *)s;
+}
+
+/* The options every node of the lab gets the same way: rates, successors, web view, log. */
+static void add_tuning(const struct lab_ring *r, const struct lab_node *nd, struct node_cmd *c)
+{
+	/* On the lab network the kernel enforces the rates (netns.c), as on a real LAN. */
+	if (nd->up && !r->net) {
+		snprintf(c->up, sizeof c->up, "%llu", (unsigned long long)nd->up);
+		arg(c, "--up-rate");
+		arg(c, c->up);
+	}
+	if (nd->down && !r->net) {
+		snprintf(c->down, sizeof c->down, "%llu", (unsigned long long)nd->down);
+		arg(c, "--down-rate");
+		arg(c, c->down);
+	}
+	if (r->cfg->succ_len) {
+		snprintf(c->succ, sizeof c->succ, "%u", r->cfg->succ_len);
+		arg(c, "--succ-len");
+		arg(c, c->succ);
+		/* The node keeps its 3 replicas on successors in the list, so a shorter list
+		 * takes fewer. */
+		if (r->cfg->succ_len < 3) {
+			arg(c, "--replicas");
+			arg(c, c->succ);
+		}
+	}
+	if (nd->http[0] != '\0') {
+		arg(c, "--http");
+		arg(c, nd->http);
+	}
+	if (r->cfg->log_level) {
+		arg(c, "--log-level");
+		arg(c, r->cfg->log_level);
+	}
+}
+
 static int start_node(struct lab_ring *r, unsigned i, const char *via, bool found, char *err,
 		      size_t cap)
 {
 	struct lab_node *nd = &r->node[i];
-	char data[sizeof nd->dir + 8], log[sizeof nd->dir + 16], up[24], down[24], succ[16];
-	char *argv[24];
-	int k = 0;
+	struct node_cmd c = { .k = 0 };
 
 	if (r->net) {
-		argv[k++] = "ip";
-		argv[k++] = "netns";
-		argv[k++] = "exec";
-		argv[k++] = (char *)lab_net_ns(r->net, i);
+		arg(&c, "ip");
+		arg(&c, "netns");
+		arg(&c, "exec");
+		arg(&c, lab_net_ns(r->net, i));
 	}
-
-	snprintf(data, sizeof data, "%s/data", nd->dir);
-	snprintf(log, sizeof log, "%s/node.log", nd->dir);
-	snprintf(up, sizeof up, "%llu", (unsigned long long)nd->up);
-	snprintf(down, sizeof down, "%llu", (unsigned long long)nd->down);
-	argv[k++] = (char *)r->cfg->dhtnode;
-	argv[k++] = "--listen";
-	argv[k++] = nd->addr;
-	argv[k++] = "--data-dir";
-	argv[k++] = data;
+	snprintf(c.data, sizeof c.data, "%s/data", nd->dir);
+	snprintf(c.log, sizeof c.log, "%s/node.log", nd->dir);
+	arg(&c, r->cfg->dhtnode);
+	arg(&c, "--listen");
+	arg(&c, nd->addr);
+	arg(&c, "--data-dir");
+	arg(&c, c.data);
 	if (via) {
-		argv[k++] = "--join";
-		argv[k++] = (char *)via;
+		arg(&c, "--join");
+		arg(&c, via);
 	} else if (found) {
-		argv[k++] = "--new-ring"; /* no wait for other rings: the lab knows there are none */
+		arg(&c, "--new-ring"); /* no wait for other rings: the lab knows there are none */
 	}
-	/* On the lab network the kernel enforces the rates (netns.c), as on a real LAN. */
-	if (nd->up && !r->net) {
-		argv[k++] = "--up-rate";
-		argv[k++] = up;
-	}
-	if (nd->down && !r->net) {
-		argv[k++] = "--down-rate";
-		argv[k++] = down;
-	}
-	if (r->cfg->succ_len) {
-		snprintf(succ, sizeof succ, "%u", r->cfg->succ_len);
-		argv[k++] = "--succ-len";
-		argv[k++] = succ;
-		/* The node keeps its 3 replicas on successors in the list, so a shorter list
-		 * takes fewer. */
-		if (r->cfg->succ_len < 3) {
-			argv[k++] = "--replicas";
-			argv[k++] = succ;
-		}
-	}
-	if (nd->http[0] != '\0') {
-		argv[k++] = "--http";
-		argv[k++] = nd->http;
-	}
-	if (r->cfg->log_level) {
-		argv[k++] = "--log-level";
-		argv[k++] = (char *)r->cfg->log_level;
-	}
-	argv[k] = NULL;
+	add_tuning(r, nd, &c);
+	c.argv[c.k] = NULL;
 	nd->starts++;
-	nd->proc = procs_spawn(r->procs, argv, log);
+	nd->proc = procs_spawn(r->procs, c.argv, c.log);
 	if (nd->proc < 0) {
 		snprintf(err, cap, "cannot start %s: %s", r->cfg->dhtnode, strerror(errno));
 		return -1;
