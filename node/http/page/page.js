@@ -7,6 +7,11 @@ const $ = (id) => document.getElementById(id);
 let status = null, ring = null;
 const upSeen = new Map(); // content_id + peer -> [uploaded bytes, time]: rates up
 
+// "1 peer", "2 peers": a count with its noun.
+function count(n, noun) {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 function el(tag, attrs, text) {
   const e = tag.startsWith("svg:") ? document.createElementNS(SVGNS, tag.slice(4))
                                    : document.createElement(tag);
@@ -69,15 +74,15 @@ function drawSummary() {
   const s = status;
   $("self-addr").textContent = `${s.addr} · id ${short(s.id)}`;
   const n = ring && ring.ok ? ring.members.length : "?";
-  $("summary").textContent = `${s.state} · ${n} member${n === 1 ? "" : "s"} · ${s.bits}-bit ids · ` +
+  $("summary").textContent = `${s.state} · ${count(n, "member")} · ${s.bits}-bit ids · ` +
     `predecessor ${s.predecessor ? s.predecessor.addr : "none"} · ` +
-    `${s.stats.sent} datagrams sent, ${s.stats.received} received, ${s.stats.dropped} dropped · ` +
-    `${s.stats.lookups} lookups (${s.stats.lookups_failed} failed)`;
+    `${count(s.stats.sent, "datagram")} sent, ${s.stats.received} received, ${s.stats.dropped} dropped · ` +
+    `${count(s.stats.lookups, "lookup")} (${s.stats.lookups_failed} failed)`;
 }
 
 function drawStore() {
   const s = status, body = $("store").tBodies[0];
-  $("store-summary").textContent = `${s.keys} key${s.keys === 1 ? "" : "s"}, ${s.store_bytes} bytes`;
+  $("store-summary").textContent = `${count(s.keys, "key")}, ${count(s.store_bytes, "byte")}`;
   body.replaceChildren();
   for (const e of s.entries) {
     const tr = el("tr", { "data-key": e.key_id });
@@ -156,7 +161,7 @@ function transferBox(t, now) {
   const pct = t.bytes_total ? (100 * t.bytes_done / t.bytes_total).toFixed(1) : "0";
   box.append(el("h3", {}, `${t.name || "(hashing)"} · ${t.role} · ${t.state} · ${pct}%`),
     el("p", {}, `${t.content_id.slice(0, 16)} · ↓ ${rate(t.rate_down)} ↑ ${rate(t.rate_up)} · ` +
-      `${t.peer_count} peers · ${t.bans} bans`));
+      `${count(t.peer_count, "peer")} · ${count(t.bans, "ban")}`));
   if (t.chunk_map) box.append(...chunkMap(t));
   if (t.peers.length) {
     const tb = el("table", { class: "peers" });
