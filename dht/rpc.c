@@ -34,6 +34,12 @@
 /* Samples after which a destination's own estimate sets its timeout, floor rto_min_us included;
  * before, the more careful RPC_RTO_NEW_MIN_US floor holds. */
 #define RPC_TRUSTED_SAMPLES 3
+/* A request with more than one try times out no sooner than this after its first: what the old
+ * fixed 100 ms minimum gave (100 + 200 + 200 ms). Declaring a live peer dead costs far more than
+ * waiting on a dead one, which lookups no longer do (they ask another once a hop is overdue),
+ * and short measured round trips say little of a rare long one (the simulator's exponential
+ * latencies showed false deaths with windows of 5 timeouts). */
+#define RPC_GIVE_UP_MIN_US 500000
 
 struct pending {
 	uint32_t txid;
@@ -468,6 +474,10 @@ static bool expire_one(struct rpc *r, uint64_t now)
 			/* Back off: the first timeout may only mean a lost datagram or a slow peer. */
 			p->tries_left--;
 			p->deadline = now + 2 * p->rto;
+			/* The last try decides that the peer is dead: not before a window no jitter of
+			 * a live peer fills, however short its measured round trips. */
+			if (p->tries_left == 0 && p->deadline < p->q.sent_at + RPC_GIVE_UP_MIN_US)
+				p->deadline = p->q.sent_at + RPC_GIVE_UP_MIN_US;
 			p->resent = true;
 			emit(r, &p->q.to.addr, p->buf, p->len);
 			return true;
