@@ -1,15 +1,14 @@
 /* Iterative lookups. The asking node contacts every hop itself, so it can time a dead hop out,
  * route around it and report the path. One query is in flight per lookup while hops answer in
  * time (alpha = 1): lookups stay cheap in messages. A hop silent past its expected round trip
- * (rpc_rto_hint()) may be dead: the lookup then asks the next candidate as well,
- * without waiting for the hop's retries (alpha grows to at most LOOKUP_MAX_PARALLEL, only while
- * hops are slow). Every answer is acted on as it comes, the slow hop's too if it comes after all
- * (the first answer may be a detour, e.g. PRED naming the slow hop), but only the question not
- * yet slow drives (asks the next node when it ends): so alpha falls back to 1 as soon as hops
- * answer in time. With nobody left to ask, the slow questions still out decide. A lookup that
- * ended with slow questions out waits for them (ended) without acting on them, but for telling
- * the ring of a node that timed out. The lookup's end cancels what
- * is still out. So a dead hop costs about one round-trip timeout, not three tries.
+ * (rpc_rto_hint()) may be dead: the lookup then asks the next candidate as well, without waiting
+ * for the hop's retries (alpha grows to at most LOOKUP_MAX_PARALLEL, only while hops are slow).
+ * So a dead hop costs about one round trip, not three tries. Every answer is acted on as it
+ * comes, the slow hop's too if it comes after all (the first answer may be a detour, e.g. PRED
+ * naming the slow hop), but only the question not yet slow drives (asks the next node when it
+ * ends): alpha falls back to 1 as soon as hops answer in time. With nobody left to ask, the slow
+ * questions still out decide. A lookup that ended with slow questions out stays (ended) until
+ * they end, acting on none but telling the ring of a node that timed out.
  *
  * A hop answers FOUND with one of: SELF (the key lies in (its predecessor, itself]); OWNER (the
  * key lies in an arc (A, X] of its successor list: X owns it, A is the entry before, the hop
