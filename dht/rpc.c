@@ -8,14 +8,15 @@
  *
  * Timeouts: a Jacobson/Karels estimator per destination address (a bounded map), because peers
  * differ: a loopback neighbour answers in 0.2 ms, a simulated one in 40 ms, and one timeout for
- * all either waits long on a dead loopback hop or times live far peers out falsely. A destination
- * measured fewer than RPC_TRUSTED_SAMPLES times gets its own or the node-wide estimate (fed by
- * every sample), but not below RPC_RTO_NEW_MIN_US: a false timeout of a live peer costs much more (it
- * is taken for dead after its last try) than a late one of a dead peer, and a few samples, or other
- * peers' round trips, say little of its jitter. Once measured, its timeout floor is rto_min_us. Karn's rule: a request that was
- * resent gives no sample (the answer may be to either copy). A request unanswered after its
- * timeout is resent, each resend waiting twice that timeout, until its tries are used up; then
- * its timeout callback runs. Clients read the first timeout (rpc_rto()) to ask someone else meanwhile.
+ * all either waits long on a dead loopback hop or times live far peers out falsely. Once a
+ * destination was measured RPC_TRUSTED_SAMPLES times, its own estimate sets its timeout, floor
+ * rto_min_us; before, its own or the node-wide estimate (fed by every sample) does, but not below
+ * RPC_RTO_NEW_MIN_US: a few samples, or other peers' round trips, say little of its jitter. Karn's
+ * rule: a request that was resent gives no sample (the answer may be to either copy). A request
+ * unanswered after its timeout is resent, each resend waiting twice that timeout, until its tries
+ * are used up; then its timeout callback runs, but never sooner than RPC_GIVE_UP_MIN_US after
+ * the first try: a false timeout of a live peer (taken for dead) costs far more than a late one
+ * of a dead peer. Clients in a hurry read rpc_rto_hint() to ask someone else meanwhile.
  *
  * Pending requests sit in an array, removed by moving the last entry into the gap: timeouts
  * fire in array order, so this order is part of the core's deterministic behaviour. */
