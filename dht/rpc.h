@@ -1,9 +1,9 @@
 /* dht/rpc.h: the request/response layer of the Chord core. Every datagram the core sends or
  * receives passes here: messages are encoded and decoded here, a request waits here for its reply
  * (matched by transaction id, address and node id), is resent when it goes unanswered and timed
- * out after its last try, and round-trip times are measured here, per destination. Ring maintenance, lookups and
- * the store are its clients: a request carries a handler whose reply or timeout callback runs
- * exactly once, unless the whole table is dropped. It is also the core's door to its environment
+ * out after its last try, and round-trip times are measured here, per destination. Ring
+ * maintenance, lookups and the store are its clients: a request carries a handler whose reply or
+ * timeout callback runs exactly once, unless the whole table is dropped or the client cancels. It is also the core's door to its environment
  * (clock, randomness, log). The rpc owns its pending requests and their encoded bytes; the stats
  * it counts into belong to the caller. No I/O: datagrams go out through the env's send().
  *
