@@ -1,6 +1,14 @@
 /* Iterative lookups. The asking node contacts every hop itself, so it can time a dead hop out,
- * route around it and report the path. One query is in flight per lookup (alpha = 1): lookups
- * are cheap in messages, and a hop that does not answer is asked once more, then routed around.
+ * route around it and report the path. One query is in flight per lookup while hops answer in
+ * time (alpha = 1): lookups stay cheap in messages. A hop silent past its expected round trip
+ * (rpc_rto_hint()) may be dead: the lookup then asks the next candidate as well, without waiting
+ * for the hop's retries (alpha grows to at most LOOKUP_MAX_PARALLEL, only while hops are slow).
+ * So a dead hop costs about one round trip, not three tries. Every answer is acted on as it
+ * comes, the slow hop's too if it comes after all (the first answer may be a detour, e.g. PRED
+ * naming the slow hop), but only the question not yet slow drives (asks the next node when it
+ * ends): alpha falls back to 1 as soon as hops answer in time. With nobody left to ask, the slow
+ * questions still out decide. A lookup that ended with slow questions out stays (ended) until
+ * they end, acting on none but telling the ring of a node that timed out.
  *
  * A hop answers FOUND with one of: SELF (the key lies in (its predecessor, itself]); OWNER (the
  * key lies in an arc (A, X] of its successor list: X owns it, A is the entry before, the hop
@@ -22,15 +30,20 @@
  * lookup to its predecessor, whose list must name it, so one hop cannot end a lookup at itself
  * by saying so.
  *
- * Not done here: parallel queries (alpha > 1) and proximity routing. */
+ * Not done here: proximity routing. */
 #include "dht/lookup.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define LOOKUP_MAX_CAND 48
 #define LOOKUP_MAX_DEAD 16
 #define LOOKUP_MAX_ASKED 16
+#define LOOKUP_MAX_PARALLEL 3
+/* A FIND's rpc tag: its flags in the low byte, the question's number above. */
+#define TAG_SEQ_SHIFT 8
+#define TAG_SEQ_MASK (UINT_MAX >> TAG_SEQ_SHIFT)
 
 struct lookup {
 	struct lookup *next;
@@ -40,9 +53,14 @@ struct lookup {
 	void *cb_arg;
 	uint64_t started;
 	unsigned attempts, hops, timeouts;
+	unsigned inflight;       /* questions out, unanswered */
+	unsigned seq;            /* questions asked, numbering them in their rpc tags */
+	unsigned driver;         /* the question out and not yet slow, which drives; 0: none */
+	uint64_t slow_at;        /* when it turns slow: then ask another too; 0: never */
 	bool boot_heard;         /* a join's contact answered in this attempt */
 	uint64_t retry_at;       /* when the next attempt starts; 0 if one is running */
 	bool deferred;           /* the first attempt waits for the next dht_tick() */
+	bool ended;              /* called back; waits only for its slow questions to end */
 	bool has_boot;           /* a join: the first hop is an address whose id we do not know */
 	struct dht_addr boot;
 	/* Candidates preceding the key, and owner candidates (from an OWNER answer) tried in order. */
@@ -148,6 +166,27 @@ static void finish(struct dht *d, struct lookup *lk, enum dht_status status,
 		d->stats.lookups_failed++;
 	lookstats_record(&d->lhist, &res);
 	lk->cb(lk->cb_arg, &res);
+	if (lk->inflight == 0 || d->state == DHT_LEFT) {
+		rpc_cancel(d->rpc, lk);
+		free(lk);
+		return;
+	}
+	/* Slow questions still out: their timeouts still tell the ring of dead nodes (suspect),
+	 * so the lookup stays, ended, until they end. */
+	lk->ended = true;
+	lk->slow_at = lk->retry_at = 0;
+	lk->next = d->lookups;
+	d->lookups = lk;
+}
+
+static void unlink_free(struct dht *d, struct lookup *lk)
+{
+	for (struct lookup **pp = &d->lookups; *pp; pp = &(*pp)->next)
+		if (*pp == lk) {
+			*pp = lk->next;
+			break;
+		}
+	rpc_cancel(d->rpc, lk);
 	free(lk);
 }
 
@@ -179,6 +218,7 @@ static void add_candidate(struct dht *d, struct lookup *lk, const struct dht_nod
 }
 
 static void step(struct dht *d, struct lookup *lk);
+static bool ask_next(struct dht *d, struct lookup *lk);
 static void attempt_failed(struct dht *d, struct lookup *lk);
 static const struct rpc_handler find_handler;
 
@@ -229,6 +269,15 @@ static void self_claim(struct dht *d, struct lookup *lk, const struct dht_node *
 		lk->own_pos = 0;
 	}
 	step(d, lk);
+}
+
+/* The lookup starts an attempt, or fails one: what is still asked in parallel is moot. */
+static void cancel_questions(struct dht *d, struct lookup *lk)
+{
+	rpc_cancel(d->rpc, lk);
+	lk->inflight = 0;
+	lk->driver = 0;
+	lk->slow_at = 0;
 }
 
 /* Act on an answer, from a remote hop or from our own state (RESPONDER is then ourselves).
@@ -307,12 +356,19 @@ static void contact(struct dht *d, struct lookup *lk, const struct dht_node *to,
 	size_t nd = lk->ndead < DHT_MAX_DEAD ? lk->ndead : DHT_MAX_DEAD;
 	m.u.find.ndead = (uint8_t)nd;
 	memcpy(m.u.find.dead, lk->dead + (lk->ndead - nd), nd * sizeof lk->dead[0]);
+	lk->seq = lk->seq % TAG_SEQ_MASK + 1; /* never 0, which means no driver */
+	unsigned tag = flags | lk->seq << TAG_SEQ_SHIFT;
 	/* As many tries as maintenance: a lost datagram must not make a live node look dead. */
-	if (rpc_request(d->rpc, to, id_known, &m, d->cfg.maint_tries, &find_handler, lk, flags) != 0) {
+	if (rpc_request(d->rpc, to, id_known, &m, d->cfg.maint_tries, &find_handler, lk, tag) != 0) {
 		finish(d, lk, DHT_ERR_NO_MEMORY, NULL);
 		return;
 	}
 	lk->hops++;
+	lk->inflight++;
+	lk->driver = lk->seq;
+	/* A join's contact is the only way in: nobody to ask beside it. */
+	lk->slow_at = id_known && lk->inflight < LOOKUP_MAX_PARALLEL ?
+			      rpc_now(d->rpc) + rpc_rto_hint(d->rpc, &to->addr) : 0;
 	if (lk->npath < DHT_MAX_PATH) {
 		struct dht_hop *h = &lk->path[lk->npath++];
 		memset(h, 0, sizeof *h);
@@ -322,6 +378,7 @@ static void contact(struct dht *d, struct lookup *lk, const struct dht_node *to,
 
 static void seed(struct dht *d, struct lookup *lk)
 {
+	cancel_questions(d, lk);
 	lk->ncand = 0;
 	lk->nown = lk->own_pos = 0;
 	lk->lower = d->rt.self;
@@ -340,6 +397,7 @@ static void seed(struct dht *d, struct lookup *lk)
 
 static void attempt_failed(struct dht *d, struct lookup *lk)
 {
+	cancel_questions(d, lk);
 	char key[ID_HEX_MAX];
 	id_to_hex(&lk->key, d->rt.bits, key);
 	rpc_log(d->rpc, DHT_LOG_DEBUG, "lookup %.8s: attempt %u found no route (%u hops, %zu dead)",
@@ -384,11 +442,17 @@ void lookup_run_due(struct dht *d, uint64_t now)
 	while (again) {
 		again = false;
 		for (lk = d->lookups; lk; lk = lk->next) {
-			if (lk->retry_at == 0 || lk->retry_at > now)
+			if (lk->slow_at != 0 && lk->slow_at <= now) {
+				lk->slow_at = 0;
+				lk->driver = 0;
+				ask_next(d, lk); /* a question is slow: ask another too (may finish lookups) */
+			} else if (lk->retry_at != 0 && lk->retry_at <= now) {
+				lk->retry_at = 0;
+				seed(d, lk); /* may finish and free lookups */
+			} else {
 				continue;
-			lk->retry_at = 0;
-			seed(d, lk); /* may finish and free lookups: walk the list again */
-			again = true;
+			}
+			again = true; /* walk the list again */
 			break;
 		}
 	}
@@ -402,6 +466,8 @@ uint64_t lookup_next_deadline(const struct dht *d)
 			return rpc_now(d->rpc);
 		if (lk->retry_at != 0 && lk->retry_at < next)
 			next = lk->retry_at;
+		if (lk->slow_at != 0 && lk->slow_at < next)
+			next = lk->slow_at;
 	}
 	return next;
 }
@@ -413,12 +479,12 @@ static bool asked_has(const struct lookup *lk, const struct dht_id *id)
 	return dead_has(lk->asked, lk->nasked, id);
 }
 
-static void step(struct dht *d, struct lookup *lk)
+/* Ask the next node: an owner candidate, else the untried candidate closest to the key. Return
+ * false if there is none (or the hop budget is spent). */
+static bool ask_next(struct dht *d, struct lookup *lk)
 {
-	if (lk->hops >= d->cfg.max_hops * lk->attempts) {
-		attempt_failed(d, lk);
-		return;
-	}
+	if (lk->hops >= d->cfg.max_hops * lk->attempts)
+		return false;
 	while (lk->own_pos < lk->nown && (asked_has(lk, &lk->own[lk->own_pos].id) ||
 					   dead_has(lk->dead, lk->ndead, &lk->own[lk->own_pos].id)))
 		lk->own_pos++;
@@ -430,9 +496,8 @@ static void step(struct dht *d, struct lookup *lk)
 			answer_locally(d, lk, DHT_FIND_AS_OWNER);
 		else
 			contact(d, lk, &o, true, DHT_FIND_AS_OWNER);
-		return;
+		return true;
 	}
-	/* The untried candidate closest to the key. */
 	size_t best = lk->ncand;
 	struct dht_id bestd, dist;
 	for (size_t i = 0; i < lk->ncand; i++) {
@@ -444,12 +509,29 @@ static void step(struct dht *d, struct lookup *lk)
 			bestd = dist;
 		}
 	}
-	if (best == lk->ncand) {
-		attempt_failed(d, lk);
-		return;
-	}
+	if (best == lk->ncand)
+		return false;
 	lk->tried[best] = true;
 	contact(d, lk, &lk->cand[best], true, 0);
+	return true;
+}
+
+/* Ask the next node, unless a question not yet slow is out: that one drives. With none left to
+ * ask, the slow questions still out decide, and without any, this attempt found no route. */
+static void step(struct dht *d, struct lookup *lk)
+{
+	if (lk->driver == 0 && !ask_next(d, lk) && lk->inflight == 0)
+		attempt_failed(d, lk);
+}
+
+/* Question P ended (answered or timed out). */
+static void question_done(struct lookup *lk, const struct rpc_req *p)
+{
+	lk->inflight--;
+	if (p->tag >> TAG_SEQ_SHIFT == lk->driver) {
+		lk->driver = 0;
+		lk->slow_at = 0;
+	}
 }
 
 int lookup_start(struct dht *d, const struct dht_id *key, const struct dht_addr *boot,
@@ -475,21 +557,26 @@ int lookup_start(struct dht *d, const struct dht_id *key, const struct dht_addr 
 	return 0;
 }
 
-static struct dht_hop *last_hop(struct lookup *lk)
+/* The latest unanswered hop asked at ADDR (questions may be out to several at once), or NULL. */
+static struct dht_hop *path_hop(struct lookup *lk, const struct dht_addr *addr)
 {
-	return lk->npath ? &lk->path[lk->npath - 1] : NULL;
+	for (size_t i = lk->npath; i-- > 0;)
+		if (!lk->path[i].answered && dht_addr_eq(&lk->path[i].node.addr, addr))
+			return &lk->path[i];
+	return NULL;
 }
 
-/* --- replies and timeouts of FIND (tagged with its flags) -------------------------------- */
+/* --- replies and timeouts of FIND (tagged with its flags and number) --------------------- */
 
 static void on_found(struct dht *d, struct lookup *lk, const struct rpc_req *p,
 		     const struct dht_msg *m)
 {
 	struct dht_node responder = { .id = m->from, .addr = p->to.addr };
-	struct dht_hop *h = last_hop(lk);
+	struct dht_hop *h = path_hop(lk, &p->to.addr);
+	question_done(lk, p);
 	if (!p->to_id_known)
 		lk->boot_heard = true;
-	if (h && lk->npath <= DHT_MAX_PATH) {
+	if (h) {
 		h->node.id = m->from;
 		h->answered = true;
 		h->rtt_us = rpc_now(d->rpc) - p->sent_at;
@@ -501,6 +588,13 @@ static void find_timeout(void *arg, const struct rpc_req *p)
 {
 	struct lookup *lk = arg;
 	struct dht *d = lk->d;
+	if (lk->ended) {
+		if (p->to_id_known)
+			d->suspect(d, &p->to.id);
+		if (--lk->inflight == 0)
+			unlink_free(d, lk);
+		return;
+	}
 	char key[ID_HEX_MAX], to[ID_HEX_MAX];
 	id_to_hex(&lk->key, d->rt.bits, key);
 	id_to_hex(&p->to.id, d->rt.bits, to);
@@ -510,20 +604,27 @@ static void find_timeout(void *arg, const struct rpc_req *p)
 		add_dead(lk, &p->to.id);
 		d->suspect(d, &p->to.id);
 	}
+	question_done(lk, p);
 	step(d, lk);
 }
 
 static void find_reply(void *arg, const struct rpc_req *p, const struct dht_msg *m)
 {
 	struct lookup *lk = arg;
+	if (lk->ended) {
+		if (--lk->inflight == 0)
+			unlink_free(lk->d, lk);
+		return;
+	}
 	if (m->type == DHT_FOUND) {
 		on_found(lk->d, lk, p, m);
 		return;
 	}
 	/* The hop answered, but not with FOUND (it is not in a ring yet, or left): alive, so not
-	 * dead; the lookup moves on without it. */
+	 * dead; the lookup moves on without it, the questions still out deciding if any. */
 	if (!p->to_id_known)
 		lk->boot_heard = true; /* a join's contact that is still joining: try again later */
+	question_done(lk, p);
 	step(lk->d, lk);
 }
 
@@ -531,8 +632,12 @@ static const struct rpc_handler find_handler = { find_reply, find_timeout };
 
 void lookup_fail_all(struct dht *d, enum dht_status status)
 {
-	while (d->lookups)
-		finish(d, d->lookups, status, NULL);
+	while (d->lookups) {
+		if (d->lookups->ended)
+			unlink_free(d, d->lookups);
+		else
+			finish(d, d->lookups, status, NULL);
+	}
 }
 
 void lookup_serve(struct dht *d, const struct dht_msg *req, const struct dht_addr *from)

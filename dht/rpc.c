@@ -6,10 +6,17 @@
  * forged reply to a request we never sent to that node is counted and dropped. Sealing, signing
  * and rate limiting of datagrams belong in emit() and rpc_input(), and nowhere else.
  *
- * Timeouts: one Jacobson estimator for the whole node (rto()); peers in a lab or a simulated
- * network are alike enough that a per-peer table would cost memory without changing decisions
- * yet. A request unanswered after its timeout is resent with the timeout doubled, until its
- * tries are used up; then its timeout callback runs.
+ * Timeouts: a Jacobson/Karels estimator per destination address (a bounded map), because peers
+ * differ: a loopback neighbour answers in 0.2 ms, a simulated one in 40 ms, and one timeout for
+ * all either waits long on a dead loopback hop or times live far peers out falsely. Once a
+ * destination was measured RPC_TRUSTED_SAMPLES times, its own estimate sets its timeout, floor
+ * rto_min_us; before, its own or the node-wide estimate (fed by every sample) does, but not below
+ * RPC_RTO_NEW_MIN_US: a few samples, or other peers' round trips, say little of its jitter. Karn's
+ * rule: a request that was resent gives no sample (the answer may be to either copy). A request
+ * unanswered after its timeout is resent, each resend waiting twice that timeout, until its tries
+ * are used up; then its timeout callback runs, but never sooner than RPC_GIVE_UP_MIN_US after
+ * the first try: a false timeout of a live peer (taken for dead) costs far more than a late one
+ * of a dead peer. Clients in a hurry read rpc_rto_hint() to ask someone else meanwhile.
  *
  * Pending requests sit in an array, removed by moving the last entry into the gap: timeouts
  * fire in array order, so this order is part of the core's deterministic behaviour. */
@@ -20,19 +27,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dht/addrmap.h"
 #include "dht/guard.h"
+
+/* Destinations whose round trips are remembered; the least recently used is forgotten. */
+#define RPC_MAX_PEERS 4096
+/* Samples after which a destination's own estimate sets its timeout, floor rto_min_us included;
+ * before, the more careful RPC_RTO_NEW_MIN_US floor holds. */
+#define RPC_TRUSTED_SAMPLES 3
+/* A request with more than one try times out no sooner than this after its first: what the old
+ * fixed 100 ms minimum gave (100 + 200 + 200 ms). Declaring a live peer dead costs far more than
+ * waiting on a dead one, which lookups no longer do (they ask another once a hop is overdue),
+ * and short measured round trips say little of a rare long one (the simulator's exponential
+ * latencies showed false deaths with windows of 5 timeouts). */
+#define RPC_GIVE_UP_MIN_US 500000
 
 struct pending {
 	uint32_t txid;
 	struct rpc_req q;
 	unsigned tries_left;
 	uint64_t deadline;
+	uint64_t rto;    /* its first try's timeout; each resend waits twice that */
+	bool resent;     /* Karn: its answer gives no round-trip sample */
 	const struct rpc_handler *h;
 	void *arg;
 	bool challenged; /* resent once with a token already */
 	bool notice;     /* a notice kept only to answer its challenge: no reply, no timeout */
 	size_t len, body_len; /* the extensions follow the body */
 	uint8_t *buf; /* the encoded request, resent as it is; room for DHT_EXT_MAX more */
+};
+
+/* A round-trip estimate, in microseconds; srtt 0 until the first sample. */
+struct rtt {
+	uint64_t srtt, rttvar;
+	uint32_t samples;
 };
 
 struct rpc {
@@ -43,9 +71,12 @@ struct rpc {
 	size_t npend, cappend;
 	struct pending *pend;
 	uint32_t next_txid;
-	uint64_t srtt, rttvar; /* microseconds; srtt 0 until the first sample */
+	struct rtt all;         /* every sample: the estimate for a destination never measured */
+	struct addrmap *peers;  /* struct rtt per destination address */
 	struct guard *guard;
 };
+
+static void take(struct rpc *r, size_t i, struct pending *out);
 
 struct rpc *rpc_new(const struct rpc_config *cfg, const struct dht_env *env, void *env_arg,
 		    struct dht_stats *stats)
@@ -60,9 +91,12 @@ struct rpc *rpc_new(const struct rpc_config *cfg, const struct dht_env *env, voi
 	r->env.random(r->env_arg, &r->next_txid, sizeof r->next_txid);
 	uint8_t secret[GUARD_SECRET_LEN];
 	r->env.random(r->env_arg, secret, sizeof secret);
+	uint64_t seed;
+	r->env.random(r->env_arg, &seed, sizeof seed);
 	r->guard = guard_new(cfg->rate_per_s, cfg->rate_burst, secret);
-	if (r->guard == NULL) {
-		free(r);
+	r->peers = addrmap_new(sizeof(struct rtt), RPC_MAX_PEERS, seed);
+	if (r->guard == NULL || r->peers == NULL) {
+		rpc_free(r);
 		return NULL;
 	}
 	guard_rotate(r->guard, rpc_now(r), secret);
@@ -76,12 +110,26 @@ void rpc_drop_all(struct rpc *r)
 	r->npend = 0;
 }
 
+void rpc_cancel(struct rpc *r, const void *arg)
+{
+	for (size_t i = 0; i < r->npend;) {
+		if (r->pend[i].arg != arg || r->pend[i].notice) {
+			i++;
+			continue;
+		}
+		struct pending done;
+		take(r, i, &done);
+		free(done.buf);
+	}
+}
+
 void rpc_free(struct rpc *r)
 {
 	if (r == NULL)
 		return;
 	rpc_drop_all(r);
 	guard_free(r->guard);
+	addrmap_free(r->peers);
 	free(r->pend);
 	free(r);
 }
@@ -113,25 +161,61 @@ void rpc_log(const struct rpc *r, enum dht_log_level level, const char *fmt, ...
 	r->env.log(r->env_arg, level, buf);
 }
 
-/* The timeout for a request: one estimator for all peers (see the top of the file). */
-static uint64_t rto(const struct rpc *r)
+/* E's timeout: the Jacobson/Karels bound, but not below twice the mean (a few alike samples
+ * make the variation small, and jitter they did not show would time a live peer out), within
+ * [FLOOR, rto_max]. */
+static uint64_t rtt_bound(const struct rpc *r, const struct rtt *e, uint64_t floor)
 {
-	uint64_t t = r->srtt ? r->srtt + 4 * r->rttvar : r->cfg.rto_init_us;
-	if (t < r->cfg.rto_min_us)
-		t = r->cfg.rto_min_us;
+	uint64_t t = r->cfg.rto_init_us;
+	if (e->srtt)
+		t = e->srtt + 4 * e->rttvar > 2 * e->srtt ? e->srtt + 4 * e->rttvar : 2 * e->srtt;
+	if (t < floor)
+		t = floor;
 	return t > r->cfg.rto_max_us ? r->cfg.rto_max_us : t;
 }
 
-static void rtt_sample(struct rpc *r, uint64_t rtt)
+uint64_t rpc_rto(struct rpc *r, const struct dht_addr *to)
 {
-	if (r->srtt == 0) {
-		r->srtt = rtt;
-		r->rttvar = rtt / 2;
+	const struct rtt *e = addrmap_get(r->peers, to, rpc_now(r));
+	if (e != NULL && e->samples >= RPC_TRUSTED_SAMPLES)
+		return rtt_bound(r, e, r->cfg.rto_min_us);
+	/* Too little known of TO: other peers' round trips say little of its own. */
+	uint64_t floor = r->cfg.rto_min_us > RPC_RTO_NEW_MIN_US ? r->cfg.rto_min_us : RPC_RTO_NEW_MIN_US;
+	return rtt_bound(r, e != NULL && e->srtt ? e : &r->all, floor);
+}
+
+uint64_t rpc_rto_hint(struct rpc *r, const struct dht_addr *to)
+{
+	const struct rtt *e = addrmap_get(r->peers, to, rpc_now(r));
+	uint64_t t = rtt_bound(r, e != NULL && e->srtt ? e : &r->all, r->cfg.rto_min_us);
+	/* Without its token, the request draws a challenge first: two round trips. */
+	uint8_t token[DHT_TOKEN_LEN];
+	return guard_echo(r->guard, to, token, rpc_now(r)) ? t : 2 * t;
+}
+
+static void rtt_update(struct rtt *e, uint64_t rtt)
+{
+	if (e->samples < UINT32_MAX)
+		e->samples++;
+	if (e->srtt == 0) {
+		e->srtt = rtt ? rtt : 1;
+		e->rttvar = rtt / 2;
 		return;
 	}
-	uint64_t err = rtt > r->srtt ? rtt - r->srtt : r->srtt - rtt;
-	r->rttvar = (3 * r->rttvar + err) / 4;
-	r->srtt = (7 * r->srtt + rtt) / 8;
+	uint64_t err = rtt > e->srtt ? rtt - e->srtt : e->srtt - rtt;
+	e->rttvar = (3 * e->rttvar + err) / 4;
+	e->srtt = (7 * e->srtt + rtt) / 8;
+	if (e->srtt == 0)
+		e->srtt = 1;
+}
+
+static void rtt_sample(struct rpc *r, const struct dht_addr *from, uint64_t rtt)
+{
+	rtt_update(&r->all, rtt);
+	bool added;
+	struct rtt *e = addrmap_put(r->peers, from, rpc_now(r), &added);
+	if (e != NULL)
+		rtt_update(e, rtt);
 }
 
 /* Every datagram leaves through here. */
@@ -241,7 +325,8 @@ static int request(struct rpc *r, const struct dht_node *to, bool id_known,
 	p->q = (struct rpc_req){ .to = *to, .to_id_known = id_known, .tag = tag };
 	p->tries_left = tries ? tries - 1 : 0;
 	p->q.sent_at = rpc_now(r);
-	p->deadline = p->q.sent_at + rto(r);
+	p->rto = rpc_rto(r, &to->addr);
+	p->deadline = p->q.sent_at + p->rto;
 	p->h = h;
 	p->arg = arg;
 	p->buf = copy;
@@ -294,7 +379,7 @@ static bool answer_challenge(struct rpc *r, struct pending *p, const struct dht_
 	p->challenged = true;
 	/* The round trip is timed from here: the challenge is not the peer being slow. */
 	p->q.sent_at = rpc_now(r);
-	p->deadline = p->q.sent_at + rto(r);
+	p->deadline = p->q.sent_at + p->rto;
 	emit(r, &p->q.to.addr, p->buf, p->len);
 	return true;
 }
@@ -317,7 +402,8 @@ static void on_reply(struct rpc *r, const struct dht_msg *m, const struct dht_ad
 			break; /* nothing answers a notice but a challenge */
 		struct pending done;
 		take(r, i, &done);
-		rtt_sample(r, rpc_now(r) - done.q.sent_at);
+		if (!done.resent)
+			rtt_sample(r, from, rpc_now(r) - done.q.sent_at);
 		done.h->reply(done.arg, &done.q, m);
 		free(done.buf);
 		return;
@@ -388,7 +474,12 @@ static bool expire_one(struct rpc *r, uint64_t now)
 		if (p->tries_left > 0) {
 			/* Back off: the first timeout may only mean a lost datagram or a slow peer. */
 			p->tries_left--;
-			p->deadline = now + 2 * rto(r);
+			p->deadline = now + 2 * p->rto;
+			/* The last try decides that the peer is dead: not before a window no jitter of
+			 * a live peer fills, however short its measured round trips. */
+			if (p->tries_left == 0 && p->deadline < p->q.sent_at + RPC_GIVE_UP_MIN_US)
+				p->deadline = p->q.sent_at + RPC_GIVE_UP_MIN_US;
+			p->resent = true;
 			emit(r, &p->q.to.addr, p->buf, p->len);
 			return true;
 		}

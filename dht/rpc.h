@@ -1,9 +1,9 @@
 /* dht/rpc.h: the request/response layer of the Chord core. Every datagram the core sends or
  * receives passes here: messages are encoded and decoded here, a request waits here for its reply
  * (matched by transaction id, address and node id), is resent when it goes unanswered and timed
- * out after its last try, and round-trip times are measured here. Ring maintenance, lookups and
- * the store are its clients: a request carries a handler whose reply or timeout callback runs
- * exactly once, unless the whole table is dropped. It is also the core's door to its environment
+ * out after its last try, and round-trip times are measured here, per destination. Ring
+ * maintenance, lookups and the store are its clients: a request carries a handler whose reply or
+ * timeout callback runs exactly once, unless the whole table is dropped or the client cancels. It is also the core's door to its environment
  * (clock, randomness, log). The rpc owns its pending requests and their encoded bytes; the stats
  * it counts into belong to the caller. No I/O: datagrams go out through the env's send().
  *
@@ -82,12 +82,24 @@ enum rpc_input_result {
 enum rpc_input_result rpc_input(struct rpc *r, const uint8_t *buf, size_t len,
 				const struct dht_addr *from, bool listening, struct dht_msg *req);
 
+/* The first try's timeout of a request to TO now: TO's measured round trip and its variation,
+ * or the node's over all destinations if TO was never measured, within [rto_min, rto_max]
+ * (and at least RPC_RTO_NEW_MIN_US until TO was measured a few times). */
+uint64_t rpc_rto(struct rpc *r, const struct dht_addr *to);
+#define RPC_RTO_NEW_MIN_US 100000
+/* When an answer from TO is overdue: like rpc_rto(), but with the rto_min floor even for a
+ * destination barely measured, and twice that if TO will challenge the request first (we hold
+ * no token of it). For a client that may then ask another meanwhile, at the cost of one request. */
+uint64_t rpc_rto_hint(struct rpc *r, const struct dht_addr *to);
 /* Resend or time out the requests overdue at NOW. */
 void rpc_expire(struct rpc *r, uint64_t now);
 /* The earliest deadline of a pending request, or UINT64_MAX. */
 uint64_t rpc_next_deadline(const struct rpc *r);
 /* NODE said it is leaving: time out at once every request to it (same id, same address). */
 void rpc_fail_node(struct rpc *r, const struct dht_node *node);
+/* Forget every pending request whose callbacks get ARG, without calling back (the client that
+ * asked no longer waits, e.g. a lookup answered by another node asked in parallel). */
+void rpc_cancel(struct rpc *r, const void *arg);
 /* Forget every pending request without calling back (the node leaves). */
 void rpc_drop_all(struct rpc *r);
 

@@ -13,7 +13,7 @@ void dht_config_default(struct dht_config *cfg)
 	cfg->fix_fingers_us = 2000000;
 	cfg->fix_fingers_fast_us = 100000;
 	cfg->rto_init_us = 500000;
-	cfg->rto_min_us = 100000;
+	cfg->rto_min_us = 10000;
 	cfg->rto_max_us = 2000000;
 	cfg->maint_tries = 3;
 	cfg->lookup_tries = 4;

@@ -38,7 +38,10 @@ struct dht_config {
 	uint64_t fix_fingers_us;  /* one finger per period once all were fixed (default 2 s) */
 	uint64_t fix_fingers_fast_us; /* one finger per period until then (default 100 ms) */
 	uint64_t rto_init_us;     /* first request timeout, before any round trip is measured */
-	uint64_t rto_min_us, rto_max_us; /* default 100 ms and 2 s */
+	/* Request timeouts follow each destination's measured round trip (dht/rpc.c), within
+	 * [rto_min_us, rto_max_us] (default 10 ms and 2 s); a destination measured fewer than three
+	 * times gets at least 100 ms (RPC_RTO_NEW_MIN_US). */
+	uint64_t rto_min_us, rto_max_us;
 	unsigned maint_tries;     /* attempts of a request before its node is taken for dead (3) */
 	unsigned lookup_tries;    /* whole-lookup attempts (default 4; twice that for a join) */
 	uint64_t lookup_retry_us; /* attempt k starts (k-1) times this after the last failed (500 ms) */

@@ -189,6 +189,26 @@ static void test_lookup_during_repair_routes_around(void **state)
 	net_free(net);
 }
 
+/* Issue 14: a dead hop on the way costs about one round trip, not three tries. The route from 5
+ * to 200 goes through 170 (5's finger), which crashed unnoticed: 5 must ask the next node
+ * (130) once 170 is overdue by its own measured round trip (20 ms here), not after 170's retries
+ * (500 ms with the old fixed 100 ms minimum). */
+static void test_dead_hop_costs_one_round_trip(void **state)
+{
+	(void)state;
+	struct net *net = ring12(4);
+	net->n[7].alive = false;
+	struct lres l = lookup(net, &net->n[0], 200);
+	assert_int_equal(l.status, DHT_OK);
+	assert_int_equal(l.owner, 201);
+	assert_true(l.elapsed_us < 150000);
+	/* Each hop on the ring answers in time: one question at a time, no extra hops. */
+	l = lookup(net, &net->n[0], 100);
+	assert_int_equal(l.owner, 128);
+	assert_true(l.hops <= 3);
+	net_free(net);
+}
+
 /* A liar (issue 10): every FIND it answers, it claims the key is its own (SELF). */
 static void liar_send(void *arg, const struct dht_addr *to, const uint8_t *buf, size_t len)
 {
@@ -235,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_graceful_leave),
 		cmocka_unit_test(test_crash_and_repair),
 		cmocka_unit_test(test_lookup_during_repair_routes_around),
+		cmocka_unit_test(test_dead_hop_costs_one_round_trip),
 		cmocka_unit_test(test_lying_hop_is_not_the_owner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -201,6 +201,7 @@ struct lres {
 	bool done;
 	enum dht_status status;
 	unsigned owner, hops;
+	uint64_t elapsed_us; /* on the virtual clock */
 };
 
 static inline void lookup_cb(void *arg, const struct dht_lookup_result *res)
@@ -210,6 +211,7 @@ static inline void lookup_cb(void *arg, const struct dht_lookup_result *res)
 	l->status = res->status;
 	l->owner = (unsigned)id_low64(&res->owner.id);
 	l->hops = res->hops;
+	l->elapsed_us = res->elapsed_us;
 }
 
 static inline struct lres lookup(struct net *net, struct tnode *t, unsigned key)
