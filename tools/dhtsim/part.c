@@ -14,25 +14,6 @@
 /* Periods a heal may take before the schedule counts as not converged. */
 #define HEAL_CAP_PERIODS 120
 
-static void part_config(struct rng *r, unsigned max_nodes, FILE *log, struct sim_config *cfg,
-			struct scen_sched *out)
-{
-	static const unsigned widths[] = { 16, 32, 160 };
-	static const unsigned rs[] = { 2, 3, 4, 8 };
-	sim_config_default(cfg);
-	cfg->seed = rng_next(r);
-	cfg->bits = widths[rng_below(r, 3)];
-	cfg->succ_len = rs[rng_below(r, 4)];
-	cfg->latency = (enum sim_latency)rng_below(r, 3);
-	cfg->latency_ms = 5 + (double)rng_below(r, 46);
-	cfg->window = 16;
-	cfg->check_every_event = true;
-	cfg->log = log;
-	out->bits = cfg->bits;
-	out->r = cfg->succ_len;
-	out->start_nodes = 2 + (unsigned)rng_below(r, max_nodes < 2 ? 1 : max_nodes - 1);
-}
-
 /* Put each member on side 0 or 1, both sides non-empty. */
 static int split_members(struct sim *s, struct rng *r)
 {
@@ -73,7 +54,8 @@ int scen_partition(uint64_t seed, unsigned max_nodes, FILE *log, struct scen_sch
 	out->seed = seed;
 	out->kind = "partition";
 	rng_seed(&r, seed);
-	part_config(&r, max_nodes, log, &cfg, out);
+	scen_sched_config(&r, max_nodes, log, &cfg, out);
+	out->start_nodes = 2 + (unsigned)rng_below(&r, max_nodes < 2 ? 1 : max_nodes - 1);
 	struct sim *s = sim_new(&cfg);
 	if (s == NULL)
 		return -1;

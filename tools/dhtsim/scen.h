@@ -97,6 +97,11 @@ struct scen_sched {
 	uint64_t merges; /* links the cores made to a node of another ring */
 };
 
+struct rng;
+/* A schedule's world drawn from R: id width, r, latency; OUT's bits, r and start_nodes (in
+ * 1..MAX_NODES) are set. Shared by the churn and the partition schedules. */
+void scen_sched_config(struct rng *r, unsigned max_nodes, FILE *log, struct sim_config *cfg,
+		       struct scen_sched *out);
 /* Return 0, or -1 if the world could not be built. LOG (may be NULL) gets the timeline. */
 int scen_schedule(uint64_t seed, unsigned max_nodes, FILE *log, struct scen_sched *out);
 bool scen_sched_passed(const struct scen_sched *r);
