@@ -59,6 +59,11 @@ struct dht {
 	dht_join_cb *join_cb;
 	void *join_arg;
 
+	/* merge.c */
+	uint64_t merge_at;
+	bool merge_busy;        /* a probe, its lookup or its trymerge is under way */
+	unsigned merge_next;    /* the passive list entry probed next */
+
 	/* lookup.c */
 	struct lookup *lookups;
 

@@ -22,6 +22,7 @@
 #include "dht/ring.h"
 
 #include "dht/lookup.h"
+#include "dht/merge.h"
 
 #include <string.h>
 
@@ -79,6 +80,7 @@ static void become_joined(struct dht *d)
 	d->fix_at = now + d->cfg.fix_fingers_fast_us;
 	d->fingers_fast = true;
 	d->next_finger = 0;
+	merge_start(d, now);
 	d->joined(d);
 }
 
@@ -247,6 +249,7 @@ static void on_stab_timeout(struct dht *d, const struct rpc_req *p)
 	}
 	rpc_log(d->rpc, DHT_LOG_INFO, "successor did not answer; falling back to the next one");
 	d->lone_failures = 0;
+	routing_note_lost(&d->rt, &p->to);
 	routing_forget(&d->rt, &p->to.id);
 	d->stabilizing = false;
 	stabilize(d);
@@ -289,6 +292,7 @@ static void on_leave(struct dht *d, const struct dht_node *from)
 		return;
 	}
 	bool first = routing_forget(&d->rt, &from->id);
+	routing_drop_lost(&d->rt, &from->id);
 	if (first && d->state == DHT_JOINED)
 		d->stabilize_at = rpc_now(d->rpc);
 	rpc_fail_node(d->rpc, from);
@@ -297,8 +301,10 @@ static void on_leave(struct dht *d, const struct dht_node *from)
 void ring_suspect(struct dht *d, const struct dht_id *id)
 {
 	for (unsigned i = 0; i < d->rt.bits; i++)
-		if (d->rt.finger_ok[i] && id_eq(&d->rt.finger[i].id, id))
+		if (d->rt.finger_ok[i] && id_eq(&d->rt.finger[i].id, id)) {
+			routing_note_lost(&d->rt, &d->rt.finger[i]);
 			d->rt.finger_ok[i] = false;
+		}
 	if (id_eq(&d->rt.succ[0].id, id) && !d->stabilizing)
 		d->stabilize_at = rpc_now(d->rpc);
 	if (d->rt.has_pred && id_eq(&d->rt.pred.id, id) && !d->checking_pred)
@@ -423,6 +429,7 @@ static void check_timeout(void *arg, const struct rpc_req *q)
 	struct dht *d = arg;
 	d->checking_pred = false;
 	rpc_log(d->rpc, DHT_LOG_INFO, "predecessor did not answer; cleared");
+	routing_note_lost(&d->rt, &q->to);
 	routing_forget(&d->rt, &q->to.id);
 }
 
@@ -470,6 +477,7 @@ void ring_tick(struct dht *d, uint64_t now)
 		check_pred(d);
 	if (d->fix_at <= now)
 		fix_next(d);
+	merge_tick(d, now);
 }
 
 uint64_t ring_next_deadline(const struct dht *d)
@@ -477,5 +485,7 @@ uint64_t ring_next_deadline(const struct dht *d)
 	uint64_t next = d->stabilize_at;
 	if (d->check_pred_at < next)
 		next = d->check_pred_at;
+	if (merge_next_deadline(d) < next)
+		next = merge_next_deadline(d);
 	return d->fix_at < next ? d->fix_at : next;
 }

@@ -71,6 +71,34 @@ static bool same_node(const struct dht_node *a, const struct dht_node *b)
 	return id_eq(&a->id, &b->id) && dht_addr_eq(&a->addr, &b->addr);
 }
 
+void routing_note_lost(struct routing *rt, const struct dht_node *node)
+{
+	if (id_eq(&node->id, &rt->self.id))
+		return;
+	for (unsigned i = 0; i < rt->nlost; i++)
+		if (id_eq(&rt->lost[i].id, &node->id)) {
+			rt->lost[i] = *node;
+			return;
+		}
+	if (rt->nlost < ROUTING_MAX_LOST) {
+		rt->lost[rt->nlost++] = *node;
+		return;
+	}
+	rt->lost[rt->lost_next] = *node;
+	rt->lost_next = (rt->lost_next + 1) % ROUTING_MAX_LOST;
+}
+
+void routing_drop_lost(struct routing *rt, const struct dht_id *id)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < rt->nlost; i++)
+		if (!id_eq(&rt->lost[i].id, id))
+			rt->lost[k++] = rt->lost[i];
+	rt->nlost = k;
+	if (rt->lost_next >= ROUTING_MAX_LOST || rt->lost_next > k)
+		rt->lost_next = 0;
+}
+
 bool routing_at(const struct routing *rt, const struct dht_node *node)
 {
 	if (rt->has_pred && same_node(&rt->pred, node))

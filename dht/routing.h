@@ -12,6 +12,8 @@
 #include "dht/msg.h"
 
 #define ROUTING_MAX_SUCC 32
+/* Nodes we lost contact with, kept to probe later: a partition that heals is found this way. */
+#define ROUTING_MAX_LOST 8
 
 struct routing {
 	struct dht_node self;
@@ -23,6 +25,9 @@ struct routing {
 	struct dht_node succ[ROUTING_MAX_SUCC];
 	bool finger_ok[ID_MAX_BITS];
 	struct dht_node finger[ID_MAX_BITS];
+	/* The passive list (Shafaat et al., P2P 2007): lost[0..nlost), oldest replaced first. */
+	unsigned nlost, lost_next;
+	struct dht_node lost[ROUTING_MAX_LOST];
 };
 
 /* Start as a ring of one: successor is self, no predecessor, no fingers. */
@@ -40,6 +45,12 @@ void routing_adopt(struct routing *rt, const struct dht_node *head, const struct
  * successor list empties, the node falls back to being its own successor. Return true if ID was
  * the first successor. */
 bool routing_forget(struct routing *rt, const struct dht_id *id);
+
+/* Remember NODE (not self) as lost: it stopped answering while it was a neighbour or finger. A
+ * node already listed is kept once; when the list is full the oldest entry gives way. */
+void routing_note_lost(struct routing *rt, const struct dht_node *node);
+/* Remove ID from the passive list (it answered, or left on purpose). */
+void routing_drop_lost(struct routing *rt, const struct dht_id *id);
 
 /* If KEY lies in (self, succ[j]] for some j, walking the list in order, return that j; else -1.
  * In a ring of one (succ[0] == self) every key is in (self, self] and 0 is returned. */

@@ -113,6 +113,7 @@ struct dht_stats {
 	uint64_t timeouts;
 	uint64_t lookups, lookups_failed;
 	uint64_t stabilizations;
+	uint64_t merges;                       /* links made to a node of another ring */
 };
 
 #endif

@@ -126,6 +126,35 @@ static void test_forget(void **state)
 	assert_succ(&rt, (unsigned[]){ 10 }, 1);
 }
 
+/* The passive list: each lost node once, never self, the oldest replaced when full, and an
+ * entry removed on request. */
+static void test_passive_list(void **state)
+{
+	(void)state;
+	struct routing rt;
+	struct dht_node self = nd(10), n;
+	routing_init(&rt, &self, 8, 4);
+	routing_note_lost(&rt, &self);
+	assert_int_equal(rt.nlost, 0);
+	for (unsigned v = 1; v <= ROUTING_MAX_LOST; v++) {
+		n = nd(20 + v);
+		routing_note_lost(&rt, &n);
+	}
+	n = nd(21);
+	routing_note_lost(&rt, &n);
+	assert_int_equal(rt.nlost, ROUTING_MAX_LOST);
+	/* Full: the next one takes the oldest slot. */
+	n = nd(99);
+	routing_note_lost(&rt, &n);
+	assert_int_equal(rt.nlost, ROUTING_MAX_LOST);
+	assert_true(id_eq(&rt.lost[0].id, &n.id));
+	n = nd(22);
+	routing_drop_lost(&rt, &n.id);
+	assert_int_equal(rt.nlost, ROUTING_MAX_LOST - 1);
+	for (unsigned i = 0; i < rt.nlost; i++)
+		assert_false(id_eq(&rt.lost[i].id, &n.id));
+}
+
 static void test_owner_in_succ(void **state)
 {
 	(void)state;
@@ -216,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_adopt_cuts_where_list_jumps_over_self),
 		cmocka_unit_test(test_distinct_successors),
 		cmocka_unit_test(test_forget),
+		cmocka_unit_test(test_passive_list),
 		cmocka_unit_test(test_owner_in_succ),
 		cmocka_unit_test(test_closest_preceding),
 		cmocka_unit_test(test_fingers),

@@ -37,6 +37,8 @@ static const char usage[] =
 	"                       and print path lengths against the Chord paper's bounds\n"
 	"  --schedules K        run K small random churn schedules (seeds S..S+K-1)\n"
 	"  --max-nodes M        largest ring in a schedule (default 12)\n"
+	"  --partition          with --schedules: split the ring into two sides for 1..60 s,\n"
+	"                       heal, and require one correct ring again (ring unification)\n"
 	"  --json               print JSON instead of a summary\n"
 	"  --no-timing          leave out wall time and memory (output then depends on the seed only)\n"
 	"  --verbose            print the timeline, core logs, violations and bad lookups to stderr\n"
@@ -45,7 +47,7 @@ static const char usage[] =
 
 struct cli {
 	struct scen_opts o;
-	bool json, timing, path_table, window_set;
+	bool json, timing, path_table, window_set, partition;
 	unsigned min_log2, max_log2, max_nodes;
 	uint64_t schedules;
 };
@@ -146,6 +148,8 @@ static bool flag_opt(struct cli *c, const char *opt)
 		c->timing = false;
 	else if (strcmp(opt, "--path-table") == 0)
 		c->path_table = true;
+	else if (strcmp(opt, "--partition") == 0)
+		c->partition = true;
 	else if (strcmp(opt, "--safe-crashes") == 0)
 		c->o.safe_crashes = true;
 	else if (strcmp(opt, "--check-every-event") == 0)
@@ -181,6 +185,7 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, V_FLAG },
 	{ "no-timing", no_argument, NULL, V_FLAG },
 	{ "path-table", no_argument, NULL, V_FLAG },
+	{ "partition", no_argument, NULL, V_FLAG },
 	{ "safe-crashes", no_argument, NULL, V_FLAG },
 	{ "check-every-event", no_argument, NULL, V_FLAG },
 	{ "verbose", no_argument, NULL, V_FLAG },
@@ -347,7 +352,7 @@ static int run_table(struct cli *c)
 }
 
 struct sched_sum {
-	uint64_t run, failed, violations, unconverged, lookups, bad, skipped, events;
+	uint64_t run, failed, violations, unconverged, lookups, bad, skipped, events, merges;
 	unsigned max_rounds;
 	uint64_t slowest; /* the seed that took max_rounds */
 	uint64_t rounds_sum, first_failed[8];
@@ -364,6 +369,7 @@ static void sched_add(struct sched_sum *t, const struct scen_sched *r)
 	t->bad += r->lookups_bad;
 	t->skipped += r->skipped;
 	t->events += r->joins + r->crashes + r->leaves;
+	t->merges += r->merges;
 	if (r->converged) {
 		if (r->rounds > t->max_rounds) {
 			t->max_rounds = r->rounds;
@@ -408,9 +414,13 @@ static void sched_print(const struct cli *c, const struct sched_sum *t, double w
 	for (uint64_t k = 0; k < t->violating && k < 8; k++)
 		printf("%s%llu", k ? ", " : " (seeds ", (unsigned long long)t->first_violating[k]);
 	printf("%s\n", t->violating ? ")" : "");
-	printf("converged              %llu of %llu; rounds after churn stops: max %u (seed %llu), mean %.2f\n",
-	       (unsigned long long)conv, (unsigned long long)t->run, t->max_rounds,
+	printf("converged              %llu of %llu; rounds after %s: max %u (seed %llu), mean %.2f\n",
+	       (unsigned long long)conv, (unsigned long long)t->run,
+	       c->partition ? "the heal" : "churn stops", t->max_rounds,
 	       (unsigned long long)t->slowest, mean);
+	if (c->partition)
+		printf("links to another ring  %llu (ring unification steps)\n",
+		       (unsigned long long)t->merges);
 	printf("rounds histogram       0:%llu 1:%llu 2:%llu 3:%llu 4:%llu 5+:%llu\n",
 	       (unsigned long long)t->rounds_hist[0], (unsigned long long)t->rounds_hist[1],
 	       (unsigned long long)t->rounds_hist[2], (unsigned long long)t->rounds_hist[3],
@@ -420,8 +430,9 @@ static void sched_print(const struct cli *c, const struct sched_sum *t, double w
 	printf("lookups after churn    %llu, %llu failed or wrong\n", (unsigned long long)t->lookups,
 	       (unsigned long long)t->bad);
 	for (uint64_t k = 0; k < t->failed && k < 8; k++)
-		printf("failed schedule        replay: dhtsim --schedules 1 --seed %llu --max-nodes %u --verbose\n",
-		       (unsigned long long)t->first_failed[k], c->max_nodes);
+		printf("failed schedule        replay: dhtsim --schedules 1 --seed %llu --max-nodes %u%s --verbose\n",
+		       (unsigned long long)t->first_failed[k], c->max_nodes,
+		       c->partition ? " --partition" : "");
 	if (wall >= 0)
 		printf("wall time              %.2f s\n", wall);
 }
@@ -433,7 +444,9 @@ static int run_schedules(struct cli *c)
 	memset(&t, 0, sizeof t);
 	for (uint64_t k = 0; k < c->schedules; k++) {
 		struct scen_sched r;
-		if (scen_schedule(c->o.sim.seed + k, c->max_nodes, c->o.sim.log, &r)) {
+		int (*run)(uint64_t, unsigned, FILE *, struct scen_sched *) =
+			c->partition ? scen_partition : scen_schedule;
+		if (run(c->o.sim.seed + k, c->max_nodes, c->o.sim.log, &r)) {
 			fprintf(stderr, "dhtsim: cannot build the simulated world (out of memory?)\n");
 			return 3;
 		}

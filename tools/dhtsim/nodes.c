@@ -68,6 +68,7 @@ void sim_add_core_stats(struct sim_totals *t, const struct dht_stats *st)
 	t->received += st->received;
 	t->timeouts += st->timeouts;
 	t->unsolicited += st->dropped_unsolicited;
+	t->merges += st->merges;
 	for (int k = 0; k < DHT_DECODE_NRESULTS; k++)
 		t->decode_dropped[k] += st->dropped[k];
 }

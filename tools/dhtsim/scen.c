@@ -278,8 +278,8 @@ static void sched_event(struct sim *s, unsigned what, unsigned max_nodes, struct
 		out->leaves += sim_leave(s, v) == 0;
 }
 
-static void sched_config(struct rng *r, unsigned max_nodes, FILE *log, struct sim_config *cfg,
-			 struct scen_sched *out)
+void scen_sched_config(struct rng *r, unsigned max_nodes, FILE *log, struct sim_config *cfg,
+		       struct scen_sched *out)
 {
 	static const unsigned widths[] = { 8, 16, 160 };
 	static const unsigned rs[] = { 2, 3, 4, 8 };
@@ -304,7 +304,7 @@ int scen_schedule(uint64_t seed, unsigned max_nodes, FILE *log, struct scen_sche
 	memset(out, 0, sizeof *out);
 	out->seed = seed;
 	rng_seed(&r, seed);
-	sched_config(&r, max_nodes ? max_nodes : 1, log, &cfg, out);
+	scen_sched_config(&r, max_nodes ? max_nodes : 1, log, &cfg, out);
 	unsigned kind = (unsigned)rng_below(&r, 4);
 	unsigned nev = 1 + (unsigned)rng_below(&r, 2 * (uint64_t)out->start_nodes + 2);
 	out->kind = kind_names[kind];

@@ -94,10 +94,23 @@ struct scen_sched {
 	bool converged;
 	unsigned rounds; /* stabilization periods from the last event to a correct ring */
 	uint64_t lookups, lookups_bad;
+	uint64_t merges; /* links the cores made to a node of another ring */
 };
 
+struct rng;
+/* A schedule's world drawn from R: id width, r, latency; OUT's bits, r and start_nodes (in
+ * 1..MAX_NODES) are set. Shared by the churn and the partition schedules. */
+void scen_sched_config(struct rng *r, unsigned max_nodes, FILE *log, struct sim_config *cfg,
+		       struct scen_sched *out);
 /* Return 0, or -1 if the world could not be built. LOG (may be NULL) gets the timeline. */
 int scen_schedule(uint64_t seed, unsigned max_nodes, FILE *log, struct scen_sched *out);
 bool scen_sched_passed(const struct scen_sched *r);
+
+/* One partition schedule (part.c), drawn from SEED: a ring of 2..MAX_NODES members is split
+ * into two random sides for 1..60 stabilization periods, then healed; it must become one
+ * correct ring (rounds: periods from the heal), keep Zave's invariants for a while after, and
+ * answer lookups right.
+ * Return 0, or -1 if the world could not be built. */
+int scen_partition(uint64_t seed, unsigned max_nodes, FILE *log, struct scen_sched *out);
 
 #endif

@@ -80,13 +80,43 @@ static void unlink_dgram(struct sim *s, struct dgram *g)
 		g->next->prev = g->prev;
 }
 
+static uint8_t sim_side(const struct sim *s, uint32_t i)
+{
+	return i < s->ngroup ? s->group[i] : 0;
+}
+
+int sim_split(struct sim *s, const uint8_t *group, size_t n)
+{
+	uint8_t *g = malloc(n ? n : 1);
+	if (g == NULL)
+		return -1;
+	memcpy(g, group, n);
+	free(s->group);
+	s->group = g;
+	s->ngroup = n;
+	s->split = true;
+	changed(s);
+	sim_logf(s, "network split");
+	return 0;
+}
+
+void sim_heal(struct sim *s)
+{
+	s->split = false;
+	s->merging = true;
+	changed(s);
+	sim_logf(s, "network healed");
+}
+
 static void deliver(void *ctx, void *arg, uint64_t u)
 {
 	struct sim *s = ctx;
 	struct dgram *g = arg;
 	struct snode *n = sim_node(s, (long)u);
 	unlink_dgram(s, g);
-	if (n) {
+	if (n && s->split && sim_side(s, g->from) != sim_side(s, g->to)) {
+		s->tot.cut++;
+	} else if (n) {
 		struct dht_addr from = index_addr(g->from);
 		s->tot.delivered++;
 		dht_input(n->d, g->buf, g->len, &from);
@@ -241,6 +271,7 @@ void sim_free(struct sim *s)
 	truth_free(s->truth);
 	idset_free(s->ids);
 	checker_free(s->checker);
+	free(s->group);
 	free(s->node);
 	free(s->slot);
 	free(s->freeslot);
@@ -636,7 +667,10 @@ static void run_check(struct sim *s)
 		return;
 	}
 	s->tot.checks++;
-	s->tot.violations += s->last.violations;
+	if (s->merging && s->last.ring_correct)
+		s->merging = false;
+	if (!s->split && !s->merging)
+		s->tot.violations += s->last.violations;
 	if (s->last.ring_correct && !s->converged) {
 		s->converged = true;
 		s->converge_us = evq_now(s->q) - s->last_change;

@@ -52,6 +52,8 @@ void sim_stats_add(struct sim_lookup_stats *to, const struct sim_lookup_stats *f
 
 struct sim_totals {
 	uint64_t sent, lost, delivered, to_dead;       /* the network */
+	uint64_t cut;                                  /* dropped between split groups */
+	uint64_t merges;                               /* the cores' links to another ring */
 	uint64_t received, timeouts, unsolicited;      /* the cores' counters, summed */
 	uint64_t decode_dropped[DHT_DECODE_NRESULTS];
 	uint64_t joins_ok, joins_refused, joins_failed, crashes, leaves;
@@ -83,6 +85,12 @@ int sim_join_status(const struct sim *s, uint32_t i);
 /* Crash node I at once, or have it leave gracefully. Return 0, or -1 if it is not alive. */
 int sim_crash(struct sim *s, uint32_t i);
 int sim_leave(struct sim *s, uint32_t i);
+/* Partition the network: GROUP[i] (0 or 1) is node i's side, for i < N (later nodes: side 0).
+ * Until sim_heal(), a datagram between sides is dropped when it arrives, and the invariant
+ * checks are suspended (each side is a ring of its own). Return 0, or -1 if memory runs out. */
+int sim_split(struct sim *s, const uint8_t *group, size_t n);
+/* Reconnect the sides. Invariants count again once a check finds one correct ring. */
+void sim_heal(struct sim *s);
 /* Remove the live nodes whose join failed. */
 void sim_reap(struct sim *s);
 /* Is crashing node I safe for the core's stated assumption: would every live node keep a live

@@ -60,6 +60,12 @@ struct sim {
 	struct check_result last;
 	uint64_t last_change, converge_us, acc_at;
 	bool converged, oom;
+	/* sim_split(): group[i] of node i (0 beyond ngroup); while split, datagrams between groups
+	 * are dropped; from sim_heal() until the ring is one again, two rings are expected and
+	 * the invariants are not counted. */
+	uint8_t *group;
+	size_t ngroup;
+	bool split, merging;
 	struct sim_totals tot;
 	unsigned logged;
 };

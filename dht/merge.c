@@ -1,0 +1,119 @@
+/* Ring unification. A ring that split in a partition repairs into two consistent rings, and
+ * Chord's stabilization alone never joins them again: no pointer leads from one to the other.
+ * This module makes the first such pointer; stabilization does the rest.
+ *
+ *   probe   every merge period, ask one node of the passive list for its neighbours (GET_NEIGH).
+ *           Silence keeps it listed; an answer as a ring member removes it and goes on:
+ *   mlookup look our own id up through the node that answered: in its ring, that finds the node
+ *           that would be our successor there (in our own ring it finds our successor, and
+ *           nothing more happens).
+ *   trymerge query that node (it must answer before we rely on it). If it lies between us and
+ *           our successor, it becomes our successor, with its list; in any case we notify it,
+ *           and its rectify takes us as predecessor when we lie between it and its own.
+ * Each link made is a crossing between the rings; the nodes around it then find closer
+ * successors through their successors' predecessors, round after round, until the two rings
+ * are zipped into one (the paper's gradual unification, with many crossings in parallel as
+ * many nodes probe). Keys follow the predecessor changes through the usual hand-off. */
+#include "dht/merge.h"
+
+#include "dht/lookup.h"
+
+#include <string.h>
+
+/* Probe period, in stabilization periods: a healed partition is noticed within a few seconds
+ * while a long-dead entry costs one request per period at most. */
+#define MERGE_PERIODS 2
+
+enum merge_req { M_PROBE, M_ADOPT };
+static const struct rpc_handler merge_handler;
+
+static void request_neigh(struct dht *d, const struct dht_node *to, enum merge_req tag)
+{
+	struct dht_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = DHT_GET_NEIGH;
+	if (rpc_request(d->rpc, to, true, &m, d->cfg.maint_tries, &merge_handler, d, tag) != 0) {
+		rpc_log(d->rpc, DHT_LOG_ERROR, "out of memory for a request");
+		d->merge_busy = false;
+	}
+}
+
+void merge_start(struct dht *d, uint64_t now)
+{
+	d->merge_at = now + MERGE_PERIODS * d->cfg.stabilize_us;
+	d->merge_busy = false;
+}
+
+void merge_tick(struct dht *d, uint64_t now)
+{
+	if (d->merge_at > now)
+		return;
+	d->merge_at = now + MERGE_PERIODS * d->cfg.stabilize_us;
+	if (d->state != DHT_JOINED || d->merge_busy || d->rt.nlost == 0)
+		return;
+	d->merge_next %= d->rt.nlost;
+	struct dht_node to = d->rt.lost[d->merge_next++];
+	d->merge_busy = true;
+	request_neigh(d, &to, M_PROBE);
+}
+
+uint64_t merge_next_deadline(const struct dht *d)
+{
+	return d->merge_at;
+}
+
+static void merge_found(void *arg, const struct dht_lookup_result *res)
+{
+	struct dht *d = arg;
+	const struct dht_node *o = &res->owner;
+	if (res->status != DHT_OK || d->state != DHT_JOINED || routing_is_self(&d->rt, o) ||
+	    id_eq(&o->id, &d->rt.succ[0].id)) {
+		d->merge_busy = false;
+		return;
+	}
+	request_neigh(d, o, M_ADOPT);
+}
+
+static void trymerge(struct dht *d, const struct rpc_req *q, const struct dht_msg *m)
+{
+	const struct dht_node *o = &q->to;
+	if (id_eq(&d->rt.succ[0].id, &d->rt.self.id) ||
+	    id_in_oo(&o->id, &d->rt.self.id, &d->rt.succ[0].id)) {
+		rpc_log(d->rpc, DHT_LOG_INFO, "merge: a node of another ring becomes our successor");
+		routing_adopt(&d->rt, o, m->u.neigh.succ, m->u.neigh.nsucc);
+		d->stabilize_at = rpc_now(d->rpc);
+	} else {
+		rpc_log(d->rpc, DHT_LOG_INFO, "merge: told a node of another ring about us");
+	}
+	d->stats.merges++;
+	struct dht_msg n;
+	memset(&n, 0, sizeof n);
+	n.type = DHT_NOTIFY;
+	rpc_send(d->rpc, &o->addr, &n);
+}
+
+static void merge_reply(void *arg, const struct rpc_req *q, const struct dht_msg *m)
+{
+	struct dht *d = arg;
+	if (m->type != DHT_NEIGH || d->state != DHT_JOINED) {
+		d->merge_busy = false;
+		return;
+	}
+	if (q->tag == M_ADOPT) {
+		d->merge_busy = false;
+		trymerge(d, q, m);
+		return;
+	}
+	routing_drop_lost(&d->rt, &q->to.id);
+	if (lookup_start(d, &d->rt.self.id, &q->to.addr, true, merge_found, d) != 0)
+		d->merge_busy = false;
+}
+
+static void merge_timeout(void *arg, const struct rpc_req *q)
+{
+	(void)q;
+	struct dht *d = arg;
+	d->merge_busy = false;
+}
+
+static const struct rpc_handler merge_handler = { merge_reply, merge_timeout };
