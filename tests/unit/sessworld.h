@@ -418,14 +418,16 @@ static inline void expect_fault(struct raw *r, const uint8_t *p, size_t n)
 
 /* ---- several raw peers on one node ---- */
 
-/* Connect a raw peer with peer id byte ID to ND and handshake. */
-static inline struct conn *raw_peer(struct world *w, struct node *nd, uint8_t id)
+/* Connect a raw peer with peer id byte ID to ND and send its handshake; return what
+ * session_input() said, and the connection in *OUT. */
+static inline int raw_peer_try(struct world *w, struct node *nd, uint8_t id, struct conn **out)
 {
 	struct conn *c = &w->conns[w->nc++];
 	c->n[0] = nd;
 	c->e[0].c = c;
 	c->e[0].side = 0;
 	c->slot[0] = session_peer_add(nd->s, &c->e[0], false);
+	assert_true(c->slot[0] >= 0);
 	struct wire_handshake hs = { .version = WIRE_VERSION };
 	memcpy(hs.network, "testnet!", WIRE_NETWORK_ID_LEN);
 	memcpy(hs.content, manifest_id(w->m), WIRE_CONTENT_ID_LEN);
@@ -434,7 +436,15 @@ static inline struct conn *raw_peer(struct world *w, struct node *nd, uint8_t id
 	struct bwriter bw;
 	bw_init(&bw, b, sizeof b);
 	wire_put_handshake(&bw, &hs);
-	assert_int_equal(session_input(nd->s, (uint32_t)c->slot[0], b, bw.len), 0);
+	*out = c;
+	return session_input(nd->s, (uint32_t)c->slot[0], b, bw.len);
+}
+
+/* Connect a raw peer with peer id byte ID to ND and handshake. */
+static inline struct conn *raw_peer(struct world *w, struct node *nd, uint8_t id)
+{
+	struct conn *c;
+	assert_int_equal(raw_peer_try(w, nd, id, &c), 0);
 	return c;
 }
 

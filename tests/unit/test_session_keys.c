@@ -14,23 +14,8 @@
  * what session_input() said, and the connection in *OUT. */
 static int hs_from(struct world *w, struct node *nd, uint8_t host, uint8_t id, struct conn **out)
 {
-	struct conn *c = &w->conns[w->nc];
-	w->host[w->nc++] = host;
-	c->n[0] = nd;
-	c->e[0].c = c;
-	c->e[0].side = 0;
-	c->slot[0] = session_peer_add(nd->s, &c->e[0], false);
-	assert_true(c->slot[0] >= 0);
-	struct wire_handshake hs = { .version = WIRE_VERSION };
-	memcpy(hs.network, "testnet!", WIRE_NETWORK_ID_LEN);
-	memcpy(hs.content, manifest_id(w->m), WIRE_CONTENT_ID_LEN);
-	memset(hs.peer, id, WIRE_PEER_ID_LEN);
-	uint8_t b[128];
-	struct bwriter bw;
-	bw_init(&bw, b, sizeof b);
-	wire_put_handshake(&bw, &hs);
-	*out = c;
-	return session_input(nd->s, (uint32_t)c->slot[0], b, bw.len);
+	w->host[w->nc] = host;
+	return raw_peer_try(w, nd, id, out);
 }
 
 static struct world *keyed_world(void)
