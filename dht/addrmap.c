@@ -160,8 +160,3 @@ void *addrmap_put(struct addrmap *m, const struct dht_addr *a, uint64_t now, boo
 	memset(rec, 0, m->rec_size);
 	return rec;
 }
-
-size_t addrmap_count(const struct addrmap *m)
-{
-	return m->count;
-}

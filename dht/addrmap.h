@@ -26,6 +26,4 @@ void *addrmap_get(struct addrmap *m, const struct dht_addr *a, uint64_t now);
  * used entry if the map is full. NULL if memory runs out. */
 void *addrmap_put(struct addrmap *m, const struct dht_addr *a, uint64_t now, bool *added);
 
-size_t addrmap_count(const struct addrmap *m);
-
 #endif

@@ -117,11 +117,6 @@ int br_ref(struct breader *r, const uint8_t **out, size_t n)
 	return 0;
 }
 
-int br_skip(struct breader *r, size_t n)
-{
-	return br_take(r, n) ? 0 : -1;
-}
-
 void bw_init(struct bwriter *w, void *buf, size_t cap)
 {
 	w->p = buf;

@@ -25,7 +25,6 @@ int br_u64(struct breader *r, uint64_t *v);
 int br_bytes(struct breader *r, void *out, size_t n);
 /* Point *OUT at the next N bytes inside the buffer (no copy) and skip them. */
 int br_ref(struct breader *r, const uint8_t **out, size_t n);
-int br_skip(struct breader *r, size_t n);
 
 struct bwriter {
 	uint8_t *p;

@@ -177,16 +177,3 @@ int id_from_hex(struct dht_id *out, const char *s, unsigned bits)
 	*out = v;
 	return 0;
 }
-
-double id_fraction(const struct dht_id *a, unsigned bits)
-{
-	/* The top 53 bits of the value are all a double can hold. */
-	double f = 0.0, scale = 1.0;
-	int top = ID_MAX_BITS - (int)bits;
-	for (int bit = top; bit < ID_MAX_BITS && bit < top + 53; bit++) {
-		scale *= 0.5;
-		if (a->b[bit / 8] & (0x80u >> (bit % 8)))
-			f += scale;
-	}
-	return f;
-}

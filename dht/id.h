@@ -58,7 +58,4 @@ void id_to_hex(const struct dht_id *a, unsigned bits, char out[ID_HEX_MAX]);
  * many digits, or the value does not fit in BITS bits. */
 int id_from_hex(struct dht_id *out, const char *s, unsigned bits);
 
-/* The id as a fraction of the circle in [0,1), for statistics and plots. */
-double id_fraction(const struct dht_id *a, unsigned bits);
-
 #endif

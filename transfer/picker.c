@@ -119,11 +119,6 @@ uint32_t picker_chunk_peers(const struct picker *pk, uint32_t i)
 	return i < pk->n ? rarity_count(pk->rar, i) + pk->nall : 0;
 }
 
-uint32_t picker_have_count(const struct picker *pk)
-{
-	return pk->nhave;
-}
-
 bool picker_complete(const struct picker *pk)
 {
 	return pk->nhave == pk->n;

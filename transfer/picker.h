@@ -75,7 +75,6 @@ int picker_set_have(struct picker *pk, uint32_t i);
 bool picker_have(const struct picker *pk, uint32_t i);
 /* How many of the peers have chunk I (peers with every chunk included); 0 if out of range. */
 uint32_t picker_chunk_peers(const struct picker *pk, uint32_t i);
-uint32_t picker_have_count(const struct picker *pk);
 bool picker_complete(const struct picker *pk);
 /* Return whether every missing block that any peer can give is already requested, so that
  * picker_fill() now hands out duplicates (bounded by endgame_dups). */

@@ -165,7 +165,4 @@ bool session_withdrawn(const struct session *s, uint32_t chunk);
  * manifest is not known yet). *WITHDRAWN: a peer told us it withdrew that chunk. */
 uint32_t session_orphan(const struct session *s, bool *withdrawn);
 
-/* The peer id of the peer in SLOT, or NULL before its handshake. */
-const uint8_t *session_peer_id(const struct session *s, uint32_t slot);
-
 #endif

@@ -484,9 +484,3 @@ void session_stats(const struct session *s, struct session_stats *out)
 	out->have = s->have ? bitfield_count(s->have) : 0;
 	out->chunks = s->m ? manifest_chunk_count(s->m) : 0;
 }
-
-const uint8_t *session_peer_id(const struct session *s, uint32_t slot)
-{
-	const struct peer *p = slot_peer(s, slot);
-	return p && p->hs_got ? p->id : NULL;
-}

@@ -82,7 +82,7 @@ static int out_answer(struct peer *p, uint32_t chunk, uint32_t offset, uint32_t 
 
 /* ---- interest and requests ---- */
 
-void exch_fill(struct session *s, struct peer *p)
+static void exch_fill(struct session *s, struct peer *p)
 {
 	if (p->pp == NULL || p->peer_choking || !p->am_interested)
 		return;
@@ -262,7 +262,7 @@ int exch_ready_all(struct session *s, struct peer *cur)
 	return gone;
 }
 
-void exch_peer_forget(struct session *s, struct peer *p)
+static void exch_peer_forget(struct session *s, struct peer *p)
 {
 	seed_peer_lost(s, p);
 	if (p->pp)
@@ -398,7 +398,7 @@ void exch_serve(struct session *s, struct peer *p)
 		p->rq_head = p->rq_end = 0;
 }
 
-void exch_set_choke(struct session *s, struct peer *p, bool choke)
+static void exch_set_choke(struct session *s, struct peer *p, bool choke)
 {
 	if (p->am_choking == choke)
 		return;

@@ -119,7 +119,6 @@ static inline struct peer *sess_slot(const struct session *s, uint32_t i)
  * session_seed.c; all of them -> session_peer.c, which calls none of them. */
 
 /* session_peer.c */
-uint64_t sess_now(struct session *s);
 void sess_log(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sess_send(struct session *s, struct peer *p, const uint8_t *buf, size_t len);
 /* Encode one frame with FN's writer into the session's frame buffer and send it. */
@@ -145,7 +144,6 @@ void sess_choke_run(struct session *s, uint64_t now);
  * whose message got us here, was ended on the way, else 0. */
 int exch_ready_all(struct session *s, struct peer *cur);
 int exch_peer_ready(struct session *s, struct peer *p);
-void exch_peer_forget(struct session *s, struct peer *p);
 int exch_bitfield(struct session *s, struct peer *p, const uint8_t *bits, uint32_t len);
 int exch_have(struct session *s, struct peer *p, uint32_t chunk);
 int exch_request(struct session *s, struct peer *p, const struct wire_span *sp);
@@ -154,9 +152,7 @@ int exch_reject(struct session *s, struct peer *p, const struct wire_span *sp);
 int exch_block(struct session *s, struct peer *p, const struct wire_block *b);
 void exch_choked(struct session *s, struct peer *p, bool choked);
 void exch_interested(struct session *s, struct peer *p, bool interested);
-void exch_set_choke(struct session *s, struct peer *p, bool choke);
 void exch_serve(struct session *s, struct peer *p);
-void exch_fill(struct session *s, struct peer *p);
 void exch_fill_all(struct session *s);
 /* Send NOT_INTERESTED to P if it has had nothing for us for the linger time. Return when to
  * look again, or UINT64_MAX. */

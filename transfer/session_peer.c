@@ -9,11 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t sess_now(struct session *s)
-{
-	return s->now;
-}
-
 void sess_log(struct session *s, const char *fmt, ...)
 {
 	if (s->env.log == NULL)

@@ -106,15 +106,3 @@ int fd_is_own_file(int fd)
 	struct stat sb;
 	return fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_nlink <= 1;
 }
-
-const char *rel_under(const char *base, const char *full)
-{
-	size_t n = strlen(base);
-	while (n > 1 && base[n - 1] == '/')
-		n--;
-	if (strncmp(base, full, n) != 0)
-		return NULL;
-	if (n == 1 && base[0] == '/')
-		return full + 1;
-	return full[n] == '/' ? full + n + 1 : NULL;
-}

@@ -21,8 +21,5 @@ int mkdirs_beneath(const char *base, const char *rel, int parents_only);
 /* Whether FD is a regular file with no other name: what a download may write into. A hard link
  * or a FIFO planted where a download goes would otherwise redirect or stall its writes. */
 int fd_is_own_file(int fd);
-/* REL as a path under BASE's path FULL: FULL past BASE and its '/', or NULL if FULL does not
- * lie under BASE. */
-const char *rel_under(const char *base, const char *full);
 
 #endif

@@ -29,6 +29,8 @@
 #define RATE_ALPHA 0.35           /* weight of the newest quarter second in the shown rates */
 #define HASH_THREADS_MAX 8
 
+static bool xfer_files_changed(struct xfer *x);
+
 static const char *const state_names[] = {
 	[XFER_HASHING] = "hashing",         [XFER_FINDING] = "finding_peers",
 	[XFER_MANIFEST] = "manifest",       [XFER_DOWNLOADING] = "downloading",
@@ -494,7 +496,8 @@ static enum verdict files_check(struct xfer *x, const char *root)
 	return v;
 }
 
-bool xfer_files_changed(struct xfer *x)
+/* Whether a share's (or a finished download's) files differ from those it recorded. */
+static bool xfer_files_changed(struct xfer *x)
 {
 	return files_check(x, x->seed ? x->path : x->final_root) != FILES_SAME;
 }

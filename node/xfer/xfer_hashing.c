@@ -11,6 +11,8 @@
 #define HASH_JOB_BYTES (16u << 20) /* a share is hashed in jobs of this much data */
 #define JOBS_PER_THREAD 2
 
+static void hashing_more(struct xfer *x);
+
 static void apply(struct xfer *x, const struct hashjob_result *r)
 {
 	uint64_t total = storage_total_size(x->sto);
@@ -91,7 +93,8 @@ static int submit_range(struct xfer *x, uint32_t first, uint32_t n)
 	return rc;
 }
 
-void hashing_more(struct xfer *x)
+/* Keep a few jobs in flight. */
+static void hashing_more(struct xfer *x)
 {
 	if (x->m->closing)
 		return;

@@ -8,7 +8,5 @@
  * manifest yet), or check them against the manifest into X->verified. HASHED runs when all
  * are done (not if X fails or restarts first). */
 void hashing_start(struct xfer *x, uint32_t nchunks, void (*hashed)(struct xfer *x));
-/* Keep a few jobs in flight. */
-void hashing_more(struct xfer *x);
 
 #endif

@@ -9,8 +9,6 @@
  * transfer to report (another one if a changed share had to be hashed anew), or NULL if it
  * was dropped (its data is gone). */
 struct xfer *xfer_restart(struct xfer *x);
-/* Whether a share's (or a finished download's) files differ from those it recorded. */
-bool xfer_files_changed(struct xfer *x);
 int xfer_set_cid(struct xfer *x, const uint8_t cid[MANIFEST_ID_LEN]);
 /* Ready to trade: make the session, start timers and DHT work. Return 0, or -1 (X failed). */
 int xfer_run(struct xfer *x);

@@ -22,6 +22,8 @@
 #define TICK_MIN_US 5000
 #define TICK_MAX_US 200000
 
+static void xfer_completed(struct xfer *x);
+
 static int verify_chunk(struct xfer *x, uint32_t chunk, bool want_digests);
 static void chunk_checked(struct xfer *x, uint32_t chunk, bool ok, const uint8_t *digests);
 
@@ -223,7 +225,8 @@ static void finished(struct xfer *x, int rc, const char *err, uint64_t *size, in
 	xfer_completed(x);
 }
 
-void xfer_completed(struct xfer *x)
+/* The fetch is complete and its data in place: record, announce, notify, maybe leave. */
+static void xfer_completed(struct xfer *x)
 {
 	xtime_stop(x, true);
 	xfer_mark_dirty(x);

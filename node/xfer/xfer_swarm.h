@@ -9,7 +9,5 @@ int swarm_start(struct xfer *x);
 /* Close every connection and free the session. Not from inside the session core. */
 void swarm_halt(struct xfer *x);
 void swarm_house(struct xfer *x, uint64_t now);
-/* The fetch is complete and its data in place: record, announce, notify, maybe leave. */
-void xfer_completed(struct xfer *x);
 
 #endif
