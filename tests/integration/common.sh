@@ -34,4 +34,16 @@ nodes_file()
 	echo "$f"
 }
 
+# dhtlab_gone WHEN: fail unless every process started from a dhtlab scratch directory under
+# $TMPDIR has ended. (Not grep over /proc: grep's own command line would hold the pattern.)
+dhtlab_gone()
+{
+	local f a
+	for f in /proc/[0-9]*/cmdline; do
+		a=$(tr '\0' ' ' 2>/dev/null <"$f") || continue
+		[[ $a == *"$TMPDIR/dhtlab."* ]] && fail "$1: still running: $a"
+	done
+	return 0
+}
+
 procs_init "${DHT_IT_LIMIT:-150}"

@@ -19,14 +19,9 @@ mkdir -p "$TMPDIR"
 lab=("$DHTLAB_BIN")
 
 # Nothing started from this test's scratch still runs, and no scratch directory is left.
-# (Not grep over /proc: grep's own command line would hold the pattern.)
 clean()
 {
-	local f a
-	for f in /proc/[0-9]*/cmdline; do
-		a=$(tr '\0' ' ' 2>/dev/null <"$f") || continue
-		[[ $a == *"$TMPDIR/dhtlab."* ]] && fail "$1: still running: $a"
-	done
+	dhtlab_gone "$1"
 	[ -z "$(ls -A "$TMPDIR")" ] || fail "$1: left $(ls "$TMPDIR") in $TMPDIR"
 }
 

@@ -35,11 +35,7 @@ no_orphans()
 }
 clean()
 {
-	local f a
-	for f in /proc/[0-9]*/cmdline; do
-		a=$(tr '\0' ' ' 2>/dev/null <"$f") || continue
-		[[ $a == *"$TMPDIR/dhtlab."* ]] && fail "$1: still running: $a"
-	done
+	dhtlab_gone "$1"
 	no_orphans "$1"
 }
 
