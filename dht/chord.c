@@ -177,18 +177,19 @@ int dht_lookup(struct dht *d, const struct dht_id *key, dht_lookup_cb *cb, void 
 
 /* --- the store's operations (dht/kv.h) ------------------------------------------------------- */
 
-int dht_put(struct dht *d, const struct dht_id *key, const void *value, size_t len,
-	    uint32_t ttl_s, dht_value_cb *cb, void *arg)
+int dht_put(struct dht *d, const struct dht_id *key, const struct dht_item *item,
+	    uint32_t ttl_s, const uint64_t *cas, dht_value_cb *cb, void *arg)
 {
-	int rc = kv_put(d, key, value, len, ttl_s, cb, arg);
+	int rc = kv_put(d, key, item, ttl_s, cas, cb, arg);
 	if (rc == 0)
 		rearm(d);
 	return rc;
 }
 
-int dht_get(struct dht *d, const struct dht_id *key, dht_value_cb *cb, void *arg)
+int dht_get(struct dht *d, const struct dht_id *key, const uint8_t *writer, dht_value_cb *cb,
+	    void *arg)
 {
-	int rc = kv_get(d, key, cb, arg);
+	int rc = kv_get(d, key, writer, cb, arg);
 	if (rc == 0)
 		rearm(d);
 	return rc;

@@ -380,6 +380,7 @@ static int setup(struct app *app)
 	if (app->cmd != NULL) {
 		ctlcmd_set_files(app->cmd, app->files);
 		ctlcmd_set_push(app->cmd, app->push);
+		ctlcmd_set_writer(app->cmd, app->ident.sk);
 		app->ctl = ctlserver_new(app->cmd, app->args.bits, app->args.control_any,
 					 &app->args.listen, app->has_secret ? app->secret : NULL);
 	}

@@ -77,7 +77,13 @@ static int dht_counters(struct evbuffer *out, const struct dht *d)
 	       single(out, "dhtnode_lookups_failed_total", "counter", "Lookups that failed.",
 		      (double)st->lookups_failed) |
 	       single(out, "dhtnode_stabilizations_total", "counter", "Stabilization rounds.",
-		      (double)st->stabilizations);
+		      (double)st->stabilizations) |
+	       single(out, "dhtnode_values_forged_total", "counter",
+		      "Values refused: a signature or content hash that does not check.",
+		      (double)st->values_forged) |
+	       single(out, "dhtnode_values_stale_total", "counter",
+		      "Values refused: older than the writer's value held.",
+		      (double)st->values_stale);
 }
 
 /* A histogram from per-bucket COUNTS with BOUNDS (scaled by SCALE for the le labels). */

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "dht/item.h"
 #include "dht/kv.h"
 #include "tests/unit/tinynet.h"
 
@@ -31,9 +34,9 @@ static void value_cb(void *arg, const struct dht_value_result *res)
 	v->done = true;
 	v->status = res->status;
 	v->owner = (unsigned)id_low64(&res->owner.id);
-	if (res->value) {
-		memcpy(v->value, res->value, res->len);
-		v->value[res->len] = '\0';
+	if (res->nvalues) {
+		memcpy(v->value, res->values[0].item.value, res->values[0].item.vlen);
+		v->value[res->values[0].item.vlen] = '\0';
 	}
 	v->npeers = res->npeers;
 	if (res->npeers)
@@ -54,12 +57,27 @@ static struct dht_id key_of(unsigned k)
 	return id;
 }
 
+/* VALUE under KEY signed by the tests' writer (a fixed key), each with a higher seq. */
+static struct dht_item signed_item(const struct dht_id *key, const char *value)
+{
+	static uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+	static const uint8_t seed[crypto_sign_SEEDBYTES] = { 7 };
+	static uint64_t seq;
+	if (seq == 0)
+		crypto_sign_seed_keypair(pk, sk, seed);
+	struct dht_item it = { .value = (const uint8_t *)value, .vlen = (uint16_t)strlen(value),
+			       .seq = ++seq };
+	item_sign(&it, key, sk);
+	return it;
+}
+
 static enum dht_status put(struct net *net, struct tnode *t, unsigned k, const char *value,
 			   uint32_t ttl)
 {
 	struct vres v = { 0 };
 	struct dht_id key = key_of(k);
-	assert_int_equal(dht_put(t->d, &key, value, strlen(value), ttl, value_cb, &v), 0);
+	struct dht_item it = signed_item(&key, value);
+	assert_int_equal(dht_put(t->d, &key, &it, ttl, NULL, value_cb, &v), 0);
 	wait_done(net, &v);
 	return v.status;
 }
@@ -68,7 +86,7 @@ static struct vres get(struct net *net, struct tnode *t, unsigned k)
 {
 	struct vres v = { 0 };
 	struct dht_id key = key_of(k);
-	assert_int_equal(dht_get(t->d, &key, value_cb, &v), 0);
+	assert_int_equal(dht_get(t->d, &key, NULL, value_cb, &v), 0);
 	wait_done(net, &v);
 	return v;
 }
@@ -90,7 +108,8 @@ static void test_one_node_put_get(void **state)
 	char big[DHT_MAX_VALUE + 2];
 	memset(big, 'x', sizeof big);
 	struct dht_id key = key_of(9);
-	assert_int_equal(dht_put(a->d, &key, big, DHT_MAX_VALUE + 1, 0, value_cb, NULL), -1);
+	struct dht_item it = { .value = (const uint8_t *)big, .vlen = DHT_MAX_VALUE + 1 };
+	assert_int_equal(dht_put(a->d, &key, &it, 0, NULL, value_cb, NULL), -1);
 	net_free(net);
 }
 
@@ -110,8 +129,9 @@ static void test_no_callback_inside_the_call(void **state)
 	struct vres v[4];
 	struct lres l = { 0 };
 	memset(v, 0, sizeof v);
-	assert_int_equal(dht_put(a->d, &key, "x", 1, 0, value_cb, &v[0]), 0);
-	assert_int_equal(dht_get(a->d, &key, value_cb, &v[1]), 0);
+	struct dht_item it = signed_item(&key, "x");
+	assert_int_equal(dht_put(a->d, &key, &it, 0, NULL, value_cb, &v[0]), 0);
+	assert_int_equal(dht_get(a->d, &key, NULL, value_cb, &v[1]), 0);
 	assert_int_equal(dht_announce(a->d, &key, &peer, 0, value_cb, &v[2]), 0);
 	assert_int_equal(dht_get_peers(a->d, &key, 5, value_cb, &v[3]), 0);
 	assert_int_equal(dht_lookup(a->d, &key, lookup_cb, &l), 0);
@@ -366,7 +386,7 @@ static void hole_send(void *arg, const struct dht_addr *to, const uint8_t *buf, 
 	if (m.type == DHT_VALUE || m.type == DHT_PEERS) {
 		if (m.type == DHT_VALUE) {
 			m.u.value.status = DHT_ERR_NOT_FOUND;
-			m.u.value.vlen = 0;
+			m.u.value.count = 0;
 			m.u.value.nnodes = 0;
 		} else {
 			m.u.peers.status = DHT_ERR_NOT_FOUND;

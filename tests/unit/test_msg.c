@@ -30,26 +30,50 @@ static void assert_node_eq(const struct dht_node *a, const struct dht_node *b)
 
 static const uint8_t value[DHT_MAX_VALUE] = { 1, 2, 3 };
 
+static struct dht_item item(uint16_t vlen, uint8_t flags)
+{
+	struct dht_item it = { .flags = flags, .seq = 0x0102030405060708u, .vlen = vlen,
+			       .value = value };
+	memset(it.pk, 0xa5, sizeof it.pk);
+	memset(it.sig, 0x5a, sizeof it.sig);
+	return it;
+}
+
+static void assert_item_eq(const struct dht_item *a, const struct dht_item *b)
+{
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->vlen, b->vlen);
+	assert_memory_equal(a->value, b->value, a->vlen);
+	if (a->flags & DHT_ITEM_IMMUTABLE)
+		return;
+	assert_int_equal(a->seq, b->seq);
+	assert_memory_equal(a->pk, b->pk, DHT_ITEM_PK_LEN);
+	assert_memory_equal(a->sig, b->sig, DHT_ITEM_SIG_LEN);
+}
+
 static void sample_kv(struct dht_msg *m, unsigned bits)
 {
 	switch (m->type) {
 	case DHT_PUT:
 		id_from_u64(&m->u.put.key, 9, bits);
 		m->u.put.ttl_s = 3600;
-		m->u.put.vlen = DHT_MAX_VALUE;
-		m->u.put.value = value;
+		m->u.put.has_cas = 1;
+		m->u.put.cas = 42;
+		m->u.put.item = item(DHT_MAX_VALUE, 0);
 		break;
 	case DHT_STORED:
 		m->u.stored.status = 7;
 		break;
 	case DHT_GET:
 		id_from_u64(&m->u.get.key, 9, bits);
+		m->u.get.by_writer = 1;
+		memset(m->u.get.pk, 0x33, sizeof m->u.get.pk);
 		break;
 	case DHT_VALUE:
-		m->u.value.status = 5;
+		m->u.value.status = 0;
 		m->u.value.ttl_s = 12;
-		m->u.value.vlen = 3;
-		m->u.value.value = value;
+		m->u.value.count = 3;
+		m->u.value.item = item(3, 0);
 		m->u.value.nnodes = DHT_MAX_FALLBACK;
 		for (int i = 0; i < DHT_MAX_FALLBACK; i++)
 			m->u.value.nodes[i] = node((unsigned)i + 30, bits, 4);
@@ -75,8 +99,7 @@ static void sample_kv(struct dht_msg *m, unsigned bits)
 			id_from_u64(&e->key, (uint64_t)i + 1, bits);
 			e->kind = i == 1 ? DHT_ENTRY_PEER : DHT_ENTRY_VALUE;
 			e->ttl_ms = 1000u * (unsigned)i;
-			e->vlen = e->kind == DHT_ENTRY_VALUE ? 100 : 0;
-			e->value = value;
+			e->item = item(100, i == 2 ? DHT_ITEM_IMMUTABLE : 0);
 			if (e->kind == DHT_ENTRY_PEER)
 				e->peer = node(5, bits, 4).addr;
 		}
@@ -131,20 +154,23 @@ static void assert_kv_eq(const struct dht_msg *a, const struct dht_msg *b)
 	case DHT_PUT:
 		assert_true(id_eq(&a->u.put.key, &b->u.put.key));
 		assert_int_equal(a->u.put.ttl_s, b->u.put.ttl_s);
-		assert_int_equal(a->u.put.vlen, b->u.put.vlen);
-		assert_memory_equal(a->u.put.value, b->u.put.value, a->u.put.vlen);
+		assert_int_equal(a->u.put.has_cas, b->u.put.has_cas);
+		assert_int_equal(a->u.put.cas, b->u.put.cas);
+		assert_item_eq(&a->u.put.item, &b->u.put.item);
 		break;
 	case DHT_STORED:
 		assert_int_equal(a->u.stored.status, b->u.stored.status);
 		break;
 	case DHT_GET:
 		assert_true(id_eq(&a->u.get.key, &b->u.get.key));
+		assert_int_equal(a->u.get.by_writer, b->u.get.by_writer);
+		assert_memory_equal(a->u.get.pk, b->u.get.pk, DHT_ITEM_PK_LEN);
 		break;
 	case DHT_VALUE:
 		assert_int_equal(a->u.value.status, b->u.value.status);
 		assert_int_equal(a->u.value.ttl_s, b->u.value.ttl_s);
-		assert_int_equal(a->u.value.vlen, b->u.value.vlen);
-		assert_memory_equal(a->u.value.value, b->u.value.value, a->u.value.vlen);
+		assert_int_equal(a->u.value.count, b->u.value.count);
+		assert_item_eq(&a->u.value.item, &b->u.value.item);
 		assert_int_equal(a->u.value.nnodes, b->u.value.nnodes);
 		for (int i = 0; i < a->u.value.nnodes; i++)
 			assert_node_eq(&a->u.value.nodes[i], &b->u.value.nodes[i]);
@@ -170,9 +196,8 @@ static void assert_kv_eq(const struct dht_msg *a, const struct dht_msg *b)
 			assert_true(id_eq(&x->key, &y->key));
 			assert_int_equal(x->kind, y->kind);
 			assert_int_equal(x->ttl_ms, y->ttl_ms);
-			assert_int_equal(x->vlen, y->vlen);
 			if (x->kind == DHT_ENTRY_VALUE)
-				assert_memory_equal(x->value, y->value, x->vlen);
+				assert_item_eq(&x->item, &y->item);
 			else
 				assert_true(dht_addr_eq(&x->peer, &y->peer));
 		}
@@ -248,7 +273,7 @@ static void test_known_answer_ping(void **state)
 	struct dht_msg m = sample(DHT_PING, 8);
 	uint8_t buf[64];
 	int len = dht_msg_encode(&m, buf, sizeof buf);
-	const uint8_t expect[29] = { 0x44, 0x48, 2, 1, 8, 0xde, 0xad, 0xbe, 0xef,
+	const uint8_t expect[29] = { 0x44, 0x48, 3, 1, 8, 0xde, 0xad, 0xbe, 0xef,
 				     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 77 };
 	assert_int_equal(len, sizeof expect);
 	assert_memory_equal(buf, expect, sizeof expect);
@@ -354,7 +379,7 @@ static void test_malformed_kv(void **state)
 	/* A full REPLICATE of the largest values does not fit: the encoder says so. */
 	m = sample(DHT_REPLICATE, 16);
 	m.u.repl.n = 2;
-	m.u.repl.e[0].vlen = m.u.repl.e[1].vlen = DHT_MAX_VALUE;
+	m.u.repl.e[0].item.vlen = m.u.repl.e[1].item.vlen = DHT_MAX_VALUE;
 	m.u.repl.e[1].kind = DHT_ENTRY_VALUE;
 	assert_int_equal(dht_msg_encode(&m, buf, sizeof buf), -1);
 }
@@ -476,7 +501,7 @@ static void test_push_messages(void **state)
 	/* Known answer: a PUSH_ACK. */
 	struct dht_msg ack = sample_push(DHT_PUSH_ACK);
 	assert_int_equal(dht_msg_encode(&ack, buf, DHT_MSG_MAX), 31);
-	const uint8_t head[9] = { 0x44, 0x48, 2, DHT_PUSH_ACK, 160, 1, 2, 3, 4 };
+	const uint8_t head[9] = { 0x44, 0x48, 3, DHT_PUSH_ACK, 160, 1, 2, 3, 4 };
 	assert_memory_equal(buf, head, sizeof head);
 	assert_int_equal(buf[29], 2);
 	assert_int_equal(buf[30], 3);
