@@ -13,7 +13,7 @@
 #define DEFAULT_TIMEOUT_MS 10000
 
 static const struct dhtctl_cmd *const commands[] = {
-	&dhtctl_cmd_put, &dhtctl_cmd_get, &dhtctl_cmd_delete, &dhtctl_cmd_keygen_writer,
+	&dhtctl_cmd_put, &dhtctl_cmd_get, &dhtctl_cmd_delete, &dhtctl_cmd_keygen,
 	&dhtctl_cmd_lookup, &dhtctl_cmd_announce,
 	&dhtctl_cmd_peers, &dhtctl_cmd_ring, &dhtctl_cmd_status, &dhtctl_cmd_share,
 	&dhtctl_cmd_fetch, &dhtctl_cmd_list, &dhtctl_cmd_stop, &dhtctl_cmd_watch,
