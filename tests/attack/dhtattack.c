@@ -419,9 +419,9 @@ static int run_capture(struct att *a, int argc, char **argv)
 {
 	struct dht_msg m, out;
 	uint8_t buf[DHT_MSG_MAX];
-	if (argc < 3 || !build(a, 2, argv, &m))
+	char *get[] = { "get", argc >= 3 ? argv[1] : "" };
+	if (argc < 3 || !build(a, 2, get, &m))
 		return usage(stderr), 2;
-	m.type = DHT_GET;
 	if (!request(a, &m, &out, buf) || out.type != DHT_VALUE || out.u.value.status != DHT_OK)
 		return puts("NOT CAPTURED"), 1;
 	FILE *f = fopen(argv[2], "wb");
