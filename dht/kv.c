@@ -257,6 +257,17 @@ static void op_next_fallback(struct dht *d, struct kvop *op)
 	op_done(d, op, DHT_ERR_NOT_FOUND, NULL);
 }
 
+_Static_assert(KV_MAX_WRITERS == STORE_MAX_WRITERS, "a get reads every value a key holds");
+
+/* Has OP read a value of PK's already (the key's values changed between two questions)? */
+static bool have_writer(const struct kvop *op, const uint8_t *pk)
+{
+	for (size_t i = 0; i < op->nvalues; i++)
+		if (memcmp(op->values[i].item.pk, pk, DHT_ITEM_PK_LEN) == 0)
+			return true;
+	return false;
+}
+
 /* Keep the value a VALUE answer carries if its signature checks; true if the next of the key's
  * values was asked for. */
 static bool collect(struct dht *d, struct kvop *op, const struct dht_msg *m)
@@ -265,7 +276,7 @@ static bool collect(struct dht *d, struct kvop *op, const struct dht_msg *m)
 	bool wanted = !op->by_writer || memcmp(it->pk, op->item.pk, DHT_ITEM_PK_LEN) == 0;
 	if (!item_verify(it, &op->key, d->cfg.bits) || !wanted) {
 		d->stats.values_forged++;
-	} else if (op->nvalues < KV_MAX_WRITERS) {
+	} else if (op->nvalues < KV_MAX_WRITERS && !have_writer(op, it->pk)) {
 		struct dht_value *v = &op->values[op->nvalues];
 		memcpy(op->valbuf[op->nvalues], it->value, it->vlen);
 		v->item = *it;
