@@ -25,7 +25,8 @@
  * Values are signed items (item.h), one per writer under a key: whoever holds or receives one
  * checks it, and everywhere the writer's highest seq wins, which also settles a key written on
  * both sides of a partition once the rings merge (kvtrust.c sends the newer one back).
- * Not here: the container (store.c), anti-entropy by digests (whole entries are pushed; fine for thousands of keys per node). */
+ * Not here: the container (store.c), anti-entropy by digests (whole entries are pushed; fine
+ * for thousands of keys per node). */
 #include "dht/kv_impl.h"
 
 #include "dht/item.h"

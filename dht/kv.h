@@ -2,9 +2,10 @@
  * dht) and driven by the same dht_input()/dht_tick(). A value lives at its key's successor and
  * is replicated to the next k successors; keys move to a node that joins in front of them, and
  * a node that leaves gracefully hands its keys on. Values expire after their TTL. Two kinds:
- * values (put/get: signed items, one per writer, dht/item.h) and peer announcements (announce/get_peers: a multi-valued key whose
- * values are the addresses of the peers that announced, like a tracker's list). One key may hold
- * both at once; a put leaves the key's announcements alone, and an announce its value.
+ * values (put/get: signed items, one per writer, dht/item.h) and peer announcements
+ * (announce/get_peers: a multi-valued key whose values are the addresses of the peers that
+ * announced, like a tracker's list). One key may hold both at once; a put leaves the key's
+ * announcements alone, and an announce its values.
  * Result pointers passed to callbacks are valid only during the callback. The operations below
  * are entry points of the core like those of dht/chord.h, and follow the same rules. */
 #ifndef DHT_KV_H

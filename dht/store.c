@@ -15,8 +15,6 @@
 /* What one entry costs beyond its bytes, for the size limit: the table slot, the allocation. */
 #define ENTRY_OVERHEAD 64
 
-#define ITEM_OVERHEAD STORE_ITEM_OVERHEAD
-
 /* What one announced peer costs its IP's quota: its record, and a share of an entry. */
 #define PEER_COST (sizeof(struct store_peer) + ENTRY_OVERHEAD)
 /* Writers' usage is counted in this many buckets, an IP's chosen by the keyed hash: two IPs may
@@ -119,7 +117,7 @@ static void usage_sub(struct store *s, const struct dht_addr *a, size_t bytes)
 
 static size_t item_cost(const struct store_item *it)
 {
-	return ITEM_OVERHEAD + it->item.vlen;
+	return STORE_ITEM_OVERHEAD + it->item.vlen;
 }
 
 /* What IT costs its client's quota (0 for a copy). */
@@ -316,7 +314,7 @@ static enum store_result put_rule(const struct store_item *old, const struct dht
 static bool put_room(struct store *s, const struct store_entry *e, const struct store_item *old,
 		     const struct dht_item *it, const struct dht_addr *client)
 {
-	size_t add = ITEM_OVERHEAD + it->vlen, sub = old ? item_cost(old) : 0;
+	size_t add = STORE_ITEM_OVERHEAD + it->vlen, sub = old ? item_cost(old) : 0;
 	size_t mine = old && client && same_ip(&old->client, client) ? client_cost(old) : 0;
 	if (old == NULL && e->nitems >= STORE_MAX_WRITERS)
 		return false;

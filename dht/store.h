@@ -1,8 +1,9 @@
 /* dht/store.h: the local key-value container behind the replicated store: entries keyed by id,
  * holding values (one per writer, dht/item.h: the highest sequence number wins) and announced
  * peer addresses, each with its own expiry, with byte, per-key and per-IP limits. It does not
- * check signatures (the caller does, kvserve.c and kvtrust.c). Pure data: the caller passes the time. The store owns its entries; pointers
- * it returns stay valid until the next call that changes the store. */
+ * check signatures (the callers do: kvserve.c and kvtrust.c). Pure data: the caller passes the
+ * time. The store owns its entries; pointers it returns stay valid until the next call that
+ * changes the store. */
 #ifndef DHT_STORE_H
 #define DHT_STORE_H
 
