@@ -384,6 +384,38 @@ static void test_malformed_kv(void **state)
 	assert_int_equal(dht_msg_encode(&m, buf, sizeof buf), -1);
 }
 
+/* Issue 11: the largest signed messages fit a datagram with the tokens a request or an answer
+ * carries (rpc.c: a request gives a token and echoes one), and item flags are checked. */
+static void test_signed_values_fit(void **state)
+{
+	(void)state;
+	uint8_t buf[DHT_MSG_MAX];
+	struct dht_msg m = sample(DHT_PUT, 160), out; /* a 1000-byte value, with cas */
+	m.ext.has_echo = m.ext.has_give = 1;
+	int len = encode(&m, buf);
+	assert_int_equal(len, 29 + 20 + 4 + 1 + 8 + 1 + 32 + 8 + 64 + 2 + DHT_MAX_VALUE + 20);
+	m = sample(DHT_VALUE, 160);
+	m.u.value.item.vlen = DHT_MAX_VALUE;
+	m.u.value.nnodes = 0;
+	m.ext.has_give = 1;
+	encode(&m, buf);
+	/* A tombstone holding bytes, unknown flags, or both kinds at once are refused. */
+	m = sample(DHT_PUT, 160);
+	m.u.put.item.vlen = 0;
+	len = encode(&m, buf);
+	size_t flags_at = 29 + 20 + 4 + 1 + 8;
+	for (uint8_t f = 0; f < 8; f++) {
+		buf[flags_at] = f;
+		/* (IMMUTABLE reads the writer's key as a length: too large.) */
+		enum dht_decode_result want = f == 0 || f == DHT_ITEM_TOMBSTONE ? DHT_DECODE_OK
+									  : DHT_DECODE_FIELD;
+		assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 160), want);
+	}
+	m.u.put.item.flags = DHT_ITEM_TOMBSTONE;
+	m.u.put.item.vlen = 1;
+	assert_int_equal(dht_msg_encode(&m, buf, sizeof buf), -1);
+}
+
 /* Issue 10: address tokens and padding travel after any body, round-trip, and are refused when
  * unknown, repeated, out of order, of the wrong length or (padding) not zero. */
 static void test_extensions(void **state)
@@ -524,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_encoder_refuses_invalid),
 		cmocka_unit_test(test_push_messages),
 		cmocka_unit_test(test_extensions),
+		cmocka_unit_test(test_signed_values_fit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
