@@ -201,7 +201,8 @@ static void serve_put(struct dht *d, const struct dht_msg *req, const struct dht
 		      struct dht_msg *out, uint64_t now)
 {
 	const struct dht_item *it = &req->u.put.item;
-	if (!item_verify(it, &req->u.put.key, d->cfg.bits)) {
+	if (!store_holds(d->store, &req->u.put.key, it, now) &&
+	    !item_verify(it, &req->u.put.key, d->cfg.bits)) {
 		d->stats.values_forged++;
 		rpc_log(d->rpc, DHT_LOG_DEBUG, "PUT refused: a value not signed by its writer");
 		out->type = DHT_STORED;

@@ -384,6 +384,14 @@ enum store_result store_put(struct store *s, const struct dht_id *key,
 	return STORE_OK;
 }
 
+bool store_holds(struct store *s, const struct dht_id *key, const struct dht_item *item,
+		 uint64_t now)
+{
+	struct store_entry *e = store_get(s, key, now);
+	const struct store_item *it = e ? store_value_of(e, item->pk, now, true) : NULL;
+	return it != NULL && item_same(&it->item, item);
+}
+
 static bool readable(const struct store_item *it, uint64_t now)
 {
 	return it->expires > now && !(it->item.flags & DHT_ITEM_TOMBSTONE);

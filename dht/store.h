@@ -88,6 +88,10 @@ size_t store_values(const struct store_entry *e, uint64_t now);
 const struct store_item *store_value_at(const struct store_entry *e, size_t index, uint64_t now);
 const struct store_item *store_value_of(const struct store_entry *e,
 					const uint8_t pk[DHT_ITEM_PK_LEN], uint64_t now, bool dead);
+/* Does KEY hold ITEM (the very same version, live at NOW)? What the store took was checked, so
+ * the same bytes again need no second check. */
+bool store_holds(struct store *s, const struct dht_id *key, const struct dht_item *item,
+		 uint64_t now);
 /* The latest expiry among E's items (0 if none). */
 uint64_t store_items_expire(const struct store_entry *e);
 

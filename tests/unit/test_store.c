@@ -278,6 +278,10 @@ static void test_highest_seq_wins(void **state)
 	assert_int_equal(put(s, &k, 1, 5, "five", 100, 0), STORE_OK);
 	assert_int_equal(put(s, &k, 1, 4, "four", 100, 10), STORE_STALE);
 	assert_int_equal(put(s, &k, 1, 5, "five", 300, 10), STORE_OK); /* a refresh */
+	struct dht_item five = item(1, 5, "five"), other = item(1, 5, "fivE");
+	assert_true(store_holds(s, &k, &five, 10));
+	assert_false(store_holds(s, &k, &other, 10));
+	assert_false(store_holds(s, &k, &five, 300));
 	assert_int_equal(store_get(s, &k, 10)->items[0].expires, 300);
 	struct dht_item same_seq = item(1, 5, "FIVE");
 	memset(same_seq.sig, 0, sizeof same_seq.sig); /* smaller than the stored one */
