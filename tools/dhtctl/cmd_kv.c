@@ -102,11 +102,13 @@ static int send_put(struct dhtctl *c, const struct dhtctl_cmd *cmd, const struct
 	if (c->json) {
 		dhtctl_print_json(resp);
 	} else {
-		printf("%-8s%s\n", flags ? "deleted" : "stored", jstr(resp, "key_id"));
-		printf("%-8s%s\n%-8s%.0f\n", "writer",
-		       json_is_string(json_object_get(resp, "writer")) ? jstr(resp, "writer")
-								     : "none (immutable)",
-		       "seq", jnum(resp, "seq"));
+		printf("%-8s%s\n", flags & DHT_ITEM_TOMBSTONE ? "deleted" : "stored",
+		       jstr(resp, "key_id"));
+		if (flags & DHT_ITEM_IMMUTABLE)
+			printf("%-8sdhtctl get --id %s\n", "get", jstr(resp, "key_id"));
+		else
+			printf("%-8s%s\n%-8s%.0f\n", "writer", jstr(resp, "writer"), "seq",
+			       jnum(resp, "seq"));
 		print_owner(resp);
 	}
 	json_decref(resp);
