@@ -28,6 +28,7 @@
 #include "node/net/discovery.h"
 #include "node/net/iface.h"
 #include "node/net/listener.h"
+#include "node/net/netkey.h"
 #include "node/net/sock.h"
 #include "node/net/udp.h"
 #include "node/push/push.h"
@@ -57,6 +58,8 @@ struct app {
 	int lock_fd;
 	bool has_secret;
 	uint8_t secret[CTLAUTH_KEY_LEN]; /* --control-secret */
+	bool keyed;                      /* --network-key: a private ring */
+	struct netkey netkey;
 	int exit_code;
 	bool leaving;
 };
@@ -109,6 +112,27 @@ static int load_identity(struct app *app)
 	char pk[2 * sizeof ident->pk + 1];
 	sodium_bin2hex(pk, sizeof pk, ident->pk, sizeof ident->pk);
 	log_info("public key %s (what other nodes' --push-key names)", pk);
+	return 0;
+}
+
+/* --network-key: load it. Return 0, or -1 having said what is wrong with the file. */
+static int load_network_key(struct app *app)
+{
+	char err[512];
+	uint8_t tag[NETKEY_TAG_LEN];
+	char hex[2 * NETKEY_TAG_LEN + 1];
+	if (app->args.network_key == NULL) {
+		log_info("open ring: no network key, so any node that reaches this one may join");
+		return 0;
+	}
+	if (netkey_load(app->args.network_key, &app->netkey, err, sizeof err) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	app->keyed = true;
+	netkey_tag(&app->netkey, tag);
+	sodium_bin2hex(hex, sizeof hex, tag, sizeof tag);
+	log_info("private ring: network key %s (tag %s)", app->args.network_key, hex);
 	return 0;
 }
 
@@ -465,6 +489,7 @@ static void teardown(struct app *app)
 	if (app->lock_fd >= 0)
 		close(app->lock_fd);
 	sodium_memzero(app->secret, sizeof app->secret);
+	netkey_wipe(&app->netkey);
 }
 
 int main(int argc, char **argv)
@@ -498,6 +523,11 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0) {
 		log_error("libsodium failed to initialise");
 		return 1;
+	}
+	if (load_network_key(&app) != 0) {
+		teardown(&app);
+		args_release(&app.args);
+		return 2;
 	}
 	make_config(&app);
 	if (open_sockets(&app) != 0 || load_identity(&app) != 0 || load_secret(&app) != 0 ||
