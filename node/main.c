@@ -453,6 +453,10 @@ static int start(struct app *app)
 	if (!app->args.no_discovery) {
 		struct discovery_cb cb = { on_disco_join, on_disco_found, app };
 		app->disco = discovery_new(app->base, &app->args.listen, app->args.bits, seek, &cb);
+		if (app->disco != NULL && app->keyed && discovery_seal(app->disco, &app->netkey) != 0) {
+			discovery_free(app->disco);
+			app->disco = NULL;
+		}
 		if (app->disco == NULL) {
 			log_error("cannot set up ring discovery (out of memory)");
 			return -1;
