@@ -101,7 +101,9 @@ wait_until 5 "forged datagrams counted" forged_at_least $((before + 5)) ||
 	fail "forged datagrams were not counted: $(refused forged), $before before"
 [ "$(ctl "$victim" get key6)" = value6 ] || fail "key6 changed"
 
-note "/metrics shows the refusals"
+note "status and /metrics show the refusals"
+ctl "$victim" status | grep -qE "^refused +[1-9][0-9]* not sealed, [1-9][0-9]* other key, [1-9][0-9]* forged" ||
+	fail "status text does not show the refusals: $(ctl "$victim" status | tail -3)"
 metrics=$(curl -sS --max-time 10 "http://127.0.$SLOT.1:$((PORT_BASE + 80))/metrics") || fail "no /metrics"
 grep -q '^dhtnode_network_keyed 1$' <<<"$metrics" || fail "/metrics does not say keyed"
 grep -q '^dhtnode_datagrams_refused_total{reason="forged"} ' <<<"$metrics" ||

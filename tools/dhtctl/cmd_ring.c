@@ -177,10 +177,10 @@ static void print_network(const json_t *net)
 	if (!json_is_object(net))
 		return;
 	if (json_is_true(json_object_get(net, "keyed")))
-		printf("%-13sprivate (network key tag %s); refused %.0f not sealed, %.0f other key, "
+		printf("%-13sprivate (network key tag %s)\n%-13s%.0f not sealed, %.0f other key, "
 		       "%.0f forged, %.0f replayed, %.0f stale\n", "network", jstr(net, "tag"),
-		       jnum(ref, "not_sealed"), jnum(ref, "other_key"), jnum(ref, "forged"),
-		       jnum(ref, "replay"), jnum(ref, "stale"));
+		       "refused", jnum(ref, "not_sealed"), jnum(ref, "other_key"),
+		       jnum(ref, "forged"), jnum(ref, "replay"), jnum(ref, "stale"));
 	else
 		printf("%-13sopen (no network key); refused %.0f sealed %s\n", "network",
 		       jnum(ref, "sealed"), plural(jnum(ref, "sealed"), "datagram", "datagrams"));
