@@ -350,53 +350,98 @@ static bool handshake(struct pconn *c)
 	}
 }
 
-/* Open the records that have arrived whole and hand their plaintext on, while the output
- * backlog allows. An inbound connection is routed by the frame its first record starts with
- * (the peer sends each frame in one record). */
+/* A peer past the handshake broke the record stream: say so (it is not noise from outsiders,
+ * who never get this far) and end the connection. */
+static void broken(struct pconn *c, const char *why)
+{
+	char a[ADDR_STR_MAX];
+	addr_format(&c->addr, a);
+	log_warn("peer %s: %s", a, why);
+	drop(c, why);
+}
+
+/* Open the record REC (LEN bytes, writable) in place and hand its plaintext on. An inbound
+ * connection is routed by the frame its first record starts with (a peer sends each frame in
+ * one record). Return false if C was closed. */
+static bool open_one(struct pconn *c, uint8_t *rec, size_t len)
+{
+	uint8_t *plain;
+	size_t plen, used;
+	struct wire_msg msg;
+	if (secchan_open(c->sc, rec, len, &plain, &plen) != 0) {
+		broken(c, "sent a record that does not open (forged or replayed)");
+		return false;
+	}
+	if (c->owner == NULL && !route_frame(c, wire_frame(plain, plen, &msg, &used), &msg))
+		return false;
+	return c->ops->input(c->owner, c, plain, plen) == 0 && !c->dead;
+}
+
+/* The length of the record starting at HDR, or 0 (and C closed) if no record starts so. */
+static size_t record_len(struct pconn *c, const uint8_t *hdr)
+{
+	size_t len = secchan_record_len(hdr);
+	if (len == 0)
+		broken(c, "sent a malformed record");
+	return len;
+}
+
+/* Open the records that have arrived whole in the input, while the output backlog allows. */
 static void open_records(struct pconn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	uint8_t hdr[SECCHAN_HEADER_LEN], *rec, *plain;
-	size_t len, plen, used;
+	uint8_t hdr[SECCHAN_HEADER_LEN], *rec;
+	size_t len;
 	while (!c->dead && !pause_if_backlogged(c) &&
 	       evbuffer_copyout(in, hdr, sizeof hdr) == (ev_ssize_t)sizeof hdr) {
-		if ((len = secchan_record_len(hdr)) == 0) {
-			drop(c, "sent a malformed record");
+		if ((len = record_len(c, hdr)) == 0 || evbuffer_get_length(in) < len)
+			return;
+		if ((rec = evbuffer_pullup(in, (ev_ssize_t)len)) == NULL) {
+			drop(c, "out of memory");
 			return;
 		}
-		if (evbuffer_get_length(in) < len)
-			return;
-		rec = evbuffer_pullup(in, (ev_ssize_t)len);
-		if (rec == NULL || secchan_open(c->sc, rec, len, &plain, &plen) != 0) {
-			drop(c, rec ? "sent a record that does not open (forged or replayed)"
-				    : "out of memory");
-			return;
-		}
-		struct wire_msg msg;
-		if (c->owner == NULL && !route_frame(c, wire_frame(plain, plen, &msg, &used), &msg))
-			return;
-		if (c->ops->input(c->owner, c, plain, plen) < 0)
+		if (!open_one(c, rec, len))
 			return;
 		evbuffer_drain(in, len);
 	}
 }
 
-/* libevent's reads are small (see above): read as much as the rate limits allow now into the
- * input, where records are reassembled. Return true if anything came. */
-static bool read_more(struct pconn *c)
+/* The same over BUF's LEN bytes; return how many were consumed. */
+static size_t open_span(struct pconn *c, uint8_t *buf, size_t len)
 {
+	size_t off = 0, rl;
+	while (!c->dead && !pause_if_backlogged(c) && len - off >= SECCHAN_HEADER_LEN &&
+	       (rl = record_len(c, buf + off)) != 0 && len - off >= rl && open_one(c, buf + off, rl))
+		off += rl;
+	return off;
+}
+
+/* As read_direct: one large read, as the rate limits allow, into the node's scratch buffer
+ * after the partial record the input held; the records are opened there in place, and what
+ * is left (a partial record, or records held back by a backlog) goes back into the input. */
+static void read_sealed(struct pconn *c)
+{
+	struct pnet *n = c->n;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t keep = evbuffer_get_length(in);
 	ev_ssize_t allowed = bufferevent_get_max_to_read(c->bev);
-	if (allowed > (ev_ssize_t)MAX_SINGLE_IO)
-		allowed = MAX_SINGLE_IO;
-	if (allowed <= 0)
-		return false;
-	int got = evbuffer_read(bufferevent_get_input(c->bev), bufferevent_getfd(c->bev),
-				(int)allowed);
-	if (got <= 0)
-		return false;
-	if (c->n->group)
-		bufferevent_rate_limit_group_decrement_read(c->n->group, got);
-	return true;
+	if (keep > SECCHAN_RECORD_MAX + SECCHAN_OVERHEAD || allowed <= 0)
+		return;
+	if (allowed > (ev_ssize_t)(sizeof n->rbuf - keep))
+		allowed = (ev_ssize_t)(sizeof n->rbuf - keep);
+	evbuffer_remove(in, n->rbuf, keep);
+	ssize_t got;
+	do
+		got = read(bufferevent_getfd(c->bev), n->rbuf + keep, (size_t)allowed);
+	while (got < 0 && errno == EINTR);
+	size_t have = keep + (got > 0 ? (size_t)got : 0);
+	if (got > 0 && n->group)
+		bufferevent_rate_limit_group_decrement_read(n->group, got);
+	size_t used = got > 0 ? open_span(c, n->rbuf, have) : 0;
+	/* The input is empty now, and libevent freezes its end outside its own reads: put the
+	 * rest back at the front. */
+	if (!c->dead && evbuffer_prepend(in, n->rbuf + used, have - used) != 0)
+		drop(c, "out of memory");
 }
 
 static void sealed_read(struct pconn *c)
@@ -404,8 +449,8 @@ static void sealed_read(struct pconn *c)
 	if (!secchan_up(c->sc) && !handshake(c))
 		return;
 	open_records(c);
-	if (!c->dead && !c->paused && read_more(c))
-		open_records(c);
+	if (!c->dead && !c->paused)
+		read_sealed(c);
 	pause_if_backlogged(c);
 }
 

@@ -36,8 +36,9 @@ bans=$(xfer_field "$leech" "$cid" bans)
 grep -q "banned peer" "$(node_log "$leech")" || fail "the leecher's log does not name the ban"
 grep -q "network-key handshake done (aes256gcm\|network-key handshake done (chacha20poly1305" \
 	"$(node_log "$leech")" || fail "the leecher's log shows no network-key handshake"
-if grep -q "this ring uses a network key\|failed the network-key handshake" "$PROCS_DIR"/log/*.log; then
-	fail "members of one ring refused each other: $(grep -h "network key" "$PROCS_DIR"/log/*.log | head -3)"
+if grep -q "this ring uses a network key\|network-key handshake (\|malformed record\|does not open" \
+	"$PROCS_DIR"/log/*.log; then
+	fail "members of one ring refused each other: $(grep -h "network.key\|record" "$PROCS_DIR"/log/*.log | head -3)"
 fi
 note "banned $bans peer(s), copy correct, $(grep -c "network-key handshake done" "$(node_log "$leech")") handshakes"
 
