@@ -7,7 +7,8 @@
 # killed one left. A ring of 6 started at once without --join finds itself (discovery) and is
 # one consistent ring; a node started later joins in under 3 s; put/get, crash, partition; a
 # second ring founded next to it (--new-ring, keys put there) is found by the discovery beacons
-# and merged: one ring, and its keys readable through every host (issue 12).
+# and merged: one ring, and its keys readable through every host; so are two rings founded by
+# discovery on the two sides of a split, once it heals (issue 12).
 # --delay-ms says so where the kernel has no netem. Skipped (77) where namespaces cannot be made.
 # Checked before anything is set up, so that a skip leaves nothing behind.
 probe=netlabprobe$$
@@ -117,6 +118,18 @@ for i in 4 5 6 7 8 9 10 11 12 13; do
 done
 [ "$(jget members <<<"${line[12]}")" = 7 ] || fail "the second ring did not merge: ${line[12]}"
 clean "after the ring"
+
+note "two groups started without --join on the two sides of a split found two rings; healed, one"
+out=$(printf '%s\n' 'partition 0,1,2 3,4,5' 'start 3' 'start 4' 'start 5' 'put-keys 4 sideb 5' \
+	'put-keys 1 sidea 5' 'heal' 'wait-ring 6' 'wait-keys sidea 5' 'wait-keys sideb 5' 'quit' |
+	"${lab[@]}" ring --netns --nodes 3 --discover --spare 3) || fail "the two rings failed: $out"
+mapfile -t line <<<"$out"
+[ "${#line[@]}" -eq 11 ] || fail "want 11 answer lines: $out"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	[ "$(jget ok <<<"${line[$i]}")" = true ] || fail "two rings, command $i: ${line[$i]}"
+done
+[ "$(jget members <<<"${line[8]}")" = 6 ] || fail "the rings founded apart did not merge: ${line[8]}"
+clean "after the two rings"
 
 note "--delay-ms: exit 2 naming netem where the kernel lacks it, else a verified run"
 rc=0
