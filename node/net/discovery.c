@@ -4,7 +4,10 @@
  * only one of the sockets sharing the port). TTL 1 / link scope: discovery never leaves the
  * local network. Datagrams longer than a message are cut by the read and then dropped. A beacon
  * whose claimed address is not its source's is dropped: nobody on the network may point the
- * core's probes at a third host. */
+ * core's probes at a third host.
+ * In a private ring every probe, answer and beacon is sealed (node/net/seal.h) under the network
+ * key's discovery subkey, named for the group: an outsider can neither read nor forge one, a
+ * replay is refused, and open and keyed nodes ignore each other's (neither decodes the other's). */
 #include "node/net/discovery.h"
 
 #include <arpa/inet.h>
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "node/clock.h"
@@ -21,6 +25,8 @@
 #include "node/net/addr.h"
 #include "node/net/discocore.h"
 #include "node/net/iface.h"
+#include "node/net/seal.h"
+#include "node/net/udp.h"
 
 struct discovery {
 	struct disco_core core;
@@ -30,6 +36,8 @@ struct discovery {
 	struct sockaddr_storage group;
 	socklen_t group_len;
 	int fd;
+	struct seal *seal; /* a private ring's, else NULL */
+	struct seal_to group_name;
 };
 
 static uint64_t now_ms(void)
@@ -41,10 +49,17 @@ static void send_msg(struct discovery *d, enum disco_type type)
 {
 	struct disco_msg m = { .type = (uint8_t)type, .bits = d->core.bits, .addr = d->core.self,
 			       .id = d->id };
-	uint8_t buf[DISCO_MSG_MAX];
+	uint8_t buf[DISCO_MSG_MAX], sealed[DISCO_MSG_MAX + SEAL_OVERHEAD];
+	size_t len = disco_encode(&m, buf);
+	const uint8_t *out = buf;
 
-	if (d->fd >= 0 && sendto(d->fd, buf, disco_encode(&m, buf), 0,
-				 (struct sockaddr *)&d->group, d->group_len) < 0)
+	if (d->seal != NULL) {
+		len = seal_wrap(d->seal, (uint64_t)time(NULL), &d->group_name, buf, len, sealed,
+				sizeof sealed);
+		out = sealed;
+	}
+	if (d->fd >= 0 && sendto(d->fd, out, len, 0, (struct sockaddr *)&d->group,
+				 d->group_len) < 0)
 		log_debug("discovery: cannot send: %s", strerror(errno));
 }
 
@@ -93,7 +108,7 @@ static bool from_itself(const struct disco_core *c, const struct sockaddr_storag
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct discovery *d = arg;
-	uint8_t buf[64];
+	uint8_t buf[128], plain[128];
 	struct dht_addr via;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
@@ -103,7 +118,15 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 	for (int i = 0; i < 32 && (n = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT,
 						 (struct sockaddr *)&ss, &sl)) >= 0;
 	     i++, sl = sizeof ss) {
-		enum disco_action a = disco_core_input(&d->core, buf, (size_t)n, now_ms(), &via);
+		size_t len = (size_t)n;
+		const uint8_t *msg = buf;
+		if (d->seal != NULL) {
+			if (seal_open(d->seal, (uint64_t)time(NULL), &d->group_name, buf, len, plain,
+				      sizeof plain, &len) != SEAL_OK)
+				continue;
+			msg = plain;
+		}
+		enum disco_action a = disco_core_input(&d->core, msg, len, now_ms(), &via);
 		if (a == DISCO_CANDIDATE && from_itself(&d->core, &ss, sl)) {
 			d->cb.candidate(d->cb.arg, &d->core.heard);
 		} else if (a == DISCO_SEND_ANSWER) {
@@ -208,10 +231,26 @@ void discovery_retry(struct discovery *d)
 	evtimer_add(d->timer, &soon);
 }
 
+int discovery_seal(struct discovery *d, const struct netkey *k)
+{
+	uint8_t key[SEAL_KEY_LEN], tag[NETKEY_TAG_LEN], boot[SEAL_BOOT_LEN];
+	struct dht_addr group;
+
+	netkey_derive(k, NETKEY_DISCOVERY, key, sizeof key);
+	netkey_tag(k, tag);
+	randombytes_buf(boot, sizeof boot);
+	d->seal = seal_new(key, tag, boot);
+	sodium_memzero(key, sizeof key);
+	if (addr_from_sockaddr((struct sockaddr *)&d->group, d->group_len, &group) == 0)
+		udp_seal_name(&group, &d->group_name);
+	return d->seal != NULL ? 0 : -1;
+}
+
 void discovery_free(struct discovery *d)
 {
 	if (!d)
 		return;
+	seal_free(d->seal);
 	if (d->timer)
 		event_free(d->timer);
 	if (d->read)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "dht/msg.h"
+#include "node/net/netkey.h"
 
 #define DISCOVERY_PORT 4077
 #define DISCOVERY_GROUP4 "239.255.77.77"
@@ -34,6 +35,11 @@ struct discovery_cb {
 struct discovery *discovery_new(struct event_base *base, const struct dht_id *id,
 				const struct dht_addr *listen, unsigned bits, bool seek,
 				const struct discovery_cb *cb);
+
+/* A private ring (call before the loop runs): seal probes, answers and beacons under K's
+ * discovery subkey and ignore every datagram that does not open. Return 0, or -1 when memory is
+ * short. */
+int discovery_seal(struct discovery *d, const struct netkey *k);
 
 /* The node is in a ring now: answer others' probes and beacon from here on. */
 void discovery_member(struct discovery *d);
