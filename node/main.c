@@ -313,6 +313,12 @@ static void on_disco_found(void *arg)
 	found_ring(arg);
 }
 
+static void on_disco_candidate(void *arg, const struct dht_node *node)
+{
+	struct app *app = arg;
+	dht_merge_hint(udp_dht_core(app->udp), node);
+}
+
 /* --listen IFACE:PORT: that interface's address. */
 static int listen_address(struct node_args *a)
 {
@@ -458,8 +464,9 @@ static int start(struct app *app)
 	xfer_mgr_resume(app->files);
 	bool seek = !app->args.join && !app->args.new_ring;
 	if (!app->args.no_discovery) {
-		struct discovery_cb cb = { on_disco_join, on_disco_found, app };
-		app->disco = discovery_new(app->base, &app->args.listen, app->args.bits, seek, &cb);
+		struct discovery_cb cb = { on_disco_join, on_disco_found, on_disco_candidate, app };
+		app->disco = discovery_new(app->base, &app->cfg.self.id, &app->args.listen,
+					   app->args.bits, seek, &cb);
 		if (app->disco != NULL && app->keyed && discovery_seal(app->disco, &app->netkey) != 0) {
 			discovery_free(app->disco);
 			app->disco = NULL;
