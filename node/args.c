@@ -16,7 +16,7 @@
 enum opt {
 	O_LISTEN = 256, O_JOIN, O_BITS, O_DATA_DIR, O_ID, O_LOG, O_SUCC, O_REPL, O_STORE, O_ANY,
 	O_SECRET, O_UP, O_DOWN, O_CORRUPT, O_CONFIG, O_HTTP, O_ACCEPT_PUSH, O_PUSH_KEY,
-	O_NEW_RING, O_NO_DISCOVERY, O_HELP, O_VERSION,
+	O_NEW_RING, O_NO_DISCOVERY, O_NETKEY, O_HELP, O_VERSION,
 };
 
 static const struct option opts[] = {
@@ -40,6 +40,7 @@ static const struct option opts[] = {
 	{ "push-key", required_argument, NULL, O_PUSH_KEY },
 	{ "new-ring", no_argument, NULL, O_NEW_RING },
 	{ "no-discovery", no_argument, NULL, O_NO_DISCOVERY },
+	{ "network-key", required_argument, NULL, O_NETKEY },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -74,7 +75,12 @@ void args_usage(FILE *f)
 	      "                       here, never what it holds)\n"
 	      "  --id-bits N          id width of the network, 8..160 (default 160); all\n"
 	      "                       members of a ring must use the same width\n"
-	      "  --id HEX             use this id instead of one derived from the node's key\n"
+	      "  --network-key FILE   run in the private ring of this key (made by dhtctl keygen\n"
+	      "                       FILE, copied to every member, mode 0600): only members\n"
+	      "                       are answered, and what travels between them is sealed\n"
+	      "  --id HEX             use this id instead of one derived from the node's key;\n"
+	      "                       only with --network-key, whose members are trusted: in an\n"
+	      "                       open ring a chosen id would let anyone aim at a key's owner\n"
 	      "  --data-dir DIR       where the node keeps its key and its transfers' state (default\n"
 	      "                       $XDG_STATE_HOME/dhtnode/IP-PORT, else\n"
 	      "                       ~/.local/state/dhtnode/IP-PORT, e.g. .../127.0.0.1-4000)\n"
@@ -102,8 +108,8 @@ void args_usage(FILE *f)
 	      "                       the token the node logs\n"
 	      "  --accept-push DIR    take pushes (dhtctl push) into DIR, an absolute path; off by\n"
 	      "                       default, and then the node refuses every push and writes\n"
-	      "                       nothing. With no network key (none exists yet), only pushes\n"
-	      "                       signed by a --push-key are taken, so it needs one\n"
+	      "                       nothing. Only pushes signed by a --push-key are taken,\n"
+	      "                       in a private ring too, so it needs one\n"
 	      "  --push-key KEY       an admin's public key (64 hex digits, shown by 'dhtctl\n"
 	      "                       status' on the admin's node), or a file of them, one a\n"
 	      "                       line; repeatable\n"
@@ -304,6 +310,14 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 	case O_NO_DISCOVERY:
 		a->no_discovery = true;
 		return 0;
+	case O_NETKEY:
+		if (*v == '\0') {
+			errtext(err, errcap, "--network-key: give the key file (dhtctl keygen FILE "
+				"makes one)");
+			return -1;
+		}
+		a->network_key = v;
+		return 0;
 	case O_ACCEPT_PUSH:
 	case O_PUSH_KEY:
 		return set_push_opt(o, v, a, err, errcap);
@@ -364,8 +378,14 @@ static enum args_result check_all(struct node_args *a, const char *id_hex, char 
 	}
 	if ((a->accept_push != NULL) != (a->npush_keys > 0)) {
 		errtext(err, errcap, a->accept_push ? "--accept-push needs at least one --push-key: "
-			     "without a network key, only pushes signed by a listed admin key are taken"
+			     "only pushes signed by a listed admin key are taken, in a private ring too"
 			     : "--push-key has no effect without --accept-push DIR");
+		return ARGS_ERROR;
+	}
+	if (id_hex != NULL && a->network_key == NULL) {
+		errtext(err, errcap, "--id is allowed only in a private ring (--network-key FILE): "
+		     "in an open ring a chosen id would let anyone take the place of a key's owner; "
+		     "leave --id out to use the id derived from the node's key");
 		return ARGS_ERROR;
 	}
 	if (id_hex != NULL) {

@@ -41,6 +41,7 @@ struct node_args {
 	char listen_iface[16];       /* --listen IFACE:PORT: the interface, resolved by main */
 	bool new_ring;               /* found a ring at once, without looking for one */
 	bool no_discovery;           /* neither look for a ring nor answer others' probes */
+	const char *network_key;     /* --network-key FILE: a private ring; NULL: open */
 };
 
 enum args_result { ARGS_RUN, ARGS_HELP, ARGS_VERSION, ARGS_ERROR };

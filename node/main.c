@@ -28,6 +28,8 @@
 #include "node/net/discovery.h"
 #include "node/net/iface.h"
 #include "node/net/listener.h"
+#include "node/net/peerconn.h"
+#include "node/net/netkey.h"
 #include "node/net/sock.h"
 #include "node/net/udp.h"
 #include "node/push/push.h"
@@ -57,6 +59,8 @@ struct app {
 	int lock_fd;
 	bool has_secret;
 	uint8_t secret[CTLAUTH_KEY_LEN]; /* --control-secret */
+	bool keyed;                      /* --network-key: a private ring */
+	struct netkey netkey;
 	int exit_code;
 	bool leaving;
 };
@@ -109,6 +113,27 @@ static int load_identity(struct app *app)
 	char pk[2 * sizeof ident->pk + 1];
 	sodium_bin2hex(pk, sizeof pk, ident->pk, sizeof ident->pk);
 	log_info("public key %s (what other nodes' --push-key names)", pk);
+	return 0;
+}
+
+/* --network-key: load it. Return 0, or -1 having said what is wrong with the file. */
+static int load_network_key(struct app *app)
+{
+	char err[512];
+	uint8_t tag[NETKEY_TAG_LEN];
+	char hex[2 * NETKEY_TAG_LEN + 1];
+	if (app->args.network_key == NULL) {
+		log_info("open ring: no network key, so any node that reaches this one may join");
+		return 0;
+	}
+	if (netkey_load(app->args.network_key, &app->netkey, err, sizeof err) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	app->keyed = true;
+	netkey_tag(&app->netkey, tag);
+	sodium_bin2hex(hex, sizeof hex, tag, sizeof tag);
+	log_info("private ring: network key %s (tag %s)", app->args.network_key, hex);
 	return 0;
 }
 
@@ -194,8 +219,12 @@ static void on_joined(void *arg, enum dht_status status)
 		fail(app);
 	} else {
 		log_error("no answer from %s:%u: is a dhtnode running there, with --id-bits %u "
-			  "like this one? Check the address, the port and any firewall (%s)",
-			  a->join_host, (unsigned)a->join_port, a->bits, dht_status_str(status));
+			  "like this one? Check the address, the port and any firewall (%s); %s",
+			  a->join_host, (unsigned)a->join_port, a->bits, dht_status_str(status),
+			  app->keyed ? "this node uses a network key, so the target may be an open "
+				       "ring, or a ring with another key"
+				     : "if that ring uses a network key, start this node with "
+				       "--network-key FILE to join it");
 		fail(app);
 	}
 }
@@ -284,6 +313,12 @@ static void on_disco_found(void *arg)
 	found_ring(arg);
 }
 
+static void on_disco_candidate(void *arg, const struct dht_node *node)
+{
+	struct app *app = arg;
+	dht_merge_hint(udp_dht_core(app->udp), node);
+}
+
 /* --listen IFACE:PORT: that interface's address. */
 static int listen_address(struct node_args *a)
 {
@@ -325,7 +360,13 @@ static struct xfer_mgr *make_files(struct app *app)
 	};
 	if (app->args.debug_corrupt)
 		log_warn("--debug-corrupt-uploads: every block this node uploads is corrupt");
-	return xfer_mgr_new(app->base, &xc);
+	struct xfer_mgr *m = xfer_mgr_new(app->base, &xc);
+	if (m != NULL && app->keyed &&
+	    pnet_seal(xfer_mgr_net(m), &app->netkey, app->ident.pk, app->ident.sk) != 0) {
+		xfer_mgr_free(m);
+		return NULL;
+	}
+	return m;
 }
 
 static int start_http(struct app *app)
@@ -333,7 +374,7 @@ static int start_http(struct app *app)
 	char err[512];
 	struct httpd_config hc = {
 		.base = app->base, .d = udp_dht_core(app->udp), .files = app->files,
-		.cmd = app->cmd, .addr = app->args.http,
+		.cmd = app->cmd, .seal = udp_dht_seal_stats(app->udp), .addr = app->args.http,
 		.secret = app->has_secret ? app->secret : NULL,
 	};
 	app->http = httpd_new(&hc, err, sizeof err);
@@ -374,6 +415,10 @@ static int setup(struct app *app)
 	}
 	app->udp = udp_dht_new(app->base, app->udp_fd, &app->cfg);
 	app->udp_fd = -1;
+	if (app->udp != NULL && app->keyed && udp_dht_seal(app->udp, &app->netkey) != 0) {
+		log_error("cannot set up sealing (out of memory)");
+		return -1;
+	}
 	app->files = app->udp ? make_files(app) : NULL;
 	app->push = app->files ? make_push(app) : NULL;
 	app->cmd = app->push ? ctlcmd_new(app->base, udp_dht_core(app->udp)) : NULL;
@@ -381,6 +426,7 @@ static int setup(struct app *app)
 		ctlcmd_set_files(app->cmd, app->files);
 		ctlcmd_set_push(app->cmd, app->push);
 		ctlcmd_set_writer(app->cmd, app->ident.sk);
+		ctlcmd_set_seal(app->cmd, udp_dht_seal_stats(app->udp));
 		app->ctl = ctlserver_new(app->cmd, app->args.bits, app->args.control_any,
 					 &app->args.listen, app->has_secret ? app->secret : NULL);
 	}
@@ -419,8 +465,13 @@ static int start(struct app *app)
 	xfer_mgr_resume(app->files);
 	bool seek = !app->args.join && !app->args.new_ring;
 	if (!app->args.no_discovery) {
-		struct discovery_cb cb = { on_disco_join, on_disco_found, app };
-		app->disco = discovery_new(app->base, &app->args.listen, app->args.bits, seek, &cb);
+		struct discovery_cb cb = { on_disco_join, on_disco_found, on_disco_candidate, app };
+		app->disco = discovery_new(app->base, &app->cfg.self.id, &app->args.listen,
+					   app->args.bits, seek, &cb);
+		if (app->disco != NULL && app->keyed && discovery_seal(app->disco, &app->netkey) != 0) {
+			discovery_free(app->disco);
+			app->disco = NULL;
+		}
 		if (app->disco == NULL) {
 			log_error("cannot set up ring discovery (out of memory)");
 			return -1;
@@ -466,6 +517,7 @@ static void teardown(struct app *app)
 	if (app->lock_fd >= 0)
 		close(app->lock_fd);
 	sodium_memzero(app->secret, sizeof app->secret);
+	netkey_wipe(&app->netkey);
 }
 
 int main(int argc, char **argv)
@@ -499,6 +551,11 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0) {
 		log_error("libsodium failed to initialise");
 		return 1;
+	}
+	if (load_network_key(&app) != 0) {
+		teardown(&app);
+		args_release(&app.args);
+		return 2;
 	}
 	make_config(&app);
 	if (open_sockets(&app) != 0 || load_identity(&app) != 0 || load_secret(&app) != 0 ||

@@ -1,94 +1,37 @@
 /* The control secret and its challenge-response, on libsodium (random bytes, crypto_auth's
  * HMAC-SHA-512-256, hex) and jansson. A fresh challenge per connection means a proof seen on
- * the wire cannot be replayed on another connection. The node insists that the secret file is
- * its own and readable by no one else, since whoever reads it controls the node; a client only
- * needs to read it. Not done here: deciding who must prove it (ctlserver.c, access.h). */
+ * the wire cannot be replayed on another connection. The file itself is node/secretfile's:
+ * whoever reads it controls the node, so the node insists that it is private. Not done here:
+ * deciding who must prove it (ctlserver.c, access.h). */
 #include "node/control/ctlauth.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "node/errtext.h"
+#include "node/secretfile.h"
 
-#define SECRET_HEX (2 * CTLAUTH_KEY_LEN)
-
-static enum ctlauth_load_result create_secret(const char *path, uint8_t key[CTLAUTH_KEY_LEN],
-					      char *err, size_t errcap)
-{
-	char hex[SECRET_HEX + 2];
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		errtext(err, errcap, "cannot create the control secret %s: %s", path, strerror(errno));
-		return CTLAUTH_FAILED;
-	}
-	randombytes_buf(key, CTLAUTH_KEY_LEN);
-	sodium_bin2hex(hex, sizeof hex, key, CTLAUTH_KEY_LEN);
-	hex[SECRET_HEX] = '\n';
-	int rc = write(fd, hex, SECRET_HEX + 1) == SECRET_HEX + 1 && fsync(fd) == 0 ? 0 : -1;
-	int e = errno;
-	sodium_memzero(hex, sizeof hex);
-	if (close(fd) != 0 || rc != 0) {
-		unlink(path);
-		errtext(err, errcap, "cannot write the control secret %s: %s", path, strerror(e));
-		return CTLAUTH_FAILED;
-	}
-	return CTLAUTH_CREATED;
-}
-
-/* The node's checks on the open secret file FD at PATH. */
-static int check_owner(int fd, const char *path, char *err, size_t errcap)
-{
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		errtext(err, errcap, "the control secret %s is not a regular file", path);
-		return -1;
-	}
-	if (st.st_uid != geteuid()) {
-		errtext(err, errcap, "the control secret %s belongs to another user (uid %lu); the "
-		     "node's own user must own it", path, (unsigned long)st.st_uid);
-		return -1;
-	}
-	if ((st.st_mode & 077) != 0) {
-		errtext(err, errcap, "the control secret %s can be read or changed by other users "
-		     "(mode %03o); run chmod 600 %s", path, (unsigned)(st.st_mode & 0777), path);
-		return -1;
-	}
-	return 0;
-}
+_Static_assert(CTLAUTH_KEY_LEN == SECRETFILE_LEN, "the control secret is a secret file");
 
 enum ctlauth_load_result ctlauth_load(const char *path, bool owner_only,
 				      uint8_t key[CTLAUTH_KEY_LEN], char *err, size_t errcap)
 {
-	char text[SECRET_HEX + 2];
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | (owner_only ? O_NOFOLLOW : 0));
-	if (fd < 0 && errno == ENOENT && owner_only)
-		return create_secret(path, key, err, errcap);
-	if (fd < 0) {
-		errtext(err, errcap, "cannot read the control secret %s: %s", path, strerror(errno));
-		return CTLAUTH_FAILED;
-	}
-	if (owner_only && check_owner(fd, path, err, errcap) != 0) {
-		close(fd);
-		return CTLAUTH_FAILED;
-	}
-	ssize_t n = read(fd, text, sizeof text);
-	close(fd);
-	if (n >= SECRET_HEX && (n == SECRET_HEX || text[SECRET_HEX] == '\n') &&
-	    sodium_hex2bin(key, CTLAUTH_KEY_LEN, text, SECRET_HEX, NULL, &got, NULL) == 0 &&
-	    got == CTLAUTH_KEY_LEN) {
-		sodium_memzero(text, sizeof text);
+	static const char what[] = "the control secret";
+	switch (secretfile_read(path, what, owner_only, "copy it from the node's machine, or "
+				"remove it there to have dhtnode make a new one", key, err, errcap)) {
+	case SECRETFILE_OK:
 		return CTLAUTH_LOADED;
+	case SECRETFILE_MISSING:
+		if (owner_only)
+			return secretfile_create(path, what, key, err, errcap) == 0 ? CTLAUTH_CREATED
+										  : CTLAUTH_FAILED;
+		errtext(err, errcap, "cannot read the control secret %s: no such file", path);
+		return CTLAUTH_FAILED;
+	case SECRETFILE_FAILED:
+		break;
 	}
-	sodium_memzero(text, sizeof text);
-	errtext(err, errcap, "the control secret %s is not 64 hex digits and a newline; copy it "
-	     "from the node's machine, or remove it there to have dhtnode make a new one", path);
 	return CTLAUTH_FAILED;
 }
 

@@ -31,6 +31,9 @@ void ctlcmd_set_push(struct ctlcmd *c, struct push_node *p);
 /* Sign puts with the node's Ed25519 secret key SK (64 bytes, not owned); without it a put
  * answers "internal" unless its client signed it. */
 void ctlcmd_set_writer(struct ctlcmd *c, const uint8_t *sk);
+/* Show ST (not owned; node/net/udp.h: the datagrams refused before the core) in status. */
+struct udp_seal_stats;
+void ctlcmd_set_seal(struct ctlcmd *c, const struct udp_seal_stats *st);
 /* Free the runner and every operation still open. Call it after dht_free() (which drops the
  * core's callbacks) or before the core runs again: accepts NULL. */
 void ctlcmd_free(struct ctlcmd *c);

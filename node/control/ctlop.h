@@ -23,6 +23,7 @@ struct ctlcmd {
 	struct xfer_mgr *files;
 	struct push_node *push; /* NULL: the push command answers "internal" */
 	struct ctl_writer writer; /* signs puts (ctlvalue.h); no key: put answers "internal" */
+	const struct udp_seal_stats *seal; /* NULL: status shows no "network" */
 	struct ctl_op *ops; /* every operation the core or a timer may still call back for */
 };
 

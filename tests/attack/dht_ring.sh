@@ -8,8 +8,9 @@ SLOT=32
 . "$(dirname "$0")/../integration/common.sh"
 : "${dhtattack_BIN:?dhtattack_BIN must name the attacker program}"
 
-IDS=(1000 5000 a000)
-node_args() { printf '%s\n' --id-bits 16 --id "${IDS[$1]}"; }
+# Ids are derived from the nodes' keys (a chosen --id needs a private ring): the attacker takes
+# the real ones from the victim's status.
+node_args() { printf '%s\n' --id-bits 16; }
 start_ring 3 2 addr_of
 wait_ring "$(addr_of 0)" 60
 ctl() { "$DHTCTL_BIN" --node "$1" "${@:2}"; }
@@ -17,15 +18,22 @@ victim=$(addr_of 1)
 ATT="127.0.$SLOT.200:$((PORT_BASE + 90))"
 att() { "$dhtattack_BIN" --bits 16 --from "$ATT" --to "$victim" "$@"; }
 
+st=$(ctl "$victim" --json status) || fail "no status from the victim"
+VICTIM_ID=$(jget id <<<"$st")
+PRED=$(jget predecessor.id <<<"$st")
+SUCC=$(jget successors.0.id <<<"$st")
+JUST_BEFORE=$(printf '%04x' $(((0x$VICTIM_ID - 1) & 0xffff)))
+[ "$PRED" != "$JUST_BEFORE" ] || fail "the victim's predecessor already sits just before it"
+
 for i in $(seq 1 30); do ctl "$(addr_of $((i % 3)))" put "key$i" "value$i" >/dev/null ||
 	fail "put key$i failed"; done
 
-# neighbours_ok: the victim's predecessor is 1000 and its first successor a000.
+# neighbours_ok: the victim's predecessor and first successor are as they were at the start.
 neighbours_ok()
 {
 	local st
 	st=$(ctl "$victim" --json status) || return 1
-	[ "$(jget predecessor.id <<<"$st")" = 1000 ] && [ "$(jget successors.0.id <<<"$st")" = a000 ]
+	[ "$(jget predecessor.id <<<"$st")" = "$PRED" ] && [ "$(jget successors.0.id <<<"$st")" = "$SUCC" ]
 }
 
 # neighbours: the victim's predecessor and first successor, for messages.
@@ -41,26 +49,33 @@ out=$(att neigh)
 [[ "$out" == "NEIGH succ"* ]] || fail "an honest request was not served: $out"
 neighbours_ok || fail "the ring is not as set up: $(neighbours)"
 
-note "NOTIFY and JOIN as id 4fff from a sender without a token"
+note "NOTIFY and JOIN as id $JUST_BEFORE from a sender without a token"
 for _ in 1 2 3; do
-	att --id 4fff --no-token notify >/dev/null
-	att --id 4fff --no-token join >/dev/null || true
+	att --id "$JUST_BEFORE" --no-token notify >/dev/null
+	att --id "$JUST_BEFORE" --no-token join >/dev/null || true
 done
 sleep 0.5
 neighbours_ok || fail "a forged notice moved the victim's predecessor: $(neighbours)"
 
 note "LEAVEs naming the victim's neighbours, from the attacker's own address, for 3 s"
 for _ in $(seq 1 15); do
-	att --id 1000 leave >/dev/null
-	att --id a000 leave >/dev/null
-	att --id 1000 --no-token leave >/dev/null
+	att --id "$PRED" leave >/dev/null
+	att --id "$SUCC" leave >/dev/null
+	att --id "$PRED" --no-token leave >/dev/null
 	neighbours_ok || fail "a forged LEAVE changed the victim's neighbours: $(neighbours)"
 	sleep 0.2
 done
 
 note "every key is still readable through every node"
 for n in "${NODES[@]}"; do
-	for i in $(seq 1 30); do
+	st=$(ctl "$victim" --json status) || fail "no status from the victim"
+VICTIM_ID=$(jget id <<<"$st")
+PRED=$(jget predecessor.id <<<"$st")
+SUCC=$(jget successors.0.id <<<"$st")
+JUST_BEFORE=$(printf '%04x' $(((0x$VICTIM_ID - 1) & 0xffff)))
+[ "$PRED" != "$JUST_BEFORE" ] || fail "the victim's predecessor already sits just before it"
+
+for i in $(seq 1 30); do
 		[ "$(ctl "$n" get "key$i")" = "value$i" ] || fail "key$i is not readable through $n"
 	done
 done

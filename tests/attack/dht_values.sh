@@ -71,11 +71,11 @@ every_node_reads secret "$W" v2
 every_node_reads secret "$A" "attacker's"
 
 note "a second writer with a key file; get lists both, --writer selects"
-ctl "$(addr_of 2)" keygen "$tmp/user.key" >"$tmp/user.pk" || fail "keygen failed"
+ctl "$(addr_of 2)" writerkey "$tmp/user.key" >"$tmp/user.pk" || fail "writerkey failed"
 U=$(cat "$tmp/user.pk")
 seed=$(sed -n 's/^ed25519-seed //p' "$tmp/user.key")
 [ ${#seed} = 64 ] && [ ${#U} = 64 ] && ! grep -q "$seed" "$tmp/user.pk" ||
-	fail "keygen printed '$U', its file holds '$seed'"
+	fail "writerkey printed '$U', its file holds '$seed'"
 [ "$(stat -c %a "$tmp/user.key")" = 600 ] || fail "the key file is readable by others"
 ctl "$(addr_of 2)" put --key-file "$tmp/user.key" secret "user's" >/dev/null ||
 	fail "a put signed with a key file failed"

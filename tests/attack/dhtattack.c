@@ -2,8 +2,11 @@
  * DHT's wire format through the core's own codec (dht/msg.h), from a source address of its
  * choosing on loopback, with any id in the header. By default it answers token challenges as an
  * honest node would (it can: it receives where it sends from); --no-token makes it a sender that
- * never echoes a token, like one that spoofs its source. Its values are signed with a writer
- * key of its own (from --writer-seed), or forged on request. One line of output per answer. */
+ * never echoes a token, like one that spoofs its source. With --network-key it seals what it
+ * sends and opens what it reads as a member of a private ring does (node/net/udp.c), so a test
+ * can show a keyed node serves it with the key and not without. Its values are signed with a
+ * writer key of its own (from --writer-seed), or forged on request. One line of output per
+ * answer. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +24,8 @@
 #include "dht/msg.h"
 #include "dht/types.h"
 #include "node/net/addr.h"
+#include "node/net/netkey.h"
+#include "node/net/udp.h"
 
 struct att {
 	int fd;
@@ -39,6 +44,8 @@ struct att {
 	uint8_t claim_pk[DHT_ITEM_PK_LEN];
 	bool has_cas;
 	uint64_t cas;
+	struct seal *seal;           /* --network-key, else NULL */
+	struct seal_to me;           /* the --from address as a seal names it */
 };
 
 static void usage(FILE *f)
@@ -55,6 +62,7 @@ static void usage(FILE *f)
 	      "  --forge         spoil the values' signatures\n"
 	      "  --claim HEX     name another writer's public key in the values (signed by ours)\n"
 	      "  --cas N         puts expect the writer's value there to have seq N\n"
+	      "  --network-key F seal and open datagrams with the key in file F\n"
 	      "commands (KEY: a name, hashed as dhtctl does):\n"
 	      "  ping | neigh | join              a request; prints the answer\n"
 	      "  notify | leave                   a notice (no answer)\n"
@@ -111,8 +119,34 @@ static void send_msg(struct att *a, struct dht_msg *m, bool pad)
 	}
 	struct sockaddr_storage ss;
 	socklen_t sl = addr_to_sockaddr(&a->to, &ss);
-	sendto(a->fd, buf, (size_t)len, 0, (struct sockaddr *)&ss, sl);
+	uint8_t sealed[DHT_MSG_MAX + SEAL_OVERHEAD];
+	const uint8_t *out = buf;
+	if (a->seal != NULL) {
+		struct seal_to to;
+		udp_seal_name(&a->to, &to);
+		len = (int)seal_wrap(a->seal, (uint64_t)time(NULL), &to, buf, (size_t)len, sealed,
+				     sizeof sealed);
+		out = sealed;
+	}
+	sendto(a->fd, out, (size_t)len, 0, (struct sockaddr *)&ss, sl);
 	a->last_req = (size_t)len;
+}
+
+/* Read one datagram into BUF (DHT_MSG_MAX bytes), opened when sealing. Return its message's
+ * length, or -1 (nothing, or one that does not open). */
+static ssize_t recv_msg(struct att *a, uint8_t *buf)
+{
+	uint8_t raw[DHT_MSG_MAX + SEAL_OVERHEAD];
+	size_t len;
+	ssize_t n = recv(a->fd, a->seal != NULL ? raw : buf,
+			 a->seal != NULL ? sizeof raw : DHT_MSG_MAX, MSG_DONTWAIT);
+	if (n <= 0 || a->seal == NULL)
+		return n;
+	a->last_reply = (size_t)n;
+	if (seal_open(a->seal, (uint64_t)time(NULL), &a->me, raw, (size_t)n, buf, DHT_MSG_MAX,
+		      &len) != SEAL_OK)
+		return -1;
+	return (ssize_t)len;
 }
 
 /* Wait for the answer to TXID into *M (BUF holds its bytes); false on timeout. */
@@ -120,11 +154,12 @@ static bool wait_answer(struct att *a, uint32_t txid, struct dht_msg *m, uint8_t
 {
 	struct pollfd p = { .fd = a->fd, .events = POLLIN };
 	while (poll(&p, 1, a->timeout_ms) == 1) {
-		ssize_t n = recv(a->fd, buf, DHT_MSG_MAX, 0);
+		ssize_t n = recv_msg(a, buf);
 		if (n <= 0 || dht_msg_decode(m, buf, (size_t)n, a->bits) != DHT_DECODE_OK ||
 		    m->txid != txid)
 			continue;
-		a->last_reply = (size_t)n;
+		if (a->seal == NULL)
+			a->last_reply = (size_t)n;
 		return true;
 	}
 	a->last_reply = 0;
@@ -369,7 +404,7 @@ static unsigned drain(struct att *a, uint32_t first, uint32_t last, int timeout_
 	struct dht_msg out;
 	struct pollfd p = { .fd = a->fd, .events = POLLIN };
 	while (poll(&p, 1, timeout_ms) == 1) {
-		ssize_t len = recv(a->fd, buf, DHT_MSG_MAX, 0);
+		ssize_t len = recv_msg(a, buf);
 		if (len > 0 && dht_msg_decode(&out, buf, (size_t)len, a->bits) == DHT_DECODE_OK &&
 		    out.type == DHT_PONG && out.txid >= first && out.txid <= last)
 			got++;
@@ -490,6 +525,36 @@ static int parse_writer_opt(struct att *a, int c, const char **seed)
 	}
 }
 
+/* Seal as a member with the key in FILE, sending from FROM. */
+static int start_sealing(struct att *a, const char *file, const struct dht_addr *from)
+{
+	struct netkey k;
+	char err[512];
+	uint8_t key[SEAL_KEY_LEN], tag[NETKEY_TAG_LEN], boot[SEAL_BOOT_LEN];
+	if (sodium_init() < 0 || netkey_load(file, &k, err, sizeof err) != 0) {
+		fprintf(stderr, "dhtattack: %s\n", err);
+		return -1;
+	}
+	netkey_derive(&k, NETKEY_DATAGRAM, key, sizeof key);
+	netkey_tag(&k, tag);
+	randombytes_buf(boot, sizeof boot);
+	a->seal = seal_new(key, tag, boot);
+	udp_seal_name(from, &a->me);
+	return a->seal != NULL ? 0 : -1;
+}
+
+/* Our writer key: derived from the text SEED, or from the --from address in ARGV. */
+static void writer_key(struct att *a, const char *seed, int argc, char **argv)
+{
+	uint8_t s[crypto_sign_SEEDBYTES];
+	const char *text = seed ? seed : argv[0];
+	for (int k = 1; seed == NULL && k < argc; k++)
+		if (strcmp(argv[k], "--from") == 0 && k + 1 < argc)
+			text = argv[k + 1];
+	crypto_generichash(s, sizeof s, (const uint8_t *)text, strlen(text), NULL, 0);
+	crypto_sign_seed_keypair(a->pk, a->sk, s);
+}
+
 static int parse_args(struct att *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -497,11 +562,12 @@ static int parse_args(struct att *a, int argc, char **argv)
 		{ "bits", required_argument, NULL, 'b' }, { "id", required_argument, NULL, 'i' },
 		{ "no-token", no_argument, NULL, 'n' }, { "count", required_argument, NULL, 'c' },
 		{ "timeout-ms", required_argument, NULL, 'w' }, { "help", no_argument, NULL, 'h' },
+		{ "network-key", required_argument, NULL, 'k' },
 		{ "writer-seed", required_argument, NULL, 'W' }, { "seq", required_argument, NULL, 's' },
 		{ "forge", no_argument, NULL, 'F' }, { "claim", required_argument, NULL, 'C' },
 		{ "cas", required_argument, NULL, 'a' }, { 0, 0, 0, 0 } };
 	struct dht_addr from = { 0 };
-	const char *id_hex = NULL, *seed = NULL;
+	const char *id_hex = NULL, *key_file = NULL, *seed = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c == 'f' && addr_parse(optarg, &from) == 0)
@@ -518,18 +584,14 @@ static int parse_args(struct att *a, int argc, char **argv)
 			a->timeout_ms = atoi(optarg);
 		else if (c == 'c')
 			a->count = (unsigned)strtoul(optarg, NULL, 10);
+		else if (c == 'k')
+			key_file = optarg;
 		else if (c == 'h')
 			usage(stdout), exit(0);
 		else if (parse_writer_opt(a, c, &seed) != 0)
 			return -1;
 	}
-	uint8_t s[crypto_sign_SEEDBYTES];
-	const char *text = seed ? seed : argv[0];
-	for (int k = 1; seed == NULL && k < argc; k++)
-		if (strcmp(argv[k], "--from") == 0 && k + 1 < argc)
-			text = argv[k + 1];
-	crypto_generichash(s, sizeof s, (const uint8_t *)text, strlen(text), NULL, 0);
-	crypto_sign_seed_keypair(a->pk, a->sk, s);
+	writer_key(a, seed, argc, argv);
 	if (from.family == 0 || a->to.family == 0 || !id_bits_valid(a->bits) || optind >= argc)
 		return -1;
 	if (id_hex && id_from_hex(&a->id, id_hex, a->bits) != 0)
@@ -537,6 +599,8 @@ static int parse_args(struct att *a, int argc, char **argv)
 	if (id_hex == NULL)
 		id_from_u64(&a->id, (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid(), a->bits);
 	a->fd = open_socket(&from);
+	if (key_file != NULL && start_sealing(a, key_file, &from) != 0)
+		exit(2);
 	return optind;
 }
 

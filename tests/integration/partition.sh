@@ -85,8 +85,8 @@ note "split for $((SECONDS - split_at)) s; putting on both sides"
 	fail "puts on side A failed"
 "$KVLOAD_BIN" --nodes "$(nodes_file b "${side_b[@]}")" --keys 30 --prefix sideb put >/dev/null ||
 	fail "puts on side B failed"
-"$DHTCTL_BIN" --node "${side_a[0]}" keygen "$PROCS_DIR/writer.key" >"$PROCS_DIR/writer.pk" ||
-	fail "keygen failed"
+"$DHTCTL_BIN" --node "${side_a[0]}" writerkey "$PROCS_DIR/writer.key" >"$PROCS_DIR/writer.pk" ||
+	fail "writerkey failed"
 for side in "${side_a[0]}" "${side_b[0]}"; do
 	"$DHTCTL_BIN" --node "$side" put --key-file "$PROCS_DIR/writer.key" both "from $side" \
 		>/dev/null || fail "put on both sides failed at $side"

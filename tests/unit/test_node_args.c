@@ -44,7 +44,7 @@ static void test_all_options(void **state)
 	assert_int_equal(PARSE(&a, err, "--id=2a", "--listen=[::1]:4001", "--join", "node1.lab:4000",
 			       "--id-bits", "12", "--data-dir", "/tmp/x", "--log-level=debug",
 			       "--succ-len", "4", "--replicas", "2", "--store-max", "1MiB",
-			       "--control-any", "--control-secret", "/tmp/s"),
+			       "--control-any", "--control-secret", "/tmp/s", "--network-key", "/tmp/k"),
 			 ARGS_RUN);
 	assert_int_equal(a.listen.family, 6);
 	assert_int_equal(a.listen.ip[15], 1);
@@ -96,10 +96,18 @@ static void test_errors(void **state)
 	assert_non_null(strstr(err, "--join"));
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "--id-bits", "7"), ARGS_ERROR);
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "--id-bits", "161"), ARGS_ERROR);
-	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "--id-bits", "8", "--id", "100"),
+	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "--id-bits", "8", "--id", "100",
+			       "--network-key", "k"),
 			 ARGS_ERROR);
 	assert_non_null(strstr(err, "--id"));
-	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "--id", "xyz"), ARGS_ERROR);
+	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "--id", "xyz", "--network-key",
+			       "k"),
+			 ARGS_ERROR);
+	/* A chosen id only where every member is trusted by holding the network key. */
+	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "--id", "2a"), ARGS_ERROR);
+	assert_non_null(strstr(err, "--network-key"));
+	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "--network-key", ""), ARGS_ERROR);
+	assert_non_null(strstr(err, "keygen"));
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "--succ-len", "1"), ARGS_ERROR);
 	assert_int_equal(PARSE(&a, err, "--listen", "127.0.0.1:1", "--succ-len", "2", "--replicas",
 			       "3"),

@@ -160,9 +160,9 @@ static int run_delete(struct dhtctl *c, int argc, char **argv)
 	return send_put(c, cmd, &a, req, "", DHT_ITEM_TOMBSTONE);
 }
 
-static int run_keygen(struct dhtctl *c, int argc, char **argv)
+static int run_writerkey(struct dhtctl *c, int argc, char **argv)
 {
-	const struct dhtctl_cmd *cmd = &dhtctl_cmd_keygen;
+	const struct dhtctl_cmd *cmd = &dhtctl_cmd_writerkey;
 	struct cmd_args a;
 	int rc = dhtctl_args(c, cmd, argc, argv, 1, "", &a);
 
@@ -337,7 +337,7 @@ const struct dhtctl_cmd dhtctl_cmd_put = {
 	"the node's, one hour). A value belongs to its writer, an Ed25519 key that signs it with\n"
 	"a sequence number (the clock, in microseconds): the node's own key, or with --key-file\n"
 	"FILE yours (dhtctl signs here; the secret never goes to the node; make one with\n"
-	"keygen FILE). A key holds one value per writer: a put replaces only its writer's\n"
+	"writerkey FILE). A key holds one value per writer: a put replaces only its writer's\n"
 	"earlier value, and only with a higher seq. --cas SEQ stores only if the writer's value\n"
 	"there has seq SEQ (0: none yet). --immutable stores VALUE under the hash of its bytes\n"
 	"and prints that key (get it with --id). Prints the key id, the writer, the seq, the\n"
@@ -365,13 +365,13 @@ const struct dhtctl_cmd dhtctl_cmd_delete = {
 	run_delete,
 };
 
-const struct dhtctl_cmd dhtctl_cmd_keygen = {
-	"keygen", "FILE",
-	"make a writer key for put --key-file",
+const struct dhtctl_cmd dhtctl_cmd_writerkey = {
+	"writerkey", "FILE",
+	"make a writer key for put --key-file (no node is asked)",
 	"\nCreates FILE (mode 0600; it must not exist) holding a new Ed25519 key in the format of\n"
 	"the node's identity.key, and prints its public key: the writer get shows. Contacts no\n"
 	"node.\n",
-	run_keygen,
+	run_writerkey,
 };
 
 const struct dhtctl_cmd dhtctl_cmd_lookup = {

@@ -46,8 +46,8 @@ struct dhtctl_cmd {
 
 /* The commands, in the order `dhtctl --help` lists them; defined in their files. */
 extern const struct dhtctl_cmd dhtctl_cmd_put, dhtctl_cmd_get, dhtctl_cmd_delete,
-	dhtctl_cmd_keygen, dhtctl_cmd_lookup,
-	dhtctl_cmd_announce, dhtctl_cmd_peers, dhtctl_cmd_ring, dhtctl_cmd_status;
+	dhtctl_cmd_writerkey, dhtctl_cmd_lookup, dhtctl_cmd_announce, dhtctl_cmd_peers,
+	dhtctl_cmd_ring, dhtctl_cmd_status, dhtctl_cmd_keygen;
 
 /* Report a usage error in CMD (NULL: the global options) and return EXIT_USAGE. */
 int dhtctl_usage(struct dhtctl *c, const struct dhtctl_cmd *cmd, const char *fmt, ...)

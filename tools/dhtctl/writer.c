@@ -43,7 +43,7 @@ int writer_load(struct dhtctl *c, const struct dhtctl_cmd *cmd, const char *path
 					  strerror(err))
 		 : identity_decode(text, n, out) != 0
 			 ? dhtctl_usage(c, cmd, "--key-file %s is not a key file (make one with "
-					"dhtctl keygen FILE)", path)
+					"dhtctl writerkey FILE)", path)
 			 : EXIT_OK;
 	sodium_memzero(text, sizeof text);
 	return rc;
