@@ -1,0 +1,201 @@
+/* Node identities on the wire (dht/proof.h). Why proofs sit where they do:
+ *   - Only adoption needs one. A node names others in every answer, and lookups pass through
+ *     whoever routing offers; what an impostor gains is a place in the ring (the keys next to a
+ *     victim's id), and that place is given by becoming someone's successor or predecessor.
+ *   - Zave's invariants need successor lists to survive failures, so entries learned second
+ *     hand stay in the list unproven (they were proven by the node that adopted them, if it is
+ *     honest); one of them becomes our first successor only through stabilize, which proves it
+ *     before it queries it (ring.c).
+ *   - Proven nodes are kept by address, one id each, least recently used forgotten first: a
+ *     neighbour's stabilization touches its entry every period, so it stays while it is one.
+ * A proof costs one round trip, one signature and one check, once per neighbour. */
+#include "dht/proof.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "dht/addrmap.h"
+#include "dht/idproof.h"
+
+#define PROOF_KNOWN_MAX 256
+
+struct proof_known {
+	bool valid;
+	struct dht_id id;
+	uint8_t pk[DHT_PROOF_PK_LEN];
+};
+
+static const struct rpc_handler proof_rpc;
+
+int proof_init(struct dht *d)
+{
+	uint64_t seed;
+	rpc_random(d->rpc, &seed, sizeof seed);
+	d->proof.d = d;
+	d->proof.known = addrmap_new(sizeof(struct proof_known), PROOF_KNOWN_MAX, seed);
+	return d->proof.known ? 0 : -1;
+}
+
+void proof_free(struct dht *d)
+{
+	addrmap_free(d->proof.known);
+	d->proof.known = NULL;
+}
+
+void proof_drop_all(struct dht *d)
+{
+	memset(d->proof.wait, 0, sizeof d->proof.wait);
+}
+
+static struct proof_known *known_of(struct dht *d, const struct dht_node *node)
+{
+	struct proof_known *k = addrmap_get(d->proof.known, &node->addr, rpc_now(d->rpc));
+	return k != NULL && k->valid && id_eq(&k->id, &node->id) ? k : NULL;
+}
+
+bool proof_known(struct dht *d, const struct dht_node *node)
+{
+	return routing_is_self(&d->rt, node) || known_of(d, node) != NULL;
+}
+
+bool proof_key(struct dht *d, const struct dht_node *node, uint8_t pk[DHT_PROOF_PK_LEN])
+{
+	if (routing_is_self(&d->rt, node)) {
+		memcpy(pk, d->cfg.sign_pk, DHT_PROOF_PK_LEN);
+		return true;
+	}
+	const struct proof_known *k = known_of(d, node);
+	if (k != NULL)
+		memcpy(pk, k->pk, DHT_PROOF_PK_LEN);
+	return k != NULL;
+}
+
+void proof_forget(struct dht *d, const struct dht_node *node)
+{
+	struct proof_known *k = known_of(d, node);
+	if (k != NULL)
+		k->valid = false;
+}
+
+static struct proof_wait *waiting(struct dht *d, const struct dht_node *node,
+				  const struct proof_handler *h, unsigned tag)
+{
+	for (size_t i = 0; i < PROOF_MAX_WAIT; i++) {
+		struct proof_wait *w = &d->proof.wait[i];
+		if (w->used && w->h == h && w->tag == tag && id_eq(&w->node.id, &node->id) &&
+		    dht_addr_eq(&w->node.addr, &node->addr))
+			return w;
+	}
+	return NULL;
+}
+
+int proof_ask(struct dht *d, const struct dht_node *node, const struct proof_handler *h,
+	      unsigned tag, uint32_t txid)
+{
+	struct proof_wait *w = waiting(d, node, h, tag);
+	if (w != NULL) {
+		w->txid = txid;
+		return 0;
+	}
+	size_t i = 0;
+	while (i < PROOF_MAX_WAIT && d->proof.wait[i].used)
+		i++;
+	if (i == PROOF_MAX_WAIT)
+		return -1;
+	w = &d->proof.wait[i];
+	*w = (struct proof_wait){ .used = true, .node = *node, .h = h, .tag = tag, .txid = txid };
+	rpc_random(d->rpc, w->nonce, sizeof w->nonce);
+	struct dht_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = DHT_PROVE;
+	memcpy(m.u.prove.nonce, w->nonce, sizeof w->nonce);
+	if (rpc_request(d->rpc, node, true, &m, d->cfg.maint_tries, &proof_rpc, &d->proof,
+			(unsigned)i) != 0) {
+		w->used = false;
+		return -1;
+	}
+	return 0;
+}
+
+void proof_answer(struct dht *d, const struct dht_msg *m, const struct dht_node *from)
+{
+	struct idproof_claim c = { .bits = d->cfg.bits, .challenger = from->addr,
+				   .prover = d->cfg.self };
+	memcpy(c.nonce, m->u.prove.nonce, sizeof c.nonce);
+	struct dht_msg a;
+	memset(&a, 0, sizeof a);
+	a.type = DHT_PROOF;
+	a.txid = m->txid;
+	memcpy(a.u.proof.pk, d->cfg.sign_pk, sizeof a.u.proof.pk);
+	if (idproof_sign(&c, d->cfg.sign_sk, a.u.proof.sig) == 0)
+		rpc_send(d->rpc, &from->addr, &a);
+}
+
+/* "1.2.3.4:5" or "[1:2:...:8]:5", for the log: the core has no inet_ntop. */
+static void addr_text(const struct dht_addr *a, char *out, size_t cap)
+{
+	if (a->family == 4) {
+		snprintf(out, cap, "%u.%u.%u.%u:%u", a->ip[0], a->ip[1], a->ip[2], a->ip[3],
+			 (unsigned)a->port);
+		return;
+	}
+	size_t n = (size_t)snprintf(out, cap, "[");
+	for (int i = 0; i < 16 && n < cap; i += 2)
+		n += (size_t)snprintf(out + n, cap - n, "%s%x", i ? ":" : "",
+				      (unsigned)(a->ip[i] << 8 | a->ip[i + 1]));
+	if (n < cap)
+		snprintf(out + n, cap - n, "]:%u", (unsigned)a->port);
+}
+
+static enum proof_result check(struct dht *d, const struct proof_wait *w, const struct dht_msg *m)
+{
+	struct idproof_claim c = { .bits = d->cfg.bits, .challenger = d->cfg.self.addr,
+				   .prover = w->node };
+	memcpy(c.nonce, w->nonce, sizeof c.nonce);
+	enum idproof_result r = idproof_check(&c, m->u.proof.pk, m->u.proof.sig,
+					      d->cfg.trust_chosen_ids);
+	char id[ID_HEX_MAX], at[64];
+	id_to_hex(&w->node.id, d->cfg.bits, id);
+	addr_text(&w->node.addr, at, sizeof at);
+	if (r != IDPROOF_OK) {
+		d->stats.ids_refused++;
+		rpc_log(d->rpc, DHT_LOG_WARN, "refused node %s at %s: it cannot prove that id (%s)", id,
+			at, idproof_result_str(r));
+		return PROOF_REFUSED;
+	}
+	bool added;
+	struct proof_known *k = addrmap_put(d->proof.known, &w->node.addr, rpc_now(d->rpc), &added);
+	if (k != NULL) {
+		*k = (struct proof_known){ .valid = true, .id = w->node.id };
+		memcpy(k->pk, m->u.proof.pk, sizeof k->pk);
+	}
+	d->stats.proofs++;
+	rpc_log(d->rpc, DHT_LOG_DEBUG, "node %s at %s proved its id", id, at);
+	return PROOF_OK;
+}
+
+/* Take wait entry Q->tag out of the table, then call its handler. */
+static void end(struct proofs *ps, const struct rpc_req *q, const struct dht_msg *m)
+{
+	struct dht *d = ps->d;
+	struct proof_wait w = ps->wait[q->tag];
+	ps->wait[q->tag].used = false;
+	if (!w.used)
+		return;
+	enum proof_result r = PROOF_FAILED;
+	if (m != NULL && m->type == DHT_PROOF)
+		r = check(d, &w, m);
+	w.h->done(d, &w.node, w.tag, w.txid, r);
+}
+
+static void proof_reply(void *arg, const struct rpc_req *q, const struct dht_msg *m)
+{
+	end(arg, q, m);
+}
+
+static void proof_timeout(void *arg, const struct rpc_req *q)
+{
+	end(arg, q, NULL);
+}
+
+static const struct rpc_handler proof_rpc = { proof_reply, proof_timeout };
