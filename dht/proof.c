@@ -18,11 +18,17 @@
 #include "dht/idproof.h"
 
 #define PROOF_KNOWN_MAX 256
+/* A node refused is not asked again for this long: an impostor that stays someone's neighbour
+ * would otherwise cost a signature check and a warning every stabilization period. */
+#define PROOF_REFUSED_US (60 * 1000000ULL)
+
+enum { KNOWN_NONE, KNOWN_PROVEN, KNOWN_REFUSED };
 
 struct proof_known {
-	bool valid;
+	uint8_t state;
 	struct dht_id id;
-	uint8_t pk[DHT_PROOF_PK_LEN];
+	uint8_t pk[DHT_PROOF_PK_LEN]; /* once proven */
+	uint64_t refused_until;       /* once refused */
 };
 
 static const struct rpc_handler proof_rpc;
@@ -47,10 +53,34 @@ void proof_drop_all(struct dht *d)
 	memset(d->proof.wait, 0, sizeof d->proof.wait);
 }
 
-static struct proof_known *known_of(struct dht *d, const struct dht_node *node)
+static struct proof_known *record_of(struct dht *d, const struct dht_node *node, uint8_t state)
 {
 	struct proof_known *k = addrmap_get(d->proof.known, &node->addr, rpc_now(d->rpc));
-	return k != NULL && k->valid && id_eq(&k->id, &node->id) ? k : NULL;
+	return k != NULL && k->state == state && id_eq(&k->id, &node->id) ? k : NULL;
+}
+
+static struct proof_known *known_of(struct dht *d, const struct dht_node *node)
+{
+	return record_of(d, node, KNOWN_PROVEN);
+}
+
+static bool refused_lately(struct dht *d, const struct dht_node *node)
+{
+	const struct proof_known *k = record_of(d, node, KNOWN_REFUSED);
+	return k != NULL && k->refused_until > rpc_now(d->rpc);
+}
+
+static void remember(struct dht *d, const struct dht_node *node, uint8_t state,
+		     const uint8_t pk[DHT_PROOF_PK_LEN])
+{
+	bool added;
+	uint64_t now = rpc_now(d->rpc);
+	struct proof_known *k = addrmap_put(d->proof.known, &node->addr, now, &added);
+	if (k == NULL)
+		return;
+	*k = (struct proof_known){ .state = state, .id = node->id,
+				   .refused_until = now + PROOF_REFUSED_US };
+	memcpy(k->pk, pk, sizeof k->pk);
 }
 
 bool proof_known(struct dht *d, const struct dht_node *node)
@@ -74,7 +104,7 @@ void proof_forget(struct dht *d, const struct dht_node *node)
 {
 	struct proof_known *k = known_of(d, node);
 	if (k != NULL)
-		k->valid = false;
+		k->state = KNOWN_NONE;
 }
 
 static struct proof_wait *waiting(struct dht *d, const struct dht_node *node,
@@ -97,6 +127,8 @@ int proof_ask(struct dht *d, const struct dht_node *node, const struct proof_han
 		w->txid = txid;
 		return 0;
 	}
+	if (refused_lately(d, node))
+		return -1;
 	size_t i = 0;
 	while (i < PROOF_MAX_WAIT && d->proof.wait[i].used)
 		i++;
@@ -158,17 +190,13 @@ static enum proof_result check(struct dht *d, const struct proof_wait *w, const 
 	id_to_hex(&w->node.id, d->cfg.bits, id);
 	addr_text(&w->node.addr, at, sizeof at);
 	if (r != IDPROOF_OK) {
+		remember(d, &w->node, KNOWN_REFUSED, m->u.proof.pk);
 		d->stats.ids_refused++;
 		rpc_log(d->rpc, DHT_LOG_WARN, "refused node %s at %s: it cannot prove that id (%s)", id,
 			at, idproof_result_str(r));
 		return PROOF_REFUSED;
 	}
-	bool added;
-	struct proof_known *k = addrmap_put(d->proof.known, &w->node.addr, rpc_now(d->rpc), &added);
-	if (k != NULL) {
-		*k = (struct proof_known){ .valid = true, .id = w->node.id };
-		memcpy(k->pk, m->u.proof.pk, sizeof k->pk);
-	}
+	remember(d, &w->node, KNOWN_PROVEN, m->u.proof.pk);
 	d->stats.proofs++;
 	rpc_log(d->rpc, DHT_LOG_DEBUG, "node %s at %s proved its id", id, at);
 	return PROOF_OK;

@@ -33,7 +33,8 @@ void proof_drop_all(struct dht *d);
 bool proof_known(struct dht *d, const struct dht_node *node);
 /* Ask NODE to prove its id; H's done() follows. A proof of NODE for the same H and TAG already
  * under way is not asked again: it takes the new TXID (a request's retry). Return 0, or -1 if
- * too many proofs are under way or memory runs out (no callback then). */
+ * NODE was refused in the last minute, too many proofs are under way or memory runs out (no
+ * callback then). */
 int proof_ask(struct dht *d, const struct dht_node *node, const struct proof_handler *h,
 	      unsigned tag, uint32_t txid);
 /* NODE timed out or left: it proves itself again before it is taken again. */

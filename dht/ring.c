@@ -135,7 +135,7 @@ static void join_found(void *arg, const struct dht_lookup_result *res)
 	if (proof_known(d, &res->owner))
 		request_simple(d, R_JOIN, &res->owner, DHT_JOIN);
 	else if (proof_ask(d, &res->owner, &join_proof, 0, 0) != 0)
-		join_done(d, DHT_ERR_NO_MEMORY);
+		join_done(d, DHT_ERR_TIMEOUT);
 }
 
 static void join_proven(struct dht *d, const struct dht_node *node, unsigned tag, uint32_t txid,
