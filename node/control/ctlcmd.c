@@ -231,13 +231,14 @@ static json_t *stats_json(const struct dht *d)
 	uint64_t dropped = st->dropped_unsolicited;
 	for (int i = 0; i < DHT_DECODE_NRESULTS; i++)
 		dropped += st->dropped[i];
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "sent",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "sent",
 			 (json_int_t)st->sent, "received", (json_int_t)st->received, "dropped",
 			 (json_int_t)dropped, "timeouts", (json_int_t)st->timeouts, "lookups",
 			 (json_int_t)st->lookups, "lookups_failed", (json_int_t)st->lookups_failed,
 			 "dropped_rate", (json_int_t)st->dropped_rate, "dropped_unproven",
 			 (json_int_t)st->dropped_unproven, "dropped_refused",
-			 (json_int_t)st->dropped_refused, "challenges", (json_int_t)st->challenges);
+			 (json_int_t)st->dropped_refused, "challenges", (json_int_t)st->challenges,
+			 "ids_refused", (json_int_t)st->ids_refused);
 }
 
 static json_t *status_json(const struct dht *d)

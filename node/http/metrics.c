@@ -77,7 +77,10 @@ static int dht_counters(struct evbuffer *out, const struct dht *d)
 	       single(out, "dhtnode_lookups_failed_total", "counter", "Lookups that failed.",
 		      (double)st->lookups_failed) |
 	       single(out, "dhtnode_stabilizations_total", "counter", "Stabilization rounds.",
-		      (double)st->stabilizations);
+		      (double)st->stabilizations) |
+	       single(out, "dhtnode_ids_refused_total", "counter",
+		      "Nodes refused as neighbours: they could not prove the id they claim.",
+		      (double)st->ids_refused);
 }
 
 /* A histogram from per-bucket COUNTS with BOUNDS (scaled by SCALE for the le labels). */

@@ -14,14 +14,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "dht/id.h"
+#include "dht/idproof.h"
 #include "dht/msg.h"
 #include "dht/types.h"
 #include "node/net/addr.h"
 
 struct att {
 	int fd;
-	struct dht_addr to;
+	struct dht_addr from, to;
+	uint8_t pk[DHT_SIGN_PK_LEN], sk[DHT_SIGN_SK_LEN]; /* what it proves with (issue 11) */
 	unsigned bits;
 	struct dht_id id;
 	bool no_token, have_token;
@@ -40,6 +44,8 @@ static void usage(FILE *f)
 	      "  --no-token      never echo a token (a sender that cannot receive)\n"
 	      "  --timeout-ms T  wait this long for each answer (default 1000)\n"
 	      "  --count N       send a notice N times (default 1)\n"
+	      "  --grind LO:HI   use a key whose id (its hash) lies in (LO, HI), as an honest\n"
+	      "                  node may; else the key is random and proves no chosen id\n"
 	      "commands (KEY: a name, hashed as dhtctl does):\n"
 	      "  ping | neigh | join              a request; prints the answer\n"
 	      "  notify | leave                   a notice (no answer)\n"
@@ -54,7 +60,10 @@ static void usage(FILE *f)
 	      "                                   prints collided K of N\n"
 	      "  burst N                          N PINGs back to back; prints answered K of N\n"
 	      "  size get|neigh|peers|find KEY    one request without a token: prints its bytes\n"
-	      "                                   and the answer's (0: none)\n",
+	      "                                   and the answer's (0: none)\n"
+	      "  claim SECONDS                    JOIN, then NOTIFY every 200 ms, answering each\n"
+	      "                                   PROVE with our key; prints our id, then the\n"
+	      "                                   JOIN's answer and how many proofs were asked\n",
 	      f);
 }
 
@@ -70,7 +79,14 @@ static int open_socket(const struct dht_addr *from)
 	return fd;
 }
 
+static void send_to(struct att *a, const struct dht_addr *to, struct dht_msg *m, bool pad);
+
 static void send_msg(struct att *a, struct dht_msg *m, bool pad)
+{
+	send_to(a, &a->to, m, pad);
+}
+
+static void send_to(struct att *a, const struct dht_addr *to, struct dht_msg *m, bool pad)
 {
 	uint8_t buf[DHT_MSG_MAX];
 	m->bits = (uint8_t)a->bits;
@@ -88,7 +104,7 @@ static void send_msg(struct att *a, struct dht_msg *m, bool pad)
 		exit(2);
 	}
 	struct sockaddr_storage ss;
-	socklen_t sl = addr_to_sockaddr(&a->to, &ss);
+	socklen_t sl = addr_to_sockaddr(to, &ss);
 	sendto(a->fd, buf, (size_t)len, 0, (struct sockaddr *)&ss, sl);
 	a->last_req = (size_t)len;
 }
@@ -357,6 +373,98 @@ static int run_size(struct att *a, int argc, char **argv)
 	return 0;
 }
 
+/* Answer a PROVE from FROM with our key's signature over the claim it names. */
+static void prove(struct att *a, const struct dht_msg *m, const struct dht_addr *from)
+{
+	struct idproof_claim c = { .bits = a->bits, .challenger = *from,
+				   .prover = { .id = a->id, .addr = a->from } };
+	memcpy(c.nonce, m->u.prove.nonce, sizeof c.nonce);
+	struct dht_msg p;
+	memset(&p, 0, sizeof p);
+	p.type = DHT_PROOF;
+	p.txid = m->txid;
+	memcpy(p.u.proof.pk, a->pk, sizeof p.u.proof.pk);
+	if (idproof_sign(&c, a->sk, p.u.proof.sig) == 0)
+		send_to(a, from, &p, false);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static int run_claim(struct att *a, int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	uint64_t end = now_ms() + 1000 * strtoull(argv[1], NULL, 10), next = 0;
+	struct dht_msg m = { .type = DHT_PING }, in;
+	uint8_t buf[DHT_MSG_MAX];
+	request(a, &m, &in, buf); /* a token, as an honest node gets one */
+	memset(&m, 0, sizeof m);
+	m.type = DHT_JOIN;
+	m.txid = ++a->txid;
+	uint32_t join_txid = m.txid;
+	send_msg(a, &m, false);
+	char join[32] = "none", hex[ID_HEX_MAX];
+	unsigned proofs = 0;
+	id_to_hex(&a->id, a->bits, hex);
+	printf("id %s\n", hex);
+	fflush(stdout);
+	for (uint64_t t = now_ms(); t < end; t = now_ms()) {
+		if (t >= next) {
+			struct dht_msg n = { .type = DHT_NOTIFY };
+			send_msg(a, &n, false);
+			next = t + 200;
+		}
+		struct pollfd p = { .fd = a->fd, .events = POLLIN };
+		if (poll(&p, 1, 50) != 1)
+			continue;
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		struct dht_addr src;
+		ssize_t len = recvfrom(a->fd, buf, sizeof buf, 0, (struct sockaddr *)&ss, &sl);
+		if (len <= 0 || addr_from_sockaddr((struct sockaddr *)&ss, sl, &src) != 0 ||
+		    dht_msg_decode(&in, buf, (size_t)len, a->bits) != DHT_DECODE_OK)
+			continue;
+		if (in.type == DHT_PROVE) {
+			proofs++;
+			prove(a, &in, &src);
+		} else if (in.txid == join_txid && in.type == DHT_ERROR) {
+			snprintf(join, sizeof join, "ERROR %u", in.u.error.code);
+		} else if (in.txid == join_txid) {
+			snprintf(join, sizeof join, "%s", dht_msg_type_str(in.type));
+		}
+	}
+	printf("join %s, proofs asked %u\n", join, proofs);
+	return 0;
+}
+
+/* --grind LO:HI: draw keys until one's id lies in (LO, HI); it becomes our id. */
+static int grind(struct att *a, const char *range)
+{
+	char lo_hex[64];
+	const char *colon = strchr(range, ':');
+	struct dht_id lo, hi;
+	if (colon == NULL || (size_t)(colon - range) >= sizeof lo_hex)
+		return -1;
+	memcpy(lo_hex, range, (size_t)(colon - range));
+	lo_hex[colon - range] = '\0';
+	if (id_from_hex(&lo, lo_hex, a->bits) != 0 || id_from_hex(&hi, colon + 1, a->bits) != 0)
+		return -1;
+	for (long tries = 0; tries < (1L << 24); tries++) {
+		crypto_sign_keypair(a->pk, a->sk);
+		id_from_key(&a->id, a->pk, sizeof a->pk, a->bits);
+		if (id_in_oo(&a->id, &lo, &hi))
+			return 0;
+	}
+	return -1;
+}
+
 static int parse_args(struct att *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -364,9 +472,9 @@ static int parse_args(struct att *a, int argc, char **argv)
 		{ "bits", required_argument, NULL, 'b' }, { "id", required_argument, NULL, 'i' },
 		{ "no-token", no_argument, NULL, 'n' }, { "count", required_argument, NULL, 'c' },
 		{ "timeout-ms", required_argument, NULL, 'w' }, { "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 } };
+		{ "grind", required_argument, NULL, 'g' }, { 0, 0, 0, 0 } };
 	struct dht_addr from = { 0 };
-	const char *id_hex = NULL;
+	const char *id_hex = NULL, *range = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c == 'f' && addr_parse(optarg, &from) == 0)
@@ -383,6 +491,8 @@ static int parse_args(struct att *a, int argc, char **argv)
 			a->timeout_ms = atoi(optarg);
 		else if (c == 'c')
 			a->count = (unsigned)strtoul(optarg, NULL, 10);
+		else if (c == 'g')
+			range = optarg;
 		else if (c == 'h')
 			usage(stdout), exit(0);
 		else
@@ -394,6 +504,10 @@ static int parse_args(struct att *a, int argc, char **argv)
 		return -1;
 	if (id_hex == NULL)
 		id_from_u64(&a->id, (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid(), a->bits);
+	crypto_sign_keypair(a->pk, a->sk);
+	if (range != NULL && grind(a, range) != 0)
+		return -1;
+	a->from = from;
 	a->fd = open_socket(&from);
 	return optind;
 }
@@ -401,6 +515,8 @@ static int parse_args(struct att *a, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct att a = { .bits = 160, .timeout_ms = 1000, .count = 1 };
+	if (sodium_init() < 0)
+		return 2;
 	int i = parse_args(&a, argc, argv);
 	if (i < 0) {
 		usage(stderr);
@@ -420,5 +536,7 @@ int main(int argc, char **argv)
 		return run_collide(&a, ac, av);
 	if (strcmp(av[0], "size") == 0)
 		return run_size(&a, ac, av);
+	if (strcmp(av[0], "claim") == 0)
+		return run_claim(&a, ac, av);
 	return run_request(&a, ac, av);
 }
