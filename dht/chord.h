@@ -8,8 +8,10 @@
  * no node loses every entry of its successor list at once:
  *  - a node's successor list is ordered: walking it clockwise never passes the node itself
  *    without landing on it (in rings smaller than r+1 the list wraps onto the node, which is fine);
- *  - a node is adopted as first successor only after it has answered (checked live);
- *  - the predecessor is replaced only by a node closer to us (rectify) or when it is found dead;
+ *  - a node is adopted as first successor only after it has answered (checked live) and proven
+ *    its id (dht/proof.h);
+ *  - the predecessor is replaced only by a node closer to us that has proven its id (rectify),
+ *    or when it is found dead;
  *  - from every joined node, the first live successors lead to one ordered ring that goes round
  *    the circle exactly once.
  * Memory: struct dht is owned by the caller of dht_new() and freed by dht_free(). Pointers handed
