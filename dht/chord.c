@@ -336,6 +336,11 @@ unsigned dht_bits(const struct dht *d)
 	return d->cfg.bits;
 }
 
+int dht_node_key(struct dht *d, const struct dht_node *node, uint8_t pk[DHT_SIGN_PK_LEN])
+{
+	return proof_key(d, node, pk) ? 0 : -1;
+}
+
 int dht_predecessor(const struct dht *d, struct dht_node *out)
 {
 	if (!d->rt.has_pred)

@@ -86,5 +86,8 @@ size_t dht_successor_list(const struct dht *d, struct dht_node *out, size_t max)
 /* Copy up to MAX distinct fingers and their lowest indices; return how many. */
 size_t dht_fingers(const struct dht *d, struct dht_node *out, unsigned *index, size_t max);
 const struct dht_stats *dht_get_stats(const struct dht *d);
+/* Copy into PK the Ed25519 key NODE proved to this node (dht/proof.h; this node's own for
+ * itself) and return 0, or return -1 if NODE has proven none here (lately). */
+int dht_node_key(struct dht *d, const struct dht_node *node, uint8_t pk[DHT_SIGN_PK_LEN]);
 
 #endif

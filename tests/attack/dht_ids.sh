@@ -72,6 +72,9 @@ refused=$(ctl "$victim" --json status | jget stats.ids_refused)
 grep -q "refused node $JUST_BEFORE at $ATT: it cannot prove that id" "$(node_log "$victim")" ||
 	fail "the victim's log does not say whom it refused"
 
+pk=$(ctl "$victim" --json status | jget predecessor.public_key)
+[[ "$pk" =~ ^[0-9a-f]{64}$ ]] || fail "status shows no key for the victim's predecessor: '$pk'"
+
 note "an honest node still joins, through another member"
 node_start "$(addr_of 3)" --join "$(addr_of 0)" --id-bits 16
 wait_joined 30 "$(addr_of 3)"
