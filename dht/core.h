@@ -36,6 +36,8 @@ struct kvtrust {
 struct proof_handler;
 struct proof_wait {
 	bool used;
+	unsigned gen;           /* tells its request's answer from an earlier holder's */
+	uint64_t started;
 	struct dht_node node;
 	uint8_t nonce[DHT_PROOF_NONCE_LEN];
 	const struct proof_handler *h;
@@ -45,6 +47,7 @@ struct proof_wait {
 struct proofs {
 	struct dht *d;          /* the core, for the request layer's callbacks */
 	struct addrmap *known;  /* address -> struct proof_known (proof.c), bounded */
+	unsigned next_gen;
 	struct proof_wait wait[PROOF_MAX_WAIT];
 };
 

@@ -91,7 +91,7 @@ static void merge_proven(struct dht *d, const struct dht_node *node, unsigned ta
 		d->merge_busy = false;
 }
 
-static const struct proof_handler merge_proof = { merge_proven };
+static const struct proof_handler merge_proof = { merge_proven, false };
 
 static void trymerge(struct dht *d, const struct rpc_req *q, const struct dht_msg *m)
 {

@@ -119,6 +119,31 @@ static struct proof_wait *waiting(struct dht *d, const struct dht_node *node,
 	return NULL;
 }
 
+/* The entry for a new proof of NODE for H: H's proof for a notice from NODE's address (one
+ * each), else a free one, else the oldest proof for a notice. */
+static struct proof_wait *slot_for(struct dht *d, const struct dht_node *node,
+				   const struct proof_handler *h)
+{
+	struct proof_wait *free_w = NULL, *oldest = NULL;
+	for (size_t i = 0; i < PROOF_MAX_WAIT; i++) {
+		struct proof_wait *w = &d->proof.wait[i];
+		if (!w->used) {
+			free_w = free_w ? free_w : w;
+			continue;
+		}
+		if (!w->h->for_notice)
+			continue;
+		if (w->h == h && dht_addr_eq(&w->node.addr, &node->addr))
+			return w;
+		if (oldest == NULL || w->started < oldest->started)
+			oldest = w;
+	}
+	return free_w ? free_w : oldest;
+}
+
+/* Request tags carry the entry and its generation. */
+#define GEN_MAX (UINT32_MAX / PROOF_MAX_WAIT)
+
 int proof_ask(struct dht *d, const struct dht_node *node, const struct proof_handler *h,
 	      unsigned tag, uint32_t txid)
 {
@@ -127,22 +152,20 @@ int proof_ask(struct dht *d, const struct dht_node *node, const struct proof_han
 		w->txid = txid;
 		return 0;
 	}
-	if (refused_lately(d, node))
+	if (refused_lately(d, node) || (w = slot_for(d, node, h)) == NULL)
 		return -1;
-	size_t i = 0;
-	while (i < PROOF_MAX_WAIT && d->proof.wait[i].used)
-		i++;
-	if (i == PROOF_MAX_WAIT)
-		return -1;
-	w = &d->proof.wait[i];
-	*w = (struct proof_wait){ .used = true, .node = *node, .h = h, .tag = tag, .txid = txid };
+	d->proof.next_gen = (d->proof.next_gen + 1) % GEN_MAX;
+	*w = (struct proof_wait){ .used = true, .gen = d->proof.next_gen,
+				  .started = rpc_now(d->rpc), .node = *node, .h = h, .tag = tag,
+				  .txid = txid };
+	unsigned i = (unsigned)(w - d->proof.wait);
 	rpc_random(d->rpc, w->nonce, sizeof w->nonce);
 	struct dht_msg m;
 	memset(&m, 0, sizeof m);
 	m.type = DHT_PROVE;
 	memcpy(m.u.prove.nonce, w->nonce, sizeof w->nonce);
 	if (rpc_request(d->rpc, node, true, &m, d->cfg.maint_tries, &proof_rpc, &d->proof,
-			(unsigned)i) != 0) {
+			w->gen * PROOF_MAX_WAIT + i) != 0) {
 		w->used = false;
 		return -1;
 	}
@@ -202,14 +225,16 @@ static enum proof_result check(struct dht *d, const struct proof_wait *w, const 
 	return PROOF_OK;
 }
 
-/* Take wait entry Q->tag out of the table, then call its handler. */
+/* Take the entry Q's tag names out of the table, then call its handler; nothing if the entry
+ * has been given to another proof since. */
 static void end(struct proofs *ps, const struct rpc_req *q, const struct dht_msg *m)
 {
 	struct dht *d = ps->d;
-	struct proof_wait w = ps->wait[q->tag];
-	ps->wait[q->tag].used = false;
-	if (!w.used)
+	struct proof_wait *e = &ps->wait[q->tag % PROOF_MAX_WAIT];
+	if (!e->used || e->gen != q->tag / PROOF_MAX_WAIT)
 		return;
+	struct proof_wait w = *e;
+	e->used = false;
 	enum proof_result r = PROOF_FAILED;
 	if (m != NULL && m->type == DHT_PROOF)
 		r = check(d, &w, m);

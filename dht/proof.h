@@ -17,10 +17,14 @@ enum proof_result {
 };
 
 /* What to do once a proof ends. DONE gets the node, and the TAG and TXID given to proof_ask(),
- * exactly once, from an answer or a timeout; never inside proof_ask(). */
+ * exactly once, from an answer or a timeout; never inside proof_ask(). A proof FOR_NOTICE (asked
+ * because another node notified or joined us: it asks again) may instead give way, silently, to
+ * a newer one from the same address or, when the table is full, to any other, oldest first: so
+ * that neither many senders nor one with many ids keep our own proofs from being asked. */
 struct proof_handler {
 	void (*done)(struct dht *d, const struct dht_node *node, unsigned tag, uint32_t txid,
 		     enum proof_result r);
+	bool for_notice;
 };
 
 /* Set up (0) or free the table; -1 if memory runs out. */
@@ -33,8 +37,8 @@ void proof_drop_all(struct dht *d);
 bool proof_known(struct dht *d, const struct dht_node *node);
 /* Ask NODE to prove its id; H's done() follows. A proof of NODE for the same H and TAG already
  * under way is not asked again: it takes the new TXID (a request's retry). Return 0, or -1 if
- * NODE was refused in the last minute, too many proofs are under way or memory runs out (no
- * callback then). */
+ * NODE was refused in the last minute, the table is full of proofs not for notices, or memory
+ * runs out (no callback then). */
 int proof_ask(struct dht *d, const struct dht_node *node, const struct proof_handler *h,
 	      unsigned tag, uint32_t txid);
 /* NODE timed out or left: it proves itself again before it is taken again. */

@@ -151,7 +151,7 @@ static void join_proven(struct dht *d, const struct dht_node *node, unsigned tag
 		join_done(d, DHT_ERR_TIMEOUT);
 }
 
-static const struct proof_handler join_proof = { join_proven };
+static const struct proof_handler join_proof = { join_proven, false };
 
 int ring_join(struct dht *d, const struct dht_addr *via, dht_join_cb *cb, void *arg)
 {
@@ -327,7 +327,7 @@ static void succ_proven(struct dht *d, const struct dht_node *node, unsigned tag
 	}
 }
 
-static const struct proof_handler succ_proof = { succ_proven };
+static const struct proof_handler succ_proof = { succ_proven, false };
 
 static void cand_proven(struct dht *d, const struct dht_node *node, unsigned tag, uint32_t txid,
 			enum proof_result r)
@@ -342,7 +342,7 @@ static void cand_proven(struct dht *d, const struct dht_node *node, unsigned tag
 		stabilize_done(d, d->stab_steps > 0);
 }
 
-static const struct proof_handler cand_proof = { cand_proven };
+static const struct proof_handler cand_proof = { cand_proven, false };
 
 /* Zave's rectify. */
 static void on_notify(struct dht *d, const struct dht_node *from)
@@ -384,7 +384,7 @@ static void notify_proven(struct dht *d, const struct dht_node *node, unsigned t
 		on_notify(d, node);
 }
 
-static const struct proof_handler notify_proof = { notify_proven };
+static const struct proof_handler notify_proof = { notify_proven, true };
 
 /* A node said it is leaving: forget it, and fail at once what we asked it (a reply it sent just
  * before leaving may still be on its way, and must not bring it back into our lists). */
@@ -515,7 +515,7 @@ static void joiner_proven(struct dht *d, const struct dht_node *node, unsigned t
 	}
 }
 
-static const struct proof_handler joiner_proof = { joiner_proven };
+static const struct proof_handler joiner_proof = { joiner_proven, true };
 
 bool ring_on_request(struct dht *d, const struct dht_msg *m, const struct dht_node *from)
 {

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "dht/idproof.h"
+#include "dht/proof.h"
 #include "tests/unit/tinynet.h"
 
 static uint8_t seed[32], pk[32], sk[64];
@@ -244,6 +245,87 @@ static void test_impostor_candidate_refused(void **state)
 	net_free(net);
 }
 
+static unsigned waits_used(const struct dht *d)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < PROOF_MAX_WAIT; i++)
+		n += d->proof.wait[i].used;
+	return n;
+}
+
+static void never(struct dht *d, const struct dht_node *node, unsigned tag, uint32_t txid,
+		  enum proof_result r)
+{
+	(void)d, (void)node, (void)tag, (void)txid, (void)r;
+	fail_msg("a proof ended inside proof_ask");
+}
+
+static const struct proof_handler for_notice = { never, true }, own = { never, false };
+
+/* The table of proofs under way is bounded, and proofs for notices give way: one sender gets one
+ * at a time whatever ids it names, many senders fill the table but our own proofs still go out,
+ * and only our own fill it for good. */
+static void test_wait_table(void **state)
+{
+	(void)state;
+	struct net *net = net_new();
+	struct tnode *t = add_open_node(net, 1, 4, false);
+	struct dht *d = t->d;
+	dht_create(d);
+	struct dht_node n;
+	memset(&n, 0, sizeof n);
+	addr_of(5, &n.addr);
+	for (unsigned id = 0; id < 40; id++) {
+		id_from_u64(&n.id, id, 8);
+		assert_int_equal(proof_ask(d, &n, &for_notice, 0, id), 0);
+	}
+	assert_int_equal(waits_used(d), 1);
+	for (int a = 0; a < 40; a++) { /* other ports of a node that is not there */
+		n.addr.port = (uint16_t)(100 + a);
+		assert_int_equal(proof_ask(d, &n, &for_notice, 0, 0), 0);
+	}
+	assert_int_equal(waits_used(d), PROOF_MAX_WAIT);
+	for (int k = 0; k < PROOF_MAX_WAIT; k++) {
+		n.addr.port = (uint16_t)(200 + k);
+		assert_int_equal(proof_ask(d, &n, &own, 0, 0), 0);
+	}
+	n.addr.port = 300;
+	assert_int_equal(proof_ask(d, &n, &own, 0, 0), -1);
+	assert_int_equal(proof_ask(d, &n, &for_notice, 0, 0), -1);
+	/* Answers to requests whose entries went to others end nothing: run them all out. */
+	memset(d->proof.wait, 0, sizeof d->proof.wait);
+	run_for(net, 10 * SEC);
+	net_free(net);
+}
+
+/* A neighbour that stops answering is forgotten: it proves itself again before it is taken
+ * again. Its key shows while it is known. */
+static void test_forgotten_when_dead(void **state)
+{
+	(void)state;
+	struct net *net = net_new();
+	for (uint8_t i = 0; i < 3; i++)
+		add_open_node(net, i, 4, false);
+	dht_create(net->n[0].d);
+	for (int i = 1; i < 3; i++) {
+		join_via(&net->n[i], 0);
+		run_for(net, 2 * SEC);
+	}
+	run_for(net, 5 * SEC);
+	struct tnode *a = &net->n[0];
+	struct dht_node pred;
+	uint8_t pk[32];
+	assert_int_equal(dht_predecessor(a->d, &pred), 0);
+	assert_int_equal(dht_node_key(a->d, &pred, pk), 0);
+	for (int i = 1; i < 3; i++)
+		if (id_eq(&dht_self(net->n[i].d)->id, &pred.id))
+			net->n[i].alive = false;
+	assert_int_equal(dht_node_key(a->d, dht_self(a->d), pk), 0);
+	run_for(net, 15 * SEC);
+	assert_int_equal(dht_node_key(a->d, &pred, pk), -1);
+	net_free(net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +335,8 @@ int main(void)
 		cmocka_unit_test(test_open_ring_proves_once),
 		cmocka_unit_test(test_impostor_join_refused),
 		cmocka_unit_test(test_impostor_candidate_refused),
+		cmocka_unit_test(test_wait_table),
+		cmocka_unit_test(test_forgotten_when_dead),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
