@@ -361,7 +361,8 @@ static void on_notify(struct dht *d, const struct dht_node *from)
 		if (!proof_known(d, from)) {
 			/* Taken once it has proven its id (notify_proven). */
 			if (proof_ask(d, from, &notify_proof, 0, 0) != 0)
-				rpc_log(d->rpc, DHT_LOG_DEBUG, "too many proofs under way");
+				rpc_log(d->rpc, DHT_LOG_DEBUG, "notifier not asked to prove its id: "
+					"refused lately, or too many proofs under way");
 			return;
 		}
 		bool had_old = d->rt.has_pred;
@@ -492,7 +493,8 @@ static void on_join(struct dht *d, const struct dht_node *from, uint32_t txid)
 {
 	if (d->state == DHT_JOINED && !proof_known(d, from)) {
 		if (proof_ask(d, from, &joiner_proof, 0, txid) != 0)
-			rpc_log(d->rpc, DHT_LOG_DEBUG, "too many proofs under way");
+			rpc_log(d->rpc, DHT_LOG_DEBUG, "joiner not asked to prove its id: refused "
+				"lately, or too many proofs under way");
 		return;
 	}
 	on_notify(d, from);
