@@ -223,8 +223,12 @@ static void on_joined(void *arg, enum dht_status status)
 		fail(app);
 	} else {
 		log_error("no answer from %s:%u: is a dhtnode running there, with --id-bits %u "
-			  "like this one? Check the address, the port and any firewall (%s)",
-			  a->join_host, (unsigned)a->join_port, a->bits, dht_status_str(status));
+			  "like this one? Check the address, the port and any firewall (%s); %s",
+			  a->join_host, (unsigned)a->join_port, a->bits, dht_status_str(status),
+			  app->keyed ? "this node uses a network key, so the target may be an open "
+				       "ring, or a ring with another key"
+				     : "if that ring uses a network key, start this node with "
+				       "--network-key FILE to join it");
 		fail(app);
 	}
 }
@@ -362,7 +366,7 @@ static int start_http(struct app *app)
 	char err[512];
 	struct httpd_config hc = {
 		.base = app->base, .d = udp_dht_core(app->udp), .files = app->files,
-		.cmd = app->cmd, .addr = app->args.http,
+		.cmd = app->cmd, .seal = udp_dht_seal_stats(app->udp), .addr = app->args.http,
 		.secret = app->has_secret ? app->secret : NULL,
 	};
 	app->http = httpd_new(&hc, err, sizeof err);
@@ -403,12 +407,17 @@ static int setup(struct app *app)
 	}
 	app->udp = udp_dht_new(app->base, app->udp_fd, &app->cfg);
 	app->udp_fd = -1;
+	if (app->udp != NULL && app->keyed && udp_dht_seal(app->udp, &app->netkey) != 0) {
+		log_error("cannot set up sealing (out of memory)");
+		return -1;
+	}
 	app->files = app->udp ? make_files(app) : NULL;
 	app->push = app->files ? make_push(app) : NULL;
 	app->cmd = app->push ? ctlcmd_new(app->base, udp_dht_core(app->udp)) : NULL;
 	if (app->cmd != NULL) {
 		ctlcmd_set_files(app->cmd, app->files);
 		ctlcmd_set_push(app->cmd, app->push);
+		ctlcmd_set_seal(app->cmd, udp_dht_seal_stats(app->udp));
 		app->ctl = ctlserver_new(app->cmd, app->args.bits, app->args.control_any,
 					 &app->args.listen, app->has_secret ? app->secret : NULL);
 	}
@@ -449,6 +458,10 @@ static int start(struct app *app)
 	if (!app->args.no_discovery) {
 		struct discovery_cb cb = { on_disco_join, on_disco_found, app };
 		app->disco = discovery_new(app->base, &app->args.listen, app->args.bits, seek, &cb);
+		if (app->disco != NULL && app->keyed && discovery_seal(app->disco, &app->netkey) != 0) {
+			discovery_free(app->disco);
+			app->disco = NULL;
+		}
 		if (app->disco == NULL) {
 			log_error("cannot set up ring discovery (out of memory)");
 			return -1;

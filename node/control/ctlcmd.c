@@ -14,6 +14,7 @@
 #include "node/control/ctlop.h"
 #include "node/control/ctlpush.h"
 #include "node/control/ctlring.h"
+#include "node/net/udp.h"
 #include "node/push/push.h"
 
 struct ctlcmd *ctlcmd_new(struct event_base *base, struct dht *d)
@@ -34,6 +35,11 @@ void ctlcmd_set_files(struct ctlcmd *c, struct xfer_mgr *m)
 void ctlcmd_set_push(struct ctlcmd *c, struct push_node *p)
 {
 	c->push = p;
+}
+
+void ctlcmd_set_seal(struct ctlcmd *c, const struct udp_seal_stats *st)
+{
+	c->seal = st;
 }
 
 void ctlcmd_free(struct ctlcmd *c)
@@ -254,6 +260,20 @@ static json_t *stats_json(const struct dht *d)
 			 "ids_refused", (json_int_t)st->ids_refused);
 }
 
+/* "network": open or keyed (the key's tag), and the datagrams refused before the core. */
+static json_t *network_json(const struct udp_seal_stats *st)
+{
+	char tag[2 * NETKEY_TAG_LEN + 1];
+	json_t *refused = json_object();
+	for (int r = SEAL_NOT_SEALED; r < SEAL_NRESULTS; r++)
+		json_object_set_new(refused, seal_result_name(r),
+				    json_integer((json_int_t)st->refused[r]));
+	json_object_set_new(refused, "sealed", json_integer((json_int_t)st->sealed));
+	sodium_bin2hex(tag, sizeof tag, st->tag, sizeof st->tag);
+	return json_pack("{s:b, s:o, s:o}", "keyed", st->keyed, "tag",
+			 st->keyed ? json_string(tag) : json_null(), "refused", refused);
+}
+
 static json_t *status_json(struct dht *d)
 {
 	unsigned bits = dht_bits(d);
@@ -317,6 +337,8 @@ struct ctl_op *ctlcmd_start(struct ctlcmd *c, const struct ctl_request *req, ctl
 	if (req->cmd == CTL_STATUS) {
 		json_t *st = status_json(c->d);
 		char pk[2 * crypto_sign_PUBLICKEYBYTES + 1];
+		if (st != NULL && c->seal != NULL)
+			json_object_set_new(st, "network", network_json(c->seal));
 		if (st != NULL && c->push != NULL) {
 			sodium_bin2hex(pk, sizeof pk, push_node_pk(c->push), crypto_sign_PUBLICKEYBYTES);
 			json_object_set_new(st, "public_key", json_string(pk));

@@ -28,6 +28,9 @@ void ctlcmd_set_files(struct ctlcmd *c, struct xfer_mgr *m);
  * status; without it push answers "internal". */
 struct push_node;
 void ctlcmd_set_push(struct ctlcmd *c, struct push_node *p);
+/* Show ST (not owned; node/net/udp.h: the datagrams refused before the core) in status. */
+struct udp_seal_stats;
+void ctlcmd_set_seal(struct ctlcmd *c, const struct udp_seal_stats *st);
 /* Free the runner and every operation still open. Call it after dht_free() (which drops the
  * core's callbacks) or before the core runs again: accepts NULL. */
 void ctlcmd_free(struct ctlcmd *c);

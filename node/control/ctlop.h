@@ -21,6 +21,7 @@ struct ctlcmd {
 	struct dht *d;
 	struct xfer_mgr *files;
 	struct push_node *push; /* NULL: the push command answers "internal" */
+	const struct udp_seal_stats *seal; /* NULL: status shows no "network" */
 	struct ctl_op *ops; /* every operation the core or a timer may still call back for */
 };
 

@@ -183,7 +183,7 @@ static void api_lookup(struct httpd *h, struct evhttp_request *req, const char *
 static void serve_metrics(struct httpd *h, struct evhttp_request *req)
 {
 	struct evbuffer *b = evbuffer_new();
-	if (b == NULL || metrics_write(b, h->cfg.d, h->cfg.files) != 0) {
+	if (b == NULL || metrics_write(b, h->cfg.d, h->cfg.seal, h->cfg.files) != 0) {
 		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
 	} else {
 		set_common_headers(req, "text/plain; version=0.0.4; charset=utf-8");

@@ -18,6 +18,7 @@ struct httpd_config {
 	struct dht *d;
 	struct xfer_mgr *files;
 	struct ctlcmd *cmd;        /* runs status, ring, list and lookup as dhtctl would */
+	const struct udp_seal_stats *seal; /* datagrams refused before the core (node/net/udp.h) */
 	struct dht_addr addr;      /* where to listen; beyond loopback only with a secret */
 	const uint8_t *secret;     /* the control secret, or NULL: then only the node's user and
 				    * root on this machine are served */

@@ -1,6 +1,7 @@
 /* /metrics: the node's counters in Prometheus text exposition format 0.0.4, every family with
  * its HELP and TYPE lines. The numbers are the ones dhtctl shows: dht_get_stats() for status's
- * stats, dht_kv_count()/dht_kv_bytes() for its keys and store_bytes, xfer_get_info() for list.
+ * stats, dht_kv_count()/dht_kv_bytes() for its keys and store_bytes, xfer_get_info() for list,
+ * udp_dht_seal_stats() for status's network.
  * Label values are escaped as the format says (backslash, quote, newline), since a transfer's
  * name comes from a file name. Process facts come from /proc/self. */
 #include "node/http/metrics.h"
@@ -248,7 +249,26 @@ static int process(struct evbuffer *out)
 		      (double)rl.rlim_cur);
 }
 
-int metrics_write(struct evbuffer *out, const struct dht *d, struct xfer_mgr *m)
+/* Datagrams the UDP adapter refused before the core: a keyed node's by seal result, an open
+ * node's sealed ones (reason "sealed"); the key's tag is not a label (it names the ring). */
+static int refused(struct evbuffer *out, const struct udp_seal_stats *st)
+{
+	char labels[64];
+	int rc = single(out, "dhtnode_network_keyed", "gauge",
+			"1 if the node is in a private ring (--network-key).", st->keyed) |
+		 family(out, "dhtnode_datagrams_refused_total", "counter",
+			"Datagrams refused before the DHT core, by reason: not sealed, another "
+			"ring's key, forged, replayed, stale (keyed); sealed (open).");
+	for (int r = SEAL_NOT_SEALED; r < SEAL_NRESULTS; r++) {
+		snprintf(labels, sizeof labels, "{reason=\"%s\"}", seal_result_name(r));
+		rc |= sample(out, "dhtnode_datagrams_refused_total", labels, (double)st->refused[r]);
+	}
+	return rc | sample(out, "dhtnode_datagrams_refused_total", "{reason=\"sealed\"}",
+			   (double)st->sealed);
+}
+
+int metrics_write(struct evbuffer *out, const struct dht *d, const struct udp_seal_stats *seal,
+		  struct xfer_mgr *m)
 {
 	char id[ID_HEX_MAX], addr[ADDR_STR_MAX], labels[256];
 	id_to_hex(&dht_self(d)->id, dht_bits(d), id);
@@ -257,6 +277,6 @@ int metrics_write(struct evbuffer *out, const struct dht *d, struct xfer_mgr *m)
 		 addr);
 	return family(out, "dhtnode_info", "gauge", "The node: version, id and address.") |
 	       sample(out, "dhtnode_info", labels, 1) | dht_counters(out, d) |
-	       lookup_histograms(out, d) | ring_and_store(out, d) | transfers(out, m) |
+	       (seal != NULL ? refused(out, seal) : 0) | lookup_histograms(out, d) | ring_and_store(out, d) | transfers(out, m) |
 	       process(out) ? -1 : 0;
 }

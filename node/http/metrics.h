@@ -7,9 +7,12 @@
 #include <event2/buffer.h>
 
 #include "dht/chord.h"
+#include "node/net/udp.h"
 #include "node/xfer/xfer.h"
 
-/* Append every metric of D and M (M may be NULL) to OUT. Return 0, or -1 on no memory. */
-int metrics_write(struct evbuffer *out, const struct dht *d, struct xfer_mgr *m);
+/* Append every metric of D, SEAL (the datagrams refused before D) and M to OUT; SEAL and M may
+ * be NULL. Return 0, or -1 on no memory. */
+int metrics_write(struct evbuffer *out, const struct dht *d, const struct udp_seal_stats *seal,
+		  struct xfer_mgr *m);
 
 #endif

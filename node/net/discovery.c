@@ -2,7 +2,10 @@
  * only discovery datagrams; SO_REUSEADDR lets several nodes of one machine share the port, and
  * answers go to the group too, so that every seeker hears them (a unicast answer would reach
  * only one of the sockets sharing the port). TTL 1 / link scope: discovery never leaves the
- * local network. Datagrams longer than a message are cut by the read and then dropped. */
+ * local network. Datagrams longer than a message are cut by the read and then dropped.
+ * In a private ring every probe and answer is sealed (node/net/seal.h) under the network key's
+ * discovery subkey, named for the group: an outsider can neither read nor forge one, a replay
+ * is refused, and open and keyed nodes ignore each other's (neither decodes the other's). */
 #include "node/net/discovery.h"
 
 #include <arpa/inet.h>
@@ -10,7 +13,9 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "node/clock.h"
@@ -18,6 +23,8 @@
 #include "node/net/addr.h"
 #include "node/net/discocore.h"
 #include "node/net/iface.h"
+#include "node/net/seal.h"
+#include "node/net/udp.h"
 
 struct discovery {
 	struct disco_core core;
@@ -26,6 +33,8 @@ struct discovery {
 	struct sockaddr_storage group;
 	socklen_t group_len;
 	int fd;
+	struct seal *seal; /* a private ring's, else NULL */
+	struct seal_to group_name;
 };
 
 static uint64_t now_ms(void)
@@ -36,10 +45,17 @@ static uint64_t now_ms(void)
 static void send_msg(struct discovery *d, enum disco_type type)
 {
 	struct disco_msg m = { .type = (uint8_t)type, .bits = d->core.bits, .addr = d->core.self };
-	uint8_t buf[DISCO_MSG_LEN];
+	uint8_t buf[DISCO_MSG_LEN], sealed[DISCO_MSG_LEN + SEAL_OVERHEAD];
+	size_t len = disco_encode(&m, buf);
+	const uint8_t *out = buf;
 
-	if (d->fd >= 0 && sendto(d->fd, buf, disco_encode(&m, buf), 0,
-				 (struct sockaddr *)&d->group, d->group_len) < 0)
+	if (d->seal != NULL) {
+		len = seal_wrap(d->seal, (uint64_t)time(NULL), &d->group_name, buf, len, sealed,
+				sizeof sealed);
+		out = sealed;
+	}
+	if (d->fd >= 0 && sendto(d->fd, out, len, 0, (struct sockaddr *)&d->group,
+				 d->group_len) < 0)
 		log_debug("discovery: cannot send: %s", strerror(errno));
 }
 
@@ -65,13 +81,21 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct discovery *d = arg;
-	uint8_t buf[64];
+	uint8_t buf[128], plain[128];
 	struct dht_addr via;
 	ssize_t n;
 	(void)what;
 	/* A bounded batch per wakeup: a flood cannot hold the loop. */
 	for (int i = 0; i < 32 && (n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) >= 0; i++) {
-		enum disco_action a = disco_core_input(&d->core, buf, (size_t)n, now_ms(), &via);
+		size_t len = (size_t)n;
+		const uint8_t *msg = buf;
+		if (d->seal != NULL) {
+			if (seal_open(d->seal, (uint64_t)time(NULL), &d->group_name, buf, len, plain,
+				      sizeof plain, &len) != SEAL_OK)
+				continue;
+			msg = plain;
+		}
+		enum disco_action a = disco_core_input(&d->core, msg, len, now_ms(), &via);
 		if (a == DISCO_SEND_ANSWER) {
 			send_msg(d, DISCO_ANSWER);
 		} else if (a == DISCO_JOIN) {
@@ -167,10 +191,26 @@ void discovery_retry(struct discovery *d)
 	evtimer_add(d->timer, &soon);
 }
 
+int discovery_seal(struct discovery *d, const struct netkey *k)
+{
+	uint8_t key[SEAL_KEY_LEN], tag[NETKEY_TAG_LEN], boot[SEAL_BOOT_LEN];
+	struct dht_addr group;
+
+	netkey_derive(k, NETKEY_DISCOVERY, key, sizeof key);
+	netkey_tag(k, tag);
+	randombytes_buf(boot, sizeof boot);
+	d->seal = seal_new(key, tag, boot);
+	sodium_memzero(key, sizeof key);
+	if (addr_from_sockaddr((struct sockaddr *)&d->group, d->group_len, &group) == 0)
+		udp_seal_name(&group, &d->group_name);
+	return d->seal != NULL ? 0 : -1;
+}
+
 void discovery_free(struct discovery *d)
 {
 	if (!d)
 		return;
+	seal_free(d->seal);
 	if (d->timer)
 		event_free(d->timer);
 	if (d->read)

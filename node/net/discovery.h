@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "dht/msg.h"
+#include "node/net/netkey.h"
 
 #define DISCOVERY_PORT 4077
 #define DISCOVERY_GROUP4 "239.255.77.77"
@@ -29,6 +30,10 @@ struct discovery_cb {
  * call found from the loop. Return NULL only when memory is short. */
 struct discovery *discovery_new(struct event_base *base, const struct dht_addr *listen,
 				unsigned bits, bool seek, const struct discovery_cb *cb);
+
+/* A private ring (call before the loop runs): seal probes and answers under K's discovery
+ * subkey and ignore every datagram that does not open. Return 0, or -1 when memory is short. */
+int discovery_seal(struct discovery *d, const struct netkey *k);
 
 /* The node is in a ring now: answer others' probes from here on. */
 void discovery_member(struct discovery *d);

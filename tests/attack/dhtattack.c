@@ -2,11 +2,14 @@
  * DHT's wire format through the core's own codec (dht/msg.h), from a source address of its
  * choosing on loopback, with any id in the header. By default it answers token challenges as an
  * honest node would (it can: it receives where it sends from); --no-token makes it a sender that
- * never echoes a token, like one that spoofs its source. One line of output per answer. */
+ * never echoes a token, like one that spoofs its source. With --network-key it seals what it
+ * sends and opens what it reads as a member of a private ring does (node/net/udp.c), so a test
+ * can show a keyed node serves it with the key and not without. One line of output per answer. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include "dht/id.h"
 #include "dht/idproof.h"
 #include "dht/msg.h"
 #include "dht/types.h"
 #include "node/net/addr.h"
+#include "node/net/netkey.h"
+#include "node/net/udp.h"
 
 struct att {
 	int fd;
@@ -34,6 +37,8 @@ struct att {
 	unsigned count; /* notices sent per run */
 	uint32_t txid;
 	size_t last_req, last_reply; /* bytes of the last request and answer */
+	struct seal *seal;           /* --network-key, else NULL */
+	struct seal_to me;           /* the --from address as a seal names it */
 };
 
 static void usage(FILE *f)
@@ -44,6 +49,7 @@ static void usage(FILE *f)
 	      "  --no-token      never echo a token (a sender that cannot receive)\n"
 	      "  --timeout-ms T  wait this long for each answer (default 1000)\n"
 	      "  --count N       send a notice N times (default 1)\n"
+	      "  --network-key F seal and open datagrams with the key in file F\n"
 	      "  --grind LO:HI   use a key whose id (its hash) lies in (LO, HI), as an honest\n"
 	      "                  node may; else the key is random and proves no chosen id\n"
 	      "commands (KEY: a name, hashed as dhtctl does):\n"
@@ -62,8 +68,8 @@ static void usage(FILE *f)
 	      "  size get|neigh|peers|find KEY    one request without a token: prints its bytes\n"
 	      "                                   and the answer's (0: none)\n"
 	      "  claim SECONDS                    JOIN, then NOTIFY every 200 ms, answering each\n"
-	      "                                   PROVE with our key; prints our id, then the\n"
-	      "                                   JOIN's answer and how many proofs were asked\n",
+	      "                                   PROVE with our key (open rings); prints our id,\n"
+	      "                                   then the JOIN's answer and the proofs asked\n",
 	      f);
 }
 
@@ -86,7 +92,7 @@ static void send_msg(struct att *a, struct dht_msg *m, bool pad)
 	send_to(a, &a->to, m, pad);
 }
 
-static void send_to(struct att *a, const struct dht_addr *to, struct dht_msg *m, bool pad)
+static void send_to(struct att *a, const struct dht_addr *dst, struct dht_msg *m, bool pad)
 {
 	uint8_t buf[DHT_MSG_MAX];
 	m->bits = (uint8_t)a->bits;
@@ -104,9 +110,35 @@ static void send_to(struct att *a, const struct dht_addr *to, struct dht_msg *m,
 		exit(2);
 	}
 	struct sockaddr_storage ss;
-	socklen_t sl = addr_to_sockaddr(to, &ss);
-	sendto(a->fd, buf, (size_t)len, 0, (struct sockaddr *)&ss, sl);
+	socklen_t sl = addr_to_sockaddr(dst, &ss);
+	uint8_t sealed[DHT_MSG_MAX + SEAL_OVERHEAD];
+	const uint8_t *out = buf;
+	if (a->seal != NULL) {
+		struct seal_to to;
+		udp_seal_name(dst, &to);
+		len = (int)seal_wrap(a->seal, (uint64_t)time(NULL), &to, buf, (size_t)len, sealed,
+				     sizeof sealed);
+		out = sealed;
+	}
+	sendto(a->fd, out, (size_t)len, 0, (struct sockaddr *)&ss, sl);
 	a->last_req = (size_t)len;
+}
+
+/* Read one datagram into BUF (DHT_MSG_MAX bytes), opened when sealing. Return its message's
+ * length, or -1 (nothing, or one that does not open). */
+static ssize_t recv_msg(struct att *a, uint8_t *buf)
+{
+	uint8_t raw[DHT_MSG_MAX + SEAL_OVERHEAD];
+	size_t len;
+	ssize_t n = recv(a->fd, a->seal != NULL ? raw : buf,
+			 a->seal != NULL ? sizeof raw : DHT_MSG_MAX, MSG_DONTWAIT);
+	if (n <= 0 || a->seal == NULL)
+		return n;
+	a->last_reply = (size_t)n;
+	if (seal_open(a->seal, (uint64_t)time(NULL), &a->me, raw, (size_t)n, buf, DHT_MSG_MAX,
+		      &len) != SEAL_OK)
+		return -1;
+	return (ssize_t)len;
 }
 
 /* Wait for the answer to TXID into *M (BUF holds its bytes); false on timeout. */
@@ -114,11 +146,12 @@ static bool wait_answer(struct att *a, uint32_t txid, struct dht_msg *m, uint8_t
 {
 	struct pollfd p = { .fd = a->fd, .events = POLLIN };
 	while (poll(&p, 1, a->timeout_ms) == 1) {
-		ssize_t n = recv(a->fd, buf, DHT_MSG_MAX, 0);
+		ssize_t n = recv_msg(a, buf);
 		if (n <= 0 || dht_msg_decode(m, buf, (size_t)n, a->bits) != DHT_DECODE_OK ||
 		    m->txid != txid)
 			continue;
-		a->last_reply = (size_t)n;
+		if (a->seal == NULL)
+			a->last_reply = (size_t)n;
 		return true;
 	}
 	a->last_reply = 0;
@@ -328,7 +361,7 @@ static unsigned drain(struct att *a, uint32_t first, uint32_t last, int timeout_
 	struct dht_msg out;
 	struct pollfd p = { .fd = a->fd, .events = POLLIN };
 	while (poll(&p, 1, timeout_ms) == 1) {
-		ssize_t len = recv(a->fd, buf, DHT_MSG_MAX, 0);
+		ssize_t len = recv_msg(a, buf);
 		if (len > 0 && dht_msg_decode(&out, buf, (size_t)len, a->bits) == DHT_DECODE_OK &&
 		    out.type == DHT_PONG && out.txid >= first && out.txid <= last)
 			got++;
@@ -397,7 +430,7 @@ static uint64_t now_ms(void)
 
 static int run_claim(struct att *a, int argc, char **argv)
 {
-	if (argc < 2) {
+	if (argc < 2 || a->seal != NULL) {
 		usage(stderr);
 		return 2;
 	}
@@ -465,6 +498,24 @@ static int grind(struct att *a, const char *range)
 	return -1;
 }
 
+/* Seal as a member with the key in FILE, sending from FROM. */
+static int start_sealing(struct att *a, const char *file, const struct dht_addr *from)
+{
+	struct netkey k;
+	char err[512];
+	uint8_t key[SEAL_KEY_LEN], tag[NETKEY_TAG_LEN], boot[SEAL_BOOT_LEN];
+	if (sodium_init() < 0 || netkey_load(file, &k, err, sizeof err) != 0) {
+		fprintf(stderr, "dhtattack: %s\n", err);
+		return -1;
+	}
+	netkey_derive(&k, NETKEY_DATAGRAM, key, sizeof key);
+	netkey_tag(&k, tag);
+	randombytes_buf(boot, sizeof boot);
+	a->seal = seal_new(key, tag, boot);
+	udp_seal_name(from, &a->me);
+	return a->seal != NULL ? 0 : -1;
+}
+
 static int parse_args(struct att *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -472,9 +523,10 @@ static int parse_args(struct att *a, int argc, char **argv)
 		{ "bits", required_argument, NULL, 'b' }, { "id", required_argument, NULL, 'i' },
 		{ "no-token", no_argument, NULL, 'n' }, { "count", required_argument, NULL, 'c' },
 		{ "timeout-ms", required_argument, NULL, 'w' }, { "help", no_argument, NULL, 'h' },
-		{ "grind", required_argument, NULL, 'g' }, { 0, 0, 0, 0 } };
+		{ "network-key", required_argument, NULL, 'k' }, { "grind", required_argument, NULL, 'g' },
+		{ 0, 0, 0, 0 } };
 	struct dht_addr from = { 0 };
-	const char *id_hex = NULL, *range = NULL;
+	const char *id_hex = NULL, *key_file = NULL, *range = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c == 'f' && addr_parse(optarg, &from) == 0)
@@ -491,6 +543,8 @@ static int parse_args(struct att *a, int argc, char **argv)
 			a->timeout_ms = atoi(optarg);
 		else if (c == 'c')
 			a->count = (unsigned)strtoul(optarg, NULL, 10);
+		else if (c == 'k')
+			key_file = optarg;
 		else if (c == 'g')
 			range = optarg;
 		else if (c == 'h')
@@ -504,19 +558,21 @@ static int parse_args(struct att *a, int argc, char **argv)
 		return -1;
 	if (id_hex == NULL)
 		id_from_u64(&a->id, (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid(), a->bits);
+	if (sodium_init() < 0)
+		exit(2);
 	crypto_sign_keypair(a->pk, a->sk);
 	if (range != NULL && grind(a, range) != 0)
 		return -1;
 	a->from = from;
 	a->fd = open_socket(&from);
+	if (key_file != NULL && start_sealing(a, key_file, &from) != 0)
+		exit(2);
 	return optind;
 }
 
 int main(int argc, char **argv)
 {
 	struct att a = { .bits = 160, .timeout_ms = 1000, .count = 1 };
-	if (sodium_init() < 0)
-		return 2;
 	int i = parse_args(&a, argc, argv);
 	if (i < 0) {
 		usage(stderr);

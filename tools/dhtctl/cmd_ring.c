@@ -179,6 +179,22 @@ static void print_entries(const json_t *entries)
 		       json_is_true(json_object_get(e, "owned")) ? "owner" : "replica");
 }
 
+/* The ring's kind and the datagrams the node refused before its core (status's "network"). */
+static void print_network(const json_t *net)
+{
+	const json_t *ref = json_object_get(net, "refused");
+	if (!json_is_object(net))
+		return;
+	if (json_is_true(json_object_get(net, "keyed")))
+		printf("%-13sprivate (network key tag %s)\n%-13s%.0f not sealed, %.0f other key, "
+		       "%.0f forged, %.0f replayed, %.0f stale\n", "network", jstr(net, "tag"),
+		       "refused", jnum(ref, "not_sealed"), jnum(ref, "other_key"),
+		       jnum(ref, "forged"), jnum(ref, "replay"), jnum(ref, "stale"));
+	else
+		printf("%-13sopen (no network key); refused %.0f sealed %s\n", "network",
+		       jnum(ref, "sealed"), plural(jnum(ref, "sealed"), "datagram", "datagrams"));
+}
+
 static void print_status(const json_t *r, bool all)
 {
 	const json_t *st = json_object_get(r, "stats");
@@ -201,6 +217,7 @@ static void print_status(const json_t *r, bool all)
 	       "(%.0f failed)\n", "messages", jnum(st, "sent"), jnum(st, "received"),
 	       jnum(st, "dropped"), jnum(st, "timeouts"), jnum(st, "lookups"),
 	       jnum(st, "lookups_failed"));
+	print_network(json_object_get(r, "network"));
 }
 
 static int run_status(struct dhtctl *c, int argc, char **argv)

@@ -43,6 +43,7 @@ struct lab_config {
 	double loss;                     /* --netns: drop probability per packet received */
 	unsigned delay_ms;               /* --netns: one-way delay per host (needs netem) */
 	bool discover;                   /* nodes started without --join find the ring alone */
+	const char *network_key;         /* every node's --network-key (absolute); NULL: open */
 };
 
 /* What a run measured. Times are seconds from the moment the fetches were started; a node

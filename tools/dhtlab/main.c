@@ -3,6 +3,7 @@
  * exit code. Arguments are checked before anything starts; a bad one exits 2 with a sentence
  * saying what to write instead. The work is in swarm.c, sweep.c and plot.c; this file only
  * parses and dispatches. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "tools/dhtlab/lab.h"
 
 #include <errno.h>
@@ -27,7 +28,7 @@ enum opt_id {
 	O_NODES, O_FILE_MIB, O_FILE_BYTES, O_SEED_UP, O_PEER_UP, O_PEER_DOWN, O_JSON, O_KEEP,
 	O_TIMEOUT, O_BASE_PORT, O_BATCH, O_SEED, O_DHTNODE, O_LOG_LEVEL, O_TRACE, O_QUIET,
 	O_MAX_NODES, O_SVG, O_CSV, O_LINEAR, O_TITLE, O_CHUNK, O_SUCC_LEN, O_HTTP, O_HELP, O_VERSION,
-	O_NETNS, O_LOSS, O_DELAY, O_DISCOVER, O_SPARE,
+	O_NETNS, O_LOSS, O_DELAY, O_DISCOVER, O_SPARE, O_NETKEY,
 	NOPTS
 };
 #define C_ALL (C_RUNS | C_BOUNDS | C_PLOT | C_RING)
@@ -68,6 +69,7 @@ static const struct {
 	[O_DELAY] = { "--delay-ms", C_RUNS | C_RING, true },
 	[O_DISCOVER] = { "--discover", C_RING, false },
 	[O_SPARE] = { "--spare", C_RING, true },
+	[O_NETKEY] = { "--network-key", C_RUNS | C_RING, true },
 };
 
 struct cli {
@@ -78,6 +80,7 @@ struct cli {
 	unsigned max_nodes, spare;
 	const char *svg, *csv, *title;
 	char dhtnode[PATH_MAX];
+	char network_key[PATH_MAX];
 };
 
 static const char usage[] =
@@ -135,6 +138,9 @@ static const char usage[] =
 	"  --loss P           with --netns: drop each packet a host receives with probability P\n"
 	"                     (0.01 or 1%%; nftables)\n"
 	"  --delay-ms D       with --netns: D ms more on each host's way out (needs netem)\n"
+	"  --network-key FILE every node in a private ring with this key (dhtnode\n"
+	"                     --network-key: every datagram sealed; make one with dhtctl\n"
+	"                     keygen FILE)\n"
 	"sweep also takes:\n"
 	"  --max-nodes N      largest N (64)\n"
 	"  --svg FILE         draw the figure (measured, P2P bound, client-server against N)\n"
@@ -143,7 +149,7 @@ static const char usage[] =
 	"                     rates back for the figure's title\n"
 	"  --linear           linear axes, N and time (default: both logarithmic)\n"
 	"ring takes --nodes, --netns (required), --delay-ms, --succ-len, --seed, --timeout,\n"
-	"--batch, --dhtnode, --log-level, --keep, --quiet, and:\n"
+	"--batch, --dhtnode, --log-level, --keep, --quiet, --network-key, and:\n"
 	"  --discover         start every node at once without --join: they find each other\n"
 	"                     on the lab network (dhtnode's discovery) and form one ring\n"
 	"  --spare K          K more hosts, idle until 'start I' (a node that comes later)\n"
@@ -263,6 +269,16 @@ static int apply_model(struct cli *c, enum opt_id id, const char *o, const char 
 	}
 }
 
+/* --network-key FILE: the nodes start elsewhere, so they get its absolute path; each node
+ * checks the file itself (private, no link, a key) and says what is wrong. */
+static int key_file(struct cli *c, const char *o, const char *v)
+{
+	if (realpath(v, c->network_key) == NULL)
+		return bad("%s %s: %s; make a key with dhtctl keygen FILE", o, v, strerror(errno));
+	c->cfg.network_key = c->network_key;
+	return 0;
+}
+
 static int apply_run(struct cli *c, enum opt_id id, const char *o, const char *v)
 {
 	struct lab_config *g = &c->cfg;
@@ -302,6 +318,8 @@ static int apply_run(struct cli *c, enum opt_id id, const char *o, const char *v
 		return count(o, v, 1, 10000, &g->delay_ms);
 	case O_SPARE:
 		return count(o, v, 0, LAB_MAX_NODES, &c->spare);
+	case O_NETKEY:
+		return key_file(c, o, v);
 	default:
 		return 1;
 	}

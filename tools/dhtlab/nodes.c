@@ -144,7 +144,7 @@ int ring_init(struct lab_ring *r, const struct lab_config *c, const char *dir, u
 struct node_cmd {
 	char data[sizeof ((struct lab_node *)0)->dir + 8], log[sizeof ((struct lab_node *)0)->dir + 16];
 	char up[24], down[24], succ[16];
-	char *argv[24];
+	char *argv[32];
 	int k;
 };
 
@@ -153,7 +153,8 @@ static void arg(struct node_cmd *c, const char *s)
 	c->argv[c->k++] = (char *)s;
 }
 
-/* The options every node of the lab gets the same way: rates, successors, web view, log. */
+/* The options every node of the lab gets the same way: rates, successors, web view, log, the
+ * network key. */
 static void add_tuning(const struct lab_ring *r, const struct lab_node *nd, struct node_cmd *c)
 {
 	/* On the lab network the kernel enforces the rates (netns.c), as on a real LAN. */
@@ -185,6 +186,10 @@ static void add_tuning(const struct lab_ring *r, const struct lab_node *nd, stru
 	if (r->cfg->log_level) {
 		arg(c, "--log-level");
 		arg(c, r->cfg->log_level);
+	}
+	if (r->cfg->network_key) {
+		arg(c, "--network-key");
+		arg(c, r->cfg->network_key);
 	}
 }
 
