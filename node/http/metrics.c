@@ -84,7 +84,10 @@ static int dht_counters(struct evbuffer *out, const struct dht *d)
 		      (double)st->values_forged) |
 	       single(out, "dhtnode_values_stale_total", "counter",
 		      "Values refused: older than the writer's value held.",
-		      (double)st->values_stale);
+		      (double)st->values_stale) |
+	       single(out, "dhtnode_ids_refused_total", "counter",
+		      "Nodes refused as neighbours: they could not prove the id they claim.",
+		      (double)st->ids_refused);
 }
 
 /* A histogram from per-bucket COUNTS with BOUNDS (scaled by SCALE for the le labels). */
