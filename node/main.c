@@ -28,6 +28,7 @@
 #include "node/net/discovery.h"
 #include "node/net/iface.h"
 #include "node/net/listener.h"
+#include "node/net/peerconn.h"
 #include "node/net/netkey.h"
 #include "node/net/sock.h"
 #include "node/net/udp.h"
@@ -359,7 +360,13 @@ static struct xfer_mgr *make_files(struct app *app)
 	};
 	if (app->args.debug_corrupt)
 		log_warn("--debug-corrupt-uploads: every block this node uploads is corrupt");
-	return xfer_mgr_new(app->base, &xc);
+	struct xfer_mgr *m = xfer_mgr_new(app->base, &xc);
+	if (m != NULL && app->keyed &&
+	    pnet_seal(xfer_mgr_net(m), &app->netkey, app->ident.pk, app->ident.sk) != 0) {
+		xfer_mgr_free(m);
+		return NULL;
+	}
+	return m;
 }
 
 static int start_http(struct app *app)
