@@ -537,6 +537,8 @@ static int parse_writer_opt(struct att *a, int c, const char **seed)
 	default:
 		return -1;
 	}
+}
+
 /* Answer a PROVE from FROM with our key's signature over the claim it names. */
 static void prove(struct att *a, const struct dht_msg *m, const struct dht_addr *from)
 {
