@@ -17,6 +17,7 @@
 #include "dht/kvserve.h"
 #include "dht/kvtrust.h"
 #include "dht/lookup.h"
+#include "dht/merge.h"
 #include "dht/ring.h"
 
 /* Announce the earliest deadline to the environment when it changed; return it. Every entry
@@ -106,6 +107,11 @@ int dht_join(struct dht *d, const struct dht_addr *via, dht_join_cb *cb, void *a
 		return -1;
 	rearm(d);
 	return 0;
+}
+
+void dht_merge_hint(struct dht *d, const struct dht_node *node)
+{
+	merge_hint(d, node);
 }
 
 void dht_leave(struct dht *d)

@@ -114,6 +114,8 @@ struct dht_stats {
 	uint64_t lookups, lookups_failed;
 	uint64_t stabilizations;
 	uint64_t merges;                       /* links made to a node of another ring */
+	uint64_t merge_hints;                  /* beacons of a node where our ring has none */
+	uint64_t lost_aged;                    /* passive list entries dropped for age */
 };
 
 #endif

@@ -108,8 +108,8 @@ void args_usage(FILE *f)
 	      "                       the token the node logs\n"
 	      "  --accept-push DIR    take pushes (dhtctl push) into DIR, an absolute path; off by\n"
 	      "                       default, and then the node refuses every push and writes\n"
-	      "                       nothing. With no network key (none exists yet), only pushes\n"
-	      "                       signed by a --push-key are taken, so it needs one\n"
+	      "                       nothing. Only pushes signed by a --push-key are taken,\n"
+	      "                       in a private ring too, so it needs one\n"
 	      "  --push-key KEY       an admin's public key (64 hex digits, shown by 'dhtctl\n"
 	      "                       status' on the admin's node), or a file of them, one a\n"
 	      "                       line; repeatable\n"
@@ -378,7 +378,7 @@ static enum args_result check_all(struct node_args *a, const char *id_hex, char 
 	}
 	if ((a->accept_push != NULL) != (a->npush_keys > 0)) {
 		errtext(err, errcap, a->accept_push ? "--accept-push needs at least one --push-key: "
-			     "without a network key, only pushes signed by a listed admin key are taken"
+			     "only pushes signed by a listed admin key are taken, in a private ring too"
 			     : "--push-key has no effect without --accept-push DIR");
 		return ARGS_ERROR;
 	}
