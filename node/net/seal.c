@@ -1,5 +1,5 @@
-/* Sealed datagrams: libsodium's XChaCha20-Poly1305 (IETF) or AES-256-GCM over the format in
- * seal.h, and the replay state. A datagram is checked in this order: shape and magic (not_sealed), tag
+/* Sealed datagrams: libsodium's XChaCha20-Poly1305 (IETF) over the format in seal.h, and the
+ * replay state. A datagram is checked in this order: shape and magic (not_sealed), tag
  * (other_key), the MAC (forged), the send time (stale), the window (replay); state changes
  * only for a datagram that passed all of them, so nothing an outsider sends can create,
  * touch or evict a sender (only holders of the key can). The sender table is bounded
@@ -24,9 +24,6 @@ _Static_assert(SEAL_OVERHEAD - SEAL_HEADER_LEN == crypto_aead_xchacha20poly1305_
 	       "MAC size");
 _Static_assert(2 * SEAL_BOOT_LEN + 8 == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
 	       "the nonce is boot id, counter and send time");
-_Static_assert(crypto_aead_aes256gcm_KEYBYTES == SEAL_KEY_LEN &&
-		       crypto_aead_aes256gcm_ABYTES == SEAL_OVERHEAD - SEAL_HEADER_LEN &&
-		       crypto_aead_aes256gcm_NPUBBYTES == 12, "AES-256-GCM's sizes");
 _Static_assert((BUCKETS & (BUCKETS - 1)) == 0, "buckets: a power of two");
 
 /* One sender boot. Indices are 1-based so that a zeroed table is empty (0: none). */
@@ -40,8 +37,6 @@ struct sender {
 };
 
 struct seal {
-	crypto_aead_aes256gcm_state aes_own; /* our boot's AES subkey, expanded (seal_use_aes) */
-	bool aes;
 	uint8_t key[SEAL_KEY_LEN], tag[SEAL_TAG_LEN], boot[SEAL_BOOT_LEN];
 	uint64_t counter;
 	uint64_t floor_s; /* an unknown boot's datagram sent at or before this is refused */
@@ -59,11 +54,9 @@ struct head {
 struct seal *seal_new(const uint8_t key[SEAL_KEY_LEN], const uint8_t tag[SEAL_TAG_LEN],
 		      const uint8_t boot[SEAL_BOOT_LEN])
 {
-	/* The expanded AES key must be 16-byte aligned. */
-	struct seal *s = aligned_alloc(16, (sizeof *s + 15) / 16 * 16);
+	struct seal *s = calloc(1, sizeof *s);
 	if (s == NULL)
 		return NULL;
-	memset(s, 0, sizeof *s);
 	s->senders = calloc(SEAL_SENDERS, sizeof *s->senders);
 	if (s->senders == NULL) {
 		free(s);
@@ -80,39 +73,14 @@ void seal_free(struct seal *s)
 	if (s == NULL)
 		return;
 	sodium_memzero(s->key, sizeof s->key);
-	sodium_memzero(&s->aes_own, sizeof s->aes_own);
 	free(s->senders);
 	free(s);
 }
 
-/* The AES subkey of boot BOOT, expanded into *ST: BLAKE2b keyed with the datagram key. */
-static void aes_key_of(const struct seal *s, const uint8_t boot[SEAL_BOOT_LEN],
-		       crypto_aead_aes256gcm_state *st)
-{
-	uint8_t k[SEAL_KEY_LEN];
-	crypto_generichash(k, sizeof k, boot, SEAL_BOOT_LEN, s->key, sizeof s->key);
-	crypto_aead_aes256gcm_beforenm(st, k);
-	sodium_memzero(k, sizeof k);
-}
-
-void seal_use_aes(struct seal *s)
-{
-	aes_key_of(s, s->boot, &s->aes_own);
-	s->aes = true;
-}
-
-/* AES-256-GCM's nonce: 4 zero bytes and the counter (header bytes 14..21). */
-static void aes_nonce(const uint8_t *header, uint8_t nonce[12])
-{
-	memset(nonce, 0, 4);
-	memcpy(nonce + 4, header + 14, 8);
-}
-
-static void put_header(const struct seal *s, uint8_t cipher, uint64_t counter, uint64_t now_s,
-		       uint8_t *out)
+static void put_header(const struct seal *s, uint64_t counter, uint64_t now_s, uint8_t *out)
 {
 	out[0] = SEAL_MAGIC;
-	out[1] = (uint8_t)(cipher | (s->aes ? SEAL_OPENS_AES : 0));
+	out[1] = SEAL_VERSION;
 	memcpy(out + 2, s->tag, SEAL_TAG_LEN);
 	memcpy(out + 6, s->boot, SEAL_BOOT_LEN);
 	be64_put(out + 14, counter);
@@ -135,33 +103,18 @@ size_t seal_wrap(struct seal *s, uint64_t now_s, const struct seal_to *to, const
 	unsigned long long clen;
 	if (cap < SEAL_OVERHEAD || len > cap - SEAL_OVERHEAD)
 		return 0;
-	bool aes = s->aes && to->aes;
 	s->counter++;
-	put_header(s, aes ? SEAL_AESGCM : SEAL_XCHACHA, s->counter, now_s, out);
+	put_header(s, s->counter, now_s, out);
 	size_t adlen = make_ad(out, to, ad);
-	if (aes) {
-		uint8_t nonce[12];
-		aes_nonce(out, nonce);
-		crypto_aead_aes256gcm_encrypt_afternm(out + SEAL_HEADER_LEN, &clen, msg, len, ad,
-						      adlen, NULL, nonce, &s->aes_own);
-	} else {
-		/* The nonce is header bytes 6..29: boot id, counter, send time. */
-		crypto_aead_xchacha20poly1305_ietf_encrypt(out + SEAL_HEADER_LEN, &clen, msg, len,
-							   ad, adlen, NULL, out + 6, s->key);
-	}
+	/* The nonce is header bytes 6..29: boot id, counter, send time. */
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + SEAL_HEADER_LEN, &clen, msg, len, ad,
+						   adlen, NULL, out + 6, s->key);
 	return SEAL_HEADER_LEN + (size_t)clen;
 }
 
 bool seal_is_sealed(const uint8_t *buf, size_t len)
 {
-	uint8_t cipher = len >= SEAL_OVERHEAD ? buf[1] & 0x0f : 0;
-	return len >= SEAL_OVERHEAD && buf[0] == SEAL_MAGIC && (buf[1] & 0x70) == 0 &&
-	       (cipher == SEAL_XCHACHA || cipher == SEAL_AESGCM);
-}
-
-bool seal_opens_aes(const uint8_t *buf)
-{
-	return (buf[1] & SEAL_OPENS_AES) != 0;
+	return len >= SEAL_OVERHEAD && buf[0] == SEAL_MAGIC && buf[1] == SEAL_VERSION;
 }
 
 void seal_peek_tag(const uint8_t *buf, uint8_t tag[SEAL_TAG_LEN])
@@ -298,28 +251,6 @@ static enum seal_result admit(struct seal *s, uint64_t now_s, const struct head 
 	return SEAL_OK;
 }
 
-/* Open IN's ciphertext with the cipher it names. Return 0, or -1 if it does not authenticate
- * (AES-256-GCM at a node without it included: no member sends it that). */
-static int decrypt(const struct seal *s, const uint8_t *in, size_t len, const uint8_t *ad,
-		   size_t adlen, uint8_t *out, unsigned long long *mlen)
-{
-	const uint8_t *c = in + SEAL_HEADER_LEN;
-	size_t clen = len - SEAL_HEADER_LEN;
-	if ((in[1] & 0x0f) == SEAL_XCHACHA)
-		return crypto_aead_xchacha20poly1305_ietf_decrypt(out, mlen, NULL, c, clen, ad,
-								  adlen, in + 6, s->key);
-	if (!s->aes)
-		return -1;
-	crypto_aead_aes256gcm_state st;
-	uint8_t nonce[12];
-	aes_key_of(s, in + 6, &st);
-	aes_nonce(in, nonce);
-	int rc = crypto_aead_aes256gcm_decrypt_afternm(out, mlen, NULL, c, clen, ad, adlen, nonce,
-							&st);
-	sodium_memzero(&st, sizeof st);
-	return rc;
-}
-
 enum seal_result seal_open(struct seal *s, uint64_t now_s, const struct seal_to *me,
 			   const uint8_t *in, size_t len, uint8_t *out, size_t cap, size_t *outlen)
 {
@@ -334,7 +265,9 @@ enum seal_result seal_open(struct seal *s, uint64_t now_s, const struct seal_to 
 	if (cap < len - SEAL_OVERHEAD)
 		return SEAL_FORGED;
 	size_t adlen = make_ad(in, me, ad);
-	if (decrypt(s, in, len, ad, adlen, out, &mlen) != 0)
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &mlen, NULL, in + SEAL_HEADER_LEN,
+						       len - SEAL_HEADER_LEN, ad, adlen, in + 6,
+						       s->key) != 0)
 		return SEAL_FORGED;
 	enum seal_result r = admit(s, now_s, &h);
 	if (r == SEAL_OK)

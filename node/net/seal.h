@@ -4,25 +4,18 @@
  * receiver's clock. Pure: no I/O; the wall-clock time comes in as seconds from the caller.
  * struct seal is the caller's (seal_new/seal_free); opened bytes go into the caller's buffer.
  *
- * Format, 46 bytes more than the message:
- *   magic 0xE5 | cipher and flag | key tag (4) | boot id (8) | counter u64 | send time u64 (s)
- *   | ciphertext of the message and its 16-byte MAC
- * The second byte's low four bits name the cipher: 1 XChaCha20-Poly1305 (every node opens it),
- * 2 AES-256-GCM; its top bit says the sender opens AES-256-GCM too.
+ * Format (version 1), 46 bytes more than the message:
+ *   magic 0xE5 | version 1 | key tag (4) | boot id (8) | counter u64 | send time u64 (s)
+ *   | XChaCha20-Poly1305 ciphertext of the message and its 16-byte MAC
  * The associated data is the 30-byte header and the receiver's name (udp.c: its address), so
  * a datagram captured on its way to one member does not open at another; the nonce is
  * boot id | counter | send time (24 bytes). 0xE5 is not the first byte of any open datagram (DHT messages begin with "DH",
  * discovery's with "DHTd"), so an open node can tell a sealed datagram from garbage and say
  * why it cannot read it. The tag, public (node/net/netkey.h), lets a member tell another
  * ring's traffic from a forgery. XChaCha20 rather than AES-GCM: its 24-byte nonce holds the
- * whole boot id and counter and it needs no CPU support. AES-256-GCM costs about a third as
- * much per datagram where the CPU has AES instructions (what keeps a keyed ring's latency
- * near an open one's), but libsodium has it only there: so a sender uses it only towards a
- * receiver whose own datagrams said it opens it (the flag), and XChaCha20 otherwise. Its
- * 12-byte nonce cannot hold the boot id, so its key is the subkey BLAKE2b(key, boot id) and its
- * nonce 4 zero bytes and the counter. A sender draws a random boot id at start and counts
- * from 1, so a nonce never repeats under one key unless two boots draw the same 64 bits (in
- * the same second, for XChaCha20). */
+ * whole boot id and counter, it needs no CPU support, and one format keeps one set of
+ * known answers. A sender draws a random boot id at start and counts from 1, so a nonce
+ * never repeats under one key unless two boots draw the same 64 bits in the same second. */
 #ifndef NODE_SEAL_H
 #define NODE_SEAL_H
 
@@ -31,9 +24,7 @@
 #include <stdint.h>
 
 #define SEAL_MAGIC 0xE5
-#define SEAL_XCHACHA 1       /* the ciphers, in the second byte's low four bits */
-#define SEAL_AESGCM 2
-#define SEAL_OPENS_AES 0x80  /* the second byte's flag */
+#define SEAL_VERSION 1
 #define SEAL_KEY_LEN 32
 #define SEAL_TAG_LEN 4
 #define SEAL_BOOT_LEN 8
@@ -65,17 +56,11 @@ struct seal *seal_new(const uint8_t key[SEAL_KEY_LEN], const uint8_t tag[SEAL_TA
 		      const uint8_t boot[SEAL_BOOT_LEN]);
 void seal_free(struct seal *s); /* accepts NULL; wipes the key */
 
-/* This node opens AES-256-GCM (call only where crypto_aead_aes256gcm_is_available()): say so
- * in every datagram, and seal with it to receivers that said so. */
-void seal_use_aes(struct seal *s);
-
-/* The receiver a datagram is for: bytes both ends agree on (at most SEAL_TO_MAX), and whether
- * it opens AES-256-GCM (as its own datagrams said: seal_opens_aes). */
+/* The receiver a datagram is for: bytes both ends agree on (at most SEAL_TO_MAX). */
 #define SEAL_TO_MAX 32
 struct seal_to {
 	uint8_t b[SEAL_TO_MAX];
 	size_t len;
-	bool aes;
 };
 
 /* Seal MSG (LEN bytes) for TO, sent at NOW_S, into OUT (CAP bytes). Return the sealed length,
@@ -92,9 +77,6 @@ enum seal_result seal_open(struct seal *s, uint64_t now_s, const struct seal_to 
 /* Whether BUF (LEN bytes) is shaped like a sealed datagram (magic and a whole header): what
  * an open node checks to say why it cannot read it. */
 bool seal_is_sealed(const uint8_t *buf, size_t len);
-
-/* Whether the sender of BUF, a datagram that opened, opens AES-256-GCM. */
-bool seal_opens_aes(const uint8_t *buf);
 
 /* The tag a sealed datagram names (BUF must pass seal_is_sealed). */
 void seal_peek_tag(const uint8_t *buf, uint8_t tag[SEAL_TAG_LEN]);

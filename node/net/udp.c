@@ -9,9 +9,7 @@
  * datagram from outside the ring never reaches the core; it is counted by reason and logged,
  * rate-limited per reason, saying why. A datagram names its receiver by the address the
  * sender dials, which is the receiver's own listen address (never a wildcard), so a datagram
- * captured on its way to one member opens at no other. Which members open AES-256-GCM (the
- * cheaper cipher, where the CPU has it) is remembered from their datagrams in a small table
- * by address; a member not (or no longer) in it gets XChaCha20, which every member opens. */
+ * captured on its way to one member opens at no other. */
 #include "node/net/udp.h"
 
 #include <errno.h>
@@ -34,7 +32,6 @@
 #define LOG_BURST 5
 #define LOG_EVERY_US 10000000u
 #define LOG_SEALED SEAL_OK /* an open node's one reason (a sealed datagram) takes this slot */
-#define AES_PEERS 1024     /* addresses remembered as opening AES-256-GCM (direct-mapped) */
 
 _Static_assert(NETKEY_TAG_LEN == SEAL_TAG_LEN, "the seal names the ring by its key's tag");
 
@@ -49,7 +46,6 @@ struct udp_dht {
 	struct seal_to me;
 	struct udp_seal_stats stats;
 	uint64_t log_credit_at[SEAL_NRESULTS]; /* when the reason's burst is whole again */
-	struct dht_addr aes_peer[AES_PEERS];   /* members whose datagrams say they open AES */
 	uint8_t buf[65536], plain[65536], sealed[DHT_MSG_MAX + SEAL_OVERHEAD];
 };
 
@@ -61,15 +57,6 @@ void udp_seal_name(const struct dht_addr *a, struct seal_to *out)
 	out->b[17] = (uint8_t)(a->port >> 8);
 	out->b[18] = (uint8_t)a->port;
 	out->len = 19;
-}
-
-/* A member's slot in aes_peer. */
-static struct dht_addr *aes_slot(struct udp_dht *u, const struct dht_addr *a)
-{
-	uint32_t h = a->port;
-	for (size_t i = 0; i < sizeof a->ip; i++)
-		h = h * 31 + a->ip[i];
-	return &u->aes_peer[(h * 2654435761u >> 16) % AES_PEERS];
 }
 
 static uint64_t wall_s(void)
@@ -102,7 +89,6 @@ static void env_send(void *arg, const struct dht_addr *to, const uint8_t *buf, s
 	if (u->seal != NULL) {
 		struct seal_to name;
 		udp_seal_name(to, &name);
-		name.aes = dht_addr_eq(aes_slot(u, to), to);
 		len = seal_wrap(u->seal, wall_s(), &name, buf, len, u->sealed, sizeof u->sealed);
 		if (len == 0) {
 			send_failed(u, to, EMSGSIZE);
@@ -199,14 +185,8 @@ static bool open_sealed(struct udp_dht *u, size_t n, const struct dht_addr *from
 {
 	enum seal_result r = seal_open(u->seal, wall_s(), &u->me, u->buf, n, u->plain,
 				       sizeof u->plain, len);
-	if (r == SEAL_OK) {
-		struct dht_addr *slot = aes_slot(u, from);
-		if (seal_opens_aes(u->buf))
-			*slot = *from;
-		else if (dht_addr_eq(slot, from))
-			memset(slot, 0, sizeof *slot);
+	if (r == SEAL_OK)
 		return true;
-	}
 	u->stats.refused[r]++;
 	if (log_due(u, r)) {
 		char a[ADDR_STR_MAX], tag[2 * NETKEY_TAG_LEN + 1] = "";
@@ -322,8 +302,6 @@ int udp_dht_seal(struct udp_dht *u, const struct netkey *k)
 	sodium_memzero(key, sizeof key);
 	if (u->seal == NULL)
 		return -1;
-	if (crypto_aead_aes256gcm_is_available())
-		seal_use_aes(u->seal);
 	udp_seal_name(&dht_self(u->d)->addr, &u->me);
 	u->stats.keyed = true;
 	return 0;

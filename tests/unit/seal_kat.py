@@ -26,12 +26,3 @@ sub=hchacha(key,nonce[:16])
 ct=ChaCha20Poly1305(sub).encrypt(b'\0'*4+nonce[16:],msg,hdr+to)
 out=hdr+ct
 print(len(out)); print(out.hex())
-
-# AES-256-GCM (cipher 2, the sender opens AES: flag 0x80): the boot's subkey is BLAKE2b-256
-# keyed with the datagram key over the boot id; the nonce 4 zero bytes and the counter.
-import hashlib
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-hdr = bytes([0xe5, 0x82]) + tag + boot + struct.pack('>QQ', counter, t)
-sub = hashlib.blake2b(boot, key=key, digest_size=32).digest()
-out = hdr + AESGCM(sub).encrypt(b'\0' * 4 + struct.pack('>Q', counter), msg, hdr + to)
-print(len(out)); print(out.hex())
