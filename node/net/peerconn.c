@@ -54,6 +54,7 @@
 #define RATE_TICK_MS 50          /* token refill period: 20 small steps a second stay smooth */
 #define MAX_SINGLE_IO (1u << 20) /* libevent reads and writes 16 KiB per call by default */
 #define PEEK_VECS 16
+#define CORK_MAX 1024            /* small sealed sends gathered into one record (see on_read) */
 
 struct pconn {
 	struct pconn *prev, *next;
@@ -68,6 +69,10 @@ struct pconn {
 	int slot;
 	bool outgoing, dead, paused;
 	bool sniffed;     /* an open outgoing one: its first bytes were not a keyed node's notice */
+	uint8_t *pend;    /* sealed: small sends gathered while corked (CORK_MAX bytes), or NULL */
+	size_t npend;
+	struct pconn *pend_next; /* on the network's list of connections with sends gathered */
+	bool listed;      /* on that list */
 };
 
 struct pnet {
@@ -82,6 +87,8 @@ struct pnet {
 	unsigned nconns, max_conns;
 	size_t high_water;
 	struct secchan_config *seal; /* NULL: an open ring */
+	bool corked;            /* small sealed sends are gathered until uncork() */
+	struct pconn *pend_list;
 	uint8_t rbuf[MAX_SINGLE_IO]; /* reads are handed on at once, so one buffer serves all */
 };
 
@@ -125,7 +132,13 @@ static void conn_free(struct pconn *c)
 		bufferevent_remove_from_rate_limit_group(c->bev);
 		bufferevent_free(c->bev);
 	}
+	for (struct pconn **p = &c->n->pend_list; c->listed && *p; p = &(*p)->pend_next)
+		if (*p == c) {
+			*p = c->pend_next;
+			break;
+		}
 	secchan_free(c->sc);
+	free(c->pend);
 	free(c);
 }
 
@@ -420,12 +433,58 @@ static void sealed_read(struct pconn *c)
 	pause_if_backlogged(c);
 }
 
-static void sealed_send(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t *body,
-			size_t blen)
+static void seal_now(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t *body,
+		     size_t blen)
 {
 	/* The stream cannot skip a record: end the connection, from the loop. */
 	if (secbuf_seal(c->sc, bufferevent_get_output(c->bev), head, hlen, body, blen) != 0)
 		bufferevent_trigger_event(c->bev, BEV_EVENT_ERROR, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void flush_pend(struct pconn *c)
+{
+	size_t len = c->npend;
+	c->npend = 0;
+	if (len > 0 && !c->dead)
+		seal_now(c, c->pend, len, NULL, 0);
+}
+
+/* Seal every connection's gathered sends, each as one record. */
+static void uncork(struct pnet *n)
+{
+	n->corked = false;
+	while (n->pend_list) {
+		struct pconn *c = n->pend_list;
+		n->pend_list = c->pend_next;
+		c->pend_next = NULL;
+		c->listed = false;
+		flush_pend(c);
+	}
+}
+
+/* A record costs 20 bytes: answers to a read's records (REQUESTs, HAVEs to every peer) are
+ * small and many, so while corked they are gathered per connection, in order, and sealed
+ * together when the read is done (or before anything larger). */
+static void sealed_send(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t *body,
+			size_t blen)
+{
+	size_t len = hlen + blen;
+	if (c->n->corked && len <= CORK_MAX && (c->pend || (c->pend = malloc(CORK_MAX)))) {
+		if (c->npend + len > CORK_MAX)
+			flush_pend(c);
+		if (!c->listed) {
+			c->listed = true;
+			c->pend_next = c->n->pend_list;
+			c->n->pend_list = c;
+		}
+		memcpy(c->pend + c->npend, head, hlen);
+		if (blen > 0)
+			memcpy(c->pend + c->npend + hlen, body, blen);
+		c->npend += len;
+		return;
+	}
+	flush_pend(c);
+	seal_now(c, head, hlen, body, blen);
 }
 
 static void deliver(struct pconn *c)
@@ -464,7 +523,10 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct pconn *c = arg;
 	(void)bev;
 	if (c->sc) {
+		struct pnet *n = c->n;
+		n->corked = true;
 		sealed_read(c);
+		uncork(n);
 		return;
 	}
 	if (c->owner == NULL && !route(c))
