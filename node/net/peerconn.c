@@ -16,6 +16,12 @@
  * an inbound connection must complete its HANDSHAKE within a hard deadline from its accept,
  * however it trickles; and when the caps are reached it is the oldest connection still without
  * a handshake that makes room, since it has done nothing for anyone yet.
+ * In a private ring (pnet_seal) each connection first runs the network-key handshake
+ * (node/net/secchan.h, over the buffers by node/net/secbuf.h), under the same deadline, before
+ * its owner hears of it; afterwards every send is one encrypted record (a referenced body is
+ * copied into it and released at once) and reads go to the scratch buffer as above, records
+ * opened there in place. A keyed and an open node never mix: each recognises the other's first
+ * bytes, answers with a fixed notice and logs "this ring uses a network key".
  * Nothing here knows the session's messages beyond the first frame's length and type. */
 #include "node/net/peerconn.h"
 
@@ -33,6 +39,7 @@
 
 #include "node/clock.h"
 #include "node/net/addr.h"
+#include "node/net/secbuf.h"
 #include "node/net/secchan.h"
 #include "node/log.h"
 
@@ -47,6 +54,7 @@
 #define RATE_TICK_MS 50          /* token refill period: 20 small steps a second stay smooth */
 #define MAX_SINGLE_IO (1u << 20) /* libevent reads and writes 16 KiB per call by default */
 #define PEEK_VECS 16
+#define CORK_MAX 1024            /* small sealed sends gathered into one record (see on_read) */
 
 struct pconn {
 	struct pconn *prev, *next;
@@ -61,6 +69,10 @@ struct pconn {
 	int slot;
 	bool outgoing, dead, paused;
 	bool sniffed;     /* an open outgoing one: its first bytes were not a keyed node's notice */
+	uint8_t *pend;    /* sealed: small sends gathered while corked (CORK_MAX bytes), or NULL */
+	size_t npend;
+	struct pconn *pend_next; /* on the network's list of connections with sends gathered */
+	bool listed;      /* on that list */
 };
 
 struct pnet {
@@ -75,6 +87,8 @@ struct pnet {
 	unsigned nconns, max_conns;
 	size_t high_water;
 	struct secchan_config *seal; /* NULL: an open ring */
+	bool corked;            /* small sealed sends are gathered until uncork() */
+	struct pconn *pend_list;
 	uint8_t rbuf[MAX_SINGLE_IO]; /* reads are handed on at once, so one buffer serves all */
 };
 
@@ -118,7 +132,13 @@ static void conn_free(struct pconn *c)
 		bufferevent_remove_from_rate_limit_group(c->bev);
 		bufferevent_free(c->bev);
 	}
+	for (struct pconn **p = &c->n->pend_list; c->listed && *p; p = &(*p)->pend_next)
+		if (*p == c) {
+			*p = c->pend_next;
+			break;
+		}
 	secchan_free(c->sc);
+	free(c->pend);
 	free(c);
 }
 
@@ -328,92 +348,50 @@ static void sealed_failed(struct pconn *c, enum secchan_status st)
  * up and C still open. */
 static bool handshake(struct pconn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	uint8_t out[SECCHAN_OUT_MAX];
-	for (;;) {
-		size_t have = evbuffer_get_length(in), used, outlen;
-		size_t look = have < SECCHAN_OUT_MAX ? have : SECCHAN_OUT_MAX;
-		const uint8_t *p = look ? evbuffer_pullup(in, (ev_ssize_t)look) : NULL;
-		enum secchan_status st = secchan_handshake(c->sc, p, p ? look : 0, &used, out,
-							   &outlen);
-		evbuffer_drain(in, used);
-		if (outlen > 0)
-			evbuffer_add(bufferevent_get_output(c->bev), out, outlen);
-		if (st == SECCHAN_DONE)
-			return sealed_up(c);
-		if (st == SECCHAN_NEED_MORE)
-			return false;
-		if (st != SECCHAN_OK) {
-			sealed_failed(c, st);
-			return false;
-		}
-	}
+	enum secchan_status st = secbuf_handshake(c->sc, bufferevent_get_input(c->bev),
+						  bufferevent_get_output(c->bev));
+	if (st == SECCHAN_DONE)
+		return sealed_up(c);
+	if (st != SECCHAN_NEED_MORE)
+		sealed_failed(c, st);
+	return false;
 }
 
-/* A peer past the handshake broke the record stream: say so (it is not noise from outsiders,
- * who never get this far) and end the connection. */
-static void broken(struct pconn *c, const char *why)
+/* A record's plaintext, for the owner. An inbound connection is routed by the frame its first
+ * record starts with (a peer sends each frame in one record). A secbuf_take_fn. */
+static bool take_plain(void *arg, uint8_t *plain, size_t len)
 {
-	char a[ADDR_STR_MAX];
-	addr_format(&c->addr, a);
-	log_warn("peer %s: %s", a, why);
-	drop(c, why);
-}
-
-/* Open the record REC (LEN bytes, writable) in place and hand its plaintext on. An inbound
- * connection is routed by the frame its first record starts with (a peer sends each frame in
- * one record). Return false if C was closed. */
-static bool open_one(struct pconn *c, uint8_t *rec, size_t len)
-{
-	uint8_t *plain;
-	size_t plen, used;
+	struct pconn *c = arg;
 	struct wire_msg msg;
-	if (secchan_open(c->sc, rec, len, &plain, &plen) != 0) {
-		broken(c, "sent a record that does not open (forged or replayed)");
+	size_t used;
+	if (c->owner == NULL && !route_frame(c, wire_frame(plain, len, &msg, &used), &msg))
 		return false;
-	}
-	if (c->owner == NULL && !route_frame(c, wire_frame(plain, plen, &msg, &used), &msg))
-		return false;
-	return c->ops->input(c->owner, c, plain, plen) == 0 && !c->dead;
+	return c->ops->input(c->owner, c, plain, len) == 0 && !c->dead &&
+	       !pause_if_backlogged(c);
 }
 
-/* The length of the record starting at HDR, or 0 (and C closed) if no record starts so. */
-static size_t record_len(struct pconn *c, const uint8_t *hdr)
+/* End C if opening its records failed (ST): a peer past the handshake broke the stream, which
+ * is no noise from outsiders (they never get this far), so say so. */
+static void opened(struct pconn *c, enum secbuf_status st)
 {
-	size_t len = secchan_record_len(hdr);
-	if (len == 0)
-		broken(c, "sent a malformed record");
-	return len;
+	static const char *const why[] = {
+		[SECBUF_MALFORMED] = "sent a malformed record",
+		[SECBUF_FORGED] = "sent a record that does not open (forged or replayed)",
+		[SECBUF_NO_MEMORY] = "out of memory",
+	};
+	char a[ADDR_STR_MAX];
+	if (st == SECBUF_OK || c->dead)
+		return;
+	addr_format(&c->addr, a);
+	log_warn("peer %s: %s", a, why[st]);
+	drop(c, why[st]);
 }
 
 /* Open the records that have arrived whole in the input, while the output backlog allows. */
 static void open_records(struct pconn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	uint8_t hdr[SECCHAN_HEADER_LEN], *rec;
-	size_t len;
-	while (!c->dead && !pause_if_backlogged(c) &&
-	       evbuffer_copyout(in, hdr, sizeof hdr) == (ev_ssize_t)sizeof hdr) {
-		if ((len = record_len(c, hdr)) == 0 || evbuffer_get_length(in) < len)
-			return;
-		if ((rec = evbuffer_pullup(in, (ev_ssize_t)len)) == NULL) {
-			drop(c, "out of memory");
-			return;
-		}
-		if (!open_one(c, rec, len))
-			return;
-		evbuffer_drain(in, len);
-	}
-}
-
-/* The same over BUF's LEN bytes; return how many were consumed. */
-static size_t open_span(struct pconn *c, uint8_t *buf, size_t len)
-{
-	size_t off = 0, rl;
-	while (!c->dead && !pause_if_backlogged(c) && len - off >= SECCHAN_HEADER_LEN &&
-	       (rl = record_len(c, buf + off)) != 0 && len - off >= rl && open_one(c, buf + off, rl))
-		off += rl;
-	return off;
+	if (!c->dead && !pause_if_backlogged(c))
+		opened(c, secbuf_open_input(c->sc, bufferevent_get_input(c->bev), take_plain, c));
 }
 
 /* As read_direct: one large read, as the rate limits allow, into the node's scratch buffer
@@ -423,7 +401,7 @@ static void read_sealed(struct pconn *c)
 {
 	struct pnet *n = c->n;
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	size_t keep = evbuffer_get_length(in);
+	size_t keep = evbuffer_get_length(in), used = 0;
 	ev_ssize_t allowed = bufferevent_get_max_to_read(c->bev);
 	if (keep > SECCHAN_RECORD_MAX + SECCHAN_OVERHEAD || allowed <= 0)
 		return;
@@ -437,7 +415,8 @@ static void read_sealed(struct pconn *c)
 	size_t have = keep + (got > 0 ? (size_t)got : 0);
 	if (got > 0 && n->group)
 		bufferevent_rate_limit_group_decrement_read(n->group, got);
-	size_t used = got > 0 ? open_span(c, n->rbuf, have) : 0;
+	if (got > 0)
+		opened(c, secbuf_open_span(c->sc, n->rbuf, have, &used, take_plain, c));
 	/* The input is empty now, and libevent freezes its end outside its own reads: put the
 	 * rest back at the front. */
 	if (!c->dead && evbuffer_prepend(in, n->rbuf + used, have - used) != 0)
@@ -454,27 +433,58 @@ static void sealed_read(struct pconn *c)
 	pause_if_backlogged(c);
 }
 
+static void seal_now(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t *body,
+		     size_t blen)
+{
+	/* The stream cannot skip a record: end the connection, from the loop. */
+	if (secbuf_seal(c->sc, bufferevent_get_output(c->bev), head, hlen, body, blen) != 0)
+		bufferevent_trigger_event(c->bev, BEV_EVENT_ERROR, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void flush_pend(struct pconn *c)
+{
+	size_t len = c->npend;
+	c->npend = 0;
+	if (len > 0 && !c->dead)
+		seal_now(c, c->pend, len, NULL, 0);
+}
+
+/* Seal every connection's gathered sends, each as one record. */
+static void uncork(struct pnet *n)
+{
+	n->corked = false;
+	while (n->pend_list) {
+		struct pconn *c = n->pend_list;
+		n->pend_list = c->pend_next;
+		c->pend_next = NULL;
+		c->listed = false;
+		flush_pend(c);
+	}
+}
+
+/* A record costs 20 bytes: answers to a read's records (REQUESTs, HAVEs to every peer) are
+ * small and many, so while corked they are gathered per connection, in order, and sealed
+ * together when the read is done (or before anything larger). */
 static void sealed_send(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t *body,
 			size_t blen)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	while (hlen + blen > 0) {
-		size_t h = hlen < SECCHAN_RECORD_MAX ? hlen : SECCHAN_RECORD_MAX;
-		size_t b = blen < SECCHAN_RECORD_MAX - h ? blen : SECCHAN_RECORD_MAX - h;
-		struct evbuffer_iovec v;
-		if (evbuffer_reserve_space(out, (ev_ssize_t)(h + b + SECCHAN_OVERHEAD), &v, 1) != 1) {
-			/* The stream cannot skip a record: end the connection, from the loop. */
-			bufferevent_trigger_event(c->bev, BEV_EVENT_ERROR, BEV_TRIG_DEFER_CALLBACKS);
-			return;
+	size_t len = hlen + blen;
+	if (c->n->corked && len <= CORK_MAX && (c->pend || (c->pend = malloc(CORK_MAX)))) {
+		if (c->npend + len > CORK_MAX)
+			flush_pend(c);
+		if (!c->listed) {
+			c->listed = true;
+			c->pend_next = c->n->pend_list;
+			c->n->pend_list = c;
 		}
-		secchan_seal(c->sc, head, h, body, b, v.iov_base);
-		v.iov_len = h + b + SECCHAN_OVERHEAD;
-		evbuffer_commit_space(out, &v, 1);
-		head += h;
-		hlen -= h;
-		body += b;
-		blen -= b;
+		memcpy(c->pend + c->npend, head, hlen);
+		if (blen > 0)
+			memcpy(c->pend + c->npend + hlen, body, blen);
+		c->npend += len;
+		return;
 	}
+	flush_pend(c);
+	seal_now(c, head, hlen, body, blen);
 }
 
 static void deliver(struct pconn *c)
@@ -513,7 +523,10 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct pconn *c = arg;
 	(void)bev;
 	if (c->sc) {
+		struct pnet *n = c->n;
+		n->corked = true;
 		sealed_read(c);
+		uncork(n);
 		return;
 	}
 	if (c->owner == NULL && !route(c))
