@@ -19,6 +19,7 @@
 #include "dht/kvtrust.h"
 #include "dht/idproof.h"
 #include "dht/lookup.h"
+#include "dht/merge.h"
 #include "dht/proof.h"
 #include "dht/ring.h"
 
@@ -115,6 +116,11 @@ int dht_join(struct dht *d, const struct dht_addr *via, dht_join_cb *cb, void *a
 	return 0;
 }
 
+void dht_merge_hint(struct dht *d, const struct dht_node *node)
+{
+	merge_hint(d, node);
+}
+
 void dht_leave(struct dht *d)
 {
 	kv_handoff_all(d);
@@ -189,18 +195,19 @@ int dht_lookup(struct dht *d, const struct dht_id *key, dht_lookup_cb *cb, void 
 
 /* --- the store's operations (dht/kv.h) ------------------------------------------------------- */
 
-int dht_put(struct dht *d, const struct dht_id *key, const void *value, size_t len,
-	    uint32_t ttl_s, dht_value_cb *cb, void *arg)
+int dht_put(struct dht *d, const struct dht_id *key, const struct dht_item *item,
+	    uint32_t ttl_s, const uint64_t *cas, dht_value_cb *cb, void *arg)
 {
-	int rc = kv_put(d, key, value, len, ttl_s, cb, arg);
+	int rc = kv_put(d, key, item, ttl_s, cas, cb, arg);
 	if (rc == 0)
 		rearm(d);
 	return rc;
 }
 
-int dht_get(struct dht *d, const struct dht_id *key, dht_value_cb *cb, void *arg)
+int dht_get(struct dht *d, const struct dht_id *key, const uint8_t *writer, dht_value_cb *cb,
+	    void *arg)
 {
-	int rc = kv_get(d, key, cb, arg);
+	int rc = kv_get(d, key, writer, cb, arg);
 	if (rc == 0)
 		rearm(d);
 	return rc;

@@ -47,6 +47,12 @@ void dht_leave(struct dht *d);
 /* Feed one received datagram. Malformed input is dropped and counted, never trusted. */
 void dht_input(struct dht *d, const uint8_t *buf, size_t len, const struct dht_addr *from);
 
+/* NODE was heard of outside the ring (a discovery beacon on the local network). If it lies
+ * between our predecessor and our successor it may belong to another ring: the core probes it
+ * within two stabilization periods and, if it is, links the two rings (ring unification). At
+ * most one such candidate is kept, so a flood of beacons costs one probe a period. */
+void dht_merge_hint(struct dht *d, const struct dht_node *node);
+
 /* Run due timers and timeouts; return the next deadline (also announced via env->set_timer). */
 uint64_t dht_tick(struct dht *d);
 

@@ -84,6 +84,8 @@ struct dht {
 	uint64_t merge_at;
 	bool merge_busy;        /* a probe, its lookup or its trymerge is under way */
 	unsigned merge_next;    /* the passive list entry probed next */
+	bool merge_has_cand;    /* merge_cand, from a beacon, is to be probed next */
+	struct dht_node merge_cand;
 
 	/* lookup.c */
 	struct lookup *lookups;

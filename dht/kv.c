@@ -22,10 +22,14 @@
  *
  * This file holds the client operations, the replication timer and the local introspection; the
  * serving side (answers, pushes, hand-off) is kvserve.c.
- * Not here: the container (store.c), consistency beyond last-writer-wins at the owner, and
- * anti-entropy by digests (whole entries are pushed; fine for thousands of keys per node). */
+ * Values are signed items (item.h), one per writer under a key: whoever holds or receives one
+ * checks it, and everywhere the writer's highest seq wins, which also settles a key written on
+ * both sides of a partition once the rings merge (kvtrust.c sends the newer one back).
+ * Not here: the container (store.c), anti-entropy by digests (whole entries are pushed; fine
+ * for thousands of keys per node). */
 #include "dht/kv_impl.h"
 
+#include "dht/item.h"
 #include "dht/kvserve.h"
 #include "dht/lookup.h"
 #include "dht/store.h"
@@ -41,7 +45,14 @@ struct kvop {
 	enum kvop_type type;
 	struct dht_id key;
 	uint8_t value[DHT_MAX_VALUE];
-	uint16_t vlen;
+	struct dht_item item;     /* OP_PUT, OP_OFFER: its value is VALUE */
+	bool has_cas, by_writer;  /* OP_PUT; OP_GET */
+	uint64_t cas;
+	uint8_t index;            /* OP_GET: which of the key's values is asked for next */
+	size_t nvalues;           /* OP_GET: those read so far, their bytes in VALBUF */
+	struct dht_value values[KV_MAX_WRITERS];
+	uint8_t valbuf[KV_MAX_WRITERS][DHT_MAX_VALUE];
+	struct dht_node at;       /* where the last request went */
 	uint32_t ttl_s;
 	uint32_t ttl_ms;          /* OP_OFFER */
 	uint8_t kind;             /* OP_OFFER */
@@ -120,11 +131,8 @@ static void op_done(struct dht *d, struct kvop *op, enum dht_status status, cons
 		res.key = op->key;
 		res.lookup = op->has_lookup ? &op->lres : NULL;
 		res.owner = op->owner;
-		if (m && status == DHT_OK && m->type == DHT_VALUE) {
-			res.value = m->u.value.value;
-			res.len = m->u.value.vlen;
-			res.ttl_s = m->u.value.ttl_s;
-		}
+		res.nvalues = op->nvalues;
+		res.values = op->values;
 		if (m && status == DHT_OK && m->type == DHT_PEERS) {
 			res.npeers = m->u.peers.npeers;
 			res.peers = m->u.peers.peers;
@@ -143,12 +151,17 @@ static void op_msg(const struct kvop *op, struct dht_msg *m)
 		m->type = DHT_PUT;
 		m->u.put.key = op->key;
 		m->u.put.ttl_s = op->ttl_s;
-		m->u.put.vlen = op->vlen;
-		m->u.put.value = op->value;
+		m->u.put.has_cas = op->has_cas;
+		m->u.put.cas = op->cas;
+		m->u.put.item = op->item;
+		m->u.put.item.value = op->value;
 		break;
 	case OP_GET:
 		m->type = DHT_GET;
 		m->u.get.key = op->key;
+		m->u.get.by_writer = op->by_writer;
+		m->u.get.index = op->index;
+		memcpy(m->u.get.pk, op->item.pk, DHT_ITEM_PK_LEN);
 		break;
 	case OP_ANNOUNCE:
 		m->type = DHT_ANNOUNCE;
@@ -176,6 +189,7 @@ static void op_send(struct dht *d, struct kvop *op, const struct dht_node *node)
 {
 	struct dht_msg m;
 	op_msg(op, &m);
+	op->at = *node;
 	if (routing_is_self(&d->rt, node)) {
 		struct dht_msg out;
 		memset(&out, 0, sizeof out);
@@ -198,8 +212,8 @@ static void offer(struct dht *d, struct kvop *op)
 	e->key = op->key;
 	e->kind = op->kind;
 	e->ttl_ms = op->ttl_ms;
-	e->vlen = op->vlen;
-	e->value = op->value;
+	e->item = op->item;
+	e->item.value = op->value;
 	e->peer = op->peer;
 	if (!routing_is_self(&d->rt, &op->owner))
 		rpc_send(d->rpc, &op->owner.addr, &m);
@@ -244,6 +258,58 @@ static void op_next_fallback(struct dht *d, struct kvop *op)
 	op_done(d, op, DHT_ERR_NOT_FOUND, NULL);
 }
 
+_Static_assert(KV_MAX_WRITERS == STORE_MAX_WRITERS, "a get reads every value a key holds");
+
+/* Has OP read a value of PK's already (the key's values changed between two questions)? */
+static bool have_writer(const struct kvop *op, const uint8_t *pk)
+{
+	for (size_t i = 0; i < op->nvalues; i++)
+		if (memcmp(op->values[i].item.pk, pk, DHT_ITEM_PK_LEN) == 0)
+			return true;
+	return false;
+}
+
+/* Keep the value a VALUE answer carries if its signature checks; true if the next of the key's
+ * values was asked for. */
+static bool collect(struct dht *d, struct kvop *op, const struct dht_msg *m)
+{
+	const struct dht_item *it = &m->u.value.item;
+	bool wanted = !op->by_writer || memcmp(it->pk, op->item.pk, DHT_ITEM_PK_LEN) == 0;
+	if (!item_verify(it, &op->key, d->cfg.bits) || !wanted) {
+		d->stats.values_forged++;
+	} else if (op->nvalues < KV_MAX_WRITERS && !have_writer(op, it->pk)) {
+		struct dht_value *v = &op->values[op->nvalues];
+		memcpy(op->valbuf[op->nvalues], it->value, it->vlen);
+		v->item = *it;
+		v->item.value = op->valbuf[op->nvalues++];
+		v->ttl_s = m->u.value.ttl_s;
+	}
+	if (op->by_writer || op->index + 1 >= m->u.value.count || op->index + 1 >= KV_MAX_WRITERS)
+		return false;
+	op->index++;
+	struct dht_node at = op->at;
+	op_send(d, op, &at);
+	return true;
+}
+
+/* A GET's answer: gather every value, or try the replicas if the node asked has none. */
+static void get_reply(struct dht *d, struct kvop *op, const struct dht_msg *m)
+{
+	if (m->u.value.status == DHT_OK && !op->confirm && collect(d, op, m))
+		return;
+	if (op->nvalues > 0 || op->confirm) {
+		op_done(d, op, op->nvalues > 0 ? DHT_OK : (enum dht_status)m->u.value.status, m);
+		return;
+	}
+	if (!op->fallback) {
+		op->fallback = true;
+		op->nfb = m->u.value.nnodes;
+		memcpy(op->fb, m->u.value.nodes, op->nfb * sizeof op->fb[0]);
+	}
+	op->index = 0;
+	op_next_fallback(d, op);
+}
+
 static void op_reply(struct dht *d, struct kvop *op, const struct dht_msg *m)
 {
 	switch (m->type) {
@@ -254,16 +320,7 @@ static void op_reply(struct dht *d, struct kvop *op, const struct dht_msg *m)
 		op_done(d, op, m->u.peers.status == DHT_OK ? DHT_OK : DHT_ERR_NOT_FOUND, m);
 		return;
 	case DHT_VALUE:
-		if (m->u.value.status == DHT_OK || op->confirm) {
-			op_done(d, op, (enum dht_status)m->u.value.status, m);
-			return;
-		}
-		if (!op->fallback) {
-			op->fallback = true;
-			op->nfb = m->u.value.nnodes;
-			memcpy(op->fb, m->u.value.nodes, op->nfb * sizeof op->fb[0]);
-		}
-		op_next_fallback(d, op);
+		get_reply(d, op, m);
 		return;
 	default:
 		op_done(d, op, DHT_ERR_TIMEOUT, NULL);
@@ -276,6 +333,10 @@ static void op_timeout(void *arg, const struct rpc_req *q)
 	struct kvop *op = arg;
 	struct dht *d = op->d;
 	(void)q;
+	if (op->nvalues > 0) { /* the node went between two of a key's values */
+		op_done(d, op, DHT_OK, NULL);
+		return;
+	}
 	if (op->fallback) {
 		op_next_fallback(d, op);
 		return;
@@ -337,26 +398,34 @@ static struct kvop *op_new(struct dht *d, enum kvop_type type, const struct dht_
 	return op;
 }
 
-int kv_put(struct dht *d, const struct dht_id *key, const void *value, size_t len,
-	    uint32_t ttl_s, dht_value_cb *cb, void *arg)
+int kv_put(struct dht *d, const struct dht_id *key, const struct dht_item *item, uint32_t ttl_s,
+	   const uint64_t *cas, dht_value_cb *cb, void *arg)
 {
-	if (len > DHT_MAX_VALUE)
+	if (item->vlen > DHT_MAX_VALUE)
 		return -1;
 	struct kvop *op = op_new(d, OP_PUT, key, cb, arg);
 	if (op == NULL)
 		return -1;
-	memcpy(op->value, value, len);
-	op->vlen = (uint16_t)len;
+	op->item = *item;
+	if (item->vlen)
+		memcpy(op->value, item->value, item->vlen);
+	op->item.value = op->value;
+	op->has_cas = cas != NULL;
+	op->cas = cas ? *cas : 0;
 	op->ttl_s = ttl_s;
 	op_lookup(d, op, true);
 	return 0;
 }
 
-int kv_get(struct dht *d, const struct dht_id *key, dht_value_cb *cb, void *arg)
+int kv_get(struct dht *d, const struct dht_id *key, const uint8_t *writer, dht_value_cb *cb,
+	   void *arg)
 {
 	struct kvop *op = op_new(d, OP_GET, key, cb, arg);
 	if (op == NULL)
 		return -1;
+	op->by_writer = writer != NULL;
+	if (writer)
+		memcpy(op->item.pk, writer, DHT_ITEM_PK_LEN);
 	op_lookup(d, op, true);
 	return 0;
 }
@@ -416,9 +485,10 @@ struct tick_ctx {
 	unsigned offers; /* offers and confirmations started in this tick */
 };
 
-/* Offer one part of an entry (KIND, living until EXPIRES) to the key's owner. */
-static void offer_part(struct dht *d, const struct store_entry *e, uint8_t kind, uint64_t expires,
-		       uint64_t now)
+/* Offer one part of an entry (KIND: the value IT, or its first peer; living until EXPIRES) to
+ * the key's owner. */
+static void offer_part(struct dht *d, const struct store_entry *e, uint8_t kind,
+		       const struct dht_item *it, uint64_t expires, uint64_t now)
 {
 	if (expires <= now)
 		return;
@@ -429,8 +499,10 @@ static void offer_part(struct dht *d, const struct store_entry *e, uint8_t kind,
 	uint64_t ms = (expires - now) / 1000;
 	op->ttl_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
 	if (kind == DHT_ENTRY_VALUE) {
-		memcpy(op->value, e->value, e->vlen);
-		op->vlen = e->vlen;
+		op->item = *it;
+		if (it->vlen)
+			memcpy(op->value, it->value, it->vlen);
+		op->item.value = op->value;
 	} else {
 		op->peer = e->peers[0].addr; /* one peer is enough to re-create the key there */
 	}
@@ -440,10 +512,10 @@ static void offer_part(struct dht *d, const struct store_entry *e, uint8_t kind,
 /* Offer an entry nobody refreshes to the key's owner, once: its value and its peers. */
 static void start_offer(struct dht *d, const struct store_entry *e, uint64_t now)
 {
-	if (e->value)
-		offer_part(d, e, DHT_ENTRY_VALUE, e->value_expires, now);
+	for (size_t i = 0; i < e->nitems; i++)
+		offer_part(d, e, DHT_ENTRY_VALUE, &e->items[i].item, e->items[i].expires, now);
 	if (e->npeers > 0)
-		offer_part(d, e, DHT_ENTRY_PEER, store_peers_expire(e), now);
+		offer_part(d, e, DHT_ENTRY_PEER, NULL, store_peers_expire(e), now);
 }
 
 /* The owner answered whether it holds an orphan of ours (RES->key): drop our copy only if it
@@ -467,7 +539,8 @@ static void confirm_done(void *arg, const struct dht_value_result *res)
  * deferred: the answer must not come while the store is being walked. */
 static void start_confirm(struct dht *d, struct store_entry *e, uint64_t now)
 {
-	struct kvop *op = op_new(d, e->value ? OP_GET : OP_PEERS, &e->key, confirm_done, d);
+	struct kvop *op = op_new(d, store_values(e, now) ? OP_GET : OP_PEERS, &e->key, confirm_done,
+				 d);
 	if (op == NULL)
 		return;
 	op->confirm = true;
@@ -564,8 +637,11 @@ static void info_part(struct foreach_ctx *c, const struct store_entry *e, enum d
 static void info_entry(void *arg, struct store_entry *e)
 {
 	struct foreach_ctx *c = arg;
-	if (e->value)
-		info_part(c, e, KV_VALUE, e->vlen, e->value_expires);
+	size_t bytes = 0;
+	for (size_t i = 0; i < e->nitems; i++)
+		bytes += e->items[i].item.vlen;
+	if (e->nitems > 0)
+		info_part(c, e, KV_VALUE, bytes, store_items_expire(e));
 	if (e->npeers > 0)
 		info_part(c, e, KV_PEERS, e->npeers, store_peers_expire(e));
 }

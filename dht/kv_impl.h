@@ -11,9 +11,10 @@
 int kv_init(struct dht *d);
 void kv_free(struct dht *d);
 /* The operations of dht/kv.h, without re-announcing the deadline (the caller does). */
-int kv_put(struct dht *d, const struct dht_id *key, const void *value, size_t len,
-	   uint32_t ttl_s, dht_value_cb *cb, void *arg);
-int kv_get(struct dht *d, const struct dht_id *key, dht_value_cb *cb, void *arg);
+int kv_put(struct dht *d, const struct dht_id *key, const struct dht_item *item, uint32_t ttl_s,
+	   const uint64_t *cas, dht_value_cb *cb, void *arg);
+int kv_get(struct dht *d, const struct dht_id *key, const uint8_t *writer, dht_value_cb *cb,
+	   void *arg);
 int kv_announce(struct dht *d, const struct dht_id *key, const struct dht_addr *peer,
 		uint32_t ttl_s, dht_value_cb *cb, void *arg);
 int kv_get_peers(struct dht *d, const struct dht_id *key, unsigned max, dht_value_cb *cb,

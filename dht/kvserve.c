@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "dht/item.h"
 #include "dht/kvtrust.h"
 #include "dht/store.h"
 
@@ -53,12 +54,19 @@ static void batch_flush(struct batch *b)
 	b->bytes = 0;
 }
 
+/* Bytes of IT on the wire. */
+static size_t item_size(const struct dht_item *it)
+{
+	size_t signer = DHT_ITEM_PK_LEN + 8 + DHT_ITEM_SIG_LEN;
+	return 1 + (it->flags & DHT_ITEM_IMMUTABLE ? 0 : signer) + 2 + it->vlen;
+}
+
 static void batch_add(struct batch *b, const struct dht_id *key, uint8_t kind, uint64_t expires,
-		      const uint8_t *value, uint16_t vlen, const struct dht_addr *peer)
+		      const struct dht_item *item, const struct dht_addr *peer)
 {
 	if (expires <= b->now)
 		return;
-	size_t size = ID_BYTES + 1 + 4 + (kind == DHT_ENTRY_VALUE ? 2u + vlen : 19u);
+	size_t size = ID_BYTES + 1 + 4 + (kind == DHT_ENTRY_VALUE ? item_size(item) : 19u);
 	/* 29 bytes of header, one of count, then the address tokens: keep inside DHT_MSG_MAX. */
 	if (b->m.u.repl.n == DHT_MAX_REPL || 30 + b->bytes + size > DHT_MSG_MAX - DHT_EXT_MAX)
 		batch_flush(b);
@@ -67,8 +75,8 @@ static void batch_add(struct batch *b, const struct dht_id *key, uint8_t kind, u
 	e->kind = kind;
 	uint64_t ms = (expires - b->now) / 1000;
 	e->ttl_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
-	e->value = value;
-	e->vlen = vlen;
+	if (item)
+		e->item = *item;
 	if (peer)
 		e->peer = *peer;
 	b->bytes += size;
@@ -76,11 +84,11 @@ static void batch_add(struct batch *b, const struct dht_id *key, uint8_t kind, u
 
 static void batch_entry(struct batch *b, const struct store_entry *e)
 {
-	if (e->value)
-		batch_add(b, &e->key, DHT_ENTRY_VALUE, e->value_expires, e->value, e->vlen, NULL);
+	for (size_t i = 0; i < e->nitems; i++)
+		batch_add(b, &e->key, DHT_ENTRY_VALUE, e->items[i].expires, &e->items[i].item,
+			  NULL);
 	for (size_t i = 0; i < e->npeers; i++)
-		batch_add(b, &e->key, DHT_ENTRY_PEER, e->peers[i].expires, NULL, 0,
-			  &e->peers[i].addr);
+		batch_add(b, &e->key, DHT_ENTRY_PEER, e->peers[i].expires, NULL, &e->peers[i].addr);
 }
 
 static void batch_init(struct batch *b, struct dht *d, uint64_t now)
@@ -147,7 +155,8 @@ static uint8_t status_of(enum store_result r)
 	switch (r) {
 	case STORE_OK: return DHT_OK;
 	case STORE_FULL: return DHT_ERR_FULL;
-	case STORE_NOT_WRITER: return DHT_ERR_NOT_WRITER;
+	case STORE_STALE: return DHT_ERR_STALE;
+	case STORE_CAS: return DHT_ERR_CAS;
 	default: return DHT_ERR_NO_MEMORY;
 	}
 }
@@ -156,11 +165,16 @@ static void serve_get(struct dht *d, const struct dht_msg *req, struct dht_msg *
 {
 	out->type = DHT_VALUE;
 	struct store_entry *e = store_get(d->store, &req->u.get.key, now);
-	if (e && store_value_live(e, now)) {
+	const struct store_item *it = NULL;
+	if (e) {
+		out->u.value.count = (uint8_t)store_values(e, now);
+		it = req->u.get.by_writer ? store_value_of(e, req->u.get.pk, now, false)
+					  : store_value_at(e, req->u.get.index, now);
+	}
+	if (it) {
 		out->u.value.status = DHT_OK;
-		out->u.value.ttl_s = (uint32_t)((e->value_expires - now) / 1000000);
-		out->u.value.vlen = e->vlen;
-		out->u.value.value = e->value;
+		out->u.value.ttl_s = (uint32_t)((it->expires - now) / 1000000);
+		out->u.value.item = it->item;
 		return;
 	}
 	/* Not here: name our successors, where the replicas are. */
@@ -182,6 +196,27 @@ static void stored(struct dht *d, const struct dht_id *key, enum store_result r,
 		push_one(d, e, now);
 }
 
+/* A client's PUT: the owner checks the signature (or the content's hash) before storing. */
+static void serve_put(struct dht *d, const struct dht_msg *req, const struct dht_node *from,
+		      struct dht_msg *out, uint64_t now)
+{
+	const struct dht_item *it = &req->u.put.item;
+	if (!store_holds(d->store, &req->u.put.key, it, now) &&
+	    !item_verify(it, &req->u.put.key, d->cfg.bits)) {
+		d->stats.values_forged++;
+		rpc_log(d->rpc, DHT_LOG_DEBUG, "PUT refused: a value not signed by its writer");
+		out->type = DHT_STORED;
+		out->u.stored.status = DHT_ERR_FORGED;
+		return;
+	}
+	enum store_result r = store_put(d->store, &req->u.put.key, it,
+					expiry(d, req->u.put.ttl_s, now), now, &from->addr,
+					req->u.put.has_cas ? &req->u.put.cas : NULL);
+	if (r == STORE_STALE)
+		d->stats.values_stale++;
+	stored(d, &req->u.put.key, r, out, now);
+}
+
 /* The peer an ANNOUNCE from FROM adds: FROM's own IP (proven by rpc.c's token), at the port the
  * announcement names, so that nobody can point a swarm at a third party's address. */
 static struct dht_addr announced_peer(const struct dht_msg *req, const struct dht_addr *from)
@@ -199,9 +234,7 @@ void kv_answer(struct dht *d, const struct dht_msg *req, const struct dht_node *
 	struct dht_addr peer;
 	switch (req->type) {
 	case DHT_PUT:
-		r = store_put(d->store, &req->u.put.key, req->u.put.value, req->u.put.vlen,
-			      expiry(d, req->u.put.ttl_s, now), now, &from->addr);
-		stored(d, &req->u.put.key, r, out, now);
+		serve_put(d, req, from, out, now);
 		break;
 	case DHT_ANNOUNCE:
 		peer = announced_peer(req, &from->addr);

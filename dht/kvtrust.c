@@ -6,24 +6,65 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dht/item.h"
 #include "dht/store.h"
 
-static void apply_entry(struct dht *d, const struct dht_repl_entry *e, uint64_t now)
+/* The pusher holds an older version of a value than ours (NEWER): send it ours, so that after
+ * a partition both sides end with the highest seq of each writer. */
+static void push_back(struct dht *d, const struct dht_node *to, const struct dht_id *key,
+		      const struct store_item *newer, uint64_t now)
+{
+	if (newer->expires <= now)
+		return;
+	struct dht_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = DHT_REPLICATE;
+	m.u.repl.n = 1;
+	m.u.repl.e[0].key = *key;
+	m.u.repl.e[0].kind = DHT_ENTRY_VALUE;
+	uint64_t ms = (newer->expires - now) / 1000;
+	m.u.repl.e[0].ttl_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+	m.u.repl.e[0].item = newer->item;
+	rpc_send(d->rpc, &to->addr, &m);
+}
+
+/* A copy of a value: checked like a client's, and kept only if it is the writer's newest. */
+static void apply_value(struct dht *d, const struct dht_repl_entry *e, uint64_t expires,
+			uint64_t now, const struct dht_node *from)
+{
+	/* An owner pushes the same versions every period: only a new one costs a check. */
+	if (!store_holds(d->store, &e->key, &e->item, now) &&
+	    !item_verify(&e->item, &e->key, d->cfg.bits)) {
+		d->stats.values_forged++;
+		rpc_log(d->rpc, DHT_LOG_DEBUG, "REPLICATE value refused: not signed by its writer");
+		return;
+	}
+	if (store_put(d->store, &e->key, &e->item, expires, now, NULL, NULL) != STORE_STALE)
+		return;
+	d->stats.values_stale++;
+	struct store_entry *se = store_get(d->store, &e->key, now);
+	const struct store_item *ours = se ? store_value_of(se, e->item.pk, now, true) : NULL;
+	if (ours)
+		push_back(d, from, &e->key, ours, now);
+}
+
+static void apply_entry(struct dht *d, const struct dht_repl_entry *e, uint64_t now,
+			const struct dht_node *from)
 {
 	/* The sender's clock is not ours to trust with more than the cap. */
 	uint64_t cap_ms = (uint64_t)d->cfg.kv_max_ttl_s * 1000;
 	uint64_t expires = now + (e->ttl_ms < cap_ms ? e->ttl_ms : cap_ms) * 1000;
 	if (e->kind == DHT_ENTRY_VALUE)
-		store_put(d->store, &e->key, e->value, e->vlen, expires, now, NULL);
+		apply_value(d, e, expires, now, from);
 	else
 		store_announce(d->store, &e->key, &e->peer, expires, now, false);
 }
 
-static void apply(struct dht *d, const struct dht_msg *m)
+static void apply(struct dht *d, const struct dht_msg *m, const struct dht_node *from)
 {
 	uint64_t now = rpc_now(d->rpc);
 	for (uint8_t i = 0; i < m->u.repl.n; i++)
-		apply_entry(d, &m->u.repl.e[i], now);
+		apply_entry(d, &m->u.repl.e[i], now, from);
 }
 
 static struct kvtrust *find(struct dht *d, const struct dht_node *n)
@@ -75,7 +116,7 @@ static void release(struct dht *d, struct kvtrust *t, bool trusted)
 		struct dht_msg m;
 		if (trusted && dht_msg_decode(&m, t->held[i], t->held_len[i], d->cfg.bits) ==
 				       DHT_DECODE_OK)
-			apply(d, &m);
+			apply(d, &m, &t->node);
 		else
 			d->stats.dropped_refused++;
 	}
@@ -148,14 +189,14 @@ static bool start_check(struct dht *d, const struct dht_node *from, const struct
 void kvtrust_replicate(struct dht *d, const struct dht_msg *m, const struct dht_node *from)
 {
 	if (d->state == DHT_JOINING || routing_at(&d->rt, from)) {
-		apply(d, m);
+		apply(d, m, from);
 		return;
 	}
 	struct kvtrust *t = find(d, from);
 	if (t && t->checking) {
 		hold(d, t, m);
 	} else if (t && t->until > rpc_now(d->rpc)) {
-		apply(d, m);
+		apply(d, m, from);
 	} else {
 		if (t)
 			t->used = false;

@@ -2,8 +2,9 @@
  * Chord's stabilization alone never joins them again: no pointer leads from one to the other.
  * This module makes the first such pointer; stabilization does the rest.
  *
- *   probe   every merge period, ask one node of the passive list for its neighbours (GET_NEIGH).
- *           Silence keeps it listed; an answer as a ring member removes it and goes on:
+ *   probe   every merge period, ask one node for its neighbours (GET_NEIGH): a candidate a
+ *           discovery beacon told of if there is one, else the next of the passive list.
+ *           Silence keeps a lost node listed; an answer removes it and goes on:
  *   mlookup look our own id up through the node that answered: in its ring, that finds the node
  *           that would be our successor there (in our own ring it finds our successor, and
  *           nothing more happens).
@@ -25,6 +26,8 @@
 /* Probe period, in stabilization periods: a healed partition is noticed within a few seconds
  * while a long-dead entry costs one request per period at most. */
 #define MERGE_PERIODS 2
+/* A node lost this long ago has left for good, not behind a partition that will heal. */
+#define MERGE_LOST_MAX_US (6ULL * 3600 * 1000000)
 
 enum merge_req { M_PROBE, M_ADOPT };
 static const struct rpc_handler merge_handler;
@@ -47,17 +50,55 @@ void merge_start(struct dht *d, uint64_t now)
 	d->merge_busy = false;
 }
 
+/* The node to probe now: the beacon's candidate first (it is news), else the next lost one. */
+static bool next_probe(struct dht *d, struct dht_node *to)
+{
+	if (d->merge_has_cand) {
+		d->merge_has_cand = false;
+		*to = d->merge_cand;
+		return true;
+	}
+	if (d->rt.nlost == 0)
+		return false;
+	d->merge_next %= d->rt.nlost;
+	*to = d->rt.lost[d->merge_next++];
+	return true;
+}
+
 void merge_tick(struct dht *d, uint64_t now)
 {
+	struct dht_node to;
 	if (d->merge_at > now)
 		return;
 	d->merge_at = now + MERGE_PERIODS * d->cfg.stabilize_us;
-	if (d->state != DHT_JOINED || d->merge_busy || d->rt.nlost == 0)
+	d->stats.lost_aged += routing_age_lost(&d->rt, now, MERGE_LOST_MAX_US);
+	if (d->state != DHT_JOINED || d->merge_busy || !next_probe(d, &to))
 		return;
-	d->merge_next %= d->rt.nlost;
-	struct dht_node to = d->rt.lost[d->merge_next++];
 	d->merge_busy = true;
 	request_neigh(d, &to, M_PROBE);
+}
+
+void merge_hint(struct dht *d, const struct dht_node *node)
+{
+	const struct routing *rt = &d->rt;
+	if (d->state != DHT_JOINED || id_eq(&node->id, &rt->self.id) || routing_at(rt, node))
+		return;
+	/* In one consistent ring no node lies strictly between a node and its neighbours: one that
+	 * does is of another ring (or a newcomer stabilization is about to find anyway). Every
+	 * point of the circle lies in some node's (pred, succ), so each beacon of another ring is
+	 * taken up by the nodes next to its id, and the rest of the ring ignores it. */
+	bool after = id_in_oo(&node->id, &rt->self.id, &rt->succ[0].id);
+	bool before = rt->has_pred && id_in_oo(&node->id, &rt->pred.id, &rt->self.id);
+	if (!after && !before)
+		return;
+	d->merge_cand = *node;
+	d->merge_has_cand = true;
+	d->stats.merge_hints++;
+}
+
+void merge_note_lost(struct dht *d, const struct dht_node *node)
+{
+	routing_note_lost(&d->rt, node, rpc_now(d->rpc));
 }
 
 uint64_t merge_next_deadline(const struct dht *d)

@@ -6,19 +6,20 @@
  *   FIND    key id | flags u8 | ndead u8 | dead ids
  *   FOUND   status u8 | has_pred u8 | [pred node] | count u8 | nodes
  *   ERROR   code u8
- *   PUT     key id | ttl_s u32 | vlen u16 | value        STORED  status u8
- *   GET     key id                                       VALUE   status u8 | ttl_s u32 | vlen u16
- *                                                                | value | count u8 | nodes
+ *   PUT     key id | ttl_s u32 | has_cas u8 | [cas u64] | item       STORED  status u8
+ *   GET     key id | by_writer u8 | index u8 or pk (32)
+ *   VALUE   status u8 | ttl_s u32 | count u8 | [item, if status is 0] | count u8 | nodes
  *   ANNOUNCE key id | ttl_s u32 | addr                   PEERS   status u8 | count u8 | addrs
  *   GET_PEERS key id | max u8
- *   REPLICATE count u8 | entries: key id | kind u8 | ttl_ms u32 | (vlen u16 | value) or addr
+ *   REPLICATE count u8 | entries: key id | kind u8 | ttl_ms u32 | item or addr
  *   PUSH    cid (32) | pusher addr | time_s u64 | nonce (16) | pk (32) | sig (64)
  *   PUSH_ACK status u8 | reason u8        PUSH_STATUS cid (32)
  *   PUSH_STATE state u8 | reason u8 | done u64 | total u64
  *   PROVE   nonce (16)                     PROOF   pk (32) | sig (64)
  *   then optional extensions (any type), tags ascending: tag u8 | len u8 | bytes (ECHO, GIVE: a
  *   token; PAD: zeros)
- * where addr = family u8 (0, 4 or 6) | ip (0, 4 or 16 bytes) | port u16.
+ * where addr = family u8 (0, 4 or 6) | ip (0, 4 or 16 bytes) | port u16, and item = flags u8 |
+ * [pk (32) | seq u64 | sig (64), unless IMMUTABLE] | vlen u16 | value (a tombstone has none).
  * Ids travel as 20 bytes whatever the width, and must fit in the network's width. The decoder
  * checks every count against its maximum before reading and refuses unknown or repeated
  * extensions and trailing bytes, so a datagram
@@ -53,12 +54,28 @@ static int put_node(struct bwriter *w, const struct dht_node *n)
 	return put_addr(w, &n->addr);
 }
 
-static int put_value(struct bwriter *w, const uint8_t *value, uint16_t vlen)
+/* Flags an item may carry: one kind at most, and a tombstone holds no bytes. */
+static bool item_flags_ok(uint8_t flags, uint16_t vlen)
 {
-	if (vlen > DHT_MAX_VALUE)
+	if (flags & ~(DHT_ITEM_TOMBSTONE | DHT_ITEM_IMMUTABLE))
+		return false;
+	if (flags == (DHT_ITEM_TOMBSTONE | DHT_ITEM_IMMUTABLE))
+		return false;
+	return !(flags & DHT_ITEM_TOMBSTONE) || vlen == 0;
+}
+
+static int put_item(struct bwriter *w, const struct dht_item *it)
+{
+	if (it->vlen > DHT_MAX_VALUE || !item_flags_ok(it->flags, it->vlen))
 		return -1;
-	bw_u16(w, vlen);
-	return bw_bytes(w, value, vlen);
+	bw_u8(w, it->flags);
+	if (!(it->flags & DHT_ITEM_IMMUTABLE)) {
+		bw_bytes(w, it->pk, DHT_ITEM_PK_LEN);
+		bw_u64(w, it->seq);
+		bw_bytes(w, it->sig, DHT_ITEM_SIG_LEN);
+	}
+	bw_u16(w, it->vlen);
+	return bw_bytes(w, it->value, it->vlen);
 }
 
 static int put_repl(struct bwriter *w, const struct dht_msg *m)
@@ -71,7 +88,7 @@ static int put_repl(struct bwriter *w, const struct dht_msg *m)
 		put_id(w, &e->key);
 		bw_u8(w, e->kind);
 		bw_u32(w, e->ttl_ms);
-		int rc = e->kind == DHT_ENTRY_VALUE ? put_value(w, e->value, e->vlen)
+		int rc = e->kind == DHT_ENTRY_VALUE ? put_item(w, &e->item)
 			 : e->kind == DHT_ENTRY_PEER ? put_addr(w, &e->peer) : -1;
 		if (rc != 0)
 			return -1;
@@ -84,19 +101,30 @@ static int put_kv_body(struct bwriter *w, const struct dht_msg *m)
 {
 	switch (m->type) {
 	case DHT_PUT:
+		if (m->u.put.has_cas > 1)
+			return -1;
 		put_id(w, &m->u.put.key);
 		bw_u32(w, m->u.put.ttl_s);
-		return put_value(w, m->u.put.value, m->u.put.vlen);
+		bw_u8(w, m->u.put.has_cas);
+		if (m->u.put.has_cas)
+			bw_u64(w, m->u.put.cas);
+		return put_item(w, &m->u.put.item);
 	case DHT_STORED:
 		return bw_u8(w, m->u.stored.status);
 	case DHT_GET:
-		return put_id(w, &m->u.get.key);
+		if (m->u.get.by_writer > 1)
+			return -1;
+		put_id(w, &m->u.get.key);
+		bw_u8(w, m->u.get.by_writer);
+		return m->u.get.by_writer ? bw_bytes(w, m->u.get.pk, DHT_ITEM_PK_LEN)
+					  : bw_u8(w, m->u.get.index);
 	case DHT_VALUE:
 		if (m->u.value.nnodes > DHT_MAX_FALLBACK)
 			return -1;
 		bw_u8(w, m->u.value.status);
 		bw_u32(w, m->u.value.ttl_s);
-		if (put_value(w, m->u.value.value, m->u.value.vlen) != 0)
+		bw_u8(w, m->u.value.count);
+		if (m->u.value.status == 0 /* DHT_OK */ && put_item(w, &m->u.value.item) != 0)
 			return -1;
 		bw_u8(w, m->u.value.nnodes);
 		for (uint8_t i = 0; i < m->u.value.nnodes; i++)
@@ -320,13 +348,19 @@ static enum dht_decode_result get_node(struct breader *r, struct dht_node *n, un
 	return res == DHT_DECODE_OK ? get_addr(r, &n->addr) : res;
 }
 
-static enum dht_decode_result get_value(struct breader *r, uint16_t *vlen, const uint8_t **value)
+static enum dht_decode_result get_item(struct breader *r, struct dht_item *it)
 {
-	if (br_u16(r, vlen) != 0)
+	if (br_u8(r, &it->flags) != 0)
 		return DHT_DECODE_SHORT;
-	if (*vlen > DHT_MAX_VALUE)
+	if (!(it->flags & DHT_ITEM_IMMUTABLE) &&
+	    (br_bytes(r, it->pk, DHT_ITEM_PK_LEN) | br_u64(r, &it->seq) |
+	     br_bytes(r, it->sig, DHT_ITEM_SIG_LEN)) != 0)
+		return DHT_DECODE_SHORT;
+	if (br_u16(r, &it->vlen) != 0)
+		return DHT_DECODE_SHORT;
+	if (it->vlen > DHT_MAX_VALUE || !item_flags_ok(it->flags, it->vlen))
 		return DHT_DECODE_FIELD;
-	return br_ref(r, value, *vlen) == 0 ? DHT_DECODE_OK : DHT_DECODE_SHORT;
+	return br_ref(r, &it->value, it->vlen) == 0 ? DHT_DECODE_OK : DHT_DECODE_SHORT;
 }
 
 /* ID then a u32 (a key and its TTL, as PUT and ANNOUNCE start). */
@@ -337,6 +371,34 @@ static enum dht_decode_result get_key_ttl(struct breader *r, struct dht_id *key,
 	if (res != DHT_DECODE_OK)
 		return res;
 	return br_u32(r, ttl) == 0 ? DHT_DECODE_OK : DHT_DECODE_SHORT;
+}
+
+static enum dht_decode_result get_put(struct breader *r, struct dht_msg *m, unsigned bits)
+{
+	enum dht_decode_result res = get_key_ttl(r, &m->u.put.key, &m->u.put.ttl_s, bits);
+	if (res != DHT_DECODE_OK)
+		return res;
+	if (br_u8(r, &m->u.put.has_cas) != 0)
+		return DHT_DECODE_SHORT;
+	if (m->u.put.has_cas > 1)
+		return DHT_DECODE_FIELD;
+	if (m->u.put.has_cas && br_u64(r, &m->u.put.cas) != 0)
+		return DHT_DECODE_SHORT;
+	return get_item(r, &m->u.put.item);
+}
+
+static enum dht_decode_result get_get(struct breader *r, struct dht_msg *m, unsigned bits)
+{
+	enum dht_decode_result res = get_id(r, &m->u.get.key, bits);
+	if (res != DHT_DECODE_OK)
+		return res;
+	if (br_u8(r, &m->u.get.by_writer) != 0)
+		return DHT_DECODE_SHORT;
+	if (m->u.get.by_writer > 1)
+		return DHT_DECODE_FIELD;
+	int bad = m->u.get.by_writer ? br_bytes(r, m->u.get.pk, DHT_ITEM_PK_LEN)
+				     : br_u8(r, &m->u.get.index);
+	return bad ? DHT_DECODE_SHORT : DHT_DECODE_OK;
 }
 
 static enum dht_decode_result get_repl(struct breader *r, struct dht_msg *m, unsigned bits)
@@ -353,7 +415,7 @@ static enum dht_decode_result get_repl(struct breader *r, struct dht_msg *m, uns
 		if (br_u8(r, &e->kind) != 0 || br_u32(r, &e->ttl_ms) != 0)
 			return DHT_DECODE_SHORT;
 		if (e->kind == DHT_ENTRY_VALUE)
-			res = get_value(r, &e->vlen, &e->value);
+			res = get_item(r, &e->item);
 		else if (e->kind == DHT_ENTRY_PEER)
 			res = get_addr(r, &e->peer);
 		else
@@ -366,10 +428,12 @@ static enum dht_decode_result get_repl(struct breader *r, struct dht_msg *m, uns
 
 static enum dht_decode_result get_value_reply(struct breader *r, struct dht_msg *m, unsigned bits)
 {
-	if (br_u8(r, &m->u.value.status) != 0 || br_u32(r, &m->u.value.ttl_s) != 0)
+	if (br_u8(r, &m->u.value.status) != 0 || br_u32(r, &m->u.value.ttl_s) != 0 ||
+	    br_u8(r, &m->u.value.count) != 0)
 		return DHT_DECODE_SHORT;
-	enum dht_decode_result res = get_value(r, &m->u.value.vlen, &m->u.value.value);
-	if (res != DHT_DECODE_OK)
+	enum dht_decode_result res = DHT_DECODE_OK;
+	bool found = m->u.value.status == 0; /* DHT_OK: an item follows */
+	if (found && (res = get_item(r, &m->u.value.item)) != DHT_DECODE_OK)
 		return res;
 	if (br_u8(r, &m->u.value.nnodes) != 0)
 		return DHT_DECODE_SHORT;
@@ -400,12 +464,11 @@ static enum dht_decode_result get_kv_body(struct breader *r, struct dht_msg *m, 
 	enum dht_decode_result res;
 	switch (m->type) {
 	case DHT_PUT:
-		res = get_key_ttl(r, &m->u.put.key, &m->u.put.ttl_s, bits);
-		return res != DHT_DECODE_OK ? res : get_value(r, &m->u.put.vlen, &m->u.put.value);
+		return get_put(r, m, bits);
 	case DHT_STORED:
 		return br_u8(r, &m->u.stored.status) == 0 ? DHT_DECODE_OK : DHT_DECODE_SHORT;
 	case DHT_GET:
-		return get_id(r, &m->u.get.key, bits);
+		return get_get(r, m, bits);
 	case DHT_VALUE:
 		return get_value_reply(r, m, bits);
 	case DHT_ANNOUNCE:

@@ -13,7 +13,9 @@
 
 #define DHT_MSG_MAX 1200
 #define DHT_MSG_MAGIC 0x4448 /* "DH" */
-#define DHT_MSG_VERSION 3 /* 2: token extensions (dht/guard.c), pushes; 3: id proofs */
+/* 2: token extensions (dht/guard.c), pushes; 3: signed values (dht/item.h), id proofs
+ * (dht/proof.h) */
+#define DHT_MSG_VERSION 3
 #define DHT_MAX_NODES 24 /* node references in one message: fits DHT_MSG_MAX with IPv6 */
 #define DHT_MAX_DEAD 4   /* dead-node hints in one FIND */
 #define DHT_MAX_VALUE 1000 /* bytes of one stored value */
@@ -74,17 +76,33 @@ enum dht_msg_type {
 /* A type the core does not serve but hands to the node. */
 #define DHT_MSG_IS_APP(t) ((t) >= DHT_PUSH && (t) <= DHT_PUSH_STATE)
 
+/* A stored value (dht/item.h says what it means). VALUE points into the decoded datagram. On
+ * the wire: flags u8 | [pk (32) | seq u64 | sig (64), unless IMMUTABLE] | vlen u16 | value. */
+#define DHT_ITEM_PK_LEN 32
+#define DHT_ITEM_SIG_LEN 64
+enum dht_item_flag {
+	DHT_ITEM_TOMBSTONE = 0x01, /* its writer deleted the value: no bytes */
+	DHT_ITEM_IMMUTABLE = 0x02, /* stored under the hash of its bytes: no writer, seq or sig */
+};
+struct dht_item {
+	uint8_t flags;
+	uint8_t pk[DHT_ITEM_PK_LEN];
+	uint64_t seq;
+	uint8_t sig[DHT_ITEM_SIG_LEN];
+	uint16_t vlen;
+	const uint8_t *value;
+};
+
 /* Kinds of stored entries, in REPLICATE. */
 enum dht_entry_kind { DHT_ENTRY_VALUE = 1, DHT_ENTRY_PEER = 2 };
 
-/* One entry of a REPLICATE. VALUE points into the decoded datagram. */
+/* One entry of a REPLICATE. */
 struct dht_repl_entry {
 	struct dht_id key;
 	uint8_t kind;     /* enum dht_entry_kind */
 	uint32_t ttl_ms;  /* time left */
-	uint16_t vlen;
-	const uint8_t *value;
-	struct dht_addr peer;
+	struct dht_item item; /* DHT_ENTRY_VALUE */
+	struct dht_addr peer; /* DHT_ENTRY_PEER */
 };
 
 /* FOUND statuses: where the responder thinks the key lives. */
@@ -151,23 +169,27 @@ struct dht_msg {
 		struct { /* ERROR */
 			uint8_t code; /* enum dht_error_code */
 		} error;
-		struct { /* PUT; value points into the decoded datagram */
+		struct { /* PUT */
 			struct dht_id key;
 			uint32_t ttl_s;
-			uint16_t vlen;
-			const uint8_t *value;
+			uint8_t has_cas; /* compare and swap: only if the writer's seq is CAS */
+			uint64_t cas;    /* 0: only if the writer has no value there */
+			struct dht_item item;
 		} put;
 		struct { /* STORED */
 			uint8_t status; /* enum dht_status */
 		} stored;
-		struct { /* GET */
+		struct { /* GET: the INDEXth of the key's values, or the writer PK's */
 			struct dht_id key;
+			uint8_t by_writer;
+			uint8_t index;
+			uint8_t pk[DHT_ITEM_PK_LEN];
 		} get;
-		struct { /* VALUE; value points into the decoded datagram */
+		struct { /* VALUE */
 			uint8_t status; /* DHT_OK or DHT_ERR_NOT_FOUND */
 			uint32_t ttl_s;
-			uint16_t vlen;
-			const uint8_t *value;
+			uint8_t count;  /* values the answerer holds under the key */
+			struct dht_item item; /* DHT_OK */
 			uint8_t nnodes; /* the answerer's successors: where replicas live */
 			struct dht_node nodes[DHT_MAX_FALLBACK];
 		} value;

@@ -299,7 +299,7 @@ static void on_stab_timeout(struct dht *d, unsigned tag, const struct dht_node *
 	}
 	rpc_log(d->rpc, DHT_LOG_INFO, "successor did not answer; falling back to the next one");
 	d->lone_failures = 0;
-	routing_note_lost(&d->rt, to);
+	merge_note_lost(d, to);
 	routing_forget(&d->rt, &to->id);
 	proof_forget(d, to);
 	d->stabilizing = false;
@@ -413,7 +413,7 @@ void ring_suspect(struct dht *d, const struct dht_id *id)
 {
 	for (unsigned i = 0; i < d->rt.bits; i++)
 		if (d->rt.finger_ok[i] && id_eq(&d->rt.finger[i].id, id)) {
-			routing_note_lost(&d->rt, &d->rt.finger[i]);
+			merge_note_lost(d, &d->rt.finger[i]);
 			d->rt.finger_ok[i] = false;
 		}
 	if (id_eq(&d->rt.succ[0].id, id) && !d->stabilizing)
@@ -570,7 +570,7 @@ static void check_timeout(void *arg, const struct rpc_req *q)
 	struct dht *d = arg;
 	d->checking_pred = false;
 	rpc_log(d->rpc, DHT_LOG_INFO, "predecessor did not answer; cleared");
-	routing_note_lost(&d->rt, &q->to);
+	merge_note_lost(d, &q->to);
 	routing_forget(&d->rt, &q->to.id);
 	proof_forget(d, &q->to);
 }

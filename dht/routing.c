@@ -71,32 +71,58 @@ static bool same_node(const struct dht_node *a, const struct dht_node *b)
 	return id_eq(&a->id, &b->id) && dht_addr_eq(&a->addr, &b->addr);
 }
 
-void routing_note_lost(struct routing *rt, const struct dht_node *node)
+void routing_note_lost(struct routing *rt, const struct dht_node *node, uint64_t now)
 {
+	unsigned oldest = 0;
 	if (id_eq(&node->id, &rt->self.id))
 		return;
-	for (unsigned i = 0; i < rt->nlost; i++)
+	for (unsigned i = 0; i < rt->nlost; i++) {
 		if (id_eq(&rt->lost[i].id, &node->id)) {
 			rt->lost[i] = *node;
 			return;
 		}
-	if (rt->nlost < ROUTING_MAX_LOST) {
-		rt->lost[rt->nlost++] = *node;
-		return;
+		if (rt->lost_at[i] < rt->lost_at[oldest])
+			oldest = i;
 	}
-	rt->lost[rt->lost_next] = *node;
-	rt->lost_next = (rt->lost_next + 1) % ROUTING_MAX_LOST;
+	if (rt->nlost < ROUTING_MAX_LOST)
+		oldest = rt->nlost++;
+	rt->lost[oldest] = *node;
+	rt->lost_at[oldest] = now;
+}
+
+/* Keep the entries KEEP says yes to, in order. Return how many went. */
+static unsigned filter_lost(struct routing *rt, bool (*keep)(const struct routing *, unsigned,
+							     const void *), const void *arg)
+{
+	unsigned k = 0, n = rt->nlost;
+	for (unsigned i = 0; i < n; i++)
+		if (keep(rt, i, arg)) {
+			rt->lost[k] = rt->lost[i];
+			rt->lost_at[k++] = rt->lost_at[i];
+		}
+	rt->nlost = k;
+	return n - k;
+}
+
+static bool other_id(const struct routing *rt, unsigned i, const void *id)
+{
+	return !id_eq(&rt->lost[i].id, id);
 }
 
 void routing_drop_lost(struct routing *rt, const struct dht_id *id)
 {
-	unsigned k = 0;
-	for (unsigned i = 0; i < rt->nlost; i++)
-		if (!id_eq(&rt->lost[i].id, id))
-			rt->lost[k++] = rt->lost[i];
-	rt->nlost = k;
-	if (rt->lost_next >= ROUTING_MAX_LOST || rt->lost_next > k)
-		rt->lost_next = 0;
+	filter_lost(rt, other_id, id);
+}
+
+static bool lost_since(const struct routing *rt, unsigned i, const void *since)
+{
+	return rt->lost_at[i] >= *(const uint64_t *)since;
+}
+
+unsigned routing_age_lost(struct routing *rt, uint64_t now, uint64_t max_age)
+{
+	uint64_t since = now > max_age ? now - max_age : 0;
+	return filter_lost(rt, lost_since, &since);
 }
 
 bool routing_at(const struct routing *rt, const struct dht_node *node)

@@ -1,12 +1,14 @@
 /* dht/routing.h: a node's routing state on the circle: predecessor, successor list (length r) and
  * finger table (entry i = successor(self + 2^i)), and the routing questions asked of them.
- * Pure data and arithmetic: no messages, no time. The struct is public so that the Chord core can
- * embed it; callers outside dht/ read it through the core's accessors. Nothing allocates. */
+ * Pure data and arithmetic: no messages, and time only as values the caller passes. The struct is
+ * public so that the Chord core can embed it; callers outside dht/ read it through the core's
+ * accessors. Nothing allocates. */
 #ifndef DHT_ROUTING_H
 #define DHT_ROUTING_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dht/id.h"
 #include "dht/msg.h"
@@ -25,9 +27,11 @@ struct routing {
 	struct dht_node succ[ROUTING_MAX_SUCC];
 	bool finger_ok[ID_MAX_BITS];
 	struct dht_node finger[ID_MAX_BITS];
-	/* The passive list (Shafaat et al., P2P 2007): lost[0..nlost), oldest replaced first. */
-	unsigned nlost, lost_next;
+	/* The passive list (Shafaat et al., P2P 2007): lost[0..nlost), lost_at[i] when lost[i] was
+	 * first lost; bounded in size (the longest lost gives way) and in age (routing_age_lost). */
+	unsigned nlost;
 	struct dht_node lost[ROUTING_MAX_LOST];
+	uint64_t lost_at[ROUTING_MAX_LOST];
 };
 
 /* Start as a ring of one: successor is self, no predecessor, no fingers. */
@@ -46,11 +50,15 @@ void routing_adopt(struct routing *rt, const struct dht_node *head, const struct
  * the first successor. */
 bool routing_forget(struct routing *rt, const struct dht_id *id);
 
-/* Remember NODE (not self) as lost: it stopped answering while it was a neighbour or finger. A
- * node already listed is kept once; when the list is full the oldest entry gives way. */
-void routing_note_lost(struct routing *rt, const struct dht_node *node);
+/* Remember NODE (not self) as lost at NOW: it stopped answering while it was a neighbour or
+ * finger. A node already listed is kept once, with the time it was first lost (its address is
+ * updated); when the list is full the entry lost longest ago gives way. */
+void routing_note_lost(struct routing *rt, const struct dht_node *node, uint64_t now);
 /* Remove ID from the passive list (it answered, or left on purpose). */
 void routing_drop_lost(struct routing *rt, const struct dht_id *id);
+/* Remove the entries lost before NOW - MAX_AGE: a node silent that long has left for good, and
+ * probing it forever would cost a request per period for nothing. Return how many went. */
+unsigned routing_age_lost(struct routing *rt, uint64_t now, uint64_t max_age);
 
 /* If KEY lies in (self, succ[j]] for some j, walking the list in order, return that j; else -1.
  * In a ring of one (succ[0] == self) every key is in (self, self] and 0 is returned. */

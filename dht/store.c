@@ -6,6 +6,8 @@
  * Not here: replication and ownership (kv.c decides who should hold what). */
 #include "dht/store.h"
 
+#include "dht/item.h"
+
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +56,9 @@ struct store *store_new(size_t max_bytes, unsigned max_peers, size_t quota,
 
 static void entry_free(struct store_entry *e)
 {
-	free(e->value);
+	for (size_t i = 0; i < e->nitems; i++)
+		free((void *)e->items[i].item.value);
+	free(e->items);
 	free(e->peers);
 	free(e);
 }
@@ -111,10 +115,15 @@ static void usage_sub(struct store *s, const struct dht_addr *a, size_t bytes)
 	*u = *u > bytes ? *u - bytes : 0;
 }
 
-/* What E's value costs its writer (0 without a value or a known writer). */
-static size_t value_cost(const struct store_entry *e)
+static size_t item_cost(const struct store_item *it)
 {
-	return e->value && e->writer.family != 0 ? ENTRY_OVERHEAD + e->vlen : 0;
+	return STORE_ITEM_OVERHEAD + it->item.vlen;
+}
+
+/* What IT costs its client's quota (0 for a copy). */
+static size_t client_cost(const struct store_item *it)
+{
+	return it->client.family != 0 ? item_cost(it) : 0;
 }
 
 static size_t find_slot(const struct store *s, const struct dht_id *key)
@@ -143,14 +152,18 @@ static int grow(struct store *s)
 
 static size_t entry_bytes(const struct store_entry *e)
 {
-	return ENTRY_OVERHEAD + e->vlen + e->npeers * sizeof(struct store_peer);
+	size_t b = ENTRY_OVERHEAD + e->npeers * sizeof(struct store_peer);
+	for (size_t i = 0; i < e->nitems; i++)
+		b += item_cost(&e->items[i]);
+	return b;
 }
 
 /* Remove the entry in slot I, shifting later members of its cluster back into place. */
 static void remove_slot(struct store *s, size_t i)
 {
 	const struct store_entry *e = s->slots[i];
-	usage_sub(s, &e->writer, value_cost(e));
+	for (size_t k = 0; k < e->nitems; k++)
+		usage_sub(s, &e->items[k].client, client_cost(&e->items[k]));
 	for (size_t k = 0; k < e->npeers; k++)
 		usage_sub(s, &e->peers[k].addr, PEER_COST);
 	s->bytes -= entry_bytes(s->slots[i]);
@@ -215,18 +228,55 @@ uint64_t store_peers_expire(const struct store_entry *e)
 	return t;
 }
 
+uint64_t store_items_expire(const struct store_entry *e)
+{
+	uint64_t t = 0;
+	for (size_t i = 0; i < e->nitems; i++)
+		if (e->items[i].expires > t)
+			t = e->items[i].expires;
+	return t;
+}
+
 /* Set E's expiry to the latest of its parts'. */
 static void update_expires(struct store_entry *e)
 {
-	uint64_t peers = store_peers_expire(e);
-	e->expires = e->value && e->value_expires > peers ? e->value_expires : peers;
+	uint64_t peers = store_peers_expire(e), items = store_items_expire(e);
+	e->expires = items > peers ? items : peers;
 }
 
 /* Drop the entry of KEY if a failed write left it with nothing in it. */
 static void drop_if_empty(struct store *s, const struct store_entry *e)
 {
-	if (e->value == NULL && e->npeers == 0)
+	if (e->nitems == 0 && e->npeers == 0)
 		store_remove(s, &e->key);
+}
+
+/* Drop E's item I (it expired). */
+static void drop_item(struct store *s, struct store_entry *e, size_t i)
+{
+	struct store_item *it = &e->items[i];
+	s->bytes -= item_cost(it);
+	usage_sub(s, &it->client, client_cost(it));
+	free((void *)it->item.value);
+	e->items[i] = e->items[--e->nitems];
+}
+
+/* Drop E's values and peers that are expired at NOW. */
+static void expire_parts(struct store *s, struct store_entry *e, uint64_t now)
+{
+	for (size_t i = e->nitems; i-- > 0;)
+		if (e->items[i].expires <= now)
+			drop_item(s, e, i);
+	size_t k = 0;
+	for (size_t i = 0; i < e->npeers; i++) {
+		if (e->peers[i].expires > now)
+			e->peers[k++] = e->peers[i];
+		else
+			usage_sub(s, &e->peers[i].addr, PEER_COST);
+	}
+	s->bytes -= (e->npeers - k) * sizeof(struct store_peer);
+	e->npeers = k;
+	update_expires(e);
 }
 
 /* Same IP (the port is left out, as in the address tokens). */
@@ -236,50 +286,142 @@ static bool same_ip(const struct dht_addr *a, const struct dht_addr *b)
 	return a->family == b->family && memcmp(a->ip, b->ip, iplen) == 0;
 }
 
-enum store_result store_put(struct store *s, const struct dht_id *key, const void *value,
-			    uint16_t len, uint64_t expires, uint64_t now,
-			    const struct dht_addr *writer)
+static struct store_item *find_item(struct store_entry *e, const uint8_t pk[DHT_ITEM_PK_LEN])
 {
-	if (len > DHT_MAX_VALUE)
+	for (size_t i = 0; i < e->nitems; i++)
+		if (memcmp(e->items[i].item.pk, pk, DHT_ITEM_PK_LEN) == 0)
+			return &e->items[i];
+	return NULL;
+}
+
+/* May IT take the place of OLD (NULL: the writer has no value here), expecting CAS? */
+static enum store_result put_rule(const struct store_item *old, const struct dht_item *it,
+				  const uint64_t *cas)
+{
+	if (cas && (old ? old->item.seq : 0) != *cas)
+		return STORE_CAS;
+	if (old == NULL || it->seq > old->item.seq)
+		return STORE_OK;
+	/* Two versions of one seq: both the writer's. The greater signature wins everywhere, so
+	 * that nodes that saw them in different orders still agree. */
+	if (it->seq == old->item.seq && (item_same(&old->item, it) ||
+					  memcmp(it->sig, old->item.sig, DHT_ITEM_SIG_LEN) > 0))
+		return STORE_OK;
+	return STORE_STALE;
+}
+
+/* Is there room for IT in E in place of OLD, for CLIENT? */
+static bool put_room(struct store *s, const struct store_entry *e, const struct store_item *old,
+		     const struct dht_item *it, const struct dht_addr *client)
+{
+	size_t add = STORE_ITEM_OVERHEAD + it->vlen, sub = old ? item_cost(old) : 0;
+	size_t mine = old && client && same_ip(&old->client, client) ? client_cost(old) : 0;
+	if (old == NULL && e->nitems >= STORE_MAX_WRITERS)
+		return false;
+	if (s->bytes - sub + add > s->max_bytes)
+		return false;
+	return client == NULL || add <= mine || quota_room(s, client, add - mine);
+}
+
+/* Copy IT into E in place of OLD (or a new slot); false if memory runs out. */
+static bool put_copy(struct store *s, struct store_entry *e, struct store_item *old,
+		     const struct dht_item *it, uint64_t expires, const struct dht_addr *client)
+{
+	uint8_t *v = malloc(it->vlen ? it->vlen : 1);
+	if (v == NULL)
+		return false;
+	if (e->items == NULL && (e->items = calloc(STORE_MAX_WRITERS, sizeof *e->items)) == NULL) {
+		free(v);
+		return false;
+	}
+	if (old) {
+		s->bytes -= item_cost(old);
+		usage_sub(s, &old->client, client_cost(old));
+		free((void *)old->item.value);
+	} else {
+		old = &e->items[e->nitems++];
+	}
+	if (it->vlen)
+		memcpy(v, it->value, it->vlen);
+	old->item = *it;
+	old->item.value = v;
+	old->expires = expires;
+	memset(&old->client, 0, sizeof old->client);
+	if (client)
+		old->client = *client;
+	s->bytes += item_cost(old);
+	usage_add(s, &old->client, client_cost(old));
+	return true;
+}
+
+enum store_result store_put(struct store *s, const struct dht_id *key,
+			    const struct dht_item *item, uint64_t expires, uint64_t now,
+			    const struct dht_addr *client, const uint64_t *cas)
+{
+	if (item->vlen > DHT_MAX_VALUE)
 		return STORE_FULL;
 	enum store_result res;
 	struct store_entry *e = entry_for(s, key, &res);
 	if (e == NULL)
 		return res;
-	if (writer && store_value_live(e, now) && e->writer.family != 0 &&
-	    !same_ip(&e->writer, writer))
-		return STORE_NOT_WRITER;
-	size_t mine = writer && same_ip(&e->writer, writer) ? value_cost(e) : 0;
-	if (s->bytes - e->vlen + len > s->max_bytes ||
-	    (writer && !quota_room(s, writer, ENTRY_OVERHEAD + len - mine))) {
-		drop_if_empty(s, e);
-		return STORE_FULL;
+	expire_parts(s, e, now);
+	struct store_item *old = find_item(e, item->pk);
+	res = put_rule(old, item, cas);
+	if (res == STORE_OK && old && item_same(&old->item, item)) {
+		old->expires = expires > old->expires ? expires : old->expires;
+	} else if (res == STORE_OK && !put_room(s, e, old, item, client)) {
+		res = STORE_FULL;
+	} else if (res == STORE_OK && !put_copy(s, e, old, item, expires, client)) {
+		res = STORE_NO_MEMORY;
 	}
-	uint8_t *v = malloc(len ? len : 1);
-	if (v == NULL) {
+	if (res != STORE_OK) {
 		drop_if_empty(s, e);
-		return STORE_NO_MEMORY;
+		return res;
 	}
-	memcpy(v, value, len);
-	s->bytes = s->bytes - e->vlen + len;
-	usage_sub(s, &e->writer, value_cost(e));
-	free(e->value);
-	e->value = v;
-	e->vlen = len;
-	e->value_expires = expires;
-	if (writer)
-		e->writer = *writer;
-	usage_add(s, &e->writer, value_cost(e));
 	update_expires(e);
 	e->refreshed = now;
 	e->offered = false;
 	return STORE_OK;
 }
 
-
-bool store_value_live(const struct store_entry *e, uint64_t now)
+bool store_holds(struct store *s, const struct dht_id *key, const struct dht_item *item,
+		 uint64_t now)
 {
-	return e->value != NULL && e->value_expires > now;
+	struct store_entry *e = store_get(s, key, now);
+	const struct store_item *it = e ? store_value_of(e, item->pk, now, true) : NULL;
+	return it != NULL && item_same(&it->item, item);
+}
+
+static bool readable(const struct store_item *it, uint64_t now)
+{
+	return it->expires > now && !(it->item.flags & DHT_ITEM_TOMBSTONE);
+}
+
+size_t store_values(const struct store_entry *e, uint64_t now)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < e->nitems; i++)
+		n += readable(&e->items[i], now);
+	return n;
+}
+
+const struct store_item *store_value_at(const struct store_entry *e, size_t index, uint64_t now)
+{
+	for (size_t i = 0; i < e->nitems; i++)
+		if (readable(&e->items[i], now) && index-- == 0)
+			return &e->items[i];
+	return NULL;
+}
+
+const struct store_item *store_value_of(const struct store_entry *e,
+					const uint8_t pk[DHT_ITEM_PK_LEN], uint64_t now, bool dead)
+{
+	for (size_t i = 0; i < e->nitems; i++) {
+		const struct store_item *it = &e->items[i];
+		if (memcmp(it->item.pk, pk, DHT_ITEM_PK_LEN) == 0)
+			return (dead ? it->expires > now : readable(it, now)) ? it : NULL;
+	}
+	return NULL;
 }
 
 static struct store_peer *find_peer(struct store_entry *e, const struct dht_addr *a)
@@ -363,28 +505,6 @@ void store_remove(struct store *s, const struct dht_id *key)
 	size_t i = find_slot(s, key);
 	if (s->slots[i])
 		remove_slot(s, i);
-}
-
-/* Drop E's value and peers that are expired at NOW. */
-static void expire_parts(struct store *s, struct store_entry *e, uint64_t now)
-{
-	if (e->value && e->value_expires <= now) {
-		s->bytes -= e->vlen;
-		usage_sub(s, &e->writer, value_cost(e));
-		free(e->value);
-		e->value = NULL;
-		e->vlen = 0;
-	}
-	size_t k = 0;
-	for (size_t i = 0; i < e->npeers; i++) {
-		if (e->peers[i].expires > now)
-			e->peers[k++] = e->peers[i];
-		else
-			usage_sub(s, &e->peers[i].addr, PEER_COST);
-	}
-	s->bytes -= (e->npeers - k) * sizeof(struct store_peer);
-	e->npeers = k;
-	update_expires(e);
 }
 
 bool store_expire(struct store *s, uint64_t now)

@@ -1,7 +1,9 @@
 /* dht/store.h: the local key-value container behind the replicated store: entries keyed by id,
- * either one value or a set of announced peer addresses (each with its own expiry), with byte
- * and per-key limits. Pure data: the caller passes the time. The store owns its entries; pointers
- * it returns stay valid until the next call that changes the store. */
+ * holding values (one per writer, dht/item.h: the highest sequence number wins) and announced
+ * peer addresses, each with its own expiry, with byte, per-key and per-IP limits. It does not
+ * check signatures (the callers do: kvserve.c and kvtrust.c). Pure data: the caller passes the
+ * time. The store owns its entries; pointers it returns stay valid until the next call that
+ * changes the store. */
 #ifndef DHT_STORE_H
 #define DHT_STORE_H
 
@@ -19,17 +21,27 @@ struct store_peer {
 	uint64_t expires;
 };
 
-/* One key's entry: a value, announced peers, or both at once (a put and an announce under one
+#define STORE_MAX_WRITERS 8 /* values under one key: one per writer */
+/* What one value costs beyond its bytes, for the size limit and its client's quota. */
+#define STORE_ITEM_OVERHEAD (sizeof(struct store_item) + 16)
+
+/* One writer's value under a key (an immutable value's writer is all zeros). A tombstone stays,
+ * so that a replay of an older value is refused, until it expires. */
+struct store_item {
+	struct dht_item item;   /* its value points at bytes the store owns */
+	uint64_t expires;
+	struct dht_addr client; /* the IP that put it, charged for it (family 0: a copy) */
+};
+
+/* One key's entry: values, announced peers, or both at once (a put and an announce under one
  * key do not touch each other's part). */
 struct store_entry {
 	struct dht_id key;
-	struct dht_addr writer; /* who put the value (family 0: unknown, e.g. a replica's copy) */
-	uint64_t expires;   /* the latest of the value's and the peers' */
+	uint64_t expires;   /* the latest of the items' and the peers' */
 	uint64_t refreshed; /* when an owner last pushed (or a client last wrote) it */
 	bool offered;       /* pushed to the owner once because no owner refreshed it */
-	uint8_t *value;     /* NULL: no value */
-	uint16_t vlen;
-	uint64_t value_expires;
+	size_t nitems;
+	struct store_item *items; /* STORE_MAX_WRITERS of room, allocated with the first */
 	size_t npeers, cappeers;
 	struct store_peer *peers;
 };
@@ -44,16 +56,21 @@ struct store *store_new(size_t max_bytes, unsigned max_peers, size_t quota,
 			const uint8_t hash_key[STORE_HASH_KEY_LEN]);
 void store_free(struct store *s); /* accepts NULL */
 
-enum store_result { STORE_OK = 0, STORE_FULL, STORE_NO_MEMORY, STORE_NOT_WRITER };
-/* STORE_FULL: the store's bytes, the peers under one key, or the writer's quota. */
+enum store_result { STORE_OK = 0, STORE_FULL, STORE_NO_MEMORY, STORE_STALE, STORE_CAS };
+/* STORE_FULL: the store's bytes, the writers or peers under one key, or the client's quota.
+ * STORE_STALE: the writer's value there is newer: a higher seq, or the same seq and a greater
+ * signature (two versions of one seq: all nodes keep the same one).
+ * STORE_CAS: the writer's seq there is not the one the put expected. */
 
-/* Set KEY's value (replacing any earlier value; announcements stay), expiring at EXPIRES; NOW
- * marks it refreshed. WRITER (the client's proven address) may replace only a value it wrote,
- * or one that expired or whose writer is unknown (STORE_NOT_WRITER otherwise), within its
- * quota; NULL is a copy from the owner, which replaces the value and keeps the writer. */
-enum store_result store_put(struct store *s, const struct dht_id *key, const void *value,
-			    uint16_t len, uint64_t expires, uint64_t now,
-			    const struct dht_addr *writer);
+/* Store ITEM (checked by the caller) under KEY as its writer's value, expiring at EXPIRES; NOW
+ * marks the entry refreshed; announcements and other writers' values stay. It replaces the
+ * writer's live value only with a higher seq (the same version again only refreshes it). CAS
+ * (NULL: none) is the seq the writer's live value must have (0: none there). CLIENT is the
+ * proven address of the client that put it, charged within its quota; NULL is a copy from
+ * another node. */
+enum store_result store_put(struct store *s, const struct dht_id *key,
+			    const struct dht_item *item, uint64_t expires, uint64_t now,
+			    const struct dht_addr *client, const uint64_t *cas);
 /* Add or refresh PEER under KEY, expiring at EXPIRES (a value under KEY stays). A CLIENT's
  * announcement (not a copy from the owner) is refused (STORE_FULL) beyond PEER's IP's quota. */
 enum store_result store_announce(struct store *s, const struct dht_id *key,
@@ -64,8 +81,19 @@ enum store_result store_announce(struct store *s, const struct dht_id *key,
 struct store_entry *store_get(struct store *s, const struct dht_id *key, uint64_t now);
 /* The latest expiry among E's peers (0 if none). */
 uint64_t store_peers_expire(const struct store_entry *e);
-/* Does E hold a value that is live at NOW? */
-bool store_value_live(const struct store_entry *e, uint64_t now);
+/* How many readable values (live, not tombstones) E holds at NOW. */
+size_t store_values(const struct store_entry *e, uint64_t now);
+/* E's INDEXth readable value at NOW, or the one of the writer PK (tombstones too when DEAD);
+ * NULL if there is none. */
+const struct store_item *store_value_at(const struct store_entry *e, size_t index, uint64_t now);
+const struct store_item *store_value_of(const struct store_entry *e,
+					const uint8_t pk[DHT_ITEM_PK_LEN], uint64_t now, bool dead);
+/* Does KEY hold ITEM (the very same version, live at NOW)? What the store took was checked, so
+ * the same bytes again need no second check. */
+bool store_holds(struct store *s, const struct dht_id *key, const struct dht_item *item,
+		 uint64_t now);
+/* The latest expiry among E's items (0 if none). */
+uint64_t store_items_expire(const struct store_entry *e);
 
 /* Copy up to MAX of KEY's live peers into OUT, a uniformly random subset if there are more
  * (chosen with R). Return how many. */

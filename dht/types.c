@@ -52,7 +52,9 @@ const char *dht_status_str(enum dht_status s)
 	case DHT_ERR_NOT_FOUND: return "not found";
 	case DHT_ERR_TOO_LARGE: return "value too large (at most 1000 bytes)";
 	case DHT_ERR_FULL: return "the owner's store is full, or the writer's quota there is used up";
-	case DHT_ERR_NOT_WRITER: return "another writer's value holds this key until it expires";
+	case DHT_ERR_FORGED: return "the value's signature does not match its writer";
+	case DHT_ERR_STALE: return "the writer's value there has a higher sequence number";
+	case DHT_ERR_CAS: return "the writer's value there does not have the expected sequence number";
 	}
 	return "?";
 }

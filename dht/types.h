@@ -88,7 +88,9 @@ enum dht_status {
 	DHT_ERR_NOT_FOUND,   /* no value under that key */
 	DHT_ERR_TOO_LARGE,   /* a value above KV_MAX_VALUE bytes */
 	DHT_ERR_FULL,        /* the owner's store is full (bytes, or peers under one key) */
-	DHT_ERR_NOT_WRITER,  /* the key holds another writer's value until it expires */
+	DHT_ERR_FORGED,      /* a value its writer did not sign (or not the hash of its bytes) */
+	DHT_ERR_STALE,       /* the writer's value there is newer (a higher seq) */
+	DHT_ERR_CAS,         /* the writer's value there does not have the seq the put expected */
 };
 const char *dht_status_str(enum dht_status s);
 
@@ -124,12 +126,16 @@ struct dht_stats {
 	uint64_t dropped_rate;                 /* over their IP's rate limit */
 	uint64_t dropped_unproven;             /* requests without a valid address token */
 	uint64_t dropped_refused;              /* writes and notices refused by the rules of
-						* kv.c and ring.c (not the writer, not a member) */
+						* kv.c and ring.c (not a member) */
 	uint64_t challenges;                   /* token challenges sent */
+	uint64_t values_forged;                /* values refused: a bad signature or hash */
+	uint64_t values_stale;                 /* values refused: older than the one held */
 	uint64_t timeouts;
 	uint64_t lookups, lookups_failed;
 	uint64_t stabilizations;
 	uint64_t merges;                       /* links made to a node of another ring */
+	uint64_t merge_hints;                  /* beacons of a node where our ring has none */
+	uint64_t lost_aged;                    /* passive list entries dropped for age */
 	uint64_t ids_refused;                  /* nodes that could not prove the id they claim */
 	uint64_t proofs;                       /* ids proven to us (dht/proof.c) */
 };

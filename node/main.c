@@ -28,6 +28,7 @@
 #include "node/net/discovery.h"
 #include "node/net/iface.h"
 #include "node/net/listener.h"
+#include "node/net/peerconn.h"
 #include "node/net/netkey.h"
 #include "node/net/sock.h"
 #include "node/net/udp.h"
@@ -317,6 +318,12 @@ static void on_disco_found(void *arg)
 	found_ring(arg);
 }
 
+static void on_disco_candidate(void *arg, const struct dht_node *node)
+{
+	struct app *app = arg;
+	dht_merge_hint(udp_dht_core(app->udp), node);
+}
+
 /* --listen IFACE:PORT: that interface's address. */
 static int listen_address(struct node_args *a)
 {
@@ -358,7 +365,13 @@ static struct xfer_mgr *make_files(struct app *app)
 	};
 	if (app->args.debug_corrupt)
 		log_warn("--debug-corrupt-uploads: every block this node uploads is corrupt");
-	return xfer_mgr_new(app->base, &xc);
+	struct xfer_mgr *m = xfer_mgr_new(app->base, &xc);
+	if (m != NULL && app->keyed &&
+	    pnet_seal(xfer_mgr_net(m), &app->netkey, app->ident.pk, app->ident.sk) != 0) {
+		xfer_mgr_free(m);
+		return NULL;
+	}
+	return m;
 }
 
 static int start_http(struct app *app)
@@ -417,6 +430,7 @@ static int setup(struct app *app)
 	if (app->cmd != NULL) {
 		ctlcmd_set_files(app->cmd, app->files);
 		ctlcmd_set_push(app->cmd, app->push);
+		ctlcmd_set_writer(app->cmd, app->ident.sk);
 		ctlcmd_set_seal(app->cmd, udp_dht_seal_stats(app->udp));
 		app->ctl = ctlserver_new(app->cmd, app->args.bits, app->args.control_any,
 					 &app->args.listen, app->has_secret ? app->secret : NULL);
@@ -456,8 +470,9 @@ static int start(struct app *app)
 	xfer_mgr_resume(app->files);
 	bool seek = !app->args.join && !app->args.new_ring;
 	if (!app->args.no_discovery) {
-		struct discovery_cb cb = { on_disco_join, on_disco_found, app };
-		app->disco = discovery_new(app->base, &app->args.listen, app->args.bits, seek, &cb);
+		struct discovery_cb cb = { on_disco_join, on_disco_found, on_disco_candidate, app };
+		app->disco = discovery_new(app->base, &app->cfg.self.id, &app->args.listen,
+					   app->args.bits, seek, &cb);
 		if (app->disco != NULL && app->keyed && discovery_seal(app->disco, &app->netkey) != 0) {
 			discovery_free(app->disco);
 			app->disco = NULL;

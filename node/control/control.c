@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dht/item.h"
 #include "node/net/addr.h"
 #include "node/xfer/prefix.h"
 
@@ -18,7 +19,8 @@ static const char *const code_names[] = {
 	[CTL_USAGE] = "usage",         [CTL_NOT_FOUND] = "not_found", [CTL_TIMEOUT] = "timeout",
 	[CTL_TOO_LARGE] = "too_large", [CTL_FULL] = "full",          [CTL_NOT_JOINED] = "not_joined",
 	[CTL_INTERNAL] = "internal",   [CTL_IO] = "io",               [CTL_BAD_MANIFEST] = "bad_manifest",
-	[CTL_DENIED] = "denied",      [CTL_NOT_WRITER] = "not_writer",
+	[CTL_DENIED] = "denied",       [CTL_FORGED] = "forged",       [CTL_STALE] = "stale",
+	[CTL_CAS] = "cas_mismatch",
 };
 
 static const struct {
@@ -57,8 +59,12 @@ enum ctl_code ctl_code_of(enum dht_status s)
 		return CTL_TOO_LARGE;
 	case DHT_ERR_FULL:
 		return CTL_FULL;
-	case DHT_ERR_NOT_WRITER:
-		return CTL_NOT_WRITER;
+	case DHT_ERR_FORGED:
+		return CTL_FORGED;
+	case DHT_ERR_STALE:
+		return CTL_STALE;
+	case DHT_ERR_CAS:
+		return CTL_CAS;
 	default:
 		return CTL_INTERNAL;
 	}
@@ -80,9 +86,15 @@ const char *ctl_status_advice(enum dht_status s)
 	case DHT_ERR_FULL:
 		return "the key's owner is full (its store size, or the peers under one key); "
 		       "try again later or store less";
-	case DHT_ERR_NOT_WRITER:
-		return "another writer's value is stored under this key: only its writer (the address "
-		       "that put it) may replace it until its ttl runs out; use another key, or wait";
+	case DHT_ERR_FORGED:
+		return "the key's owner refused the value: its signature does not match its writer "
+		       "and key (or an immutable value's bytes do not hash to its key)";
+	case DHT_ERR_STALE:
+		return "the writer's value under this key has a higher sequence number: a value "
+		       "replaces it only with a higher one";
+	case DHT_ERR_CAS:
+		return "the writer's value under this key does not have the sequence number --cas "
+		       "expected (someone wrote it meanwhile); read it again and retry";
 	case DHT_ERR_NO_MEMORY:
 		return "the node ran out of memory";
 	default:
@@ -158,15 +170,6 @@ static int get_value(json_t *req, struct ctl_request *out, struct ctl_error *err
 	return 0;
 }
 
-static int get_peer(json_t *req, struct dht_addr *out, struct ctl_error *err)
-{
-	json_t *v = json_object_get(req, "peer");
-	if (!json_is_string(v) || addr_parse(json_string_value(v), out) != 0)
-		return usage(err, "announce needs \"peer\", an address like \"192.168.1.5:6881\" "
-			     "or \"[::1]:6881\"");
-	return 0;
-}
-
 static int get_bool(json_t *req, const char *name, bool *out, struct ctl_error *err)
 {
 	json_t *v = json_object_get(req, name);
@@ -175,6 +178,62 @@ static int get_bool(json_t *req, const char *name, bool *out, struct ctl_error *
 	if (!json_is_boolean(v))
 		return usage(err, "\"%s\" must be true or false", name);
 	*out = json_is_true(v);
+	return 0;
+}
+
+/* Exactly LEN bytes of hex in field NAME into OUT; 1 if the field is absent. */
+static int get_hex(json_t *req, const char *name, uint8_t *out, size_t len,
+		   struct ctl_error *err)
+{
+	json_t *v = json_object_get(req, name);
+	size_t got = 0;
+	if (v == NULL)
+		return 1;
+	if (!json_is_string(v) || json_string_length(v) != 2 * len ||
+	    sodium_hex2bin(out, len, json_string_value(v), 2 * len, NULL, &got, NULL) != 0 ||
+	    got != len)
+		return usage(err, "\"%s\" must be %zu hex digits", name, 2 * len);
+	return 0;
+}
+
+/* A value its client signed: "writer", "seq" and "sig" together, or none of them. */
+static int get_signed(json_t *req, struct ctl_request *out, struct ctl_error *err)
+{
+	int w = get_hex(req, "writer", out->writer, DHT_ITEM_PK_LEN, err);
+	int g = get_hex(req, "sig", out->sig, DHT_ITEM_SIG_LEN, err);
+	if (w < 0 || g < 0 || get_uint(req, "seq", 1, UINT64_MAX >> 1, &out->seq, err) != 0)
+		return -1;
+	if (w != g || (w == 1) != (out->seq == 0))
+		return usage(err, "a signed put gives \"writer\", \"seq\" and \"sig\" together");
+	out->has_writer = w == 0;
+	return 0;
+}
+
+static int get_put(json_t *req, struct ctl_request *out, struct ctl_error *err)
+{
+	uint64_t n = 0;
+	if (get_value(req, out, err) != 0 || get_uint(req, "ttl", 0, UINT32_MAX, &n, err) != 0 ||
+	    get_bool(req, "immutable", &out->immutable, err) != 0 ||
+	    get_bool(req, "delete", &out->del, err) != 0 || get_signed(req, out, err) != 0)
+		return -1;
+	out->ttl_s = (uint32_t)n;
+	out->has_cas = json_object_get(req, "cas") != NULL;
+	if (get_uint(req, "cas", 0, UINT64_MAX >> 1, &out->cas, err) != 0)
+		return -1;
+	if (out->immutable && (out->del || out->has_cas || out->has_writer))
+		return usage(err, "an immutable value has no writer: no \"delete\", \"cas\", "
+			     "\"writer\", \"seq\" or \"sig\"");
+	if (out->del && out->value_len != 0)
+		return usage(err, "a delete carries an empty \"value\"");
+	return 0;
+}
+
+static int get_peer(json_t *req, struct dht_addr *out, struct ctl_error *err)
+{
+	json_t *v = json_object_get(req, "peer");
+	if (!json_is_string(v) || addr_parse(json_string_value(v), out) != 0)
+		return usage(err, "announce needs \"peer\", an address like \"192.168.1.5:6881\" "
+			     "or \"[::1]:6881\"");
 	return 0;
 }
 
@@ -244,11 +303,7 @@ static int get_fields(json_t *req, struct ctl_request *out, struct ctl_error *er
 	uint64_t n;
 	switch (out->cmd) {
 	case CTL_PUT:
-		n = 0;
-		if (get_value(req, out, err) != 0 || get_uint(req, "ttl", 0, UINT32_MAX, &n, err) != 0)
-			return -1;
-		out->ttl_s = (uint32_t)n;
-		return 0;
+		return get_put(req, out, err);
 	case CTL_ANNOUNCE:
 		n = 0;
 		if (get_peer(req, &out->peer, err) != 0 ||
@@ -268,7 +323,11 @@ static int get_fields(json_t *req, struct ctl_request *out, struct ctl_error *er
 			return -1;
 		out->max = (unsigned)n;
 		return 0;
-	case CTL_GET:
+	case CTL_GET: {
+		int rc = get_hex(req, "writer", out->writer, DHT_ITEM_PK_LEN, err);
+		out->has_writer = rc == 0;
+		return rc < 0 ? -1 : 0;
+	}
 	case CTL_LOOKUP:
 	case CTL_STATUS:
 		return 0;
@@ -288,9 +347,18 @@ static int parse_object(json_t *req, unsigned bits, struct ctl_request *out,
 		if (strcmp(cmd, commands[i].name) != 0)
 			continue;
 		out->cmd = commands[i].cmd;
-		if (commands[i].needs_key && get_key(req, bits, &out->key, err) != 0)
+		bool immutable = json_is_true(json_object_get(req, "immutable"));
+		if (commands[i].needs_key && !(out->cmd == CTL_PUT && immutable) &&
+		    get_key(req, bits, &out->key, err) != 0)
 			return -1;
-		return get_fields(req, out, err);
+		if (get_fields(req, out, err) != 0)
+			return -1;
+		if (out->immutable && (json_object_get(req, "key") || json_object_get(req, "id")))
+			return usage(err, "an immutable value's key is the hash of its bytes: give "
+				     "no \"key\" or \"id\"");
+		if (out->immutable)
+			item_immutable_key(&out->key, out->value, out->value_len, bits);
+		return 0;
 	}
 	return usage(err, "unknown command \"%.40s\"; the commands are put, get, lookup, status, "
 		     "ring, announce, get_peers, share, fetch, list, stop, watch, forget and push", cmd);

@@ -30,7 +30,7 @@ enum ctl_cmd {
 /* The parser gives only USAGE and TOO_LARGE; running a command may give any of them. */
 enum ctl_code {
 	CTL_USAGE, CTL_NOT_FOUND, CTL_TIMEOUT, CTL_TOO_LARGE, CTL_FULL, CTL_NOT_JOINED, CTL_INTERNAL,
-	CTL_IO, CTL_BAD_MANIFEST, CTL_DENIED, CTL_NOT_WRITER,
+	CTL_IO, CTL_BAD_MANIFEST, CTL_DENIED, CTL_FORGED, CTL_STALE, CTL_CAS,
 };
 
 struct ctl_request {
@@ -38,6 +38,15 @@ struct ctl_request {
 	struct dht_id key;             /* put, get, lookup, announce, get_peers */
 	size_t value_len;              /* put */
 	uint8_t value[KV_MAX_VALUE];
+	bool immutable;                /* put: under the hash of the value (no key given) */
+	bool del;                      /* put: a tombstone (the writer deletes its value) */
+	bool has_cas;                  /* put: only if the writer's value there has seq CAS */
+	uint64_t cas;
+	bool has_writer;               /* put: signed by the client (WRITER, SEQ, SIG); get: only
+					* WRITER's value */
+	uint8_t writer[DHT_ITEM_PK_LEN];
+	uint64_t seq;
+	uint8_t sig[DHT_ITEM_SIG_LEN];
 	uint32_t ttl_s;                /* put, announce: 0 means the node's default */
 	unsigned max;                  /* ring, get_peers */
 	struct dht_addr peer;          /* announce */

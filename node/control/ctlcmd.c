@@ -37,6 +37,11 @@ void ctlcmd_set_push(struct ctlcmd *c, struct push_node *p)
 	c->push = p;
 }
 
+void ctlcmd_set_writer(struct ctlcmd *c, const uint8_t *sk)
+{
+	c->writer.sk = sk;
+}
+
 void ctlcmd_set_seal(struct ctlcmd *c, const struct udp_seal_stats *st)
 {
 	c->seal = st;
@@ -90,11 +95,10 @@ static json_t *value_reply(const struct ctl_op *op, const struct dht_value_resul
 	int rc = json_object_set_new(obj, "owner", ctl_node_json(&res->owner, bits));
 	switch (op->req.cmd) {
 	case CTL_GET:
-		rc |= ctl_set_value(obj, res->value, res->len) |
-		      json_object_set_new(obj, "ttl", json_integer(res->ttl_s));
-		/* fall through */
+		rc |= ctlvalue_set_json(obj, res) | set_timing(obj, op, res->lookup);
+		break;
 	case CTL_PUT:
-		rc |= set_timing(obj, op, res->lookup);
+		rc |= ctlvalue_set_stored(obj, &op->item) | set_timing(obj, op, res->lookup);
 		break;
 	case CTL_GET_PEERS:
 		rc |= set_peers(obj, res);
@@ -250,14 +254,15 @@ static json_t *stats_json(const struct dht *d)
 	uint64_t dropped = st->dropped_unsolicited;
 	for (int i = 0; i < DHT_DECODE_NRESULTS; i++)
 		dropped += st->dropped[i];
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "sent",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "sent",
 			 (json_int_t)st->sent, "received", (json_int_t)st->received, "dropped",
 			 (json_int_t)dropped, "timeouts", (json_int_t)st->timeouts, "lookups",
 			 (json_int_t)st->lookups, "lookups_failed", (json_int_t)st->lookups_failed,
 			 "dropped_rate", (json_int_t)st->dropped_rate, "dropped_unproven",
 			 (json_int_t)st->dropped_unproven, "dropped_refused",
 			 (json_int_t)st->dropped_refused, "challenges", (json_int_t)st->challenges,
-			 "ids_refused", (json_int_t)st->ids_refused);
+			 "values_forged", (json_int_t)st->values_forged, "values_stale",
+			 (json_int_t)st->values_stale, "ids_refused", (json_int_t)st->ids_refused);
 }
 
 /* "network": open or keyed (the key's tag), and the datagrams refused before the core. */
@@ -303,10 +308,13 @@ static enum dht_status start_core_call(struct ctl_op *op)
 	int rc = -1;
 	switch (r->cmd) {
 	case CTL_PUT:
-		rc = dht_put(d, &r->key, r->value, r->value_len, r->ttl_s, on_value, op);
+		if (ctlvalue_item(&op->c->writer, r, &op->item) != 0)
+			return DHT_ERR_NO_MEMORY;
+		rc = dht_put(d, &r->key, &op->item, r->ttl_s, r->has_cas ? &r->cas : NULL, on_value,
+			     op);
 		break;
 	case CTL_GET:
-		rc = dht_get(d, &r->key, on_value, op);
+		rc = dht_get(d, &r->key, r->has_writer ? r->writer : NULL, on_value, op);
 		break;
 	case CTL_LOOKUP:
 		rc = dht_lookup(d, &r->key, on_lookup, op);

@@ -28,6 +28,9 @@ void ctlcmd_set_files(struct ctlcmd *c, struct xfer_mgr *m);
  * status; without it push answers "internal". */
 struct push_node;
 void ctlcmd_set_push(struct ctlcmd *c, struct push_node *p);
+/* Sign puts with the node's Ed25519 secret key SK (64 bytes, not owned); without it a put
+ * answers "internal" unless its client signed it. */
+void ctlcmd_set_writer(struct ctlcmd *c, const uint8_t *sk);
 /* Show ST (not owned; node/net/udp.h: the datagrams refused before the core) in status. */
 struct udp_seal_stats;
 void ctlcmd_set_seal(struct ctlcmd *c, const struct udp_seal_stats *st);

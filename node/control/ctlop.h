@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "node/control/ctlcmd.h"
+#include "node/control/ctlvalue.h"
 
 #define CTL_MAX_SUCC 32 /* the longest successor list a core keeps */
 
@@ -21,6 +22,7 @@ struct ctlcmd {
 	struct dht *d;
 	struct xfer_mgr *files;
 	struct push_node *push; /* NULL: the push command answers "internal" */
+	struct ctl_writer writer; /* signs puts (ctlvalue.h); no key: put answers "internal" */
 	const struct udp_seal_stats *seal; /* NULL: status shows no "network" */
 	struct ctl_op *ops; /* every operation the core or a timer may still call back for */
 };
@@ -29,6 +31,7 @@ struct ctl_op {
 	struct ctl_op *prev, *next;
 	struct ctlcmd *c;
 	struct ctl_request req;
+	struct dht_item item;  /* put: what was sent, its value in REQ */
 	ctl_reply_cb *reply; /* NULL once cancelled */
 	void *arg;
 	bool starting;       /* inside ctlcmd_start: it frees the operation if it finished */

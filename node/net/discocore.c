@@ -1,12 +1,18 @@
 /* The discovery decision and its datagrams. Rules, in the order the code applies them:
  *  1. A seeker probes every DISCO_PROBE_MS. The first answer from a ring of its id width is
  *     joined at once (a node that comes later finds the ring in one round trip).
- *  2. Seekers that start together hear each other's probes. Since rings cannot merge yet, only
- *     one of them may found: the lowest address. A seeker that heard a lower one within
+ *  2. Seekers that start together hear each other's probes. Only one of them should found: the
+ *     lowest address (two rings would merge, rule 4, but later). A seeker that heard a lower one within
  *     DISCO_LOWER_TTL_MS keeps probing instead; the lowest founds after DISCO_WAIT_MS, answers
  *     their next probes, and they join it (rule 1).
  *  3. A member answers probes, at most DISCO_ANSWER_BURST at once and that many a second, so a
  *     flood of probes costs a bounded number of answers.
+ *  4. Rule 2 can fail (probes lost or crossing, a ring founded with --new-ring, a network
+ *     joined to another): two rings then live on one network. So a member beacons its id and
+ *     address every DISCO_BEACON_MS or so (jittered, so that beacons do not bunch), and hands
+ *     every beacon it hears to the Chord core, which probes it only if its id lies where our
+ *     ring has no node (dht/merge.c): that is a node of another ring, and the rings unify. A
+ *     seeker takes a beacon as it takes an answer.
  * An answer says only that a ring of this width is reachable at this HOST:PORT: nothing about
  * the keys or files in it. Malformed datagrams are dropped and counted. */
 #include "node/net/discocore.h"
@@ -27,17 +33,28 @@ size_t disco_encode(const struct disco_msg *m, uint8_t *buf)
 	memcpy(buf + 10, m->addr.ip, 16);
 	if (m->addr.family == 4)
 		memset(buf + 14, 0, 12);
-	return DISCO_MSG_LEN;
+	if (m->type != DISCO_BEACON)
+		return DISCO_MSG_LEN;
+	memcpy(buf + DISCO_MSG_LEN, m->id.b, ID_BYTES);
+	return DISCO_BEACON_LEN;
+}
+
+/* The length a datagram of TYPE has; 0 for an unknown type. */
+static size_t msg_len(uint8_t type)
+{
+	if (type == DISCO_PROBE || type == DISCO_ANSWER)
+		return DISCO_MSG_LEN;
+	return type == DISCO_BEACON ? DISCO_BEACON_LEN : 0;
 }
 
 int disco_decode(const uint8_t *buf, size_t len, struct disco_msg *out)
 {
 	static const uint8_t zero[12];
 
-	if (len != DISCO_MSG_LEN || memcmp(buf, magic, 4) != 0 || buf[4] != DISCO_VERSION)
+	if (len < DISCO_MSG_LEN || len != msg_len(buf[5]) || memcmp(buf, magic, 4) != 0 ||
+	    buf[4] != DISCO_VERSION)
 		return -1;
-	if ((buf[5] != DISCO_PROBE && buf[5] != DISCO_ANSWER) || buf[6] < ID_MIN_BITS ||
-	    buf[6] > ID_MAX_BITS || (buf[7] != 4 && buf[7] != 6))
+	if (buf[6] < ID_MIN_BITS || buf[6] > ID_MAX_BITS || (buf[7] != 4 && buf[7] != 6))
 		return -1;
 	if (buf[7] == 4 && memcmp(buf + 14, zero, sizeof zero) != 0)
 		return -1;
@@ -47,6 +64,11 @@ int disco_decode(const uint8_t *buf, size_t len, struct disco_msg *out)
 	out->addr.family = buf[7];
 	out->addr.port = (uint16_t)(buf[8] << 8 | buf[9]);
 	memcpy(out->addr.ip, buf + 10, 16);
+	if (out->type == DISCO_BEACON) {
+		memcpy(out->id.b, buf + DISCO_MSG_LEN, ID_BYTES);
+		if (id_log2(&out->id) >= (int)out->bits)
+			return -1;
+	}
 	return out->addr.port ? 0 : -1;
 }
 
@@ -116,17 +138,43 @@ enum disco_action disco_core_input(struct disco_core *c, const uint8_t *buf, siz
 		c->lower = true;
 		c->lower_ms = now;
 	}
-	if (m.type == DISCO_ANSWER && c->state == DISCO_SEEKING) {
+	if ((m.type == DISCO_ANSWER || m.type == DISCO_BEACON) && c->state == DISCO_SEEKING) {
 		c->state = DISCO_JOINING;
 		*via = m.addr;
 		return DISCO_JOIN;
 	}
+	if (m.type == DISCO_BEACON && c->state == DISCO_MEMBER) {
+		c->heard.id = m.id;
+		c->heard.addr = m.addr;
+		return DISCO_CANDIDATE;
+	}
 	return DISCO_NONE;
 }
 
-void disco_core_member(struct disco_core *c)
+void disco_core_member(struct disco_core *c, const struct dht_id *id)
 {
 	c->state = DISCO_MEMBER;
+	c->id = *id;
+	c->beacon_ms = 0;
+}
+
+enum disco_action disco_core_beacon(struct disco_core *c, uint64_t now, uint32_t rnd)
+{
+	if (c->state != DISCO_MEMBER)
+		return DISCO_NONE;
+	if (c->beacon_ms == 0) {
+		c->beacon_ms = now + 1 + rnd % DISCO_BEACON_MS;
+		return DISCO_NONE;
+	}
+	if (now < c->beacon_ms)
+		return DISCO_NONE;
+	c->beacon_ms = now + DISCO_BEACON_MS / 2 + rnd % DISCO_BEACON_MS;
+	return DISCO_SEND_BEACON;
+}
+
+uint64_t disco_core_beacon_at(const struct disco_core *c)
+{
+	return c->beacon_ms;
 }
 
 void disco_core_retry(struct disco_core *c, uint64_t now)

@@ -2,18 +2,20 @@
  * only discovery datagrams; SO_REUSEADDR lets several nodes of one machine share the port, and
  * answers go to the group too, so that every seeker hears them (a unicast answer would reach
  * only one of the sockets sharing the port). TTL 1 / link scope: discovery never leaves the
- * local network. Datagrams longer than a message are cut by the read and then dropped.
- * In a private ring every probe and answer is sealed (node/net/seal.h) under the network key's
- * discovery subkey, named for the group: an outsider can neither read nor forge one, a replay
- * is refused, and open and keyed nodes ignore each other's (neither decodes the other's). */
+ * local network. Datagrams longer than a message are cut by the read and then dropped. A beacon
+ * whose claimed address is not its source's is dropped: nobody on the network may point the
+ * core's probes at a third host.
+ * In a private ring every probe, answer and beacon is sealed (node/net/seal.h) under the network
+ * key's discovery subkey, named for the group: an outsider can neither read nor forge one, a
+ * replay is refused, and open and keyed nodes ignore each other's (neither decodes the other's). */
 #include "node/net/discovery.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,7 +31,8 @@
 struct discovery {
 	struct disco_core core;
 	struct discovery_cb cb;
-	struct event *timer, *read;
+	struct event *timer, *read, *beacon;
+	struct dht_id id;
 	struct sockaddr_storage group;
 	socklen_t group_len;
 	int fd;
@@ -44,8 +47,9 @@ static uint64_t now_ms(void)
 
 static void send_msg(struct discovery *d, enum disco_type type)
 {
-	struct disco_msg m = { .type = (uint8_t)type, .bits = d->core.bits, .addr = d->core.self };
-	uint8_t buf[DISCO_MSG_LEN], sealed[DISCO_MSG_LEN + SEAL_OVERHEAD];
+	struct disco_msg m = { .type = (uint8_t)type, .bits = d->core.bits, .addr = d->core.self,
+			       .id = d->id };
+	uint8_t buf[DISCO_MSG_MAX], sealed[DISCO_MSG_MAX + SEAL_OVERHEAD];
 	size_t len = disco_encode(&m, buf);
 	const uint8_t *out = buf;
 
@@ -78,15 +82,42 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void on_beacon(evutil_socket_t fd, short what, void *arg)
+{
+	struct discovery *d = arg;
+	uint64_t now = now_ms();
+	(void)fd;
+	(void)what;
+	if (disco_core_beacon(&d->core, now, randombytes_random()) == DISCO_SEND_BEACON)
+		send_msg(d, DISCO_BEACON);
+	uint64_t wait = disco_core_beacon_at(&d->core) - now;
+	struct timeval tv = { (time_t)(wait / 1000), (suseconds_t)(wait % 1000 * 1000) };
+	evtimer_add(d->beacon, &tv);
+}
+
+/* Does the beacon's claimed address have the IP it came from? */
+static bool from_itself(const struct disco_core *c, const struct sockaddr_storage *ss,
+			socklen_t len)
+{
+	struct dht_addr src;
+	return addr_from_sockaddr((const struct sockaddr *)ss, len, &src) == 0 &&
+	       src.family == c->heard.addr.family &&
+	       memcmp(src.ip, c->heard.addr.ip, src.family == 4 ? 4 : 16) == 0;
+}
+
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct discovery *d = arg;
 	uint8_t buf[128], plain[128];
 	struct dht_addr via;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
 	ssize_t n;
 	(void)what;
 	/* A bounded batch per wakeup: a flood cannot hold the loop. */
-	for (int i = 0; i < 32 && (n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) >= 0; i++) {
+	for (int i = 0; i < 32 && (n = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT,
+						 (struct sockaddr *)&ss, &sl)) >= 0;
+	     i++, sl = sizeof ss) {
 		size_t len = (size_t)n;
 		const uint8_t *msg = buf;
 		if (d->seal != NULL) {
@@ -96,7 +127,9 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 			msg = plain;
 		}
 		enum disco_action a = disco_core_input(&d->core, msg, len, now_ms(), &via);
-		if (a == DISCO_SEND_ANSWER) {
+		if (a == DISCO_CANDIDATE && from_itself(&d->core, &ss, sl)) {
+			d->cb.candidate(d->cb.arg, &d->core.heard);
+		} else if (a == DISCO_SEND_ANSWER) {
 			send_msg(d, DISCO_ANSWER);
 		} else if (a == DISCO_JOIN) {
 			char s[ADDR_STR_MAX];
@@ -147,8 +180,9 @@ static int open_socket(struct discovery *d, const struct dht_addr *listen)
 	return 0;
 }
 
-struct discovery *discovery_new(struct event_base *base, const struct dht_addr *listen,
-				unsigned bits, bool seek, const struct discovery_cb *cb)
+struct discovery *discovery_new(struct event_base *base, const struct dht_id *id,
+				const struct dht_addr *listen, unsigned bits, bool seek,
+				const struct discovery_cb *cb)
 {
 	struct discovery *d = calloc(1, sizeof *d);
 	static const struct timeval now = { 0, 0 };
@@ -157,6 +191,7 @@ struct discovery *discovery_new(struct event_base *base, const struct dht_addr *
 	if (!d)
 		return NULL;
 	d->cb = *cb;
+	d->id = *id;
 	d->fd = -1;
 	disco_core_init(&d->core, listen, bits, seek ? DISCO_SEEKING : DISCO_IDLE, now_ms());
 	/* Loopback has no local network to find a ring on, and many test rings share it. */
@@ -170,7 +205,8 @@ struct discovery *discovery_new(struct event_base *base, const struct dht_addr *
 	}
 	d->timer = evtimer_new(base, on_timer, d);
 	d->read = ok ? event_new(base, d->fd, EV_READ | EV_PERSIST, on_read, d) : NULL;
-	if (!d->timer || (ok && (!d->read || event_add(d->read, NULL) != 0)) ||
+	d->beacon = ok ? evtimer_new(base, on_beacon, d) : NULL;
+	if (!d->timer || (ok && (!d->read || !d->beacon || event_add(d->read, NULL) != 0)) ||
 	    (seek && evtimer_add(d->timer, &now) != 0)) {
 		discovery_free(d);
 		return NULL;
@@ -180,7 +216,11 @@ struct discovery *discovery_new(struct event_base *base, const struct dht_addr *
 
 void discovery_member(struct discovery *d)
 {
-	disco_core_member(&d->core);
+	static const struct timeval now = { 0, 0 };
+
+	disco_core_member(&d->core, &d->id);
+	if (d->beacon)
+		evtimer_add(d->beacon, &now);
 }
 
 void discovery_retry(struct discovery *d)
@@ -215,6 +255,8 @@ void discovery_free(struct discovery *d)
 		event_free(d->timer);
 	if (d->read)
 		event_free(d->read);
+	if (d->beacon)
+		event_free(d->beacon);
 	if (d->fd >= 0)
 		close(d->fd);
 	free(d);

@@ -21,21 +21,27 @@ struct discovery;
 struct discovery_cb {
 	void (*join)(void *arg, const struct dht_addr *via); /* a ring answered: join through VIA */
 	void (*found)(void *arg);                            /* none did: start a new ring */
+	/* A member heard NODE's beacon (its address is the datagram's source): ring unification
+	 * may take it up (dht_merge_hint). */
+	void (*candidate)(void *arg, const struct dht_node *node);
 	void *arg;
 };
 
-/* Start discovery for a node at LISTEN with BITS-wide ids. SEEK: look for a ring now (the
- * callbacks say what came of it); otherwise stay quiet until discovery_member. If the socket
+/* Start discovery for a node ID at LISTEN with BITS-wide ids. SEEK: look for a ring now (the
+ * callbacks say what came of it); otherwise stay quiet until discovery_member. A member
+ * answers probes and beacons now and then; beacons it hears go to cb->candidate. If the socket
  * cannot be set up (no multicast on that interface), say so in the log and, when seeking,
  * call found from the loop. Return NULL only when memory is short. */
-struct discovery *discovery_new(struct event_base *base, const struct dht_addr *listen,
-				unsigned bits, bool seek, const struct discovery_cb *cb);
+struct discovery *discovery_new(struct event_base *base, const struct dht_id *id,
+				const struct dht_addr *listen, unsigned bits, bool seek,
+				const struct discovery_cb *cb);
 
-/* A private ring (call before the loop runs): seal probes and answers under K's discovery
- * subkey and ignore every datagram that does not open. Return 0, or -1 when memory is short. */
+/* A private ring (call before the loop runs): seal probes, answers and beacons under K's
+ * discovery subkey and ignore every datagram that does not open. Return 0, or -1 when memory is
+ * short. */
 int discovery_seal(struct discovery *d, const struct netkey *k);
 
-/* The node is in a ring now: answer others' probes from here on. */
+/* The node is in a ring now: answer others' probes and beacon from here on. */
 void discovery_member(struct discovery *d);
 
 /* The join through the answerer failed: look again. */

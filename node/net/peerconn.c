@@ -29,8 +29,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "node/clock.h"
 #include "node/net/addr.h"
+#include "node/net/secchan.h"
 #include "node/log.h"
 
 #define CONNECT_TIMEOUT_S 5
@@ -54,8 +57,10 @@ struct pconn {
 	uint64_t born_us;
 	const struct pconn_ops *ops;
 	void *owner;      /* NULL while an inbound connection has not been routed */
+	struct secchan *sc; /* in a private ring (pnet_seal); NULL in an open one */
 	int slot;
 	bool outgoing, dead, paused;
+	bool sniffed;     /* an open outgoing one: its first bytes were not a keyed node's notice */
 };
 
 struct pnet {
@@ -69,6 +74,7 @@ struct pnet {
 	struct event *sweeper;  /* closes inbound connections past their handshake deadline */
 	unsigned nconns, max_conns;
 	size_t high_water;
+	struct secchan_config *seal; /* NULL: an open ring */
 	uint8_t rbuf[MAX_SINGLE_IO]; /* reads are handed on at once, so one buffer serves all */
 };
 
@@ -112,6 +118,7 @@ static void conn_free(struct pconn *c)
 		bufferevent_remove_from_rate_limit_group(c->bev);
 		bufferevent_free(c->bev);
 	}
+	secchan_free(c->sc);
 	free(c);
 }
 
@@ -163,8 +170,34 @@ static bool pause_if_backlogged(struct pconn *c)
 	return true;
 }
 
+/* End C from inside its own read path, where the owner may be on the stack: park it, then tell
+ * the owner (if it has one yet) WHY. C stays readable until the reaper runs. */
+static void drop(struct pconn *c, const char *why)
+{
+	const struct pconn_ops *ops = c->ops;
+	void *owner = c->owner;
+	if (c->dead)
+		return;
+	pconn_close(c);
+	if (owner)
+		ops->gone(owner, c, why);
+}
+
+/* Tell a peer that cannot be in our ring why before closing: a fixed notice (secchan.h),
+ * written straight to the socket, whose output is still empty before any handshake. */
+static void send_notice(struct pconn *c, enum secchan_notice kind, const char *why)
+{
+	uint8_t notice[SECCHAN_NOTICE_LEN];
+	char a[ADDR_STR_MAX];
+	secchan_notice(kind, notice);
+	(void)send(bufferevent_getfd(c->bev), notice, sizeof notice, MSG_NOSIGNAL | MSG_DONTWAIT);
+	addr_format(&c->addr, a);
+	log_warn("peer %s: closed: %s", a, why);
+	pconn_close(c);
+}
+
 /* Hand what is buffered to the owner, chain by chain, while the output backlog allows. */
-static void deliver(struct pconn *c)
+static void deliver_plain(struct pconn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	while (!c->dead && evbuffer_get_length(in) > 0 && !pause_if_backlogged(c)) {
@@ -190,23 +223,15 @@ static unsigned host_conns(const struct pnet *n, const uint8_t *key, const void 
 	return k;
 }
 
-/* An inbound connection's first frame must be a HANDSHAKE naming content we serve. Return
- * false if C was closed. */
-static bool route(struct pconn *c)
+/* An inbound connection's first frame must be a HANDSHAKE naming content we serve: MSG, as
+ * wire_frame found it (ST). Return false if C was closed. */
+static bool route_frame(struct pconn *c, enum wire_status st, const struct wire_msg *msg)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	size_t have = evbuffer_get_length(in);
-	const uint8_t *p = evbuffer_pullup(in, have < 128 ? (ev_ssize_t)have : 128);
-	struct wire_msg msg;
-	size_t used;
-	enum wire_status st = p ? wire_frame(p, have < 128 ? have : 128, &msg, &used) : WIRE_NEED_MORE;
-	if (st == WIRE_NEED_MORE && have < 128)
-		return true;
 	const struct pconn_ops *ops;
 	void *owner;
 	const char *bad = NULL;
-	if (st != WIRE_OK || msg.type != WIRE_HANDSHAKE ||
-	    c->n->cfg.route(c->n->cfg.route_arg, msg.u.handshake.content, &ops, &owner) != 0)
+	if (st != WIRE_OK || msg->type != WIRE_HANDSHAKE ||
+	    c->n->cfg.route(c->n->cfg.route_arg, msg->u.handshake.content, &ops, &owner) != 0)
 		bad = "first frame is not a handshake for content we serve";
 	else if (host_conns(c->n, c->key, owner) >= PER_HOST_PER_OWNER)
 		bad = "too many connections from this host for this content";
@@ -221,6 +246,27 @@ static bool route(struct pconn *c)
 	c->owner = owner;
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	return ops->up(owner, c) == 0 && !c->dead;
+}
+
+/* Route an open ring's inbound connection by the frame at the head of its input. Return false
+ * if C was closed or must wait for more. */
+static bool route(struct pconn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t have = evbuffer_get_length(in);
+	size_t look = have < 128 ? have : 128;
+	const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)look);
+	struct wire_msg msg;
+	size_t used;
+	enum wire_status st = p ? wire_frame(p, look, &msg, &used) : WIRE_NEED_MORE;
+	if (st == WIRE_NEED_MORE && have < 128)
+		return false;
+	if (st != WIRE_OK && p && secchan_is_handshake(p, look)) {
+		send_notice(c, SECCHAN_NOTICE_NO_KEY, "it sent a network-key handshake: this ring "
+			    "uses a network key, and this node runs without one (--network-key)");
+		return false;
+	}
+	return route_frame(c, st, &msg);
 }
 
 /* Read what the socket holds, up to what the rate limits allow now, straight into the node's
@@ -245,15 +291,237 @@ static void read_direct(struct pconn *c)
 	c->ops->input(c->owner, c, n->rbuf, (size_t)got);
 }
 
+/* ---- a private ring's connections: the handshake, then records (secchan.h) ---- */
+
+/* The channel is up: a dialled connection is now up for its owner; an inbound one waits for
+ * its first record to be routed. Return false if C was closed. */
+static bool sealed_up(struct pconn *c)
+{
+	char a[ADDR_STR_MAX];
+	addr_format(&c->addr, a);
+	log_debug("peer %s: network-key handshake done (%s)", a, secchan_cipher(c->sc));
+	if (!c->outgoing)
+		return true;
+	return c->ops->up(c->owner, c) == 0 && !c->dead;
+}
+
+static void sealed_failed(struct pconn *c, enum secchan_status st)
+{
+	char a[ADDR_STR_MAX];
+	addr_format(&c->addr, a);
+	if (st == SECCHAN_PLAIN) {
+		send_notice(c, SECCHAN_NOTICE_NEED_KEY, "it has no network key (this ring uses a "
+			    "network key)");
+	} else if (st == SECCHAN_PEER_OPEN) {
+		log_warn("peer %s: it has no network key (this ring uses a network key)", a);
+		drop(c, "the peer has no network key (this ring uses a network key)");
+	} else if (c->outgoing) {
+		log_warn("peer %s: failed the network-key handshake: another network key?", a);
+		drop(c, "failed the network-key handshake (another network key?)");
+	} else {
+		log_debug("peer %s: failed the network-key handshake: closed", a);
+		pconn_close(c);
+	}
+}
+
+/* Run the handshake on what has arrived, sending its answers. Return true once the channel is
+ * up and C still open. */
+static bool handshake(struct pconn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	uint8_t out[SECCHAN_OUT_MAX];
+	for (;;) {
+		size_t have = evbuffer_get_length(in), used, outlen;
+		size_t look = have < SECCHAN_OUT_MAX ? have : SECCHAN_OUT_MAX;
+		const uint8_t *p = look ? evbuffer_pullup(in, (ev_ssize_t)look) : NULL;
+		enum secchan_status st = secchan_handshake(c->sc, p, p ? look : 0, &used, out,
+							   &outlen);
+		evbuffer_drain(in, used);
+		if (outlen > 0)
+			evbuffer_add(bufferevent_get_output(c->bev), out, outlen);
+		if (st == SECCHAN_DONE)
+			return sealed_up(c);
+		if (st == SECCHAN_NEED_MORE)
+			return false;
+		if (st != SECCHAN_OK) {
+			sealed_failed(c, st);
+			return false;
+		}
+	}
+}
+
+/* A peer past the handshake broke the record stream: say so (it is not noise from outsiders,
+ * who never get this far) and end the connection. */
+static void broken(struct pconn *c, const char *why)
+{
+	char a[ADDR_STR_MAX];
+	addr_format(&c->addr, a);
+	log_warn("peer %s: %s", a, why);
+	drop(c, why);
+}
+
+/* Open the record REC (LEN bytes, writable) in place and hand its plaintext on. An inbound
+ * connection is routed by the frame its first record starts with (a peer sends each frame in
+ * one record). Return false if C was closed. */
+static bool open_one(struct pconn *c, uint8_t *rec, size_t len)
+{
+	uint8_t *plain;
+	size_t plen, used;
+	struct wire_msg msg;
+	if (secchan_open(c->sc, rec, len, &plain, &plen) != 0) {
+		broken(c, "sent a record that does not open (forged or replayed)");
+		return false;
+	}
+	if (c->owner == NULL && !route_frame(c, wire_frame(plain, plen, &msg, &used), &msg))
+		return false;
+	return c->ops->input(c->owner, c, plain, plen) == 0 && !c->dead;
+}
+
+/* The length of the record starting at HDR, or 0 (and C closed) if no record starts so. */
+static size_t record_len(struct pconn *c, const uint8_t *hdr)
+{
+	size_t len = secchan_record_len(hdr);
+	if (len == 0)
+		broken(c, "sent a malformed record");
+	return len;
+}
+
+/* Open the records that have arrived whole in the input, while the output backlog allows. */
+static void open_records(struct pconn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	uint8_t hdr[SECCHAN_HEADER_LEN], *rec;
+	size_t len;
+	while (!c->dead && !pause_if_backlogged(c) &&
+	       evbuffer_copyout(in, hdr, sizeof hdr) == (ev_ssize_t)sizeof hdr) {
+		if ((len = record_len(c, hdr)) == 0 || evbuffer_get_length(in) < len)
+			return;
+		if ((rec = evbuffer_pullup(in, (ev_ssize_t)len)) == NULL) {
+			drop(c, "out of memory");
+			return;
+		}
+		if (!open_one(c, rec, len))
+			return;
+		evbuffer_drain(in, len);
+	}
+}
+
+/* The same over BUF's LEN bytes; return how many were consumed. */
+static size_t open_span(struct pconn *c, uint8_t *buf, size_t len)
+{
+	size_t off = 0, rl;
+	while (!c->dead && !pause_if_backlogged(c) && len - off >= SECCHAN_HEADER_LEN &&
+	       (rl = record_len(c, buf + off)) != 0 && len - off >= rl && open_one(c, buf + off, rl))
+		off += rl;
+	return off;
+}
+
+/* As read_direct: one large read, as the rate limits allow, into the node's scratch buffer
+ * after the partial record the input held; the records are opened there in place, and what
+ * is left (a partial record, or records held back by a backlog) goes back into the input. */
+static void read_sealed(struct pconn *c)
+{
+	struct pnet *n = c->n;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t keep = evbuffer_get_length(in);
+	ev_ssize_t allowed = bufferevent_get_max_to_read(c->bev);
+	if (keep > SECCHAN_RECORD_MAX + SECCHAN_OVERHEAD || allowed <= 0)
+		return;
+	if (allowed > (ev_ssize_t)(sizeof n->rbuf - keep))
+		allowed = (ev_ssize_t)(sizeof n->rbuf - keep);
+	evbuffer_remove(in, n->rbuf, keep);
+	ssize_t got;
+	do
+		got = read(bufferevent_getfd(c->bev), n->rbuf + keep, (size_t)allowed);
+	while (got < 0 && errno == EINTR);
+	size_t have = keep + (got > 0 ? (size_t)got : 0);
+	if (got > 0 && n->group)
+		bufferevent_rate_limit_group_decrement_read(n->group, got);
+	size_t used = got > 0 ? open_span(c, n->rbuf, have) : 0;
+	/* The input is empty now, and libevent freezes its end outside its own reads: put the
+	 * rest back at the front. */
+	if (!c->dead && evbuffer_prepend(in, n->rbuf + used, have - used) != 0)
+		drop(c, "out of memory");
+}
+
+static void sealed_read(struct pconn *c)
+{
+	if (!secchan_up(c->sc) && !handshake(c))
+		return;
+	open_records(c);
+	if (!c->dead && !c->paused)
+		read_sealed(c);
+	pause_if_backlogged(c);
+}
+
+static void sealed_send(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t *body,
+			size_t blen)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	while (hlen + blen > 0) {
+		size_t h = hlen < SECCHAN_RECORD_MAX ? hlen : SECCHAN_RECORD_MAX;
+		size_t b = blen < SECCHAN_RECORD_MAX - h ? blen : SECCHAN_RECORD_MAX - h;
+		struct evbuffer_iovec v;
+		if (evbuffer_reserve_space(out, (ev_ssize_t)(h + b + SECCHAN_OVERHEAD), &v, 1) != 1) {
+			/* The stream cannot skip a record: end the connection, from the loop. */
+			bufferevent_trigger_event(c->bev, BEV_EVENT_ERROR, BEV_TRIG_DEFER_CALLBACKS);
+			return;
+		}
+		secchan_seal(c->sc, head, h, body, b, v.iov_base);
+		v.iov_len = h + b + SECCHAN_OVERHEAD;
+		evbuffer_commit_space(out, &v, 1);
+		head += h;
+		hlen -= h;
+		body += b;
+		blen -= b;
+	}
+}
+
+static void deliver(struct pconn *c)
+{
+	if (c->sc)
+		open_records(c);
+	else
+		deliver_plain(c);
+}
+
+/* An open node's dialled connection: a keyed node answers its first frame with a notice. Return
+ * false if C was closed or must wait for more. */
+static bool sniff(struct pconn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t have = evbuffer_get_length(in);
+	const uint8_t *p = evbuffer_pullup(in, have < SECCHAN_MAGIC_LEN ? (ev_ssize_t)have
+									: SECCHAN_MAGIC_LEN);
+	uint8_t notice[SECCHAN_NOTICE_LEN];
+	secchan_notice(SECCHAN_NOTICE_NEED_KEY, notice);
+	if (p == NULL || (have < SECCHAN_MAGIC_LEN && memcmp(p, notice, have) == 0))
+		return false;
+	c->sniffed = true;
+	if (!secchan_is_handshake(p, have))
+		return true;
+	char a[ADDR_STR_MAX];
+	addr_format(&c->addr, a);
+	log_warn("peer %s: it uses a network key and this node none (this ring uses a network "
+		 "key): start it with --network-key", a);
+	drop(c, "the peer uses a network key (this ring uses a network key)");
+	return false;
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct pconn *c = arg;
 	(void)bev;
+	if (c->sc) {
+		sealed_read(c);
+		return;
+	}
 	if (c->owner == NULL && !route(c))
 		return;
-	if (c->owner != NULL)
-		deliver(c);
-	if (c->owner != NULL && !c->dead && !c->paused)
+	if (c->outgoing && !c->sniffed && !sniff(c))
+		return;
+	deliver_plain(c);
+	if (!c->dead && !c->paused)
 		read_direct(c);
 	pause_if_backlogged(c);
 }
@@ -282,6 +550,13 @@ static void set_nodelay(struct bufferevent *bev)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+static void arm_sweeper(struct pnet *n)
+{
+	static const struct timeval sweep = { .tv_sec = 1 };
+	if (!evtimer_pending(n->sweeper, NULL))
+		evtimer_add(n->sweeper, &sweep);
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct pconn *c = arg;
@@ -292,12 +567,25 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 			conn_gone(c, "cannot read from the connection");
 			return;
 		}
-		c->ops->up(c->owner, c);
+		if (c->sc == NULL) {
+			c->ops->up(c->owner, c);
+			return;
+		}
+		uint8_t hello[SECCHAN_HELLO_LEN];
+		secchan_hello(c->sc, hello);
+		evbuffer_add(bufferevent_get_output(bev), hello, sizeof hello);
+		arm_sweeper(c->n);
 		return;
 	}
 	const char *why = (what & BEV_EVENT_TIMEOUT) ? "timed out"
 			  : (what & BEV_EVENT_EOF)   ? "closed by the peer"
 						     : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+	if (c->sc && !secchan_up(c->sc) && c->outgoing && (what & BEV_EVENT_EOF)) {
+		char a[ADDR_STR_MAX];
+		addr_format(&c->addr, a);
+		why = "closed by the peer in the network-key handshake (another network key?)";
+		log_warn("peer %s: %s", a, why);
+	}
 	conn_gone(c, why);
 }
 
@@ -337,6 +625,13 @@ static struct pconn *oldest_pending(const struct pnet *n, const uint8_t *key, un
 			(*count)++;
 		}
 	return found;
+}
+
+/* Whether C has yet to prove itself: an inbound connection not yet routed by its first frame, or
+ * one of a private ring whose channel is not up. */
+static bool in_handshake(const struct pconn *c)
+{
+	return (!c->outgoing && c->owner == NULL) || (c->sc && !secchan_up(c->sc));
 }
 
 static void evict(struct pconn *c, const char *why)
@@ -386,29 +681,49 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (struct pconn *c = n->conns, *next; c; c = next) {
 		next = c->next;
-		if (c->outgoing || c->owner != NULL)
+		if (!in_handshake(c))
 			continue;
-		if (now - c->born_us >= (uint64_t)HANDSHAKE_DEADLINE_S * 1000000)
-			evict(c, "no handshake in time");
-		else
+		if (now - c->born_us < (uint64_t)HANDSHAKE_DEADLINE_S * 1000000)
 			waiting = true;
+		else if (c->outgoing) {
+			/* Its owner hears of it and may close others: walk the list afresh. */
+			drop(c, "no network-key handshake in time");
+			waiting = true;
+			break;
+		} else
+			evict(c, "no handshake in time");
 	}
 	if (waiting)
 		evtimer_add(n->sweeper, &sweep);
 }
 
+/* Give C its channel in a private ring. Return 0, or -1 on no memory. */
+static int seal_conn(struct pconn *c)
+{
+	uint8_t seed[SECCHAN_SEED_LEN];
+	if (c->n->seal == NULL)
+		return 0;
+	randombytes_buf(seed, sizeof seed);
+	c->sc = secchan_new(c->n->seal, c->outgoing, seed);
+	sodium_memzero(seed, sizeof seed);
+	return c->sc ? 0 : -1;
+}
+
 void pnet_accept(void *arg, struct bufferevent *bev, const struct dht_addr *peer)
 {
 	struct pnet *n = arg;
-	static const struct timeval sweep = { .tv_sec = 1 };
 	struct pconn *c = admit(n, peer) == 0 ? conn_new(n, bev, peer) : NULL;
 	if (c == NULL) {
 		bufferevent_free(bev);
 		return;
 	}
+	if (seal_conn(c) != 0) {
+		conns_del(n, c);
+		conn_free(c);
+		return;
+	}
 	set_nodelay(bev);
-	if (!evtimer_pending(n->sweeper, NULL))
-		evtimer_add(n->sweeper, &sweep);
+	arm_sweeper(n);
 	if (bufferevent_enable(bev, EV_READ | EV_WRITE) != 0) {
 		conn_gone(c, "cannot read from the connection");
 		return;
@@ -464,7 +779,8 @@ struct pconn *pconn_connect(struct pnet *n, const struct dht_addr *to,
 	c->owner = owner;
 	c->outgoing = true;
 	bufferevent_set_timeouts(bev, NULL, &connect);
-	if (bufferevent_socket_connect(bev, (struct sockaddr *)&ss, (int)sl) != 0) {
+	if (seal_conn(c) != 0 ||
+	    bufferevent_socket_connect(bev, (struct sockaddr *)&ss, (int)sl) != 0) {
 		conns_del(n, c);
 		conn_free(c);
 		return NULL;
@@ -477,6 +793,10 @@ void pconn_send(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t
 {
 	if (c->dead)
 		return;
+	if (c->sc) {
+		sealed_send(c, head, hlen, body, blen);
+		return;
+	}
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	evbuffer_add(out, head, hlen);
 	if (blen > 0)
@@ -487,7 +807,10 @@ void pconn_send_ref(struct pconn *c, const uint8_t *head, size_t hlen, const uin
 		    size_t blen, void (*release)(const void *body, size_t blen, void *arg),
 		    void *arg)
 {
-	if (c->dead) {
+	if (c->dead || c->sc) {
+		/* Sealing copies BODY into the record: it is free to go at once. */
+		if (!c->dead)
+			sealed_send(c, head, hlen, body, blen);
 		release(body, blen, arg);
 		return;
 	}
@@ -510,6 +833,11 @@ void pconn_peer_key(void *arg, void *conn, uint8_t key[SESSION_KEY_LEN])
 	(void)arg;
 	memset(key, 0, SESSION_KEY_LEN);
 	memcpy(key, c->key, ADDR_KEY_LEN < SESSION_KEY_LEN ? ADDR_KEY_LEN : SESSION_KEY_LEN);
+}
+
+const uint8_t *pconn_peer_pubkey(const struct pconn *c)
+{
+	return c->sc ? secchan_peer_pk(c->sc) : NULL;
 }
 
 const struct dht_addr *pconn_addr(const struct pconn *c)
@@ -584,6 +912,19 @@ struct pnet *pnet_new(struct event_base *base, const struct pnet_config *cfg)
 	return n;
 }
 
+int pnet_seal(struct pnet *n, const struct netkey *key, const uint8_t pk[SECCHAN_PK_LEN],
+	      const uint8_t sk[SECCHAN_SK_LEN])
+{
+	n->seal = sodium_malloc(sizeof *n->seal);
+	if (n->seal == NULL)
+		return -1;
+	netkey_derive(key, NETKEY_STREAM, n->seal->stream_key, sizeof n->seal->stream_key);
+	memcpy(n->seal->pk, pk, SECCHAN_PK_LEN);
+	memcpy(n->seal->sk, sk, SECCHAN_SK_LEN);
+	n->seal->aes = crypto_aead_aes256gcm_is_available() != 0;
+	return 0;
+}
+
 void pnet_free(struct pnet *n)
 {
 	if (n == NULL)
@@ -602,5 +943,7 @@ void pnet_free(struct pnet *n)
 		event_free(n->reaper);
 	if (n->sweeper)
 		event_free(n->sweeper);
+	if (n->seal)
+		sodium_free(n->seal);
 	free(n);
 }

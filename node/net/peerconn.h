@@ -16,6 +16,8 @@
 #include <stdint.h>
 
 #include "dht/msg.h"
+#include "node/net/netkey.h"
+#include "node/net/secchan.h"
 #include "transfer/session.h"
 #include "transfer/wire.h"
 
@@ -52,6 +54,13 @@ struct pnet *pnet_new(struct event_base *base, const struct pnet_config *cfg);
 /* Close every connection without calling owners back. Accepts NULL. */
 void pnet_free(struct pnet *n);
 
+/* Make N a private ring's: every connection, dialled or accepted, first runs the network-key
+ * handshake under KEY's stream subkey, proving this node's identity PK/SK, and is encrypted
+ * after it (node/net/secchan.h); a peer without the key is closed before any frame flows. Call
+ * before any connection. Return 0, or -1 on no memory. */
+int pnet_seal(struct pnet *n, const struct netkey *key, const uint8_t pk[SECCHAN_PK_LEN],
+	      const uint8_t sk[SECCHAN_SK_LEN]);
+
 /* Take an inbound connection (a listener_take_fn): BEV may already hold bytes. */
 void pnet_accept(void *n, struct bufferevent *bev, const struct dht_addr *peer);
 
@@ -75,6 +84,9 @@ const struct dht_addr *pconn_addr(const struct pconn *c);
  * behind C (addr_host_key), so that bans hold whatever peer id a host claims. */
 void pconn_peer_key(void *arg, void *conn, uint8_t key[SESSION_KEY_LEN]);
 bool pconn_outgoing(const struct pconn *c);
+/* The Ed25519 key the peer proved in the network-key handshake (SECCHAN_PK_LEN bytes, valid
+ * while C is), or NULL in an open ring. */
+const uint8_t *pconn_peer_pubkey(const struct pconn *c);
 /* The owner's number for C (a session slot), -1 until set. */
 int pconn_slot(const struct pconn *c);
 void pconn_set_slot(struct pconn *c, int slot);

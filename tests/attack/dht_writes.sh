@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # (issue 10) Hostile writers: a process that never joined, at its own loopback address, tries to
-# overwrite another writer's value, delete or stretch values with REPLICATE, store past the
+# overwrite another writer's value (since issue 11 values are signed: it can only add its own
+# beside it, tests/attack/dht_values.sh), delete or stretch values with REPLICATE, store past the
 # 7-day TTL cap, wipe a content id's peer list with an empty PUT, put a third party's address in
 # a peer list, and write without proving its address. It is first shown to be served when it
 # writes its own keys honestly.
@@ -23,19 +24,23 @@ out=$(att "$(owner_of own-key)" put own-key mine)
 [ "$(ctl "$(addr_of 1)" get own-key)" = mine ] || fail "the honest put is not readable"
 
 note "a value written by a member is not replaced by another writer"
-ctl "$(addr_of 1)" put victim original >/dev/null || fail "put victim failed"
+W=$(ctl "$(addr_of 1)" --json put victim original | jget writer) || fail "put victim failed"
 owner=$(owner_of victim)
 out=$(att "$owner" put victim forged)
-[[ "$out" == "STORED another writer"* ]] || fail "an overwrite was answered '$out'"
-out=$(att "$owner" put victim "")
-[[ "$out" == "STORED another writer"* ]] || fail "an empty overwrite was answered '$out'"
+[ "$out" = "STORED ok" ] || fail "the attacker's own value was answered '$out'"
+out=$(att "$owner" --claim "$W" put victim forged)
+[[ "$out" == "STORED the value's signature"* ]] || fail "an overwrite was answered '$out'"
+out=$(att "$owner" --claim "$W" put victim "")
+[[ "$out" == "STORED the value's signature"* ]] || fail "an empty overwrite was answered '$out'"
+[ "$(ctl "$(addr_of 2)" get --writer "$W" victim)" = original ] || fail "the value changed"
 
 note "REPLICATE from a non-member neither deletes (ttl 1 ms) nor stores (49 days)"
 att "$owner" replicate victim forged 1 >/dev/null
 att "$owner" replicate stretched forever 4233600000 >/dev/null
 for n in "${NODES[@]}"; do att "$n" replicate victim forged 1 >/dev/null; done
 sleep 0.5
-[ "$(ctl "$(addr_of 2)" get victim)" = original ] || fail "REPLICATE changed another's value"
+[ "$(ctl "$(addr_of 2)" get --writer "$W" victim)" = original ] ||
+	fail "REPLICATE changed another's value"
 rc=0
 ctl "$(addr_of 2)" get stretched >/dev/null 2>&1 || rc=$?
 [ "$rc" = 1 ] || fail "a REPLICATE from a non-member was stored"
@@ -43,7 +48,7 @@ ctl "$(addr_of 2)" get stretched >/dev/null 2>&1 || rc=$?
 note "the TTL cap holds for a put asking 49 days"
 out=$(att "$(owner_of long-lived)" put long-lived v 4233600)
 [ "$out" = "STORED ok" ] || fail "put long-lived: $out"
-ttl=$(att "$(owner_of long-lived)" get long-lived | sed -n 's/^VALUE v ttl //p')
+ttl=$(att "$(owner_of long-lived)" get long-lived | sed -n 's/^VALUE v ttl \([0-9]*\) .*/\1/p')
 [ -n "$ttl" ] && [ "$ttl" -le 604800 ] || fail "a 49-day TTL was kept: ttl '$ttl'"
 
 note "an empty PUT leaves a content id's announcements alone"

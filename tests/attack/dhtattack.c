@@ -4,7 +4,9 @@
  * honest node would (it can: it receives where it sends from); --no-token makes it a sender that
  * never echoes a token, like one that spoofs its source. With --network-key it seals what it
  * sends and opens what it reads as a member of a private ring does (node/net/udp.c), so a test
- * can show a keyed node serves it with the key and not without. One line of output per answer. */
+ * can show a keyed node serves it with the key and not without. Its values are signed with a
+ * writer key of its own (from --writer-seed), or forged on request. One line of output per
+ * answer. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "dht/id.h"
+#include "dht/item.h"
 #include "dht/idproof.h"
 #include "dht/msg.h"
 #include "dht/types.h"
@@ -28,7 +31,7 @@
 struct att {
 	int fd;
 	struct dht_addr from, to;
-	uint8_t pk[DHT_SIGN_PK_LEN], sk[DHT_SIGN_SK_LEN]; /* what it proves with (issue 11) */
+	uint8_t node_pk[DHT_SIGN_PK_LEN], node_sk[DHT_SIGN_SK_LEN]; /* what it proves ids with */
 	unsigned bits;
 	struct dht_id id;
 	bool no_token, have_token;
@@ -37,6 +40,12 @@ struct att {
 	unsigned count; /* notices sent per run */
 	uint32_t txid;
 	size_t last_req, last_reply; /* bytes of the last request and answer */
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES]; /* our writer */
+	uint64_t seq;           /* of our values (0: the wall clock in microseconds) */
+	bool forge, claim;      /* spoil the signature; name CLAIM_PK as the writer */
+	uint8_t claim_pk[DHT_ITEM_PK_LEN];
+	bool has_cas;
+	uint64_t cas;
 	struct seal *seal;           /* --network-key, else NULL */
 	struct seal_to me;           /* the --from address as a seal names it */
 };
@@ -49,6 +58,12 @@ static void usage(FILE *f)
 	      "  --no-token      never echo a token (a sender that cannot receive)\n"
 	      "  --timeout-ms T  wait this long for each answer (default 1000)\n"
 	      "  --count N       send a notice N times (default 1)\n"
+	      "  --writer-seed S sign values with the key derived from the text S (default:\n"
+	      "                  from --from)\n"
+	      "  --seq N         the values' sequence number (default: the clock, in us)\n"
+	      "  --forge         spoil the values' signatures\n"
+	      "  --claim HEX     name another writer's public key in the values (signed by ours)\n"
+	      "  --cas N         puts expect the writer's value there to have seq N\n"
 	      "  --network-key F seal and open datagrams with the key in file F\n"
 	      "  --grind LO:HI   use a key whose id (its hash) lies in (LO, HI), as an honest\n"
 	      "                  node may; else the key is random and proves no chosen id\n"
@@ -56,7 +71,14 @@ static void usage(FILE *f)
 	      "  ping | neigh | join              a request; prints the answer\n"
 	      "  notify | leave                   a notice (no answer)\n"
 	      "  put KEY VALUE [TTL_S]            prints STORED <status>\n"
-	      "  get KEY                          prints VALUE <text> or the status\n"
+	      "  delete KEY                       a signed tombstone; prints STORED <status>\n"
+	      "  get KEY [INDEX]                  prints VALUE <text> ttl N seq N writer HEX\n"
+	      "                                   or the status\n"
+	      "  capture KEY FILE                 saves the first value under KEY (as the\n"
+	      "                                   owner sent it) to FILE\n"
+	      "  replay KEY FILE                  puts the value FILE holds, as it was\n"
+	      "  replay-push KEY FILE             the same as a REPLICATE notice\n"
+	      "  pk                               prints our writer's public key\n"
 	      "  announce KEY IP:PORT [TTL_S]     prints STORED <status>\n"
 	      "  peers KEY                        prints PEERS and the addresses\n"
 	      "  replicate KEY VALUE TTL_MS       a notice carrying one value\n"
@@ -198,6 +220,15 @@ static void notice(struct att *a, struct dht_msg *m)
 	puts("sent");
 }
 
+static void print_value(const struct dht_msg *m)
+{
+	const struct dht_item *it = &m->u.value.item;
+	char pk[2 * DHT_ITEM_PK_LEN + 1];
+	sodium_bin2hex(pk, sizeof pk, it->pk, DHT_ITEM_PK_LEN);
+	printf("VALUE %.*s ttl %u seq %llu writer %s\n", (int)it->vlen, (const char *)it->value,
+	       m->u.value.ttl_s, (unsigned long long)it->seq, pk);
+}
+
 static void print_answer(const struct att *a, const struct dht_msg *m)
 {
 	char s[ADDR_STR_MAX];
@@ -207,8 +238,7 @@ static void print_answer(const struct att *a, const struct dht_msg *m)
 		break;
 	case DHT_VALUE:
 		if (m->u.value.status == DHT_OK)
-			printf("VALUE %.*s ttl %u\n", (int)m->u.value.vlen,
-			       (const char *)m->u.value.value, m->u.value.ttl_s);
+			print_value(m);
 		else
 			printf("VALUE %s\n", dht_status_str(m->u.value.status));
 		break;
@@ -237,6 +267,35 @@ static void key_of(const struct att *a, const char *name, struct dht_id *out)
 	id_from_key(out, name, strlen(name), a->bits);
 }
 
+/* Our value VALUE under KEY into *IT (VALUE stays the caller's), signed as the options say. */
+static void make_item(const struct att *a, const struct dht_id *key, const char *value,
+		      uint8_t flags, struct dht_item *it)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	memset(it, 0, sizeof *it);
+	it->flags = flags;
+	it->value = (const uint8_t *)value;
+	it->vlen = (uint16_t)strlen(value);
+	it->seq = a->seq ? a->seq
+			 : (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	item_sign(it, key, a->sk);
+	if (a->claim)
+		memcpy(it->pk, a->claim_pk, DHT_ITEM_PK_LEN);
+	if (a->forge)
+		it->sig[0] ^= 1;
+}
+
+static void make_put(const struct att *a, const char *key, const char *value, uint8_t flags,
+		     struct dht_msg *m)
+{
+	m->type = DHT_PUT;
+	key_of(a, key, &m->u.put.key);
+	make_item(a, &m->u.put.key, value, flags, &m->u.put.item);
+	m->u.put.has_cas = a->has_cas;
+	m->u.put.cas = a->cas;
+}
+
 /* Build the request for COMMAND ARGV into *M; return false if COMMAND is no request. */
 static bool build(struct att *a, int argc, char **argv, struct dht_msg *m)
 {
@@ -245,14 +304,14 @@ static bool build(struct att *a, int argc, char **argv, struct dht_msg *m)
 	if (strcmp(c, "ping") == 0 || strcmp(c, "neigh") == 0 || strcmp(c, "join") == 0) {
 		m->type = c[0] == 'p' ? DHT_PING : c[0] == 'n' ? DHT_GET_NEIGH : DHT_JOIN;
 	} else if (strcmp(c, "put") == 0 && argc >= 3) {
-		m->type = DHT_PUT;
-		key_of(a, argv[1], &m->u.put.key);
-		m->u.put.vlen = (uint16_t)strlen(argv[2]);
-		m->u.put.value = (const uint8_t *)argv[2];
+		make_put(a, argv[1], argv[2], 0, m);
 		m->u.put.ttl_s = argc >= 4 ? (uint32_t)strtoul(argv[3], NULL, 10) : 0;
+	} else if (strcmp(c, "delete") == 0 && argc >= 2) {
+		make_put(a, argv[1], "", DHT_ITEM_TOMBSTONE, m);
 	} else if (strcmp(c, "get") == 0 && argc >= 2) {
 		m->type = DHT_GET;
 		key_of(a, argv[1], &m->u.get.key);
+		m->u.get.index = argc >= 3 ? (uint8_t)strtoul(argv[2], NULL, 10) : 0;
 	} else if (strcmp(c, "announce") == 0 && argc >= 3) {
 		m->type = DHT_ANNOUNCE;
 		key_of(a, argv[1], &m->u.announce.key);
@@ -301,8 +360,7 @@ static int run_notice(struct att *a, int argc, char **argv)
 		m.u.repl.n = 1;
 		key_of(a, argv[1], &m.u.repl.e[0].key);
 		m.u.repl.e[0].kind = DHT_ENTRY_VALUE;
-		m.u.repl.e[0].vlen = (uint16_t)strlen(argv[2]);
-		m.u.repl.e[0].value = (const uint8_t *)argv[2];
+		make_item(a, &m.u.repl.e[0].key, argv[2], 0, &m.u.repl.e[0].item);
 		m.u.repl.e[0].ttl_ms = (uint32_t)strtoul(argv[3], NULL, 10);
 	} else {
 		m.type = strcmp(argv[0], "notify") == 0 ? DHT_NOTIFY : DHT_LEAVE;
@@ -344,8 +402,7 @@ static int run_collide(struct att *a, int argc, char **argv)
 		for (int b = 0; b < 4; b++)
 			m.u.put.key.b[2 + b] = (uint8_t)(i >> (8 * b));
 		m.u.put.ttl_s = 60;
-		m.u.put.value = (const uint8_t *)"c";
-		m.u.put.vlen = 1;
+		make_item(a, &m.u.put.key, "c", 0, &m.u.put.item);
 		ok += request(a, &m, &out, buf) && out.type == DHT_STORED &&
 		      out.u.stored.status == DHT_OK;
 	}
@@ -406,6 +463,82 @@ static int run_size(struct att *a, int argc, char **argv)
 	return 0;
 }
 
+/* capture KEY FILE: the owner's first value under KEY, as the datagram it came in. */
+static int run_capture(struct att *a, int argc, char **argv)
+{
+	struct dht_msg m, out;
+	uint8_t buf[DHT_MSG_MAX];
+	char *get[] = { "get", argc >= 3 ? argv[1] : "" };
+	if (argc < 3 || !build(a, 2, get, &m))
+		return usage(stderr), 2;
+	if (!request(a, &m, &out, buf) || out.type != DHT_VALUE || out.u.value.status != DHT_OK)
+		return puts("NOT CAPTURED"), 1;
+	FILE *f = fopen(argv[2], "wb");
+	if (f == NULL || fwrite(buf, 1, a->last_reply, f) != a->last_reply || fclose(f) != 0)
+		return perror(argv[2]), 2;
+	print_value(&out);
+	return 0;
+}
+
+/* replay KEY FILE, replay-push KEY FILE: send the value a capture saved, unchanged. */
+static int run_replay(struct att *a, int argc, char **argv)
+{
+	uint8_t saved[DHT_MSG_MAX], buf[DHT_MSG_MAX];
+	struct dht_msg cap, m, out;
+	FILE *f = argc >= 3 ? fopen(argv[2], "rb") : NULL;
+	size_t len = f ? fread(saved, 1, sizeof saved, f) : 0;
+	if (f)
+		fclose(f);
+	if (len == 0 || dht_msg_decode(&cap, saved, len, a->bits) != DHT_DECODE_OK ||
+	    cap.type != DHT_VALUE || cap.u.value.status != DHT_OK)
+		return fprintf(stderr, "dhtattack: no captured value in that file\n"), 2;
+	memset(&m, 0, sizeof m);
+	if (strcmp(argv[0], "replay-push") == 0) {
+		m.type = DHT_REPLICATE;
+		m.u.repl.n = 1;
+		key_of(a, argv[1], &m.u.repl.e[0].key);
+		m.u.repl.e[0].kind = DHT_ENTRY_VALUE;
+		m.u.repl.e[0].ttl_ms = 3600 * 1000;
+		m.u.repl.e[0].item = cap.u.value.item;
+		notice(a, &m);
+		return 0;
+	}
+	m.type = DHT_PUT;
+	key_of(a, argv[1], &m.u.put.key);
+	m.u.put.item = cap.u.value.item;
+	if (!request(a, &m, &out, buf))
+		return puts("TIMEOUT"), 1;
+	print_answer(a, &out);
+	return 0;
+}
+
+/* The options about our values; -1 if C is none of them or its argument is bad. */
+static int parse_writer_opt(struct att *a, int c, const char **seed)
+{
+	size_t got = 0;
+	switch (c) {
+	case 'W':
+		*seed = optarg;
+		return 0;
+	case 's':
+		a->seq = strtoull(optarg, NULL, 10);
+		return 0;
+	case 'F':
+		a->forge = true;
+		return 0;
+	case 'a':
+		a->has_cas = true;
+		a->cas = strtoull(optarg, NULL, 10);
+		return 0;
+	case 'C':
+		a->claim = true;
+		return sodium_hex2bin(a->claim_pk, DHT_ITEM_PK_LEN, optarg, strlen(optarg), NULL,
+				      &got, NULL) == 0 && got == DHT_ITEM_PK_LEN ? 0 : -1;
+	default:
+		return -1;
+	}
+}
+
 /* Answer a PROVE from FROM with our key's signature over the claim it names. */
 static void prove(struct att *a, const struct dht_msg *m, const struct dht_addr *from)
 {
@@ -416,8 +549,8 @@ static void prove(struct att *a, const struct dht_msg *m, const struct dht_addr 
 	memset(&p, 0, sizeof p);
 	p.type = DHT_PROOF;
 	p.txid = m->txid;
-	memcpy(p.u.proof.pk, a->pk, sizeof p.u.proof.pk);
-	if (idproof_sign(&c, a->sk, p.u.proof.sig) == 0)
+	memcpy(p.u.proof.pk, a->node_pk, sizeof p.u.proof.pk);
+	if (idproof_sign(&c, a->node_sk, p.u.proof.sig) == 0)
 		send_to(a, from, &p, false);
 }
 
@@ -490,8 +623,8 @@ static int grind(struct att *a, const char *range)
 	if (id_from_hex(&lo, lo_hex, a->bits) != 0 || id_from_hex(&hi, colon + 1, a->bits) != 0)
 		return -1;
 	for (long tries = 0; tries < (1L << 24); tries++) {
-		crypto_sign_keypair(a->pk, a->sk);
-		id_from_key(&a->id, a->pk, sizeof a->pk, a->bits);
+		crypto_sign_keypair(a->node_pk, a->node_sk);
+		id_from_key(&a->id, a->node_pk, sizeof a->node_pk, a->bits);
 		if (id_in_oo(&a->id, &lo, &hi))
 			return 0;
 	}
@@ -516,6 +649,18 @@ static int start_sealing(struct att *a, const char *file, const struct dht_addr 
 	return a->seal != NULL ? 0 : -1;
 }
 
+/* Our writer key: derived from the text SEED, or from the --from address in ARGV. */
+static void writer_key(struct att *a, const char *seed, int argc, char **argv)
+{
+	uint8_t s[crypto_sign_SEEDBYTES];
+	const char *text = seed ? seed : argv[0];
+	for (int k = 1; seed == NULL && k < argc; k++)
+		if (strcmp(argv[k], "--from") == 0 && k + 1 < argc)
+			text = argv[k + 1];
+	crypto_generichash(s, sizeof s, (const uint8_t *)text, strlen(text), NULL, 0);
+	crypto_sign_seed_keypair(a->pk, a->sk, s);
+}
+
 static int parse_args(struct att *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -524,9 +669,11 @@ static int parse_args(struct att *a, int argc, char **argv)
 		{ "no-token", no_argument, NULL, 'n' }, { "count", required_argument, NULL, 'c' },
 		{ "timeout-ms", required_argument, NULL, 'w' }, { "help", no_argument, NULL, 'h' },
 		{ "network-key", required_argument, NULL, 'k' }, { "grind", required_argument, NULL, 'g' },
-		{ 0, 0, 0, 0 } };
+		{ "writer-seed", required_argument, NULL, 'W' }, { "seq", required_argument, NULL, 's' },
+		{ "forge", no_argument, NULL, 'F' }, { "claim", required_argument, NULL, 'C' },
+		{ "cas", required_argument, NULL, 'a' }, { 0, 0, 0, 0 } };
 	struct dht_addr from = { 0 };
-	const char *id_hex = NULL, *key_file = NULL, *range = NULL;
+	const char *id_hex = NULL, *key_file = NULL, *seed = NULL, *range = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c == 'f' && addr_parse(optarg, &from) == 0)
@@ -549,9 +696,10 @@ static int parse_args(struct att *a, int argc, char **argv)
 			range = optarg;
 		else if (c == 'h')
 			usage(stdout), exit(0);
-		else
+		else if (parse_writer_opt(a, c, &seed) != 0)
 			return -1;
 	}
+	writer_key(a, seed, argc, argv);
 	if (from.family == 0 || a->to.family == 0 || !id_bits_valid(a->bits) || optind >= argc)
 		return -1;
 	if (id_hex && id_from_hex(&a->id, id_hex, a->bits) != 0)
@@ -560,7 +708,7 @@ static int parse_args(struct att *a, int argc, char **argv)
 		id_from_u64(&a->id, (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid(), a->bits);
 	if (sodium_init() < 0)
 		exit(2);
-	crypto_sign_keypair(a->pk, a->sk);
+	crypto_sign_keypair(a->node_pk, a->node_sk);
 	if (range != NULL && grind(a, range) != 0)
 		return -1;
 	a->from = from;
@@ -592,6 +740,15 @@ int main(int argc, char **argv)
 		return run_collide(&a, ac, av);
 	if (strcmp(av[0], "size") == 0)
 		return run_size(&a, ac, av);
+	if (strcmp(av[0], "capture") == 0)
+		return run_capture(&a, ac, av);
+	if (strcmp(av[0], "replay") == 0 || strcmp(av[0], "replay-push") == 0)
+		return run_replay(&a, ac, av);
+	if (strcmp(av[0], "pk") == 0) {
+		char hex[2 * DHT_ITEM_PK_LEN + 1];
+		puts(sodium_bin2hex(hex, sizeof hex, a.pk, DHT_ITEM_PK_LEN));
+		return 0;
+	}
 	if (strcmp(av[0], "claim") == 0)
 		return run_claim(&a, ac, av);
 	return run_request(&a, ac, av);

@@ -1,6 +1,7 @@
 /* find_runs: does a capture of traffic hold any of a file's bytes, or given strings, in clear?
  * Usage: find_runs CAPTURE FILE [TEXT...]. Exit 1, naming the first find, if CAPTURE holds a run
- * of 64 bytes of FILE (anywhere in FILE) or any TEXT; 0 if none; 2 on a usage or read error.
+ * of 64 bytes of FILE (anywhere in FILE) or any TEXT (hex:DIGITS stands for those bytes, for an
+ * id in binary); 0 if none; 2 on a usage or read error.
  * Any 64-byte run of FILE holds a whole 32-byte block at an offset that is a multiple of 32, so
  * the blocks are indexed in a hash table and every 32-byte window of the capture (a rolling hash)
  * is looked up: linear in both sizes. */
@@ -96,6 +97,21 @@ static long find_block(const struct blob *cap, const struct index *x)
 	}
 }
 
+/* TEXT as bytes into OUT (at most CAP): itself, or the bytes of hex:DIGITS. Return the length. */
+static size_t needle(const char *text, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	unsigned byte;
+	if (strncmp(text, "hex:", 4) != 0) {
+		n = strlen(text) < cap ? strlen(text) : cap;
+		memcpy(out, text, n);
+		return n;
+	}
+	for (text += 4; n < cap && sscanf(text, "%2x", &byte) == 1; text += 2)
+		out[n++] = (uint8_t)byte;
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	struct blob cap, file;
@@ -113,10 +129,13 @@ int main(int argc, char **argv)
 		printf("bytes of %s in clear at offset %ld of %s\n", argv[2], at, argv[1]);
 		return 1;
 	}
-	for (int i = 3; i < argc; i++)
-		if (strlen(argv[i]) > 0 && memmem(cap.b, cap.n, argv[i], strlen(argv[i])) != NULL) {
+	for (int i = 3; i < argc; i++) {
+		uint8_t n[256];
+		size_t len = needle(argv[i], n, sizeof n);
+		if (len > 0 && memmem(cap.b, cap.n, n, len) != NULL) {
 			printf("'%s' in clear in %s\n", argv[i], argv[1]);
 			return 1;
 		}
+	}
 	return 0;
 }

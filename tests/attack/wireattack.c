@@ -12,6 +12,10 @@
  *   cid       prints the content id of a one-file manifest named --name.
  *   serve     dials a node fetching that content id and serves it that manifest; prints
  *             "served N open M" after --seconds (N: manifest pieces asked for).
+ *   probe     an outsider of a private ring: with --hello, first the network-key handshake's
+ *             hello under a key of its own (node/net/secchan.h); then, regardless, the
+ *             HANDSHAKE and a MANIFEST_REQ in the clear. Reads for --seconds or until closed;
+ *             prints "received N closed 0|1" and the bytes received, in hex, on a second line.
  * Every socket is bound to --from, so that the node sees the attacker's own address. */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
@@ -27,6 +31,7 @@
 #include <unistd.h>
 
 #include "node/net/addr.h"
+#include "node/net/secchan.h"
 #include "transfer/manifest.h"
 #include "transfer/wire.h"
 
@@ -40,7 +45,7 @@ struct opts {
 	uint8_t peer_id[WIRE_PEER_ID_LEN];
 	unsigned count, bits;
 	double seconds, interval;
-	bool read;
+	bool read, hello;
 };
 
 struct conn {
@@ -371,6 +376,52 @@ static int mode_serve(struct opts *o, struct conn *c)
 	return 0;
 }
 
+/* A hello under a network key nobody else holds, with a node key of its own. */
+static void outsider_hello(uint8_t out[SECCHAN_HELLO_LEN])
+{
+	static struct secchan_config cfg;
+	uint8_t seed[SECCHAN_SEED_LEN];
+	randombytes_buf(cfg.stream_key, sizeof cfg.stream_key);
+	crypto_sign_keypair(cfg.pk, cfg.sk);
+	randombytes_buf(seed, sizeof seed);
+	struct secchan *s = secchan_new(&cfg, true, seed);
+	if (s == NULL)
+		die("out of memory");
+	secchan_hello(s, out);
+	secchan_free(s);
+}
+
+static int mode_probe(const struct opts *o)
+{
+	static struct conn c;
+	uint8_t buf[256], hello[SECCHAN_HELLO_LEN];
+	size_t len = handshake(o, 0, buf, sizeof buf);
+	struct bwriter w;
+	if ((c.fd = dial(o)) < 0)
+		die("cannot connect");
+	if (o->hello) {
+		outsider_hello(hello);
+		send_all(c.fd, hello, sizeof hello);
+	}
+	bw_init(&w, buf + len, sizeof buf - len);
+	wire_put_piece_index(&w, WIRE_MANIFEST_REQ, 0);
+	send_all(c.fd, buf, len + w.len);
+	double end = now_s() + o->seconds;
+	while (now_s() < end && !c.closed && c.inlen < sizeof c.in) {
+		struct pollfd pf = { .fd = c.fd, .events = POLLIN };
+		(void)poll(&pf, 1, 100);
+		ssize_t r = recv(c.fd, c.in + c.inlen, sizeof c.in - c.inlen, MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+			c.closed = true;
+		c.inlen += r > 0 ? (size_t)r : 0;
+	}
+	printf("received %zu closed %d\n", c.inlen, c.closed);
+	for (size_t i = 0; i < c.inlen; i++)
+		printf("%02x", c.in[i]);
+	printf("\n");
+	return 0;
+}
+
 static int mode_cid(const struct opts *o)
 {
 	size_t len;
@@ -408,7 +459,8 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "peer-id", required_argument, NULL, 'p' }, { "name", required_argument, NULL, 'N' },
-		{ "read", no_argument, NULL, 'r' }, { NULL, 0, NULL, 0 },
+		{ "read", no_argument, NULL, 'r' }, { "hello", no_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 	randombytes_buf(o->peer_id, sizeof o->peer_id);
@@ -425,6 +477,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'p': parse_hex(optarg, o->peer_id, sizeof o->peer_id); break;
 		case 'N': o->name = optarg; break;
 		case 'r': o->read = true; break;
+		case 'H': o->hello = true; break;
 		default: die("usage: see the comment at the top of tests/attack/wireattack.c");
 		}
 	}
@@ -454,6 +507,8 @@ int main(int argc, char **argv)
 		return mode_trickle(&o, cs);
 	if (strcmp(o.mode, "idle") == 0)
 		return mode_idle(&o, cs);
+	if (strcmp(o.mode, "probe") == 0)
+		return mode_probe(&o);
 	if (strcmp(o.mode, "serve") == 0 && o.name)
 		return mode_serve(&o, cs);
 	die("unknown --mode, or --name missing");

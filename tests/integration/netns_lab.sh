@@ -5,7 +5,10 @@
 # kernel, not the node, held the rates back); mixed rates with 1% loss verify too. Nothing is
 # left after a run, after SIGINT (exit 130), and after SIGKILL the next run removes what the
 # killed one left. A ring of 6 started at once without --join finds itself (discovery) and is
-# one consistent ring; a node started later joins in under 3 s; put/get, crash, partition.
+# one consistent ring; a node started later joins in under 3 s; put/get, crash, partition; a
+# second ring founded next to it (--new-ring, keys put there) is found by the discovery beacons
+# and merged: one ring, and its keys readable through every host; so are two rings founded by
+# discovery on the two sides of a split, once it heals (issue 12).
 # --delay-ms says so where the kernel has no netem. Skipped (77) where namespaces cannot be made.
 # Checked before anything is set up, so that a skip leaves nothing behind.
 probe=netlabprobe$$
@@ -74,7 +77,7 @@ wait_until 20 "the hosts" grep -q hosts "$PROCS_DIR/ring.out"
 [ "$(grep hosts "$PROCS_DIR/ring.out" | jget 'hosts.*.running' | tr '\n' ' ')" = "true true false " ] ||
 	fail "a spare host runs a node: $(cat "$PROCS_DIR/ring.out")"
 printf '%s\n' 'start 2' 'wait-ring 3' >&3
-wait_until 90 "the spare's node" grep -q '"members":3}' "$PROCS_DIR/ring.out" ||
+wait_until 90 "the spare's node" grep -q '"members":3[,}]' "$PROCS_DIR/ring.out" ||
 	fail "the spare did not join the ring: $(cat "$PROCS_DIR/ring.out")"
 kill -9 "$labpid"
 wait "$labpid" 2>/dev/null || true
@@ -98,20 +101,35 @@ exec 3>&-
 [ "$(ns_of "$labpid")" -eq 0 ] || fail "SIGINT left namespaces"
 clean "after SIGINT"
 
-note "6 nodes at once without --join: one ring by discovery; a later node, put/get, crash"
+note "6 nodes at once without --join: one ring by discovery; a later node, put/get, crash;"
+note "a second ring (--new-ring) with keys of its own merges into it"
 out=$(printf '%s\n' 'start 6' 'put 0 colour blue' 'get 5 colour' 'crash 2' 'wait-ring 6' \
-	'partition 0,1,3 4,5,6' 'down 1' 'up 1' 'heal' 'quit' |
-	"${lab[@]}" ring --netns --nodes 6 --discover --spare 1) || fail "the ring failed: $out"
+	'partition 0,1,3 4,5,6' 'down 1' 'up 1' 'heal' 'found 7' 'put-keys 7 apart 8' \
+	'wait-ring 7' 'wait-keys apart 8' 'quit' |
+	"${lab[@]}" ring --netns --nodes 6 --discover --spare 2) || fail "the ring failed: $out"
 mapfile -t line <<<"$out"
-[ "${#line[@]}" -eq 10 ] || fail "want 10 answer lines: $out"
+[ "${#line[@]}" -eq 14 ] || fail "want 14 answer lines: $out"
 [ "$(jget members <<<"${line[0]}")" = 6 ] || fail "not one ring of 6: ${line[0]}"
 awk -v t="$(jget joined_s <<<"${line[1]}")" 'BEGIN { exit !(t > 0 && t < 3) }' ||
 	fail "the later node did not find the ring in under 3 s: ${line[1]}"
 [ "$(jget value <<<"${line[3]}")" = blue ] || fail "get through another host: ${line[3]}"
-for i in 4 5 6 7 8 9; do
+for i in 4 5 6 7 8 9 10 11 12 13; do
 	[ "$(jget ok <<<"${line[$i]}")" = true ] || fail "command $i: ${line[$i]}"
 done
+[ "$(jget members <<<"${line[12]}")" = 7 ] || fail "the second ring did not merge: ${line[12]}"
 clean "after the ring"
+
+note "two groups started without --join on the two sides of a split found two rings; healed, one"
+out=$(printf '%s\n' 'partition 0,1,2 3,4,5' 'start 3' 'start 4' 'start 5' 'put-keys 4 sideb 5' \
+	'put-keys 1 sidea 5' 'heal' 'wait-ring 6' 'wait-keys sidea 5' 'wait-keys sideb 5' 'quit' |
+	"${lab[@]}" ring --netns --nodes 3 --discover --spare 3) || fail "the two rings failed: $out"
+mapfile -t line <<<"$out"
+[ "${#line[@]}" -eq 11 ] || fail "want 11 answer lines: $out"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	[ "$(jget ok <<<"${line[$i]}")" = true ] || fail "two rings, command $i: ${line[$i]}"
+done
+[ "$(jget members <<<"${line[8]}")" = 6 ] || fail "the rings founded apart did not merge: ${line[8]}"
+clean "after the two rings"
 
 note "--delay-ms: exit 2 naming netem where the kernel lacks it, else a verified run"
 rc=0

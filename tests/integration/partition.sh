@@ -3,7 +3,8 @@
 # thirds + one third by nftables rules on lo for PART_SPLIT seconds (default 20); each side
 # repairs into a ring of its own and takes puts. Once the rules go, the nodes must form one
 # consistent ring within 30 s, and every key put before or during the split must be readable
-# through every node. Needs root and nft: skips (exit 77) without them.
+# through every node; a key one writer wrote on both sides holds the higher seq (the later write)
+# everywhere. Needs root and nft: skips (exit 77) without them.
 # tools/bench-partition runs it at 24 nodes and 60 s and prints the figures.
 SLOT=49
 N=${PART_NODES:-12}
@@ -84,6 +85,12 @@ note "split for $((SECONDS - split_at)) s; putting on both sides"
 	fail "puts on side A failed"
 "$KVLOAD_BIN" --nodes "$(nodes_file b "${side_b[@]}")" --keys 30 --prefix sideb put >/dev/null ||
 	fail "puts on side B failed"
+"$DHTCTL_BIN" --node "${side_a[0]}" writerkey "$PROCS_DIR/writer.key" >"$PROCS_DIR/writer.pk" ||
+	fail "writerkey failed"
+for side in "${side_a[0]}" "${side_b[0]}"; do
+	"$DHTCTL_BIN" --node "$side" put --key-file "$PROCS_DIR/writer.key" both "from $side" \
+		>/dev/null || fail "put on both sides failed at $side"
+done
 left=$((SPLIT - (SECONDS - split_at)))
 [ "$left" -gt 0 ] && sleep "$left"
 
@@ -104,5 +111,16 @@ for p in pre sidea sideb; do
 		fail "some $p-* key is not readable through some node"
 done
 note "RESULT every key readable through every node $((SECONDS - healed_at)) s after the reconnect"
+# latest_everywhere: the writer's value under "both" is side B's (the later put) everywhere.
+latest_everywhere()
+{
+	local n
+	for n in "${NODES[@]}"; do
+		[ "$("$DHTCTL_BIN" --node "$n" get --writer "$(cat "$PROCS_DIR/writer.pk")" both \
+			2>/dev/null)" = "from ${side_b[0]}" ] || return 1
+	done
+}
+wait_until 30 "the later of two writes on both sides everywhere" latest_everywhere ||
+	fail "a key written on both sides does not hold the later write everywhere"
 check_logs
 note "ok"

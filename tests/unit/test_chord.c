@@ -243,6 +243,71 @@ static void test_lying_hop_is_not_the_owner(void **state)
 	net_free(net);
 }
 
+/* Two rings of three built apart (each joined through its own founder): a beacon of a node of
+ * the other ring reaches a node whose (pred, succ) it falls in, and the two become one ring;
+ * a beacon of a node where our ring has one (or of ourselves) is not taken up. */
+static void test_merge_hint_unifies_rings(void **state)
+{
+	(void)state;
+	struct net *net = net_new();
+	const unsigned ids[] = { 10, 90, 170, 50, 130, 210 }; /* A: 0..2, B: 3..5 */
+	for (int i = 0; i < 6; i++)
+		add_node(net, ids[i], 4);
+	dht_create(net->n[0].d);
+	dht_create(net->n[3].d);
+	for (int i = 1; i < 3; i++) {
+		join_via(&net->n[i], 0);
+		join_via(&net->n[i + 3], 3);
+		run_for(net, 2 * SEC);
+	}
+	run_for(net, 10 * SEC);
+	assert_int_equal(succ_of(&net->n[0]), 90);
+	assert_int_equal(succ_of(&net->n[3]), 130);
+	/* 170 lies outside 50's (210, 130): 50's own ring has node 130 and 210 around it. Ignored,
+	 * and so is 50 itself. */
+	dht_merge_hint(net->n[3].d, dht_self(net->n[2].d));
+	dht_merge_hint(net->n[3].d, dht_self(net->n[3].d));
+	assert_int_equal(dht_get_stats(net->n[3].d)->merge_hints, 0);
+	run_for(net, 10 * SEC);
+	assert_int_equal(succ_of(&net->n[3]), 130);
+	/* 50 lies in 10's (10, 90): a node of another ring. */
+	dht_merge_hint(net->n[0].d, dht_self(net->n[3].d));
+	assert_int_equal(dht_get_stats(net->n[0].d)->merge_hints, 1);
+	run_for(net, 30 * SEC);
+	assert_ring_correct(net);
+	assert_int_equal(succ_of(&net->n[0]), 50);
+	assert_true(dht_get_stats(net->n[0].d)->merges >= 1);
+	all_lookups_correct(net);
+	net_free(net);
+}
+
+/* A crashed neighbour goes on the passive list and is probed for hours, not for ever: after
+ * six hours it is dropped (and probed no more). */
+static void test_lost_node_ages_out(void **state)
+{
+	(void)state;
+	struct net *net = net_new();
+	for (int i = 0; i < 3; i++)
+		add_node(net, 40 + 80 * (unsigned)i, 3);
+	dht_create(net->n[0].d);
+	join_via(&net->n[1], 0);
+	run_for(net, 2 * SEC);
+	join_via(&net->n[2], 0);
+	run_for(net, 10 * SEC);
+	net->n[2].alive = false;
+	run_for(net, 5 * 3600 * SEC);
+	assert_int_equal(dht_get_stats(net->n[1].d)->lost_aged, 0);
+	uint64_t sent = dht_get_stats(net->n[1].d)->sent;
+	run_for(net, 3600 * SEC + 60 * SEC);
+	assert_int_equal(dht_get_stats(net->n[1].d)->lost_aged, 1);
+	/* With nothing left to probe, the next hour costs only maintenance of the pair. */
+	sent = dht_get_stats(net->n[1].d)->sent - sent;
+	uint64_t sent2 = dht_get_stats(net->n[1].d)->sent;
+	run_for(net, 3600 * SEC);
+	assert_true(dht_get_stats(net->n[1].d)->sent - sent2 < sent);
+	net_free(net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +322,8 @@ int main(void)
 		cmocka_unit_test(test_lookup_during_repair_routes_around),
 		cmocka_unit_test(test_dead_hop_costs_one_round_trip),
 		cmocka_unit_test(test_lying_hop_is_not_the_owner),
+		cmocka_unit_test(test_merge_hint_unifies_rings),
+		cmocka_unit_test(test_lost_node_ages_out),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

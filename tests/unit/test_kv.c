@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "dht/item.h"
 #include "dht/kv.h"
 #include "tests/unit/tinynet.h"
 
@@ -31,9 +34,9 @@ static void value_cb(void *arg, const struct dht_value_result *res)
 	v->done = true;
 	v->status = res->status;
 	v->owner = (unsigned)id_low64(&res->owner.id);
-	if (res->value) {
-		memcpy(v->value, res->value, res->len);
-		v->value[res->len] = '\0';
+	if (res->nvalues) {
+		memcpy(v->value, res->values[0].item.value, res->values[0].item.vlen);
+		v->value[res->values[0].item.vlen] = '\0';
 	}
 	v->npeers = res->npeers;
 	if (res->npeers)
@@ -54,12 +57,32 @@ static struct dht_id key_of(unsigned k)
 	return id;
 }
 
+/* VALUE under KEY signed by the tests' writer (a fixed key) with SEQ. */
+static struct dht_item signed_seq(const struct dht_id *key, const char *value, uint64_t seq)
+{
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+	static const uint8_t seed[crypto_sign_SEEDBYTES] = { 7 };
+	crypto_sign_seed_keypair(pk, sk, seed);
+	struct dht_item it = { .value = (const uint8_t *)value, .vlen = (uint16_t)strlen(value),
+			       .seq = seq };
+	item_sign(&it, key, sk);
+	return it;
+}
+
+/* The same, each with a higher seq. */
+static struct dht_item signed_item(const struct dht_id *key, const char *value)
+{
+	static uint64_t seq = 1000;
+	return signed_seq(key, value, ++seq);
+}
+
 static enum dht_status put(struct net *net, struct tnode *t, unsigned k, const char *value,
 			   uint32_t ttl)
 {
 	struct vres v = { 0 };
 	struct dht_id key = key_of(k);
-	assert_int_equal(dht_put(t->d, &key, value, strlen(value), ttl, value_cb, &v), 0);
+	struct dht_item it = signed_item(&key, value);
+	assert_int_equal(dht_put(t->d, &key, &it, ttl, NULL, value_cb, &v), 0);
 	wait_done(net, &v);
 	return v.status;
 }
@@ -68,7 +91,7 @@ static struct vres get(struct net *net, struct tnode *t, unsigned k)
 {
 	struct vres v = { 0 };
 	struct dht_id key = key_of(k);
-	assert_int_equal(dht_get(t->d, &key, value_cb, &v), 0);
+	assert_int_equal(dht_get(t->d, &key, NULL, value_cb, &v), 0);
 	wait_done(net, &v);
 	return v;
 }
@@ -90,7 +113,8 @@ static void test_one_node_put_get(void **state)
 	char big[DHT_MAX_VALUE + 2];
 	memset(big, 'x', sizeof big);
 	struct dht_id key = key_of(9);
-	assert_int_equal(dht_put(a->d, &key, big, DHT_MAX_VALUE + 1, 0, value_cb, NULL), -1);
+	struct dht_item it = { .value = (const uint8_t *)big, .vlen = DHT_MAX_VALUE + 1 };
+	assert_int_equal(dht_put(a->d, &key, &it, 0, NULL, value_cb, NULL), -1);
 	net_free(net);
 }
 
@@ -110,8 +134,9 @@ static void test_no_callback_inside_the_call(void **state)
 	struct vres v[4];
 	struct lres l = { 0 };
 	memset(v, 0, sizeof v);
-	assert_int_equal(dht_put(a->d, &key, "x", 1, 0, value_cb, &v[0]), 0);
-	assert_int_equal(dht_get(a->d, &key, value_cb, &v[1]), 0);
+	struct dht_item it = signed_item(&key, "x");
+	assert_int_equal(dht_put(a->d, &key, &it, 0, NULL, value_cb, &v[0]), 0);
+	assert_int_equal(dht_get(a->d, &key, NULL, value_cb, &v[1]), 0);
 	assert_int_equal(dht_announce(a->d, &key, &peer, 0, value_cb, &v[2]), 0);
 	assert_int_equal(dht_get_peers(a->d, &key, 5, value_cb, &v[3]), 0);
 	assert_int_equal(dht_lookup(a->d, &key, lookup_cb, &l), 0);
@@ -366,7 +391,7 @@ static void hole_send(void *arg, const struct dht_addr *to, const uint8_t *buf, 
 	if (m.type == DHT_VALUE || m.type == DHT_PEERS) {
 		if (m.type == DHT_VALUE) {
 			m.u.value.status = DHT_ERR_NOT_FOUND;
-			m.u.value.vlen = 0;
+			m.u.value.count = 0;
 			m.u.value.nnodes = 0;
 		} else {
 			m.u.peers.status = DHT_ERR_NOT_FOUND;
@@ -379,6 +404,101 @@ static void hole_send(void *arg, const struct dht_addr *to, const uint8_t *buf, 
 }
 
 static const struct dht_env hole_env = { hole_send, env_set_timer, env_now, env_random, NULL, NULL };
+
+/* Issue 11: an owner that tampers with the copies it pushes: it spoils their signatures
+ * (FORGE), or sends a newer version than it holds itself (NEWER: what a replica may hold after
+ * a partition healed). */
+static enum { TAMPER_NONE, TAMPER_FORGE, TAMPER_NEWER } tamper;
+static struct dht_item newer;
+
+static void tamper_send(void *arg, const struct dht_addr *to, const uint8_t *buf, size_t len)
+{
+	struct dht_msg m;
+	if (tamper == TAMPER_NONE || dht_msg_decode(&m, buf, len, 8) != DHT_DECODE_OK ||
+	    m.type != DHT_REPLICATE) {
+		env_send(arg, to, buf, len);
+		return;
+	}
+	for (uint8_t i = 0; i < m.u.repl.n; i++) {
+		struct dht_item *it = &m.u.repl.e[i].item;
+		if (m.u.repl.e[i].kind != DHT_ENTRY_VALUE)
+			continue;
+		if (tamper == TAMPER_FORGE)
+			it->sig[0] ^= 1;
+		else
+			*it = newer;
+	}
+	env_send_msg(arg, to, &m);
+}
+
+static const struct dht_env tamper_env = { tamper_send, env_set_timer, env_now, env_random, NULL,
+					   NULL };
+
+/* Four nodes, the one at 100 pushing through tamper_send; key 90 is its own. */
+static struct net *tamper_ring(void)
+{
+	static const unsigned ids[] = { 50, 100, 150, 200 };
+	struct net *net = net_new();
+	for (int i = 0; i < 4; i++)
+		add_node_with(net, ids[i], 4, i == 1 ? &tamper_env : &env);
+	dht_create(net->n[0].d);
+	for (int i = 1; i < 4; i++) {
+		join_via(&net->n[i], 0);
+		run_for(net, 2 * SEC);
+	}
+	run_for(net, 20 * SEC);
+	return net;
+}
+
+/* Replicas check the signatures of what an owner pushes: forged copies are refused, counted,
+ * and never stored, so a read after the owner died finds nothing rather than a forgery. */
+static void test_replicas_refuse_forged_copies(void **state)
+{
+	(void)state;
+	struct net *net = tamper_ring();
+	tamper = TAMPER_FORGE;
+	assert_int_equal(put(net, &net->n[0], 90, "signed", 0), DHT_OK);
+	run_for(net, 12 * SEC);
+	uint64_t forged = 0;
+	for (int i = 0; i < 4; i++) {
+		forged += dht_get_stats(net->n[i].d)->values_forged;
+		assert_int_equal(dht_kv_count(net->n[i].d), i == 1 ? 1 : 0);
+	}
+	assert_true(forged >= 3);
+	struct vres v = get(net, &net->n[2], 90);
+	assert_int_equal(v.status, DHT_OK);
+	assert_string_equal(v.value, "signed");
+	tamper = TAMPER_NONE;
+	net_free(net);
+}
+
+/* Issue 12: a replica that holds a newer version of a writer's value than the owner keeps it
+ * when the owner pushes the older one, and sends it back: every node ends with the higher seq. */
+static void test_newer_copy_wins_everywhere(void **state)
+{
+	(void)state;
+	struct net *net = tamper_ring();
+	struct dht_id key = key_of(90);
+	struct dht_item old = signed_seq(&key, "old", 1);
+	struct vres v = { 0 };
+	newer = signed_seq(&key, "newer", 2);
+	tamper = TAMPER_NEWER; /* the first push carries seq 2; the owner keeps seq 1 */
+	assert_int_equal(dht_put(net->n[0].d, &key, &old, 0, NULL, value_cb, &v), 0);
+	wait_done(net, &v);
+	assert_int_equal(v.status, DHT_OK);
+	run_for(net, SEC);
+	tamper = TAMPER_NONE;
+	run_for(net, 12 * SEC);
+	uint64_t stale = 0;
+	for (int i = 0; i < 4; i++) {
+		stale += dht_get_stats(net->n[i].d)->values_stale;
+		v = get(net, &net->n[i], 90);
+		assert_int_equal(v.status, DHT_OK);
+		assert_string_equal(v.value, "newer");
+	}
+	assert_true(stale >= 1);
+	net_free(net);
+}
 
 /* Issue 10: keys are not dropped because a newcomer claimed them: it joins in front of their
  * owner, keeps nothing for a minute (ten replication periods), then vanishes; every key is still
@@ -412,6 +532,8 @@ int main(void)
 		cmocka_unit_test(test_rejoined_owner_gets_keys_back),
 		cmocka_unit_test(test_ttl_expiry),
 		cmocka_unit_test(test_newcomer_that_keeps_nothing),
+		cmocka_unit_test(test_replicas_refuse_forged_copies),
+		cmocka_unit_test(test_newer_copy_wins_everywhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

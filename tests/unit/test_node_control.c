@@ -133,6 +133,50 @@ static void test_refusals(void **state)
 	assert_int_equal(e.code, CTL_USAGE);
 }
 
+#define PK64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* Issue 11: a put signed by its client (writer, seq, sig together), compare-and-swap, a delete,
+ * an immutable value (its key is the hash of its bytes), and get --writer. */
+static void test_signed_values(void **state)
+{
+	(void)state;
+	struct ctl_request r;
+	struct ctl_error e;
+	struct dht_id k;
+	assert_int_equal(parse("{\"cmd\":\"put\",\"key\":\"k\",\"value\":\"v\",\"writer\":\"" PK64
+			       "\",\"seq\":7,\"sig\":\"" PK64 PK64 "\",\"cas\":0}", 160, &r, &e), 0);
+	assert_true(r.has_writer && r.has_cas);
+	assert_int_equal(r.seq, 7);
+	assert_int_equal(r.cas, 0);
+	assert_int_equal(r.writer[1], 0x23);
+	assert_int_equal(r.sig[63], 0xef);
+	assert_int_equal(parse("{\"cmd\":\"put\",\"key\":\"k\",\"value\":\"\",\"delete\":true}",
+			       160, &r, &e), 0);
+	assert_true(r.del && !r.has_writer && !r.has_cas);
+	assert_int_equal(parse("{\"cmd\":\"put\",\"immutable\":true,\"value\":\"fixed\"}", 24,
+			       &r, &e), 0);
+	id_from_key(&k, "fixed", 5, 24);
+	assert_true(r.immutable && id_eq(&r.key, &k));
+	assert_int_equal(parse("{\"cmd\":\"get\",\"key\":\"k\",\"writer\":\"" PK64 "\"}", 160, &r,
+			       &e), 0);
+	assert_true(r.has_writer);
+	assert_int_equal(r.writer[31], 0xef);
+	/* Half a signed put, a bad key or signature, or an immutable value with a key. */
+	assert_refused("{\"cmd\":\"put\",\"key\":\"k\",\"value\":\"v\",\"writer\":\"" PK64 "\"}",
+		       160, CTL_USAGE);
+	assert_refused("{\"cmd\":\"put\",\"key\":\"k\",\"value\":\"v\",\"writer\":\"12\","
+		       "\"seq\":1,\"sig\":\"" PK64 PK64 "\"}", 160, CTL_USAGE);
+	assert_refused("{\"cmd\":\"put\",\"key\":\"k\",\"value\":\"v\",\"writer\":\"" PK64
+		       "\",\"seq\":1,\"sig\":\"" PK64 "zz" PK64 "\"}", 160, CTL_USAGE);
+	assert_refused("{\"cmd\":\"put\",\"key\":\"k\",\"immutable\":true,\"value\":\"v\"}", 160,
+		       CTL_USAGE);
+	assert_refused("{\"cmd\":\"put\",\"immutable\":true,\"value\":\"v\",\"cas\":1}", 160,
+		       CTL_USAGE);
+	assert_refused("{\"cmd\":\"put\",\"key\":\"k\",\"value\":\"v\",\"delete\":true}", 160,
+		       CTL_USAGE);
+	assert_refused("{\"cmd\":\"get\",\"key\":\"k\",\"writer\":7}", 160, CTL_USAGE);
+}
+
 static void test_codes(void **state)
 {
 	(void)state;
@@ -146,6 +190,12 @@ static void test_codes(void **state)
 		"usage", "not_found", "timeout", "too_large", "full", "not_joined", "internal",
 	};
 	assert_string_equal(ctl_code_str(CTL_DENIED), "denied");
+	assert_int_equal(ctl_code_of(DHT_ERR_FORGED), CTL_FORGED);
+	assert_int_equal(ctl_code_of(DHT_ERR_STALE), CTL_STALE);
+	assert_int_equal(ctl_code_of(DHT_ERR_CAS), CTL_CAS);
+	assert_string_equal(ctl_code_str(CTL_FORGED), "forged");
+	assert_string_equal(ctl_code_str(CTL_STALE), "stale");
+	assert_string_equal(ctl_code_str(CTL_CAS), "cas_mismatch");
 	for (int c = CTL_USAGE; c <= CTL_INTERNAL; c++)
 		assert_string_equal(ctl_code_str((enum ctl_code)c), names[c]);
 	char *line = ctl_error_line(CTL_NOT_FOUND, "no \"value\" here");
@@ -321,6 +371,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_commands), cmocka_unit_test(test_value_limits),
 		cmocka_unit_test(test_refusals), cmocka_unit_test(test_codes),
+		cmocka_unit_test(test_signed_values),
 		cmocka_unit_test(test_builders), cmocka_unit_test(test_line_precision),
 		cmocka_unit_test(test_auth_lines), cmocka_unit_test(test_auth_proof),
 		cmocka_unit_test(test_secret_file), cmocka_unit_test(test_access_owner),

@@ -2,7 +2,9 @@
  * kind of malformed datagram refused), and the decision over a fake clock: seekers that start
  * together end with exactly one founder, the lowest address, and the others join it; a late
  * seeker joins at the first answer; a member's answers are rate-limited; other widths and our
- * own looped-back probes are ignored. */
+ * own looped-back probes are ignored; a member beacons at a jittered, bounded pace, a beacon
+ * heard by a member is a candidate for ring unification and one heard by a seeker a ring to
+ * join. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -125,7 +127,7 @@ static void test_late_seeker_and_rate_limit(void **state)
 	disco_core_init(&m, &ma, 160, DISCO_IDLE, 0);
 	msg(DISCO_PROBE, 160, sa, probe);
 	assert_int_equal(disco_core_input(&m, probe, sizeof probe, 10, &via), DISCO_NONE);
-	disco_core_member(&m);
+	disco_core_member(&m, &(struct dht_id){ { 0 } });
 	/* A flood of probes within one instant: only the burst is answered. */
 	for (int i = 0; i < 100; i++)
 		answers += disco_core_input(&m, probe, sizeof probe, 20, &via) == DISCO_SEND_ANSWER;
@@ -168,6 +170,94 @@ static void test_ignored(void **state)
 	assert_int_equal(disco_core_tick(&s, DISCO_WAIT_MS - 10 + DISCO_LOWER_TTL_MS), DISCO_FOUND);
 }
 
+static size_t beacon(uint8_t bits, struct dht_addr a, uint64_t idv, uint8_t *buf)
+{
+	struct disco_msg m = { .type = DISCO_BEACON, .bits = bits, .addr = a };
+	id_from_u64(&m.id, idv, bits);
+	return disco_encode(&m, buf);
+}
+
+static void test_beacon_codec(void **state)
+{
+	uint8_t buf[DISCO_MSG_MAX];
+	struct disco_msg out;
+	(void)state;
+
+	assert_int_equal(beacon(16, v4(9, 4001), 0xbeef, buf), DISCO_BEACON_LEN);
+	assert_int_equal(disco_decode(buf, DISCO_BEACON_LEN, &out), 0);
+	assert_int_equal(out.type, DISCO_BEACON);
+	assert_int_equal(id_low64(&out.id), 0xbeef);
+	/* A beacon's length is its own; a probe's bytes with a beacon's type are refused. */
+	assert_int_equal(disco_decode(buf, DISCO_MSG_LEN, &out), -1);
+	assert_int_equal(disco_decode(buf, DISCO_BEACON_LEN - 1, &out), -1);
+	msg(DISCO_PROBE, 16, v4(9, 4001), buf);
+	assert_int_equal(disco_decode(buf, DISCO_BEACON_LEN, &out), -1);
+	buf[5] = DISCO_BEACON;
+	assert_int_equal(disco_decode(buf, DISCO_MSG_LEN, &out), -1);
+	/* An id that does not fit the width. */
+	beacon(16, v4(9, 4001), 1, buf);
+	buf[DISCO_MSG_LEN + 2] = 0x80; /* bit 16 from the top of 20 bytes: above 2^16 */
+	assert_int_equal(disco_decode(buf, DISCO_BEACON_LEN, &out), -1);
+}
+
+/* A member beacons within one period of joining, then every 1/2 to 3/2 of a period. */
+static void test_beacon_pace(void **state)
+{
+	struct disco_core c;
+	struct dht_addr a = v4(3, 4000);
+	struct dht_id id;
+	uint32_t rnd = 12345;
+	unsigned sent = 0;
+	(void)state;
+
+	id_from_u64(&id, 77, 160);
+	disco_core_init(&c, &a, 160, DISCO_SEEKING, 0);
+	assert_int_equal(disco_core_beacon(&c, 0, rnd), DISCO_NONE); /* not a member */
+	disco_core_member(&c, &id);
+	assert_int_equal(disco_core_beacon(&c, 1000, rnd), DISCO_NONE);
+	uint64_t first = disco_core_beacon_at(&c), last = 0;
+	assert_true(first > 1000 && first <= 1000 + DISCO_BEACON_MS);
+	for (uint64_t t = 1000; t < 1000 + 100 * (uint64_t)DISCO_BEACON_MS; t += 10) {
+		rnd = rnd * 1103515245u + 12345u;
+		if (disco_core_beacon(&c, t, rnd) != DISCO_SEND_BEACON)
+			continue;
+		if (sent++ > 0) {
+			assert_true(t - last >= DISCO_BEACON_MS / 2);
+			assert_true(t - last <= DISCO_BEACON_MS * 3 / 2 + 10);
+		}
+		last = t;
+	}
+	/* About one a period on average: bounded, and not stuck. */
+	assert_true(sent >= 70 && sent <= 130);
+}
+
+/* A beacon: a candidate for a member (with the node it names), a ring to join for a seeker;
+ * nothing for a node joining, and our own looped-back beacon is ignored. */
+static void test_beacon_heard(void **state)
+{
+	struct disco_core m, s;
+	struct dht_addr ma = v4(9, 4000), sa = v4(2, 4000), via;
+	uint8_t buf[DISCO_MSG_MAX];
+	struct dht_id id;
+	(void)state;
+
+	id_from_u64(&id, 5, 160);
+	disco_core_init(&m, &ma, 160, DISCO_IDLE, 0);
+	disco_core_member(&m, &id);
+	size_t len = beacon(160, sa, 1234, buf);
+	assert_int_equal(disco_core_input(&m, buf, len, 10, &via), DISCO_CANDIDATE);
+	assert_int_equal(id_low64(&m.heard.id), 1234);
+	assert_int_equal(disco_addr_cmp(&m.heard.addr, &sa), 0);
+	len = beacon(160, ma, 5, buf);
+	assert_int_equal(disco_core_input(&m, buf, len, 10, &via), DISCO_NONE);
+
+	disco_core_init(&s, &sa, 160, DISCO_SEEKING, 0);
+	len = beacon(160, ma, 5, buf);
+	assert_int_equal(disco_core_input(&s, buf, len, 10, &via), DISCO_JOIN);
+	assert_int_equal(disco_addr_cmp(&via, &ma), 0);
+	assert_int_equal(disco_core_input(&s, buf, len, 20, &via), DISCO_NONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +265,9 @@ int main(void)
 		cmocka_unit_test(test_simultaneous_start_one_founder),
 		cmocka_unit_test(test_late_seeker_and_rate_limit),
 		cmocka_unit_test(test_ignored),
+		cmocka_unit_test(test_beacon_codec),
+		cmocka_unit_test(test_beacon_pace),
+		cmocka_unit_test(test_beacon_heard),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

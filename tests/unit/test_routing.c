@@ -126,33 +126,61 @@ static void test_forget(void **state)
 	assert_succ(&rt, (unsigned[]){ 10 }, 1);
 }
 
-/* The passive list: each lost node once, never self, the oldest replaced when full, and an
- * entry removed on request. */
+/* The passive list: each lost node once (keeping when it was first lost), never self, the one
+ * lost longest ago replaced when full, and an entry removed on request. */
 static void test_passive_list(void **state)
 {
 	(void)state;
 	struct routing rt;
 	struct dht_node self = nd(10), n;
 	routing_init(&rt, &self, 8, 4);
-	routing_note_lost(&rt, &self);
+	routing_note_lost(&rt, &self, 1);
 	assert_int_equal(rt.nlost, 0);
+	/* Lost at times 100, 99, 98, ...: the last one listed is the oldest. */
 	for (unsigned v = 1; v <= ROUTING_MAX_LOST; v++) {
 		n = nd(20 + v);
-		routing_note_lost(&rt, &n);
+		routing_note_lost(&rt, &n, 101 - v);
 	}
 	n = nd(21);
-	routing_note_lost(&rt, &n);
+	routing_note_lost(&rt, &n, 500);
 	assert_int_equal(rt.nlost, ROUTING_MAX_LOST);
-	/* Full: the next one takes the oldest slot. */
+	assert_int_equal(rt.lost_at[0], 100);
+	/* Full: the next one takes the slot of the node lost longest ago. */
 	n = nd(99);
-	routing_note_lost(&rt, &n);
+	routing_note_lost(&rt, &n, 600);
 	assert_int_equal(rt.nlost, ROUTING_MAX_LOST);
-	assert_true(id_eq(&rt.lost[0].id, &n.id));
+	assert_true(id_eq(&rt.lost[ROUTING_MAX_LOST - 1].id, &n.id));
+	assert_int_equal(rt.lost_at[ROUTING_MAX_LOST - 1], 600);
 	n = nd(22);
 	routing_drop_lost(&rt, &n.id);
 	assert_int_equal(rt.nlost, ROUTING_MAX_LOST - 1);
 	for (unsigned i = 0; i < rt.nlost; i++)
 		assert_false(id_eq(&rt.lost[i].id, &n.id));
+}
+
+/* The passive list ages: entries lost more than MAX_AGE ago go, younger ones stay in order. */
+static void test_passive_list_ages(void **state)
+{
+	(void)state;
+	struct routing rt;
+	struct dht_node self = nd(10), n;
+	routing_init(&rt, &self, 8, 4);
+	for (unsigned v = 0; v < 4; v++) {
+		n = nd(30 + v);
+		routing_note_lost(&rt, &n, 1000 * (v + 1));
+	}
+	/* Nothing is old enough yet; and ages below zero do not wrap. */
+	assert_int_equal(routing_age_lost(&rt, 500, 1000), 0);
+	assert_int_equal(routing_age_lost(&rt, 2000, 1000), 0);
+	assert_int_equal(rt.nlost, 4);
+	/* At 3500 with a 1500 cap: lost at 1000 goes; 2000 and later stay. */
+	assert_int_equal(routing_age_lost(&rt, 3500, 1500), 1);
+	assert_int_equal(rt.nlost, 3);
+	n = nd(31);
+	assert_true(id_eq(&rt.lost[0].id, &n.id));
+	assert_int_equal(rt.lost_at[2], 4000);
+	assert_int_equal(routing_age_lost(&rt, 100000, 1), 3);
+	assert_int_equal(rt.nlost, 0);
 }
 
 static void test_owner_in_succ(void **state)
@@ -246,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_distinct_successors),
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_passive_list),
+		cmocka_unit_test(test_passive_list_ages),
 		cmocka_unit_test(test_owner_in_succ),
 		cmocka_unit_test(test_closest_preceding),
 		cmocka_unit_test(test_fingers),

@@ -171,7 +171,7 @@ void print_node(const json_t *node, int len, int addrw)
  * option from an unknown short one. */
 enum {
 	O_NODE = 256, O_TIMEOUT, O_JSON, O_VERSION, O_TTL, O_ID, O_MAX, O_CHUNK, O_FIND, O_LEAVE,
-	O_NOWAIT, O_DETACH, O_ALL, O_SECRET,
+	O_NOWAIT, O_DETACH, O_ALL, O_SECRET, O_WRITER, O_KEYFILE, O_CAS, O_IMMUTABLE,
 };
 
 /* Every option: the command options, and the global ones, which may also follow the command. */
@@ -186,6 +186,10 @@ const struct option dhtctl_opts[] = {
 	{ "no-wait", no_argument, NULL, O_NOWAIT },
 	{ "detach", no_argument, NULL, O_DETACH },
 	{ "all", no_argument, NULL, O_ALL },
+	{ "writer", required_argument, NULL, O_WRITER },
+	{ "key-file", required_argument, NULL, O_KEYFILE },
+	{ "cas", required_argument, NULL, O_CAS },
+	{ "immutable", no_argument, NULL, O_IMMUTABLE },
 	{ "node", required_argument, NULL, O_NODE },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "json", no_argument, NULL, O_JSON },
@@ -270,9 +274,11 @@ static bool take_opt(int val, const char *arg, struct cmd_args *out)
 {
 	const char **slot = val == O_TTL ? &out->ttl : val == O_ID ? &out->id : val == O_MAX ? &out->max
 			    : val == O_CHUNK ? &out->chunk_size : val == 'o' ? &out->out
-			    : val == O_FIND ? &out->find_timeout : NULL;
+			    : val == O_FIND ? &out->find_timeout : val == O_WRITER ? &out->writer
+			    : val == O_KEYFILE ? &out->key_file : val == O_CAS ? &out->cas : NULL;
 	bool *flag = val == O_LEAVE ? &out->leave_when_done : val == O_NOWAIT ? &out->no_wait
-		     : val == O_DETACH ? &out->detach : val == O_ALL ? &out->all : NULL;
+		     : val == O_DETACH ? &out->detach : val == O_ALL ? &out->all
+		     : val == O_IMMUTABLE ? &out->immutable : NULL;
 	if (slot)
 		*slot = arg;
 	else if (flag)

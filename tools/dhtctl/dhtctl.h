@@ -45,8 +45,9 @@ struct dhtctl_cmd {
 };
 
 /* The commands, in the order `dhtctl --help` lists them; defined in their files. */
-extern const struct dhtctl_cmd dhtctl_cmd_put, dhtctl_cmd_get, dhtctl_cmd_lookup,
-	dhtctl_cmd_announce, dhtctl_cmd_peers, dhtctl_cmd_ring, dhtctl_cmd_status, dhtctl_cmd_keygen;
+extern const struct dhtctl_cmd dhtctl_cmd_put, dhtctl_cmd_get, dhtctl_cmd_delete,
+	dhtctl_cmd_writerkey, dhtctl_cmd_lookup, dhtctl_cmd_announce, dhtctl_cmd_peers,
+	dhtctl_cmd_ring, dhtctl_cmd_status, dhtctl_cmd_keygen;
 
 /* Report a usage error in CMD (NULL: the global options) and return EXIT_USAGE. */
 int dhtctl_usage(struct dhtctl *c, const struct dhtctl_cmd *cmd, const char *fmt, ...)
@@ -73,13 +74,14 @@ int dhtctl_key_field(struct dhtctl *c, const struct dhtctl_cmd *cmd, json_t *req
 struct cmd_args {
 	const char *pos[3];
 	int npos;
-	const char *ttl, *id, *max, *chunk_size, *out, *find_timeout;
-	bool leave_when_done, no_wait, detach, all;
+	const char *ttl, *id, *max, *chunk_size, *out, *find_timeout, *writer, *key_file, *cas;
+	bool leave_when_done, no_wait, detach, all, immutable;
 };
 
 /* Parse a command's ARGV (ARGV[0] is the first word after the command name) with getopt_long:
  * at most MAXPOS positional arguments, the options named in OPTS (words among "ttl id max
- * chunk-size out find-timeout leave-when-done no-wait detach all"), and the global options,
+ * chunk-size out find-timeout leave-when-done no-wait detach all writer key-file cas
+ * immutable"), and the global options,
  * which may also come after the command. --help prints the command's help and --version the
  * version, and exit 0. Then set up the node to ask. Return EXIT_OK, or report and return
  * EXIT_USAGE. */

@@ -13,7 +13,8 @@
 #define DEFAULT_TIMEOUT_MS 10000
 
 static const struct dhtctl_cmd *const commands[] = {
-	&dhtctl_cmd_put, &dhtctl_cmd_get, &dhtctl_cmd_lookup, &dhtctl_cmd_announce,
+	&dhtctl_cmd_put, &dhtctl_cmd_get, &dhtctl_cmd_delete, &dhtctl_cmd_writerkey,
+	&dhtctl_cmd_lookup, &dhtctl_cmd_announce,
 	&dhtctl_cmd_peers, &dhtctl_cmd_ring, &dhtctl_cmd_status, &dhtctl_cmd_share,
 	&dhtctl_cmd_fetch, &dhtctl_cmd_list, &dhtctl_cmd_stop, &dhtctl_cmd_watch,
 	&dhtctl_cmd_forget, &dhtctl_cmd_push, &dhtctl_cmd_keygen,
@@ -96,9 +97,9 @@ int main(int argc, char **argv)
 	} else if (help) {
 		global_help();
 	} else if (!cmd) {
-		return dhtctl_usage(&c, NULL, "a command is needed: put, get, lookup, announce, "
-				    "peers, ring, status, share, fetch, list, stop, watch, "
-				    "forget, push or keygen");
+		return dhtctl_usage(&c, NULL, "a command is needed: put, get, delete, writerkey, "
+				    "lookup, announce, peers, ring, status, share, fetch, list, "
+				    "stop, watch, forget, push or keygen");
 	} else {
 		rc = cmd->run(&c, argc - optind - 1, argv + optind + 1);
 	}

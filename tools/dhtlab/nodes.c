@@ -234,6 +234,11 @@ int ring_start(struct lab_ring *r, unsigned i, const char *via, char *err, size_
 	return start_node(r, i, via, false, err, cap);
 }
 
+int ring_found(struct lab_ring *r, unsigned i, char *err, size_t cap)
+{
+	return start_node(r, i, NULL, true, err, cap);
+}
+
 int ring_check(struct lab_ring *r, char *err, size_t cap)
 {
 	char why[64];

@@ -34,6 +34,7 @@ struct lab_ring {
 	struct rng rng;            /* picks join points */
 	struct lab_net *net;       /* --netns: the hosts' namespaces; NULL on loopback */
 	char dir[LAB_PATH_MAX];
+	double healed_at;          /* lab_now() of the last heal of a partition; 0: none */
 };
 
 /* Seconds on the monotonic clock. */
@@ -57,6 +58,10 @@ int ring_form(struct lab_ring *r, unsigned count, double deadline, char *err, si
 /* Start node I, joining through VIA ("IP:PORT"), or with VIA NULL finding the ring on the lab
  * network by itself (dhtnode's discovery). Return 0, or -1 with ERR. */
 int ring_start(struct lab_ring *r, unsigned i, const char *via, char *err, size_t cap);
+
+/* Start node I as the founder of a ring of its own (--new-ring), whatever else runs on the lab
+ * network. Return 0, or -1 with ERR. */
+int ring_found(struct lab_ring *r, unsigned i, char *err, size_t cap);
 
 /* Whether node I says it has joined. */
 bool ring_joined(struct lab_ring *r, unsigned i);

@@ -39,6 +39,8 @@ static const char usage[] =
 	"  --max-nodes M        largest ring in a schedule (default 12)\n"
 	"  --partition          with --schedules: split the ring into two sides for 1..60 s,\n"
 	"                       heal, and require one correct ring again (ring unification)\n"
+	"  --apart              with --schedules: grow two rings apart (never in contact), then\n"
+	"                       connect them: discovery beacons must unify them into one ring\n"
 	"  --json               print JSON instead of a summary\n"
 	"  --no-timing          leave out wall time and memory (output then depends on the seed only)\n"
 	"  --verbose            print the timeline, core logs, violations and bad lookups to stderr\n"
@@ -47,7 +49,7 @@ static const char usage[] =
 
 struct cli {
 	struct scen_opts o;
-	bool json, timing, path_table, window_set, partition;
+	bool json, timing, path_table, window_set, partition, apart;
 	unsigned min_log2, max_log2, max_nodes;
 	uint64_t schedules;
 };
@@ -150,6 +152,8 @@ static bool flag_opt(struct cli *c, const char *opt)
 		c->path_table = true;
 	else if (strcmp(opt, "--partition") == 0)
 		c->partition = true;
+	else if (strcmp(opt, "--apart") == 0)
+		c->apart = true;
 	else if (strcmp(opt, "--safe-crashes") == 0)
 		c->o.safe_crashes = true;
 	else if (strcmp(opt, "--check-every-event") == 0)
@@ -186,6 +190,7 @@ static const struct option longopts[] = {
 	{ "no-timing", no_argument, NULL, V_FLAG },
 	{ "path-table", no_argument, NULL, V_FLAG },
 	{ "partition", no_argument, NULL, V_FLAG },
+	{ "apart", no_argument, NULL, V_FLAG },
 	{ "safe-crashes", no_argument, NULL, V_FLAG },
 	{ "check-every-event", no_argument, NULL, V_FLAG },
 	{ "verbose", no_argument, NULL, V_FLAG },
@@ -416,9 +421,9 @@ static void sched_print(const struct cli *c, const struct sched_sum *t, double w
 	printf("%s\n", t->violating ? ")" : "");
 	printf("converged              %llu of %llu; rounds after %s: max %u (seed %llu), mean %.2f\n",
 	       (unsigned long long)conv, (unsigned long long)t->run,
-	       c->partition ? "the heal" : "churn stops", t->max_rounds,
+	       c->partition ? "the heal" : c->apart ? "they met" : "churn stops", t->max_rounds,
 	       (unsigned long long)t->slowest, mean);
-	if (c->partition)
+	if (c->partition || c->apart)
 		printf("links to another ring  %llu (ring unification steps)\n",
 		       (unsigned long long)t->merges);
 	printf("rounds histogram       0:%llu 1:%llu 2:%llu 3:%llu 4:%llu 5+:%llu\n",
@@ -432,7 +437,7 @@ static void sched_print(const struct cli *c, const struct sched_sum *t, double w
 	for (uint64_t k = 0; k < t->failed && k < 8; k++)
 		printf("failed schedule        replay: dhtsim --schedules 1 --seed %llu --max-nodes %u%s --verbose\n",
 		       (unsigned long long)t->first_failed[k], c->max_nodes,
-		       c->partition ? " --partition" : "");
+		       c->partition ? " --partition" : c->apart ? " --apart" : "");
 	if (wall >= 0)
 		printf("wall time              %.2f s\n", wall);
 }
@@ -444,9 +449,11 @@ static int run_schedules(struct cli *c)
 	memset(&t, 0, sizeof t);
 	for (uint64_t k = 0; k < c->schedules; k++) {
 		struct scen_sched r;
-		int (*run)(uint64_t, unsigned, FILE *, struct scen_sched *) =
-			c->partition ? scen_partition : scen_schedule;
-		if (run(c->o.sim.seed + k, c->max_nodes, c->o.sim.log, &r)) {
+		uint64_t seed = c->o.sim.seed + k;
+		int rc = c->apart ? scen_apart(seed, c->max_nodes, true, c->o.sim.log, &r)
+			 : c->partition ? scen_partition(seed, c->max_nodes, c->o.sim.log, &r)
+					: scen_schedule(seed, c->max_nodes, c->o.sim.log, &r);
+		if (rc) {
 			fprintf(stderr, "dhtsim: cannot build the simulated world (out of memory?)\n");
 			return 3;
 		}

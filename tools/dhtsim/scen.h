@@ -113,4 +113,12 @@ bool scen_sched_passed(const struct scen_sched *r);
  * Return 0, or -1 if the world could not be built. */
 int scen_partition(uint64_t seed, unsigned max_nodes, FILE *log, struct scen_sched *out);
 
+/* One schedule of rings founded apart (apart.c), drawn from SEED: 2..MAX_NODES nodes on two
+ * random sides of a split grow a ring per side, never in contact; then the split goes. With
+ * BEACONS, every member's discovery beacons reach the others (dht_merge_hint), and the two
+ * rings must become one correct ring, keep Zave's invariants and answer lookups right; without,
+ * nothing tells them of each other (a control: they stay two).
+ * Return 0, or -1 if the world could not be built. */
+int scen_apart(uint64_t seed, unsigned max_nodes, bool beacons, FILE *log, struct scen_sched *out);
+
 #endif

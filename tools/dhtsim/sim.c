@@ -16,6 +16,10 @@
 #include "dht/routing.h"
 #include "tools/dhtsim/sim_impl.h"
 
+/* Stabilization periods after a heal within which a request sent across the split may still
+ * time out (a request's tries take under 2 s at the simulator's latencies). */
+#define HEAL_GRACE_PERIODS 3
+
 void sim_config_default(struct sim_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
@@ -104,6 +108,7 @@ void sim_heal(struct sim *s)
 {
 	s->split = false;
 	s->merging = true;
+	s->healed_at = evq_now(s->q);
 	changed(s);
 	sim_logf(s, "network healed");
 }
@@ -676,7 +681,11 @@ static void run_check(struct sim *s)
 		return;
 	}
 	s->tot.checks++;
-	if (s->merging && s->last.ring_correct)
+	/* A ring that looks whole just after the heal may still lose a link: a request sent across
+	 * the split times out after it (seed 926 of --partition --max-nodes 24 did so 0.3 s
+	 * later). Those are the partition's doing, not a fault of unification. */
+	if (s->merging && s->last.ring_correct &&
+	    evq_now(s->q) >= s->healed_at + HEAL_GRACE_PERIODS * s->period)
 		s->merging = false;
 	if (!s->split && !s->merging)
 		s->tot.violations += s->last.violations;

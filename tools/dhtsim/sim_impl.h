@@ -61,11 +61,12 @@ struct sim {
 	uint64_t last_change, converge_us, acc_at;
 	bool converged, oom;
 	/* sim_split(): group[i] of node i (0 beyond ngroup); while split, datagrams between groups
-	 * are dropped; from sim_heal() until the ring is one again, two rings are expected and
-	 * the invariants are not counted. */
+	 * are dropped; from sim_heal() until the ring is one again (and requests sent across the
+	 * split have all timed out), two rings are expected and the invariants are not counted. */
 	uint8_t *group;
 	size_t ngroup;
 	bool split, merging;
+	uint64_t healed_at;
 	struct sim_totals tot;
 	unsigned logged;
 };
