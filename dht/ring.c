@@ -80,7 +80,10 @@ static void request_simple(struct dht *d, enum ring_req kind, const struct dht_n
 	struct dht_msg m;
 	memset(&m, 0, sizeof m);
 	m.type = type;
-	if (rpc_request(d->rpc, to, true, &m, d->cfg.maint_tries, handler[kind], d, kind) != 0)
+	/* A JOIN is answered only once we have proven our id to the node joined (a round trip of
+	 * its own, which loss may stretch): it gets twice the tries. */
+	unsigned tries = kind == R_JOIN ? 2 * d->cfg.maint_tries : d->cfg.maint_tries;
+	if (rpc_request(d->rpc, to, true, &m, tries, handler[kind], d, kind) != 0)
 		rpc_log(d->rpc, DHT_LOG_ERROR, "out of memory for a request");
 }
 
