@@ -9,6 +9,7 @@
  * This file does no I/O. */
 #include "dht/chord.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,8 +17,10 @@
 #include "dht/kv_impl.h"
 #include "dht/kvserve.h"
 #include "dht/kvtrust.h"
+#include "dht/idproof.h"
 #include "dht/lookup.h"
 #include "dht/merge.h"
+#include "dht/proof.h"
 #include "dht/ring.h"
 
 /* Announce the earliest deadline to the environment when it changed; return it. Every entry
@@ -46,7 +49,9 @@ static bool config_valid(const struct dht_config *cfg)
 {
 	return id_bits_valid(cfg->bits) && cfg->succ_len >= 2 && cfg->succ_len <= ROUTING_MAX_SUCC &&
 	       cfg->stabilize_us != 0 && cfg->check_pred_us != 0 && cfg->fix_fingers_us != 0 &&
-	       cfg->fix_fingers_fast_us != 0 && id_log2(&cfg->self.id) < (int)cfg->bits;
+	       cfg->fix_fingers_fast_us != 0 && id_log2(&cfg->self.id) < (int)cfg->bits &&
+	       idproof_pair_ok(cfg->sign_pk, cfg->sign_sk) &&
+	       (cfg->trust_chosen_ids || idproof_id_ok(&cfg->self.id, cfg->sign_pk, cfg->bits));
 }
 
 struct dht *dht_new(const struct dht_config *cfg, const struct dht_env *env, void *env_arg)
@@ -72,7 +77,7 @@ struct dht *dht_new(const struct dht_config *cfg, const struct dht_env *env, voi
 	struct rpc_config rc = { cfg->bits, cfg->self.id, cfg->rto_init_us, cfg->rto_min_us,
 				 cfg->rto_max_us, cfg->rate_per_s, cfg->rate_burst };
 	d->rpc = rpc_new(&rc, env, env_arg, &d->stats);
-	if (d->rpc == NULL || kv_init(d) != 0) {
+	if (d->rpc == NULL || kv_init(d) != 0 || proof_init(d) != 0) {
 		dht_free(d);
 		return NULL;
 	}
@@ -90,6 +95,8 @@ void dht_free(struct dht *d)
 	lookup_drop_all(d);
 	kvtrust_free(d);
 	kv_free(d);
+	proof_free(d);
+	sodium_memzero(d->cfg.sign_sk, sizeof d->cfg.sign_sk);
 	free(d);
 }
 
@@ -120,6 +127,7 @@ void dht_leave(struct dht *d)
 	ring_leave(d);
 	d->state = DHT_LEFT;
 	rpc_drop_all(d->rpc);
+	proof_drop_all(d);
 	/* Lookups first: store operations still looking up finish through their callbacks. */
 	lookup_fail_all(d, DHT_ERR_NOT_JOINED);
 	kv_fail_all(d, DHT_ERR_NOT_JOINED);
@@ -133,6 +141,10 @@ static void on_request(struct dht *d, const struct dht_msg *m, const struct dht_
 		return;
 	if (m->type == DHT_FIND) {
 		lookup_serve(d, m, &from->addr);
+		return;
+	}
+	if (m->type == DHT_PROVE) {
+		proof_answer(d, m, from);
 		return;
 	}
 	if (DHT_MSG_IS_APP(m->type)) {
@@ -329,6 +341,11 @@ const struct dht_node *dht_self(const struct dht *d)
 unsigned dht_bits(const struct dht *d)
 {
 	return d->cfg.bits;
+}
+
+int dht_node_key(struct dht *d, const struct dht_node *node, uint8_t pk[DHT_SIGN_PK_LEN])
+{
+	return proof_key(d, node, pk) ? 0 : -1;
 }
 
 int dht_predecessor(const struct dht *d, struct dht_node *out)

@@ -8,8 +8,10 @@
  * no node loses every entry of its successor list at once:
  *  - a node's successor list is ordered: walking it clockwise never passes the node itself
  *    without landing on it (in rings smaller than r+1 the list wraps onto the node, which is fine);
- *  - a node is adopted as first successor only after it has answered (checked live);
- *  - the predecessor is replaced only by a node closer to us (rectify) or when it is found dead;
+ *  - a node is adopted as first successor only after it has answered (checked live) and proven
+ *    its id (dht/proof.h);
+ *  - the predecessor is replaced only by a node closer to us that has proven its id (rectify),
+ *    or when it is found dead;
  *  - from every joined node, the first live successors lead to one ordered ring that goes round
  *    the circle exactly once.
  * Memory: struct dht is owned by the caller of dht_new() and freed by dht_free(). Pointers handed
@@ -90,5 +92,8 @@ size_t dht_successor_list(const struct dht *d, struct dht_node *out, size_t max)
 /* Copy up to MAX distinct fingers and their lowest indices; return how many. */
 size_t dht_fingers(const struct dht *d, struct dht_node *out, unsigned *index, size_t max);
 const struct dht_stats *dht_get_stats(const struct dht *d);
+/* Copy into PK the Ed25519 key NODE proved to this node (dht/proof.h; this node's own for
+ * itself) and return 0, or return -1 if NODE has proven none here (lately). */
+int dht_node_key(struct dht *d, const struct dht_node *node, uint8_t pk[DHT_SIGN_PK_LEN]);
 
 #endif

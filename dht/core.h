@@ -16,6 +16,7 @@ struct lookup;
 struct kvop;
 struct app_call;
 struct store;
+struct addrmap;
 
 /* kvtrust.c: a node that showed us we are among its first k successors, or is being asked
  * (its pushes held meanwhile). */
@@ -28,6 +29,26 @@ struct kvtrust {
 	size_t nheld;
 	size_t held_len[KVTRUST_HOLD];
 	uint8_t (*held)[DHT_MSG_MAX]; /* KVTRUST_HOLD encoded REPLICATEs, allocated while checking */
+};
+
+/* proof.c: ids proven to us, and the proofs under way (a request each, through rpc.c). */
+#define PROOF_MAX_WAIT 16
+struct proof_handler;
+struct proof_wait {
+	bool used;
+	unsigned gen;           /* tells its request's answer from an earlier holder's */
+	uint64_t started;
+	struct dht_node node;
+	uint8_t nonce[DHT_PROOF_NONCE_LEN];
+	const struct proof_handler *h;
+	unsigned tag;
+	uint32_t txid;
+};
+struct proofs {
+	struct dht *d;          /* the core, for the request layer's callbacks */
+	struct addrmap *known;  /* address -> struct proof_known (proof.c), bounded */
+	unsigned next_gen;
+	struct proof_wait wait[PROOF_MAX_WAIT];
 };
 
 struct dht {
@@ -77,6 +98,9 @@ struct dht {
 
 	/* kvtrust.c */
 	struct kvtrust trust[KVTRUST_MAX];
+
+	/* proof.c */
+	struct proofs proof;
 };
 
 #endif

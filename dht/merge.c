@@ -8,7 +8,8 @@
  *   mlookup look our own id up through the node that answered: in its ring, that finds the node
  *           that would be our successor there (in our own ring it finds our successor, and
  *           nothing more happens).
- *   trymerge query that node (it must answer before we rely on it). If it lies between us and
+ *   trymerge query that node (it must prove its id and answer before we rely on it: it may
+ *           become our successor; dht/proof.h). If it lies between us and
  *           our successor, it becomes our successor, with its list; in any case we notify it,
  *           and its rectify takes us as predecessor when we lie between it and its own.
  * Each link made is a crossing between the rings; the nodes around it then find closer
@@ -18,6 +19,7 @@
 #include "dht/merge.h"
 
 #include "dht/lookup.h"
+#include "dht/proof.h"
 
 #include <string.h>
 
@@ -29,6 +31,7 @@
 
 enum merge_req { M_PROBE, M_ADOPT };
 static const struct rpc_handler merge_handler;
+static const struct proof_handler merge_proof;
 
 static void request_neigh(struct dht *d, const struct dht_node *to, enum merge_req tag)
 {
@@ -112,8 +115,24 @@ static void merge_found(void *arg, const struct dht_lookup_result *res)
 		d->merge_busy = false;
 		return;
 	}
-	request_neigh(d, o, M_ADOPT);
+	if (proof_known(d, o))
+		request_neigh(d, o, M_ADOPT);
+	else if (proof_ask(d, o, &merge_proof, 0, 0) != 0)
+		d->merge_busy = false;
 }
+
+static void merge_proven(struct dht *d, const struct dht_node *node, unsigned tag, uint32_t txid,
+			 enum proof_result r)
+{
+	(void)tag;
+	(void)txid;
+	if (r == PROOF_OK && d->state == DHT_JOINED)
+		request_neigh(d, node, M_ADOPT);
+	else
+		d->merge_busy = false;
+}
+
+static const struct proof_handler merge_proof = { merge_proven, false };
 
 static void trymerge(struct dht *d, const struct rpc_req *q, const struct dht_msg *m)
 {

@@ -15,6 +15,7 @@
  *   PUSH    cid (32) | pusher addr | time_s u64 | nonce (16) | pk (32) | sig (64)
  *   PUSH_ACK status u8 | reason u8        PUSH_STATUS cid (32)
  *   PUSH_STATE state u8 | reason u8 | done u64 | total u64
+ *   PROVE   nonce (16)                     PROOF   pk (32) | sig (64)
  *   then optional extensions (any type), tags ascending: tag u8 | len u8 | bytes (ECHO, GIVE: a
  *   token; PAD: zeros)
  * where addr = family u8 (0, 4 or 6) | ip (0, 4 or 16 bytes) | port u16, and item = flags u8 |
@@ -229,6 +230,11 @@ static int put_body(struct bwriter *w, const struct dht_msg *m)
 		return put_nodes(w, m->u.found.nodes, m->u.found.nnodes);
 	case DHT_ERROR:
 		return bw_u8(w, m->u.error.code);
+	case DHT_PROVE:
+		return bw_bytes(w, m->u.prove.nonce, DHT_PROOF_NONCE_LEN);
+	case DHT_PROOF:
+		bw_bytes(w, m->u.proof.pk, DHT_PROOF_PK_LEN);
+		return bw_bytes(w, m->u.proof.sig, DHT_PROOF_SIG_LEN);
 	default:
 		return DHT_MSG_IS_APP(m->type) ? put_push_body(w, m) : put_kv_body(w, m);
 	}
@@ -580,6 +586,14 @@ static enum dht_decode_result get_body(struct breader *r, struct dht_msg *m, uns
 		return get_nodes(r, m->u.found.nodes, &m->u.found.nnodes, bits);
 	case DHT_ERROR:
 		return br_u8(r, &m->u.error.code) == 0 ? DHT_DECODE_OK : DHT_DECODE_SHORT;
+	case DHT_PROVE:
+		return br_bytes(r, m->u.prove.nonce, DHT_PROOF_NONCE_LEN) ? DHT_DECODE_SHORT
+									     : DHT_DECODE_OK;
+	case DHT_PROOF:
+		if (br_bytes(r, m->u.proof.pk, DHT_PROOF_PK_LEN) != 0)
+			return DHT_DECODE_SHORT;
+		return br_bytes(r, m->u.proof.sig, DHT_PROOF_SIG_LEN) ? DHT_DECODE_SHORT
+									: DHT_DECODE_OK;
 	default:
 		return DHT_MSG_IS_APP(m->type) ? get_push_body(r, m) : get_kv_body(r, m, bits);
 	}
@@ -629,7 +643,7 @@ const char *dht_msg_type_str(unsigned type)
 				       "FOUND", "NOTIFY", "LEAVE", "ERROR", "PUT", "STORED",
 				       "GET", "VALUE", "ANNOUNCE", "GET_PEERS", "PEERS",
 				       "REPLICATE", "JOIN", "PUSH", "PUSH_ACK",
-				       "PUSH_STATUS", "PUSH_STATE" };
+				       "PUSH_STATUS", "PUSH_STATE", "PROVE", "PROOF" };
 	return type < sizeof names / sizeof names[0] ? names[type] : "?";
 }
 

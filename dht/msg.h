@@ -13,7 +13,9 @@
 
 #define DHT_MSG_MAX 1200
 #define DHT_MSG_MAGIC 0x4448 /* "DH" */
-#define DHT_MSG_VERSION 3 /* 3: signed values (dht/item.h) */
+/* 2: token extensions (dht/guard.c), pushes; 3: signed values (dht/item.h), id proofs
+ * (dht/proof.h) */
+#define DHT_MSG_VERSION 3
 #define DHT_MAX_NODES 24 /* node references in one message: fits DHT_MSG_MAX with IPv6 */
 #define DHT_MAX_DEAD 4   /* dead-node hints in one FIND */
 #define DHT_MAX_VALUE 1000 /* bytes of one stored value */
@@ -59,12 +61,18 @@ enum dht_msg_type {
 	DHT_PUSH_ACK = 20,
 	DHT_PUSH_STATUS = 21, /* how far is your copy of this content?    -> PUSH_STATE */
 	DHT_PUSH_STATE = 22,
+	/* Node identities (dht/proof.c): "sign this nonce with the key your id comes from". */
+	DHT_PROVE = 23,       /* a nonce to sign                          -> PROOF */
+	DHT_PROOF = 24,       /* the prover's public key and its signature */
 };
 
 #define DHT_PUSH_CID_LEN 32   /* a content id (transfer/manifest.h's MANIFEST_ID_LEN) */
 #define DHT_PUSH_NONCE_LEN 16
 #define DHT_PUSH_PK_LEN 32    /* an Ed25519 public key */
 #define DHT_PUSH_SIG_LEN 64   /* an Ed25519 signature */
+#define DHT_PROOF_NONCE_LEN 16
+#define DHT_PROOF_PK_LEN 32   /* an Ed25519 public key */
+#define DHT_PROOF_SIG_LEN 64  /* an Ed25519 signature */
 /* A type the core does not serve but hands to the node. */
 #define DHT_MSG_IS_APP(t) ((t) >= DHT_PUSH && (t) <= DHT_PUSH_STATE)
 
@@ -113,6 +121,7 @@ enum dht_found_status {
 enum dht_error_code {
 	DHT_ERR_NOT_READY = 1, /* the responder has not joined a ring yet */
 	DHT_ERR_TOKEN = 2,     /* prove your address first: echo the token this ERROR gives */
+	DHT_ERR_UNPROVEN = 3,  /* refused: the sender could not prove the id it claims (JOIN) */
 };
 
 /* Address tokens (BEP 5's idea): a node gives an asker a token, a keyed hash of the asker's IP;
@@ -222,6 +231,13 @@ struct dht_msg {
 			uint8_t reason;
 			uint64_t done, total; /* bytes */
 		} push_state;
+		struct { /* PROVE */
+			uint8_t nonce[DHT_PROOF_NONCE_LEN];
+		} prove;
+		struct { /* PROOF: dht/idproof.c checks the signature, the codec only the lengths */
+			uint8_t pk[DHT_PROOF_PK_LEN];
+			uint8_t sig[DHT_PROOF_SIG_LEN];
+		} proof;
 	} u;
 	struct dht_msg_ext ext;
 };

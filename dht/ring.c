@@ -17,12 +17,22 @@
  * Two rules carry the correctness argument here: a node becomes a first successor only after it
  * has answered us (stabilize queries it first), and successor lists stay ordered as seen from
  * their owner (routing_adopt() cuts a copied list where it would jump over us).
+ *
+ * Identities (issue 11, dht/proof.h): a node proves its id before we take it as first successor
+ * or predecessor for the first time. A joining node proves itself to the node it joins (which
+ * answers JOIN only then) and has that node prove itself first; a notifier proves itself before
+ * rectify takes it; a closer successor found by stabilize proves itself before it is queried;
+ * and an entry of the successor list, learned second hand, proves itself when it comes first,
+ * before stabilize queries it. Entries stay in the list unproven meanwhile: Zave's lists must
+ * keep their length to survive failures, and what they hold was proven by the node that adopted
+ * it. The proofs only delay these steps; every rule above still holds.
  * Lookups live in lookup.c; requests, retries and timeouts in rpc.c, of which this file is a
  * client. This file does no I/O. */
 #include "dht/ring.h"
 
 #include "dht/lookup.h"
 #include "dht/merge.h"
+#include "dht/proof.h"
 
 #include <string.h>
 
@@ -55,6 +65,10 @@ static void send_simple(struct dht *d, const struct dht_addr *to, uint8_t type, 
 /* The ring's requests, as tags of their rpc handlers. */
 enum ring_req { R_STAB_SUCC, R_STAB_PRED, R_CHECK_PRED, R_JOIN };
 static const struct rpc_handler stab_handler, check_handler, join_handler;
+/* What follows a proof: taking a notifier, answering a joiner, querying our first successor or
+ * a closer one, joining through the owner of our id. */
+static const struct proof_handler notify_proof, joiner_proof, succ_proof, cand_proof,
+	join_proof;
 
 static void request_simple(struct dht *d, enum ring_req kind, const struct dht_node *to,
 			   uint8_t type)
@@ -116,9 +130,28 @@ static void join_found(void *arg, const struct dht_lookup_result *res)
 		return;
 	}
 	/* JOIN makes the successor adopt us as predecessor before it answers, so that once our
-	 * join completes, lookups already find us. */
-	request_simple(d, R_JOIN, &res->owner, DHT_JOIN);
+	 * join completes, lookups already find us. It will be our first successor: it proves its
+	 * id first. */
+	if (proof_known(d, &res->owner))
+		request_simple(d, R_JOIN, &res->owner, DHT_JOIN);
+	else if (proof_ask(d, &res->owner, &join_proof, 0, 0) != 0)
+		join_done(d, DHT_ERR_TIMEOUT);
 }
+
+static void join_proven(struct dht *d, const struct dht_node *node, unsigned tag, uint32_t txid,
+			enum proof_result r)
+{
+	(void)tag;
+	(void)txid;
+	if (d->state != DHT_JOINING)
+		return;
+	if (r == PROOF_OK)
+		request_simple(d, R_JOIN, node, DHT_JOIN);
+	else
+		join_done(d, DHT_ERR_TIMEOUT);
+}
+
+static const struct proof_handler join_proof = { join_proven, false };
 
 int ring_join(struct dht *d, const struct dht_addr *via, dht_join_cb *cb, void *arg)
 {
@@ -165,6 +198,16 @@ static void stabilize_done(struct dht *d, bool moved)
 	d->stabilize_at = rpc_now(d->rpc) + jitter(d, period);
 }
 
+/* X may become our first successor: it answers GET_NEIGH first, and proves its id before that
+ * if it has not yet. */
+static void query_candidate(struct dht *d, const struct dht_node *x)
+{
+	if (proof_known(d, x))
+		request_simple(d, R_STAB_PRED, x, DHT_GET_NEIGH);
+	else if (proof_ask(d, x, &cand_proof, 0, 0) != 0)
+		stabilize_done(d, d->stab_steps > 0);
+}
+
 static void stabilize(struct dht *d)
 {
 	if (d->state != DHT_JOINED)
@@ -177,13 +220,17 @@ static void stabilize(struct dht *d)
 	d->stabilizing = true;
 	const struct dht_node *s = &d->rt.succ[0];
 	if (!id_eq(&s->id, &d->rt.self.id)) {
-		request_simple(d, R_STAB_SUCC, s, DHT_GET_NEIGH);
+		/* A first successor that came from a copied list proves its id before we use it. */
+		if (proof_known(d, s))
+			request_simple(d, R_STAB_SUCC, s, DHT_GET_NEIGH);
+		else if (proof_ask(d, s, &succ_proof, 0, 0) != 0)
+			stabilize_done(d, false);
 		return;
 	}
 	/* Alone (our own successor): our successor's predecessor is our predecessor. If someone
 	 * has notified us, query it as the candidate new successor. */
 	if (d->rt.has_pred && !id_eq(&d->rt.pred.id, &d->rt.self.id)) {
-		request_simple(d, R_STAB_PRED, &d->rt.pred, DHT_GET_NEIGH);
+		query_candidate(d, &d->rt.pred);
 		return;
 	}
 	stabilize_done(d, false);
@@ -196,7 +243,7 @@ static void on_stab_succ(struct dht *d, const struct rpc_req *p, const struct dh
 	const struct dht_node *x = &m->u.neigh.pred;
 	if (m->u.neigh.has_pred && id_in_oo(&x->id, &d->rt.self.id, &p->to.id)) {
 		/* A closer successor, maybe: adopt it only once it has answered. */
-		request_simple(d, R_STAB_PRED, x, DHT_GET_NEIGH);
+		query_candidate(d, x);
 		return;
 	}
 	stabilize_done(d, false);
@@ -218,7 +265,7 @@ static void on_stab_pred(struct dht *d, const struct rpc_req *p, const struct dh
 	const struct dht_node *x = &m->u.neigh.pred;
 	if (m->u.neigh.has_pred && id_in_oo(&x->id, &d->rt.self.id, &p->to.id) &&
 	    ++d->stab_steps < STAB_MAX_STEPS) {
-		request_simple(d, R_STAB_PRED, x, DHT_GET_NEIGH);
+		query_candidate(d, x);
 		return;
 	}
 	stabilize_done(d, true);
@@ -233,15 +280,15 @@ static bool only_other(const struct dht *d, const struct dht_id *id)
 	return true;
 }
 
-static void on_stab_timeout(struct dht *d, const struct rpc_req *p)
+static void on_stab_timeout(struct dht *d, unsigned tag, const struct dht_node *to)
 {
-	if (p->tag == R_STAB_PRED) {
+	if (tag == R_STAB_PRED) {
 		stabilize_done(d, d->stab_steps > 0);
 		return;
 	}
 	/* Dropping the last other node would make us a ring of one, a partition if the silence
 	 * was only a slow network: give it LONE_TRIES rounds first. */
-	if (only_other(d, &p->to.id) && ++d->lone_failures < LONE_TRIES) {
+	if (only_other(d, &to->id) && ++d->lone_failures < LONE_TRIES) {
 		rpc_log(d->rpc, DHT_LOG_INFO, "our only successor did not answer; trying again");
 		d->stabilizing = false;
 		stabilize(d);
@@ -249,11 +296,53 @@ static void on_stab_timeout(struct dht *d, const struct rpc_req *p)
 	}
 	rpc_log(d->rpc, DHT_LOG_INFO, "successor did not answer; falling back to the next one");
 	d->lone_failures = 0;
-	merge_note_lost(d, &p->to);
-	routing_forget(&d->rt, &p->to.id);
+	merge_note_lost(d, to);
+	routing_forget(&d->rt, &to->id);
+	proof_forget(d, to);
 	d->stabilizing = false;
 	stabilize(d);
 }
+
+static void succ_proven(struct dht *d, const struct dht_node *node, unsigned tag, uint32_t txid,
+			enum proof_result r)
+{
+	(void)tag;
+	(void)txid;
+	if (d->state != DHT_JOINED || !d->stabilizing)
+		return;
+	const struct dht_node *s = &d->rt.succ[0];
+	if (!id_eq(&s->id, &node->id) || !dht_addr_eq(&s->addr, &node->addr)) {
+		/* It left our list meanwhile (LEAVE): start over with the new first successor. */
+		d->stabilizing = false;
+		stabilize(d);
+	} else if (r == PROOF_OK) {
+		request_simple(d, R_STAB_SUCC, node, DHT_GET_NEIGH);
+	} else if (r == PROOF_FAILED) {
+		on_stab_timeout(d, R_STAB_SUCC, node);
+	} else {
+		/* An impostor in a copied list: drop it like a dead node, but never probe it. */
+		routing_forget(&d->rt, &node->id);
+		d->stabilizing = false;
+		stabilize(d);
+	}
+}
+
+static const struct proof_handler succ_proof = { succ_proven, false };
+
+static void cand_proven(struct dht *d, const struct dht_node *node, unsigned tag, uint32_t txid,
+			enum proof_result r)
+{
+	(void)tag;
+	(void)txid;
+	if (d->state != DHT_JOINED || !d->stabilizing)
+		return;
+	if (r == PROOF_OK)
+		request_simple(d, R_STAB_PRED, node, DHT_GET_NEIGH);
+	else
+		stabilize_done(d, d->stab_steps > 0);
+}
+
+static const struct proof_handler cand_proof = { cand_proven, false };
 
 /* Zave's rectify. */
 static void on_notify(struct dht *d, const struct dht_node *from)
@@ -269,6 +358,13 @@ static void on_notify(struct dht *d, const struct dht_node *from)
 		return;
 	}
 	if (!d->rt.has_pred || id_in_oo(&from->id, &d->rt.pred.id, &d->rt.self.id)) {
+		if (!proof_known(d, from)) {
+			/* Taken once it has proven its id (notify_proven). */
+			if (proof_ask(d, from, &notify_proof, 0, 0) != 0)
+				rpc_log(d->rpc, DHT_LOG_DEBUG, "notifier not asked to prove its id: "
+					"refused lately, or too many proofs under way");
+			return;
+		}
 		bool had_old = d->rt.has_pred;
 		struct dht_node old = d->rt.pred;
 		d->rt.pred = *from;
@@ -279,6 +375,17 @@ static void on_notify(struct dht *d, const struct dht_node *from)
 			d->stabilize_at = rpc_now(d->rpc);
 	}
 }
+
+static void notify_proven(struct dht *d, const struct dht_node *node, unsigned tag,
+			  uint32_t txid, enum proof_result r)
+{
+	(void)tag;
+	(void)txid;
+	if (r == PROOF_OK)
+		on_notify(d, node);
+}
+
+static const struct proof_handler notify_proof = { notify_proven, true };
 
 /* A node said it is leaving: forget it, and fail at once what we asked it (a reply it sent just
  * before leaving may still be on its way, and must not bring it back into our lists). */
@@ -293,6 +400,7 @@ static void on_leave(struct dht *d, const struct dht_node *from)
 	}
 	bool first = routing_forget(&d->rt, &from->id);
 	routing_drop_lost(&d->rt, &from->id);
+	proof_forget(d, from);
 	if (first && d->state == DHT_JOINED)
 		d->stabilize_at = rpc_now(d->rpc);
 	rpc_fail_node(d->rpc, from);
@@ -379,6 +487,37 @@ static void answer_neigh(struct dht *d, const struct dht_addr *to, uint32_t txid
 	rpc_send(d->rpc, to, &m);
 }
 
+/* JOIN: rectify, then answer as GET_NEIGH; a joiner not yet proven is answered once it has
+ * proven its id (its retries of JOIN wait for the same proof). */
+static void on_join(struct dht *d, const struct dht_node *from, uint32_t txid)
+{
+	if (d->state == DHT_JOINED && !proof_known(d, from)) {
+		if (proof_ask(d, from, &joiner_proof, 0, txid) != 0)
+			rpc_log(d->rpc, DHT_LOG_DEBUG, "joiner not asked to prove its id: refused "
+				"lately, or too many proofs under way");
+		return;
+	}
+	on_notify(d, from);
+	answer_neigh(d, &from->addr, txid);
+}
+
+static void joiner_proven(struct dht *d, const struct dht_node *node, unsigned tag,
+			  uint32_t txid, enum proof_result r)
+{
+	(void)tag;
+	if (r == PROOF_OK) {
+		on_join(d, node, txid);
+	} else if (r == PROOF_REFUSED) {
+		struct dht_msg m;
+		memset(&m, 0, sizeof m);
+		m.type = DHT_ERROR;
+		m.txid = txid;
+		m.u.error.code = DHT_ERR_UNPROVEN;
+		rpc_send(d->rpc, &node->addr, &m);
+	}
+}
+
+static const struct proof_handler joiner_proof = { joiner_proven, true };
 
 bool ring_on_request(struct dht *d, const struct dht_msg *m, const struct dht_node *from)
 {
@@ -390,8 +529,7 @@ bool ring_on_request(struct dht *d, const struct dht_msg *m, const struct dht_no
 		answer_neigh(d, &from->addr, m->txid);
 		return true;
 	case DHT_JOIN:
-		on_notify(d, from);
-		answer_neigh(d, &from->addr, m->txid);
+		on_join(d, from, m->txid);
 		return true;
 	case DHT_NOTIFY:
 		on_notify(d, from);
@@ -410,7 +548,7 @@ static void stab_reply(void *arg, const struct rpc_req *q, const struct dht_msg 
 {
 	struct dht *d = arg;
 	if (m->type != DHT_NEIGH)
-		on_stab_timeout(d, q);
+		on_stab_timeout(d, q->tag, &q->to);
 	else if (q->tag == R_STAB_SUCC)
 		on_stab_succ(d, q, m);
 	else
@@ -419,7 +557,7 @@ static void stab_reply(void *arg, const struct rpc_req *q, const struct dht_msg 
 
 static void stab_timeout(void *arg, const struct rpc_req *q)
 {
-	on_stab_timeout(arg, q);
+	on_stab_timeout(arg, q->tag, &q->to);
 }
 
 static const struct rpc_handler stab_handler = { stab_reply, stab_timeout };
@@ -431,6 +569,7 @@ static void check_timeout(void *arg, const struct rpc_req *q)
 	rpc_log(d->rpc, DHT_LOG_INFO, "predecessor did not answer; cleared");
 	merge_note_lost(d, &q->to);
 	routing_forget(&d->rt, &q->to.id);
+	proof_forget(d, &q->to);
 }
 
 static void check_reply(void *arg, const struct rpc_req *q, const struct dht_msg *m)
@@ -450,6 +589,9 @@ static void join_reply(void *arg, const struct rpc_req *q, const struct dht_msg 
 {
 	struct dht *d = arg;
 	if (m->type != DHT_NEIGH) {
+		if (m->type == DHT_ERROR && m->u.error.code == DHT_ERR_UNPROVEN)
+			rpc_log(d->rpc, DHT_LOG_ERROR, "join refused: our id is not the hash of our "
+				"key (an open ring takes no chosen id)");
 		join_done(d, DHT_ERR_TIMEOUT);
 		return;
 	}

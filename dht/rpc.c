@@ -229,7 +229,7 @@ static bool is_reply(uint8_t type)
 {
 	return type == DHT_PONG || type == DHT_NEIGH || type == DHT_FOUND || type == DHT_ERROR ||
 	       type == DHT_STORED || type == DHT_VALUE || type == DHT_PEERS ||
-	       type == DHT_PUSH_ACK || type == DHT_PUSH_STATE;
+	       type == DHT_PUSH_ACK || type == DHT_PUSH_STATE || type == DHT_PROOF;
 }
 
 /* Requests no answer is expected to: unproven, they are dropped, not challenged. */

@@ -1,7 +1,12 @@
 /* The defaults and the names of the core's public types (dht/types.h). */
 #include "dht/types.h"
 
+#include <sodium.h>
 #include <string.h>
+
+_Static_assert(DHT_SIGN_PK_LEN == crypto_sign_PUBLICKEYBYTES, "Ed25519 public key");
+_Static_assert(DHT_SIGN_SK_LEN == crypto_sign_SECRETKEYBYTES, "Ed25519 secret key");
+_Static_assert(DHT_SIGN_SEED_LEN == crypto_sign_SEEDBYTES, "Ed25519 seed");
 
 void dht_config_default(struct dht_config *cfg)
 {
@@ -27,6 +32,13 @@ void dht_config_default(struct dht_config *cfg)
 	cfg->kv_max_peers = 1000;
 	cfg->rate_per_s = 1000;
 	cfg->rate_burst = 2000;
+}
+
+void dht_config_seed_key(struct dht_config *cfg, const uint8_t seed[DHT_SIGN_SEED_LEN])
+{
+	crypto_sign_seed_keypair(cfg->sign_pk, cfg->sign_sk, seed);
+	if (!cfg->trust_chosen_ids)
+		id_from_key(&cfg->self.id, cfg->sign_pk, sizeof cfg->sign_pk, cfg->bits);
 }
 
 const char *dht_status_str(enum dht_status s)

@@ -12,6 +12,10 @@
 #include "dht/id.h"
 #include "dht/msg.h"
 
+#define DHT_SIGN_PK_LEN 32   /* crypto_sign_PUBLICKEYBYTES */
+#define DHT_SIGN_SK_LEN 64   /* crypto_sign_SECRETKEYBYTES */
+#define DHT_SIGN_SEED_LEN 32 /* crypto_sign_SEEDBYTES */
+
 enum dht_log_level { DHT_LOG_ERROR, DHT_LOG_WARN, DHT_LOG_INFO, DHT_LOG_DEBUG };
 
 struct dht_env {
@@ -58,10 +62,22 @@ struct dht_config {
 	uint32_t rate_burst;        /* in bursts of at most this many (2,000) */
 	size_t kv_quota_bytes;      /* values written by one IP and peers at one IP, held by one
 				     * node (0: a sixteenth of kv_max_bytes) */
+	/* Identity (dht/proof.h): the node's Ed25519 key pair, with which it proves its id to
+	 * the nodes that take it as a neighbour. In an open ring a node's id must be the hash of
+	 * its public key (id_from_key at the ring's width), its own as everyone else's. With
+	 * TRUST_CHOSEN_IDS (a private ring: every member holds the network key, and --id may
+	 * choose ids) a node proves only that it holds the key it names. dht_new() refuses a key
+	 * pair whose halves do not match, and in an open ring an id that is not its key's. */
+	uint8_t sign_pk[DHT_SIGN_PK_LEN], sign_sk[DHT_SIGN_SK_LEN];
+	bool trust_chosen_ids;
 };
 
-/* Fill CFG with the defaults above; the caller sets self and may change the rest. */
+/* Fill CFG with the defaults above; the caller sets self and the key pair, and may change the
+ * rest. */
 void dht_config_default(struct dht_config *cfg);
+/* Set CFG's key pair from a 32-byte SEED (deterministic: for simulators and tests) and, unless
+ * CFG trusts chosen ids, its id to the key's at CFG's width. */
+void dht_config_seed_key(struct dht_config *cfg, const uint8_t seed[DHT_SIGN_SEED_LEN]);
 
 enum dht_status {
 	DHT_OK = 0,
@@ -120,6 +136,8 @@ struct dht_stats {
 	uint64_t merges;                       /* links made to a node of another ring */
 	uint64_t merge_hints;                  /* beacons of a node where our ring has none */
 	uint64_t lost_aged;                    /* passive list entries dropped for age */
+	uint64_t ids_refused;                  /* nodes that could not prove the id they claim */
+	uint64_t proofs;                       /* ids proven to us (dht/proof.c) */
 };
 
 #endif

@@ -110,6 +110,11 @@ static int load_identity(struct app *app)
 		app->cfg.self.id = a->id;
 	else
 		id_from_key(&app->cfg.self.id, ident->pk, sizeof ident->pk, a->bits);
+	/* The core proves our id with this key (dht/proof.h). In a private ring every member is
+	 * trusted by holding the network key, so ids may be chosen there (--id). */
+	memcpy(app->cfg.sign_pk, ident->pk, sizeof app->cfg.sign_pk);
+	memcpy(app->cfg.sign_sk, ident->sk, sizeof app->cfg.sign_sk);
+	app->cfg.trust_chosen_ids = app->keyed;
 	char pk[2 * sizeof ident->pk + 1];
 	sodium_bin2hex(pk, sizeof pk, ident->pk, sizeof ident->pk);
 	log_info("public key %s (what other nodes' --push-key names)", pk);
@@ -502,6 +507,7 @@ static void teardown(struct app *app)
 	ctlcmd_free(app->cmd); /* after the core: it frees what the core dropped */
 	push_node_free(app->push);
 	sodium_memzero(&app->ident, sizeof app->ident);
+	sodium_memzero(app->cfg.sign_sk, sizeof app->cfg.sign_sk);
 	if (app->sigint)
 		event_free(app->sigint);
 	if (app->sigterm)

@@ -153,11 +153,24 @@ static const char *state_name(enum dht_state s)
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
 }
 
-static json_t *nodes_json(const struct dht_node *nodes, size_t n, unsigned bits)
+/* A neighbour as {id, addr}, with the public key it proved to us if it did (issue 11). */
+static json_t *neighbour_json(struct dht *d, const struct dht_node *n, unsigned bits)
+{
+	uint8_t pk[DHT_SIGN_PK_LEN];
+	char hex[2 * DHT_SIGN_PK_LEN + 1];
+	json_t *o = ctl_node_json(n, bits);
+	if (o != NULL && dht_node_key(d, n, pk) == 0) {
+		sodium_bin2hex(hex, sizeof hex, pk, sizeof pk);
+		json_object_set_new(o, "public_key", json_string(hex));
+	}
+	return o;
+}
+
+static json_t *nodes_json(struct dht *d, const struct dht_node *nodes, size_t n, unsigned bits)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; arr != NULL && i < n; i++)
-		if (json_array_append_new(arr, ctl_node_json(&nodes[i], bits)) != 0) {
+		if (json_array_append_new(arr, neighbour_json(d, &nodes[i], bits)) != 0) {
 			json_decref(arr);
 			return NULL;
 		}
@@ -241,7 +254,7 @@ static json_t *stats_json(const struct dht *d)
 	uint64_t dropped = st->dropped_unsolicited;
 	for (int i = 0; i < DHT_DECODE_NRESULTS; i++)
 		dropped += st->dropped[i];
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "sent",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "sent",
 			 (json_int_t)st->sent, "received", (json_int_t)st->received, "dropped",
 			 (json_int_t)dropped, "timeouts", (json_int_t)st->timeouts, "lookups",
 			 (json_int_t)st->lookups, "lookups_failed", (json_int_t)st->lookups_failed,
@@ -249,7 +262,7 @@ static json_t *stats_json(const struct dht *d)
 			 (json_int_t)st->dropped_unproven, "dropped_refused",
 			 (json_int_t)st->dropped_refused, "challenges", (json_int_t)st->challenges,
 			 "values_forged", (json_int_t)st->values_forged, "values_stale",
-			 (json_int_t)st->values_stale);
+			 (json_int_t)st->values_stale, "ids_refused", (json_int_t)st->ids_refused);
 }
 
 /* "network": open or keyed (the key's tag), and the datagrams refused before the core. */
@@ -266,7 +279,7 @@ static json_t *network_json(const struct udp_seal_stats *st)
 			 st->keyed ? json_string(tag) : json_null(), "refused", refused);
 }
 
-static json_t *status_json(const struct dht *d)
+static json_t *status_json(struct dht *d)
 {
 	unsigned bits = dht_bits(d);
 	struct dht_node succ[CTL_MAX_SUCC], pred;
@@ -278,8 +291,8 @@ static json_t *status_json(const struct dht *d)
 		"{s:b, s:o, s:o, s:i, s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:o}", "ok", 1, "id",
 		ctl_id_json(&dht_self(d)->id, bits), "addr", ctl_addr_json(&dht_self(d)->addr),
 		"bits", (int)bits, "state", state_name(dht_get_state(d)), "predecessor",
-		dht_predecessor(d, &pred) == 0 ? ctl_node_json(&pred, bits) : json_null(),
-		"successors", nodes_json(succ, nsucc, bits), "fingers", fingers_json(d), "keys",
+		dht_predecessor(d, &pred) == 0 ? neighbour_json(d, &pred, bits) : json_null(),
+		"successors", nodes_json(d, succ, nsucc, bits), "fingers", fingers_json(d), "keys",
 		(json_int_t)dht_kv_count(d), "store_bytes", (json_int_t)dht_kv_bytes(d), "entries",
 		x.rc == 0 ? x.arr : NULL, "stats", stats_json(d));
 	if (x.rc != 0)

@@ -84,7 +84,18 @@ static int dht_counters(struct evbuffer *out, const struct dht *d)
 		      (double)st->values_forged) |
 	       single(out, "dhtnode_values_stale_total", "counter",
 		      "Values refused: older than the writer's value held.",
-		      (double)st->values_stale);
+		      (double)st->values_stale) |
+	       single(out, "dhtnode_ids_refused_total", "counter",
+		      "Nodes refused as neighbours: they could not prove the id they claim.",
+		      (double)st->ids_refused) |
+	       single(out, "dhtnode_ring_merges_total", "counter",
+		      "Links made to a node of another ring (ring unification).",
+		      (double)st->merges) |
+	       single(out, "dhtnode_merge_hints_total", "counter",
+		      "Discovery beacons of a node where our ring has none.",
+		      (double)st->merge_hints) |
+	       single(out, "dhtnode_lost_aged_total", "counter",
+		      "Lost nodes no longer probed: silent for six hours.", (double)st->lost_aged);
 }
 
 /* A histogram from per-bucket COUNTS with BOUNDS (scaled by SCALE for the le labels). */

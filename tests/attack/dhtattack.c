@@ -21,6 +21,7 @@
 
 #include "dht/id.h"
 #include "dht/item.h"
+#include "dht/idproof.h"
 #include "dht/msg.h"
 #include "dht/types.h"
 #include "node/net/addr.h"
@@ -29,7 +30,8 @@
 
 struct att {
 	int fd;
-	struct dht_addr to;
+	struct dht_addr from, to;
+	uint8_t node_pk[DHT_SIGN_PK_LEN], node_sk[DHT_SIGN_SK_LEN]; /* what it proves ids with */
 	unsigned bits;
 	struct dht_id id;
 	bool no_token, have_token;
@@ -63,6 +65,8 @@ static void usage(FILE *f)
 	      "  --claim HEX     name another writer's public key in the values (signed by ours)\n"
 	      "  --cas N         puts expect the writer's value there to have seq N\n"
 	      "  --network-key F seal and open datagrams with the key in file F\n"
+	      "  --grind LO:HI   use a key whose id (its hash) lies in (LO, HI), as an honest\n"
+	      "                  node may; else the key is random and proves no chosen id\n"
 	      "commands (KEY: a name, hashed as dhtctl does):\n"
 	      "  ping | neigh | join              a request; prints the answer\n"
 	      "  notify | leave                   a notice (no answer)\n"
@@ -84,7 +88,10 @@ static void usage(FILE *f)
 	      "                                   prints collided K of N\n"
 	      "  burst N                          N PINGs back to back; prints answered K of N\n"
 	      "  size get|neigh|peers|find KEY    one request without a token: prints its bytes\n"
-	      "                                   and the answer's (0: none)\n",
+	      "                                   and the answer's (0: none)\n"
+	      "  claim SECONDS                    JOIN, then NOTIFY every 200 ms, answering each\n"
+	      "                                   PROVE with our key (open rings); prints our id,\n"
+	      "                                   then the JOIN's answer and the proofs asked\n",
 	      f);
 }
 
@@ -100,7 +107,14 @@ static int open_socket(const struct dht_addr *from)
 	return fd;
 }
 
+static void send_to(struct att *a, const struct dht_addr *to, struct dht_msg *m, bool pad);
+
 static void send_msg(struct att *a, struct dht_msg *m, bool pad)
+{
+	send_to(a, &a->to, m, pad);
+}
+
+static void send_to(struct att *a, const struct dht_addr *dst, struct dht_msg *m, bool pad)
 {
 	uint8_t buf[DHT_MSG_MAX];
 	m->bits = (uint8_t)a->bits;
@@ -118,12 +132,12 @@ static void send_msg(struct att *a, struct dht_msg *m, bool pad)
 		exit(2);
 	}
 	struct sockaddr_storage ss;
-	socklen_t sl = addr_to_sockaddr(&a->to, &ss);
+	socklen_t sl = addr_to_sockaddr(dst, &ss);
 	uint8_t sealed[DHT_MSG_MAX + SEAL_OVERHEAD];
 	const uint8_t *out = buf;
 	if (a->seal != NULL) {
 		struct seal_to to;
-		udp_seal_name(&a->to, &to);
+		udp_seal_name(dst, &to);
 		len = (int)seal_wrap(a->seal, (uint64_t)time(NULL), &to, buf, (size_t)len, sealed,
 				     sizeof sealed);
 		out = sealed;
@@ -525,6 +539,98 @@ static int parse_writer_opt(struct att *a, int c, const char **seed)
 	}
 }
 
+/* Answer a PROVE from FROM with our key's signature over the claim it names. */
+static void prove(struct att *a, const struct dht_msg *m, const struct dht_addr *from)
+{
+	struct idproof_claim c = { .bits = a->bits, .challenger = *from,
+				   .prover = { .id = a->id, .addr = a->from } };
+	memcpy(c.nonce, m->u.prove.nonce, sizeof c.nonce);
+	struct dht_msg p;
+	memset(&p, 0, sizeof p);
+	p.type = DHT_PROOF;
+	p.txid = m->txid;
+	memcpy(p.u.proof.pk, a->node_pk, sizeof p.u.proof.pk);
+	if (idproof_sign(&c, a->node_sk, p.u.proof.sig) == 0)
+		send_to(a, from, &p, false);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static int run_claim(struct att *a, int argc, char **argv)
+{
+	if (argc < 2 || a->seal != NULL) {
+		usage(stderr);
+		return 2;
+	}
+	uint64_t end = now_ms() + 1000 * strtoull(argv[1], NULL, 10), next = 0;
+	struct dht_msg m = { .type = DHT_PING }, in;
+	uint8_t buf[DHT_MSG_MAX];
+	request(a, &m, &in, buf); /* a token, as an honest node gets one */
+	memset(&m, 0, sizeof m);
+	m.type = DHT_JOIN;
+	m.txid = ++a->txid;
+	uint32_t join_txid = m.txid;
+	send_msg(a, &m, false);
+	char join[32] = "none", hex[ID_HEX_MAX];
+	unsigned proofs = 0;
+	id_to_hex(&a->id, a->bits, hex);
+	printf("id %s\n", hex);
+	fflush(stdout);
+	for (uint64_t t = now_ms(); t < end; t = now_ms()) {
+		if (t >= next) {
+			struct dht_msg n = { .type = DHT_NOTIFY };
+			send_msg(a, &n, false);
+			next = t + 200;
+		}
+		struct pollfd p = { .fd = a->fd, .events = POLLIN };
+		if (poll(&p, 1, 50) != 1)
+			continue;
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		struct dht_addr src;
+		ssize_t len = recvfrom(a->fd, buf, sizeof buf, 0, (struct sockaddr *)&ss, &sl);
+		if (len <= 0 || addr_from_sockaddr((struct sockaddr *)&ss, sl, &src) != 0 ||
+		    dht_msg_decode(&in, buf, (size_t)len, a->bits) != DHT_DECODE_OK)
+			continue;
+		if (in.type == DHT_PROVE) {
+			proofs++;
+			prove(a, &in, &src);
+		} else if (in.txid == join_txid && in.type == DHT_ERROR) {
+			snprintf(join, sizeof join, "ERROR %u", in.u.error.code);
+		} else if (in.txid == join_txid) {
+			snprintf(join, sizeof join, "%s", dht_msg_type_str(in.type));
+		}
+	}
+	printf("join %s, proofs asked %u\n", join, proofs);
+	return 0;
+}
+
+/* --grind LO:HI: draw keys until one's id lies in (LO, HI); it becomes our id. */
+static int grind(struct att *a, const char *range)
+{
+	char lo_hex[64];
+	const char *colon = strchr(range, ':');
+	struct dht_id lo, hi;
+	if (colon == NULL || (size_t)(colon - range) >= sizeof lo_hex)
+		return -1;
+	memcpy(lo_hex, range, (size_t)(colon - range));
+	lo_hex[colon - range] = '\0';
+	if (id_from_hex(&lo, lo_hex, a->bits) != 0 || id_from_hex(&hi, colon + 1, a->bits) != 0)
+		return -1;
+	for (long tries = 0; tries < (1L << 24); tries++) {
+		crypto_sign_keypair(a->node_pk, a->node_sk);
+		id_from_key(&a->id, a->node_pk, sizeof a->node_pk, a->bits);
+		if (id_in_oo(&a->id, &lo, &hi))
+			return 0;
+	}
+	return -1;
+}
+
 /* Seal as a member with the key in FILE, sending from FROM. */
 static int start_sealing(struct att *a, const char *file, const struct dht_addr *from)
 {
@@ -562,12 +668,12 @@ static int parse_args(struct att *a, int argc, char **argv)
 		{ "bits", required_argument, NULL, 'b' }, { "id", required_argument, NULL, 'i' },
 		{ "no-token", no_argument, NULL, 'n' }, { "count", required_argument, NULL, 'c' },
 		{ "timeout-ms", required_argument, NULL, 'w' }, { "help", no_argument, NULL, 'h' },
-		{ "network-key", required_argument, NULL, 'k' },
+		{ "network-key", required_argument, NULL, 'k' }, { "grind", required_argument, NULL, 'g' },
 		{ "writer-seed", required_argument, NULL, 'W' }, { "seq", required_argument, NULL, 's' },
 		{ "forge", no_argument, NULL, 'F' }, { "claim", required_argument, NULL, 'C' },
 		{ "cas", required_argument, NULL, 'a' }, { 0, 0, 0, 0 } };
 	struct dht_addr from = { 0 };
-	const char *id_hex = NULL, *key_file = NULL, *seed = NULL;
+	const char *id_hex = NULL, *key_file = NULL, *seed = NULL, *range = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c == 'f' && addr_parse(optarg, &from) == 0)
@@ -586,6 +692,8 @@ static int parse_args(struct att *a, int argc, char **argv)
 			a->count = (unsigned)strtoul(optarg, NULL, 10);
 		else if (c == 'k')
 			key_file = optarg;
+		else if (c == 'g')
+			range = optarg;
 		else if (c == 'h')
 			usage(stdout), exit(0);
 		else if (parse_writer_opt(a, c, &seed) != 0)
@@ -598,6 +706,12 @@ static int parse_args(struct att *a, int argc, char **argv)
 		return -1;
 	if (id_hex == NULL)
 		id_from_u64(&a->id, (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid(), a->bits);
+	if (sodium_init() < 0)
+		exit(2);
+	crypto_sign_keypair(a->node_pk, a->node_sk);
+	if (range != NULL && grind(a, range) != 0)
+		return -1;
+	a->from = from;
 	a->fd = open_socket(&from);
 	if (key_file != NULL && start_sealing(a, key_file, &from) != 0)
 		exit(2);
@@ -635,5 +749,7 @@ int main(int argc, char **argv)
 		puts(sodium_bin2hex(hex, sizeof hex, a.pk, DHT_ITEM_PK_LEN));
 		return 0;
 	}
+	if (strcmp(av[0], "claim") == 0)
+		return run_claim(&a, ac, av);
 	return run_request(&a, ac, av);
 }

@@ -94,7 +94,7 @@ for n in 0 1; do
 	s=$PROCS_DIR/samples$n.txt
 	for pair in sent:dhtnode_datagrams_sent_total received:dhtnode_datagrams_received_total \
 		timeouts:dhtnode_request_timeouts_total lookups:dhtnode_lookups_total \
-		lookups_failed:dhtnode_lookups_failed_total; do
+		lookups_failed:dhtnode_lookups_failed_total ids_refused:dhtnode_ids_refused_total; do
 		k=${pair%%:*} m=${pair#*:}
 		between "$(jget stats.$k <<<"$before")" "$(field "$s" "$m")" "$(jget stats.$k <<<"$after")" "$m"
 	done

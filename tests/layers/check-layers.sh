@@ -53,8 +53,9 @@ allowed='^(malloc|calloc|realloc|free|aligned_alloc|strdup|strndup|mem(cpy|move|
 allowed+='|str(len|nlen|cmp|ncmp|chr|rchr|spn|cspn)|v?snprintf|qsort|bsearch|abort'
 allowed+='|log|log1p|log2|log10|exp|pow|sqrt|floor|ceil|fmin|fmax|round|lround|llround'
 allowed+='|crypto_(generichash|hash_sha256)[a-z0-9_]*|sodium_(memzero|memcmp|bin2hex|hex2bin)'
-# Signed values (dht/item.c): deterministic Ed25519, no randomness.
-allowed+='|crypto_sign_(detached|verify_detached|ed25519_sk_to_pk)'
+# Ed25519 for signed values (dht/item.c) and node identities (dht/idproof.c): signing,
+# checking, a key from its seed or its secret key; deterministic, no randomness.
+allowed+='|crypto_sign_(detached|verify_detached|seed_keypair|ed25519_sk_to_pk)'
 allowed+='|EVP_(Digest[A-Za-z_]*|MD_CTX_(new|free)|sha256)'
 allowed+='|__popcount[a-z0-9]+|__stack_chk_fail|__assert_fail|__(asan|ubsan|sanitizer|msan)_.*'
 allowed+='|__(memcpy|memset|memmove)_chk|__(v?snprintf)_chk|_GLOBAL_OFFSET_TABLE_)$'

@@ -273,6 +273,58 @@ static void test_taken_id_is_refused(void **state)
 	sim_free(s);
 }
 
+/* Does any live member hold ID as predecessor or in its successor list? */
+static bool adopted_anywhere(struct sim *s, const struct dht_id *id)
+{
+	for (size_t pos = 0; pos < truth_size(sim_truth(s)); pos++) {
+		struct dht *d = sim_core(s, truth_index(sim_truth(s), pos));
+		struct dht_node list[32], pred;
+		size_t n = d ? dht_successor_list(d, list, 32) : 0;
+		for (size_t j = 0; j < n; j++)
+			if (id_eq(&list[j].id, id))
+				return true;
+		if (d && dht_predecessor(d, &pred) == 0 && id_eq(&pred.id, id))
+			return true;
+	}
+	return false;
+}
+
+/* Issue 11: nodes that claim ids they cannot prove (each just before a member's, to take that
+ * member's keys), joining through random members while an honest node joins too, are never
+ * taken as anyone's successor or predecessor, checked after every event; the honest node joins,
+ * the ring stays correct, and every impostor is refused. */
+static void test_impostors_never_adopted(void **state)
+{
+	(void)state;
+	struct sim *s = small_world(77, 16, 4);
+	uint64_t us;
+	assert_true(scen_grow(s, 16, &us));
+	struct dht_id fake[6];
+	uint64_t end = sim_now(s) + 30 * sim_period(s);
+	for (int k = 0; k < 6; k++) {
+		id_from_u64(&fake[k], id_low64(truth_id(sim_truth(s), (size_t)k * 2)) - 1, 16);
+		long i = sim_spawn(s, &fake[k]);
+		assert_true(i >= 0);
+		assert_int_equal(sim_join_at(s, (uint32_t)i, sim_now(s) + (uint64_t)k * sim_period(s)),
+				 0);
+	}
+	long honest = sim_spawn(s, NULL);
+	assert_int_equal(sim_join_at(s, (uint32_t)honest, sim_now(s) + sim_period(s)), 0);
+	while (sim_now(s) < end && sim_step(s, end))
+		for (int k = 0; k < 6; k++)
+			assert_false(adopted_anywhere(s, &fake[k]));
+	assert_true(scen_converge(s, 10 * sim_period(s)));
+	assert_int_equal(sim_join_status(s, (uint32_t)honest), DHT_OK);
+	assert_int_equal(sim_members(s), 17);
+	assert_lookups_correct(s, 16);
+	struct sim_totals t;
+	sim_totals(s, &t);
+	assert_int_equal(t.joins_failed, 6);
+	assert_true(t.ids_refused >= 6);
+	assert_int_equal(t.violations, 0);
+	sim_free(s);
+}
+
 static void test_churn_schedules(void **state)
 {
 	(void)state;
@@ -415,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_churn_schedules),
 		cmocka_unit_test(test_partition_schedules),
 		cmocka_unit_test(test_apart_schedules),
+		cmocka_unit_test(test_impostors_never_adopted),
 		cmocka_unit_test(test_half_crash_recovers),
 		cmocka_unit_test(test_same_seed_same_run),
 	};

@@ -545,6 +545,45 @@ static void test_push_messages(void **state)
 	assert_string_equal(dht_msg_type_str(DHT_PUSH_STATE), "PUSH_STATE");
 }
 
+/* PROVE and PROOF (dht/proof.c): fixed lengths, exact round trips, every cut refused. */
+static void test_proof_messages(void **state)
+{
+	(void)state;
+	struct dht_msg m[2], out;
+	uint8_t buf[DHT_MSG_MAX + 1];
+	memset(m, 0, sizeof m);
+	m[0].type = DHT_PROVE;
+	m[1].type = DHT_PROOF;
+	for (int i = 0; i < DHT_PROOF_NONCE_LEN; i++)
+		m[0].u.prove.nonce[i] = (uint8_t)(0xa0 + i);
+	memset(m[1].u.proof.pk, 0x11, sizeof m[1].u.proof.pk);
+	memset(m[1].u.proof.sig, 0x22, sizeof m[1].u.proof.sig);
+	const int want[2] = { 29 + 16, 29 + 32 + 64 };
+	for (int k = 0; k < 2; k++) {
+		m[k].bits = 160;
+		m[k].txid = 0x01020304;
+		id_from_u64(&m[k].from, 9, 160);
+		int len = dht_msg_encode(&m[k], buf, DHT_MSG_MAX);
+		assert_int_equal(len, want[k]);
+		assert_int_equal(buf[3], m[k].type);
+		assert_int_equal(dht_msg_decode(&out, buf, (size_t)len, 160), DHT_DECODE_OK);
+		assert_int_equal(out.type, m[k].type);
+		assert_memory_equal(&out.u, &m[k].u, k ? sizeof m[k].u.proof : sizeof m[k].u.prove);
+		for (int cut = 29; cut < len; cut++)
+			assert_int_equal(dht_msg_decode(&out, buf, (size_t)cut, 160),
+					 DHT_DECODE_SHORT);
+		buf[len] = 0;
+		assert_int_equal(dht_msg_decode(&out, buf, (size_t)len + 1, 160),
+				 DHT_DECODE_TRAILING);
+	}
+	/* Known answer: the PROVE body is the nonce, as it is. */
+	dht_msg_encode(&m[0], buf, DHT_MSG_MAX);
+	const uint8_t head[4] = { 0x44, 0x48, 3, DHT_PROVE };
+	assert_memory_equal(buf, head, sizeof head);
+	assert_memory_equal(buf + 29, m[0].u.prove.nonce, DHT_PROOF_NONCE_LEN);
+	assert_string_equal(dht_msg_type_str(DHT_PROOF), "PROOF");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_kv),
 		cmocka_unit_test(test_encoder_refuses_invalid),
 		cmocka_unit_test(test_push_messages),
+		cmocka_unit_test(test_proof_messages),
 		cmocka_unit_test(test_extensions),
 		cmocka_unit_test(test_signed_values_fit),
 	};

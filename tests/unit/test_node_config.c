@@ -154,7 +154,7 @@ static void test_args_from_file(void **state)
 	WRITE("listen = 127.0.0.1:4000\njoin = node1.lab:4001\ndata-dir = /srv/node a\n"
 	      "succ-len = 4\nreplicas = 2\ncontrol-any = true\ncontrol-secret = /srv/secret\n"
 	      "up-rate = 1MiB\nid-bits = 12\n"
-	      "network-key = /srv/net.key\nid = 2a\n");
+	      "network-key = /srv/net.key\nid = 2a\n"); /* --id only in a private ring */
 	assert_int_equal(PARSE(&a, err, "--config", path), ARGS_RUN);
 	assert_int_equal(a.listen.port, 4000);
 	assert_true(a.join);

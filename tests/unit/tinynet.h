@@ -142,23 +142,52 @@ static inline void net_free(struct net *net)
 	free(net);
 }
 
-/* Add a node whose environment is E (the network's env, or a test's filter around it). */
-static inline struct tnode *add_node_with(struct net *net, unsigned id, unsigned r,
-					  const struct dht_env *e)
+static inline void tiny_config(struct dht_config *cfg, unsigned r)
+{
+	dht_config_default(cfg);
+	cfg->bits = 8;
+	cfg->succ_len = r;
+}
+
+/* Add a node of config CFG (its address is set here) whose environment is E. */
+static inline struct tnode *add_node_cfg(struct net *net, struct dht_config *cfg,
+					 const struct dht_env *e)
 {
 	struct tnode *t = &net->n[net->count];
-	struct dht_config cfg;
-	dht_config_default(&cfg);
-	cfg.bits = 8;
-	cfg.succ_len = r;
-	id_from_u64(&cfg.self.id, id, 8);
 	t->net = net;
 	t->idx = net->count++;
 	t->alive = true;
-	addr_of(t->idx, &cfg.self.addr);
-	t->d = dht_new(&cfg, e, t);
+	addr_of(t->idx, &cfg->self.addr);
+	t->d = dht_new(cfg, e, t);
 	assert_non_null(t->d);
 	return t;
+}
+
+/* Add a node whose environment is E. */
+static inline struct tnode *add_node_with(struct net *net, unsigned id, unsigned r,
+					  const struct dht_env *e)
+{
+	struct dht_config cfg;
+	tiny_config(&cfg, r);
+	id_from_u64(&cfg.self.id, id, 8);
+	/* Tests place nodes at chosen ids, as a private ring may (types.h): each still proves it
+	 * holds its own key. */
+	cfg.trust_chosen_ids = true;
+	uint8_t seed[DHT_SIGN_SEED_LEN] = { (uint8_t)id, (uint8_t)net->count, 0x7e };
+	dht_config_seed_key(&cfg, seed);
+	return add_node_cfg(net, &cfg, e);
+}
+
+/* Add a node whose id is its key's (SEED picks the key). It takes as neighbours only nodes whose
+ * ids are their keys' (an open ring's rule) unless TRUST (it then takes chosen ids too). */
+static inline struct tnode *add_open_node(struct net *net, uint8_t seed, unsigned r, bool trust)
+{
+	struct dht_config cfg;
+	tiny_config(&cfg, r);
+	uint8_t s[DHT_SIGN_SEED_LEN] = { seed, 0x0e };
+	dht_config_seed_key(&cfg, s);
+	cfg.trust_chosen_ids = trust;
+	return add_node_cfg(net, &cfg, &env);
 }
 
 static inline struct tnode *add_node(struct net *net, unsigned id, unsigned r)

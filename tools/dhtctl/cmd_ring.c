@@ -92,6 +92,14 @@ static int run_ring(struct dhtctl *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* The key a neighbour proved its id with (issue 11), shortened: status --json has it whole. */
+static void print_key(const json_t *n)
+{
+	const char *k = jstr(n, "public_key");
+	if (*k)
+		printf("  key %.16s", k);
+}
+
 static void print_nodes(const char *label, const json_t *list)
 {
 	const json_t *n;
@@ -100,6 +108,7 @@ static void print_nodes(const char *label, const json_t *list)
 	json_array_foreach(list, i, n) {
 		printf("%-13s", i ? "" : label);
 		print_node(n, (int)strlen(jstr(n, "id")), 0);
+		print_key(n);
 		printf("\n");
 	}
 	if (json_array_size(list) == 0)
@@ -197,6 +206,7 @@ static void print_status(const json_t *r, bool all)
 		printf("%-13s%s\n", "public key", jstr(r, "public_key"));
 	printf("%-13s", "predecessor");
 	print_node(pred, (int)strlen(jstr(pred, "id")), 0);
+	print_key(pred);
 	printf("\n");
 	print_nodes("successors", json_object_get(r, "successors"));
 	print_fingers(json_object_get(r, "fingers"), all);

@@ -69,6 +69,8 @@ void sim_add_core_stats(struct sim_totals *t, const struct dht_stats *st)
 	t->timeouts += st->timeouts;
 	t->unsolicited += st->dropped_unsolicited;
 	t->merges += st->merges;
+	t->proofs += st->proofs;
+	t->ids_refused += st->ids_refused;
 	for (int k = 0; k < DHT_DECODE_NRESULTS; k++)
 		t->decode_dropped[k] += st->dropped[k];
 }

@@ -103,7 +103,7 @@ static void json_end(json_t *o, const struct scen_report *rep)
 	for (int k = 1; k < DHT_DECODE_NRESULTS; k++)
 		json_object_set_new(dropped, dht_decode_result_str((enum dht_decode_result)k),
 				    json_integer((json_int_t)t->decode_dropped[k]));
-	json_object_update_new(o, json_pack("{s:b,s:I,s:I,s:f,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:b,s:f}",
+	json_object_update_new(o, json_pack("{s:b,s:I,s:I,s:f,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:b,s:f}",
 					"ring_correct", rep->ring_correct,
 					"invariant_violations", (json_int_t)t->violations,
 					"checks", (json_int_t)t->checks,
@@ -115,6 +115,8 @@ static void json_end(json_t *o, const struct scen_report *rep)
 					"decode_dropped", dropped,
 					"joins_failed", (json_int_t)t->joins_failed,
 					"joins_refused", (json_int_t)t->joins_refused,
+					"id_proofs", (json_int_t)t->proofs,
+					"ids_refused", (json_int_t)t->ids_refused,
 					"out_of_memory", rep->out_of_memory,
 					"virtual_s", rep->virtual_s));
 }
@@ -198,6 +200,8 @@ void scen_print_text(FILE *f, const struct scen_report *rep, const struct scen_o
 	fprintf(f, "%-22s %.2f per node per second; %llu lost, %llu timeouts, %llu malformed\n",
 		"messages", msgs_per_node_s(rep), (unsigned long long)t->lost,
 		(unsigned long long)t->timeouts, (unsigned long long)dropped);
+	fprintf(f, "%-22s %llu proven to a neighbour, %llu refused\n", "node ids",
+		(unsigned long long)t->proofs, (unsigned long long)t->ids_refused);
 	fprintf(f, "%-22s %.1f s virtual", "time", rep->virtual_s);
 	if (wall_s >= 0)
 		fprintf(f, ", %.2f s wall, %ld KiB max RSS", wall_s, rss_kb);

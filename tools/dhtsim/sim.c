@@ -303,13 +303,15 @@ const struct sim_config *sim_config(const struct sim *s)
 	return &s->cfg;
 }
 
-static int fresh_id(struct sim *s, struct dht_id *out)
+/* A key pair from the seeded PRNG, so that runs replay, and the id it gives (an open ring's
+ * rule, which the cores check: dht/proof.h) if no live node has that id. */
+static int fresh_key(struct sim *s, struct dht_config *cfg)
 {
-	uint8_t b[ID_BYTES];
+	uint8_t seed[DHT_SIGN_SEED_LEN];
 	for (int tries = 0; tries < 10000; tries++) {
-		rng_bytes(&s->drv, b, sizeof b);
-		id_from_bytes(out, b, s->cfg.bits);
-		if (!idset_has(s->ids, out))
+		rng_bytes(&s->drv, seed, sizeof seed);
+		dht_config_seed_key(cfg, seed);
+		if (!idset_has(s->ids, &cfg->self.id))
 			return 0;
 	}
 	return -1;
@@ -343,18 +345,25 @@ static int add_node(struct sim *s, struct snode *n)
 
 long sim_spawn(struct sim *s, const struct dht_id *id)
 {
-	struct dht_id fresh;
-	if (s->nnode >= MAX_INDEX || (id == NULL && fresh_id(s, &fresh)))
+	struct dht_config cfg = s->dcfg;
+	if (id != NULL) {
+		/* A chosen id: the node holds a key, but not the one the id comes from, so it cannot
+		 * prove the id to the others (it trusts chosen ids itself, to be built at all). */
+		uint8_t seed[DHT_SIGN_SEED_LEN];
+		rng_bytes(&s->drv, seed, sizeof seed);
+		cfg.trust_chosen_ids = true;
+		dht_config_seed_key(&cfg, seed);
+		cfg.self.id = *id;
+	}
+	if (s->nnode >= MAX_INDEX || (id == NULL && fresh_key(s, &cfg)))
 		return -1;
 	struct snode *n = calloc(1, sizeof *n);
 	if (n == NULL)
 		goto oom;
 	n->s = s;
 	n->index = (uint32_t)s->nnode;
-	n->id = id ? *id : fresh;
+	n->id = cfg.self.id;
 	n->join = JOIN_NONE;
-	struct dht_config cfg = s->dcfg;
-	cfg.self.id = n->id;
 	cfg.self.addr = index_addr(n->index);
 	n->d = dht_new(&cfg, &sim_env, n);
 	if (n->d == NULL || add_node(s, n))

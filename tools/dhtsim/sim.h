@@ -54,6 +54,7 @@ struct sim_totals {
 	uint64_t sent, lost, delivered, to_dead;       /* the network */
 	uint64_t cut;                                  /* dropped between split groups */
 	uint64_t merges;                               /* the cores' links to another ring */
+	uint64_t proofs, ids_refused;                  /* ids proven to a core, and refused */
 	uint64_t received, timeouts, unsolicited;      /* the cores' counters, summed */
 	uint64_t decode_dropped[DHT_DECODE_NRESULTS];
 	uint64_t joins_ok, joins_refused, joins_failed, crashes, leaves;
@@ -72,8 +73,9 @@ uint64_t sim_period(const struct sim *s); /* the cores' stabilization period */
 bool sim_failed(const struct sim *s);     /* memory ran out somewhere: the run is void */
 const struct sim_config *sim_config(const struct sim *s);
 
-/* Add a node, not yet in any ring, with ID (NULL: a fresh random id no live node has). Return
- * its index, or -1 if no fresh id is left or memory runs out. */
+/* Add a node, not yet in any ring, with a key pair from the seeded PRNG and the id that key
+ * gives (no live node has it), or with the chosen ID, which it cannot prove to the others (an
+ * impostor: dht/proof.h). Return its index, or -1 if no fresh id is left or memory runs out. */
 long sim_spawn(struct sim *s, const struct dht_id *id);
 /* Make node I a ring of one. */
 void sim_create(struct sim *s, uint32_t i);
