@@ -6,10 +6,10 @@
  * deal with a lost datagram, whatever lost it.
  * In a private ring the adapter is also the seal (node/net/seal.h): the core runs unsealed, in
  * the simulator as here, and the adapter seals what it sends and opens what it reads, so a
- * datagram from outside the ring never reaches the core; it is counted by reason and logged
- * rate-limited per reason, saying why. A datagram is named for its receiver
- * by the receiver's address as the sender dials it, which is the node's own listen address
- * (never a wildcard), so a datagram captured on its way to one member opens at no other. */
+ * datagram from outside the ring never reaches the core; it is counted by reason and logged,
+ * rate-limited per reason, saying why. A datagram names its receiver by the address the
+ * sender dials, which is the receiver's own listen address (never a wildcard), so a datagram
+ * captured on its way to one member opens at no other. */
 #include "node/net/udp.h"
 
 #include <errno.h>
@@ -31,6 +31,7 @@
  * first few misconfigured neighbours are all named and a flood cannot fill the log. */
 #define LOG_BURST 5
 #define LOG_EVERY_US 10000000u
+#define LOG_SEALED SEAL_OK /* an open node's one reason (a sealed datagram) takes this slot */
 
 _Static_assert(NETKEY_TAG_LEN == SEAL_TAG_LEN, "the seal names the ring by its key's tag");
 
@@ -178,14 +179,14 @@ static bool log_due(struct udp_dht *u, enum seal_result r)
 	return true;
 }
 
-/* A keyed node: open the datagram. Return its message's length, or 0 having refused it. */
-static size_t open_sealed(struct udp_dht *u, size_t n, const struct dht_addr *from)
+/* A keyed node: open the datagram (its message's length in *LEN). Return false having refused
+ * it. */
+static bool open_sealed(struct udp_dht *u, size_t n, const struct dht_addr *from, size_t *len)
 {
-	size_t len = 0;
 	enum seal_result r = seal_open(u->seal, wall_s(), &u->me, u->buf, n, u->plain,
-				       sizeof u->plain, &len);
+				       sizeof u->plain, len);
 	if (r == SEAL_OK)
-		return len;
+		return true;
 	u->stats.refused[r]++;
 	if (log_due(u, r)) {
 		char a[ADDR_STR_MAX], tag[2 * NETKEY_TAG_LEN + 1] = "";
@@ -199,7 +200,7 @@ static size_t open_sealed(struct udp_dht *u, size_t n, const struct dht_addr *fr
 			 "reason)", a, refusal_text(r), *tag ? ", key tag " : "", tag,
 			 (unsigned long long)u->stats.refused[r]);
 	}
-	return 0;
+	return false;
 }
 
 /* An open node: a sealed datagram cannot be read; say why. Return whether BUF was one. */
@@ -208,7 +209,7 @@ static bool refuse_sealed(struct udp_dht *u, size_t n, const struct dht_addr *fr
 	if (!seal_is_sealed(u->buf, n))
 		return false;
 	u->stats.sealed++;
-	if (log_due(u, SEAL_OK)) {
+	if (log_due(u, LOG_SEALED)) {
 		char a[ADDR_STR_MAX];
 		addr_format(from, a);
 		log_warn("udp: %s sent a sealed datagram: that ring uses a network key; start with "
@@ -239,8 +240,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 				dht_input(u->d, u->buf, (size_t)n, &from);
 			continue;
 		}
-		size_t len = open_sealed(u, (size_t)n, &from);
-		if (len != 0)
+		size_t len;
+		if (open_sealed(u, (size_t)n, &from, &len))
 			dht_input(u->d, u->plain, len, &from);
 	}
 }

@@ -635,7 +635,7 @@ static int grind(struct att *a, const char *range)
 static int start_sealing(struct att *a, const char *file, const struct dht_addr *from)
 {
 	struct netkey k;
-	char err[512];
+	char err[512] = "libsodium failed to initialise";
 	uint8_t key[SEAL_KEY_LEN], tag[NETKEY_TAG_LEN], boot[SEAL_BOOT_LEN];
 	if (sodium_init() < 0 || netkey_load(file, &k, err, sizeof err) != 0) {
 		fprintf(stderr, "dhtattack: %s\n", err);
@@ -643,8 +643,10 @@ static int start_sealing(struct att *a, const char *file, const struct dht_addr 
 	}
 	netkey_derive(&k, NETKEY_DATAGRAM, key, sizeof key);
 	netkey_tag(&k, tag);
+	netkey_wipe(&k);
 	randombytes_buf(boot, sizeof boot);
 	a->seal = seal_new(key, tag, boot);
+	sodium_memzero(key, sizeof key);
 	udp_seal_name(from, &a->me);
 	return a->seal != NULL ? 0 : -1;
 }
@@ -718,6 +720,33 @@ static int parse_args(struct att *a, int argc, char **argv)
 	return optind;
 }
 
+static int run(struct att *a, int ac, char **av)
+{
+	if (strcmp(av[0], "notify") == 0 || strcmp(av[0], "leave") == 0 ||
+	    strcmp(av[0], "replicate") == 0)
+		return run_notice(a, ac, av);
+	if (strcmp(av[0], "flood-put") == 0)
+		return run_flood(a, ac, av);
+	if (strcmp(av[0], "burst") == 0)
+		return run_burst(a, ac, av);
+	if (strcmp(av[0], "collide") == 0)
+		return run_collide(a, ac, av);
+	if (strcmp(av[0], "size") == 0)
+		return run_size(a, ac, av);
+	if (strcmp(av[0], "capture") == 0)
+		return run_capture(a, ac, av);
+	if (strcmp(av[0], "replay") == 0 || strcmp(av[0], "replay-push") == 0)
+		return run_replay(a, ac, av);
+	if (strcmp(av[0], "pk") == 0) {
+		char hex[2 * DHT_ITEM_PK_LEN + 1];
+		puts(sodium_bin2hex(hex, sizeof hex, a->pk, DHT_ITEM_PK_LEN));
+		return 0;
+	}
+	if (strcmp(av[0], "claim") == 0)
+		return run_claim(a, ac, av);
+	return run_request(a, ac, av);
+}
+
 int main(int argc, char **argv)
 {
 	struct att a = { .bits = 160, .timeout_ms = 1000, .count = 1 };
@@ -727,29 +756,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	a.txid = (uint32_t)getpid() << 8;
-	char **av = argv + i;
-	int ac = argc - i;
-	if (strcmp(av[0], "notify") == 0 || strcmp(av[0], "leave") == 0 ||
-	    strcmp(av[0], "replicate") == 0)
-		return run_notice(&a, ac, av);
-	if (strcmp(av[0], "flood-put") == 0)
-		return run_flood(&a, ac, av);
-	if (strcmp(av[0], "burst") == 0)
-		return run_burst(&a, ac, av);
-	if (strcmp(av[0], "collide") == 0)
-		return run_collide(&a, ac, av);
-	if (strcmp(av[0], "size") == 0)
-		return run_size(&a, ac, av);
-	if (strcmp(av[0], "capture") == 0)
-		return run_capture(&a, ac, av);
-	if (strcmp(av[0], "replay") == 0 || strcmp(av[0], "replay-push") == 0)
-		return run_replay(&a, ac, av);
-	if (strcmp(av[0], "pk") == 0) {
-		char hex[2 * DHT_ITEM_PK_LEN + 1];
-		puts(sodium_bin2hex(hex, sizeof hex, a.pk, DHT_ITEM_PK_LEN));
-		return 0;
-	}
-	if (strcmp(av[0], "claim") == 0)
-		return run_claim(&a, ac, av);
-	return run_request(&a, ac, av);
+	int rc = run(&a, argc - i, argv + i);
+	seal_free(a.seal);
+	return rc;
 }
