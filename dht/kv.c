@@ -50,6 +50,7 @@ struct kvop {
 	uint64_t cas;
 	uint8_t index;            /* OP_GET: which of the key's values is asked for next */
 	size_t nvalues;           /* OP_GET: those read so far, their bytes in VALBUF */
+	bool answered;            /* OP_GET: a node holds values or tombstones under the key */
 	struct dht_value values[KV_MAX_WRITERS];
 	uint8_t valbuf[KV_MAX_WRITERS][DHT_MAX_VALUE];
 	struct dht_node at;       /* where the last request went */
@@ -275,9 +276,12 @@ static bool collect(struct dht *d, struct kvop *op, const struct dht_msg *m)
 {
 	const struct dht_item *it = &m->u.value.item;
 	bool wanted = !op->by_writer || memcmp(it->pk, op->item.pk, DHT_ITEM_PK_LEN) == 0;
-	if (!item_verify(it, &op->key, d->cfg.bits) || !wanted) {
+	bool valid = wanted && item_verify(it, &op->key, d->cfg.bits);
+	op->answered |= valid;
+	if (!valid) {
 		d->stats.values_forged++;
-	} else if (op->nvalues < KV_MAX_WRITERS && !have_writer(op, it->pk)) {
+	} else if (!(it->flags & DHT_ITEM_TOMBSTONE) && op->nvalues < KV_MAX_WRITERS &&
+		   !have_writer(op, it->pk)) {
 		struct dht_value *v = &op->values[op->nvalues];
 		memcpy(op->valbuf[op->nvalues], it->value, it->vlen);
 		v->item = *it;
@@ -297,8 +301,11 @@ static void get_reply(struct dht *d, struct kvop *op, const struct dht_msg *m)
 {
 	if (m->u.value.status == DHT_OK && !op->confirm && collect(d, op, m))
 		return;
-	if (op->nvalues > 0 || op->confirm) {
-		op_done(d, op, op->nvalues > 0 ? DHT_OK : (enum dht_status)m->u.value.status, m);
+	/* Deleted values are not found: the replicas may hold a copy the tombstone did not reach. */
+	if (op->nvalues > 0 || op->answered || op->confirm) {
+		enum dht_status st = op->confirm ? (enum dht_status)m->u.value.status
+				     : op->nvalues > 0 ? DHT_OK : DHT_ERR_NOT_FOUND;
+		op_done(d, op, st, m);
 		return;
 	}
 	if (!op->fallback) {
@@ -333,8 +340,8 @@ static void op_timeout(void *arg, const struct rpc_req *q)
 	struct kvop *op = arg;
 	struct dht *d = op->d;
 	(void)q;
-	if (op->nvalues > 0) { /* the node went between two of a key's values */
-		op_done(d, op, DHT_OK, NULL);
+	if (op->nvalues > 0 || op->answered) { /* the node went between two of a key's values */
+		op_done(d, op, op->nvalues > 0 ? DHT_OK : DHT_ERR_NOT_FOUND, NULL);
 		return;
 	}
 	if (op->fallback) {
@@ -539,8 +546,8 @@ static void confirm_done(void *arg, const struct dht_value_result *res)
  * deferred: the answer must not come while the store is being walked. */
 static void start_confirm(struct dht *d, struct store_entry *e, uint64_t now)
 {
-	struct kvop *op = op_new(d, store_values(e, now) ? OP_GET : OP_PEERS, &e->key, confirm_done,
-				 d);
+	struct kvop *op = op_new(d, store_values(e, now, true) ? OP_GET : OP_PEERS, &e->key,
+				 confirm_done, d);
 	if (op == NULL)
 		return;
 	op->confirm = true;

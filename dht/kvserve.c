@@ -167,9 +167,10 @@ static void serve_get(struct dht *d, const struct dht_msg *req, struct dht_msg *
 	struct store_entry *e = store_get(d->store, &req->u.get.key, now);
 	const struct store_item *it = NULL;
 	if (e) {
-		out->u.value.count = (uint8_t)store_values(e, now);
-		it = req->u.get.by_writer ? store_value_of(e, req->u.get.pk, now, false)
-					  : store_value_at(e, req->u.get.index, now);
+		/* Tombstones too: a reader that sees one reads no older copy elsewhere. */
+		out->u.value.count = (uint8_t)store_values(e, now, true);
+		it = req->u.get.by_writer ? store_value_of(e, req->u.get.pk, now, true)
+					  : store_value_at(e, req->u.get.index, now, true);
 	}
 	if (it) {
 		out->u.value.status = DHT_OK;

@@ -392,23 +392,25 @@ bool store_holds(struct store *s, const struct dht_id *key, const struct dht_ite
 	return it != NULL && item_same(&it->item, item);
 }
 
-static bool readable(const struct store_item *it, uint64_t now)
+/* Is IT live at NOW, and readable (no tombstone) unless DEAD? */
+static bool counts(const struct store_item *it, uint64_t now, bool dead)
 {
-	return it->expires > now && !(it->item.flags & DHT_ITEM_TOMBSTONE);
+	return it->expires > now && (dead || !(it->item.flags & DHT_ITEM_TOMBSTONE));
 }
 
-size_t store_values(const struct store_entry *e, uint64_t now)
+size_t store_values(const struct store_entry *e, uint64_t now, bool dead)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < e->nitems; i++)
-		n += readable(&e->items[i], now);
+		n += counts(&e->items[i], now, dead);
 	return n;
 }
 
-const struct store_item *store_value_at(const struct store_entry *e, size_t index, uint64_t now)
+const struct store_item *store_value_at(const struct store_entry *e, size_t index, uint64_t now,
+					bool dead)
 {
 	for (size_t i = 0; i < e->nitems; i++)
-		if (readable(&e->items[i], now) && index-- == 0)
+		if (counts(&e->items[i], now, dead) && index-- == 0)
 			return &e->items[i];
 	return NULL;
 }
@@ -419,7 +421,7 @@ const struct store_item *store_value_of(const struct store_entry *e,
 	for (size_t i = 0; i < e->nitems; i++) {
 		const struct store_item *it = &e->items[i];
 		if (memcmp(it->item.pk, pk, DHT_ITEM_PK_LEN) == 0)
-			return (dead ? it->expires > now : readable(it, now)) ? it : NULL;
+			return counts(it, now, dead) ? it : NULL;
 	}
 	return NULL;
 }

@@ -81,11 +81,12 @@ enum store_result store_announce(struct store *s, const struct dht_id *key,
 struct store_entry *store_get(struct store *s, const struct dht_id *key, uint64_t now);
 /* The latest expiry among E's peers (0 if none). */
 uint64_t store_peers_expire(const struct store_entry *e);
-/* How many readable values (live, not tombstones) E holds at NOW. */
-size_t store_values(const struct store_entry *e, uint64_t now);
-/* E's INDEXth readable value at NOW, or the one of the writer PK (tombstones too when DEAD);
- * NULL if there is none. */
-const struct store_item *store_value_at(const struct store_entry *e, size_t index, uint64_t now);
+/* How many values E holds live at NOW (tombstones too when DEAD). */
+size_t store_values(const struct store_entry *e, uint64_t now, bool dead);
+/* E's INDEXth value live at NOW, or the one of the writer PK (tombstones too when DEAD); NULL
+ * if there is none. */
+const struct store_item *store_value_at(const struct store_entry *e, size_t index, uint64_t now,
+					bool dead);
 const struct store_item *store_value_of(const struct store_entry *e,
 					const uint8_t pk[DHT_ITEM_PK_LEN], uint64_t now, bool dead);
 /* Does KEY hold ITEM (the very same version, live at NOW)? What the store took was checked, so

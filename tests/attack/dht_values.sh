@@ -97,7 +97,6 @@ ctl "$(addr_of 2)" put --key-file "$tmp/user.key" --cas "$seq" secret "user's 2"
 every_node_reads secret "$U" "user's 2"
 
 note "delete: the member's value goes, the others stay, and a replay stays refused"
-att "$owner" capture secret "$tmp/any" >/dev/null
 ctl "$(addr_of 1)" delete secret >/dev/null || fail "delete failed"
 rc=0
 ctl "$(addr_of 0)" get --writer "$W" secret >/dev/null 2>&1 || rc=$?

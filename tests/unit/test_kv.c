@@ -57,16 +57,22 @@ static struct dht_id key_of(unsigned k)
 	return id;
 }
 
-/* VALUE under KEY signed by the tests' writer (a fixed key) with SEQ. */
-static struct dht_item signed_seq(const struct dht_id *key, const char *value, uint64_t seq)
+/* VALUE under KEY with FLAGS, signed by the tests' writer (a fixed key) with SEQ. */
+static struct dht_item signed_flags(const struct dht_id *key, const char *value, uint64_t seq,
+				    uint8_t flags)
 {
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
 	static const uint8_t seed[crypto_sign_SEEDBYTES] = { 7 };
 	crypto_sign_seed_keypair(pk, sk, seed);
-	struct dht_item it = { .value = (const uint8_t *)value, .vlen = (uint16_t)strlen(value),
-			       .seq = seq };
+	struct dht_item it = { .flags = flags, .value = (const uint8_t *)value,
+			       .vlen = (uint16_t)strlen(value), .seq = seq };
 	item_sign(&it, key, sk);
 	return it;
+}
+
+static struct dht_item signed_seq(const struct dht_id *key, const char *value, uint64_t seq)
+{
+	return signed_flags(key, value, seq, 0);
 }
 
 /* The same, each with a higher seq. */
@@ -408,7 +414,7 @@ static const struct dht_env hole_env = { hole_send, env_set_timer, env_now, env_
 /* Issue 11: an owner that tampers with the copies it pushes: it spoils their signatures
  * (FORGE), or sends a newer version than it holds itself (NEWER: what a replica may hold after
  * a partition healed). */
-static enum { TAMPER_NONE, TAMPER_FORGE, TAMPER_NEWER } tamper;
+static enum { TAMPER_NONE, TAMPER_FORGE, TAMPER_NEWER, TAMPER_DROP } tamper;
 static struct dht_item newer;
 
 static void tamper_send(void *arg, const struct dht_addr *to, const uint8_t *buf, size_t len)
@@ -419,6 +425,8 @@ static void tamper_send(void *arg, const struct dht_addr *to, const uint8_t *buf
 		env_send(arg, to, buf, len);
 		return;
 	}
+	if (tamper == TAMPER_DROP)
+		return;
 	for (uint8_t i = 0; i < m.u.repl.n; i++) {
 		struct dht_item *it = &m.u.repl.e[i].item;
 		if (m.u.repl.e[i].kind != DHT_ENTRY_VALUE)
@@ -468,6 +476,33 @@ static void test_replicas_refuse_forged_copies(void **state)
 	struct vres v = get(net, &net->n[2], 90);
 	assert_int_equal(v.status, DHT_OK);
 	assert_string_equal(v.value, "signed");
+	tamper = TAMPER_NONE;
+	net_free(net);
+}
+
+/* Issue 11: a delete is a tombstone the owner answers with, so a read does not fall back to a
+ * replica that still holds the deleted value (here the owner's pushes of the tombstone are
+ * lost). */
+static void test_deleted_value_does_not_resurface(void **state)
+{
+	(void)state;
+	struct net *net = tamper_ring();
+	struct dht_id key = key_of(90);
+	struct vres v = { 0 };
+	assert_int_equal(put(net, &net->n[0], 90, "soon deleted", 0), DHT_OK);
+	run_for(net, SEC);
+	tamper = TAMPER_DROP;
+	struct dht_item del = signed_flags(&key, "", 1u << 30, DHT_ITEM_TOMBSTONE);
+	assert_int_equal(dht_put(net->n[0].d, &key, &del, 0, NULL, value_cb, &v), 0);
+	wait_done(net, &v);
+	assert_int_equal(v.status, DHT_OK);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(get(net, &net->n[i], 90).status, DHT_ERR_NOT_FOUND);
+		memset(&v, 0, sizeof v);
+		assert_int_equal(dht_get(net->n[i].d, &key, del.pk, value_cb, &v), 0);
+		wait_done(net, &v);
+		assert_int_equal(v.status, DHT_ERR_NOT_FOUND);
+	}
 	tamper = TAMPER_NONE;
 	net_free(net);
 }
@@ -534,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_newcomer_that_keeps_nothing),
 		cmocka_unit_test(test_replicas_refuse_forged_copies),
 		cmocka_unit_test(test_newer_copy_wins_everywhere),
+		cmocka_unit_test(test_deleted_value_does_not_resurface),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,7 +75,7 @@ static void test_put_get_replace_expire(void **state)
 	assert_string_equal(value_of(s, &k, 1, 50), "abc");
 	assert_int_equal(put(s, &k, 1, 2, "defg", 200, 0), STORE_OK);
 	assert_string_equal(value_of(s, &k, 1, 150), "defg");
-	assert_int_equal(store_values(store_get(s, &k, 150), 150), 1);
+	assert_int_equal(store_values(store_get(s, &k, 150), 150, false), 1);
 	assert_int_equal(store_count(s), 1);
 	assert_null(store_get(s, &k, 200));
 	store_expire(s, 200);
@@ -295,7 +295,7 @@ static void test_highest_seq_wins(void **state)
 	assert_int_equal(put(s, &k, 2, 1, "two", 100, 20), STORE_OK);
 	assert_string_equal(value_of(s, &k, 1, 20), "six");
 	assert_string_equal(value_of(s, &k, 2, 20), "two");
-	assert_int_equal(store_values(store_get(s, &k, 20), 20), 2);
+	assert_int_equal(store_values(store_get(s, &k, 20), 20, false), 2);
 	/* Once a writer's value expired, any seq of it is taken again. */
 	assert_int_equal(put(s, &k, 1, 1, "one", 400, 150), STORE_OK);
 	assert_string_equal(value_of(s, &k, 1, 150), "one");
@@ -334,14 +334,16 @@ static void test_tombstone(void **state)
 	assert_int_equal(store_put(s, &k, &del, 100, 0, NULL, NULL), STORE_OK);
 	struct store_entry *e = store_get(s, &k, 0);
 	assert_non_null(e); /* kept, to refuse replays and to replicate */
-	assert_int_equal(store_values(e, 0), 0);
-	assert_null(store_value_at(e, 0, 0));
+	assert_int_equal(store_values(e, 0, false), 0);
+	assert_null(store_value_at(e, 0, 0, false));
+	assert_non_null(store_value_at(e, 0, 0, true));
+	assert_int_equal(store_values(e, 0, true), 1);
 	uint8_t pk[DHT_ITEM_PK_LEN];
 	memset(pk, 1, sizeof pk);
 	assert_null(store_value_of(e, pk, 0, false));
 	assert_non_null(store_value_of(e, pk, 0, true));
 	assert_int_equal(store_put(s, &k, &v, 100, 10, NULL, NULL), STORE_STALE);
-	assert_int_equal(store_values(store_get(s, &k, 10), 10), 0);
+	assert_int_equal(store_values(store_get(s, &k, 10), 10, false), 0);
 	store_free(s);
 }
 
@@ -355,7 +357,7 @@ static void test_writers_per_key(void **state)
 		assert_int_equal(put(s, &k, w, 1, "v", w == 1 ? 50 : 100, 0), STORE_OK);
 	assert_int_equal(put(s, &k, 99, 1, "v", 100, 0), STORE_FULL);
 	assert_int_equal(put(s, &k, 1, 2, "v", 100, 0), STORE_OK); /* a writer already there */
-	assert_int_equal(store_values(store_get(s, &k, 0), 0), STORE_MAX_WRITERS);
+	assert_int_equal(store_values(store_get(s, &k, 0), 0, false), STORE_MAX_WRITERS);
 	assert_int_equal(put(s, &k, 2, 2, "v", 100, 0), STORE_OK);
 	assert_int_equal(put(s, &k, 99, 1, "v", 200, 100), STORE_OK);
 	assert_string_equal(value_of(s, &k, 99, 100), "v");
