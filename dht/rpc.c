@@ -191,7 +191,8 @@ uint64_t rpc_rto(struct rpc *r, const struct dht_addr *to)
 uint64_t rpc_rto_hint(struct rpc *r, const struct dht_addr *to)
 {
 	const struct rtt *e = addrmap_get(r->peers, to, rpc_now(r));
-	uint64_t t = rtt_bound(r, e != NULL && e->srtt ? e : &r->all, r->cfg.rto_min_us);
+	uint64_t floor = r->cfg.rto_min_us < RPC_HINT_MIN_US ? r->cfg.rto_min_us : RPC_HINT_MIN_US;
+	uint64_t t = rtt_bound(r, e != NULL && e->srtt ? e : &r->all, floor);
 	/* Without its token, the request draws a challenge first: two round trips. */
 	uint8_t token[DHT_TOKEN_LEN];
 	return guard_echo(r->guard, to, token, rpc_now(r)) ? t : 2 * t;
