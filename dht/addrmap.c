@@ -1,17 +1,24 @@
 /* A bounded map from addresses to records (see addrmap.h): open addressing with linear probing
  * and backward-shift deletion (no tombstones), as in store.c. The table is kept at most 3/4
  * full. Eviction scans for the least recently used entry: that costs a pass over the map, but
- * only when it is full, i.e. when addresses come faster than they are forgotten. */
+ * only when it is full, i.e. when addresses come faster than they are forgotten.
+ *
+ * A slot is 28 bytes: the simulator holds three maps in each of thousands of nodes. It keeps
+ * its address's hash (its home, and a cheap first comparison while probing) and the time of its
+ * last use in units of 1024 us, compared modulo 2^32 (an entry unused for 25 days may be taken
+ * for a recent one: it is evicted a little late). */
 #include "dht/addrmap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 struct slot {
-	bool used;
+	uint32_t tag;     /* 0: empty; else the address's hash with its top bit set */
+	uint32_t used_at; /* now >> 10 */
 	struct dht_addr addr;
-	uint64_t used_at;
 };
+
+#define TAG_USED 0x80000000u
 
 struct addrmap {
 	size_t rec_size, max, cap, count;
@@ -26,7 +33,7 @@ struct addrmap *addrmap_new(size_t rec_size, size_t max, uint64_t seed)
 	if (m == NULL)
 		return NULL;
 	m->rec_size = rec_size;
-	m->max = max;
+	m->max = max < (size_t)1 << 28 ? max : (size_t)1 << 28; /* slots stay under 2^31 */
 	m->seed = seed | 1;
 	return m;
 }
@@ -49,15 +56,21 @@ static uint64_t mix(uint64_t h)
 	return h ^ (h >> 33);
 }
 
-/* A keyed mix of the address's family, IP and port. */
-static size_t home(const struct addrmap *m, const struct dht_addr *a)
+/* A keyed mix of the address's family, IP and port, as a slot's tag. */
+static uint32_t tag_of(const struct addrmap *m, const struct dht_addr *a)
 {
 	uint64_t w[2];
 	memcpy(w, a->ip, sizeof w);
 	uint64_t h = mix(m->seed ^ a->family ^ (uint64_t)a->port << 8);
 	h = mix(h ^ w[0]);
 	h = mix(h ^ w[1] ^ m->seed);
-	return (size_t)h & (m->cap - 1);
+	return (uint32_t)h | TAG_USED;
+}
+
+/* The home slot of TAG (the map holds fewer than 2^31 slots). */
+static size_t home(const struct addrmap *m, uint32_t tag)
+{
+	return (size_t)(tag & ~TAG_USED) & (m->cap - 1);
 }
 
 static bool same(const struct dht_addr *a, const struct dht_addr *b)
@@ -65,10 +78,10 @@ static bool same(const struct dht_addr *a, const struct dht_addr *b)
 	return a->family == b->family && dht_addr_eq(a, b);
 }
 
-static size_t find(const struct addrmap *m, const struct dht_addr *a)
+static size_t find(const struct addrmap *m, const struct dht_addr *a, uint32_t tag)
 {
-	size_t i = home(m, a);
-	while (m->slots[i].used && !same(&m->slots[i].addr, a))
+	size_t i = home(m, tag);
+	while (m->slots[i].tag && (m->slots[i].tag != tag || !same(&m->slots[i].addr, a)))
 		i = (i + 1) & (m->cap - 1);
 	return i;
 }
@@ -77,10 +90,10 @@ void *addrmap_get(struct addrmap *m, const struct dht_addr *a, uint64_t now)
 {
 	if (m->count == 0)
 		return NULL;
-	size_t i = find(m, a);
-	if (!m->slots[i].used)
+	size_t i = find(m, a, tag_of(m, a));
+	if (!m->slots[i].tag)
 		return NULL;
-	m->slots[i].used_at = now;
+	m->slots[i].used_at = (uint32_t)(now >> 10);
 	return m->recs + i * m->rec_size;
 }
 
@@ -88,16 +101,16 @@ static void move_slot(struct addrmap *m, size_t to, size_t from)
 {
 	m->slots[to] = m->slots[from];
 	memcpy(m->recs + to * m->rec_size, m->recs + from * m->rec_size, m->rec_size);
-	m->slots[from].used = false;
+	m->slots[from].tag = 0;
 }
 
 /* Remove slot I, shifting later members of its cluster back into place. */
 static void remove_slot(struct addrmap *m, size_t i)
 {
-	m->slots[i].used = false;
+	m->slots[i].tag = 0;
 	m->count--;
-	for (size_t j = (i + 1) & (m->cap - 1); m->slots[j].used; j = (j + 1) & (m->cap - 1)) {
-		size_t h = home(m, &m->slots[j].addr);
+	for (size_t j = (i + 1) & (m->cap - 1); m->slots[j].tag; j = (j + 1) & (m->cap - 1)) {
+		size_t h = home(m, m->slots[j].tag);
 		bool stays = i <= j ? (h > i && h <= j) : (h > i || h <= j);
 		if (!stays) {
 			move_slot(m, i, j);
@@ -120,9 +133,9 @@ static int resize(struct addrmap *m, size_t ncap)
 	m->recs = nrec;
 	m->cap = ncap;
 	for (size_t i = 0; i < ocap; i++) {
-		if (!os[i].used)
+		if (!os[i].tag)
 			continue;
-		size_t j = find(m, &os[i].addr);
+		size_t j = find(m, &os[i].addr, os[i].tag);
 		m->slots[j] = os[i];
 		memcpy(m->recs + j * m->rec_size, orec + i * m->rec_size, m->rec_size);
 	}
@@ -135,8 +148,8 @@ static void evict_oldest(struct addrmap *m)
 {
 	size_t oldest = m->cap;
 	for (size_t i = 0; i < m->cap; i++)
-		if (m->slots[i].used && (oldest == m->cap ||
-					 m->slots[i].used_at < m->slots[oldest].used_at))
+		if (m->slots[i].tag && (oldest == m->cap ||
+					(int32_t)(m->slots[i].used_at - m->slots[oldest].used_at) < 0))
 			oldest = i;
 	if (oldest < m->cap)
 		remove_slot(m, oldest);
@@ -152,8 +165,9 @@ void *addrmap_put(struct addrmap *m, const struct dht_addr *a, uint64_t now, boo
 		evict_oldest(m);
 	if ((m->count + 1) * 4 > m->cap * 3 && resize(m, m->cap ? m->cap * 2 : 16) != 0)
 		return NULL;
-	size_t i = find(m, a);
-	m->slots[i] = (struct slot){ .used = true, .addr = *a, .used_at = now };
+	uint32_t tag = tag_of(m, a);
+	size_t i = find(m, a, tag);
+	m->slots[i] = (struct slot){ .tag = tag, .used_at = (uint32_t)(now >> 10), .addr = *a };
 	m->count++;
 	*added = true;
 	rec = m->recs + i * m->rec_size;

@@ -20,10 +20,21 @@
  * SELF. Only when X has no live predecessor to decide by (it died, or X has just joined) is X
  * accepted without that, and only if X is the anchor's own first successor, checked at the
  * anchor's last stabilization. Deeper entries are copies of copies and may miss nodes that joined
- * since; so may a predecessor named in a PRED answer. A lookup that finds no route tries again
- * after lookup_retry_us, once the ring has had time to repair: the dead nodes it reports with each
- * question (FIND's dead hints) make the nodes that still list them check at once. So lookups stay
- * correct while the ring repairs itself, at no cost in hops on a stable ring, where X answers SELF.
+ * since; so may a predecessor named in a PRED answer.
+ *
+ * Right after a crash the owner of a key is often dead, and its successor X still names it as
+ * predecessor. The dead nodes a lookup found (it names those nearest the key in each question:
+ * FIND's dead hints) are left out of the OWNER lists it gets, so the live node before the key
+ * answers as the anchor with X first. X is then accepted once the entries before it timed out
+ * here and X itself found its predecessor dead (it checks at once when told): our timeouts alone
+ * may be lost datagrams, and two independent faults are needed to name a wrong owner, as before.
+ * Meanwhile the lookup holds X and asks it again after 25, 50, 100... ms. A hop whose question
+ * is slow is never named dead to others: nothing is decided on slowness. Answers that named dead
+ * nodes are asked again, told of them (the route's source, the anchor, an owner asked before),
+ * but only once more is known, so two nodes pointing at each other cannot loop. A lookup that
+ * finds no route tries again at once with what it learnt, then after lookup_retry_us, 2 x
+ * lookup_retry_us..., once the ring has had time to repair. So lookups stay correct while the
+ * ring repairs itself, at no cost in hops on a stable ring, where X answers SELF.
  *
  * A SELF answer counts only from a node asked as the owner, and only if the key lies between the
  * anchor the asker knows and that node: a hop asked for a route that claims the key sends the
@@ -40,7 +51,13 @@
 #define LOOKUP_MAX_CAND 48
 #define LOOKUP_MAX_DEAD 16
 #define LOOKUP_MAX_ASKED 16
-#define LOOKUP_MAX_PARALLEL 3
+#define LOOKUP_MAX_PARALLEL 5
+#define LOOKUP_MAX_SLOW 8
+/* An owner that has yet to find its dead predecessor dead is asked again after this, then
+ * twice as long each time, while the wait stays under the maximum. */
+#define LOOKUP_RECHECK_US 25000
+#define LOOKUP_RECHECK_MAX_US 800000
+#define LOOKUP_MAX_NEED 8
 /* A FIND's rpc tag: its flags in the low byte, the question's number above. */
 #define TAG_SEQ_SHIFT 8
 #define TAG_SEQ_MASK (UINT_MAX >> TAG_SEQ_SHIFT)
@@ -72,10 +89,31 @@ struct lookup {
 	struct dht_node lower;   /* the anchor A of the last OWNER answer: the key is in (A, own[0]] */
 	bool fresh;              /* that answer came from A itself: its first successor is fresh */
 	unsigned local_answers;  /* guards the answer_locally() recursion */
-	size_t nasked;           /* nodes asked as owner in this attempt */
+	size_t nasked;           /* nodes asked as owner in this attempt, and hints_seen then */
 	struct dht_id asked[LOOKUP_MAX_ASKED];
+	unsigned asked_hints[LOOKUP_MAX_ASKED];
 	size_t ndead;
 	struct dht_id dead[LOOKUP_MAX_DEAD];
+	/* Nodes whose questions turned slow and are still out: maybe dead, maybe not. Nothing is
+	 * decided on them, and no question names them (a live node named dead would be dropped
+	 * from lists and checked by every node told so). */
+	size_t nslow;
+	struct dht_id slow[LOOKUP_MAX_SLOW];
+	struct dht_node driver_node; /* the node the driving question went to */
+	unsigned hints_seen;     /* nodes ever added to dead[] or slow[] */
+	bool ask_anchor;         /* the owners want a fresh list: ask lower next */
+	unsigned anchor_hints;   /* hints_seen when lower was last asked so, plus one; 0: never */
+	bool has_src;            /* src gave the route being tried, when hints_seen was src_hints */
+	struct dht_node src;
+	unsigned src_hints;
+	/* Held, asked as the owner, is the owner if the nodes of need[] (slow) all time out: then
+	 * it is asked again (alive still?). Meanwhile the lookup asks nobody else. */
+	bool has_held;
+	struct dht_node held;
+	uint64_t recheck_at;     /* when held is asked again (OWNER_WAIT); 0: not waiting */
+	uint64_t recheck_gap;
+	size_t nneed;
+	struct dht_id need[LOOKUP_MAX_NEED];
 	size_t npath;
 	struct dht_hop path[DHT_MAX_PATH];
 };
@@ -88,15 +126,34 @@ static bool dead_has(const struct dht_id *dead, size_t ndead, const struct dht_i
 	return false;
 }
 
-/* OWNER: the anchor (the entry before index FROM, or ourselves), then the list from FROM. Dead
- * entries are left in: positions tell the asker how fresh each entry is. */
-static void answer_owner_from(struct dht *d, int from, struct dht_msg *out)
+/* OWNER: the anchor (the entry before the key's arc, or ourselves), then the list from the arc
+ * on. The entries the asker found dead are left out, as our list will drop them: the arc is
+ * the one between live entries, and with every entry before the key dead, we are the anchor,
+ * which tells the asker the list is fresh (the owner's predecessor check still guards it).
+ * Entries not known dead are left in: positions tell the asker how fresh each entry is. Return
+ * false if the key lies past our list. */
+static bool answer_owner(struct dht *d, const struct dht_id *key, const struct dht_id *dead,
+			 size_t ndead, struct dht_msg *out)
 {
+	const struct routing *rt = &d->rt;
+	const struct dht_node *anchor = &rt->self;
+	unsigned j = 0;
+	for (; j < rt->nsucc; j++) {
+		if (dead_has(dead, ndead, &rt->succ[j].id))
+			continue;
+		if (id_in_oc(key, &anchor->id, &rt->succ[j].id))
+			break;
+		anchor = &rt->succ[j];
+	}
+	if (j == rt->nsucc || routing_is_self(rt, &rt->succ[j]))
+		return false;
 	out->u.found.status = DHT_FOUND_OWNER;
-	out->u.found.nodes[0] = from > 0 ? d->rt.succ[from - 1] : d->rt.self;
+	out->u.found.nodes[0] = *anchor;
 	out->u.found.nnodes = 1;
-	for (unsigned j = (unsigned)from; j < d->rt.nsucc && out->u.found.nnodes < DHT_MAX_NODES; j++)
-		out->u.found.nodes[out->u.found.nnodes++] = d->rt.succ[j];
+	for (; j < rt->nsucc && out->u.found.nnodes < DHT_MAX_NODES; j++)
+		if (!dead_has(dead, ndead, &rt->succ[j].id))
+			out->u.found.nodes[out->u.found.nnodes++] = rt->succ[j];
+	return true;
 }
 
 static void lookup_answer(struct dht *d, const struct dht_id *key, uint8_t flags,
@@ -129,11 +186,8 @@ static void lookup_answer(struct dht *d, const struct dht_id *key, uint8_t flags
 	}
 	/* A list that wraps onto us says the key is ours, but our predecessor (checked above) knows
 	 * better: such a list is stale. Route instead. */
-	int j = routing_owner_in_succ(rt, key);
-	if (j >= 0 && !id_eq(&rt->succ[j].id, self)) {
-		answer_owner_from(d, j, out);
+	if (answer_owner(d, key, dead, ndead, out))
 		return;
-	}
 	out->u.found.status = DHT_FOUND_NEXT;
 	out->u.found.nnodes = (uint8_t)routing_closest_preceding(rt, key, dead, ndead,
 								  out->u.found.nodes, 4);
@@ -199,6 +253,27 @@ static void add_dead(struct lookup *lk, const struct dht_id *id)
 		lk->ndead--;
 	}
 	lk->dead[lk->ndead++] = *id;
+	lk->hints_seen++;
+}
+
+static void slow_remove(struct lookup *lk, const struct dht_id *id)
+{
+	for (size_t i = 0; i < lk->nslow; i++)
+		if (id_eq(&lk->slow[i], id)) {
+			memmove(&lk->slow[i], &lk->slow[i + 1], (lk->nslow - i - 1) * sizeof lk->slow[0]);
+			lk->nslow--;
+			return;
+		}
+}
+
+static void slow_add(struct lookup *lk, const struct dht_id *id)
+{
+	if (dead_has(lk->slow, lk->nslow, id))
+		return;
+	if (lk->nslow == LOOKUP_MAX_SLOW)
+		slow_remove(lk, &lk->slow[0]);
+	lk->slow[lk->nslow++] = *id;
+	lk->hints_seen++;
 }
 
 static void add_candidate(struct dht *d, struct lookup *lk, const struct dht_node *c,
@@ -219,20 +294,61 @@ static void add_candidate(struct dht *d, struct lookup *lk, const struct dht_nod
 
 static void step(struct dht *d, struct lookup *lk);
 static bool ask_next(struct dht *d, struct lookup *lk);
+static void ask_owner(struct dht *d, struct lookup *lk, const struct dht_node *o);
 static void attempt_failed(struct dht *d, struct lookup *lk);
 static const struct rpc_handler find_handler;
 
-/* Is RESPONDER, asked as the owner, the owner? See the top of the file. */
-static bool accept_owner(const struct lookup *lk, const struct dht_msg *m)
+enum verdict {
+	OWNER_NO,
+	OWNER_YES,
+	OWNER_STALE, /* yes, were the list that named it fresh */
+	OWNER_WAIT,  /* yes, once it has found its predecessor dead too: ask it again later */
+};
+
+/* Is ID dead, or else slow and then added to NEED? */
+static bool dead_or_need(const struct lookup *lk, const struct dht_id *id, struct dht_id *need,
+			 size_t *nneed)
 {
-	if (m->u.found.status == DHT_FOUND_SELF)
+	if (dead_has(lk->dead, lk->ndead, id) || dead_has(need, *nneed, id))
 		return true;
-	if (m->u.found.status == DHT_FOUND_OWNER || lk->own_pos != 1)
-		return false; /* its own list places the key ahead of it, or it is deep in a list */
-	/* A predecessor not yet dead decides: the responder would have said SELF. */
-	if (m->u.found.has_pred && !dead_has(lk->dead, lk->ndead, &m->u.found.pred.id))
+	if (!dead_has(lk->slow, lk->nslow, id) || *nneed == LOOKUP_MAX_NEED)
 		return false;
-	return lk->fresh;
+	need[(*nneed)++] = *id;
+	return true;
+}
+
+/* Is X, asked as the owner, the owner by its answer M? See the top of the file. A yes may hang
+ * on nodes whose questions are slow: NEED gets them, and it holds if they all time out. */
+static enum verdict accept_owner(const struct lookup *lk, const struct dht_id *x,
+				 const struct dht_msg *m, struct dht_id *need, size_t *nneed)
+{
+	*nneed = 0;
+	if (m->u.found.status == DHT_FOUND_SELF)
+		return OWNER_YES;
+	/* Its place in the owner list (questions are out in parallel: not always the last). */
+	size_t pos = 0;
+	while (pos < lk->nown && !id_eq(&lk->own[pos].id, x))
+		pos++;
+	if (m->u.found.status == DHT_FOUND_OWNER || pos == lk->nown)
+		return OWNER_NO; /* its own list places the key ahead of it, or no list names it */
+	/* A predecessor not yet dead decides: the responder would have said SELF. */
+	if (m->u.found.has_pred && !dead_or_need(lk, &m->u.found.pred.id, need, nneed))
+		return OWNER_NO;
+	if (!lk->fresh)
+		return OWNER_STALE;
+	/* Deep in the list: every entry before it must be dead. */
+	bool skipped = pos > 0;
+	for (size_t i = 0; i < pos; i++)
+		if (!dead_or_need(lk, &lk->own[i].id, need, nneed))
+			return OWNER_STALE;
+	for (size_t i = 0; i < lk->ndead; i++)
+		skipped |= id_in_oo(&lk->dead[i], &lk->lower.id, x);
+	/* Our own timeouts may be lost datagrams, and a live node skipped would own the key: it
+	 * must have found its predecessor dead too. Only the anchor's first successor, with no
+	 * node between them, is taken on our word alone (a false death then costs two faults). */
+	if (skipped && m->u.found.has_pred)
+		return OWNER_WAIT;
+	return OWNER_YES;
 }
 
 static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_node *responder,
@@ -242,9 +358,23 @@ static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_n
 		return;
 	lk->lower = m->u.found.nodes[0];
 	lk->fresh = id_eq(&lk->lower.id, &responder->id);
+	/* A fresh list's first live entry is asked again if it was before: the list may make its
+	 * answer count now. */
+	if (lk->fresh)
+		for (size_t i = 1; i < m->u.found.nnodes; i++) {
+			if (dead_has(lk->dead, lk->ndead, &m->u.found.nodes[i].id))
+				continue;
+			for (size_t a = 0; a < lk->nasked; a++)
+				if (id_eq(&lk->asked[a], &m->u.found.nodes[i].id))
+					lk->asked_hints[a] = lk->hints_seen + 1;
+			break;
+		}
 	lk->nown = lk->own_pos = 0;
 	for (size_t i = 1; i < m->u.found.nnodes; i++)
 		lk->own[lk->nown++] = m->u.found.nodes[i];
+	lk->has_src = true;
+	lk->src = *responder;
+	lk->src_hints = lk->hints_seen;
 	/* A deep anchor is a way back to fresh knowledge if the owners disappoint. */
 	if (!lk->fresh)
 		add_candidate(d, lk, &lk->lower, &d->rt.self.id);
@@ -280,6 +410,47 @@ static void cancel_questions(struct dht *d, struct lookup *lk)
 	lk->slow_at = 0;
 }
 
+/* Hold X as the owner to be: the lookup asks nobody else meanwhile, nor the entries after X. */
+static void hold(struct lookup *lk, const struct dht_node *x, const struct dht_id *need, size_t n)
+{
+	lk->has_held = true;
+	lk->held = *x;
+	lk->nneed = n;
+	if (n > 0)
+		memcpy(lk->need, need, n * sizeof need[0]);
+	lk->own_pos = lk->nown;
+}
+
+/* Act on the answer M of X, asked as the owner. Return true if the lookup finished. */
+static bool judge_owner(struct dht *d, struct lookup *lk, const struct dht_node *x,
+			const struct dht_msg *m)
+{
+	/* The anchor is ours (no answer named one) or the key lies between it and the owner. */
+	bool anchored = routing_is_self(&d->rt, &lk->lower) ||
+			id_in_oc(&lk->key, &lk->lower.id, &x->id);
+	struct dht_id need[LOOKUP_MAX_NEED];
+	size_t nneed = 0;
+	enum verdict v = accept_owner(lk, &x->id, m, need, &nneed);
+	if (v == OWNER_YES && (routing_is_self(&d->rt, x) || anchored)) {
+		if (nneed == 0) {
+			finish(d, lk, DHT_OK, x);
+			return true;
+		}
+		hold(lk, x, need, nneed); /* the slow questions decide */
+	} else if (v == OWNER_WAIT && !lk->has_held && lk->recheck_gap < LOOKUP_RECHECK_MAX_US) {
+		/* We named its predecessor dead to it, so it checks it now: ask it again soon. */
+		lk->recheck_gap = lk->recheck_gap ? 2 * lk->recheck_gap : LOOKUP_RECHECK_US;
+		lk->recheck_at = rpc_now(d->rpc) + lk->recheck_gap;
+		hold(lk, x, NULL, 0);
+	} else if (v == OWNER_WAIT || v == OWNER_STALE) {
+		/* The anchor's own list decides: ask it next, once per state of our knowledge. */
+		lk->own_pos = lk->nown;
+		lk->ask_anchor = !dead_has(lk->dead, lk->ndead, &lk->lower.id) &&
+				 lk->anchor_hints != lk->hints_seen + 1;
+	}
+	return false;
+}
+
 /* Act on an answer, from a remote hop or from our own state (RESPONDER is then ourselves).
  * AS_OWNER says whether the responder was asked as the owner. */
 static void process(struct dht *d, struct lookup *lk, const struct dht_node *responder,
@@ -291,13 +462,8 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 	id_to_hex(&responder->id, d->rt.bits, from);
 	rpc_log(d->rpc, DHT_LOG_DEBUG, "lookup %.8s: %.8s%s answered %s with %u nodes", key, from,
 		  as_owner ? " (as owner)" : "", status[m->u.found.status & 3], m->u.found.nnodes);
-	/* The anchor is ours (no answer named one) or the key lies between it and the owner. */
-	bool anchored = routing_is_self(&d->rt, &lk->lower) ||
-			id_in_oc(&lk->key, &lk->lower.id, &responder->id);
-	if (as_owner && accept_owner(lk, m) && (routing_is_self(&d->rt, responder) || anchored)) {
-		finish(d, lk, DHT_OK, responder);
+	if (as_owner && judge_owner(d, lk, responder, m))
 		return;
-	}
 	if (!as_owner && m->u.found.status == DHT_FOUND_SELF) {
 		self_claim(d, lk, responder, m);
 		return;
@@ -320,6 +486,11 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 		}
 		break;
 	default:
+		if (!as_owner) {
+			lk->has_src = true;
+			lk->src = *responder;
+			lk->src_hints = lk->hints_seen;
+		}
 		/* An owner candidate lies past the key: what precedes the key from there is most of
 		 * the ring. Keep only what is closer than the lower bound, or the lookup would go
 		 * round again. */
@@ -331,6 +502,43 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 	step(d, lk);
 }
 
+/* How far ID lies from the key, either way round the ring. */
+static void key_gap(const struct dht *d, const struct lookup *lk, const struct dht_id *id,
+		    struct dht_id *gap)
+{
+	struct dht_id back;
+	id_sub(gap, &lk->key, id, d->rt.bits);
+	id_sub(&back, id, &lk->key, d->rt.bits);
+	if (id_cmp(&back, gap) < 0)
+		*gap = back;
+}
+
+/* The nodes a question names as dead: the DHT_MAX_DEAD nearest the key, where the answer is
+ * decided (the entries before the key in the answering node's list and the owner candidates
+ * after it). Return how many. */
+static size_t hints(const struct dht *d, const struct lookup *lk, struct dht_id *out)
+{
+	struct dht_id gap[DHT_MAX_DEAD], g;
+	size_t n = 0;
+	for (size_t i = 0; i < lk->ndead; i++) {
+		const struct dht_id *id = &lk->dead[i];
+		key_gap(d, lk, id, &g);
+		size_t pos = n;
+		while (pos > 0 && id_cmp(&g, &gap[pos - 1]) < 0)
+			pos--;
+		if (pos == DHT_MAX_DEAD)
+			continue;
+		size_t last = n < DHT_MAX_DEAD ? n : DHT_MAX_DEAD - 1;
+		memmove(&out[pos + 1], &out[pos], (last - pos) * sizeof out[0]);
+		memmove(&gap[pos + 1], &gap[pos], (last - pos) * sizeof gap[0]);
+		out[pos] = *id;
+		gap[pos] = g;
+		if (n < DHT_MAX_DEAD)
+			n++;
+	}
+	return n;
+}
+
 static void answer_locally(struct dht *d, struct lookup *lk, uint8_t flags)
 {
 	/* Each local answer consumes a candidate, so this recursion ends; the bound is a guard. */
@@ -340,7 +548,8 @@ static void answer_locally(struct dht *d, struct lookup *lk, uint8_t flags)
 	}
 	struct dht_msg m;
 	memset(&m, 0, sizeof m);
-	lookup_answer(d, &lk->key, flags, lk->dead, lk->ndead, &m);
+	struct dht_id hint[DHT_MAX_DEAD];
+	lookup_answer(d, &lk->key, flags, hint, hints(d, lk, hint), &m);
 	process(d, lk, &d->rt.self, &m, flags & DHT_FIND_AS_OWNER);
 }
 
@@ -352,10 +561,7 @@ static void contact(struct dht *d, struct lookup *lk, const struct dht_node *to,
 	m.type = DHT_FIND;
 	m.u.find.key = lk->key;
 	m.u.find.flags = flags;
-	/* The most recent dead nodes: the ones nearest the key, where the answer is decided. */
-	size_t nd = lk->ndead < DHT_MAX_DEAD ? lk->ndead : DHT_MAX_DEAD;
-	m.u.find.ndead = (uint8_t)nd;
-	memcpy(m.u.find.dead, lk->dead + (lk->ndead - nd), nd * sizeof lk->dead[0]);
+	m.u.find.ndead = (uint8_t)hints(d, lk, m.u.find.dead);
 	lk->seq = lk->seq % TAG_SEQ_MASK + 1; /* never 0, which means no driver */
 	unsigned tag = flags | lk->seq << TAG_SEQ_SHIFT;
 	/* As many tries as maintenance: a lost datagram must not make a live node look dead. */
@@ -366,6 +572,7 @@ static void contact(struct dht *d, struct lookup *lk, const struct dht_node *to,
 	lk->hops++;
 	lk->inflight++;
 	lk->driver = lk->seq;
+	lk->driver_node = *to;
 	/* A join's contact is the only way in: nobody to ask beside it. */
 	lk->slow_at = id_known && lk->inflight < LOOKUP_MAX_PARALLEL ?
 			      rpc_now(d->rpc) + rpc_rto_hint(d->rpc, &to->addr) : 0;
@@ -384,6 +591,12 @@ static void seed(struct dht *d, struct lookup *lk)
 	lk->lower = d->rt.self;
 	lk->local_answers = 0;
 	lk->nasked = 0;
+	lk->has_held = false;
+	lk->recheck_at = lk->recheck_gap = 0;
+	lk->has_src = false;
+	lk->ask_anchor = false;
+	lk->anchor_hints = 0;
+	lk->nslow = 0;
 	lk->boot_heard = false;
 	if (lk->has_boot) {
 		struct dht_node boot;
@@ -409,10 +622,11 @@ static void attempt_failed(struct dht *d, struct lookup *lk)
 		finish(d, lk, DHT_ERR_TIMEOUT, NULL);
 		return;
 	}
-	/* No route now usually means the ring is repairing around a failure: give stabilization
-	 * and check-predecessor time to act before trying again. */
+	/* No route now usually means the ring is repairing around a failure. The second attempt
+	 * starts at once: it knows the dead this one found, and tells every node it asks. Later
+	 * ones give stabilization and check-predecessor time to act first. */
 	lk->attempts++;
-	lk->retry_at = rpc_now(d->rpc) + (uint64_t)(lk->attempts - 1) * d->cfg.lookup_retry_us + 1;
+	lk->retry_at = rpc_now(d->rpc) + (uint64_t)(lk->attempts - 2) * d->cfg.lookup_retry_us + 1;
 }
 
 /* The oldest lookup whose start was deferred (lookups are listed newest first), or NULL. */
@@ -445,7 +659,13 @@ void lookup_run_due(struct dht *d, uint64_t now)
 			if (lk->slow_at != 0 && lk->slow_at <= now) {
 				lk->slow_at = 0;
 				lk->driver = 0;
+				slow_add(lk, &lk->driver_node.id);
 				ask_next(d, lk); /* a question is slow: ask another too (may finish lookups) */
+			} else if (lk->recheck_at != 0 && lk->recheck_at <= now) {
+				struct dht_node held = lk->held;
+				lk->recheck_at = 0;
+				lk->has_held = false;
+				ask_owner(d, lk, &held); /* may finish lookups */
 			} else if (lk->retry_at != 0 && lk->retry_at <= now) {
 				lk->retry_at = 0;
 				seed(d, lk); /* may finish and free lookups */
@@ -468,15 +688,36 @@ uint64_t lookup_next_deadline(const struct dht *d)
 			next = lk->retry_at;
 		if (lk->slow_at != 0 && lk->slow_at < next)
 			next = lk->slow_at;
+		if (lk->recheck_at != 0 && lk->recheck_at < next)
+			next = lk->recheck_at;
 	}
 	return next;
 }
 
-/* Each node is asked as owner at most once per attempt: answers pointing back and forth
- * between two nodes must not loop until the hop limit. */
+/* A node is asked as owner again in an attempt only once more is known of the dead and slow
+ * (its answer may then count): answers pointing back and forth between two nodes must not loop
+ * until the hop limit. */
 static bool asked_has(const struct lookup *lk, const struct dht_id *id)
 {
-	return dead_has(lk->asked, lk->nasked, id);
+	for (size_t i = 0; i < lk->nasked; i++)
+		if (id_eq(&lk->asked[i], id))
+			return lk->asked_hints[i] == lk->hints_seen;
+	return false;
+}
+
+static void ask_owner(struct dht *d, struct lookup *lk, const struct dht_node *o)
+{
+	size_t i = 0;
+	while (i < lk->nasked && !id_eq(&lk->asked[i], &o->id))
+		i++;
+	if (i == lk->nasked && lk->nasked < LOOKUP_MAX_ASKED)
+		lk->asked[lk->nasked++] = o->id;
+	if (i < lk->nasked)
+		lk->asked_hints[i] = lk->hints_seen;
+	if (routing_is_self(&d->rt, o))
+		answer_locally(d, lk, DHT_FIND_AS_OWNER);
+	else
+		contact(d, lk, o, true, DHT_FIND_AS_OWNER);
 }
 
 /* Ask the next node: an owner candidate, else the untried candidate closest to the key. Return
@@ -485,17 +726,25 @@ static bool ask_next(struct dht *d, struct lookup *lk)
 {
 	if (lk->hops >= d->cfg.max_hops * lk->attempts)
 		return false;
-	while (lk->own_pos < lk->nown && (asked_has(lk, &lk->own[lk->own_pos].id) ||
-					   dead_has(lk->dead, lk->ndead, &lk->own[lk->own_pos].id)))
+	while (lk->own_pos < lk->nown && dead_has(lk->dead, lk->ndead, &lk->own[lk->own_pos].id))
 		lk->own_pos++;
+	/* The first live entry owns the key: if it was asked, knowing what we know, the entries
+	 * after it, which follow the key further still, are not asked. */
+	if (lk->own_pos < lk->nown && asked_has(lk, &lk->own[lk->own_pos].id))
+		lk->own_pos = lk->nown;
 	if (lk->own_pos < lk->nown) {
 		struct dht_node o = lk->own[lk->own_pos++];
-		if (lk->nasked < LOOKUP_MAX_ASKED)
-			lk->asked[lk->nasked++] = o.id;
-		if (routing_is_self(&d->rt, &o))
-			answer_locally(d, lk, DHT_FIND_AS_OWNER);
+		ask_owner(d, lk, &o);
+		return true;
+	}
+	if (lk->ask_anchor) {
+		lk->ask_anchor = false;
+		lk->anchor_hints = lk->hints_seen + 1;
+		struct dht_node a = lk->lower;
+		if (routing_is_self(&d->rt, &a))
+			answer_locally(d, lk, 0);
 		else
-			contact(d, lk, &o, true, DHT_FIND_AS_OWNER);
+			contact(d, lk, &a, true, 0);
 		return true;
 	}
 	size_t best = lk->ncand;
@@ -509,6 +758,18 @@ static bool ask_next(struct dht *d, struct lookup *lk)
 			bestd = dist;
 		}
 	}
+	/* What the route's source named is dead or slow, and no candidate is closer than the
+	 * source: told of them, it names others. */
+	if (lk->has_src && lk->hints_seen != lk->src_hints &&
+	    !dead_has(lk->dead, lk->ndead, &lk->src.id) &&
+	    (best == lk->ncand || !id_in_oo(&lk->cand[best].id, &lk->src.id, &lk->key))) {
+		lk->src_hints = lk->hints_seen;
+		if (routing_is_self(&d->rt, &lk->src))
+			answer_locally(d, lk, 0);
+		else
+			contact(d, lk, &lk->src, true, 0);
+		return true;
+	}
 	if (best == lk->ncand)
 		return false;
 	lk->tried[best] = true;
@@ -520,6 +781,8 @@ static bool ask_next(struct dht *d, struct lookup *lk)
  * ask, the slow questions still out decide, and without any, this attempt found no route. */
 static void step(struct dht *d, struct lookup *lk)
 {
+	if (lk->has_held)
+		return;
 	if (lk->driver == 0 && !ask_next(d, lk) && lk->inflight == 0)
 		attempt_failed(d, lk);
 }
@@ -568,12 +831,23 @@ static struct dht_hop *path_hop(struct lookup *lk, const struct dht_addr *addr)
 
 /* --- replies and timeouts of FIND (tagged with its flags and number) --------------------- */
 
+/* The node P asked answered: not slow, and not dead after all if the held owner waited for it. */
+static void heard(struct lookup *lk, const struct rpc_req *p)
+{
+	if (!p->to_id_known)
+		return;
+	slow_remove(lk, &p->to.id);
+	if (lk->has_held && dead_has(lk->need, lk->nneed, &p->to.id))
+		lk->has_held = false; /* its answer decides */
+}
+
 static void on_found(struct dht *d, struct lookup *lk, const struct rpc_req *p,
 		     const struct dht_msg *m)
 {
 	struct dht_node responder = { .id = m->from, .addr = p->to.addr };
 	struct dht_hop *h = path_hop(lk, &p->to.addr);
 	question_done(lk, p);
+	heard(lk, p);
 	if (!p->to_id_known)
 		lk->boot_heard = true;
 	if (h) {
@@ -582,6 +856,25 @@ static void on_found(struct dht *d, struct lookup *lk, const struct rpc_req *p,
 		h->rtt_us = rpc_now(d->rpc) - p->sent_at;
 	}
 	process(d, lk, &responder, m, p->tag & DHT_FIND_AS_OWNER);
+}
+
+/* DEAD timed out: if it was the last node the held owner waited for, ask that one again (alive
+ * still?) where its list left it, and return true. */
+static bool held_need_met(struct dht *d, struct lookup *lk, const struct dht_id *dead)
+{
+	if (!lk->has_held)
+		return false;
+	for (size_t i = 0; i < lk->nneed; i++)
+		if (id_eq(&lk->need[i], dead)) {
+			lk->need[i] = lk->need[--lk->nneed];
+			break;
+		}
+	if (lk->nneed > 0)
+		return false;
+	lk->has_held = false;
+	struct dht_node held = lk->held;
+	ask_owner(d, lk, &held);
+	return true;
 }
 
 static void find_timeout(void *arg, const struct rpc_req *p)
@@ -600,11 +893,14 @@ static void find_timeout(void *arg, const struct rpc_req *p)
 	id_to_hex(&p->to.id, d->rt.bits, to);
 	rpc_log(d->rpc, DHT_LOG_DEBUG, "lookup %.8s: %.8s did not answer", key, to);
 	lk->timeouts++;
+	question_done(lk, p);
 	if (p->to_id_known) {
+		slow_remove(lk, &p->to.id);
 		add_dead(lk, &p->to.id);
 		d->suspect(d, &p->to.id);
+		if (held_need_met(d, lk, &p->to.id))
+			return;
 	}
-	question_done(lk, p);
 	step(d, lk);
 }
 
@@ -625,6 +921,7 @@ static void find_reply(void *arg, const struct rpc_req *p, const struct dht_msg 
 	if (!p->to_id_known)
 		lk->boot_heard = true; /* a join's contact that is still joining: try again later */
 	question_done(lk, p);
+	heard(lk, p);
 	step(lk->d, lk);
 }
 

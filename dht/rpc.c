@@ -57,9 +57,11 @@ struct pending {
 	uint8_t *buf; /* the encoded request, resent as it is; room for DHT_EXT_MAX more */
 };
 
-/* A round-trip estimate, in microseconds; srtt 0 until the first sample. */
+/* A round-trip estimate, in microseconds (32 bits hold 71 minutes, far past rto_max: the
+ * simulator keeps one per destination in each of thousands of nodes); srtt 0 until the first
+ * sample. */
 struct rtt {
-	uint64_t srtt, rttvar;
+	uint32_t srtt, rttvar;
 	uint32_t samples;
 };
 
@@ -167,8 +169,10 @@ void rpc_log(const struct rpc *r, enum dht_log_level level, const char *fmt, ...
 static uint64_t rtt_bound(const struct rpc *r, const struct rtt *e, uint64_t floor)
 {
 	uint64_t t = r->cfg.rto_init_us;
-	if (e->srtt)
-		t = e->srtt + 4 * e->rttvar > 2 * e->srtt ? e->srtt + 4 * e->rttvar : 2 * e->srtt;
+	if (e->srtt) {
+		uint64_t jk = (uint64_t)e->srtt + 4 * (uint64_t)e->rttvar, twice = 2 * (uint64_t)e->srtt;
+		t = jk > twice ? jk : twice;
+	}
 	if (t < floor)
 		t = floor;
 	return t > r->cfg.rto_max_us ? r->cfg.rto_max_us : t;
@@ -187,7 +191,8 @@ uint64_t rpc_rto(struct rpc *r, const struct dht_addr *to)
 uint64_t rpc_rto_hint(struct rpc *r, const struct dht_addr *to)
 {
 	const struct rtt *e = addrmap_get(r->peers, to, rpc_now(r));
-	uint64_t t = rtt_bound(r, e != NULL && e->srtt ? e : &r->all, r->cfg.rto_min_us);
+	uint64_t floor = r->cfg.rto_min_us < RPC_HINT_MIN_US ? r->cfg.rto_min_us : RPC_HINT_MIN_US;
+	uint64_t t = rtt_bound(r, e != NULL && e->srtt ? e : &r->all, floor);
 	/* Without its token, the request draws a challenge first: two round trips. */
 	uint8_t token[DHT_TOKEN_LEN];
 	return guard_echo(r->guard, to, token, rpc_now(r)) ? t : 2 * t;
@@ -195,16 +200,18 @@ uint64_t rpc_rto_hint(struct rpc *r, const struct dht_addr *to)
 
 static void rtt_update(struct rtt *e, uint64_t rtt)
 {
+	if (rtt > UINT32_MAX / 8)
+		rtt = UINT32_MAX / 8; /* keeps 7 * srtt + rtt in 32 bits */
 	if (e->samples < UINT32_MAX)
 		e->samples++;
 	if (e->srtt == 0) {
-		e->srtt = rtt ? rtt : 1;
-		e->rttvar = rtt / 2;
+		e->srtt = rtt ? (uint32_t)rtt : 1;
+		e->rttvar = (uint32_t)rtt / 2;
 		return;
 	}
 	uint64_t err = rtt > e->srtt ? rtt - e->srtt : e->srtt - rtt;
-	e->rttvar = (3 * e->rttvar + err) / 4;
-	e->srtt = (7 * e->srtt + rtt) / 8;
+	e->rttvar = (uint32_t)((3 * (uint64_t)e->rttvar + err) / 4);
+	e->srtt = (uint32_t)((7 * (uint64_t)e->srtt + rtt) / 8);
 	if (e->srtt == 0)
 		e->srtt = 1;
 }

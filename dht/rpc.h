@@ -87,10 +87,13 @@ enum rpc_input_result rpc_input(struct rpc *r, const uint8_t *buf, size_t len,
  * (and at least RPC_RTO_NEW_MIN_US until TO was measured a few times). */
 uint64_t rpc_rto(struct rpc *r, const struct dht_addr *to);
 #define RPC_RTO_NEW_MIN_US 100000
-/* When an answer from TO is overdue: like rpc_rto(), but with the rto_min floor even for a
- * destination barely measured, and twice that if TO will challenge the request first (we hold
- * no token of it). For a client that may then ask another meanwhile, at the cost of one request. */
+/* When an answer from TO is overdue: like rpc_rto(), but with a floor of RPC_HINT_MIN_US even
+ * for a destination barely measured, and twice that if TO will challenge the request first (we
+ * hold no token of it). For a client that may then ask another meanwhile, at the cost of one
+ * request: the floor is lower than rto_min (a loopback hop answers in well under 1 ms, and a
+ * dead one should cost a lookup little more). */
 uint64_t rpc_rto_hint(struct rpc *r, const struct dht_addr *to);
+#define RPC_HINT_MIN_US 2500
 /* Resend or time out the requests overdue at NOW. */
 void rpc_expire(struct rpc *r, uint64_t now);
 /* The earliest deadline of a pending request, or UINT64_MAX. */

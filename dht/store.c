@@ -32,7 +32,9 @@ struct store {
 	size_t expire_at; /* where the next expiry sweep goes on */
 	size_t quota;     /* bytes one writer's IP may hold (0: no limit) */
 	uint8_t hash_key[STORE_HASH_KEY_LEN];
-	size_t usage[USAGE_BUCKETS]; /* bytes held per writer IP bucket */
+	/* Bytes held per writer IP bucket, under a quota; allocated when first needed (32 KiB,
+	 * which the simulator's thousands of nodes, storing nothing, do without). */
+	size_t *usage;
 };
 
 struct store *store_new(size_t max_bytes, unsigned max_peers, size_t quota,
@@ -71,6 +73,7 @@ void store_free(struct store *s)
 		if (s->slots[i])
 			entry_free(s->slots[i]);
 	free(s->slots);
+	free(s->usage);
 	free(s);
 }
 
@@ -98,19 +101,32 @@ static size_t *usage_of(struct store *s, const struct dht_addr *a)
 	return &s->usage[keyed_hash(s, in, sizeof in) % USAGE_BUCKETS];
 }
 
-/* May A's IP hold BYTES more? */
+/* The usage table: NULL without a quota (nothing to count) or without memory. */
+static bool usage_table(struct store *s)
+{
+	if (s->usage == NULL && s->quota != 0)
+		s->usage = calloc(USAGE_BUCKETS, sizeof *s->usage);
+	return s->usage != NULL;
+}
+
+/* May A's IP hold BYTES more? Without memory to count it, no. */
 static bool quota_room(struct store *s, const struct dht_addr *a, size_t bytes)
 {
-	return s->quota == 0 || *usage_of(s, a) + bytes <= s->quota;
+	if (s->quota == 0)
+		return true;
+	return usage_table(s) && *usage_of(s, a) + bytes <= s->quota;
 }
 
 static void usage_add(struct store *s, const struct dht_addr *a, size_t bytes)
 {
-	*usage_of(s, a) += bytes;
+	if (usage_table(s))
+		*usage_of(s, a) += bytes;
 }
 
 static void usage_sub(struct store *s, const struct dht_addr *a, size_t bytes)
 {
+	if (s->usage == NULL)
+		return;
 	size_t *u = usage_of(s, a);
 	*u = *u > bytes ? *u - bytes : 0;
 }

@@ -48,7 +48,7 @@ struct dht_config {
 	uint64_t rto_min_us, rto_max_us;
 	unsigned maint_tries;     /* attempts of a request before its node is taken for dead (3) */
 	unsigned lookup_tries;    /* whole-lookup attempts (default 4; twice that for a join) */
-	uint64_t lookup_retry_us; /* attempt k starts (k-1) times this after the last failed (500 ms) */
+	uint64_t lookup_retry_us; /* attempt k >= 2 starts (k-2) times this after the last failed (500 ms) */
 	unsigned max_hops;        /* nodes one lookup attempt may contact (default 48) */
 	/* The store (dht/kv.h). */
 	unsigned kv_replicas;       /* k: successors holding a copy (default 3) */

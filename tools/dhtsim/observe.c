@@ -26,6 +26,35 @@ unsigned sim_stats_hops_pct(const struct sim_lookup_stats *st, double q)
 	return 0;
 }
 
+static unsigned lat_bucket(uint64_t us)
+{
+	if (us < SIM_LAT_SUB)
+		return (unsigned)us;
+	unsigned e = 63 - (unsigned)__builtin_clzll(us); /* e >= 4 */
+	unsigned b = SIM_LAT_SUB * (e - 3) + (unsigned)((us >> (e - 4)) - SIM_LAT_SUB);
+	return b < SIM_LAT_BUCKETS ? b : SIM_LAT_BUCKETS - 1;
+}
+
+/* The largest latency bucket B holds. */
+static uint64_t lat_top(unsigned b)
+{
+	if (b < SIM_LAT_SUB)
+		return b;
+	unsigned e = b / SIM_LAT_SUB + 3;
+	return ((uint64_t)(SIM_LAT_SUB + b % SIM_LAT_SUB + 1) << (e - 4)) - 1;
+}
+
+uint64_t sim_stats_lat_pct(const struct sim_lookup_stats *st, double q)
+{
+	uint64_t n = st->correct + st->wrong, cum = 0;
+	for (unsigned b = 0; b < SIM_LAT_BUCKETS; b++) {
+		cum += st->lat[b];
+		if (n && (double)cum >= q * (double)n)
+			return lat_top(b) < st->latency_us_max ? lat_top(b) : st->latency_us_max;
+	}
+	return 0;
+}
+
 void sim_stats_add(struct sim_lookup_stats *to, const struct sim_lookup_stats *from)
 {
 	to->issued += from->issued;
@@ -39,6 +68,10 @@ void sim_stats_add(struct sim_lookup_stats *to, const struct sim_lookup_stats *f
 	to->latency_us_sum += from->latency_us_sum;
 	for (unsigned h = 0; h <= SIM_HOPS_MAX; h++)
 		to->hops[h] += from->hops[h];
+	for (unsigned b = 0; b < SIM_LAT_BUCKETS; b++)
+		to->lat[b] += from->lat[b];
+	if (from->latency_us_max > to->latency_us_max)
+		to->latency_us_max = from->latency_us_max;
 }
 
 /* --- nodes that lost every successor ------------------------------------------------------ */
@@ -88,6 +121,9 @@ static void record(struct sim *s, struct sim_lookup_stats *st, const struct dht_
 	st->hops_sum += res->hops;
 	st->timeouts += res->timeouts;
 	st->latency_us_sum += res->elapsed_us;
+	st->lat[lat_bucket(res->elapsed_us)]++;
+	if (res->elapsed_us > st->latency_us_max)
+		st->latency_us_max = res->elapsed_us;
 	bool ok = false;
 	if (truth_size(s->truth)) {
 		size_t p = truth_successor(s->truth, &res->key);

@@ -44,6 +44,20 @@ static void json_lookups(json_t *o, const char *pre, const struct sim_lookup_sta
 	}
 }
 
+/* Add to O the latency percentiles of ST in milliseconds, each key prefixed with PRE. */
+static void json_latency(json_t *o, const char *pre, const struct sim_lookup_stats *st)
+{
+	char k[64];
+	static const char *const names[] = { "p50_lookup_ms", "p99_lookup_ms", "max_lookup_ms" };
+	const double v[] = { (double)sim_stats_lat_pct(st, 0.5) / 1e3,
+			     (double)sim_stats_lat_pct(st, 0.99) / 1e3,
+			     (double)st->latency_us_max / 1e3 };
+	for (int i = 0; i < 3; i++) {
+		snprintf(k, sizeof k, "%s%s", pre, names[i]);
+		json_object_set_new(o, k, json_real(v[i]));
+	}
+}
+
 static void json_setup(json_t *o, const struct scen_report *rep, const struct scen_opts *opts)
 {
 	const struct sim_lookup_stats *st = &rep->lookups;
@@ -64,6 +78,7 @@ static void json_setup(json_t *o, const struct scen_report *rep, const struct sc
 					"p50_hops", (int)sim_stats_hops_pct(st, 0.5), "p99_hops",
 					(int)sim_stats_hops_pct(st, 0.99), "mean_lookup_ms",
 					mean_ms(st)));
+	json_latency(o, "", st);
 }
 
 static void json_disrupt(json_t *o, const struct scen_report *rep)
@@ -76,7 +91,9 @@ static void json_disrupt(json_t *o, const struct scen_report *rep)
 					"lookups_during_recovery", (json_int_t)d->done,
 					"lookups_failed_during_recovery", frac(d->failed, d->done),
 					"lookups_wrong_during_recovery", frac(d->wrong, d->done)));
+	json_latency(o, "during_", d);
 	json_lookups(o, "after_", &rep->after);
+	json_latency(o, "after_", &rep->after);
 }
 
 static void json_churn(json_t *o, const struct scen_report *rep)
@@ -94,6 +111,7 @@ static void json_churn(json_t *o, const struct scen_report *rep)
 					"churn_mean_hops", sim_stats_mean_hops(c),
 					"churn_recovered", rep->churn_recovered,
 					"churn_converge_s", rep->churn_converge_s));
+	json_latency(o, "churn_", c);
 }
 
 static void json_end(json_t *o, const struct scen_report *rep)
@@ -135,6 +153,13 @@ json_t *scen_report_json(const struct scen_report *rep, const struct scen_opts *
 	return o;
 }
 
+static void text_latency(FILE *f, const struct sim_lookup_stats *st)
+{
+	fprintf(f, "%-22s latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", "",
+		(double)sim_stats_lat_pct(st, 0.5) / 1e3, (double)sim_stats_lat_pct(st, 0.99) / 1e3,
+		(double)st->latency_us_max / 1e3);
+}
+
 static void text_lookups(FILE *f, const char *what, const struct sim_lookup_stats *st)
 {
 	fprintf(f, "%-22s %llu issued: %llu correct, %llu wrong, %llu failed",
@@ -145,6 +170,7 @@ static void text_lookups(FILE *f, const char *what, const struct sim_lookup_stat
 	fprintf(f, "\n%-22s mean %.2f hops, p50 %u, p99 %u; mean %.1f ms\n", "",
 		sim_stats_mean_hops(st), sim_stats_hops_pct(st, 0.5), sim_stats_hops_pct(st, 0.99),
 		mean_ms(st));
+	text_latency(f, st);
 }
 
 static void text_disrupt(FILE *f, const struct scen_report *rep)
@@ -157,6 +183,7 @@ static void text_disrupt(FILE *f, const struct scen_report *rep)
 	fprintf(f, "%-22s %llu: %.4f%% failed, %.4f%% wrong owner\n", "lookups during it",
 		(unsigned long long)d->done, 100 * frac(d->failed, d->done),
 		100 * frac(d->wrong, d->done));
+	text_latency(f, d);
 	text_lookups(f, "lookups after it", &rep->after);
 }
 

@@ -33,6 +33,9 @@ struct sim_config {
 void sim_config_default(struct sim_config *cfg);
 
 #define SIM_HOPS_MAX 255
+/* Latency buckets: exact below 16 us, then 16 per power of two (at most 1/16 too high). */
+#define SIM_LAT_SUB 16
+#define SIM_LAT_BUCKETS (SIM_LAT_SUB * 41)
 
 /* What a batch of lookups gave. Hops are counted over the lookups that returned an owner. */
 struct sim_lookup_stats {
@@ -43,11 +46,16 @@ struct sim_lookup_stats {
 	uint64_t abandoned; /* the asking node crashed or left first */
 	uint64_t hops_sum, timeouts, latency_us_sum;
 	uint64_t hops[SIM_HOPS_MAX + 1];
+	uint64_t lat[SIM_LAT_BUCKETS]; /* latency of the lookups that returned an owner */
+	uint64_t latency_us_max;
 };
 
 double sim_stats_mean_hops(const struct sim_lookup_stats *st);
 /* The smallest hop count that at least a fraction Q of the answered lookups did not exceed. */
 unsigned sim_stats_hops_pct(const struct sim_lookup_stats *st, double q);
+/* The latency in microseconds that at least a fraction Q of the answered lookups did not exceed,
+ * rounded up to its bucket's top (never above the largest seen). */
+uint64_t sim_stats_lat_pct(const struct sim_lookup_stats *st, double q);
 void sim_stats_add(struct sim_lookup_stats *to, const struct sim_lookup_stats *from);
 
 struct sim_totals {
