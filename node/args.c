@@ -256,6 +256,21 @@ static int set_push_opt(enum opt o, const char *v, struct node_args *a, char *er
 	return 0;
 }
 
+/* --data-dir, --control-secret, --network-key: a path, checked when the node opens it. */
+static int set_path_opt(enum opt o, const char *v, struct node_args *a, char *err, size_t errcap)
+{
+	static const char *const what[] = { [O_DATA_DIR - O_LISTEN] = "a directory",
+					    [O_SECRET - O_LISTEN] = "a file",
+					    [O_NETKEY - O_LISTEN] = "the key file (dhtctl keygen FILE "
+								    "makes one)" };
+	if (*v == '\0') {
+		errtext(err, errcap, "--%s: give %s", opt_name(o), what[o - O_LISTEN]);
+		return -1;
+	}
+	*(o == O_DATA_DIR ? &a->data_dir : o == O_SECRET ? &a->control_secret : &a->network_key) = v;
+	return 0;
+}
+
 /* Apply one option (V is NULL for those without a value); return 0, or -1 with ERR set.
  * *ID_HEX is checked at the end, once --id-bits is known whatever the order. */
 static int set_opt(enum opt o, const char *v, struct node_args *a, const char **id_hex,
@@ -281,25 +296,15 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 			return -1;
 		}
 		return 0;
-	case O_DATA_DIR:
-		if (*v == '\0') {
-			errtext(err, errcap, "--data-dir: give a directory");
-			return -1;
-		}
-		a->data_dir = v;
-		return 0;
 	case O_ID:
 		*id_hex = v;
 		return 0;
+	case O_DATA_DIR:
+	case O_SECRET:
+	case O_NETKEY:
+		return set_path_opt(o, v, a, err, errcap);
 	case O_ANY:
 		a->control_any = true;
-		return 0;
-	case O_SECRET:
-		if (*v == '\0') {
-			errtext(err, errcap, "--control-secret: give a file");
-			return -1;
-		}
-		a->control_secret = v;
 		return 0;
 	case O_CORRUPT:
 		a->debug_corrupt = true;
@@ -309,14 +314,6 @@ static int set_opt(enum opt o, const char *v, struct node_args *a, const char **
 		return 0;
 	case O_NO_DISCOVERY:
 		a->no_discovery = true;
-		return 0;
-	case O_NETKEY:
-		if (*v == '\0') {
-			errtext(err, errcap, "--network-key: give the key file (dhtctl keygen FILE "
-				"makes one)");
-			return -1;
-		}
-		a->network_key = v;
 		return 0;
 	case O_ACCEPT_PUSH:
 	case O_PUSH_KEY:
