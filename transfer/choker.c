@@ -36,6 +36,8 @@ struct choker_peer {
 	uint64_t quiet_since;	/* start of the current silence while interesting */
 	uint64_t uploaded;
 	uint64_t received;	/* in total: ranks peers with equal recent rates */
+	uint64_t feeding_since;	/* start of its current run of sending us data */
+	uint64_t last_recv;	/* when it last sent us data (0 with received 0: never) */
 	void *user;
 	size_t at;		/* index in the choker's all[] */
 	uint64_t bytes[CHOKER_RATE_BUCKETS];
@@ -201,9 +203,14 @@ void choker_peer_received(struct choker *c, struct choker_peer *p, uint64_t byte
 		p->bytes[i] = 0;
 	}
 	p->bytes[i] += bytes;
-	p->received += bytes;
-	if (bytes > 0)
+	if (bytes > 0) {
+		/* Silent for a whole window: what it sends now starts a new run. */
+		if (p->received == 0 || now_us - p->last_recv >= c->cfg.rate_window_us)
+			p->feeding_since = now_us;
+		p->last_recv = now_us;
 		p->quiet_since = now_us;
+	}
+	p->received += bytes;
 }
 
 void choker_peer_sent(struct choker *c, struct choker_peer *p, uint64_t bytes, uint64_t now_us)
@@ -213,13 +220,24 @@ void choker_peer_sent(struct choker *c, struct choker_peer *p, uint64_t bytes, u
 	p->uploaded += bytes;
 }
 
+/* Bytes over the window, or over the time since it began sending if that is shorter (but at
+ * least one bucket): a peer that began feeding us 5 s ago at the same pace as one that has fed
+ * us for the whole window has the same rate. Dividing by the whole window ranked every newcomer
+ * below the incumbents at the next recompute, so a peer that reciprocated late never got a
+ * regular slot and fell behind the swarm. */
 uint64_t choker_peer_rate(const struct choker *c, const struct choker_peer *p, uint64_t now_us)
 {
 	uint64_t e = now_us / bucket_width(c), sum = 0;
 	for (unsigned i = 0; i < CHOKER_RATE_BUCKETS; i++)
 		if (p->epoch[i] + CHOKER_RATE_BUCKETS > e && p->epoch[i] <= e)
 			sum += p->bytes[i];
-	return sum * 1000000 / c->cfg.rate_window_us;
+	uint64_t span = c->cfg.rate_window_us;
+	if (sum > 0 && now_us >= p->feeding_since && now_us - p->feeding_since < span) {
+		span = now_us - p->feeding_since;
+		if (span < bucket_width(c))
+			span = bucket_width(c);
+	}
+	return sum * 1000000 / span;
 }
 
 bool choker_peer_snubbed(const struct choker *c, const struct choker_peer *p, uint64_t now_us)

@@ -12,22 +12,28 @@
  *     never asked for (we choked it first) stays shown to it: the peer may still ask.
  *   - Once all have been offered, each choice is the chunk the fewest of our peers have, among
  *     those the peer lacks and was not shown, a chunk on its way counting as had: chunks shown
- *     to peers we then choked, and chunks left half sent, go out that way.
+ *     to peers we then choked, and chunks left half sent, go out that way. On its way means
+ *     being sent to a peer we upload to, or reserved for or asked by such a peer: a chunk
+ *     shown to two peers we upload to at once would leave us twice. A chunk counts as sent
+ *     when one peer got all its blocks, not when pieces of it went to several.
  * Once every chunk is out (some peer has it, or we sent all of it), nothing only we could give
  * is left: the session shows everything to everyone and seeds as usual.
  * Requests are served whatever was shown; a peer can only know of chunks we showed it. */
 #include "transfer/session_int.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct seeding {
 	uint32_t *pool;         /* chunks nobody has been shown, in no order */
 	uint32_t npool;
 	uint32_t *where;        /* where[c]: c's index in the pool, or UINT32_MAX */
-	uint16_t *sent;         /* sent[c]: blocks of c sent (counting repeats) */
+	uint16_t *sent;         /* sent[c]: blocks of c sent to to[c] since it became to[c] */
 	uint32_t *to;           /* to[c]: the slot of the peer we last sent a block of c to */
-	uint8_t *out;           /* out[c]: some peer has c, or we sent all of it */
+	uint8_t *out;           /* out[c]: some peer has c, or we sent all of it to one peer */
 	uint32_t nout;
+	uint8_t *claimed;       /* scratch for rarest_for(): reserved for or asked by a peer we
+				 * do not choke */
 };
 
 int seed_start(struct session *s)
@@ -42,7 +48,8 @@ int seed_start(struct session *s)
 	sd->sent = calloc(n, sizeof *sd->sent);
 	sd->to = malloc(n * sizeof *sd->to);
 	sd->out = calloc(n, sizeof *sd->out);
-	if (!sd->pool || !sd->where || !sd->sent || !sd->to || !sd->out) {
+	sd->claimed = calloc(n, sizeof *sd->claimed);
+	if (!sd->pool || !sd->where || !sd->sent || !sd->to || !sd->out || !sd->claimed) {
 		seed_free(s);
 		return -1;
 	}
@@ -64,6 +71,7 @@ void seed_free(struct session *s)
 	free(sd->sent);
 	free(sd->to);
 	free(sd->out);
+	free(sd->claimed);
 	free(sd);
 	s->sd = NULL;
 }
@@ -128,17 +136,36 @@ static bool on_its_way(const struct session *s, uint32_t c)
 	return q != NULL && !q->am_choking;
 }
 
+/* Mark the chunks a peer we upload to has been given and not got yet, or has asked for: they
+ * are as good as on their way, and showing them to a second peer would have both ask us. A
+ * chunk reserved for a choked peer is not: that peer may wait for its turn long. */
+static void mark_claims(struct session *s)
+{
+	struct seeding *sd = s->sd;
+	memset(sd->claimed, 0, manifest_chunk_count(s->m));
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		const struct peer *q = sess_slot(s, i);
+		if (q == NULL || q->shown == NULL || q->am_choking)
+			continue;
+		for (unsigned f = 0; f < q->nfresh; f++)
+			sd->claimed[q->fresh[f]] = 1;
+		for (unsigned r = q->rq_head; r < q->rq_end; r++)
+			sd->claimed[q->rq[r].chunk] = 1;
+	}
+}
+
 /* Among the chunks P lacks and was not shown, the one the fewest of our peers have, ties at
- * random; UINT32_MAX if there is none. O(chunks), once per chunk shown. */
+ * random; UINT32_MAX if there is none. O(chunks + peers), once per chunk shown. */
 static uint32_t rarest_for(struct session *s, const struct peer *p)
 {
 	uint32_t n = manifest_chunk_count(s->m), best = UINT32_MAX, best_n = UINT32_MAX;
 	uint64_t ties = 0;
+	mark_claims(s);
 	for (uint32_t c = 0; c < n; c++) {
 		if (bitfield_test(p->shown, c) || picker_peer_has(s->pk, p->pp, c))
 			continue;
 		uint32_t k = picker_chunk_peers(s->pk, c);
-		if (k == 0 && on_its_way(s, c))
+		if (k == 0 && (on_its_way(s, c) || s->sd->claimed[c]))
 			k = 1;
 		if (k < best_n) {
 			best = c;
@@ -233,6 +260,9 @@ void seed_sent(struct session *s, struct peer *p, uint32_t chunk)
 	struct seeding *sd = s->sd;
 	if (p->shown == NULL)
 		return;
+	/* Blocks that went to another peer make no whole copy with these: count afresh. */
+	if (sd->to[chunk] != p->slot)
+		sd->sent[chunk] = 0;
 	if (sd->sent[chunk] < UINT16_MAX)
 		sd->sent[chunk]++;
 	sd->to[chunk] = p->slot;

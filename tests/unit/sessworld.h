@@ -15,7 +15,7 @@
 #define CHUNK (64u * 1024)
 #define FILE_LEN (17u * CHUNK + 5000u) /* a short last chunk with a short last block */
 #define MAXN 4
-#define MAXC 16
+#define MAXC 32
 
 struct buf {
 	uint8_t *p;

@@ -1,5 +1,5 @@
 /* The choker with a fake clock and a seeded PRNG: who is unchoked at the 10 s and 30 s
- * boundaries, the rolling rate, new peers three times as likely for the optimistic slot (over
+ * boundaries, the rolling rate (over the time a late feeder has fed us), new peers three times as likely for the optimistic slot (over
  * many seeds), snubbing after 60 s of silence, equal service in seed mode, freed slots refilled
  * between periods, and invariants over random event orders (uninterested peers never hold a
  * slot, no slot idles while an interested peer waits, the change lists add up); the rounds
@@ -506,10 +506,41 @@ static void test_invariants_over_event_orders(void **state)
 	}
 }
 
+/* A peer that began feeding us late is measured over the time it has fed us, not the whole
+ * window: 2,000 B/s from 16 s to 20 s (10,000 bytes in 4 s) outranks 1,000 B/s for the whole
+ * window, and takes the one slot at the next recompute (over the whole window it would be
+ * 500 B/s and lose). */
+static void test_rate_of_a_late_feeder(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f, 7, 1, 0);
+	fx_add(&f, 0, 0, true);
+	fx_add(&f, 1, 0, true);
+	for (uint64_t t = 1; t <= 20; t++) {
+		choker_peer_received(f.c, f.p[0], 1000, t * S);
+		if (t > 15)
+			choker_peer_received(f.c, f.p[1], 2000, t * S);
+	}
+	assert_int_equal(choker_peer_rate(f.c, f.p[0], 20 * S), 1000);
+	assert_int_equal(choker_peer_rate(f.c, f.p[1], 20 * S), 2500);
+	/* Less than a bucket of history counts as a bucket: one block is no rate of its own. */
+	fx_add(&f, 2, 0, true);
+	choker_peer_received(f.c, f.p[2], 1000, 20 * S);
+	assert_int_equal(choker_peer_rate(f.c, f.p[2], 20 * S + 1000), 500);
+	fx_tick(&f, 20 * S);
+	assert_true(regular(&f, 1));
+	/* After a window of silence the next run is measured from its own start. */
+	choker_peer_received(f.c, f.p[0], 4000, 60 * S);
+	assert_int_equal(choker_peer_rate(f.c, f.p[0], 62 * S), 2000);
+	choker_free(f.c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_and_rate_window),
+		cmocka_unit_test(test_rate_of_a_late_feeder),
 		cmocka_unit_test(test_regular_slots_at_10s_boundaries),
 		cmocka_unit_test(test_optimistic_rotates_every_30s),
 		cmocka_unit_test(test_new_peers_three_times_as_likely),

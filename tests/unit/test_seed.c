@@ -140,12 +140,50 @@ static void test_slots_from_uplink(void **state)
 	}
 }
 
+/* Once every chunk has been shown, a super-seed that unchokes several peers at once shows each
+ * of them chunks of its own: a chunk reserved for a choked peer may go to one of them, but
+ * never one another peer we upload to was just given, or both would fetch it from us. */
+static void test_super_seed_no_twin_claims(void **state)
+{
+	(void)state;
+	for (uint64_t seed_no = 0; seed_no < 8; seed_no++) {
+		struct world *w = world_new(20 + seed_no);
+		w->super_seed = true;
+		w->upload_rate = 6u << 20; /* 6 regular slots and the optimistic one */
+		struct node *seed = node_add(w, true, false);
+		uint32_t n = manifest_chunk_count(w->m);
+		struct heard hf = { 0 };
+		for (uint32_t i = 0; i < n; i++) /* choked and idle: each takes one chunk */
+			raw_listen(raw_peer(w, seed, (uint8_t)(0x40 + i)), &hf);
+		struct conn *c[7];
+		struct heard before[7] = { 0 }, after[7] = { 0 };
+		for (int i = 0; i < 7; i++) {
+			c[i] = raw_peer(w, seed, (uint8_t)(0xc0 + i));
+			raw_listen(c[i], &before[i]);
+			raw_bare(c[i], WIRE_INTERESTED);
+		}
+		session_tick(seed->s, w->now += 10000000);
+		unsigned by[32] = { 0 };
+		for (int i = 0; i < 7; i++) {
+			after[i] = before[i];
+			raw_listen(c[i], &after[i]);
+			assert_int_equal(after[i].unchokes, 1);
+			for (uint32_t k = 0; k < n; k++)
+				by[k] += after[i].shown[k] && !before[i].shown[k];
+		}
+		for (uint32_t k = 0; k < n; k++)
+			assert_true(by[k] <= 1);
+		world_free(w);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_super_seed),
 		cmocka_unit_test(test_super_seed_finishes_chunk),
 		cmocka_unit_test(test_slots_from_uplink),
+		cmocka_unit_test(test_super_seed_no_twin_claims),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
