@@ -392,7 +392,7 @@ static void digest_hex(const uint8_t *b, size_t len, char *out)
 }
 
 /* Known answers under AES-256-GCM: the nonce, associated data and tag layout of every record,
- * short and full-sized, and both ends still open what the other sealed. */
+ * short and full-sized; the other end opens them, and refuses them altered. */
 static void test_known_answers_aes(void **state)
 {
 	(void)state;
@@ -421,6 +421,15 @@ static void test_known_answers_aes(void **state)
 	assert_string_equal(h, KAT_AES_FULL);
 	assert_int_equal(secchan_open(r.s, rec, sizeof rec, &plain, &plen), 0);
 	assert_memory_equal(plain, "hello", 5);
+	/* A flipped bit in the ciphertext or the tag is refused, and the true record still opens. */
+	for (size_t at = SECCHAN_HEADER_LEN; at < full_len; at += full_len - SECCHAN_HEADER_LEN - 1) {
+		uint8_t *bad = malloc(full_len);
+		assert_non_null(bad);
+		memcpy(bad, full, full_len);
+		bad[at] ^= 0x80;
+		assert_int_equal(secchan_open(r.s, bad, full_len, &plain, &plen), -1);
+		free(bad);
+	}
 	assert_int_equal(secchan_open(r.s, full, full_len, &plain, &plen), 0);
 	assert_int_equal(plen, SECCHAN_RECORD_MAX);
 	assert_memory_equal(plain, body, SECCHAN_RECORD_MAX);
