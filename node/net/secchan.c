@@ -18,7 +18,7 @@
  * Records: u32 length | AEAD(plaintext) with the length as associated data and a per-direction
  * counter as nonce, so a record replayed, dropped or reordered fails to open. AES-256-GCM if
  * both ends say they run it in hardware (flags bit 0), through OpenSSL (aesgcm.h: libsodium
- * 1.0.18's is several times slower), else ChaCha20-Poly1305 (IETF) through libsodium. Not done
+ * 1.0.18's runs at half the speed), else ChaCha20-Poly1305 (IETF) through libsodium. Not done
  * here: reading or writing sockets, deadlines. */
 #include "node/net/secchan.h"
 
