@@ -30,7 +30,8 @@ int secbuf_seal(struct secchan *s, struct evbuffer *out, const uint8_t *head, si
 		struct evbuffer_iovec v;
 		if (evbuffer_reserve_space(out, (ev_ssize_t)(h + b + SECCHAN_OVERHEAD), &v, 1) != 1)
 			return -1;
-		secchan_seal(s, head, h, body, b, v.iov_base);
+		if (secchan_seal(s, head, h, body, b, v.iov_base) != 0)
+			return -1;
 		v.iov_len = h + b + SECCHAN_OVERHEAD;
 		if (evbuffer_commit_space(out, &v, 1) != 0)
 			return -1;

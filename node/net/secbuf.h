@@ -31,8 +31,8 @@ enum secchan_status secbuf_handshake(struct secchan *s, struct evbuffer *in,
 				     struct evbuffer *out);
 
 /* Seal HLEN bytes of HEAD then BLEN bytes of BODY as records of at most SECCHAN_RECORD_MAX
- * bytes at OUT's end (BODY is copied). Return 0, or -1 on no memory: the stream then lacks
- * records and must end. */
+ * bytes at OUT's end (BODY is copied). Return 0, or -1 on no memory or a cipher failure: the
+ * stream then lacks records and must end. */
 int secbuf_seal(struct secchan *s, struct evbuffer *out, const uint8_t *head, size_t hlen,
 		const uint8_t *body, size_t blen);
 

@@ -72,9 +72,10 @@ const uint8_t *secchan_peer_pk(const struct secchan *s);
 const char *secchan_cipher(const struct secchan *s);
 
 /* Seal HLEN bytes of HEAD then BLEN bytes of BODY (1..SECCHAN_RECORD_MAX in all) as one record
- * into OUT (HLEN + BLEN + SECCHAN_OVERHEAD bytes). Only once up. */
-void secchan_seal(struct secchan *s, const uint8_t *head, size_t hlen, const uint8_t *body,
-		  size_t blen, uint8_t *out);
+ * into OUT (HLEN + BLEN + SECCHAN_OVERHEAD bytes). Only once up. Return 0, or -1 if the cipher
+ * failed (OpenSSL's AES-GCM can, on no memory): the connection must end then. */
+int secchan_seal(struct secchan *s, const uint8_t *head, size_t hlen, const uint8_t *body,
+		 size_t blen, uint8_t *out);
 /* The whole length of the record whose first SECCHAN_HEADER_LEN bytes are HDR, or 0 if no
  * record may have that header. */
 size_t secchan_record_len(const uint8_t hdr[SECCHAN_HEADER_LEN]);

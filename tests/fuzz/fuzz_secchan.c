@@ -1,6 +1,7 @@
 /* Fuzz target for the network-key channel (node/net/secchan.c), which a node runs on bytes
- * from anyone who connects: the first byte picks the role (bit 0: we dialled) and a chunk size
- * (the rest), the bytes after it are the peer's handshake, then its records, fed in chunks.
+ * from anyone who connects: the first byte picks the role (bit 0: we dialled), a chunk size
+ * (bits 1-6) and whether this end offers AES-256-GCM (bit 7, OpenSSL's records), the bytes
+ * after it are the peer's handshake, then its records, fed in chunks.
  * Keys and seeds are fixed, so the seed corpus holds real transcripts that reach the records.
  * Checked: nothing is written beyond SECCHAN_OUT_MAX; a responder writes nothing before it
  * accepts a hello; a peer's key exists only once the channel is up; a record that opens lies
@@ -12,13 +13,14 @@
 
 #include "node/net/secchan.h"
 
-static struct secchan *make(bool initiator)
+static struct secchan *make(bool initiator, bool aes)
 {
 	static struct secchan_config cfg;
 	uint8_t seed[crypto_sign_SEEDBYTES], eph[SECCHAN_SEED_LEN];
 	if (sodium_init() < 0)
 		abort();
 	memset(cfg.stream_key, 7, sizeof cfg.stream_key);
+	cfg.aes = aes;
 	memset(seed, initiator ? 1 : 2, sizeof seed);
 	crypto_sign_seed_keypair(cfg.pk, cfg.sk, seed);
 	memset(eph, initiator ? 11 : 12, sizeof eph);
@@ -52,8 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	bool initiator = data[0] & 1;
-	size_t chunk = (data[0] >> 1) + 1, have = 0;
-	struct secchan *s = make(initiator);
+	size_t chunk = ((data[0] >> 1) & 0x3f) + 1, have = 0;
+	struct secchan *s = make(initiator, data[0] & 0x80);
 	uint8_t hello[SECCHAN_HELLO_LEN], out[SECCHAN_OUT_MAX + 1];
 	enum secchan_status st = SECCHAN_NEED_MORE;
 	if (s == NULL)

@@ -22,6 +22,12 @@
 #define KAT_REPLY "665b6ca71dec06721ade48ad23881b46d60d57c780cc176c35898450d9fa3755"
 #define KAT_IAUTH "fee15d8446cc9b78121e57cba0a33a1ba3a750b9151f719e3d811528d7bd5495"
 #define KAT_RECORD "000000058eeb1e0460ff8006145c6fa784638294fa4f7d948a"
+/* The same under AES-256-GCM, computed by libsodium's implementation before the record layer
+ * moved to OpenSSL's: R's messages, I's identity, a short record, then a full one (digest). */
+#define KAT_AES_REPLY "ca0683ca58c30094969859a026edbab45c2696c05f8e62a405084564913f7d6e"
+#define KAT_AES_IAUTH "b285263e25f7db4cd84a8b644349b2bc5edc13dc6672fa82296017f9483fd040"
+#define KAT_AES_RECORD "00000005c99f8bf8cabef3d599b01cc12cb894c102575a5bcd"
+#define KAT_AES_FULL "7c57cf4f639b7a5530297228af0e46954ee1ffb44f573a6410db42759f2d8f8a"
 
 struct end {
 	struct secchan_config cfg;
@@ -378,6 +384,61 @@ static void test_known_answers(void **state)
 	secchan_free(r.s);
 }
 
+static void digest_hex(const uint8_t *b, size_t len, char *out)
+{
+	uint8_t digest[32];
+	crypto_generichash(digest, sizeof digest, b, len, NULL, 0);
+	hex(digest, sizeof digest, out);
+}
+
+/* Known answers under AES-256-GCM: the nonce, associated data and tag layout of every record,
+ * short and full-sized; the other end opens them, and refuses them altered. */
+static void test_known_answers_aes(void **state)
+{
+	(void)state;
+	struct transcript t;
+	struct end i, r;
+	char h[2 * SECCHAN_OUT_MAX + 1];
+	uint8_t rec[5 + SECCHAN_OVERHEAD], *full, *body, *plain;
+	size_t plen, full_len = SECCHAN_RECORD_MAX + SECCHAN_OVERHEAD;
+	make_end(&i, true, 7, 1, 11, true);
+	make_end(&r, false, 7, 2, 12, true);
+	run(&i, &r, &t);
+	assert_string_equal(secchan_cipher(i.s), "aes256gcm");
+	digest_hex(t.r_out, t.r_len, h);
+	assert_string_equal(h, KAT_AES_REPLY);
+	digest_hex(t.i_out, t.i_len, h);
+	assert_string_equal(h, KAT_AES_IAUTH);
+	secchan_seal(i.s, (const uint8_t *)"hello", 5, NULL, 0, rec);
+	hex(rec, sizeof rec, h);
+	assert_string_equal(h, KAT_AES_RECORD);
+	assert_non_null(full = malloc(full_len));
+	assert_non_null(body = malloc(SECCHAN_RECORD_MAX));
+	for (size_t k = 0; k < SECCHAN_RECORD_MAX; k++)
+		body[k] = (uint8_t)(k * 13 + 1);
+	secchan_seal(i.s, body, 1000, body + 1000, SECCHAN_RECORD_MAX - 1000, full);
+	digest_hex(full, full_len, h);
+	assert_string_equal(h, KAT_AES_FULL);
+	assert_int_equal(secchan_open(r.s, rec, sizeof rec, &plain, &plen), 0);
+	assert_memory_equal(plain, "hello", 5);
+	/* A flipped bit in the ciphertext or the tag is refused, and the true record still opens. */
+	for (size_t at = SECCHAN_HEADER_LEN; at < full_len; at += full_len - SECCHAN_HEADER_LEN - 1) {
+		uint8_t *bad = malloc(full_len);
+		assert_non_null(bad);
+		memcpy(bad, full, full_len);
+		bad[at] ^= 0x80;
+		assert_int_equal(secchan_open(r.s, bad, full_len, &plain, &plen), -1);
+		free(bad);
+	}
+	assert_int_equal(secchan_open(r.s, full, full_len, &plain, &plen), 0);
+	assert_int_equal(plen, SECCHAN_RECORD_MAX);
+	assert_memory_equal(plain, body, SECCHAN_RECORD_MAX);
+	free(full);
+	free(body);
+	secchan_free(i.s);
+	secchan_free(r.s);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -392,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_open_peers),
 		cmocka_unit_test(test_known_answers),
+		cmocka_unit_test(test_known_answers_aes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
