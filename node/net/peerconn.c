@@ -21,10 +21,12 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -73,6 +75,7 @@ struct pnet {
 	struct event *reaper;
 	struct event *sweeper;  /* closes inbound connections past their handshake deadline */
 	unsigned nconns, max_conns;
+	uint64_t sent;          /* bytes all connections have handed to the kernel */
 	size_t high_water;
 	struct secchan_config *seal; /* NULL: an open ring */
 	uint8_t rbuf[MAX_SINGLE_IO]; /* reads are handed on at once, so one buffer serves all */
@@ -589,6 +592,15 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	conn_gone(c, why);
 }
 
+/* What leaves an output buffer went to the kernel (or died with its connection, which is rare
+ * enough not to matter to a rate). */
+static void on_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct pnet *n = arg;
+	(void)buf;
+	n->sent += info->n_deleted;
+}
+
 static struct pconn *conn_new(struct pnet *n, struct bufferevent *bev, const struct dht_addr *a)
 {
 	struct pconn *c = calloc(1, sizeof *c);
@@ -603,7 +615,10 @@ static struct pconn *conn_new(struct pnet *n, struct bufferevent *bev, const str
 	bufferevent_set_max_single_read(bev, MAX_SINGLE_IO);
 	bufferevent_set_max_single_write(bev, MAX_SINGLE_IO);
 	bufferevent_setwatermark(bev, EV_WRITE, n->cfg.low_water, 0);
-	if (n->group && bufferevent_add_to_rate_limit_group(bev, n->group) != 0) {
+	if ((n->group && bufferevent_add_to_rate_limit_group(bev, n->group) != 0) ||
+	    evbuffer_add_cb(bufferevent_get_output(bev), on_drained, n) == NULL) {
+		if (n->group)
+			bufferevent_remove_from_rate_limit_group(bev);
 		free(c);
 		return NULL;
 	}
@@ -820,6 +835,31 @@ void pconn_send_ref(struct pconn *c, const uint8_t *head, size_t hlen, const uin
 		evbuffer_add(out, body, blen);
 		release(body, blen, arg);
 	}
+}
+
+/* Bytes C's socket holds that TCP has not sent yet (SIOCOUTQNSD); 0 if it cannot tell. */
+static uint64_t kernel_unsent(const struct pconn *c)
+{
+	int fd = bufferevent_getfd(c->bev), v = 0;
+	return fd >= 0 && ioctl(fd, SIOCOUTQNSD, &v) == 0 && v > 0 ? (uint64_t)v : 0;
+}
+
+/* Uncapped, the kernel takes whatever we write into a send buffer that grows to megabytes, so
+ * what left our buffers is not yet what left the host: what the sockets still hold unsent is
+ * taken off, and counts as waiting. */
+void pnet_uplink(const struct pnet *n, uint64_t *sent, bool *backlogged)
+{
+	uint64_t held = 0;
+	*backlogged = false;
+	for (const struct pconn *c = n->conns; c; c = c->next) {
+		if (c->dead)
+			continue;
+		uint64_t k = kernel_unsent(c);
+		held += k;
+		*backlogged = *backlogged || k > 0 ||
+			      evbuffer_get_length(bufferevent_get_output(c->bev)) > 0;
+	}
+	*sent = n->sent > held ? n->sent - held : 0;
 }
 
 size_t pconn_backlog(const struct pconn *c)
