@@ -1,5 +1,5 @@
 /* node/xfer/uplink.h: what the node's uplink carries, measured rather than configured: the
- * bytes its peer connections hand to the kernel per second, counted only over the slots in
+ * bytes that leave through its peer connections per second, counted only over the slots in
  * which data was waiting all along (then the link set the pace, not the demand). A node
  * started without --up-rate learns its uplink this way. Pure: the caller passes the time and
  * the counters. A plain struct, no allocation. */
@@ -23,8 +23,9 @@ struct uplink {
 
 /* Start with nothing known. */
 void uplink_init(struct uplink *u);
-/* At NOW_US the node has sent SENT bytes in all (a counter that only grows), and data was
- * (BACKLOGGED) or was not waiting to be sent. Call it every few hundred ms. */
+/* At NOW_US the node has sent SENT bytes in all (a counter that grows: a slot over which it
+ * fell counts as idle), and data was (BACKLOGGED) or was not waiting to be sent. Call it every
+ * few hundred ms. */
 void uplink_sample(struct uplink *u, uint64_t sent, bool backlogged, uint64_t now_us);
 /* The estimate in bytes/s: bytes over time of the busy slots in the window; while no slot in
  * the window was busy, the last estimate stays (an idle link is no slower). 0: unknown. */

@@ -65,11 +65,8 @@ static void header(FILE *f, const struct lab_config *c, const struct lab_result 
 			"found after %.2f s\n", r->nodes + 1, r->ring_s, r->share_s, r->announce_s);
 }
 
-/* The leechers' total download rate in 5-second windows, from the whole-second samples (the
- * last sample, the final total, falls at a fraction of a second and is left out): where the
- * swarm fell short of its upload capacity, and when. */
-/* The uplinks as the nodes measured them (dhtnode's status "uplink"), beside what they were
- * given: without --up-rate (the netns lab) a node sizes its upload slots by this estimate. */
+/* The uplinks as the nodes measured them (dhtnode's status "uplink"): without --up-rate (the
+ * netns lab) a node sizes its upload slots by this estimate, so it should match the link. */
 static void uplinks(FILE *f, const struct lab_result *r)
 {
 	double *v = malloc((r->nodes ? r->nodes : 1) * sizeof *v), med, max;
@@ -91,6 +88,9 @@ static void uplinks(FILE *f, const struct lab_result *r)
 	fprintf(f, "uplink as the nodes measured it: seed %s, leechers median %s\n", seed, lmed);
 }
 
+/* The leechers' total download rate in 5-second windows, from the whole-second samples (the
+ * last sample, the final total, falls at a fraction of a second and is left out): where the
+ * swarm fell short of its upload capacity, and when. */
 static void timeline(FILE *f, const struct lab_config *c, const struct lab_result *r)
 {
 	struct bound_swarm s = { .n = r->nodes, .seed_up = c->seed_up, .up = r->up };
