@@ -51,6 +51,11 @@ void session_set_upload_rate(struct session *s, uint64_t rate)
 	choker_set_slots(s->ch, slots_for(&s->cfg, rate));
 }
 
+void session_set_send_low_water(struct session *s, size_t bytes)
+{
+	s->cfg.send_low_water = bytes;
+}
+
 static int choker_make(struct session *s)
 {
 	struct choker_config cc;
