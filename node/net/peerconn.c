@@ -47,6 +47,7 @@
 #define CONNS_MIN 16
 #define HIGH_WATER_MIN (1u << 20) /* stop reading a connection with this much output queued */
 #define RATE_TICK_MS 50          /* token refill period: 20 small steps a second stay smooth */
+#define NOTSENT_LOWAT 16384    /* unsent bytes a socket holds before it stops taking more */
 #define MAX_SINGLE_IO (1u << 20) /* libevent reads and writes 16 KiB per call by default */
 #define PEEK_VECS 16
 
@@ -545,12 +546,18 @@ static void on_write(struct bufferevent *bev, void *arg)
 		c->ops->writable(c->owner, c);
 }
 
+/* No Nagle; and the socket is writable only while it holds less than NOTSENT_LOWAT unsent, so
+ * that, uncapped, what waits to go waits in our buffer, bounded by the low-water mark, rather
+ * than in a send buffer that grows to megabytes: a REQUEST of ours queued behind seconds of
+ * blocks to the same peer would stall what we fetch from it. */
 static void set_nodelay(struct bufferevent *bev)
 {
-	int one = 1;
+	int one = 1, lowat = NOTSENT_LOWAT;
 	evutil_socket_t fd = bufferevent_getfd(bev);
-	if (fd >= 0)
+	if (fd >= 0) {
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
+	}
 }
 
 static void arm_sweeper(struct pnet *n)
@@ -847,6 +854,15 @@ static uint64_t kernel_unsent(const struct pconn *c)
 /* Uncapped, the kernel takes whatever we write into a send buffer that grows to megabytes, so
  * what left our buffers is not yet what left the host: what the sockets still hold unsent is
  * taken off, and counts as waiting. */
+void pnet_set_low_water(struct pnet *n, size_t low_water)
+{
+	n->cfg.low_water = low_water;
+	n->high_water = 4 * low_water > HIGH_WATER_MIN ? 4 * low_water : HIGH_WATER_MIN;
+	for (struct pconn *c = n->conns; c; c = c->next)
+		if (!c->dead)
+			bufferevent_setwatermark(c->bev, EV_WRITE, low_water, 0);
+}
+
 void pnet_uplink(const struct pnet *n, uint64_t *sent, bool *backlogged)
 {
 	uint64_t held = 0;

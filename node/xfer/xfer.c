@@ -215,8 +215,9 @@ static void maybe_save(struct xfer *x, uint64_t now)
 }
 
 /* One uplink for the node, sampled by whichever transfer's timer runs: more samples only
- * tighten the test that data waited throughout a slot. Without --up-rate, X's choker sizes its
- * slots from the estimate, as it would from the cap. */
+ * tighten the test that data waited throughout a slot. Without --up-rate, the estimate stands
+ * in for the cap: X's choker sizes its slots from it, and the queue kept per peer shrinks from
+ * the unshaped 512 KiB to what the rate needs (low_water_for). */
 static void sample_uplink(struct xfer *x, uint64_t now)
 {
 	struct xfer_mgr *m = x->m;
@@ -224,8 +225,18 @@ static void sample_uplink(struct xfer *x, uint64_t now)
 	bool backlogged;
 	pnet_uplink(m->net, &sent, &backlogged);
 	uplink_sample(&m->up, sent, backlogged, now);
-	if (x->s != NULL && m->cfg.up_rate == 0)
-		session_set_upload_rate(x->s, uplink_rate(&m->up));
+	uint64_t rate = uplink_rate(&m->up);
+	if (m->cfg.up_rate != 0 || rate == 0)
+		return;
+	size_t lw = low_water_for(rate);
+	if (lw != m->low_water) {
+		m->low_water = lw;
+		pnet_set_low_water(m->net, lw / 2);
+	}
+	if (x->s != NULL) {
+		session_set_upload_rate(x->s, rate);
+		session_set_send_low_water(x->s, lw);
+	}
 }
 
 static void on_house(evutil_socket_t fd, short what, void *arg)
