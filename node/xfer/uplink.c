@@ -2,7 +2,7 @@
  * UPLINK_SLOT_US after it opened; it counts only if data was waiting at each of its samples,
  * since a slot in which the node ran out of things to send measures the demand, not the link.
  * It does not look at the network or the clock itself, and it does not say what to do with the
- * estimate: node/xfer/xfer.c sizes the choker's slots from it. */
+ * estimate: node/xfer/xfer.c sizes the choker's slots and the per-peer queue from it. */
 #include "node/xfer/uplink.h"
 
 #include <string.h>
