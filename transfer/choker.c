@@ -88,6 +88,11 @@ struct choker *choker_new(const struct choker_config *cfg, uint64_t now_us)
 	return c;
 }
 
+void choker_set_slots(struct choker *c, unsigned slots)
+{
+	c->cfg.slots = slots ? slots : 1;
+}
+
 void choker_free(struct choker *c)
 {
 	if (c == NULL)

@@ -52,6 +52,10 @@ void choker_peer_interesting(struct choker *c, struct choker_peer *p, bool inter
 void choker_peer_received(struct choker *c, struct choker_peer *p, uint64_t bytes, uint64_t now_us);
 void choker_peer_sent(struct choker *c, struct choker_peer *p, uint64_t bytes, uint64_t now_us);
 
+/* Hold SLOTS regular slots (at least 1) from the next recompute on, as when the uplink they
+ * share turns out faster or slower than first thought. */
+void choker_set_slots(struct choker *c, unsigned slots);
+
 /* Seed mode (we have everything): slots rotate to the peers we have uploaded least to. */
 void choker_set_seed(struct choker *c, bool seed, uint64_t now_us);
 

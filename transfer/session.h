@@ -131,6 +131,12 @@ void session_config_default(struct session_config *cfg);
  * manifest whose id is not CONTENT, HAVE without or unlike the manifest) or memory runs out. */
 struct session *session_new(const struct session_config *cfg, const struct session_env *env);
 void session_free(struct session *s); /* accepts NULL; sends nothing */
+/* Our uplink is RATE bytes/s (0: unknown) from now on: the choker's regular slots follow it
+ * from its next recompute, as session_config.upload_rate sets them at the start. */
+void session_set_upload_rate(struct session *s, uint64_t rate);
+/* Push blocks to a peer while its backlog is below BYTES from now on (session_config's
+ * send_low_water), as when the node learns its uplink. */
+void session_set_send_low_water(struct session *s, size_t bytes);
 
 /* A connection to a peer is up. OUTGOING: we dialled, so we speak first. Return the slot that
  * names the peer in the calls below, or -1 if there is no room (env->close() was called). */

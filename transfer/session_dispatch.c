@@ -36,15 +36,31 @@ static bool env_ok(const struct session_env *e)
 	       e->rand64;
 }
 
+/* Regular slots for an uplink of RATE bytes/s: at least upload_slots, one per slot_rate. */
+static unsigned slots_for(const struct session_config *cfg, uint64_t rate)
+{
+	if (rate == 0 || cfg->slot_rate == 0)
+		return cfg->upload_slots;
+	uint64_t n = (rate + cfg->slot_rate - 1) / cfg->slot_rate;
+	return n > cfg->upload_slots ? (unsigned)(n < SLOTS_MAX ? n : SLOTS_MAX) : cfg->upload_slots;
+}
+
+void session_set_upload_rate(struct session *s, uint64_t rate)
+{
+	s->cfg.upload_rate = rate;
+	choker_set_slots(s->ch, slots_for(&s->cfg, rate));
+}
+
+void session_set_send_low_water(struct session *s, size_t bytes)
+{
+	s->cfg.send_low_water = bytes;
+}
+
 static int choker_make(struct session *s)
 {
 	struct choker_config cc;
 	choker_config_default(&cc);
-	cc.slots = s->cfg.upload_slots;
-	if (s->cfg.upload_rate > 0 && s->cfg.slot_rate > 0) {
-		uint64_t n = (s->cfg.upload_rate + s->cfg.slot_rate - 1) / s->cfg.slot_rate;
-		cc.slots = n > cc.slots ? (unsigned)(n < SLOTS_MAX ? n : SLOTS_MAX) : cc.slots;
-	}
+	cc.slots = slots_for(&s->cfg, s->cfg.upload_rate);
 	cc.recompute_us = s->cfg.choke_period_us;
 	cc.optimistic_us = s->cfg.optimistic_us;
 	cc.rand64 = s->env.rand64;

@@ -351,6 +351,9 @@ struct ctl_op *ctlcmd_start(struct ctlcmd *c, const struct ctl_request *req, ctl
 			sodium_bin2hex(pk, sizeof pk, push_node_pk(c->push), crypto_sign_PUBLICKEYBYTES);
 			json_object_set_new(st, "public_key", json_string(pk));
 		}
+		if (st != NULL && c->files != NULL)
+			json_object_set_new(st, "uplink",
+					    json_integer((json_int_t)xfer_mgr_uplink(c->files)));
 		reply_now(reply, arg, ctl_line(st));
 		return NULL;
 	}

@@ -186,6 +186,9 @@ static int transfers(struct evbuffer *out, struct xfer_mgr *m)
 	for (struct xfer *x = m != NULL ? xfer_first(m) : NULL; x; x = xfer_next(x))
 		nx++;
 	rc |= single(out, "dhtnode_transfers", "gauge", "Transfers in list.", nx);
+	rc |= single(out, "dhtnode_uplink_bytes", "gauge",
+		     "The uplink as measured while data waited to go, bytes/s; 0 until known.",
+		     m != NULL ? (double)xfer_mgr_uplink(m) : 0);
 	for (unsigned f = 0; f < sizeof xfer_families / sizeof xfer_families[0]; f++) {
 		rc |= family(out, xfer_families[f].name, xfer_families[f].type,
 			     xfer_families[f].help);

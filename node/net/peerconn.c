@@ -27,10 +27,12 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -52,6 +54,7 @@
 #define CONNS_MIN 16
 #define HIGH_WATER_MIN (1u << 20) /* stop reading a connection with this much output queued */
 #define RATE_TICK_MS 50          /* token refill period: 20 small steps a second stay smooth */
+#define NOTSENT_LOWAT 16384    /* unsent bytes a socket holds before it stops taking more */
 #define MAX_SINGLE_IO (1u << 20) /* libevent reads and writes 16 KiB per call by default */
 #define PEEK_VECS 16
 #define CORK_MAX 1024            /* small sealed sends gathered into one record (see on_read) */
@@ -85,6 +88,7 @@ struct pnet {
 	struct event *reaper;
 	struct event *sweeper;  /* closes inbound connections past their handshake deadline */
 	unsigned nconns, max_conns;
+	uint64_t sent;          /* bytes all connections have handed to the kernel */
 	size_t high_water;
 	struct secchan_config *seal; /* NULL: an open ring */
 	bool corked;            /* small sealed sends are gathered until uncork() */
@@ -555,12 +559,18 @@ static void on_write(struct bufferevent *bev, void *arg)
 		c->ops->writable(c->owner, c);
 }
 
+/* No Nagle; and the socket is writable only while it holds less than NOTSENT_LOWAT unsent, so
+ * that, uncapped, what waits to go waits in our buffer, bounded by the low-water mark, rather
+ * than in a send buffer that grows to megabytes: a REQUEST of ours queued behind seconds of
+ * blocks to the same peer would stall what we fetch from it. */
 static void set_nodelay(struct bufferevent *bev)
 {
-	int one = 1;
+	int one = 1, lowat = NOTSENT_LOWAT;
 	evutil_socket_t fd = bufferevent_getfd(bev);
-	if (fd >= 0)
+	if (fd >= 0) {
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
+	}
 }
 
 static void arm_sweeper(struct pnet *n)
@@ -602,6 +612,15 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	conn_gone(c, why);
 }
 
+/* What leaves an output buffer went to the kernel (or died with its connection, which is rare
+ * enough not to matter to a rate). */
+static void on_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct pnet *n = arg;
+	(void)buf;
+	n->sent += info->n_deleted;
+}
+
 static struct pconn *conn_new(struct pnet *n, struct bufferevent *bev, const struct dht_addr *a)
 {
 	struct pconn *c = calloc(1, sizeof *c);
@@ -616,7 +635,10 @@ static struct pconn *conn_new(struct pnet *n, struct bufferevent *bev, const str
 	bufferevent_set_max_single_read(bev, MAX_SINGLE_IO);
 	bufferevent_set_max_single_write(bev, MAX_SINGLE_IO);
 	bufferevent_setwatermark(bev, EV_WRITE, n->cfg.low_water, 0);
-	if (n->group && bufferevent_add_to_rate_limit_group(bev, n->group) != 0) {
+	if ((n->group && bufferevent_add_to_rate_limit_group(bev, n->group) != 0) ||
+	    evbuffer_add_cb(bufferevent_get_output(bev), on_drained, n) == NULL) {
+		if (n->group)
+			bufferevent_remove_from_rate_limit_group(bev);
 		free(c);
 		return NULL;
 	}
@@ -833,6 +855,40 @@ void pconn_send_ref(struct pconn *c, const uint8_t *head, size_t hlen, const uin
 		evbuffer_add(out, body, blen);
 		release(body, blen, arg);
 	}
+}
+
+/* Bytes C's socket holds that TCP has not sent yet (SIOCOUTQNSD); 0 if it cannot tell. */
+static uint64_t kernel_unsent(const struct pconn *c)
+{
+	int fd = bufferevent_getfd(c->bev), v = 0;
+	return fd >= 0 && ioctl(fd, SIOCOUTQNSD, &v) == 0 && v > 0 ? (uint64_t)v : 0;
+}
+
+/* Uncapped, the kernel takes whatever we write into a send buffer that grows to megabytes, so
+ * what left our buffers is not yet what left the host: what the sockets still hold unsent is
+ * taken off, and counts as waiting. */
+void pnet_set_low_water(struct pnet *n, size_t low_water)
+{
+	n->cfg.low_water = low_water;
+	n->high_water = 4 * low_water > HIGH_WATER_MIN ? 4 * low_water : HIGH_WATER_MIN;
+	for (struct pconn *c = n->conns; c; c = c->next)
+		if (!c->dead)
+			bufferevent_setwatermark(c->bev, EV_WRITE, low_water, 0);
+}
+
+void pnet_uplink(const struct pnet *n, uint64_t *sent, bool *backlogged)
+{
+	uint64_t held = 0;
+	*backlogged = false;
+	for (const struct pconn *c = n->conns; c; c = c->next) {
+		if (c->dead)
+			continue;
+		uint64_t k = kernel_unsent(c);
+		held += k;
+		*backlogged = *backlogged || k > 0 ||
+			      evbuffer_get_length(bufferevent_get_output(c->bev)) > 0;
+	}
+	*sent = n->sent > held ? n->sent - held : 0;
 }
 
 size_t pconn_backlog(const struct pconn *c)

@@ -62,6 +62,14 @@ void pnet_free(struct pnet *n);
 int pnet_seal(struct pnet *n, const struct netkey *key, const uint8_t pk[SECCHAN_PK_LEN],
 	      const uint8_t sk[SECCHAN_SK_LEN]);
 
+/* What the uplink did so far: *SENT, the bytes every connection has handed to the kernel and
+ * the kernel has sent (it grows, but for the unsent bytes of a connection that closes), and
+ * *BACKLOGGED, whether any connection has output waiting now, with us or in its socket. */
+void pnet_uplink(const struct pnet *n, uint64_t *sent, bool *backlogged);
+/* writable() fires when a connection's backlog falls to LOW_WATER from now on (the low_water of
+ * struct pnet_config), for the connections open and those to come. */
+void pnet_set_low_water(struct pnet *n, size_t low_water);
+
 /* Take an inbound connection (a listener_take_fn): BEV may already hold bytes. */
 void pnet_accept(void *n, struct bufferevent *bev, const struct dht_addr *peer);
 

@@ -83,6 +83,7 @@ struct xfer_mgr *xfer_mgr_new(struct event_base *base, const struct xfer_config 
 	m->data_dir = strdup(cfg->data_dir);
 	m->cfg.data_dir = m->data_dir;
 	m->low_water = low_water_for(cfg->up_rate);
+	uplink_init(&m->up);
 	make_ids(m);
 	m->hooks = (struct xfer_hooks){ .halt = swarm_halt, .house = on_house };
 	struct pnet_config pc = { cfg->up_rate, cfg->down_rate, cfg->self, m->low_water / 2,
@@ -132,6 +133,11 @@ void xfer_mgr_free(struct xfer_mgr *m)
 	bufcache_clear(&m->bufs);
 	free(m->data_dir);
 	free(m);
+}
+
+uint64_t xfer_mgr_uplink(const struct xfer_mgr *m)
+{
+	return uplink_rate(&m->up);
 }
 
 struct pnet *xfer_mgr_net(struct xfer_mgr *m)
@@ -208,12 +214,38 @@ static void maybe_save(struct xfer *x, uint64_t now)
 	x->last_save_us = now;
 }
 
+/* One uplink for the node, sampled by whichever transfer's timer runs: more samples only
+ * tighten the test that data waited throughout a slot. Without --up-rate, the estimate stands
+ * in for the cap: X's choker sizes its slots from it, and the queue kept per peer shrinks from
+ * the unshaped 512 KiB to what the rate needs (low_water_for). */
+static void sample_uplink(struct xfer *x, uint64_t now)
+{
+	struct xfer_mgr *m = x->m;
+	uint64_t sent;
+	bool backlogged;
+	pnet_uplink(m->net, &sent, &backlogged);
+	uplink_sample(&m->up, sent, backlogged, now);
+	uint64_t rate = uplink_rate(&m->up);
+	if (m->cfg.up_rate != 0 || rate == 0)
+		return;
+	size_t lw = low_water_for(rate);
+	if (lw != m->low_water) {
+		m->low_water = lw;
+		pnet_set_low_water(m->net, lw / 2);
+	}
+	if (x->s != NULL) {
+		session_set_upload_rate(x->s, rate);
+		session_set_send_low_water(x->s, lw);
+	}
+}
+
 static void on_house(evutil_socket_t fd, short what, void *arg)
 {
 	struct xfer *x = arg;
 	uint64_t now = mono_now_us();
 	(void)fd;
 	(void)what;
+	sample_uplink(x, now);
 	update_rates(x, now);
 	swarm_house(x, now);
 	maybe_save(x, now);

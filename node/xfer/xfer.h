@@ -49,6 +49,9 @@ void xfer_mgr_free(struct xfer_mgr *m);
 void xfer_mgr_resume(struct xfer_mgr *m);
 /* The peer network, whose pnet_accept takes inbound peer-wire connections. */
 struct pnet *xfer_mgr_net(struct xfer_mgr *m);
+/* The node's uplink in bytes/s as measured while data waited to go (node/xfer/uplink.h), 0
+ * until known; --up-rate does not enter it. */
+uint64_t xfer_mgr_uplink(const struct xfer_mgr *m);
 
 /* Share PATH (absolute, a file or a directory) in chunks of CHUNK_SIZE bytes (0: default).
  * Return the transfer (hashing, or already seeding if PATH is shared unchanged), or NULL with

@@ -327,6 +327,9 @@ int swarm_start(struct xfer *x)
 	sc.have = x->man ? x->verified : NULL;
 	sc.max_peers = MAX_SESSION_PEERS;
 	sc.send_low_water = x->m->low_water;
+	/* The choker's slots follow the uplink: the cap if one was given, else what the node has
+	 * measured so far (0, the default four slots, until it knows). */
+	sc.upload_rate = x->m->cfg.up_rate ? x->m->cfg.up_rate : uplink_rate(&x->m->up);
 	struct session_env env = {
 		.arg = x, .send = e_send, .backlog = e_backlog, .close = e_close,
 		.store = e_store, .read = e_read, .verify = e_verify, .ban = e_ban,

@@ -2,13 +2,14 @@
 # dhtlab --netns (tools/dhtlab/netns.c): every node a host in its own network namespace, rates
 # enforced by the kernel. Without root it says so (exit 2). A small kernel-shaped swarm (4
 # leechers, 4 MiB, nodes uncapped) verifies and meets the bound without beating it (so the
-# kernel, not the node, held the rates back); mixed rates with 1% loss verify too. Nothing is
-# left after a run, after SIGINT (exit 130), and after SIGKILL the next run removes what the
-# killed one left. A ring of 6 started at once without --join finds itself (discovery) and is
-# one consistent ring; a node started later joins in under 3 s; put/get, crash, partition; a
-# second ring founded next to it (--new-ring, keys put there) is found by the discovery beacons
-# and merged: one ring, and its keys readable through every host; so are two rings founded by
-# discovery on the two sides of a split, once it heals (issue 12).
+# kernel, not the node, held the rates back), and the seed measures its uplink; mixed rates
+# with 1% loss verify too. Nothing is left after a run, after SIGINT (exit 130), and after
+# SIGKILL the next run removes what the killed one left. A ring of 6 started at once without
+# --join finds itself (discovery) and is one consistent ring; a node started later joins in
+# under 3 s; put/get, crash, partition; a second ring founded next to it (--new-ring, keys put
+# there) is found by the discovery beacons and merged: one ring, and its keys readable through
+# every host; so are two rings founded by discovery on the two sides of a split, once it heals
+# (issue 12).
 # --delay-ms says so where the kernel has no netem. Skipped (77) where namespaces cannot be made.
 # Checked before anything is set up, so that a skip leaves nothing behind.
 probe=netlabprobe$$
@@ -57,6 +58,10 @@ out=$("${lab[@]}" swarm --netns --nodes 4 --file-mib 4 --seed-up 2MiB --peer-up 
 [ "$(jget ratio_valid <<<"$out")" = true ] || fail "the kernel did not hold the rates: $out"
 awk -v r="$(jget ratio <<<"$out")" 'BEGIN { exit !(r >= 1 && r <= 1.6) }' ||
 	fail "ratio $(jget ratio <<<"$out") is far from the bound"
+# The nodes run without --up-rate: the seed measures its uplink from what it sends, and the
+# kernel lets no more than 2 MiB/s (and a 16 KiB burst) through.
+awk -v u="$(jget 'uplink.0' <<<"$out")" 'BEGIN { exit !(u >= 0.5 * 2097152 && u <= 1.1 * 2097152) }' ||
+	fail "the seed measured its 2 MiB/s uplink as $(jget 'uplink.0' <<<"$out") bytes/s"
 clean "after the swarm"
 
 note "half the leechers at 0.5 MiB/s, half at 2 MiB/s, 1% loss on every link"

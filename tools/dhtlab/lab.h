@@ -62,6 +62,9 @@ struct lab_result {
 	unsigned nreceived;
 	double *cpu;                     /* CPU seconds each node used from the fetches' start to
 					  * the last copy: [0] the seed, then the leechers */
+	uint64_t *uplink;                /* each node's uplink as it measured it once the copies
+					  * were done (status "uplink"), bytes/s: [0] the seed, then
+					  * the leechers; 0: unknown */
 	double last_done, ratio;         /* last_done / d_node; 0: no bound (uncapped) or unfinished */
 	bool verified;                   /* every copy present and its SHA-256 matched */
 	bool ratio_valid;                /* false: below the lower bound (ERROR says so) */

@@ -21,7 +21,24 @@
 
 #define NETNS_DIR "/run/netns"
 #define NAME_MAX_LEN 48
-#define BURST_BYTES 65536 /* above a GSO packet's worth; 1/30 s at 2 MiB/s */
+/* How a link is shaped: a token bucket filter (tbf), the one shaper with a byte queue this
+ * lab's kernels all have (fq_codel, sfq and netem are not in every kernel, nor here). Three
+ * choices:
+ * - The queue holds QUEUE_MS of the rate on top of the burst, as a switch port's buffer
+ *   does, not a large fraction of a second: with 100 ms and a 64 KiB burst (what this lab
+ *   had) a 1 MiB/s host queued 160 ms, TCP round trips through it swelled to 70-130 ms (ss
+ *   -ti), slow start overshot into tail drops (cwnd 4 after them) and a 16-leecher swarm took
+ *   10-15 s to reach full speed. A deeper one (htb over a 1,000-packet fifo) was worse still.
+ * - The burst is 16 KiB: larger than a 1 MiB/s flow's TSO packets (TCP sizes them to about
+ *   1 ms of its rate), and small, since every byte of burst is queue too.
+ * - Rates count the TCP byte stream, not the frames: a size table takes the 66 bytes of
+ *   Ethernet, IP and TCP headers (with timestamps) off each packet, so ACKs ride free, as in
+ *   the bound, where u is what a host uploads of F, and as under dhtnode's own caps, which
+ *   count the bytes it writes. Counting headers would cost a host ~4.5% of its rate on data and
+ *   ~2.5% more on the ACKs of what it downloads, and no swarm could come within 7% of D_p2p. */
+#define QUEUE_MS 20
+#define BURST_BYTES 16384
+#define HEADER_BYTES 66
 
 struct lab_net {
 	unsigned n;
@@ -158,11 +175,13 @@ const char *lab_net_ns(const struct lab_net *net, unsigned i)
 	return net->host[i];
 }
 
-/* A tbf on DEV of NS at RATE bytes per second, under PARENT ("root" or "parent 1:1"). */
+/* A tbf on DEV of NS at RATE bytes per second of TCP payload, under PARENT ("root" or
+ * "parent 1:1"); see QUEUE_MS above. */
 static void shape(FILE *s, const char *ns, const char *dev, const char *parent, uint64_t rate)
 {
-	fprintf(s, "tc -n %s qdisc add dev %s %s handle 10: tbf rate %llubit burst %d "
-		"latency 100ms\n", ns, dev, parent, (unsigned long long)rate * 8, BURST_BYTES);
+	fprintf(s, "tc -n %s qdisc add dev %s %s handle 10: stab overhead -%d mpu 0 tbf "
+		"rate %llubit burst %d latency %dms\n", ns, dev, parent, HEADER_BYTES,
+		(unsigned long long)rate * 8, BURST_BYTES, QUEUE_MS);
 }
 
 static void host_script(FILE *s, const struct lab_net *net, unsigned i,
@@ -180,8 +199,9 @@ static void host_script(FILE *s, const struct lab_net *net, unsigned i,
 		"ip -n %s link set eth0 address 02:4c:00:00:%02x:%02x up\n",
 		h, net->sw, i, h, net->sw, i, h, h, ip, h, (i + 2) / 256, (i + 2) % 256);
 	if (delay_ms) {
-		fprintf(s, "tc -n %s qdisc add dev eth0 root handle 1: netem delay %ums limit "
-			"100000\n", h, delay_ms);
+		/* The kernel sizes packets by the root's table only: netem's here. */
+		fprintf(s, "tc -n %s qdisc add dev eth0 root handle 1: stab overhead -%d mpu 0 "
+			"netem delay %ums limit 100000\n", h, HEADER_BYTES, delay_ms);
 		if (l->up)
 			shape(s, h, "eth0", "parent 1:1", l->up);
 	} else if (l->up) {

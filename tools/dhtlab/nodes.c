@@ -79,9 +79,12 @@ static int make_dirs(const struct lab_node *nd, char *err, size_t cap)
 }
 
 /* With --http: the first free port on HOST from FROM up for ND's web view. */
-static int http_port(struct lab_node *nd, const char *host, unsigned from, char *err, size_t cap)
+static int http_port(struct lab_node *nd, const char *host, unsigned from, bool netns,
+		     char *err, size_t cap)
 {
-	while (from < 65536 && !port_free(host, from))
+	/* A host namespace is ours alone (its view on its own loopback, which needs no control
+	 * secret), and is not bound here to probe. */
+	while (!netns && from < 65536 && !port_free(host, from))
 		from++;
 	if (from >= 65536) {
 		snprintf(err, cap, "no free port for the web view on %s (try another --base-port)",
@@ -126,7 +129,8 @@ int ring_init(struct lab_ring *r, const struct lab_config *c, const char *dir, u
 			return -1;
 		}
 		snprintf(nd->addr, sizeof nd->addr, "%s:%u", host, port);
-		if (c->http && http_port(nd, host, port + 1, err, cap) != 0)
+		if (c->http && http_port(nd, c->netns ? "127.0.0.1" : host, port + 1, c->netns,
+					 err, cap) != 0)
 			return -1;
 		if (ctl_parse_target(nd->addr, &nd->target, why) != 0) {
 			snprintf(err, cap, "%s", why);
@@ -444,8 +448,9 @@ int ring_form(struct lab_ring *r, unsigned count, double deadline, char *err, si
 	/* Asked for, so printed even with --quiet; on stderr, which --json leaves alone. */
 	for (unsigned i = 0; i < r->n; i++)
 		if (r->node[i].http[0] != '\0')
-			fprintf(stderr, "dhtlab: node %u (%s): web view http://%s/\n", i,
-				r->node[i].addr, r->node[i].http);
+			fprintf(stderr, "dhtlab: node %u (%s): web view http://%s/%s%s\n", i,
+				r->node[i].addr, r->node[i].http, r->net ? " in namespace " : "",
+				r->net ? lab_net_ns(r->net, i) : "");
 	return 0;
 }
 

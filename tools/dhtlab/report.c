@@ -65,6 +65,29 @@ static void header(FILE *f, const struct lab_config *c, const struct lab_result 
 			"found after %.2f s\n", r->nodes + 1, r->ring_s, r->share_s, r->announce_s);
 }
 
+/* The uplinks as the nodes measured them (dhtnode's status "uplink"): without --up-rate (the
+ * netns lab) a node sizes its upload slots by this estimate, so it should match the link. */
+static void uplinks(FILE *f, const struct lab_result *r)
+{
+	double *v = malloc((r->nodes ? r->nodes : 1) * sizeof *v), med, max;
+	char seed[32], lmed[32];
+
+	if (!v || !r->uplink || r->uplink[0] == 0) {
+		free(v);
+		return;
+	}
+	for (unsigned i = 0; i < r->nodes; i++)
+		v[i] = r->uplink[i + 1] ? (double)r->uplink[i + 1] : -1;
+	spread(v, r->nodes, &med, &max);
+	free(v);
+	units_format_rate(r->uplink[0], seed, sizeof seed);
+	if (med < 0)
+		snprintf(lmed, sizeof lmed, "unknown");
+	else
+		units_format_rate((uint64_t)med, lmed, sizeof lmed);
+	fprintf(f, "uplink as the nodes measured it: seed %s, leechers median %s\n", seed, lmed);
+}
+
 /* The leechers' total download rate in 5-second windows, from the whole-second samples (the
  * last sample, the final total, falls at a fraction of a second and is left out): where the
  * swarm fell short of its upload capacity, and when. */
@@ -137,6 +160,7 @@ void lab_report_text(FILE *f, const struct lab_config *c, const struct lab_resul
 			fprintf(f, "CPU while fetching: seed %.2f s, leechers %.2f s in all (%.2f s "
 				"each on average)\n", r->cpu[0], sum, sum / r->nodes);
 	}
+	uplinks(f, r);
 	if (r->verified && r->nodes == 1)
 		fprintf(f, "verified: the copy matches the original (SHA-256)\n");
 	else if (r->verified)
@@ -204,6 +228,9 @@ void lab_report_json(FILE *f, const struct lab_config *c, const struct lab_resul
 	json_object_set_new(o, "netns", json_boolean(c->netns)); /* rates shaped by the kernel */
 	json_object_set_new(o, "loss", json_real(c->loss));
 	json_object_set_new(o, "cpu_s", secs_array(r->cpu, r->verified ? r->nodes + 1 : 0));
+	json_object_set_new(o, "uplink", json_array());
+	for (unsigned i = 0; r->uplink && i <= r->nodes; i++)
+		json_array_append_new(json_object_get(o, "uplink"), rate(r->uplink[i]));
 	json_object_set_new(o, "received", json_array());
 	for (unsigned i = 0; i < r->nreceived; i++)
 		json_array_append_new(json_object_get(o, "received"),

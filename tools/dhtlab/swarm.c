@@ -91,8 +91,9 @@ static int result_init(const struct lab_config *c, struct lab_result *r)
 	r->hash_ok = calloc(n, sizeof *r->hash_ok);
 	r->addr = calloc(n, sizeof *r->addr);
 	r->cpu = malloc((n + 1) * sizeof *r->cpu);
+	r->uplink = calloc(n + 1, sizeof *r->uplink);
 	if (!r->done || !r->first_byte || !r->download_start || !r->node_seconds || !r->up ||
-	    !r->hash_ok || !r->addr || !r->cpu)
+	    !r->hash_ok || !r->addr || !r->cpu || !r->uplink)
 		return -1;
 	for (unsigned i = 0; i <= n; i++)
 		r->cpu[i] = -1;
@@ -114,6 +115,7 @@ void lab_result_free(struct lab_result *r)
 	free(r->addr);
 	free(r->received);
 	free(r->cpu);
+	free(r->uplink);
 	memset(r, 0, sizeof *r);
 }
 
@@ -480,6 +482,21 @@ static int make_scratch(struct run *u)
 	return 0;
 }
 
+/* Each node's own estimate of its uplink (status "uplink"; a node without --up-rate sizes its
+ * upload slots by it), read once the copies are done. A node that does not answer stays 0. */
+static void read_uplinks(struct run *u)
+{
+	char err[CTL_ERR_MAX];
+
+	for (unsigned i = 0; i < u->ring.n && i <= u->c->nodes; i++) {
+		json_t *st = ring_call(&u->ring, i, json_pack("{s:s}", "cmd", "status"), 3000, err,
+				       sizeof err);
+		json_int_t v = json_integer_value(json_object_get(st, "uplink"));
+		u->r->uplink[i] = v > 0 ? (uint64_t)v : 0;
+		json_decref(st);
+	}
+}
+
 static int run(struct run *u, double deadline)
 {
 	if (make_scratch(u) != 0 || make_file(u) != 0)
@@ -506,6 +523,7 @@ static int run(struct run *u, double deadline)
 		double now = ring_cpu_seconds(&u->ring, i);
 		u->r->cpu[i] = now >= 0 && u->r->cpu[i] >= 0 ? now - u->r->cpu[i] : -1;
 	}
+	read_uplinks(u);
 	verify(u);
 	return u->r->error[0] ? -1 : 0;
 }
