@@ -25,12 +25,19 @@ static int slurp(const char *path, struct blob *out)
 	size_t cap = 1 << 20;
 	out->n = 0;
 	out->b = malloc(cap);
-	if (f == NULL || out->b == NULL)
+	if (f == NULL || out->b == NULL) {
+		if (f != NULL)
+			fclose(f);
 		return -1;
+	}
 	for (size_t got; (got = fread(out->b + out->n, 1, cap - out->n, f)) > 0;) {
 		out->n += got;
-		if (out->n == cap && (out->b = realloc(out->b, cap *= 2)) == NULL)
+		uint8_t *more = out->n == cap ? realloc(out->b, cap *= 2) : out->b;
+		if (more == NULL) {
+			fclose(f);
 			return -1;
+		}
+		out->b = more;
 	}
 	fclose(f);
 	return 0;
@@ -112,19 +119,10 @@ static size_t needle(const char *text, uint8_t *out, size_t cap)
 	return n;
 }
 
-int main(int argc, char **argv)
+/* The first find of FILE's bytes or of a TEXT in CAP, printed; 1 if any, else 0. */
+static int search(const struct blob *cap, const struct index *x, int argc, char **argv)
 {
-	struct blob cap, file;
-	struct index x;
-	if (argc < 3) {
-		fprintf(stderr, "usage: find_runs CAPTURE FILE [TEXT...]\n");
-		return 2;
-	}
-	if (slurp(argv[1], &cap) != 0 || slurp(argv[2], &file) != 0 || index_build(&x, &file) != 0) {
-		fprintf(stderr, "find_runs: cannot read %s or %s\n", argv[1], argv[2]);
-		return 2;
-	}
-	long at = find_block(&cap, &x);
+	long at = find_block(cap, x);
 	if (at >= 0) {
 		printf("bytes of %s in clear at offset %ld of %s\n", argv[2], at, argv[1]);
 		return 1;
@@ -132,10 +130,28 @@ int main(int argc, char **argv)
 	for (int i = 3; i < argc; i++) {
 		uint8_t n[256];
 		size_t len = needle(argv[i], n, sizeof n);
-		if (len > 0 && memmem(cap.b, cap.n, n, len) != NULL) {
+		if (len > 0 && memmem(cap->b, cap->n, n, len) != NULL) {
 			printf("'%s' in clear in %s\n", argv[i], argv[1]);
 			return 1;
 		}
 	}
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct blob cap = { 0 }, file = { 0 };
+	struct index x = { 0 };
+	int rc = 2;
+	if (argc < 3)
+		fprintf(stderr, "usage: find_runs CAPTURE FILE [TEXT...]\n");
+	else if (slurp(argv[1], &cap) != 0 || slurp(argv[2], &file) != 0 ||
+		 index_build(&x, &file) != 0)
+		fprintf(stderr, "find_runs: cannot read %s or %s\n", argv[1], argv[2]);
+	else
+		rc = search(&cap, &x, argc, argv);
+	free(cap.b);
+	free(file.b);
+	free(x.slot);
+	return rc;
 }
