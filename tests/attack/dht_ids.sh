@@ -19,26 +19,9 @@ ATT_IP=127.0.$SLOT.200
 ATT="$ATT_IP:$((PORT_BASE + 90))"
 att() { "$dhtattack_BIN" --bits 16 --from "$ATT" --to "$victim" "$@"; }
 
-st=$(ctl "$victim" --json status) || fail "no status from the victim"
-VICTIM_ID=$(jget id <<<"$st")
-PRED=$(jget predecessor.id <<<"$st")
-SUCC=$(jget successors.0.id <<<"$st")
-JUST_BEFORE=$(printf '%04x' $(((0x$VICTIM_ID - 1) & 0xffff)))
-[ "$PRED" != "$JUST_BEFORE" ] || fail "the victim's predecessor already sits just before it"
+. "$(dirname "$0")/victim.bash" # not *.sh: each *.sh here is a test
 
 pred_of() { ctl "$victim" --json status | jget predecessor.id; }
-neighbours_ok()
-{
-	local st
-	st=$(ctl "$victim" --json status) || return 1
-	[ "$(jget predecessor.id <<<"$st")" = "$PRED" ] && [ "$(jget successors.0.id <<<"$st")" = "$SUCC" ]
-}
-neighbours()
-{
-	local st
-	st=$(ctl "$victim" --json status)
-	echo "predecessor $(jget predecessor.id <<<"$st"), successor $(jget successors.0.id <<<"$st")"
-}
 
 note "honest: an attacker whose id is its key's, between $PRED and $VICTIM_ID, is taken"
 out=$PROCS_DIR/honest.txt

@@ -18,31 +18,10 @@ victim=$(addr_of 1)
 ATT="127.0.$SLOT.200:$((PORT_BASE + 90))"
 att() { "$dhtattack_BIN" --bits 16 --from "$ATT" --to "$victim" "$@"; }
 
-st=$(ctl "$victim" --json status) || fail "no status from the victim"
-VICTIM_ID=$(jget id <<<"$st")
-PRED=$(jget predecessor.id <<<"$st")
-SUCC=$(jget successors.0.id <<<"$st")
-JUST_BEFORE=$(printf '%04x' $(((0x$VICTIM_ID - 1) & 0xffff)))
-[ "$PRED" != "$JUST_BEFORE" ] || fail "the victim's predecessor already sits just before it"
+. "$(dirname "$0")/victim.bash" # not *.sh: each *.sh here is a test
 
 for i in $(seq 1 30); do ctl "$(addr_of $((i % 3)))" put "key$i" "value$i" >/dev/null ||
 	fail "put key$i failed"; done
-
-# neighbours_ok: the victim's predecessor and first successor are as they were at the start.
-neighbours_ok()
-{
-	local st
-	st=$(ctl "$victim" --json status) || return 1
-	[ "$(jget predecessor.id <<<"$st")" = "$PRED" ] && [ "$(jget successors.0.id <<<"$st")" = "$SUCC" ]
-}
-
-# neighbours: the victim's predecessor and first successor, for messages.
-neighbours()
-{
-	local st
-	st=$(ctl "$victim" --json status)
-	echo "predecessor $(jget predecessor.id <<<"$st"), successor $(jget successors.0.id <<<"$st")"
-}
 
 note "honest: the attacker's GET_NEIGH is answered"
 out=$(att neigh)
@@ -68,14 +47,7 @@ done
 
 note "every key is still readable through every node"
 for n in "${NODES[@]}"; do
-	st=$(ctl "$victim" --json status) || fail "no status from the victim"
-VICTIM_ID=$(jget id <<<"$st")
-PRED=$(jget predecessor.id <<<"$st")
-SUCC=$(jget successors.0.id <<<"$st")
-JUST_BEFORE=$(printf '%04x' $(((0x$VICTIM_ID - 1) & 0xffff)))
-[ "$PRED" != "$JUST_BEFORE" ] || fail "the victim's predecessor already sits just before it"
-
-for i in $(seq 1 30); do
+	for i in $(seq 1 30); do
 		[ "$(ctl "$n" get "key$i")" = "value$i" ] || fail "key$i is not readable through $n"
 	done
 done
