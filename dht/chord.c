@@ -1,10 +1,12 @@
 /* The Chord core's entry points (dht/chord.h, and the store operations of dht/kv.h): the one
  * module that composes the others. A datagram comes in through dht_input() to the request layer
  * (rpc.c), which hands replies to the module that asked and requests back here, to be served by
- * the ring (ring.c), lookups (lookup.c) or the store (kv.c). Time comes in through dht_tick().
- * Every entry point ends by announcing the core's earliest deadline to the environment.
+ * the ring (ring.c), the answers to FIND (findserve.c) or the store (kv.c). Time comes in
+ * through dht_tick(). Every entry point ends by announcing the core's earliest deadline to the
+ * environment.
  *
- * Calls run one way: chord.c -> kv.c -> lookup.c -> rpc.c, and chord.c -> ring.c -> lookup.c.
+ * Calls run one way: chord.c -> kv.c -> lookup.c -> findserve.c -> rpc.c, and chord.c -> ring.c
+ * -> lookup.c.
  * The few things a lower module must tell a higher one go through hooks set in dht_new().
  * This file does no I/O. */
 #include "dht/chord.h"
@@ -17,6 +19,7 @@
 #include "dht/kv_impl.h"
 #include "dht/kvserve.h"
 #include "dht/kvtrust.h"
+#include "dht/findserve.h"
 #include "dht/idproof.h"
 #include "dht/lookup.h"
 #include "dht/merge.h"
@@ -140,7 +143,7 @@ static void on_request(struct dht *d, const struct dht_msg *m, const struct dht_
 	if (ring_on_request(d, m, from))
 		return;
 	if (m->type == DHT_FIND) {
-		lookup_serve(d, m, &from->addr);
+		findserve_reply(d, m, &from->addr);
 		return;
 	}
 	if (m->type == DHT_PROVE) {

@@ -64,7 +64,8 @@ struct dht {
 	struct app_call *app_calls; /* application requests waiting for a reply (chord.c) */
 
 	/* Hooks: calls upward, without naming the module called. */
-	void (*suspect)(struct dht *d, const struct dht_id *id); /* lookup.c -> ring.c */
+	/* lookup.c and findserve.c -> ring.c */
+	void (*suspect)(struct dht *d, const struct dht_id *id);
 	void (*joined)(struct dht *d);                            /* ring.c -> kv.c */
 	/* Our predecessor changed from OLD (if HAD_OLD) to the node now in rt.pred. */
 	void (*pred_changed)(struct dht *d, bool had_old, const struct dht_node *old);

@@ -21,6 +21,14 @@ bool id_eq(const struct dht_id *a, const struct dht_id *b)
 	return memcmp(a->b, b->b, ID_BYTES) == 0;
 }
 
+bool id_list_has(const struct dht_id *list, size_t n, const struct dht_id *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (id_eq(&list[i], id))
+			return true;
+	return false;
+}
+
 /* Clear the bits above BITS. */
 static void id_mask(struct dht_id *a, unsigned bits)
 {

@@ -23,6 +23,8 @@ bool id_bits_valid(unsigned bits);
 /* Return <0, 0, >0 as A is below, equal to or above B as plain integers. */
 int id_cmp(const struct dht_id *a, const struct dht_id *b);
 bool id_eq(const struct dht_id *a, const struct dht_id *b);
+/* Return true if ID is one of the N ids of LIST (a short list: this is a linear scan). */
+bool id_list_has(const struct dht_id *list, size_t n, const struct dht_id *id);
 
 /* OUT = (A + B) mod 2^BITS, and OUT = (A - B) mod 2^BITS (the clockwise distance from B to A).
  * OUT may alias either operand. */

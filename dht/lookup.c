@@ -10,43 +10,32 @@
  * questions still out decide. A lookup that ended with slow questions out stays (ended) until
  * they end, acting on none but telling the ring of a node that timed out.
  *
- * A hop answers FOUND with one of: SELF (the key lies in (its predecessor, itself]); OWNER (the
- * key lies in an arc (A, X] of its successor list: X owns it, A is the entry before, the hop
- * itself for its first successor); NEXT (the nodes it knows that precede the key most closely);
- * PRED (asked as owner, its predecessor lies between the key and it). Every answer carries the
- * hop's predecessor.
- *
- * An OWNER answer is not taken on trust: X is asked too (AS_OWNER), and accepted if it answers
- * SELF. Only when X has no live predecessor to decide by (it died, or X has just joined) is X
- * accepted without that, and only if X is the anchor's own first successor, checked at the
- * anchor's last stabilization. Deeper entries are copies of copies and may miss nodes that joined
- * since; so may a predecessor named in a PRED answer.
- *
- * Right after a crash the owner of a key is often dead, and its successor X still names it as
- * predecessor. The dead nodes a lookup found (it names those nearest the key in each question:
- * FIND's dead hints) are left out of the OWNER lists it gets, so the live node before the key
- * answers as the anchor with X first. X is then accepted once the entries before it timed out
- * here and X itself found its predecessor dead (it checks at once when told): our timeouts alone
- * may be lost datagrams, and two independent faults are needed to name a wrong owner, as before.
- * Meanwhile the lookup holds X and asks it again after 25, 50, 100... ms. A hop whose question
- * is slow is never named dead to others: nothing is decided on slowness. Answers that named dead
- * nodes are asked again, told of them (the route's source, the anchor, an owner asked before),
- * but only once more is known, so two nodes pointing at each other cannot loop. A lookup that
- * finds no route tries again at once with what it learnt, then after lookup_retry_us, 2 x
- * lookup_retry_us..., once the ring has had time to repair. So lookups stay correct while the
- * ring repairs itself, at no cost in hops on a stable ring, where X answers SELF.
+ * Hops answer FIND as findserve.c says (SELF, OWNER, NEXT or PRED); whether an owner is believed
+ * is lookowner.c's to say. The lookup drives the asking around those rules. Right after a crash
+ * the owner of a key is often dead, and its successor X is believed only once it found its
+ * predecessor dead too: meanwhile the lookup holds X and asks it again after 25, 50, 100... ms.
+ * A hop whose question is slow is never named dead to others: nothing is decided on slowness.
+ * Answers that named dead nodes are asked again, told of them (the route's source, the anchor,
+ * an owner asked before), but only once more is known, so two nodes pointing at each other
+ * cannot loop. A lookup that finds no route tries again at once with what it learnt, then after
+ * lookup_retry_us, 2 x lookup_retry_us..., once the ring has had time to repair. So lookups stay
+ * correct while the ring repairs itself, at no cost in hops on a stable ring, where X answers
+ * SELF.
  *
  * A SELF answer counts only from a node asked as the owner, and only if the key lies between the
  * anchor the asker knows and that node: a hop asked for a route that claims the key sends the
  * lookup to its predecessor, whose list must name it, so one hop cannot end a lookup at itself
  * by saying so.
  *
- * Not done here: proximity routing. */
+ * Not done here: answering FIND (findserve.c); proximity routing. */
 #include "dht/lookup.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "dht/findserve.h"
+#include "dht/lookowner.h"
 
 #define LOOKUP_MAX_CAND 48
 #define LOOKUP_MAX_DEAD 16
@@ -57,7 +46,6 @@
  * twice as long each time, while the wait stays under the maximum. */
 #define LOOKUP_RECHECK_US 25000
 #define LOOKUP_RECHECK_MAX_US 800000
-#define LOOKUP_MAX_NEED 8
 /* A FIND's rpc tag: its flags in the low byte, the question's number above. */
 #define TAG_SEQ_SHIFT 8
 #define TAG_SEQ_MASK (UINT_MAX >> TAG_SEQ_SHIFT)
@@ -113,87 +101,10 @@ struct lookup {
 	uint64_t recheck_at;     /* when held is asked again (OWNER_WAIT); 0: not waiting */
 	uint64_t recheck_gap;
 	size_t nneed;
-	struct dht_id need[LOOKUP_MAX_NEED];
+	struct dht_id need[LOOKOWNER_MAX_NEED];
 	size_t npath;
 	struct dht_hop path[DHT_MAX_PATH];
 };
-
-static bool dead_has(const struct dht_id *dead, size_t ndead, const struct dht_id *id)
-{
-	for (size_t i = 0; i < ndead; i++)
-		if (id_eq(&dead[i], id))
-			return true;
-	return false;
-}
-
-/* OWNER: the anchor (the entry before the key's arc, or ourselves), then the list from the arc
- * on. The entries the asker found dead are left out, as our list will drop them: the arc is
- * the one between live entries, and with every entry before the key dead, we are the anchor,
- * which tells the asker the list is fresh (the owner's predecessor check still guards it).
- * Entries not known dead are left in: positions tell the asker how fresh each entry is. Return
- * false if the key lies past our list. */
-static bool answer_owner(struct dht *d, const struct dht_id *key, const struct dht_id *dead,
-			 size_t ndead, struct dht_msg *out)
-{
-	const struct routing *rt = &d->rt;
-	const struct dht_node *anchor = &rt->self;
-	unsigned j = 0;
-	for (; j < rt->nsucc; j++) {
-		if (dead_has(dead, ndead, &rt->succ[j].id))
-			continue;
-		if (id_in_oc(key, &anchor->id, &rt->succ[j].id))
-			break;
-		anchor = &rt->succ[j];
-	}
-	if (j == rt->nsucc || routing_is_self(rt, &rt->succ[j]))
-		return false;
-	out->u.found.status = DHT_FOUND_OWNER;
-	out->u.found.nodes[0] = *anchor;
-	out->u.found.nnodes = 1;
-	for (; j < rt->nsucc && out->u.found.nnodes < DHT_MAX_NODES; j++)
-		if (!dead_has(dead, ndead, &rt->succ[j].id))
-			out->u.found.nodes[out->u.found.nnodes++] = rt->succ[j];
-	return true;
-}
-
-static void lookup_answer(struct dht *d, const struct dht_id *key, uint8_t flags,
-		   const struct dht_id *dead, size_t ndead, struct dht_msg *out)
-{
-	const struct routing *rt = &d->rt;
-	const struct dht_id *self = &rt->self.id;
-	bool pred_ok = rt->has_pred && !dead_has(dead, ndead, &rt->pred.id);
-	if (rt->has_pred && !pred_ok)
-		d->suspect(d, &rt->pred.id); /* an asker found it dead: check it now */
-	for (size_t i = 0; i < ndead; i++)
-		if (id_eq(&dead[i], &rt->succ[0].id))
-			d->suspect(d, &dead[i]);
-
-	out->type = DHT_FOUND;
-	out->u.found.has_pred = rt->has_pred;
-	out->u.found.pred = rt->pred;
-	if (id_eq(&rt->succ[0].id, self) ||
-	    (rt->has_pred && id_in_oc(key, &rt->pred.id, self))) {
-		out->u.found.status = DHT_FOUND_SELF;
-		return;
-	}
-	if ((flags & DHT_FIND_AS_OWNER) && pred_ok) {
-		/* We were named owner, but our predecessor lies between us and the key: it is the
-		 * better candidate (typically a node that joined since the asker's source heard). */
-		out->u.found.status = DHT_FOUND_PRED;
-		out->u.found.nnodes = 1;
-		out->u.found.nodes[0] = rt->pred;
-		return;
-	}
-	/* A list that wraps onto us says the key is ours, but our predecessor (checked above) knows
-	 * better: such a list is stale. Route instead. */
-	if (answer_owner(d, key, dead, ndead, out))
-		return;
-	out->u.found.status = DHT_FOUND_NEXT;
-	out->u.found.nnodes = (uint8_t)routing_closest_preceding(rt, key, dead, ndead,
-								  out->u.found.nodes, 4);
-}
-
-/* --- the asking side -------------------------------------------------------------------- */
 
 static void finish(struct dht *d, struct lookup *lk, enum dht_status status,
 		   const struct dht_node *owner)
@@ -246,7 +157,7 @@ static void unlink_free(struct dht *d, struct lookup *lk)
 
 static void add_dead(struct lookup *lk, const struct dht_id *id)
 {
-	if (dead_has(lk->dead, lk->ndead, id))
+	if (id_list_has(lk->dead, lk->ndead, id))
 		return;
 	if (lk->ndead == LOOKUP_MAX_DEAD) {
 		memmove(&lk->dead[0], &lk->dead[1], (LOOKUP_MAX_DEAD - 1) * sizeof lk->dead[0]);
@@ -268,7 +179,7 @@ static void slow_remove(struct lookup *lk, const struct dht_id *id)
 
 static void slow_add(struct lookup *lk, const struct dht_id *id)
 {
-	if (dead_has(lk->slow, lk->nslow, id))
+	if (id_list_has(lk->slow, lk->nslow, id))
 		return;
 	if (lk->nslow == LOOKUP_MAX_SLOW)
 		slow_remove(lk, &lk->slow[0]);
@@ -281,7 +192,7 @@ static void add_candidate(struct dht *d, struct lookup *lk, const struct dht_nod
 {
 	/* Only nodes strictly closer to the key than the one that named them: progress. */
 	if (!id_in_oo(&c->id, responder, &lk->key) || routing_is_self(&d->rt, c) ||
-	    dead_has(lk->dead, lk->ndead, &c->id))
+	    id_list_has(lk->dead, lk->ndead, &c->id))
 		return;
 	for (size_t i = 0; i < lk->ncand; i++)
 		if (id_eq(&lk->cand[i].id, &c->id))
@@ -298,59 +209,6 @@ static void ask_owner(struct dht *d, struct lookup *lk, const struct dht_node *o
 static void attempt_failed(struct dht *d, struct lookup *lk);
 static const struct rpc_handler find_handler;
 
-enum verdict {
-	OWNER_NO,
-	OWNER_YES,
-	OWNER_STALE, /* yes, were the list that named it fresh */
-	OWNER_WAIT,  /* yes, once it has found its predecessor dead too: ask it again later */
-};
-
-/* Is ID dead, or else slow and then added to NEED? */
-static bool dead_or_need(const struct lookup *lk, const struct dht_id *id, struct dht_id *need,
-			 size_t *nneed)
-{
-	if (dead_has(lk->dead, lk->ndead, id) || dead_has(need, *nneed, id))
-		return true;
-	if (!dead_has(lk->slow, lk->nslow, id) || *nneed == LOOKUP_MAX_NEED)
-		return false;
-	need[(*nneed)++] = *id;
-	return true;
-}
-
-/* Is X, asked as the owner, the owner by its answer M? See the top of the file. A yes may hang
- * on nodes whose questions are slow: NEED gets them, and it holds if they all time out. */
-static enum verdict accept_owner(const struct lookup *lk, const struct dht_id *x,
-				 const struct dht_msg *m, struct dht_id *need, size_t *nneed)
-{
-	*nneed = 0;
-	if (m->u.found.status == DHT_FOUND_SELF)
-		return OWNER_YES;
-	/* Its place in the owner list (questions are out in parallel: not always the last). */
-	size_t pos = 0;
-	while (pos < lk->nown && !id_eq(&lk->own[pos].id, x))
-		pos++;
-	if (m->u.found.status == DHT_FOUND_OWNER || pos == lk->nown)
-		return OWNER_NO; /* its own list places the key ahead of it, or no list names it */
-	/* A predecessor not yet dead decides: the responder would have said SELF. */
-	if (m->u.found.has_pred && !dead_or_need(lk, &m->u.found.pred.id, need, nneed))
-		return OWNER_NO;
-	if (!lk->fresh)
-		return OWNER_STALE;
-	/* Deep in the list: every entry before it must be dead. */
-	bool skipped = pos > 0;
-	for (size_t i = 0; i < pos; i++)
-		if (!dead_or_need(lk, &lk->own[i].id, need, nneed))
-			return OWNER_STALE;
-	for (size_t i = 0; i < lk->ndead; i++)
-		skipped |= id_in_oo(&lk->dead[i], &lk->lower.id, x);
-	/* Our own timeouts may be lost datagrams, and a live node skipped would own the key: it
-	 * must have found its predecessor dead too. Only the anchor's first successor, with no
-	 * node between them, is taken on our word alone (a false death then costs two faults). */
-	if (skipped && m->u.found.has_pred)
-		return OWNER_WAIT;
-	return OWNER_YES;
-}
-
 static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_node *responder,
 			    const struct dht_msg *m)
 {
@@ -362,7 +220,7 @@ static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_n
 	 * answer count now. */
 	if (lk->fresh)
 		for (size_t i = 1; i < m->u.found.nnodes; i++) {
-			if (dead_has(lk->dead, lk->ndead, &m->u.found.nodes[i].id))
+			if (id_list_has(lk->dead, lk->ndead, &m->u.found.nodes[i].id))
 				continue;
 			for (size_t a = 0; a < lk->nasked; a++)
 				if (id_eq(&lk->asked[a], &m->u.found.nodes[i].id))
@@ -428,9 +286,13 @@ static bool judge_owner(struct dht *d, struct lookup *lk, const struct dht_node 
 	/* The anchor is ours (no answer named one) or the key lies between it and the owner. */
 	bool anchored = routing_is_self(&d->rt, &lk->lower) ||
 			id_in_oc(&lk->key, &lk->lower.id, &x->id);
-	struct dht_id need[LOOKUP_MAX_NEED];
+	struct dht_id need[LOOKOWNER_MAX_NEED];
 	size_t nneed = 0;
-	enum verdict v = accept_owner(lk, &x->id, m, need, &nneed);
+	const struct lookowner_view view = {
+		.own = lk->own, .nown = lk->nown, .lower = &lk->lower.id, .fresh = lk->fresh,
+		.dead = lk->dead, .ndead = lk->ndead, .slow = lk->slow, .nslow = lk->nslow,
+	};
+	enum owner_verdict v = lookowner_judge(&view, &x->id, m, need, &nneed);
 	if (v == OWNER_YES && (routing_is_self(&d->rt, x) || anchored)) {
 		if (nneed == 0) {
 			finish(d, lk, DHT_OK, x);
@@ -445,7 +307,7 @@ static bool judge_owner(struct dht *d, struct lookup *lk, const struct dht_node 
 	} else if (v == OWNER_WAIT || v == OWNER_STALE) {
 		/* The anchor's own list decides: ask it next, once per state of our knowledge. */
 		lk->own_pos = lk->nown;
-		lk->ask_anchor = !dead_has(lk->dead, lk->ndead, &lk->lower.id) &&
+		lk->ask_anchor = !id_list_has(lk->dead, lk->ndead, &lk->lower.id) &&
 				 lk->anchor_hints != lk->hints_seen + 1;
 	}
 	return false;
@@ -477,7 +339,7 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 		/* Follow the predecessor only if it lies where the key was said to be, in
 		 * (lower, responder); otherwise the list that named the responder was stale and
 		 * routing goes on from the candidates. It must answer SELF to be accepted. */
-		if (m->u.found.nnodes >= 1 && !dead_has(lk->dead, lk->ndead, &m->u.found.nodes[0].id) &&
+		if (m->u.found.nnodes >= 1 && !id_list_has(lk->dead, lk->ndead, &m->u.found.nodes[0].id) &&
 		    id_in_oo(&m->u.found.nodes[0].id, &lk->lower.id, &responder->id)) {
 			lk->own[0] = m->u.found.nodes[0];
 			lk->nown = 1;
@@ -502,43 +364,6 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 	step(d, lk);
 }
 
-/* How far ID lies from the key, either way round the ring. */
-static void key_gap(const struct dht *d, const struct lookup *lk, const struct dht_id *id,
-		    struct dht_id *gap)
-{
-	struct dht_id back;
-	id_sub(gap, &lk->key, id, d->rt.bits);
-	id_sub(&back, id, &lk->key, d->rt.bits);
-	if (id_cmp(&back, gap) < 0)
-		*gap = back;
-}
-
-/* The nodes a question names as dead: the DHT_MAX_DEAD nearest the key, where the answer is
- * decided (the entries before the key in the answering node's list and the owner candidates
- * after it). Return how many. */
-static size_t hints(const struct dht *d, const struct lookup *lk, struct dht_id *out)
-{
-	struct dht_id gap[DHT_MAX_DEAD], g;
-	size_t n = 0;
-	for (size_t i = 0; i < lk->ndead; i++) {
-		const struct dht_id *id = &lk->dead[i];
-		key_gap(d, lk, id, &g);
-		size_t pos = n;
-		while (pos > 0 && id_cmp(&g, &gap[pos - 1]) < 0)
-			pos--;
-		if (pos == DHT_MAX_DEAD)
-			continue;
-		size_t last = n < DHT_MAX_DEAD ? n : DHT_MAX_DEAD - 1;
-		memmove(&out[pos + 1], &out[pos], (last - pos) * sizeof out[0]);
-		memmove(&gap[pos + 1], &gap[pos], (last - pos) * sizeof gap[0]);
-		out[pos] = *id;
-		gap[pos] = g;
-		if (n < DHT_MAX_DEAD)
-			n++;
-	}
-	return n;
-}
-
 static void answer_locally(struct dht *d, struct lookup *lk, uint8_t flags)
 {
 	/* Each local answer consumes a candidate, so this recursion ends; the bound is a guard. */
@@ -549,7 +374,8 @@ static void answer_locally(struct dht *d, struct lookup *lk, uint8_t flags)
 	struct dht_msg m;
 	memset(&m, 0, sizeof m);
 	struct dht_id hint[DHT_MAX_DEAD];
-	lookup_answer(d, &lk->key, flags, hint, hints(d, lk, hint), &m);
+	size_t nhint = lookowner_hints(&lk->key, d->rt.bits, lk->dead, lk->ndead, hint);
+	findserve_answer(d, &lk->key, flags, hint, nhint, &m);
 	process(d, lk, &d->rt.self, &m, flags & DHT_FIND_AS_OWNER);
 }
 
@@ -561,7 +387,8 @@ static void contact(struct dht *d, struct lookup *lk, const struct dht_node *to,
 	m.type = DHT_FIND;
 	m.u.find.key = lk->key;
 	m.u.find.flags = flags;
-	m.u.find.ndead = (uint8_t)hints(d, lk, m.u.find.dead);
+	m.u.find.ndead = (uint8_t)lookowner_hints(&lk->key, d->rt.bits, lk->dead, lk->ndead,
+						   m.u.find.dead);
 	lk->seq = lk->seq % TAG_SEQ_MASK + 1; /* never 0, which means no driver */
 	unsigned tag = flags | lk->seq << TAG_SEQ_SHIFT;
 	/* As many tries as maintenance: a lost datagram must not make a live node look dead. */
@@ -726,7 +553,7 @@ static bool ask_next(struct dht *d, struct lookup *lk)
 {
 	if (lk->hops >= d->cfg.max_hops * lk->attempts)
 		return false;
-	while (lk->own_pos < lk->nown && dead_has(lk->dead, lk->ndead, &lk->own[lk->own_pos].id))
+	while (lk->own_pos < lk->nown && id_list_has(lk->dead, lk->ndead, &lk->own[lk->own_pos].id))
 		lk->own_pos++;
 	/* The first live entry owns the key: if it was asked, knowing what we know, the entries
 	 * after it, which follow the key further still, are not asked. */
@@ -761,7 +588,7 @@ static bool ask_next(struct dht *d, struct lookup *lk)
 	/* What the route's source named is dead or slow, and no candidate is closer than the
 	 * source: told of them, it names others. */
 	if (lk->has_src && lk->hints_seen != lk->src_hints &&
-	    !dead_has(lk->dead, lk->ndead, &lk->src.id) &&
+	    !id_list_has(lk->dead, lk->ndead, &lk->src.id) &&
 	    (best == lk->ncand || !id_in_oo(&lk->cand[best].id, &lk->src.id, &lk->key))) {
 		lk->src_hints = lk->hints_seen;
 		if (routing_is_self(&d->rt, &lk->src))
@@ -837,7 +664,7 @@ static void heard(struct lookup *lk, const struct rpc_req *p)
 	if (!p->to_id_known)
 		return;
 	slow_remove(lk, &p->to.id);
-	if (lk->has_held && dead_has(lk->need, lk->nneed, &p->to.id))
+	if (lk->has_held && id_list_has(lk->need, lk->nneed, &p->to.id))
 		lk->has_held = false; /* its answer decides */
 }
 
@@ -935,21 +762,6 @@ void lookup_fail_all(struct dht *d, enum dht_status status)
 		else
 			finish(d, d->lookups, status, NULL);
 	}
-}
-
-void lookup_serve(struct dht *d, const struct dht_msg *req, const struct dht_addr *from)
-{
-	struct dht_msg m;
-	memset(&m, 0, sizeof m);
-	m.txid = req->txid;
-	if (d->state != DHT_JOINED) {
-		m.type = DHT_ERROR;
-		m.u.error.code = DHT_ERR_NOT_READY;
-	} else {
-		lookup_answer(d, &req->u.find.key, req->u.find.flags, req->u.find.dead,
-			      req->u.find.ndead, &m);
-	}
-	rpc_send(d->rpc, from, &m);
 }
 
 void lookup_drop_all(struct dht *d)

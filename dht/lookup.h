@@ -1,6 +1,7 @@
-/* dht/lookup.h: iterative lookups inside the Chord core (struct dht, dht/core.h): the asking
- * side (a lookup contacts every hop itself) and the answering side (FIND). A client of rpc.c that
- * reads the routing state; ring.c and kv.c start lookups through it. Private to dht/. */
+/* dht/lookup.h: iterative lookups inside the Chord core (struct dht, dht/core.h), the asking
+ * side: a lookup contacts every hop itself. The core owns every lookup; a result and its path
+ * are lent to the callback only for the call. ring.c, merge.c and kv.c start lookups through it;
+ * findserve.c answers FIND. Private to dht/. */
 #ifndef DHT_LOOKUP_H
 #define DHT_LOOKUP_H
 
@@ -14,8 +15,6 @@
  * callback then). */
 int lookup_start(struct dht *d, const struct dht_id *key, const struct dht_addr *boot,
 		 bool defer, dht_lookup_cb *cb, void *cb_arg);
-/* Answer a FIND from our own state, to FROM. */
-void lookup_serve(struct dht *d, const struct dht_msg *req, const struct dht_addr *from);
 /* End every lookup with STATUS, calling back. */
 void lookup_fail_all(struct dht *d, enum dht_status status);
 /* Free every lookup without calling back (the core is freed). */
