@@ -7,7 +7,9 @@
  * and idle clients time out, so neither a flood nor a stalled client can hold memory or
  * descriptors for long. Who may send requests: the node's own user and root (access.h), and
  * whoever proves the control secret first (ctlauth.h); other lines before that are refused.
- * Not done here: accepting (the listener), peer wire (node/net/peerconn.c), TLS. */
+ * On a private ring, a connection may open with the network-key handshake (ctlsec.h); its lines
+ * are then read from the channel's plaintext and answers sealed, the rest as above. Not done
+ * here: accepting (the listener), peer wire (node/net/peerconn.c), the cryptography. */
 #include "node/control/ctlserver.h"
 
 #include <event2/buffer.h>
@@ -351,7 +353,9 @@ void ctlserver_take(void *arg, struct bufferevent *bev, const struct dht_addr *p
 	}
 	const unsigned char *first = evbuffer_pullup(bufferevent_get_input(bev), 1);
 	bool keyed = first != NULL && *first != '{';
-	if (keyed ? start_keyed(c) != 0 : (judge(c), c->broken)) {
+	if (!keyed)
+		judge(c);
+	if (keyed ? start_keyed(c) != 0 : c->broken) {
 		close_conn(c);
 		return;
 	}

@@ -1,13 +1,13 @@
 /* The TCP acceptor of the node's port, shared by two protocols: control requests (JSON lines)
  * and peer wire (length-prefixed frames); on a private ring, control may also come as a
  * handshake (node/net/secchan.h) whose first 7 bytes say it is for control. A connection stays
- * here only until its first byte (or those 7) arrives, under a timeout that no byte can restart (the first ends the stay), so a silent
- * client cannot hold a descriptor for long; then it goes to its protocol's taker. Silent
- * connections are capped per host and in total: a new one always gets in and the oldest silent
- * one makes room, so a client that speaks at once (dhtctl) is served however many silent ones
- * a neighbour keeps opening. If accept() fails (out of descriptors), new connections
- * pause for a second rather than spin. Not done here: reading requests or frames, deciding
- * who may connect (the control server checks its clients). */
+ * here only until its first byte (or those 7) arrives, under a timeout that only those few
+ * bytes can restart, so a silent client cannot hold a descriptor for long; then it goes to its
+ * protocol's taker. Silent connections are capped per host and in total: a new one always gets
+ * in and the oldest silent one makes room, so a client that speaks at once (dhtctl) is served
+ * however many silent ones a neighbour keeps opening. If accept() fails (out of descriptors),
+ * new connections pause for a second rather than spin. Not done here: reading requests or
+ * frames, deciding who may connect (the control server checks its clients). */
 #include "node/net/listener.h"
 
 #include <event2/buffer.h>

@@ -20,7 +20,8 @@
  * both ends say they run it in hardware (flags bit 0; a precomputed key schedule), else
  * ChaCha20-Poly1305 (IETF). Flags bit 1 marks a remote control channel (dhtctl --network-key):
  * a responder takes only HELLOs of its own purpose, and the MAC and h bind the bit, so a control
- * channel cannot pass for peer wire or the reverse. Not done here: reading or writing sockets, deadlines. */
+ * channel cannot pass for peer wire or the reverse. Not done here: reading or writing sockets,
+ * deadlines. */
 #include "node/net/secchan.h"
 
 #include <sodium.h>

@@ -339,7 +339,8 @@ static int prove_secret(struct ctl_conn *c, const struct ctl_target *t, int64_t 
 	return rc;
 }
 
-/* Connect (proving T's secret if it has one) and send REQ's line by DEADLINE. Return the connection, or NULL with *WHY and ERR. */
+/* Connect (opening the keyed channel and proving T's secret if it has them) and send REQ's line
+ * by DEADLINE. Return the connection, or NULL with *WHY and ERR. */
 static struct ctl_conn *conn_open(const struct ctl_target *t, const json_t *req, int64_t deadline,
 				  enum ctl_result *why, char err[CTL_ERR_MAX])
 {
