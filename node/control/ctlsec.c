@@ -4,7 +4,6 @@
  * is bounded by the server's read watermark, since reading stops once a request is taken. */
 #include "node/control/ctlsec.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,16 +15,13 @@ struct ctlsec {
 	bool no_memory;
 };
 
-struct ctlsec *ctlsec_new(const struct secchan_config *cfg)
+struct ctlsec *ctlsec_new(const struct secchan_config *cfg, const uint8_t seed[SECCHAN_SEED_LEN])
 {
-	uint8_t seed[SECCHAN_SEED_LEN];
 	struct ctlsec *c = calloc(1, sizeof *c);
 	if (c == NULL)
 		return NULL;
-	randombytes_buf(seed, sizeof seed);
 	c->sc = secchan_new(cfg, false, seed);
 	c->plain = evbuffer_new();
-	sodium_memzero(seed, sizeof seed);
 	if (c->sc == NULL || c->plain == NULL) {
 		ctlsec_free(c);
 		return NULL;

@@ -12,9 +12,9 @@
 
 struct ctlsec;
 
-/* A responder's channel under CFG (not copied: it outlives every connection), or NULL on no
- * memory. */
-struct ctlsec *ctlsec_new(const struct secchan_config *cfg);
+/* A responder's channel under CFG (not copied: it outlives every connection), its ephemeral
+ * key made from SEED (random in the node, fixed in tests), or NULL on no memory. */
+struct ctlsec *ctlsec_new(const struct secchan_config *cfg, const uint8_t seed[SECCHAN_SEED_LEN]);
 void ctlsec_free(struct ctlsec *c);
 
 /* Run the handshake over what IN holds, answers into OUT; as secbuf_handshake. */

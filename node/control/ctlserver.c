@@ -13,6 +13,7 @@
 #include "node/control/ctlserver.h"
 
 #include <event2/buffer.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -321,7 +322,10 @@ static int start_keyed(struct conn *c)
 		close_after_flush(c);
 		return evbuffer_add(bufferevent_get_output(c->bev), notice, sizeof notice);
 	}
-	c->sec = ctlsec_new(c->s->seal);
+	uint8_t seed[SECCHAN_SEED_LEN];
+	randombytes_buf(seed, sizeof seed);
+	c->sec = ctlsec_new(c->s->seal, seed);
+	sodium_memzero(seed, sizeof seed);
 	c->state = C_HANDSHAKE;
 	return c->sec ? 0 : -1;
 }
