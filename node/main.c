@@ -435,6 +435,11 @@ static int setup(struct app *app)
 		app->ctl = ctlserver_new(app->cmd, app->args.bits, app->args.control_any,
 					 &app->args.listen, app->has_secret ? app->secret : NULL);
 	}
+	if (app->ctl != NULL && app->keyed &&
+	    ctlserver_seal(app->ctl, &app->netkey, app->ident.pk, app->ident.sk) != 0) {
+		log_error("cannot set up the keyed control channel (out of memory)");
+		return -1;
+	}
 	if (app->ctl != NULL) {
 		struct listener_takers t = {
 			.control = ctlserver_take, .control_arg = app->ctl,

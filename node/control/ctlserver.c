@@ -7,21 +7,26 @@
  * and idle clients time out, so neither a flood nor a stalled client can hold memory or
  * descriptors for long. Who may send requests: the node's own user and root (access.h), and
  * whoever proves the control secret first (ctlauth.h); other lines before that are refused.
- * Not done here: accepting (the listener), peer wire (node/net/peerconn.c), TLS. */
+ * On a private ring, a connection may open with the network-key handshake (ctlsec.h); its lines
+ * are then read from the channel's plaintext and answers sealed, the rest as above. Not done
+ * here: accepting (the listener), peer wire (node/net/peerconn.c), the cryptography. */
 #include "node/control/ctlserver.h"
 
 #include <event2/buffer.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "node/control/access.h"
 #include "node/control/control.h"
 #include "node/control/ctlauth.h"
+#include "node/control/ctlsec.h"
 #include "node/net/addr.h"
+#include "node/net/netkey.h"
 
 #define IDLE_TIMEOUT_S 30       /* for a request to arrive */
 
-enum conn_state { C_READ, C_RUNNING, C_CLOSING };
+enum conn_state { C_READ, C_RUNNING, C_CLOSING, C_HANDSHAKE };
 
 struct conn {
 	struct conn *prev, *next;
@@ -30,6 +35,7 @@ struct conn {
 	struct dht_addr peer;
 	enum conn_state state;
 	struct ctl_op *op;
+	struct ctlsec *sec; /* a keyed connection's channel; NULL: plain */
 	bool starting;  /* inside ctlcmd_start: an answer may come before it returns */
 	bool broken;    /* the answer could not be queued: close when it is safe */
 	bool trusted;   /* the node's user or root, or the secret was proven */
@@ -45,6 +51,7 @@ struct ctlserver {
 	struct dht_addr self; /* the listening address */
 	bool has_secret;
 	uint8_t secret[CTLAUTH_KEY_LEN];
+	struct secchan_config *seal; /* NULL: an open ring */
 	struct conn *conns;
 };
 
@@ -63,6 +70,7 @@ static void close_conn(struct conn *c)
 	if (c->op)
 		ctlcmd_cancel(c->op);
 	bufferevent_free(c->bev);
+	ctlsec_free(c->sec);
 	unlink_conn(c);
 	free(c);
 }
@@ -75,18 +83,36 @@ static void on_flushed(struct bufferevent *bev, void *arg)
 	close_conn(arg);
 }
 
-/* Queue LINE and a newline; the connection closes once they are sent. Never frees C: callers
- * inside C's own callbacks still use it. Return 0, or -1 if nothing could be queued. */
-static int answer(struct conn *c, const char *line)
+/* Where C's request lines arrive: the socket's input, or a keyed channel's plaintext. */
+static struct evbuffer *conn_input(struct conn *c)
+{
+	return c->sec ? ctlsec_plain(c->sec) : bufferevent_get_input(c->bev);
+}
+
+/* Queue LINE and a newline, sealed on a keyed connection. Return 0, or -1 on no memory. */
+static int put_line(struct conn *c, const char *line)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (c->sec)
+		return ctlsec_send_line(c->sec, out, line);
+	return evbuffer_add(out, line, strlen(line)) == 0 && evbuffer_add(out, "\n", 1) == 0 ? 0 : -1;
+}
+
+/* Stop reading and close C once its output is sent. */
+static void close_after_flush(struct conn *c)
+{
 	c->state = C_CLOSING;
 	c->op = NULL;
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_setcb(c->bev, NULL, on_flushed, on_event, c);
-	if (evbuffer_add(out, line, strlen(line)) != 0 || evbuffer_add(out, "\n", 1) != 0)
-		return -1;
-	return 0;
+}
+
+/* Queue LINE and a newline; the connection closes once they are sent. Never frees C: callers
+ * inside C's own callbacks still use it. Return 0, or -1 if nothing could be queued. */
+static int answer(struct conn *c, const char *line)
+{
+	close_after_flush(c);
+	return put_line(c, line);
 }
 
 static void answer_error(struct conn *c, enum ctl_code code, const char *msg)
@@ -105,9 +131,8 @@ static void on_reply(void *arg, const char *line, bool more)
 	struct conn *c = arg;
 	if (more) {
 		struct evbuffer *out = bufferevent_get_output(c->bev);
-		if (evbuffer_get_length(out) < MAX_PENDING_PROGRESS &&
-		    evbuffer_add(out, line, strlen(line)) == 0)
-			evbuffer_add(out, "\n", 1);
+		if (evbuffer_get_length(out) < MAX_PENDING_PROGRESS)
+			put_line(c, line);
 		return;
 	}
 	if (answer(c, line) != 0) {
@@ -144,9 +169,7 @@ static void begin_auth(struct conn *c)
 		return;
 	}
 	char *line = ctlauth_challenge_line(c->challenge);
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	if (line == NULL || evbuffer_add(out, line, strlen(line)) != 0 ||
-	    evbuffer_add(out, "\n", 1) != 0)
+	if (line == NULL || put_line(c, line) != 0)
 		c->broken = true;
 	c->challenged = true;
 	free(line);
@@ -194,7 +217,7 @@ static void take_line(struct conn *c, const char *line, size_t len)
  * request); at EOF, the rest counts as one. */
 static void read_lines(struct conn *c, bool eof)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = conn_input(c);
 	while (c->state == C_READ && !c->broken) {
 		size_t eol_len = 0, len = evbuffer_get_length(in);
 		struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
@@ -221,24 +244,54 @@ static bool peer_allowed(const struct ctlserver *s, const struct dht_addr *peer)
 }
 
 /* Whether C's client may send requests without proving the secret; if not, C->refusal says
- * why. */
-static void judge(struct conn *c)
+ * why. On a private ring taking remote control, such a client must come through the keyed
+ * channel: a plain one is told so and closed (return false). */
+static bool judge(struct conn *c)
 {
 	uid_t uid = 0;
 	enum access_verdict v = access_check(bufferevent_getfd(c->bev), &uid);
 	c->trusted = v == ACCESS_OK;
-	if (!c->trusted)
-		access_refusal(v, uid, c->s->any_peer ?
-			       "; clients on other machines must prove the control secret with "
-			       "dhtctl --secret FILE" :
-			       "; run dhtctl on the node's host, or start the node with --control-any "
-			       "--control-secret FILE", c->refusal, sizeof c->refusal);
+	if (c->trusted)
+		return true;
+	if (c->s->seal != NULL && c->s->any_peer && c->sec == NULL) {
+		answer_error(c, CTL_DENIED, "this ring uses a network key: dhtctl --network-key FILE "
+			     "(with --secret FILE) runs control from other machines or users through "
+			     "the ring's encrypted handshake");
+		return false;
+	}
+	access_refusal(v, uid, c->s->any_peer ?
+		       "; clients on other machines must prove the control secret with "
+		       "dhtctl --secret FILE" :
+		       "; run dhtctl on the node's host, or start the node with --control-any "
+		       "--control-secret FILE", c->refusal, sizeof c->refusal);
+	return true;
+}
+
+/* The keyed channel's handshake on C, then its records; false once C must close. */
+static bool read_keyed(struct conn *c)
+{
+	struct evbuffer *raw = bufferevent_get_input(c->bev);
+	if (c->state == C_HANDSHAKE) {
+		enum secchan_status st = ctlsec_handshake(c->sec, raw, bufferevent_get_output(c->bev));
+		if (st == SECCHAN_NEED_MORE)
+			return true;
+		if (st != SECCHAN_DONE)
+			return false; /* another key, or forged: an outsider learns only the close */
+		c->state = C_READ;
+		if (!judge(c))
+			return true;
+	}
+	return c->state != C_READ || ctlsec_open(c->sec, raw) == 0;
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 	(void)bev;
+	if (c->sec && !read_keyed(c)) {
+		close_conn(c);
+		return;
+	}
 	if (c->state == C_READ)
 		read_lines(c, false);
 	if (c->broken)
@@ -250,13 +303,31 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 	(void)bev;
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->state == C_READ &&
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+	    evbuffer_get_length(conn_input(c)) > 0) {
 		/* The client half-closed after a request without a newline: still answer it. */
 		read_lines(c, true);
 		if (!c->broken)
 			return;
 	}
 	close_conn(c); /* reading is off once a request is taken: only errors and timeouts get here */
+}
+
+/* A connection that opened with a handshake: keyed on a private ring; an open node tells the
+ * client it has no network key and closes. Return 0, or -1 if C must close now. */
+static int start_keyed(struct conn *c)
+{
+	uint8_t notice[SECCHAN_NOTICE_LEN];
+	if (c->s->seal == NULL) {
+		secchan_notice(SECCHAN_NOTICE_NO_KEY, notice);
+		close_after_flush(c);
+		return evbuffer_add(bufferevent_get_output(c->bev), notice, sizeof notice);
+	}
+	uint8_t seed[SECCHAN_SEED_LEN];
+	randombytes_buf(seed, sizeof seed);
+	c->sec = ctlsec_new(c->s->seal, seed);
+	sodium_memzero(seed, sizeof seed);
+	c->state = C_HANDSHAKE;
+	return c->sec ? 0 : -1;
 }
 
 void ctlserver_take(void *arg, struct bufferevent *bev, const struct dht_addr *peer)
@@ -284,11 +355,19 @@ void ctlserver_take(void *arg, struct bufferevent *bev, const struct dht_addr *p
 			close_conn(c);
 		return;
 	}
-	judge(c);
-	/* Never hold more than one request line (and its "\r\n") in memory. */
-	bufferevent_setwatermark(bev, EV_READ, 0, CTL_MAX_LINE + 2);
-	bufferevent_setcb(bev, on_read, NULL, on_event, c);
-	if (bufferevent_enable(bev, EV_READ | EV_WRITE) != 0) {
+	const unsigned char *first = evbuffer_pullup(bufferevent_get_input(bev), 1);
+	bool keyed = first != NULL && *first != '{';
+	if (!keyed)
+		judge(c);
+	if (keyed ? start_keyed(c) != 0 : c->broken) {
+		close_conn(c);
+		return;
+	}
+	/* Never hold more than one request line (and its "\r\n") in memory, sealed or not. */
+	bufferevent_setwatermark(bev, EV_READ, 0, CTL_MAX_LINE + 2 + (keyed ? SECCHAN_OVERHEAD : 0));
+	if (c->state != C_CLOSING)
+		bufferevent_setcb(bev, on_read, NULL, on_event, c);
+	if (bufferevent_enable(bev, c->state == C_CLOSING ? EV_WRITE : EV_READ | EV_WRITE) != 0) {
 		close_conn(c);
 		return;
 	}
@@ -312,6 +391,20 @@ struct ctlserver *ctlserver_new(struct ctlcmd *cmd, unsigned bits, bool any_peer
 	return s;
 }
 
+int ctlserver_seal(struct ctlserver *s, const struct netkey *key, const uint8_t *pk,
+		   const uint8_t *sk)
+{
+	s->seal = sodium_malloc(sizeof *s->seal);
+	if (s->seal == NULL)
+		return -1;
+	netkey_derive(key, NETKEY_STREAM, s->seal->stream_key, sizeof s->seal->stream_key);
+	memcpy(s->seal->pk, pk, SECCHAN_PK_LEN);
+	memcpy(s->seal->sk, sk, SECCHAN_SK_LEN);
+	s->seal->aes = crypto_aead_aes256gcm_is_available() != 0;
+	s->seal->control = true;
+	return 0;
+}
+
 void ctlserver_free(struct ctlserver *s)
 {
 	if (s == NULL)
@@ -319,5 +412,7 @@ void ctlserver_free(struct ctlserver *s)
 	while (s->conns)
 		close_conn(s->conns);
 	sodium_memzero(s->secret, sizeof s->secret);
+	if (s->seal)
+		sodium_free(s->seal);
 	free(s);
 }

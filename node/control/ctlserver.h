@@ -22,6 +22,13 @@ struct ctlserver;
  * Return NULL on no memory. */
 struct ctlserver *ctlserver_new(struct ctlcmd *cmd, unsigned bits, bool any_peer,
 				const struct dht_addr *self, const uint8_t *secret);
+struct netkey;
+/* Make S a private ring's control server: clients may open with the control handshake under
+ * KEY, this node proving its identity PK/SK (SECCHAN_PK_LEN, SECCHAN_SK_LEN bytes, copied), and
+ * with --control-any, clients other than the node's user and root must. Return 0, or -1 on no
+ * memory. */
+int ctlserver_seal(struct ctlserver *s, const struct netkey *key, const uint8_t *pk,
+		   const uint8_t *sk);
 /* Serve BEV (which the server now owns; its input may hold the request's first bytes) from
  * PEER. Its signature is the listener's listener_take_fn; ARG is the server. */
 void ctlserver_take(void *arg, struct bufferevent *bev, const struct dht_addr *peer);

@@ -1,12 +1,13 @@
 /* The TCP acceptor of the node's port, shared by two protocols: control requests (JSON lines)
- * and peer wire (length-prefixed frames). A connection stays here only until its first byte
- * arrives, under a timeout that no byte can restart (the first ends the stay), so a silent
- * client cannot hold a descriptor for long; then it goes to its protocol's taker. Silent
- * connections are capped per host and in total: a new one always gets in and the oldest silent
- * one makes room, so a client that speaks at once (dhtctl) is served however many silent ones
- * a neighbour keeps opening. If accept() fails (out of descriptors), new connections
- * pause for a second rather than spin. Not done here: reading requests or frames, deciding
- * who may connect (the control server checks its clients). */
+ * and peer wire (length-prefixed frames); on a private ring, control may also come as a
+ * handshake (node/net/secchan.h) whose first 7 bytes say it is for control. A connection stays
+ * here only until its first byte (or those 7) arrives, under a timeout that only those few
+ * bytes can restart, so a silent client cannot hold a descriptor for long; then it goes to its
+ * protocol's taker. Silent connections are capped per host and in total: a new one always gets
+ * in and the oldest silent one makes room, so a client that speaks at once (dhtctl) is served
+ * however many silent ones a neighbour keeps opening. If accept() fails (out of descriptors),
+ * new connections pause for a second rather than spin. Not done here: reading requests or
+ * frames, deciding who may connect (the control server checks its clients). */
 #include "node/net/listener.h"
 
 #include <event2/buffer.h>
@@ -17,7 +18,9 @@
 
 #include "node/log.h"
 #include "node/net/addr.h"
+#include "node/net/secchan.h"
 
+#define SNIFF_LEN 7         /* enough to tell a keyed control HELLO from peer wire's */
 #define SNIFF_TIMEOUT_S 10 /* for the first byte to arrive */
 #define SNIFF_PER_HOST 4   /* silent connections of one host (addr_host_key) */
 #define SNIFF_MAX 64       /* silent connections in all */
@@ -60,11 +63,17 @@ static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct sniff *c = arg;
 	const struct listener_takers *t = &c->l->takers;
-	const unsigned char *first = evbuffer_pullup(bufferevent_get_input(bev), 1);
-	if (first == NULL)
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len = evbuffer_get_length(in) < SNIFF_LEN ? evbuffer_get_length(in) : SNIFF_LEN;
+	const unsigned char *first = evbuffer_pullup(in, (ev_ssize_t)len);
+	if (first == NULL || len == 0)
 		return;
-	listener_take_fn *take = *first == '{' ? t->control : t->peer;
-	void *take_arg = *first == '{' ? t->control_arg : t->peer_arg;
+	int keyed_control = secchan_control_hello(first, len);
+	if (keyed_control < 0)
+		return; /* a handshake's first bytes: its purpose comes a few bytes later */
+	bool control = *first == '{' || keyed_control == 1;
+	listener_take_fn *take = control ? t->control : t->peer;
+	void *take_arg = control ? t->control_arg : t->peer_arg;
 	if (take == NULL) {
 		close_sniff(c);
 		return;

@@ -991,6 +991,7 @@ int pnet_seal(struct pnet *n, const struct netkey *key, const uint8_t pk[SECCHAN
 	memcpy(n->seal->pk, pk, SECCHAN_PK_LEN);
 	memcpy(n->seal->sk, sk, SECCHAN_SK_LEN);
 	n->seal->aes = crypto_aead_aes256gcm_is_available() != 0;
+	n->seal->control = false;
 	return 0;
 }
 

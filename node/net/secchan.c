@@ -18,8 +18,10 @@
  * Records: u32 length | AEAD(plaintext) with the length as associated data and a per-direction
  * counter as nonce, so a record replayed, dropped or reordered fails to open. AES-256-GCM if
  * both ends say they run it in hardware (flags bit 0), through OpenSSL (aesgcm.h: libsodium
- * 1.0.18's runs at half the speed), else ChaCha20-Poly1305 (IETF) through libsodium. Not done
- * here: reading or writing sockets, deadlines. */
+ * 1.0.18's runs at half the speed), else ChaCha20-Poly1305 (IETF) through libsodium. Flags bit 1
+ * marks a remote control channel (dhtctl --network-key): a responder takes only HELLOs of its own
+ * purpose, and the MAC and h bind the bit, so a control channel cannot pass for peer wire or the
+ * reverse. Not done here: reading or writing sockets, deadlines. */
 #include "node/net/secchan.h"
 
 #include "node/net/aesgcm.h"
@@ -32,6 +34,7 @@
 #define KIND_HELLO 1
 #define KIND_REPLY 2
 #define FLAG_AES 0x01
+#define FLAG_CONTROL 0x02 /* remote control, not peer wire: neither end takes the other */
 #define MAC_LEN 16
 #define MAC_AT (SECCHAN_HELLO_LEN - MAC_LEN)
 #define EPH_AT 7
@@ -99,7 +102,7 @@ static void make_msg(struct secchan *s, uint8_t kind, uint8_t out[SECCHAN_HELLO_
 	memcpy(out, magic, SECCHAN_MAGIC_LEN);
 	out[4] = VERSION;
 	out[5] = kind;
-	out[6] = s->cfg->aes ? FLAG_AES : 0;
+	out[6] = (uint8_t)((s->cfg->aes ? FLAG_AES : 0) | (s->cfg->control ? FLAG_CONTROL : 0));
 	memcpy(out + EPH_AT, s->epk, sizeof s->epk);
 	if (kind == KIND_HELLO)
 		mac(s, out, MAC_AT, NULL, 0, out + MAC_AT);
@@ -259,6 +262,8 @@ static enum secchan_status take_msg(struct secchan *s, uint8_t kind, const uint8
 		return SECCHAN_REJECT;
 	if (len < SECCHAN_HELLO_LEN)
 		return SECCHAN_NEED_MORE;
+	if (((in[6] & FLAG_CONTROL) != 0) != s->cfg->control)
+		return SECCHAN_REJECT;
 	if (kind == KIND_HELLO)
 		mac(s, in, MAC_AT, NULL, 0, want);
 	else
@@ -344,6 +349,16 @@ const char *secchan_cipher(const struct secchan *s)
 bool secchan_is_handshake(const uint8_t *in, size_t len)
 {
 	return len >= SECCHAN_MAGIC_LEN && memcmp(in, magic, SECCHAN_MAGIC_LEN) == 0;
+}
+
+int secchan_control_hello(const uint8_t *in, size_t len)
+{
+	size_t head = len < SECCHAN_MAGIC_LEN ? len : SECCHAN_MAGIC_LEN;
+	if (memcmp(in, magic, head) != 0)
+		return 0;
+	if (len < 7)
+		return -1;
+	return in[4] == VERSION && in[5] == KIND_HELLO && (in[6] & FLAG_CONTROL) ? 1 : 0;
 }
 
 void secchan_notice(enum secchan_notice kind, uint8_t out[SECCHAN_NOTICE_LEN])

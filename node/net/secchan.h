@@ -32,6 +32,7 @@ struct secchan_config {
 	uint8_t pk[SECCHAN_PK_LEN];          /* this node's identity */
 	uint8_t sk[SECCHAN_SK_LEN];
 	bool aes;                            /* AES-256-GCM runs in hardware here */
+	bool control;                        /* a remote control channel, not peer wire */
 };
 
 enum secchan_status {
@@ -87,6 +88,10 @@ int secchan_open(struct secchan *s, uint8_t *rec, size_t len, uint8_t **plain, s
 /* Whether IN (LEN bytes, at least SECCHAN_MAGIC_LEN) starts with the handshake's magic: an
  * open node's way to recognise a keyed peer. */
 bool secchan_is_handshake(const uint8_t *in, size_t len);
+/* Whether IN (LEN bytes) starts a control channel's HELLO (secchan_config.control): 1 yes, 0
+ * no, -1 if the bytes so far begin a handshake but are too few to say. Only routing: the
+ * responder still rejects a HELLO whose purpose is not its own, and the MAC binds it. */
+int secchan_control_hello(const uint8_t *in, size_t len);
 /* The notice KIND, SECCHAN_NOTICE_LEN bytes, into OUT. */
 void secchan_notice(enum secchan_notice kind, uint8_t out[SECCHAN_NOTICE_LEN]);
 

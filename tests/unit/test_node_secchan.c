@@ -439,6 +439,44 @@ static void test_known_answers_aes(void **state)
 	secchan_free(r.s);
 }
 
+/* A control channel (dhtctl --network-key) and a peer-wire one do not take each other's HELLO,
+ * and the listener can tell them apart from the first 7 bytes. */
+static void test_control_purpose(void **state)
+{
+	(void)state;
+	struct end i, r, pi, pr;
+	struct transcript t;
+	uint8_t hello[SECCHAN_HELLO_LEN], phello[SECCHAN_HELLO_LEN], out[SECCHAN_OUT_MAX];
+	size_t n;
+	make_end(&i, true, 7, 1, 11, false);
+	make_end(&r, false, 7, 2, 12, false);
+	make_end(&pi, true, 7, 3, 13, false);
+	make_end(&pr, false, 7, 4, 14, false);
+	i.cfg.control = r.cfg.control = true;
+	secchan_hello(i.s, hello);
+	secchan_hello(pi.s, phello);
+	assert_int_equal(feed(&pr, hello, sizeof hello, out, &n), SECCHAN_REJECT);
+	assert_int_equal(feed(&r, phello, sizeof phello, out, &n), SECCHAN_REJECT);
+	assert_int_equal(n, 0);
+	assert_int_equal(secchan_control_hello(hello, sizeof hello), 1);
+	assert_int_equal(secchan_control_hello(phello, sizeof phello), 0);
+	assert_int_equal(secchan_control_hello(hello, 6), -1);
+	assert_int_equal(secchan_control_hello(hello, 1), -1);
+	assert_int_equal(secchan_control_hello((const uint8_t *)"{\"cmd\"", 7), 0);
+	assert_int_equal(secchan_control_hello((const uint8_t *)"dhtX", 4), 0);
+	secchan_free(i.s);
+	secchan_free(r.s);
+	make_end(&i, true, 7, 1, 11, false);
+	make_end(&r, false, 7, 2, 12, false);
+	i.cfg.control = r.cfg.control = true;
+	run(&i, &r, &t);
+	roundtrip(&i, &r, "{\"cmd\":\"status\"}\n", 0);
+	secchan_free(i.s);
+	secchan_free(r.s);
+	secchan_free(pi.s);
+	secchan_free(pr.s);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -454,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_open_peers),
 		cmocka_unit_test(test_known_answers),
 		cmocka_unit_test(test_known_answers_aes),
+		cmocka_unit_test(test_control_purpose),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -171,7 +171,7 @@ void print_node(const json_t *node, int len, int addrw)
  * option from an unknown short one. */
 enum {
 	O_NODE = 256, O_TIMEOUT, O_JSON, O_VERSION, O_TTL, O_ID, O_MAX, O_CHUNK, O_FIND, O_LEAVE,
-	O_NOWAIT, O_DETACH, O_ALL, O_SECRET, O_WRITER, O_KEYFILE, O_CAS, O_IMMUTABLE,
+	O_NOWAIT, O_DETACH, O_ALL, O_SECRET, O_NETKEY, O_WRITER, O_KEYFILE, O_CAS, O_IMMUTABLE,
 };
 
 /* Every option: the command options, and the global ones, which may also follow the command. */
@@ -194,6 +194,7 @@ const struct option dhtctl_opts[] = {
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "secret", required_argument, NULL, O_SECRET },
+	{ "network-key", required_argument, NULL, O_NETKEY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -217,7 +218,10 @@ bool dhtctl_global(struct dhtctl *c, int val, const char *arg)
 		c->json = true;
 	else if (val == O_SECRET)
 		c->secret_opt = arg;
-	return val == O_NODE || val == O_TIMEOUT || val == O_JSON || val == O_SECRET;
+	else if (val == O_NETKEY)
+		c->netkey_opt = arg;
+	return val == O_NODE || val == O_TIMEOUT || val == O_JSON || val == O_SECRET ||
+	       val == O_NETKEY;
 }
 
 void dhtctl_command_help(const struct dhtctl_cmd *cmd)
@@ -239,6 +243,21 @@ static int setup_secret(struct dhtctl *c, const struct dhtctl_cmd *cmd)
 	return EXIT_OK;
 }
 
+/* The network key to open connections with: --network-key, else $DHTNODE_NETWORK_KEY, else
+ * none. Used for every target when given, local ones too: one rule, no guessing which
+ * addresses the node counts as this machine. */
+static int setup_netkey(struct dhtctl *c, const struct dhtctl_cmd *cmd)
+{
+	const char *env = getenv("DHTNODE_NETWORK_KEY");
+	const char *path = c->netkey_opt ? c->netkey_opt : env && *env ? env : NULL;
+	char err[CTL_ERR_MAX];
+
+	if (path && ctl_target_netkey(&c->target, path, err) != 0)
+		return dhtctl_usage(c, cmd, "%s %s", c->netkey_opt ? "--network-key:" :
+				    "$DHTNODE_NETWORK_KEY:", err);
+	return EXIT_OK;
+}
+
 /* The node to ask: --node, else $DHTNODE, else the default; parsed as dhtnode parses its
  * addresses (node/net/addr.h), so that one HOST:PORT means the same to every program. */
 static int setup_target(struct dhtctl *c, const struct dhtctl_cmd *cmd)
@@ -255,7 +274,7 @@ static int setup_target(struct dhtctl *c, const struct dhtctl_cmd *cmd)
 		return dhtctl_usage(c, cmd, "%s %s: %s", what, node, why);
 	}
 	snprintf(c->target.port, sizeof(c->target.port), "%u", (unsigned)port);
-	if (setup_secret(c, cmd) != EXIT_OK)
+	if (setup_secret(c, cmd) != EXIT_OK || setup_netkey(c, cmd) != EXIT_OK)
 		return EXIT_USAGE;
 	if (c->timeout_opt) {
 		double secs = strtod(c->timeout_opt, &end);
@@ -387,6 +406,8 @@ int dhtctl_unreachable(struct dhtctl *c, enum ctl_result r, const char *err)
 				   "dhtnode at %s did not answer within %.1f s (%s) \u2014 it may be "
 				   "overloaded or stuck; retry with a longer --timeout",
 				   c->node, c->timeout_ms / 1000.0, err);
+	if (r == CTL_KEY_FAILED)
+		return dhtctl_fail(c, EXIT_OTHER, "denied", "dhtnode at %s: %s", c->node, err);
 	return dhtctl_fail(c, EXIT_OTHER, "bad_answer", "the program at %s does not speak the "
 			   "control protocol (%s) \u2014 is it a dhtnode of this version?", c->node, err);
 }

@@ -27,6 +27,7 @@ struct dhtctl {
 	char node[CTL_HOST_MAX + CTL_PORT_MAX + 4]; /* as the user wrote it, for messages */
 	const char *node_opt, *timeout_opt;          /* --node and --timeout as given */
 	const char *secret_opt;                      /* --secret as given */
+	const char *netkey_opt;                      /* --network-key as given */
 	bool json;
 	int timeout_ms;
 };

@@ -23,8 +23,8 @@ static const struct dhtctl_cmd *const commands[] = {
 
 static void global_help(void)
 {
-	printf("usage: dhtctl [--node HOST:PORT] [--secret FILE] [--json] [--timeout SECONDS]\n"
-	       "              COMMAND ...\n\n"
+	printf("usage: dhtctl [--node HOST:PORT] [--secret FILE] [--network-key FILE] [--json]\n"
+	       "              [--timeout SECONDS] COMMAND ...\n\n"
 	       "Talk to a running dhtnode: store and read values, look keys up, show the ring,\n"
 	       "share and fetch files.\n\n"
 	       "commands:\n");
@@ -36,6 +36,10 @@ static void global_help(void)
 	       "  --secret FILE      prove the node's control secret (its --control-secret file;\n"
 	       "                     default $DHTNODE_SECRET): needed from another machine or as\n"
 	       "                     another user; the node's own user and root need none\n"
+	       "  --network-key FILE open every connection with the ring's network-key handshake\n"
+	       "                     and encrypt it (the node's --network-key file; default\n"
+	       "                     $DHTNODE_NETWORK_KEY): a keyed node with --control-any needs\n"
+	       "                     it, with --secret, from another machine or as another user\n"
 	       "  --timeout SECONDS  give up on the node after this long (default %d)\n"
 	       "  --help, --version\n\n"
 	       "exit codes: 0 success, 1 key or content not found, 2 usage error, 3 node unreachable\n"

@@ -2,7 +2,9 @@
  * line, then read lines with one reader that either waits until a deadline or takes only what
  * has arrived. A plain socket and poll() are enough for one request per connection; the node
  * closes the connection after its last line, so nothing is kept between calls. With a secret,
- * the connection first answers the node's challenge (node/control/ctlauth.h). It checks only
+ * the connection first answers the node's challenge (node/control/ctlauth.h); with a network key,
+ * before that, it runs the ring's handshake and every byte after it goes in records
+ * (tools/lib/ctlkey.h). It checks only
  * that each line is a JSON object: callers read the fields. */
 #include "tools/lib/ctlclient.h"
 
@@ -20,6 +22,8 @@
 #include <unistd.h>
 
 #include "node/net/addr.h"
+#include "node/net/netkey.h"
+#include "tools/lib/ctlkey.h"
 
 /* Answers can be much larger than the 64 KiB request limit: a ring of 256 nodes with their
  * successor lists is a few hundred KiB. */
@@ -36,6 +40,18 @@ int ctl_parse_target(const char *s, struct ctl_target *t, char err[CTL_ERR_MAX])
 	}
 	snprintf(t->port, sizeof t->port, "%u", (unsigned)port);
 	t->has_secret = false;
+	t->has_netkey = false;
+	return 0;
+}
+
+int ctl_target_netkey(struct ctl_target *t, const char *path, char err[CTL_ERR_MAX])
+{
+	struct netkey k;
+	if (netkey_load(path, &k, err, CTL_ERR_MAX) != 0)
+		return -1;
+	netkey_derive(&k, NETKEY_STREAM, t->stream_key, sizeof t->stream_key);
+	netkey_wipe(&k);
+	t->has_netkey = true;
 	return 0;
 }
 
@@ -160,6 +176,7 @@ static int send_all(int fd, const char *buf, size_t len, int64_t deadline)
 
 struct ctl_conn {
 	int fd;
+	struct ctlkey *key; /* the keyed channel, or NULL: plain lines */
 	bool eof;
 	char *buf;
 	size_t len, cap;
@@ -172,12 +189,98 @@ void ctl_conn_free(struct ctl_conn *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
+	ctlkey_free(c->key);
 	free(c->buf);
 	free(c);
 }
 
 static enum ctl_next next_line(struct ctl_conn *c, int64_t deadline, json_t **line,
 			       char err[CTL_ERR_MAX]);
+
+/* Send LEN bytes of BUF on C, sealed on a keyed channel, by DEADLINE. Return 0 or -1. */
+static int conn_send(struct ctl_conn *c, const char *buf, size_t len, int64_t deadline)
+{
+	if (!c->key)
+		return send_all(c->fd, buf, len, deadline);
+	size_t slen;
+	uint8_t *sealed = ctlkey_seal(c->key, buf, len, &slen);
+	int rc = sealed ? send_all(c->fd, (const char *)sealed, slen, deadline) : -1;
+	free(sealed);
+	return rc;
+}
+
+/* recv() of C's plaintext: on a keyed channel, whole records' only (EAGAIN until one is). */
+static ssize_t conn_recv(struct ctl_conn *c, char *buf, size_t cap)
+{
+	uint8_t raw[16384];
+	size_t n;
+	if (!c->key)
+		return recv(c->fd, buf, cap, 0);
+	for (;;) {
+		if (ctlkey_take(c->key, buf, cap, &n) != 0 || ctlkey_room(c->key) == 0) {
+			errno = EPROTO;
+			return -1;
+		}
+		if (n > 0)
+			return (ssize_t)n;
+		size_t room = ctlkey_room(c->key);
+		ssize_t got = recv(c->fd, raw, room < sizeof raw ? room : sizeof raw, 0);
+		if (got <= 0)
+			return got;
+		ctlkey_feed(c->key, raw, (size_t)got);
+	}
+}
+
+/* Why a handshake ended without a channel, for the user. */
+static void handshake_error(enum secchan_status st, char err[CTL_ERR_MAX])
+{
+	if (st == SECCHAN_PEER_OPEN)
+		snprintf(err, CTL_ERR_MAX, "the node has no network key: leave out --network-key "
+			 "(and $DHTNODE_NETWORK_KEY)");
+	else if (st == SECCHAN_REJECT)
+		snprintf(err, CTL_ERR_MAX, "the node's answer to the network-key handshake does not "
+			 "check: another network key, or a refusal in plain text (a node without "
+			 "--control-any takes no control from other machines)");
+	else
+		snprintf(err, CTL_ERR_MAX, "the node closed the connection during the network-key "
+			 "handshake: it uses another network key");
+}
+
+/* Run the ring's handshake on C under T's network key by DEADLINE. Return 0, or -1 with *WHY
+ * and ERR. */
+static int handshake(struct ctl_conn *c, const struct ctl_target *t, int64_t deadline,
+		     enum ctl_result *why, char err[CTL_ERR_MAX])
+{
+	uint8_t hello[SECCHAN_HELLO_LEN], out[SECCHAN_OUT_MAX], raw[1024];
+	size_t outlen = 0;
+	enum secchan_status st = SECCHAN_NEED_MORE;
+	*why = CTL_NO_ANSWER;
+	snprintf(err, CTL_ERR_MAX, "the node did not finish the network-key handshake");
+	if (!(c->key = ctlkey_new(t->stream_key, hello)) ||
+	    send_all(c->fd, (const char *)hello, sizeof hello, deadline) < 0)
+		return -1;
+	while ((st = ctlkey_handshake(c->key, out, &outlen)) == SECCHAN_OK ||
+	       st == SECCHAN_NEED_MORE) {
+		if (outlen && send_all(c->fd, (const char *)out, outlen, deadline) < 0)
+			return -1;
+		if (st == SECCHAN_OK)
+			continue;
+		ssize_t n = recv(c->fd, raw, sizeof raw, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (wait_fd(c->fd, POLLIN, deadline) <= 0)
+				return -1;
+			continue;
+		}
+		if (n <= 0 || ctlkey_feed(c->key, raw, (size_t)n) != 0)
+			break;
+	}
+	*why = CTL_KEY_FAILED;
+	if (st != SECCHAN_DONE) {
+		handshake_error(st, err);
+		return -1;
+	}
+	return outlen && send_all(c->fd, (const char *)out, outlen, deadline) < 0 ? -1 : 0;
+}
 
 /* Put LINE (consumed) back before what C has read, as its next line. Return 0, or -1 on no
  * memory. */
@@ -216,7 +319,7 @@ static int prove_secret(struct ctl_conn *c, const struct ctl_target *t, int64_t 
 
 	*why = CTL_NO_ANSWER;
 	snprintf(err, CTL_ERR_MAX, "the node did not answer the secret's challenge");
-	if (send_all(c->fd, begin, sizeof begin - 1, deadline) < 0 ||
+	if (conn_send(c, begin, sizeof begin - 1, deadline) < 0 ||
 	    next_line(c, deadline, &line, err) != CTL_LINE)
 		return -1;
 	const char *hex = json_string_value(json_object_get(line, "challenge"));
@@ -226,8 +329,8 @@ static int prove_secret(struct ctl_conn *c, const struct ctl_target *t, int64_t 
 	*why = CTL_BAD_ANSWER;
 	if (!proof)
 		snprintf(err, CTL_ERR_MAX, "the node's challenge is not 64 hex digits");
-	else if (send_all(c->fd, proof, strlen(proof), deadline) < 0 ||
-		 send_all(c->fd, "\n", 1, deadline) < 0)
+	else if (conn_send(c, proof, strlen(proof), deadline) < 0 ||
+		 conn_send(c, "\n", 1, deadline) < 0)
 		snprintf(err, CTL_ERR_MAX, "the answer to the challenge could not be sent");
 	else
 		rc = 0;
@@ -236,7 +339,8 @@ static int prove_secret(struct ctl_conn *c, const struct ctl_target *t, int64_t 
 	return rc;
 }
 
-/* Connect (proving T's secret if it has one) and send REQ's line by DEADLINE. Return the connection, or NULL with *WHY and ERR. */
+/* Connect (opening the keyed channel and proving T's secret if it has them) and send REQ's line
+ * by DEADLINE. Return the connection, or NULL with *WHY and ERR. */
 static struct ctl_conn *conn_open(const struct ctl_target *t, const json_t *req, int64_t deadline,
 				  enum ctl_result *why, char err[CTL_ERR_MAX])
 {
@@ -251,13 +355,14 @@ static struct ctl_conn *conn_open(const struct ctl_target *t, const json_t *req,
 		snprintf(err, CTL_ERR_MAX, "out of memory");
 		goto fail;
 	}
-	if ((c->fd = ctl_connect(t, deadline, why, err)) < 0)
+	if ((c->fd = ctl_connect(t, deadline, why, err)) < 0 ||
+	    (t->has_netkey && handshake(c, t, deadline, why, err) != 0))
 		goto fail;
 	proved = t->has_secret ? prove_secret(c, t, deadline, why, err) : 0;
 	if (proved < 0)
 		goto fail;
-	if (proved == 0 && (send_all(c->fd, line, strlen(line), deadline) < 0 ||
-			    send_all(c->fd, "\n", 1, deadline) < 0)) {
+	if (proved == 0 && (conn_send(c, line, strlen(line), deadline) < 0 ||
+			    conn_send(c, "\n", 1, deadline) < 0)) {
 		*why = CTL_NO_ANSWER;
 		snprintf(err, CTL_ERR_MAX, "the request could not be sent");
 		goto fail;
@@ -284,7 +389,7 @@ static int fill(struct ctl_conn *c, int64_t deadline)
 			c->buf = p;
 			c->cap = cap;
 		}
-		ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+		ssize_t n = conn_recv(c, c->buf + c->len, c->cap - c->len);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			int w = deadline ? wait_intr(c->fd, POLLIN, deadline, c->interrupted) : 0;
 			if (w <= 0)

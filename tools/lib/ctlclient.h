@@ -19,12 +19,15 @@
 #define CTL_PORT_MAX 8
 #define CTL_ERR_MAX 512
 
-/* Where a dhtnode's control port is, and the control secret to prove there, if any. */
+/* Where a dhtnode's control port is, the control secret to prove there and the network key to
+ * open the connection with, if any. */
 struct ctl_target {
 	char host[CTL_HOST_MAX];
 	char port[CTL_PORT_MAX];
 	bool has_secret;
 	uint8_t secret[CTLAUTH_KEY_LEN];
+	bool has_netkey;
+	uint8_t stream_key[32]; /* the network key's NETKEY_STREAM subkey */
 };
 
 enum ctl_result {
@@ -32,6 +35,7 @@ enum ctl_result {
 	CTL_REFUSED,     /* connect failed: nothing listening, host unknown or unreachable */
 	CTL_NO_ANSWER,   /* connected (or connecting) but nothing came back before the deadline */
 	CTL_BAD_ANSWER,  /* the peer closed early or sent something that is not a JSON object */
+	CTL_KEY_FAILED,  /* the network-key handshake failed: another key, or the node has none */
 };
 
 /* Parse "HOST:PORT" or "[V6]:PORT" (node/net/addr.h's rules) into T, without a secret. Return
@@ -42,6 +46,11 @@ int ctl_parse_target(const char *s, struct ctl_target *t, char err[CTL_ERR_MAX])
  * before its request (needed from other machines, or as another user). Return 0, or -1 with a
  * sentence in ERR. */
 int ctl_target_secret(struct ctl_target *t, const char *path, char err[CTL_ERR_MAX]);
+
+/* Read the ring's network key from the file PATH (dhtnode --network-key's) into T: every
+ * connection to T then opens with the ring's handshake and runs encrypted (needed from other
+ * machines or users when the node has one). Return 0, or -1 with a sentence in ERR. */
+int ctl_target_netkey(struct ctl_target *t, const char *path, char err[CTL_ERR_MAX]);
 
 /* Send REQ (not consumed) to T and read one response object into *RESP within TIMEOUT_MS
  * milliseconds in all. On CTL_OK the caller owns *RESP; otherwise *RESP is NULL and ERR holds
