@@ -50,6 +50,40 @@ static void escape(const char *s, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* The core's counters of one sample each that follow the dropped datagrams, as a table. */
+static int dht_single_counters(struct evbuffer *out, const struct dht_stats *st)
+{
+	const struct {
+		const char *name, *help;
+		uint64_t v;
+	} c[] = {
+		{ "dhtnode_request_timeouts_total", "DHT requests that got no answer in time.",
+		  st->timeouts },
+		{ "dhtnode_lookups_total", "Lookups finished (the ring's own finger repairs included).",
+		  st->lookups },
+		{ "dhtnode_lookups_failed_total", "Lookups that failed.", st->lookups_failed },
+		{ "dhtnode_stabilizations_total", "Stabilization rounds.", st->stabilizations },
+		{ "dhtnode_values_forged_total",
+		  "Values refused: a signature or content hash that does not check.",
+		  st->values_forged },
+		{ "dhtnode_values_stale_total", "Values refused: older than the writer's value held.",
+		  st->values_stale },
+		{ "dhtnode_ids_refused_total",
+		  "Nodes refused as neighbours: they could not prove the id they claim.",
+		  st->ids_refused },
+		{ "dhtnode_ring_merges_total", "Links made to a node of another ring (ring unification).",
+		  st->merges },
+		{ "dhtnode_merge_hints_total", "Discovery beacons of a node where our ring has none.",
+		  st->merge_hints },
+		{ "dhtnode_lost_aged_total", "Lost nodes no longer probed: silent for six hours.",
+		  st->lost_aged },
+	};
+	int rc = 0;
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+		rc |= single(out, c[i].name, "counter", c[i].help, (double)c[i].v);
+	return rc;
+}
+
 static int dht_counters(struct evbuffer *out, const struct dht *d)
 {
 	const struct dht_stats *st = dht_get_stats(d);
@@ -70,32 +104,7 @@ static int dht_counters(struct evbuffer *out, const struct dht *d)
 	}
 	rc |= sample(out, "dhtnode_datagrams_dropped_total", "{reason=\"unsolicited\"}",
 		     (double)st->dropped_unsolicited);
-	return rc | single(out, "dhtnode_request_timeouts_total", "counter",
-			   "DHT requests that got no answer in time.", (double)st->timeouts) |
-	       single(out, "dhtnode_lookups_total", "counter",
-		      "Lookups finished (the ring's own finger repairs included).",
-		      (double)st->lookups) |
-	       single(out, "dhtnode_lookups_failed_total", "counter", "Lookups that failed.",
-		      (double)st->lookups_failed) |
-	       single(out, "dhtnode_stabilizations_total", "counter", "Stabilization rounds.",
-		      (double)st->stabilizations) |
-	       single(out, "dhtnode_values_forged_total", "counter",
-		      "Values refused: a signature or content hash that does not check.",
-		      (double)st->values_forged) |
-	       single(out, "dhtnode_values_stale_total", "counter",
-		      "Values refused: older than the writer's value held.",
-		      (double)st->values_stale) |
-	       single(out, "dhtnode_ids_refused_total", "counter",
-		      "Nodes refused as neighbours: they could not prove the id they claim.",
-		      (double)st->ids_refused) |
-	       single(out, "dhtnode_ring_merges_total", "counter",
-		      "Links made to a node of another ring (ring unification).",
-		      (double)st->merges) |
-	       single(out, "dhtnode_merge_hints_total", "counter",
-		      "Discovery beacons of a node where our ring has none.",
-		      (double)st->merge_hints) |
-	       single(out, "dhtnode_lost_aged_total", "counter",
-		      "Lost nodes no longer probed: silent for six hours.", (double)st->lost_aged);
+	return rc | dht_single_counters(out, st);
 }
 
 /* A histogram from per-bucket COUNTS with BOUNDS (scaled by SCALE for the le labels). */
@@ -294,6 +303,6 @@ int metrics_write(struct evbuffer *out, const struct dht *d, const struct udp_se
 		 addr);
 	return family(out, "dhtnode_info", "gauge", "The node: version, id and address.") |
 	       sample(out, "dhtnode_info", labels, 1) | dht_counters(out, d) |
-	       (seal != NULL ? refused(out, seal) : 0) | lookup_histograms(out, d) | ring_and_store(out, d) | transfers(out, m) |
-	       process(out) ? -1 : 0;
+	       (seal != NULL ? refused(out, seal) : 0) | lookup_histograms(out, d) |
+	       ring_and_store(out, d) | transfers(out, m) | process(out) ? -1 : 0;
 }

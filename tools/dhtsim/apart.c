@@ -122,12 +122,7 @@ int scen_apart(uint64_t seed, unsigned max_nodes, bool beacons, FILE *log, struc
 {
 	struct rng r;
 	struct sim_config cfg;
-	memset(out, 0, sizeof *out);
-	out->seed = seed;
-	out->kind = "apart";
-	rng_seed(&r, seed);
-	scen_sched_config(&r, max_nodes, log, &cfg, out);
-	out->start_nodes = 2 + (unsigned)rng_below(&r, max_nodes < 2 ? 1 : max_nodes - 1);
+	scen_split_config(seed, max_nodes, "apart", log, &r, &cfg, out);
 	struct apart a = { .s = sim_new(&cfg), .r = &r, .n = out->start_nodes, .beacons = beacons };
 	a.side = calloc(a.n, 1);
 	a.beacon_at = calloc(a.n, sizeof *a.beacon_at);

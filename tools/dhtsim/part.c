@@ -50,12 +50,7 @@ int scen_partition(uint64_t seed, unsigned max_nodes, FILE *log, struct scen_sch
 {
 	struct rng r;
 	struct sim_config cfg;
-	memset(out, 0, sizeof *out);
-	out->seed = seed;
-	out->kind = "partition";
-	rng_seed(&r, seed);
-	scen_sched_config(&r, max_nodes, log, &cfg, out);
-	out->start_nodes = 2 + (unsigned)rng_below(&r, max_nodes < 2 ? 1 : max_nodes - 1);
+	scen_split_config(seed, max_nodes, "partition", log, &r, &cfg, out);
 	struct sim *s = sim_new(&cfg);
 	if (s == NULL)
 		return -1;

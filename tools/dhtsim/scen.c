@@ -297,6 +297,17 @@ void scen_sched_config(struct rng *r, unsigned max_nodes, FILE *log, struct sim_
 	out->start_nodes = 1 + (unsigned)rng_below(r, max_nodes);
 }
 
+void scen_split_config(uint64_t seed, unsigned max_nodes, const char *kind, FILE *log,
+		       struct rng *r, struct sim_config *cfg, struct scen_sched *out)
+{
+	memset(out, 0, sizeof *out);
+	out->seed = seed;
+	out->kind = kind;
+	rng_seed(r, seed);
+	scen_sched_config(r, max_nodes, log, cfg, out);
+	out->start_nodes = 2 + (unsigned)rng_below(r, max_nodes < 2 ? 1 : max_nodes - 1);
+}
+
 int scen_schedule(uint64_t seed, unsigned max_nodes, FILE *log, struct scen_sched *out)
 {
 	struct rng r;

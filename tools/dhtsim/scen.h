@@ -102,6 +102,10 @@ struct rng;
  * 1..MAX_NODES) are set. Shared by the churn and the partition schedules. */
 void scen_sched_config(struct rng *r, unsigned max_nodes, FILE *log, struct sim_config *cfg,
 		       struct scen_sched *out);
+/* The world of a split schedule (partition, apart) of KIND drawn from SEED into R and CFG:
+ * OUT is cleared and named, and starts with 2..MAX_NODES members. */
+void scen_split_config(uint64_t seed, unsigned max_nodes, const char *kind, FILE *log,
+		       struct rng *r, struct sim_config *cfg, struct scen_sched *out);
 /* Return 0, or -1 if the world could not be built. LOG (may be NULL) gets the timeline. */
 int scen_schedule(uint64_t seed, unsigned max_nodes, FILE *log, struct scen_sched *out);
 bool scen_sched_passed(const struct scen_sched *r);
