@@ -86,7 +86,10 @@ uint8_t *ctlkey_seal(struct ctlkey *k, const char *in, size_t len, size_t *outle
 		return NULL;
 	for (size_t done = 0; done < len;) {
 		size_t n = len - done < SECCHAN_RECORD_MAX ? len - done : SECCHAN_RECORD_MAX;
-		secchan_seal(k->sc, (const uint8_t *)in + done, n, NULL, 0, at);
+		if (secchan_seal(k->sc, (const uint8_t *)in + done, n, NULL, 0, at) != 0) {
+			free(out);
+			return NULL;
+		}
 		at += n + SECCHAN_OVERHEAD;
 		done += n;
 	}

@@ -33,7 +33,7 @@ enum secchan_status ctlkey_handshake(struct ctlkey *k, uint8_t out[SECCHAN_OUT_M
 				     size_t *outlen);
 
 /* Seal LEN bytes of IN (1 or more) as records; return them malloc'd with *OUTLEN, or NULL on no
- * memory. Only once up. */
+ * memory or a cipher failure. Only once up. */
 uint8_t *ctlkey_seal(struct ctlkey *k, const char *in, size_t len, size_t *outlen);
 
 /* Move the plaintext of the whole records fed so far, at most CAP bytes, into BUF; set *N.
