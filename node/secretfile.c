@@ -5,8 +5,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,20 +45,42 @@ int secretfile_create(const char *path, const char *what, uint8_t key[SECRETFILE
 	return 0;
 }
 
+/* Whether PATH lies directly in $CREDENTIALS_DIRECTORY, where systemd's LoadCredential= puts a
+ * copy of a file that the service's (dynamic) user could not read where it is: the copy belongs
+ * to root and the user reads it through an ACL, whose mask shows as the group's bits. The
+ * directory must be closed to others, so that the relaxed file check below still means that
+ * only the node's user and root can read the key. */
+static bool in_credentials_dir(const char *path)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	const char *slash = strrchr(path, '/');
+	char parent[PATH_MAX];
+	struct stat d, p;
+	if (dir == NULL || *dir == '\0' || slash == NULL || (size_t)(slash - path) >= sizeof parent)
+		return false;
+	memcpy(parent, path, (size_t)(slash - path));
+	parent[slash - path] = '\0';
+	return stat(dir, &d) == 0 && stat(slash == path ? "/" : parent, &p) == 0 &&
+	       d.st_dev == p.st_dev && d.st_ino == p.st_ino && (d.st_mode & 007) == 0 &&
+	       (d.st_uid == 0 || d.st_uid == geteuid());
+}
+
 /* The node's checks on the open secret file FD at PATH. */
 static int check_owner(int fd, const char *path, const char *what, char *err, size_t errcap)
 {
 	struct stat st;
+	bool credential = in_credentials_dir(path);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		errtext(err, errcap, "%s %s is not a regular file", what, path);
 		return -1;
 	}
-	if (st.st_uid != geteuid()) {
+	if (st.st_uid != geteuid() && !(credential && st.st_uid == 0)) {
 		errtext(err, errcap, "%s %s belongs to another user (uid %lu); the node's own user "
-			"must own it", what, path, (unsigned long)st.st_uid);
+			"must own it (under systemd, pass it with LoadCredential=, see dhtnode(1))",
+			what, path, (unsigned long)st.st_uid);
 		return -1;
 	}
-	if ((st.st_mode & 077) != 0) {
+	if ((st.st_mode & (credential ? 037 : 077)) != 0) {
 		errtext(err, errcap, "%s %s can be read or changed by other users (mode %03o); run "
 			"chmod 600 %s", what, path, (unsigned)(st.st_mode & 0777), path);
 		return -1;

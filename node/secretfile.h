@@ -20,7 +20,9 @@ int secretfile_create(const char *path, const char *what, uint8_t key[SECRETFILE
 		      char *err, size_t errcap);
 
 /* Read PATH into KEY. With OWNER_ONLY (the node reading its own secret) the file must be a
- * regular file, not a link, of this effective user that no one else may read or change.
+ * regular file, not a link, of this effective user that no one else may read or change; in
+ * systemd's $CREDENTIALS_DIRECTORY (LoadCredential=), closed to others, root may own it and the
+ * group's read bit may stand for the ACL that lets the node's user read it.
  * SECRETFILE_MISSING (no such file) sets no message; SECRETFILE_FAILED sets ERR, ending with
  * HINT when the content is malformed (what the file should hold, how to get a good one). */
 enum secretfile_result secretfile_read(const char *path, const char *what, bool owner_only,

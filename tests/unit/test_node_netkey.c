@@ -105,6 +105,40 @@ static void test_key_files(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* systemd's LoadCredential= copy: group-readable (an ACL's mask) is fine there, and only there,
+ * while the directory is closed to others; a link is refused there too. */
+static void test_credential_dir(void **state)
+{
+	(void)state;
+	struct netkey k;
+	char err[512];
+	snprintf(dir, sizeof dir, "/tmp/test_netkey.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	write_file("network-key",
+		   "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n", 0440);
+
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+	assert_int_equal(netkey_load(path("network-key"), &k, err, sizeof err), -1);
+	assert_non_null(strstr(err, "chmod 600"));
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(netkey_load(path("network-key"), &k, err, sizeof err), 0);
+	assert_int_equal(k.key[1], 0x11);
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(netkey_load(path("network-key"), &k, err, sizeof err), -1);
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(chmod(path("network-key"), 0444), 0);
+	assert_int_equal(netkey_load(path("network-key"), &k, err, sizeof err), -1);
+	assert_int_equal(symlink(path("network-key"), path("link")), 0);
+	assert_int_equal(netkey_load(path("link"), &k, err, sizeof err), -1);
+	assert_non_null(strstr(err, "symbolic link"));
+
+	unlink(path("link"));
+	unlink(path("network-key"));
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -112,6 +146,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subkeys_known_answers),
 		cmocka_unit_test(test_key_files),
+		cmocka_unit_test(test_credential_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
