@@ -14,7 +14,10 @@
  * is lookowner.c's to say. The lookup drives the asking around those rules. Right after a crash
  * the owner of a key is often dead, and its successor X is believed only once it found its
  * predecessor dead too: meanwhile the lookup holds X and asks it again after 25, 50, 100... ms.
- * A hop whose question is slow is never named dead to others: nothing is decided on slowness.
+ * A read (a get) does not wait: it ends at X, unconfirmed, since X holds the dead owner's
+ * replicas and values carry their writers' signatures; writes and the ring keep the rule.
+ * A hop whose question is slow is never named dead to others: nothing else is decided on
+ * slowness.
  * Answers that named dead nodes are asked again, told of them (the route's source, the anchor,
  * an owner asked before), but only once more is known, so two nodes pointing at each other
  * cannot loop. A lookup that finds no route tries again at once with what it learnt, then after
@@ -67,6 +70,7 @@ struct lookup {
 	bool deferred;           /* the first attempt waits for the next dht_tick() */
 	bool ended;              /* called back; waits only for its slow questions to end */
 	bool has_boot;           /* a join: the first hop is an address whose id we do not know */
+	bool read;               /* for a read: an owner not yet confirmed ends it (see judge_owner) */
 	struct dht_addr boot;
 	/* Candidates preceding the key, and owner candidates (from an OWNER answer) tried in order. */
 	size_t ncand;
@@ -106,8 +110,8 @@ struct lookup {
 	struct dht_hop path[DHT_MAX_PATH];
 };
 
-static void finish(struct dht *d, struct lookup *lk, enum dht_status status,
-		   const struct dht_node *owner)
+static void finish_as(struct dht *d, struct lookup *lk, enum dht_status status,
+		      const struct dht_node *owner, bool unconfirmed)
 {
 	for (struct lookup **pp = &d->lookups; *pp; pp = &(*pp)->next)
 		if (*pp == lk) {
@@ -126,6 +130,7 @@ static void finish(struct dht *d, struct lookup *lk, enum dht_status status,
 	res.elapsed_us = rpc_now(d->rpc) - lk->started;
 	res.npath = lk->npath;
 	res.path = lk->path;
+	res.unconfirmed = unconfirmed;
 	d->stats.lookups++;
 	if (status != DHT_OK)
 		d->stats.lookups_failed++;
@@ -142,6 +147,12 @@ static void finish(struct dht *d, struct lookup *lk, enum dht_status status,
 	lk->slow_at = lk->retry_at = 0;
 	lk->next = d->lookups;
 	d->lookups = lk;
+}
+
+static void finish(struct dht *d, struct lookup *lk, enum dht_status status,
+		   const struct dht_node *owner)
+{
+	finish_as(d, lk, status, owner, false);
 }
 
 static void unlink_free(struct dht *d, struct lookup *lk)
@@ -203,6 +214,14 @@ static void add_candidate(struct dht *d, struct lookup *lk, const struct dht_nod
 	}
 }
 
+/* Is owner candidate ID not to be asked now: dead, or for a read, slow (its question is still
+ * out and decides if it comes; meanwhile a read asks the next, which holds its replicas)? */
+static bool passed_over(const struct lookup *lk, const struct dht_id *id)
+{
+	return id_list_has(lk->dead, lk->ndead, id) ||
+	       (lk->read && id_list_has(lk->slow, lk->nslow, id));
+}
+
 static void step(struct dht *d, struct lookup *lk);
 static bool ask_next(struct dht *d, struct lookup *lk);
 static void ask_owner(struct dht *d, struct lookup *lk, const struct dht_node *o);
@@ -220,7 +239,7 @@ static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_n
 	 * answer count now. */
 	if (lk->fresh)
 		for (size_t i = 1; i < m->u.found.nnodes; i++) {
-			if (id_list_has(lk->dead, lk->ndead, &m->u.found.nodes[i].id))
+			if (passed_over(lk, &m->u.found.nodes[i].id))
 				continue;
 			for (size_t a = 0; a < lk->nasked; a++)
 				if (id_eq(&lk->asked[a], &m->u.found.nodes[i].id))
@@ -293,11 +312,20 @@ static bool judge_owner(struct dht *d, struct lookup *lk, const struct dht_node 
 		.dead = lk->dead, .ndead = lk->ndead, .slow = lk->slow, .nslow = lk->nslow,
 	};
 	enum owner_verdict v = lookowner_judge(&view, &x->id, m, need, &nneed);
-	if (v == OWNER_YES && (routing_is_self(&d->rt, x) || anchored)) {
-		if (nneed == 0) {
-			finish(d, lk, DHT_OK, x);
-			return true;
-		}
+	bool placed = routing_is_self(&d->rt, x) || anchored;
+	if (v == OWNER_YES && placed && nneed == 0) {
+		finish(d, lk, DHT_OK, x);
+		return true;
+	}
+	/* A read wants the value, not the owner: X is the owner but for nodes that did not answer
+	 * in time, so it holds their replicas, and every value read back is checked by its
+	 * signature. Waiting for the two faults (the dead timed out here, and by X) would cost
+	 * half a second; the reader asks X now and, should X hold nothing, looks again strictly. */
+	if (lk->read && placed && (v == OWNER_YES || v == OWNER_WAIT)) {
+		finish_as(d, lk, DHT_OK, x, true);
+		return true;
+	}
+	if (v == OWNER_YES && placed) {
 		hold(lk, x, need, nneed); /* the slow questions decide */
 	} else if (v == OWNER_WAIT && !lk->has_held && lk->recheck_gap < LOOKUP_RECHECK_MAX_US) {
 		/* We named its predecessor dead to it, so it checks it now: ask it again soon. */
@@ -553,7 +581,7 @@ static bool ask_next(struct dht *d, struct lookup *lk)
 {
 	if (lk->hops >= d->cfg.max_hops * lk->attempts)
 		return false;
-	while (lk->own_pos < lk->nown && id_list_has(lk->dead, lk->ndead, &lk->own[lk->own_pos].id))
+	while (lk->own_pos < lk->nown && passed_over(lk, &lk->own[lk->own_pos].id))
 		lk->own_pos++;
 	/* The first live entry owns the key: if it was asked, knowing what we know, the entries
 	 * after it, which follow the key further still, are not asked. */
@@ -624,13 +652,14 @@ static void question_done(struct lookup *lk, const struct rpc_req *p)
 	}
 }
 
-int lookup_start(struct dht *d, const struct dht_id *key, const struct dht_addr *boot,
-		 bool defer, dht_lookup_cb *cb, void *cb_arg)
+static int start(struct dht *d, const struct dht_id *key, const struct dht_addr *boot,
+		 bool defer, bool read, dht_lookup_cb *cb, void *cb_arg)
 {
 	struct lookup *lk = calloc(1, sizeof *lk);
 	if (lk == NULL)
 		return -1;
 	lk->d = d;
+	lk->read = read;
 	lk->key = *key;
 	lk->has_boot = boot != NULL;
 	if (boot)
@@ -645,6 +674,18 @@ int lookup_start(struct dht *d, const struct dht_id *key, const struct dht_addr 
 	if (!defer)
 		seed(d, lk);
 	return 0;
+}
+
+int lookup_start(struct dht *d, const struct dht_id *key, const struct dht_addr *boot,
+		 bool defer, dht_lookup_cb *cb, void *cb_arg)
+{
+	return start(d, key, boot, defer, false, cb, cb_arg);
+}
+
+int lookup_start_read(struct dht *d, const struct dht_id *key, bool defer, dht_lookup_cb *cb,
+		      void *cb_arg)
+{
+	return start(d, key, NULL, defer, true, cb, cb_arg);
 }
 
 /* The latest unanswered hop asked at ADDR (questions may be out to several at once), or NULL. */
