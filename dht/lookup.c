@@ -18,8 +18,8 @@
  * predecessor dead too: meanwhile the lookup holds X and asks it again after 25, 50, 100... ms.
  * A read (a get) does not wait: it ends at X, unconfirmed, since X holds the dead owner's
  * replicas and values carry their writers' signatures; writes and the ring keep the rule.
- * A hop whose question is slow is never named dead to others: nothing else is decided on
- * slowness.
+ * A hop whose question is slow is named dead to others only where that decides no owner
+ * (question_hints): nothing else is decided on slowness.
  * Answers that named dead nodes are asked again, told of them (the route's source, the anchor,
  * an owner asked before), but only once more is known, so two nodes pointing at each other
  * cannot loop. A lookup that finds no route tries again at once with what it learnt, then after
@@ -101,7 +101,8 @@ struct lookup {
 	unsigned anchor_hints;   /* hints_seen when lower was last asked so, plus one; 0: never */
 	bool has_src;            /* src gave the route being tried, when hints_seen was src_hints */
 	bool src_routed;         /* src answered NEXT: its nodes precede the key, none owns it */
-	bool slow_named;         /* a read named slow nodes dead to a source in this attempt */
+	bool slow_named;         /* slow nodes were named dead to slow_named_to in this attempt */
+	struct dht_id slow_named_to;
 	struct dht_node src;
 	unsigned src_hints;
 	/* Held, asked as the owner, is the owner if the nodes of need[] (slow) all time out: then
@@ -240,7 +241,9 @@ static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_n
 	if (m->u.found.nnodes < 2)
 		return;
 	lk->lower = m->u.found.nodes[0];
-	lk->fresh = id_eq(&lk->lower.id, &responder->id);
+	/* A list that left out slow nodes we named may skip a live one: not fresh. */
+	lk->fresh = id_eq(&lk->lower.id, &responder->id) &&
+		    !(lk->slow_named && id_eq(&responder->id, &lk->slow_named_to));
 	/* A fresh list's first live entry is asked again if it was before: the list may make its
 	 * answer count now. */
 	if (lk->fresh)
@@ -321,7 +324,7 @@ static bool judge_owner(struct dht *d, struct lookup *lk, const struct dht_node 
 	enum owner_verdict v = lookowner_judge(&view, &x->id, m, need, &nneed);
 	bool placed = routing_is_self(&d->rt, x) || anchored;
 	bool confirmed = v == OWNER_YES && placed && nneed == 0;
-	if (confirmed && !lk->slow_named) {
+	if (confirmed && !(lk->read && lk->slow_named)) {
 		finish(d, lk, DHT_OK, x);
 		return true;
 	}
@@ -401,8 +404,8 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 	step(d, lk);
 }
 
-static size_t question_hints(struct lookup *lk, unsigned bits, bool re_route,
-			     struct dht_id out[DHT_MAX_DEAD]);
+static size_t question_hints(struct lookup *lk, unsigned bits, const struct dht_id *to,
+			     bool re_route, struct dht_id out[DHT_MAX_DEAD]);
 
 /* Answer from our own state as a hop asked with FLAGS would (RE_ROUTE: see question_hints). */
 static void answer_locally(struct dht *d, struct lookup *lk, uint8_t flags, bool re_route)
@@ -415,22 +418,24 @@ static void answer_locally(struct dht *d, struct lookup *lk, uint8_t flags, bool
 	struct dht_msg m;
 	memset(&m, 0, sizeof m);
 	struct dht_id hint[DHT_MAX_DEAD];
-	size_t nhint = question_hints(lk, d->rt.bits, re_route, hint);
+	size_t nhint = question_hints(lk, d->rt.bits, &d->rt.self.id, re_route, hint);
 	findserve_answer(d, &lk->key, flags, hint, nhint, &m);
 	process(d, lk, &d->rt.self, &m, flags & DHT_FIND_AS_OWNER);
 }
 
-/* The dead hints of a question (RE_ROUTE: to the route's source again, every node it named
- * being dead or slow). The slow are named too, so that the source names others, when that
- * decides no owner: the source answered NEXT (it will again: its list ends before the key), or
- * the lookup is a read, which takes no owner left out so as confirmed (slow_named). The source
- * checks only its own neighbours among them (findserve.c), which a live one answers. */
-static size_t question_hints(struct lookup *lk, unsigned bits, bool re_route,
-			     struct dht_id out[DHT_MAX_DEAD])
+/* The dead hints of a question to TO (RE_ROUTE: to the route's source again, every node it
+ * named being dead or slow). The slow are named too, so that the source names others, when
+ * that decides no owner: the source answered NEXT (it will again: its list ends before the
+ * key; should it answer OWNER, its list is not taken as fresh), or the lookup is a read, which
+ * takes no owner found so as confirmed (slow_named). The source checks only its own neighbours
+ * among them (findserve.c), which a live one answers. */
+static size_t question_hints(struct lookup *lk, unsigned bits, const struct dht_id *to,
+			     bool re_route, struct dht_id out[DHT_MAX_DEAD])
 {
 	if (!re_route || lk->nslow == 0 || !(lk->src_routed || lk->read))
 		return lookowner_hints(&lk->key, bits, lk->dead, lk->ndead, out);
-	lk->slow_named |= lk->read;
+	lk->slow_named = true;
+	lk->slow_named_to = *to;
 	struct dht_id both[LOOKUP_MAX_DEAD + LOOKUP_MAX_SLOW];
 	memcpy(both, lk->dead, lk->ndead * sizeof both[0]);
 	memcpy(both + lk->ndead, lk->slow, lk->nslow * sizeof both[0]);
@@ -455,7 +460,7 @@ static void contact_hinted(struct dht *d, struct lookup *lk, const struct dht_no
 	m.type = DHT_FIND;
 	m.u.find.key = lk->key;
 	m.u.find.flags = flags;
-	m.u.find.ndead = (uint8_t)question_hints(lk, d->rt.bits, re_route, m.u.find.dead);
+	m.u.find.ndead = (uint8_t)question_hints(lk, d->rt.bits, &to->id, re_route, m.u.find.dead);
 	lk->seq = lk->seq % TAG_SEQ_MASK + 1; /* never 0, which means no driver */
 	unsigned tag = flags | lk->seq << TAG_SEQ_SHIFT;
 	/* As many tries as maintenance: a lost datagram must not make a live node look dead. */
