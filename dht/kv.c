@@ -16,7 +16,10 @@
  *    the keys and then vanished, or never took them, leaves them where they were, to be offered
  *    again.
  * A GET that finds nothing at the owner is retried at the successors the owner names (the
- * replicas), which covers the moment just after a join, before the handoff lands.
+ * replicas), which covers the moment just after a join, before the handoff lands. Right after
+ * a crash a GET's lookup may end at the dead owner's successor before it is confirmed as the
+ * owner (lookup.c): it holds the replicas, and values are checked by their signatures, so what
+ * it holds (a tombstone too) is taken; if it holds nothing, the owner is looked up strictly.
  * A key may hold a value (put/get) and announcements (announce/get_peers) at once: each write
  * touches its own part only, and every push and hand-off carries both.
  *
@@ -69,6 +72,9 @@ struct kvop {
 	struct dht_node owner;
 	bool fallback;            /* asking the owner's successors for a GET */
 	bool confirm;             /* asking the owner alone whether it holds an orphan of ours */
+	bool unconfirmed;         /* OP_GET: asking an owner the lookup has yet to confirm */
+	bool strict;              /* OP_GET: that one held nothing: the owner is looked up as for a
+				   * write */
 	size_t nfb, fbpos;
 	struct dht_node fb[DHT_MAX_FALLBACK];
 };
@@ -233,6 +239,7 @@ static void op_on_lookup(void *arg, const struct dht_lookup_result *res)
 		return;
 	}
 	op->owner = res->owner;
+	op->unconfirmed = res->unconfirmed;
 	if (op->type == OP_OFFER) {
 		offer(d, op);
 		op_done(d, op, DHT_OK, NULL);
@@ -245,7 +252,10 @@ static void op_on_lookup(void *arg, const struct dht_lookup_result *res)
  * callback runs. */
 static void op_lookup(struct dht *d, struct kvop *op, bool defer)
 {
-	if (lookup_start(d, &op->key, NULL, defer, op_on_lookup, op) != 0)
+	/* A get reads from replicas too: a confirmation asks whether the owner itself holds. */
+	bool read = op->type == OP_GET && !op->confirm && !op->strict;
+	if ((read ? lookup_start_read(d, &op->key, defer, op_on_lookup, op)
+		  : lookup_start(d, &op->key, NULL, defer, op_on_lookup, op)) != 0)
 		op_done(d, op, DHT_ERR_NO_MEMORY, NULL);
 }
 
@@ -306,6 +316,15 @@ static void get_reply(struct dht *d, struct kvop *op, const struct dht_msg *m)
 		enum dht_status st = op->confirm ? (enum dht_status)m->u.value.status
 				     : op->nvalues > 0 ? DHT_OK : DHT_ERR_NOT_FOUND;
 		op_done(d, op, st, m);
+		return;
+	}
+	/* A replica holding nothing says nothing of the owner, which the lookup did not confirm
+	 * (maybe a node that was only slow): find it by the strict rules. */
+	if (op->unconfirmed) {
+		op->unconfirmed = false;
+		op->strict = true;
+		op->index = 0;
+		op_lookup(d, op, false);
 		return;
 	}
 	if (!op->fallback) {

@@ -15,6 +15,9 @@
  * A node whose question is merely slow is never taken for dead: a yes that hangs on one holds
  * only once it times out.
  *
+ * A read needs a value, not the owner: the node right after the silent ones holds their
+ * replicas, and values carry their writers' signatures (lookowner_replica).
+ *
  * Not done here: asking, waiting and asking again (lookup.c); answering (findserve.c). */
 #include "dht/lookowner.h"
 
@@ -63,6 +66,29 @@ enum owner_verdict lookowner_judge(const struct lookowner_view *v, const struct 
 	if (skipped && m->u.found.has_pred)
 		return OWNER_WAIT;
 	return OWNER_YES;
+}
+
+static bool silent(const struct lookowner_view *v, const struct dht_id *id)
+{
+	return id_list_has(v->dead, v->ndead, id) || id_list_has(v->slow, v->nslow, id);
+}
+
+bool lookowner_replica(const struct lookowner_view *v, const struct dht_id *x,
+		       const struct dht_msg *m)
+{
+	if (m->u.found.status == DHT_FOUND_SELF)
+		return true;
+	if (m->u.found.status == DHT_FOUND_OWNER)
+		return false;
+	size_t pos = 0;
+	while (pos < v->nown && !id_eq(&v->own[pos].id, x))
+		pos++;
+	if (pos == v->nown || (m->u.found.has_pred && !silent(v, &m->u.found.pred.id)))
+		return false;
+	for (size_t i = 0; i < pos; i++)
+		if (!silent(v, &v->own[i].id))
+			return false;
+	return true;
 }
 
 /* How far ID lies from KEY, either way round the ring. */

@@ -33,6 +33,13 @@ enum owner_verdict lookowner_judge(const struct lookowner_view *v, const struct 
 				   const struct dht_msg *m, struct dht_id need[LOOKOWNER_MAX_NEED],
 				   size_t *nneed);
 
+/* For a read: does X, asked as the owner, follow the key's owner closely enough to hold its
+ * replicas by its answer M, the list (fresh or not) and what did not answer (dead or slow)?
+ * Yes if it answered SELF, or if its own predecessor and every entry before it in the list are
+ * dead or slow. Never for writes: a slow node may well be alive and the owner. */
+bool lookowner_replica(const struct lookowner_view *v, const struct dht_id *x,
+		       const struct dht_msg *m);
+
 /* Write into OUT the nodes of DEAD (NDEAD of them) a question for KEY names dead: the
  * DHT_MAX_DEAD nearest the key, either way round a ring of BITS-bit ids. Return how many. */
 size_t lookowner_hints(const struct dht_id *key, unsigned bits, const struct dht_id *dead,

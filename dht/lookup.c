@@ -2,7 +2,9 @@
  * route around it and report the path. One query is in flight per lookup while hops answer in
  * time (alpha = 1): lookups stay cheap in messages. A hop silent past its expected round trip
  * (rpc_rto_hint()) may be dead: the lookup then asks the next candidate as well, without waiting
- * for the hop's retries (alpha grows to at most LOOKUP_MAX_PARALLEL, only while hops are slow).
+ * for the hop's retries (alpha grows to at most LOOKUP_MAX_PARALLEL, only while hops are slow;
+ * a slow question the route has gone past, a node nearer the key having answered, no longer
+ * counts: after a crash a route may pass several dead hops, each silent for half a second).
  * So a dead hop costs about one round trip, not three tries. Every answer is acted on as it
  * comes, the slow hop's too if it comes after all (the first answer may be a detour, e.g. PRED
  * naming the slow hop), but only the question not yet slow drives (asks the next node when it
@@ -14,7 +16,10 @@
  * is lookowner.c's to say. The lookup drives the asking around those rules. Right after a crash
  * the owner of a key is often dead, and its successor X is believed only once it found its
  * predecessor dead too: meanwhile the lookup holds X and asks it again after 25, 50, 100... ms.
- * A hop whose question is slow is never named dead to others: nothing is decided on slowness.
+ * A read (a get) does not wait: it ends at X, unconfirmed, since X holds the dead owner's
+ * replicas and values carry their writers' signatures; writes and the ring keep the rule.
+ * A hop whose question is slow is named dead to others only where that decides no owner
+ * (question_hints): nothing else is decided on slowness.
  * Answers that named dead nodes are asked again, told of them (the route's source, the anchor,
  * an owner asked before), but only once more is known, so two nodes pointing at each other
  * cannot loop. A lookup that finds no route tries again at once with what it learnt, then after
@@ -40,7 +45,7 @@
 #define LOOKUP_MAX_CAND 48
 #define LOOKUP_MAX_DEAD 16
 #define LOOKUP_MAX_ASKED 16
-#define LOOKUP_MAX_PARALLEL 5
+#define LOOKUP_MAX_PARALLEL 8
 #define LOOKUP_MAX_SLOW 8
 /* An owner that has yet to find its dead predecessor dead is asked again after this, then
  * twice as long each time, while the wait stays under the maximum. */
@@ -67,6 +72,7 @@ struct lookup {
 	bool deferred;           /* the first attempt waits for the next dht_tick() */
 	bool ended;              /* called back; waits only for its slow questions to end */
 	bool has_boot;           /* a join: the first hop is an address whose id we do not know */
+	bool read;               /* for a read: an owner not yet confirmed ends it (see judge_owner) */
 	struct dht_addr boot;
 	/* Candidates preceding the key, and owner candidates (from an OWNER answer) tried in order. */
 	size_t ncand;
@@ -88,10 +94,15 @@ struct lookup {
 	size_t nslow;
 	struct dht_id slow[LOOKUP_MAX_SLOW];
 	struct dht_node driver_node; /* the node the driving question went to */
+	bool has_near;           /* near: the node preceding the key that answered nearest it */
+	struct dht_id near;
 	unsigned hints_seen;     /* nodes ever added to dead[] or slow[] */
 	bool ask_anchor;         /* the owners want a fresh list: ask lower next */
 	unsigned anchor_hints;   /* hints_seen when lower was last asked so, plus one; 0: never */
 	bool has_src;            /* src gave the route being tried, when hints_seen was src_hints */
+	bool src_routed;         /* src answered NEXT: its nodes precede the key, none owns it */
+	bool slow_named;         /* slow nodes were named dead to slow_named_to in this attempt */
+	struct dht_id slow_named_to;
 	struct dht_node src;
 	unsigned src_hints;
 	/* Held, asked as the owner, is the owner if the nodes of need[] (slow) all time out: then
@@ -106,8 +117,8 @@ struct lookup {
 	struct dht_hop path[DHT_MAX_PATH];
 };
 
-static void finish(struct dht *d, struct lookup *lk, enum dht_status status,
-		   const struct dht_node *owner)
+static void finish_as(struct dht *d, struct lookup *lk, enum dht_status status,
+		      const struct dht_node *owner, bool unconfirmed)
 {
 	for (struct lookup **pp = &d->lookups; *pp; pp = &(*pp)->next)
 		if (*pp == lk) {
@@ -126,6 +137,7 @@ static void finish(struct dht *d, struct lookup *lk, enum dht_status status,
 	res.elapsed_us = rpc_now(d->rpc) - lk->started;
 	res.npath = lk->npath;
 	res.path = lk->path;
+	res.unconfirmed = unconfirmed;
 	d->stats.lookups++;
 	if (status != DHT_OK)
 		d->stats.lookups_failed++;
@@ -142,6 +154,12 @@ static void finish(struct dht *d, struct lookup *lk, enum dht_status status,
 	lk->slow_at = lk->retry_at = 0;
 	lk->next = d->lookups;
 	d->lookups = lk;
+}
+
+static void finish(struct dht *d, struct lookup *lk, enum dht_status status,
+		   const struct dht_node *owner)
+{
+	finish_as(d, lk, status, owner, false);
 }
 
 static void unlink_free(struct dht *d, struct lookup *lk)
@@ -203,6 +221,14 @@ static void add_candidate(struct dht *d, struct lookup *lk, const struct dht_nod
 	}
 }
 
+/* Is owner candidate ID not to be asked now: dead, or for a read, slow (its question is still
+ * out and decides if it comes; meanwhile a read asks the next, which holds its replicas)? */
+static bool passed_over(const struct lookup *lk, const struct dht_id *id)
+{
+	return id_list_has(lk->dead, lk->ndead, id) ||
+	       (lk->read && id_list_has(lk->slow, lk->nslow, id));
+}
+
 static void step(struct dht *d, struct lookup *lk);
 static bool ask_next(struct dht *d, struct lookup *lk);
 static void ask_owner(struct dht *d, struct lookup *lk, const struct dht_node *o);
@@ -215,12 +241,14 @@ static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_n
 	if (m->u.found.nnodes < 2)
 		return;
 	lk->lower = m->u.found.nodes[0];
-	lk->fresh = id_eq(&lk->lower.id, &responder->id);
+	/* A list that left out slow nodes we named may skip a live one: not fresh. */
+	lk->fresh = id_eq(&lk->lower.id, &responder->id) &&
+		    !(lk->slow_named && id_eq(&responder->id, &lk->slow_named_to));
 	/* A fresh list's first live entry is asked again if it was before: the list may make its
 	 * answer count now. */
 	if (lk->fresh)
 		for (size_t i = 1; i < m->u.found.nnodes; i++) {
-			if (id_list_has(lk->dead, lk->ndead, &m->u.found.nodes[i].id))
+			if (passed_over(lk, &m->u.found.nodes[i].id))
 				continue;
 			for (size_t a = 0; a < lk->nasked; a++)
 				if (id_eq(&lk->asked[a], &m->u.found.nodes[i].id))
@@ -231,6 +259,7 @@ static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_n
 	for (size_t i = 1; i < m->u.found.nnodes; i++)
 		lk->own[lk->nown++] = m->u.found.nodes[i];
 	lk->has_src = true;
+	lk->src_routed = false;
 	lk->src = *responder;
 	lk->src_hints = lk->hints_seen;
 	/* A deep anchor is a way back to fresh knowledge if the owners disappoint. */
@@ -293,11 +322,21 @@ static bool judge_owner(struct dht *d, struct lookup *lk, const struct dht_node 
 		.dead = lk->dead, .ndead = lk->ndead, .slow = lk->slow, .nslow = lk->nslow,
 	};
 	enum owner_verdict v = lookowner_judge(&view, &x->id, m, need, &nneed);
-	if (v == OWNER_YES && (routing_is_self(&d->rt, x) || anchored)) {
-		if (nneed == 0) {
-			finish(d, lk, DHT_OK, x);
-			return true;
-		}
+	bool placed = routing_is_self(&d->rt, x) || anchored;
+	bool confirmed = v == OWNER_YES && placed && nneed == 0;
+	if (confirmed && !(lk->read && lk->slow_named)) {
+		finish(d, lk, DHT_OK, x);
+		return true;
+	}
+	/* A read wants the value, not the owner: X follows nodes that did not answer in time, so
+	 * it holds their replicas, and every value read back is checked by its signature. Waiting
+	 * for the two faults (the dead timed out here, and by X) or for a fresh list would cost
+	 * half a second; the reader asks X now and, should X hold nothing, looks again strictly. */
+	if (lk->read && placed && (confirmed || lookowner_replica(&view, &x->id, m))) {
+		finish_as(d, lk, DHT_OK, x, true);
+		return true;
+	}
+	if (v == OWNER_YES && placed) {
 		hold(lk, x, need, nneed); /* the slow questions decide */
 	} else if (v == OWNER_WAIT && !lk->has_held && lk->recheck_gap < LOOKUP_RECHECK_MAX_US) {
 		/* We named its predecessor dead to it, so it checks it now: ask it again soon. */
@@ -350,6 +389,7 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 	default:
 		if (!as_owner) {
 			lk->has_src = true;
+			lk->src_routed = true;
 			lk->src = *responder;
 			lk->src_hints = lk->hints_seen;
 		}
@@ -364,7 +404,11 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 	step(d, lk);
 }
 
-static void answer_locally(struct dht *d, struct lookup *lk, uint8_t flags)
+static size_t question_hints(struct lookup *lk, unsigned bits, const struct dht_id *to,
+			     bool re_route, struct dht_id out[DHT_MAX_DEAD]);
+
+/* Answer from our own state as a hop asked with FLAGS would (RE_ROUTE: see question_hints). */
+static void answer_locally(struct dht *d, struct lookup *lk, uint8_t flags, bool re_route)
 {
 	/* Each local answer consumes a candidate, so this recursion ends; the bound is a guard. */
 	if (++lk->local_answers > 2 * DHT_MAX_NODES) {
@@ -374,21 +418,49 @@ static void answer_locally(struct dht *d, struct lookup *lk, uint8_t flags)
 	struct dht_msg m;
 	memset(&m, 0, sizeof m);
 	struct dht_id hint[DHT_MAX_DEAD];
-	size_t nhint = lookowner_hints(&lk->key, d->rt.bits, lk->dead, lk->ndead, hint);
+	size_t nhint = question_hints(lk, d->rt.bits, &d->rt.self.id, re_route, hint);
 	findserve_answer(d, &lk->key, flags, hint, nhint, &m);
 	process(d, lk, &d->rt.self, &m, flags & DHT_FIND_AS_OWNER);
 }
 
-static void contact(struct dht *d, struct lookup *lk, const struct dht_node *to, bool id_known,
-		    uint8_t flags)
+/* The dead hints of a question to TO (RE_ROUTE: to the route's source again, every node it
+ * named being dead or slow). The slow are named too, so that the source names others, when
+ * that decides no owner: the source answered NEXT (it will again: its list ends before the
+ * key; should it answer OWNER, its list is not taken as fresh), or the lookup is a read, which
+ * takes no owner found so as confirmed (slow_named). The source checks only its own neighbours
+ * among them (findserve.c), which a live one answers. */
+static size_t question_hints(struct lookup *lk, unsigned bits, const struct dht_id *to,
+			     bool re_route, struct dht_id out[DHT_MAX_DEAD])
+{
+	if (!re_route || lk->nslow == 0 || !(lk->src_routed || lk->read))
+		return lookowner_hints(&lk->key, bits, lk->dead, lk->ndead, out);
+	lk->slow_named = true;
+	lk->slow_named_to = *to;
+	struct dht_id both[LOOKUP_MAX_DEAD + LOOKUP_MAX_SLOW];
+	memcpy(both, lk->dead, lk->ndead * sizeof both[0]);
+	memcpy(both + lk->ndead, lk->slow, lk->nslow * sizeof both[0]);
+	return lookowner_hints(&lk->key, bits, both, lk->ndead + lk->nslow, out);
+}
+
+/* Questions out that the route has not gone past: all but the slow ones to nodes before near
+ * (farther from the key). */
+static unsigned questions_ahead(const struct lookup *lk)
+{
+	unsigned passed = 0;
+	for (size_t i = 0; lk->has_near && i < lk->nslow; i++)
+		passed += !id_in_oc(&lk->slow[i], &lk->near, &lk->key);
+	return passed < lk->inflight ? lk->inflight - passed : 0;
+}
+
+static void contact_hinted(struct dht *d, struct lookup *lk, const struct dht_node *to,
+			   bool id_known, uint8_t flags, bool re_route)
 {
 	struct dht_msg m;
 	memset(&m, 0, sizeof m);
 	m.type = DHT_FIND;
 	m.u.find.key = lk->key;
 	m.u.find.flags = flags;
-	m.u.find.ndead = (uint8_t)lookowner_hints(&lk->key, d->rt.bits, lk->dead, lk->ndead,
-						   m.u.find.dead);
+	m.u.find.ndead = (uint8_t)question_hints(lk, d->rt.bits, &to->id, re_route, m.u.find.dead);
 	lk->seq = lk->seq % TAG_SEQ_MASK + 1; /* never 0, which means no driver */
 	unsigned tag = flags | lk->seq << TAG_SEQ_SHIFT;
 	/* As many tries as maintenance: a lost datagram must not make a live node look dead. */
@@ -401,13 +473,19 @@ static void contact(struct dht *d, struct lookup *lk, const struct dht_node *to,
 	lk->driver = lk->seq;
 	lk->driver_node = *to;
 	/* A join's contact is the only way in: nobody to ask beside it. */
-	lk->slow_at = id_known && lk->inflight < LOOKUP_MAX_PARALLEL ?
+	lk->slow_at = id_known && questions_ahead(lk) < LOOKUP_MAX_PARALLEL ?
 			      rpc_now(d->rpc) + rpc_rto_hint(d->rpc, &to->addr) : 0;
 	if (lk->npath < DHT_MAX_PATH) {
 		struct dht_hop *h = &lk->path[lk->npath++];
 		memset(h, 0, sizeof *h);
 		h->node = *to;
 	}
+}
+
+static void contact(struct dht *d, struct lookup *lk, const struct dht_node *to, bool id_known,
+		    uint8_t flags)
+{
+	contact_hinted(d, lk, to, id_known, flags, false);
 }
 
 static void seed(struct dht *d, struct lookup *lk)
@@ -421,6 +499,8 @@ static void seed(struct dht *d, struct lookup *lk)
 	lk->has_held = false;
 	lk->recheck_at = lk->recheck_gap = 0;
 	lk->has_src = false;
+	lk->slow_named = false;
+	lk->has_near = false;
 	lk->ask_anchor = false;
 	lk->anchor_hints = 0;
 	lk->nslow = 0;
@@ -432,7 +512,7 @@ static void seed(struct dht *d, struct lookup *lk)
 		contact(d, lk, &boot, false, 0);
 		return;
 	}
-	answer_locally(d, lk, 0);
+	answer_locally(d, lk, 0, false);
 }
 
 static void attempt_failed(struct dht *d, struct lookup *lk)
@@ -542,7 +622,7 @@ static void ask_owner(struct dht *d, struct lookup *lk, const struct dht_node *o
 	if (i < lk->nasked)
 		lk->asked_hints[i] = lk->hints_seen;
 	if (routing_is_self(&d->rt, o))
-		answer_locally(d, lk, DHT_FIND_AS_OWNER);
+		answer_locally(d, lk, DHT_FIND_AS_OWNER, false);
 	else
 		contact(d, lk, o, true, DHT_FIND_AS_OWNER);
 }
@@ -553,7 +633,7 @@ static bool ask_next(struct dht *d, struct lookup *lk)
 {
 	if (lk->hops >= d->cfg.max_hops * lk->attempts)
 		return false;
-	while (lk->own_pos < lk->nown && id_list_has(lk->dead, lk->ndead, &lk->own[lk->own_pos].id))
+	while (lk->own_pos < lk->nown && passed_over(lk, &lk->own[lk->own_pos].id))
 		lk->own_pos++;
 	/* The first live entry owns the key: if it was asked, knowing what we know, the entries
 	 * after it, which follow the key further still, are not asked. */
@@ -569,7 +649,7 @@ static bool ask_next(struct dht *d, struct lookup *lk)
 		lk->anchor_hints = lk->hints_seen + 1;
 		struct dht_node a = lk->lower;
 		if (routing_is_self(&d->rt, &a))
-			answer_locally(d, lk, 0);
+			answer_locally(d, lk, 0, false);
 		else
 			contact(d, lk, &a, true, 0);
 		return true;
@@ -592,9 +672,9 @@ static bool ask_next(struct dht *d, struct lookup *lk)
 	    (best == lk->ncand || !id_in_oo(&lk->cand[best].id, &lk->src.id, &lk->key))) {
 		lk->src_hints = lk->hints_seen;
 		if (routing_is_self(&d->rt, &lk->src))
-			answer_locally(d, lk, 0);
+			answer_locally(d, lk, 0, true);
 		else
-			contact(d, lk, &lk->src, true, 0);
+			contact_hinted(d, lk, &lk->src, true, 0, true);
 		return true;
 	}
 	if (best == lk->ncand)
@@ -624,13 +704,14 @@ static void question_done(struct lookup *lk, const struct rpc_req *p)
 	}
 }
 
-int lookup_start(struct dht *d, const struct dht_id *key, const struct dht_addr *boot,
-		 bool defer, dht_lookup_cb *cb, void *cb_arg)
+static int start(struct dht *d, const struct dht_id *key, const struct dht_addr *boot,
+		 bool defer, bool read, dht_lookup_cb *cb, void *cb_arg)
 {
 	struct lookup *lk = calloc(1, sizeof *lk);
 	if (lk == NULL)
 		return -1;
 	lk->d = d;
+	lk->read = read;
 	lk->key = *key;
 	lk->has_boot = boot != NULL;
 	if (boot)
@@ -645,6 +726,18 @@ int lookup_start(struct dht *d, const struct dht_id *key, const struct dht_addr 
 	if (!defer)
 		seed(d, lk);
 	return 0;
+}
+
+int lookup_start(struct dht *d, const struct dht_id *key, const struct dht_addr *boot,
+		 bool defer, dht_lookup_cb *cb, void *cb_arg)
+{
+	return start(d, key, boot, defer, false, cb, cb_arg);
+}
+
+int lookup_start_read(struct dht *d, const struct dht_id *key, bool defer, dht_lookup_cb *cb,
+		      void *cb_arg)
+{
+	return start(d, key, NULL, defer, true, cb, cb_arg);
 }
 
 /* The latest unanswered hop asked at ADDR (questions may be out to several at once), or NULL. */
@@ -681,6 +774,11 @@ static void on_found(struct dht *d, struct lookup *lk, const struct rpc_req *p,
 		h->node.id = m->from;
 		h->answered = true;
 		h->rtt_us = rpc_now(d->rpc) - p->sent_at;
+	}
+	if (p->to_id_known && !(p->tag & DHT_FIND_AS_OWNER) &&
+	    (!lk->has_near || id_in_oo(&m->from, &lk->near, &lk->key))) {
+		lk->has_near = true;
+		lk->near = m->from;
 	}
 	process(d, lk, &responder, m, p->tag & DHT_FIND_AS_OWNER);
 }

@@ -15,6 +15,11 @@
  * callback then). */
 int lookup_start(struct dht *d, const struct dht_id *key, const struct dht_addr *boot,
 		 bool defer, dht_lookup_cb *cb, void *cb_arg);
+/* The same for a read (kv.c's gets): it may also end at an owner not yet confirmed, one that
+ * owns the key only if nodes that did not answer in time are dead (the result says
+ * unconfirmed). Such an owner holds their replicas; it must not take writes. */
+int lookup_start_read(struct dht *d, const struct dht_id *key, bool defer, dht_lookup_cb *cb,
+		      void *cb_arg);
 /* End every lookup with STATUS, calling back. */
 void lookup_fail_all(struct dht *d, enum dht_status status);
 /* Free every lookup without calling back (the core is freed). */

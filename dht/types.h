@@ -114,6 +114,7 @@ struct dht_lookup_result {
 	uint64_t elapsed_us;
 	size_t npath;
 	const struct dht_hop *path; /* the nodes contacted, in order */
+	bool unconfirmed;        /* a read's owner, taken before the dead before it timed out */
 };
 
 typedef void dht_lookup_cb(void *arg, const struct dht_lookup_result *res);

@@ -1,8 +1,8 @@
 /* The owner rules (dht/lookowner.h), through their public API: SELF is believed; an OWNER
  * answer, a node no list names, or one with a live predecessor is not; a stale list's candidate
  * waits for its anchor; after a crash the successor of dead entries waits until it found its
- * predecessor dead, and a yes that hangs on slow nodes names them. Dead hints: the nearest the
- * key, either way round the ring. */
+ * predecessor dead, and a yes that hangs on slow nodes names them; a read takes the node after
+ * the silent ones. Dead hints: the nearest the key, either way round the ring. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,6 +122,38 @@ static void test_slow_nodes_are_needed(void **state)
 	assert_int_equal(nneed, 1);
 }
 
+/* Issue 14: a read takes the node after the silent ones (dead or slow), from a stale list too,
+ * but never past a live entry or a live predecessor, nor a node that says OWNER. */
+static void test_replica_for_reads(void **state)
+{
+	(void)state;
+	struct world w;
+	struct dht_id x70 = id(70), x60 = id(60), x90 = id(90);
+	struct dht_msg self = answer(DHT_FOUND_SELF, 60), pred60 = answer(DHT_FOUND_PRED, 60),
+		       nopred = answer(DHT_FOUND_NEXT, 0), owner = answer(DHT_FOUND_OWNER, 0),
+		       pred65 = answer(DHT_FOUND_PRED, 65);
+	world_init(&w, false);
+	assert_true(lookowner_replica(&w.v, &x70, &self));
+	/* 60 before 70 has not been silent: it may own the key. */
+	assert_false(lookowner_replica(&w.v, &x70, &pred60));
+	assert_false(lookowner_replica(&w.v, &x70, &nopred));
+	w.slow[w.v.nslow++] = id(60);
+	assert_true(lookowner_replica(&w.v, &x70, &pred60));
+	assert_true(lookowner_replica(&w.v, &x70, &nopred));
+	assert_false(lookowner_replica(&w.v, &x70, &owner));
+	assert_false(lookowner_replica(&w.v, &x70, &pred65)); /* a live node after 60 */
+	assert_false(lookowner_replica(&w.v, &x90, &nopred)); /* no list names it */
+	/* The first entry, its predecessor dead. */
+	world_init(&w, true);
+	dead(&w, 55);
+	struct dht_msg pred55 = answer(DHT_FOUND_PRED, 55);
+	assert_true(lookowner_replica(&w.v, &x60, &pred55));
+	/* The write rules still wait for 55 to be found dead by 60 itself. */
+	struct dht_id need[LOOKOWNER_MAX_NEED];
+	size_t nneed;
+	assert_int_equal(lookowner_judge(&w.v, &x60, &pred55, need, &nneed), OWNER_WAIT);
+}
+
 static void test_hints_nearest_the_key(void **state)
 {
 	(void)state;
@@ -149,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_plain_answers),
 		cmocka_unit_test(test_after_a_crash),
 		cmocka_unit_test(test_slow_nodes_are_needed),
+		cmocka_unit_test(test_replica_for_reads),
 		cmocka_unit_test(test_hints_nearest_the_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,6 +32,8 @@ static const char usage[] =
 	"  --churn-rate R       then joins + crashes per virtual second, half each\n"
 	"  --churn-seconds S    how long the churn lasts (default 300)\n"
 	"  --safe-crashes       skip crashes that would leave a node with no live successor\n"
+	"  --values K           with a crash or leave: put K signed values before it and get\n"
+	"                       them all right after it (right, wrong, lost; latency)\n"
 	"  --check-every-event  check the ring after every event, not once per second (small rings)\n"
 	"  --path-table         run N = 2^k for k in [--min-log2, --max-log2] (default 4..14)\n"
 	"                       and print path lengths against the Chord paper's bounds\n"
@@ -123,6 +125,8 @@ static bool value_opt(struct cli *c, const char *opt, const char *v)
 		o->sim.loss = num_d(opt, v, 0, 0.5);
 	else if (strcmp(opt, "--fail-fraction") == 0)
 		o->fail_fraction = num_d(opt, v, 0, 1);
+	else if (strcmp(opt, "--values") == 0)
+		o->values = num_u(opt, v, 0, 10000000);
 	else if (strcmp(opt, "--leave-fraction") == 0)
 		o->leave_fraction = num_d(opt, v, 0, 1);
 	else if (strcmp(opt, "--churn-rate") == 0)
@@ -180,6 +184,7 @@ static const struct option longopts[] = {
 	{ "loss", required_argument, NULL, V_VALUE },
 	{ "fail-fraction", required_argument, NULL, V_VALUE },
 	{ "leave-fraction", required_argument, NULL, V_VALUE },
+	{ "values", required_argument, NULL, V_VALUE },
 	{ "churn-rate", required_argument, NULL, V_VALUE },
 	{ "churn-seconds", required_argument, NULL, V_VALUE },
 	{ "min-log2", required_argument, NULL, V_VALUE },

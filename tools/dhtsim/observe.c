@@ -55,6 +55,18 @@ uint64_t sim_stats_lat_pct(const struct sim_lookup_stats *st, double q)
 	return 0;
 }
 
+void sim_stats_sample(struct sim_lookup_stats *st, unsigned hops, unsigned timeouts,
+		      uint64_t latency_us)
+{
+	st->hops[hops < SIM_HOPS_MAX ? hops : SIM_HOPS_MAX]++;
+	st->hops_sum += hops;
+	st->timeouts += timeouts;
+	st->latency_us_sum += latency_us;
+	st->lat[lat_bucket(latency_us)]++;
+	if (latency_us > st->latency_us_max)
+		st->latency_us_max = latency_us;
+}
+
 void sim_stats_add(struct sim_lookup_stats *to, const struct sim_lookup_stats *from)
 {
 	to->issued += from->issued;
@@ -117,13 +129,7 @@ static void record(struct sim *s, struct sim_lookup_stats *st, const struct dht_
 		log_lookup(s, res, "failed");
 		return;
 	}
-	st->hops[res->hops < SIM_HOPS_MAX ? res->hops : SIM_HOPS_MAX]++;
-	st->hops_sum += res->hops;
-	st->timeouts += res->timeouts;
-	st->latency_us_sum += res->elapsed_us;
-	st->lat[lat_bucket(res->elapsed_us)]++;
-	if (res->elapsed_us > st->latency_us_max)
-		st->latency_us_max = res->elapsed_us;
+	sim_stats_sample(st, res->hops, res->timeouts, res->elapsed_us);
 	bool ok = false;
 	if (truth_size(s->truth)) {
 		size_t p = truth_successor(s->truth, &res->key);

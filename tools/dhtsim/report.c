@@ -28,6 +28,7 @@ bool scen_passed(const struct scen_report *rep)
 	bool inv_ok = rep->tot.violations == 0 || rep->lost_all_succ > 0;
 	return rep->grown && rep->ring_correct && !rep->out_of_memory && inv_ok &&
 	       a->wrong == 0 && a->failed == 0 && b->wrong == 0 && b->failed == 0 &&
+	       rep->gets.wrong == 0 &&
 	       (!rep->disrupted || rep->recovered) && (!rep->churned || rep->churn_recovered);
 }
 
@@ -94,6 +95,17 @@ static void json_disrupt(json_t *o, const struct scen_report *rep)
 	json_latency(o, "during_", d);
 	json_lookups(o, "after_", &rep->after);
 	json_latency(o, "after_", &rep->after);
+	if (rep->gets.issued == 0)
+		return;
+	const struct sim_lookup_stats *g = &rep->gets;
+	json_object_update_new(o, json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f}", "puts_failed",
+					(json_int_t)rep->puts_failed, "gets",
+					(json_int_t)g->issued, "gets_right", (json_int_t)g->correct,
+					"gets_wrong", (json_int_t)g->wrong, "gets_failed",
+					(json_int_t)g->failed, "p50_get_ms",
+					(double)sim_stats_lat_pct(g, 0.5) / 1e3, "p99_get_ms",
+					(double)sim_stats_lat_pct(g, 0.99) / 1e3, "max_get_ms",
+					(double)g->latency_us_max / 1e3));
 }
 
 static void json_churn(json_t *o, const struct scen_report *rep)
@@ -185,6 +197,15 @@ static void text_disrupt(FILE *f, const struct scen_report *rep)
 		100 * frac(d->wrong, d->done));
 	text_latency(f, d);
 	text_lookups(f, "lookups after it", &rep->after);
+	const struct sim_lookup_stats *g = &rep->gets;
+	if (g->issued == 0)
+		return;
+	fprintf(f, "%-22s %llu issued (%llu puts failed): %llu right, %llu wrong value, %llu "
+		   "failed or lost\n",
+		"gets right after it", (unsigned long long)g->issued,
+		(unsigned long long)rep->puts_failed, (unsigned long long)g->correct,
+		(unsigned long long)g->wrong, (unsigned long long)g->failed);
+	text_latency(f, g);
 }
 
 static void text_churn(FILE *f, const struct scen_report *rep)

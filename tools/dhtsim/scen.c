@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dht/rng.h"
+#include "tools/dhtsim/values.h"
 
 /* The virtual time a batch of lookups or a recovery may take before the run gives up on it. */
 #define LOOKUP_CAP_US (3600ULL * 1000000)
@@ -144,8 +145,10 @@ static bool crash_one(struct sim *s, uint32_t v, bool safe, uint64_t *skipped)
 }
 
 /* Crash and/or remove fractions of the members at one instant, measure lookups while the ring
- * repairs itself, then lookups on the repaired ring. */
-static int disrupt(struct sim *s, const struct scen_opts *o, struct scen_report *rep)
+ * repairs itself (and the gets of VALS, if not NULL, issued at once), then lookups on the
+ * repaired ring. */
+static int disrupt(struct sim *s, const struct scen_opts *o, struct scen_report *rep,
+		   struct scen_values *vals)
 {
 	size_t m = sim_members(s);
 	size_t nc = (size_t)llround(o->fail_fraction * (double)m);
@@ -169,6 +172,8 @@ static int disrupt(struct sim *s, const struct scen_opts *o, struct scen_report 
 	sim_logf(s, "disruption: %zu crashed, %zu left, %zu lost every successor", rep->crashed,
 		 rep->left, rep->lost_all_succ);
 
+	if (vals)
+		values_get(s, vals, &rep->gets);
 	uint64_t end = sim_now(s) + RECOVERY_CAP_US, unlimited = UINT64_MAX;
 	while (!(sim_converged(s) && sim_last_check(s)->ring_correct) && !sim_failed(s)) {
 		top_up(s, &unlimited, &rep->during);
@@ -176,6 +181,8 @@ static int disrupt(struct sim *s, const struct scen_opts *o, struct scen_report 
 			break;
 	}
 	drain(s, RECOVERY_CAP_US);
+	while (vals && values_pending(vals) > 0 && !sim_failed(s) && sim_step(s, end))
+		;
 	rep->recovered = scen_converge(s, RECOVERY_CAP_US);
 	rep->recovery_s = (double)sim_converge_us(s) / 1e6;
 	scen_lookups(s, o->lookups, LOOKUP_CAP_US, &rep->after);
@@ -236,8 +243,14 @@ int scen_run(const struct scen_opts *o, struct scen_report *rep)
 	rep->fingers_s = (double)(sim_now(s) - t) / 1e6;
 	scen_lookups(s, o->lookups, LOOKUP_CAP_US, &rep->lookups);
 	int rc = 0;
-	if (o->fail_fraction > 0 || o->leave_fraction > 0)
-		rc = disrupt(s, o, rep);
+	struct scen_values *vals = NULL;
+	bool disrupting = o->fail_fraction > 0 || o->leave_fraction > 0;
+	if (disrupting && o->values > 0) {
+		vals = values_put(s, o->values, LOOKUP_CAP_US, &rep->puts_failed);
+		rc = vals ? 0 : -1;
+	}
+	if (rc == 0 && disrupting)
+		rc = disrupt(s, o, rep, vals);
 	if (rc == 0 && o->churn_rate > 0)
 		churn(s, o, rep);
 	rep->ring_correct = sim_last_check(s)->ring_correct;
@@ -246,6 +259,7 @@ int scen_run(const struct scen_opts *o, struct scen_report *rep)
 	rep->virtual_s = (double)sim_now(s) / 1e6;
 	sim_totals(s, &rep->tot);
 	sim_free(s);
+	values_free(vals); /* after the world: gets still out might call back */
 	return 0;
 }
 

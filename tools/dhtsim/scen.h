@@ -40,6 +40,8 @@ struct scen_opts {
 	double churn_rate;     /* joins + crashes per virtual second, half each, Poisson */
 	double churn_seconds;
 	bool safe_crashes;     /* never crash a node whose loss would break the core's assumption */
+	uint64_t values;       /* with a crash or leave: put this many values before it, get them
+				* all right after it (values.h) */
 };
 
 void scen_opts_default(struct scen_opts *o);
@@ -57,6 +59,8 @@ struct scen_report {
 	size_t crashed, left, lost_all_succ;
 	double recovery_s;
 	struct sim_lookup_stats during, after;
+	uint64_t puts_failed;
+	struct sim_lookup_stats gets; /* --values: the gets right after it */
 	/* --churn-rate */
 	bool churned, churn_recovered;
 	uint64_t churn_joins, churn_crashes, crashes_skipped;

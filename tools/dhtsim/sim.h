@@ -57,6 +57,9 @@ unsigned sim_stats_hops_pct(const struct sim_lookup_stats *st, double q);
  * rounded up to its bucket's top (never above the largest seen). */
 uint64_t sim_stats_lat_pct(const struct sim_lookup_stats *st, double q);
 void sim_stats_add(struct sim_lookup_stats *to, const struct sim_lookup_stats *from);
+/* Count one answer (not its verdict: correct or wrong is the caller's) of HOPS hops. */
+void sim_stats_sample(struct sim_lookup_stats *st, unsigned hops, unsigned timeouts,
+		      uint64_t latency_us);
 
 struct sim_totals {
 	uint64_t sent, lost, delivered, to_dead;       /* the network */
