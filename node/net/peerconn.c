@@ -58,6 +58,12 @@
 #define MAX_SINGLE_IO (1u << 20) /* libevent reads and writes 16 KiB per call by default */
 #define PEEK_VECS 16
 #define CORK_MAX 1024            /* small sealed sends gathered into one record (see on_read) */
+#define LIBEVENT_READ_MAX 4096   /* EVBUFFER_MAX_READ: libevent's read took less, the socket is dry */
+/* Under a cap, libevent lets one write of a connection take the group's tokens divided by the
+ * group's members, at least this: with 64 peers, 1 MiB/s in 50 ms ticks gave 800 bytes, so a
+ * block left in 20 writes and as many packets, and the lab spent its CPU on syscalls. The
+ * bucket may go this far below zero; the next refill pays it back, so the rate holds. */
+#define GROUP_MIN_SHARE (WIRE_BLOCK_HEADER_LEN + WIRE_BLOCK_SIZE + 64)
 
 struct pconn {
 	struct pconn *prev, *next;
@@ -192,6 +198,23 @@ static bool pause_if_backlogged(struct pconn *c)
 		bufferevent_disable(c->bev, EV_READ);
 	}
 	return true;
+}
+
+/* Whether C has yet to prove itself: an inbound connection not yet routed by its first frame, or
+ * one of a private ring whose channel is not up. */
+static bool in_handshake(const struct pconn *c)
+{
+	return (!c->outgoing && c->owner == NULL) || (c->sc && !secchan_up(c->sc));
+}
+
+/* Under a cap, libevent's group arms the write event of every member at each refill (20 a
+ * second), whether it has anything to send or not, and the next callback disarms it: with 64
+ * peers that was 100,000 epoll_ctl a second across the lab. So a capped connection with
+ * nothing to send has writing off (on_write) until its next send turns it on here. */
+static void want_write(struct pconn *c)
+{
+	if (!(bufferevent_get_enabled(c->bev) & EV_WRITE))
+		bufferevent_enable(c->bev, EV_WRITE);
 }
 
 /* End C from inside its own read path, where the owner may be on the stack: park it, then tell
@@ -443,6 +466,7 @@ static void seal_now(struct pconn *c, const uint8_t *head, size_t hlen, const ui
 	/* The stream cannot skip a record: end the connection, from the loop. */
 	if (secbuf_seal(c->sc, bufferevent_get_output(c->bev), head, hlen, body, blen) != 0)
 		bufferevent_trigger_event(c->bev, BEV_EVENT_ERROR, BEV_TRIG_DEFER_CALLBACKS);
+	want_write(c);
 }
 
 static void flush_pend(struct pconn *c)
@@ -537,8 +561,11 @@ static void on_read(struct bufferevent *bev, void *arg)
 		return;
 	if (c->outgoing && !c->sniffed && !sniff(c))
 		return;
+	/* A read of libevent's that took less than its most found the socket dry: another read
+	 * would be a system call for EAGAIN, as it was for nearly every HAVE. */
+	bool more = evbuffer_get_length(bufferevent_get_input(c->bev)) >= LIBEVENT_READ_MAX;
 	deliver_plain(c);
-	if (!c->dead && !c->paused)
+	if (more && !c->dead && !c->paused)
 		read_direct(c);
 	pause_if_backlogged(c);
 }
@@ -557,6 +584,9 @@ static void on_write(struct bufferevent *bev, void *arg)
 	}
 	if (c->owner && !c->dead)
 		c->ops->writable(c->owner, c);
+	if (!c->dead && c->n->group && !in_handshake(c) &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		bufferevent_disable(c->bev, EV_WRITE);
 }
 
 /* No Nagle; and the socket is writable only while it holds less than NOTSENT_LOWAT unsent, so
@@ -660,13 +690,6 @@ static struct pconn *oldest_pending(const struct pnet *n, const uint8_t *key, un
 			(*count)++;
 		}
 	return found;
-}
-
-/* Whether C has yet to prove itself: an inbound connection not yet routed by its first frame, or
- * one of a private ring whose channel is not up. */
-static bool in_handshake(const struct pconn *c)
-{
-	return (!c->outgoing && c->owner == NULL) || (c->sc && !secchan_up(c->sc));
 }
 
 static void evict(struct pconn *c, const char *why)
@@ -836,6 +859,7 @@ void pconn_send(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t
 	evbuffer_add(out, head, hlen);
 	if (blen > 0)
 		evbuffer_add(out, body, blen);
+	want_write(c);
 }
 
 void pconn_send_ref(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t *body,
@@ -855,6 +879,7 @@ void pconn_send_ref(struct pconn *c, const uint8_t *head, size_t hlen, const uin
 		evbuffer_add(out, body, blen);
 		release(body, blen, arg);
 	}
+	want_write(c);
 }
 
 /* Bytes C's socket holds that TCP has not sent yet (SIOCOUTQNSD); 0 if it cannot tell. */
@@ -960,7 +985,10 @@ static int make_group(struct pnet *n)
 	size_t burst_w = cfg->up_rate ? 2 * per_tick_w : per_tick_w;
 	n->bucket = ev_token_bucket_cfg_new(per_tick_r, burst_r, per_tick_w, burst_w, &tick);
 	n->group = n->bucket ? bufferevent_rate_limit_group_new(n->base, n->bucket) : NULL;
-	return n->group ? 0 : -1;
+	if (n->group == NULL)
+		return -1;
+	bufferevent_rate_limit_group_set_min_share(n->group, GROUP_MIN_SHARE);
+	return 0;
 }
 
 struct pnet *pnet_new(struct event_base *base, const struct pnet_config *cfg)

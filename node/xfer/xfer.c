@@ -84,6 +84,7 @@ struct xfer_mgr *xfer_mgr_new(struct event_base *base, const struct xfer_config 
 	m->cfg.data_dir = m->data_dir;
 	m->low_water = low_water_for(cfg->up_rate);
 	uplink_init(&m->up);
+	randpool_init(&m->rand, randombytes_buf);
 	make_ids(m);
 	m->hooks = (struct xfer_hooks){ .halt = swarm_halt, .house = on_house };
 	struct pnet_config pc = { cfg->up_rate, cfg->down_rate, cfg->self, m->low_water / 2,

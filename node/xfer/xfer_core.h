@@ -13,6 +13,7 @@
 #include "node/disk/storage.h"
 #include "node/xfer/chunkbuf.h"
 #include "node/xfer/chunkjob.h"
+#include "node/xfer/randpool.h"
 #include "node/xfer/uplink.h"
 #include "node/xfer/xfer.h"
 #include "node/xfer/xferstate.h"
@@ -55,6 +56,7 @@ struct xfer_mgr {
 	uint8_t network[WIRE_NETWORK_ID_LEN];
 	size_t low_water;        /* the session's send_low_water */
 	struct uplink up;        /* the uplink as measured: sampled by every transfer's house timer */
+	struct randpool rand;    /* the sessions' random numbers */
 	bool closing;            /* shutting down: no new jobs */
 	struct bufcache bufs;    /* chunk buffers kept for jobs, and the held chunks' budget */
 	struct xfer_hooks hooks;

@@ -1,5 +1,5 @@
 /* A transfer's session: the session core's environment (bytes to peerconn, blocks to memory
- * or storage, verification to the pool, time and randomness to the clock and libsodium), its
+ * or storage, verification to the pool, time to the clock, randomness to libsodium in blocks), its
  * start, tick and halt, a downloaded chunk's verification, and the end of a download (synced
  * and renamed into place on the pool, then recorded, announced, maybe left). Peers and the DHT
  * are xfer_peers.c's, below. The session core may not be re-entered or freed from its own
@@ -162,10 +162,8 @@ static uint64_t e_now(void *arg)
 
 static uint64_t e_rand(void *arg)
 {
-	uint64_t v;
-	(void)arg;
-	randombytes_buf(&v, sizeof v);
-	return v;
+	struct xfer *x = arg;
+	return randpool_next(&x->m->rand);
 }
 
 static void e_log(void *arg, const char *msg)
