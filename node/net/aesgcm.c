@@ -47,15 +47,23 @@ static int start(struct aesgcm *g, const uint8_t *ad, size_t adlen,
 	return EVP_CipherUpdate(g->ctx, NULL, &n, ad, (int)adlen) == 1 ? 0 : -1;
 }
 
-int aesgcm_seal(struct aesgcm *g, uint8_t *m, size_t len, const uint8_t *ad, size_t adlen,
-		const uint8_t nonce[AESGCM_NONCE_LEN], uint8_t tag[AESGCM_TAG_LEN])
+/* Encrypt LEN bytes of IN into OUT, the next part of the record begun by start(). */
+static int update(struct aesgcm *g, const uint8_t *in, size_t len, uint8_t *out)
 {
-	int n, fin;
-	if (len > INT_MAX || start(g, ad, adlen, nonce) != 0 ||
-	    EVP_EncryptUpdate(g->ctx, m, &n, m, (int)len) != 1 ||
-	    EVP_EncryptFinal_ex(g->ctx, m + n, &fin) != 1 ||
+	int n;
+	return len == 0 || EVP_EncryptUpdate(g->ctx, out, &n, in, (int)len) == 1 ? 0 : -1;
+}
+
+int aesgcm_seal(struct aesgcm *g, const struct aesgcm_msg *m, uint8_t *out, const uint8_t *ad,
+		size_t adlen, const uint8_t nonce[AESGCM_NONCE_LEN], uint8_t tag[AESGCM_TAG_LEN])
+{
+	size_t len = m->hlen + m->blen;
+	int fin;
+	if (len > INT_MAX || start(g, ad, adlen, nonce) != 0 || update(g, m->head, m->hlen, out) != 0 ||
+	    update(g, m->body, m->blen, out + m->hlen) != 0 ||
+	    EVP_EncryptFinal_ex(g->ctx, out + len, &fin) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(g->ctx, EVP_CTRL_GCM_GET_TAG, AESGCM_TAG_LEN, tag) != 1) {
-		sodium_memzero(m, len);
+		sodium_memzero(out, len);
 		return -1;
 	}
 	return 0;

@@ -20,10 +20,18 @@ struct aesgcm *aesgcm_new(const uint8_t key[AESGCM_KEY_LEN], int encrypt);
 /* Free G and wipe its key schedule. Accepts NULL. */
 void aesgcm_free(struct aesgcm *g);
 
-/* Encrypt the LEN bytes of M in place under NONCE with ADLEN bytes of AD authenticated too,
- * and write the tag into TAG. Return 0, or -1 if OpenSSL failed (M is then wiped). */
-int aesgcm_seal(struct aesgcm *g, uint8_t *m, size_t len, const uint8_t *ad, size_t adlen,
-		const uint8_t nonce[AESGCM_NONCE_LEN], uint8_t tag[AESGCM_TAG_LEN]);
+/* A message sealed as one: HLEN bytes of HEAD then BLEN bytes of BODY (either may be empty). */
+struct aesgcm_msg {
+	const uint8_t *head, *body;
+	size_t hlen, blen;
+};
+
+/* Encrypt M into OUT (M->hlen + M->blen bytes) under NONCE with ADLEN bytes of AD authenticated
+ * too, and write the tag into TAG. The parts are read where they lie, so a record costs no copy
+ * of its plaintext; a part may be its own place in OUT (in place), but must not overlap it
+ * otherwise. Return 0, or -1 if OpenSSL failed (OUT is then wiped). */
+int aesgcm_seal(struct aesgcm *g, const struct aesgcm_msg *m, uint8_t *out, const uint8_t *ad,
+		size_t adlen, const uint8_t nonce[AESGCM_NONCE_LEN], uint8_t tag[AESGCM_TAG_LEN]);
 /* Decrypt the LEN bytes of C in place, checking TAG over AD and C. Return 0, or -1 if the
  * tag does not match (C is then wiped: no unauthenticated plaintext leaves). */
 int aesgcm_open(struct aesgcm *g, uint8_t *c, size_t len, const uint8_t *ad, size_t adlen,

@@ -64,6 +64,10 @@
  * block left in 20 writes and as many packets, and the lab spent its CPU on syscalls. The
  * bucket may go this far below zero; the next refill pays it back, so the rate holds. */
 #define GROUP_MIN_SHARE (WIRE_BLOCK_HEADER_LEN + WIRE_BLOCK_SIZE + 64)
+/* A sealed BLOCK frame fills one buffer of the record pool; the idle ones kept cover a high-water
+ * mark's backlog. */
+#define RECORD_BUF_LEN (WIRE_BLOCK_HEADER_LEN + WIRE_BLOCK_SIZE + SECCHAN_OVERHEAD)
+#define RECORD_BUFS_KEPT (HIGH_WATER_MIN / WIRE_BLOCK_SIZE)
 
 struct pconn {
 	struct pconn *prev, *next;
@@ -97,6 +101,7 @@ struct pnet {
 	uint64_t sent;          /* bytes all connections have handed to the kernel */
 	size_t high_water;
 	struct secchan_config *seal; /* NULL: an open ring */
+	struct recpool *records;     /* buffers of sealed bulk records, in a private ring */
 	bool corked;            /* small sealed sends are gathered until uncork() */
 	struct pconn *pend_list;
 	uint8_t rbuf[MAX_SINGLE_IO]; /* reads are handed on at once, so one buffer serves all */
@@ -464,7 +469,8 @@ static void seal_now(struct pconn *c, const uint8_t *head, size_t hlen, const ui
 		     size_t blen)
 {
 	/* The stream cannot skip a record: end the connection, from the loop. */
-	if (secbuf_seal(c->sc, bufferevent_get_output(c->bev), head, hlen, body, blen) != 0)
+	if (secbuf_seal_pooled(c->sc, c->n->records, bufferevent_get_output(c->bev), head, hlen, body,
+			       blen) != 0)
 		bufferevent_trigger_event(c->bev, BEV_EVENT_ERROR, BEV_TRIG_DEFER_CALLBACKS);
 	want_write(c);
 }
@@ -1013,7 +1019,8 @@ int pnet_seal(struct pnet *n, const struct netkey *key, const uint8_t pk[SECCHAN
 	      const uint8_t sk[SECCHAN_SK_LEN])
 {
 	n->seal = sodium_malloc(sizeof *n->seal);
-	if (n->seal == NULL)
+	n->records = recpool_new(RECORD_BUF_LEN, RECORD_BUFS_KEPT);
+	if (n->seal == NULL || n->records == NULL)
 		return -1;
 	netkey_derive(key, NETKEY_STREAM, n->seal->stream_key, sizeof n->seal->stream_key);
 	memcpy(n->seal->pk, pk, SECCHAN_PK_LEN);
@@ -1043,5 +1050,7 @@ void pnet_free(struct pnet *n)
 		event_free(n->sweeper);
 	if (n->seal)
 		sodium_free(n->seal);
+	/* Outputs freed above may hand their buffers back later, in libevent's finalizers. */
+	recpool_close(n->records);
 	free(n);
 }

@@ -1,7 +1,8 @@
 /* The network-key channel between secchan's pure state machine and libevent's buffers. Records
- * are sealed straight into space reserved at the output's end (one copy, encrypted in place)
- * and opened in place: in the input after a pullup, or in the caller's read buffer. Not done
- * here: reading sockets, deciding what a failure means for a connection. */
+ * are sealed straight into space reserved at the output's end, or into a pool's buffer that the
+ * output references (bulk records: no allocation each), and opened in place: in the input after
+ * a pullup, or in the caller's read buffer. Not done here: reading sockets, deciding what a
+ * failure means for a connection. */
 #include "node/net/secbuf.h"
 
 enum secchan_status secbuf_handshake(struct secchan *s, struct evbuffer *in,
@@ -41,6 +42,22 @@ int secbuf_seal(struct secchan *s, struct evbuffer *out, const uint8_t *head, si
 		blen -= b;
 	}
 	return 0;
+}
+
+int secbuf_seal_pooled(struct secchan *s, struct recpool *pool, struct evbuffer *out,
+		       const uint8_t *head, size_t hlen, const uint8_t *body, size_t blen)
+{
+	size_t len = hlen + blen + SECCHAN_OVERHEAD, room = recpool_buf_len(pool);
+	if (len > room || 2 * len < room || hlen + blen > SECCHAN_RECORD_MAX)
+		return secbuf_seal(s, out, head, hlen, body, blen);
+	uint8_t *buf = recpool_take(pool);
+	if (buf == NULL)
+		return -1;
+	if (secchan_seal(s, head, hlen, body, blen, buf) != 0) {
+		recpool_give(pool, buf);
+		return -1;
+	}
+	return recpool_add(pool, out, buf, len);
 }
 
 /* Open the record REC of LEN bytes and hand it on; set *GO to what the taker said. */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "node/net/recpool.h"
 #include "node/net/secchan.h"
 
 enum secbuf_status {
@@ -35,6 +36,12 @@ enum secchan_status secbuf_handshake(struct secchan *s, struct evbuffer *in,
  * stream then lacks records and must end. */
 int secbuf_seal(struct secchan *s, struct evbuffer *out, const uint8_t *head, size_t hlen,
 		const uint8_t *body, size_t blen);
+
+/* As secbuf_seal, but a record that fills at least half of one of POOL's buffers is sealed
+ * there and referenced by OUT, not copied, and smaller ones as secbuf_seal does: so OUT never
+ * references more than twice the bytes it holds. For bulk data: no allocation per record. */
+int secbuf_seal_pooled(struct secchan *s, struct recpool *pool, struct evbuffer *out,
+		       const uint8_t *head, size_t hlen, const uint8_t *body, size_t blen);
 
 /* Open the whole records at IN's head in order, each drained once TAKE had it, until TAKE says
  * stop or no whole record is left. */

@@ -170,12 +170,15 @@ int secchan_seal(struct secchan *s, const uint8_t *head, size_t hlen, const uint
 	out[1] = (uint8_t)(len >> 16);
 	out[2] = (uint8_t)(len >> 8);
 	out[3] = (uint8_t)len;
+	nonce_of(s->tx.counter++, nonce);
+	if (s->aes) {
+		/* The body is read where it lies (a file map, for blocks): no copy before sealing. */
+		const struct aesgcm_msg msg = { .head = head, .hlen = hlen, .body = body, .blen = blen };
+		return aesgcm_seal(s->tx.aes, &msg, m, out, SECCHAN_HEADER_LEN, nonce, m + len);
+	}
 	memcpy(m, head, hlen);
 	if (blen > 0)
 		memcpy(m + hlen, body, blen);
-	nonce_of(s->tx.counter++, nonce);
-	if (s->aes)
-		return aesgcm_seal(s->tx.aes, m, len, out, SECCHAN_HEADER_LEN, nonce, m + len);
 	crypto_aead_chacha20poly1305_ietf_encrypt_detached(m, m + len, NULL, m, len, out,
 							   SECCHAN_HEADER_LEN, NULL, nonce, s->tx.key);
 	return 0;

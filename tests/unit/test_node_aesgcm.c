@@ -1,8 +1,8 @@
 /* OpenSSL's AES-256-GCM for secchan's records (node/net/aesgcm.h): a published known answer
  * (McGrew and Viega's GCM test case 14); the same bytes as libsodium's crypto_aead_aes256gcm,
  * where this CPU lets libsodium run it, for every length from 0 to 300 bytes and around 64 KiB,
- * with associated data; one context reused across nonces; a changed bit anywhere refused and
- * the buffer wiped. */
+ * with associated data, sealed in place and from a head and a body split anywhere; one context
+ * reused across nonces; a changed bit anywhere refused and the buffer wiped. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,7 +26,8 @@ static void test_known_answer(void **state)
 	struct aesgcm *e = aesgcm_new(key, 1), *d = aesgcm_new(key, 0);
 	assert_non_null(e);
 	assert_non_null(d);
-	assert_int_equal(aesgcm_seal(e, m, sizeof m, NULL, 0, nonce, tag), 0);
+	const struct aesgcm_msg msg = { .head = m, .hlen = sizeof m };
+	assert_int_equal(aesgcm_seal(e, &msg, m, NULL, 0, nonce, tag), 0);
 	assert_memory_equal(m, want_c, sizeof m);
 	assert_memory_equal(tag, want_t, sizeof tag);
 	assert_int_equal(aesgcm_open(d, m, sizeof m, NULL, 0, nonce, tag), 0);
@@ -42,16 +43,24 @@ static void fill(uint8_t *b, size_t len, uint8_t k)
 		b[i] = (uint8_t)(i * 31 + k);
 }
 
-/* Seal LEN bytes under nonce N with E, compare with libsodium (if it runs here), open with D. */
-static void one(struct aesgcm *e, struct aesgcm *d, const uint8_t *key, size_t len, uint8_t n)
+/* Seal LEN bytes under nonce N with E, in place and from two parts split at H into another
+ * buffer; compare both with libsodium (if it runs here); open with D. */
+static void one(struct aesgcm *e, struct aesgcm *d, const uint8_t *key, size_t len, uint8_t n,
+		size_t h)
 {
 	uint8_t nonce[AESGCM_NONCE_LEN] = { n, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, n }, ad[4] = { 1, 2, n };
-	uint8_t tag[AESGCM_TAG_LEN], ref_tag[crypto_aead_aes256gcm_ABYTES];
+	uint8_t tag[AESGCM_TAG_LEN], split_tag[AESGCM_TAG_LEN], ref_tag[crypto_aead_aes256gcm_ABYTES];
 	uint8_t *m = malloc(len + 1), *plain = malloc(len + 1), *ref = malloc(len + 1);
-	assert_true(m != NULL && plain != NULL && ref != NULL);
+	uint8_t *split = malloc(len + 1);
+	assert_true(m != NULL && plain != NULL && ref != NULL && split != NULL);
 	fill(plain, len, n);
 	memcpy(m, plain, len);
-	assert_int_equal(aesgcm_seal(e, m, len, ad, sizeof ad, nonce, tag), 0);
+	const struct aesgcm_msg whole = { .head = m, .hlen = len };
+	const struct aesgcm_msg parts = { .head = plain, .hlen = h, .body = plain + h, .blen = len - h };
+	assert_int_equal(aesgcm_seal(e, &whole, m, ad, sizeof ad, nonce, tag), 0);
+	assert_int_equal(aesgcm_seal(e, &parts, split, ad, sizeof ad, nonce, split_tag), 0);
+	assert_memory_equal(split, m, len);
+	assert_memory_equal(split_tag, tag, sizeof tag);
 	if (crypto_aead_aes256gcm_is_available()) {
 		crypto_aead_aes256gcm_encrypt_detached(ref, ref_tag, NULL, plain, len, ad, sizeof ad,
 						       NULL, nonce, key);
@@ -63,6 +72,7 @@ static void one(struct aesgcm *e, struct aesgcm *d, const uint8_t *key, size_t l
 	free(m);
 	free(plain);
 	free(ref);
+	free(split);
 }
 
 static void test_same_as_libsodium(void **state)
@@ -74,9 +84,9 @@ static void test_same_as_libsodium(void **state)
 	assert_non_null(e);
 	assert_non_null(d);
 	for (size_t len = 0; len <= 300; len++)
-		one(e, d, key, len, (uint8_t)len);
+		one(e, d, key, len, (uint8_t)len, (len * 7) % (len + 1));
 	for (size_t len = 65536 - 20; len <= 65536 + 70; len += 3)
-		one(e, d, key, len, (uint8_t)len);
+		one(e, d, key, len, (uint8_t)len, len % 3 ? 13 : len / 2);
 	aesgcm_free(e);
 	aesgcm_free(d);
 }
@@ -97,8 +107,8 @@ static void test_tampered(void **state)
 	struct aesgcm *e = aesgcm_new(key, 1), *d = aesgcm_new(key, 0);
 	assert_non_null(e);
 	assert_non_null(d);
-	assert_int_equal(aesgcm_seal(e, good, T_LEN, good + T_AD, 4, good + T_NONCE, good + T_TAG),
-			 0);
+	const struct aesgcm_msg msg = { .head = good, .hlen = T_LEN };
+	assert_int_equal(aesgcm_seal(e, &msg, good, good + T_AD, 4, good + T_NONCE, good + T_TAG), 0);
 	for (size_t bit = 0; bit < 8 * T_ALL; bit++) {
 		memcpy(b, good, sizeof b);
 		b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
