@@ -13,6 +13,9 @@ struct choker_config {
 	unsigned slots;			/* regular unchoke slots: 4 */
 	uint64_t recompute_us;		/* regular slots are recomputed this often: 10 s */
 	uint64_t optimistic_us;		/* the optimistic unchoke rotates this often: 30 s */
+	/* ... and, while the torrent is young (its first young_us: 10 s) and we are no seed,
+	 * as soon as its holder got optimistic_bytes (256 KiB) from us. 0: never early. */
+	uint64_t young_us, optimistic_bytes;
 	uint64_t rate_window_us;	/* download rate = bytes received over this window: 20 s */
 	uint64_t snub_us;		/* interesting yet silent this long = snubbed: 60 s */
 	uint64_t new_peer_us;		/* connected less than this counts as new: 60 s */
@@ -60,7 +63,8 @@ void choker_set_slots(struct choker *c, unsigned slots);
 void choker_set_seed(struct choker *c, bool seed, uint64_t now_us);
 
 /* Recompute whatever is due at NOW_US (regular slots every recompute_us, the optimistic slot
- * every optimistic_us, at once after a slot holder left or lost interest). Set *OUT to the list
+ * every optimistic_us or early as said above, at once after a slot holder left or lost
+ * interest). Set *OUT to the list
  * of changes to send, owned by the choker, and return its length. */
 size_t choker_tick(struct choker *c, uint64_t now_us, const struct choker_change **out);
 /* When choker_tick() next has work to do; a time already past (0 after a removal) means now. */

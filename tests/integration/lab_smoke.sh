@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dhtlab (tools/dhtlab) on real dhtnode processes: the bounds' arithmetic; --version (and
-# swarmsim's, with the sizes and rates every program takes); bad arguments exit 2 (kvload's
-# too); a node that
+# swarmsim's, with the sizes and rates every program takes, and its --trace-ms timeline); bad
+# arguments exit 2 (kvload's too); a node that
 # cannot start fails the run with the end of its log; a small swarm (one seed, three leechers)
 # ends with verified copies and a ratio; one leecher never beats the bound (the ratio is taken
 # against the bound dhtnode's caps allow, so it is at least 1), in singular words; --succ-len
@@ -63,6 +63,10 @@ out=$("$SWARMSIM_BIN" --peers 1 --file-bytes 1M --seed-up 1M --peer-up 1M --peer
 [ "$(jget file_bytes <<<"$out")" = 1048576 ] || fail "swarmsim's 1M is not 1 MiB: $out"
 out=$("$SWARMSIM_BIN" --peers 1 --file-mib 1 --seed-up 1MiB --peer-up 1MiB 2>/dev/null)
 grep -Eqw '1 (peers|leechers|seeds|copies|files|classes|nodes|chunks|members)' <<<"$out" && fail "swarmsim says '1 ...s': $out"
+out=$("$SWARMSIM_BIN" --peers 3 --file-mib 1 --seed-up 1MiB --trace-ms 500 2>/dev/null)
+grep -q '^t 0.50  peers up [0-9.]*% (idle [0-9]*)  seed up' <<<"$out" ||
+	fail "swarmsim --trace-ms prints no timeline: $out"
+"$SWARMSIM_BIN" --trace-ms soon >/dev/null 2>&1 && fail "swarmsim takes --trace-ms soon"
 
 note "bad arguments exit 2 with a sentence"
 for args in "swarm --nodes 0" "swarm --peer-up 1MiB,fast" "swarm --seed-up" "frob" \

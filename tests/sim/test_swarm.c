@@ -1,7 +1,8 @@
 /* Small swarms in the simulator, fixed seeds: everyone finishes no sooner than the D_p2p bound
  * allows, liars are all banned and honest peers never are, free riders finish after
  * contributors, late joiners that leave when done still all finish, peers find each other
- * through the peer book's lookups and back-off, and a seed replays exactly. */
+ * through the peer book's lookups and back-off, a young swarm gives every uploader a first chunk
+ * soon, and a seed replays exactly. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -108,6 +109,26 @@ static void test_free_riders_slower(void **state)
 	assert_true(t_free > 1.2 * t_contrib);
 }
 
+/* A young swarm of 100 (16 MiB, a 4 MiB/s seed): every uploading peer gets a first chunk, and so
+ * something to trade, within 12 s. With one optimistic slot per uploader held for 30 s, ten of
+ * them were still empty at 15 s (choker.c's young swarm rule). */
+static void test_young_swarm_starts_everyone(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		struct swarm_config c;
+		small(&c, 100, seed);
+		c.file_bytes = 16u << 20;
+		c.seed_up = 4u << 20;
+		c.latency_us = 40000;
+		struct swarm_result r;
+		run(&c, &r);
+		assert_int_equal(r.honest_incomplete, 0);
+		assert_true(r.all_started > 0 && r.all_started < 12.0);
+		swarm_result_free(&r);
+	}
+}
+
 static void test_late_joiners_leaving(void **state)
 {
 	(void)state;
@@ -197,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_all_complete_within_reason),
 		cmocka_unit_test(test_liars_banned_honest_not),
 		cmocka_unit_test(test_free_riders_slower),
+		cmocka_unit_test(test_young_swarm_starts_everyone),
 		cmocka_unit_test(test_late_joiners_leaving),
 		cmocka_unit_test(test_discovery_policy),
 		cmocka_unit_test(test_same_seed_same_run),

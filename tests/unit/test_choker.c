@@ -192,6 +192,39 @@ static void test_optimistic_rotates_every_30s(void **state)
 	assert_true(changed > 150);
 }
 
+/* While the torrent is young (its first 10 s) a leecher's optimistic slot moves on as soon as
+ * its holder got 256 KiB from us, not before; later, and in a seed, it stays for its 30 s. */
+static void test_young_optimistic_moves_after_a_chunk(void **state)
+{
+	(void)state;
+	for (int seed_mode = 0; seed_mode < 2; seed_mode++)
+		for (uint64_t start = 0; start <= 20 * S; start += 20 * S) {
+			bool early = !seed_mode && start < 10 * S;
+			struct fx f;
+			fx_init(&f, 7 + start, 1, 0);
+			choker_set_seed(f.c, seed_mode, 0);
+			for (int i = 0; i < 8; i++)
+				fx_add(&f, i, 0, true);
+			fx_tick(&f, 0);
+			/* Let the first optimistic period run out so that one starts at START. */
+			if (start > 0)
+				fx_tick(&f, start);
+			int o = optimistic_index(&f);
+			assert_true(o >= 0);
+			uint64_t t = start + S;
+			choker_peer_sent(f.c, f.p[o], 256 * 1024 - 1, t);
+			assert_true(choker_next_deadline(f.c) > t);
+			choker_peer_sent(f.c, f.p[o], 1, t);
+			assert_int_equal(choker_next_deadline(f.c) <= t, early);
+			fx_tick(&f, t);
+			struct choker_round r;
+			assert_int_equal(choker_rounds(f.c, &r, 1), 1);
+			assert_int_equal(r.at_us == t && r.optimistic_due, early);
+			assert_true(optimistic_index(&f) >= 0);
+			choker_free(f.c);
+		}
+}
+
 /* Three old peers and one that connected 10 s ago compete for the optimistic slot: the new one
  * should win 3/6 of the draws, each old one 1/6. */
 static void test_new_peers_three_times_as_likely(void **state)
@@ -543,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_rate_of_a_late_feeder),
 		cmocka_unit_test(test_regular_slots_at_10s_boundaries),
 		cmocka_unit_test(test_optimistic_rotates_every_30s),
+		cmocka_unit_test(test_young_optimistic_moves_after_a_chunk),
 		cmocka_unit_test(test_new_peers_three_times_as_likely),
 		cmocka_unit_test(test_snubbed_peer_replaced),
 		cmocka_unit_test(test_idle_slot_prefers_past_senders),

@@ -40,6 +40,9 @@ static const char usage[] =
 	"  --interest-linger-ms X  stay interested this long after a peer runs dry (0)\n"
 	"  --max-time-s X       give up after this much virtual time (100000)\n"
 	"  --seed N             PRNG seed (1)\n"
+	"  --trace-ms X         print a timeline line every X ms of virtual time before the\n"
+	"                       figures: upload use, idle uplinks and why, the seed's repeats,\n"
+	"                       how far the file has spread\n"
 	"  --json               print one JSON object\n"
 	"  --csv                print one CSV line (--csv-header: the header line first)\n"
 	"  --help, --version\n"
@@ -109,7 +112,7 @@ enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV, OUT_CSV_HEADER };
 enum opt_id {
 	O_PEERS = 256, O_FILE_MIB, O_FILE_BYTES, O_CHUNK, O_SEED_UP, O_PEER_UP, O_PEER_DOWN,
 	O_LATENCY, O_FREE, O_LIARS, O_SPREAD, O_NEIGHBOURS, O_CONNS, O_SLOTS, O_LINGER, O_MAX_TIME,
-	O_SEED, O_LEAVE, O_HAVE_MANIFEST, O_NO_SUPER, O_FIXED_SLOTS, O_JSON, O_CSV, O_CSV_HEADER,
+	O_SEED, O_TRACE, O_LEAVE, O_HAVE_MANIFEST, O_NO_SUPER, O_FIXED_SLOTS, O_JSON, O_CSV, O_CSV_HEADER,
 	O_VERSION,
 };
 
@@ -131,6 +134,7 @@ static const struct option longopts[] = {
 	{ "interest-linger-ms", required_argument, NULL, O_LINGER },
 	{ "max-time-s", required_argument, NULL, O_MAX_TIME },
 	{ "seed", required_argument, NULL, O_SEED },
+	{ "trace-ms", required_argument, NULL, O_TRACE },
 	{ "leave-when-done", no_argument, NULL, O_LEAVE },
 	{ "have-manifest", no_argument, NULL, O_HAVE_MANIFEST },
 	{ "no-super-seed", no_argument, NULL, O_NO_SUPER },
@@ -194,6 +198,10 @@ static int set_number(struct swarm_config *c, int id, const char *v)
 		return 0;
 	case O_SEED:
 		c->seed = parse_count(v, 1ull << 53);
+		return 0;
+	case O_TRACE:
+		c->trace_us = (uint64_t)llround(parse_num(v, "bad time '%s'") * 1000);
+		c->trace = stdout;
 		return 0;
 	default:
 		return -1;
@@ -312,6 +320,8 @@ static void print_text(const struct swarm_result *r)
 	       r->last_done, r->ratio);
 	printf("upload utilization %.2f%% (%.2f s .. %.2f s)\n", 100 * r->upload_utilization,
 	       r->util_from, r->util_to);
+	if (r->all_started >= 0)
+		printf("every uploading peer had a chunk to offer by %.2f s\n", r->all_started);
 	double dup = 100.0 * (double)r->duplicate_bytes / (double)r->file_bytes;
 	printf("duplicate %.3f MiB (%.3f%% of the file in all, %.4f%% per peer), seed uploaded "
 	       "%.1f MiB\n", mib(r->duplicate_bytes), dup, dup / r->peers,
@@ -379,6 +389,8 @@ static void print_json(const struct swarm_result *r)
 	json_object_set_new(o, "ratio", json_real(r->ratio));
 	json_object_set_new(o, "upload_utilization", json_real(r->upload_utilization));
 	json_object_set_new(o, "utilization_window", json_pack("[f,f]", r->util_from, r->util_to));
+	json_object_set_new(o, "all_started",
+			    r->all_started >= 0 ? json_real(r->all_started) : json_null());
 	json_object_set_new(o, "duplicate_bytes", json_integer((json_int_t)r->duplicate_bytes));
 	json_object_set_new(o, "seed_uploaded_bytes",
 			    json_integer((json_int_t)r->seed_uploaded_bytes));

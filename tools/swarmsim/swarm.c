@@ -14,6 +14,7 @@
 #include "tools/lib/bound.h"
 #include "tools/swarmsim/pages.h"
 #include "tools/swarmsim/swarm_int.h"
+#include "transfer/session_view.h"
 
 #define TICK_MIN_US 1000u
 #define TICK_MAX_US 2000000u
@@ -71,6 +72,9 @@ static void e_store(void *arg, void *conn, uint32_t chunk, uint32_t offset, cons
 	else
 		nd->taint[chunk] &= ~bit;
 	nd->sw->payload += len;
+	if ((from & FROM_SEED) && nd->sw->seed_blocks != NULL &&
+	    ++nd->sw->seed_blocks[chunk] > nd->sw->cfg->chunk_size / BLOCK)
+		nd->sw->seed_waste += len;
 	if (!(from & FROM_SEED))
 		nd->sw->cls_bytes[from >> FROM_CLS_SHIFT][nd->cls] += len;
 }
@@ -158,6 +162,8 @@ static void ev_verify(void *ctx, void *arg, uint64_t u)
 	if (!ok || nd->idx == 0)
 		return;
 	find_verified(sw, nd);
+	if (nd->first_s < 0)
+		nd->first_s = now_s(sw);
 	sw->verified += manifest_chunk_len(sw->m, chunk);
 	if (!sw->window_open) {
 		sw->window_open = true;
@@ -213,9 +219,88 @@ static void ev_leave(void *ctx, void *arg, uint64_t u)
 	nd->leave_s = now_s(sw);
 }
 
+/* ---- the timeline (--trace-ms) ---- */
+
+struct trace_line {
+	double cap, used;         /* the peers' uplink capacity and what they sent, bytes */
+	uint32_t idle, started;   /* peers that sent under a tenth of their uplink; with a chunk */
+	uint32_t held_idle, conns, wanting, unchoked; /* idle peers with a chunk, and their peers */
+};
+
+/* ND's share of line L over SPAN seconds: what it sent, and if it idled with a chunk to give,
+ * how many of its peers wanted one and how many it unchoked. */
+static void trace_peer(struct swarm *sw, struct snode *nd, double sent, double span,
+		       struct trace_line *l)
+{
+	struct session_stats st;
+	struct session_peer_view pv[256];
+	session_stats(nd->s, &st);
+	l->started += st.have > 0;
+	l->cap += span * (double)nd->up;
+	l->used += sent;
+	bool idle = sent < 0.1 * span * (double)nd->up;
+	l->idle += idle;
+	if (!idle || st.have == 0)
+		return;
+	l->held_idle++;
+	size_t np = session_view_peers(nd->s, evq_now(sw->q), pv, sizeof pv / sizeof pv[0]);
+	for (size_t k = 0; k < np; k++) {
+		l->conns++;
+		l->wanting += pv[k].peer_interested;
+		l->unchoked += !pv[k].am_choking;
+	}
+}
+
+/* Chunks some peer holds. */
+static uint32_t trace_present(const struct swarm *sw)
+{
+	uint32_t nchunks = manifest_chunk_count(sw->m), present = 0;
+	for (uint32_t c = 0; c < nchunks; c++)
+		for (uint32_t i = 1; i < sw->n; i++) {
+			const struct bitfield *h = sw->nodes[i].s ? session_have(sw->nodes[i].s) : NULL;
+			if (h != NULL && bitfield_test(h, c)) {
+				present++;
+				break;
+			}
+		}
+	return present;
+}
+
+/* One timeline line: over the last trace_us, the peers' upload as a share of their uplinks,
+ * the seed's, how far the file has spread, and why idle uplinks idled. */
+static void ev_trace(void *ctx, void *arg, uint64_t u)
+{
+	struct swarm *sw = ctx;
+	(void)arg;
+	(void)u;
+	double span = (double)sw->cfg->trace_us / 1e6, seed = 0;
+	struct trace_line l = { 0 };
+	for (uint32_t i = 0; i < sw->n; i++) {
+		struct snode *nd = &sw->nodes[i];
+		uint64_t up = net_node_uploaded(sw->net, nd->net_id);
+		double sent = (double)(up - nd->up_traced);
+		nd->up_traced = up;
+		if (i == 0)
+			seed = sent / (span * (double)nd->up);
+		else if (nd->s != NULL && !nd->free_rider)
+			trace_peer(sw, nd, sent, span, &l);
+	}
+	double spread = (double)sw->verified / ((double)sw->cfg->file_bytes * sw->cfg->peers);
+	fprintf(sw->cfg->trace,
+		"t %.2f  peers up %.1f%% (idle %u)  seed up %.1f%% (sent %.1f MiB, again %.1f)  "
+		"with a chunk %u  chunks out %u  spread %.1f%%  done %u  idle holders %u: peers %u "
+		"wanting %u unchoked %u\n",
+		now_s(sw), l.cap > 0 ? 100 * l.used / l.cap : 0, l.idle, 100 * seed,
+		(double)net_node_uploaded(sw->net, sw->nodes[0].net_id) / 1048576,
+		(double)sw->seed_waste / 1048576, l.started, trace_present(sw), 100 * spread, sw->ndone,
+		l.held_idle, l.conns, l.wanting, l.unchoked);
+	at(sw, evq_now(sw->q) + sw->cfg->trace_us, ev_trace, NULL, 0);
+}
+
 static void note_done(struct swarm *sw, struct snode *nd)
 {
 	nd->done = true;
+	sw->ndone += !nd->liar;
 	nd->done_s = now_s(sw);
 	if (!nd->liar && sw->waiting > 0)
 		sw->waiting--;
@@ -386,7 +471,7 @@ static int nodes_make(struct swarm *sw)
 		struct snode *nd = &sw->nodes[i];
 		nd->sw = sw;
 		nd->idx = i;
-		nd->done_s = nd->leave_s = -1;
+		nd->done_s = nd->leave_s = nd->first_s = -1;
 		nd->up = c->seed_up;
 		if (i > 0) {
 			nd->cls = assign_rate(c, i - 1, &nd->up);
@@ -401,6 +486,8 @@ static int nodes_make(struct swarm *sw)
 	for (uint32_t i = 1; i < sw->n; i++)
 		sw->waiting += !sw->nodes[i].liar;
 	at(sw, 0, ev_join, &sw->nodes[0], 0);
+	if (c->trace_us > 0 && c->trace != NULL)
+		at(sw, c->trace_us, ev_trace, NULL, 0);
 	for (uint32_t i = 1; i < sw->n; i++) {
 		double t = c->join_spread_s > 0 ? rng_unit(&sw->rng) * c->join_spread_s : 0;
 		at(sw, (uint64_t)(t * 1e6), ev_join, &sw->nodes[i], 0);
@@ -423,6 +510,8 @@ static struct swarm *swarm_new(const struct swarm_config *c)
 	sw->nodes = calloc(sw->n, sizeof *sw->nodes);
 	sw->scratch = calloc(sw->n, sizeof *sw->scratch);
 	sw->answer = calloc(sw->n, sizeof *sw->answer);
+	if (sw->m != NULL)
+		sw->seed_blocks = calloc(manifest_chunk_count(sw->m), sizeof *sw->seed_blocks);
 	sw->book_left.min_redial_wait_us = UINT64_MAX;
 	if (sw->net == NULL || sw->m == NULL || sw->nodes == NULL || sw->scratch == NULL ||
 	    sw->answer == NULL)
@@ -452,6 +541,7 @@ static void swarm_free(struct swarm *sw)
 	free(sw->nodes);
 	free(sw->scratch);
 	free(sw->answer);
+	free(sw->seed_blocks);
 	free(sw);
 }
 
@@ -533,6 +623,7 @@ static int result_fill(struct swarm *sw, struct swarm_result *r, uint64_t dup)
 	if (!r->up || !r->down || !r->join || !r->done || !r->free_rider || !r->liar || !r->banned_by)
 		return -1;
 	double end_s = now_s(sw), last = 0;
+	r->all_started = 0;
 	for (uint32_t p = 0; p < N; p++) {
 		const struct snode *nd = &sw->nodes[p + 1];
 		r->up[p] = nd->up;
@@ -548,6 +639,10 @@ static int result_fill(struct swarm *sw, struct swarm_result *r, uint64_t dup)
 		}
 		r->honest_banned += nd->banned_by > 0;
 		r->honest_incomplete += !nd->done;
+		if (!nd->free_rider && (nd->first_s < 0 || r->all_started < 0))
+			r->all_started = -1;
+		else if (!nd->free_rider)
+			r->all_started = fmax(r->all_started, nd->first_s);
 		last = fmax(last, nd->done_s);
 	}
 	r->honest_banned += sw->nodes[0].banned_by > 0;

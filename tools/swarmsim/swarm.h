@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define SWARM_MAX_RATES 16
 
@@ -35,6 +36,8 @@ struct swarm_config {
 	bool rate_slots;          /* more slots for fast uplinks (session_config.upload_rate) */
 	uint64_t interest_linger_us; /* session_config's: 0 */
 	double max_time_s;        /* give up after this much virtual time */
+	uint64_t trace_us;        /* print a timeline line to TRACE this often; 0: none */
+	FILE *trace;
 };
 
 struct swarm_result {
@@ -51,6 +54,9 @@ struct swarm_result {
 	double ratio;             /* last_done / d_p2p */
 	double util_from, util_to; /* the utilization window: first chunk to 95% distributed */
 	double upload_utilization; /* 0..1 */
+	/* When the last peer that uploads (neither free rider nor liar) verified its first chunk,
+	 * that is when every uplink had something to offer, s (< 0: some never did). */
+	double all_started;
 	uint64_t duplicate_bytes;
 	uint64_t seed_uploaded_bytes;
 	uint64_t payload_bytes;   /* all payload bytes stored by peers */

@@ -44,11 +44,13 @@ struct snode {
 	unsigned cls;
 	uint64_t up, down;
 	double join_s, leave_s, done_s;
+	double first_s;           /* when it verified its first chunk; < 0: not yet */
 	uint32_t *taint;
 	struct end **ends;
 	size_t nends, cap;
 	unsigned nopen;
 	uint64_t up_from, up_to;
+	uint64_t up_traced;       /* uploaded at the last timeline line */
 	uint32_t banned_by;
 	struct peerbook *book;    /* whom to dial, when to ask the DHT; NULL once it left */
 	uint64_t dht_gen;         /* the DHT timer's generation: older timer events are void */
@@ -75,6 +77,9 @@ struct swarm {
 	uint64_t payload;
 	uint64_t dup_left;        /* duplicates counted by sessions that have left */
 	bool failed;
+	uint32_t *seed_blocks;    /* blocks of each chunk the seed sent (the timeline's) */
+	uint64_t seed_waste;      /* seed blocks beyond a chunk's first copy */
+	uint32_t ndone;           /* honest peers done (the timeline's) */
 };
 
 static inline double now_s(const struct swarm *sw)
