@@ -155,6 +155,11 @@ void session_peer_gone(struct session *s, uint32_t slot);
 void session_chunk_verified(struct session *s, uint32_t chunk, bool ok, const uint8_t *digests);
 /* Run timers (choking, request time-outs, keepalives, idle peers). Return when to call next. */
 uint64_t session_tick(struct session *s, uint64_t now_us);
+/* When session_tick() wants to run next, counting what happened since it last ran: a peer that
+ * becomes interested while an upload slot is free makes the choker due at once. A driver asks
+ * after feeding the session (input, a verified chunk, a new peer) and brings its timer forward,
+ * or the newcomer waits for a tick planned before it came (up to the driver's longest wait). */
+uint64_t session_deadline(const struct session *s);
 
 bool session_complete(const struct session *s);
 /* The manifest, NULL until it is known; owned by the session or borrowed from the config. */

@@ -480,7 +480,13 @@ uint64_t session_tick(struct session *s, uint64_t now_us)
 		if (due)
 			next = min64(next, due);
 	}
+	s->tick_next = next;
 	return next;
+}
+
+uint64_t session_deadline(const struct session *s)
+{
+	return min64(s->tick_next, choker_next_deadline(s->ch));
 }
 
 const struct manifest *session_manifest(const struct session *s)

@@ -79,6 +79,7 @@ struct session {
 	struct session_env env;
 	uint64_t now;             /* the env's now() at the start of the current call */
 	uint64_t choke_last;      /* when the choker last decided */
+	uint64_t tick_next;       /* what the last session_tick() returned (0: none yet) */
 	struct peer *peers;       /* by slot, one array: walks over all peers run through memory in
 				   * order, and a message finds its peer without a pointer chase */
 	uint32_t nslots;          /* cfg.max_peers */

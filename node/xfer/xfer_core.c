@@ -281,6 +281,27 @@ int xfer_chunk_job(struct xfer *x, uint32_t chunk, struct chunkjob_req *req,
 	return 0;
 }
 
+/* ---- the session's tick ---- */
+
+#define TICK_MIN_US 5000
+#define TICK_MAX_US 200000
+
+void xfer_tick_arm(struct xfer *x, uint64_t at)
+{
+	uint64_t now = mono_now_us();
+	uint64_t wait = at > now ? at - now : 0;
+	wait = wait < TICK_MIN_US ? TICK_MIN_US : wait > TICK_MAX_US ? TICK_MAX_US : wait;
+	struct timeval tv = { .tv_sec = 0, .tv_usec = (suseconds_t)wait };
+	x->tick_at = now + wait;
+	evtimer_add(x->tick_ev, &tv);
+}
+
+void xfer_tick_sooner(struct xfer *x)
+{
+	if (x->s != NULL && x->tick_ev != NULL && session_deadline(x->s) < x->tick_at)
+		xfer_tick_arm(x, session_deadline(x->s));
+}
+
 /* ---- running time ---- */
 
 void xtime_start(struct xfer *x)

@@ -88,6 +88,7 @@ struct xfer {
 	struct peerbook *book;   /* whom to dial, when to ask the DHT; NULL until needed */
 	struct heldchunks held;  /* chunks being received */
 	struct event *tick_ev, *house_ev, *dht_ev, *kick_ev;
+	uint64_t tick_at;        /* when tick_ev fires (xfer_tick_arm) */
 	uint64_t active_us;      /* time run before the current run (xfer_core.c) */
 	uint64_t active_since_us; /* when the current run started, 0 while not running */
 	int64_t finished;        /* when it completed (Unix seconds), or 0 */
@@ -151,6 +152,12 @@ uint64_t xfer_bytes_verified(const struct xfer *x);
 void xfer_saved(struct xfer *x, bool with_manifest, int rc, const char *err);
 /* The state file's text for X (malloc'd), or NULL on no memory. */
 char *xfer_state_text(struct xfer *x);
+
+/* Have the session's tick run at AT (monotonic us), kept between 5 ms and 200 ms from now. */
+void xfer_tick_arm(struct xfer *x, uint64_t at);
+/* After feeding the session: bring its tick forward if it is due sooner than planned (a peer
+ * became interested while an upload slot is free: unchoke it now, not at the next tick). */
+void xfer_tick_sooner(struct xfer *x);
 
 /* Count X's running time from now on (nothing if it already counts). */
 void xtime_start(struct xfer *x);

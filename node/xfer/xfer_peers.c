@@ -107,7 +107,11 @@ static int p_up(void *owner, struct pconn *c)
 static int p_input(void *owner, struct pconn *c, const uint8_t *buf, size_t len)
 {
 	struct xfer *x = owner;
-	return x->s ? session_input(x->s, (uint32_t)pconn_slot(c), buf, len) : -1;
+	if (x->s == NULL)
+		return -1;
+	int rc = session_input(x->s, (uint32_t)pconn_slot(c), buf, len);
+	xfer_tick_sooner(x);
+	return rc;
 }
 
 static void p_writable(void *owner, struct pconn *c)

@@ -19,8 +19,6 @@
 #include "node/xfer/xfer_swarm.h"
 
 #define MAX_SESSION_PEERS 80        /* inbound and outbound together */
-#define TICK_MIN_US 5000
-#define TICK_MAX_US 200000
 
 static void xfer_completed(struct xfer *x);
 
@@ -293,12 +291,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (x->s == NULL)
 		return;
-	uint64_t now = mono_now_us();
-	uint64_t next = session_tick(x->s, now);
-	uint64_t wait = next > now ? next - now : 0;
-	wait = wait < TICK_MIN_US ? TICK_MIN_US : wait > TICK_MAX_US ? TICK_MAX_US : wait;
-	struct timeval tv = { .tv_sec = 0, .tv_usec = (suseconds_t)wait };
-	evtimer_add(x->tick_ev, &tv);
+	xfer_tick_arm(x, session_tick(x->s, mono_now_us()));
 }
 
 static void want_finalize(struct xfer *x)
@@ -347,6 +340,7 @@ int swarm_start(struct xfer *x)
 				       1000000;
 	x->run_us = now;
 	static const struct timeval soon = { .tv_usec = 1000 };
+	x->tick_at = now + 1000;
 	evtimer_add(x->tick_ev, &soon);
 	if (peers_start(x, now) != 0)
 		return -1;
@@ -376,6 +370,7 @@ void swarm_halt(struct xfer *x)
 static void chunk_checked(struct xfer *x, uint32_t chunk, bool ok, const uint8_t *digests)
 {
 	session_chunk_verified(x->s, chunk, ok, digests);
+	xfer_tick_sooner(x);
 	if (ok) {
 		bitfield_set(x->verified, chunk);
 		xfer_mark_dirty(x);

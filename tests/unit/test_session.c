@@ -193,6 +193,28 @@ static void test_reject_when_choked(void **state)
 	raw_close(&r);
 }
 
+/* A seed's session asks to run as soon as a peer becomes interested while a slot is free
+ * (session_deadline), so its driver unchokes the peer now, not at a tick planned earlier. */
+static void test_interest_makes_tick_due(void **state)
+{
+	(void)state;
+	struct raw r = raw_open(6, true);
+	assert_int_equal(raw_handshake(&r, WIRE_VERSION, "testnet!"), 0);
+	uint64_t next = session_tick(r.nd->s, r.w->now += 1000);
+	assert_true(next > r.w->now);
+	assert_int_equal(session_deadline(r.nd->s), next);
+	uint8_t b[8];
+	struct bwriter bw;
+	bw_init(&bw, b, sizeof b);
+	wire_put_bare(&bw, WIRE_INTERESTED);
+	assert_int_equal(raw_feed(&r, b, bw.len), 0);
+	assert_true(session_deadline(r.nd->s) <= r.w->now);
+	assert_int_equal(raw_count(&r, WIRE_UNCHOKE), 0);
+	session_tick(r.nd->s, r.w->now);
+	assert_int_equal(raw_count(&r, WIRE_UNCHOKE), 1);
+	raw_close(&r);
+}
+
 static void test_bad_manifest_source_banned(void **state)
 {
 	(void)state;
@@ -324,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_handshake_checks),
 		cmocka_unit_test(test_strict_violations),
 		cmocka_unit_test(test_reject_when_choked),
+		cmocka_unit_test(test_interest_makes_tick_due),
 		cmocka_unit_test(test_bad_manifest_source_banned),
 		cmocka_unit_test(test_withdraw_before_peer),
 		cmocka_unit_test(test_withdrawn_copy_not_a_lie),

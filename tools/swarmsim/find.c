@@ -93,8 +93,8 @@ static void connect_nodes(struct swarm *sw, struct snode *a, struct snode *b)
 	/* Both slots are known before the first frame (the handshake) can arrive. A refused side
 	 * has closed the connection: nothing will be delivered. */
 	if (ea->open && eb->open) {
-		net_side_set_user(sa, a->s, (uint32_t)ea->slot);
-		net_side_set_user(sb, b->s, (uint32_t)eb->slot);
+		net_side_set_user(sa, a, (uint32_t)ea->slot);
+		net_side_set_user(sb, b, (uint32_t)eb->slot);
 	}
 }
 

@@ -117,17 +117,24 @@ static uint64_t e_rand(void *arg)
 
 /* ---- the network's callbacks ---- */
 
-/* The net's user for each side is that node's session, its tag the slot: see connect_nodes(). */
+static void tick_sooner(struct swarm *sw, struct snode *nd);
+
+/* The net's user for each side is that node, its tag the slot: see connect_nodes(). */
 static void n_deliver(void *ctx, void *user, uint32_t tag, const uint8_t *frame, size_t len)
 {
-	(void)ctx;
-	session_input(user, tag, frame, len);
+	struct snode *nd = user;
+	if (nd->s == NULL)
+		return;
+	session_input(nd->s, tag, frame, len);
+	tick_sooner(ctx, nd);
 }
 
 static void n_writable(void *ctx, void *user, uint32_t tag)
 {
+	struct snode *nd = user;
 	(void)ctx;
-	session_writable(user, tag);
+	if (nd->s != NULL)
+		session_writable(nd->s, tag);
 }
 
 /* ---- events ---- */
@@ -159,6 +166,7 @@ static void ev_verify(void *ctx, void *arg, uint64_t u)
 		memset(dig + b * SESSION_DIGEST_LEN, (mask >> b & 1) ? 0xff : 0, SESSION_DIGEST_LEN);
 	bool ok = mask == 0;
 	session_chunk_verified(nd->s, chunk, ok, ok && !(u & 1) ? NULL : dig);
+	tick_sooner(sw, nd);
 	if (!ok || nd->idx == 0)
 		return;
 	find_verified(sw, nd);
@@ -181,20 +189,36 @@ static void ev_verify(void *ctx, void *arg, uint64_t u)
 		note_done(sw, nd);
 }
 
+static void ev_tick(void *ctx, void *arg, uint64_t u);
+
+/* Run ND's session tick at WHEN, kept between TICK_MIN_US and TICK_MAX_US from now; a tick
+ * planned before is void. */
+static void plan_tick(struct swarm *sw, struct snode *nd, uint64_t when)
+{
+	uint64_t now = evq_now(sw->q);
+	if (when < now + TICK_MIN_US)
+		when = now + TICK_MIN_US;
+	if (when > now + TICK_MAX_US)
+		when = now + TICK_MAX_US;
+	nd->tick_due = when;
+	at(sw, when, ev_tick, nd, ++nd->tick_gen);
+}
+
+/* As the node does after feeding its session: a peer interested while an upload slot is free
+ * is unchoked now, not at a tick planned before it came. */
+static void tick_sooner(struct swarm *sw, struct snode *nd)
+{
+	if (nd->s != NULL && session_deadline(nd->s) < nd->tick_due)
+		plan_tick(sw, nd, session_deadline(nd->s));
+}
+
 static void ev_tick(void *ctx, void *arg, uint64_t u)
 {
 	struct swarm *sw = ctx;
 	struct snode *nd = arg;
-	(void)u;
-	if (nd->s == NULL)
+	if (nd->s == NULL || u != nd->tick_gen)
 		return;
-	uint64_t now = evq_now(sw->q);
-	uint64_t next = session_tick(nd->s, now);
-	if (next < now + TICK_MIN_US)
-		next = now + TICK_MIN_US;
-	if (next > now + TICK_MAX_US)
-		next = now + TICK_MAX_US;
-	at(sw, next, ev_tick, nd, 0);
+	plan_tick(sw, nd, session_tick(nd->s, evq_now(sw->q)));
 }
 
 static void ev_leave(void *ctx, void *arg, uint64_t u)
@@ -355,7 +379,7 @@ static void ev_join(void *ctx, void *arg, uint64_t u)
 	}
 	nd->join_s = now_s(sw);
 	find_join(sw, nd);
-	at(sw, evq_now(sw->q) + TICK_MIN_US, ev_tick, nd, 0);
+	plan_tick(sw, nd, 0);
 }
 
 /* ---- set-up ---- */

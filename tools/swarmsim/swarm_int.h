@@ -54,6 +54,8 @@ struct snode {
 	uint32_t banned_by;
 	struct peerbook *book;    /* whom to dial, when to ask the DHT; NULL once it left */
 	uint64_t dht_gen;         /* the DHT timer's generation: older timer events are void */
+	uint64_t tick_gen;        /* the session tick's generation, likewise */
+	uint64_t tick_due;        /* when the live tick event runs */
 	uint64_t listed_until;    /* its announcement lives in the DHT until then; 0: none */
 };
 
