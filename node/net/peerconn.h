@@ -5,7 +5,7 @@
  * object owns every connection; an owner learns of them through struct pconn_ops and ends them
  * with pconn_close(), after which no callback names them again. It does not parse beyond the first
  * frame: the bytes are the session core's. Connections are capped per host and in total, and an
- * inbound one must complete its HANDSHAKE within a deadline (see peerconn.c). In a private ring
+ * inbound one must complete its HANDSHAKE within a deadline (see peeradmit.c). In a private ring
  * (pnet_seal) every connection is encrypted and authenticated by the network key first. */
 #ifndef NODE_PEERCONN_H
 #define NODE_PEERCONN_H
