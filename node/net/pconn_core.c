@@ -5,7 +5,7 @@
  * callback is still on the stack. Hostile neighbours: a connection whose output backlog is
  * above the high-water mark is not read (nor is what it already sent handed on) until the
  * backlog drains, so a peer that asks and never reads cannot make us queue without bound.
- * The network owns every connection; conn_free releases its channel and gathered sends. */
+ * The network owns every connection; pc_conn_free releases its channel and gathered sends. */
 #include "node/net/pconn_int.h"
 
 #include <event2/buffer.h>
@@ -36,19 +36,19 @@ static void unlink_conn(struct pconn **head, struct pconn *c)
 	c->prev = c->next = NULL;
 }
 
-void conns_add(struct pnet *n, struct pconn *c)
+void pc_conns_add(struct pnet *n, struct pconn *c)
 {
 	link_conn(&n->conns, c);
 	n->nconns++;
 }
 
-void conns_del(struct pnet *n, struct pconn *c)
+void pc_conns_del(struct pnet *n, struct pconn *c)
 {
 	unlink_conn(&n->conns, c);
 	n->nconns--;
 }
 
-void conn_free(struct pconn *c)
+void pc_conn_free(struct pconn *c)
 {
 	if (c->bev) {
 		/* libevent leaves a freed bufferevent in its rate-limit group until its deferred
@@ -66,7 +66,7 @@ void conn_free(struct pconn *c)
 	free(c);
 }
 
-void on_reap(evutil_socket_t fd, short what, void *arg)
+void pc_on_reap(evutil_socket_t fd, short what, void *arg)
 {
 	struct pnet *n = arg;
 	(void)fd;
@@ -74,7 +74,7 @@ void on_reap(evutil_socket_t fd, short what, void *arg)
 	while (n->graveyard) {
 		struct pconn *c = n->graveyard;
 		unlink_conn(&n->graveyard, c);
-		conn_free(c);
+		pc_conn_free(c);
 	}
 }
 
@@ -85,25 +85,25 @@ void pconn_close(struct pconn *c)
 	c->dead = true;
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-	conns_del(c->n, c);
+	pc_conns_del(c->n, c);
 	link_conn(&c->n->graveyard, c);
 	event_active(c->n->reaper, EV_TIMEOUT, 0);
 }
 
 /* The connection died on its own: tell the owner, then free it (we are in its callback, which
  * libevent lets us free it from). */
-void conn_gone(struct pconn *c, const char *why)
+void pc_conn_gone(struct pconn *c, const char *why)
 {
 	c->dead = true;
 	if (c->owner)
 		c->ops->gone(c->owner, c, why);
-	conns_del(c->n, c);
-	conn_free(c);
+	pc_conns_del(c->n, c);
+	pc_conn_free(c);
 }
 
 /* Stop reading C while its output is above the high-water mark: every frame may be answered,
  * and a peer that does not read our answers must not make us queue more of them. */
-bool pause_if_backlogged(struct pconn *c)
+bool pc_pause_if_backlogged(struct pconn *c)
 {
 	if (c->dead || evbuffer_get_length(bufferevent_get_output(c->bev)) <= c->n->high_water)
 		return false;
@@ -116,7 +116,7 @@ bool pause_if_backlogged(struct pconn *c)
 
 /* Whether C has yet to prove itself: an inbound connection not yet routed by its first frame, or
  * one of a private ring whose channel is not up. */
-bool in_handshake(const struct pconn *c)
+bool pc_in_handshake(const struct pconn *c)
 {
 	return (!c->outgoing && c->owner == NULL) || (c->sc && !secchan_up(c->sc));
 }
@@ -125,7 +125,7 @@ bool in_handshake(const struct pconn *c)
  * second), whether it has anything to send or not, and the next callback disarms it: with 64
  * peers that was 100,000 epoll_ctl a second across the lab. So a capped connection with
  * nothing to send has writing off (on_write) until its next send turns it on here. */
-void want_write(struct pconn *c)
+void pc_want_write(struct pconn *c)
 {
 	if (!(bufferevent_get_enabled(c->bev) & EV_WRITE))
 		bufferevent_enable(c->bev, EV_WRITE);
@@ -133,7 +133,7 @@ void want_write(struct pconn *c)
 
 /* End C from inside its own read path, where the owner may be on the stack: park it, then tell
  * the owner (if it has one yet) WHY. C stays readable until the reaper runs. */
-void drop(struct pconn *c, const char *why)
+void pc_drop(struct pconn *c, const char *why)
 {
 	const struct pconn_ops *ops = c->ops;
 	void *owner = c->owner;
@@ -146,7 +146,7 @@ void drop(struct pconn *c, const char *why)
 
 /* Tell a peer that cannot be in our ring why before closing: a fixed notice (secchan.h),
  * written straight to the socket, whose output is still empty before any handshake. */
-void send_notice(struct pconn *c, enum secchan_notice kind, const char *why)
+void pc_send_notice(struct pconn *c, enum secchan_notice kind, const char *why)
 {
 	uint8_t notice[SECCHAN_NOTICE_LEN];
 	char a[ADDR_STR_MAX];

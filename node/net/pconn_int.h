@@ -1,6 +1,7 @@
 /* node/net/pconn_int.h: the inside of node/net/peerconn.c's connections, shared by its parts
  * (peerconn.c, peerseal.c, peeradmit.c, pconn_core.c) and by no one else: the two structs, and
- * the low-level helpers of pconn_core.c. The network (struct pnet) owns every connection. */
+ * the low-level helpers of pconn_core.c (every function the parts share is named pc_*, since
+ * the library links them as global symbols). The network (struct pnet) owns every connection. */
 #ifndef NODE_PCONN_INT_H
 #define NODE_PCONN_INT_H
 
@@ -49,22 +50,22 @@ struct pnet {
 	size_t high_water;
 	struct secchan_config *seal; /* NULL: an open ring */
 	struct recpool *records;     /* buffers of sealed bulk records, in a private ring */
-	bool corked;            /* small sealed sends are gathered until uncork() */
+	bool corked;            /* small sealed sends are gathered until pc_uncork() */
 	struct pconn *pend_list;
 	uint8_t rbuf[MAX_SINGLE_IO]; /* reads are handed on at once, so one buffer serves all */
 };
 
 /* pconn_core.c: the lists, freeing, closing and the checks every read path makes. */
-void conns_add(struct pnet *n, struct pconn *c);
-void conns_del(struct pnet *n, struct pconn *c);
-void conn_free(struct pconn *c);
+void pc_conns_add(struct pnet *n, struct pconn *c);
+void pc_conns_del(struct pnet *n, struct pconn *c);
+void pc_conn_free(struct pconn *c);
 /* The reaper's callback: free the connections parked by pconn_close. ARG is the pnet. */
-void on_reap(evutil_socket_t fd, short what, void *arg);
-void conn_gone(struct pconn *c, const char *why);
-bool pause_if_backlogged(struct pconn *c);
-bool in_handshake(const struct pconn *c);
-void want_write(struct pconn *c);
-void drop(struct pconn *c, const char *why);
-void send_notice(struct pconn *c, enum secchan_notice kind, const char *why);
+void pc_on_reap(evutil_socket_t fd, short what, void *arg);
+void pc_conn_gone(struct pconn *c, const char *why);
+bool pc_pause_if_backlogged(struct pconn *c);
+bool pc_in_handshake(const struct pconn *c);
+void pc_want_write(struct pconn *c);
+void pc_drop(struct pconn *c, const char *why);
+void pc_send_notice(struct pconn *c, enum secchan_notice kind, const char *why);
 
 #endif

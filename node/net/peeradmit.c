@@ -33,7 +33,7 @@ static unsigned host_conns(const struct pnet *n, const uint8_t *key, const void 
 
 /* An inbound connection's first frame must be a HANDSHAKE naming content we serve: MSG, as
  * wire_frame found it (ST). Return false if C was closed. */
-bool route_frame(struct pconn *c, enum wire_status st, const struct wire_msg *msg)
+bool pc_route_frame(struct pconn *c, enum wire_status st, const struct wire_msg *msg)
 {
 	const struct pconn_ops *ops;
 	void *owner;
@@ -56,7 +56,7 @@ bool route_frame(struct pconn *c, enum wire_status st, const struct wire_msg *ms
 	return ops->up(owner, c) == 0 && !c->dead;
 }
 
-void arm_sweeper(struct pnet *n)
+void pc_arm_sweeper(struct pnet *n)
 {
 	static const struct timeval sweep = { .tv_sec = 1 };
 	if (!evtimer_pending(n->sweeper, NULL))
@@ -87,7 +87,7 @@ static void evict(struct pconn *c, const char *why)
 }
 
 /* Make room for an inbound connection from PEER, or return -1 to refuse it. */
-int admit(struct pnet *n, const struct dht_addr *peer)
+int pc_admit(struct pnet *n, const struct dht_addr *peer)
 {
 	uint8_t key[ADDR_KEY_LEN];
 	unsigned pending;
@@ -115,7 +115,7 @@ int admit(struct pnet *n, const struct dht_addr *peer)
 /* Close inbound connections that have not completed a handshake in time. A read timeout
  * would restart with every byte, and one byte every few seconds would hold a descriptor for
  * good: the deadline runs from the accept. */
-void on_sweep(evutil_socket_t fd, short what, void *arg)
+void pc_on_sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct pnet *n = arg;
 	static const struct timeval sweep = { .tv_sec = 1 };
@@ -125,13 +125,13 @@ void on_sweep(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (struct pconn *c = n->conns, *next; c; c = next) {
 		next = c->next;
-		if (!in_handshake(c))
+		if (!pc_in_handshake(c))
 			continue;
 		if (now - c->born_us < (uint64_t)HANDSHAKE_DEADLINE_S * 1000000)
 			waiting = true;
 		else if (c->outgoing) {
 			/* Its owner hears of it and may close others: walk the list afresh. */
-			drop(c, "no network-key handshake in time");
+			pc_drop(c, "no network-key handshake in time");
 			waiting = true;
 			break;
 		} else
@@ -143,7 +143,7 @@ void on_sweep(evutil_socket_t fd, short what, void *arg)
 
 /* Connections we keep open at most: the descriptor limit less what the rest of the node needs,
  * so that a flood of peers never leaves control or the disk without a descriptor. */
-unsigned conns_budget(void)
+unsigned pc_conns_budget(void)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||

@@ -11,14 +11,14 @@
 
 /* Route inbound C by its first frame MSG, as wire_frame found it (ST). Return false if C was
  * closed. */
-bool route_frame(struct pconn *c, enum wire_status st, const struct wire_msg *msg);
+bool pc_route_frame(struct pconn *c, enum wire_status st, const struct wire_msg *msg);
 /* Make room for an inbound connection from PEER, or return -1 to refuse it. */
-int admit(struct pnet *n, const struct dht_addr *peer);
+int pc_admit(struct pnet *n, const struct dht_addr *peer);
 /* The sweeper's callback: close connections past their handshake deadline. ARG is the pnet. */
-void on_sweep(evutil_socket_t fd, short what, void *arg);
+void pc_on_sweep(evutil_socket_t fd, short what, void *arg);
 /* Start the sweeper, unless it is running. */
-void arm_sweeper(struct pnet *n);
+void pc_arm_sweeper(struct pnet *n);
 /* Connections we keep open at most. */
-unsigned conns_budget(void);
+unsigned pc_conns_budget(void);
 
 #endif

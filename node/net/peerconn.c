@@ -9,7 +9,7 @@
  * settable), which caps a connection at a few hundred MiB/s and splits every block into four
  * reads: each read callback therefore follows libevent's read with one large read of its own,
  * as much as the rate limits allow, charged to the rate-limit group like libevent's own.
- * Every read path stops at a backlogged output (pause_if_backlogged, pconn_core.c). An open
+ * Every read path stops at a backlogged output (pc_pause_if_backlogged, pconn_core.c). An open
  * node recognises a keyed node's first bytes here (route, sniff); the keyed side is peerseal.c.
  * Nothing here knows the session's messages beyond the first frame's length and type. */
 #include "node/net/peerconn.h"
@@ -50,7 +50,7 @@
 static void deliver_plain(struct pconn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	while (!c->dead && evbuffer_get_length(in) > 0 && !pause_if_backlogged(c)) {
+	while (!c->dead && evbuffer_get_length(in) > 0 && !pc_pause_if_backlogged(c)) {
 		struct evbuffer_iovec v[PEEK_VECS];
 		int nv = evbuffer_peek(in, -1, NULL, v, PEEK_VECS);
 		size_t used = 0;
@@ -77,11 +77,11 @@ static bool route(struct pconn *c)
 	if (st == WIRE_NEED_MORE && have < 128)
 		return false;
 	if (st != WIRE_OK && p && secchan_is_handshake(p, look)) {
-		send_notice(c, SECCHAN_NOTICE_NO_KEY, "it sent a network-key handshake: this ring "
+		pc_send_notice(c, SECCHAN_NOTICE_NO_KEY, "it sent a network-key handshake: this ring "
 			    "uses a network key, and this node runs without one (--network-key)");
 		return false;
 	}
-	return route_frame(c, st, &msg);
+	return pc_route_frame(c, st, &msg);
 }
 
 /* Read what the socket holds, up to what the rate limits allow now, straight into the node's
@@ -109,7 +109,7 @@ static void read_direct(struct pconn *c)
 static void deliver(struct pconn *c)
 {
 	if (c->sc)
-		open_records(c);
+		pc_open_records(c);
 	else
 		deliver_plain(c);
 }
@@ -133,7 +133,7 @@ static bool sniff(struct pconn *c)
 	addr_format(&c->addr, a);
 	log_warn("peer %s: it uses a network key and this node none (this ring uses a network "
 		 "key): start it with --network-key", a);
-	drop(c, "the peer uses a network key (this ring uses a network key)");
+	pc_drop(c, "the peer uses a network key (this ring uses a network key)");
 	return false;
 }
 
@@ -144,8 +144,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 	if (c->sc) {
 		struct pnet *n = c->n;
 		n->corked = true;
-		sealed_read(c);
-		uncork(n);
+		pc_sealed_read(c);
+		pc_uncork(n);
 		return;
 	}
 	if (c->owner == NULL && !route(c))
@@ -158,7 +158,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 	deliver_plain(c);
 	if (more && !c->dead && !c->paused)
 		read_direct(c);
-	pause_if_backlogged(c);
+	pc_pause_if_backlogged(c);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
@@ -168,14 +168,14 @@ static void on_write(struct bufferevent *bev, void *arg)
 	if (c->paused) {
 		c->paused = false;
 		if (bufferevent_enable(c->bev, EV_READ) != 0) {
-			conn_gone(c, "cannot read from the connection");
+			pc_conn_gone(c, "cannot read from the connection");
 			return;
 		}
 		deliver(c); /* what arrived before the pause */
 	}
 	if (c->owner && !c->dead)
 		c->ops->writable(c->owner, c);
-	if (!c->dead && c->n->group && !in_handshake(c) &&
+	if (!c->dead && c->n->group && !pc_in_handshake(c) &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		bufferevent_disable(c->bev, EV_WRITE);
 }
@@ -201,7 +201,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		set_nodelay(bev);
 		bufferevent_set_timeouts(bev, NULL, NULL);
 		if (bufferevent_enable(bev, EV_READ) != 0) {
-			conn_gone(c, "cannot read from the connection");
+			pc_conn_gone(c, "cannot read from the connection");
 			return;
 		}
 		if (c->sc == NULL) {
@@ -211,7 +211,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		uint8_t hello[SECCHAN_HELLO_LEN];
 		secchan_hello(c->sc, hello);
 		evbuffer_add(bufferevent_get_output(bev), hello, sizeof hello);
-		arm_sweeper(c->n);
+		pc_arm_sweeper(c->n);
 		return;
 	}
 	const char *why = (what & BEV_EVENT_TIMEOUT) ? "timed out"
@@ -223,7 +223,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		why = "closed by the peer in the network-key handshake (another network key?)";
 		log_warn("peer %s: %s", a, why);
 	}
-	conn_gone(c, why);
+	pc_conn_gone(c, why);
 }
 
 /* What leaves an output buffer went to the kernel (or died with its connection, which is rare
@@ -257,27 +257,27 @@ static struct pconn *conn_new(struct pnet *n, struct bufferevent *bev, const str
 		return NULL;
 	}
 	bufferevent_setcb(bev, on_read, on_write, on_event, c);
-	conns_add(n, c);
+	pc_conns_add(n, c);
 	return c;
 }
 
 void pnet_accept(void *arg, struct bufferevent *bev, const struct dht_addr *peer)
 {
 	struct pnet *n = arg;
-	struct pconn *c = admit(n, peer) == 0 ? conn_new(n, bev, peer) : NULL;
+	struct pconn *c = pc_admit(n, peer) == 0 ? conn_new(n, bev, peer) : NULL;
 	if (c == NULL) {
 		bufferevent_free(bev);
 		return;
 	}
-	if (seal_conn(c) != 0) {
-		conns_del(n, c);
-		conn_free(c);
+	if (pc_seal_conn(c) != 0) {
+		pc_conns_del(n, c);
+		pc_conn_free(c);
 		return;
 	}
 	set_nodelay(bev);
-	arm_sweeper(n);
+	pc_arm_sweeper(n);
 	if (bufferevent_enable(bev, EV_READ | EV_WRITE) != 0) {
-		conn_gone(c, "cannot read from the connection");
+		pc_conn_gone(c, "cannot read from the connection");
 		return;
 	}
 	/* The listener already read the first bytes: no read event will announce them. */
@@ -331,10 +331,10 @@ struct pconn *pconn_connect(struct pnet *n, const struct dht_addr *to,
 	c->owner = owner;
 	c->outgoing = true;
 	bufferevent_set_timeouts(bev, NULL, &connect);
-	if (seal_conn(c) != 0 ||
+	if (pc_seal_conn(c) != 0 ||
 	    bufferevent_socket_connect(bev, (struct sockaddr *)&ss, (int)sl) != 0) {
-		conns_del(n, c);
-		conn_free(c);
+		pc_conns_del(n, c);
+		pc_conn_free(c);
 		return NULL;
 	}
 	return c;
@@ -346,14 +346,14 @@ void pconn_send(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t
 	if (c->dead)
 		return;
 	if (c->sc) {
-		sealed_send(c, head, hlen, body, blen);
+		pc_sealed_send(c, head, hlen, body, blen);
 		return;
 	}
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	evbuffer_add(out, head, hlen);
 	if (blen > 0)
 		evbuffer_add(out, body, blen);
-	want_write(c);
+	pc_want_write(c);
 }
 
 void pconn_send_ref(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t *body,
@@ -363,7 +363,7 @@ void pconn_send_ref(struct pconn *c, const uint8_t *head, size_t hlen, const uin
 	if (c->dead || c->sc) {
 		/* Sealing copies BODY into the record: it is free to go at once. */
 		if (!c->dead)
-			sealed_send(c, head, hlen, body, blen);
+			pc_sealed_send(c, head, hlen, body, blen);
 		release(body, blen, arg);
 		return;
 	}
@@ -373,7 +373,7 @@ void pconn_send_ref(struct pconn *c, const uint8_t *head, size_t hlen, const uin
 		evbuffer_add(out, body, blen);
 		release(body, blen, arg);
 	}
-	want_write(c);
+	pc_want_write(c);
 }
 
 /* Bytes C's socket holds that TCP has not sent yet (SIOCOUTQNSD); 0 if it cannot tell. */
@@ -481,9 +481,9 @@ struct pnet *pnet_new(struct event_base *base, const struct pnet_config *cfg)
 		return NULL;
 	n->base = base;
 	n->cfg = *cfg;
-	n->reaper = event_new(base, -1, 0, on_reap, n);
-	n->sweeper = evtimer_new(base, on_sweep, n);
-	n->max_conns = conns_budget();
+	n->reaper = event_new(base, -1, 0, pc_on_reap, n);
+	n->sweeper = evtimer_new(base, pc_on_sweep, n);
+	n->max_conns = pc_conns_budget();
 	n->high_water = 4 * cfg->low_water > HIGH_WATER_MIN ? 4 * cfg->low_water : HIGH_WATER_MIN;
 	if (n->reaper == NULL || n->sweeper == NULL || make_group(n) != 0) {
 		pnet_free(n);
@@ -498,10 +498,10 @@ void pnet_free(struct pnet *n)
 		return;
 	while (n->conns) {
 		struct pconn *c = n->conns;
-		conns_del(n, c);
-		conn_free(c);
+		pc_conns_del(n, c);
+		pc_conn_free(c);
 	}
-	on_reap(-1, 0, n);
+	pc_on_reap(-1, 0, n);
 	if (n->group)
 		bufferevent_rate_limit_group_free(n->group);
 	if (n->bucket)

@@ -5,7 +5,7 @@
  * released at once) and reads go to the node's scratch buffer as in peerconn.c, records opened
  * there in place. A keyed and an open node never mix: each recognises the other's first bytes,
  * answers with a fixed notice and logs "this ring uses a network key" (the open side is in
- * peerconn.c). A connection's channel and gathered sends are freed with it (conn_free). */
+ * peerconn.c). A connection's channel and gathered sends are freed with it (pc_conn_free). */
 #include "node/net/peerseal.h"
 
 #include <errno.h>
@@ -45,14 +45,14 @@ static void sealed_failed(struct pconn *c, enum secchan_status st)
 	char a[ADDR_STR_MAX];
 	addr_format(&c->addr, a);
 	if (st == SECCHAN_PLAIN) {
-		send_notice(c, SECCHAN_NOTICE_NEED_KEY, "it has no network key (this ring uses a "
+		pc_send_notice(c, SECCHAN_NOTICE_NEED_KEY, "it has no network key (this ring uses a "
 			    "network key)");
 	} else if (st == SECCHAN_PEER_OPEN) {
 		log_warn("peer %s: it has no network key (this ring uses a network key)", a);
-		drop(c, "the peer has no network key (this ring uses a network key)");
+		pc_drop(c, "the peer has no network key (this ring uses a network key)");
 	} else if (c->outgoing) {
 		log_warn("peer %s: failed the network-key handshake: another network key?", a);
-		drop(c, "failed the network-key handshake (another network key?)");
+		pc_drop(c, "failed the network-key handshake (another network key?)");
 	} else {
 		log_debug("peer %s: failed the network-key handshake: closed", a);
 		pconn_close(c);
@@ -79,10 +79,10 @@ static bool take_plain(void *arg, uint8_t *plain, size_t len)
 	struct pconn *c = arg;
 	struct wire_msg msg;
 	size_t used;
-	if (c->owner == NULL && !route_frame(c, wire_frame(plain, len, &msg, &used), &msg))
+	if (c->owner == NULL && !pc_route_frame(c, wire_frame(plain, len, &msg, &used), &msg))
 		return false;
 	return c->ops->input(c->owner, c, plain, len) == 0 && !c->dead &&
-	       !pause_if_backlogged(c);
+	       !pc_pause_if_backlogged(c);
 }
 
 /* End C if opening its records failed (ST): a peer past the handshake broke the stream, which
@@ -99,13 +99,13 @@ static void opened(struct pconn *c, enum secbuf_status st)
 		return;
 	addr_format(&c->addr, a);
 	log_warn("peer %s: %s", a, why[st]);
-	drop(c, why[st]);
+	pc_drop(c, why[st]);
 }
 
 /* Open the records that have arrived whole in the input, while the output backlog allows. */
-void open_records(struct pconn *c)
+void pc_open_records(struct pconn *c)
 {
-	if (!c->dead && !pause_if_backlogged(c))
+	if (!c->dead && !pc_pause_if_backlogged(c))
 		opened(c, secbuf_open_input(c->sc, bufferevent_get_input(c->bev), take_plain, c));
 }
 
@@ -135,17 +135,17 @@ static void read_sealed(struct pconn *c)
 	/* The input is empty now, and libevent freezes its end outside its own reads: put the
 	 * rest back at the front. */
 	if (!c->dead && evbuffer_prepend(in, n->rbuf + used, have - used) != 0)
-		drop(c, "out of memory");
+		pc_drop(c, "out of memory");
 }
 
-void sealed_read(struct pconn *c)
+void pc_sealed_read(struct pconn *c)
 {
 	if (!secchan_up(c->sc) && !handshake(c))
 		return;
-	open_records(c);
+	pc_open_records(c);
 	if (!c->dead && !c->paused)
 		read_sealed(c);
-	pause_if_backlogged(c);
+	pc_pause_if_backlogged(c);
 }
 
 static void seal_now(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t *body,
@@ -155,7 +155,7 @@ static void seal_now(struct pconn *c, const uint8_t *head, size_t hlen, const ui
 	if (secbuf_seal_pooled(c->sc, c->n->records, bufferevent_get_output(c->bev), head, hlen, body,
 			       blen) != 0)
 		bufferevent_trigger_event(c->bev, BEV_EVENT_ERROR, BEV_TRIG_DEFER_CALLBACKS);
-	want_write(c);
+	pc_want_write(c);
 }
 
 static void flush_pend(struct pconn *c)
@@ -167,7 +167,7 @@ static void flush_pend(struct pconn *c)
 }
 
 /* Seal every connection's gathered sends, each as one record. */
-void uncork(struct pnet *n)
+void pc_uncork(struct pnet *n)
 {
 	n->corked = false;
 	while (n->pend_list) {
@@ -182,7 +182,7 @@ void uncork(struct pnet *n)
 /* A record costs 20 bytes: answers to a read's records (REQUESTs, HAVEs to every peer) are
  * small and many, so while corked they are gathered per connection, in order, and sealed
  * together when the read is done (or before anything larger). */
-void sealed_send(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t *body,
+void pc_sealed_send(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_t *body,
 			size_t blen)
 {
 	size_t len = hlen + blen;
@@ -205,7 +205,7 @@ void sealed_send(struct pconn *c, const uint8_t *head, size_t hlen, const uint8_
 }
 
 /* Give C its channel in a private ring. Return 0, or -1 on no memory. */
-int seal_conn(struct pconn *c)
+int pc_seal_conn(struct pconn *c)
 {
 	uint8_t seed[SECCHAN_SEED_LEN];
 	if (c->n->seal == NULL)
