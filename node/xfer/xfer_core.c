@@ -298,8 +298,11 @@ void xfer_tick_arm(struct xfer *x, uint64_t at)
 
 void xfer_tick_sooner(struct xfer *x)
 {
-	if (x->s != NULL && x->tick_ev != NULL && session_deadline(x->s) < x->tick_at)
-		xfer_tick_arm(x, session_deadline(x->s));
+	if (x->s == NULL || x->tick_ev == NULL)
+		return;
+	uint64_t due = session_deadline(x->s);
+	if (due < x->tick_at)
+		xfer_tick_arm(x, due);
 }
 
 /* ---- running time ---- */

@@ -208,8 +208,11 @@ static void plan_tick(struct swarm *sw, struct snode *nd, uint64_t when)
  * is unchoked now, not at a tick planned before it came. */
 static void tick_sooner(struct swarm *sw, struct snode *nd)
 {
-	if (nd->s != NULL && session_deadline(nd->s) < nd->tick_due)
-		plan_tick(sw, nd, session_deadline(nd->s));
+	if (nd->s == NULL)
+		return;
+	uint64_t due = session_deadline(nd->s);
+	if (due < nd->tick_due)
+		plan_tick(sw, nd, due);
 }
 
 static void ev_tick(void *ctx, void *arg, uint64_t u)
