@@ -1,8 +1,9 @@
 /* dht/core.h: the inside of struct dht, the Chord core's state, shared by the modules that make
- * up the core: chord.c (the entry points), ring.c (membership and maintenance), lookup.c
- * (iterative lookups) and kv.c, kvserve.c, kvtrust.c (the replicated store). Each module keeps to its own fields and
- * calls only downward (chord -> ring, kv -> lookup -> rpc); where a lower module must tell a
- * higher one something, it calls one of the hooks below, which chord.c sets. Private to dht/. */
+ * up the core: chord.c (the entry points), ring.c (membership and maintenance), lookup.c with
+ * lookend.c and looksilent.c (iterative lookups) and kv.c, kvserve.c, kvtrust.c (the replicated
+ * store). Each module keeps to its own fields and calls only downward (chord -> ring, kv ->
+ * lookup -> rpc); where a lower module must tell a higher one something, it calls one of the
+ * hooks below, which chord.c sets. Private to dht/. */
 #ifndef DHT_CORE_H
 #define DHT_CORE_H
 
@@ -56,7 +57,7 @@ struct dht {
 	enum dht_state state;
 	struct routing rt;
 	struct dht_stats stats;
-	struct dht_lookup_hist lhist; /* lookstats.c, counted by lookup.c */
+	struct dht_lookup_hist lhist; /* lookstats.c, counted by lookend.c */
 	struct rpc *rpc;       /* every datagram in and out */
 	uint64_t last_deadline; /* the last one announced through env->set_timer */
 	void (*app_request)(void *arg, const struct dht_msg *m, const struct dht_addr *from);
@@ -88,7 +89,7 @@ struct dht {
 	bool merge_has_cand;    /* merge_cand, from a beacon, is to be probed next */
 	struct dht_node merge_cand;
 
-	/* lookup.c */
+	/* lookup.c, lookend.c (lookup_int.h) */
 	struct lookup *lookups;
 
 	/* kv.c */

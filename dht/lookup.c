@@ -12,27 +12,25 @@
  * questions still out decide. A lookup that ended with slow questions out stays (ended) until
  * they end, acting on none but telling the ring of a node that timed out.
  *
- * Hops answer FIND as findserve.c says (SELF, OWNER, NEXT or PRED); whether an owner is believed
- * is lookowner.c's to say. The lookup drives the asking around those rules. Right after a crash
- * the owner of a key is often dead, and its successor X is believed only once it found its
- * predecessor dead too: meanwhile the lookup holds X and asks it again after 25, 50, 100... ms.
- * A read (a get) does not wait: it ends at X, unconfirmed, since X holds the dead owner's
- * replicas and values carry their writers' signatures; writes and the ring keep the rule.
- * A hop whose question is slow is named dead to others only where that decides no owner
- * (question_hints): nothing else is decided on slowness.
+ * Hops answer FIND as findserve.c says (SELF, OWNER, NEXT or PRED); whether an owner's answer
+ * ends the lookup is lookend.c's to say, by lookowner.c's rules (right after a crash the lookup
+ * may hold the dead owner's successor and ask it again; a read ends there, unconfirmed), and
+ * what the lookup knows of silent nodes and names to others is looksilent.c's. The lookup
+ * drives the asking around those rules.
  * Answers that named dead nodes are asked again, told of them (the route's source, the anchor,
  * an owner asked before), but only once more is known, so two nodes pointing at each other
  * cannot loop. A lookup that finds no route tries again at once with what it learnt, then after
  * lookup_retry_us, 2 x lookup_retry_us..., once the ring has had time to repair. So lookups stay
- * correct while the ring repairs itself, at no cost in hops on a stable ring, where X answers
- * SELF.
+ * correct while the ring repairs itself, at no cost in hops on a stable ring, where the owner
+ * answers SELF.
  *
  * A SELF answer counts only from a node asked as the owner, and only if the key lies between the
  * anchor the asker knows and that node: a hop asked for a route that claims the key sends the
  * lookup to its predecessor, whose list must name it, so one hop cannot end a lookup at itself
  * by saying so.
  *
- * Not done here: answering FIND (findserve.c); proximity routing. */
+ * Not done here: ending a lookup (lookend.c); its dead and slow nodes (looksilent.c); answering
+ * FIND (findserve.c); proximity routing. */
 #include "dht/lookup.h"
 
 #include <limits.h>
@@ -40,170 +38,12 @@
 #include <string.h>
 
 #include "dht/findserve.h"
-#include "dht/lookowner.h"
+#include "dht/lookup_int.h"
 
-#define LOOKUP_MAX_CAND 48
-#define LOOKUP_MAX_DEAD 16
-#define LOOKUP_MAX_ASKED 16
 #define LOOKUP_MAX_PARALLEL 8
-#define LOOKUP_MAX_SLOW 8
-/* An owner that has yet to find its dead predecessor dead is asked again after this, then
- * twice as long each time, while the wait stays under the maximum. */
-#define LOOKUP_RECHECK_US 25000
-#define LOOKUP_RECHECK_MAX_US 800000
 /* A FIND's rpc tag: its flags in the low byte, the question's number above. */
 #define TAG_SEQ_SHIFT 8
 #define TAG_SEQ_MASK (UINT_MAX >> TAG_SEQ_SHIFT)
-
-struct lookup {
-	struct lookup *next;
-	struct dht *d;
-	struct dht_id key;
-	dht_lookup_cb *cb;
-	void *cb_arg;
-	uint64_t started;
-	unsigned attempts, hops, timeouts;
-	unsigned inflight;       /* questions out, unanswered */
-	unsigned seq;            /* questions asked, numbering them in their rpc tags */
-	unsigned driver;         /* the question out and not yet slow, which drives; 0: none */
-	uint64_t slow_at;        /* when it turns slow: then ask another too; 0: never */
-	bool boot_heard;         /* a join's contact answered in this attempt */
-	uint64_t retry_at;       /* when the next attempt starts; 0 if one is running */
-	bool deferred;           /* the first attempt waits for the next dht_tick() */
-	bool ended;              /* called back; waits only for its slow questions to end */
-	bool has_boot;           /* a join: the first hop is an address whose id we do not know */
-	bool read;               /* for a read: an owner not yet confirmed ends it (see judge_owner) */
-	struct dht_addr boot;
-	/* Candidates preceding the key, and owner candidates (from an OWNER answer) tried in order. */
-	size_t ncand;
-	struct dht_node cand[LOOKUP_MAX_CAND];
-	bool tried[LOOKUP_MAX_CAND];
-	size_t nown, own_pos;
-	struct dht_node own[DHT_MAX_NODES];
-	struct dht_node lower;   /* the anchor A of the last OWNER answer: the key is in (A, own[0]] */
-	bool fresh;              /* that answer came from A itself: its first successor is fresh */
-	unsigned local_answers;  /* guards the answer_locally() recursion */
-	size_t nasked;           /* nodes asked as owner in this attempt, and hints_seen then */
-	struct dht_id asked[LOOKUP_MAX_ASKED];
-	unsigned asked_hints[LOOKUP_MAX_ASKED];
-	size_t ndead;
-	struct dht_id dead[LOOKUP_MAX_DEAD];
-	/* Nodes whose questions turned slow and are still out: maybe dead, maybe not. Nothing is
-	 * decided on them, and no question names them (a live node named dead would be dropped
-	 * from lists and checked by every node told so). */
-	size_t nslow;
-	struct dht_id slow[LOOKUP_MAX_SLOW];
-	struct dht_node driver_node; /* the node the driving question went to */
-	bool has_near;           /* near: the node preceding the key that answered nearest it */
-	struct dht_id near;
-	unsigned hints_seen;     /* nodes ever added to dead[] or slow[] */
-	bool ask_anchor;         /* the owners want a fresh list: ask lower next */
-	unsigned anchor_hints;   /* hints_seen when lower was last asked so, plus one; 0: never */
-	bool has_src;            /* src gave the route being tried, when hints_seen was src_hints */
-	bool src_routed;         /* src answered NEXT: its nodes precede the key, none owns it */
-	bool slow_named;         /* slow nodes were named dead to slow_named_to in this attempt */
-	struct dht_id slow_named_to;
-	struct dht_node src;
-	unsigned src_hints;
-	/* Held, asked as the owner, is the owner if the nodes of need[] (slow) all time out: then
-	 * it is asked again (alive still?). Meanwhile the lookup asks nobody else. */
-	bool has_held;
-	struct dht_node held;
-	uint64_t recheck_at;     /* when held is asked again (OWNER_WAIT); 0: not waiting */
-	uint64_t recheck_gap;
-	size_t nneed;
-	struct dht_id need[LOOKOWNER_MAX_NEED];
-	size_t npath;
-	struct dht_hop path[DHT_MAX_PATH];
-};
-
-static void finish_as(struct dht *d, struct lookup *lk, enum dht_status status,
-		      const struct dht_node *owner, bool unconfirmed)
-{
-	for (struct lookup **pp = &d->lookups; *pp; pp = &(*pp)->next)
-		if (*pp == lk) {
-			*pp = lk->next;
-			break;
-		}
-	struct dht_lookup_result res;
-	memset(&res, 0, sizeof res);
-	res.status = status;
-	res.key = lk->key;
-	if (owner)
-		res.owner = *owner;
-	res.hops = lk->hops;
-	res.timeouts = lk->timeouts;
-	res.attempts = lk->attempts;
-	res.elapsed_us = rpc_now(d->rpc) - lk->started;
-	res.npath = lk->npath;
-	res.path = lk->path;
-	res.unconfirmed = unconfirmed;
-	d->stats.lookups++;
-	if (status != DHT_OK)
-		d->stats.lookups_failed++;
-	lookstats_record(&d->lhist, &res);
-	lk->cb(lk->cb_arg, &res);
-	if (lk->inflight == 0 || d->state == DHT_LEFT) {
-		rpc_cancel(d->rpc, lk);
-		free(lk);
-		return;
-	}
-	/* Slow questions still out: their timeouts still tell the ring of dead nodes (suspect),
-	 * so the lookup stays, ended, until they end. */
-	lk->ended = true;
-	lk->slow_at = lk->retry_at = 0;
-	lk->next = d->lookups;
-	d->lookups = lk;
-}
-
-static void finish(struct dht *d, struct lookup *lk, enum dht_status status,
-		   const struct dht_node *owner)
-{
-	finish_as(d, lk, status, owner, false);
-}
-
-static void unlink_free(struct dht *d, struct lookup *lk)
-{
-	for (struct lookup **pp = &d->lookups; *pp; pp = &(*pp)->next)
-		if (*pp == lk) {
-			*pp = lk->next;
-			break;
-		}
-	rpc_cancel(d->rpc, lk);
-	free(lk);
-}
-
-static void add_dead(struct lookup *lk, const struct dht_id *id)
-{
-	if (id_list_has(lk->dead, lk->ndead, id))
-		return;
-	if (lk->ndead == LOOKUP_MAX_DEAD) {
-		memmove(&lk->dead[0], &lk->dead[1], (LOOKUP_MAX_DEAD - 1) * sizeof lk->dead[0]);
-		lk->ndead--;
-	}
-	lk->dead[lk->ndead++] = *id;
-	lk->hints_seen++;
-}
-
-static void slow_remove(struct lookup *lk, const struct dht_id *id)
-{
-	for (size_t i = 0; i < lk->nslow; i++)
-		if (id_eq(&lk->slow[i], id)) {
-			memmove(&lk->slow[i], &lk->slow[i + 1], (lk->nslow - i - 1) * sizeof lk->slow[0]);
-			lk->nslow--;
-			return;
-		}
-}
-
-static void slow_add(struct lookup *lk, const struct dht_id *id)
-{
-	if (id_list_has(lk->slow, lk->nslow, id))
-		return;
-	if (lk->nslow == LOOKUP_MAX_SLOW)
-		slow_remove(lk, &lk->slow[0]);
-	lk->slow[lk->nslow++] = *id;
-	lk->hints_seen++;
-}
 
 static void add_candidate(struct dht *d, struct lookup *lk, const struct dht_node *c,
 			  const struct dht_id *responder)
@@ -219,14 +59,6 @@ static void add_candidate(struct dht *d, struct lookup *lk, const struct dht_nod
 		lk->tried[lk->ncand] = false;
 		lk->cand[lk->ncand++] = *c;
 	}
-}
-
-/* Is owner candidate ID not to be asked now: dead, or for a read, slow (its question is still
- * out and decides if it comes; meanwhile a read asks the next, which holds its replicas)? */
-static bool passed_over(const struct lookup *lk, const struct dht_id *id)
-{
-	return id_list_has(lk->dead, lk->ndead, id) ||
-	       (lk->read && id_list_has(lk->slow, lk->nslow, id));
 }
 
 static void step(struct dht *d, struct lookup *lk);
@@ -248,7 +80,7 @@ static void take_owner_list(struct dht *d, struct lookup *lk, const struct dht_n
 	 * answer count now. */
 	if (lk->fresh)
 		for (size_t i = 1; i < m->u.found.nnodes; i++) {
-			if (passed_over(lk, &m->u.found.nodes[i].id))
+			if (lk_passed_over(lk, &m->u.found.nodes[i].id))
 				continue;
 			for (size_t a = 0; a < lk->nasked; a++)
 				if (id_eq(&lk->asked[a], &m->u.found.nodes[i].id))
@@ -275,7 +107,7 @@ static void self_claim(struct dht *d, struct lookup *lk, const struct dht_node *
 		       const struct dht_msg *m)
 {
 	if (routing_is_self(&d->rt, responder)) {
-		finish(d, lk, DHT_OK, responder);
+		lk_finish(d, lk, DHT_OK, responder);
 		return;
 	}
 	if (m->u.found.has_pred) {
@@ -297,61 +129,6 @@ static void cancel_questions(struct dht *d, struct lookup *lk)
 	lk->slow_at = 0;
 }
 
-/* Hold X as the owner to be: the lookup asks nobody else meanwhile, nor the entries after X. */
-static void hold(struct lookup *lk, const struct dht_node *x, const struct dht_id *need, size_t n)
-{
-	lk->has_held = true;
-	lk->held = *x;
-	lk->nneed = n;
-	if (n > 0)
-		memcpy(lk->need, need, n * sizeof need[0]);
-	lk->own_pos = lk->nown;
-}
-
-/* Act on the answer M of X, asked as the owner. Return true if the lookup finished. */
-static bool judge_owner(struct dht *d, struct lookup *lk, const struct dht_node *x,
-			const struct dht_msg *m)
-{
-	/* The anchor is ours (no answer named one) or the key lies between it and the owner. */
-	bool anchored = routing_is_self(&d->rt, &lk->lower) ||
-			id_in_oc(&lk->key, &lk->lower.id, &x->id);
-	struct dht_id need[LOOKOWNER_MAX_NEED];
-	size_t nneed = 0;
-	const struct lookowner_view view = {
-		.own = lk->own, .nown = lk->nown, .lower = &lk->lower.id, .fresh = lk->fresh,
-		.dead = lk->dead, .ndead = lk->ndead, .slow = lk->slow, .nslow = lk->nslow,
-	};
-	enum owner_verdict v = lookowner_judge(&view, &x->id, m, need, &nneed);
-	bool placed = routing_is_self(&d->rt, x) || anchored;
-	bool confirmed = v == OWNER_YES && placed && nneed == 0;
-	if (confirmed && !(lk->read && lk->slow_named)) {
-		finish(d, lk, DHT_OK, x);
-		return true;
-	}
-	/* A read wants the value, not the owner: X follows nodes that did not answer in time, so
-	 * it holds their replicas, and every value read back is checked by its signature. Waiting
-	 * for the two faults (the dead timed out here, and by X) or for a fresh list would cost
-	 * half a second; the reader asks X now and, should X hold nothing, looks again strictly. */
-	if (lk->read && placed && (confirmed || lookowner_replica(&view, &x->id, m))) {
-		finish_as(d, lk, DHT_OK, x, true);
-		return true;
-	}
-	if (v == OWNER_YES && placed) {
-		hold(lk, x, need, nneed); /* the slow questions decide */
-	} else if (v == OWNER_WAIT && !lk->has_held && lk->recheck_gap < LOOKUP_RECHECK_MAX_US) {
-		/* We named its predecessor dead to it, so it checks it now: ask it again soon. */
-		lk->recheck_gap = lk->recheck_gap ? 2 * lk->recheck_gap : LOOKUP_RECHECK_US;
-		lk->recheck_at = rpc_now(d->rpc) + lk->recheck_gap;
-		hold(lk, x, NULL, 0);
-	} else if (v == OWNER_WAIT || v == OWNER_STALE) {
-		/* The anchor's own list decides: ask it next, once per state of our knowledge. */
-		lk->own_pos = lk->nown;
-		lk->ask_anchor = !id_list_has(lk->dead, lk->ndead, &lk->lower.id) &&
-				 lk->anchor_hints != lk->hints_seen + 1;
-	}
-	return false;
-}
-
 /* Act on an answer, from a remote hop or from our own state (RESPONDER is then ourselves).
  * AS_OWNER says whether the responder was asked as the owner. */
 static void process(struct dht *d, struct lookup *lk, const struct dht_node *responder,
@@ -363,7 +140,7 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 	id_to_hex(&responder->id, d->rt.bits, from);
 	rpc_log(d->rpc, DHT_LOG_DEBUG, "lookup %.8s: %.8s%s answered %s with %u nodes", key, from,
 		  as_owner ? " (as owner)" : "", status[m->u.found.status & 3], m->u.found.nnodes);
-	if (as_owner && judge_owner(d, lk, responder, m))
+	if (as_owner && lk_judge_owner(d, lk, responder, m))
 		return;
 	if (!as_owner && m->u.found.status == DHT_FOUND_SELF) {
 		self_claim(d, lk, responder, m);
@@ -404,10 +181,7 @@ static void process(struct dht *d, struct lookup *lk, const struct dht_node *res
 	step(d, lk);
 }
 
-static size_t question_hints(struct lookup *lk, unsigned bits, const struct dht_id *to,
-			     bool re_route, struct dht_id out[DHT_MAX_DEAD]);
-
-/* Answer from our own state as a hop asked with FLAGS would (RE_ROUTE: see question_hints). */
+/* Answer from our own state as a hop asked with FLAGS would (RE_ROUTE: see lk_question_hints). */
 static void answer_locally(struct dht *d, struct lookup *lk, uint8_t flags, bool re_route)
 {
 	/* Each local answer consumes a candidate, so this recursion ends; the bound is a guard. */
@@ -418,38 +192,9 @@ static void answer_locally(struct dht *d, struct lookup *lk, uint8_t flags, bool
 	struct dht_msg m;
 	memset(&m, 0, sizeof m);
 	struct dht_id hint[DHT_MAX_DEAD];
-	size_t nhint = question_hints(lk, d->rt.bits, &d->rt.self.id, re_route, hint);
+	size_t nhint = lk_question_hints(lk, d->rt.bits, &d->rt.self.id, re_route, hint);
 	findserve_answer(d, &lk->key, flags, hint, nhint, &m);
 	process(d, lk, &d->rt.self, &m, flags & DHT_FIND_AS_OWNER);
-}
-
-/* The dead hints of a question to TO (RE_ROUTE: to the route's source again, every node it
- * named being dead or slow). The slow are named too, so that the source names others, when
- * that decides no owner: the source answered NEXT (it will again: its list ends before the
- * key; should it answer OWNER, its list is not taken as fresh), or the lookup is a read, which
- * takes no owner found so as confirmed (slow_named). The source checks only its own neighbours
- * among them (findserve.c), which a live one answers. */
-static size_t question_hints(struct lookup *lk, unsigned bits, const struct dht_id *to,
-			     bool re_route, struct dht_id out[DHT_MAX_DEAD])
-{
-	if (!re_route || lk->nslow == 0 || !(lk->src_routed || lk->read))
-		return lookowner_hints(&lk->key, bits, lk->dead, lk->ndead, out);
-	lk->slow_named = true;
-	lk->slow_named_to = *to;
-	struct dht_id both[LOOKUP_MAX_DEAD + LOOKUP_MAX_SLOW];
-	memcpy(both, lk->dead, lk->ndead * sizeof both[0]);
-	memcpy(both + lk->ndead, lk->slow, lk->nslow * sizeof both[0]);
-	return lookowner_hints(&lk->key, bits, both, lk->ndead + lk->nslow, out);
-}
-
-/* Questions out that the route has not gone past: all but the slow ones to nodes before near
- * (farther from the key). */
-static unsigned questions_ahead(const struct lookup *lk)
-{
-	unsigned passed = 0;
-	for (size_t i = 0; lk->has_near && i < lk->nslow; i++)
-		passed += !id_in_oc(&lk->slow[i], &lk->near, &lk->key);
-	return passed < lk->inflight ? lk->inflight - passed : 0;
 }
 
 static void contact_hinted(struct dht *d, struct lookup *lk, const struct dht_node *to,
@@ -460,12 +205,13 @@ static void contact_hinted(struct dht *d, struct lookup *lk, const struct dht_no
 	m.type = DHT_FIND;
 	m.u.find.key = lk->key;
 	m.u.find.flags = flags;
-	m.u.find.ndead = (uint8_t)question_hints(lk, d->rt.bits, &to->id, re_route, m.u.find.dead);
+	m.u.find.ndead =
+		(uint8_t)lk_question_hints(lk, d->rt.bits, &to->id, re_route, m.u.find.dead);
 	lk->seq = lk->seq % TAG_SEQ_MASK + 1; /* never 0, which means no driver */
 	unsigned tag = flags | lk->seq << TAG_SEQ_SHIFT;
 	/* As many tries as maintenance: a lost datagram must not make a live node look dead. */
 	if (rpc_request(d->rpc, to, id_known, &m, d->cfg.maint_tries, &find_handler, lk, tag) != 0) {
-		finish(d, lk, DHT_ERR_NO_MEMORY, NULL);
+		lk_finish(d, lk, DHT_ERR_NO_MEMORY, NULL);
 		return;
 	}
 	lk->hops++;
@@ -473,7 +219,7 @@ static void contact_hinted(struct dht *d, struct lookup *lk, const struct dht_no
 	lk->driver = lk->seq;
 	lk->driver_node = *to;
 	/* A join's contact is the only way in: nobody to ask beside it. */
-	lk->slow_at = id_known && questions_ahead(lk) < LOOKUP_MAX_PARALLEL ?
+	lk->slow_at = id_known && lk_questions_ahead(lk) < LOOKUP_MAX_PARALLEL ?
 			      rpc_now(d->rpc) + rpc_rto_hint(d->rpc, &to->addr) : 0;
 	if (lk->npath < DHT_MAX_PATH) {
 		struct dht_hop *h = &lk->path[lk->npath++];
@@ -526,7 +272,7 @@ static void attempt_failed(struct dht *d, struct lookup *lk)
 	bool unheard = lk->has_boot && !lk->boot_heard;
 	if (lk->attempts >= d->cfg.lookup_tries * (lk->has_boot ? 2 : 1) ||
 	    d->state == DHT_LEFT || unheard) {
-		finish(d, lk, DHT_ERR_TIMEOUT, NULL);
+		lk_finish(d, lk, DHT_ERR_TIMEOUT, NULL);
 		return;
 	}
 	/* No route now usually means the ring is repairing around a failure. The second attempt
@@ -566,7 +312,7 @@ void lookup_run_due(struct dht *d, uint64_t now)
 			if (lk->slow_at != 0 && lk->slow_at <= now) {
 				lk->slow_at = 0;
 				lk->driver = 0;
-				slow_add(lk, &lk->driver_node.id);
+				lk_slow_add(lk, &lk->driver_node.id);
 				ask_next(d, lk); /* a question is slow: ask another too (may finish lookups) */
 			} else if (lk->recheck_at != 0 && lk->recheck_at <= now) {
 				struct dht_node held = lk->held;
@@ -601,17 +347,6 @@ uint64_t lookup_next_deadline(const struct dht *d)
 	return next;
 }
 
-/* A node is asked as owner again in an attempt only once more is known of the dead and slow
- * (its answer may then count): answers pointing back and forth between two nodes must not loop
- * until the hop limit. */
-static bool asked_has(const struct lookup *lk, const struct dht_id *id)
-{
-	for (size_t i = 0; i < lk->nasked; i++)
-		if (id_eq(&lk->asked[i], id))
-			return lk->asked_hints[i] == lk->hints_seen;
-	return false;
-}
-
 static void ask_owner(struct dht *d, struct lookup *lk, const struct dht_node *o)
 {
 	size_t i = 0;
@@ -633,11 +368,11 @@ static bool ask_next(struct dht *d, struct lookup *lk)
 {
 	if (lk->hops >= d->cfg.max_hops * lk->attempts)
 		return false;
-	while (lk->own_pos < lk->nown && passed_over(lk, &lk->own[lk->own_pos].id))
+	while (lk->own_pos < lk->nown && lk_passed_over(lk, &lk->own[lk->own_pos].id))
 		lk->own_pos++;
 	/* The first live entry owns the key: if it was asked, knowing what we know, the entries
 	 * after it, which follow the key further still, are not asked. */
-	if (lk->own_pos < lk->nown && asked_has(lk, &lk->own[lk->own_pos].id))
+	if (lk->own_pos < lk->nown && lk_asked_has(lk, &lk->own[lk->own_pos].id))
 		lk->own_pos = lk->nown;
 	if (lk->own_pos < lk->nown) {
 		struct dht_node o = lk->own[lk->own_pos++];
@@ -751,23 +486,13 @@ static struct dht_hop *path_hop(struct lookup *lk, const struct dht_addr *addr)
 
 /* --- replies and timeouts of FIND (tagged with its flags and number) --------------------- */
 
-/* The node P asked answered: not slow, and not dead after all if the held owner waited for it. */
-static void heard(struct lookup *lk, const struct rpc_req *p)
-{
-	if (!p->to_id_known)
-		return;
-	slow_remove(lk, &p->to.id);
-	if (lk->has_held && id_list_has(lk->need, lk->nneed, &p->to.id))
-		lk->has_held = false; /* its answer decides */
-}
-
 static void on_found(struct dht *d, struct lookup *lk, const struct rpc_req *p,
 		     const struct dht_msg *m)
 {
 	struct dht_node responder = { .id = m->from, .addr = p->to.addr };
 	struct dht_hop *h = path_hop(lk, &p->to.addr);
 	question_done(lk, p);
-	heard(lk, p);
+	lk_heard(lk, p);
 	if (!p->to_id_known)
 		lk->boot_heard = true;
 	if (h) {
@@ -810,7 +535,7 @@ static void find_timeout(void *arg, const struct rpc_req *p)
 		if (p->to_id_known)
 			d->suspect(d, &p->to.id);
 		if (--lk->inflight == 0)
-			unlink_free(d, lk);
+			lk_unlink_free(d, lk);
 		return;
 	}
 	char key[ID_HEX_MAX], to[ID_HEX_MAX];
@@ -820,8 +545,8 @@ static void find_timeout(void *arg, const struct rpc_req *p)
 	lk->timeouts++;
 	question_done(lk, p);
 	if (p->to_id_known) {
-		slow_remove(lk, &p->to.id);
-		add_dead(lk, &p->to.id);
+		lk_slow_remove(lk, &p->to.id);
+		lk_add_dead(lk, &p->to.id);
 		d->suspect(d, &p->to.id);
 		if (held_need_met(d, lk, &p->to.id))
 			return;
@@ -834,7 +559,7 @@ static void find_reply(void *arg, const struct rpc_req *p, const struct dht_msg 
 	struct lookup *lk = arg;
 	if (lk->ended) {
 		if (--lk->inflight == 0)
-			unlink_free(lk->d, lk);
+			lk_unlink_free(lk->d, lk);
 		return;
 	}
 	if (m->type == DHT_FOUND) {
@@ -846,7 +571,7 @@ static void find_reply(void *arg, const struct rpc_req *p, const struct dht_msg 
 	if (!p->to_id_known)
 		lk->boot_heard = true; /* a join's contact that is still joining: try again later */
 	question_done(lk, p);
-	heard(lk, p);
+	lk_heard(lk, p);
 	step(lk->d, lk);
 }
 
@@ -856,9 +581,9 @@ void lookup_fail_all(struct dht *d, enum dht_status status)
 {
 	while (d->lookups) {
 		if (d->lookups->ended)
-			unlink_free(d, d->lookups);
+			lk_unlink_free(d, d->lookups);
 		else
-			finish(d, d->lookups, status, NULL);
+			lk_finish(d, d->lookups, status, NULL);
 	}
 }
 
