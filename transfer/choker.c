@@ -20,6 +20,13 @@
  *   6. A seed has no download rate to reciprocate: its regular slots go to the interested peers
  *      it has uploaded the fewest bytes to, so the slots rotate and every leecher gets an equal
  *      share rather than the fastest few getting everything.
+ *   7. Slots are a means, not an end: when our uplink sits idle (the session sees it: nothing
+ *      queued, nothing sent for a while) while interested peers wait choked, the idle capacity
+ *      is lent to one of them until the next recompute (choker_lend). Tit-for-tat decides who
+ *      gets a busy uplink; an idle one given to nobody is lost to everyone. In a young swarm
+ *      the slot holders often have nothing to ask of us yet (their chunks are coming from
+ *      elsewhere), and in swarmsim holders sat idle for seconds beside choked peers wanting
+ *      their chunks.
  * Between periods, a freed slot is refilled without disturbing the other holders.
  *
  * It does not send anything, measure time or count bytes on the wire: the caller feeds events
@@ -34,7 +41,7 @@
 /* A walk over all peers reads the flags of each: they, the ranking and what the optimistic
  * draw weighs fill the first cache line. */
 struct choker_peer {
-	bool interested, interesting, unchoked, regular, optimistic;
+	bool interested, interesting, unchoked, regular, optimistic, lent;
 	int8_t group;		/* sort scratch */
 	uint64_t key, key2, tie;	/* sort scratch */
 	uint64_t serial;	/* last tie-break: keeps sorting independent of addresses */
@@ -166,7 +173,7 @@ void choker_peer_remove(struct choker *c, struct choker_peer *p)
 	if (p == NULL)
 		return;
 	/* No clock here: a deadline of 0 means the freed slot is refilled at the next tick. */
-	if (p->regular || p->optimistic)
+	if (p->regular || p->optimistic || p->lent)
 		mark_dirty(c, 0);
 	c->nregular -= p->regular;
 	if (c->opt == p)
@@ -185,7 +192,8 @@ void choker_peer_interested(struct choker *c, struct choker_peer *p, bool intere
 	if (p->interested == interested)
 		return;
 	p->interested = interested;
-	if (!interested && (p->regular || p->optimistic)) {
+	if (!interested && (p->regular || p->optimistic || p->lent)) {
+		p->lent = false;
 		if (c->opt == p) {
 			c->opt = NULL;
 			p->optimistic = false;
@@ -341,6 +349,7 @@ static void recompute_regular(struct choker *c, bool keep, uint64_t now)
 		struct choker_peer *p = c->all[i];
 		bool ranked = rank_peer(c, p, keep, now);
 		p->regular = false;
+		p->lent = p->lent && keep;
 		if (ranked)
 			c->sorted[n++] = p;
 	}
@@ -360,31 +369,51 @@ static void recompute_regular(struct choker *c, bool keep, uint64_t now)
 
 static unsigned opt_weight(const struct choker *c, const struct choker_peer *p, uint64_t now)
 {
-	if (!p->interested || p->regular)
+	if (!p->interested || p->regular || p->lent)
 		return 0;
 	return now - p->connected_us < c->cfg.new_peer_us ? c->cfg.new_peer_weight : 1;
 }
 
-/* One more choked, interested peer at random, new ones weighted up. */
-static void pick_optimistic(struct choker *c, uint64_t now)
+/* A choked, interested peer at random, new ones weighted up (NULL: none). */
+static struct choker_peer *draw_peer(struct choker *c, uint64_t now)
 {
 	uint64_t total = 0;
 	for (size_t i = c->npeers; i-- > 0;)
-		total += opt_weight(c, c->all[i], now);
+		total += c->all[i]->optimistic ? 0 : opt_weight(c, c->all[i], now);
 	if (total == 0)
-		return;
+		return NULL;
 	uint64_t r = c->cfg.rand64(c->cfg.rand_arg) % total;
 	for (size_t i = c->npeers; i-- > 0;) {
 		struct choker_peer *p = c->all[i];
-		uint64_t w = opt_weight(c, p, now);
-		if (r < w) {
-			p->optimistic = true;
-			p->opt_base = p->uploaded;
-			c->opt = p;
-			return;
-		}
+		uint64_t w = p->optimistic ? 0 : opt_weight(c, p, now);
+		if (r < w)
+			return p;
 		r -= w;
 	}
+	return NULL;
+}
+
+static void pick_optimistic(struct choker *c, uint64_t now)
+{
+	struct choker_peer *p = draw_peer(c, now);
+	if (p == NULL)
+		return;
+	p->optimistic = true;
+	p->opt_base = p->uploaded;
+	c->opt = p;
+}
+
+bool choker_lend(struct choker *c, uint64_t now_us)
+{
+	unsigned lent = 0;
+	for (size_t i = 0; i < c->npeers; i++)
+		lent += c->all[i]->lent;
+	struct choker_peer *p = lent < c->cfg.slots ? draw_peer(c, now_us) : NULL;
+	if (p == NULL)
+		return false;
+	p->lent = true;
+	mark_dirty(c, now_us);
+	return true;
 }
 
 static void apply_changes(struct choker *c)
@@ -392,7 +421,7 @@ static void apply_changes(struct choker *c)
 	c->nchanges = 0;
 	for (size_t i = c->npeers; i-- > 0;) {
 		struct choker_peer *p = c->all[i];
-		bool want = p->regular || p->optimistic;
+		bool want = p->regular || p->optimistic || p->lent;
 		if (want == p->unchoked)
 			continue;
 		p->unchoked = want;
@@ -411,9 +440,10 @@ static void record_round(struct choker *c, uint64_t now, bool reg_due, bool opt_
 	r->npeers = 0;
 	for (size_t i = 0; i < c->npeers && r->npeers < CHOKER_ROUND_PEERS; i++) {
 		const struct choker_peer *p = c->all[i];
-		if (!p->regular && !p->optimistic)
+		if (!p->regular && !p->optimistic && !p->lent)
 			continue;
 		enum choker_why why = p->optimistic ? CHOKER_WHY_OPTIMISTIC
+				      : p->lent && !p->regular ? CHOKER_WHY_LENT
 				      : p->group == 0 ? CHOKER_WHY_KEPT
 				      : p->group == 2 ? CHOKER_WHY_SNUBBED
 				      : c->seed	      ? CHOKER_WHY_SEED
@@ -438,7 +468,7 @@ const char *choker_why_str(enum choker_why why)
 	static const char *const names[] = {
 		[CHOKER_WHY_RATE] = "rate", [CHOKER_WHY_SEED] = "seed",
 		[CHOKER_WHY_KEPT] = "kept", [CHOKER_WHY_SNUBBED] = "snubbed",
-		[CHOKER_WHY_OPTIMISTIC] = "optimistic",
+		[CHOKER_WHY_OPTIMISTIC] = "optimistic", [CHOKER_WHY_LENT] = "lent",
 	};
 	return (unsigned)why < sizeof names / sizeof names[0] ? names[why] : "?";
 }

@@ -62,6 +62,12 @@ void choker_set_slots(struct choker *c, unsigned slots);
 /* Seed mode (we have everything): slots rotate to the peers we have uploaded least to. */
 void choker_set_seed(struct choker *c, bool seed, uint64_t now_us);
 
+/* Our uplink sits idle while interested peers wait choked: lend one of them (at random, new
+ * ones weighted up) a slot on top of the others until the next regular recompute, or until it
+ * loses interest; at most `slots` are lent at once. Return whether a peer was found; the next
+ * choker_tick() lists its UNCHOKE. */
+bool choker_lend(struct choker *c, uint64_t now_us);
+
 /* Recompute whatever is due at NOW_US (regular slots every recompute_us, the optimistic slot
  * every optimistic_us or early as said above, at once after a slot holder left or lost
  * interest). Set *OUT to the list
@@ -92,6 +98,7 @@ enum choker_why {
 	CHOKER_WHY_KEPT,       /* a holder kept between periods (a slot was refilled) */
 	CHOKER_WHY_SNUBBED,    /* a regular slot although snubbing us: nobody else wanted it */
 	CHOKER_WHY_OPTIMISTIC, /* the optimistic slot */
+	CHOKER_WHY_LENT,       /* a slot lent while our uplink sat idle (choker_lend) */
 };
 struct choker_round {
 	uint64_t at_us;

@@ -106,6 +106,10 @@ struct session_config {
 	 * time, and refills go to anyone, free riders included; lingering keeps tit-for-tat
 	 * pairs together at the price of a slot left idle meanwhile. */
 	uint64_t interest_linger_us;
+	/* Lend a slot (choker_lend) when no block has left for a while, none is queued and an
+	 * interested peer waits choked. The while is twice the time unchoked peers take to ask
+	 * (their round trip), at least 5 ms and at most this: 100 ms (0: never lend). */
+	uint64_t lend_idle_us;
 	/* Super-seed: when the session starts with every chunk, show each peer only chunks
 	 * nobody else has been shown, a few at a time, so that no chunk leaves us twice before
 	 * every chunk has left once; then seed as usual. For the first seed of a share whose

@@ -28,6 +28,7 @@ void session_config_default(struct session_config *cfg)
 	cfg->optimistic_us = 30000000;
 	cfg->max_depth = 256;
 	cfg->interest_linger_us = 0;
+	cfg->lend_idle_us = 100000;
 }
 
 static bool env_ok(const struct session_env *e)
@@ -471,9 +472,13 @@ uint64_t session_tick(struct session *s, uint64_t now_us)
 		next = picker_tick(s->pk, now_us);
 		exch_fill_all(s);
 	}
+	if (s->lend_at != 0 && s->lend_at <= now_us)
+		exch_lend_check(s, now_us);
 	if (s->nchoker > 0 && choker_next_deadline(s->ch) <= now_us)
 		exch_choke_now(s, now_us);
 	next = min64(next, choker_next_deadline(s->ch));
+	if (s->lend_at != 0)
+		next = min64(next, s->lend_at);
 	for (uint32_t i = 0; i < s->nslots; i++) {
 		struct peer *p = sess_slot(s, i);
 		uint64_t due = p ? peer_timers(s, p, now_us) : 0;
@@ -486,7 +491,8 @@ uint64_t session_tick(struct session *s, uint64_t now_us)
 
 uint64_t session_deadline(const struct session *s)
 {
-	return min64(s->tick_next, choker_next_deadline(s->ch));
+	uint64_t t = min64(s->tick_next, choker_next_deadline(s->ch));
+	return s->lend_at != 0 ? min64(t, s->lend_at) : t;
 }
 
 const struct manifest *session_manifest(const struct session *s)

@@ -54,6 +54,8 @@ struct peer {
 	uint32_t fresh[SEED_FRESH_MAX];
 	unsigned nfresh;
 	uint32_t serving;         /* the chunk of the last block we sent it; UINT32_MAX: none */
+	bool ask_timing;          /* unchoked at UNCHOKED_AT and has not asked since */
+	uint64_t unchoked_at;
 	uint32_t *early_lost;     /* its LOSTs while we lacked the manifest */
 	uint32_t nearly_lost;
 };
@@ -80,6 +82,9 @@ struct session {
 	uint64_t now;             /* the env's now() at the start of the current call */
 	uint64_t choke_last;      /* when the choker last decided */
 	uint64_t tick_next;       /* what the last session_tick() returned (0: none yet) */
+	uint64_t last_push;       /* when a block last left for any peer */
+	uint64_t lend_at;         /* when to see whether the uplink idles (0: no need) */
+	uint64_t ask_us;          /* how soon a peer asks once unchoked (0: not seen yet) */
 	struct peer *peers;       /* by slot, one array: walks over all peers run through memory in
 				   * order, and a message finds its peer without a pointer chase */
 	uint32_t nslots;          /* cfg.max_peers */
@@ -141,6 +146,9 @@ bool exch_banned(const struct session *s, const uint8_t *key);
 /* Apply whatever the choker decides now; sess_choke_run() does it only when one is due. */
 void exch_choke_now(struct session *s, uint64_t now);
 void sess_choke_run(struct session *s, uint64_t now);
+/* Lend a slot if the uplink has idled for cfg.lend_idle_us with interested peers choked; plan
+ * the next look (lend_at). */
+void exch_lend_check(struct session *s, uint64_t now);
 /* The manifest is ours: every peer past its handshake can now trade. Return 1 if CUR, the peer
  * whose message got us here, was ended on the way, else 0. */
 int exch_ready_all(struct session *s, struct peer *cur);

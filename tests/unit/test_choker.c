@@ -489,6 +489,60 @@ static void test_rounds_say_who_and_why(void **state)
 	choker_free(f.c);
 }
 
+static int count_unchoked(const struct fx *f, int n)
+{
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		k += f->unchoked[i];
+	return k;
+}
+
+/* An idle uplink lends slots: one choked, interested peer per choker_lend(), at most `slots`
+ * at once, never an uninterested one; a lent peer that loses interest is choked, and the next
+ * regular recompute takes every lent slot back. */
+static void test_idle_uplink_lends_slots(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f, 41, 2, 0);
+	for (int i = 0; i < 8; i++)
+		fx_add(&f, i, 0, i != 7);
+	fx_tick(&f, 0);
+	assert_int_equal(count_unchoked(&f, 8), 3); /* two regular, one optimistic */
+	assert_true(choker_lend(f.c, 1 * S));
+	assert_int_equal(fx_tick(&f, 1 * S), 1);
+	assert_int_equal(count_unchoked(&f, 8), 4);
+	struct choker_round r[1];
+	assert_int_equal(choker_rounds(f.c, r, 1), 1);
+	unsigned lent = 0;
+	for (uint32_t k = 0; k < r[0].npeers; k++)
+		lent += r[0].peers[k].why == CHOKER_WHY_LENT;
+	assert_int_equal(lent, 1);
+	assert_true(choker_lend(f.c, 1 * S));
+	assert_false(choker_lend(f.c, 1 * S)); /* two lent: as many as the slots */
+	fx_tick(&f, 1 * S);
+	assert_int_equal(count_unchoked(&f, 8), 5);
+	assert_false(f.unchoked[7]);
+	/* The regular recompute at 10 s keeps two regular slots and the optimistic one only. */
+	fx_tick(&f, 10 * S);
+	assert_int_equal(count_unchoked(&f, 8), 3);
+	assert_true(choker_lend(f.c, 11 * S));
+	fx_tick(&f, 11 * S);
+	assert_int_equal(count_unchoked(&f, 8), 4);
+	/* Serials follow the order of adding, so a round names the lent peer by index. */
+	assert_int_equal(choker_rounds(f.c, r, 1), 1);
+	int lent_one = -1;
+	for (uint32_t k = 0; k < r[0].npeers; k++)
+		if (r[0].peers[k].why == CHOKER_WHY_LENT)
+			lent_one = (int)r[0].peers[k].serial;
+	assert_true(lent_one >= 0 && f.unchoked[lent_one]);
+	choker_peer_interested(f.c, f.p[lent_one], false, 12 * S);
+	fx_tick(&f, 12 * S);
+	assert_false(f.unchoked[lent_one]);
+	assert_int_equal(count_unchoked(&f, 8), 3); /* a lent slot is not refilled */
+	choker_free(f.c);
+}
+
 static void test_invariants_over_event_orders(void **state)
 {
 	(void)state;
@@ -582,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_idle_slot_prefers_past_senders),
 		cmocka_unit_test(test_seed_round_robin_equal_service),
 		cmocka_unit_test(test_freed_slot_refilled_at_once),
+		cmocka_unit_test(test_idle_uplink_lends_slots),
 		cmocka_unit_test(test_invariants_over_event_orders),
 		cmocka_unit_test(test_rounds_say_who_and_why),
 	};

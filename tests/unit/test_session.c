@@ -215,6 +215,94 @@ static void test_interest_makes_tick_due(void **state)
 	raw_close(&r);
 }
 
+/* Unchokes heard by the raw peers C[0..N), dropping what else they heard. */
+static unsigned unchoked_peers(struct conn **c, int n, bool *now_unchoked)
+{
+	unsigned k = 0;
+	for (int i = 0; i < n; i++) {
+		struct heard h = { 0 };
+		raw_listen(c[i], &h);
+		now_unchoked[i] = (now_unchoked[i] || h.unchokes > 0) && h.chokes == 0;
+		k += now_unchoked[i];
+	}
+	return k;
+}
+
+/* Tick ND as a driver does, at the times it asks for, up to UNTIL. */
+static void drive(struct world *w, struct node *nd, uint64_t until)
+{
+	while (w->now < until) {
+		uint64_t next = session_tick(nd->s, w->now);
+		w->now = next < until ? next : until;
+	}
+	session_tick(nd->s, w->now);
+}
+
+/* A seed whose unchoked peers ask for nothing, while others wait choked, lends them its idle
+ * uplink one at a time (100 ms apart, the ceiling, before any round trip was seen), and its
+ * ticks come when a lend is due; with blocks queued it lends nothing. */
+static void test_idle_uplink_lent(void **state)
+{
+	(void)state;
+	for (int busy = 0; busy < 2; busy++) {
+		struct world *w = world_new(31);
+		struct node *seed = node_add(w, true, false);
+		struct conn *c[7];
+		bool on[7] = { 0 };
+		for (int i = 0; i < 7; i++) {
+			c[i] = raw_peer(w, seed, (uint8_t)(0x10 + i));
+			raw_bare(c[i], WIRE_INTERESTED);
+		}
+		session_tick(seed->s, w->now += 1000);
+		assert_int_equal(unchoked_peers(c, 7, on), 5); /* four slots and the optimistic */
+		if (busy) {
+			w->backlog = 1u << 20; /* nothing leaves: the request stays queued */
+			for (int i = 0; i < 7; i++)
+				if (on[i]) {
+					raw_request_chunk(c[i], w->m, 0);
+					break;
+				}
+		}
+		/* Interest came at T0: the first lend is due 100 ms later, the second 200. */
+		uint64_t t0 = w->now - 1000;
+		drive(w, seed, t0 + 90000);
+		assert_int_equal(unchoked_peers(c, 7, on), 5);
+		drive(w, seed, t0 + 150000);
+		assert_int_equal(unchoked_peers(c, 7, on), busy ? 5 : 6);
+		drive(w, seed, t0 + 400000);
+		assert_int_equal(unchoked_peers(c, 7, on), busy ? 5 : 7);
+		world_free(w);
+	}
+}
+
+/* Once a lent peer asked 2 ms after its UNCHOKE, the uplink is lent again after 5 ms idle
+ * (twice the round trip, at least 5 ms), not after the 100 ms ceiling. */
+static void test_lend_follows_round_trip(void **state)
+{
+	(void)state;
+	struct world *w = world_new(32);
+	struct node *seed = node_add(w, true, false);
+	struct conn *c[7];
+	bool on[7] = { 0 }, before[7];
+	for (int i = 0; i < 7; i++) {
+		c[i] = raw_peer(w, seed, (uint8_t)(0x10 + i));
+		raw_bare(c[i], WIRE_INTERESTED);
+	}
+	uint64_t t0 = w->now;
+	session_tick(seed->s, w->now += 1000);
+	assert_int_equal(unchoked_peers(c, 7, on), 5);
+	memcpy(before, on, sizeof on);
+	drive(w, seed, t0 + 100000);
+	assert_int_equal(unchoked_peers(c, 7, on), 6);
+	w->now = t0 + 102000;
+	for (int i = 0; i < 7; i++)
+		if (on[i] && !before[i])
+			raw_request_chunk(c[i], w->m, 0);
+	drive(w, seed, t0 + 120000);
+	assert_int_equal(unchoked_peers(c, 7, on), 7);
+	world_free(w);
+}
+
 static void test_bad_manifest_source_banned(void **state)
 {
 	(void)state;
@@ -347,6 +435,8 @@ int main(void)
 		cmocka_unit_test(test_strict_violations),
 		cmocka_unit_test(test_reject_when_choked),
 		cmocka_unit_test(test_interest_makes_tick_due),
+		cmocka_unit_test(test_idle_uplink_lent),
+		cmocka_unit_test(test_lend_follows_round_trip),
 		cmocka_unit_test(test_bad_manifest_source_banned),
 		cmocka_unit_test(test_withdraw_before_peer),
 		cmocka_unit_test(test_withdrawn_copy_not_a_lie),
