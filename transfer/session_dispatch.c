@@ -473,7 +473,7 @@ uint64_t session_tick(struct session *s, uint64_t now_us)
 		exch_fill_all(s);
 	}
 	if (s->lend_at != 0 && s->lend_at <= now_us)
-		exch_lend_check(s, now_us);
+		lend_check(s, now_us);
 	if (s->nchoker > 0 && choker_next_deadline(s->ch) <= now_us)
 		exch_choke_now(s, now_us);
 	next = min64(next, choker_next_deadline(s->ch));

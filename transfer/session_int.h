@@ -122,7 +122,8 @@ static inline struct peer *sess_slot(const struct session *s, uint32_t i)
 }
 
 /* Calls run one way: session_dispatch.c -> session_exchange.c -> session_manifest.c and
- * session_seed.c; all of them -> session_peer.c, which calls none of them. */
+ * session_seed.c; all of them -> session_peer.c, which calls none of them; session_dispatch.c
+ * and session_exchange.c -> session_lend.c, which calls only the choker. */
 
 /* session_peer.c */
 void sess_log(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -146,9 +147,6 @@ bool exch_banned(const struct session *s, const uint8_t *key);
 /* Apply whatever the choker decides now; sess_choke_run() does it only when one is due. */
 void exch_choke_now(struct session *s, uint64_t now);
 void sess_choke_run(struct session *s, uint64_t now);
-/* Lend a slot if the uplink has idled for cfg.lend_idle_us with interested peers choked; plan
- * the next look (lend_at). */
-void exch_lend_check(struct session *s, uint64_t now);
 /* The manifest is ours: every peer past its handshake can now trade. Return 1 if CUR, the peer
  * whose message got us here, was ended on the way, else 0. */
 int exch_ready_all(struct session *s, struct peer *cur);
@@ -183,6 +181,13 @@ void seed_dull(struct session *s, struct peer *p);  /* P is no longer interested
 void seed_have(struct session *s, uint32_t chunk);  /* some peer has CHUNK */
 void seed_bitfield(struct session *s, const struct bitfield *bf);
 void seed_peer_lost(struct session *s, struct peer *p);
+
+/* session_lend.c. lend_arm: the uplink may go idle from now (a queue ran dry, a choked peer
+ * became interested): plan a look. lend_asked: P asked for the first time since its UNCHOKE.
+ * lend_check: at lend_at, lend a slot if the uplink idled long enough; plan the next look. */
+void lend_arm(struct session *s);
+void lend_asked(struct session *s, struct peer *p);
+void lend_check(struct session *s, uint64_t now);
 
 /* session_withdraw.c. wd_lost: P sent LOST for CHUNK (0, or -1 for a protocol fault).
  * wd_refuse: reject SP if its chunk is withdrawn (return true then). wd_peer_ready: P is ready
