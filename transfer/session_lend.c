@@ -8,13 +8,19 @@
 
 #define LEND_MIN_US 5000
 
-/* How long the uplink idles before a slot is lent, and a lent peer has to ask. */
+/* How long the uplink idles before a slot is lent, and a lent peer has to ask. Never less
+ * than two blocks' time on a known uplink: a kernel-shaped link takes our blocks at once and
+ * drains them at its rate, so pushes a block's time apart are a busy uplink, not an idle one. */
 static uint64_t lend_wait(const struct session *s)
 {
 	uint64_t w = 2 * s->ask_us;
 	if (s->ask_us == 0 || w > s->cfg.lend_idle_us)
-		return s->cfg.lend_idle_us;
-	return w < LEND_MIN_US ? LEND_MIN_US : w;
+		w = s->cfg.lend_idle_us;
+	else if (w < LEND_MIN_US)
+		w = LEND_MIN_US;
+	uint64_t rate = s->cfg.upload_rate;
+	uint64_t blocks = rate ? 2 * WIRE_BLOCK_SIZE * 1000000ull / rate : 0;
+	return w > blocks ? w : blocks;
 }
 
 /* Look at the uplink once it may have idled long enough (lend_check). */
