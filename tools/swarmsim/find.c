@@ -188,7 +188,7 @@ static size_t lookup_answer(struct swarm *sw)
 		uint32_t t = sw->scratch[i];
 		sw->scratch[i] = sw->scratch[j];
 		sw->scratch[j] = t;
-		sw->answer[i] = addr_of(t);
+		sw->answer[i] = addr_of(sw->scratch[i]);
 	}
 	return want;
 }
@@ -295,6 +295,7 @@ void find_totals(const struct swarm *sw, struct swarm_result *r)
 			peerbook_stats(sw->nodes[i].book, &st);
 			stats_add(&sum, &st);
 		}
+	r->known = sum.known;
 	r->lookups = sum.lookups;
 	r->learned_late = sum.learned_late;
 	r->dials = sum.dials;
