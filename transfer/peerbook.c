@@ -1,11 +1,12 @@
 /* The peer book: whom one transfer knows and when it acts. Addresses are kept in the order they
- * were learned, so dialling walks them oldest first and a driver that replays the same events
- * gets the same dials. A failed address waits dial_backoff_us doubled per failure (capped), a
+ * were learned, so dialling walks them oldest first (those never dialled before the others) and
+ * a driver that replays the same events gets the same dials. A failed address waits dial_backoff_us doubled per failure (capped), a
  * banned one is never dialled again, and the book stops growing at max_known: what the DHT
  * sends is hostile, and a flood of holders costs nothing past the bound. For the same reason
  * dials are bounded per host and in total: an address planted in many lookups' answers, under
  * many ports, costs its host a few connection attempts a minute. DHT calls are paced
- * by what the transfer needs: a first holder quickly, then more peers while it has few.
+ * by what the transfer needs: a first holder quickly, new holders quickly while we hold
+ * nothing (nobody can find us then) and know few, then more peers while it has few.
  * It makes no call and opens no connection; it only says which to make. */
 #include "transfer/peerbook.h"
 
@@ -34,6 +35,7 @@ struct known {
 	bool dialled;        /* a connection to it is open or being opened */
 	bool banned;
 	bool reached;        /* a connection to it came up once */
+	bool tried;          /* dialled once */
 	unsigned host;       /* index into the book's hosts */
 };
 
@@ -65,6 +67,8 @@ void peerbook_config_default(struct peerbook_config *cfg)
 	cfg->lookup_every_us = 15000000;
 	cfg->lookup_few_us = 3000000;
 	cfg->lookup_early_us = 1000000;
+	cfg->lookup_empty_us = 250000;
+	cfg->empty_known = 10;
 	cfg->early_us = 10000000;
 	cfg->find_first_us = 250000;
 	cfg->find_max_us = 4000000;
@@ -245,9 +249,12 @@ static void lookup_schedule(struct peerbook *pb, uint64_t now, const struct peer
 			pb->find_wait *= 2;
 		return;
 	}
+	bool early = now - pb->run_us < c->early_us;
+	bool unseen = !v->holding && pb->n < c->empty_known;
 	uint64_t wait = v->conns >= c->enough_conns ? c->lookup_every_us
-			: now - pb->run_us < c->early_us ? c->lookup_early_us
-							 : c->lookup_few_us;
+			: !early                     ? c->lookup_few_us
+			: unseen                     ? c->lookup_empty_us
+						     : c->lookup_early_us;
 	pb->next_lookup = now + wait;
 }
 
@@ -308,9 +315,13 @@ const struct dht_addr *peerbook_dial(struct peerbook *pb, uint64_t now,
 {
 	if (!v->seeking || v->conns >= pb->cfg.max_conns)
 		return NULL;
-	for (unsigned i = 0; i < pb->n; i++) {
-		struct known *k = &pb->k[i];
-		if (k->dialled || k->banned || k->next_try > now)
+	/* Addresses never dialled go first. A peer with no room lets our connection up and ends
+	 * it at once, which is no failure (it may have room soon), so it is due again 2 s later:
+	 * taken oldest first, the first holders of a swarm, all full, would take every dial the
+	 * bounds allow and keep a late peer from ever reaching the newer holders it learned. */
+	for (unsigned i = 0; i < 2 * pb->n; i++) {
+		struct known *k = &pb->k[i % pb->n];
+		if (k->dialled || k->banned || k->next_try > now || k->tried != (i >= pb->n))
 			continue;
 		if (!host_may_dial(pb, &pb->h[k->host], now)) {
 			pb->st.dials_held++;
@@ -321,7 +332,7 @@ const struct dht_addr *peerbook_dial(struct peerbook *pb, uint64_t now,
 			return NULL;
 		}
 		host_dialled(pb, &pb->h[k->host], now);
-		k->dialled = true;
+		k->dialled = k->tried = true;
 		pb->st.dials++;
 		if (k->failed_last) {
 			pb->st.redials++;

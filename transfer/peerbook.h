@@ -32,6 +32,14 @@ struct peerbook_config {
 	 * sooner we trade: 3 s; and 1 s in the first 10 s of a run, when every peer of a new
 	 * swarm is about to announce. */
 	uint64_t lookup_few_us, lookup_early_us, early_us;
+	/* In those first 10 s, while we hold no chunk and know fewer than empty_known addresses:
+	 * 0.25 s. Nobody can find us then (we are not listed), so meeting the peers that just
+	 * announced is up to us; a holder is found by those who look, and looking faster itself
+	 * only ties it to other holders sooner. A handful of holders is enough to get a first
+	 * chunk from: 10 (with 30, a swarm of 100 gave its last peers a first chunk later, as
+	 * everyone piled onto the same first holders sooner). */
+	uint64_t lookup_empty_us;
+	unsigned empty_known;
 	/* Without the manifest, looking for a first holder: 0.25 s, doubling up to 4 s. */
 	uint64_t find_first_us, find_max_us;
 	/* Dial bounds. Addresses come from the DHT, where anyone may plant any address: each

@@ -177,6 +177,23 @@ static void test_discovery_policy(void **state)
 	swarm_result_free(&r);
 }
 
+/* The simulated DHT names a random subset of the holders, as the store does: over a peer's
+ * lookups it learns far more holders than one answer names. (It once named the first holders
+ * listed, by index, over and over: a peer never learned most of a large swarm.) */
+static void test_lookups_name_random_holders(void **state)
+{
+	(void)state;
+	struct swarm_config c;
+	small(&c, 40, 5);
+	c.neighbours = 4;
+	struct swarm_result r;
+	run(&c, &r);
+	assert_int_equal(r.honest_incomplete, 0);
+	assert_true(r.lookups >= 4 * r.peers);
+	assert_true(r.known >= 3 * c.neighbours * r.peers);
+	swarm_result_free(&r);
+}
+
 static void test_same_seed_same_run(void **state)
 {
 	(void)state;
@@ -226,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_young_swarm_starts_everyone),
 		cmocka_unit_test(test_late_joiners_leaving),
 		cmocka_unit_test(test_discovery_policy),
+		cmocka_unit_test(test_lookups_name_random_holders),
 		cmocka_unit_test(test_same_seed_same_run),
 		cmocka_unit_test(test_bad_config_refused),
 	};

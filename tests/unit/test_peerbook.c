@@ -1,7 +1,8 @@
 /* The peer book on a fake clock: the dial back-off sequence and what each way a connection ends
  * costs, the bounds (ourselves, duplicates, max_known, max_conns), the lookup and announce pace,
  * and random event orders (fixed seeds) checked against a plain model of every address: the
- * book must dial exactly the address the model says is due, oldest first, and no other. Also
+ * book must dial exactly the address the model says is due (never dialled before first, then
+ * oldest first), and no other. Also
  * the dial bounds: one host planted under many ports, and many hosts at once. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -111,6 +112,24 @@ static void test_close_reasons(void **state)
 	peerbook_free(pb);
 }
 
+/* A peer with no room lets us up and ends the connection: due again 2 s on, but an address
+ * learned meanwhile and never dialled goes first (oldest first, a late peer's dials all went
+ * to the full first holders of a swarm of 100, 20 s long). */
+static void test_untried_first(void **state)
+{
+	(void)state;
+	struct peerbook *pb = book(8, 60);
+	struct dht_addr a1 = addr(1), a2 = addr(2);
+	peerbook_found(pb, true, &a1, 1, 0, &seeking);
+	assert_true(dials(pb, 1, 0));
+	peerbook_up(pb, &a1);
+	peerbook_dropped(pb, &a1, false, 0);
+	peerbook_found(pb, true, &a2, 1, S, &seeking);
+	assert_true(dials(pb, 2, 3 * S));
+	assert_true(dials(pb, 1, 3 * S));
+	peerbook_free(pb);
+}
+
 static void test_bounds(void **state)
 {
 	(void)state;
@@ -139,11 +158,12 @@ static void test_bounds(void **state)
 	assert_null(peerbook_dial(pb, 0, &full));
 	assert_null(peerbook_dial(pb, 0, &done));
 	assert_true(dials(pb, 1, 0));
-	/* A stopped run dials nobody, so each address may be dialled again. */
+	/* A stopped run dials nobody, so each address may be dialled again: those never dialled
+	 * first. */
 	peerbook_stop(pb);
-	assert_true(dials(pb, 1, 0));
 	assert_true(dials(pb, 2, 0));
 	assert_true(dials(pb, 3, 0));
+	assert_true(dials(pb, 1, 0));
 	assert_null(peerbook_dial(pb, 0, &seeking));
 	peerbook_free(pb);
 }
@@ -157,7 +177,9 @@ static void lookup_at(struct peerbook *pb, uint64_t *t, uint64_t wait,
 	assert_int_equal(peerbook_due(pb, *t - 1, v), PEERBOOK_NONE);
 	assert_int_equal(peerbook_due(pb, *t, v), PEERBOOK_LOOKUP);
 	assert_int_equal(peerbook_due(pb, *t, v), PEERBOOK_NONE); /* in flight */
-	assert_int_equal(peerbook_next_call(pb, v), UINT64_MAX);
+	/* In flight: nothing is due, but a holder re-announces in a minute. */
+	uint64_t next = peerbook_next_call(pb, v);
+	assert_true(v->holding ? next > *t && next != UINT64_MAX : next == UINT64_MAX);
 	peerbook_found(pb, true, NULL, 0, *t, v);
 }
 
@@ -172,15 +194,33 @@ static void test_lookup_pace(void **state)
 	static const uint64_t find[] = { 0, 250000, 500000, 1000000, 2000000, 4000000, 4000000 };
 	for (size_t i = 0; i < sizeof find / sizeof find[0]; i++)
 		lookup_at(pb, &t, find[i], &v);
-	/* With the manifest, a new run looks every second for ten seconds, then every 3 s, and
-	 * every 15 s once it has enough connections. */
+	/* With the manifest and no chunk, nobody can find us: a new run looks every 0.25 s for
+	 * ten seconds, then every 3 s. */
 	v.has_manifest = true;
 	peerbook_start(pb, t);
 	lookup_at(pb, &t, 0, &v);
-	for (int i = 0; i < 9; i++)
-		lookup_at(pb, &t, S, &v);
-	lookup_at(pb, &t, S, &v);
+	for (int i = 0; i < 40; i++)
+		lookup_at(pb, &t, S / 4, &v);
 	lookup_at(pb, &t, 3 * S, &v);
+	/* A first chunk: from the next answer on, the pace of a holder (others find it). */
+	peerbook_start(pb, t);
+	lookup_at(pb, &t, 0, &v);
+	v.holding = true;
+	peerbook_kick(pb, t);
+	assert_int_equal(peerbook_due(pb, t, &v), PEERBOOK_ANNOUNCE);
+	peerbook_announced(pb, true, t);
+	lookup_at(pb, &t, S / 4, &v);
+	lookup_at(pb, &t, S, &v);
+	/* Holding, a new run looks every second for ten seconds, then every 3 s, and every 15 s
+	 * once it has enough connections. */
+	peerbook_start(pb, t);
+	assert_int_equal(peerbook_due(pb, t, &v), PEERBOOK_ANNOUNCE);
+	peerbook_announced(pb, true, t);
+	lookup_at(pb, &t, 0, &v);
+	for (int i = 0; i < 10; i++)
+		lookup_at(pb, &t, S, &v);
+	lookup_at(pb, &t, 3 * S, &v);
+	v.holding = false; /* no more announcing */
 	v.conns = 30;
 	lookup_at(pb, &t, 3 * S, &v);
 	lookup_at(pb, &t, 15 * S, &v);
@@ -197,6 +237,29 @@ static void test_lookup_pace(void **state)
 	v.seeking = false;
 	assert_int_equal(peerbook_next_call(pb, &v), UINT64_MAX);
 	assert_int_equal(peerbook_due(pb, UINT64_MAX, &v), PEERBOOK_NONE);
+	peerbook_free(pb);
+}
+
+/* Holding nothing, a book that already knows empty_known (10) addresses looks at a holder's
+ * pace: the quick one is for finding a few peers at all. */
+static void test_empty_pace_knowing_enough(void **state)
+{
+	(void)state;
+	struct peerbook *pb = book(64, 60);
+	struct peerbook_view v = { .seeking = true, .has_manifest = true };
+	struct dht_addr many[10];
+	for (unsigned i = 0; i < 10; i++)
+		many[i] = (struct dht_addr){ .family = 4, .ip = { 10, 0, 1, (uint8_t)i }, .port = 4000 };
+	uint64_t t = 100 * S;
+	peerbook_start(pb, t);
+	assert_int_equal(peerbook_due(pb, t, &v), PEERBOOK_LOOKUP);
+	peerbook_found(pb, true, many, 9, t, &v);
+	lookup_at(pb, &t, S / 4, &v);
+	assert_int_equal(peerbook_due(pb, t + S / 4, &v), PEERBOOK_LOOKUP);
+	t += S / 4;
+	peerbook_found(pb, true, many, 10, t, &v);
+	lookup_at(pb, &t, S, &v);
+	lookup_at(pb, &t, S, &v);
 	peerbook_free(pb);
 }
 
@@ -237,7 +300,7 @@ static void test_announce_pace(void **state)
 /* ---- random orders against a model ---- */
 
 struct maddr {
-	bool known, dialled, up, banned, reached;
+	bool known, dialled, up, banned, reached, tried;
 	unsigned fails;
 	uint64_t next_try;
 };
@@ -258,11 +321,12 @@ static void m_add(struct model *m, unsigned i)
 
 static int m_due(const struct model *m, uint64_t now)
 {
-	for (unsigned j = 0; j < m->n; j++) {
-		const struct maddr *x = &m->a[m->order[j]];
-		if (!x->dialled && !x->banned && x->next_try <= now)
-			return (int)m->order[j];
-	}
+	for (int tried = 0; tried < 2; tried++)
+		for (unsigned j = 0; j < m->n; j++) {
+			const struct maddr *x = &m->a[m->order[j]];
+			if (!x->dialled && !x->banned && x->next_try <= now && x->tried == tried)
+				return (int)m->order[j];
+		}
 	return -1;
 }
 
@@ -304,7 +368,7 @@ static void random_step(struct rng *r, struct peerbook *pb, struct model *m, uin
 			break;
 		}
 		assert_true(dials(pb, (unsigned)i, *now));
-		m->a[i].dialled = true;
+		m->a[i].dialled = m->a[i].tried = true;
 		break;
 	case 2: /* a dial comes up */
 		if ((i = pick_dialled(r, m, false)) < 0)
@@ -433,7 +497,9 @@ int main(void)
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_close_reasons),
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_untried_first),
 		cmocka_unit_test(test_lookup_pace),
+		cmocka_unit_test(test_empty_pace_knowing_enough),
 		cmocka_unit_test(test_announce_pace),
 		cmocka_unit_test(test_random_orders),
 		cmocka_unit_test(test_host_dial_bound),

@@ -108,11 +108,13 @@ static void dial(struct swarm *sw, struct snode *nd, const struct dht_addr *a, u
 		return;
 	}
 	if (linked(nd, to)) {
+		sw->dials_dup++;
 		peerbook_closed(nd->book, a, SESSION_CLOSE_DUPLICATE, now);
 		return;
 	}
 	peerbook_up(nd->book, a);
 	if (to->nopen >= sw->cfg->max_conns) {
+		sw->dials_full++;
 		peerbook_dropped(nd->book, a, false, now);
 		return;
 	}
@@ -188,7 +190,7 @@ static size_t lookup_answer(struct swarm *sw)
 		uint32_t t = sw->scratch[i];
 		sw->scratch[i] = sw->scratch[j];
 		sw->scratch[j] = t;
-		sw->answer[i] = addr_of(t);
+		sw->answer[i] = addr_of(sw->scratch[i]);
 	}
 	return want;
 }
@@ -295,9 +297,14 @@ void find_totals(const struct swarm *sw, struct swarm_result *r)
 			peerbook_stats(sw->nodes[i].book, &st);
 			stats_add(&sum, &st);
 		}
+	r->known = sum.known;
 	r->lookups = sum.lookups;
 	r->learned_late = sum.learned_late;
 	r->dials = sum.dials;
+	r->dials_full = sw->dials_full;
+	r->dials_dup = sw->dials_dup;
+	r->dials_full = sw->dials_full;
+	r->dials_dup = sw->dials_dup;
 	r->dial_failures = sum.failures;
 	r->redials = sum.redials;
 	r->min_redial_wait_s = sum.min_redial_wait_us == UINT64_MAX

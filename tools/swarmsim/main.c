@@ -336,10 +336,12 @@ static void print_text(const struct swarm_result *r)
 		       fr, co / fr);
 	printf("banned: liars %u, honest %u; honest peers unfinished %u\n", r->liars_banned,
 	       r->honest_banned, r->honest_incomplete);
-	printf("discovery: %llu lookups, %llu holders learned after a first lookup, %llu dials "
-	       "(%llu failed, %llu redials)\n", (unsigned long long)r->lookups,
-	       (unsigned long long)r->learned_late, (unsigned long long)r->dials,
-	       (unsigned long long)r->dial_failures, (unsigned long long)r->redials);
+	printf("discovery: %llu lookups, %llu holders learned after a first lookup, %.1f known per "
+	       "peer, %llu dials (%llu failed, %llu to a full node, %llu duplicate, %llu redials)\n",
+	       (unsigned long long)r->lookups, (unsigned long long)r->learned_late,
+	       (double)r->known / r->peers, (unsigned long long)r->dials,
+	       (unsigned long long)r->dial_failures, (unsigned long long)r->dials_full,
+	       (unsigned long long)r->dials_dup, (unsigned long long)r->redials);
 	printf("simulated %.1f s\n", r->sim_time);
 }
 
@@ -408,10 +410,14 @@ static void print_json(const struct swarm_result *r)
 	json_object_set_new(o, "liars_banned", json_integer(r->liars_banned));
 	json_object_set_new(o, "honest_banned", json_integer(r->honest_banned));
 	json_object_set_new(o, "honest_incomplete", json_integer(r->honest_incomplete));
-	json_object_set_new(o, "discovery", json_pack("{s:I,s:I,s:I,s:I,s:I}", "lookups",
-			    (json_int_t)r->lookups, "learned_late", (json_int_t)r->learned_late,
-			    "dials", (json_int_t)r->dials, "dial_failures",
-			    (json_int_t)r->dial_failures, "redials", (json_int_t)r->redials));
+	json_object_set_new(o, "discovery",
+			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "known",
+				      (json_int_t)r->known, "lookups", (json_int_t)r->lookups,
+				      "learned_late", (json_int_t)r->learned_late, "dials",
+				      (json_int_t)r->dials, "dial_failures",
+				      (json_int_t)r->dial_failures, "dials_full",
+				      (json_int_t)r->dials_full, "dials_dup",
+				      (json_int_t)r->dials_dup, "redials", (json_int_t)r->redials));
 	json_object_set_new(o, "sim_time", json_real(r->sim_time));
 	json_object_set_new(o, "done", done_array(r));
 	json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(10));

@@ -72,11 +72,12 @@ struct swarm_result {
 	uint32_t honest_banned;   /* honest peers banned by anyone: should be 0 */
 	uint32_t liars_banned;    /* liars banned by at least one peer */
 	uint32_t honest_incomplete; /* honest contributors or free riders that never finished */
-	/* Discovery (transfer/peerbook.h), summed over the peers' books: lookups answered,
-	 * addresses first learned after a book's first lookup, dials, dials that failed, redials of
-	 * an address whose last dial failed, and the shortest wait before such a redial, s (< 0:
-	 * none). */
-	uint64_t lookups, learned_late, dials, dial_failures, redials;
+	/* Discovery (transfer/peerbook.h), summed over the peers' books: addresses known at the
+	 * end (or when the peer left), lookups answered, addresses first learned after a book's
+	 * first lookup, dials, dials that failed, redials of an address whose last dial failed, and
+	 * the shortest wait before such a redial, s (< 0: none); and dials turned away: the node
+	 * had no room (dials_full), or we already traded with it (dials_dup). */
+	uint64_t known, lookups, learned_late, dials, dial_failures, redials, dials_full, dials_dup;
 	double min_redial_wait_s;
 	uint64_t events;
 	double sim_time;          /* virtual seconds simulated */

@@ -71,6 +71,7 @@ struct swarm {
 	struct dht_addr *answer;  /* a lookup's answer, built here */
 	uint64_t dht_us;          /* how long a DHT call takes */
 	struct peerbook_stats book_left; /* summed over the books of nodes that left */
+	uint64_t dials_full, dials_dup; /* dials turned away: no room there, or already linked */
 	uint64_t verified, target95;
 	bool window_open, window_closed;
 	double from_s, to_s;
