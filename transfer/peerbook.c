@@ -1,13 +1,14 @@
 /* The peer book: whom one transfer knows and when it acts. Addresses are kept in the order they
  * were learned, so dialling walks them oldest first (those never dialled before the others) and
- * a driver that replays the same events gets the same dials. A failed address waits dial_backoff_us doubled per failure (capped), a
- * banned one is never dialled again, and the book stops growing at max_known: what the DHT
- * sends is hostile, and a flood of holders costs nothing past the bound. For the same reason
- * dials are bounded per host and in total: an address planted in many lookups' answers, under
- * many ports, costs its host a few connection attempts a minute. DHT calls are paced
- * by what the transfer needs: a first holder quickly, new holders quickly while we hold
- * nothing (nobody can find us then) and know few, then more peers while it has few.
- * It makes no call and opens no connection; it only says which to make. */
+ * a driver that replays the same events gets the same dials. A failed address waits
+ * dial_backoff_us doubled per failure (capped), a banned one is never dialled again, and the
+ * book stops growing at max_known: what the DHT sends is hostile, and a flood of holders costs
+ * nothing past the bound. For the same reason dials are bounded per host and in total: an
+ * address planted in many lookups' answers, under many ports, costs its host a few connection
+ * attempts a minute. DHT calls are paced by what the transfer needs: a first holder quickly,
+ * new holders quickly while we hold nothing (nobody can find us then) and know few, then more
+ * peers while it has few. It makes no call and opens no connection; it only says which to
+ * make. */
 #include "transfer/peerbook.h"
 
 #include <stdlib.h>
