@@ -78,6 +78,7 @@ struct link {
 	uint64_t total;           /* bytes of finished batches */
 	struct net_side *cur;         /* downlink: the pipe whose batch is being carried */
 	bool carrying;
+	bool kick_due;            /* a send planned a turn start (send_kick) for now */
 	size_t cur_rec, cur_wire;
 	struct flight *fl;        /* uplink: batches in flight, a ring, oldest first */
 	size_t fl_head, fl_len, fl_cap;
@@ -301,6 +302,18 @@ static void pipe_drained(struct net_side *p)
 
 static void link_kick(struct link *l, struct net *n);
 
+/* A turn started by a send: from the event loop, not from inside the sender's call, since a
+ * turn tells senders they may write more, and a session told so while it is still sending
+ * would be re-entered (a super-seed ended its seeding under its own feet that way). */
+static void send_kick(void *ctx, void *arg, uint64_t u)
+{
+	(void)ctx;
+	(void)u;
+	struct link *l = arg;
+	l->kick_due = false;
+	link_kick(l, l->net);
+}
+
 struct net_side *net_conn_side(struct net_conn *c, int side)
 {
 	return &c->pipe[side];
@@ -320,7 +333,11 @@ int net_side_send(struct net_side *p, const uint8_t *head, size_t hlen, size_t z
 	p->backlog += h + z;
 	struct link *l = p->up;
 	link_push(l, p);
-	link_kick(l, l->net);
+	if (l->carrying || l->kick_due)
+		return 0;
+	if (evq_at(l->net->q, evq_now(l->net->q), send_kick, l, 0) < 0)
+		return -1;
+	l->kick_due = true;
 	return 0;
 }
 
