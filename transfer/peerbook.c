@@ -6,9 +6,13 @@
  * nothing past the bound. For the same reason dials are bounded per host and in total: an
  * address planted in many lookups' answers, under many ports, costs its host a few connection
  * attempts a minute. DHT calls are paced by what the transfer needs: a first holder quickly,
- * new holders quickly while we hold nothing (nobody can find us then) and know few, then more
- * peers while it has few. It makes no call and opens no connection; it only says which to
- * make. */
+ * new holders quickly while we hold nothing and know few, then more peers while it has few.
+ * We are listed as soon as we have the manifest, not only once we hold a chunk: a newcomer
+ * can fetch the manifest from us, and peers that meet before the first chunks leave the seed
+ * pass those chunks on at once (a swarm of 100 that met only once each peer held a chunk
+ * left its uplinks idle for the first seconds: swarmsim gave 1.34-1.48 x D_p2p for 16 MiB
+ * and 1.10-1.39 for 64 MiB, against 1.23-1.42 and 1.09-1.18 when listed early). It makes no call and opens no connection; it only says which
+ * to make. */
 #include "transfer/peerbook.h"
 
 #include <stdlib.h>
@@ -186,7 +190,7 @@ void peerbook_stats(const struct peerbook *pb, struct peerbook_stats *out)
 
 static bool announce_wanted(const struct peerbook *pb, const struct peerbook_view *v)
 {
-	return v->holding && !pb->announce_busy;
+	return (v->holding || (v->seeking && v->has_manifest)) && !pb->announce_busy;
 }
 
 static bool lookup_wanted(const struct peerbook *pb, const struct peerbook_view *v)

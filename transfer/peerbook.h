@@ -28,16 +28,16 @@ struct peerbook_config {
 	 * nothing: 60 s. */
 	uint64_t announce_every_us;
 	uint64_t lookup_every_us;     /* downloading with enough connections: 15 s */
-	/* With fewer: peers announce after their first chunk, and the sooner we meet them the
-	 * sooner we trade: 3 s; and 1 s in the first 10 s of a run, when every peer of a new
+	/* With fewer: peers announce once they have the manifest, and the sooner we meet them
+	 * the sooner we trade: 3 s; and 1 s in the first 10 s of a run, when every peer of a new
 	 * swarm is about to announce. */
 	uint64_t lookup_few_us, lookup_early_us, early_us;
 	/* In those first 10 s, while we hold no chunk and know fewer than empty_known addresses:
-	 * 0.25 s. Nobody can find us then (we are not listed), so meeting the peers that just
-	 * announced is up to us; a holder is found by those who look, and looking faster itself
-	 * only ties it to other holders sooner. A handful of holders is enough to get a first
-	 * chunk from: 10 (with 30, a swarm of 100 gave its last peers a first chunk later, as
-	 * everyone piled onto the same first holders sooner). */
+	 * 0.25 s. Peers that just announced are found only by those who look, and a first chunk
+	 * is what we lack most; once we hold one, looking faster only ties us to other holders
+	 * sooner. A handful of peers is enough to get a first chunk from: 10 (with 30, a swarm
+	 * of 100 gave its last peers a first chunk later, as everyone piled onto the same first
+	 * holders sooner). */
 	uint64_t lookup_empty_us;
 	unsigned empty_known;
 	/* Without the manifest, looking for a first holder: 0.25 s, doubling up to 4 s. */
@@ -54,8 +54,8 @@ struct peerbook_config {
 /* The transfer as its driver sees it at the moment of a call. */
 struct peerbook_view {
 	bool seeking;       /* it lacks chunks or the manifest: dial, and look holders up */
-	bool holding;       /* it holds a verified chunk: announce it */
-	bool has_manifest;
+	bool holding;       /* it holds a verified chunk */
+	bool has_manifest;  /* with SEEKING or HOLDING: announce it */
 	unsigned conns;     /* connections open, both ways */
 };
 
@@ -107,7 +107,8 @@ bool peerbook_announced(struct peerbook *pb, bool ok, uint64_t now);
 /* A lookup was answered: if OK, with N holders in PEERS (each remembered). */
 void peerbook_found(struct peerbook *pb, bool ok, const struct dht_addr *peers, size_t n,
 		    uint64_t now, const struct peerbook_view *v);
-/* We now hold something and have not announced it in this run: announce at once. */
+/* We just got the manifest or a first chunk: if we have not announced in this run, do it at
+ * once. */
 void peerbook_kick(struct peerbook *pb, uint64_t now);
 
 /* ---- dialling (outgoing connections only: an incoming one is not the book's) ---- */

@@ -149,6 +149,7 @@ static void e_manifest(void *arg, const struct manifest *m)
 		uint32_t n = manifest_chunk_count(x->man);
 		log_info("transfer %.16s: manifest received: %s, %llu byte%s in %u chunk%s", x->hex,
 			 x->name, (unsigned long long)size, plural(size), n, plural(n));
+		peers_dht_kick(x); /* newcomers can fetch the manifest from us now */
 	}
 }
 

@@ -177,9 +177,10 @@ static void lookup_at(struct peerbook *pb, uint64_t *t, uint64_t wait,
 	assert_int_equal(peerbook_due(pb, *t - 1, v), PEERBOOK_NONE);
 	assert_int_equal(peerbook_due(pb, *t, v), PEERBOOK_LOOKUP);
 	assert_int_equal(peerbook_due(pb, *t, v), PEERBOOK_NONE); /* in flight */
-	/* In flight: nothing is due, but a holder re-announces in a minute. */
+	/* In flight: nothing is due, but a listed peer re-announces in a minute. */
 	uint64_t next = peerbook_next_call(pb, v);
-	assert_true(v->holding ? next > *t && next != UINT64_MAX : next == UINT64_MAX);
+	bool listed = v->holding || (v->seeking && v->has_manifest);
+	assert_true(listed ? next > *t && next != UINT64_MAX : next == UINT64_MAX);
 	peerbook_found(pb, true, NULL, 0, *t, v);
 }
 
@@ -194,21 +195,25 @@ static void test_lookup_pace(void **state)
 	static const uint64_t find[] = { 0, 250000, 500000, 1000000, 2000000, 4000000, 4000000 };
 	for (size_t i = 0; i < sizeof find / sizeof find[0]; i++)
 		lookup_at(pb, &t, find[i], &v);
-	/* With the manifest and no chunk, nobody can find us: a new run looks every 0.25 s for
-	 * ten seconds, then every 3 s. */
+	/* With the manifest and no chunk: we announce at once (a newcomer can fetch the manifest
+	 * from us), and a new run looks every 0.25 s for ten seconds, then every 3 s. */
 	v.has_manifest = true;
 	peerbook_start(pb, t);
+	assert_int_equal(peerbook_due(pb, t, &v), PEERBOOK_ANNOUNCE);
+	peerbook_announced(pb, true, t);
 	lookup_at(pb, &t, 0, &v);
 	for (int i = 0; i < 40; i++)
 		lookup_at(pb, &t, S / 4, &v);
 	lookup_at(pb, &t, 3 * S, &v);
-	/* A first chunk: from the next answer on, the pace of a holder (others find it). */
+	/* A first chunk: from the next answer on, the pace of a holder. It was announced with
+	 * the manifest already. */
 	peerbook_start(pb, t);
+	assert_int_equal(peerbook_due(pb, t, &v), PEERBOOK_ANNOUNCE);
+	peerbook_announced(pb, true, t);
 	lookup_at(pb, &t, 0, &v);
 	v.holding = true;
 	peerbook_kick(pb, t);
-	assert_int_equal(peerbook_due(pb, t, &v), PEERBOOK_ANNOUNCE);
-	peerbook_announced(pb, true, t);
+	assert_int_equal(peerbook_due(pb, t, &v), PEERBOOK_NONE);
 	lookup_at(pb, &t, S / 4, &v);
 	lookup_at(pb, &t, S, &v);
 	/* Holding, a new run looks every second for ten seconds, then every 3 s, and every 15 s
@@ -216,11 +221,11 @@ static void test_lookup_pace(void **state)
 	peerbook_start(pb, t);
 	assert_int_equal(peerbook_due(pb, t, &v), PEERBOOK_ANNOUNCE);
 	peerbook_announced(pb, true, t);
+	uint64_t announced = t;
 	lookup_at(pb, &t, 0, &v);
 	for (int i = 0; i < 10; i++)
 		lookup_at(pb, &t, S, &v);
 	lookup_at(pb, &t, 3 * S, &v);
-	v.holding = false; /* no more announcing */
 	v.conns = 30;
 	lookup_at(pb, &t, 3 * S, &v);
 	lookup_at(pb, &t, 15 * S, &v);
@@ -229,12 +234,17 @@ static void test_lookup_pace(void **state)
 	t += 15 * S;
 	peerbook_call_failed(pb, PEERBOOK_LOOKUP, t);
 	lookup_at(pb, &t, 2 * S, &v);
+	/* The minute's re-announcement falls before the next lookup. */
+	assert_int_equal(peerbook_next_call(pb, &v), announced + 60 * S);
+	assert_int_equal(peerbook_due(pb, announced + 60 * S, &v), PEERBOOK_ANNOUNCE);
+	peerbook_announced(pb, true, announced + 60 * S);
 	assert_int_equal(peerbook_due(pb, t + 15 * S, &v), PEERBOOK_LOOKUP);
 	t += 15 * S;
 	peerbook_found(pb, false, NULL, 0, t, &v);
 	assert_int_equal(peerbook_next_call(pb, &v), t + 15 * S);
-	/* Nothing to seek: no lookup. */
+	/* Nothing to seek or offer: no call. */
 	v.seeking = false;
+	v.holding = false;
 	assert_int_equal(peerbook_next_call(pb, &v), UINT64_MAX);
 	assert_int_equal(peerbook_due(pb, UINT64_MAX, &v), PEERBOOK_NONE);
 	peerbook_free(pb);
@@ -252,6 +262,8 @@ static void test_empty_pace_knowing_enough(void **state)
 		many[i] = (struct dht_addr){ .family = 4, .ip = { 10, 0, 1, (uint8_t)i }, .port = 4000 };
 	uint64_t t = 100 * S;
 	peerbook_start(pb, t);
+	assert_int_equal(peerbook_due(pb, t, &v), PEERBOOK_ANNOUNCE);
+	peerbook_announced(pb, true, t);
 	assert_int_equal(peerbook_due(pb, t, &v), PEERBOOK_LOOKUP);
 	peerbook_found(pb, true, many, 9, t, &v);
 	lookup_at(pb, &t, S / 4, &v);
@@ -260,6 +272,29 @@ static void test_empty_pace_knowing_enough(void **state)
 	peerbook_found(pb, true, many, 10, t, &v);
 	lookup_at(pb, &t, S, &v);
 	lookup_at(pb, &t, S, &v);
+	peerbook_free(pb);
+}
+
+/* A peer is listed once it has the manifest, before it holds a chunk: newcomers can fetch the
+ * manifest from it, and peers that meet early pass the first chunks on at once. */
+static void test_listed_with_manifest(void **state)
+{
+	(void)state;
+	struct peerbook *pb = book(8, 60);
+	struct peerbook_view v = { .seeking = true };
+	peerbook_start(pb, 0);
+	assert_int_equal(peerbook_due(pb, 0, &v), PEERBOOK_LOOKUP); /* a first holder */
+	peerbook_found(pb, true, NULL, 0, 0, &v);
+	assert_int_equal(peerbook_next_call(pb, &v), S / 4);        /* nothing to list */
+	v.has_manifest = true;
+	peerbook_kick(pb, S / 8);
+	assert_int_equal(peerbook_next_call(pb, &v), S / 8);
+	assert_int_equal(peerbook_due(pb, S / 8, &v), PEERBOOK_ANNOUNCE);
+	assert_true(peerbook_announced(pb, true, S / 8));
+	v.holding = true; /* the first chunk: listed already */
+	peerbook_kick(pb, S / 4);
+	assert_int_equal(peerbook_due(pb, S / 4, &v), PEERBOOK_LOOKUP);
+	assert_int_equal(peerbook_due(pb, S / 4, &v), PEERBOOK_NONE);
 	peerbook_free(pb);
 }
 
@@ -500,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_untried_first),
 		cmocka_unit_test(test_lookup_pace),
 		cmocka_unit_test(test_empty_pace_knowing_enough),
+		cmocka_unit_test(test_listed_with_manifest),
 		cmocka_unit_test(test_announce_pace),
 		cmocka_unit_test(test_random_orders),
 		cmocka_unit_test(test_host_dial_bound),

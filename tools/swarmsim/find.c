@@ -223,7 +223,7 @@ static void ev_dht(void *ctx, void *arg, uint64_t gen)
 	dht_schedule(sw, nd);
 }
 
-void find_verified(struct swarm *sw, struct snode *nd)
+void find_kick(struct swarm *sw, struct snode *nd)
 {
 	if (nd->book == NULL)
 		return;

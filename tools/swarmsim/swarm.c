@@ -95,6 +95,13 @@ static void e_verify(void *arg, uint32_t chunk, bool want)
 	at(nd->sw, evq_now(nd->sw->q), ev_verify, nd, (uint64_t)chunk << 1 | want);
 }
 
+static void e_manifest(void *arg, const struct manifest *m)
+{
+	(void)m;
+	struct snode *nd = arg;
+	find_kick(nd->sw, nd);
+}
+
 static void e_ban(void *arg, const uint8_t *id)
 {
 	struct snode *nd = arg;
@@ -169,7 +176,7 @@ static void ev_verify(void *ctx, void *arg, uint64_t u)
 	tick_sooner(sw, nd);
 	if (!ok || nd->idx == 0)
 		return;
-	find_verified(sw, nd);
+	find_kick(sw, nd);
 	if (nd->first_s < 0)
 		nd->first_s = now_s(sw);
 	sw->verified += manifest_chunk_len(sw->m, chunk);
@@ -363,7 +370,8 @@ static struct session *make_session(struct swarm *sw, struct snode *nd)
 	}
 	struct session_env env = {
 		.arg = nd, .send = e_send, .backlog = e_backlog, .close = e_close, .store = e_store,
-		.read = e_read, .verify = e_verify, .ban = e_ban, .now = e_now, .rand64 = e_rand,
+		.read = e_read, .verify = e_verify, .ban = e_ban, .manifest = e_manifest,
+		.now = e_now, .rand64 = e_rand,
 	};
 	struct session *s = session_new(&sc, &env);
 	bitfield_free(all);

@@ -101,8 +101,8 @@ static inline void at(struct swarm *sw, uint64_t t, evq_fn *fn, void *arg, uint6
 void find_join(struct swarm *sw, struct snode *nd);
 /* ND is leaving: its book's figures are kept, the book freed. */
 void find_leave(struct swarm *sw, struct snode *nd);
-/* ND verified a chunk: announce it if it has not yet. */
-void find_verified(struct swarm *sw, struct snode *nd);
+/* ND got the manifest or verified a chunk: announce it if it has not yet. */
+void find_kick(struct swarm *sw, struct snode *nd);
 /* E's own session closed it for WHY. */
 void find_closed(struct swarm *sw, struct end *e, enum session_close why);
 /* E's connection ended from the other side. */
