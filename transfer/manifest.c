@@ -80,6 +80,18 @@ bool manifest_chunk_size_valid(uint32_t size)
 	return size >= MANIFEST_MIN_CHUNK && size <= MANIFEST_MAX_CHUNK && (size & (size - 1)) == 0;
 }
 
+/* The seeds' 256 KiB for large shares, smaller for small ones so that they still have about
+ * 2,048 chunks. A peer passes a chunk on only once it has all of it, so a small swarm trading
+ * few large chunks starves: in the lab, 16 leechers of a 32 MiB file finish at 1.04-1.14 x
+ * D_p2p with 16 KiB chunks and at 1.30 x with 256 KiB chunks. */
+uint32_t manifest_default_chunk(uint64_t total)
+{
+	uint32_t c = MANIFEST_MIN_CHUNK;
+	while (c < MANIFEST_DEFAULT_CHUNK && (total + c - 1) / c > 2048)
+		c *= 2;
+	return c;
+}
+
 static uint64_t chunks_for(uint64_t total, uint32_t chunk_size)
 {
 	return total / chunk_size + (total % chunk_size != 0);

@@ -47,6 +47,8 @@ struct manifest;
 
 /* Return whether SIZE is a power of two in [MANIFEST_MIN_CHUNK, MANIFEST_MAX_CHUNK]. */
 bool manifest_chunk_size_valid(uint32_t size);
+/* The chunk size a share of TOTAL bytes gets unless told otherwise. */
+uint32_t manifest_default_chunk(uint64_t total);
 /* Return whether PATH is a relative path we accept: 1..MANIFEST_MAX_PATH bytes of valid UTF-8
  * without control characters (C0, DEL, C1), components separated by single '/', none empty,
  * "." or "..", none longer than MANIFEST_MAX_COMPONENT, no leading or trailing '/'. */

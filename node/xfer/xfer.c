@@ -372,18 +372,6 @@ static struct xfer *share_start(struct xfer_mgr *m, const char *path, uint32_t c
 	return x;
 }
 
-/* The default chunk size: the seeds' 256 KiB for large shares, smaller for small ones so that
- * they still have about 2,048 chunks. A peer passes a chunk on only once it has all of it, so a
- * small swarm trading few large chunks starves: in the lab, 16 leechers of a 32 MiB file finish
- * at 1.04-1.14 x D_p2p with 16 KiB chunks and at 1.30 x with 256 KiB chunks. */
-static uint32_t auto_chunk(uint64_t total)
-{
-	uint32_t c = MANIFEST_MIN_CHUNK;
-	while (c < MANIFEST_DEFAULT_CHUNK && (total + c - 1) / c > 2048)
-		c *= 2;
-	return c;
-}
-
 struct xfer *xfer_share(struct xfer_mgr *m, const char *path, uint32_t chunk_size,
 			enum xfer_err *code, char *err, size_t errcap)
 {
@@ -393,7 +381,7 @@ struct xfer *xfer_share(struct xfer_mgr *m, const char *path, uint32_t chunk_siz
 		return NULL;
 	}
 	if (chunk_size == 0)
-		chunk_size = auto_chunk(sc.total);
+		chunk_size = manifest_default_chunk(sc.total);
 	for (struct xfer *x = m->list; x; x = x->next) {
 		if (!x->seed || strcmp(x->path, path) != 0 || x->chunk_size != chunk_size)
 			continue;

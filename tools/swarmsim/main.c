@@ -20,7 +20,8 @@ static const char usage[] =
 	"clock; the same --seed gives the same output.\n"
 	"  --peers N            peers besides the seed (100)\n"
 	"  --file-mib X         file size in MiB (256); or --file-bytes SIZE\n"
-	"  --chunk-kib N        chunk size in KiB (256)\n"
+	"  --chunk-kib N        chunk size in KiB (the node's: 16 for files up to 32 MiB,\n"
+	"                       doubling with the size up to 256 from 512 MiB)\n"
 	"  --seed-up RATE       the seed's upload per second (4MiB)\n"
 	"  --peer-up RATES      peers' upload: one rate, a list cycled over the peers\n"
 	"                       (0.5MiB,8MiB) or a range spread evenly (0.5MiB..8MiB) (1MiB)\n"
@@ -314,8 +315,8 @@ static void print_classes(const struct swarm_result *r)
 
 static void print_text(const struct swarm_result *r)
 {
-	printf("peers %u, file %.1f MiB, seed up %.2f MiB/s\n", r->peers, mib(r->file_bytes),
-	       mib(r->seed_up));
+	printf("peers %u, file %.1f MiB in %u KiB chunks, seed up %.2f MiB/s\n", r->peers,
+	       mib(r->file_bytes), r->chunk_size / 1024, mib(r->seed_up));
 	printf("D_p2p %.2f s, D_cs %.2f s, last done %.2f s, ratio %.3f\n", r->d_p2p, r->d_cs,
 	       r->last_done, r->ratio);
 	printf("upload utilization %.2f%% (%.2f s .. %.2f s)\n", 100 * r->upload_utilization,
@@ -382,6 +383,7 @@ static void print_json(const struct swarm_result *r)
 	json_t *o = json_object();
 	json_object_set_new(o, "peers", json_integer(r->peers));
 	json_object_set_new(o, "file_bytes", json_integer((json_int_t)r->file_bytes));
+	json_object_set_new(o, "chunk_bytes", json_integer(r->chunk_size));
 	json_object_set_new(o, "seed_up", json_integer((json_int_t)r->seed_up));
 	json_object_set_new(o, "peer_up", rates_array(r->up, r->peers));
 	json_object_set_new(o, "peer_down", rates_array(r->down, r->peers));

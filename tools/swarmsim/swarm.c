@@ -400,7 +400,6 @@ void swarm_config_default(struct swarm_config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->peers = 100;
 	cfg->file_bytes = 256ull << 20;
-	cfg->chunk_size = 256u << 10;
 	cfg->seed_up = 4u << 20;
 	cfg->peer_up[0] = 1u << 20;
 	cfg->npeer_up = 1;
@@ -647,6 +646,7 @@ static int result_fill(struct swarm *sw, struct swarm_result *r, uint64_t dup)
 	memset(r, 0, sizeof *r);
 	r->peers = N;
 	r->file_bytes = sw->cfg->file_bytes;
+	r->chunk_size = sw->cfg->chunk_size;
 	r->seed_up = sw->cfg->seed_up;
 	r->up = calloc(N, sizeof *r->up);
 	r->down = calloc(N, sizeof *r->down);
@@ -704,9 +704,12 @@ void swarm_result_free(struct swarm_result *r)
 	memset(r, 0, sizeof *r);
 }
 
-int swarm_run(const struct swarm_config *cfg, struct swarm_result *out, char *err, size_t errlen)
+int swarm_run(const struct swarm_config *given, struct swarm_result *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
+	struct swarm_config c = *given, *cfg = &c;
+	if (c.chunk_size == 0)
+		c.chunk_size = manifest_default_chunk(c.file_bytes);
 	const char *why = config_error(cfg);
 	if (why) {
 		snprintf(err, errlen, "%s", why);

@@ -16,7 +16,7 @@
 struct swarm_config {
 	uint32_t peers;           /* N, not counting the seed */
 	uint64_t file_bytes;      /* F */
-	uint32_t chunk_size;      /* 256 KiB; at most 32 blocks of 16 KiB */
+	uint32_t chunk_size;      /* 0: the node's default for F; at most 32 blocks of 16 KiB */
 	uint64_t seed_up;         /* u_s, bytes/s */
 	uint64_t peer_up[SWARM_MAX_RATES]; /* u_i: peer i gets peer_up[i % npeer_up] ... */
 	unsigned npeer_up;
@@ -43,6 +43,7 @@ struct swarm_config {
 struct swarm_result {
 	uint32_t peers;
 	uint64_t file_bytes;
+	uint32_t chunk_size;      /* the one used */
 	uint64_t seed_up;
 	uint64_t *up, *down;      /* per peer (index 0 is peer 1), bytes/s; down 0: unlimited */
 	double *join;             /* per peer: when it joined, s */
