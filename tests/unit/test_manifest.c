@@ -637,6 +637,21 @@ static void test_id_to_key(void **state)
 	assert_int_equal(id_low64(&k), 0xaa); /* the first byte of the id */
 }
 
+/* About 2,048 chunks a share, 16 KiB at least and 256 KiB at most. */
+static void test_default_chunk(void **state)
+{
+	(void)state;
+	const uint64_t M = 1u << 20;
+	assert_int_equal(manifest_default_chunk(0), 16 * 1024);
+	assert_int_equal(manifest_default_chunk(1), 16 * 1024);
+	assert_int_equal(manifest_default_chunk(32 * M), 16 * 1024);
+	assert_int_equal(manifest_default_chunk(32 * M + 1), 32 * 1024);
+	assert_int_equal(manifest_default_chunk(64 * M), 32 * 1024);
+	assert_int_equal(manifest_default_chunk(256 * M), 128 * 1024);
+	assert_int_equal(manifest_default_chunk(512 * M), 256 * 1024);
+	assert_int_equal(manifest_default_chunk(1ull << 40), MANIFEST_DEFAULT_CHUNK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -656,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_builder_dirs),
 		cmocka_unit_test(test_spans),
 		cmocka_unit_test(test_id_to_key),
+		cmocka_unit_test(test_default_chunk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
