@@ -110,6 +110,11 @@ struct session_config {
 	 * interested peer waits choked. The while is twice the time unchoked peers take to ask
 	 * (their round trip), at least 5 ms and at most this: 100 ms (0: never lend). */
 	uint64_t lend_idle_us;
+	/* Peers we send the manifest to at once: 4 (0: no limit). Each newcomer asks whoever it
+	 * meets first, at first the seed, and every one of them served at once shares our uplink
+	 * with the chunks only we have. A peer asking for a first piece while we are busy is
+	 * refused and asks another: a peer that got the manifest from us serves it too. */
+	unsigned manifest_turns;
 	/* Super-seed: when the session starts with every chunk, show each peer only chunks
 	 * nobody else has been shown, a few at a time, so that no chunk leaves us twice before
 	 * every chunk has left once; then seed as usual. For the first seed of a share whose

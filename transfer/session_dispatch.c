@@ -29,6 +29,7 @@ void session_config_default(struct session_config *cfg)
 	cfg->max_depth = 256;
 	cfg->interest_linger_us = 0;
 	cfg->lend_idle_us = 100000;
+	cfg->manifest_turns = 4;
 }
 
 static bool env_ok(const struct session_env *e)
@@ -474,6 +475,7 @@ uint64_t session_tick(struct session *s, uint64_t now_us)
 	}
 	if (s->lend_at != 0 && s->lend_at <= now_us)
 		lend_check(s, now_us);
+	next = min64(next, mf_tick(s, now_us));
 	if (s->nchoker > 0 && choker_next_deadline(s->ch) <= now_us)
 		exch_choke_now(s, now_us);
 	next = min64(next, choker_next_deadline(s->ch));
@@ -492,6 +494,8 @@ uint64_t session_tick(struct session *s, uint64_t now_us)
 uint64_t session_deadline(const struct session *s)
 {
 	uint64_t t = min64(s->tick_next, choker_next_deadline(s->ch));
+	if (s->mretry_at != 0)
+		t = min64(t, s->mretry_at);
 	return s->lend_at != 0 ? min64(t, s->lend_at) : t;
 }
 

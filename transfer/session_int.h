@@ -48,6 +48,9 @@ struct peer {
 	uint32_t early_len;
 	uint32_t *early_haves, nearly, early_cap;
 	unsigned mpending;        /* manifest pieces asked of it and not answered */
+	bool mturn;               /* we are sending it the manifest: a turn (cfg.manifest_turns) */
+	uint64_t mserved_at;      /* when it last asked us for a piece of the manifest */
+	uint64_t mrefused_at;     /* when it last refused us the manifest though it has it */
 	/* Super-seeding (session_seed.c): what it was shown, and the chunks reserved for it that
 	 * it has not asked for yet. */
 	struct bitfield *shown;
@@ -107,6 +110,8 @@ struct session {
 	struct peer *msrc;
 	uint8_t *mbuf;
 	uint32_t mtotal, mgot, mnext;
+	uint64_t mwait;           /* how long a peer that refused the manifest is not asked again */
+	uint64_t mretry_at;       /* when to ask again after every source refused (0: no need) */
 	uint8_t *frame;           /* WIRE_MAX_FRAME bytes for encoding */
 	/* Withdrawals (session_withdraw.c): ours, and those peers told us of. */
 	struct bitfield *withdrawn; /* chunks we no longer offer; NULL: none */
@@ -200,13 +205,16 @@ bool wd_excused(const struct session *s, uint64_t pid, uint32_t chunk);
 void wd_free(struct session *s);
 
 
-/* session_manifest.c. mf_piece() also returns MF_READY (the manifest is accepted: ready every
+/* session_manifest.c. mf_tick(): ask for the manifest again if every source refused it and
+ * one may be asked now; return when to look next (UINT64_MAX: no need). mf_piece() also
+ * returns MF_READY (the manifest is accepted: ready every
  * peer) or MF_FORGED (its one source sent pieces that fail the content id: ban it, then
  * mf_restart()). */
 #define MF_READY 2
 #define MF_FORGED 3
 /* Find a new source, if any peer can be one. */
 void mf_restart(struct session *s);
+uint64_t mf_tick(struct session *s, uint64_t now);
 int mf_accept(struct session *s, struct manifest *owned, const struct manifest *m);
 int mf_request(struct session *s, struct peer *p, uint32_t index);
 int mf_piece(struct session *s, struct peer *p, const struct wire_manifest_piece *pc);

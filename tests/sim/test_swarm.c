@@ -110,15 +110,15 @@ static void test_free_riders_slower(void **state)
 }
 
 /* A young swarm of 100 (16 MiB in the node's 16 KiB chunks, a 4 MiB/s seed): every uploading
- * peer gets a first chunk, and so something to trade, within 6 s, and mostly within 3.5 s
- * (2.8-3.1 s in 7 of these 8 runs, 4.8 s in one).
+ * peer gets a first chunk, and so something to trade, within 5 s (3.7-3.9 s in these runs; 2.8-4.8
+ * s while the seed sent the manifest to every newcomer at once, which costs little where, as
+ * here, the seed's uplink is not what the swarm waits on).
  * With one optimistic slot per uploader held for 30 s, ten were still empty at 15 s (choker.c's
  * young swarm rule); with peers listed only once they held a chunk, it took 5.7-9.6 s, as the
  * seed's first chunks went to peers nobody had met yet (peerbook.c). */
 static void test_young_swarm_starts_everyone(void **state)
 {
 	(void)state;
-	unsigned quick = 0;
 	for (uint64_t seed = 1; seed <= 8; seed++) {
 		struct swarm_config c;
 		small(&c, 100, seed);
@@ -128,11 +128,9 @@ static void test_young_swarm_starts_everyone(void **state)
 		struct swarm_result r;
 		run(&c, &r);
 		assert_int_equal(r.honest_incomplete, 0);
-		assert_true(r.all_started > 0 && r.all_started < 6.0);
-		quick += r.all_started < 3.5;
+		assert_true(r.all_started > 0 && r.all_started < 5.0);
 		swarm_result_free(&r);
 	}
-	assert_true(quick >= 6);
 }
 
 static void test_late_joiners_leaving(void **state)
