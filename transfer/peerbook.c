@@ -11,8 +11,8 @@
  * can fetch the manifest from us, and peers that meet before the first chunks leave the seed
  * pass those chunks on at once (a swarm of 100 that met only once each peer held a chunk
  * left its uplinks idle for the first seconds: swarmsim gave 1.34-1.48 x D_p2p for 16 MiB
- * and 1.10-1.39 for 64 MiB, against 1.23-1.42 and 1.09-1.18 when listed early). It makes no call and opens no connection; it only says which
- * to make. */
+ * and 1.10-1.39 for 64 MiB, against 1.23-1.42 and 1.09-1.18 when listed early). It makes
+ * no call and opens no connection; it only says which to make. */
 #include "transfer/peerbook.h"
 
 #include <stdlib.h>

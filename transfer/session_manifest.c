@@ -9,12 +9,12 @@
  * A source sends the manifest to cfg.manifest_turns peers at once and refuses a first piece to
  * others meanwhile: otherwise the seed of a new swarm, asked first by every newcomer, spent
  * its first seconds on manifests (100 peers, 16 KiB chunks: 2.5 s at 1 MiB/s) while the
- * chunks only it had waited (swarmsim, 100 peers, seeds of 1/2/4 MiB/s: 64 MiB 1.18/1.11/1.09
- * x D_p2p without turns, 1.10/1.08/1.07 with 4; 16 MiB 1.42/1.28/1.23 and 1.30/1.26/1.26;
- * the lab's 16 peers 1.071 and 1.059 with mixed uplinks). A refused fetcher asks another source, and asks the same one
- * again only after MF_WAIT_MIN, doubled each time every source has refused, up to
- * MF_WAIT_MAX. Nothing here touches chunks beyond setting up the picker once the manifest is
- * known. */
+ * chunks only it had waited. In swarmsim, 100 peers and seeds of 1/2/4 MiB/s: 64 MiB took
+ * 1.18/1.11/1.09 x D_p2p without turns and 1.10/1.08/1.07 with 4, 16 MiB 1.42/1.28/1.23 and
+ * 1.30/1.26/1.26; the lab's 16 peers with mixed uplinks 1.071 and 1.059. A refused fetcher
+ * asks another source, and the same one again only after MF_WAIT_MIN_US, doubled each time
+ * every source has refused, up to MF_WAIT_MAX_US. Nothing here touches chunks beyond setting
+ * up the picker once the manifest is known. */
 #include "transfer/session_int.h"
 
 #include <stdlib.h>
