@@ -35,13 +35,19 @@ static uint32_t npieces(uint32_t total)
 	return (total + WIRE_MANIFEST_PIECE_SIZE - 1) / WIRE_MANIFEST_PIECE_SIZE;
 }
 
-static void mf_ask(struct session *s, struct peer *p, uint32_t index)
+/* Send P a MANIFEST_REQ or MANIFEST_REJECT for piece INDEX. */
+static void mf_send_index(struct session *s, struct peer *p, enum wire_type type, uint32_t index)
 {
 	uint8_t buf[16];
 	struct bwriter w;
 	bw_init(&w, buf, sizeof buf);
-	wire_put_piece_index(&w, WIRE_MANIFEST_REQ, index);
+	wire_put_piece_index(&w, type, index);
 	sess_send(s, p, buf, w.len);
+}
+
+static void mf_ask(struct session *s, struct peer *p, uint32_t index)
+{
+	mf_send_index(s, p, WIRE_MANIFEST_REQ, index);
 	p->mpending++;
 }
 
@@ -121,15 +127,6 @@ static bool mf_busy(const struct session *s, const struct peer *p)
 	return false;
 }
 
-static void mf_refuse(struct session *s, struct peer *p, uint32_t index)
-{
-	uint8_t buf[16];
-	struct bwriter w;
-	bw_init(&w, buf, sizeof buf);
-	wire_put_piece_index(&w, WIRE_MANIFEST_REJECT, index);
-	sess_send(s, p, buf, w.len);
-}
-
 void mf_peer_lost(struct session *s, struct peer *p)
 {
 	if (s->m == NULL && s->msrc == p) {
@@ -146,7 +143,7 @@ int mf_request(struct session *s, struct peer *p, uint32_t index)
 		return -1;
 	}
 	if (s->m == NULL || (index == 0 && mf_busy(s, p))) {
-		mf_refuse(s, p, index);
+		mf_send_index(s, p, WIRE_MANIFEST_REJECT, index);
 		return 0;
 	}
 	size_t total;

@@ -388,10 +388,10 @@ static inline int raw_handshake(struct raw *r, uint8_t version, const char *net)
 	return raw_feed(r, b, bw.len);
 }
 
-/* Count frames of TYPE the session has sent to the raw peer, dropping them all. */
-static inline unsigned raw_count(struct raw *r, enum wire_type type)
+/* Count frames of TYPE the session has sent over C to its raw peer, dropping them all. */
+static inline unsigned conn_heard(struct conn *c, enum wire_type type)
 {
-	struct buf *b = &r->c->in[1];
+	struct buf *b = &c->in[1];
 	unsigned n = 0;
 	size_t off = 0, used;
 	struct wire_msg m;
@@ -402,6 +402,11 @@ static inline unsigned raw_count(struct raw *r, enum wire_type type)
 	assert_int_equal(off, b->len);
 	b->len = 0;
 	return n;
+}
+
+static inline unsigned raw_count(struct raw *r, enum wire_type type)
+{
+	return conn_heard(r->c, type);
 }
 
 static inline void raw_close(struct raw *r)

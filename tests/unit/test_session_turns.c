@@ -45,13 +45,19 @@ static unsigned default_turns(void)
 	return c.manifest_turns;
 }
 
-static void ask_piece(struct conn *c, uint32_t index)
+/* Send a MANIFEST_REQ or MANIFEST_REJECT for piece INDEX over C. */
+static void send_index(struct conn *c, enum wire_type type, uint32_t index)
 {
 	uint8_t b[16];
 	struct bwriter bw;
 	bw_init(&bw, b, sizeof b);
-	wire_put_piece_index(&bw, WIRE_MANIFEST_REQ, index);
+	wire_put_piece_index(&bw, type, index);
 	raw_send(c, b, bw.len);
+}
+
+static void ask_piece(struct conn *c, uint32_t index)
+{
+	send_index(c, WIRE_MANIFEST_REQ, index);
 }
 
 /* Whether the source answered C's last request with a piece (true) or a refusal (false). */
@@ -119,28 +125,9 @@ static void claim_manifest(struct world *w, struct conn *c)
 	raw_send(c, b, 5 + n);
 }
 
-/* Count frames of TYPE the session has sent over C, dropping them all. */
-static unsigned heard(struct conn *c, enum wire_type type)
-{
-	struct buf *b = &c->in[1];
-	unsigned n = 0;
-	size_t off = 0, used;
-	struct wire_msg m;
-	while (off < b->len && wire_frame(b->p + off, b->len - off, &m, &used) == WIRE_OK) {
-		n += m.type == type;
-		off += used;
-	}
-	b->len = 0;
-	return n;
-}
-
 static void refuse(struct conn *c, uint32_t index)
 {
-	uint8_t b[16];
-	struct bwriter bw;
-	bw_init(&bw, b, sizeof b);
-	wire_put_piece_index(&bw, WIRE_MANIFEST_REJECT, index);
-	raw_send(c, b, bw.len);
+	send_index(c, WIRE_MANIFEST_REJECT, index);
 }
 
 static void test_refused_fetcher_moves_on(void **state)
@@ -151,18 +138,18 @@ static void test_refused_fetcher_moves_on(void **state)
 	struct node *leech = node_add(w, false, false);
 	struct conn *a = raw_peer(w, leech, 0xa1), *b = raw_peer(w, leech, 0xb2);
 	claim_manifest(w, a);
-	assert_int_equal(heard(a, WIRE_MANIFEST_REQ), 1);
+	assert_int_equal(conn_heard(a, WIRE_MANIFEST_REQ), 1);
 	claim_manifest(w, b);
-	assert_int_equal(heard(b, WIRE_MANIFEST_REQ), 0); /* one source at a time */
+	assert_int_equal(conn_heard(b, WIRE_MANIFEST_REQ), 0); /* one source at a time */
 	refuse(a, 0); /* busy: it sent a BITFIELD, so it has the manifest */
-	assert_int_equal(heard(b, WIRE_MANIFEST_REQ), 1);
+	assert_int_equal(conn_heard(b, WIRE_MANIFEST_REQ), 1);
 	refuse(b, 0);
-	assert_int_equal(heard(a, WIRE_MANIFEST_REQ), 0);
+	assert_int_equal(conn_heard(a, WIRE_MANIFEST_REQ), 0);
 	/* Both refused: one is asked again after a short wait, not at once. */
 	uint64_t t0 = w->now, again = 0;
 	for (w->now = t0; w->now <= t0 + 300000 && again == 0; w->now += 5000) {
 		session_tick(leech->s, w->now);
-		if (heard(a, WIRE_MANIFEST_REQ) + heard(b, WIRE_MANIFEST_REQ) > 0)
+		if (conn_heard(a, WIRE_MANIFEST_REQ) + conn_heard(b, WIRE_MANIFEST_REQ) > 0)
 			again = w->now - t0;
 	}
 	assert_true(again >= 5000 && again <= 200000);
