@@ -50,7 +50,8 @@ struct peer {
 	unsigned mpending;        /* manifest pieces asked of it and not answered */
 	bool mturn;               /* we are sending it the manifest: a turn (cfg.manifest_turns) */
 	uint64_t mserved_at;      /* when it last asked us for a piece of the manifest */
-	uint64_t mrefused_at;     /* when it last refused us the manifest though it has it */
+	uint64_t mrest_until;     /* it refused us the manifest though it has it: not asked again
+				   * before this */
 	/* Super-seeding (session_seed.c): what it was shown, and the chunks reserved for it that
 	 * it has not asked for yet. */
 	struct bitfield *shown;
@@ -110,7 +111,7 @@ struct session {
 	struct peer *msrc;
 	uint8_t *mbuf;
 	uint32_t mtotal, mgot, mnext;
-	uint64_t mwait;           /* how long a peer that refused the manifest is not asked again */
+	uint64_t mwait;           /* how long the next peer to refuse the manifest rests */
 	uint64_t mretry_at;       /* when to ask again after every source refused (0: no need) */
 	uint8_t *frame;           /* WIRE_MAX_FRAME bytes for encoding */
 	/* Withdrawals (session_withdraw.c): ours, and those peers told us of. */

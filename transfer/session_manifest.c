@@ -10,8 +10,8 @@
  * others meanwhile: otherwise the seed of a new swarm, asked first by every newcomer, spent
  * its first seconds on manifests (100 peers, 16 KiB chunks: 2.5 s at 1 MiB/s) while the
  * chunks only it had waited. In swarmsim, 100 peers and seeds of 1/2/4 MiB/s: 64 MiB took
- * 1.18/1.11/1.09 x D_p2p without turns and 1.10/1.08/1.07 with 4, 16 MiB 1.42/1.28/1.23 and
- * 1.30/1.26/1.26; the lab's 16 peers with mixed uplinks 1.071 and 1.059. A refused fetcher
+ * 1.18/1.11/1.09 x D_p2p without turns and 1.11/1.08/1.07 with 4, 16 MiB 1.42/1.28/1.23 and
+ * 1.30/1.26/1.26; the lab's 16 peers with mixed uplinks 1.071 and 1.057. A refused fetcher
  * asks another source, and the same one again only after MF_WAIT_MIN_US, doubled each time
  * every source has refused, up to MF_WAIT_MAX_US. Nothing here touches chunks beyond setting
  * up the picker once the manifest is known. */
@@ -69,7 +69,7 @@ static uint64_t mf_wait(const struct session *s)
 /* Whether Q refused us the manifest too recently to be asked again. */
 static bool mf_resting(const struct session *s, const struct peer *q)
 {
-	return q->mrefused_at != 0 && s->now - q->mrefused_at < mf_wait(s);
+	return s->now < q->mrest_until;
 }
 
 void mf_restart(struct session *s)
@@ -86,8 +86,8 @@ void mf_restart(struct session *s)
 			mf_start(s, q);
 			return;
 		}
-		if (q->mrefused_at + mf_wait(s) < retry)
-			retry = q->mrefused_at + mf_wait(s);
+		if (q->mrest_until < retry)
+			retry = q->mrest_until;
 	}
 	if (retry == UINT64_MAX)
 		return; /* nobody to ask: a peer's BITFIELD starts the next attempt */
@@ -239,7 +239,7 @@ int mf_reject(struct session *s, struct peer *p, uint32_t index)
 		return 0;
 	/* One that sent a BITFIELD has the manifest: it is busy, not without. */
 	if (p->got_bitfield)
-		p->mrefused_at = s->now;
+		p->mrest_until = s->now + mf_wait(s);
 	else
 		p->no_manifest = true;
 	mf_restart(s);
