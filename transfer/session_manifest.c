@@ -22,8 +22,11 @@
 
 /* Pieces asked of the source at once. */
 #define MF_WINDOW 8
-/* A turn with a peer that has asked nothing for this long is over (it left us, or is slow). */
+/* A turn with a peer that has asked nothing for this long is over (it left us, or is slow),
+ * and any turn is over after MF_TURN_MAX_US: a peer that asks for a middle piece over and over
+ * holds no turn for longer. Pieces past the first are served after a turn too. */
 #define MF_TURN_IDLE_US 500000u
+#define MF_TURN_MAX_US 2000000u
 #define MF_WAIT_MIN_US 10000u
 #define MF_WAIT_MAX_US 80000u
 /* Bytes queued to a peer, unread, past which its manifest requests are a fault: twice the
@@ -121,7 +124,7 @@ static bool mf_busy(const struct session *s, const struct peer *p)
 	for (uint32_t i = 0; i < s->nslots && s->cfg.manifest_turns > 0; i++) {
 		const struct peer *q = sess_slot(s, i);
 		if (q && q != p && q->mturn && s->now - q->mserved_at < MF_TURN_IDLE_US &&
-		    ++n >= s->cfg.manifest_turns)
+		    s->now - q->mturn_at < MF_TURN_MAX_US && ++n >= s->cfg.manifest_turns)
 			return true;
 	}
 	return false;
@@ -142,7 +145,9 @@ int mf_request(struct session *s, struct peer *p, uint32_t index)
 		sess_log(s, "peer %u: asks for the manifest and leaves our answers unread", p->slot);
 		return -1;
 	}
-	if (s->m == NULL || (index == 0 && mf_busy(s, p))) {
+	/* One turn per connection: an honest fetcher asks a source for the first piece once, so
+	 * asking again could only be to hold a turn. */
+	if (s->m == NULL || (index == 0 && (p->mstarted || mf_busy(s, p)))) {
 		mf_send_index(s, p, WIRE_MANIFEST_REJECT, index);
 		return 0;
 	}
@@ -151,6 +156,10 @@ int mf_request(struct session *s, struct peer *p, uint32_t index)
 	uint32_t n = npieces((uint32_t)total);
 	if (index >= n)
 		return -1;
+	if (index == 0) {
+		p->mstarted = true;
+		p->mturn_at = s->now;
+	}
 	p->mturn = index + 1 < n;
 	p->mserved_at = s->now;
 	size_t off = (size_t)index * WIRE_MANIFEST_PIECE_SIZE;

@@ -1,7 +1,8 @@
 /* Manifest turns (transfer/session_manifest.c): a source sends the manifest to
  * cfg.manifest_turns peers at once and refuses a first piece to others meanwhile; a turn ends
- * with the request for the last piece, or when its peer goes quiet; a refused fetcher asks
- * another source, and the same one again only after a short wait. */
+ * with the request for the last piece, when its peer goes quiet, or after 2 s; a peer gets one
+ * turn per connection; a refused fetcher asks another source, and the same one again only after
+ * a short wait. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,6 +111,38 @@ static void test_turns_limit_first_pieces(void **state)
 	w->now += 600000;
 	ask_piece(c[k + 1], 0);
 	assert_true(served(c[k + 1]));
+	/* One turn per connection: a first piece asked again is refused, even with turns free. */
+	ask_piece(c[0], 0);
+	assert_false(served(c[0]));
+	world_free(w);
+}
+
+/* Asking for a middle piece over and over holds a turn for 2 s at most. */
+static void test_turn_ends_in_time(void **state)
+{
+	(void)state;
+	unsigned k = default_turns();
+	struct world *w = world_new(33);
+	widen_manifest(w);
+	struct node *seed = node_add(w, true, false);
+	struct conn *c[MAXC];
+	for (unsigned i = 0; i < k + 1; i++) {
+		c[i] = raw_peer(w, seed, (uint8_t)(0x40 + i));
+		c[i]->in[1].len = 0;
+	}
+	for (unsigned i = 0; i < k; i++) {
+		ask_piece(c[i], 0);
+		assert_true(served(c[i]));
+	}
+	for (int t = 0; t < 5; t++) {
+		w->now += 400000;
+		for (unsigned i = 0; i < k; i++) {
+			ask_piece(c[i], 1);
+			assert_true(served(c[i]));
+		}
+	}
+	ask_piece(c[k], 0);
+	assert_true(served(c[k]));
 	world_free(w);
 }
 
@@ -161,6 +194,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_turns_limit_first_pieces),
+		cmocka_unit_test(test_turn_ends_in_time),
 		cmocka_unit_test(test_refused_fetcher_moves_on),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
