@@ -116,15 +116,18 @@ void mf_peer_ready(struct session *s, struct peer *p)
 		mf_start(s, p);
 }
 
-/* Whether cfg.manifest_turns other peers are being sent the manifest, so that P, asking for
- * a first piece, must wait its turn. */
+/* Whether cfg.manifest_turns other peers are being sent the manifest, or one behind the same
+ * key (host) is, so that P, asking for a first piece, must wait its turn. A host that opens
+ * connections anew holds one turn at most. */
 static bool mf_busy(const struct session *s, const struct peer *p)
 {
 	unsigned n = 0;
 	for (uint32_t i = 0; i < s->nslots && s->cfg.manifest_turns > 0; i++) {
 		const struct peer *q = sess_slot(s, i);
-		if (q && q != p && q->mturn && s->now - q->mserved_at < MF_TURN_IDLE_US &&
-		    s->now - q->mturn_at < MF_TURN_MAX_US && ++n >= s->cfg.manifest_turns)
+		if (q == NULL || q == p || !q->mturn || s->now - q->mserved_at >= MF_TURN_IDLE_US ||
+		    s->now - q->mturn_at >= MF_TURN_MAX_US)
+			continue;
+		if (++n >= s->cfg.manifest_turns || memcmp(q->key, p->key, SESSION_KEY_LEN) == 0)
 			return true;
 	}
 	return false;

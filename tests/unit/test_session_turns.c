@@ -1,8 +1,8 @@
 /* Manifest turns (transfer/session_manifest.c): a source sends the manifest to
  * cfg.manifest_turns peers at once and refuses a first piece to others meanwhile; a turn ends
- * with the request for the last piece, when its peer goes quiet, or after 2 s; a peer gets one
- * turn per connection; a refused fetcher asks another source, and the same one again only after
- * a short wait. */
+ * with the request for the last piece, when its peer goes quiet, or after 2 s; a connection gets
+ * one turn, and a host one at a time; a refused fetcher asks another source, and the same one
+ * again only after a short wait. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -190,11 +190,37 @@ static void test_refused_fetcher_moves_on(void **state)
 	world_free(w);
 }
 
+/* Connections from one host hold one turn between them, however many it opens. */
+static void test_one_turn_per_host(void **state)
+{
+	(void)state;
+	struct world *w = world_new(34);
+	w->keyed = true;
+	widen_manifest(w);
+	struct node *seed = node_add(w, true, false);
+	struct conn *a, *b, *other;
+	w->host[w->nc] = 7;
+	assert_int_equal(raw_peer_try(w, seed, 0xa1, &a), 0);
+	w->host[w->nc] = 7;
+	assert_int_equal(raw_peer_try(w, seed, 0xa2, &b), 0);
+	w->host[w->nc] = 8;
+	assert_int_equal(raw_peer_try(w, seed, 0xb1, &other), 0);
+	a->in[1].len = b->in[1].len = other->in[1].len = 0;
+	ask_piece(a, 0);
+	assert_true(served(a));
+	ask_piece(b, 0);
+	assert_false(served(b));
+	ask_piece(other, 0);
+	assert_true(served(other));
+	world_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_turns_limit_first_pieces),
 		cmocka_unit_test(test_turn_ends_in_time),
+		cmocka_unit_test(test_one_turn_per_host),
 		cmocka_unit_test(test_refused_fetcher_moves_on),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
