@@ -49,7 +49,6 @@ struct peer {
 	uint32_t *early_haves, nearly, early_cap;
 	unsigned mpending;        /* manifest pieces asked of it and not answered */
 	bool mturn;               /* we are sending it the manifest: a turn (cfg.manifest_turns) */
-	bool mstarted;            /* it had its turn: a first piece from us */
 	uint64_t mturn_at;        /* when its turn began */
 	uint64_t mserved_at;      /* when it last asked us for a piece of the manifest */
 	uint64_t mrest_until;     /* it refused us the manifest though it has it: not asked again

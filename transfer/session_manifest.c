@@ -148,9 +148,7 @@ int mf_request(struct session *s, struct peer *p, uint32_t index)
 		sess_log(s, "peer %u: asks for the manifest and leaves our answers unread", p->slot);
 		return -1;
 	}
-	/* One turn per connection: an honest fetcher asks a source for the first piece once, so
-	 * asking again could only be to hold a turn. */
-	if (s->m == NULL || (index == 0 && (p->mstarted || mf_busy(s, p)))) {
+	if (s->m == NULL || (index == 0 && mf_busy(s, p))) {
 		mf_send_index(s, p, WIRE_MANIFEST_REJECT, index);
 		return 0;
 	}
@@ -159,10 +157,8 @@ int mf_request(struct session *s, struct peer *p, uint32_t index)
 	uint32_t n = npieces((uint32_t)total);
 	if (index >= n)
 		return -1;
-	if (index == 0) {
-		p->mstarted = true;
+	if (index == 0)
 		p->mturn_at = s->now;
-	}
 	p->mturn = index + 1 < n;
 	p->mserved_at = s->now;
 	size_t off = (size_t)index * WIRE_MANIFEST_PIECE_SIZE;
