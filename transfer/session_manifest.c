@@ -100,13 +100,11 @@ void mf_restart(struct session *s)
 
 uint64_t mf_tick(struct session *s, uint64_t now)
 {
-	if (s->mretry_at == 0)
-		return UINT64_MAX;
-	if (s->mretry_at > now)
-		return s->mretry_at;
-	s->mretry_at = 0;
-	if (s->m == NULL && s->msrc == NULL)
-		mf_restart(s);
+	if (s->mretry_at != 0 && s->mretry_at <= now) {
+		s->mretry_at = 0;
+		if (s->m == NULL && s->msrc == NULL)
+			mf_restart(s);
+	}
 	return s->mretry_at ? s->mretry_at : UINT64_MAX;
 }
 
@@ -121,8 +119,10 @@ void mf_peer_ready(struct session *s, struct peer *p)
  * connections anew holds one turn at most. */
 static bool mf_busy(const struct session *s, const struct peer *p)
 {
+	if (s->cfg.manifest_turns == 0)
+		return false;
 	unsigned n = 0;
-	for (uint32_t i = 0; i < s->nslots && s->cfg.manifest_turns > 0; i++) {
+	for (uint32_t i = 0; i < s->nslots; i++) {
 		const struct peer *q = sess_slot(s, i);
 		if (q == NULL || q == p || !q->mturn || s->now - q->mserved_at >= MF_TURN_IDLE_US ||
 		    s->now - q->mturn_at >= MF_TURN_MAX_US)

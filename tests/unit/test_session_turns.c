@@ -56,6 +56,15 @@ static void send_index(struct conn *c, enum wire_type type, uint32_t index)
 	raw_send(c, b, bw.len);
 }
 
+/* Connect N raw peers to SEED into C, their handshake answers (and bitfields) read. */
+static void open_peers(struct world *w, struct node *seed, struct conn **c, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		c[i] = raw_peer(w, seed, (uint8_t)(0x40 + i));
+		c[i]->in[1].len = 0;
+	}
+}
+
 static void ask_piece(struct conn *c, uint32_t index)
 {
 	send_index(c, WIRE_MANIFEST_REQ, index);
@@ -78,6 +87,15 @@ static bool served(struct conn *c)
 	return got == 1;
 }
 
+/* C[0..N) each ask for the first piece and are served: N turns taken. */
+static void take_turns(struct conn **c, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		ask_piece(c[i], 0);
+		assert_true(served(c[i]));
+	}
+}
+
 static void test_turns_limit_first_pieces(void **state)
 {
 	(void)state;
@@ -87,14 +105,8 @@ static void test_turns_limit_first_pieces(void **state)
 	widen_manifest(w);
 	struct node *seed = node_add(w, true, false);
 	struct conn *c[MAXC];
-	for (unsigned i = 0; i < k + 2; i++) {
-		c[i] = raw_peer(w, seed, (uint8_t)(0x40 + i));
-		c[i]->in[1].len = 0; /* its handshake and bitfield */
-	}
-	for (unsigned i = 0; i < k; i++) {
-		ask_piece(c[i], 0);
-		assert_true(served(c[i]));
-	}
+	open_peers(w, seed, c, k + 2);
+	take_turns(c, k);
 	ask_piece(c[k], 0);
 	assert_false(served(c[k]));
 	/* A piece past the first is no new turn: served. */
@@ -123,14 +135,8 @@ static void test_turn_ends_in_time(void **state)
 	widen_manifest(w);
 	struct node *seed = node_add(w, true, false);
 	struct conn *c[MAXC];
-	for (unsigned i = 0; i < k + 1; i++) {
-		c[i] = raw_peer(w, seed, (uint8_t)(0x40 + i));
-		c[i]->in[1].len = 0;
-	}
-	for (unsigned i = 0; i < k; i++) {
-		ask_piece(c[i], 0);
-		assert_true(served(c[i]));
-	}
+	open_peers(w, seed, c, k + 1);
+	take_turns(c, k);
 	for (int t = 0; t < 5; t++) {
 		w->now += 400000;
 		for (unsigned i = 0; i < k; i++) {
