@@ -55,7 +55,7 @@ struct peerbook_config {
 struct peerbook_view {
 	bool seeking;       /* it lacks chunks or the manifest: dial, and look holders up */
 	bool holding;       /* it holds a verified chunk */
-	bool has_manifest;  /* with SEEKING or HOLDING: announce it */
+	bool has_manifest;  /* without it, SEEKING looks for a first holder quickly */
 	unsigned conns;     /* connections open, both ways */
 };
 
@@ -89,8 +89,9 @@ void peerbook_stop(struct peerbook *pb);
 int peerbook_add(struct peerbook *pb, const struct dht_addr *a);
 /* Write up to MAX addresses we reached and did not ban into OUT; return how many. */
 uint32_t peerbook_good(const struct peerbook *pb, struct dht_addr *out, uint32_t max);
-/* The most holders one lookup of this book named (for a "not found" message). */
-uint32_t peerbook_holders_seen(const struct peerbook *pb);
+/* The most peers besides us one lookup of this book named (for a "not found" message); some
+ * may be seekers without the manifest. */
+uint32_t peerbook_peers_seen(const struct peerbook *pb);
 void peerbook_stats(const struct peerbook *pb, struct peerbook_stats *out);
 
 /* ---- the DHT ---- */

@@ -384,16 +384,16 @@ static void chunk_checked(struct xfer *x, uint32_t chunk, bool ok, const uint8_t
 static void not_found(struct xfer *x)
 {
 	unsigned s = x->timeout_s ? x->timeout_s : XFER_DEFAULT_TIMEOUT_S;
-	uint32_t holders = x->book ? peerbook_holders_seen(x->book) : 0;
+	uint32_t peers = x->book ? peerbook_peers_seen(x->book) : 0;
 	x->forget = true; /* nothing was fetched: nothing to resume */
-	if (holders == 0)
+	if (peers == 0)
 		xfer_fail(x, XFER_E_NOT_FOUND, "no holder of %s was found in the DHT within %u s: "
 			  "check the content id, and that a node sharing it is in this ring", x->hex,
 			  s);
 	else
-		xfer_fail(x, XFER_E_NOT_FOUND, "the DHT named %u holder%s of %s, but none sent "
-			  "the manifest within %u s: they may be gone or unreachable",
-			  holders, plural(holders), x->hex, s);
+		xfer_fail(x, XFER_E_NOT_FOUND, "the DHT named %u other peer%s of %s, but none sent "
+			  "the manifest within %u s: those that have it may be gone or unreachable, "
+			  "or only others looking for it were found", peers, plural(peers), x->hex, s);
 	if (!x->saving && x->statedir)
 		xstate_remove(x->statedir);
 }

@@ -147,7 +147,7 @@ static void test_bounds(void **state)
 	peerbook_found(pb, true, a, 5, 0, &seeking);
 	assert_int_equal(peerbook_add(pb, &a[0]), 0);
 	assert_int_equal(peerbook_add(pb, &a[4]), -1);
-	assert_int_equal(peerbook_holders_seen(pb), 5);
+	assert_int_equal(peerbook_peers_seen(pb), 5);
 	struct peerbook_stats st;
 	peerbook_stats(pb, &st);
 	assert_int_equal(st.known, 3);
@@ -179,7 +179,7 @@ static void lookup_at(struct peerbook *pb, uint64_t *t, uint64_t wait,
 	assert_int_equal(peerbook_due(pb, *t, v), PEERBOOK_NONE); /* in flight */
 	/* In flight: nothing is due, but a listed peer re-announces in a minute. */
 	uint64_t next = peerbook_next_call(pb, v);
-	bool listed = v->holding || (v->seeking && v->has_manifest);
+	bool listed = v->holding || v->seeking;
 	assert_true(listed ? next > *t && next != UINT64_MAX : next == UINT64_MAX);
 	peerbook_found(pb, true, NULL, 0, *t, v);
 }
@@ -191,12 +191,14 @@ static void test_lookup_pace(void **state)
 	struct peerbook_view v = { .seeking = true };
 	uint64_t t = 100 * S;
 	peerbook_start(pb, t);
+	assert_int_equal(peerbook_due(pb, t, &v), PEERBOOK_ANNOUNCE);
+	peerbook_announced(pb, true, t);
 	/* A first holder is looked for quickly: 0.25 s, doubling up to 4 s. */
 	static const uint64_t find[] = { 0, 250000, 500000, 1000000, 2000000, 4000000, 4000000 };
 	for (size_t i = 0; i < sizeof find / sizeof find[0]; i++)
 		lookup_at(pb, &t, find[i], &v);
-	/* With the manifest and no chunk: we announce at once (a newcomer can fetch the manifest
-	 * from us), and a new run looks every 0.25 s for ten seconds, then every 3 s. */
+	/* With the manifest and no chunk, a new run looks every 0.25 s for ten seconds, then
+	 * every 3 s. */
 	v.has_manifest = true;
 	peerbook_start(pb, t);
 	assert_int_equal(peerbook_due(pb, t, &v), PEERBOOK_ANNOUNCE);
@@ -275,26 +277,37 @@ static void test_empty_pace_knowing_enough(void **state)
 	peerbook_free(pb);
 }
 
-/* A peer is listed once it has the manifest, before it holds a chunk: newcomers can fetch the
- * manifest from it, and peers that meet early pass the first chunks on at once. */
-static void test_listed_with_manifest(void **state)
+/* A downloader is listed from the start, before it has the manifest, as a tracker lists a
+ * leecher: peers that meet early pass the manifest and the first chunks on at once. Its own
+ * address in a lookup's answer is no other peer. */
+static void test_listed_while_seeking(void **state)
 {
 	(void)state;
 	struct peerbook *pb = book(8, 60);
 	struct peerbook_view v = { .seeking = true };
+	struct dht_addr self = addr(0), other = addr(1);
 	peerbook_start(pb, 0);
-	assert_int_equal(peerbook_due(pb, 0, &v), PEERBOOK_LOOKUP); /* a first holder */
-	peerbook_found(pb, true, NULL, 0, 0, &v);
-	assert_int_equal(peerbook_next_call(pb, &v), S / 4);        /* nothing to list */
+	assert_int_equal(peerbook_due(pb, 0, &v), PEERBOOK_ANNOUNCE);
+	assert_int_equal(peerbook_due(pb, 0, &v), PEERBOOK_LOOKUP);
+	assert_true(peerbook_announced(pb, true, 0));
+	peerbook_found(pb, true, &self, 1, 0, &v);
+	assert_int_equal(peerbook_peers_seen(pb), 0);
+	assert_int_equal(peerbook_next_call(pb, &v), S / 4); /* a first holder, quickly */
+	/* The manifest, then a first chunk: listed already, nothing to announce anew. */
 	v.has_manifest = true;
 	peerbook_kick(pb, S / 8);
-	assert_int_equal(peerbook_next_call(pb, &v), S / 8);
-	assert_int_equal(peerbook_due(pb, S / 8, &v), PEERBOOK_ANNOUNCE);
-	assert_true(peerbook_announced(pb, true, S / 8));
-	v.holding = true; /* the first chunk: listed already */
+	assert_int_equal(peerbook_due(pb, S / 8, &v), PEERBOOK_NONE);
+	v.holding = true;
 	peerbook_kick(pb, S / 4);
 	assert_int_equal(peerbook_due(pb, S / 4, &v), PEERBOOK_LOOKUP);
 	assert_int_equal(peerbook_due(pb, S / 4, &v), PEERBOOK_NONE);
+	struct dht_addr both[2] = { self, other };
+	peerbook_found(pb, true, both, 2, S / 4, &v);
+	assert_int_equal(peerbook_peers_seen(pb), 1);
+	/* Holding, it looks each second early in a run, and re-announces a minute after the
+	 * first. */
+	assert_int_equal(peerbook_next_call(pb, &v), S / 4 + S);
+	assert_int_equal(peerbook_due(pb, 60 * S, &v), PEERBOOK_ANNOUNCE);
 	peerbook_free(pb);
 }
 
@@ -535,7 +548,7 @@ int main(void)
 		cmocka_unit_test(test_untried_first),
 		cmocka_unit_test(test_lookup_pace),
 		cmocka_unit_test(test_empty_pace_knowing_enough),
-		cmocka_unit_test(test_listed_with_manifest),
+		cmocka_unit_test(test_listed_while_seeking),
 		cmocka_unit_test(test_announce_pace),
 		cmocka_unit_test(test_random_orders),
 		cmocka_unit_test(test_host_dial_bound),
