@@ -106,9 +106,11 @@ struct session_config {
 	 * time, and refills go to anyone, free riders included; lingering keeps tit-for-tat
 	 * pairs together at the price of a slot left idle meanwhile. */
 	uint64_t interest_linger_us;
-	/* Lend a slot (choker_lend) when no block has left for a while, none is queued and an
-	 * interested peer waits choked. The while is twice the time unchoked peers take to ask
-	 * (their round trip), at least 5 ms and at most this: 100 ms (0: never lend). */
+	/* Lend a slot (choker_lend) to an interested peer waiting choked when the uplink is about
+	 * to idle: with upload_rate known, when the work queued for unchoked peers takes less
+	 * than a peer needs to ask (the time unchoked peers took to ask: their round trip); else
+	 * when no block has left for twice that, at least 5 ms and at most this: 100 ms (0: never
+	 * lend). */
 	uint64_t lend_idle_us;
 	/* Peers we send the manifest to at once: 4 (0: no limit). Each newcomer asks whoever it
 	 * meets first, at first the seed, and every one of them served at once shares our uplink

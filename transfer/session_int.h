@@ -191,7 +191,8 @@ void seed_peer_lost(struct session *s, struct peer *p);
 
 /* session_lend.c. lend_arm: the uplink may go idle from now (a queue ran dry, a choked peer
  * became interested): plan a look. lend_asked: P asked for the first time since its UNCHOKE.
- * lend_check: at lend_at, lend a slot if the uplink idled long enough; plan the next look. */
+ * lend_check: at lend_at, lend a slot if the uplink is about to idle (its rate known) or idled
+ * long enough; plan the next look. */
 void lend_arm(struct session *s);
 void lend_asked(struct session *s, struct peer *p);
 void lend_check(struct session *s, uint64_t now);

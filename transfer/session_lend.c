@@ -1,9 +1,15 @@
 /* The peer-wire session core: lending an idle uplink. Tit-for-tat decides who gets
- * a busy uplink; an idle one given to nobody is lost to everyone. When no block is queued for an
- * unchoked peer, none has left for a while, and an interested peer waits choked, the choker
- * lends it a slot (choker_lend) until its next recompute. The while is twice the time unchoked
- * peers take to ask (their round trip as we see it), so that a lent peer gets the time to ask
- * before the next is lent. Nothing here allocates. */
+ * a busy uplink; an idle one given to nobody is lost to everyone. When an interested peer
+ * waits choked and the uplink is about to idle, the choker lends it a slot (choker_lend) until
+ * its next recompute. With our uplink's rate known, "about to" is foreseen: the work queued
+ * for unchoked peers takes less time than a lent peer needs to ask (its round trip, as unchoked
+ * peers took to ask), so its requests arrive as the queue runs dry. Waiting for the uplink to
+ * idle first cost a round trip each time, and in a young swarm that is often: a peer holding a
+ * chunk or two has served its slot holders within a round trip, and each slot it hands on
+ * again idles it for one. In swarmsim (100 peers at 1 MiB/s, 16 MiB, seeds of 1, 2 and 4 MiB/s)
+ * foreseeing took 1.25/1.19/1.20 x D_p2p to 1.23/1.16/1.16, and the lab's 16 peers with mixed
+ * uplinks from 1.064 to 1.044. With the rate unknown, a slot is lent once no block has left for
+ * twice that round trip. Nothing here allocates. */
 #include "transfer/session_int.h"
 
 #define LEND_MIN_US 5000
@@ -23,12 +29,19 @@ static uint64_t lend_wait(const struct session *s)
 	return w > blocks ? w : blocks;
 }
 
-/* Look at the uplink once it may have idled long enough (lend_check). */
+/* Whether the uplink's idling can be foreseen: its rate and the peers' round trip are known. */
+static bool foreseeing(const struct session *s)
+{
+	return s->cfg.upload_rate != 0 && s->ask_us != 0;
+}
+
+/* Look at the uplink at once if its idling can be foreseen, else once it may have idled long
+ * enough (lend_check). */
 void lend_arm(struct session *s)
 {
 	if (s->cfg.lend_idle_us == 0 || s->cfg.no_upload)
 		return;
-	uint64_t at = s->now + lend_wait(s);
+	uint64_t at = s->now + (foreseeing(s) ? 0 : lend_wait(s));
 	if (s->lend_at == 0 || at < s->lend_at)
 		s->lend_at = at;
 }
@@ -46,6 +59,36 @@ void lend_asked(struct session *s, struct peer *p)
 		s->ask_us += (t - s->ask_us) / 8;
 }
 
+/* The time the work queued for unchoked peers takes at our uplink's RATE: each request
+ * counted as a whole block (a few short ones only make us lend later), and what waits in the
+ * env. */
+static uint64_t queued_us(const struct session *s, uint64_t rate)
+{
+	uint64_t bytes = 0;
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		struct peer *p = sess_slot(s, i);
+		if (p != NULL && !p->am_choking)
+			bytes += (uint64_t)(p->rq_end - p->rq_head) * WIRE_BLOCK_SIZE +
+				 s->env.backlog(s->env.arg, p->conn);
+	}
+	return bytes * 1000000 / rate;
+}
+
+/* Lend a slot once the queued work takes less than a peer needs to ask; look again when it
+ * will (never sooner than LEND_MIN_US, which bounds the looks while a peer reads nothing). */
+static void lend_foreseen(struct session *s, uint64_t now)
+{
+	uint64_t q = queued_us(s, s->cfg.upload_rate);
+	if (q > s->ask_us) {
+		uint64_t wait = q - s->ask_us;
+		s->lend_at = now + (wait > LEND_MIN_US ? wait : LEND_MIN_US);
+		return;
+	}
+	/* A lent peer gets the time to ask before the next is lent. */
+	if (choker_lend(s->ch, now))
+		s->lend_at = now + s->ask_us;
+}
+
 /* Blocks wait for some peer we unchoked, here or in the env: the uplink has work. */
 static bool uplink_busy(const struct session *s)
 {
@@ -61,6 +104,10 @@ static bool uplink_busy(const struct session *s)
 void lend_check(struct session *s, uint64_t now)
 {
 	s->lend_at = 0;
+	if (foreseeing(s)) {
+		lend_foreseen(s, now);
+		return;
+	}
 	if (uplink_busy(s))
 		return; /* lend_arm() runs again when the queues run dry */
 	uint64_t wait = lend_wait(s);
