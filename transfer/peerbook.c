@@ -14,7 +14,10 @@
  * first seconds; listed once each had the manifest, newcomers waited a lookup (0.35 s at 40 ms
  * a hop) for every wave of new manifest holders. In swarmsim (100 peers at 1 MiB/s, seeds of
  * 1, 2 and 4 MiB/s), 16 MiB took 1.30/1.26/1.26 x D_p2p listed with the manifest and
- * 1.25/1.19/1.20 listed from the start, 64 MiB 1.11/1.08/1.07 and 1.08/1.06/1.06. It makes
+ * 1.25/1.19/1.20 listed from the start, 64 MiB 1.11/1.08/1.07 and 1.08/1.06/1.06. So a
+ * listed peer may lack the manifest as we do, and while we lack it we keep only bare_dials of
+ * our own dials open: peers that had all dialled one another filled their slots with peers
+ * that could not serve it (see peerbook.h). It makes
  * no call and opens no connection; it only says which to make. */
 #include "transfer/peerbook.h"
 
@@ -67,6 +70,7 @@ void peerbook_config_default(struct peerbook_config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->max_known = 256;
 	cfg->max_conns = 60;
+	cfg->bare_dials = 8;
 	cfg->enough_conns = 30;
 	cfg->dial_backoff_us = 2000000;
 	cfg->dial_backoff_max_us = 60000000;
@@ -88,9 +92,9 @@ void peerbook_config_default(struct peerbook_config *cfg)
 
 struct peerbook *peerbook_new(const struct peerbook_config *cfg)
 {
-	if (cfg->max_known == 0 || cfg->max_conns == 0 || cfg->find_first_us == 0 ||
-	    cfg->host_dials == 0 || cfg->host_dials > HOST_DIALS_MAX || cfg->dial_rate == 0 ||
-	    cfg->dial_burst == 0)
+	if (cfg->max_known == 0 || cfg->max_conns == 0 || cfg->bare_dials == 0 ||
+	    cfg->find_first_us == 0 || cfg->host_dials == 0 || cfg->host_dials > HOST_DIALS_MAX ||
+	    cfg->dial_rate == 0 || cfg->dial_burst == 0)
 		return NULL;
 	struct peerbook *pb = calloc(1, sizeof *pb);
 	if (pb == NULL)
@@ -321,10 +325,21 @@ static bool bucket_take(struct peerbook *pb, uint64_t now)
 	return true;
 }
 
+/* Connections of our own dialling, open or being opened. */
+static unsigned dialled(const struct peerbook *pb)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < pb->n; i++)
+		n += pb->k[i].dialled;
+	return n;
+}
+
 const struct dht_addr *peerbook_dial(struct peerbook *pb, uint64_t now,
 				     const struct peerbook_view *v)
 {
 	if (!v->seeking || v->conns >= pb->cfg.max_conns)
+		return NULL;
+	if (!v->has_manifest && dialled(pb) >= pb->cfg.bare_dials)
 		return NULL;
 	/* Addresses never dialled go first. A peer with no room lets our connection up and ends
 	 * it at once, which is no failure (it may have room soon), so it is due again 2 s later:

@@ -19,6 +19,12 @@ struct peerbook_config {
 	struct dht_addr self;         /* our own address: never kept, never dialled */
 	unsigned max_known;           /* addresses remembered: 256 */
 	unsigned max_conns;           /* dial only while fewer connections are open: 60 */
+	/* Without the manifest, dial only while fewer of our own dials are open: 8. Every
+	 * downloader is listed from its start, manifest or not; peers that all dialled each other
+	 * before any had the manifest filled their slots with peers that could not serve it
+	 * (swarmsim, 100 peers with 40 connections each: 60 of them never got a byte). Holders
+	 * still dial us, and with the manifest we dial up to max_conns. */
+	unsigned bare_dials;
 	unsigned enough_conns;        /* with this many, look up at the slow pace: 30 */
 	uint64_t dial_backoff_us;     /* wait before redialling: this, doubled per failure ... */
 	uint64_t dial_backoff_max_us; /* ... up to this; a finished pair also waits this long */

@@ -2,7 +2,7 @@
  * allows, liars are all banned and honest peers never are, free riders finish after
  * contributors, late joiners that leave when done still all finish, peers find each other
  * through the peer book's lookups and back-off, a young swarm gives every uploader a first chunk
- * soon, and a seed replays exactly. */
+ * soon, a crowd with room for few connections each all finishes, and a seed replays exactly. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,6 +133,23 @@ static void test_young_swarm_starts_everyone(void **state)
 	}
 }
 
+/* Every downloader is listed from its start, before it has the manifest. With room for few
+ * connections, peers that had all dialled one another before any had the manifest were full of
+ * peers that could not serve it, and most never got a byte: a peer without the manifest keeps
+ * few dials of its own open (peerbook bare_dials). */
+static void test_crowd_with_few_connections(void **state)
+{
+	(void)state;
+	struct swarm_config c;
+	small(&c, 200, 3);
+	c.max_conns = 20;
+	c.max_time_s = 600;
+	struct swarm_result r;
+	run(&c, &r);
+	assert_int_equal(r.honest_incomplete, 0);
+	swarm_result_free(&r);
+}
+
 static void test_late_joiners_leaving(void **state)
 {
 	(void)state;
@@ -240,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_liars_banned_honest_not),
 		cmocka_unit_test(test_free_riders_slower),
 		cmocka_unit_test(test_young_swarm_starts_everyone),
+		cmocka_unit_test(test_crowd_with_few_connections),
 		cmocka_unit_test(test_late_joiners_leaving),
 		cmocka_unit_test(test_discovery_policy),
 		cmocka_unit_test(test_lookups_name_random_holders),

@@ -311,6 +311,33 @@ static void test_listed_while_seeking(void **state)
 	peerbook_free(pb);
 }
 
+/* Without the manifest we keep at most bare_dials (8) dials of our own open: listed peers may
+ * lack the manifest as we do. With it, we dial on up to max_conns. */
+static void test_bare_dials(void **state)
+{
+	(void)state;
+	struct peerbook *pb = book(16, 60);
+	struct peerbook_view v = { .seeking = true };
+	for (unsigned i = 1; i <= 10; i++) {
+		struct dht_addr a = addr(i);
+		assert_int_equal(peerbook_add(pb, &a), 1);
+	}
+	peerbook_start(pb, 0);
+	for (unsigned i = 1; i <= 8; i++)
+		assert_non_null(peerbook_dial(pb, 0, &v));
+	assert_null(peerbook_dial(pb, 0, &v));
+	struct dht_addr first = addr(1);
+	peerbook_dropped(pb, &first, false, 0); /* one of ours ended: room for one more */
+	struct dht_addr ninth = addr(9), tenth = addr(10);
+	const struct dht_addr *a = peerbook_dial(pb, 0, &v);
+	assert_true(a != NULL && dht_addr_eq(a, &ninth));
+	assert_null(peerbook_dial(pb, 0, &v));
+	v.has_manifest = true;
+	a = peerbook_dial(pb, 0, &v);
+	assert_true(a != NULL && dht_addr_eq(a, &tenth));
+	peerbook_free(pb);
+}
+
 static void test_announce_pace(void **state)
 {
 	(void)state;
@@ -549,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_pace),
 		cmocka_unit_test(test_empty_pace_knowing_enough),
 		cmocka_unit_test(test_listed_while_seeking),
+		cmocka_unit_test(test_bare_dials),
 		cmocka_unit_test(test_announce_pace),
 		cmocka_unit_test(test_random_orders),
 		cmocka_unit_test(test_host_dial_bound),
