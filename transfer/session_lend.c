@@ -7,9 +7,9 @@
  * idle first cost a round trip each time, and in a young swarm that is often: a peer holding a
  * chunk or two has served its slot holders within a round trip, and each slot it hands on
  * again idles it for one. In swarmsim (100 peers at 1 MiB/s, 16 MiB, seeds of 1, 2 and 4 MiB/s)
- * foreseeing took 1.25/1.19/1.20 x D_p2p to 1.23/1.16/1.16, and the lab's 16 peers with mixed
- * uplinks from 1.064 to 1.044. With the rate unknown, a slot is lent once no block has left for
- * twice that round trip. Nothing here allocates. */
+ * foreseeing took 1.25/1.19/1.20 x D_p2p to 1.23/1.16/1.16, and 16 peers like the lab's with
+ * mixed uplinks (1 ms links) from 1.064 to 1.044. With the rate unknown, a slot is lent once no
+ * block has left for twice that round trip. Nothing here allocates. */
 #include "transfer/session_int.h"
 
 #define LEND_MIN_US 5000
