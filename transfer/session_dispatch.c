@@ -12,6 +12,7 @@
 
 /* However fast the uplink, this many regular slots at most. */
 #define SLOTS_MAX 64
+#define DONE_QUIET_US 10000000u /* see done_quiet_at() */
 
 void session_config_default(struct session_config *cfg)
 {
@@ -451,14 +452,37 @@ static uint64_t min64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* Keepalives and idle peers. Return P's next deadline, or 0 if P was ended. */
+/* When we are complete, the time at which P, having shown its chunks and wanted none of ours
+ * since, is taken to be complete too (0: it is not quiet). It lacks nothing we have, which is
+ * everything; but we could not see that, since a HAVE goes only to peers that lack the chunk,
+ * and a pair of complete peers kept each other's slots until evict_idle_us. The wait lets a
+ * peer answer a HAVE we sent, and lets it check the chunks it holds. Not while super-seeding
+ * (a peer that has what we showed it waits, uninterested, for us to show more), nor once we
+ * withdrew a chunk (the peer may lack that one). */
+static uint64_t done_quiet_at(const struct session *s, const struct peer *p)
+{
+	if (!session_complete(s) || s->sd != NULL || s->withdrawn != NULL || !p->got_bitfield ||
+	    p->peer_interested)
+		return 0;
+	uint64_t since = p->interest_at > s->done_at ? p->interest_at : s->done_at;
+	return since + DONE_QUIET_US;
+}
+
+/* Keepalives, idle peers and complete ones. Return P's next deadline, or 0 if P was ended. */
 static uint64_t peer_timers(struct session *s, struct peer *p, uint64_t now)
 {
 	if (now - p->last_recv >= s->cfg.idle_timeout_us) {
 		sess_drop(s, p, SESSION_CLOSE_TIMEOUT);
 		return 0;
 	}
+	uint64_t quiet = done_quiet_at(s, p);
+	if (quiet != 0 && now >= quiet) {
+		sess_drop(s, p, SESSION_CLOSE_DONE);
+		return 0;
+	}
 	uint64_t next = exch_interest_timer(s, p);
+	if (quiet != 0)
+		next = min64(next, quiet);
 	if (now - p->last_sent >= s->cfg.keepalive_us)
 		sess_send_bare(s, p, WIRE_KEEPALIVE);
 	next = min64(next, p->last_recv + s->cfg.idle_timeout_us);

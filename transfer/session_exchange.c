@@ -297,6 +297,7 @@ int exch_bitfield(struct session *s, struct peer *p, const uint8_t *bits, uint32
 	if (p->got_bitfield)
 		return -1;
 	p->got_bitfield = true;
+	p->interest_at = s->now;
 	if (s->m)
 		return bitfield_apply(s, p, bits, len);
 	/* We cannot judge it before we know the chunk count: keep it (the dispatcher asks this
@@ -332,6 +333,7 @@ int exch_have(struct session *s, struct peer *p, uint32_t chunk)
 void exch_interested(struct session *s, struct peer *p, bool interested)
 {
 	p->peer_interested = interested;
+	p->interest_at = s->now;
 	if (!interested)
 		seed_dull(s, p);
 	if (!s->cfg.no_upload)
@@ -668,8 +670,10 @@ static void chunk_good(struct session *s, uint32_t chunk)
 {
 	bitfield_set(s->have, chunk);
 	bool done = session_complete(s);
-	if (done)
+	if (done) {
 		choker_set_seed(s->ch, true, s->now);
+		s->done_at = s->now;
+	}
 	for (uint32_t i = 0; i < s->nslots; i++) {
 		struct peer *p = sess_slot(s, i);
 		if (p == NULL || p->pp == NULL)

@@ -38,6 +38,7 @@ struct peer {
 	struct out_req *out;      /* our requests to it, oldest first: out[out_head..out_end) */
 	unsigned out_head, out_end, out_cap;
 	uint64_t dull_since;      /* interested but it has had nothing for us since; 0: no */
+	uint64_t interest_at;     /* its BITFIELD, or its last INTERESTED or NOT_INTERESTED */
 	uint64_t pid;             /* the picker's name for it: unique for the session's life */
 	bool outgoing, hs_sent, sent_bitfield, has_manifest, no_manifest;
 	uint8_t id[WIRE_PEER_ID_LEN];
@@ -88,6 +89,7 @@ struct session {
 	uint64_t choke_last;      /* when the choker last decided */
 	uint64_t tick_next;       /* what the last session_tick() returned (0: none yet) */
 	uint64_t last_push;       /* when a block last left for any peer */
+	uint64_t done_at;         /* when our last chunk was verified (0: we started complete) */
 	uint64_t lend_at;         /* when to see whether the uplink idles (0: no need) */
 	uint64_t ask_us;          /* how soon a peer asks once unchoked (0: not seen yet) */
 	struct peer *peers;       /* by slot, one array: walks over all peers run through memory in

@@ -42,14 +42,27 @@ static void test_three_way_swarm(void **state)
 	struct node *seed = node_add(w, true, false);
 	struct node *a = node_add(w, false, false);
 	struct node *b = node_add(w, false, false);
-	connect_nodes(w, a, seed);
-	connect_nodes(w, b, seed);
-	connect_nodes(w, a, b);
+	struct conn *as = connect_nodes(w, a, seed), *bs = connect_nodes(w, b, seed);
+	struct conn *ab = connect_nodes(w, a, b);
 	run(w, 120);
 	assert_has_file(w, a);
 	assert_has_file(w, b);
 	for (unsigned i = 0; i < w->nn; i++)
 		assert_int_equal(w->nodes[i].bans, 0);
+	/* Complete pairs part within seconds, though neither told the other of chunks it had
+	 * already: a complete peer drops one that has wanted nothing of it for 10 s. */
+	for (int t = 0; t < 12; t++) {
+		w->now += 1000000;
+		for (unsigned i = 0; i < w->nn; i++)
+			session_tick(w->nodes[i].s, w->now);
+		while (pump_once(w))
+			;
+	}
+	struct conn *all[] = { as, bs, ab };
+	for (int i = 0; i < 3; i++) {
+		assert_true(all[i]->closed);
+		assert_int_equal(all[i]->why, SESSION_CLOSE_DONE);
+	}
 	world_free(w);
 }
 
