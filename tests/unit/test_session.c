@@ -288,30 +288,45 @@ static void test_idle_uplink_lent(void **state)
 	}
 }
 
+/* A seed (uplink RATE, 0: unknown) and seven raw peers, all interested: five are unchoked at
+ * once, a sixth is lent the idle uplink 100 ms on (no round trip seen yet) and asks 2 ms after
+ * that; BACKLOG bytes then wait for each peer in the env. Return the world at T0 + 102 ms; *T0
+ * is when the peers came, and C and ON the peers and which are unchoked. */
+static struct world *lent_once(uint64_t seed_no, uint64_t rate, size_t backlog, struct conn **c,
+			       bool *on, uint64_t *t0)
+{
+	struct world *w = world_new(seed_no);
+	w->upload_rate = rate;
+	struct node *seed = node_add(w, true, false);
+	bool before[7];
+	for (int i = 0; i < 7; i++) {
+		c[i] = raw_peer(w, seed, (uint8_t)(0x10 + i));
+		raw_bare(c[i], WIRE_INTERESTED);
+	}
+	*t0 = w->now;
+	session_tick(seed->s, w->now += 1000);
+	assert_int_equal(unchoked_peers(c, 7, on), 5);
+	memcpy(before, on, sizeof before);
+	drive(w, seed, *t0 + 100000);
+	assert_int_equal(unchoked_peers(c, 7, on), 6);
+	w->backlog = backlog;
+	w->now = *t0 + 102000;
+	for (int i = 0; i < 7; i++)
+		if (on[i] && !before[i])
+			raw_request_chunk(c[i], w->m, 0);
+	return w;
+}
+
 /* Once a lent peer asked 2 ms after its UNCHOKE, the uplink is lent again after 5 ms idle
  * (twice the round trip, at least 5 ms), not after the 100 ms ceiling. */
 static void test_lend_follows_round_trip(void **state)
 {
 	(void)state;
-	struct world *w = world_new(32);
-	struct node *seed = node_add(w, true, false);
 	struct conn *c[7];
-	bool on[7] = { 0 }, before[7];
-	for (int i = 0; i < 7; i++) {
-		c[i] = raw_peer(w, seed, (uint8_t)(0x10 + i));
-		raw_bare(c[i], WIRE_INTERESTED);
-	}
-	uint64_t t0 = w->now;
-	session_tick(seed->s, w->now += 1000);
-	assert_int_equal(unchoked_peers(c, 7, on), 5);
-	memcpy(before, on, sizeof on);
-	drive(w, seed, t0 + 100000);
-	assert_int_equal(unchoked_peers(c, 7, on), 6);
-	w->now = t0 + 102000;
-	for (int i = 0; i < 7; i++)
-		if (on[i] && !before[i])
-			raw_request_chunk(c[i], w->m, 0);
-	drive(w, seed, t0 + 110000);
+	bool on[7] = { 0 };
+	uint64_t t0;
+	struct world *w = lent_once(32, 0, 0, c, on, &t0);
+	drive(w, &w->nodes[0], t0 + 110000);
 	assert_int_equal(unchoked_peers(c, 7, on), 7);
 	world_free(w);
 }
@@ -322,33 +337,17 @@ static void test_lend_follows_round_trip(void **state)
 static void test_lend_foreseen(void **state)
 {
 	(void)state;
-	struct world *w = world_new(33);
-	w->upload_rate = 512 * 1024;
-	struct node *seed = node_add(w, true, false);
 	struct conn *c[7];
-	bool on[7] = { 0 }, before[7];
-	for (int i = 0; i < 7; i++) {
-		c[i] = raw_peer(w, seed, (uint8_t)(0x10 + i));
-		raw_bare(c[i], WIRE_INTERESTED);
-	}
-	uint64_t t0 = w->now;
-	session_tick(seed->s, w->now += 1000);
-	assert_int_equal(unchoked_peers(c, 7, on), 5);
-	memcpy(before, on, sizeof on);
-	drive(w, seed, t0 + 100000); /* no round trip seen yet: lent after 100 ms idle */
-	assert_int_equal(unchoked_peers(c, 7, on), 6);
-	/* The lent peer asks 2 ms on, and 16 KiB wait for each of the six: 190 ms of work. */
-	w->backlog = 16384;
-	w->now = t0 + 102000;
-	for (int i = 0; i < 7; i++)
-		if (on[i] && !before[i])
-			raw_request_chunk(c[i], w->m, 0);
-	drive(w, seed, t0 + 250000);
+	bool on[7] = { 0 };
+	uint64_t t0;
+	/* 16 KiB wait for each of the six unchoked peers: 190 ms of work. */
+	struct world *w = lent_once(33, 512 * 1024, 16384, c, on, &t0);
+	drive(w, &w->nodes[0], t0 + 250000);
 	assert_int_equal(unchoked_peers(c, 7, on), 6);
 	/* The queues drain: the last peer is lent a slot by the time the work would have run out,
 	 * not 5 ms after. */
 	w->backlog = 0;
-	drive(w, seed, t0 + 102000 + 190000);
+	drive(w, &w->nodes[0], t0 + 102000 + 190000);
 	assert_int_equal(unchoked_peers(c, 7, on), 7);
 	world_free(w);
 }
