@@ -26,7 +26,7 @@
  *      gets a busy uplink; an idle one given to nobody is lost to everyone. In a young swarm
  *      the slot holders often have nothing to ask of us yet (their chunks are coming from
  *      elsewhere), and in swarmsim holders sat idle for seconds beside choked peers wanting
- *      their chunks.
+ *      their chunks. A lent slot whose holder asks nothing of it moves on (choker_relend).
  * Between periods, a freed slot is refilled without disturbing the other holders.
  *
  * It does not send anything, measure time or count bytes on the wire: the caller feeds events
@@ -414,6 +414,24 @@ bool choker_lend(struct choker *c, uint64_t now_us)
 	p->lent = true;
 	mark_dirty(c, now_us);
 	return true;
+}
+
+bool choker_relend(struct choker *c, struct choker_peer *from, uint64_t now_us)
+{
+	if (!from->lent)
+		return false;
+	struct choker_peer *p = draw_peer(c, now_us); /* FROM, lent, is not drawn */
+	if (p == NULL)
+		return false;
+	from->lent = false;
+	p->lent = true;
+	mark_dirty(c, now_us);
+	return true;
+}
+
+bool choker_peer_lent(const struct choker_peer *p)
+{
+	return p->lent;
 }
 
 static void apply_changes(struct choker *c)

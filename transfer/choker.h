@@ -67,6 +67,10 @@ void choker_set_seed(struct choker *c, bool seed, uint64_t now_us);
  * loses interest; at most `slots` are lent at once. Return whether a peer was found; the next
  * choker_tick() lists its UNCHOKE. */
 bool choker_lend(struct choker *c, uint64_t now_us);
+/* FROM holds a lent slot it does not use: lend it to another choked, interested peer instead
+ * (drawn as choker_lend draws). Return whether one was found; if not, FROM keeps the slot. */
+bool choker_relend(struct choker *c, struct choker_peer *from, uint64_t now_us);
+bool choker_peer_lent(const struct choker_peer *p);
 
 /* Recompute whatever is due at NOW_US (regular slots every recompute_us, the optimistic slot
  * every optimistic_us or early as said above, at once after a slot holder left or lost

@@ -475,6 +475,7 @@ int exch_request(struct session *s, struct peer *p, const struct wire_span *sp)
 	}
 	if (p->ask_timing)
 		lend_asked(s, p);
+	p->asked_at = s->now;
 	seed_request(s, p, sp->chunk);
 	if (s->env.will_read)
 		s->env.will_read(s->env.arg, sp->chunk);

@@ -62,6 +62,7 @@ struct peer {
 	uint32_t serving;         /* the chunk of the last block we sent it; UINT32_MAX: none */
 	bool ask_timing;          /* unchoked at UNCHOKED_AT and has not asked since */
 	uint64_t unchoked_at;
+	uint64_t asked_at;        /* its last REQUEST */
 	uint32_t *early_lost;     /* its LOSTs while we lacked the manifest */
 	uint32_t nearly_lost;
 };

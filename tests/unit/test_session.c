@@ -288,6 +288,35 @@ static void test_idle_uplink_lent(void **state)
 	}
 }
 
+/* Four slots lent to peers that ask nothing (every 100 ms: no round trip seen yet), and a fifth
+ * would be lent were it not the limit: the slot lent first, unused for 100 ms, moves to the
+ * peer still waiting. */
+static void test_unused_lent_slot_moves(void **state)
+{
+	(void)state;
+	struct world *w = world_new(34);
+	struct node *seed = node_add(w, true, false);
+	struct conn *c[10];
+	bool on[10] = { 0 };
+	for (int i = 0; i < 10; i++) {
+		c[i] = raw_peer(w, seed, (uint8_t)(0x10 + i));
+		raw_bare(c[i], WIRE_INTERESTED);
+	}
+	uint64_t t0 = w->now;
+	session_tick(seed->s, w->now += 1000);
+	assert_int_equal(unchoked_peers(c, 10, on), 5);
+	drive(w, seed, t0 + 450000);
+	assert_int_equal(unchoked_peers(c, 10, on), 9);
+	int waiting = -1;
+	for (int i = 0; i < 10; i++)
+		if (!on[i])
+			waiting = i;
+	drive(w, seed, t0 + 550000);
+	assert_int_equal(unchoked_peers(c, 10, on), 9);
+	assert_true(on[waiting]);
+	world_free(w);
+}
+
 /* A seed (uplink RATE, 0: unknown) and seven raw peers, all interested: five are unchoked at
  * once, a sixth is lent the idle uplink 100 ms on (no round trip seen yet) and asks 2 ms after
  * that; BACKLOG bytes then wait for each peer in the env. Return the world at T0 + 102 ms; *T0
@@ -487,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_idle_uplink_lent),
 		cmocka_unit_test(test_lend_follows_round_trip),
 		cmocka_unit_test(test_lend_foreseen),
+		cmocka_unit_test(test_unused_lent_slot_moves),
 		cmocka_unit_test(test_bad_manifest_source_banned),
 		cmocka_unit_test(test_withdraw_before_peer),
 		cmocka_unit_test(test_withdrawn_copy_not_a_lie),
