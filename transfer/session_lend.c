@@ -77,9 +77,9 @@ static uint64_t queued_us(const struct session *s, uint64_t rate)
 
 /* Lend a slot, or if as many are lent as may be, move one from a peer that has asked nothing
  * of it for twice the round trip (lend_wait() while that is unknown): lent to a peer that gets
- * its chunks elsewhere, a slot helps nobody
- * (swarmsim, 100 peers at 1 MiB/s: in the first seconds most lent slots' holders had nothing
- * left to ask of us, beside scores of choked peers that had). */
+ * its chunks elsewhere, a slot helps nobody (swarmsim, 100 peers at 1 MiB/s: in the first
+ * seconds most lent slots' holders had nothing left to ask of us, beside scores of choked peers
+ * that had). */
 static bool lend_one(struct session *s, uint64_t now)
 {
 	if (choker_lend(s->ch, now))
