@@ -60,10 +60,9 @@ void lend_asked(struct session *s, struct peer *p)
 		s->ask_us += (t - s->ask_us) / 8;
 }
 
-/* The time the work queued for unchoked peers takes at our uplink's RATE: each request
- * counted as a whole block (a few short ones only make us lend later), and what waits in the
- * env. */
-static uint64_t queued_us(const struct session *s, uint64_t rate)
+/* The work queued for unchoked peers, here or in the env, in bytes: each request counted as a
+ * whole block (a few short ones only make us lend later). 0: the uplink has none. */
+static uint64_t queued_bytes(const struct session *s)
 {
 	uint64_t bytes = 0;
 	for (uint32_t i = 0; i < s->nslots; i++) {
@@ -72,7 +71,7 @@ static uint64_t queued_us(const struct session *s, uint64_t rate)
 			bytes += (uint64_t)(p->rq_end - p->rq_head) * WIRE_BLOCK_SIZE +
 				 s->env.backlog(s->env.arg, p->conn);
 	}
-	return bytes * 1000000 / rate;
+	return bytes;
 }
 
 /* Lend a slot, or if as many are lent as may be, move one from a peer that has asked nothing
@@ -100,7 +99,7 @@ static bool lend_one(struct session *s, uint64_t now)
  * will (never sooner than LEND_MIN_US, which bounds the looks while a peer reads nothing). */
 static void lend_foreseen(struct session *s, uint64_t now)
 {
-	uint64_t q = queued_us(s, s->cfg.upload_rate);
+	uint64_t q = queued_bytes(s) * 1000000 / s->cfg.upload_rate; /* microseconds */
 	if (q > s->ask_us) {
 		uint64_t wait = q - s->ask_us;
 		s->lend_at = now + (wait > LEND_MIN_US ? wait : LEND_MIN_US);
@@ -111,18 +110,6 @@ static void lend_foreseen(struct session *s, uint64_t now)
 		s->lend_at = now + s->ask_us;
 }
 
-/* Blocks wait for some peer we unchoked, here or in the env: the uplink has work. */
-static bool uplink_busy(const struct session *s)
-{
-	for (uint32_t i = 0; i < s->nslots; i++) {
-		struct peer *p = sess_slot(s, i);
-		if (p != NULL && !p->am_choking &&
-		    (p->rq_head < p->rq_end || s->env.backlog(s->env.arg, p->conn) > 0))
-			return true;
-	}
-	return false;
-}
-
 void lend_check(struct session *s, uint64_t now)
 {
 	s->lend_at = 0;
@@ -130,7 +117,7 @@ void lend_check(struct session *s, uint64_t now)
 		lend_foreseen(s, now);
 		return;
 	}
-	if (uplink_busy(s))
+	if (queued_bytes(s) != 0)
 		return; /* lend_arm() runs again when the queues run dry */
 	uint64_t wait = lend_wait(s);
 	if (now < s->last_push + wait) {

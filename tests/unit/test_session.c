@@ -241,6 +241,15 @@ static unsigned unchoked_peers(struct conn **c, int n, bool *now_unchoked)
 	return k;
 }
 
+/* N raw peers of SEED, C[0..N), each of which has said it is interested. */
+static void interested_peers(struct world *w, struct node *seed, struct conn **c, int n)
+{
+	for (int i = 0; i < n; i++) {
+		c[i] = raw_peer(w, seed, (uint8_t)(0x10 + i));
+		raw_bare(c[i], WIRE_INTERESTED);
+	}
+}
+
 /* Tick ND as a driver does, at the times it asks for, up to UNTIL. */
 static void drive(struct world *w, struct node *nd, uint64_t until)
 {
@@ -262,10 +271,7 @@ static void test_idle_uplink_lent(void **state)
 		struct node *seed = node_add(w, true, false);
 		struct conn *c[7];
 		bool on[7] = { 0 };
-		for (int i = 0; i < 7; i++) {
-			c[i] = raw_peer(w, seed, (uint8_t)(0x10 + i));
-			raw_bare(c[i], WIRE_INTERESTED);
-		}
+		interested_peers(w, seed, c, 7);
 		session_tick(seed->s, w->now += 1000);
 		assert_int_equal(unchoked_peers(c, 7, on), 5); /* four slots and the optimistic */
 		if (busy) {
@@ -298,10 +304,7 @@ static void test_unused_lent_slot_moves(void **state)
 	struct node *seed = node_add(w, true, false);
 	struct conn *c[10];
 	bool on[10] = { 0 };
-	for (int i = 0; i < 10; i++) {
-		c[i] = raw_peer(w, seed, (uint8_t)(0x10 + i));
-		raw_bare(c[i], WIRE_INTERESTED);
-	}
+	interested_peers(w, seed, c, 10);
 	uint64_t t0 = w->now;
 	session_tick(seed->s, w->now += 1000);
 	assert_int_equal(unchoked_peers(c, 10, on), 5);
@@ -328,10 +331,7 @@ static struct world *lent_once(uint64_t seed_no, uint64_t rate, size_t backlog, 
 	w->upload_rate = rate;
 	struct node *seed = node_add(w, true, false);
 	bool before[7];
-	for (int i = 0; i < 7; i++) {
-		c[i] = raw_peer(w, seed, (uint8_t)(0x10 + i));
-		raw_bare(c[i], WIRE_INTERESTED);
-	}
+	interested_peers(w, seed, c, 7);
 	*t0 = w->now;
 	session_tick(seed->s, w->now += 1000);
 	assert_int_equal(unchoked_peers(c, 7, on), 5);
