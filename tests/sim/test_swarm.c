@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tools/swarmsim/swarm.h"
@@ -250,6 +252,50 @@ static void test_bad_config_refused(void **state)
 	assert_int_equal(swarm_run(&c, &r, err, sizeof err), -1);
 }
 
+/* The timeline accounts for the peers' uplink time: what they sent and the idle time it gives
+ * causes for add up to the whole, line by line and over the run, and before any peer holds a
+ * chunk the idle time is for want of one. Lines of 100 ms: many gaps span several. */
+static void test_trace_accounts_uplink_time(void **state)
+{
+	(void)state;
+	struct swarm_config c;
+	small(&c, 10, 1);
+	char *text = NULL;
+	size_t len = 0;
+	c.trace = open_memstream(&text, &len);
+	assert_non_null(c.trace);
+	c.trace_us = 100000;
+	struct swarm_result r;
+	run(&c, &r);
+	fclose(c.trace);
+	unsigned lines = 0;
+	double total = 0;
+	for (char *l = strtok(text, "\n"); l != NULL; l = strtok(NULL, "\n")) {
+		double t, up, idle[6];
+		const char *i = strstr(l, "  idle: no chunk ");
+		assert_non_null(i);
+		assert_int_equal(sscanf(l, "t %lf peers up %lf%%", &t, &up), 2);
+		assert_int_equal(sscanf(i, "  idle: no chunk %lf%%, unwanted %lf%%, choked %lf%%, "
+					"round trip %lf%%, unasked %lf%%, asked elsewhere %lf%%",
+					&idle[0], &idle[1], &idle[2], &idle[3], &idle[4], &idle[5]), 6);
+		if (t > r.last_done)
+			break;
+		double sum = up;
+		for (int k = 0; k < 6; k++)
+			sum += idle[k];
+		/* Sent bytes count as a batch ends, gaps as it starts: in one line they may be a
+		 * batch (17 KiB, 17 ms at 1 MiB/s) apart; the next line makes up for it. */
+		assert_in_range((long)(sum + 0.5), 83, 117);
+		total += sum;
+		if (lines++ == 0)
+			assert_true(idle[0] > 90);
+	}
+	assert_true(lines >= 30);
+	assert_in_range((long)(total / lines + 0.5), 99, 101);
+	free(text);
+	swarm_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_lookups_name_random_holders),
 		cmocka_unit_test(test_same_seed_same_run),
 		cmocka_unit_test(test_bad_config_refused),
+		cmocka_unit_test(test_trace_accounts_uplink_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,6 +71,7 @@ struct flight {
 /* A serializer: one node's uplink or downlink. */
 struct link {
 	uint64_t bps;             /* 0: unlimited (downlinks only) */
+	uint32_t node;            /* whose link it is */
 	struct net_side **q;          /* pipes with frames to carry, a ring: the round-robin order */
 	size_t qhead, qlen, qcap;
 	bool busy, up;
@@ -159,6 +160,7 @@ int net_node_add(struct net *n, uint64_t up, uint64_t down)
 		return -1;
 	nd->up.bps = up;
 	nd->up.up = true;
+	nd->up.node = (uint32_t)n->nnodes;
 	nd->up.net = nd->down.net = n;
 	nd->down.bps = down;
 	n->nodes[n->nnodes] = nd;
@@ -475,9 +477,13 @@ static void uplink_start(struct link *l, struct net *n)
 			link_push(l, p);
 	}
 	if (parts == 0) {
+		if (l->busy && n->ops.uplink != NULL)
+			n->ops.uplink(n->ctx, l->node, true);
 		l->busy = false;
 		return;
 	}
+	if (!l->busy && n->ops.uplink != NULL)
+		n->ops.uplink(n->ctx, l->node, false);
 	l->carrying = true;
 	l->cur_wire = wire;
 	uint64_t end = link_end_time(l, evq_now(n->q));

@@ -31,6 +31,8 @@ struct net_ops {
 	void (*deliver)(void *ctx, void *user, uint32_t tag, const uint8_t *frame, size_t len);
 	/* Frames left USER's side since it last read its backlog: it may send more. */
 	void (*writable)(void *ctx, void *user, uint32_t tag);
+	/* Optional: node NODE's uplink has nothing left to carry (IDLE), or carries again. */
+	void (*uplink)(void *ctx, uint32_t node, bool idle);
 };
 
 /* Return a network that schedules its events on Q, calls OPS with CTX and delays every frame by

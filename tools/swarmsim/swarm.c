@@ -4,7 +4,8 @@
  * buffer of zeros. Peers find each other as real nodes do, through the peer book and a
  * simulated DHT (find.c). It measures what the bench needs: completion times, the D_p2p and
  * D_cs bounds, upload utilization over the busy part of the run, duplicates, bans, who traded
- * with whom, and how discovery went. It does not model connection set-up time or loss. */
+ * with whom, and how discovery went; trace.c prints the timeline. It does not model connection
+ * set-up time or loss. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,6 @@
 #include "tools/lib/bound.h"
 #include "tools/swarmsim/pages.h"
 #include "tools/swarmsim/swarm_int.h"
-#include "transfer/session_view.h"
 
 #define TICK_MIN_US 1000u
 #define TICK_MAX_US 2000000u
@@ -144,6 +144,11 @@ static void n_writable(void *ctx, void *user, uint32_t tag)
 		session_writable(nd->s, tag);
 }
 
+static void n_uplink(void *ctx, uint32_t node, bool idle)
+{
+	trace_uplink(ctx, node, idle);
+}
+
 /* ---- events ---- */
 
 static void ev_gone(void *ctx, void *arg, uint64_t u)
@@ -251,84 +256,6 @@ static void ev_leave(void *ctx, void *arg, uint64_t u)
 	session_free(nd->s);
 	nd->s = NULL;
 	nd->leave_s = now_s(sw);
-}
-
-/* ---- the timeline (--trace-ms) ---- */
-
-struct trace_line {
-	double cap, used;         /* the peers' uplink capacity and what they sent, bytes */
-	uint32_t idle, started;   /* peers that sent under a tenth of their uplink; with a chunk */
-	uint32_t held_idle, conns, wanting, unchoked; /* idle peers with a chunk, and their peers */
-};
-
-/* ND's share of line L over SPAN seconds: what it sent, and if it idled with a chunk to give,
- * how many of its peers wanted one and how many it unchoked. */
-static void trace_peer(struct swarm *sw, struct snode *nd, double sent, double span,
-		       struct trace_line *l)
-{
-	struct session_stats st;
-	struct session_peer_view pv[256];
-	session_stats(nd->s, &st);
-	l->started += st.have > 0;
-	l->cap += span * (double)nd->up;
-	l->used += sent;
-	bool idle = sent < 0.1 * span * (double)nd->up;
-	l->idle += idle;
-	if (!idle || st.have == 0)
-		return;
-	l->held_idle++;
-	size_t np = session_view_peers(nd->s, evq_now(sw->q), pv, sizeof pv / sizeof pv[0]);
-	for (size_t k = 0; k < np; k++) {
-		l->conns++;
-		l->wanting += pv[k].peer_interested;
-		l->unchoked += !pv[k].am_choking;
-	}
-}
-
-/* Chunks some peer holds. */
-static uint32_t trace_present(const struct swarm *sw)
-{
-	uint32_t nchunks = manifest_chunk_count(sw->m), present = 0;
-	for (uint32_t c = 0; c < nchunks; c++)
-		for (uint32_t i = 1; i < sw->n; i++) {
-			const struct bitfield *h = sw->nodes[i].s ? session_have(sw->nodes[i].s) : NULL;
-			if (h != NULL && bitfield_test(h, c)) {
-				present++;
-				break;
-			}
-		}
-	return present;
-}
-
-/* One timeline line: over the last trace_us, the peers' upload as a share of their uplinks,
- * the seed's, how far the file has spread, and why idle uplinks idled. */
-static void ev_trace(void *ctx, void *arg, uint64_t u)
-{
-	struct swarm *sw = ctx;
-	(void)arg;
-	(void)u;
-	double span = (double)sw->cfg->trace_us / 1e6, seed = 0;
-	struct trace_line l = { 0 };
-	for (uint32_t i = 0; i < sw->n; i++) {
-		struct snode *nd = &sw->nodes[i];
-		uint64_t up = net_node_uploaded(sw->net, nd->net_id);
-		double sent = (double)(up - nd->up_traced);
-		nd->up_traced = up;
-		if (i == 0)
-			seed = sent / (span * (double)nd->up);
-		else if (nd->s != NULL && !nd->free_rider)
-			trace_peer(sw, nd, sent, span, &l);
-	}
-	double spread = (double)sw->verified / ((double)sw->cfg->file_bytes * sw->cfg->peers);
-	fprintf(sw->cfg->trace,
-		"t %.2f  peers up %.1f%% (idle %u)  seed up %.1f%% (sent %.1f MiB, again %.1f)  "
-		"with a chunk %u  chunks out %u  spread %.1f%%  done %u  idle holders %u: peers %u "
-		"wanting %u unchoked %u\n",
-		now_s(sw), l.cap > 0 ? 100 * l.used / l.cap : 0, l.idle, 100 * seed,
-		(double)net_node_uploaded(sw->net, sw->nodes[0].net_id) / 1048576,
-		(double)sw->seed_waste / 1048576, l.started, trace_present(sw), 100 * spread, sw->ndone,
-		l.held_idle, l.conns, l.wanting, l.unchoked);
-	at(sw, evq_now(sw->q) + sw->cfg->trace_us, ev_trace, NULL, 0);
 }
 
 static void note_done(struct swarm *sw, struct snode *nd)
@@ -520,8 +447,8 @@ static int nodes_make(struct swarm *sw)
 	for (uint32_t i = 1; i < sw->n; i++)
 		sw->waiting += !sw->nodes[i].liar;
 	at(sw, 0, ev_join, &sw->nodes[0], 0);
-	if (c->trace_us > 0 && c->trace != NULL)
-		at(sw, c->trace_us, ev_trace, NULL, 0);
+	if (trace_start(sw) < 0)
+		return -1;
 	for (uint32_t i = 1; i < sw->n; i++) {
 		double t = c->join_spread_s > 0 ? rng_unit(&sw->rng) * c->join_spread_s : 0;
 		at(sw, (uint64_t)(t * 1e6), ev_join, &sw->nodes[i], 0);
@@ -538,7 +465,7 @@ static struct swarm *swarm_new(const struct swarm_config *c)
 	rng_seed(&sw->rng, c->seed);
 	sw->n = c->peers + 1;
 	sw->q = evq_new(sw);
-	struct net_ops ops = { n_deliver, n_writable };
+	struct net_ops ops = { n_deliver, n_writable, n_uplink };
 	sw->net = sw->q ? net_new(sw->q, &ops, sw, c->latency_us) : NULL;
 	sw->m = fake_manifest(c);
 	sw->nodes = calloc(sw->n, sizeof *sw->nodes);
@@ -576,6 +503,7 @@ static void swarm_free(struct swarm *sw)
 	free(sw->scratch);
 	free(sw->answer);
 	free(sw->seed_blocks);
+	trace_free(sw);
 	free(sw);
 }
 

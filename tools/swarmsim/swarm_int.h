@@ -1,6 +1,7 @@
 /* tools/swarmsim/swarm_int.h: the swarm simulator's inside, shared by swarm.c (each node's
- * session env, events, set-up, results) and find.c (how peers find each other: each node's peer
- * book, the simulated DHT, dialling). Calls run one way: swarm.c -> find.c. */
+ * session env, events, set-up, results), find.c (how peers find each other: each node's peer
+ * book, the simulated DHT, dialling) and trace.c (the timeline). Calls run one way: from swarm.c
+ * to the other two. */
 #ifndef SWARMSIM_SWARM_INT_H
 #define SWARMSIM_SWARM_INT_H
 
@@ -16,6 +17,7 @@
 
 #define BLOCK 16384u
 #define MAX_BLOCKS 32u
+#define SWARM_GAP_WHYS 6u /* causes of an idle uplink the timeline tells apart */
 
 struct snode;
 
@@ -57,6 +59,8 @@ struct snode {
 	uint64_t tick_gen;        /* the session tick's generation, likewise */
 	uint64_t tick_due;        /* when the live tick event runs */
 	uint64_t listed_until;    /* its announcement lives in the DHT until then; 0: none */
+	double gap_from;          /* its uplink idles since then (the timeline's); < 0: busy */
+	uint8_t gap_why;          /* and why (trace.c) */
 };
 
 struct swarm {
@@ -83,6 +87,9 @@ struct swarm {
 	uint32_t *seed_blocks;    /* blocks of each chunk the seed sent (the timeline's) */
 	uint64_t seed_waste;      /* seed blocks beyond a chunk's first copy */
 	uint32_t ndone;           /* honest peers done (the timeline's) */
+	double gap_s[SWARM_GAP_WHYS]; /* the timeline's line: peers' idle seconds, by cause */
+	uint8_t *trace_state;     /* scratch for a session's chunk view (the timeline's) */
+	uint32_t *trace_holders;
 };
 
 static inline double now_s(const struct swarm *sw)
@@ -109,5 +116,12 @@ void find_closed(struct swarm *sw, struct end *e, enum session_close why);
 void find_gone(struct swarm *sw, struct end *e);
 /* Sum every book's figures, those of nodes that left included, into R. */
 void find_totals(const struct swarm *sw, struct swarm_result *r);
+
+/* trace.c: the --trace-ms timeline; swarm.c calls it. */
+/* Start the timeline if the configuration asks for one. Return -1 on no memory. */
+int trace_start(struct swarm *sw);
+/* Node I's uplink went idle (IDLE) or carries again. */
+void trace_uplink(struct swarm *sw, uint32_t i, bool idle);
+void trace_free(struct swarm *sw);
 
 #endif
