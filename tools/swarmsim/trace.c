@@ -11,16 +11,17 @@
 #include "tools/swarmsim/swarm_int.h"
 #include "transfer/session_view.h"
 
-#define VIEW_MAX 256 /* peers one view looks at: more than any node keeps (--max-conns) */
+#define VIEW_MAX 256 /* peers one view looks at: a node with more (--max-conns) is judged by its first */
 
 /* Why a peer's uplink is idle, first cause first. */
 enum gap_why {
 	GAP_EMPTY,     /* it holds no chunk */
 	GAP_UNWANTED,  /* no peer it knows lacks one of its chunks */
 	GAP_CHOKED,    /* those that lack one are all choked */
-	GAP_ROUND,     /* an unchoked one has asked it: the request or the block is on its way */
+	GAP_ROUND,     /* an unchoked one has asked it and the request is on its way */
 	GAP_UNASKED,   /* an unchoked one lacks a chunk of it and has asked no one for it */
-	GAP_ELSEWHERE, /* the unchoked ones that lack its chunks have asked other peers for them */
+	GAP_ELSEWHERE, /* the unchoked ones that lack its chunks have asked for them already: of
+			* other peers, or of it, and the block is on its way */
 };
 
 static const char *const gap_names[SWARM_GAP_WHYS] = {
@@ -34,8 +35,10 @@ static struct snode *other_node(const struct end *e)
 	return d->s != NULL ? d : NULL;
 }
 
-/* Requests the other node of E has out to us: asked, not yet answered. */
-static unsigned asked_of(struct swarm *sw, struct end *e)
+/* Requests the other node of E has out to us that have not reached us yet: those it counts
+ * as unanswered, less the blocks we have sent it (UPLOADED, payload bytes) that it has yet to
+ * receive. Our uplink is idle, so every block we sent is on the wire or there. */
+static uint64_t coming_from(struct swarm *sw, struct end *e, uint64_t uploaded)
 {
 	struct snode *d = other_node(e);
 	struct session_peer_view dv[VIEW_MAX];
@@ -43,9 +46,13 @@ static unsigned asked_of(struct swarm *sw, struct end *e)
 		return 0;
 	void *mine = net_conn_side(e->c, e->other->side);
 	size_t dn = session_view_peers(d->s, evq_now(sw->q), dv, VIEW_MAX);
-	for (size_t j = 0; j < dn; j++)
-		if (dv[j].conn == mine)
-			return dv[j].requests;
+	for (size_t j = 0; j < dn; j++) {
+		if (dv[j].conn != mine)
+			continue;
+		uint64_t flying = uploaded > dv[j].received ? uploaded - dv[j].received : 0;
+		uint64_t blocks = (flying + BLOCK - 1) / BLOCK;
+		return dv[j].requests > blocks ? dv[j].requests - blocks : 0;
+	}
 	return 0;
 }
 
@@ -80,7 +87,7 @@ static enum gap_why gap_why(struct swarm *sw, struct snode *nd)
 		if (pv[k].am_choking)
 			continue;
 		unchoked = true;
-		if (asked_of(sw, net_side_owner(pv[k].conn)) > 0)
+		if (coming_from(sw, net_side_owner(pv[k].conn), pv[k].uploaded) > 0)
 			return GAP_ROUND;
 	}
 	if (!wanted)
