@@ -123,6 +123,7 @@ static void test_uplink_idle_and_busy(void **state)
 	net_free(n);
 	evq_free(g.q);
 }
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {

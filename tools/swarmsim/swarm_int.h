@@ -120,7 +120,8 @@ void find_totals(const struct swarm *sw, struct swarm_result *r);
 /* trace.c: the --trace-ms timeline; swarm.c calls it. */
 /* Start the timeline if the configuration asks for one. Return -1 on no memory. */
 int trace_start(struct swarm *sw);
-/* Node I's uplink went idle (IDLE) or carries again. */
+/* Node I (its index in the swarm, which is its index in the net too) has an idle uplink (IDLE)
+ * or carries again. */
 void trace_uplink(struct swarm *sw, uint32_t i, bool idle);
 void trace_free(struct swarm *sw);
 

@@ -6,12 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tools/swarmsim/swarm_int.h"
 #include "transfer/bitfield.h"
 #include "transfer/manifest.h"
-#include "tools/swarmsim/swarm_int.h"
 #include "transfer/session_view.h"
 
-#define VIEW_MAX 256 /* peers one view looks at: a node with more (--max-conns) is judged by its first */
+/* Peers one view looks at: a node with more (--max-conns) is judged by its first VIEW_MAX. */
+#define VIEW_MAX 256
 
 /* Why a peer's uplink is idle, first cause first. */
 enum gap_why {
