@@ -2,7 +2,8 @@
  * allows, liars are all banned and honest peers never are, free riders finish after
  * contributors, late joiners that leave when done still all finish, peers find each other
  * through the peer book's lookups and back-off, a young swarm gives every uploader a first chunk
- * soon, a crowd with room for few connections each all finishes, and a seed replays exactly. */
+ * soon, a crowd with room for few connections each all finishes, a seed replays exactly, and
+ * the timeline accounts for every second of the peers' uplinks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -25,6 +25,8 @@ enum gap_why {
 			* other peers, or of it, and the block is on its way */
 };
 
+_Static_assert(GAP_ELSEWHERE + 1 == SWARM_GAP_WHYS, "swarm_int.h counts the causes");
+
 static const char *const gap_names[SWARM_GAP_WHYS] = {
 	"no chunk", "unwanted", "choked", "round trip", "unasked", "asked elsewhere",
 };
